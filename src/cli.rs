@@ -1,0 +1,394 @@
+//! The headless commands support staff script: the same core as the window,
+//! no GUI. Exit codes: 0 success, 1 a check or guard failed, 2 bad usage.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::model::validate::{Severity, has_errors};
+use crate::model::{Company, Config, Finding, GuardError, MailSetting, StoredPasswords, validate_setting};
+use crate::secret::Secret;
+use crate::store::{SecretKind, Secrets, Workspace, WorkspaceError, resolve_config_path};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mailsettings",
+    version,
+    about = "Set up, test and migrate the mailboxes your receivables automation sends and receives mail through.",
+    long_about = "Set up, test and migrate the mailboxes your receivables automation sends and receives mail \
+                  through.\n\nWith no command, opens the Mail Settings window."
+)]
+pub struct Cli {
+    /// Config file to use (default: MAILSETTINGS_CONFIG, else the OS config folder)
+    #[arg(long, global = false, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every mail setting
+    List(JsonFlag),
+    /// Show one mail setting (passwords are never shown, only whether they are stored)
+    Show {
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Check one setting, or all settings and company defaults
+    Validate { id: Option<String> },
+    /// Add or replace settings, companies and providers from a file (by id)
+    Import { file: PathBuf },
+    /// Write settings, companies and providers to a file (never passwords or tokens)
+    Export { file: PathBuf },
+    /// Store a password, read from standard input (never from the command line)
+    SetPassword(SetPasswordArgs),
+    /// Make a setting active
+    Activate { id: String },
+    /// Make a setting inactive (refused while it is a company's default)
+    Deactivate { id: String },
+    /// Make a setting the default of a company (it must be active)
+    SetDefault { company: String, id: String },
+    /// Add a company
+    AddCompany {
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Move a setting to the trash (refused while it is a company's default)
+    Delete { id: String },
+    /// Bring a deleted setting back from the trash
+    Restore { id: String },
+    /// Open the window (the same as giving no command)
+    Gui,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetPasswordArgs {
+    pub id: String,
+    /// Only the outgoing (SMTP) password
+    #[arg(long, conflicts_with = "imap")]
+    pub smtp: bool,
+    /// Only the incoming (IMAP) password
+    #[arg(long)]
+    pub imap: bool,
+}
+
+/// A command's failure: what to print, and which exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    fn check(message: impl Into<String>) -> Self {
+        Self { code: 1, message: message.into() }
+    }
+
+    fn usage(message: impl Into<String>) -> Self {
+        Self { code: 2, message: message.into() }
+    }
+}
+
+impl From<WorkspaceError> for Failure {
+    fn from(err: WorkspaceError) -> Self {
+        match err {
+            // Naming something that does not exist is a usage mistake.
+            WorkspaceError::Guard(
+                GuardError::UnknownSetting(_) | GuardError::UnknownCompany(_) | GuardError::NotInTrash(_),
+            ) => Self::usage(err.to_string()),
+            other => Self::check(other.to_string()),
+        }
+    }
+}
+
+/// Runs a parsed command. `None` means "open the window" and is handled by main.
+pub fn run(cli: &Cli, command: &Command) -> ExitCode {
+    let result = execute(cli.config.as_deref(), command, &mut std::io::stdout().lock());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("mailsettings: {}", failure.message);
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn open(config: Option<&Path>) -> Result<Workspace, Failure> {
+    let path = resolve_config_path(config).map_err(|e| Failure::check(e.to_string()))?;
+    let secrets = Secrets::from_env().map_err(|e| Failure::usage(e.to_string()))?;
+    Workspace::open(&path, secrets).map_err(|e| Failure::check(e.to_string()))
+}
+
+fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Result<(), Failure> {
+    let mut workspace = open(config)?;
+    let write_err = |e: std::io::Error| Failure::check(format!("could not write the output: {e}"));
+    match command {
+        Command::List(flag) => list(&workspace, flag.json, out).map_err(write_err),
+        Command::Show { id, json } => show(&workspace, id, json.json, out),
+        Command::Validate { id } => validate(&workspace, id.as_deref(), out),
+        Command::Import { file } => {
+            let summary = workspace.import(file)?;
+            writeln!(
+                out,
+                "Imported from {}: {} setting(s) added, {} replaced; {} company(ies) added, {} replaced",
+                file.display(),
+                summary.added.len(),
+                summary.replaced.len(),
+                summary.companies_added.len(),
+                summary.companies_replaced.len()
+            )
+            .map_err(write_err)
+        }
+        Command::Export { file } => {
+            workspace.export(file)?;
+            writeln!(out, "Exported {} setting(s) to {} (no passwords or tokens)", workspace.config().mail_settings.len(), file.display())
+                .map_err(write_err)
+        }
+        Command::SetPassword(args) => set_password(&workspace, args, out),
+        Command::Activate { id } => {
+            workspace.activate(id)?;
+            writeln!(out, "\"{id}\" is active").map_err(write_err)
+        }
+        Command::Deactivate { id } => {
+            workspace.deactivate(id)?;
+            writeln!(out, "\"{id}\" is inactive").map_err(write_err)
+        }
+        Command::SetDefault { company, id } => {
+            workspace.set_default(company, id)?;
+            writeln!(out, "Company \"{company}\" now uses \"{id}\"").map_err(write_err)
+        }
+        Command::AddCompany { id, name } => {
+            workspace.add_company(Company { id: id.clone(), name: name.clone(), default_mail_setting: None })?;
+            writeln!(out, "Added company \"{id}\"").map_err(write_err)
+        }
+        Command::Delete { id } => {
+            workspace.delete(id)?;
+            writeln!(out, "Moved \"{id}\" to the trash; bring it back with: mailsettings restore {id}").map_err(write_err)
+        }
+        Command::Restore { id } => {
+            workspace.restore(id)?;
+            writeln!(out, "Restored \"{id}\"").map_err(write_err)
+        }
+        Command::Gui => Err(Failure::usage("the window is opened by main, not by the CLI")),
+    }
+}
+
+#[derive(Serialize)]
+struct ListRow<'a> {
+    id: &'a str,
+    description: &'a str,
+    credential: &'a str,
+    active: bool,
+    default_for: Vec<String>,
+}
+
+fn list(workspace: &Workspace, json: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    let config = workspace.config();
+    let rows: Vec<ListRow<'_>> = config
+        .mail_settings
+        .iter()
+        .map(|s| ListRow {
+            id: &s.id,
+            description: &s.description,
+            credential: s.credential.config_name(),
+            active: s.active,
+            default_for: config.companies_defaulting_to(&s.id),
+        })
+        .collect();
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &rows)?;
+        return writeln!(out);
+    }
+    if rows.is_empty() {
+        return writeln!(out, "No mail settings yet. Add one in the window, or: mailsettings import FILE");
+    }
+    let id_width = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
+    writeln!(out, "{:id_width$}  {:8}  {:12}  {:30}  DEFAULT FOR", "ID", "ACTIVE", "CREDENTIAL", "DESCRIPTION")?;
+    for row in rows {
+        writeln!(
+            out,
+            "{:id_width$}  {:8}  {:12}  {:30}  {}",
+            row.id,
+            if row.active { "active" } else { "inactive" },
+            row.credential,
+            row.description,
+            row.default_for.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn find<'a>(config: &'a Config, id: &str) -> Result<&'a MailSetting, Failure> {
+    config.setting(id).ok_or_else(|| Failure::usage(GuardError::UnknownSetting(id.to_owned()).to_string()))
+}
+
+fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
+    let config = workspace.config();
+    let setting = find(config, id)?;
+    let passwords = workspace.secrets().stored_passwords(id);
+    let default_for = config.companies_defaulting_to(id);
+    let write_err = |e: std::io::Error| Failure::check(format!("could not write the output: {e}"));
+    if json {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            #[serde(flatten)]
+            setting: &'a MailSetting,
+            default_for: Vec<String>,
+            smtp_password_stored: Option<bool>,
+            imap_password_stored: Option<bool>,
+        }
+        let (smtp, imap) = passwords.as_ref().map_or((None, None), |p| (Some(p.smtp), Some(p.imap)));
+        let shown = Shown { setting, default_for, smtp_password_stored: smtp, imap_password_stored: imap };
+        serde_json::to_writer_pretty(&mut *out, &shown).map_err(|e| Failure::check(e.to_string()))?;
+        return writeln!(out).map_err(write_err);
+    }
+    let stored = |present: fn(&StoredPasswords) -> bool| match &passwords {
+        Ok(p) if present(p) => "stored in the system keyring".to_owned(),
+        Ok(_) => "not set".to_owned(),
+        Err(err) => format!("unknown ({err})"),
+    };
+    let (smtp, imap) = (&setting.smtp, &setting.imap);
+    let text = format!(
+        "{description} ({id})\n\
+         \x20 Credential type:  {credential}\n\
+         \x20 Status:           {status}\n\
+         \x20 Subject tag:      {tag}\n\
+         \x20 Default for:      {default_for}\n\
+         Outgoing (SMTP)\n\
+         \x20 Server:           {smtp_server}:{smtp_port} ({smtp_security})\n\
+         \x20 Send as:          {send_as}\n\
+         \x20 From name:        {from_name}\n\
+         \x20 User name:        {smtp_user}\n\
+         \x20 User domain:      {smtp_domain}\n\
+         \x20 Password:         {smtp_password}\n\
+         Incoming (IMAP)\n\
+         \x20 Server:           {imap_server}:{imap_port} ({imap_security})\n\
+         \x20 Inbox folder:     {inbox}\n\
+         \x20 Sent folder:      {sent}\n\
+         \x20 User name:        {imap_user}\n\
+         \x20 User domain:      {imap_domain}\n\
+         \x20 Password:         {imap_password}\n",
+        description = setting.description,
+        credential = setting.credential.label(),
+        status = if setting.active { "Active" } else { "Inactive" },
+        tag = setting.subject_tag,
+        default_for = if default_for.is_empty() { "-".to_owned() } else { default_for.join(", ") },
+        smtp_server = smtp.server,
+        smtp_port = smtp.port,
+        smtp_security = smtp.security.label(),
+        send_as = smtp.send_as,
+        from_name = smtp.from_name,
+        smtp_user = smtp.user_name,
+        smtp_domain = smtp.user_domain,
+        smtp_password = if setting.credential.uses_oauth() { "not used (OAuth)".to_owned() } else { stored(|p| p.smtp) },
+        imap_server = imap.server,
+        imap_port = imap.port,
+        imap_security = imap.security.label(),
+        inbox = imap.inbox_folder,
+        sent = imap.sent_folder,
+        imap_user = imap.user_name,
+        imap_domain = imap.user_domain,
+        imap_password = if setting.credential.uses_oauth() { "not used (OAuth)".to_owned() } else { stored(|p| p.imap) },
+    );
+    out.write_all(text.as_bytes()).map_err(write_err)
+}
+
+fn validate(workspace: &Workspace, id: Option<&str>, out: &mut dyn Write) -> Result<(), Failure> {
+    let config = workspace.config();
+    let settings: Vec<&MailSetting> = match id {
+        Some(id) => vec![find(config, id)?],
+        None => config.mail_settings.iter().collect(),
+    };
+    let write_err = |e: std::io::Error| Failure::check(format!("could not write the output: {e}"));
+    let mut failed = false;
+    let mut warned = 0;
+    for setting in settings {
+        let passwords = if setting.credential.uses_oauth() {
+            StoredPasswords::default()
+        } else {
+            workspace.secrets().stored_passwords(&setting.id).map_err(|e| Failure::check(e.to_string()))?
+        };
+        let findings: Vec<Finding> = validate_setting(setting, config, passwords);
+        failed |= has_errors(&findings);
+        warned += findings.iter().filter(|f| f.severity == Severity::Warning).count();
+        if findings.is_empty() {
+            writeln!(out, "{}: OK", setting.id).map_err(write_err)?;
+        }
+        for finding in findings {
+            writeln!(out, "{}: {finding}", setting.id).map_err(write_err)?;
+        }
+    }
+    if id.is_none() {
+        for problem in config.consistency_problems() {
+            failed = true;
+            writeln!(out, "error: {problem}").map_err(write_err)?;
+        }
+    }
+    if failed {
+        Err(Failure::check("validation found errors"))
+    } else {
+        if warned > 0 {
+            writeln!(out, "{warned} warning(s); nothing blocks saving").map_err(write_err)?;
+        }
+        Ok(())
+    }
+}
+
+fn set_password(workspace: &Workspace, args: &SetPasswordArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let setting = find(workspace.config(), &args.id)?;
+    let kinds: &[SecretKind] = match (args.smtp, args.imap) {
+        (true, _) => &[SecretKind::SmtpPassword],
+        (_, true) => &[SecretKind::ImapPassword],
+        _ => &[SecretKind::SmtpPassword, SecretKind::ImapPassword],
+    };
+    if setting.credential.uses_oauth() {
+        writeln!(out, "Note: \"{}\" signs in with OAuth; the password is kept but not used", args.id)
+            .map_err(|e| Failure::check(e.to_string()))?;
+    }
+    let password = read_password()?;
+    for kind in kinds {
+        workspace.set_password(&args.id, *kind, &password)?;
+    }
+    let which = match kinds {
+        [SecretKind::SmtpPassword] => "outgoing password",
+        [SecretKind::ImapPassword] => "incoming password",
+        _ => "outgoing and incoming passwords",
+    };
+    writeln!(out, "Stored the {which} of \"{}\" in the {}", args.id, workspace.secrets().describe())
+        .map_err(|e| Failure::check(e.to_string()))
+}
+
+/// One line from stdin; at a terminal, asked for without echo.
+fn read_password() -> Result<Secret, Failure> {
+    let stdin = std::io::stdin();
+    let line = if stdin.is_terminal() {
+        zeroize::Zeroizing::new(
+            rpassword::prompt_password("Password: ")
+                .map_err(|e| Failure::check(format!("could not read the password: {e}")))?,
+        )
+    } else {
+        let mut line = zeroize::Zeroizing::new(String::new());
+        stdin.lock().read_line(&mut line).map_err(|e| Failure::check(format!("could not read the password: {e}")))?;
+        line
+    };
+    let password = Secret::new(line.trim_end_matches(['\r', '\n']));
+    if password.is_empty() {
+        return Err(Failure::check("no password was given on standard input"));
+    }
+    Ok(password)
+}

@@ -1,0 +1,15 @@
+//! mailsettings: set up, test and migrate the mailboxes an accounts-receivable
+//! automation sends and receives mail through.
+//!
+//! The core (`model`, `store`) knows nothing of egui; `ui` knows nothing of
+//! sockets or files beyond what the core hands it. The CLI (`cli`) and the
+//! window (`ui`) call the same core functions.
+
+pub mod cli;
+pub mod logging;
+pub mod model;
+pub mod secret;
+pub mod store;
+pub mod ui;
+
+pub use secret::Secret;

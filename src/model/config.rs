@@ -1,0 +1,556 @@
+//! Everything the config file holds, and the guards that keep it consistent.
+//!
+//! The guards live here, not in the UI or CLI, so both refuse the same things
+//! with the same words: one default per company, only an active setting can
+//! be a default, and a company's default can be neither deactivated nor
+//! deleted. Deleting moves a setting to the trash, from which it can be
+//! restored.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::setting::{MailSetting, is_valid_id};
+
+/// How many deleted settings the trash keeps; older ones are purged.
+pub const TRASH_CAPACITY: usize = 50;
+
+/// A company and the mail setting its automation uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Company {
+    pub id: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_mail_setting: Option<String>,
+}
+
+/// An `[[oauth_provider]]` table: a custom OAuth2 provider, or (with id
+/// `microsoft365` / `gmail`) the client id and endpoint overrides of a built-in one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct OAuthProvider {
+    pub id: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub authorize_url: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub token_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoke_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_url: Option<String>,
+    pub client_id: String,
+    /// Desktop "client secrets" (Google) are not confidential, but are still
+    /// never shown on screen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// Host in the loopback redirect URI: `localhost` or `127.0.0.1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_host: Option<String>,
+}
+
+/// `[tls]`: trust beyond the built-in roots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct TlsConfig {
+    /// PEM files with CA certificates to trust in addition to the system's
+    /// (on-premises servers, test rigs).
+    pub extra_ca_files: Vec<PathBuf>,
+}
+
+/// A deleted setting kept so it can be restored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedSetting {
+    /// RFC 3339 time of deletion.
+    pub deleted_at: String,
+    pub setting: MailSetting,
+}
+
+/// The whole config file, minus its `format` line (the store owns that).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Config {
+    pub tls: TlsConfig,
+    #[serde(rename = "mail_setting")]
+    pub mail_settings: Vec<MailSetting>,
+    #[serde(rename = "company")]
+    pub companies: Vec<Company>,
+    #[serde(rename = "oauth_provider")]
+    pub oauth_providers: Vec<OAuthProvider>,
+    #[serde(rename = "deleted_mail_setting")]
+    pub trash: Vec<DeletedSetting>,
+}
+
+/// Why a change to the config was refused. Every message names what the
+/// admin has to change first.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum GuardError {
+    #[error("there is no mail setting with id \"{0}\"")]
+    UnknownSetting(String),
+    #[error("there is no company with id \"{0}\"")]
+    UnknownCompany(String),
+    #[error("there is no deleted mail setting with id \"{0}\" in the trash")]
+    NotInTrash(String),
+    #[error("\"{0}\" is not a valid id: use lower-case letters, digits, '-' and '_' (at most 64)")]
+    InvalidId(String),
+    #[error("a mail setting with id \"{0}\" already exists")]
+    DuplicateId(String),
+    #[error(
+        "\"{setting}\" is inactive, so it cannot be the default for company \"{company}\"; activate it first"
+    )]
+    DefaultMustBeActive { company: String, setting: String },
+    #[error(
+        "\"{setting}\" is the default mail setting for {companies}; choose another default for {them} first",
+        companies = describe_companies(.companies),
+        them = if .companies.len() == 1 { "it" } else { "them" }
+    )]
+    InUseAsDefault { setting: String, action: GuardedAction, companies: Vec<String> },
+}
+
+/// What was attempted when [`GuardError::InUseAsDefault`] refused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardedAction {
+    Deactivate,
+    Delete,
+}
+
+fn describe_companies(companies: &[String]) -> String {
+    let quoted: Vec<String> = companies.iter().map(|c| format!("\"{c}\"")).collect();
+    match quoted.as_slice() {
+        [one] => format!("company {one}"),
+        [init @ .., last] => format!("companies {} and {last}", init.join(", ")),
+        [] => "no company".to_owned(),
+    }
+}
+
+/// What [`Config::import`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub added: Vec<String>,
+    pub replaced: Vec<String>,
+    pub companies_added: Vec<String>,
+    pub companies_replaced: Vec<String>,
+}
+
+impl Config {
+    pub fn setting(&self, id: &str) -> Option<&MailSetting> {
+        self.mail_settings.iter().find(|s| s.id == id)
+    }
+
+    pub fn setting_mut(&mut self, id: &str) -> Option<&mut MailSetting> {
+        self.mail_settings.iter_mut().find(|s| s.id == id)
+    }
+
+    pub fn company(&self, id: &str) -> Option<&Company> {
+        self.companies.iter().find(|c| c.id == id)
+    }
+
+    pub fn oauth_provider(&self, id: &str) -> Option<&OAuthProvider> {
+        self.oauth_providers.iter().find(|p| p.id == id)
+    }
+
+    /// Ids of the companies whose default is `setting_id`, in file order.
+    pub fn companies_defaulting_to(&self, setting_id: &str) -> Vec<String> {
+        self.companies
+            .iter()
+            .filter(|c| c.default_mail_setting.as_deref() == Some(setting_id))
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
+    /// An id based on `description` that no setting (live or in the trash) uses yet.
+    pub fn unused_id(&self, description: &str) -> String {
+        let base = super::setting::slugify(description);
+        let taken = |id: &str| {
+            self.setting(id).is_some() || self.trash.iter().any(|d| d.setting.id == id)
+        };
+        if !taken(&base) {
+            return base;
+        }
+        (2..)
+            .map(|n| format!("{base}-{n}"))
+            .find(|candidate| !taken(candidate))
+            .unwrap_or(base)
+    }
+
+    /// Adds a new setting, refusing an invalid or taken id.
+    pub fn add_setting(&mut self, setting: MailSetting) -> Result<(), GuardError> {
+        if !is_valid_id(&setting.id) {
+            return Err(GuardError::InvalidId(setting.id));
+        }
+        if self.setting(&setting.id).is_some() {
+            return Err(GuardError::DuplicateId(setting.id));
+        }
+        self.mail_settings.push(setting);
+        Ok(())
+    }
+
+    /// Replaces the setting with the same id, keeping the guards: a company
+    /// default cannot be made inactive this way either.
+    pub fn update_setting(&mut self, setting: MailSetting) -> Result<(), GuardError> {
+        let current = self
+            .setting(&setting.id)
+            .ok_or_else(|| GuardError::UnknownSetting(setting.id.clone()))?;
+        if current.active && !setting.active {
+            self.check_not_default(&setting.id, GuardedAction::Deactivate)?;
+        }
+        if let Some(slot) = self.setting_mut(&setting.id) {
+            *slot = setting;
+        }
+        Ok(())
+    }
+
+    pub fn activate(&mut self, id: &str) -> Result<(), GuardError> {
+        let setting = self.setting_mut(id).ok_or_else(|| GuardError::UnknownSetting(id.to_owned()))?;
+        setting.active = true;
+        Ok(())
+    }
+
+    pub fn deactivate(&mut self, id: &str) -> Result<(), GuardError> {
+        if self.setting(id).is_none() {
+            return Err(GuardError::UnknownSetting(id.to_owned()));
+        }
+        self.check_not_default(id, GuardedAction::Deactivate)?;
+        if let Some(setting) = self.setting_mut(id) {
+            setting.active = false;
+        }
+        Ok(())
+    }
+
+    /// Makes `setting_id` the one default of `company_id`.
+    pub fn set_default(&mut self, company_id: &str, setting_id: &str) -> Result<(), GuardError> {
+        let setting = self
+            .setting(setting_id)
+            .ok_or_else(|| GuardError::UnknownSetting(setting_id.to_owned()))?;
+        if !setting.active {
+            return Err(GuardError::DefaultMustBeActive {
+                company: company_id.to_owned(),
+                setting: setting_id.to_owned(),
+            });
+        }
+        let company = self
+            .companies
+            .iter_mut()
+            .find(|c| c.id == company_id)
+            .ok_or_else(|| GuardError::UnknownCompany(company_id.to_owned()))?;
+        company.default_mail_setting = Some(setting_id.to_owned());
+        Ok(())
+    }
+
+    /// Moves a setting to the trash. Returns the trash entry (for undo).
+    pub fn delete_setting(&mut self, id: &str, deleted_at: String) -> Result<DeletedSetting, GuardError> {
+        let index = self
+            .mail_settings
+            .iter()
+            .position(|s| s.id == id)
+            .ok_or_else(|| GuardError::UnknownSetting(id.to_owned()))?;
+        self.check_not_default(id, GuardedAction::Delete)?;
+        let setting = self.mail_settings.remove(index);
+        let entry = DeletedSetting { deleted_at, setting };
+        self.trash.push(entry.clone());
+        Ok(entry)
+    }
+
+    /// Trash entries beyond [`TRASH_CAPACITY`], oldest first, removed from the
+    /// trash. The caller deletes their secrets.
+    pub fn purge_old_trash(&mut self) -> Vec<DeletedSetting> {
+        let excess = self.trash.len().saturating_sub(TRASH_CAPACITY);
+        self.trash.drain(..excess).collect()
+    }
+
+    /// Brings the most recently deleted setting with this id back.
+    pub fn restore_setting(&mut self, id: &str) -> Result<(), GuardError> {
+        if self.setting(id).is_some() {
+            return Err(GuardError::DuplicateId(id.to_owned()));
+        }
+        let index = self
+            .trash
+            .iter()
+            .rposition(|d| d.setting.id == id)
+            .ok_or_else(|| GuardError::NotInTrash(id.to_owned()))?;
+        let entry = self.trash.remove(index);
+        self.mail_settings.push(entry.setting);
+        Ok(())
+    }
+
+    /// Adds or replaces settings and companies by id. Replacing a setting that
+    /// is a company's default with an inactive copy is refused, like a deactivate.
+    pub fn import(&mut self, incoming: Config) -> Result<ImportSummary, GuardError> {
+        let mut next = self.clone();
+        let mut summary = ImportSummary::default();
+        for setting in incoming.mail_settings {
+            if !is_valid_id(&setting.id) {
+                return Err(GuardError::InvalidId(setting.id));
+            }
+            if next.setting(&setting.id).is_some() {
+                summary.replaced.push(setting.id.clone());
+                next.update_setting(setting)?;
+            } else {
+                summary.added.push(setting.id.clone());
+                next.mail_settings.push(setting);
+            }
+        }
+        for company in incoming.companies {
+            if let Some(setting_id) = company.default_mail_setting.as_deref() {
+                match next.setting(setting_id) {
+                    None => return Err(GuardError::UnknownSetting(setting_id.to_owned())),
+                    Some(s) if !s.active => {
+                        return Err(GuardError::DefaultMustBeActive {
+                            company: company.id.clone(),
+                            setting: setting_id.to_owned(),
+                        });
+                    }
+                    Some(_) => {}
+                }
+            }
+            if let Some(slot) = next.companies.iter_mut().find(|c| c.id == company.id) {
+                summary.companies_replaced.push(company.id.clone());
+                *slot = company;
+            } else {
+                summary.companies_added.push(company.id.clone());
+                next.companies.push(company);
+            }
+        }
+        for provider in incoming.oauth_providers {
+            if let Some(slot) = next.oauth_providers.iter_mut().find(|p| p.id == provider.id) {
+                *slot = provider;
+            } else {
+                next.oauth_providers.push(provider);
+            }
+        }
+        for ca_file in incoming.tls.extra_ca_files {
+            if !next.tls.extra_ca_files.contains(&ca_file) {
+                next.tls.extra_ca_files.push(ca_file);
+            }
+        }
+        *self = next;
+        Ok(summary)
+    }
+
+    /// The config without the trash: what `export` writes.
+    pub fn for_export(&self) -> Config {
+        Config { trash: Vec::new(), ..self.clone() }
+    }
+
+    /// Problems a hand-edited file can have that the guards otherwise prevent:
+    /// duplicate ids, and company defaults that are missing or inactive.
+    pub fn consistency_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for setting in &self.mail_settings {
+            if !seen.insert(setting.id.as_str()) {
+                problems.push(format!("two mail settings have the id \"{}\"; ids must be unique", setting.id));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for company in &self.companies {
+            if !seen.insert(company.id.as_str()) {
+                problems.push(format!("two companies have the id \"{}\"; ids must be unique", company.id));
+            }
+            let Some(default) = company.default_mail_setting.as_deref() else { continue };
+            match self.setting(default) {
+                None => problems.push(format!(
+                    "company \"{}\" uses mail setting \"{default}\", which does not exist",
+                    company.id
+                )),
+                Some(s) if !s.active => problems.push(format!(
+                    "company \"{}\" uses mail setting \"{default}\", which is inactive; activate it or choose another default",
+                    company.id
+                )),
+                Some(_) => {}
+            }
+        }
+        problems
+    }
+
+    fn check_not_default(&self, id: &str, action: GuardedAction) -> Result<(), GuardError> {
+        let companies = self.companies_defaulting_to(id);
+        if companies.is_empty() {
+            Ok(())
+        } else {
+            Err(GuardError::InUseAsDefault { setting: id.to_owned(), action, companies })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setting(id: &str, active: bool) -> MailSetting {
+        MailSetting { id: id.into(), description: id.into(), active, ..MailSetting::default() }
+    }
+
+    fn sample() -> Config {
+        Config {
+            mail_settings: vec![setting("old-basic", true), setting("new-m365", true), setting("spare", false)],
+            companies: vec![
+                Company { id: "acme".into(), name: "Acme".into(), default_mail_setting: Some("old-basic".into()) },
+                Company { id: "globex".into(), name: "Globex".into(), default_mail_setting: Some("old-basic".into()) },
+                Company { id: "initech".into(), name: "Initech".into(), default_mail_setting: None },
+            ],
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn a_default_cannot_be_deactivated_and_the_error_names_the_companies() {
+        let mut config = sample();
+        let err = config.deactivate("old-basic").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "\"old-basic\" is the default mail setting for companies \"acme\" and \"globex\"; \
+             choose another default for them first"
+        );
+        assert!(config.setting("old-basic").unwrap().active, "nothing changed");
+    }
+
+    #[test]
+    fn a_default_cannot_be_deactivated_through_an_edit_either() {
+        let mut config = sample();
+        let mut edited = config.setting("old-basic").unwrap().clone();
+        edited.active = false;
+        assert!(matches!(config.update_setting(edited), Err(GuardError::InUseAsDefault { .. })));
+    }
+
+    #[test]
+    fn a_default_cannot_be_deleted() {
+        let mut config = sample();
+        config.set_default("globex", "new-m365").unwrap();
+        let err = config.delete_setting("old-basic", "t".into()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "\"old-basic\" is the default mail setting for company \"acme\"; choose another default for it first"
+        );
+        assert_eq!(config.mail_settings.len(), 3);
+    }
+
+    #[test]
+    fn only_an_active_setting_can_be_a_default() {
+        let mut config = sample();
+        let err = config.set_default("initech", "spare").unwrap_err();
+        assert!(matches!(err, GuardError::DefaultMustBeActive { .. }));
+        assert!(err.to_string().contains("activate it first"));
+        assert_eq!(config.company("initech").unwrap().default_mail_setting, None);
+    }
+
+    #[test]
+    fn set_default_replaces_the_one_default() {
+        let mut config = sample();
+        config.set_default("acme", "new-m365").unwrap();
+        assert_eq!(config.company("acme").unwrap().default_mail_setting.as_deref(), Some("new-m365"));
+        assert_eq!(config.companies_defaulting_to("old-basic"), vec!["globex".to_owned()]);
+        assert!(matches!(config.set_default("nope", "new-m365"), Err(GuardError::UnknownCompany(_))));
+        assert!(matches!(config.set_default("acme", "nope"), Err(GuardError::UnknownSetting(_))));
+    }
+
+    #[test]
+    fn deactivate_then_delete_then_restore() {
+        let mut config = sample();
+        config.set_default("acme", "new-m365").unwrap();
+        config.set_default("globex", "new-m365").unwrap();
+        config.deactivate("old-basic").unwrap();
+        let entry = config.delete_setting("old-basic", "2026-11-26T00:00:00Z".into()).unwrap();
+        assert_eq!(entry.setting.id, "old-basic");
+        assert!(config.setting("old-basic").is_none());
+        assert_eq!(config.trash.len(), 1);
+        config.restore_setting("old-basic").unwrap();
+        assert!(config.setting("old-basic").is_some());
+        assert!(config.trash.is_empty());
+        assert!(matches!(config.restore_setting("old-basic"), Err(GuardError::DuplicateId(_))));
+        assert!(matches!(config.restore_setting("never"), Err(GuardError::NotInTrash(_))));
+    }
+
+    #[test]
+    fn the_trash_keeps_a_bounded_history() {
+        let mut config = Config::default();
+        for n in 0..(TRASH_CAPACITY + 3) {
+            config.add_setting(setting(&format!("s{n}"), true)).unwrap();
+            config.delete_setting(&format!("s{n}"), n.to_string()).unwrap();
+        }
+        let purged = config.purge_old_trash();
+        assert_eq!(purged.len(), 3);
+        assert_eq!(purged[0].setting.id, "s0");
+        assert_eq!(config.trash.len(), TRASH_CAPACITY);
+    }
+
+    #[test]
+    fn add_refuses_bad_or_taken_ids() {
+        let mut config = sample();
+        assert!(matches!(config.add_setting(setting("old-basic", true)), Err(GuardError::DuplicateId(_))));
+        assert!(matches!(config.add_setting(setting("Bad Id", true)), Err(GuardError::InvalidId(_))));
+    }
+
+    #[test]
+    fn unused_id_avoids_live_and_deleted_ids() {
+        let mut config = sample();
+        assert_eq!(config.unused_id("Old Basic"), "old-basic-2");
+        config.set_default("acme", "new-m365").unwrap();
+        config.set_default("globex", "new-m365").unwrap();
+        config.delete_setting("old-basic", "t".into()).unwrap();
+        assert_eq!(config.unused_id("Old Basic"), "old-basic-2");
+        assert_eq!(config.unused_id("Fresh"), "fresh");
+    }
+
+    #[test]
+    fn import_adds_and_replaces_by_id() {
+        let mut config = sample();
+        let mut changed = setting("new-m365", true);
+        changed.description = "Changed".into();
+        let incoming = Config {
+            mail_settings: vec![changed, setting("brand-new", true)],
+            companies: vec![Company { id: "hooli".into(), name: "Hooli".into(), default_mail_setting: Some("brand-new".into()) }],
+            ..Config::default()
+        };
+        let summary = config.import(incoming).unwrap();
+        assert_eq!(summary.added, vec!["brand-new".to_owned()]);
+        assert_eq!(summary.replaced, vec!["new-m365".to_owned()]);
+        assert_eq!(summary.companies_added, vec!["hooli".to_owned()]);
+        assert_eq!(config.setting("new-m365").unwrap().description, "Changed");
+        assert_eq!(config.mail_settings.len(), 4);
+    }
+
+    #[test]
+    fn import_that_would_break_a_guard_changes_nothing() {
+        let mut config = sample();
+        let before = config.clone();
+        let incoming = Config {
+            mail_settings: vec![setting("brand-new", true), setting("old-basic", false)],
+            ..Config::default()
+        };
+        assert!(matches!(config.import(incoming), Err(GuardError::InUseAsDefault { .. })));
+        assert_eq!(config, before);
+        let incoming = Config {
+            companies: vec![Company { id: "x".into(), name: "X".into(), default_mail_setting: Some("spare".into()) }],
+            ..Config::default()
+        };
+        assert!(matches!(config.import(incoming), Err(GuardError::DefaultMustBeActive { .. })));
+        assert_eq!(config, before);
+    }
+
+    #[test]
+    fn consistency_problems_of_a_hand_edited_file() {
+        let mut config = sample();
+        assert!(config.consistency_problems().is_empty());
+        config.mail_settings.push(setting("spare", true));
+        config.companies[2].default_mail_setting = Some("ghost".into());
+        config.setting_mut("old-basic").unwrap().active = false;
+        let problems = config.consistency_problems();
+        assert_eq!(problems.len(), 4, "{problems:#?}");
+        assert!(problems[0].contains("two mail settings have the id \"spare\""));
+        assert!(problems.iter().any(|p| p.contains("\"ghost\", which does not exist")));
+        assert!(problems.iter().filter(|p| p.contains("which is inactive")).count() == 2);
+    }
+
+    #[test]
+    fn export_leaves_the_trash_out() {
+        let mut config = sample();
+        config.add_setting(setting("gone", true)).unwrap();
+        config.delete_setting("gone", "t".into()).unwrap();
+        assert!(config.for_export().trash.is_empty());
+        assert_eq!(config.for_export().mail_settings, config.mail_settings);
+    }
+}

@@ -1,0 +1,13 @@
+//! Plain data and the rules it must follow: mail settings, companies, OAuth
+//! provider entries, presets, validation and the guards that protect company
+//! defaults. Pure: no I/O, no network, no UI.
+
+pub mod config;
+pub mod presets;
+pub mod setting;
+pub mod validate;
+
+pub use config::{Company, Config, DeletedSetting, GuardError, ImportSummary, OAuthProvider, TlsConfig};
+pub use presets::Preset;
+pub use setting::{CredentialKind, ImapSettings, MailSetting, Security, SmtpSettings};
+pub use validate::{Field, Finding, Rule, Severity, StoredPasswords, validate_setting};

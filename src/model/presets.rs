@@ -1,0 +1,156 @@
+//! Known providers' hosts, ports and security, so admins do not type them.
+//!
+//! Facts from the providers' documentation (see `../shared/reference`):
+//! Microsoft 365 and Gmail for both directions; SendGrid and Postmark are
+//! outgoing-only relays, so their presets leave IMAP as it is.
+
+use super::setting::{CredentialKind, MailSetting, Security};
+
+/// A provider whose server details can be filled in for the admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Preset {
+    pub name: &'static str,
+    pub smtp: Endpoint,
+    /// `None` for send-only relays.
+    pub imap: Option<Endpoint>,
+    /// The credential type this provider is normally used with.
+    pub credential: CredentialKind,
+    /// A fixed SMTP user name the provider requires (SendGrid: `apikey`).
+    pub smtp_user_name: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    pub server: &'static str,
+    pub port: u16,
+    pub security: Security,
+}
+
+pub const MICROSOFT_365: Preset = Preset {
+    name: "Microsoft 365",
+    smtp: Endpoint { server: "smtp.office365.com", port: 587, security: Security::Starttls },
+    imap: Some(Endpoint { server: "outlook.office365.com", port: 993, security: Security::Tls }),
+    credential: CredentialKind::Microsoft365,
+    smtp_user_name: None,
+};
+
+pub const GMAIL: Preset = Preset {
+    name: "Gmail",
+    smtp: Endpoint { server: "smtp.gmail.com", port: 587, security: Security::Starttls },
+    imap: Some(Endpoint { server: "imap.gmail.com", port: 993, security: Security::Tls }),
+    credential: CredentialKind::Gmail,
+    smtp_user_name: None,
+};
+
+pub const SENDGRID: Preset = Preset {
+    name: "SendGrid",
+    smtp: Endpoint { server: "smtp.sendgrid.net", port: 587, security: Security::Starttls },
+    imap: None,
+    credential: CredentialKind::Basic,
+    smtp_user_name: Some("apikey"),
+};
+
+pub const POSTMARK: Preset = Preset {
+    name: "Postmark",
+    smtp: Endpoint { server: "smtp.postmarkapp.com", port: 587, security: Security::Starttls },
+    imap: None,
+    credential: CredentialKind::Basic,
+    smtp_user_name: None,
+};
+
+pub const ALL: [Preset; 4] = [MICROSOFT_365, GMAIL, SENDGRID, POSTMARK];
+
+impl Preset {
+    /// The preset that belongs to an OAuth credential type, if any.
+    pub fn for_credential(credential: CredentialKind) -> Option<Self> {
+        match credential {
+            CredentialKind::Microsoft365 => Some(MICROSOFT_365),
+            CredentialKind::Gmail => Some(GMAIL),
+            CredentialKind::Basic | CredentialKind::Oauth2 => None,
+        }
+    }
+
+    /// Fills hosts, ports and security; leaves addresses and names alone.
+    pub fn apply(&self, setting: &mut MailSetting) {
+        setting.smtp.server = self.smtp.server.to_owned();
+        setting.smtp.port = self.smtp.port;
+        setting.smtp.security = self.smtp.security;
+        if let Some(user) = self.smtp_user_name {
+            setting.smtp.user_name = user.to_owned();
+        }
+        if let Some(imap) = self.imap {
+            setting.imap.server = imap.server.to_owned();
+            setting.imap.port = imap.port;
+            setting.imap.security = imap.security;
+        }
+    }
+}
+
+/// Host names admins type that look right but are not (the setup guide itself
+/// says `office365.com`), with the host that was meant.
+pub fn corrected_host(host: &str, for_imap: bool) -> Option<&'static str> {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    let (smtp, imap) = match host.as_str() {
+        "office365.com" | "outlook.office.com" | "office.com" | "outlook.com" | "hotmail.com"
+        | "smtp.outlook.com" | "imap.outlook.com" | "outlook.office365.com.com" => {
+            ("smtp.office365.com", "outlook.office365.com")
+        }
+        "gmail.com" | "google.com" | "googlemail.com" | "mail.google.com" | "smtp.googlemail.com" => {
+            ("smtp.gmail.com", "imap.gmail.com")
+        }
+        // The right host on the wrong side.
+        "smtp.office365.com" if for_imap => return Some("outlook.office365.com"),
+        "outlook.office365.com" if !for_imap => return Some("smtp.office365.com"),
+        "smtp.gmail.com" if for_imap => return Some("imap.gmail.com"),
+        "imap.gmail.com" if !for_imap => return Some("smtp.gmail.com"),
+        _ => return None,
+    };
+    Some(if for_imap { imap } else { smtp })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn microsoft_preset_fills_both_servers() {
+        let mut setting = MailSetting::default();
+        MICROSOFT_365.apply(&mut setting);
+        assert_eq!(setting.smtp.server, "smtp.office365.com");
+        assert_eq!((setting.smtp.port, setting.smtp.security), (587, Security::Starttls));
+        assert_eq!(setting.imap.server, "outlook.office365.com");
+        assert_eq!((setting.imap.port, setting.imap.security), (993, Security::Tls));
+    }
+
+    #[test]
+    fn relay_presets_leave_imap_alone() {
+        let mut setting = MailSetting::default();
+        setting.imap.server = "imap.example.com".into();
+        SENDGRID.apply(&mut setting);
+        assert_eq!(setting.smtp.server, "smtp.sendgrid.net");
+        assert_eq!(setting.smtp.user_name, "apikey");
+        assert_eq!(setting.imap.server, "imap.example.com");
+        POSTMARK.apply(&mut setting);
+        assert_eq!(setting.smtp.server, "smtp.postmarkapp.com");
+    }
+
+    #[test]
+    fn gmail_preset_and_credential_lookup() {
+        assert_eq!(Preset::for_credential(CredentialKind::Gmail), Some(GMAIL));
+        assert_eq!(Preset::for_credential(CredentialKind::Microsoft365), Some(MICROSOFT_365));
+        assert_eq!(Preset::for_credential(CredentialKind::Basic), None);
+        let mut setting = MailSetting::default();
+        GMAIL.apply(&mut setting);
+        assert_eq!(setting.imap.server, "imap.gmail.com");
+    }
+
+    #[test]
+    fn known_wrong_hosts_are_corrected() {
+        assert_eq!(corrected_host("office365.com", false), Some("smtp.office365.com"));
+        assert_eq!(corrected_host("Office365.com.", true), Some("outlook.office365.com"));
+        assert_eq!(corrected_host("smtp.office365.com", true), Some("outlook.office365.com"));
+        assert_eq!(corrected_host("smtp.office365.com", false), None);
+        assert_eq!(corrected_host("gmail.com", true), Some("imap.gmail.com"));
+        assert_eq!(corrected_host("mail.example.com", true), None);
+    }
+}

@@ -1,0 +1,252 @@
+//! One mail setting: who sends (SMTP), who receives (IMAP), and how they sign in.
+//!
+//! Field names here are the config file's field names; the file format is a
+//! contract (see README "Config file"), so fields are added, never renamed.
+
+use serde::{Deserialize, Serialize};
+
+/// How the setting signs in to its servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialKind {
+    /// User name and password, kept in the OS credential store.
+    #[default]
+    Basic,
+    /// Microsoft 365 (Exchange Online) OAuth2.
+    Microsoft365,
+    /// Gmail / Google Workspace OAuth2.
+    Gmail,
+    /// A custom OAuth2 provider from an `[[oauth_provider]]` table.
+    Oauth2,
+}
+
+impl CredentialKind {
+    pub const ALL: [Self; 4] = [Self::Basic, Self::Microsoft365, Self::Gmail, Self::Oauth2];
+
+    /// The word the config file uses.
+    pub fn config_name(self) -> &'static str {
+        match self {
+            Self::Basic => "basic",
+            Self::Microsoft365 => "microsoft365",
+            Self::Gmail => "gmail",
+            Self::Oauth2 => "oauth2",
+        }
+    }
+
+    /// The words an admin sees.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Basic => "Basic (password)",
+            Self::Microsoft365 => "Microsoft 365 OAuth",
+            Self::Gmail => "Gmail OAuth",
+            Self::Oauth2 => "Custom OAuth2 provider",
+        }
+    }
+
+    pub fn uses_oauth(self) -> bool {
+        self != Self::Basic
+    }
+}
+
+/// How a connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// Plain connect, then upgrade with STARTTLS before anything secret is sent.
+    #[default]
+    Starttls,
+    /// TLS from the first byte ("SSL", implicit TLS).
+    Tls,
+    /// No encryption. Only allowed for settings that send no credentials.
+    None,
+}
+
+impl Security {
+    pub const ALL: [Self; 3] = [Self::Starttls, Self::Tls, Self::None];
+
+    pub fn config_name(self) -> &'static str {
+        match self {
+            Self::Starttls => "starttls",
+            Self::Tls => "tls",
+            Self::None => "none",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Starttls => "STARTTLS",
+            Self::Tls => "TLS on connect (SSL)",
+            Self::None => "None (unencrypted)",
+        }
+    }
+}
+
+/// Outgoing mail: the SMTP submission server the automation sends through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmtpSettings {
+    pub server: String,
+    pub port: u16,
+    pub security: Security,
+    /// The address recipients see mail come from.
+    pub send_as: String,
+    /// The display name shown instead of the address.
+    pub from_name: String,
+    pub user_name: String,
+    /// Must equal the domain of `send_as`.
+    pub user_domain: String,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            server: String::new(),
+            port: 587,
+            security: Security::Starttls,
+            send_as: String::new(),
+            from_name: String::new(),
+            user_name: String::new(),
+            user_domain: String::new(),
+        }
+    }
+}
+
+/// Incoming mail: the IMAP mailbox replies are delivered to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImapSettings {
+    pub server: String,
+    pub port: u16,
+    pub security: Security,
+    pub inbox_folder: String,
+    pub sent_folder: String,
+    /// The mailbox that receives replies (the reply-to address).
+    pub user_name: String,
+    /// Must equal the domain of `user_name`.
+    pub user_domain: String,
+}
+
+pub const DEFAULT_INBOX_FOLDER: &str = "Inbox";
+pub const DEFAULT_SENT_FOLDER: &str = "Sent";
+
+impl Default for ImapSettings {
+    fn default() -> Self {
+        Self {
+            server: String::new(),
+            port: 993,
+            security: Security::Tls,
+            inbox_folder: DEFAULT_INBOX_FOLDER.to_owned(),
+            sent_folder: DEFAULT_SENT_FOLDER.to_owned(),
+            user_name: String::new(),
+            user_domain: String::new(),
+        }
+    }
+}
+
+/// One `[[mail_setting]]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MailSetting {
+    /// Stable slug; secrets in the OS store are keyed by it.
+    pub id: String,
+    pub description: String,
+    /// Put at the start of every subject the automation sends.
+    pub subject_tag: String,
+    pub credential: CredentialKind,
+    /// For `credential = "oauth2"`: the id of an `[[oauth_provider]]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth_provider: Option<String>,
+    /// For Microsoft 365: tenant id or verified domain (`organizations` when empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    pub active: bool,
+    pub smtp: SmtpSettings,
+    pub imap: ImapSettings,
+}
+
+impl Default for MailSetting {
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            description: String::new(),
+            subject_tag: String::new(),
+            credential: CredentialKind::Basic,
+            oauth_provider: None,
+            tenant: None,
+            active: true,
+            smtp: SmtpSettings::default(),
+            imap: ImapSettings::default(),
+        }
+    }
+}
+
+/// The part of an e-mail address after the last `@`, lower-cased.
+pub fn domain_of(address: &str) -> Option<String> {
+    let (_, domain) = address.trim().rsplit_once('@')?;
+    (!domain.is_empty()).then(|| domain.to_ascii_lowercase())
+}
+
+/// Turns a description into an id: lower-case ASCII letters, digits and `-`.
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if ch.is_ascii_alphanumeric() {
+            slug.push(ch.to_ascii_lowercase());
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    if slug.is_empty() { "setting".to_owned() } else { slug }
+}
+
+/// Whether `id` is a valid slug (what [`slugify`] produces).
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && !id.starts_with('-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_of_takes_the_part_after_the_last_at() {
+        assert_eq!(domain_of("AR@Example.COM"), Some("example.com".into()));
+        assert_eq!(domain_of("\"a@b\"@example.org"), Some("example.org".into()));
+        assert_eq!(domain_of("nobody"), None);
+        assert_eq!(domain_of("trailing@"), None);
+    }
+
+    #[test]
+    fn slugify_makes_stable_ids() {
+        assert_eq!(slugify("Collections (Basic) 2022"), "collections-basic-2022");
+        assert_eq!(slugify("  --  "), "setting");
+        assert_eq!(slugify("Ünïcode AR"), "n-code-ar");
+        assert!(is_valid_id(&slugify("Anything at all!")));
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        assert!(is_valid_id("m365-collections"));
+        assert!(is_valid_id("old_basic"));
+        assert!(!is_valid_id(""));
+        assert!(!is_valid_id("Has Space"));
+        assert!(!is_valid_id("-leading"));
+        assert!(!is_valid_id(&"x".repeat(65)));
+    }
+
+    #[test]
+    fn defaults_follow_the_setup_guide() {
+        let setting = MailSetting::default();
+        assert_eq!(setting.imap.inbox_folder, "Inbox");
+        assert_eq!(setting.imap.sent_folder, "Sent");
+        assert!(setting.active);
+        assert_eq!(setting.smtp.port, 587);
+        assert_eq!(setting.imap.port, 993);
+    }
+}

@@ -1,0 +1,639 @@
+//! Checks on a mail setting, each a named rule with a message an admin can act on.
+//!
+//! A finding is an error (the setting cannot work; Save is refused) or a
+//! warning (probably wrong; Save is allowed). Each finding names the field it
+//! belongs to, so the form can show it beside that field and the CLI can print
+//! `smtp.port: ...`.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::config::Config;
+use super::presets::corrected_host;
+use super::setting::{CredentialKind, MailSetting, Security, domain_of, is_valid_id};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// The field a finding belongs to; `Display` gives the config file's dotted name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Field {
+    Id,
+    Description,
+    SubjectTag,
+    OauthProvider,
+    Tenant,
+    SmtpServer,
+    SmtpPort,
+    SmtpSecurity,
+    SmtpSendAs,
+    SmtpFromName,
+    SmtpUserName,
+    SmtpUserDomain,
+    SmtpPassword,
+    ImapServer,
+    ImapPort,
+    ImapSecurity,
+    ImapInboxFolder,
+    ImapSentFolder,
+    ImapUserName,
+    ImapUserDomain,
+    ImapPassword,
+}
+
+impl Field {
+    pub fn config_name(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Description => "description",
+            Self::SubjectTag => "subject_tag",
+            Self::OauthProvider => "oauth_provider",
+            Self::Tenant => "tenant",
+            Self::SmtpServer => "smtp.server",
+            Self::SmtpPort => "smtp.port",
+            Self::SmtpSecurity => "smtp.security",
+            Self::SmtpSendAs => "smtp.send_as",
+            Self::SmtpFromName => "smtp.from_name",
+            Self::SmtpUserName => "smtp.user_name",
+            Self::SmtpUserDomain => "smtp.user_domain",
+            Self::SmtpPassword => "smtp.password",
+            Self::ImapServer => "imap.server",
+            Self::ImapPort => "imap.port",
+            Self::ImapSecurity => "imap.security",
+            Self::ImapInboxFolder => "imap.inbox_folder",
+            Self::ImapSentFolder => "imap.sent_folder",
+            Self::ImapUserName => "imap.user_name",
+            Self::ImapUserDomain => "imap.user_domain",
+            Self::ImapPassword => "imap.password",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.config_name())
+    }
+}
+
+/// Every check the model makes. The name is stable (CLI `--json`, tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    InvalidId,
+    Required,
+    PortOutOfRange,
+    MalformedAddress,
+    MalformedHost,
+    UserDomainMismatch,
+    PortSecurityMismatch,
+    KnownWrongHost,
+    CredentialsWithoutEncryption,
+    PasswordMissing,
+    HeaderInjection,
+    UnknownOauthProvider,
+    TenantNotUsed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: Rule,
+    pub severity: Severity,
+    pub field: Field,
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{level}: {}: {}", self.field, self.message)
+    }
+}
+
+/// Which passwords the OS credential store holds for a setting. Validation
+/// needs to know whether one exists, never what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoredPasswords {
+    pub smtp: bool,
+    pub imap: bool,
+}
+
+/// The findings for one setting, errors first.
+pub fn validate_setting(setting: &MailSetting, config: &Config, passwords: StoredPasswords) -> Vec<Finding> {
+    let mut checks = Checks::default();
+    checks.identity(setting, config);
+    checks.smtp(setting, passwords);
+    checks.imap(setting, passwords);
+    checks.findings.sort_by_key(|f| f.severity);
+    checks.findings
+}
+
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.severity == Severity::Error)
+}
+
+/// Parses a port the admin typed, with the same message the model uses.
+pub fn parse_port(text: &str) -> Result<u16, String> {
+    match text.trim().parse::<u32>() {
+        Ok(port @ 1..=65535) => u16::try_from(port).map_err(|_| port_message()),
+        _ => Err(port_message()),
+    }
+}
+
+fn port_message() -> String {
+    "Enter a port number between 1 and 65535 (usually 587 or 465 for outgoing, 993 or 143 for incoming)"
+        .to_owned()
+}
+
+/// Checks an e-mail address the way the sending code will parse it.
+pub fn is_well_formed_address(address: &str) -> bool {
+    let trimmed = address.trim();
+    trimmed == address && address.parse::<lettre::Address>().is_ok()
+}
+
+#[derive(Default)]
+struct Checks {
+    findings: Vec<Finding>,
+}
+
+impl Checks {
+    fn push(&mut self, rule: Rule, severity: Severity, field: Field, message: impl Into<String>) {
+        self.findings.push(Finding { rule, severity, field, message: message.into() });
+    }
+
+    fn error(&mut self, rule: Rule, field: Field, message: impl Into<String>) {
+        self.push(rule, Severity::Error, field, message);
+    }
+
+    fn warning(&mut self, rule: Rule, field: Field, message: impl Into<String>) {
+        self.push(rule, Severity::Warning, field, message);
+    }
+
+    fn required(&mut self, value: &str, field: Field, what: &str) -> bool {
+        if value.trim().is_empty() {
+            self.error(Rule::Required, field, format!("{what} is required"));
+            false
+        } else {
+            true
+        }
+    }
+
+    fn identity(&mut self, setting: &MailSetting, config: &Config) {
+        if !is_valid_id(&setting.id) {
+            self.error(
+                Rule::InvalidId,
+                Field::Id,
+                "The id may use only lower-case letters, digits, '-' and '_' (at most 64 characters)",
+            );
+        }
+        self.required(&setting.description, Field::Description, "Description");
+        if self.required(&setting.subject_tag, Field::SubjectTag, "Subject Tag") {
+            self.no_line_breaks(&setting.subject_tag, Field::SubjectTag, "Subject Tag");
+        }
+        match setting.credential {
+            CredentialKind::Oauth2 => match setting.oauth_provider.as_deref().map(str::trim) {
+                None | Some("") => self.error(
+                    Rule::Required,
+                    Field::OauthProvider,
+                    "Choose which OAuth2 provider this setting signs in with",
+                ),
+                Some(id) if config.oauth_provider(id).is_none() => self.error(
+                    Rule::UnknownOauthProvider,
+                    Field::OauthProvider,
+                    format!("There is no OAuth2 provider \"{id}\" in the config file; add an [[oauth_provider]] with that id"),
+                ),
+                Some(_) => {}
+            },
+            CredentialKind::Basic | CredentialKind::Microsoft365 | CredentialKind::Gmail => {}
+        }
+        let has_tenant = setting.tenant.as_deref().is_some_and(|t| !t.trim().is_empty());
+        if has_tenant && setting.credential != CredentialKind::Microsoft365 {
+            self.warning(
+                Rule::TenantNotUsed,
+                Field::Tenant,
+                "A tenant is only used with Microsoft 365 OAuth; it is ignored for this credential type",
+            );
+        }
+    }
+
+    fn smtp(&mut self, setting: &MailSetting, passwords: StoredPasswords) {
+        let smtp = &setting.smtp;
+        self.host(&smtp.server, Field::SmtpServer, false);
+        self.port_and_security(smtp.port, smtp.security, Field::SmtpPort, Field::SmtpSecurity, Protocol::Smtp);
+        if self.required(&smtp.send_as, Field::SmtpSendAs, "Send-as address") {
+            self.address(&smtp.send_as, Field::SmtpSendAs, "Send-as address");
+        }
+        self.no_line_breaks(&smtp.from_name, Field::SmtpFromName, "From name");
+        self.required(&smtp.user_name, Field::SmtpUserName, "Outgoing user name");
+        self.user_domain(&smtp.user_domain, &smtp.send_as, Field::SmtpUserDomain, "send-as address");
+        if setting.credential == CredentialKind::Basic && !smtp.user_name.trim().is_empty() && !passwords.smtp {
+            self.error(
+                Rule::PasswordMissing,
+                Field::SmtpPassword,
+                "Enter the password for the outgoing user name (Basic settings sign in with a password)",
+            );
+        }
+    }
+
+    fn imap(&mut self, setting: &MailSetting, passwords: StoredPasswords) {
+        let imap = &setting.imap;
+        self.host(&imap.server, Field::ImapServer, true);
+        self.port_and_security(imap.port, imap.security, Field::ImapPort, Field::ImapSecurity, Protocol::Imap);
+        self.required(&imap.inbox_folder, Field::ImapInboxFolder, "Inbox folder name");
+        self.required(&imap.sent_folder, Field::ImapSentFolder, "Sent items folder name");
+        if self.required(&imap.user_name, Field::ImapUserName, "Incoming user name (the reply-to address)") {
+            self.address(&imap.user_name, Field::ImapUserName, "Incoming user name (the reply-to address)");
+        }
+        self.user_domain(&imap.user_domain, &imap.user_name, Field::ImapUserDomain, "incoming user name");
+        if setting.credential == CredentialKind::Basic && !passwords.imap {
+            self.error(
+                Rule::PasswordMissing,
+                Field::ImapPassword,
+                "Enter the password for the incoming user name (Basic settings sign in with a password)",
+            );
+        }
+    }
+
+    fn host(&mut self, host: &str, field: Field, for_imap: bool) {
+        let what = if for_imap { "Incoming server name" } else { "Outgoing server name" };
+        if !self.required(host, field, what) {
+            return;
+        }
+        let host = host.trim();
+        let looks_like_url = host.contains("://");
+        let bad_char = host.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+        if looks_like_url || bad_char || host.starts_with('.') || host.starts_with('-') || host.contains("..") {
+            self.error(
+                Rule::MalformedHost,
+                field,
+                format!(
+                    "\"{host}\" is not a server name: enter only the host, like mail.example.com \
+                     (no https://, no port, no spaces)"
+                ),
+            );
+            return;
+        }
+        if let Some(right) = corrected_host(host, for_imap) {
+            self.error(
+                Rule::KnownWrongHost,
+                field,
+                format!("\"{host}\" is not a mail server; use \"{right}\""),
+            );
+        }
+    }
+
+    fn port_and_security(&mut self, port: u16, security: Security, port_field: Field, security_field: Field, protocol: Protocol) {
+        if port == 0 {
+            self.error(Rule::PortOutOfRange, port_field, port_message());
+            return;
+        }
+        if security == Security::None {
+            self.error(
+                Rule::CredentialsWithoutEncryption,
+                security_field,
+                "Passwords and tokens are never sent unencrypted: choose STARTTLS or TLS on connect",
+            );
+            return;
+        }
+        let expected = match (protocol, port) {
+            (Protocol::Imap, 993) | (Protocol::Smtp, 465) => Some(Security::Tls),
+            (Protocol::Imap, 143) | (Protocol::Smtp, 587) => Some(Security::Starttls),
+            _ => None,
+        };
+        if let Some(expected) = expected.filter(|e| *e != security) {
+            let name = protocol.name();
+            self.warning(
+                Rule::PortSecurityMismatch,
+                security_field,
+                format!(
+                    "{name} port {port} uses {}, not {}; choose {} (or use port {} for {})",
+                    expected.label(),
+                    security.label(),
+                    expected.label(),
+                    protocol.port_for(security),
+                    security.label(),
+                ),
+            );
+        }
+    }
+
+    fn address(&mut self, address: &str, field: Field, what: &str) {
+        if !is_well_formed_address(address) {
+            self.error(
+                Rule::MalformedAddress,
+                field,
+                format!("{what} \"{}\" is not an e-mail address like name@example.com", address.trim()),
+            );
+        }
+    }
+
+    fn user_domain(&mut self, user_domain: &str, address: &str, field: Field, what: &str) {
+        if !self.required(user_domain, field, "User domain") {
+            return;
+        }
+        let Some(expected) = domain_of(address) else { return };
+        if !user_domain.trim().eq_ignore_ascii_case(&expected) {
+            self.error(
+                Rule::UserDomainMismatch,
+                field,
+                format!(
+                    "User domain \"{}\" must match the domain of the {what}, \"{expected}\"",
+                    user_domain.trim()
+                ),
+            );
+        }
+    }
+
+    fn no_line_breaks(&mut self, value: &str, field: Field, what: &str) {
+        if value.contains(['\r', '\n']) {
+            self.error(Rule::HeaderInjection, field, format!("{what} cannot contain line breaks"));
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Protocol {
+    Smtp,
+    Imap,
+}
+
+impl Protocol {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Smtp => "Outgoing (SMTP)",
+            Self::Imap => "Incoming (IMAP)",
+        }
+    }
+
+    fn port_for(self, security: Security) -> u16 {
+        match (self, security) {
+            (Self::Smtp, Security::Tls) => 465,
+            (Self::Smtp, _) => 587,
+            (Self::Imap, Security::Tls) => 993,
+            (Self::Imap, _) => 143,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::config::OAuthProvider;
+    use crate::model::presets::MICROSOFT_365;
+
+    const BOTH: StoredPasswords = StoredPasswords { smtp: true, imap: true };
+
+    fn good() -> MailSetting {
+        let mut s = MailSetting {
+            id: "collections".into(),
+            description: "Collections".into(),
+            subject_tag: "[AR]".into(),
+            ..MailSetting::default()
+        };
+        MICROSOFT_365.apply(&mut s);
+        s.smtp.send_as = "collections@example.com".into();
+        s.smtp.from_name = "Example AR Team".into();
+        s.smtp.user_name = "collections@example.com".into();
+        s.smtp.user_domain = "example.com".into();
+        s.imap.user_name = "replies@example.com".into();
+        s.imap.user_domain = "example.com".into();
+        s
+    }
+
+    fn findings(setting: &MailSetting) -> Vec<Finding> {
+        validate_setting(setting, &Config::default(), BOTH)
+    }
+
+    fn only(setting: &MailSetting) -> (Rule, Severity, Field) {
+        let found = findings(setting);
+        assert_eq!(found.len(), 1, "expected exactly one finding, got {found:#?}");
+        (found[0].rule, found[0].severity, found[0].field)
+    }
+
+    #[test]
+    fn a_complete_setting_has_no_findings() {
+        assert_eq!(findings(&good()), vec![]);
+    }
+
+    #[test]
+    fn required_fields_each_have_their_own_finding() {
+        let cases: [(fn(&mut MailSetting), Field); 11] = [
+            (|s| s.description.clear(), Field::Description),
+            (|s| s.subject_tag = "  ".into(), Field::SubjectTag),
+            (|s| s.smtp.server.clear(), Field::SmtpServer),
+            (|s| s.smtp.send_as.clear(), Field::SmtpSendAs),
+            (|s| s.smtp.user_name.clear(), Field::SmtpUserName),
+            (|s| s.imap.server.clear(), Field::ImapServer),
+            (|s| s.imap.inbox_folder.clear(), Field::ImapInboxFolder),
+            (|s| s.imap.sent_folder.clear(), Field::ImapSentFolder),
+            (|s| s.smtp.user_domain.clear(), Field::SmtpUserDomain),
+            (|s| s.imap.user_domain.clear(), Field::ImapUserDomain),
+            (|s| {
+                s.imap.user_name.clear();
+                s.imap.user_domain.clear();
+            }, Field::ImapUserName),
+        ];
+        for (clear, field) in cases {
+            let mut s = good();
+            clear(&mut s);
+            let found = findings(&s);
+            assert!(
+                found.iter().any(|f| f.rule == Rule::Required && f.field == field && f.severity == Severity::Error),
+                "{field}: {found:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn required_message_names_the_field_in_plain_words() {
+        let mut s = good();
+        s.subject_tag.clear();
+        assert_eq!(findings(&s)[0].message, "Subject Tag is required");
+    }
+
+    #[test]
+    fn port_zero_is_out_of_range() {
+        let mut s = good();
+        s.smtp.port = 0;
+        assert_eq!(only(&s), (Rule::PortOutOfRange, Severity::Error, Field::SmtpPort));
+    }
+
+    #[test]
+    fn typed_ports_are_parsed_with_a_clear_message() {
+        assert_eq!(parse_port(" 587 "), Ok(587));
+        assert_eq!(parse_port("65535"), Ok(65535));
+        for bad in ["0", "65536", "99999999999", "-1", "smtp", ""] {
+            let err = parse_port(bad).unwrap_err();
+            assert!(err.contains("between 1 and 65535"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn malformed_addresses_are_errors() {
+        let mut s = good();
+        s.smtp.send_as = "collections at example.com".into();
+        s.smtp.user_domain = "example.com".into();
+        assert_eq!(only(&s), (Rule::MalformedAddress, Severity::Error, Field::SmtpSendAs));
+        let mut s = good();
+        s.imap.user_name = "replies@".into();
+        assert_eq!(only(&s), (Rule::MalformedAddress, Severity::Error, Field::ImapUserName));
+        assert!(!is_well_formed_address(" a@example.com"));
+        assert!(is_well_formed_address("a.b+tag@sub.example.co.uk"));
+    }
+
+    #[test]
+    fn smtp_user_name_need_not_be_an_address() {
+        // SendGrid's user name is literally "apikey".
+        let mut s = good();
+        s.smtp.user_name = "apikey".into();
+        assert_eq!(findings(&s), vec![]);
+    }
+
+    #[test]
+    fn user_domain_must_match_the_address_it_belongs_to() {
+        let mut s = good();
+        s.smtp.user_domain = "other.com".into();
+        assert_eq!(only(&s), (Rule::UserDomainMismatch, Severity::Error, Field::SmtpUserDomain));
+        assert_eq!(
+            findings(&s)[0].message,
+            "User domain \"other.com\" must match the domain of the send-as address, \"example.com\""
+        );
+        let mut s = good();
+        s.imap.user_domain = "Example.COM".into();
+        assert_eq!(findings(&s), vec![], "case does not matter");
+        s.imap.user_name = "replies@sub.example.com".into();
+        assert_eq!(only(&s), (Rule::UserDomainMismatch, Severity::Error, Field::ImapUserDomain));
+    }
+
+    #[test]
+    fn port_security_mismatch_says_which_is_right() {
+        let mut s = good();
+        s.imap.security = Security::Starttls; // 993 with STARTTLS: the setup guide's own mistake
+        assert_eq!(only(&s), (Rule::PortSecurityMismatch, Severity::Warning, Field::ImapSecurity));
+        let message = &findings(&s)[0].message;
+        assert_eq!(
+            message,
+            "Incoming (IMAP) port 993 uses TLS on connect (SSL), not STARTTLS; choose TLS on connect (SSL) (or use port 143 for STARTTLS)"
+        );
+        for (port, security, field) in [
+            (143, Security::Tls, Field::ImapSecurity),
+        ] {
+            let mut s = good();
+            s.imap.port = port;
+            s.imap.security = security;
+            assert_eq!(only(&s), (Rule::PortSecurityMismatch, Severity::Warning, field));
+        }
+        for (port, security) in [(587, Security::Tls), (465, Security::Starttls)] {
+            let mut s = good();
+            s.smtp.port = port;
+            s.smtp.security = security;
+            assert_eq!(only(&s), (Rule::PortSecurityMismatch, Severity::Warning, Field::SmtpSecurity));
+        }
+        let mut s = good();
+        s.smtp.port = 2525; // Postmark's alternative port: no opinion
+        assert_eq!(findings(&s), vec![]);
+    }
+
+    #[test]
+    fn known_wrong_hosts_are_errors_with_the_right_host() {
+        let mut s = good();
+        s.smtp.server = "office365.com".into();
+        assert_eq!(only(&s), (Rule::KnownWrongHost, Severity::Error, Field::SmtpServer));
+        assert!(findings(&s)[0].message.contains("smtp.office365.com"));
+        let mut s = good();
+        s.imap.server = "office365.com".into();
+        assert!(findings(&s)[0].message.contains("\"outlook.office365.com\""));
+    }
+
+    #[test]
+    fn hosts_with_schemes_ports_or_spaces_are_malformed() {
+        for bad in ["https://mail.example.com", "mail.example.com:993", "mail example.com", "mail..example.com"] {
+            let mut s = good();
+            s.imap.server = bad.into();
+            assert_eq!(only(&s), (Rule::MalformedHost, Severity::Error, Field::ImapServer), "{bad}");
+        }
+    }
+
+    #[test]
+    fn credentials_over_no_encryption_are_refused() {
+        let mut s = good();
+        s.smtp.security = Security::None;
+        assert_eq!(only(&s), (Rule::CredentialsWithoutEncryption, Severity::Error, Field::SmtpSecurity));
+        let mut s = good();
+        s.imap.security = Security::None;
+        assert_eq!(only(&s), (Rule::CredentialsWithoutEncryption, Severity::Error, Field::ImapSecurity));
+    }
+
+    #[test]
+    fn basic_needs_both_passwords_oauth_needs_none() {
+        let mut s = good();
+        s.credential = CredentialKind::Basic;
+        let found = validate_setting(&s, &Config::default(), StoredPasswords::default());
+        let fields: Vec<Field> = found.iter().map(|f| f.field).collect();
+        assert_eq!(fields, vec![Field::SmtpPassword, Field::ImapPassword]);
+        assert!(found.iter().all(|f| f.rule == Rule::PasswordMissing));
+        assert_eq!(validate_setting(&s, &Config::default(), BOTH), vec![]);
+        let mut s = good();
+        s.credential = CredentialKind::Microsoft365;
+        assert_eq!(validate_setting(&s, &Config::default(), StoredPasswords::default()), vec![]);
+    }
+
+    #[test]
+    fn line_breaks_in_headers_are_refused() {
+        let mut s = good();
+        s.smtp.from_name = "AR Team\r\nBcc: victim@example.com".into();
+        assert_eq!(only(&s), (Rule::HeaderInjection, Severity::Error, Field::SmtpFromName));
+        let mut s = good();
+        s.subject_tag = "[AR]\n".into();
+        assert_eq!(only(&s), (Rule::HeaderInjection, Severity::Error, Field::SubjectTag));
+    }
+
+    #[test]
+    fn custom_oauth2_needs_a_known_provider() {
+        let mut s = good();
+        s.credential = CredentialKind::Oauth2;
+        assert_eq!(only(&s), (Rule::Required, Severity::Error, Field::OauthProvider));
+        s.oauth_provider = Some("corp-idp".into());
+        assert_eq!(only(&s), (Rule::UnknownOauthProvider, Severity::Error, Field::OauthProvider));
+        let config = Config {
+            oauth_providers: vec![OAuthProvider { id: "corp-idp".into(), ..OAuthProvider::default() }],
+            ..Config::default()
+        };
+        assert_eq!(validate_setting(&s, &config, BOTH), vec![]);
+    }
+
+    #[test]
+    fn tenant_outside_microsoft_is_a_warning() {
+        let mut s = good();
+        s.tenant = Some("contoso.com".into());
+        assert_eq!(findings(&s), vec![]);
+        s.credential = CredentialKind::Gmail;
+        assert_eq!(only(&s), (Rule::TenantNotUsed, Severity::Warning, Field::Tenant));
+    }
+
+    #[test]
+    fn invalid_ids_are_errors() {
+        let mut s = good();
+        s.id = "Not A Slug".into();
+        assert_eq!(only(&s), (Rule::InvalidId, Severity::Error, Field::Id));
+    }
+
+    #[test]
+    fn errors_come_before_warnings_and_display_names_the_field() {
+        let mut s = good();
+        s.imap.security = Security::Starttls;
+        s.description.clear();
+        let found = findings(&s);
+        assert_eq!(found[0].severity, Severity::Error);
+        assert_eq!(found[1].severity, Severity::Warning);
+        assert_eq!(found[0].to_string(), "error: description: Description is required");
+        assert!(has_errors(&found));
+    }
+}

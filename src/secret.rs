@@ -1,0 +1,89 @@
+//! The one type every password, token and AUTH payload travels in.
+//!
+//! `Secret` owns its bytes, wipes them on drop, and prints `(redacted)` through
+//! both `Debug` and `Display`, so a secret cannot reach a log line, a panic
+//! message or a report by accident. Reading the value is a deliberate call to
+//! [`Secret::expose`], which is easy to find in review.
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+/// A password, token or other credential. Never printed, wiped on drop.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(Zeroizing<String>);
+
+/// What `Debug` and `Display` print instead of the value.
+pub const REDACTED: &str = "(redacted)";
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(Zeroizing::new(value.into()))
+    }
+
+    /// The value itself. Call only where the secret must leave the process
+    /// (the OS credential store, a TLS-protected AUTH command).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self::new(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_never_show_the_value() {
+        let secret = Secret::new("hunter2-canary");
+        assert_eq!(format!("{secret:?}"), REDACTED);
+        assert_eq!(format!("{secret}"), REDACTED);
+        assert_eq!(format!("{:#?}", Some(&secret)), format!("Some(\n    {REDACTED},\n)"));
+        assert_eq!(secret.expose(), "hunter2-canary");
+    }
+
+    #[test]
+    fn a_struct_holding_a_secret_stays_redacted_in_debug() {
+        #[derive(Debug)]
+        #[allow(dead_code)]
+        struct Login {
+            user: String,
+            password: Secret,
+        }
+        let login = Login { user: "ar@example.com".into(), password: Secret::new("canary-pw") };
+        let printed = format!("{login:?}");
+        assert!(printed.contains("ar@example.com"));
+        assert!(!printed.contains("canary-pw"));
+    }
+}

@@ -1,0 +1,355 @@
+//! The config file: where it lives, how it is read, and how it is written
+//! without ever losing the previous version.
+//!
+//! confy decides the OS location (`~/.config/mailsettings/config.toml` on
+//! Linux, `%APPDATA%` on Windows, `~/Library/Application Support` on macOS).
+//! Writing is done here rather than by confy's `store`, because that truncates
+//! the file in place: a crash mid-write would lose every setting. Here a write
+//! goes to a temporary file in the same folder, is flushed to disk, the old file
+//! is copied to `config.toml.bak`, and the new one renamed over it.
+
+use std::fs;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::model::Config;
+
+/// The first line of every config file this version writes.
+pub const FORMAT: &str = "mailsettings/1";
+const FORMAT_FAMILY: &str = "mailsettings/";
+/// Overrides the config file location (the `--config` option wins over it).
+pub const CONFIG_ENV: &str = "MAILSETTINGS_CONFIG";
+pub const APP_NAME: &str = "mailsettings";
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("{path}: line {line}, column {column}: {message}", path = .path.display())]
+    Malformed { path: PathBuf, line: usize, column: usize, message: String },
+    #[error(
+        "{path} was written by a newer version of Mail Settings (format \"{found}\"); this version reads \"{FORMAT}\". \
+         Update Mail Settings; the file was left untouched",
+        path = .path.display()
+    )]
+    NewerFormat { path: PathBuf, found: String },
+    #[error(
+        "{path} is not a Mail Settings config file (it does not start with format = \"{FORMAT}\"); \
+         it was left untouched",
+        path = .path.display()
+    )]
+    NotOurs { path: PathBuf },
+    #[error(
+        "{path} was changed by another program since it was opened; reload it before saving so neither change is lost",
+        path = .path.display()
+    )]
+    ChangedOnDisk { path: PathBuf },
+    #[error("could not {action} {path}: {source}", path = .path.display())]
+    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("could not find the folder for settings: {0}")]
+    NoConfigDir(String),
+    #[error("could not write the config: {0}")]
+    Serialize(String),
+}
+
+impl StoreError {
+    fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
+        Self::Io { action, path: path.to_owned(), source }
+    }
+
+    /// True when the file exists but cannot be trusted to be rewritten.
+    pub fn makes_read_only(&self) -> bool {
+        matches!(self, Self::Malformed { .. } | Self::NewerFormat { .. } | Self::NotOurs { .. })
+    }
+}
+
+/// Where the config file is: `--config`, else `MAILSETTINGS_CONFIG`, else the OS config dir.
+pub fn resolve_config_path(explicit: Option<&Path>) -> Result<PathBuf, StoreError> {
+    if let Some(path) = explicit {
+        return Ok(path.to_owned());
+    }
+    if let Some(path) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    confy::get_configuration_file_path(APP_NAME, "config").map_err(|e| StoreError::NoConfigDir(e.to_string()))
+}
+
+/// The config file, and what was read from it last (so a save can tell
+/// whether someone else changed it in between).
+#[derive(Debug)]
+pub struct ConfigFile {
+    path: PathBuf,
+    loaded_fingerprint: Option<Fingerprint>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    len: usize,
+    hash: u64,
+}
+
+impl Fingerprint {
+    fn of(bytes: &[u8]) -> Self {
+        let mut hasher = DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        Self { len: bytes.len(), hash: hasher.finish() }
+    }
+}
+
+impl ConfigFile {
+    pub fn new(path: PathBuf) -> Self {
+        Self { path, loaded_fingerprint: None }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn backup_path(&self) -> PathBuf {
+        backup_path_for(&self.path)
+    }
+
+    /// Reads the file. A missing file is an empty config; the first save creates it.
+    pub fn load(&mut self) -> Result<Config, StoreError> {
+        match fs::read(&self.path) {
+            Ok(bytes) => {
+                let config = parse_config(&bytes, &self.path)?;
+                self.loaded_fingerprint = Some(Fingerprint::of(&bytes));
+                Ok(config)
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                self.loaded_fingerprint = None;
+                Ok(Config::default())
+            }
+            Err(err) => Err(StoreError::io("read", &self.path, err)),
+        }
+    }
+
+    /// Writes `config` atomically, keeping the previous file as the backup.
+    /// Refuses when the file changed on disk since [`Self::load`].
+    pub fn save(&mut self, config: &Config) -> Result<(), StoreError> {
+        let current = match fs::read(&self.path) {
+            Ok(bytes) => Some(bytes),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err(err) => return Err(StoreError::io("read", &self.path, err)),
+        };
+        let current_fingerprint = current.as_deref().map(Fingerprint::of);
+        if current_fingerprint != self.loaded_fingerprint {
+            return Err(StoreError::ChangedOnDisk { path: self.path.clone() });
+        }
+        let text = to_toml(config)?;
+        if let Some(previous) = current {
+            write_atomically(&self.backup_path(), &previous)?;
+        }
+        write_atomically(&self.path, text.as_bytes())?;
+        self.loaded_fingerprint = Some(Fingerprint::of(text.as_bytes()));
+        Ok(())
+    }
+}
+
+pub fn backup_path_for(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".bak");
+    path.with_file_name(name)
+}
+
+/// Serialises a config with its `format` line first.
+pub fn to_toml(config: &Config) -> Result<String, StoreError> {
+    let body = toml::to_string_pretty(config).map_err(|e| StoreError::Serialize(e.to_string()))?;
+    Ok(format!("format = \"{FORMAT}\"\n\n{body}"))
+}
+
+/// Reads a config from bytes, checking the format line first so a newer or
+/// foreign file is refused before its contents are interpreted.
+pub fn parse_config(bytes: &[u8], path: &Path) -> Result<Config, StoreError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let (line, column) = line_and_column(&String::from_utf8_lossy(bytes), e.valid_up_to());
+        StoreError::Malformed {
+            path: path.to_owned(),
+            line,
+            column,
+            message: "the file is not valid UTF-8 text".to_owned(),
+        }
+    })?;
+    if text.trim().is_empty() {
+        return Ok(Config::default());
+    }
+    let malformed = |err: &toml::de::Error| {
+        let offset = err.span().map_or(0, |span| span.start);
+        let (line, column) = line_and_column(text, offset);
+        StoreError::Malformed { path: path.to_owned(), line, column, message: err.message().trim().to_owned() }
+    };
+    let table: toml::Table = toml::from_str(text).map_err(|e| malformed(&e))?;
+    match table.get("format") {
+        Some(toml::Value::String(format)) if format == FORMAT => {}
+        Some(toml::Value::String(format)) if format.starts_with(FORMAT_FAMILY) => {
+            return Err(StoreError::NewerFormat { path: path.to_owned(), found: format.clone() });
+        }
+        _ => return Err(StoreError::NotOurs { path: path.to_owned() }),
+    }
+    toml::from_str::<Config>(text).map_err(|e| malformed(&e))
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
+/// Temp file in the same folder, fsync, rename over `path`, fsync the folder.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir).map_err(|e| StoreError::io("create the folder", &dir, e))?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".mailsettings-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| StoreError::io("create a temporary file in", &dir, e))?;
+    temp.write_all(bytes).map_err(|e| StoreError::io("write", temp.path(), e))?;
+    temp.as_file().sync_all().map_err(|e| StoreError::io("flush", path, e))?;
+    temp.persist(path).map_err(|e| StoreError::io("replace", path, e.error))?;
+    sync_dir(&dir);
+    Ok(())
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) {
+    // Makes the rename itself durable; failure here is not worth failing the save.
+    if let Ok(handle) = fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Company, MailSetting};
+
+    fn sample() -> Config {
+        let mut setting = MailSetting { id: "ar".into(), description: "AR \"quoted\"".into(), ..MailSetting::default() };
+        setting.smtp.server = "smtp.example.com".into();
+        setting.tenant = Some("contoso.onmicrosoft.com".into());
+        Config {
+            mail_settings: vec![setting],
+            companies: vec![Company { id: "acme".into(), name: "Acme".into(), default_mail_setting: Some("ar".into()) }],
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn round_trip_keeps_everything_and_starts_with_the_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = ConfigFile::new(dir.path().join("config.toml"));
+        assert_eq!(file.load().unwrap(), Config::default(), "missing file is empty");
+        file.save(&sample()).unwrap();
+        let text = fs::read_to_string(file.path()).unwrap();
+        assert!(text.starts_with("format = \"mailsettings/1\"\n"), "{text}");
+        assert!(text.contains("[[mail_setting]]") && text.contains("[mail_setting.smtp]"));
+        assert!(text.contains("[[company]]"));
+        let mut again = ConfigFile::new(file.path().to_owned());
+        assert_eq!(again.load().unwrap(), sample());
+    }
+
+    #[test]
+    fn the_previous_version_is_kept_as_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = ConfigFile::new(dir.path().join("config.toml"));
+        file.load().unwrap();
+        file.save(&Config::default()).unwrap();
+        let first = fs::read(file.path()).unwrap();
+        file.save(&sample()).unwrap();
+        assert_eq!(fs::read(file.backup_path()).unwrap(), first);
+        assert_eq!(file.backup_path().file_name().unwrap(), "config.toml.bak");
+    }
+
+    #[test]
+    fn malformed_file_names_line_and_column_and_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let text = "format = \"mailsettings/1\"\n\n[[mail_setting]]\nid = \"a\"\nactive = maybe\n";
+        fs::write(&path, text).unwrap();
+        let mut file = ConfigFile::new(path.clone());
+        let err = file.load().unwrap_err();
+        assert!(err.makes_read_only());
+        match &err {
+            StoreError::Malformed { line, column, .. } => assert_eq!((*line, *column), (5, 10)),
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("line 5, column 10"), "{err}");
+        assert!(file.save(&Config::default()).is_err(), "never overwrites what it could not read");
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn a_wrong_type_is_reported_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        fs::write(&path, "format = \"mailsettings/1\"\n[[mail_setting]]\nid = \"a\"\n[mail_setting.smtp]\nport = 70000\n").unwrap();
+        let err = ConfigFile::new(path).load().unwrap_err();
+        match err {
+            StoreError::Malformed { line, .. } => assert_eq!(line, 5),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn newer_and_foreign_formats_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        fs::write(&path, "format = \"mailsettings/2\"\nnew_thing = 1\n").unwrap();
+        let err = ConfigFile::new(path.clone()).load().unwrap_err();
+        assert!(matches!(err, StoreError::NewerFormat { .. }));
+        assert!(err.to_string().contains("newer version"));
+        fs::write(&path, "[server]\nport = 1\n").unwrap();
+        assert!(matches!(ConfigFile::new(path).load().unwrap_err(), StoreError::NotOurs { .. }));
+    }
+
+    #[test]
+    fn invalid_utf8_is_malformed_not_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        fs::write(&path, b"format = \"mailsettings/1\"\n# \xff\xfe\n").unwrap();
+        let err = ConfigFile::new(path).load().unwrap_err();
+        assert!(matches!(err, StoreError::Malformed { line: 2, .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_change_by_another_program_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut ours = ConfigFile::new(path.clone());
+        ours.load().unwrap();
+        ours.save(&Config::default()).unwrap();
+        let mut theirs = ConfigFile::new(path.clone());
+        theirs.load().unwrap();
+        theirs.save(&sample()).unwrap();
+        let err = ours.save(&Config::default()).unwrap_err();
+        assert!(matches!(err, StoreError::ChangedOnDisk { .. }));
+        assert_eq!(ConfigFile::new(path).load().unwrap(), sample());
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        assert_eq!(line_and_column("ab\ncdé\nf", 0), (1, 1));
+        assert_eq!(line_and_column("ab\ncdé\nf", 3), (2, 1));
+        assert_eq!(line_and_column("ab\ncdé\nf", 7), (2, 4));
+        assert_eq!(line_and_column("ab", 99), (1, 3));
+    }
+
+    #[test]
+    fn explicit_path_wins() {
+        let explicit = PathBuf::from("/tmp/x.toml");
+        assert_eq!(resolve_config_path(Some(&explicit)).unwrap(), explicit);
+    }
+}

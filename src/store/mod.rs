@@ -1,0 +1,11 @@
+//! Everything kept between runs: the config file (TOML, atomic writes, a
+//! backup, a format version) and the secrets that must never be in it (the
+//! OS credential store). Knows nothing of the UI or the network.
+
+pub mod file;
+pub mod secrets;
+pub mod workspace;
+
+pub use file::{ConfigFile, FORMAT, StoreError, resolve_config_path};
+pub use secrets::{SecretKind, SecretStoreError, Secrets};
+pub use workspace::{PasswordChanges, Workspace, WorkspaceError};

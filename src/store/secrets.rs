@@ -1,0 +1,442 @@
+//! Passwords and OAuth tokens, kept in the OS credential store and nowhere else.
+//!
+//! The OS store is reached through `keyring` (Windows Credential Manager,
+//! macOS Keychain, Secret Service on Linux). When it cannot be reached the
+//! caller gets [`SecretStoreError::Unavailable`] with a plain explanation; a
+//! file store is used only when the admin opts in explicitly with
+//! `MAILSETTINGS_SECRET_STORE=file:PATH` — never as a silent fallback.
+//!
+//! Windows caps one credential at 2,560 bytes (UTF-16, so 1,280 characters),
+//! and Microsoft tokens can be longer, so values above [`CHUNK_CHARS`] are split
+//! across numbered entries on every platform (the same code runs everywhere,
+//! so it is tested everywhere).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use thiserror::Error;
+
+use crate::model::StoredPasswords;
+use crate::secret::Secret;
+
+/// Chooses the secret store: unset or `os` for the OS store, `file:PATH` for the opt-in file.
+pub const SECRET_STORE_ENV: &str = "MAILSETTINGS_SECRET_STORE";
+/// The service name every entry is filed under in the OS store.
+pub const SERVICE: &str = "mailsettings";
+/// Longest piece stored in one OS entry (Windows: 2,560 bytes of UTF-16).
+pub const CHUNK_CHARS: usize = 1000;
+const CHUNK_HEADER: &str = "\u{1}mailsettings-chunks:";
+
+/// What a secret is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecretKind {
+    SmtpPassword,
+    ImapPassword,
+    /// The OAuth token set (refresh token, access token, expiry) as one JSON value.
+    OAuthTokens,
+}
+
+impl SecretKind {
+    pub const ALL: [Self; 3] = [Self::SmtpPassword, Self::ImapPassword, Self::OAuthTokens];
+
+    fn entry_suffix(self) -> &'static str {
+        match self {
+            Self::SmtpPassword => "smtp-password",
+            Self::ImapPassword => "imap-password",
+            Self::OAuthTokens => "oauth-tokens",
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum SecretStoreError {
+    #[error(
+        "the {store} cannot be reached ({reason}). Passwords and tokens are kept only there, so they cannot be \
+         saved or read now. Unlock or start your system keyring and try again. If this computer has none, you \
+         can choose a file instead by setting {SECRET_STORE_ENV}=file:PATH (that file is protected only by your \
+         account's file permissions)"
+    )]
+    Unavailable { store: String, reason: String },
+    #[error("the {store} refused to {action} the {what} of \"{setting}\": {reason}")]
+    Failed { store: String, action: &'static str, what: &'static str, setting: String, reason: String },
+    #[error("{SECRET_STORE_ENV} must be \"os\" or \"file:PATH\", not \"{0}\"")]
+    BadChoice(String),
+    #[error("the secret file {path}: {reason}", path = .path.display())]
+    File { path: PathBuf, reason: String },
+}
+
+/// A place that keeps named strings. Names are `SETTING-ID/KIND[#N]`.
+trait Backend: Send + Sync {
+    fn describe(&self) -> String;
+    fn get(&self, name: &str) -> Result<Option<String>, BackendError>;
+    fn set(&self, name: &str, value: &str) -> Result<(), BackendError>;
+    fn delete(&self, name: &str) -> Result<(), BackendError>;
+}
+
+/// A backend failure; `unavailable` means the store itself could not be reached.
+struct BackendError {
+    unavailable: bool,
+    reason: String,
+}
+
+/// The secret store the app uses. Cheap to clone; safe to share between threads.
+#[derive(Clone)]
+pub struct Secrets {
+    backend: Arc<dyn Backend>,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Secrets").field("store", &self.backend.describe()).finish()
+    }
+}
+
+impl Secrets {
+    /// The store chosen by `MAILSETTINGS_SECRET_STORE` (the OS store by default).
+    pub fn from_env() -> Result<Self, SecretStoreError> {
+        match std::env::var(SECRET_STORE_ENV) {
+            Ok(choice) => Self::from_choice(&choice),
+            Err(_) => Ok(Self::os()),
+        }
+    }
+
+    pub fn from_choice(choice: &str) -> Result<Self, SecretStoreError> {
+        let choice = choice.trim();
+        if choice.is_empty() || choice == "os" {
+            Ok(Self::os())
+        } else if let Some(path) = choice.strip_prefix("file:").filter(|p| !p.is_empty()) {
+            Ok(Self::file(PathBuf::from(path)))
+        } else {
+            Err(SecretStoreError::BadChoice(choice.to_owned()))
+        }
+    }
+
+    /// The OS credential store.
+    pub fn os() -> Self {
+        Self { backend: Arc::new(OsBackend) }
+    }
+
+    /// The explicit opt-in file store (created with mode 0600).
+    pub fn file(path: PathBuf) -> Self {
+        Self { backend: Arc::new(FileBackend { path, lock: Mutex::new(()) }) }
+    }
+
+    /// Human words for the store in use (About box, error messages).
+    pub fn describe(&self) -> String {
+        self.backend.describe()
+    }
+
+    /// Checks that the store can be reached, by reading an entry that need not exist.
+    pub fn check_available(&self) -> Result<(), SecretStoreError> {
+        self.backend
+            .get("mailsettings-probe/availability")
+            .map(drop)
+            .map_err(|e| self.error(e, "read", "availability probe", "-"))
+    }
+
+    pub fn get(&self, setting_id: &str, kind: SecretKind) -> Result<Option<Secret>, SecretStoreError> {
+        let name = entry_name(setting_id, kind);
+        let read = |name: &str| self.backend.get(name).map_err(|e| self.error(e, "read", what(kind), setting_id));
+        let Some(head) = read(&name)? else { return Ok(None) };
+        let Some(count) = chunk_count(&head) else { return Ok(Some(Secret::new(head))) };
+        let mut value = String::new();
+        for index in 1..=count {
+            match read(&chunk_name(&name, index))? {
+                Some(chunk) => value.push_str(&chunk),
+                None => {
+                    return Err(SecretStoreError::Failed {
+                        store: self.describe(),
+                        action: "read",
+                        what: what(kind),
+                        setting: setting_id.to_owned(),
+                        reason: format!("part {index} of {count} is missing; enter it again"),
+                    });
+                }
+            }
+        }
+        Ok(Some(Secret::new(value)))
+    }
+
+    pub fn set(&self, setting_id: &str, kind: SecretKind, secret: &Secret) -> Result<(), SecretStoreError> {
+        let name = entry_name(setting_id, kind);
+        let fail = |e| self.error(e, "save", what(kind), setting_id);
+        let old_chunks = self.backend.get(&name).map_err(fail)?.as_deref().and_then(chunk_count).unwrap_or(0);
+        let value = secret.expose();
+        let chunks = split_chunks(value, CHUNK_CHARS);
+        let new_chunks = if chunks.len() > 1 {
+            // Parts first, header last: a reader never sees a header without its parts.
+            for (index, chunk) in chunks.iter().enumerate() {
+                self.backend.set(&chunk_name(&name, index + 1), chunk).map_err(fail)?;
+            }
+            self.backend.set(&name, &format!("{CHUNK_HEADER}{}", chunks.len())).map_err(fail)?;
+            chunks.len()
+        } else {
+            self.backend.set(&name, value).map_err(fail)?;
+            0
+        };
+        for index in (new_chunks + 1)..=old_chunks {
+            self.backend.delete(&chunk_name(&name, index)).map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the secret; removing one that does not exist is not an error.
+    pub fn delete(&self, setting_id: &str, kind: SecretKind) -> Result<(), SecretStoreError> {
+        let name = entry_name(setting_id, kind);
+        let fail = |e| self.error(e, "delete", what(kind), setting_id);
+        let chunks = self.backend.get(&name).map_err(fail)?.as_deref().and_then(chunk_count).unwrap_or(0);
+        self.backend.delete(&name).map_err(fail)?;
+        for index in 1..=chunks {
+            self.backend.delete(&chunk_name(&name, index)).map_err(fail)?;
+        }
+        Ok(())
+    }
+
+    /// Removes every secret of a setting (after it is purged from the trash).
+    pub fn delete_all(&self, setting_id: &str) -> Result<(), SecretStoreError> {
+        SecretKind::ALL.iter().try_for_each(|kind| self.delete(setting_id, *kind))
+    }
+
+    /// Which passwords exist, without reading them into the caller.
+    pub fn stored_passwords(&self, setting_id: &str) -> Result<StoredPasswords, SecretStoreError> {
+        let has = |kind| self.get(setting_id, kind).map(|s| s.is_some_and(|s| !s.is_empty()));
+        Ok(StoredPasswords { smtp: has(SecretKind::SmtpPassword)?, imap: has(SecretKind::ImapPassword)? })
+    }
+
+    fn error(&self, err: BackendError, action: &'static str, what: &'static str, setting: &str) -> SecretStoreError {
+        if err.unavailable {
+            SecretStoreError::Unavailable { store: self.describe(), reason: err.reason }
+        } else {
+            SecretStoreError::Failed {
+                store: self.describe(),
+                action,
+                what,
+                setting: setting.to_owned(),
+                reason: err.reason,
+            }
+        }
+    }
+}
+
+fn what(kind: SecretKind) -> &'static str {
+    match kind {
+        SecretKind::SmtpPassword => "outgoing password",
+        SecretKind::ImapPassword => "incoming password",
+        SecretKind::OAuthTokens => "sign-in tokens",
+    }
+}
+
+fn entry_name(setting_id: &str, kind: SecretKind) -> String {
+    format!("{setting_id}/{}", kind.entry_suffix())
+}
+
+fn chunk_name(name: &str, index: usize) -> String {
+    format!("{name}#{index}")
+}
+
+fn chunk_count(head: &str) -> Option<usize> {
+    head.strip_prefix(CHUNK_HEADER)?.parse().ok()
+}
+
+/// Splits on character boundaries into pieces of at most `max_chars` characters.
+fn split_chunks(value: &str, max_chars: usize) -> Vec<&str> {
+    let mut chunks = Vec::new();
+    let mut rest = value;
+    while rest.chars().count() > max_chars {
+        let cut = rest.char_indices().nth(max_chars).map_or(rest.len(), |(i, _)| i);
+        let (chunk, tail) = rest.split_at(cut);
+        chunks.push(chunk);
+        rest = tail;
+    }
+    chunks.push(rest);
+    chunks
+}
+
+/// The OS credential store through `keyring`.
+struct OsBackend;
+
+impl OsBackend {
+    fn entry(name: &str) -> Result<keyring::Entry, BackendError> {
+        keyring::Entry::new(SERVICE, name).map_err(keyring_error)
+    }
+}
+
+fn keyring_error(err: keyring::Error) -> BackendError {
+    let unavailable = matches!(
+        err,
+        keyring::Error::NoDefaultStore | keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_)
+    );
+    BackendError { unavailable, reason: err.to_string() }
+}
+
+impl Backend for OsBackend {
+    fn describe(&self) -> String {
+        if cfg!(target_os = "windows") {
+            "Windows Credential Manager".to_owned()
+        } else if cfg!(target_os = "macos") {
+            "macOS Keychain".to_owned()
+        } else {
+            "system keyring (Secret Service)".to_owned()
+        }
+    }
+
+    fn get(&self, name: &str) -> Result<Option<String>, BackendError> {
+        match Self::entry(name)?.get_password() {
+            Ok(value) => Ok(Some(value)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(err) => Err(keyring_error(err)),
+        }
+    }
+
+    fn set(&self, name: &str, value: &str) -> Result<(), BackendError> {
+        Self::entry(name)?.set_password(value).map_err(keyring_error)
+    }
+
+    fn delete(&self, name: &str) -> Result<(), BackendError> {
+        match Self::entry(name)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(err) => Err(keyring_error(err)),
+        }
+    }
+}
+
+/// The opt-in file store: a JSON object of names to values, mode 0600,
+/// rewritten atomically.
+struct FileBackend {
+    path: PathBuf,
+    lock: Mutex<()>,
+}
+
+impl FileBackend {
+    fn read(&self) -> Result<BTreeMap<String, String>, BackendError> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) if bytes.is_empty() => Ok(BTreeMap::new()),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| BackendError {
+                unavailable: true,
+                reason: format!("{} is not a secret file written by Mail Settings: {e}", self.path.display()),
+            }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(err) => Err(BackendError { unavailable: true, reason: format!("{}: {err}", self.path.display()) }),
+        }
+    }
+
+    fn write(&self, entries: &BTreeMap<String, String>) -> Result<(), BackendError> {
+        let bytes = serde_json::to_vec_pretty(entries)
+            .map_err(|e| BackendError { unavailable: false, reason: e.to_string() })?;
+        // tempfile creates the file with mode 0600, and the rename keeps it.
+        super::file::write_atomically(&self.path, &bytes)
+            .map_err(|e| BackendError { unavailable: false, reason: e.to_string() })?;
+        restrict_permissions(&self.path)
+    }
+
+    fn update(&self, change: impl FnOnce(&mut BTreeMap<String, String>)) -> Result<(), BackendError> {
+        let _guard = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut entries = self.read()?;
+        change(&mut entries);
+        self.write(&entries)
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) -> Result<(), BackendError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| BackendError { unavailable: false, reason: format!("{}: {e}", path.display()) })
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &Path) -> Result<(), BackendError> {
+    Ok(())
+}
+
+impl Backend for FileBackend {
+    fn describe(&self) -> String {
+        format!("secret file {}", self.path.display())
+    }
+
+    fn get(&self, name: &str) -> Result<Option<String>, BackendError> {
+        let _guard = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(self.read()?.remove(name))
+    }
+
+    fn set(&self, name: &str, value: &str) -> Result<(), BackendError> {
+        self.update(|entries| {
+            entries.insert(name.to_owned(), value.to_owned());
+        })
+    }
+
+    fn delete(&self, name: &str) -> Result<(), BackendError> {
+        self.update(|entries| {
+            entries.remove(name);
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_split_on_character_boundaries() {
+        assert_eq!(split_chunks("abc", 10), vec!["abc"]);
+        assert_eq!(split_chunks("", 10), vec![""]);
+        assert_eq!(split_chunks("abcdef", 2), vec!["ab", "cd", "ef"]);
+        assert_eq!(split_chunks("ééé", 2), vec!["éé", "é"]);
+    }
+
+    #[test]
+    fn file_store_round_trips_long_values_and_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        let secrets = Secrets::from_choice(&format!("file:{}", path.display())).unwrap();
+        let long = "t".repeat(CHUNK_CHARS * 3 + 7);
+        secrets.set("m365", SecretKind::OAuthTokens, &Secret::new(long.clone())).unwrap();
+        assert_eq!(secrets.get("m365", SecretKind::OAuthTokens).unwrap().unwrap().expose(), long);
+        let stored: BTreeMap<String, String> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(stored.len(), 5, "header + 4 parts: {:?}", stored.keys());
+        assert!(stored.values().all(|v| v.chars().count() <= CHUNK_CHARS + CHUNK_HEADER.len()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // Shrinking removes the parts that are no longer used.
+        secrets.set("m365", SecretKind::OAuthTokens, &Secret::new("short")).unwrap();
+        let stored: BTreeMap<String, String> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(stored.len(), 1);
+        secrets.delete("m365", SecretKind::OAuthTokens).unwrap();
+        assert!(secrets.get("m365", SecretKind::OAuthTokens).unwrap().is_none());
+        secrets.delete("m365", SecretKind::OAuthTokens).unwrap();
+    }
+
+    #[test]
+    fn stored_passwords_reports_presence_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Secrets::file(dir.path().join("s.json"));
+        assert_eq!(secrets.stored_passwords("a").unwrap(), StoredPasswords::default());
+        secrets.set("a", SecretKind::ImapPassword, &Secret::new("pw")).unwrap();
+        assert_eq!(secrets.stored_passwords("a").unwrap(), StoredPasswords { smtp: false, imap: true });
+        secrets.delete_all("a").unwrap();
+        assert_eq!(secrets.stored_passwords("a").unwrap(), StoredPasswords::default());
+    }
+
+    #[test]
+    fn a_corrupt_secret_file_is_reported_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, "not json").unwrap();
+        let secrets = Secrets::file(path.clone());
+        let err = secrets.set("a", SecretKind::SmtpPassword, &Secret::new("pw")).unwrap_err();
+        assert!(matches!(err, SecretStoreError::Unavailable { .. }), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "not json");
+    }
+
+    #[test]
+    fn bad_choices_are_explained() {
+        assert!(matches!(Secrets::from_choice("vault"), Err(SecretStoreError::BadChoice(_))));
+        assert!(matches!(Secrets::from_choice("file:"), Err(SecretStoreError::BadChoice(_))));
+        assert!(Secrets::from_choice("os").is_ok());
+    }
+}

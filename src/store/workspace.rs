@@ -1,0 +1,262 @@
+//! The open config file plus the secret store, and every change an admin can
+//! make to them. The CLI and the window both call these functions, so a
+//! guard that holds in one holds in the other.
+//!
+//! Each change is tried on a copy of the config and saved before it replaces
+//! the copy in memory: when the save fails, nothing changed anywhere.
+
+use std::path::Path;
+
+use thiserror::Error;
+
+use super::file::{self, ConfigFile, StoreError};
+use super::secrets::{SecretKind, SecretStoreError, Secrets};
+use crate::model::{Company, Config, DeletedSetting, GuardError, ImportSummary, MailSetting};
+use crate::secret::Secret;
+
+#[derive(Debug, Error)]
+pub enum WorkspaceError {
+    #[error(transparent)]
+    Guard(#[from] GuardError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secrets(#[from] SecretStoreError),
+    #[error("the config file could not be read, so it is open read-only: {0}")]
+    ReadOnly(String),
+}
+
+/// Passwords typed in the form alongside a setting; `None` leaves the stored one.
+#[derive(Debug, Default, Clone)]
+pub struct PasswordChanges {
+    pub smtp: Option<Secret>,
+    pub imap: Option<Secret>,
+}
+
+#[derive(Debug)]
+pub struct Workspace {
+    file: ConfigFile,
+    config: Config,
+    secrets: Secrets,
+    /// Set when the file could not be read: everything stays viewable, nothing is written.
+    read_only_reason: Option<String>,
+}
+
+impl Workspace {
+    /// Opens the config at `path`. Fails when the file cannot be read; see
+    /// [`Self::open_or_read_only`] for the window's behaviour.
+    pub fn open(path: &Path, secrets: Secrets) -> Result<Self, StoreError> {
+        let mut file = ConfigFile::new(path.to_owned());
+        let config = file.load()?;
+        Ok(Self { file, config, secrets, read_only_reason: None })
+    }
+
+    /// Like [`Self::open`], but a file that cannot be read opens empty and
+    /// read-only, with the reason, so the window can still explain it.
+    pub fn open_or_read_only(path: &Path, secrets: Secrets) -> Self {
+        match Self::open(path, secrets.clone()) {
+            Ok(workspace) => workspace,
+            Err(err) => Self {
+                file: ConfigFile::new(path.to_owned()),
+                config: Config::default(),
+                secrets,
+                read_only_reason: Some(err.to_string()),
+            },
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    pub fn read_only_reason(&self) -> Option<&str> {
+        self.read_only_reason.as_deref()
+    }
+
+    /// Re-reads the file (after another program changed it).
+    pub fn reload(&mut self) -> Result<(), StoreError> {
+        self.config = self.file.load()?;
+        self.read_only_reason = None;
+        Ok(())
+    }
+
+    /// Runs `change` on a copy, saves it, then keeps it.
+    fn change<T>(&mut self, change: impl FnOnce(&mut Config) -> Result<T, GuardError>) -> Result<T, WorkspaceError> {
+        if let Some(reason) = &self.read_only_reason {
+            return Err(WorkspaceError::ReadOnly(reason.clone()));
+        }
+        let mut next = self.config.clone();
+        let result = change(&mut next)?;
+        self.file.save(&next)?;
+        self.config = next;
+        Ok(result)
+    }
+
+    /// Adds a new setting or replaces the one with the same id, then stores
+    /// any typed passwords. Passwords go to the OS store first: if that fails,
+    /// the config is not changed either.
+    pub fn save_setting(&mut self, setting: MailSetting, passwords: &PasswordChanges) -> Result<(), WorkspaceError> {
+        if let Some(reason) = &self.read_only_reason {
+            return Err(WorkspaceError::ReadOnly(reason.clone()));
+        }
+        let id = setting.id.clone();
+        if let Some(password) = &passwords.smtp {
+            self.secrets.set(&id, SecretKind::SmtpPassword, password)?;
+        }
+        if let Some(password) = &passwords.imap {
+            self.secrets.set(&id, SecretKind::ImapPassword, password)?;
+        }
+        self.change(|config| {
+            if config.setting(&setting.id).is_some() {
+                config.update_setting(setting)
+            } else {
+                config.add_setting(setting)
+            }
+        })
+    }
+
+    pub fn set_password(&self, setting_id: &str, kind: SecretKind, password: &Secret) -> Result<(), WorkspaceError> {
+        if self.config.setting(setting_id).is_none() {
+            return Err(GuardError::UnknownSetting(setting_id.to_owned()).into());
+        }
+        self.secrets.set(setting_id, kind, password)?;
+        Ok(())
+    }
+
+    pub fn activate(&mut self, id: &str) -> Result<(), WorkspaceError> {
+        self.change(|config| config.activate(id))
+    }
+
+    pub fn deactivate(&mut self, id: &str) -> Result<(), WorkspaceError> {
+        self.change(|config| config.deactivate(id))
+    }
+
+    pub fn set_default(&mut self, company_id: &str, setting_id: &str) -> Result<(), WorkspaceError> {
+        self.change(|config| config.set_default(company_id, setting_id))
+    }
+
+    pub fn add_company(&mut self, company: Company) -> Result<(), WorkspaceError> {
+        self.change(|config| {
+            if config.company(&company.id).is_some() {
+                return Err(GuardError::DuplicateId(company.id));
+            }
+            if !crate::model::setting::is_valid_id(&company.id) {
+                return Err(GuardError::InvalidId(company.id));
+            }
+            config.companies.push(company);
+            Ok(())
+        })
+    }
+
+    /// Moves a setting to the trash. Its secrets stay until it is purged from
+    /// the trash, so a restore brings the passwords back too.
+    pub fn delete(&mut self, id: &str) -> Result<DeletedSetting, WorkspaceError> {
+        let now = now_rfc3339();
+        let (entry, purged) = self.change(|config| {
+            let entry = config.delete_setting(id, now)?;
+            let purged = config.purge_old_trash();
+            Ok((entry, purged))
+        })?;
+        for old in purged {
+            // The config no longer refers to them; a leftover secret is harmless but untidy.
+            if let Err(err) = self.secrets.delete_all(&old.setting.id) {
+                tracing::warn!("could not remove the secrets of purged setting {}: {err}", old.setting.id);
+            }
+        }
+        Ok(entry)
+    }
+
+    pub fn restore(&mut self, id: &str) -> Result<(), WorkspaceError> {
+        self.change(|config| config.restore_setting(id))
+    }
+
+    /// Adds or replaces settings, companies and providers from another config file.
+    pub fn import(&mut self, path: &Path) -> Result<ImportSummary, WorkspaceError> {
+        let incoming = read_config(path)?;
+        self.change(|config| config.import(incoming))
+    }
+
+    /// Writes the settings, companies and providers (never a secret, never the trash).
+    pub fn export(&self, path: &Path) -> Result<(), WorkspaceError> {
+        let text = file::to_toml(&self.config.for_export())?;
+        file::write_atomically(path, text.as_bytes())?;
+        Ok(())
+    }
+}
+
+fn read_config(path: &Path) -> Result<Config, StoreError> {
+    let bytes = std::fs::read(path).map_err(|e| StoreError::Io { action: "read", path: path.to_owned(), source: e })?;
+    file::parse_config(&bytes, path)
+}
+
+/// The current time as RFC 3339 (UTC), for the trash and reports.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "unknown time".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace(dir: &Path) -> Workspace {
+        let secrets = Secrets::file(dir.join("secrets.json"));
+        Workspace::open(&dir.join("config.toml"), secrets).unwrap()
+    }
+
+    fn setting(id: &str) -> MailSetting {
+        MailSetting { id: id.into(), description: id.into(), ..MailSetting::default() }
+    }
+
+    #[test]
+    fn a_refused_change_leaves_memory_and_disk_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = workspace(dir.path());
+        ws.save_setting(setting("a"), &PasswordChanges::default()).unwrap();
+        ws.add_company(Company { id: "acme".into(), name: "Acme".into(), default_mail_setting: None }).unwrap();
+        ws.set_default("acme", "a").unwrap();
+        let on_disk = std::fs::read(ws.path()).unwrap();
+        let in_memory = ws.config().clone();
+        assert!(matches!(ws.deactivate("a"), Err(WorkspaceError::Guard(_))));
+        assert!(matches!(ws.delete("a"), Err(WorkspaceError::Guard(_))));
+        assert_eq!(ws.config(), &in_memory);
+        assert_eq!(std::fs::read(ws.path()).unwrap(), on_disk);
+    }
+
+    #[test]
+    fn delete_and_restore_keep_the_passwords() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = workspace(dir.path());
+        let passwords = PasswordChanges { smtp: Some(Secret::new("canary-smtp")), imap: None };
+        ws.save_setting(setting("a"), &passwords).unwrap();
+        ws.delete("a").unwrap();
+        assert!(ws.config().setting("a").is_none());
+        ws.restore("a").unwrap();
+        assert!(ws.config().setting("a").is_some());
+        let stored = ws.secrets().get("a", SecretKind::SmtpPassword).unwrap().unwrap();
+        assert_eq!(stored.expose(), "canary-smtp");
+        let text = std::fs::read_to_string(ws.path()).unwrap();
+        assert!(!text.contains("canary-smtp"));
+    }
+
+    #[test]
+    fn a_read_only_workspace_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "format = \"mailsettings/9\"\n").unwrap();
+        let mut ws = Workspace::open_or_read_only(&path, Secrets::file(dir.path().join("s.json")));
+        assert!(ws.read_only_reason().unwrap().contains("newer version"));
+        let err = ws.save_setting(setting("a"), &PasswordChanges::default()).unwrap_err();
+        assert!(matches!(err, WorkspaceError::ReadOnly(_)));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "format = \"mailsettings/9\"\n");
+    }
+}

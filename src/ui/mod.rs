@@ -1,0 +1,65 @@
+//! The Mail Settings window (eframe). Views read the workspace and send
+//! [`commands::Command`]s; the app runs them once per frame. Nothing here
+//! opens a socket or writes a file except through the core.
+
+pub mod app;
+pub mod commands;
+pub mod form;
+pub mod table;
+pub mod theme;
+pub mod widgets;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub use app::MailSettingsApp;
+
+use crate::store::{Secrets, Workspace, resolve_config_path};
+
+/// The app id: the desktop file's name, so the window groups with its launcher.
+pub const APP_ID: &str = "mailsettings";
+pub const WINDOW_TITLE: &str = "Mail Settings";
+
+pub fn native_options() -> eframe::NativeOptions {
+    eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title(WINDOW_TITLE)
+            .with_app_id(APP_ID)
+            .with_inner_size([1280.0, 720.0])
+            .with_min_inner_size([800.0, 500.0]),
+        ..Default::default()
+    }
+}
+
+/// Opens the workspace for the window: a file that cannot be read opens
+/// read-only, with the reason on screen.
+pub fn open_workspace(config: Option<&Path>) -> Result<Workspace, String> {
+    let path = resolve_config_path(config).map_err(|e| e.to_string())?;
+    let secrets = Secrets::from_env().map_err(|e| e.to_string())?;
+    Ok(Workspace::open_or_read_only(&path, secrets))
+}
+
+/// Runs the window until it is closed.
+pub fn run(config: Option<&Path>, log_file: Option<PathBuf>) -> ExitCode {
+    let workspace = match open_workspace(config) {
+        Ok(workspace) => workspace,
+        Err(err) => {
+            eprintln!("mailsettings: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    tracing::info!(config = %workspace.path().display(), log = ?log_file, "starting the window");
+    let result = eframe::run_native(
+        WINDOW_TITLE,
+        native_options(),
+        Box::new(|_creation| Ok(Box::new(MailSettingsApp::new(workspace)))),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("the window could not start: {err}");
+            eprintln!("mailsettings: the window could not start: {err}");
+            ExitCode::from(1)
+        }
+    }
+}

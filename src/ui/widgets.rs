@@ -1,0 +1,82 @@
+//! Small reusable widgets: labelled fields with their validation messages,
+//! and the masked password field.
+
+use egui::{Response, RichText, Ui};
+use zeroize::Zeroizing;
+
+use super::theme;
+use crate::model::{Field, Finding, Severity};
+
+/// Whether a field must be filled in; optional fields are shown in a weaker colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Required,
+    Optional,
+}
+
+/// The label cell of a form row. Required fields get a separate `*` so the
+/// accessible name stays the plain label. Returns the label's response so the
+/// input can be `labelled_by` it.
+pub fn field_label_ui(ui: &mut Ui, label: &str, need: Need) -> Response {
+    ui.horizontal(|ui| match need {
+        Need::Required => {
+            let response = ui.label(label);
+            ui.label(RichText::new("*").color(theme::error_color(ui.visuals()))).on_hover_text("Required");
+            response
+        }
+        Need::Optional => ui.label(RichText::new(label).color(ui.visuals().weak_text_color())),
+    })
+    .inner
+}
+
+/// The messages for `field`, under its input.
+pub fn findings_ui(ui: &mut Ui, findings: &[Finding], field: Field) {
+    for finding in findings.iter().filter(|f| f.field == field) {
+        let color = match finding.severity {
+            Severity::Error => theme::error_color(ui.visuals()),
+            Severity::Warning => theme::warning_color(ui.visuals()),
+        };
+        ui.label(RichText::new(&finding.message).color(color).small());
+    }
+}
+
+/// A one-line text input labelled for screen readers and tests.
+pub fn text_row_ui(ui: &mut Ui, label: &str, need: Need, value: &mut String, hint: &str) -> Response {
+    let label_response = field_label_ui(ui, label, need);
+    let response = ui
+        .add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(f32::INFINITY))
+        .labelled_by(label_response.id);
+    response
+}
+
+/// A masked password input. The text is shown only while "Show" is held
+/// down, so a screen-share never sees it by accident. Stored passwords are
+/// never loaded into it: `stored` only changes the hint.
+pub fn password_row_ui(ui: &mut Ui, label: &str, need: Need, value: &mut Zeroizing<String>, stored: bool) -> Response {
+    let label_response = field_label_ui(ui, label, need);
+    let hint = if stored { "Stored — type to replace" } else { "Not set" };
+    ui.horizontal(|ui| {
+        let reveal_id = ui.make_persistent_id(("reveal", label));
+        let revealing = ui.data(|d| d.get_temp::<bool>(reveal_id).unwrap_or(false));
+        let width = (ui.available_width() - 60.0).max(80.0);
+        let edit = ui
+            .add(
+                egui::TextEdit::singleline(&mut **value)
+                    .password(!revealing)
+                    .hint_text(hint)
+                    .desired_width(width),
+            )
+            .labelled_by(label_response.id);
+        let show = ui
+            .add_enabled(!value.is_empty(), egui::Button::new("Show"))
+            .on_hover_text("Hold to show the password you typed");
+        // Revealed only while the pointer is held down on the button.
+        let held = show.is_pointer_button_down_on();
+        ui.data_mut(|d| d.insert_temp(reveal_id, held));
+        if held != revealing {
+            ui.ctx().request_repaint();
+        }
+        edit
+    })
+    .inner
+}

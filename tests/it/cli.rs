@@ -1,0 +1,234 @@
+//! The CLI as support staff script it: exit codes 0/1/2, plain messages on
+//! stderr, and no secret in any file or output.
+
+use crate::support::{CANARY, SAMPLE, Sandbox, all_files_text, assert_exit, stderr, stdout};
+
+#[test]
+fn list_json_has_the_documented_fields() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let output = sandbox.run(&["list", "--json"]);
+    assert_exit(&output, 0);
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        rows,
+        serde_json::json!([
+            {"id": "old-basic", "description": "Collections (Basic)", "credential": "basic", "active": true, "default_for": ["acme", "globex"]},
+            {"id": "new-m365", "description": "Collections (Microsoft 365)", "credential": "microsoft365", "active": true, "default_for": []}
+        ])
+    );
+    let text = sandbox.run(&["list"]);
+    assert_exit(&text, 0);
+    assert!(stdout(&text).contains("old-basic") && stdout(&text).contains("acme, globex"));
+}
+
+#[test]
+fn an_empty_config_lists_nothing_and_creates_no_file() {
+    let sandbox = Sandbox::new();
+    let output = sandbox.run(&["list", "--json"]);
+    assert_exit(&output, 0);
+    assert_eq!(stdout(&output).trim(), "[]");
+    assert!(!sandbox.config().exists(), "reading must not create the file");
+}
+
+#[test]
+fn guards_exit_1_and_name_the_companies() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let output = sandbox.run(&["deactivate", "old-basic"]);
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("default mail setting for companies \"acme\" and \"globex\""),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE, "a refused change writes nothing");
+    let output = sandbox.run(&["delete", "old-basic"]);
+    assert_exit(&output, 1);
+
+    // Switch both companies, then the old one can be deactivated and deleted.
+    assert_exit(&sandbox.run(&["set-default", "acme", "new-m365"]), 0);
+    assert_exit(&sandbox.run(&["set-default", "globex", "new-m365"]), 0);
+    assert_exit(&sandbox.run(&["deactivate", "old-basic"]), 0);
+    let refused = sandbox.run(&["set-default", "acme", "old-basic"]);
+    assert_exit(&refused, 1);
+    assert!(stderr(&refused).contains("is inactive"), "{}", stderr(&refused));
+    let deleted = sandbox.run(&["delete", "old-basic"]);
+    assert_exit(&deleted, 0);
+    assert!(stdout(&deleted).contains("mailsettings restore old-basic"));
+    let listed: serde_json::Value = serde_json::from_slice(&sandbox.run(&["list", "--json"]).stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_exit(&sandbox.run(&["restore", "old-basic"]), 0);
+    let listed: serde_json::Value = serde_json::from_slice(&sandbox.run(&["list", "--json"]).stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn unknown_ids_and_bad_arguments_exit_2() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let output = sandbox.run(&["show", "nope"]);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("there is no mail setting with id \"nope\""));
+    assert_exit(&sandbox.run(&["set-default", "nobody", "new-m365"]), 2);
+    assert_exit(&sandbox.run(&["frobnicate"]), 2);
+    assert_exit(&sandbox.run(&["set-password", "old-basic", "--smtp", "--imap"]), 2);
+    assert_exit(&sandbox.run(&["show"]), 2);
+}
+
+#[test]
+fn validate_reports_fields_and_exits_1_on_errors() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE.replace("server = \"smtp.example.com\"", "server = \"office365.com\"")).unwrap();
+    let output = sandbox.run(&["validate", "old-basic"]);
+    assert_exit(&output, 1);
+    let text = stdout(&output);
+    assert!(text.contains("old-basic: error: smtp.server: \"office365.com\" is not a mail server; use \"smtp.office365.com\""), "{text}");
+    assert!(text.contains("smtp.password"), "Basic without a stored password: {text}");
+    // The OAuth setting needs no password and is fine.
+    let output = sandbox.run(&["validate", "new-m365"]);
+    assert_exit(&output, 0);
+    assert!(stdout(&output).contains("new-m365: OK"));
+}
+
+#[test]
+fn validate_all_checks_company_defaults_too() {
+    let sandbox = Sandbox::new();
+    let broken = SAMPLE.replace("name = \"Globex\"\ndefault_mail_setting = \"old-basic\"", "name = \"Globex\"\ndefault_mail_setting = \"ghost\"");
+    std::fs::write(sandbox.config(), broken).unwrap();
+    let output = sandbox.run(&["validate"]);
+    assert_exit(&output, 1);
+    assert!(stdout(&output).contains("company \"globex\" uses mail setting \"ghost\", which does not exist"), "{}", stdout(&output));
+}
+
+#[test]
+fn set_password_reads_stdin_and_secrets_never_reach_files_or_output() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let output = sandbox.run_with_stdin(&["set-password", "old-basic"], &format!("{CANARY}\n"));
+    assert_exit(&output, 0);
+    assert!(stdout(&output).contains("outgoing and incoming passwords"), "{}", stdout(&output));
+    let smtp_only = sandbox.run_with_stdin(&["set-password", "new-m365", "--smtp"], CANARY);
+    assert_exit(&smtp_only, 0);
+    assert!(stdout(&smtp_only).contains("signs in with OAuth"));
+
+    // Now validation passes: both passwords exist.
+    assert_exit(&sandbox.run(&["validate", "old-basic"]), 0);
+    let shown = sandbox.run(&["show", "old-basic"]);
+    assert!(stdout(&shown).contains("stored in the system keyring") || stdout(&shown).contains("Password:"));
+    let shown_json: serde_json::Value = serde_json::from_slice(&sandbox.run(&["show", "old-basic", "--json"]).stdout).unwrap();
+    assert_eq!(shown_json["smtp_password_stored"], true);
+    assert_eq!(shown_json["imap_password_stored"], true);
+    assert_eq!(shown_json["default_for"], serde_json::json!(["acme", "globex"]));
+
+    // A change, so a backup exists; an export; then search everything.
+    assert_exit(&sandbox.run(&["activate", "new-m365"]), 0);
+    let export = sandbox.path("export.toml");
+    assert_exit(&sandbox.run(&["export", export.to_str().unwrap()]), 0);
+    assert!(sandbox.config().with_file_name("config.toml.bak").exists());
+    let outputs = [shown, sandbox.run(&["list", "--json"]), sandbox.run(&["show", "old-basic", "--json"])];
+    for output in &outputs {
+        assert!(!stdout(output).contains(CANARY) && !stderr(output).contains(CANARY));
+    }
+    for (path, text) in all_files_text(sandbox.dir.path()) {
+        if path == sandbox.secrets_file() {
+            continue;
+        }
+        assert!(!text.contains(CANARY), "the canary password leaked into {}", path.display());
+    }
+}
+
+#[test]
+fn an_empty_password_is_refused() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let output = sandbox.run_with_stdin(&["set-password", "old-basic"], "\n");
+    assert_exit(&output, 1);
+    assert!(stderr(&output).contains("no password"));
+}
+
+#[test]
+fn a_malformed_config_exits_1_with_line_and_column_and_stays_byte_identical() {
+    let sandbox = Sandbox::new();
+    let broken = SAMPLE.replace("port = 993", "port = \"nine-nine-three\"");
+    std::fs::write(sandbox.config(), &broken).unwrap();
+    for args in [&["list"][..], &["activate", "old-basic"], &["set-default", "acme", "new-m365"]] {
+        let output = sandbox.run(args);
+        assert_exit(&output, 1);
+        assert!(stderr(&output).contains("line 21, column 8"), "{}", stderr(&output));
+    }
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), broken);
+    assert!(!sandbox.config().with_file_name("config.toml.bak").exists());
+}
+
+#[test]
+fn a_newer_format_is_refused_untouched() {
+    let sandbox = Sandbox::new();
+    let newer = SAMPLE.replace("mailsettings/1", "mailsettings/2");
+    std::fs::write(sandbox.config(), &newer).unwrap();
+    let output = sandbox.run(&["activate", "old-basic"]);
+    assert_exit(&output, 1);
+    assert!(stderr(&output).contains("newer version of Mail Settings"), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), newer);
+}
+
+#[test]
+fn import_adds_and_replaces_and_export_round_trips() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let incoming = sandbox.write(
+        "incoming.toml",
+        "format = \"mailsettings/1\"\n\n[[mail_setting]]\nid = \"new-m365\"\ndescription = \"Renamed\"\ncredential = \"microsoft365\"\nactive = true\n\n\
+         [[mail_setting]]\nid = \"gmail-ar\"\ndescription = \"Gmail AR\"\ncredential = \"gmail\"\nactive = true\n",
+    );
+    let output = sandbox.run(&["import", incoming.to_str().unwrap()]);
+    assert_exit(&output, 0);
+    assert!(stdout(&output).contains("1 setting(s) added, 1 replaced"), "{}", stdout(&output));
+    let export = sandbox.path("out.toml");
+    assert_exit(&sandbox.run(&["export", export.to_str().unwrap()]), 0);
+    let exported = std::fs::read_to_string(&export).unwrap();
+    assert!(exported.starts_with("format = \"mailsettings/1\""));
+    assert!(exported.contains("Renamed") && exported.contains("gmail-ar"));
+
+    // The export imports cleanly into an empty config.
+    let other = Sandbox::new();
+    assert_exit(&other.run(&["import", export.to_str().unwrap()]), 0);
+    let listed: serde_json::Value = serde_json::from_slice(&other.run(&["list", "--json"]).stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn a_malformed_import_file_changes_nothing() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let bad = sandbox.write("bad.toml", "format = \"mailsettings/1\"\n[[mail_setting]\n");
+    let output = sandbox.run(&["import", bad.to_str().unwrap()]);
+    assert_exit(&output, 1);
+    assert!(stderr(&output).contains("bad.toml: line 2"), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE);
+}
+
+#[test]
+fn add_company_and_set_default() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    assert_exit(&sandbox.run(&["add-company", "initech", "--name", "Initech"]), 0);
+    assert_exit(&sandbox.run(&["add-company", "initech", "--name", "Again"]), 1);
+    assert_exit(&sandbox.run(&["set-default", "initech", "new-m365"]), 0);
+    let listed: serde_json::Value = serde_json::from_slice(&sandbox.run(&["list", "--json"]).stdout).unwrap();
+    assert_eq!(listed[1]["default_for"], serde_json::json!(["initech"]));
+}
+
+#[test]
+fn config_env_var_is_used_when_no_option_is_given() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut command = std::process::Command::new(crate::support::BIN);
+    command
+        .args(["list", "--json"])
+        .env("MAILSETTINGS_CONFIG", sandbox.config())
+        .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", sandbox.secrets_file().display()));
+    let output = crate::support::run_command(command, "");
+    assert_exit(&output, 0);
+    assert!(stdout(&output).contains("old-basic"));
+}

@@ -1,0 +1,8 @@
+//! Integration tests, one crate (one link step) with a module per area.
+
+mod cli; // the headless commands: exit codes, messages, secrets never in files
+mod crash; // a config write killed midway leaves the old file intact
+mod gui; // the real app driven by egui_kittest through its accessible labels
+mod keyring; // the real Secret Service (GNOME Keyring on a private session bus)
+mod support; // helpers: temp workspaces, running the binary
+mod window; // the release-style binary in a real X window under Xvfb
