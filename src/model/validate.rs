@@ -612,6 +612,7 @@ mod tests {
     #[test]
     fn tenant_outside_microsoft_is_a_warning() {
         let mut s = good();
+        s.credential = CredentialKind::Microsoft365;
         s.tenant = Some("contoso.com".into());
         assert_eq!(findings(&s), vec![]);
         s.credential = CredentialKind::Gmail;

@@ -119,7 +119,7 @@ impl MailSettingsApp {
                         self.commands.send(Command::UndoDelete(id.clone()));
                     }
                 }
-                if ui.small_button("✕").on_hover_text("Dismiss").clicked() {
+                if ui.small_button("×").on_hover_text("Dismiss").clicked() {
                     self.commands.send(Command::DismissNotice);
                 }
             }

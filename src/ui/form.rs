@@ -338,7 +338,7 @@ impl EditForm {
             }
             if let Some(id) = self.editing_id() {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui.add_enabled(!read_only, egui::Button::new("Delete…")).clicked() {
+                    if ui.add_enabled(!read_only, egui::Button::new("Delete")).clicked() {
                         commands.send(Command::Delete(id.to_owned()));
                     }
                 });

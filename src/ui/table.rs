@@ -150,14 +150,13 @@ impl SettingsTable {
             .header(theme::ROW_HEIGHT + 4.0, |mut header| {
                 for (column, title) in SortColumn::ALL {
                     header.col(|ui| {
-                        let arrow = match (self.sort == column, self.descending) {
-                            (true, false) => " ⏶",
-                            (true, true) => " ⏷",
-                            (false, _) => "",
-                        };
-                        let button = egui::Button::new(RichText::new(format!("{title}{arrow}")).strong()).frame(false);
+                        let sorted = (self.sort == column).then_some(self.descending);
+                        let button = egui::Button::new(RichText::new(title).strong()).frame(false);
                         if ui.add(button).on_hover_text(format!("Sort by {title}")).clicked() {
                             clicked_sort = Some(column);
+                        }
+                        if let Some(descending) = sorted {
+                            sort_arrow_ui(ui, descending);
                         }
                     });
                 }
@@ -212,4 +211,17 @@ impl SettingsTable {
             self.stale = true;
         }
     }
+}
+
+/// A small triangle after the sorted column's title (the bundled fonts have no arrow glyphs).
+fn sort_arrow_ui(ui: &mut Ui, descending: bool) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+    let color = ui.visuals().strong_text_color();
+    let (top, bottom) = (rect.top() + 2.0, rect.bottom() - 2.0);
+    let points = if descending {
+        vec![egui::pos2(rect.left(), top), egui::pos2(rect.right(), top), egui::pos2(rect.center().x, bottom)]
+    } else {
+        vec![egui::pos2(rect.left(), bottom), egui::pos2(rect.right(), bottom), egui::pos2(rect.center().x, top)]
+    };
+    ui.painter().add(egui::Shape::convex_polygon(points, color, egui::Stroke::NONE));
 }
