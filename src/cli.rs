@@ -9,7 +9,9 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::model::validate::{Severity, has_errors};
-use crate::model::{Company, Config, Finding, GuardError, MailSetting, StoredPasswords, validate_setting};
+use crate::model::{
+    Company, Config, Finding, GuardError, MailSetting, StoredPasswords, validate_setting,
+};
 use crate::secret::Secret;
 use crate::store::{SecretKind, Secrets, Workspace, WorkspaceError, resolve_config_path};
 
@@ -94,11 +96,17 @@ pub struct Failure {
 
 impl Failure {
     fn check(message: impl Into<String>) -> Self {
-        Self { code: 1, message: message.into() }
+        Self {
+            code: 1,
+            message: message.into(),
+        }
     }
 
     fn usage(message: impl Into<String>) -> Self {
-        Self { code: 2, message: message.into() }
+        Self {
+            code: 2,
+            message: message.into(),
+        }
     }
 }
 
@@ -107,7 +115,9 @@ impl From<WorkspaceError> for Failure {
         match err {
             // Naming something that does not exist is a usage mistake.
             WorkspaceError::Guard(
-                GuardError::UnknownSetting(_) | GuardError::UnknownCompany(_) | GuardError::NotInTrash(_),
+                GuardError::UnknownSetting(_)
+                | GuardError::UnknownCompany(_)
+                | GuardError::NotInTrash(_),
             ) => Self::usage(err.to_string()),
             other => Self::check(other.to_string()),
         }
@@ -116,7 +126,11 @@ impl From<WorkspaceError> for Failure {
 
 /// Runs a parsed command. `None` means "open the window" and is handled by main.
 pub fn run(cli: &Cli, command: &Command) -> ExitCode {
-    let result = execute(cli.config.as_deref(), command, &mut std::io::stdout().lock());
+    let result = execute(
+        cli.config.as_deref(),
+        command,
+        &mut std::io::stdout().lock(),
+    );
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -156,8 +170,13 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         }
         Command::Export { file } => {
             workspace.export(file)?;
-            writeln!(out, "Exported {} setting(s) to {} (no passwords or tokens)", workspace.config().mail_settings.len(), file.display())
-                .map_err(write_err)
+            writeln!(
+                out,
+                "Exported {} setting(s) to {} (no passwords or tokens)",
+                workspace.config().mail_settings.len(),
+                file.display()
+            )
+            .map_err(write_err)
         }
         Command::SetPassword(args) => set_password(&workspace, args, out),
         Command::Activate { id } => {
@@ -173,18 +192,28 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             writeln!(out, "Company \"{company}\" now uses \"{id}\"").map_err(write_err)
         }
         Command::AddCompany { id, name } => {
-            workspace.add_company(Company { id: id.clone(), name: name.clone(), default_mail_setting: None })?;
+            workspace.add_company(Company {
+                id: id.clone(),
+                name: name.clone(),
+                default_mail_setting: None,
+            })?;
             writeln!(out, "Added company \"{id}\"").map_err(write_err)
         }
         Command::Delete { id } => {
             workspace.delete(id)?;
-            writeln!(out, "Moved \"{id}\" to the trash; bring it back with: mailsettings restore {id}").map_err(write_err)
+            writeln!(
+                out,
+                "Moved \"{id}\" to the trash; bring it back with: mailsettings restore {id}"
+            )
+            .map_err(write_err)
         }
         Command::Restore { id } => {
             workspace.restore(id)?;
             writeln!(out, "Restored \"{id}\"").map_err(write_err)
         }
-        Command::Gui => Err(Failure::usage("the window is opened by main, not by the CLI")),
+        Command::Gui => Err(Failure::usage(
+            "the window is opened by main, not by the CLI",
+        )),
     }
 }
 
@@ -215,10 +244,17 @@ fn list(workspace: &Workspace, json: bool, out: &mut dyn Write) -> std::io::Resu
         return writeln!(out);
     }
     if rows.is_empty() {
-        return writeln!(out, "No mail settings yet. Add one in the window, or: mailsettings import FILE");
+        return writeln!(
+            out,
+            "No mail settings yet. Add one in the window, or: mailsettings import FILE"
+        );
     }
     let id_width = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
-    writeln!(out, "{:id_width$}  {:8}  {:12}  {:30}  DEFAULT FOR", "ID", "ACTIVE", "CREDENTIAL", "DESCRIPTION")?;
+    writeln!(
+        out,
+        "{:id_width$}  {:8}  {:12}  {:30}  DEFAULT FOR",
+        "ID", "ACTIVE", "CREDENTIAL", "DESCRIPTION"
+    )?;
     for row in rows {
         writeln!(
             out,
@@ -234,7 +270,9 @@ fn list(workspace: &Workspace, json: bool, out: &mut dyn Write) -> std::io::Resu
 }
 
 fn find<'a>(config: &'a Config, id: &str) -> Result<&'a MailSetting, Failure> {
-    config.setting(id).ok_or_else(|| Failure::usage(GuardError::UnknownSetting(id.to_owned()).to_string()))
+    config
+        .setting(id)
+        .ok_or_else(|| Failure::usage(GuardError::UnknownSetting(id.to_owned()).to_string()))
 }
 
 fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
@@ -252,9 +290,17 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
             smtp_password_stored: Option<bool>,
             imap_password_stored: Option<bool>,
         }
-        let (smtp, imap) = passwords.as_ref().map_or((None, None), |p| (Some(p.smtp), Some(p.imap)));
-        let shown = Shown { setting, default_for, smtp_password_stored: smtp, imap_password_stored: imap };
-        serde_json::to_writer_pretty(&mut *out, &shown).map_err(|e| Failure::check(e.to_string()))?;
+        let (smtp, imap) = passwords
+            .as_ref()
+            .map_or((None, None), |p| (Some(p.smtp), Some(p.imap)));
+        let shown = Shown {
+            setting,
+            default_for,
+            smtp_password_stored: smtp,
+            imap_password_stored: imap,
+        };
+        serde_json::to_writer_pretty(&mut *out, &shown)
+            .map_err(|e| Failure::check(e.to_string()))?;
         return writeln!(out).map_err(write_err);
     }
     let stored = |present: fn(&StoredPasswords) -> bool| match &passwords {
@@ -287,7 +333,11 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
         credential = setting.credential.label(),
         status = if setting.active { "Active" } else { "Inactive" },
         tag = setting.subject_tag,
-        default_for = if default_for.is_empty() { "-".to_owned() } else { default_for.join(", ") },
+        default_for = if default_for.is_empty() {
+            "-".to_owned()
+        } else {
+            default_for.join(", ")
+        },
         smtp_server = smtp.server,
         smtp_port = smtp.port,
         smtp_security = smtp.security.label(),
@@ -295,7 +345,11 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
         from_name = smtp.from_name,
         smtp_user = smtp.user_name,
         smtp_domain = smtp.user_domain,
-        smtp_password = if setting.credential.uses_oauth() { "not used (OAuth)".to_owned() } else { stored(|p| p.smtp) },
+        smtp_password = if setting.credential.uses_oauth() {
+            "not used (OAuth)".to_owned()
+        } else {
+            stored(|p| p.smtp)
+        },
         imap_server = imap.server,
         imap_port = imap.port,
         imap_security = imap.security.label(),
@@ -303,7 +357,11 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
         sent = imap.sent_folder,
         imap_user = imap.user_name,
         imap_domain = imap.user_domain,
-        imap_password = if setting.credential.uses_oauth() { "not used (OAuth)".to_owned() } else { stored(|p| p.imap) },
+        imap_password = if setting.credential.uses_oauth() {
+            "not used (OAuth)".to_owned()
+        } else {
+            stored(|p| p.imap)
+        },
     );
     out.write_all(text.as_bytes()).map_err(write_err)
 }
@@ -321,11 +379,17 @@ fn validate(workspace: &Workspace, id: Option<&str>, out: &mut dyn Write) -> Res
         let passwords = if setting.credential.uses_oauth() {
             StoredPasswords::default()
         } else {
-            workspace.secrets().stored_passwords(&setting.id).map_err(|e| Failure::check(e.to_string()))?
+            workspace
+                .secrets()
+                .stored_passwords(&setting.id)
+                .map_err(|e| Failure::check(e.to_string()))?
         };
         let findings: Vec<Finding> = validate_setting(setting, config, passwords);
         failed |= has_errors(&findings);
-        warned += findings.iter().filter(|f| f.severity == Severity::Warning).count();
+        warned += findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count();
         if findings.is_empty() {
             writeln!(out, "{}: OK", setting.id).map_err(write_err)?;
         }
@@ -349,7 +413,11 @@ fn validate(workspace: &Workspace, id: Option<&str>, out: &mut dyn Write) -> Res
     }
 }
 
-fn set_password(workspace: &Workspace, args: &SetPasswordArgs, out: &mut dyn Write) -> Result<(), Failure> {
+fn set_password(
+    workspace: &Workspace,
+    args: &SetPasswordArgs,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
     let setting = find(workspace.config(), &args.id)?;
     let kinds: &[SecretKind] = match (args.smtp, args.imap) {
         (true, _) => &[SecretKind::SmtpPassword],
@@ -357,8 +425,12 @@ fn set_password(workspace: &Workspace, args: &SetPasswordArgs, out: &mut dyn Wri
         _ => &[SecretKind::SmtpPassword, SecretKind::ImapPassword],
     };
     if setting.credential.uses_oauth() {
-        writeln!(out, "Note: \"{}\" signs in with OAuth; the password is kept but not used", args.id)
-            .map_err(|e| Failure::check(e.to_string()))?;
+        writeln!(
+            out,
+            "Note: \"{}\" signs in with OAuth; the password is kept but not used",
+            args.id
+        )
+        .map_err(|e| Failure::check(e.to_string()))?;
     }
     let password = read_password()?;
     for kind in kinds {
@@ -369,8 +441,13 @@ fn set_password(workspace: &Workspace, args: &SetPasswordArgs, out: &mut dyn Wri
         [SecretKind::ImapPassword] => "incoming password",
         _ => "outgoing and incoming passwords",
     };
-    writeln!(out, "Stored the {which} of \"{}\" in the {}", args.id, workspace.secrets().describe())
-        .map_err(|e| Failure::check(e.to_string()))
+    writeln!(
+        out,
+        "Stored the {which} of \"{}\" in the {}",
+        args.id,
+        workspace.secrets().describe()
+    )
+    .map_err(|e| Failure::check(e.to_string()))
 }
 
 /// One line from stdin; at a terminal, asked for without echo.
@@ -383,7 +460,10 @@ fn read_password() -> Result<Secret, Failure> {
         )
     } else {
         let mut line = zeroize::Zeroizing::new(String::new());
-        stdin.lock().read_line(&mut line).map_err(|e| Failure::check(format!("could not read the password: {e}")))?;
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Failure::check(format!("could not read the password: {e}")))?;
         line
     };
     let password = Secret::new(line.trim_end_matches(['\r', '\n']));

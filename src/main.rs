@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     match &cli.command {
         None | Some(Command::Gui) => {
             let log_file = mailsettings::logging::init_gui();
-            mailsettings::ui::run(cli.config.as_deref(), log_file)
+            mailsettings::ui::run(cli.config.as_deref(), log_file.as_deref())
         }
         Some(command) => {
             mailsettings::logging::init_cli();

@@ -9,7 +9,7 @@ pub mod table;
 pub mod theme;
 pub mod widgets;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 pub use app::MailSettingsApp;
@@ -40,7 +40,7 @@ pub fn open_workspace(config: Option<&Path>) -> Result<Workspace, String> {
 }
 
 /// Runs the window until it is closed.
-pub fn run(config: Option<&Path>, log_file: Option<PathBuf>) -> ExitCode {
+pub fn run(config: Option<&Path>, log_file: Option<&Path>) -> ExitCode {
     let workspace = match open_workspace(config) {
         Ok(workspace) => workspace,
         Err(err) => {

@@ -26,7 +26,10 @@ fn spawn_import(sandbox: &Sandbox, file: &std::path::Path) -> std::process::Chil
         .arg(sandbox.config())
         .arg("import")
         .arg(file)
-        .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", sandbox.secrets_file().display()))
+        .env(
+            "MAILSETTINGS_SECRET_STORE",
+            format!("file:{}", sandbox.secrets_file().display()),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -64,5 +67,8 @@ fn a_write_killed_midway_leaves_the_old_file_intact() {
             after.len()
         );
     }
-    assert!(killed_while_running >= attempts / 2, "only {killed_while_running} kills landed mid-run (full run {full:?})");
+    assert!(
+        killed_while_running >= attempts / 2,
+        "only {killed_while_running} kills landed mid-run (full run {full:?})"
+    );
 }

@@ -16,7 +16,9 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().expect("temp dir") }
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn config(&self) -> PathBuf {
@@ -42,7 +44,10 @@ impl Sandbox {
             .arg("--config")
             .arg(self.config())
             .args(args)
-            .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", self.secrets_file().display()))
+            .env(
+                "MAILSETTINGS_SECRET_STORE",
+                format!("file:{}", self.secrets_file().display()),
+            )
             .env_remove("MAILSETTINGS_CONFIG")
             .env("MAILSETTINGS_LOG", "trace");
         run_command(command, stdin)
@@ -62,7 +67,12 @@ pub fn run_command(mut command: Command, stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn mailsettings");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
     child.wait_with_output().expect("wait")
 }
 
@@ -153,7 +163,9 @@ pub fn all_files_text(dir: &Path) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(next) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&next) else { continue };
+        let Ok(entries) = std::fs::read_dir(&next) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
