@@ -65,6 +65,8 @@ pub enum Command {
     Delete { id: String },
     /// Bring a deleted setting back from the trash
     Restore { id: String },
+    /// Print where the config file, its backup, the log and the secrets are
+    Paths,
     /// Open the window (the same as giving no command)
     Gui,
 }
@@ -210,6 +212,18 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         Command::Restore { id } => {
             workspace.restore(id)?;
             writeln!(out, "Restored \"{id}\"").map_err(write_err)
+        }
+        Command::Paths => {
+            let log = crate::logging::data_dir().map(|d| d.join("mailsettings.log"));
+            writeln!(
+                out,
+                "config file:  {}\nbackup:       {}\nwindow log:   {}\nsecret store: {}",
+                workspace.path().display(),
+                crate::store::file::backup_path_for(workspace.path()).display(),
+                log.map_or_else(|| "unknown".to_owned(), |p| p.display().to_string()),
+                workspace.secrets().describe()
+            )
+            .map_err(write_err)
         }
         Command::Gui => Err(Failure::usage(
             "the window is opened by main, not by the CLI",

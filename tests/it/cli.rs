@@ -316,3 +316,19 @@ fn config_env_var_is_used_when_no_option_is_given() {
     assert_exit(&output, 0);
     assert!(stdout(&output).contains("old-basic"));
 }
+
+#[test]
+fn paths_names_the_config_and_the_secret_store() {
+    let sandbox = Sandbox::new();
+    let output = sandbox.run(&["paths"]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(
+        text.contains(&sandbox.config().display().to_string()),
+        "{text}"
+    );
+    assert!(
+        text.contains("config.toml.bak") && text.contains("secret file"),
+        "{text}"
+    );
+}
