@@ -20,9 +20,17 @@ use crate::store::{Secrets, Workspace, resolve_config_path};
 pub const APP_ID: &str = "mailsettings";
 pub const WINDOW_TITLE: &str = "Mail Settings";
 
+/// The window and taskbar icon, from `assets/`.
+const ICON_PNG: &[u8] = include_bytes!("../../assets/icon-256.png");
+
 pub fn native_options() -> eframe::NativeOptions {
+    let mut viewport = egui::ViewportBuilder::default();
+    match eframe::icon_data::from_png_bytes(ICON_PNG) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(err) => tracing::warn!("the window icon could not be decoded: {err}"),
+    }
     eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
+        viewport: viewport
             .with_title(WINDOW_TITLE)
             .with_app_id(APP_ID)
             .with_inner_size([1280.0, 720.0])
