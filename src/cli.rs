@@ -12,6 +12,7 @@ use crate::model::validate::{Severity, has_errors};
 use crate::model::{
     Company, Config, Finding, GuardError, MailSetting, StoredPasswords, validate_setting,
 };
+use crate::probe::{self, CancelToken, ProbeOptions};
 use crate::secret::Secret;
 use crate::store::{SecretKind, Secrets, Workspace, WorkspaceError, resolve_config_path};
 
@@ -65,10 +66,53 @@ pub enum Command {
     Delete { id: String },
     /// Bring a deleted setting back from the trash
     Restore { id: String },
+    /// Connection tests: outgoing (two test messages), incoming (sign-in and folders), roundtrip
+    #[command(subcommand)]
+    Test(TestCommand),
+    /// Find which security mode each standard port of a setting's servers speaks
+    Detect {
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Count messages left in a setting's inbox and folders (default "Mail Not Read", "Mail Not Filed")
+    Leftover {
+        id: String,
+        /// A folder to count (repeat for more); replaces the default folders
+        #[arg(long = "folder", value_name = "NAME")]
+        folders: Vec<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
     /// Print where the config file, its backup, the log and the secrets are
     Paths,
     /// Open the window (the same as giving no command)
     Gui,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TestCommand {
+    /// Send two test messages to ADDR in one session (Test Outgoing)
+    Outgoing {
+        id: String,
+        /// The address the two test messages go to
+        #[arg(long, value_name = "ADDR")]
+        to: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Sign in over IMAP and check the inbox and sent folders (Test Incoming)
+    Incoming {
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Send a message to the incoming mailbox and wait until it arrives
+    Roundtrip {
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +257,53 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             workspace.restore(id)?;
             writeln!(out, "Restored \"{id}\"").map_err(write_err)
         }
+        Command::Test(test) => run_probe(&workspace, test, out),
+        Command::Detect { id, json } => {
+            let (outgoing, incoming, options) = probe_inputs(&workspace, id)?;
+            let report = probe::detect::detect(
+                id,
+                &outgoing.endpoint,
+                &incoming.endpoint,
+                &options,
+                &CancelToken::new(),
+            );
+            print_report(&report, json.json, out)
+        }
+        Command::Leftover { id, folders, json } => {
+            let (_, incoming, options) = probe_inputs(&workspace, id)?;
+            let folders: Vec<String> = if folders.is_empty() {
+                probe::imap::DEFAULT_LEFTOVER_FOLDERS
+                    .iter()
+                    .map(|f| (*f).to_owned())
+                    .collect()
+            } else {
+                folders.clone()
+            };
+            let result = probe::imap::leftover(&incoming, &folders, &options, &CancelToken::new());
+            if json.json {
+                #[derive(Serialize)]
+                struct LeftoverJson<'a> {
+                    #[serde(flatten)]
+                    report: &'a probe::Report,
+                    counts: &'a Option<Vec<probe::imap::FolderCount>>,
+                    total: Option<u32>,
+                }
+                let shown = LeftoverJson {
+                    report: &result.report,
+                    counts: &result.counts,
+                    total: result.total(),
+                };
+                serde_json::to_writer_pretty(&mut *out, &shown)
+                    .map_err(|e| Failure::check(e.to_string()))?;
+                writeln!(out).map_err(write_err)?;
+                return if result.report.passed {
+                    Ok(())
+                } else {
+                    Err(Failure::check(""))
+                };
+            }
+            print_report(&result.report, false, out)
+        }
         Command::Paths => {
             let log = crate::logging::data_dir().map(|d| d.join("mailsettings.log"));
             writeln!(
@@ -281,6 +372,76 @@ fn list(workspace: &Workspace, json: bool, out: &mut dyn Write) -> std::io::Resu
         )?;
     }
     Ok(())
+}
+
+fn probe_options(workspace: &Workspace) -> Result<ProbeOptions, Failure> {
+    ProbeOptions::from_config(workspace.config()).map_err(|e| Failure::check(e.to_string()))
+}
+
+fn probe_inputs(
+    workspace: &Workspace,
+    id: &str,
+) -> Result<(probe::OutgoingInput, probe::IncomingInput, ProbeOptions), Failure> {
+    let setting = find(workspace.config(), id)?;
+    let token = crate::oauth::access_token_for_probe(workspace, setting)
+        .map_err(|e| Failure::check(e.to_string()))?;
+    let (outgoing, incoming) = probe::inputs_for(setting, workspace.secrets(), token.as_ref())
+        .map_err(|e| Failure::check(e.to_string()))?;
+    Ok((outgoing, incoming, probe_options(workspace)?))
+}
+
+fn run_probe(
+    workspace: &Workspace,
+    test: &TestCommand,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let cancel = CancelToken::new();
+    let (report, json) = match test {
+        TestCommand::Outgoing { id, to, json } => {
+            if !crate::model::validate::is_well_formed_address(to.trim()) {
+                return Err(Failure::usage(format!(
+                    "--to \"{to}\" is not an e-mail address"
+                )));
+            }
+            let (outgoing, _, options) = probe_inputs(workspace, id)?;
+            (
+                probe::smtp::test_outgoing(&outgoing, to, &options, &cancel),
+                json.json,
+            )
+        }
+        TestCommand::Incoming { id, json } => {
+            let (_, incoming, options) = probe_inputs(workspace, id)?;
+            (
+                probe::imap::test_incoming(&incoming, &options, &cancel),
+                json.json,
+            )
+        }
+        TestCommand::Roundtrip { id, json } => {
+            let (outgoing, incoming, options) = probe_inputs(workspace, id)?;
+            (
+                probe::imap::roundtrip(&outgoing, &incoming, &options, &cancel),
+                json.json,
+            )
+        }
+    };
+    print_report(&report, json, out)
+}
+
+/// The report on stdout; exit 1 (with no extra message) when it failed.
+fn print_report(report: &probe::Report, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
+    let written = if json {
+        serde_json::to_writer_pretty(&mut *out, report)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out))
+    } else {
+        out.write_all(report.to_text().as_bytes())
+    };
+    written.map_err(|e| Failure::check(format!("could not write the output: {e}")))?;
+    if report.passed {
+        Ok(())
+    } else {
+        Err(Failure::check(""))
+    }
 }
 
 fn find<'a>(config: &'a Config, id: &str) -> Result<&'a MailSetting, Failure> {

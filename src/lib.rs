@@ -8,8 +8,10 @@
 pub mod cli;
 pub mod logging;
 pub mod model;
+pub mod oauth;
 pub mod secret;
 pub mod store;
 pub mod ui;
 
 pub use secret::Secret;
+pub mod probe;

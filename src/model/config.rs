@@ -61,6 +61,28 @@ pub struct TlsConfig {
     pub extra_ca_files: Vec<PathBuf>,
 }
 
+/// `[probe]`: how long connection tests wait.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeConfig {
+    /// Time allowed to open a connection (seconds).
+    pub connect_timeout_secs: u64,
+    /// Time allowed for each step after that (seconds).
+    pub step_timeout_secs: u64,
+    /// How long the round trip waits for its message to arrive (seconds).
+    pub delivery_timeout_secs: u64,
+}
+
+impl Default for ProbeConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout_secs: 10,
+            step_timeout_secs: 20,
+            delivery_timeout_secs: 60,
+        }
+    }
+}
+
 /// A deleted setting kept so it can be restored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeletedSetting {
@@ -74,6 +96,7 @@ pub struct DeletedSetting {
 #[serde(default)]
 pub struct Config {
     pub tls: TlsConfig,
+    pub probe: ProbeConfig,
     #[serde(rename = "mail_setting")]
     pub mail_settings: Vec<MailSetting>,
     #[serde(rename = "company")]

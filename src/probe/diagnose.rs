@@ -1,0 +1,880 @@
+//! From a failure to a plain-language diagnosis: what went wrong, who can fix
+//! it, and what to do next.
+//!
+//! A failure is first reduced to a [`Symptom`]: the stage, the protocol, and
+//! one line of text — the server's reply, or for local failures a tag such as
+//! `tls:unknown-issuer` followed by the error. Signatures are tried in order,
+//! most specific first; each carries an example symptom, and a unit test
+//! checks that every example is recognised by its own signature.
+
+use serde::Serialize;
+
+use super::error::{ProbeError, TlsFailureKind};
+use super::report::StageName;
+use crate::model::Security;
+
+/// Who has to act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    /// The admin using Mail Settings.
+    You,
+    /// Whoever runs the mail service (Microsoft 365 / Google Workspace admin, mail server admin).
+    MailAdmin,
+    /// Whoever runs the network (firewall, proxy).
+    NetworkAdmin,
+    /// Mail Settings support.
+    Vendor,
+}
+
+impl Actor {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::You => "you, in this mail setting",
+            Self::MailAdmin => {
+                "your mail administrator (Microsoft 365 / Google Workspace / mail server admin)"
+            }
+            Self::NetworkAdmin => "your IT or network team",
+            Self::Vendor => "Mail Settings support",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    /// The signature's stable id (for support and tests).
+    pub signature: &'static str,
+    pub cause: String,
+    pub who: Actor,
+    pub next_step: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Smtp,
+    Imap,
+}
+
+/// A failure, reduced to what the signatures look at.
+#[derive(Debug, Clone)]
+pub struct Symptom {
+    pub stage: StageName,
+    pub protocol: Protocol,
+    pub text: String,
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+}
+
+impl Symptom {
+    /// The symptom of a probe error at a stage.
+    pub fn of(
+        error: &ProbeError,
+        stage: StageName,
+        protocol: Protocol,
+        host: &str,
+        port: u16,
+        security: Security,
+    ) -> Self {
+        let text = match error {
+            ProbeError::Dns { reason, .. } => format!("dns: {reason}"),
+            ProbeError::Connect { kind, reason, .. } => match kind {
+                std::io::ErrorKind::ConnectionRefused => format!("connect-refused: {reason}"),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                    format!("connect-timeout: {reason}")
+                }
+                std::io::ErrorKind::NetworkUnreachable | std::io::ErrorKind::HostUnreachable => {
+                    format!("connect-unreachable: {reason}")
+                }
+                _ => format!("connect-failed: {reason}"),
+            },
+            ProbeError::Tls(failure) => {
+                let tag = match failure.kind {
+                    TlsFailureKind::UnknownIssuer => "tls:unknown-issuer",
+                    TlsFailureKind::NameMismatch => "tls:name-mismatch",
+                    TlsFailureKind::Expired => "tls:expired",
+                    TlsFailureKind::NotYetValid => "tls:not-yet-valid",
+                    TlsFailureKind::PlainTextReply => "tls:plain-reply",
+                    TlsFailureKind::Other => "tls:other",
+                };
+                format!("{tag}: {}", failure.message)
+            }
+            ProbeError::Silent { secs } => format!("silent: nothing within {secs} s"),
+            ProbeError::Io(reason) => format!("io: {reason}"),
+            ProbeError::Garbage { text, .. } => format!("garbage: {text}"),
+            ProbeError::Refused { reply } => reply.clone(),
+            ProbeError::StarttlsNotOffered => "starttls-not-offered".to_owned(),
+            ProbeError::NoUsableMechanism { offered } => format!("no-mechanism: {offered}"),
+            ProbeError::Protocol(text) => format!("protocol: {text}"),
+            ProbeError::WrongSecurityMode(text) => format!("wrong-mode: {text}"),
+            ProbeError::MissingCredentials(text) => format!("missing-credentials: {text}"),
+            ProbeError::FolderMissing { folder, suggestion } => {
+                format!("folder-missing: {folder}{suggestion}")
+            }
+            ProbeError::NotDelivered { secs } => {
+                format!("not-delivered: not in the inbox after {secs} s")
+            }
+            ProbeError::Cancelled => "cancelled".to_owned(),
+            ProbeError::TimedOut(text) => format!("timeout: {text}"),
+        };
+        Self {
+            stage,
+            protocol,
+            text,
+            host: host.to_owned(),
+            port,
+            security,
+        }
+    }
+}
+
+struct Signature {
+    id: &'static str,
+    protocol: Option<Protocol>,
+    /// Any of these (case-insensitive) in the symptom text.
+    any: &'static [&'static str],
+    /// And, when not empty, also one of these.
+    and_any: &'static [&'static str],
+    cause: &'static str,
+    who: Actor,
+    next_step: &'static str,
+    /// A symptom text this signature must recognise (checked by a test).
+    #[cfg_attr(not(test), allow(dead_code))]
+    example: (Protocol, &'static str),
+}
+
+const SMTP: Option<Protocol> = Some(Protocol::Smtp);
+const IMAP: Option<Protocol> = Some(Protocol::Imap);
+
+/// Most specific first.
+const SIGNATURES: &[Signature] = &[
+    Signature {
+        id: "cancelled",
+        protocol: None,
+        any: &["cancelled"],
+        and_any: &[],
+        cause: "The test was cancelled before it finished.",
+        who: Actor::You,
+        next_step: "Run the test again when you are ready.",
+        example: (Protocol::Smtp, "cancelled"),
+    },
+    Signature {
+        id: "m365-smtp-auth-disabled",
+        protocol: SMTP,
+        any: &["5.7.139", "smtpclientauthentication is disabled"],
+        and_any: &[],
+        cause: "SMTP AUTH (authenticated sending) is turned off for this Microsoft 365 tenant or mailbox.",
+        who: Actor::MailAdmin,
+        next_step: "In Exchange Online PowerShell run: Set-CASMailbox <mailbox> -SmtpClientAuthenticationDisabled $false \
+                    (or enable it in the Microsoft 365 admin center under the mailbox's Mail apps). Security defaults or a \
+                    Conditional Access policy blocking legacy authentication can also cause this.",
+        example: (
+            Protocol::Smtp,
+            "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+        ),
+    },
+    Signature {
+        id: "m365-basic-auth-retired",
+        protocol: SMTP,
+        any: &["5.7.30", "basic authentication is not supported"],
+        and_any: &[],
+        cause: "Microsoft 365 no longer accepts a password (Basic authentication) for sending.",
+        who: Actor::You,
+        next_step: "Move this setting to Microsoft 365 OAuth: use the migration assistant, then Connect.",
+        example: (
+            Protocol::Smtp,
+            "550 5.7.30 Basic authentication is not supported for Client Submission.",
+        ),
+    },
+    Signature {
+        id: "send-as-denied",
+        protocol: SMTP,
+        any: &[
+            "5.7.60",
+            "sendasdenied",
+            "not allowed to send as",
+            "sender address rejected: not owned",
+            "5.7.1 sender",
+        ],
+        and_any: &[],
+        cause: "The signed-in account is not allowed to send as the send-as address.",
+        who: Actor::MailAdmin,
+        next_step: "Grant the signed-in account \"Send As\" permission on the send-as mailbox, or use the mailbox's own address as the send-as address.",
+        example: (
+            Protocol::Smtp,
+            "554 5.2.252 SendAsDenied; collections@contoso.com not allowed to send as ar@contoso.com",
+        ),
+    },
+    Signature {
+        id: "m365-auth-unsuccessful",
+        protocol: SMTP,
+        any: &["5.7.3 authentication unsuccessful", "5.7.3 "],
+        and_any: &[],
+        cause: "Microsoft 365 refused the sign-in: the user or token is wrong, the mailbox lacks rights, or SMTP AUTH is off for the mailbox.",
+        who: Actor::MailAdmin,
+        next_step: "Check that the signed-in account is the sending mailbox (or has Send As on it) and that SMTP AUTH is enabled for that mailbox; then Connect again.",
+        example: (
+            Protocol::Smtp,
+            "535 5.7.3 Authentication unsuccessful [SN4PR0501CA0054.namprd05.prod.outlook.com]",
+        ),
+    },
+    Signature {
+        id: "gmail-app-password-required",
+        protocol: None,
+        any: &["5.7.9", "application-specific password required"],
+        and_any: &[],
+        cause: "Google refuses the account's normal password for mail programs.",
+        who: Actor::You,
+        next_step: "Change the credential type to Gmail OAuth and Connect (recommended), or use an app password.",
+        example: (
+            Protocol::Smtp,
+            "534-5.7.9 Application-specific password required.",
+        ),
+    },
+    Signature {
+        id: "gmail-web-login-required",
+        protocol: None,
+        any: &[
+            "5.7.14",
+            "log in via your web browser",
+            "web login required",
+        ],
+        and_any: &[],
+        cause: "Google blocked the sign-in and wants it confirmed in a browser.",
+        who: Actor::You,
+        next_step: "Use Gmail OAuth (Connect signs in through the browser); with a password, sign in at mail.google.com once and retry.",
+        example: (
+            Protocol::Smtp,
+            "534-5.7.14 <https://accounts.google.com/signin/continue?...> Please log in via your web browser",
+        ),
+    },
+    Signature {
+        id: "gmail-credentials-rejected",
+        protocol: None,
+        any: &["username and password not accepted"],
+        and_any: &[],
+        cause: "Google did not accept the user name and password.",
+        who: Actor::You,
+        next_step: "Use Gmail OAuth instead of a password; if you must use a password, check it and that the account allows it.",
+        example: (
+            Protocol::Smtp,
+            "535-5.7.8 Username and Password not accepted. For more information, go to",
+        ),
+    },
+    Signature {
+        id: "gmail-imap-disabled",
+        protocol: IMAP,
+        any: &["not enabled for imap"],
+        and_any: &[],
+        cause: "IMAP access is turned off for this Google account.",
+        who: Actor::MailAdmin,
+        next_step: "Turn on IMAP in Gmail settings (Forwarding and POP/IMAP) or in the Workspace admin console.",
+        example: (
+            Protocol::Imap,
+            "a1 NO [ALERT] Your account is not enabled for IMAP use.",
+        ),
+    },
+    Signature {
+        id: "oauth-token-rejected",
+        protocol: None,
+        any: &[
+            "\"status\":\"401\"",
+            "invalid_token",
+            "\"status\":\"400\"",
+            "xoauth2 rejected",
+        ],
+        and_any: &[],
+        cause: "The server did not accept the sign-in token (expired, revoked, for another account, or without mail permissions).",
+        who: Actor::You,
+        next_step: "Press Connect again and sign in as the mailbox owner; if it keeps failing, ask your mail administrator to check the app's IMAP/SMTP permissions.",
+        example: (
+            Protocol::Imap,
+            "xoauth2 rejected: {\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"mail\"}",
+        ),
+    },
+    Signature {
+        id: "m365-imap-authenticate-failed",
+        protocol: IMAP,
+        any: &["authenticate failed"],
+        and_any: &[],
+        cause: "Microsoft 365 refused the IMAP sign-in: wrong scopes (a Graph token), wrong user name, or IMAP disabled for the mailbox.",
+        who: Actor::MailAdmin,
+        next_step: "Check the incoming user name is the mailbox, that the app has the outlook.office.com IMAP.AccessAsUser.All permission, and run Set-CASMailbox <mailbox> -ImapEnabled $true.",
+        example: (Protocol::Imap, "a1 NO AUTHENTICATE failed."),
+    },
+    Signature {
+        id: "m365-authenticated-not-connected",
+        protocol: IMAP,
+        any: &["authenticated but not connected"],
+        and_any: &[],
+        cause: "The account that signed in is not the mailbox being opened and has no access to it.",
+        who: Actor::MailAdmin,
+        next_step: "Connect again signed in as the mailbox owner, or grant the signed-in account Full Access to the mailbox.",
+        example: (
+            Protocol::Imap,
+            "a2 BAD User is authenticated but not connected.",
+        ),
+    },
+    Signature {
+        id: "imap-plaintext-login-refused",
+        protocol: IMAP,
+        any: &[
+            "logindisabled",
+            "privacyrequired",
+            "plaintext authentication disallowed",
+            "plaintext authentication disabled",
+        ],
+        and_any: &[],
+        cause: "The server refuses sign-in before the connection is encrypted.",
+        who: Actor::You,
+        next_step: "Set incoming security to TLS on connect (port 993) or STARTTLS (port 143).",
+        example: (
+            Protocol::Imap,
+            "* BAD [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
+        ),
+    },
+    Signature {
+        id: "imap-server-unavailable",
+        protocol: IMAP,
+        any: &["[unavailable]", "temporarily unavailable"],
+        and_any: &[],
+        cause: "The mail server is temporarily unable to open the mailbox.",
+        who: Actor::MailAdmin,
+        next_step: "Wait a few minutes and test again; if it persists, ask the mail administrator about the server's health.",
+        example: (
+            Protocol::Imap,
+            "a1 NO [UNAVAILABLE] Temporary authentication failure.",
+        ),
+    },
+    Signature {
+        id: "imap-authentication-failed",
+        protocol: IMAP,
+        any: &[
+            "[authenticationfailed]",
+            "login failed",
+            "authentication failed",
+            "invalid credentials",
+            "[auth]",
+        ],
+        and_any: &[],
+        cause: "The incoming server did not accept the user name and password.",
+        who: Actor::You,
+        next_step: "Check the incoming user name (the full mailbox address) and enter the password again.",
+        example: (
+            Protocol::Imap,
+            "a1 NO [AUTHENTICATIONFAILED] Authentication failed.",
+        ),
+    },
+    Signature {
+        id: "smtp-temporary-auth-failure",
+        protocol: SMTP,
+        any: &[
+            "454 4.7.0",
+            "4.7.0 temporary authentication failure",
+            "454 ",
+        ],
+        and_any: &[],
+        cause: "The outgoing server had a temporary problem checking the sign-in.",
+        who: Actor::MailAdmin,
+        next_step: "Test again in a minute; if it persists, the mail administrator should check the server's authentication service.",
+        example: (Protocol::Smtp, "454 4.7.0 Temporary authentication failure"),
+    },
+    Signature {
+        id: "smtp-starttls-required",
+        protocol: SMTP,
+        any: &["must issue a starttls", "5.7.0 must issue", "530 5.7.0"],
+        and_any: &[],
+        cause: "The outgoing server requires STARTTLS before anything else.",
+        who: Actor::You,
+        next_step: "Set outgoing security to STARTTLS (port 587).",
+        example: (
+            Protocol::Smtp,
+            "530 5.7.0 Must issue a STARTTLS command first",
+        ),
+    },
+    Signature {
+        id: "smtp-authentication-failed",
+        protocol: SMTP,
+        any: &[
+            "535",
+            "authentication failed",
+            "authentication credentials invalid",
+        ],
+        and_any: &[],
+        cause: "The outgoing server did not accept the sign-in.",
+        who: Actor::You,
+        next_step: "Check the outgoing user name and enter the password again (for OAuth settings, Connect again).",
+        example: (
+            Protocol::Smtp,
+            "535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6",
+        ),
+    },
+    Signature {
+        id: "smtp-relay-denied",
+        protocol: SMTP,
+        any: &[
+            "relay access denied",
+            "relaying denied",
+            "relay not permitted",
+            "5.7.1 unable to relay",
+        ],
+        and_any: &[],
+        cause: "The outgoing server will not pass the message on for this account.",
+        who: Actor::MailAdmin,
+        next_step: "Make sure the setting signs in (user name and password or Connect) and that the account may send to outside addresses.",
+        example: (
+            Protocol::Smtp,
+            "554 5.7.1 <x@example.org>: Relay access denied",
+        ),
+    },
+    Signature {
+        id: "smtp-recipient-rejected",
+        protocol: SMTP,
+        any: &[
+            "5.1.1",
+            "recipient address rejected",
+            "user unknown",
+            "mailbox unavailable",
+        ],
+        and_any: &[],
+        cause: "The server refused the test recipient address.",
+        who: Actor::You,
+        next_step: "Check the address you typed for the test messages.",
+        example: (
+            Protocol::Smtp,
+            "550 5.1.1 <nobody@rig.test>: Recipient address rejected: User unknown",
+        ),
+    },
+    Signature {
+        id: "smtp-sender-rejected",
+        protocol: SMTP,
+        any: &["5.1.8", "sender address rejected", "5.1.7", "553 "],
+        and_any: &[],
+        cause: "The server refused the send-as address.",
+        who: Actor::MailAdmin,
+        next_step: "Use an address of a domain the server accepts mail from, or ask the mail administrator to allow this one.",
+        example: (
+            Protocol::Smtp,
+            "553 5.1.8 <ar@unknown.invalid>: Sender address rejected: Domain not found",
+        ),
+    },
+    Signature {
+        id: "smtp-message-rejected",
+        protocol: SMTP,
+        any: &["5.3.4", "5.7.1 message rejected", "554 5.7.1"],
+        and_any: &[],
+        cause: "The server refused the test message itself (size or content policy).",
+        who: Actor::MailAdmin,
+        next_step: "Ask the mail administrator which policy refused it; the server's words are above.",
+        example: (
+            Protocol::Smtp,
+            "554 5.7.1 Message rejected due to content restrictions",
+        ),
+    },
+    Signature {
+        id: "starttls-not-offered",
+        protocol: None,
+        any: &[
+            "starttls-not-offered",
+            "starttls not available",
+            "does not offer starttls",
+        ],
+        and_any: &[],
+        cause: "The server does not offer STARTTLS on this port, so the password or token was not sent.",
+        who: Actor::You,
+        next_step: "Use TLS on connect (port 465 for outgoing, 993 for incoming), or check the server name and port.",
+        example: (Protocol::Smtp, "starttls-not-offered"),
+    },
+    Signature {
+        id: "no-usable-sign-in-method",
+        protocol: None,
+        any: &["no-mechanism"],
+        and_any: &[],
+        cause: "The server offers no sign-in method this credential type can use (for example, no XOAUTH2 for an OAuth setting, or only OAuth for a password).",
+        who: Actor::You,
+        next_step: "Check the credential type: Microsoft 365 and Gmail need their OAuth type; a password needs PLAIN or LOGIN.",
+        example: (Protocol::Smtp, "no-mechanism: XOAUTH2"),
+    },
+    Signature {
+        id: "tls-plain-reply",
+        protocol: None,
+        any: &["tls:plain-reply"],
+        and_any: &[],
+        cause: "The server answered in plain text: this port uses STARTTLS, not TLS on connect.",
+        who: Actor::You,
+        next_step: "Set security to STARTTLS for port {port}, or use the TLS-on-connect port ({tls_port}).",
+        example: (
+            Protocol::Imap,
+            "tls:plain-reply: received corrupt message of type InvalidContentType",
+        ),
+    },
+    Signature {
+        id: "silent-tls-port",
+        protocol: None,
+        any: &["silent", "wrong-mode"],
+        and_any: &[],
+        cause: "The server waited silently: this port expects TLS from the first byte, not STARTTLS.",
+        who: Actor::You,
+        next_step: "Set security to TLS on connect for port {port}, or use the STARTTLS port ({starttls_port}).",
+        example: (Protocol::Smtp, "silent: nothing within 2 s"),
+    },
+    Signature {
+        id: "tls-unknown-issuer",
+        protocol: None,
+        any: &["tls:unknown-issuer"],
+        and_any: &[],
+        cause: "The server's certificate is signed by an authority this computer does not trust (an on-premises CA, or a proxy that inspects traffic).",
+        who: Actor::NetworkAdmin,
+        next_step: "Get your organisation's CA certificate (PEM) and add it under Trusted CA certificates ([tls] extra_ca_files).",
+        example: (
+            Protocol::Smtp,
+            "tls:unknown-issuer: invalid peer certificate: UnknownIssuer",
+        ),
+    },
+    Signature {
+        id: "tls-name-mismatch",
+        protocol: None,
+        any: &["tls:name-mismatch"],
+        and_any: &[],
+        cause: "The server's certificate is for a different host name than \"{host}\".",
+        who: Actor::You,
+        next_step: "Use the host name the certificate is for (for Microsoft 365: outlook.office365.com and smtp.office365.com).",
+        example: (
+            Protocol::Imap,
+            "tls:name-mismatch: invalid peer certificate: NotValidForName",
+        ),
+    },
+    Signature {
+        id: "tls-expired",
+        protocol: None,
+        any: &["tls:expired"],
+        and_any: &[],
+        cause: "The server's certificate has expired.",
+        who: Actor::MailAdmin,
+        next_step: "The server's administrator must renew its certificate; until then the connection is not safe.",
+        example: (
+            Protocol::Smtp,
+            "tls:expired: invalid peer certificate: Expired",
+        ),
+    },
+    Signature {
+        id: "tls-not-yet-valid",
+        protocol: None,
+        any: &["tls:not-yet-valid"],
+        and_any: &[],
+        cause: "The server's certificate is not valid yet — usually this computer's clock is wrong.",
+        who: Actor::You,
+        next_step: "Check this computer's date, time and time zone.",
+        example: (
+            Protocol::Smtp,
+            "tls:not-yet-valid: invalid peer certificate: NotValidYet",
+        ),
+    },
+    Signature {
+        id: "tls-failed",
+        protocol: None,
+        any: &["tls:other"],
+        and_any: &[],
+        cause: "The encrypted connection could not be set up.",
+        who: Actor::MailAdmin,
+        next_step: "Check the security setting for this port; if it is right, the server's TLS configuration may be too old (TLS 1.2 or newer is required).",
+        example: (
+            Protocol::Smtp,
+            "tls:other: peer is incompatible: no shared cipher suites",
+        ),
+    },
+    Signature {
+        id: "dns-failed",
+        protocol: None,
+        any: &["dns:"],
+        and_any: &[],
+        cause: "The server name \"{host}\" could not be found.",
+        who: Actor::You,
+        next_step: "Check the spelling of the server name and that this computer is online.",
+        example: (
+            Protocol::Smtp,
+            "dns: failed to lookup address information: Name or service not known",
+        ),
+    },
+    Signature {
+        id: "connection-refused",
+        protocol: None,
+        any: &["connect-refused"],
+        and_any: &[],
+        cause: "Nothing accepts connections on port {port} of {host}.",
+        who: Actor::You,
+        next_step: "Check the port (usually 587 or 465 for outgoing, 993 or 143 for incoming) and the server name.",
+        example: (
+            Protocol::Smtp,
+            "connect-refused: Connection refused (os error 111)",
+        ),
+    },
+    Signature {
+        id: "connection-timed-out",
+        protocol: None,
+        any: &["connect-timeout"],
+        and_any: &[],
+        cause: "The server did not answer the connection — often a firewall blocks outgoing port {port}.",
+        who: Actor::NetworkAdmin,
+        next_step: "Ask IT whether outgoing connections to port {port} are allowed; try from another network to compare.",
+        example: (Protocol::Imap, "connect-timeout: connection timed out"),
+    },
+    Signature {
+        id: "network-unreachable",
+        protocol: None,
+        any: &["connect-unreachable", "connect-failed"],
+        and_any: &[],
+        cause: "This computer has no route to the server.",
+        who: Actor::NetworkAdmin,
+        next_step: "Check the network connection, VPN and proxy settings.",
+        example: (
+            Protocol::Imap,
+            "connect-unreachable: Network is unreachable (os error 101)",
+        ),
+    },
+    Signature {
+        id: "not-a-mail-server",
+        protocol: None,
+        any: &["http/1.", "http/2", "<html", "ssh-2.0"],
+        and_any: &[],
+        cause: "Something other than a mail server answered on port {port}.",
+        who: Actor::You,
+        next_step: "Check the server name and port.",
+        example: (Protocol::Smtp, "garbage: HTTP/1.1 400 Bad Request"),
+    },
+    Signature {
+        id: "garbled-reply",
+        protocol: None,
+        any: &[
+            "garbage:",
+            "too much data",
+            "far longer than the protocol allows",
+            "far more data",
+        ],
+        and_any: &[],
+        cause: "The server's answer did not follow the mail protocol.",
+        who: Actor::You,
+        next_step: "Check the server name, port and security mode; a proxy or the wrong service may be answering.",
+        example: (Protocol::Imap, "garbage: \u{1}\u{2}binary"),
+    },
+    Signature {
+        id: "folder-missing",
+        protocol: IMAP,
+        any: &["folder-missing"],
+        and_any: &[],
+        cause: "A folder named in the setting does not exist on the server.",
+        who: Actor::You,
+        next_step: "Use one of the folder names the server lists (see the Folders stage).",
+        example: (Protocol::Imap, "folder-missing: Sent Items"),
+    },
+    Signature {
+        id: "not-delivered",
+        protocol: None,
+        any: &["not-delivered"],
+        and_any: &[],
+        cause: "The test message was accepted for sending but did not arrive in the inbox in time.",
+        who: Actor::MailAdmin,
+        next_step: "Look in the mailbox's junk folder and any mail-flow rules; check the incoming user name is where replies should arrive.",
+        example: (Protocol::Imap, "not-delivered: not in Inbox after 60 s"),
+    },
+    Signature {
+        id: "credentials-missing",
+        protocol: None,
+        any: &["missing-credentials"],
+        and_any: &[],
+        cause: "This setting has no password or sign-in token stored.",
+        who: Actor::You,
+        next_step: "Enter the password in the form (Basic) or press Connect (OAuth).",
+        example: (
+            Protocol::Smtp,
+            "missing-credentials: no outgoing password is stored",
+        ),
+    },
+    Signature {
+        id: "connection-dropped",
+        protocol: None,
+        any: &[
+            "closed the connection",
+            "connection reset",
+            "broken pipe",
+            "unexpected eof",
+        ],
+        and_any: &[],
+        cause: "The server closed the connection unexpectedly.",
+        who: Actor::MailAdmin,
+        next_step: "Test again; if it repeats, the server may be refusing this computer's address or this security mode.",
+        example: (Protocol::Smtp, "io: the server closed the connection"),
+    },
+    Signature {
+        id: "step-timed-out",
+        protocol: None,
+        any: &["timeout:", "did not answer in time"],
+        and_any: &[],
+        cause: "The server stopped answering part-way.",
+        who: Actor::NetworkAdmin,
+        next_step: "Test again; if it repeats, check the network and the server's load, or raise the step timeout.",
+        example: (Protocol::Imap, "timeout: the server did not answer in time"),
+    },
+];
+
+/// The diagnosis for a symptom; a generic one when no signature matches.
+pub fn diagnose(symptom: &Symptom) -> Diagnosis {
+    let text = symptom.text.to_lowercase();
+    let found = SIGNATURES.iter().find(|signature| {
+        signature.protocol.is_none_or(|p| p == symptom.protocol)
+            && signature.any.iter().any(|needle| text.contains(needle))
+            && (signature.and_any.is_empty()
+                || signature.and_any.iter().any(|needle| text.contains(needle)))
+    });
+    match found {
+        Some(signature) => Diagnosis {
+            signature: signature.id,
+            cause: fill(signature.cause, symptom),
+            who: signature.who,
+            next_step: fill(signature.next_step, symptom),
+        },
+        None => Diagnosis {
+            signature: "unrecognised",
+            cause: format!(
+                "The {} stage failed with a reply Mail Settings does not recognise.",
+                symptom.stage.label()
+            ),
+            who: Actor::Vendor,
+            next_step: "Copy the report (it contains no passwords) and send it to support."
+                .to_owned(),
+        },
+    }
+}
+
+fn fill(template: &str, symptom: &Symptom) -> String {
+    let (tls_port, starttls_port) = match symptom.protocol {
+        Protocol::Smtp => (465, 587),
+        Protocol::Imap => (993, 143),
+    };
+    let _ = symptom.security;
+    template
+        .replace("{host}", &symptom.host)
+        .replace("{port}", &symptom.port.to_string())
+        .replace("{tls_port}", &tls_port.to_string())
+        .replace("{starttls_port}", &starttls_port.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn symptom(protocol: Protocol, text: &str) -> Symptom {
+        Symptom {
+            stage: StageName::Authentication,
+            protocol,
+            text: text.to_owned(),
+            host: "mail.example.com".to_owned(),
+            port: 587,
+            security: Security::Starttls,
+        }
+    }
+
+    #[test]
+    fn every_signature_recognises_its_own_example() {
+        assert!(SIGNATURES.len() >= 30, "{} signatures", SIGNATURES.len());
+        for signature in SIGNATURES {
+            let (protocol, text) = signature.example;
+            let diagnosis = diagnose(&symptom(protocol, text));
+            assert_eq!(diagnosis.signature, signature.id, "example {text:?}");
+            assert!(
+                !diagnosis.cause.contains('{') && !diagnosis.next_step.contains('{'),
+                "{}",
+                signature.id
+            );
+        }
+    }
+
+    #[test]
+    fn ids_are_unique() {
+        let mut ids: Vec<&str> = SIGNATURES.iter().map(|s| s.id).collect();
+        ids.sort_unstable();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(before, ids.len());
+    }
+
+    #[test]
+    fn the_commonest_field_failure_names_the_powershell_fix() {
+        let d = diagnose(&symptom(
+            Protocol::Smtp,
+            "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria",
+        ));
+        assert_eq!(d.signature, "m365-smtp-auth-disabled");
+        assert_eq!(d.who, Actor::MailAdmin);
+        assert!(
+            d.next_step
+                .contains("SmtpClientAuthenticationDisabled $false")
+        );
+    }
+
+    #[test]
+    fn placeholders_are_filled_from_the_setting() {
+        let mut s = symptom(Protocol::Imap, "connect-refused: Connection refused");
+        s.port = 9993;
+        let d = diagnose(&s);
+        assert_eq!(
+            d.cause,
+            "Nothing accepts connections on port 9993 of mail.example.com."
+        );
+        let d = diagnose(&symptom(Protocol::Imap, "tls:plain-reply: corrupt"));
+        assert!(d.next_step.contains("(993)"), "{}", d.next_step);
+        let d = diagnose(&symptom(Protocol::Smtp, "silent: nothing"));
+        assert!(d.next_step.contains("(587)"), "{}", d.next_step);
+    }
+
+    #[test]
+    fn protocol_specific_signatures_do_not_cross_over() {
+        let d = diagnose(&symptom(Protocol::Imap, "a1 NO AUTHENTICATE failed."));
+        assert_eq!(d.signature, "m365-imap-authenticate-failed");
+        let d = diagnose(&symptom(Protocol::Smtp, "535 AUTHENTICATE failed."));
+        assert_eq!(d.signature, "smtp-authentication-failed");
+    }
+
+    #[test]
+    fn unknown_replies_get_a_generic_diagnosis_pointing_to_support() {
+        let d = diagnose(&symptom(Protocol::Smtp, "421 4.3.2 weird thing"));
+        assert_eq!(d.signature, "unrecognised");
+        assert_eq!(d.who, Actor::Vendor);
+    }
+
+    #[test]
+    fn symptoms_are_built_from_errors() {
+        let refused = ProbeError::Connect {
+            addr: "127.0.0.1:1".parse().unwrap(),
+            kind: std::io::ErrorKind::ConnectionRefused,
+            reason: "refused".into(),
+        };
+        let s = Symptom::of(
+            &refused,
+            StageName::Connect,
+            Protocol::Smtp,
+            "h",
+            1,
+            Security::Tls,
+        );
+        assert_eq!(diagnose(&s).signature, "connection-refused");
+        let s = Symptom::of(
+            &ProbeError::StarttlsNotOffered,
+            StageName::Starttls,
+            Protocol::Imap,
+            "h",
+            143,
+            Security::Starttls,
+        );
+        assert_eq!(diagnose(&s).signature, "starttls-not-offered");
+        let s = Symptom::of(
+            &ProbeError::Silent { secs: 2 },
+            StageName::Greeting,
+            Protocol::Imap,
+            "h",
+            993,
+            Security::Starttls,
+        );
+        assert_eq!(diagnose(&s).signature, "silent-tls-port");
+    }
+}

@@ -1,0 +1,772 @@
+//! Test Incoming, the leftover-mail count and the IMAP half of the round
+//! trip. The imap crate speaks the protocol once the connection is encrypted;
+//! the plain part before STARTTLS (greeting, CAPABILITY, STARTTLS) is spoken
+//! here so that nothing secret can be sent before TLS is up.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use super::cancel::CancelToken;
+use super::diagnose::Protocol;
+use super::error::ProbeError;
+use super::inputs::{IncomingInput, OutgoingInput, SignIn};
+use super::net::{self, GuardedStream, StepClock};
+use super::report::{ProbeKind, Report, StageName};
+use super::{ProbeOptions, Run, new_run_id, open, start_tls};
+use crate::model::Security;
+
+type Session = imap::Session<GuardedStream>;
+
+/// Test Incoming: sign in, check the inbox and sent folders exist, count their messages.
+pub fn test_incoming(
+    input: &IncomingInput,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> Report {
+    let mut run = Run::new(
+        ProbeKind::Incoming,
+        &input.setting_id,
+        Protocol::Imap,
+        &input.endpoint,
+        &input.user,
+        input.redactor(),
+    );
+    if let Some((mut session, clock)) = sign_in(&mut run, input, options, cancel) {
+        check_folders(&mut run, &mut session, &clock, input, options);
+        logout(session, &clock);
+    }
+    run.finish()
+}
+
+/// Message counts of one folder.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FolderCount {
+    pub folder: String,
+    pub exists: bool,
+    pub total: u32,
+    pub unseen: u32,
+}
+
+/// The leftover-mail audit: total and unseen messages in the inbox and the named folders.
+#[derive(Debug, Clone)]
+pub struct Leftover {
+    pub report: Report,
+    /// `None` when the mailbox could not be opened.
+    pub counts: Option<Vec<FolderCount>>,
+}
+
+impl Leftover {
+    /// Messages still in the audited folders (missing folders count as empty).
+    pub fn total(&self) -> Option<u32> {
+        self.counts
+            .as_ref()
+            .map(|counts| counts.iter().map(|c| c.total).sum())
+    }
+}
+
+pub const DEFAULT_LEFTOVER_FOLDERS: [&str; 2] = ["Mail Not Read", "Mail Not Filed"];
+
+pub fn leftover(
+    input: &IncomingInput,
+    folders: &[String],
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> Leftover {
+    let mut run = Run::new(
+        ProbeKind::Leftover,
+        &input.setting_id,
+        Protocol::Imap,
+        &input.endpoint,
+        &input.user,
+        input.redactor(),
+    );
+    let Some((mut session, clock)) = sign_in(&mut run, input, options, cancel) else {
+        return Leftover {
+            report: run.finish(),
+            counts: None,
+        };
+    };
+    let started = Instant::now();
+    let mut names = vec![input.inbox_folder.clone()];
+    names.extend(folders.iter().filter(|f| !f.trim().is_empty()).cloned());
+    let mut counts = Vec::new();
+    clock.begin(options.step_timeout);
+    let listed = session.list(None, Some("*")).map(|names| {
+        names
+            .iter()
+            .map(|n| n.name().to_owned())
+            .collect::<Vec<_>>()
+    });
+    let listed = match listed {
+        Ok(listed) => listed,
+        Err(err) => {
+            run.failed(StageName::Counts, started, &imap_error(&err), None);
+            logout(session, &clock);
+            return Leftover {
+                report: run.finish(),
+                counts: None,
+            };
+        }
+    };
+    for name in names {
+        let Some(actual) = find_folder(&listed, &name) else {
+            counts.push(FolderCount {
+                folder: name,
+                exists: false,
+                total: 0,
+                unseen: 0,
+            });
+            continue;
+        };
+        clock.begin(options.step_timeout);
+        match session.status(&actual, "(MESSAGES UNSEEN)") {
+            Ok(status) => counts.push(FolderCount {
+                folder: actual,
+                exists: true,
+                total: status.exists,
+                unseen: status.unseen.unwrap_or(0),
+            }),
+            Err(err) => {
+                run.failed(StageName::Counts, started, &imap_error(&err), None);
+                logout(session, &clock);
+                return Leftover {
+                    report: run.finish(),
+                    counts: None,
+                };
+            }
+        }
+    }
+    let summary: Vec<String> = counts
+        .iter()
+        .map(|c| {
+            if c.exists {
+                format!("{}: {} ({} unseen)", c.folder, c.total, c.unseen)
+            } else {
+                format!("{}: no such folder", c.folder)
+            }
+        })
+        .collect();
+    run.passed(StageName::Counts, started, &summary.join("; "), None);
+    for count in &counts {
+        let value = if count.exists {
+            format!("{} messages, {} unseen", count.total, count.unseen)
+        } else {
+            "no such folder".to_owned()
+        };
+        run.report.fact(&count.folder, value);
+    }
+    logout(session, &clock);
+    Leftover {
+        report: run.finish(),
+        counts: Some(counts),
+    }
+}
+
+/// Round trip: send a tagged message to the incoming mailbox over SMTP and
+/// wait until it shows up in the inbox over IMAP. Reports the delivery time,
+/// and removes the test message again.
+pub fn roundtrip(
+    outgoing: &OutgoingInput,
+    incoming: &IncomingInput,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> Report {
+    let run_id = new_run_id();
+    let mut redactor = outgoing.redactor();
+    if let SignIn::Password(secret) | SignIn::Bearer(secret) = &incoming.sign_in {
+        redactor.add(&incoming.user, secret);
+    }
+    let mut run = Run::new(
+        ProbeKind::RoundTrip,
+        &outgoing.setting_id,
+        Protocol::Smtp,
+        &outgoing.endpoint,
+        &outgoing.user,
+        redactor,
+    );
+    run.report.fact("Test run", run_id.clone());
+    let message = match super::smtp::roundtrip_message(outgoing, &incoming.user, &run_id) {
+        Ok(message) => message,
+        Err(reason) => {
+            run.failed(
+                StageName::Send,
+                Instant::now(),
+                &ProbeError::Protocol(reason),
+                None,
+            );
+            return run.finish();
+        }
+    };
+    if !super::smtp::send_in_one_session(
+        &mut run,
+        outgoing,
+        std::slice::from_ref(&message),
+        options,
+        cancel,
+    ) {
+        return run.finish();
+    }
+    let sent_at = Instant::now();
+    run.protocol = Protocol::Imap;
+    run.endpoint = incoming.endpoint.clone();
+    let Some((mut session, clock)) = sign_in(&mut run, incoming, options, cancel) else {
+        return run.finish();
+    };
+    let started = Instant::now();
+    clock.begin(options.step_timeout);
+    if let Err(err) = session.select(&incoming.inbox_folder) {
+        run.failed(StageName::Delivery, started, &imap_error(&err), None);
+        logout(session, &clock);
+        return run.finish();
+    }
+    let query = format!("HEADER {} {run_id}", super::smtp::RUN_HEADER);
+    let mut pause = Duration::from_millis(20);
+    loop {
+        if cancel.is_cancelled() {
+            run.failed(StageName::Delivery, started, &ProbeError::Cancelled, None);
+            break;
+        }
+        clock.begin(options.step_timeout);
+        let found = session.noop().and_then(|()| session.uid_search(&query));
+        match found {
+            Ok(uids) if !uids.is_empty() => {
+                let delivery = sent_at.elapsed();
+                let detail = format!(
+                    "arrived in {} after {} ms",
+                    incoming.inbox_folder,
+                    delivery.as_millis()
+                );
+                run.passed(StageName::Delivery, started, &detail, None);
+                run.report
+                    .fact("Delivery time", format!("{} ms", delivery.as_millis()));
+                let uid_set: Vec<String> = uids.iter().map(ToString::to_string).collect();
+                clock.begin(options.step_timeout);
+                let removed = session
+                    .uid_store(uid_set.join(","), "+FLAGS.SILENT (\\Seen \\Deleted)")
+                    .and_then(|_| session.uid_expunge(uid_set.join(",")));
+                run.report.fact(
+                    "Test message",
+                    if removed.is_ok() {
+                        "removed from the inbox again"
+                    } else {
+                        "left in the inbox"
+                    },
+                );
+                break;
+            }
+            Ok(_) if sent_at.elapsed() < options.delivery_timeout => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(500));
+            }
+            Ok(_) => {
+                run.failed(
+                    StageName::Delivery,
+                    started,
+                    &ProbeError::NotDelivered {
+                        secs: options.delivery_timeout.as_secs(),
+                    },
+                    None,
+                );
+                break;
+            }
+            Err(err) => {
+                run.failed(StageName::Delivery, started, &imap_error(&err), None);
+                break;
+            }
+        }
+    }
+    logout(session, &clock);
+    run.finish()
+}
+
+/// Connect, greeting, capabilities, STARTTLS when asked, sign-in — each a stage.
+fn sign_in(
+    run: &mut Run,
+    input: &IncomingInput,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> Option<(Session, StepClock)> {
+    let mut stream = open(run, options, cancel)?;
+    let clock = stream.clock();
+    let started = Instant::now();
+    let mut client = if stream.is_tls() {
+        stream.begin_step(options.step_timeout);
+        let mut client = imap::Client::new(stream);
+        match client.read_greeting() {
+            Ok(greeting) => {
+                let text = String::from_utf8_lossy(&greeting).trim_end().to_owned();
+                if let Some(err) = greeting_refusal(&text) {
+                    run.failed(StageName::Greeting, started, &err, Some(&text));
+                    return None;
+                }
+                run.passed(
+                    StageName::Greeting,
+                    started,
+                    "the server is ready",
+                    Some(&text),
+                );
+            }
+            Err(err) => {
+                run.failed(StageName::Greeting, started, &imap_error(&err), None);
+                return None;
+            }
+        }
+        client
+    } else {
+        match plain_greeting(&mut stream, run, options, cancel) {
+            Ok(text) => run.passed(
+                StageName::Greeting,
+                started,
+                "the server is ready",
+                Some(&text),
+            ),
+            Err((err, text)) => {
+                run.failed(StageName::Greeting, started, &err, text.as_deref());
+                return None;
+            }
+        }
+        if run.endpoint.security == Security::Starttls && !upgrade(run, &mut stream, options) {
+            return None;
+        }
+        imap::Client::new(stream)
+    };
+    let encrypted = run.endpoint.security != Security::None;
+
+    let started = Instant::now();
+    clock.begin(options.step_timeout);
+    let capabilities = match client.capabilities() {
+        Ok(caps) => {
+            let mut names: Vec<String> = caps
+                .iter()
+                .map(|c| capability_name(&format!("{c:?}")))
+                .collect();
+            names.sort_unstable();
+            names
+        }
+        Err(err) => {
+            run.failed(StageName::Capabilities, started, &imap_error(&err), None);
+            return None;
+        }
+    };
+    run.passed(
+        StageName::Capabilities,
+        started,
+        &format!("offers {}", capabilities.join(" ")),
+        None,
+    );
+
+    let started = Instant::now();
+    if !encrypted {
+        let err = ProbeError::Protocol("the connection is not encrypted, so the credentials were not sent (choose STARTTLS or TLS on connect)".to_owned());
+        run.failed(StageName::Authentication, started, &err, None);
+        return None;
+    }
+    clock.begin(options.step_timeout);
+    let result = match &input.sign_in {
+        SignIn::Missing(reason) => {
+            run.failed(
+                StageName::Authentication,
+                started,
+                &ProbeError::MissingCredentials(reason.clone()),
+                None,
+            );
+            return None;
+        }
+        SignIn::Password(password) => {
+            if capabilities
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case("LOGINDISABLED"))
+            {
+                let err = ProbeError::Refused {
+                    reply: "LOGINDISABLED: the server does not accept passwords here".to_owned(),
+                };
+                run.failed(StageName::Authentication, started, &err, None);
+                return None;
+            }
+            client
+                .login(&input.user, password.expose())
+                .map_err(|(err, _)| (imap_error(&err), None))
+        }
+        SignIn::Bearer(token) => {
+            if !capabilities
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case("AUTH=XOAUTH2"))
+            {
+                let err = ProbeError::NoUsableMechanism {
+                    offered: capabilities
+                        .iter()
+                        .filter(|c| c.starts_with("AUTH="))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                };
+                run.failed(StageName::Authentication, started, &err, None);
+                return None;
+            }
+            let authenticator = XOAuth2 {
+                user: &input.user,
+                token: token.expose(),
+                challenge: RefCell::new(None),
+            };
+            client
+                .authenticate("XOAUTH2", &authenticator)
+                .map_err(|(err, _)| {
+                    let base = imap_error(&err);
+                    match authenticator.challenge.borrow().clone() {
+                        Some(challenge) => {
+                            let text = format!("{challenge}\n{base}");
+                            (
+                                ProbeError::Refused {
+                                    reply: format!("xoauth2 rejected: {text}"),
+                                },
+                                Some(text),
+                            )
+                        }
+                        None => (base, None),
+                    }
+                })
+        }
+    };
+    match result {
+        Ok(session) => {
+            let method = if matches!(input.sign_in, SignIn::Bearer(_)) {
+                "XOAUTH2"
+            } else {
+                "LOGIN"
+            };
+            run.passed(
+                StageName::Authentication,
+                started,
+                &format!("signed in as {} with {method}", input.user),
+                None,
+            );
+            Some((session, clock))
+        }
+        Err((err, reply)) => {
+            run.failed(StageName::Authentication, started, &err, reply.as_deref());
+            None
+        }
+    }
+}
+
+/// imap-proto's Debug names for capabilities, back to the words servers use.
+fn capability_name(debug: &str) -> String {
+    if let Some(inner) = debug
+        .strip_prefix("Atom(\"")
+        .and_then(|s| s.strip_suffix("\")"))
+    {
+        inner.to_owned()
+    } else if let Some(inner) = debug
+        .strip_prefix("Auth(\"")
+        .and_then(|s| s.strip_suffix("\")"))
+    {
+        format!("AUTH={inner}")
+    } else if debug == "Imap4rev1" {
+        "IMAP4rev1".to_owned()
+    } else {
+        debug.to_owned()
+    }
+}
+
+fn greeting_refusal(text: &str) -> Option<ProbeError> {
+    let upper = text.to_ascii_uppercase();
+    (upper.starts_with("* BYE") || upper.starts_with("* NO")).then(|| ProbeError::Refused {
+        reply: text.to_owned(),
+    })
+}
+
+/// Reads the greeting on a plain connection, spotting a TLS-on-connect port
+/// within `wrong_mode_after` (see the SMTP twin).
+fn plain_greeting(
+    stream: &mut GuardedStream,
+    run: &Run,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> Result<String, (ProbeError, Option<String>)> {
+    stream.begin_step(options.wrong_mode_after);
+    let first = read_untagged_greeting(stream);
+    let text = match first {
+        Err(ProbeError::TimedOut(_)) => {
+            if super::detect::answers_tls(&run.endpoint, options, cancel) {
+                let err = ProbeError::WrongSecurityMode(format!(
+                    "port {} sent no greeting for {} s but answered a TLS handshake: it expects TLS on connect",
+                    run.endpoint.port,
+                    options.wrong_mode_after.as_secs()
+                ));
+                return Err((err, None));
+            }
+            stream.begin_step(
+                options
+                    .step_timeout
+                    .saturating_sub(options.wrong_mode_after),
+            );
+            read_untagged_greeting(stream).map_err(|err| match err {
+                ProbeError::TimedOut(_) => (
+                    ProbeError::Silent {
+                        secs: options.step_timeout.as_secs(),
+                    },
+                    None,
+                ),
+                other => (other, None),
+            })?
+        }
+        other => other.map_err(|e| (e, None))?,
+    };
+    match greeting_refusal(&text) {
+        Some(err) => Err((err, Some(text))),
+        None => Ok(text),
+    }
+}
+
+const MAX_LINE: usize = 16 * 1024;
+
+/// The `* OK …` greeting, as text.
+pub(crate) fn read_untagged_greeting(stream: &mut GuardedStream) -> Result<String, ProbeError> {
+    let line = read_text_line(stream)?;
+    if line.starts_with("* ") {
+        Ok(line)
+    } else {
+        Err(ProbeError::Garbage {
+            protocol: "IMAP",
+            text: super::smtp::printable(&line),
+        })
+    }
+}
+
+fn read_text_line(stream: &mut GuardedStream) -> Result<String, ProbeError> {
+    let line = net::read_line(stream, MAX_LINE).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            ProbeError::Garbage {
+                protocol: "IMAP",
+                text: e.to_string(),
+            }
+        } else {
+            ProbeError::from_io(&e)
+        }
+    })?;
+    Ok(String::from_utf8_lossy(&line).trim_end().to_owned())
+}
+
+/// Sends a tagged command on the plain connection and collects the untagged
+/// lines until the tagged completion.
+fn raw_command(
+    stream: &mut GuardedStream,
+    tag: &str,
+    command: &str,
+) -> Result<(Vec<String>, String), ProbeError> {
+    stream
+        .write_all(format!("{tag} {command}\r\n").as_bytes())
+        .map_err(|e| ProbeError::from_io(&e))?;
+    stream.flush().map_err(|e| ProbeError::from_io(&e))?;
+    let mut untagged = Vec::new();
+    for _ in 0..1000 {
+        let line = read_text_line(stream)?;
+        if let Some(rest) = line.strip_prefix(&format!("{tag} ")) {
+            return Ok((untagged, rest.to_owned()));
+        }
+        if !line.starts_with("* ") && !line.starts_with("+ ") {
+            return Err(ProbeError::Garbage {
+                protocol: "IMAP",
+                text: super::smtp::printable(&line),
+            });
+        }
+        untagged.push(line);
+    }
+    Err(ProbeError::Garbage {
+        protocol: "IMAP",
+        text: "an answer of more than 1000 lines".to_owned(),
+    })
+}
+
+/// CAPABILITY on the plain connection.
+pub(crate) fn raw_capabilities(stream: &mut GuardedStream) -> Result<Vec<String>, ProbeError> {
+    let (untagged, status) = raw_command(stream, "c0", "CAPABILITY")?;
+    if !status.to_ascii_uppercase().starts_with("OK") {
+        return Err(ProbeError::Refused { reply: status });
+    }
+    Ok(untagged
+        .iter()
+        .filter_map(|line| line.strip_prefix("* CAPABILITY "))
+        .flat_map(|caps| {
+            caps.split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect())
+}
+
+/// CAPABILITY, STARTTLS, TLS handshake — before anything secret is sent.
+fn upgrade(run: &mut Run, stream: &mut GuardedStream, options: &ProbeOptions) -> bool {
+    let started = Instant::now();
+    stream.begin_step(options.step_timeout);
+    let result = raw_capabilities(stream).and_then(|caps| {
+        if !caps.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS")) {
+            return Err(ProbeError::StarttlsNotOffered);
+        }
+        let (_, status) = raw_command(stream, "c1", "STARTTLS")?;
+        if status.to_ascii_uppercase().starts_with("OK") {
+            Ok(status)
+        } else {
+            Err(ProbeError::Refused { reply: status })
+        }
+    });
+    match result {
+        Ok(status) => run.passed(
+            StageName::Starttls,
+            started,
+            "the server agreed to encrypt",
+            Some(&format!("c1 {status}")),
+        ),
+        Err(err) => {
+            run.failed(StageName::Starttls, started, &err, None);
+            return false;
+        }
+    }
+    start_tls(run, stream, options)
+}
+
+fn check_folders(
+    run: &mut Run,
+    session: &mut Session,
+    clock: &StepClock,
+    input: &IncomingInput,
+    options: &ProbeOptions,
+) {
+    let started = Instant::now();
+    clock.begin(options.step_timeout);
+    let names = match session.list(None, Some("*")) {
+        Ok(names) => names,
+        Err(err) => {
+            run.failed(StageName::Folders, started, &imap_error(&err), None);
+            return;
+        }
+    };
+    let listed: Vec<String> = names.iter().map(|n| n.name().to_owned()).collect();
+    let special_sent = names
+        .iter()
+        .find(|n| n.attributes().iter().any(|a| format!("{a:?}") == "Sent"))
+        .map(|n| n.name().to_owned());
+    let mut details = Vec::new();
+    for (role, wanted, suggestion) in [
+        ("inbox", &input.inbox_folder, Some("INBOX".to_owned())),
+        ("sent", &input.sent_folder, special_sent.clone()),
+    ] {
+        let Some(actual) = find_folder(&listed, wanted) else {
+            let hint = match suggestion.filter(|s| find_folder(&listed, s).is_some()) {
+                Some(s) => format!("; the server's {role} folder is \"{s}\""),
+                None => String::new(),
+            };
+            let err = ProbeError::FolderMissing {
+                folder: wanted.clone(),
+                suggestion: hint,
+            };
+            run.failed(
+                StageName::Folders,
+                started,
+                &err,
+                Some(&format!("folders on the server: {}", listed.join(", "))),
+            );
+            return;
+        };
+        clock.begin(options.step_timeout);
+        match session.status(&actual, "(MESSAGES UNSEEN)") {
+            Ok(status) => {
+                details.push(format!(
+                    "{actual}: {} messages ({} unseen)",
+                    status.exists,
+                    status.unseen.unwrap_or(0)
+                ));
+                run.report.fact(
+                    &format!("{role} folder \"{actual}\""),
+                    format!(
+                        "{} messages, {} unseen",
+                        status.exists,
+                        status.unseen.unwrap_or(0)
+                    ),
+                );
+            }
+            Err(err) => {
+                run.failed(StageName::Folders, started, &imap_error(&err), None);
+                return;
+            }
+        }
+    }
+    run.passed(StageName::Folders, started, &details.join("; "), None);
+}
+
+/// The server's name for `wanted` (INBOX is case-insensitive by RFC 3501).
+fn find_folder(listed: &[String], wanted: &str) -> Option<String> {
+    listed
+        .iter()
+        .find(|name| {
+            *name == wanted
+                || (wanted.eq_ignore_ascii_case("inbox") && name.eq_ignore_ascii_case("inbox"))
+        })
+        .cloned()
+}
+
+fn logout(mut session: Session, clock: &StepClock) {
+    clock.begin(Duration::from_secs(5));
+    let _ = session.logout();
+}
+
+/// SASL XOAUTH2 for the imap crate. A second challenge is the server's error
+/// report; it is kept and answered with an empty response, as the mechanism requires.
+struct XOAuth2<'a> {
+    user: &'a str,
+    token: &'a str,
+    challenge: RefCell<Option<String>>,
+}
+
+impl imap::Authenticator for XOAuth2<'_> {
+    type Response = zeroize::Zeroizing<String>;
+
+    fn process(&self, challenge: &[u8]) -> Self::Response {
+        if challenge.is_empty() {
+            zeroize::Zeroizing::new(format!(
+                "user={}\x01auth=Bearer {}\x01\x01",
+                self.user, self.token
+            ))
+        } else {
+            *self.challenge.borrow_mut() = Some(String::from_utf8_lossy(challenge).into_owned());
+            zeroize::Zeroizing::new(String::new())
+        }
+    }
+}
+
+/// imap errors as probe errors, keeping the server's words.
+fn imap_error(err: &imap::Error) -> ProbeError {
+    match err {
+        imap::Error::No(no) => ProbeError::Refused {
+            reply: format!("NO {}{}", code_text(no.code.as_ref()), no.information),
+        },
+        imap::Error::Bad(bad) => ProbeError::Refused {
+            reply: format!("BAD {}{}", code_text(bad.code.as_ref()), bad.information),
+        },
+        imap::Error::Bye(bye) => ProbeError::Refused {
+            reply: format!("BYE {}{}", code_text(bye.code.as_ref()), bye.information),
+        },
+        imap::Error::Io(io) => match ProbeError::from_io(io) {
+            ProbeError::Io(text) if io.kind() == std::io::ErrorKind::InvalidData => {
+                ProbeError::Garbage {
+                    protocol: "IMAP",
+                    text,
+                }
+            }
+            other => other,
+        },
+        imap::Error::ConnectionLost => {
+            ProbeError::Io("the server closed the connection".to_owned())
+        }
+        imap::Error::Parse(parse) => ProbeError::Garbage {
+            protocol: "IMAP",
+            text: super::smtp::printable(&parse.to_string()),
+        },
+        other => ProbeError::Protocol(other.to_string()),
+    }
+}
+
+fn code_text<T: std::fmt::Debug>(code: Option<&T>) -> String {
+    code.map(|c| format!("[{c:?}] ")).unwrap_or_default()
+}

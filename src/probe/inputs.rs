@@ -1,0 +1,127 @@
+//! What a probe needs from a mail setting: where to connect, who signs in and
+//! with what. Built from the setting and the secret store; a probe never
+//! reads the store itself.
+
+use serde::Serialize;
+
+use super::report::Redactor;
+use crate::model::{MailSetting, Security};
+use crate::secret::Secret;
+use crate::store::{SecretKind, SecretStoreError, Secrets};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+}
+
+/// How to sign in.
+#[derive(Debug, Clone)]
+pub enum SignIn {
+    /// AUTH PLAIN/LOGIN (SMTP), LOGIN (IMAP).
+    Password(Secret),
+    /// SASL XOAUTH2 with an OAuth access token.
+    Bearer(Secret),
+    /// Nothing usable is stored; the reason says what to do.
+    Missing(String),
+}
+
+impl SignIn {
+    fn add_to(&self, redactor: &mut Redactor, user: &str) {
+        match self {
+            Self::Password(secret) | Self::Bearer(secret) => redactor.add(user, secret),
+            Self::Missing(_) => {}
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OutgoingInput {
+    pub setting_id: String,
+    pub endpoint: Endpoint,
+    pub user: String,
+    pub sign_in: SignIn,
+    pub send_as: String,
+    pub from_name: String,
+    /// Reply-To of the automation-shaped message: the incoming mailbox.
+    pub reply_to: String,
+    pub subject_tag: String,
+}
+
+impl OutgoingInput {
+    pub fn redactor(&self) -> Redactor {
+        let mut redactor = Redactor::new();
+        self.sign_in.add_to(&mut redactor, &self.user);
+        redactor
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct IncomingInput {
+    pub setting_id: String,
+    pub endpoint: Endpoint,
+    pub user: String,
+    pub sign_in: SignIn,
+    pub inbox_folder: String,
+    pub sent_folder: String,
+}
+
+impl IncomingInput {
+    pub fn redactor(&self) -> Redactor {
+        let mut redactor = Redactor::new();
+        self.sign_in.add_to(&mut redactor, &self.user);
+        redactor
+    }
+}
+
+/// The probe inputs of a setting. `oauth_token` is the fresh access token for
+/// OAuth settings (the caller refreshes it first); Basic settings read their
+/// passwords from the secret store.
+pub fn inputs_for(
+    setting: &MailSetting,
+    secrets: &Secrets,
+    oauth_token: Option<&Secret>,
+) -> Result<(OutgoingInput, IncomingInput), SecretStoreError> {
+    let sign_in = |kind: SecretKind, what: &str| -> Result<SignIn, SecretStoreError> {
+        if setting.credential.uses_oauth() {
+            return Ok(match oauth_token {
+                Some(token) => SignIn::Bearer(token.clone()),
+                None => SignIn::Missing(
+                    "this setting is not connected: press Connect to sign in".to_owned(),
+                ),
+            });
+        }
+        Ok(match secrets.get(&setting.id, kind)? {
+            Some(password) if !password.is_empty() => SignIn::Password(password),
+            _ => SignIn::Missing(format!("no {what} password is stored for this setting")),
+        })
+    };
+    let outgoing = OutgoingInput {
+        setting_id: setting.id.clone(),
+        endpoint: Endpoint {
+            host: setting.smtp.server.trim().to_owned(),
+            port: setting.smtp.port,
+            security: setting.smtp.security,
+        },
+        user: setting.smtp.user_name.trim().to_owned(),
+        sign_in: sign_in(SecretKind::SmtpPassword, "outgoing")?,
+        send_as: setting.smtp.send_as.trim().to_owned(),
+        from_name: setting.smtp.from_name.trim().to_owned(),
+        reply_to: setting.imap.user_name.trim().to_owned(),
+        subject_tag: setting.subject_tag.trim().to_owned(),
+    };
+    let incoming = IncomingInput {
+        setting_id: setting.id.clone(),
+        endpoint: Endpoint {
+            host: setting.imap.server.trim().to_owned(),
+            port: setting.imap.port,
+            security: setting.imap.security,
+        },
+        user: setting.imap.user_name.trim().to_owned(),
+        sign_in: sign_in(SecretKind::ImapPassword, "incoming")?,
+        inbox_folder: setting.imap.inbox_folder.trim().to_owned(),
+        sent_folder: setting.imap.sent_folder.trim().to_owned(),
+    };
+    Ok((outgoing, incoming))
+}

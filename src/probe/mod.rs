@@ -1,0 +1,252 @@
+//! Connection tests against real mail servers: Test Outgoing (SMTP, two
+//! messages in one session), Test Incoming (IMAP sign-in and folders), the
+//! round trip (SMTP → IMAP), security-mode detection and the leftover-mail
+//! count. Every probe returns a staged [`Report`]; none of this knows egui.
+//!
+//! Rules every probe keeps: each network step has a deadline and can be
+//! cancelled from another thread; credentials are only ever written to a TLS
+//! stream; nothing a server sends can panic the probe or make it buffer
+//! without bound; every text that enters a report is redacted.
+
+pub mod cancel;
+pub mod detect;
+pub mod diagnose;
+pub mod error;
+pub mod imap;
+pub mod inputs;
+pub mod net;
+pub mod report;
+pub mod smtp;
+pub mod tls;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use cancel::CancelToken;
+pub use diagnose::{Actor, Diagnosis, Protocol};
+pub use error::ProbeError;
+pub use inputs::{Endpoint, IncomingInput, OutgoingInput, SignIn, inputs_for};
+pub use report::{Outcome, ProbeKind, Report, Stage, StageName};
+
+use crate::model::Security;
+use diagnose::{Symptom, diagnose};
+use net::GuardedStream;
+
+/// Timeouts and trust for a probe run.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    pub connect_timeout: Duration,
+    pub step_timeout: Duration,
+    /// How long a silent server may wait before a wrong security mode is suspected.
+    pub wrong_mode_after: Duration,
+    /// How long the round trip waits for the message to arrive.
+    pub delivery_timeout: Duration,
+    pub tls: Arc<rustls::ClientConfig>,
+    /// The name sent in EHLO.
+    pub client_name: String,
+}
+
+impl ProbeOptions {
+    pub const DEFAULT_CONNECT_SECS: u64 = 10;
+    pub const DEFAULT_STEP_SECS: u64 = 20;
+
+    pub fn new(tls: Arc<rustls::ClientConfig>) -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(Self::DEFAULT_CONNECT_SECS),
+            step_timeout: Duration::from_secs(Self::DEFAULT_STEP_SECS),
+            wrong_mode_after: Duration::from_secs(2),
+            delivery_timeout: Duration::from_secs(60),
+            tls,
+            client_name: "mailsettings.localhost".to_owned(),
+        }
+    }
+}
+
+impl ProbeOptions {
+    /// Options from the config file: its timeouts and its extra CA files.
+    pub fn from_config(config: &crate::model::Config) -> Result<Self, tls::TrustError> {
+        let mut options = Self::new(tls::client_config(&config.tls.extra_ca_files)?);
+        let seconds = |value: u64, default: u64| {
+            Duration::from_secs(if value == 0 { default } else { value })
+        };
+        options.connect_timeout = seconds(
+            config.probe.connect_timeout_secs,
+            Self::DEFAULT_CONNECT_SECS,
+        );
+        options.step_timeout = seconds(config.probe.step_timeout_secs, Self::DEFAULT_STEP_SECS);
+        options.delivery_timeout = seconds(config.probe.delivery_timeout_secs, 60);
+        Ok(options)
+    }
+}
+
+/// One probe in progress: its report, and what a diagnosis needs to know.
+pub(crate) struct Run {
+    pub report: Report,
+    pub protocol: Protocol,
+    pub endpoint: Endpoint,
+}
+
+impl Run {
+    pub fn new(
+        kind: ProbeKind,
+        setting_id: &str,
+        protocol: Protocol,
+        endpoint: &Endpoint,
+        who: &str,
+        redactor: report::Redactor,
+    ) -> Self {
+        let target = format!(
+            "{}:{} ({}) as {who}",
+            endpoint.host,
+            endpoint.port,
+            endpoint.security.label()
+        );
+        Self {
+            report: Report::new(kind, setting_id, target, redactor),
+            protocol,
+            endpoint: endpoint.clone(),
+        }
+    }
+
+    pub fn passed(&mut self, name: StageName, started: Instant, detail: &str, reply: Option<&str>) {
+        self.report
+            .stage(name, started.elapsed(), Outcome::Passed, detail, reply);
+    }
+
+    pub fn warned(&mut self, name: StageName, started: Instant, detail: &str, reply: Option<&str>) {
+        self.report
+            .stage(name, started.elapsed(), Outcome::Warning, detail, reply);
+    }
+
+    /// Records a failed stage and its diagnosis. Only the first failure diagnoses.
+    pub fn failed(
+        &mut self,
+        name: StageName,
+        started: Instant,
+        error: &ProbeError,
+        reply: Option<&str>,
+    ) {
+        let detail = error.to_string();
+        self.report
+            .stage(name, started.elapsed(), Outcome::Failed, &detail, reply);
+        if self.report.diagnosis.is_none() {
+            let mut symptom = Symptom::of(
+                error,
+                name,
+                self.protocol,
+                &self.endpoint.host,
+                self.endpoint.port,
+                self.endpoint.security,
+            );
+            if let Some(reply) = reply {
+                symptom.text = format!("{} {reply}", symptom.text);
+            }
+            self.report.set_diagnosis(diagnose(&symptom));
+        }
+    }
+
+    pub fn finish(self) -> Report {
+        self.report
+    }
+}
+
+/// Name lookup, TCP connect and (for TLS on connect) the handshake, each a stage.
+pub(crate) fn open(
+    run: &mut Run,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> Option<GuardedStream> {
+    let endpoint = run.endpoint.clone();
+    let started = Instant::now();
+    let addrs = match net::resolve(
+        &endpoint.host,
+        endpoint.port,
+        options.connect_timeout,
+        cancel,
+    ) {
+        Ok(addrs) => addrs,
+        Err(err) => {
+            run.failed(StageName::Dns, started, &err, None);
+            return None;
+        }
+    };
+    let listed: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
+    run.passed(StageName::Dns, started, &listed.join(", "), None);
+
+    let started = Instant::now();
+    let socket = match net::connect(&addrs, options.connect_timeout, cancel) {
+        Ok(socket) => socket,
+        Err(err) => {
+            run.failed(StageName::Connect, started, &err, None);
+            return None;
+        }
+    };
+    let peer = socket
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    run.passed(
+        StageName::Connect,
+        started,
+        &format!("connected to {peer}"),
+        None,
+    );
+    let mut stream = GuardedStream::new(socket, cancel.clone());
+    if endpoint.security == Security::Tls && !start_tls(run, &mut stream, options) {
+        return None;
+    }
+    Some(stream)
+}
+
+/// Runs the TLS handshake as its own stage.
+pub(crate) fn start_tls(run: &mut Run, stream: &mut GuardedStream, options: &ProbeOptions) -> bool {
+    let started = Instant::now();
+    let name = match tls::server_name(&run.endpoint.host) {
+        Ok(name) => name,
+        Err(reason) => {
+            run.failed(
+                StageName::Tls,
+                started,
+                &ProbeError::Tls(reason.into()),
+                None,
+            );
+            return false;
+        }
+    };
+    stream.begin_step(options.step_timeout);
+    let result = stream.start_tls(options.tls.clone(), name).and_then(|()| {
+        stream
+            .handshake()
+            .map_err(|e| match ProbeError::from_io(&e) {
+                ProbeError::Io(_) => ProbeError::Tls(error::TlsFailure::from_io(&e)),
+                other => other,
+            })
+    });
+    match result {
+        Ok(()) => {
+            let summary = stream.tls_connection().map(tls::summarize);
+            let detail = summary
+                .as_ref()
+                .map_or_else(|| "encrypted".to_owned(), tls::TlsSummary::describe);
+            match summary {
+                Some(s) if s.days_left < 14 => run.warned(
+                    StageName::Tls,
+                    started,
+                    &format!("{detail} — renew soon"),
+                    None,
+                ),
+                _ => run.passed(StageName::Tls, started, &detail, None),
+            }
+            true
+        }
+        Err(err) => {
+            run.failed(StageName::Tls, started, &err, None);
+            false
+        }
+    }
+}
+
+/// A unique id for a test run, carried in every test message.
+pub fn new_run_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

@@ -1,0 +1,409 @@
+//! A probe's result as data: stages (name, duration, outcome, detail, the
+//! server's words), facts (folder counts, delivery time) and a diagnosis.
+//! One structure, three views: the CLI prints it, the window draws it, and
+//! [`Report::to_text`] makes the redacted report support staff receive.
+//!
+//! Redaction happens when text enters the report, not when it leaves: the
+//! report never holds a password, a token or an AUTH payload, even if a
+//! server echoes one back.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::diagnose::Diagnosis;
+use crate::secret::{REDACTED, Secret};
+
+/// The steps of a probe, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageName {
+    Dns,
+    Connect,
+    Tls,
+    Greeting,
+    Capabilities,
+    Starttls,
+    Authentication,
+    Folders,
+    Send,
+    Delivery,
+    Counts,
+    Logout,
+    PortCheck,
+}
+
+impl StageName {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Dns => "Look up server name",
+            Self::Connect => "Connect",
+            Self::Tls => "TLS",
+            Self::Greeting => "Server greeting",
+            Self::Capabilities => "Capabilities",
+            Self::Starttls => "Upgrade with STARTTLS",
+            Self::Authentication => "Sign in",
+            Self::Folders => "Folders",
+            Self::Send => "Send test messages",
+            Self::Delivery => "Delivery to the inbox",
+            Self::Counts => "Count messages",
+            Self::Logout => "Log out",
+            Self::PortCheck => "Port check",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    Warning,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stage {
+    pub name: StageName,
+    pub duration_ms: f64,
+    pub outcome: Outcome,
+    /// What happened, in plain words (TLS version and certificate, counts…).
+    pub detail: String,
+    /// The server's exact words, when it said something that matters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_reply: Option<String>,
+}
+
+/// What was tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeKind {
+    Outgoing,
+    Incoming,
+    RoundTrip,
+    Detect,
+    Leftover,
+}
+
+impl ProbeKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Outgoing => "Test Outgoing",
+            Self::Incoming => "Test Incoming",
+            Self::RoundTrip => "Round trip",
+            Self::Detect => "Detect security mode",
+            Self::Leftover => "Leftover mail",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub kind: ProbeKind,
+    pub setting_id: String,
+    /// e.g. `smtp.office365.com:587 (STARTTLS) as collections@contoso.com`.
+    pub target: String,
+    pub started_at: String,
+    pub stages: Vec<Stage>,
+    /// Named results (folder counts, run id, delivery time), in order.
+    pub facts: Vec<(String, String)>,
+    pub passed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<Diagnosis>,
+    #[serde(skip)]
+    redactor: Redactor,
+}
+
+impl Report {
+    pub fn new(kind: ProbeKind, setting_id: &str, target: String, redactor: Redactor) -> Self {
+        Self {
+            kind,
+            setting_id: setting_id.to_owned(),
+            target: redactor.redact(&target),
+            started_at: crate::store::workspace::now_rfc3339(),
+            stages: Vec::new(),
+            facts: Vec::new(),
+            passed: true,
+            diagnosis: None,
+            redactor,
+        }
+    }
+
+    pub fn stage(
+        &mut self,
+        name: StageName,
+        elapsed: Duration,
+        outcome: Outcome,
+        detail: &str,
+        reply: Option<&str>,
+    ) {
+        if outcome == Outcome::Failed {
+            self.passed = false;
+        }
+        self.stages.push(Stage {
+            name,
+            duration_ms: (elapsed.as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
+            outcome,
+            detail: self.redactor.redact(detail),
+            server_reply: reply.map(|r| self.redactor.redact(&truncate(r, 2000))),
+        });
+    }
+
+    pub fn fact(&mut self, name: &str, value: impl Into<String>) {
+        let value = self.redactor.redact(&value.into());
+        self.facts.push((name.to_owned(), value));
+    }
+
+    pub fn set_diagnosis(&mut self, diagnosis: Diagnosis) {
+        self.passed = false;
+        let mut diagnosis = diagnosis;
+        diagnosis.cause = self.redactor.redact(&diagnosis.cause);
+        diagnosis.next_step = self.redactor.redact(&diagnosis.next_step);
+        self.diagnosis = Some(diagnosis);
+    }
+
+    pub fn total_ms(&self) -> f64 {
+        self.stages.iter().map(|s| s.duration_ms).sum()
+    }
+
+    /// The report for the clipboard and for support: every stage, the server's
+    /// words, the diagnosis — and no secret.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let verdict = if self.passed { "PASSED" } else { "FAILED" };
+        let _ = writeln!(out, "Mail Settings — {} — {verdict}", self.kind.label());
+        let _ = writeln!(out, "Setting: {}", self.setting_id);
+        let _ = writeln!(out, "Server:  {}", self.target);
+        let _ = writeln!(out, "Started: {}", self.started_at);
+        let _ = writeln!(out);
+        for stage in &self.stages {
+            let mark = match stage.outcome {
+                Outcome::Passed => "ok  ",
+                Outcome::Warning => "warn",
+                Outcome::Failed => "FAIL",
+            };
+            let _ = writeln!(
+                out,
+                "[{mark}] {:<24} {:>8.1} ms  {}",
+                stage.name.label(),
+                stage.duration_ms,
+                stage.detail
+            );
+            if let Some(reply) = &stage.server_reply {
+                for line in reply.lines() {
+                    let _ = writeln!(out, "       server: {line}");
+                }
+            }
+        }
+        if !self.facts.is_empty() {
+            let _ = writeln!(out);
+            for (name, value) in &self.facts {
+                let _ = writeln!(out, "{name}: {value}");
+            }
+        }
+        if let Some(diagnosis) = &self.diagnosis {
+            let _ = writeln!(out);
+            let _ = writeln!(out, "What went wrong: {}", diagnosis.cause);
+            let _ = writeln!(out, "Who can fix it:  {}", diagnosis.who.label());
+            let _ = writeln!(out, "Next step:       {}", diagnosis.next_step);
+            let _ = writeln!(out, "(signature: {})", diagnosis.signature);
+        }
+        out
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(max_chars).collect();
+        cut.push_str(" …(truncated)");
+        cut
+    }
+}
+
+/// Removes known secrets, their base64 forms and AUTH payloads from any text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Redactor {
+    /// Each secret in every form it may appear in on the wire.
+    needles: Vec<Secret>,
+}
+
+impl Redactor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a secret, plus the base64 of it and of the SASL payloads built from it.
+    pub fn add(&mut self, user: &str, secret: &Secret) {
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let value = secret.expose();
+        if value.len() < 3 {
+            return;
+        }
+        let forms = [
+            value.to_owned(),
+            engine.encode(value),
+            engine.encode(format!("\0{user}\0{value}")),
+            engine.encode(format!("user={user}\x01auth=Bearer {value}\x01\x01")),
+        ];
+        for form in forms {
+            self.needles.push(Secret::new(form));
+        }
+    }
+
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for needle in &self.needles {
+            if !needle.is_empty() && out.contains(needle.expose()) {
+                out = out.replace(needle.expose(), REDACTED);
+            }
+        }
+        redact_auth_arguments(&out)
+    }
+}
+
+/// `AUTH PLAIN xxx`, `AUTHENTICATE XOAUTH2 xxx`, `Bearer xxx`: keep the
+/// keyword, drop what follows — whatever secret it was.
+fn redact_auth_arguments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (index, line) in text.split('\n').enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        out.push_str(&redact_line(line));
+    }
+    out
+}
+
+fn redact_line(line: &str) -> String {
+    let words: Vec<&str> = line.split(' ').collect();
+    let mut out: Vec<&str> = Vec::with_capacity(words.len());
+    let mut index = 0;
+    while index < words.len() {
+        let word = words[index];
+        out.push(word);
+        index += 1;
+        let upper = word
+            .trim_start_matches(['2', '5', '0', '-'])
+            .to_ascii_uppercase();
+        if matches!(upper.as_str(), "AUTH" | "AUTHENTICATE") {
+            // Mechanism names stay (capability lists); a payload after them goes.
+            while index < words.len() && is_mechanism_name(words[index]) {
+                out.push(words[index]);
+                index += 1;
+            }
+            if index < words.len() && looks_like_payload(words[index]) {
+                out.push(REDACTED);
+                index += 1;
+            }
+        } else if (upper == "BEARER" || upper.ends_with("AUTH=BEARER")) && index < words.len() {
+            out.push(REDACTED);
+            index += 1;
+        }
+    }
+    out.join(" ")
+}
+
+/// Base64 (or `=` for an empty initial response) that is not a mechanism name.
+fn looks_like_payload(word: &str) -> bool {
+    let word = word.trim_end_matches(['\r', ',']);
+    word == "="
+        || (word.len() >= 4
+            && !is_mechanism_name(word)
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
+}
+
+/// SASL mechanism names: upper-case letters, digits, `-` and `_` (RFC 4422).
+fn is_mechanism_name(word: &str) -> bool {
+    !word.is_empty()
+        && word.len() <= 20
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redactor() -> Redactor {
+        let mut redactor = Redactor::new();
+        redactor.add("ar@example.com", &Secret::new("canary-pw-123"));
+        redactor
+    }
+
+    #[test]
+    fn secrets_and_their_wire_forms_are_removed() {
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let redactor = redactor();
+        let plain = engine.encode("\0ar@example.com\0canary-pw-123");
+        let bearer = engine.encode("user=ar@example.com\x01auth=Bearer canary-pw-123\x01\x01");
+        for text in [
+            "535 wrong password canary-pw-123".to_owned(),
+            format!("500 5.5.2 Error: command not recognized: {plain}"),
+            format!("a1 BAD {bearer}"),
+            engine.encode("canary-pw-123"),
+        ] {
+            let cleaned = redactor.redact(&text);
+            assert!(!cleaned.contains("canary-pw-123"), "{cleaned}");
+            assert!(
+                !cleaned.contains(&plain) && !cleaned.contains(&bearer),
+                "{cleaned}"
+            );
+            assert!(cleaned.contains(REDACTED), "{cleaned}");
+        }
+    }
+
+    #[test]
+    fn auth_payloads_go_but_mechanism_lists_stay() {
+        let redactor = Redactor::new();
+        assert_eq!(
+            redactor.redact("250-AUTH PLAIN LOGIN XOAUTH2"),
+            "250-AUTH PLAIN LOGIN XOAUTH2"
+        );
+        assert_eq!(
+            redactor.redact("offers SIZE 10, AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER, 8BITMIME"),
+            "offers SIZE 10, AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER, 8BITMIME"
+        );
+        assert_eq!(
+            redactor.redact("AUTH PLAIN AGZvbwBiYXI="),
+            format!("AUTH PLAIN {REDACTED}")
+        );
+        assert_eq!(
+            redactor.redact("a2 AUTHENTICATE XOAUTH2 dXNlcj1h"),
+            format!("a2 AUTHENTICATE XOAUTH2 {REDACTED}")
+        );
+        assert_eq!(
+            redactor.redact("Authorization: Bearer eyJhbGciOi.x.y"),
+            format!("Authorization: Bearer {REDACTED}")
+        );
+        assert_eq!(
+            redactor.redact("first\nAUTH LOGIN dXNlcg=="),
+            format!("first\nAUTH LOGIN {REDACTED}")
+        );
+    }
+
+    #[test]
+    fn a_report_redacts_what_enters_it() {
+        let mut report = Report::new(ProbeKind::Outgoing, "s", "host:587".into(), redactor());
+        report.stage(
+            StageName::Authentication,
+            Duration::from_millis(3),
+            Outcome::Failed,
+            "sent canary-pw-123",
+            Some("535 canary-pw-123"),
+        );
+        report.fact("echo", "canary-pw-123");
+        let text = report.to_text();
+        assert!(!text.contains("canary-pw-123"), "{text}");
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(!json.contains("canary-pw-123"));
+        assert!(!report.passed);
+        assert!(text.contains("FAILED") && text.contains("[FAIL] Sign in"));
+    }
+}

@@ -1,0 +1,769 @@
+//! Test Outgoing: one SMTP session, every step a stage.
+//!
+//! lettre builds the messages and supplies the SMTP pieces (command
+//! formatting, the SASL encoders, the reply parser, the EHLO capability
+//! parser). The dialogue itself is driven here, because lettre's
+//! `SmtpConnection::connect` performs TCP, TLS, greeting and EHLO in one call
+//! and cannot be cancelled from another thread, which would make a staged
+//! diagnosis and the Cancel button impossible.
+
+use std::io::Write;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message, MultiPart};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::commands::{Auth, Data, Ehlo, Mail, Quit, Rcpt};
+use lettre::transport::smtp::extension::{ClientId, Extension, ServerInfo};
+use lettre::transport::smtp::response::Response;
+
+use super::cancel::CancelToken;
+use super::diagnose::Protocol;
+use super::error::ProbeError;
+use super::inputs::{OutgoingInput, SignIn};
+use super::net::{self, GuardedStream};
+use super::report::{ProbeKind, Report, StageName};
+use super::{ProbeOptions, Run, new_run_id, open, start_tls};
+use crate::model::Security;
+
+/// The header that carries a test run's id, so the round trip can find its message.
+#[derive(Debug, Clone)]
+pub struct RunHeader(pub String);
+
+pub const RUN_HEADER: &str = "X-Mailsettings-Run";
+
+impl Header for RunHeader {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str(RUN_HEADER)
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// A message ready for the wire.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub message: Message,
+}
+
+/// The two messages of Test Outgoing: a plain one from the send-as address,
+/// and one shaped like the automation's own mail (Subject Tag first,
+/// Reply-To the incoming mailbox, text and HTML parts).
+pub fn test_messages(
+    input: &OutgoingInput,
+    recipient: &str,
+    run_id: &str,
+) -> Result<Vec<Outgoing>, String> {
+    let from = sender(input)?;
+    let to: Mailbox = recipient
+        .trim()
+        .parse()
+        .map_err(|e| format!("\"{recipient}\" is not an e-mail address: {e}"))?;
+    let plain = Message::builder()
+        .from(from.clone())
+        .to(to.clone())
+        .subject(format!("Mail Settings test 1 of 2 ({})", short(run_id)))
+        .header(RunHeader(run_id.to_owned()))
+        .body(format!(
+            "This is a test message from Mail Settings.\r\n\r\nIt was sent through {}:{} as {} for the mail setting \
+             \"{}\".\r\nTest run: {run_id}\r\n",
+            input.endpoint.host, input.endpoint.port, input.user, input.setting_id
+        ))
+        .map_err(|e| e.to_string())?;
+    let mut automation = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(format!(
+            "{} Test message 2 of 2 ({})",
+            input.subject_tag,
+            short(run_id)
+        ))
+        .header(RunHeader(run_id.to_owned()));
+    if let Ok(reply_to) = input.reply_to.parse::<Mailbox>() {
+        automation = automation.reply_to(reply_to);
+    }
+    let text = format!(
+        "This message is shaped like the mail your receivables automation sends: the subject starts with the \
+         Subject Tag and replies go to {}.\r\n\r\nTest run: {run_id}\r\n",
+        input.reply_to
+    );
+    let html = format!(
+        "<html><body><p>This message is shaped like the mail your receivables automation sends: the subject starts \
+         with the Subject Tag and replies go to <b>{}</b>.</p><p>Test run: {run_id}</p></body></html>",
+        html_escape(&input.reply_to)
+    );
+    let automation = automation
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| e.to_string())?;
+    Ok(vec![
+        Outgoing { message: plain },
+        Outgoing {
+            message: automation,
+        },
+    ])
+}
+
+/// The round trip's message: to the incoming mailbox, tagged with the run id.
+pub fn roundtrip_message(
+    input: &OutgoingInput,
+    recipient: &str,
+    run_id: &str,
+) -> Result<Outgoing, String> {
+    let to: Mailbox = recipient
+        .parse()
+        .map_err(|e| format!("\"{recipient}\" is not an e-mail address: {e}"))?;
+    let message = Message::builder()
+        .from(sender(input)?)
+        .to(to)
+        .subject(format!(
+            "{} Mail Settings round trip ({})",
+            input.subject_tag,
+            short(run_id)
+        ))
+        .header(RunHeader(run_id.to_owned()))
+        .body(format!(
+            "Round-trip test from Mail Settings. Test run: {run_id}\r\n"
+        ))
+        .map_err(|e| e.to_string())?;
+    Ok(Outgoing { message })
+}
+
+fn sender(input: &OutgoingInput) -> Result<Mailbox, String> {
+    let address = input.send_as.parse().map_err(|e| {
+        format!(
+            "the send-as address \"{}\" is not valid: {e}",
+            input.send_as
+        )
+    })?;
+    let name = (!input.from_name.is_empty()).then(|| input.from_name.clone());
+    Ok(Mailbox::new(name, address))
+}
+
+fn short(run_id: &str) -> &str {
+    run_id.get(..8).unwrap_or(run_id)
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Test Outgoing: both test messages to `recipient`, in one session.
+pub fn test_outgoing(
+    input: &OutgoingInput,
+    recipient: &str,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> Report {
+    let run_id = new_run_id();
+    let mut run = Run::new(
+        ProbeKind::Outgoing,
+        &input.setting_id,
+        Protocol::Smtp,
+        &input.endpoint,
+        &input.user,
+        input.redactor(),
+    );
+    run.report.fact("Test run", run_id.clone());
+    run.report.fact("Recipient", recipient.trim().to_owned());
+    let messages = match test_messages(input, recipient, &run_id) {
+        Ok(messages) => messages,
+        Err(reason) => {
+            run.failed(
+                StageName::Send,
+                Instant::now(),
+                &ProbeError::Protocol(reason),
+                None,
+            );
+            return run.finish();
+        }
+    };
+    send_in_one_session(&mut run, input, &messages, options, cancel);
+    run.finish()
+}
+
+/// Opens a session, signs in, sends `messages`, quits. Returns whether all were accepted.
+pub(crate) fn send_in_one_session(
+    run: &mut Run,
+    input: &OutgoingInput,
+    messages: &[Outgoing],
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> bool {
+    let Some(mut session) = Session::establish(run, options, cancel) else {
+        return false;
+    };
+    if !session.authenticate(run, input, options) {
+        session.quit(options);
+        return false;
+    }
+    let sent = session.send(run, messages, options);
+    session.quit(options);
+    sent
+}
+
+struct Session {
+    stream: GuardedStream,
+    info: ServerInfo,
+}
+
+impl Session {
+    fn establish(run: &mut Run, options: &ProbeOptions, cancel: &CancelToken) -> Option<Self> {
+        let mut stream = open(run, options, cancel)?;
+        let started = Instant::now();
+        let greeting = match read_greeting(&mut stream, run, options, cancel) {
+            Ok(reply) => reply,
+            Err(err) => {
+                run.failed(StageName::Greeting, started, &err, None);
+                return None;
+            }
+        };
+        let greeting_text = reply_text(&greeting);
+        if greeting.code().to_string() != "220" {
+            run.failed(
+                StageName::Greeting,
+                started,
+                &ProbeError::Refused {
+                    reply: greeting_text.clone(),
+                },
+                Some(&greeting_text),
+            );
+            return None;
+        }
+        run.passed(
+            StageName::Greeting,
+            started,
+            "the server is ready",
+            Some(&greeting_text),
+        );
+        let mut session = Self {
+            stream,
+            info: ServerInfo::default(),
+        };
+        if !session.ehlo(run, options) {
+            return None;
+        }
+        if run.endpoint.security == Security::Starttls {
+            let started = Instant::now();
+            if !session.info.supports_feature(Extension::StartTls) {
+                run.failed(
+                    StageName::Starttls,
+                    started,
+                    &ProbeError::StarttlsNotOffered,
+                    None,
+                );
+                return None;
+            }
+            match session.command(
+                &lettre::transport::smtp::commands::Starttls.to_string(),
+                options,
+            ) {
+                Ok(reply) if reply.code().to_string() == "220" => {
+                    run.passed(
+                        StageName::Starttls,
+                        started,
+                        "the server agreed to encrypt",
+                        Some(&reply_text(&reply)),
+                    );
+                }
+                Ok(reply) => {
+                    let text = reply_text(&reply);
+                    run.failed(
+                        StageName::Starttls,
+                        started,
+                        &ProbeError::Refused {
+                            reply: text.clone(),
+                        },
+                        Some(&text),
+                    );
+                    return None;
+                }
+                Err(err) => {
+                    run.failed(StageName::Starttls, started, &err, None);
+                    return None;
+                }
+            }
+            if !start_tls(run, &mut session.stream, options) || !session.ehlo(run, options) {
+                return None;
+            }
+        }
+        Some(session)
+    }
+
+    fn ehlo(&mut self, run: &mut Run, options: &ProbeOptions) -> bool {
+        let started = Instant::now();
+        let command = Ehlo::new(ClientId::Domain(options.client_name.clone())).to_string();
+        let result = self.command(&command, options).and_then(|reply| {
+            if reply.is_positive() {
+                ServerInfo::from_response(&reply)
+                    .map(|info| (info, reply_text(&reply)))
+                    .map_err(|e| ProbeError::Garbage {
+                        protocol: "SMTP",
+                        text: e.to_string(),
+                    })
+            } else {
+                Err(ProbeError::Refused {
+                    reply: reply_text(&reply),
+                })
+            }
+        });
+        match result {
+            Ok((info, text)) => {
+                let detail = format!("offers {}", describe_features(&text));
+                run.passed(StageName::Capabilities, started, &detail, None);
+                self.info = info;
+                true
+            }
+            Err(err) => {
+                run.failed(StageName::Capabilities, started, &err, None);
+                false
+            }
+        }
+    }
+
+    fn authenticate(
+        &mut self,
+        run: &mut Run,
+        input: &OutgoingInput,
+        options: &ProbeOptions,
+    ) -> bool {
+        let started = Instant::now();
+        if !self.stream.is_tls() {
+            let err = ProbeError::Protocol(
+                "the connection is not encrypted, so the credentials were not sent (choose STARTTLS or TLS on connect)".to_owned(),
+            );
+            run.failed(StageName::Authentication, started, &err, None);
+            return false;
+        }
+        let (mechanism, secret) = match &input.sign_in {
+            SignIn::Missing(reason) => {
+                run.failed(
+                    StageName::Authentication,
+                    started,
+                    &ProbeError::MissingCredentials(reason.clone()),
+                    None,
+                );
+                return false;
+            }
+            SignIn::Bearer(token) => (Mechanism::Xoauth2, token),
+            SignIn::Password(password) => {
+                let mechanism = if self.info.supports_auth_mechanism(Mechanism::Plain) {
+                    Mechanism::Plain
+                } else {
+                    Mechanism::Login
+                };
+                (mechanism, password)
+            }
+        };
+        if !self.info.supports_auth_mechanism(mechanism) {
+            let offered = [Mechanism::Plain, Mechanism::Login, Mechanism::Xoauth2]
+                .into_iter()
+                .filter(|m| self.info.supports_auth_mechanism(*m))
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>();
+            let offered = if offered.is_empty() {
+                "no sign-in at all".to_owned()
+            } else {
+                offered.join(", ")
+            };
+            run.failed(
+                StageName::Authentication,
+                started,
+                &ProbeError::NoUsableMechanism { offered },
+                None,
+            );
+            return false;
+        }
+        let credentials = Credentials::new(input.user.clone(), secret.expose().to_owned());
+        match self.sasl(mechanism, &credentials, options) {
+            Ok(reply) => {
+                run.passed(
+                    StageName::Authentication,
+                    started,
+                    &format!("signed in as {} with {mechanism}", input.user),
+                    Some(&reply),
+                );
+                true
+            }
+            Err((err, reply)) => {
+                run.failed(StageName::Authentication, started, &err, reply.as_deref());
+                false
+            }
+        }
+    }
+
+    /// The SASL exchange. On failure, the error and the server's words.
+    fn sasl(
+        &mut self,
+        mechanism: Mechanism,
+        credentials: &Credentials,
+        options: &ProbeOptions,
+    ) -> Result<String, (ProbeError, Option<String>)> {
+        let first = Auth::new(mechanism, credentials.clone(), None)
+            .map_err(|e| (ProbeError::Protocol(e.to_string()), None))?;
+        let mut reply = self
+            .command(&first.to_string(), options)
+            .map_err(|e| (e, None))?;
+        for _ in 0..3 {
+            if !reply.has_code(334) {
+                break;
+            }
+            if mechanism == Mechanism::Xoauth2 {
+                // A challenge after XOAUTH2 is the error report (JSON); the client must
+                // answer with an empty line to receive the final reply.
+                let challenge = reply.first_word().map(decode_base64).unwrap_or_default();
+                let last = self.command("\r\n", options).map_err(|e| (e, None))?;
+                let text = format!("{challenge}\n{}", reply_text(&last));
+                return Err((
+                    ProbeError::Refused {
+                        reply: format!("xoauth2 rejected: {text}"),
+                    },
+                    Some(text),
+                ));
+            }
+            let next =
+                Auth::new_from_response(mechanism, credentials.clone(), &reply).map_err(|e| {
+                    (
+                        ProbeError::Protocol(e.to_string()),
+                        Some(reply_text(&reply)),
+                    )
+                })?;
+            reply = self
+                .command(&next.to_string(), options)
+                .map_err(|e| (e, None))?;
+        }
+        let text = reply_text(&reply);
+        if reply.code().to_string() == "235" {
+            Ok(text)
+        } else {
+            Err((
+                ProbeError::Refused {
+                    reply: text.clone(),
+                },
+                Some(text),
+            ))
+        }
+    }
+
+    fn send(&mut self, run: &mut Run, messages: &[Outgoing], options: &ProbeOptions) -> bool {
+        let started = Instant::now();
+        let mut replies = Vec::new();
+        for (index, outgoing) in messages.iter().enumerate() {
+            match self.send_one(outgoing, options) {
+                Ok(reply) => replies.push(reply),
+                Err((err, reply)) => {
+                    let mut all = replies.join("\n");
+                    if let Some(reply) = reply {
+                        if !all.is_empty() {
+                            all.push('\n');
+                        }
+                        all.push_str(&reply);
+                    }
+                    let reply = (!all.is_empty()).then_some(all);
+                    run.failed(StageName::Send, started, &err, reply.as_deref());
+                    run.report.fact(
+                        "Messages accepted",
+                        format!("{index} of {}", messages.len()),
+                    );
+                    return false;
+                }
+            }
+        }
+        let recipients: Vec<String> = messages
+            .first()
+            .map(|m| {
+                m.message
+                    .envelope()
+                    .to()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let detail = format!(
+            "{} message(s) accepted for {}",
+            messages.len(),
+            recipients.join(", ")
+        );
+        run.passed(StageName::Send, started, &detail, Some(&replies.join("\n")));
+        true
+    }
+
+    fn send_one(
+        &mut self,
+        outgoing: &Outgoing,
+        options: &ProbeOptions,
+    ) -> Result<String, (ProbeError, Option<String>)> {
+        let envelope = outgoing.message.envelope();
+        let expect =
+            |reply: Response, code: &str| -> Result<Response, (ProbeError, Option<String>)> {
+                if reply.code().to_string() == code {
+                    Ok(reply)
+                } else {
+                    let text = reply_text(&reply);
+                    Err((
+                        ProbeError::Refused {
+                            reply: text.clone(),
+                        },
+                        Some(text),
+                    ))
+                }
+            };
+        let mail = Mail::new(envelope.from().cloned(), vec![]).to_string();
+        expect(self.command(&mail, options).map_err(|e| (e, None))?, "250")?;
+        for to in envelope.to() {
+            let rcpt = Rcpt::new(to.clone(), vec![]).to_string();
+            expect(self.command(&rcpt, options).map_err(|e| (e, None))?, "250")?;
+        }
+        expect(
+            self.command(&Data.to_string(), options)
+                .map_err(|e| (e, None))?,
+            "354",
+        )?;
+        let mut body = dot_stuff(&outgoing.message.formatted());
+        if !body.ends_with(b"\r\n") {
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b".\r\n");
+        self.stream.begin_step(options.step_timeout);
+        self.stream
+            .write_all(&body)
+            .map_err(|e| (ProbeError::from_io(&e), None))?;
+        self.stream
+            .flush()
+            .map_err(|e| (ProbeError::from_io(&e), None))?;
+        let reply = read_reply(&mut self.stream).map_err(|e| (e, None))?;
+        let reply = expect(reply, "250")?;
+        Ok(reply_text(&reply))
+    }
+
+    fn quit(&mut self, options: &ProbeOptions) {
+        self.stream
+            .begin_step(options.step_timeout.min(Duration::from_secs(5)));
+        let _ = self.command(&Quit.to_string(), options);
+    }
+
+    /// Writes a command and reads the reply (positive or not) within the step timeout.
+    fn command(&mut self, command: &str, options: &ProbeOptions) -> Result<Response, ProbeError> {
+        self.stream.begin_step(options.step_timeout);
+        self.stream
+            .write_all(command.as_bytes())
+            .map_err(|e| ProbeError::from_io(&e))?;
+        self.stream.flush().map_err(|e| ProbeError::from_io(&e))?;
+        read_reply(&mut self.stream)
+    }
+}
+
+/// Reads the greeting. On a plain connection, a server silent for
+/// `wrong_mode_after` is checked for TLS on a second connection, so TLS-on-
+/// connect ports are explained in about two seconds instead of a timeout.
+fn read_greeting(
+    stream: &mut GuardedStream,
+    run: &Run,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> Result<Response, ProbeError> {
+    if stream.is_tls() {
+        stream.begin_step(options.step_timeout);
+        return read_reply(stream);
+    }
+    stream.begin_step(options.wrong_mode_after);
+    match read_reply(stream) {
+        Err(ProbeError::TimedOut(_)) => {
+            if super::detect::answers_tls(&run.endpoint, options, cancel) {
+                return Err(ProbeError::WrongSecurityMode(format!(
+                    "port {} sent no greeting for {} s but answered a TLS handshake: it expects TLS on connect",
+                    run.endpoint.port,
+                    options.wrong_mode_after.as_secs()
+                )));
+            }
+            stream.begin_step(
+                options
+                    .step_timeout
+                    .saturating_sub(options.wrong_mode_after),
+            );
+            read_reply(stream).map_err(|err| match err {
+                ProbeError::TimedOut(_) => ProbeError::Silent {
+                    secs: options.step_timeout.as_secs(),
+                },
+                other => other,
+            })
+        }
+        other => other,
+    }
+}
+
+/// Longest reply line SMTP allows is 512 bytes; servers exceed it a little.
+const MAX_LINE: usize = 4096;
+const MAX_LINES: usize = 200;
+
+/// Reads one (possibly multi-line) reply.
+pub(crate) fn read_reply(stream: &mut GuardedStream) -> Result<Response, ProbeError> {
+    let mut text = String::new();
+    for _ in 0..MAX_LINES {
+        let line = net::read_line(stream, MAX_LINE).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                ProbeError::Garbage {
+                    protocol: "SMTP",
+                    text: e.to_string(),
+                }
+            } else {
+                ProbeError::from_io(&e)
+            }
+        })?;
+        let line = String::from_utf8_lossy(&line).into_owned();
+        let bytes = line.as_bytes();
+        let well_formed = bytes.len() >= 4
+            && bytes[..3].iter().all(u8::is_ascii_digit)
+            && matches!(bytes[3], b' ' | b'-' | b'\r' | b'\n');
+        if !well_formed {
+            return Err(ProbeError::Garbage {
+                protocol: "SMTP",
+                text: printable(&line),
+            });
+        }
+        let last = bytes[3] != b'-';
+        text.push_str(&line);
+        if last {
+            return Response::from_str(&text).map_err(|e| ProbeError::Garbage {
+                protocol: "SMTP",
+                text: format!("{e}: {}", printable(&text)),
+            });
+        }
+    }
+    Err(ProbeError::Garbage {
+        protocol: "SMTP",
+        text: "a reply of more than 200 lines".to_owned(),
+    })
+}
+
+/// Server text made safe to show: control characters escaped, length capped.
+pub(crate) fn printable(text: &str) -> String {
+    let mut out: String = text
+        .trim_end()
+        .chars()
+        .take(300)
+        .flat_map(char::escape_default)
+        .collect();
+    if text.chars().count() > 300 {
+        out.push('…');
+    }
+    out
+}
+
+/// The reply as the server wrote it: `code text` per line.
+pub(crate) fn reply_text(reply: &Response) -> String {
+    let code = reply.code().to_string();
+    let lines: Vec<String> = reply
+        .message()
+        .map(|line| format!("{code} {line}"))
+        .collect();
+    if lines.is_empty() {
+        code
+    } else {
+        lines.join("\n")
+    }
+}
+
+fn describe_features(ehlo_text: &str) -> String {
+    let features: Vec<&str> = ehlo_text
+        .lines()
+        .skip(1)
+        .map(|l| l.get(4..).unwrap_or("").trim())
+        .filter(|f| !f.is_empty())
+        .collect();
+    if features.is_empty() {
+        "no extensions".to_owned()
+    } else {
+        features.join(", ")
+    }
+}
+
+fn decode_base64(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_else(|_| text.to_owned())
+}
+
+/// RFC 5321 transparency: a line starting with '.' gets another '.'.
+fn dot_stuff(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 16);
+    let mut at_line_start = true;
+    for &byte in message {
+        if at_line_start && byte == b'.' {
+            out.push(b'.');
+        }
+        out.push(byte);
+        at_line_start = byte == b'\n';
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::inputs::Endpoint;
+    use crate::secret::Secret;
+
+    fn input() -> OutgoingInput {
+        OutgoingInput {
+            setting_id: "ar".into(),
+            endpoint: Endpoint {
+                host: "smtp.example.com".into(),
+                port: 587,
+                security: Security::Starttls,
+            },
+            user: "ar@example.com".into(),
+            sign_in: SignIn::Password(Secret::new("pw")),
+            send_as: "collections@example.com".into(),
+            from_name: "Example AR Team".into(),
+            reply_to: "replies@example.com".into(),
+            subject_tag: "[EX-AR]".into(),
+        }
+    }
+
+    #[test]
+    fn the_two_test_messages_have_the_promised_shape() {
+        let messages = test_messages(&input(), "admin@example.org", "0123456789abcdef").unwrap();
+        assert_eq!(messages.len(), 2);
+        let first = String::from_utf8(messages[0].message.formatted()).unwrap();
+        assert!(
+            first.contains("From: \"Example AR Team\" <collections@example.com>"),
+            "{first}"
+        );
+        assert!(first.contains("X-Mailsettings-Run: 0123456789abcdef"));
+        let second = String::from_utf8(messages[1].message.formatted()).unwrap();
+        assert!(
+            second.contains("Subject: [EX-AR] Test message 2 of 2"),
+            "{second}"
+        );
+        assert!(second.contains("Reply-To: replies@example.com"));
+        assert!(second.contains("multipart/alternative") && second.contains("text/html"));
+        assert!(test_messages(&input(), "not an address", "x").is_err());
+    }
+
+    #[test]
+    fn dot_stuffing_protects_lines_starting_with_a_dot() {
+        assert_eq!(
+            dot_stuff(b"a\r\n.b\r\n..c\r\n"),
+            b"a\r\n..b\r\n...c\r\n".to_vec()
+        );
+        assert_eq!(dot_stuff(b".x"), b"..x".to_vec());
+    }
+
+    #[test]
+    fn printable_escapes_control_bytes() {
+        assert_eq!(printable("220 ok\u{1b}[31m\r\n"), "220 ok\\u{1b}[31m");
+        assert!(printable(&"x".repeat(1000)).ends_with('…'));
+    }
+}
