@@ -175,7 +175,7 @@ pub fn detect(
     cancel: &CancelToken,
 ) -> Report {
     let target = format!("outgoing {}, incoming {}", smtp.host, imap.host);
-    let mut report = Report::new(ProbeKind::Detect, setting_id, target, Redactor::new());
+    let mut report = Report::new(ProbeKind::Detect, setting_id, &target, Redactor::new());
     let mut cases = vec![
         (Protocol::Smtp, smtp.host.as_str(), 587_u16),
         (Protocol::Smtp, smtp.host.as_str(), 465),
@@ -224,8 +224,9 @@ pub fn detect(
         };
         let outcome = match mode {
             PortMode::Tls(_) | PortMode::Starttls => Outcome::Passed,
-            PortMode::TlsUntrusted(_) | PortMode::PlainOnly => Outcome::Warning,
-            PortMode::Nothing(_) => Outcome::Warning,
+            PortMode::TlsUntrusted(_) | PortMode::PlainOnly | PortMode::Nothing(_) => {
+                Outcome::Warning
+            }
         };
         report.stage(
             StageName::PortCheck,

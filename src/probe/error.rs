@@ -110,8 +110,9 @@ impl TlsFailure {
                 }
                 _ => TlsFailureKind::Other,
             },
-            Some(rustls::Error::InvalidMessage(_))
-            | Some(rustls::Error::InappropriateMessage { .. }) => TlsFailureKind::PlainTextReply,
+            Some(rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. }) => {
+                TlsFailureKind::PlainTextReply
+            }
             _ => TlsFailureKind::Other,
         };
         Self {

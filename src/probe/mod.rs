@@ -102,7 +102,7 @@ impl Run {
             endpoint.security.label()
         );
         Self {
-            report: Report::new(kind, setting_id, target, redactor),
+            report: Report::new(kind, setting_id, &target, redactor),
             protocol,
             endpoint: endpoint.clone(),
         }

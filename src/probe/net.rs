@@ -228,8 +228,25 @@ impl GuardedStream {
             if !tls.conn.is_handshaking() {
                 return Ok(());
             }
-            let (read, _) = tls.conn.complete_io(&mut tls.sock)?;
+            let (read, _) = match tls.conn.complete_io(&mut tls.sock) {
+                Ok(done) => done,
+                Err(_) if self.cancel.is_cancelled() => {
+                    return Err(io::Error::new(io::ErrorKind::Interrupted, CANCELLED));
+                }
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, STEP_TIMED_OUT));
+                }
+                Err(err) => return Err(err),
+            };
             if read == 0 && tls.conn.is_handshaking() && tls.conn.wants_read() {
+                if self.cancel.is_cancelled() {
+                    return Err(io::Error::new(io::ErrorKind::Interrupted, CANCELLED));
+                }
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the server closed the connection during the TLS handshake",

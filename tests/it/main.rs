@@ -4,6 +4,9 @@
 mod cli; // the headless commands: exit codes, messages, secrets never in files
 mod crash; // a config write killed midway leaves the old file intact
 mod gui; // the real app driven by egui_kittest through its accessible labels
+mod hostile; // small misbehaving servers for the failure paths
 mod keyring; // the real Secret Service (GNOME Keyring on a private session bus)
+mod probe; // connection tests against the real rig and the hostile servers
+mod rig; // the Dovecot + Postfix rig started by scripts/test
 mod support; // helpers: temp workspaces, running the binary
-mod window; // the release-style binary in a real X window under Xvfb
+mod window; // the binary in a real X window under Xvfb

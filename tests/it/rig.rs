@@ -1,0 +1,150 @@
+//! The mail rig started by scripts/test (tests/rig/rig): real Dovecot and
+//! Postfix on loopback. Tests read its ports and users from `MAILSETTINGS_RIG`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use mailsettings::model::{Config, CredentialKind, MailSetting, Security};
+
+#[derive(Debug, Clone)]
+pub struct Rig {
+    pub domain: String,
+    pub password: String,
+    pub imap_port: u16,
+    pub imaps_port: u16,
+    pub smtp_port: u16,
+    pub smtps_port: u16,
+    pub oauth_port: u16,
+    pub ca_file: PathBuf,
+    pub dovecot_conf: PathBuf,
+}
+
+pub fn rig() -> &'static Rig {
+    static RIG: OnceLock<Rig> = OnceLock::new();
+    RIG.get_or_init(|| {
+        let path = std::env::var("MAILSETTINGS_RIG").unwrap_or_else(|_| {
+            panic!("these tests need the mail rig: run them through scripts/test, which starts Dovecot and Postfix")
+        });
+        let text = std::fs::read_to_string(&path).expect("read rig.env");
+        let env: HashMap<&str, &str> = text.lines().filter_map(|l| l.split_once('=')).collect();
+        let port = |key: &str| env[key].parse::<u16>().expect(key);
+        Rig {
+            domain: env["RIG_DOMAIN"].to_owned(),
+            password: env["RIG_PASSWORD"].to_owned(),
+            imap_port: port("RIG_IMAP_PORT"),
+            imaps_port: port("RIG_IMAPS_PORT"),
+            smtp_port: port("RIG_SMTP_PORT"),
+            smtps_port: port("RIG_SMTPS_PORT"),
+            oauth_port: port("RIG_OAUTH_PORT"),
+            ca_file: PathBuf::from(env["RIG_CA_FILE"]),
+            dovecot_conf: PathBuf::from(env["RIG_DOVECOT_CONF"]),
+        }
+    })
+}
+
+impl Rig {
+    pub fn address(&self, user: &str) -> String {
+        format!("{user}@{}", self.domain)
+    }
+
+    /// A Basic setting for `user` (STARTTLS SMTP, TLS IMAP) on the rig.
+    pub fn basic_setting(&self, id: &str, user: &str) -> MailSetting {
+        let mut setting = MailSetting {
+            id: id.to_owned(),
+            description: format!("Rig {user}"),
+            subject_tag: "[RIG-AR]".to_owned(),
+            credential: CredentialKind::Basic,
+            ..MailSetting::default()
+        };
+        setting.smtp.server = "localhost".to_owned();
+        setting.smtp.port = self.smtp_port;
+        setting.smtp.security = Security::Starttls;
+        setting.smtp.send_as = self.address(user);
+        setting.smtp.from_name = "Rig AR Team".to_owned();
+        setting.smtp.user_name = self.address(user);
+        setting.smtp.user_domain = self.domain.clone();
+        setting.imap.server = "localhost".to_owned();
+        setting.imap.port = self.imaps_port;
+        setting.imap.security = Security::Tls;
+        setting.imap.user_name = self.address(user);
+        setting.imap.user_domain = self.domain.clone();
+        setting
+    }
+
+    /// A config that trusts the rig's CA.
+    pub fn config_with(&self, settings: Vec<MailSetting>) -> Config {
+        let mut config = Config {
+            mail_settings: settings,
+            ..Config::default()
+        };
+        config.tls.extra_ca_files = vec![self.ca_file.clone()];
+        config
+    }
+
+    fn doveadm(&self, args: &[&str]) -> String {
+        let output = Command::new("doveadm")
+            .arg("-c")
+            .arg(&self.dovecot_conf)
+            .args(args)
+            .output()
+            .expect("doveadm");
+        assert!(
+            output.status.success(),
+            "doveadm {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Messages in `folder` of `user` whose header `name` contains `value`.
+    pub fn count_with_header(&self, user: &str, folder: &str, name: &str, value: &str) -> usize {
+        self.count_with_headers(user, folder, &[(name, value)])
+    }
+
+    /// Messages in `folder` of `user` matching every `(header, value)`.
+    pub fn count_with_headers(&self, user: &str, folder: &str, headers: &[(&str, &str)]) -> usize {
+        let address = self.address(user);
+        let mut args = vec!["search", "-u", address.as_str(), "mailbox", folder];
+        for (name, value) in headers {
+            args.extend(["header", name, value]);
+        }
+        self.doveadm(&args).lines().count()
+    }
+
+    /// Puts a message into a folder of `user`.
+    pub fn plant(&self, user: &str, folder: &str, subject: &str) {
+        let message = format!(
+            "From: someone@example.org\r\nTo: {}\r\nSubject: {subject}\r\n\r\nplanted by a test\r\n",
+            self.address(user)
+        );
+        let mut child = Command::new("doveadm")
+            .arg("-c")
+            .arg(&self.dovecot_conf)
+            .args(["save", "-u", &self.address(user), "-m", folder])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("doveadm save");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(message.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+
+    /// Removes every message from `folder` of `user`.
+    pub fn empty(&self, user: &str, folder: &str) {
+        self.doveadm(&[
+            "expunge",
+            "-u",
+            &self.address(user),
+            "mailbox",
+            folder,
+            "all",
+        ]);
+    }
+}
