@@ -215,7 +215,7 @@ pub fn roundtrip(
     };
     let started = Instant::now();
     clock.begin(options.step_timeout);
-    if let Err(err) = session.select(&incoming.inbox_folder) {
+    if let Err(err) = session.select(imap_name(&incoming.inbox_folder)) {
         run.failed(StageName::Delivery, started, &imap_error(&err), None);
         logout(session, &clock);
         return run.finish();
@@ -290,37 +290,27 @@ fn sign_in(
     let mut stream = open(run, options, cancel)?;
     let clock = stream.clock();
     let started = Instant::now();
-    let mut client = if stream.is_tls() {
+    // With TLS on connect the greeting usually lists the capabilities, which
+    // saves a round trip; after STARTTLS they must be asked for again (RFC 3501).
+    let (mut client, greeting_capabilities) = if stream.is_tls() {
         stream.begin_step(options.step_timeout);
         let mut client = imap::Client::new(stream);
-        match client.read_greeting() {
-            Ok(greeting) => {
-                let text = String::from_utf8_lossy(&greeting).trim_end().to_owned();
-                if let Some(err) = greeting_refusal(&text) {
-                    run.failed(StageName::Greeting, started, &err, Some(&text));
-                    return None;
-                }
-                run.passed(
-                    StageName::Greeting,
-                    started,
-                    "the server is ready",
-                    Some(&text),
-                );
-            }
+        let text = match client.read_greeting() {
+            Ok(greeting) => String::from_utf8_lossy(&greeting).trim_end().to_owned(),
             Err(err) => {
                 run.failed(StageName::Greeting, started, &imap_error(&err), None);
                 return None;
             }
+        };
+        if let Some(err) = greeting_refusal(&text) {
+            run.failed(StageName::Greeting, started, &err, Some(&text));
+            return None;
         }
-        client
+        run.passed(StageName::Greeting, started, "the server is ready", Some(&text));
+        (client, capabilities_in_greeting(&text))
     } else {
         match plain_greeting(&mut stream, run, options, cancel) {
-            Ok(text) => run.passed(
-                StageName::Greeting,
-                started,
-                "the server is ready",
-                Some(&text),
-            ),
+            Ok(text) => run.passed(StageName::Greeting, started, "the server is ready", Some(&text)),
             Err((err, text)) => {
                 run.failed(StageName::Greeting, started, &err, text.as_deref());
                 return None;
@@ -329,18 +319,17 @@ fn sign_in(
         if run.endpoint.security == Security::Starttls && !upgrade(run, &mut stream, options) {
             return None;
         }
-        imap::Client::new(stream)
+        (imap::Client::new(stream), None)
     };
     let encrypted = run.endpoint.security != Security::None;
 
     let started = Instant::now();
     clock.begin(options.step_timeout);
-    let capabilities = match client.capabilities() {
-        Ok(caps) => {
-            let mut names: Vec<String> = caps
-                .iter()
-                .map(|c| capability_name(&format!("{c:?}")))
-                .collect();
+    let capabilities = match greeting_capabilities.map_or_else(
+        || client.capabilities().map(|caps| caps.iter().map(|c| capability_name(&format!("{c:?}"))).collect::<Vec<_>>()),
+        Ok,
+    ) {
+        Ok(mut names) => {
             names.sort_unstable();
             names
         }
@@ -467,6 +456,14 @@ fn capability_name(debug: &str) -> String {
     } else {
         debug.to_owned()
     }
+}
+
+/// `* OK [CAPABILITY IMAP4rev1 …] ready` → the capability words.
+fn capabilities_in_greeting(text: &str) -> Option<Vec<String>> {
+    let start = text.to_ascii_uppercase().find("[CAPABILITY ")? + "[CAPABILITY ".len();
+    let rest = text.get(start..)?;
+    let end = rest.find(']')?;
+    Some(rest[..end].split_whitespace().map(str::to_owned).collect())
 }
 
 fn greeting_refusal(text: &str) -> Option<ProbeError> {
@@ -634,6 +631,40 @@ fn check_folders(
     options: &ProbeOptions,
 ) {
     let started = Instant::now();
+    let mut details = Vec::new();
+    // STATUS straight away (one round trip per folder); the folder list is
+    // fetched only to explain a folder that is missing.
+    for (role, wanted) in [("inbox", &input.inbox_folder), ("sent", &input.sent_folder)] {
+        clock.begin(options.step_timeout);
+        match session.status(imap_name(wanted), "(MESSAGES UNSEEN)") {
+            Ok(status) => {
+                let unseen = status.unseen.unwrap_or(0);
+                details.push(format!("{wanted}: {} messages ({unseen} unseen)", status.exists));
+                run.report.fact(&format!("{role} folder \"{wanted}\""), format!("{} messages, {unseen} unseen", status.exists));
+            }
+            Err(imap::Error::No(_)) => {
+                explain_missing_folder(run, session, clock, options, started, role, wanted);
+                return;
+            }
+            Err(err) => {
+                run.failed(StageName::Folders, started, &imap_error(&err), None);
+                return;
+            }
+        }
+    }
+    run.passed(StageName::Folders, started, &details.join("; "), None);
+}
+
+/// Lists the server's folders to name the one that was meant.
+fn explain_missing_folder(
+    run: &mut Run,
+    session: &mut Session,
+    clock: &StepClock,
+    options: &ProbeOptions,
+    started: Instant,
+    role: &str,
+    wanted: &str,
+) {
     clock.begin(options.step_timeout);
     let names = match session.list(None, Some("*")) {
         Ok(names) => names,
@@ -643,56 +674,22 @@ fn check_folders(
         }
     };
     let listed: Vec<String> = names.iter().map(|n| n.name().to_owned()).collect();
-    let special_sent = names
-        .iter()
-        .find(|n| n.attributes().iter().any(|a| format!("{a:?}") == "Sent"))
-        .map(|n| n.name().to_owned());
-    let mut details = Vec::new();
-    for (role, wanted, suggestion) in [
-        ("inbox", &input.inbox_folder, Some("INBOX".to_owned())),
-        ("sent", &input.sent_folder, special_sent.clone()),
-    ] {
-        let Some(actual) = find_folder(&listed, wanted) else {
-            let hint = match suggestion.filter(|s| find_folder(&listed, s).is_some()) {
-                Some(s) => format!("; the server's {role} folder is \"{s}\""),
-                None => String::new(),
-            };
-            let err = ProbeError::FolderMissing {
-                folder: wanted.clone(),
-                suggestion: hint,
-            };
-            run.failed(
-                StageName::Folders,
-                started,
-                &err,
-                Some(&format!("folders on the server: {}", listed.join(", "))),
-            );
-            return;
-        };
-        clock.begin(options.step_timeout);
-        match session.status(&actual, "(MESSAGES UNSEEN)") {
-            Ok(status) => {
-                details.push(format!(
-                    "{actual}: {} messages ({} unseen)",
-                    status.exists,
-                    status.unseen.unwrap_or(0)
-                ));
-                run.report.fact(
-                    &format!("{role} folder \"{actual}\""),
-                    format!(
-                        "{} messages, {} unseen",
-                        status.exists,
-                        status.unseen.unwrap_or(0)
-                    ),
-                );
-            }
-            Err(err) => {
-                run.failed(StageName::Folders, started, &imap_error(&err), None);
-                return;
-            }
-        }
-    }
-    run.passed(StageName::Folders, started, &details.join("; "), None);
+    let suggestion = if role == "inbox" {
+        Some("INBOX".to_owned())
+    } else {
+        names.iter().find(|n| n.attributes().iter().any(|a| format!("{a:?}") == "Sent")).map(|n| n.name().to_owned())
+    };
+    let hint = match suggestion.filter(|s| find_folder(&listed, s).is_some()) {
+        Some(s) => format!("; the server's {role} folder is \"{s}\""),
+        None => String::new(),
+    };
+    let err = ProbeError::FolderMissing { folder: wanted.to_owned(), suggestion: hint };
+    run.failed(StageName::Folders, started, &err, Some(&format!("folders on the server: {}", listed.join(", "))));
+}
+
+/// INBOX is case-insensitive (RFC 3501) and servers answer with "INBOX".
+fn imap_name(folder: &str) -> &str {
+    if folder.eq_ignore_ascii_case("inbox") { "INBOX" } else { folder }
 }
 
 /// The server's name for `wanted` (INBOX is case-insensitive by RFC 3501).
@@ -706,9 +703,11 @@ fn find_folder(listed: &[String], wanted: &str) -> Option<String> {
         .cloned()
 }
 
+/// Sends LOGOUT without waiting for the goodbye: nothing in it matters, and
+/// the wait would cost a round trip on every test.
 fn logout(mut session: Session, clock: &StepClock) {
     clock.begin(Duration::from_secs(5));
-    let _ = session.logout();
+    let _ = session.run_command("LOGOUT");
 }
 
 /// SASL XOAUTH2 for the imap crate. A second challenge is the server's error

@@ -180,7 +180,7 @@ fn test_incoming_over_tls_and_starttls_checks_folders() {
             security == Security::Starttls
         );
         assert!(
-            fact(&report, "inbox folder \"INBOX\"").contains("messages"),
+            fact(&report, "inbox folder \"Inbox\"").contains("messages"),
             "{}",
             report.to_text()
         );
