@@ -306,11 +306,21 @@ fn sign_in(
             run.failed(StageName::Greeting, started, &err, Some(&text));
             return None;
         }
-        run.passed(StageName::Greeting, started, "the server is ready", Some(&text));
+        run.passed(
+            StageName::Greeting,
+            started,
+            "the server is ready",
+            Some(&text),
+        );
         (client, capabilities_in_greeting(&text))
     } else {
         match plain_greeting(&mut stream, run, options, cancel) {
-            Ok(text) => run.passed(StageName::Greeting, started, "the server is ready", Some(&text)),
+            Ok(text) => run.passed(
+                StageName::Greeting,
+                started,
+                "the server is ready",
+                Some(&text),
+            ),
             Err((err, text)) => {
                 run.failed(StageName::Greeting, started, &err, text.as_deref());
                 return None;
@@ -326,7 +336,13 @@ fn sign_in(
     let started = Instant::now();
     clock.begin(options.step_timeout);
     let capabilities = match greeting_capabilities.map_or_else(
-        || client.capabilities().map(|caps| caps.iter().map(|c| capability_name(&format!("{c:?}"))).collect::<Vec<_>>()),
+        || {
+            client.capabilities().map(|caps| {
+                caps.iter()
+                    .map(|c| capability_name(&format!("{c:?}")))
+                    .collect::<Vec<_>>()
+            })
+        },
         Ok,
     ) {
         Ok(mut names) => {
@@ -639,8 +655,14 @@ fn check_folders(
         match session.status(imap_name(wanted), "(MESSAGES UNSEEN)") {
             Ok(status) => {
                 let unseen = status.unseen.unwrap_or(0);
-                details.push(format!("{wanted}: {} messages ({unseen} unseen)", status.exists));
-                run.report.fact(&format!("{role} folder \"{wanted}\""), format!("{} messages, {unseen} unseen", status.exists));
+                details.push(format!(
+                    "{wanted}: {} messages ({unseen} unseen)",
+                    status.exists
+                ));
+                run.report.fact(
+                    &format!("{role} folder \"{wanted}\""),
+                    format!("{} messages, {unseen} unseen", status.exists),
+                );
             }
             Err(imap::Error::No(_)) => {
                 explain_missing_folder(run, session, clock, options, started, role, wanted);
@@ -677,19 +699,34 @@ fn explain_missing_folder(
     let suggestion = if role == "inbox" {
         Some("INBOX".to_owned())
     } else {
-        names.iter().find(|n| n.attributes().iter().any(|a| format!("{a:?}") == "Sent")).map(|n| n.name().to_owned())
+        names
+            .iter()
+            .find(|n| n.attributes().iter().any(|a| format!("{a:?}") == "Sent"))
+            .map(|n| n.name().to_owned())
     };
     let hint = match suggestion.filter(|s| find_folder(&listed, s).is_some()) {
         Some(s) => format!("; the server's {role} folder is \"{s}\""),
         None => String::new(),
     };
-    let err = ProbeError::FolderMissing { folder: wanted.to_owned(), suggestion: hint };
-    run.failed(StageName::Folders, started, &err, Some(&format!("folders on the server: {}", listed.join(", "))));
+    let err = ProbeError::FolderMissing {
+        folder: wanted.to_owned(),
+        suggestion: hint,
+    };
+    run.failed(
+        StageName::Folders,
+        started,
+        &err,
+        Some(&format!("folders on the server: {}", listed.join(", "))),
+    );
 }
 
 /// INBOX is case-insensitive (RFC 3501) and servers answer with "INBOX".
 fn imap_name(folder: &str) -> &str {
-    if folder.eq_ignore_ascii_case("inbox") { "INBOX" } else { folder }
+    if folder.eq_ignore_ascii_case("inbox") {
+        "INBOX"
+    } else {
+        folder
+    }
 }
 
 /// The server's name for `wanted` (INBOX is case-insensitive by RFC 3501).

@@ -323,7 +323,10 @@ impl Session {
                 let detail = format!("offers {}", describe_features(&text));
                 run.passed(StageName::Capabilities, started, &detail, None);
                 self.info = info;
-                self.pipelining = text.lines().skip(1).any(|line| line.get(4..).is_some_and(|f| f.trim().eq_ignore_ascii_case("PIPELINING")));
+                self.pipelining = text.lines().skip(1).any(|line| {
+                    line.get(4..)
+                        .is_some_and(|f| f.trim().eq_ignore_ascii_case("PIPELINING"))
+                });
                 true
             }
             Err(err) => {
@@ -521,15 +524,30 @@ impl Session {
                     ))
                 }
             };
-        let mut commands = vec![(Mail::new(envelope.from().cloned(), vec![]).to_string(), "250")];
-        commands.extend(envelope.to().iter().map(|to| (Rcpt::new(to.clone(), vec![]).to_string(), "250")));
+        let mut commands = vec![(
+            Mail::new(envelope.from().cloned(), vec![]).to_string(),
+            "250",
+        )];
+        commands.extend(
+            envelope
+                .to()
+                .iter()
+                .map(|to| (Rcpt::new(to.clone(), vec![]).to_string(), "250")),
+        );
         commands.push((Data.to_string(), "354"));
         if self.pipelining {
             // One write, one round trip; then every reply in order.
-            let batch: String = commands.iter().map(|(command, _)| command.as_str()).collect();
+            let batch: String = commands
+                .iter()
+                .map(|(command, _)| command.as_str())
+                .collect();
             self.stream.begin_step(options.step_timeout);
-            self.stream.write_all(batch.as_bytes()).map_err(|e| (ProbeError::from_io(&e), None))?;
-            self.stream.flush().map_err(|e| (ProbeError::from_io(&e), None))?;
+            self.stream
+                .write_all(batch.as_bytes())
+                .map_err(|e| (ProbeError::from_io(&e), None))?;
+            self.stream
+                .flush()
+                .map_err(|e| (ProbeError::from_io(&e), None))?;
             let mut first_error = None;
             let mut data_accepted = false;
             for (_, code) in &commands {
@@ -573,7 +591,8 @@ impl Session {
     /// Sends QUIT without waiting for the goodbye: it says nothing the report
     /// needs, and waiting would cost a round trip on every test.
     fn quit(&mut self, options: &ProbeOptions) {
-        self.stream.begin_step(options.step_timeout.min(Duration::from_secs(5)));
+        self.stream
+            .begin_step(options.step_timeout.min(Duration::from_secs(5)));
         let _ = self.stream.write_all(Quit.to_string().as_bytes());
         let _ = self.stream.flush();
     }

@@ -1,0 +1,245 @@
+//! Benchmark: Test Incoming and Test Outgoing against the rig, side by side
+//! with curl doing the same work, through a loopback proxy that adds 50 ms
+//! of round-trip latency. Prints medians and ratios.
+//!
+//! Run with `scripts/bench` (starts the rig, release build). `-- --quick`
+//! runs three rounds instead of ten (CI uses it to keep the benchmark working).
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+const ONE_WAY_DELAY: Duration = Duration::from_millis(25);
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let rounds = if quick { 3 } else { 10 };
+    let rig = Rig::load();
+    let imap_proxy = start_delay_proxy(rig.imaps_port);
+    let smtp_proxy = start_delay_proxy(rig.smtp_port);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config.toml");
+    let secrets = dir.path().join("secrets.json");
+    std::fs::write(
+        &config,
+        format!(
+            "format = \"mailsettings/1\"\n\n[tls]\nextra_ca_files = [\"{ca}\"]\n\n[[mail_setting]]\nid = \"bench\"\n\
+             description = \"Bench\"\nsubject_tag = \"[BENCH]\"\ncredential = \"basic\"\nactive = true\n\n\
+             [mail_setting.smtp]\nserver = \"localhost\"\nport = {smtp}\nsecurity = \"starttls\"\nsend_as = \"ar@rig.test\"\n\
+             from_name = \"Bench\"\nuser_name = \"ar@rig.test\"\nuser_domain = \"rig.test\"\n\n[mail_setting.imap]\n\
+             server = \"localhost\"\nport = {imap}\nsecurity = \"tls\"\nuser_name = \"ar@rig.test\"\nuser_domain = \"rig.test\"\n",
+            ca = rig.ca_file,
+            smtp = smtp_proxy,
+            imap = imap_proxy
+        ),
+    )
+    .expect("write config");
+    let ours = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mailsettings"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env(
+                "MAILSETTINGS_SECRET_STORE",
+                format!("file:{}", secrets.display()),
+            )
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run mailsettings");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("stdin");
+        assert!(
+            child.wait().expect("wait").success(),
+            "mailsettings {args:?} failed"
+        );
+    };
+    ours(&["set-password", "bench"], &format!("{}\n", rig.password));
+
+    let message = |n: u32| {
+        let path = dir.path().join(format!("m{n}.eml"));
+        std::fs::write(
+            &path,
+            format!("From: ar@rig.test\r\nTo: admin@example.org\r\nSubject: curl bench {n}\r\n\r\nThe same work, done by curl.\r\n"),
+        )
+        .expect("write message");
+        path
+    };
+    let (m1, m2) = (message(1), message(2));
+    let curl = |args: &[&str]| {
+        let status = Command::new("curl")
+            .args(["-sS", "--cacert", &rig.ca_file])
+            .args(args)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run curl");
+        assert!(status.success(), "curl {args:?} failed");
+    };
+    let user = format!("ar@rig.test:{}", rig.password);
+    let imap_url = format!("imaps://localhost:{imap_proxy}/INBOX");
+    let smtp_url = format!("smtp://localhost:{smtp_proxy}");
+
+    let incoming_ours = median(rounds, || ours(&["test", "incoming", "bench"], ""));
+    let incoming_curl = median(rounds, || {
+        curl(&["--user", &user, &imap_url, "-X", "EXAMINE INBOX"])
+    });
+    let outgoing_ours = median(rounds, || {
+        ours(
+            &["test", "outgoing", "bench", "--to", "admin@example.org"],
+            "",
+        )
+    });
+    let outgoing_curl = median(rounds, || {
+        for file in [&m1, &m2] {
+            let file = file.to_str().expect("path");
+            curl(&[
+                "--ssl-reqd",
+                "--url",
+                &smtp_url,
+                "--user",
+                &user,
+                "--mail-from",
+                "ar@rig.test",
+                "--mail-rcpt",
+                "admin@example.org",
+                "-T",
+                file,
+            ]);
+        }
+    });
+
+    println!("Probe vs curl, 50 ms round-trip latency added, median of {rounds} rounds");
+    println!("{:<46} {:>9} {:>9} {:>7}", "work", "ours", "curl", "ratio");
+    for (work, ours, curl, aim) in [
+        (
+            "Test Incoming vs curl IMAPS login + EXAMINE",
+            incoming_ours,
+            incoming_curl,
+            1.0,
+        ),
+        (
+            "Test Outgoing (2 msgs, 1 session) vs curl x2",
+            outgoing_ours,
+            outgoing_curl,
+            0.6,
+        ),
+    ] {
+        let ratio = ours.as_secs_f64() / curl.as_secs_f64();
+        println!(
+            "{:<46} {:>7.0}ms {:>7.0}ms {:>6.2}x (aim <= {aim:.1}x){}",
+            work,
+            ours.as_secs_f64() * 1000.0,
+            curl.as_secs_f64() * 1000.0,
+            ratio,
+            if ratio <= aim { "" } else { "  ABOVE AIM" }
+        );
+    }
+}
+
+fn median(rounds: usize, mut work: impl FnMut()) -> Duration {
+    work(); // warm-up: page cache, first TLS session
+    let mut times: Vec<Duration> = (0..rounds)
+        .map(|_| {
+            let started = Instant::now();
+            work();
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+struct Rig {
+    password: String,
+    imaps_port: u16,
+    smtp_port: u16,
+    ca_file: String,
+}
+
+impl Rig {
+    fn load() -> Self {
+        let path = std::env::var("MAILSETTINGS_RIG")
+            .expect("MAILSETTINGS_RIG: run through scripts/bench, which starts the rig");
+        let text = std::fs::read_to_string(path).expect("read rig.env");
+        let get = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}=")))
+                .unwrap_or_else(|| panic!("{key} missing"))
+                .to_owned()
+        };
+        Self {
+            password: get("RIG_PASSWORD"),
+            imaps_port: get("RIG_IMAPS_PORT").parse().expect("port"),
+            smtp_port: get("RIG_SMTP_PORT").parse().expect("port"),
+            ca_file: get("RIG_CA_FILE"),
+        }
+    }
+}
+
+/// A TCP proxy on 127.0.0.1 that delays every chunk by `ONE_WAY_DELAY` in each direction.
+fn start_delay_proxy(upstream_port: u16) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+    let port = listener.local_addr().expect("addr").port();
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream_port)) else {
+                continue;
+            };
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
+            let (c2, s2) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            pump(client, server);
+            pump(s2, c2);
+        }
+    });
+    port
+}
+
+/// Copies `from` → `to`, each chunk delivered `ONE_WAY_DELAY` after it was read.
+fn pump(mut from: TcpStream, mut to: TcpStream) {
+    let (sender, receiver) = mpsc::channel::<(Instant, Vec<u8>)>();
+    thread::spawn(move || {
+        let mut buf = [0u8; 16384];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = sender.send((Instant::now() + ONE_WAY_DELAY, Vec::new()));
+                    return;
+                }
+                Ok(n) => {
+                    if sender
+                        .send((Instant::now() + ONE_WAY_DELAY, buf[..n].to_vec()))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    thread::spawn(move || {
+        for (due, bytes) in receiver {
+            let wait = due.saturating_duration_since(Instant::now());
+            thread::sleep(wait);
+            if bytes.is_empty() {
+                let _ = to.shutdown(Shutdown::Write);
+                return;
+            }
+            if to.write_all(&bytes).is_err() {
+                return;
+            }
+        }
+    });
+}
