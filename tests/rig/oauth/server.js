@@ -1,0 +1,116 @@
+// The test rig's OAuth2 / OpenID authorization server: oidc-provider (a
+// certified OpenID Provider implementation) on 127.0.0.1, configured like a
+// mail provider: authorization code + PKCE for a native (loopback) client,
+// rotated refresh tokens, revocation, userinfo, and token introspection for
+// Dovecot. The "user" step is non-interactive: the account is the login_hint;
+// a login_hint starting with "deny" declines, as a user pressing Cancel would.
+import http from 'node:http';
+import { Provider } from 'oidc-provider';
+
+// Node < 20.18 lacks URL.parse, which oidc-provider uses for loopback redirects.
+if (!URL.parse) {
+  URL.parse = (url, base) => {
+    try {
+      return new URL(url, base);
+    } catch {
+      return null;
+    }
+  };
+}
+
+
+const port = Number(process.env.OAUTH_PORT);
+const issuer = `http://127.0.0.1:${port}`;
+const accessTtl = Number(process.env.OAUTH_ACCESS_TTL || 3600);
+
+const configuration = {
+  clients: [
+    {
+      client_id: 'mailsettings-test',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/', 'http://localhost/'],
+    },
+    {
+      // Dovecot asks whether a bearer token is valid (RFC 7662).
+      client_id: 'dovecot',
+      client_secret: process.env.OAUTH_INTROSPECT_SECRET,
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+  ],
+  pkce: { required: () => true },
+  scopes: ['openid', 'offline_access', 'email', 'profile', 'mail'],
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+  features: {
+    devInteractions: { enabled: false },
+    introspection: {
+      enabled: true,
+      allowedPolicy: async (ctx, client, token) => client.clientId === 'dovecot' || token.clientId === client.clientId,
+    },
+    revocation: { enabled: true },
+    userinfo: { enabled: true },
+  },
+  findAccount: async (ctx, id) => ({
+    accountId: id,
+    claims: async () => ({ sub: id, email: id, email_verified: true, name: `Test user ${id}` }),
+  }),
+  // Dovecot matches the token's "email" against the IMAP/SMTP user name.
+  extraTokenClaims: async (ctx, token) => (token.accountId ? { email: token.accountId } : undefined),
+  rotateRefreshToken: true,
+  ttl: {
+    AccessToken: accessTtl,
+    AuthorizationCode: 120,
+    IdToken: 3600,
+    RefreshToken: 86400,
+    Interaction: 600,
+    Session: 600,
+    Grant: 86400,
+  },
+  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  cookies: { keys: ['mailsettings-test-cookie-key'] },
+};
+
+const provider = new Provider(issuer, configuration);
+const callback = provider.callback();
+
+async function interaction(req, res) {
+  const { prompt, params, session, grantId } = await provider.interactionDetails(req, res);
+  const hint = String(params.login_hint || 'ar@rig.test');
+  if (hint.startsWith('deny')) {
+    return provider.interactionFinished(req, res, {
+      error: 'access_denied',
+      error_description: 'The user declined to grant access to the mailbox.',
+    }, { mergeWithLastSubmission: false });
+  }
+  if (prompt.name === 'login') {
+    return provider.interactionFinished(req, res, { login: { accountId: hint } }, { mergeWithLastSubmission: false });
+  }
+  const grant = grantId
+    ? await provider.Grant.find(grantId)
+    : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+  if (prompt.details.missingOIDCScope) grant.addOIDCScope(prompt.details.missingOIDCScope.join(' '));
+  if (prompt.details.missingOIDCClaims) grant.addOIDCClaims(prompt.details.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(prompt.details.missingResourceScopes || {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  const id = await grant.save();
+  return provider.interactionFinished(req, res, { consent: { grantId: id } }, { mergeWithLastSubmission: true });
+}
+
+http.createServer((req, res) => {
+  if (req.url.startsWith('/interaction/')) {
+    interaction(req, res).catch((err) => {
+      res.statusCode = 500;
+      res.end(String(err));
+    });
+    return;
+  }
+  callback(req, res);
+}).listen(port, '127.0.0.1', () => {
+  console.log(`authorization server on ${issuer}`);
+});
