@@ -43,25 +43,14 @@ fn main() {
             .arg("--config")
             .arg(&config)
             .args(args)
-            .env(
-                "MAILSETTINGS_SECRET_STORE",
-                format!("file:{}", secrets.display()),
-            )
+            .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", secrets.display()))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("run mailsettings");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("stdin");
-        assert!(
-            child.wait().expect("wait").success(),
-            "mailsettings {args:?} failed"
-        );
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin");
+        assert!(child.wait().expect("wait").success(), "mailsettings {args:?} failed");
     };
     ours(&["set-password", "bench"], &format!("{}\n", rig.password));
 
@@ -89,15 +78,8 @@ fn main() {
     let smtp_url = format!("smtp://localhost:{smtp_proxy}");
 
     let incoming_ours = median(rounds, || ours(&["test", "incoming", "bench"], ""));
-    let incoming_curl = median(rounds, || {
-        curl(&["--user", &user, &imap_url, "-X", "EXAMINE INBOX"])
-    });
-    let outgoing_ours = median(rounds, || {
-        ours(
-            &["test", "outgoing", "bench", "--to", "admin@example.org"],
-            "",
-        )
-    });
+    let incoming_curl = median(rounds, || curl(&["--user", &user, &imap_url, "-X", "EXAMINE INBOX"]));
+    let outgoing_ours = median(rounds, || ours(&["test", "outgoing", "bench", "--to", "admin@example.org"], ""));
     let outgoing_curl = median(rounds, || {
         for file in [&m1, &m2] {
             let file = file.to_str().expect("path");
@@ -120,18 +102,8 @@ fn main() {
     println!("Probe vs curl, 50 ms round-trip latency added, median of {rounds} rounds");
     println!("{:<46} {:>9} {:>9} {:>7}", "work", "ours", "curl", "ratio");
     for (work, ours, curl, aim) in [
-        (
-            "Test Incoming vs curl IMAPS login + EXAMINE",
-            incoming_ours,
-            incoming_curl,
-            1.0,
-        ),
-        (
-            "Test Outgoing (2 msgs, 1 session) vs curl x2",
-            outgoing_ours,
-            outgoing_curl,
-            0.6,
-        ),
+        ("Test Incoming vs curl IMAPS login + EXAMINE", incoming_ours, incoming_curl, 1.0),
+        ("Test Outgoing (2 msgs, 1 session) vs curl x2", outgoing_ours, outgoing_curl, 0.6),
     ] {
         let ratio = ours.as_secs_f64() / curl.as_secs_f64();
         println!(
@@ -196,10 +168,7 @@ fn start_delay_proxy(upstream_port: u16) -> u16 {
             };
             let _ = client.set_nodelay(true);
             let _ = server.set_nodelay(true);
-            let (c2, s2) = (
-                client.try_clone().expect("clone"),
-                server.try_clone().expect("clone"),
-            );
+            let (c2, s2) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
             pump(client, server);
             pump(s2, c2);
         }
@@ -219,10 +188,7 @@ fn pump(mut from: TcpStream, mut to: TcpStream) {
                     return;
                 }
                 Ok(n) => {
-                    if sender
-                        .send((Instant::now() + ONE_WAY_DELAY, buf[..n].to_vec()))
-                        .is_err()
-                    {
+                    if sender.send((Instant::now() + ONE_WAY_DELAY, buf[..n].to_vec())).is_err() {
                         return;
                     }
                 }

@@ -9,9 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::model::validate::{Severity, has_errors};
-use crate::model::{
-    Company, Config, Finding, GuardError, MailSetting, StoredPasswords, validate_setting,
-};
+use crate::model::{Company, Config, Finding, GuardError, MailSetting, StoredPasswords, validate_setting};
 use crate::probe::{self, CancelToken, ProbeOptions};
 use crate::secret::Secret;
 use crate::store::{SecretKind, Secrets, Workspace, WorkspaceError, resolve_config_path};
@@ -84,6 +82,24 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Sign in with OAuth2 in the browser (loopback redirect); tokens go to the OS secret store
+    Connect {
+        id: String,
+        /// Print the link instead of opening a browser
+        #[arg(long)]
+        no_browser: bool,
+        /// Give up after this many seconds
+        #[arg(long, default_value_t = 300, value_name = "SECS")]
+        timeout: u64,
+    },
+    /// Revoke (where the provider supports it) and delete a setting's tokens
+    Disconnect { id: String },
+    /// Connection state and token health of a setting (never the tokens)
+    TokenStatus {
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
     /// Print where the config file, its backup, the log and the secrets are
     Paths,
     /// Open the window (the same as giving no command)
@@ -142,17 +158,11 @@ pub struct Failure {
 
 impl Failure {
     fn check(message: impl Into<String>) -> Self {
-        Self {
-            code: 1,
-            message: message.into(),
-        }
+        Self { code: 1, message: message.into() }
     }
 
     fn usage(message: impl Into<String>) -> Self {
-        Self {
-            code: 2,
-            message: message.into(),
-        }
+        Self { code: 2, message: message.into() }
     }
 }
 
@@ -161,9 +171,7 @@ impl From<WorkspaceError> for Failure {
         match err {
             // Naming something that does not exist is a usage mistake.
             WorkspaceError::Guard(
-                GuardError::UnknownSetting(_)
-                | GuardError::UnknownCompany(_)
-                | GuardError::NotInTrash(_),
+                GuardError::UnknownSetting(_) | GuardError::UnknownCompany(_) | GuardError::NotInTrash(_),
             ) => Self::usage(err.to_string()),
             other => Self::check(other.to_string()),
         }
@@ -172,11 +180,7 @@ impl From<WorkspaceError> for Failure {
 
 /// Runs a parsed command. `None` means "open the window" and is handled by main.
 pub fn run(cli: &Cli, command: &Command) -> ExitCode {
-    let result = execute(
-        cli.config.as_deref(),
-        command,
-        &mut std::io::stdout().lock(),
-    );
+    let result = execute(cli.config.as_deref(), command, &mut std::io::stdout().lock());
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
@@ -238,20 +242,13 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             writeln!(out, "Company \"{company}\" now uses \"{id}\"").map_err(write_err)
         }
         Command::AddCompany { id, name } => {
-            workspace.add_company(Company {
-                id: id.clone(),
-                name: name.clone(),
-                default_mail_setting: None,
-            })?;
+            workspace.add_company(Company { id: id.clone(), name: name.clone(), default_mail_setting: None })?;
             writeln!(out, "Added company \"{id}\"").map_err(write_err)
         }
         Command::Delete { id } => {
             workspace.delete(id)?;
-            writeln!(
-                out,
-                "Moved \"{id}\" to the trash; bring it back with: mailsettings restore {id}"
-            )
-            .map_err(write_err)
+            writeln!(out, "Moved \"{id}\" to the trash; bring it back with: mailsettings restore {id}")
+                .map_err(write_err)
         }
         Command::Restore { id } => {
             workspace.restore(id)?;
@@ -260,22 +257,14 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         Command::Test(test) => run_probe(&workspace, test, out),
         Command::Detect { id, json } => {
             let (outgoing, incoming, options) = probe_inputs(&workspace, id)?;
-            let report = probe::detect::detect(
-                id,
-                &outgoing.endpoint,
-                &incoming.endpoint,
-                &options,
-                &CancelToken::new(),
-            );
+            let report =
+                probe::detect::detect(id, &outgoing.endpoint, &incoming.endpoint, &options, &CancelToken::new());
             print_report(&report, json.json, out)
         }
         Command::Leftover { id, folders, json } => {
             let (_, incoming, options) = probe_inputs(&workspace, id)?;
             let folders: Vec<String> = if folders.is_empty() {
-                probe::imap::DEFAULT_LEFTOVER_FOLDERS
-                    .iter()
-                    .map(|f| (*f).to_owned())
-                    .collect()
+                probe::imap::DEFAULT_LEFTOVER_FOLDERS.iter().map(|f| (*f).to_owned()).collect()
             } else {
                 folders.clone()
             };
@@ -288,21 +277,56 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
                     counts: &'a Option<Vec<probe::imap::FolderCount>>,
                     total: Option<u32>,
                 }
-                let shown = LeftoverJson {
-                    report: &result.report,
-                    counts: &result.counts,
-                    total: result.total(),
-                };
-                serde_json::to_writer_pretty(&mut *out, &shown)
-                    .map_err(|e| Failure::check(e.to_string()))?;
+                let shown = LeftoverJson { report: &result.report, counts: &result.counts, total: result.total() };
+                serde_json::to_writer_pretty(&mut *out, &shown).map_err(|e| Failure::check(e.to_string()))?;
                 writeln!(out).map_err(write_err)?;
-                return if result.report.passed {
-                    Ok(())
-                } else {
-                    Err(Failure::check(""))
-                };
+                return if result.report.passed { Ok(()) } else { Err(Failure::check("")) };
             }
             print_report(&result.report, false, out)
+        }
+        Command::Connect { id, no_browser, timeout } => connect(&workspace, id, *no_browser, *timeout, out),
+        Command::Disconnect { id } => {
+            let setting = find(workspace.config(), id)?;
+            let provider = crate::oauth::provider::resolve(setting, workspace.config()).ok();
+            let options = probe_options(&workspace)?;
+            let revoked = crate::oauth::tokens::disconnect(
+                workspace.secrets(),
+                id,
+                provider.as_ref(),
+                options.tls.clone(),
+                options.connect_timeout,
+            )
+            .map_err(|e| Failure::check(e.to_string()))?;
+            let how = if revoked {
+                "revoked at the provider and deleted"
+            } else {
+                "deleted (the provider offers no revocation)"
+            };
+            writeln!(out, "Disconnected \"{id}\": tokens {how}").map_err(write_err)
+        }
+        Command::TokenStatus { id, json } => {
+            let setting = find(workspace.config(), id)?;
+            let status = crate::oauth::tokens::status(workspace.secrets(), id, setting.credential.uses_oauth())
+                .map_err(|e| Failure::check(e.to_string()))?;
+            if json.json {
+                serde_json::to_writer_pretty(&mut *out, &status).map_err(|e| Failure::check(e.to_string()))?;
+                return writeln!(out).map_err(write_err);
+            }
+            writeln!(out, "{}", status.state.label()).map_err(write_err)?;
+            if let crate::oauth::ConnectionState::NeedsReconnect { reason } = &status.state {
+                writeln!(out, "  reason:               {reason}").map_err(write_err)?;
+            }
+            for (label, value) in [
+                ("provider", status.provider.clone()),
+                ("connected at", status.connected_at.clone()),
+                ("access token expires", status.access_token_expires_at.clone()),
+                ("last refresh", status.last_refresh.clone()),
+            ] {
+                if let Some(value) = value {
+                    writeln!(out, "  {label:<21} {value}").map_err(write_err)?;
+                }
+            }
+            Ok(())
         }
         Command::Paths => {
             let log = crate::logging::data_dir().map(|d| d.join("mailsettings.log"));
@@ -316,9 +340,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             )
             .map_err(write_err)
         }
-        Command::Gui => Err(Failure::usage(
-            "the window is opened by main, not by the CLI",
-        )),
+        Command::Gui => Err(Failure::usage("the window is opened by main, not by the CLI")),
     }
 }
 
@@ -349,17 +371,10 @@ fn list(workspace: &Workspace, json: bool, out: &mut dyn Write) -> std::io::Resu
         return writeln!(out);
     }
     if rows.is_empty() {
-        return writeln!(
-            out,
-            "No mail settings yet. Add one in the window, or: mailsettings import FILE"
-        );
+        return writeln!(out, "No mail settings yet. Add one in the window, or: mailsettings import FILE");
     }
     let id_width = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
-    writeln!(
-        out,
-        "{:id_width$}  {:8}  {:12}  {:30}  DEFAULT FOR",
-        "ID", "ACTIVE", "CREDENTIAL", "DESCRIPTION"
-    )?;
+    writeln!(out, "{:id_width$}  {:8}  {:12}  {:30}  DEFAULT FOR", "ID", "ACTIVE", "CREDENTIAL", "DESCRIPTION")?;
     for row in rows {
         writeln!(
             out,
@@ -374,6 +389,58 @@ fn list(workspace: &Workspace, json: bool, out: &mut dyn Write) -> std::io::Resu
     Ok(())
 }
 
+fn connect(
+    workspace: &Workspace,
+    id: &str,
+    no_browser: bool,
+    timeout_secs: u64,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let setting = find(workspace.config(), id)?;
+    let options = probe_options(workspace)?;
+    let flow =
+        crate::oauth::ConnectFlow::start(setting, workspace.config()).map_err(|e| Failure::check(e.to_string()))?;
+    let write_err = |e: std::io::Error| Failure::check(format!("could not write the output: {e}"));
+    writeln!(
+        out,
+        "Sign in to {} in your browser. If it does not open, open this link:\n{}",
+        flow.provider_label(),
+        flow.url()
+    )
+    .map_err(write_err)?;
+    out.flush().map_err(write_err)?;
+    if !no_browser && let Err(reason) = flow.open_browser() {
+        eprintln!("mailsettings: {reason}");
+    }
+    let result = flow.finish(
+        workspace.secrets(),
+        options.tls.clone(),
+        std::time::Duration::from_secs(timeout_secs),
+        &CancelToken::new(),
+    );
+    match result {
+        Ok(connected) => {
+            writeln!(out, "{}", connected.status.state.label()).map_err(write_err)?;
+            for warning in &connected.warnings {
+                writeln!(out, "Warning: {warning}").map_err(write_err)?;
+            }
+            Ok(())
+        }
+        Err(err) => {
+            let mut message = format!("Connect failed: {err}");
+            if let Some(diagnosis) = err.diagnosis() {
+                message.push_str(&format!(
+                    "\n  What went wrong: {}\n  Who can fix it:  {}\n  Next step:       {}",
+                    diagnosis.cause,
+                    diagnosis.who.label(),
+                    diagnosis.next_step
+                ));
+            }
+            Err(Failure::check(message))
+        }
+    }
+}
+
 fn probe_options(workspace: &Workspace) -> Result<ProbeOptions, Failure> {
     ProbeOptions::from_config(workspace.config()).map_err(|e| Failure::check(e.to_string()))
 }
@@ -383,45 +450,30 @@ fn probe_inputs(
     id: &str,
 ) -> Result<(probe::OutgoingInput, probe::IncomingInput, ProbeOptions), Failure> {
     let setting = find(workspace.config(), id)?;
-    let token = crate::oauth::access_token_for_probe(workspace, setting)
-        .map_err(|e| Failure::check(e.to_string()))?;
-    let (outgoing, incoming) = probe::inputs_for(setting, workspace.secrets(), token.as_ref())
-        .map_err(|e| Failure::check(e.to_string()))?;
-    Ok((outgoing, incoming, probe_options(workspace)?))
+    let options = probe_options(workspace)?;
+    let bearer = crate::oauth::bearer_for_probe(setting, workspace.config(), workspace.secrets(), &options);
+    let (outgoing, incoming) =
+        probe::inputs_for(setting, workspace.secrets(), bearer.as_ref()).map_err(|e| Failure::check(e.to_string()))?;
+    Ok((outgoing, incoming, options))
 }
 
-fn run_probe(
-    workspace: &Workspace,
-    test: &TestCommand,
-    out: &mut dyn Write,
-) -> Result<(), Failure> {
+fn run_probe(workspace: &Workspace, test: &TestCommand, out: &mut dyn Write) -> Result<(), Failure> {
     let cancel = CancelToken::new();
     let (report, json) = match test {
         TestCommand::Outgoing { id, to, json } => {
             if !crate::model::validate::is_well_formed_address(to.trim()) {
-                return Err(Failure::usage(format!(
-                    "--to \"{to}\" is not an e-mail address"
-                )));
+                return Err(Failure::usage(format!("--to \"{to}\" is not an e-mail address")));
             }
             let (outgoing, _, options) = probe_inputs(workspace, id)?;
-            (
-                probe::smtp::test_outgoing(&outgoing, to, &options, &cancel),
-                json.json,
-            )
+            (probe::smtp::test_outgoing(&outgoing, to, &options, &cancel), json.json)
         }
         TestCommand::Incoming { id, json } => {
             let (_, incoming, options) = probe_inputs(workspace, id)?;
-            (
-                probe::imap::test_incoming(&incoming, &options, &cancel),
-                json.json,
-            )
+            (probe::imap::test_incoming(&incoming, &options, &cancel), json.json)
         }
         TestCommand::Roundtrip { id, json } => {
             let (outgoing, incoming, options) = probe_inputs(workspace, id)?;
-            (
-                probe::imap::roundtrip(&outgoing, &incoming, &options, &cancel),
-                json.json,
-            )
+            (probe::imap::roundtrip(&outgoing, &incoming, &options, &cancel), json.json)
         }
     };
     print_report(&report, json, out)
@@ -430,24 +482,16 @@ fn run_probe(
 /// The report on stdout; exit 1 (with no extra message) when it failed.
 fn print_report(report: &probe::Report, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
     let written = if json {
-        serde_json::to_writer_pretty(&mut *out, report)
-            .map_err(std::io::Error::other)
-            .and_then(|()| writeln!(out))
+        serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::other).and_then(|()| writeln!(out))
     } else {
         out.write_all(report.to_text().as_bytes())
     };
     written.map_err(|e| Failure::check(format!("could not write the output: {e}")))?;
-    if report.passed {
-        Ok(())
-    } else {
-        Err(Failure::check(""))
-    }
+    if report.passed { Ok(()) } else { Err(Failure::check("")) }
 }
 
 fn find<'a>(config: &'a Config, id: &str) -> Result<&'a MailSetting, Failure> {
-    config
-        .setting(id)
-        .ok_or_else(|| Failure::usage(GuardError::UnknownSetting(id.to_owned()).to_string()))
+    config.setting(id).ok_or_else(|| Failure::usage(GuardError::UnknownSetting(id.to_owned()).to_string()))
 }
 
 fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
@@ -465,17 +509,9 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
             smtp_password_stored: Option<bool>,
             imap_password_stored: Option<bool>,
         }
-        let (smtp, imap) = passwords
-            .as_ref()
-            .map_or((None, None), |p| (Some(p.smtp), Some(p.imap)));
-        let shown = Shown {
-            setting,
-            default_for,
-            smtp_password_stored: smtp,
-            imap_password_stored: imap,
-        };
-        serde_json::to_writer_pretty(&mut *out, &shown)
-            .map_err(|e| Failure::check(e.to_string()))?;
+        let (smtp, imap) = passwords.as_ref().map_or((None, None), |p| (Some(p.smtp), Some(p.imap)));
+        let shown = Shown { setting, default_for, smtp_password_stored: smtp, imap_password_stored: imap };
+        serde_json::to_writer_pretty(&mut *out, &shown).map_err(|e| Failure::check(e.to_string()))?;
         return writeln!(out).map_err(write_err);
     }
     let stored = |present: fn(&StoredPasswords) -> bool| match &passwords {
@@ -508,11 +544,7 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
         credential = setting.credential.label(),
         status = if setting.active { "Active" } else { "Inactive" },
         tag = setting.subject_tag,
-        default_for = if default_for.is_empty() {
-            "-".to_owned()
-        } else {
-            default_for.join(", ")
-        },
+        default_for = if default_for.is_empty() { "-".to_owned() } else { default_for.join(", ") },
         smtp_server = smtp.server,
         smtp_port = smtp.port,
         smtp_security = smtp.security.label(),
@@ -520,11 +552,8 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
         from_name = smtp.from_name,
         smtp_user = smtp.user_name,
         smtp_domain = smtp.user_domain,
-        smtp_password = if setting.credential.uses_oauth() {
-            "not used (OAuth)".to_owned()
-        } else {
-            stored(|p| p.smtp)
-        },
+        smtp_password =
+            if setting.credential.uses_oauth() { "not used (OAuth)".to_owned() } else { stored(|p| p.smtp) },
         imap_server = imap.server,
         imap_port = imap.port,
         imap_security = imap.security.label(),
@@ -532,11 +561,8 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
         sent = imap.sent_folder,
         imap_user = imap.user_name,
         imap_domain = imap.user_domain,
-        imap_password = if setting.credential.uses_oauth() {
-            "not used (OAuth)".to_owned()
-        } else {
-            stored(|p| p.imap)
-        },
+        imap_password =
+            if setting.credential.uses_oauth() { "not used (OAuth)".to_owned() } else { stored(|p| p.imap) },
     );
     out.write_all(text.as_bytes()).map_err(write_err)
 }
@@ -554,17 +580,11 @@ fn validate(workspace: &Workspace, id: Option<&str>, out: &mut dyn Write) -> Res
         let passwords = if setting.credential.uses_oauth() {
             StoredPasswords::default()
         } else {
-            workspace
-                .secrets()
-                .stored_passwords(&setting.id)
-                .map_err(|e| Failure::check(e.to_string()))?
+            workspace.secrets().stored_passwords(&setting.id).map_err(|e| Failure::check(e.to_string()))?
         };
         let findings: Vec<Finding> = validate_setting(setting, config, passwords);
         failed |= has_errors(&findings);
-        warned += findings
-            .iter()
-            .filter(|f| f.severity == Severity::Warning)
-            .count();
+        warned += findings.iter().filter(|f| f.severity == Severity::Warning).count();
         if findings.is_empty() {
             writeln!(out, "{}: OK", setting.id).map_err(write_err)?;
         }
@@ -588,11 +608,7 @@ fn validate(workspace: &Workspace, id: Option<&str>, out: &mut dyn Write) -> Res
     }
 }
 
-fn set_password(
-    workspace: &Workspace,
-    args: &SetPasswordArgs,
-    out: &mut dyn Write,
-) -> Result<(), Failure> {
+fn set_password(workspace: &Workspace, args: &SetPasswordArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let setting = find(workspace.config(), &args.id)?;
     let kinds: &[SecretKind] = match (args.smtp, args.imap) {
         (true, _) => &[SecretKind::SmtpPassword],
@@ -600,12 +616,8 @@ fn set_password(
         _ => &[SecretKind::SmtpPassword, SecretKind::ImapPassword],
     };
     if setting.credential.uses_oauth() {
-        writeln!(
-            out,
-            "Note: \"{}\" signs in with OAuth; the password is kept but not used",
-            args.id
-        )
-        .map_err(|e| Failure::check(e.to_string()))?;
+        writeln!(out, "Note: \"{}\" signs in with OAuth; the password is kept but not used", args.id)
+            .map_err(|e| Failure::check(e.to_string()))?;
     }
     let password = read_password()?;
     for kind in kinds {
@@ -616,13 +628,8 @@ fn set_password(
         [SecretKind::ImapPassword] => "incoming password",
         _ => "outgoing and incoming passwords",
     };
-    writeln!(
-        out,
-        "Stored the {which} of \"{}\" in the {}",
-        args.id,
-        workspace.secrets().describe()
-    )
-    .map_err(|e| Failure::check(e.to_string()))
+    writeln!(out, "Stored the {which} of \"{}\" in the {}", args.id, workspace.secrets().describe())
+        .map_err(|e| Failure::check(e.to_string()))
 }
 
 /// One line from stdin; at a terminal, asked for without echo.
@@ -635,10 +642,7 @@ fn read_password() -> Result<Secret, Failure> {
         )
     } else {
         let mut line = zeroize::Zeroizing::new(String::new());
-        stdin
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Failure::check(format!("could not read the password: {e}")))?;
+        stdin.lock().read_line(&mut line).map_err(|e| Failure::check(format!("could not read the password: {e}")))?;
         line
     };
     let password = Secret::new(line.trim_end_matches(['\r', '\n']));

@@ -69,10 +69,7 @@ mod tests {
         let secret = Secret::new("hunter2-canary");
         assert_eq!(format!("{secret:?}"), REDACTED);
         assert_eq!(format!("{secret}"), REDACTED);
-        assert_eq!(
-            format!("{:#?}", Some(&secret)),
-            format!("Some(\n    {REDACTED},\n)")
-        );
+        assert_eq!(format!("{:#?}", Some(&secret)), format!("Some(\n    {REDACTED},\n)"));
         assert_eq!(secret.expose(), "hunter2-canary");
     }
 
@@ -84,10 +81,7 @@ mod tests {
             user: String,
             password: Secret,
         }
-        let login = Login {
-            user: "ar@example.com".into(),
-            password: Secret::new("canary-pw"),
-        };
+        let login = Login { user: "ar@example.com".into(), password: Secret::new("canary-pw") };
         let printed = format!("{login:?}");
         assert!(printed.contains("ar@example.com"));
         assert!(!printed.contains("canary-pw"));

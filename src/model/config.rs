@@ -50,6 +50,10 @@ pub struct OAuthProvider {
     /// Host in the loopback redirect URI: `localhost` or `127.0.0.1`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_host: Option<String>,
+    /// Extra parameters for the authorization request (e.g. `prompt = "consent"`,
+    /// which some providers require before they issue a refresh token).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub authorize_params: std::collections::BTreeMap<String, String>,
 }
 
 /// `[tls]`: trust beyond the built-in roots.
@@ -75,11 +79,7 @@ pub struct ProbeConfig {
 
 impl Default for ProbeConfig {
     fn default() -> Self {
-        Self {
-            connect_timeout_secs: 10,
-            step_timeout_secs: 20,
-            delivery_timeout_secs: 60,
-        }
+        Self { connect_timeout_secs: 10, step_timeout_secs: 20, delivery_timeout_secs: 60 }
     }
 }
 
@@ -121,20 +121,14 @@ pub enum GuardError {
     InvalidId(String),
     #[error("a mail setting with id \"{0}\" already exists")]
     DuplicateId(String),
-    #[error(
-        "\"{setting}\" is inactive, so it cannot be the default for company \"{company}\"; activate it first"
-    )]
+    #[error("\"{setting}\" is inactive, so it cannot be the default for company \"{company}\"; activate it first")]
     DefaultMustBeActive { company: String, setting: String },
     #[error(
         "\"{setting}\" is the default mail setting for {companies}; choose another default for {them} first",
         companies = describe_companies(.companies),
         them = if .companies.len() == 1 { "it" } else { "them" }
     )]
-    InUseAsDefault {
-        setting: String,
-        action: GuardedAction,
-        companies: Vec<String>,
-    },
+    InUseAsDefault { setting: String, action: GuardedAction, companies: Vec<String> },
 }
 
 /// What was attempted when [`GuardError::InUseAsDefault`] refused it.
@@ -191,15 +185,11 @@ impl Config {
     /// An id based on `description` that no setting (live or in the trash) uses yet.
     pub fn unused_id(&self, description: &str) -> String {
         let base = super::setting::slugify(description);
-        let taken =
-            |id: &str| self.setting(id).is_some() || self.trash.iter().any(|d| d.setting.id == id);
+        let taken = |id: &str| self.setting(id).is_some() || self.trash.iter().any(|d| d.setting.id == id);
         if !taken(&base) {
             return base;
         }
-        (2..)
-            .map(|n| format!("{base}-{n}"))
-            .find(|candidate| !taken(candidate))
-            .unwrap_or(base)
+        (2..).map(|n| format!("{base}-{n}")).find(|candidate| !taken(candidate)).unwrap_or(base)
     }
 
     /// Adds a new setting, refusing an invalid or taken id.
@@ -217,9 +207,7 @@ impl Config {
     /// Replaces the setting with the same id, keeping the guards: a company
     /// default cannot be made inactive this way either.
     pub fn update_setting(&mut self, setting: MailSetting) -> Result<(), GuardError> {
-        let current = self
-            .setting(&setting.id)
-            .ok_or_else(|| GuardError::UnknownSetting(setting.id.clone()))?;
+        let current = self.setting(&setting.id).ok_or_else(|| GuardError::UnknownSetting(setting.id.clone()))?;
         if current.active && !setting.active {
             self.check_not_default(&setting.id, GuardedAction::Deactivate)?;
         }
@@ -230,9 +218,7 @@ impl Config {
     }
 
     pub fn activate(&mut self, id: &str) -> Result<(), GuardError> {
-        let setting = self
-            .setting_mut(id)
-            .ok_or_else(|| GuardError::UnknownSetting(id.to_owned()))?;
+        let setting = self.setting_mut(id).ok_or_else(|| GuardError::UnknownSetting(id.to_owned()))?;
         setting.active = true;
         Ok(())
     }
@@ -250,9 +236,7 @@ impl Config {
 
     /// Makes `setting_id` the one default of `company_id`.
     pub fn set_default(&mut self, company_id: &str, setting_id: &str) -> Result<(), GuardError> {
-        let setting = self
-            .setting(setting_id)
-            .ok_or_else(|| GuardError::UnknownSetting(setting_id.to_owned()))?;
+        let setting = self.setting(setting_id).ok_or_else(|| GuardError::UnknownSetting(setting_id.to_owned()))?;
         if !setting.active {
             return Err(GuardError::DefaultMustBeActive {
                 company: company_id.to_owned(),
@@ -269,11 +253,7 @@ impl Config {
     }
 
     /// Moves a setting to the trash. Returns the trash entry (for undo).
-    pub fn delete_setting(
-        &mut self,
-        id: &str,
-        deleted_at: String,
-    ) -> Result<DeletedSetting, GuardError> {
+    pub fn delete_setting(&mut self, id: &str, deleted_at: String) -> Result<DeletedSetting, GuardError> {
         let index = self
             .mail_settings
             .iter()
@@ -281,10 +261,7 @@ impl Config {
             .ok_or_else(|| GuardError::UnknownSetting(id.to_owned()))?;
         self.check_not_default(id, GuardedAction::Delete)?;
         let setting = self.mail_settings.remove(index);
-        let entry = DeletedSetting {
-            deleted_at,
-            setting,
-        };
+        let entry = DeletedSetting { deleted_at, setting };
         self.trash.push(entry.clone());
         Ok(entry)
     }
@@ -301,11 +278,8 @@ impl Config {
         if self.setting(id).is_some() {
             return Err(GuardError::DuplicateId(id.to_owned()));
         }
-        let index = self
-            .trash
-            .iter()
-            .rposition(|d| d.setting.id == id)
-            .ok_or_else(|| GuardError::NotInTrash(id.to_owned()))?;
+        let index =
+            self.trash.iter().rposition(|d| d.setting.id == id).ok_or_else(|| GuardError::NotInTrash(id.to_owned()))?;
         let entry = self.trash.remove(index);
         self.mail_settings.push(entry.setting);
         Ok(())
@@ -350,11 +324,7 @@ impl Config {
             }
         }
         for provider in incoming.oauth_providers {
-            if let Some(slot) = next
-                .oauth_providers
-                .iter_mut()
-                .find(|p| p.id == provider.id)
-            {
+            if let Some(slot) = next.oauth_providers.iter_mut().find(|p| p.id == provider.id) {
                 *slot = provider;
             } else {
                 next.oauth_providers.push(provider);
@@ -371,10 +341,7 @@ impl Config {
 
     /// The config without the trash: what `export` writes.
     pub fn for_export(&self) -> Config {
-        Config {
-            trash: Vec::new(),
-            ..self.clone()
-        }
+        Config { trash: Vec::new(), ..self.clone() }
     }
 
     /// Problems a hand-edited file can have that the guards otherwise prevent:
@@ -384,19 +351,13 @@ impl Config {
         let mut seen = std::collections::BTreeSet::new();
         for setting in &self.mail_settings {
             if !seen.insert(setting.id.as_str()) {
-                problems.push(format!(
-                    "two mail settings have the id \"{}\"; ids must be unique",
-                    setting.id
-                ));
+                problems.push(format!("two mail settings have the id \"{}\"; ids must be unique", setting.id));
             }
         }
         let mut seen = std::collections::BTreeSet::new();
         for company in &self.companies {
             if !seen.insert(company.id.as_str()) {
-                problems.push(format!(
-                    "two companies have the id \"{}\"; ids must be unique",
-                    company.id
-                ));
+                problems.push(format!("two companies have the id \"{}\"; ids must be unique", company.id));
             }
             let Some(default) = company.default_mail_setting.as_deref() else {
                 continue;
@@ -421,11 +382,7 @@ impl Config {
         if companies.is_empty() {
             Ok(())
         } else {
-            Err(GuardError::InUseAsDefault {
-                setting: id.to_owned(),
-                action,
-                companies,
-            })
+            Err(GuardError::InUseAsDefault { setting: id.to_owned(), action, companies })
         }
     }
 }
@@ -435,37 +392,16 @@ mod tests {
     use super::*;
 
     fn setting(id: &str, active: bool) -> MailSetting {
-        MailSetting {
-            id: id.into(),
-            description: id.into(),
-            active,
-            ..MailSetting::default()
-        }
+        MailSetting { id: id.into(), description: id.into(), active, ..MailSetting::default() }
     }
 
     fn sample() -> Config {
         Config {
-            mail_settings: vec![
-                setting("old-basic", true),
-                setting("new-m365", true),
-                setting("spare", false),
-            ],
+            mail_settings: vec![setting("old-basic", true), setting("new-m365", true), setting("spare", false)],
             companies: vec![
-                Company {
-                    id: "acme".into(),
-                    name: "Acme".into(),
-                    default_mail_setting: Some("old-basic".into()),
-                },
-                Company {
-                    id: "globex".into(),
-                    name: "Globex".into(),
-                    default_mail_setting: Some("old-basic".into()),
-                },
-                Company {
-                    id: "initech".into(),
-                    name: "Initech".into(),
-                    default_mail_setting: None,
-                },
+                Company { id: "acme".into(), name: "Acme".into(), default_mail_setting: Some("old-basic".into()) },
+                Company { id: "globex".into(), name: "Globex".into(), default_mail_setting: Some("old-basic".into()) },
+                Company { id: "initech".into(), name: "Initech".into(), default_mail_setting: None },
             ],
             ..Config::default()
         }
@@ -480,10 +416,7 @@ mod tests {
             "\"old-basic\" is the default mail setting for companies \"acme\" and \"globex\"; \
              choose another default for them first"
         );
-        assert!(
-            config.setting("old-basic").unwrap().active,
-            "nothing changed"
-        );
+        assert!(config.setting("old-basic").unwrap().active, "nothing changed");
     }
 
     #[test]
@@ -491,10 +424,7 @@ mod tests {
         let mut config = sample();
         let mut edited = config.setting("old-basic").unwrap().clone();
         edited.active = false;
-        assert!(matches!(
-            config.update_setting(edited),
-            Err(GuardError::InUseAsDefault { .. })
-        ));
+        assert!(matches!(config.update_setting(edited), Err(GuardError::InUseAsDefault { .. })));
     }
 
     #[test]
@@ -515,36 +445,17 @@ mod tests {
         let err = config.set_default("initech", "spare").unwrap_err();
         assert!(matches!(err, GuardError::DefaultMustBeActive { .. }));
         assert!(err.to_string().contains("activate it first"));
-        assert_eq!(
-            config.company("initech").unwrap().default_mail_setting,
-            None
-        );
+        assert_eq!(config.company("initech").unwrap().default_mail_setting, None);
     }
 
     #[test]
     fn set_default_replaces_the_one_default() {
         let mut config = sample();
         config.set_default("acme", "new-m365").unwrap();
-        assert_eq!(
-            config
-                .company("acme")
-                .unwrap()
-                .default_mail_setting
-                .as_deref(),
-            Some("new-m365")
-        );
-        assert_eq!(
-            config.companies_defaulting_to("old-basic"),
-            vec!["globex".to_owned()]
-        );
-        assert!(matches!(
-            config.set_default("nope", "new-m365"),
-            Err(GuardError::UnknownCompany(_))
-        ));
-        assert!(matches!(
-            config.set_default("acme", "nope"),
-            Err(GuardError::UnknownSetting(_))
-        ));
+        assert_eq!(config.company("acme").unwrap().default_mail_setting.as_deref(), Some("new-m365"));
+        assert_eq!(config.companies_defaulting_to("old-basic"), vec!["globex".to_owned()]);
+        assert!(matches!(config.set_default("nope", "new-m365"), Err(GuardError::UnknownCompany(_))));
+        assert!(matches!(config.set_default("acme", "nope"), Err(GuardError::UnknownSetting(_))));
     }
 
     #[test]
@@ -553,23 +464,15 @@ mod tests {
         config.set_default("acme", "new-m365").unwrap();
         config.set_default("globex", "new-m365").unwrap();
         config.deactivate("old-basic").unwrap();
-        let entry = config
-            .delete_setting("old-basic", "2026-11-26T00:00:00Z".into())
-            .unwrap();
+        let entry = config.delete_setting("old-basic", "2026-11-26T00:00:00Z".into()).unwrap();
         assert_eq!(entry.setting.id, "old-basic");
         assert!(config.setting("old-basic").is_none());
         assert_eq!(config.trash.len(), 1);
         config.restore_setting("old-basic").unwrap();
         assert!(config.setting("old-basic").is_some());
         assert!(config.trash.is_empty());
-        assert!(matches!(
-            config.restore_setting("old-basic"),
-            Err(GuardError::DuplicateId(_))
-        ));
-        assert!(matches!(
-            config.restore_setting("never"),
-            Err(GuardError::NotInTrash(_))
-        ));
+        assert!(matches!(config.restore_setting("old-basic"), Err(GuardError::DuplicateId(_))));
+        assert!(matches!(config.restore_setting("never"), Err(GuardError::NotInTrash(_))));
     }
 
     #[test]
@@ -577,9 +480,7 @@ mod tests {
         let mut config = Config::default();
         for n in 0..(TRASH_CAPACITY + 3) {
             config.add_setting(setting(&format!("s{n}"), true)).unwrap();
-            config
-                .delete_setting(&format!("s{n}"), n.to_string())
-                .unwrap();
+            config.delete_setting(&format!("s{n}"), n.to_string()).unwrap();
         }
         let purged = config.purge_old_trash();
         assert_eq!(purged.len(), 3);
@@ -590,14 +491,8 @@ mod tests {
     #[test]
     fn add_refuses_bad_or_taken_ids() {
         let mut config = sample();
-        assert!(matches!(
-            config.add_setting(setting("old-basic", true)),
-            Err(GuardError::DuplicateId(_))
-        ));
-        assert!(matches!(
-            config.add_setting(setting("Bad Id", true)),
-            Err(GuardError::InvalidId(_))
-        ));
+        assert!(matches!(config.add_setting(setting("old-basic", true)), Err(GuardError::DuplicateId(_))));
+        assert!(matches!(config.add_setting(setting("Bad Id", true)), Err(GuardError::InvalidId(_))));
     }
 
     #[test]
@@ -641,23 +536,13 @@ mod tests {
             mail_settings: vec![setting("brand-new", true), setting("old-basic", false)],
             ..Config::default()
         };
-        assert!(matches!(
-            config.import(incoming),
-            Err(GuardError::InUseAsDefault { .. })
-        ));
+        assert!(matches!(config.import(incoming), Err(GuardError::InUseAsDefault { .. })));
         assert_eq!(config, before);
         let incoming = Config {
-            companies: vec![Company {
-                id: "x".into(),
-                name: "X".into(),
-                default_mail_setting: Some("spare".into()),
-            }],
+            companies: vec![Company { id: "x".into(), name: "X".into(), default_mail_setting: Some("spare".into()) }],
             ..Config::default()
         };
-        assert!(matches!(
-            config.import(incoming),
-            Err(GuardError::DefaultMustBeActive { .. })
-        ));
+        assert!(matches!(config.import(incoming), Err(GuardError::DefaultMustBeActive { .. })));
         assert_eq!(config, before);
     }
 
@@ -671,18 +556,8 @@ mod tests {
         let problems = config.consistency_problems();
         assert_eq!(problems.len(), 4, "{problems:#?}");
         assert!(problems[0].contains("two mail settings have the id \"spare\""));
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.contains("\"ghost\", which does not exist"))
-        );
-        assert!(
-            problems
-                .iter()
-                .filter(|p| p.contains("which is inactive"))
-                .count()
-                == 2
-        );
+        assert!(problems.iter().any(|p| p.contains("\"ghost\", which does not exist")));
+        assert!(problems.iter().filter(|p| p.contains("which is inactive")).count() == 2);
     }
 
     #[test]

@@ -28,43 +28,23 @@ pub struct Endpoint {
 
 pub const MICROSOFT_365: Preset = Preset {
     name: "Microsoft 365",
-    smtp: Endpoint {
-        server: "smtp.office365.com",
-        port: 587,
-        security: Security::Starttls,
-    },
-    imap: Some(Endpoint {
-        server: "outlook.office365.com",
-        port: 993,
-        security: Security::Tls,
-    }),
+    smtp: Endpoint { server: "smtp.office365.com", port: 587, security: Security::Starttls },
+    imap: Some(Endpoint { server: "outlook.office365.com", port: 993, security: Security::Tls }),
     credential: CredentialKind::Microsoft365,
     smtp_user_name: None,
 };
 
 pub const GMAIL: Preset = Preset {
     name: "Gmail",
-    smtp: Endpoint {
-        server: "smtp.gmail.com",
-        port: 587,
-        security: Security::Starttls,
-    },
-    imap: Some(Endpoint {
-        server: "imap.gmail.com",
-        port: 993,
-        security: Security::Tls,
-    }),
+    smtp: Endpoint { server: "smtp.gmail.com", port: 587, security: Security::Starttls },
+    imap: Some(Endpoint { server: "imap.gmail.com", port: 993, security: Security::Tls }),
     credential: CredentialKind::Gmail,
     smtp_user_name: None,
 };
 
 pub const SENDGRID: Preset = Preset {
     name: "SendGrid",
-    smtp: Endpoint {
-        server: "smtp.sendgrid.net",
-        port: 587,
-        security: Security::Starttls,
-    },
+    smtp: Endpoint { server: "smtp.sendgrid.net", port: 587, security: Security::Starttls },
     imap: None,
     credential: CredentialKind::Basic,
     smtp_user_name: Some("apikey"),
@@ -72,11 +52,7 @@ pub const SENDGRID: Preset = Preset {
 
 pub const POSTMARK: Preset = Preset {
     name: "Postmark",
-    smtp: Endpoint {
-        server: "smtp.postmarkapp.com",
-        port: 587,
-        security: Security::Starttls,
-    },
+    smtp: Endpoint { server: "smtp.postmarkapp.com", port: 587, security: Security::Starttls },
     imap: None,
     credential: CredentialKind::Basic,
     smtp_user_name: None,
@@ -123,11 +99,9 @@ pub fn corrected_host(host: &str, for_imap: bool) -> Option<&'static str> {
         | "smtp.outlook.com"
         | "imap.outlook.com"
         | "outlook.office365.com.com" => ("smtp.office365.com", "outlook.office365.com"),
-        "gmail.com"
-        | "google.com"
-        | "googlemail.com"
-        | "mail.google.com"
-        | "smtp.googlemail.com" => ("smtp.gmail.com", "imap.gmail.com"),
+        "gmail.com" | "google.com" | "googlemail.com" | "mail.google.com" | "smtp.googlemail.com" => {
+            ("smtp.gmail.com", "imap.gmail.com")
+        }
         // The right host on the wrong side.
         "smtp.office365.com" if for_imap => return Some("outlook.office365.com"),
         "outlook.office365.com" if !for_imap => return Some("smtp.office365.com"),
@@ -147,15 +121,9 @@ mod tests {
         let mut setting = MailSetting::default();
         MICROSOFT_365.apply(&mut setting);
         assert_eq!(setting.smtp.server, "smtp.office365.com");
-        assert_eq!(
-            (setting.smtp.port, setting.smtp.security),
-            (587, Security::Starttls)
-        );
+        assert_eq!((setting.smtp.port, setting.smtp.security), (587, Security::Starttls));
         assert_eq!(setting.imap.server, "outlook.office365.com");
-        assert_eq!(
-            (setting.imap.port, setting.imap.security),
-            (993, Security::Tls)
-        );
+        assert_eq!((setting.imap.port, setting.imap.security), (993, Security::Tls));
     }
 
     #[test]
@@ -173,10 +141,7 @@ mod tests {
     #[test]
     fn gmail_preset_and_credential_lookup() {
         assert_eq!(Preset::for_credential(CredentialKind::Gmail), Some(GMAIL));
-        assert_eq!(
-            Preset::for_credential(CredentialKind::Microsoft365),
-            Some(MICROSOFT_365)
-        );
+        assert_eq!(Preset::for_credential(CredentialKind::Microsoft365), Some(MICROSOFT_365));
         assert_eq!(Preset::for_credential(CredentialKind::Basic), None);
         let mut setting = MailSetting::default();
         GMAIL.apply(&mut setting);
@@ -185,18 +150,9 @@ mod tests {
 
     #[test]
     fn known_wrong_hosts_are_corrected() {
-        assert_eq!(
-            corrected_host("office365.com", false),
-            Some("smtp.office365.com")
-        );
-        assert_eq!(
-            corrected_host("Office365.com.", true),
-            Some("outlook.office365.com")
-        );
-        assert_eq!(
-            corrected_host("smtp.office365.com", true),
-            Some("outlook.office365.com")
-        );
+        assert_eq!(corrected_host("office365.com", false), Some("smtp.office365.com"));
+        assert_eq!(corrected_host("Office365.com.", true), Some("outlook.office365.com"));
+        assert_eq!(corrected_host("smtp.office365.com", true), Some("outlook.office365.com"));
         assert_eq!(corrected_host("smtp.office365.com", false), None);
         assert_eq!(corrected_host("gmail.com", true), Some("imap.gmail.com"));
         assert_eq!(corrected_host("mail.example.com", true), None);

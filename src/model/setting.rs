@@ -6,9 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How the setting signs in to its servers.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum CredentialKind {
     /// User name and password, kept in the OS credential store.
@@ -201,20 +199,14 @@ pub fn slugify(text: &str) -> String {
     while slug.ends_with('-') {
         slug.pop();
     }
-    if slug.is_empty() {
-        "setting".to_owned()
-    } else {
-        slug
-    }
+    if slug.is_empty() { "setting".to_owned() } else { slug }
 }
 
 /// Whether `id` is a valid slug (what [`slugify`] produces).
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         && !id.starts_with('-')
 }
 
@@ -232,10 +224,7 @@ mod tests {
 
     #[test]
     fn slugify_makes_stable_ids() {
-        assert_eq!(
-            slugify("Collections (Basic) 2022"),
-            "collections-basic-2022"
-        );
+        assert_eq!(slugify("Collections (Basic) 2022"), "collections-basic-2022");
         assert_eq!(slugify("  --  "), "setting");
         assert_eq!(slugify("Ünïcode AR"), "n-code-ar");
         assert!(is_valid_id(&slugify("Anything at all!")));

@@ -126,11 +126,7 @@ pub struct StoredPasswords {
 }
 
 /// The findings for one setting, errors first.
-pub fn validate_setting(
-    setting: &MailSetting,
-    config: &Config,
-    passwords: StoredPasswords,
-) -> Vec<Finding> {
+pub fn validate_setting(setting: &MailSetting, config: &Config, passwords: StoredPasswords) -> Vec<Finding> {
     let mut checks = Checks::default();
     checks.identity(setting, config);
     checks.smtp(setting, passwords);
@@ -152,8 +148,7 @@ pub fn parse_port(text: &str) -> Result<u16, String> {
 }
 
 fn port_message() -> String {
-    "Enter a port number between 1 and 65535 (usually 587 or 465 for outgoing, 993 or 143 for incoming)"
-        .to_owned()
+    "Enter a port number between 1 and 65535 (usually 587 or 465 for outgoing, 993 or 143 for incoming)".to_owned()
 }
 
 /// Checks an e-mail address the way the sending code will parse it.
@@ -169,12 +164,7 @@ struct Checks {
 
 impl Checks {
     fn push(&mut self, rule: Rule, severity: Severity, field: Field, message: impl Into<String>) {
-        self.findings.push(Finding {
-            rule,
-            severity,
-            field,
-            message: message.into(),
-        });
+        self.findings.push(Finding { rule, severity, field, message: message.into() });
     }
 
     fn error(&mut self, rule: Rule, field: Field, message: impl Into<String>) {
@@ -222,10 +212,7 @@ impl Checks {
             },
             CredentialKind::Basic | CredentialKind::Microsoft365 | CredentialKind::Gmail => {}
         }
-        let has_tenant = setting
-            .tenant
-            .as_deref()
-            .is_some_and(|t| !t.trim().is_empty());
+        let has_tenant = setting.tenant.as_deref().is_some_and(|t| !t.trim().is_empty());
         if has_tenant && setting.credential != CredentialKind::Microsoft365 {
             self.warning(
                 Rule::TenantNotUsed,
@@ -238,28 +225,14 @@ impl Checks {
     fn smtp(&mut self, setting: &MailSetting, passwords: StoredPasswords) {
         let smtp = &setting.smtp;
         self.host(&smtp.server, Field::SmtpServer, false);
-        self.port_and_security(
-            smtp.port,
-            smtp.security,
-            Field::SmtpPort,
-            Field::SmtpSecurity,
-            Protocol::Smtp,
-        );
+        self.port_and_security(smtp.port, smtp.security, Field::SmtpPort, Field::SmtpSecurity, Protocol::Smtp);
         if self.required(&smtp.send_as, Field::SmtpSendAs, "Send-as address") {
             self.address(&smtp.send_as, Field::SmtpSendAs, "Send-as address");
         }
         self.no_line_breaks(&smtp.from_name, Field::SmtpFromName, "From name");
         self.required(&smtp.user_name, Field::SmtpUserName, "Outgoing user name");
-        self.user_domain(
-            &smtp.user_domain,
-            &smtp.send_as,
-            Field::SmtpUserDomain,
-            "send-as address",
-        );
-        if setting.credential == CredentialKind::Basic
-            && !smtp.user_name.trim().is_empty()
-            && !passwords.smtp
-        {
+        self.user_domain(&smtp.user_domain, &smtp.send_as, Field::SmtpUserDomain, "send-as address");
+        if setting.credential == CredentialKind::Basic && !smtp.user_name.trim().is_empty() && !passwords.smtp {
             self.error(
                 Rule::PasswordMissing,
                 Field::SmtpPassword,
@@ -271,40 +244,13 @@ impl Checks {
     fn imap(&mut self, setting: &MailSetting, passwords: StoredPasswords) {
         let imap = &setting.imap;
         self.host(&imap.server, Field::ImapServer, true);
-        self.port_and_security(
-            imap.port,
-            imap.security,
-            Field::ImapPort,
-            Field::ImapSecurity,
-            Protocol::Imap,
-        );
-        self.required(
-            &imap.inbox_folder,
-            Field::ImapInboxFolder,
-            "Inbox folder name",
-        );
-        self.required(
-            &imap.sent_folder,
-            Field::ImapSentFolder,
-            "Sent items folder name",
-        );
-        if self.required(
-            &imap.user_name,
-            Field::ImapUserName,
-            "Incoming user name (the reply-to address)",
-        ) {
-            self.address(
-                &imap.user_name,
-                Field::ImapUserName,
-                "Incoming user name (the reply-to address)",
-            );
+        self.port_and_security(imap.port, imap.security, Field::ImapPort, Field::ImapSecurity, Protocol::Imap);
+        self.required(&imap.inbox_folder, Field::ImapInboxFolder, "Inbox folder name");
+        self.required(&imap.sent_folder, Field::ImapSentFolder, "Sent items folder name");
+        if self.required(&imap.user_name, Field::ImapUserName, "Incoming user name (the reply-to address)") {
+            self.address(&imap.user_name, Field::ImapUserName, "Incoming user name (the reply-to address)");
         }
-        self.user_domain(
-            &imap.user_domain,
-            &imap.user_name,
-            Field::ImapUserDomain,
-            "incoming user name",
-        );
+        self.user_domain(&imap.user_domain, &imap.user_name, Field::ImapUserDomain, "incoming user name");
         if setting.credential == CredentialKind::Basic && !passwords.imap {
             self.error(
                 Rule::PasswordMissing,
@@ -315,25 +261,14 @@ impl Checks {
     }
 
     fn host(&mut self, host: &str, field: Field, for_imap: bool) {
-        let what = if for_imap {
-            "Incoming server name"
-        } else {
-            "Outgoing server name"
-        };
+        let what = if for_imap { "Incoming server name" } else { "Outgoing server name" };
         if !self.required(host, field, what) {
             return;
         }
         let host = host.trim();
         let looks_like_url = host.contains("://");
-        let bad_char = host
-            .chars()
-            .any(|c| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'));
-        if looks_like_url
-            || bad_char
-            || host.starts_with('.')
-            || host.starts_with('-')
-            || host.contains("..")
-        {
+        let bad_char = host.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+        if looks_like_url || bad_char || host.starts_with('.') || host.starts_with('-') || host.contains("..") {
             self.error(
                 Rule::MalformedHost,
                 field,
@@ -345,11 +280,7 @@ impl Checks {
             return;
         }
         if let Some(right) = corrected_host(host, for_imap) {
-            self.error(
-                Rule::KnownWrongHost,
-                field,
-                format!("\"{host}\" is not a mail server; use \"{right}\""),
-            );
+            self.error(Rule::KnownWrongHost, field, format!("\"{host}\" is not a mail server; use \"{right}\""));
         }
     }
 
@@ -400,10 +331,7 @@ impl Checks {
             self.error(
                 Rule::MalformedAddress,
                 field,
-                format!(
-                    "{what} \"{}\" is not an e-mail address like name@example.com",
-                    address.trim()
-                ),
+                format!("{what} \"{}\" is not an e-mail address like name@example.com", address.trim()),
             );
         }
     }
@@ -419,21 +347,14 @@ impl Checks {
             self.error(
                 Rule::UserDomainMismatch,
                 field,
-                format!(
-                    "User domain \"{}\" must match the domain of the {what}, \"{expected}\"",
-                    user_domain.trim()
-                ),
+                format!("User domain \"{}\" must match the domain of the {what}, \"{expected}\"", user_domain.trim()),
             );
         }
     }
 
     fn no_line_breaks(&mut self, value: &str, field: Field, what: &str) {
         if value.contains(['\r', '\n']) {
-            self.error(
-                Rule::HeaderInjection,
-                field,
-                format!("{what} cannot contain line breaks"),
-            );
+            self.error(Rule::HeaderInjection, field, format!("{what} cannot contain line breaks"));
         }
     }
 }
@@ -468,10 +389,7 @@ mod tests {
     use crate::model::config::OAuthProvider;
     use crate::model::presets::MICROSOFT_365;
 
-    const BOTH: StoredPasswords = StoredPasswords {
-        smtp: true,
-        imap: true,
-    };
+    const BOTH: StoredPasswords = StoredPasswords { smtp: true, imap: true };
 
     fn good() -> MailSetting {
         let mut s = MailSetting {
@@ -496,11 +414,7 @@ mod tests {
 
     fn only(setting: &MailSetting) -> (Rule, Severity, Field) {
         let found = findings(setting);
-        assert_eq!(
-            found.len(),
-            1,
-            "expected exactly one finding, got {found:#?}"
-        );
+        assert_eq!(found.len(), 1, "expected exactly one finding, got {found:#?}");
         (found[0].rule, found[0].severity, found[0].field)
     }
 
@@ -536,9 +450,7 @@ mod tests {
             clear(&mut s);
             let found = findings(&s);
             assert!(
-                found.iter().any(|f| f.rule == Rule::Required
-                    && f.field == field
-                    && f.severity == Severity::Error),
+                found.iter().any(|f| f.rule == Rule::Required && f.field == field && f.severity == Severity::Error),
                 "{field}: {found:#?}"
             );
         }
@@ -555,10 +467,7 @@ mod tests {
     fn port_zero_is_out_of_range() {
         let mut s = good();
         s.smtp.port = 0;
-        assert_eq!(
-            only(&s),
-            (Rule::PortOutOfRange, Severity::Error, Field::SmtpPort)
-        );
+        assert_eq!(only(&s), (Rule::PortOutOfRange, Severity::Error, Field::SmtpPort));
     }
 
     #[test]
@@ -576,16 +485,10 @@ mod tests {
         let mut s = good();
         s.smtp.send_as = "collections at example.com".into();
         s.smtp.user_domain = "example.com".into();
-        assert_eq!(
-            only(&s),
-            (Rule::MalformedAddress, Severity::Error, Field::SmtpSendAs)
-        );
+        assert_eq!(only(&s), (Rule::MalformedAddress, Severity::Error, Field::SmtpSendAs));
         let mut s = good();
         s.imap.user_name = "replies@".into();
-        assert_eq!(
-            only(&s),
-            (Rule::MalformedAddress, Severity::Error, Field::ImapUserName)
-        );
+        assert_eq!(only(&s), (Rule::MalformedAddress, Severity::Error, Field::ImapUserName));
         assert!(!is_well_formed_address(" a@example.com"));
         assert!(is_well_formed_address("a.b+tag@sub.example.co.uk"));
     }
@@ -602,14 +505,7 @@ mod tests {
     fn user_domain_must_match_the_address_it_belongs_to() {
         let mut s = good();
         s.smtp.user_domain = "other.com".into();
-        assert_eq!(
-            only(&s),
-            (
-                Rule::UserDomainMismatch,
-                Severity::Error,
-                Field::SmtpUserDomain
-            )
-        );
+        assert_eq!(only(&s), (Rule::UserDomainMismatch, Severity::Error, Field::SmtpUserDomain));
         assert_eq!(
             findings(&s)[0].message,
             "User domain \"other.com\" must match the domain of the send-as address, \"example.com\""
@@ -618,28 +514,14 @@ mod tests {
         s.imap.user_domain = "Example.COM".into();
         assert_eq!(findings(&s), vec![], "case does not matter");
         s.imap.user_name = "replies@sub.example.com".into();
-        assert_eq!(
-            only(&s),
-            (
-                Rule::UserDomainMismatch,
-                Severity::Error,
-                Field::ImapUserDomain
-            )
-        );
+        assert_eq!(only(&s), (Rule::UserDomainMismatch, Severity::Error, Field::ImapUserDomain));
     }
 
     #[test]
     fn port_security_mismatch_says_which_is_right() {
         let mut s = good();
         s.imap.security = Security::Starttls; // 993 with STARTTLS: the setup guide's own mistake
-        assert_eq!(
-            only(&s),
-            (
-                Rule::PortSecurityMismatch,
-                Severity::Warning,
-                Field::ImapSecurity
-            )
-        );
+        assert_eq!(only(&s), (Rule::PortSecurityMismatch, Severity::Warning, Field::ImapSecurity));
         let message = &findings(&s)[0].message;
         assert_eq!(
             message,
@@ -648,26 +530,12 @@ mod tests {
         let mut s = good();
         s.imap.port = 143;
         s.imap.security = Security::Tls;
-        assert_eq!(
-            only(&s),
-            (
-                Rule::PortSecurityMismatch,
-                Severity::Warning,
-                Field::ImapSecurity
-            )
-        );
+        assert_eq!(only(&s), (Rule::PortSecurityMismatch, Severity::Warning, Field::ImapSecurity));
         for (port, security) in [(587, Security::Tls), (465, Security::Starttls)] {
             let mut s = good();
             s.smtp.port = port;
             s.smtp.security = security;
-            assert_eq!(
-                only(&s),
-                (
-                    Rule::PortSecurityMismatch,
-                    Severity::Warning,
-                    Field::SmtpSecurity
-                )
-            );
+            assert_eq!(only(&s), (Rule::PortSecurityMismatch, Severity::Warning, Field::SmtpSecurity));
         }
         let mut s = good();
         s.smtp.port = 2525; // Postmark's alternative port: no opinion
@@ -678,35 +546,19 @@ mod tests {
     fn known_wrong_hosts_are_errors_with_the_right_host() {
         let mut s = good();
         s.smtp.server = "office365.com".into();
-        assert_eq!(
-            only(&s),
-            (Rule::KnownWrongHost, Severity::Error, Field::SmtpServer)
-        );
+        assert_eq!(only(&s), (Rule::KnownWrongHost, Severity::Error, Field::SmtpServer));
         assert!(findings(&s)[0].message.contains("smtp.office365.com"));
         let mut s = good();
         s.imap.server = "office365.com".into();
-        assert!(
-            findings(&s)[0]
-                .message
-                .contains("\"outlook.office365.com\"")
-        );
+        assert!(findings(&s)[0].message.contains("\"outlook.office365.com\""));
     }
 
     #[test]
     fn hosts_with_schemes_ports_or_spaces_are_malformed() {
-        for bad in [
-            "https://mail.example.com",
-            "mail.example.com:993",
-            "mail example.com",
-            "mail..example.com",
-        ] {
+        for bad in ["https://mail.example.com", "mail.example.com:993", "mail example.com", "mail..example.com"] {
             let mut s = good();
             s.imap.server = bad.into();
-            assert_eq!(
-                only(&s),
-                (Rule::MalformedHost, Severity::Error, Field::ImapServer),
-                "{bad}"
-            );
+            assert_eq!(only(&s), (Rule::MalformedHost, Severity::Error, Field::ImapServer), "{bad}");
         }
     }
 
@@ -714,24 +566,10 @@ mod tests {
     fn credentials_over_no_encryption_are_refused() {
         let mut s = good();
         s.smtp.security = Security::None;
-        assert_eq!(
-            only(&s),
-            (
-                Rule::CredentialsWithoutEncryption,
-                Severity::Error,
-                Field::SmtpSecurity
-            )
-        );
+        assert_eq!(only(&s), (Rule::CredentialsWithoutEncryption, Severity::Error, Field::SmtpSecurity));
         let mut s = good();
         s.imap.security = Security::None;
-        assert_eq!(
-            only(&s),
-            (
-                Rule::CredentialsWithoutEncryption,
-                Severity::Error,
-                Field::ImapSecurity
-            )
-        );
+        assert_eq!(only(&s), (Rule::CredentialsWithoutEncryption, Severity::Error, Field::ImapSecurity));
     }
 
     #[test]
@@ -745,50 +583,28 @@ mod tests {
         assert_eq!(validate_setting(&s, &Config::default(), BOTH), vec![]);
         let mut s = good();
         s.credential = CredentialKind::Microsoft365;
-        assert_eq!(
-            validate_setting(&s, &Config::default(), StoredPasswords::default()),
-            vec![]
-        );
+        assert_eq!(validate_setting(&s, &Config::default(), StoredPasswords::default()), vec![]);
     }
 
     #[test]
     fn line_breaks_in_headers_are_refused() {
         let mut s = good();
         s.smtp.from_name = "AR Team\r\nBcc: victim@example.com".into();
-        assert_eq!(
-            only(&s),
-            (Rule::HeaderInjection, Severity::Error, Field::SmtpFromName)
-        );
+        assert_eq!(only(&s), (Rule::HeaderInjection, Severity::Error, Field::SmtpFromName));
         let mut s = good();
         s.subject_tag = "[AR]\n".into();
-        assert_eq!(
-            only(&s),
-            (Rule::HeaderInjection, Severity::Error, Field::SubjectTag)
-        );
+        assert_eq!(only(&s), (Rule::HeaderInjection, Severity::Error, Field::SubjectTag));
     }
 
     #[test]
     fn custom_oauth2_needs_a_known_provider() {
         let mut s = good();
         s.credential = CredentialKind::Oauth2;
-        assert_eq!(
-            only(&s),
-            (Rule::Required, Severity::Error, Field::OauthProvider)
-        );
+        assert_eq!(only(&s), (Rule::Required, Severity::Error, Field::OauthProvider));
         s.oauth_provider = Some("corp-idp".into());
-        assert_eq!(
-            only(&s),
-            (
-                Rule::UnknownOauthProvider,
-                Severity::Error,
-                Field::OauthProvider
-            )
-        );
+        assert_eq!(only(&s), (Rule::UnknownOauthProvider, Severity::Error, Field::OauthProvider));
         let config = Config {
-            oauth_providers: vec![OAuthProvider {
-                id: "corp-idp".into(),
-                ..OAuthProvider::default()
-            }],
+            oauth_providers: vec![OAuthProvider { id: "corp-idp".into(), ..OAuthProvider::default() }],
             ..Config::default()
         };
         assert_eq!(validate_setting(&s, &config, BOTH), vec![]);
@@ -801,10 +617,7 @@ mod tests {
         s.tenant = Some("contoso.com".into());
         assert_eq!(findings(&s), vec![]);
         s.credential = CredentialKind::Gmail;
-        assert_eq!(
-            only(&s),
-            (Rule::TenantNotUsed, Severity::Warning, Field::Tenant)
-        );
+        assert_eq!(only(&s), (Rule::TenantNotUsed, Severity::Warning, Field::Tenant));
     }
 
     #[test]
@@ -822,10 +635,7 @@ mod tests {
         let found = findings(&s);
         assert_eq!(found[0].severity, Severity::Error);
         assert_eq!(found[1].severity, Severity::Warning);
-        assert_eq!(
-            found[0].to_string(),
-            "error: description: Description is required"
-        );
+        assert_eq!(found[0].to_string(), "error: description: Description is required");
         assert!(has_errors(&found));
     }
 }

@@ -2,25 +2,47 @@
 //! flow in the system browser with a loopback redirect, tokens in the OS
 //! secret store, refresh and revocation. Knows nothing of egui.
 
-use crate::model::MailSetting;
+pub mod errors;
+pub mod flow;
+pub mod http;
+pub mod listener;
+pub mod provider;
+pub mod tokens;
+
+use std::time::Duration;
+
+pub use flow::{ConnectError, ConnectFlow, Connected};
+pub use tokens::{ConnectionState, TokenError, TokenStatus};
+
+use crate::model::{Config, MailSetting};
+use crate::probe::ProbeOptions;
 use crate::secret::Secret;
-use crate::store::Workspace;
+use crate::store::Secrets;
 
-/// Why no token could be produced for a probe.
-#[derive(Debug, thiserror::Error)]
-pub enum TokenError {
-    #[error("{0}")]
-    Store(#[from] crate::store::SecretStoreError),
-}
-
-/// A fresh access token for an OAuth setting, or `None` for Basic settings
-/// and settings that are not connected (the probe then says "press Connect").
-pub fn access_token_for_probe(
-    _workspace: &Workspace,
+/// The bearer token a probe of `setting` signs in with: `None` for Basic
+/// settings; for OAuth settings a fresh token, or the reason there is none
+/// (which the probe reports as its sign-in failure).
+pub fn bearer_for_probe(
     setting: &MailSetting,
-) -> Result<Option<Secret>, TokenError> {
+    config: &Config,
+    secrets: &Secrets,
+    options: &ProbeOptions,
+) -> Option<Result<Secret, String>> {
     if !setting.credential.uses_oauth() {
-        return Ok(None);
+        return None;
     }
-    Ok(None)
+    let provider = match provider::resolve(setting, config) {
+        Ok(provider) => provider,
+        Err(err) => return Some(Err(err.to_string())),
+    };
+    Some(
+        tokens::fresh_access_token(
+            secrets,
+            &setting.id,
+            &provider,
+            options.tls.clone(),
+            options.connect_timeout.max(Duration::from_secs(10)),
+        )
+        .map_err(|err| err.to_string()),
+    )
 }

@@ -26,11 +26,7 @@ impl CancelToken {
 
     pub fn cancel(&self) {
         self.inner.cancelled.store(true, Ordering::SeqCst);
-        let sockets = self
-            .inner
-            .sockets
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let sockets = self.inner.sockets.lock().unwrap_or_else(PoisonError::into_inner);
         for socket in sockets.iter() {
             let _ = socket.shutdown(Shutdown::Both);
         }
@@ -49,10 +45,6 @@ impl CancelToken {
         if self.is_cancelled() {
             let _ = clone.shutdown(Shutdown::Both);
         }
-        self.inner
-            .sockets
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(clone);
+        self.inner.sockets.lock().unwrap_or_else(PoisonError::into_inner).push(clone);
     }
 }

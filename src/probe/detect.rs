@@ -17,10 +17,7 @@ use crate::model::Security;
 /// Whether `endpoint` completes (or gets as far as the certificate in) a TLS
 /// handshake on a fresh connection — proof that the port speaks TLS at once.
 pub fn answers_tls(endpoint: &Endpoint, options: &ProbeOptions, cancel: &CancelToken) -> bool {
-    matches!(
-        try_tls(endpoint, options, cancel),
-        PortMode::Tls(_) | PortMode::TlsUntrusted(_)
-    )
+    matches!(try_tls(endpoint, options, cancel), PortMode::Tls(_) | PortMode::TlsUntrusted(_))
 }
 
 /// What one port turned out to speak.
@@ -66,12 +63,7 @@ fn quick(options: &ProbeOptions) -> Duration {
 
 fn try_tls(endpoint: &Endpoint, options: &ProbeOptions, cancel: &CancelToken) -> PortMode {
     let limit = quick(options);
-    let addrs = match net::resolve(
-        &endpoint.host,
-        endpoint.port,
-        options.connect_timeout,
-        cancel,
-    ) {
+    let addrs = match net::resolve(&endpoint.host, endpoint.port, options.connect_timeout, cancel) {
         Ok(addrs) => addrs,
         Err(err) => return PortMode::Nothing(err.to_string()),
     };
@@ -88,40 +80,23 @@ fn try_tls(endpoint: &Endpoint, options: &ProbeOptions, cancel: &CancelToken) ->
         return PortMode::Nothing("TLS could not start".to_owned());
     }
     match stream.handshake() {
-        Ok(()) => PortMode::Tls(
-            stream
-                .tls_connection()
-                .map(|c| tls::summarize(c).describe())
-                .unwrap_or_default(),
-        ),
+        Ok(()) => PortMode::Tls(stream.tls_connection().map(|c| tls::summarize(c).describe()).unwrap_or_default()),
         Err(err) => {
             let failure = super::error::TlsFailure::from_io(&err);
             match failure.kind {
                 super::error::TlsFailureKind::UnknownIssuer
                 | super::error::TlsFailureKind::NameMismatch
                 | super::error::TlsFailureKind::Expired
-                | super::error::TlsFailureKind::NotYetValid => {
-                    PortMode::TlsUntrusted(failure.message)
-                }
+                | super::error::TlsFailureKind::NotYetValid => PortMode::TlsUntrusted(failure.message),
                 _ => PortMode::Nothing(format!("no TLS on connect ({})", failure.message)),
             }
         }
     }
 }
 
-fn try_plain(
-    endpoint: &Endpoint,
-    protocol: Protocol,
-    options: &ProbeOptions,
-    cancel: &CancelToken,
-) -> PortMode {
+fn try_plain(endpoint: &Endpoint, protocol: Protocol, options: &ProbeOptions, cancel: &CancelToken) -> PortMode {
     let limit = quick(options);
-    let addrs = match net::resolve(
-        &endpoint.host,
-        endpoint.port,
-        options.connect_timeout,
-        cancel,
-    ) {
+    let addrs = match net::resolve(&endpoint.host, endpoint.port, options.connect_timeout, cancel) {
         Ok(addrs) => addrs,
         Err(err) => return PortMode::Nothing(err.to_string()),
     };
@@ -142,9 +117,7 @@ fn try_plain(
                 return PortMode::Nothing("closed after the greeting".to_owned());
             }
             match super::smtp::read_reply(&mut stream) {
-                Ok(reply) => reply
-                    .message()
-                    .any(|line| line.eq_ignore_ascii_case("STARTTLS")),
+                Ok(reply) => reply.message().any(|line| line.eq_ignore_ascii_case("STARTTLS")),
                 Err(_) => false,
             }
         }
@@ -158,11 +131,7 @@ fn try_plain(
                 .is_ok_and(|caps| caps.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS")))
         }
     };
-    if offers_starttls {
-        PortMode::Starttls
-    } else {
-        PortMode::PlainOnly
-    }
+    if offers_starttls { PortMode::Starttls } else { PortMode::PlainOnly }
 }
 
 /// Probes the standard ports of both servers of a setting, plus the ports
@@ -183,10 +152,7 @@ pub fn detect(
         (Protocol::Imap, imap.host.as_str(), 143),
     ];
     for (protocol, endpoint) in [(Protocol::Smtp, smtp), (Protocol::Imap, imap)] {
-        if !cases
-            .iter()
-            .any(|(p, _, port)| *p == protocol && *port == endpoint.port)
-        {
+        if !cases.iter().any(|(p, _, port)| *p == protocol && *port == endpoint.port) {
             cases.push((protocol, endpoint.host.as_str(), endpoint.port));
         }
     }
@@ -201,11 +167,7 @@ pub fn detect(
                 let cancel = cancel.clone();
                 scope.spawn(move || {
                     let started = Instant::now();
-                    let endpoint = Endpoint {
-                        host: host.to_owned(),
-                        port,
-                        security: Security::Tls,
-                    };
+                    let endpoint = Endpoint { host: host.to_owned(), port, security: Security::Tls };
                     let mode = match try_tls(&endpoint, options, &cancel) {
                         PortMode::Nothing(_) => try_plain(&endpoint, protocol, options, &cancel),
                         tls => tls,
@@ -224,9 +186,7 @@ pub fn detect(
         };
         let outcome = match mode {
             PortMode::Tls(_) | PortMode::Starttls => Outcome::Passed,
-            PortMode::TlsUntrusted(_) | PortMode::PlainOnly | PortMode::Nothing(_) => {
-                Outcome::Warning
-            }
+            PortMode::TlsUntrusted(_) | PortMode::PlainOnly | PortMode::Nothing(_) => Outcome::Warning,
         };
         report.stage(
             StageName::PortCheck,
@@ -239,38 +199,24 @@ pub fn detect(
         if let (Some(security), PortMode::Tls(_) | PortMode::Starttls) = (mode.security(), mode) {
             // The setting's own port first, then the standard preference.
             let own = configured(*protocol).port == *port;
-            let standard = matches!(
-                (protocol, port),
-                (Protocol::Smtp, 587) | (Protocol::Imap, 993)
-            );
-            let current_is_own =
-                recommended[slot].is_some_and(|(p, _)| p == configured(*protocol).port);
+            let standard = matches!((protocol, port), (Protocol::Smtp, 587) | (Protocol::Imap, 993));
+            let current_is_own = recommended[slot].is_some_and(|(p, _)| p == configured(*protocol).port);
             let preferred = own || (!current_is_own && (standard || recommended[slot].is_none()));
             if preferred {
                 recommended[slot] = Some((*port, security));
             }
         }
     }
-    for (slot, label, protocol) in [
-        (0, "Use for outgoing", Protocol::Smtp),
-        (1, "Use for incoming", Protocol::Imap),
-    ] {
+    for (slot, label, protocol) in [(0, "Use for outgoing", Protocol::Smtp), (1, "Use for incoming", Protocol::Imap)] {
         let current = configured(protocol);
         match recommended[slot] {
             Some((port, security)) => {
                 let verdict = if (port, security) == (current.port, current.security) {
                     "(as configured)".to_owned()
                 } else {
-                    format!(
-                        "(configured: port {}, {})",
-                        current.port,
-                        current.security.label()
-                    )
+                    format!("(configured: port {}, {})", current.port, current.security.label())
                 };
-                report.fact(
-                    label,
-                    format!("port {port}, {} {verdict}", security.label()),
-                );
+                report.fact(label, format!("port {port}, {} {verdict}", security.label()));
             }
             None => report.fact(label, "no port answered safely"),
         }

@@ -31,9 +31,7 @@ impl Actor {
     pub fn label(self) -> &'static str {
         match self {
             Self::You => "you, in this mail setting",
-            Self::MailAdmin => {
-                "your mail administrator (Microsoft 365 / Google Workspace / mail server admin)"
-            }
+            Self::MailAdmin => "your mail administrator (Microsoft 365 / Google Workspace / mail server admin)",
             Self::NetworkAdmin => "your IT or network team",
             Self::Vendor => "Mail Settings support",
         }
@@ -117,14 +115,7 @@ impl Symptom {
             ProbeError::Cancelled => "cancelled".to_owned(),
             ProbeError::TimedOut(text) => format!("timeout: {text}"),
         };
-        Self {
-            stage,
-            protocol,
-            text,
-            host: host.to_owned(),
-            port,
-            security,
-        }
+        Self { stage, protocol, text, host: host.to_owned(), port, security }
     }
 }
 
@@ -181,10 +172,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "Microsoft 365 no longer accepts a password (Basic authentication) for sending.",
         who: Actor::You,
         next_step: "Move this setting to Microsoft 365 OAuth: use the migration assistant, then Connect.",
-        example: (
-            Protocol::Smtp,
-            "550 5.7.30 Basic authentication is not supported for Client Submission.",
-        ),
+        example: (Protocol::Smtp, "550 5.7.30 Basic authentication is not supported for Client Submission."),
     },
     Signature {
         id: "send-as-denied",
@@ -213,10 +201,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "Microsoft 365 refused the sign-in: the user or token is wrong, the mailbox lacks rights, or SMTP AUTH is off for the mailbox.",
         who: Actor::MailAdmin,
         next_step: "Check that the signed-in account is the sending mailbox (or has Send As on it) and that SMTP AUTH is enabled for that mailbox; then Connect again.",
-        example: (
-            Protocol::Smtp,
-            "535 5.7.3 Authentication unsuccessful [SN4PR0501CA0054.namprd05.prod.outlook.com]",
-        ),
+        example: (Protocol::Smtp, "535 5.7.3 Authentication unsuccessful [SN4PR0501CA0054.namprd05.prod.outlook.com]"),
     },
     Signature {
         id: "gmail-app-password-required",
@@ -226,19 +211,12 @@ const SIGNATURES: &[Signature] = &[
         cause: "Google refuses the account's normal password for mail programs.",
         who: Actor::You,
         next_step: "Change the credential type to Gmail OAuth and Connect (recommended), or use an app password.",
-        example: (
-            Protocol::Smtp,
-            "534-5.7.9 Application-specific password required.",
-        ),
+        example: (Protocol::Smtp, "534-5.7.9 Application-specific password required."),
     },
     Signature {
         id: "gmail-web-login-required",
         protocol: None,
-        any: &[
-            "5.7.14",
-            "log in via your web browser",
-            "web login required",
-        ],
+        any: &["5.7.14", "log in via your web browser", "web login required"],
         and_any: &[],
         cause: "Google blocked the sign-in and wants it confirmed in a browser.",
         who: Actor::You,
@@ -256,10 +234,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "Google did not accept the user name and password.",
         who: Actor::You,
         next_step: "Use Gmail OAuth instead of a password; if you must use a password, check it and that the account allows it.",
-        example: (
-            Protocol::Smtp,
-            "535-5.7.8 Username and Password not accepted. For more information, go to",
-        ),
+        example: (Protocol::Smtp, "535-5.7.8 Username and Password not accepted. For more information, go to"),
     },
     Signature {
         id: "gmail-imap-disabled",
@@ -269,28 +244,17 @@ const SIGNATURES: &[Signature] = &[
         cause: "IMAP access is turned off for this Google account.",
         who: Actor::MailAdmin,
         next_step: "Turn on IMAP in Gmail settings (Forwarding and POP/IMAP) or in the Workspace admin console.",
-        example: (
-            Protocol::Imap,
-            "a1 NO [ALERT] Your account is not enabled for IMAP use.",
-        ),
+        example: (Protocol::Imap, "a1 NO [ALERT] Your account is not enabled for IMAP use."),
     },
     Signature {
         id: "oauth-token-rejected",
         protocol: None,
-        any: &[
-            "\"status\":\"401\"",
-            "invalid_token",
-            "\"status\":\"400\"",
-            "xoauth2 rejected",
-        ],
+        any: &["\"status\":\"401\"", "invalid_token", "\"status\":\"400\"", "xoauth2 rejected"],
         and_any: &[],
         cause: "The server did not accept the sign-in token (expired, revoked, for another account, or without mail permissions).",
         who: Actor::You,
         next_step: "Press Connect again and sign in as the mailbox owner; if it keeps failing, ask your mail administrator to check the app's IMAP/SMTP permissions.",
-        example: (
-            Protocol::Imap,
-            "xoauth2 rejected: {\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"mail\"}",
-        ),
+        example: (Protocol::Imap, "xoauth2 rejected: {\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"mail\"}"),
     },
     Signature {
         id: "m365-imap-authenticate-failed",
@@ -310,10 +274,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "The account that signed in is not the mailbox being opened and has no access to it.",
         who: Actor::MailAdmin,
         next_step: "Connect again signed in as the mailbox owner, or grant the signed-in account Full Access to the mailbox.",
-        example: (
-            Protocol::Imap,
-            "a2 BAD User is authenticated but not connected.",
-        ),
+        example: (Protocol::Imap, "a2 BAD User is authenticated but not connected."),
     },
     Signature {
         id: "imap-plaintext-login-refused",
@@ -341,38 +302,22 @@ const SIGNATURES: &[Signature] = &[
         cause: "The mail server is temporarily unable to open the mailbox.",
         who: Actor::MailAdmin,
         next_step: "Wait a few minutes and test again; if it persists, ask the mail administrator about the server's health.",
-        example: (
-            Protocol::Imap,
-            "a1 NO [UNAVAILABLE] Temporary authentication failure.",
-        ),
+        example: (Protocol::Imap, "a1 NO [UNAVAILABLE] Temporary authentication failure."),
     },
     Signature {
         id: "imap-authentication-failed",
         protocol: IMAP,
-        any: &[
-            "[authenticationfailed]",
-            "login failed",
-            "authentication failed",
-            "invalid credentials",
-            "[auth]",
-        ],
+        any: &["[authenticationfailed]", "login failed", "authentication failed", "invalid credentials", "[auth]"],
         and_any: &[],
         cause: "The incoming server did not accept the user name and password.",
         who: Actor::You,
         next_step: "Check the incoming user name (the full mailbox address) and enter the password again.",
-        example: (
-            Protocol::Imap,
-            "a1 NO [AUTHENTICATIONFAILED] Authentication failed.",
-        ),
+        example: (Protocol::Imap, "a1 NO [AUTHENTICATIONFAILED] Authentication failed."),
     },
     Signature {
         id: "smtp-temporary-auth-failure",
         protocol: SMTP,
-        any: &[
-            "454 4.7.0",
-            "4.7.0 temporary authentication failure",
-            "454 ",
-        ],
+        any: &["454 4.7.0", "4.7.0 temporary authentication failure", "454 "],
         and_any: &[],
         cause: "The outgoing server had a temporary problem checking the sign-in.",
         who: Actor::MailAdmin,
@@ -387,63 +332,37 @@ const SIGNATURES: &[Signature] = &[
         cause: "The outgoing server requires STARTTLS before anything else.",
         who: Actor::You,
         next_step: "Set outgoing security to STARTTLS (port 587).",
-        example: (
-            Protocol::Smtp,
-            "530 5.7.0 Must issue a STARTTLS command first",
-        ),
+        example: (Protocol::Smtp, "530 5.7.0 Must issue a STARTTLS command first"),
     },
     Signature {
         id: "smtp-authentication-failed",
         protocol: SMTP,
-        any: &[
-            "535",
-            "authentication failed",
-            "authentication credentials invalid",
-        ],
+        any: &["535", "authentication failed", "authentication credentials invalid"],
         and_any: &[],
         cause: "The outgoing server did not accept the sign-in.",
         who: Actor::You,
         next_step: "Check the outgoing user name and enter the password again (for OAuth settings, Connect again).",
-        example: (
-            Protocol::Smtp,
-            "535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6",
-        ),
+        example: (Protocol::Smtp, "535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6"),
     },
     Signature {
         id: "smtp-relay-denied",
         protocol: SMTP,
-        any: &[
-            "relay access denied",
-            "relaying denied",
-            "relay not permitted",
-            "5.7.1 unable to relay",
-        ],
+        any: &["relay access denied", "relaying denied", "relay not permitted", "5.7.1 unable to relay"],
         and_any: &[],
         cause: "The outgoing server will not pass the message on for this account.",
         who: Actor::MailAdmin,
         next_step: "Make sure the setting signs in (user name and password or Connect) and that the account may send to outside addresses.",
-        example: (
-            Protocol::Smtp,
-            "554 5.7.1 <x@example.org>: Relay access denied",
-        ),
+        example: (Protocol::Smtp, "554 5.7.1 <x@example.org>: Relay access denied"),
     },
     Signature {
         id: "smtp-recipient-rejected",
         protocol: SMTP,
-        any: &[
-            "5.1.1",
-            "recipient address rejected",
-            "user unknown",
-            "mailbox unavailable",
-        ],
+        any: &["5.1.1", "recipient address rejected", "user unknown", "mailbox unavailable"],
         and_any: &[],
         cause: "The server refused the test recipient address.",
         who: Actor::You,
         next_step: "Check the address you typed for the test messages.",
-        example: (
-            Protocol::Smtp,
-            "550 5.1.1 <nobody@rig.test>: Recipient address rejected: User unknown",
-        ),
+        example: (Protocol::Smtp, "550 5.1.1 <nobody@rig.test>: Recipient address rejected: User unknown"),
     },
     Signature {
         id: "smtp-sender-rejected",
@@ -453,10 +372,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "The server refused the send-as address.",
         who: Actor::MailAdmin,
         next_step: "Use an address of a domain the server accepts mail from, or ask the mail administrator to allow this one.",
-        example: (
-            Protocol::Smtp,
-            "553 5.1.8 <ar@unknown.invalid>: Sender address rejected: Domain not found",
-        ),
+        example: (Protocol::Smtp, "553 5.1.8 <ar@unknown.invalid>: Sender address rejected: Domain not found"),
     },
     Signature {
         id: "smtp-message-rejected",
@@ -466,19 +382,12 @@ const SIGNATURES: &[Signature] = &[
         cause: "The server refused the test message itself (size or content policy).",
         who: Actor::MailAdmin,
         next_step: "Ask the mail administrator which policy refused it; the server's words are above.",
-        example: (
-            Protocol::Smtp,
-            "554 5.7.1 Message rejected due to content restrictions",
-        ),
+        example: (Protocol::Smtp, "554 5.7.1 Message rejected due to content restrictions"),
     },
     Signature {
         id: "starttls-not-offered",
         protocol: None,
-        any: &[
-            "starttls-not-offered",
-            "starttls not available",
-            "does not offer starttls",
-        ],
+        any: &["starttls-not-offered", "starttls not available", "does not offer starttls"],
         and_any: &[],
         cause: "The server does not offer STARTTLS on this port, so the password or token was not sent.",
         who: Actor::You,
@@ -503,10 +412,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "The server answered in plain text: this port uses STARTTLS, not TLS on connect.",
         who: Actor::You,
         next_step: "Set security to STARTTLS for port {port}, or use the TLS-on-connect port ({tls_port}).",
-        example: (
-            Protocol::Imap,
-            "tls:plain-reply: received corrupt message of type InvalidContentType",
-        ),
+        example: (Protocol::Imap, "tls:plain-reply: received corrupt message of type InvalidContentType"),
     },
     Signature {
         id: "silent-tls-port",
@@ -526,10 +432,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "The server's certificate is signed by an authority this computer does not trust (an on-premises CA, or a proxy that inspects traffic).",
         who: Actor::NetworkAdmin,
         next_step: "Get your organisation's CA certificate (PEM) and add it under Trusted CA certificates ([tls] extra_ca_files).",
-        example: (
-            Protocol::Smtp,
-            "tls:unknown-issuer: invalid peer certificate: UnknownIssuer",
-        ),
+        example: (Protocol::Smtp, "tls:unknown-issuer: invalid peer certificate: UnknownIssuer"),
     },
     Signature {
         id: "tls-name-mismatch",
@@ -539,10 +442,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "The server's certificate is for a different host name than \"{host}\".",
         who: Actor::You,
         next_step: "Use the host name the certificate is for (for Microsoft 365: outlook.office365.com and smtp.office365.com).",
-        example: (
-            Protocol::Imap,
-            "tls:name-mismatch: invalid peer certificate: NotValidForName",
-        ),
+        example: (Protocol::Imap, "tls:name-mismatch: invalid peer certificate: NotValidForName"),
     },
     Signature {
         id: "tls-expired",
@@ -552,10 +452,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "The server's certificate has expired.",
         who: Actor::MailAdmin,
         next_step: "The server's administrator must renew its certificate; until then the connection is not safe.",
-        example: (
-            Protocol::Smtp,
-            "tls:expired: invalid peer certificate: Expired",
-        ),
+        example: (Protocol::Smtp, "tls:expired: invalid peer certificate: Expired"),
     },
     Signature {
         id: "tls-not-yet-valid",
@@ -565,10 +462,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "The server's certificate is not valid yet — usually this computer's clock is wrong.",
         who: Actor::You,
         next_step: "Check this computer's date, time and time zone.",
-        example: (
-            Protocol::Smtp,
-            "tls:not-yet-valid: invalid peer certificate: NotValidYet",
-        ),
+        example: (Protocol::Smtp, "tls:not-yet-valid: invalid peer certificate: NotValidYet"),
     },
     Signature {
         id: "tls-failed",
@@ -578,10 +472,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "The encrypted connection could not be set up.",
         who: Actor::MailAdmin,
         next_step: "Check the security setting for this port; if it is right, the server's TLS configuration may be too old (TLS 1.2 or newer is required).",
-        example: (
-            Protocol::Smtp,
-            "tls:other: peer is incompatible: no shared cipher suites",
-        ),
+        example: (Protocol::Smtp, "tls:other: peer is incompatible: no shared cipher suites"),
     },
     Signature {
         id: "dns-failed",
@@ -591,10 +482,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "The server name \"{host}\" could not be found.",
         who: Actor::You,
         next_step: "Check the spelling of the server name and that this computer is online.",
-        example: (
-            Protocol::Smtp,
-            "dns: failed to lookup address information: Name or service not known",
-        ),
+        example: (Protocol::Smtp, "dns: failed to lookup address information: Name or service not known"),
     },
     Signature {
         id: "connection-refused",
@@ -604,10 +492,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "Nothing accepts connections on port {port} of {host}.",
         who: Actor::You,
         next_step: "Check the port (usually 587 or 465 for outgoing, 993 or 143 for incoming) and the server name.",
-        example: (
-            Protocol::Smtp,
-            "connect-refused: Connection refused (os error 111)",
-        ),
+        example: (Protocol::Smtp, "connect-refused: Connection refused (os error 111)"),
     },
     Signature {
         id: "connection-timed-out",
@@ -627,10 +512,7 @@ const SIGNATURES: &[Signature] = &[
         cause: "This computer has no route to the server.",
         who: Actor::NetworkAdmin,
         next_step: "Check the network connection, VPN and proxy settings.",
-        example: (
-            Protocol::Imap,
-            "connect-unreachable: Network is unreachable (os error 101)",
-        ),
+        example: (Protocol::Imap, "connect-unreachable: Network is unreachable (os error 101)"),
     },
     Signature {
         id: "not-a-mail-server",
@@ -645,12 +527,7 @@ const SIGNATURES: &[Signature] = &[
     Signature {
         id: "garbled-reply",
         protocol: None,
-        any: &[
-            "garbage:",
-            "too much data",
-            "far longer than the protocol allows",
-            "far more data",
-        ],
+        any: &["garbage:", "too much data", "far longer than the protocol allows", "far more data"],
         and_any: &[],
         cause: "The server's answer did not follow the mail protocol.",
         who: Actor::You,
@@ -685,20 +562,12 @@ const SIGNATURES: &[Signature] = &[
         cause: "This setting has no password or sign-in token stored.",
         who: Actor::You,
         next_step: "Enter the password in the form (Basic) or press Connect (OAuth).",
-        example: (
-            Protocol::Smtp,
-            "missing-credentials: no outgoing password is stored",
-        ),
+        example: (Protocol::Smtp, "missing-credentials: no outgoing password is stored"),
     },
     Signature {
         id: "connection-dropped",
         protocol: None,
-        any: &[
-            "closed the connection",
-            "connection reset",
-            "broken pipe",
-            "unexpected eof",
-        ],
+        any: &["closed the connection", "connection reset", "broken pipe", "unexpected eof"],
         and_any: &[],
         cause: "The server closed the connection unexpectedly.",
         who: Actor::MailAdmin,
@@ -723,8 +592,7 @@ pub fn diagnose(symptom: &Symptom) -> Diagnosis {
     let found = SIGNATURES.iter().find(|signature| {
         signature.protocol.is_none_or(|p| p == symptom.protocol)
             && signature.any.iter().any(|needle| text.contains(needle))
-            && (signature.and_any.is_empty()
-                || signature.and_any.iter().any(|needle| text.contains(needle)))
+            && (signature.and_any.is_empty() || signature.and_any.iter().any(|needle| text.contains(needle)))
     });
     match found {
         Some(signature) => Diagnosis {
@@ -735,13 +603,9 @@ pub fn diagnose(symptom: &Symptom) -> Diagnosis {
         },
         None => Diagnosis {
             signature: "unrecognised",
-            cause: format!(
-                "The {} stage failed with a reply Mail Settings does not recognise.",
-                symptom.stage.label()
-            ),
+            cause: format!("The {} stage failed with a reply Mail Settings does not recognise.", symptom.stage.label()),
             who: Actor::Vendor,
-            next_step: "Copy the report (it contains no passwords) and send it to support."
-                .to_owned(),
+            next_step: "Copy the report (it contains no passwords) and send it to support.".to_owned(),
         },
     }
 }
@@ -781,11 +645,7 @@ mod tests {
             let (protocol, text) = signature.example;
             let diagnosis = diagnose(&symptom(protocol, text));
             assert_eq!(diagnosis.signature, signature.id, "example {text:?}");
-            assert!(
-                !diagnosis.cause.contains('{') && !diagnosis.next_step.contains('{'),
-                "{}",
-                signature.id
-            );
+            assert!(!diagnosis.cause.contains('{') && !diagnosis.next_step.contains('{'), "{}", signature.id);
         }
     }
 
@@ -806,10 +666,7 @@ mod tests {
         ));
         assert_eq!(d.signature, "m365-smtp-auth-disabled");
         assert_eq!(d.who, Actor::MailAdmin);
-        assert!(
-            d.next_step
-                .contains("SmtpClientAuthenticationDisabled $false")
-        );
+        assert!(d.next_step.contains("SmtpClientAuthenticationDisabled $false"));
     }
 
     #[test]
@@ -817,10 +674,7 @@ mod tests {
         let mut s = symptom(Protocol::Imap, "connect-refused: Connection refused");
         s.port = 9993;
         let d = diagnose(&s);
-        assert_eq!(
-            d.cause,
-            "Nothing accepts connections on port 9993 of mail.example.com."
-        );
+        assert_eq!(d.cause, "Nothing accepts connections on port 9993 of mail.example.com.");
         let d = diagnose(&symptom(Protocol::Imap, "tls:plain-reply: corrupt"));
         assert!(d.next_step.contains("(993)"), "{}", d.next_step);
         let d = diagnose(&symptom(Protocol::Smtp, "silent: nothing"));
@@ -849,14 +703,7 @@ mod tests {
             kind: std::io::ErrorKind::ConnectionRefused,
             reason: "refused".into(),
         };
-        let s = Symptom::of(
-            &refused,
-            StageName::Connect,
-            Protocol::Smtp,
-            "h",
-            1,
-            Security::Tls,
-        );
+        let s = Symptom::of(&refused, StageName::Connect, Protocol::Smtp, "h", 1, Security::Tls);
         assert_eq!(diagnose(&s).signature, "connection-refused");
         let s = Symptom::of(
             &ProbeError::StarttlsNotOffered,

@@ -13,11 +13,7 @@ pub enum ProbeError {
     #[error("could not look up \"{host}\": {reason}")]
     Dns { host: String, reason: String },
     #[error("could not connect to {addr}: {reason}")]
-    Connect {
-        addr: SocketAddr,
-        kind: std::io::ErrorKind,
-        reason: String,
-    },
+    Connect { addr: SocketAddr, kind: std::io::ErrorKind, reason: String },
     #[error("TLS failed: {0}")]
     Tls(TlsFailure),
     #[error("the server sent nothing within {secs} s")]
@@ -25,19 +21,14 @@ pub enum ProbeError {
     #[error("{0}")]
     Io(String),
     #[error("the server's answer was not valid {protocol}: {text}")]
-    Garbage {
-        protocol: &'static str,
-        text: String,
-    },
+    Garbage { protocol: &'static str, text: String },
     #[error("the server refused: {reply}")]
     Refused { reply: String },
     #[error(
         "the server does not offer STARTTLS, so signing in would send the credentials unencrypted; nothing was sent"
     )]
     StarttlsNotOffered,
-    #[error(
-        "the server offers none of the sign-in methods this setting can use (it offers: {offered})"
-    )]
+    #[error("the server offers none of the sign-in methods this setting can use (it offers: {offered})")]
     NoUsableMechanism { offered: String },
     #[error("{0}")]
     Protocol(String),
@@ -81,31 +72,26 @@ impl std::fmt::Display for TlsFailure {
 
 impl From<String> for TlsFailure {
     fn from(message: String) -> Self {
-        Self {
-            message,
-            kind: TlsFailureKind::Other,
-        }
+        Self { message, kind: TlsFailureKind::Other }
     }
 }
 
 impl TlsFailure {
     /// Classifies an io error from a TLS stream (rustls errors travel inside io errors).
     pub fn from_io(err: &std::io::Error) -> Self {
-        let rustls_error = err
-            .get_ref()
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+        let rustls_error = err.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
         let kind = match rustls_error {
             Some(rustls::Error::InvalidCertificate(cert)) => match cert {
-                rustls::CertificateError::UnknownIssuer
-                | rustls::CertificateError::BadSignature => TlsFailureKind::UnknownIssuer,
-                rustls::CertificateError::NotValidForName
-                | rustls::CertificateError::NotValidForNameContext { .. } => {
+                rustls::CertificateError::UnknownIssuer | rustls::CertificateError::BadSignature => {
+                    TlsFailureKind::UnknownIssuer
+                }
+                rustls::CertificateError::NotValidForName | rustls::CertificateError::NotValidForNameContext { .. } => {
                     TlsFailureKind::NameMismatch
                 }
-                rustls::CertificateError::Expired
-                | rustls::CertificateError::ExpiredContext { .. } => TlsFailureKind::Expired,
-                rustls::CertificateError::NotValidYet
-                | rustls::CertificateError::NotValidYetContext { .. } => {
+                rustls::CertificateError::Expired | rustls::CertificateError::ExpiredContext { .. } => {
+                    TlsFailureKind::Expired
+                }
+                rustls::CertificateError::NotValidYet | rustls::CertificateError::NotValidYetContext { .. } => {
                     TlsFailureKind::NotYetValid
                 }
                 _ => TlsFailureKind::Other,
@@ -115,10 +101,7 @@ impl TlsFailure {
             }
             _ => TlsFailureKind::Other,
         };
-        Self {
-            message: err.to_string(),
-            kind,
-        }
+        Self { message: err.to_string(), kind }
     }
 }
 

@@ -19,11 +19,7 @@ use crate::model::Security;
 type Session = imap::Session<GuardedStream>;
 
 /// Test Incoming: sign in, check the inbox and sent folders exist, count their messages.
-pub fn test_incoming(
-    input: &IncomingInput,
-    options: &ProbeOptions,
-    cancel: &CancelToken,
-) -> Report {
+pub fn test_incoming(input: &IncomingInput, options: &ProbeOptions, cancel: &CancelToken) -> Report {
     let mut run = Run::new(
         ProbeKind::Incoming,
         &input.setting_id,
@@ -59,20 +55,13 @@ pub struct Leftover {
 impl Leftover {
     /// Messages still in the audited folders (missing folders count as empty).
     pub fn total(&self) -> Option<u32> {
-        self.counts
-            .as_ref()
-            .map(|counts| counts.iter().map(|c| c.total).sum())
+        self.counts.as_ref().map(|counts| counts.iter().map(|c| c.total).sum())
     }
 }
 
 pub const DEFAULT_LEFTOVER_FOLDERS: [&str; 2] = ["Mail Not Read", "Mail Not Filed"];
 
-pub fn leftover(
-    input: &IncomingInput,
-    folders: &[String],
-    options: &ProbeOptions,
-    cancel: &CancelToken,
-) -> Leftover {
+pub fn leftover(input: &IncomingInput, folders: &[String], options: &ProbeOptions, cancel: &CancelToken) -> Leftover {
     let mut run = Run::new(
         ProbeKind::Leftover,
         &input.setting_id,
@@ -82,41 +71,26 @@ pub fn leftover(
         input.redactor(),
     );
     let Some((mut session, clock)) = sign_in(&mut run, input, options, cancel) else {
-        return Leftover {
-            report: run.finish(),
-            counts: None,
-        };
+        return Leftover { report: run.finish(), counts: None };
     };
     let started = Instant::now();
     let mut names = vec![input.inbox_folder.clone()];
     names.extend(folders.iter().filter(|f| !f.trim().is_empty()).cloned());
     let mut counts = Vec::new();
     clock.begin(options.step_timeout);
-    let listed = session.list(None, Some("*")).map(|names| {
-        names
-            .iter()
-            .map(|n| n.name().to_owned())
-            .collect::<Vec<_>>()
-    });
+    let listed =
+        session.list(None, Some("*")).map(|names| names.iter().map(|n| n.name().to_owned()).collect::<Vec<_>>());
     let listed = match listed {
         Ok(listed) => listed,
         Err(err) => {
             run.failed(StageName::Counts, started, &imap_error(&err), None);
             logout(session, &clock);
-            return Leftover {
-                report: run.finish(),
-                counts: None,
-            };
+            return Leftover { report: run.finish(), counts: None };
         }
     };
     for name in names {
         let Some(actual) = find_folder(&listed, &name) else {
-            counts.push(FolderCount {
-                folder: name,
-                exists: false,
-                total: 0,
-                unseen: 0,
-            });
+            counts.push(FolderCount { folder: name, exists: false, total: 0, unseen: 0 });
             continue;
         };
         clock.begin(options.step_timeout);
@@ -130,10 +104,7 @@ pub fn leftover(
             Err(err) => {
                 run.failed(StageName::Counts, started, &imap_error(&err), None);
                 logout(session, &clock);
-                return Leftover {
-                    report: run.finish(),
-                    counts: None,
-                };
+                return Leftover { report: run.finish(), counts: None };
             }
         }
     }
@@ -157,10 +128,7 @@ pub fn leftover(
         run.report.fact(&count.folder, value);
     }
     logout(session, &clock);
-    Leftover {
-        report: run.finish(),
-        counts: Some(counts),
-    }
+    Leftover { report: run.finish(), counts: Some(counts) }
 }
 
 /// Round trip: send a tagged message to the incoming mailbox over SMTP and
@@ -189,22 +157,11 @@ pub fn roundtrip(
     let message = match super::smtp::roundtrip_message(outgoing, &incoming.user, &run_id) {
         Ok(message) => message,
         Err(reason) => {
-            run.failed(
-                StageName::Send,
-                Instant::now(),
-                &ProbeError::Protocol(reason),
-                None,
-            );
+            run.failed(StageName::Send, Instant::now(), &ProbeError::Protocol(reason), None);
             return run.finish();
         }
     };
-    if !super::smtp::send_in_one_session(
-        &mut run,
-        outgoing,
-        std::slice::from_ref(&message),
-        options,
-        cancel,
-    ) {
+    if !super::smtp::send_in_one_session(&mut run, outgoing, std::slice::from_ref(&message), options, cancel) {
         return run.finish();
     }
     let sent_at = Instant::now();
@@ -232,14 +189,9 @@ pub fn roundtrip(
         match found {
             Ok(uids) if !uids.is_empty() => {
                 let delivery = sent_at.elapsed();
-                let detail = format!(
-                    "arrived in {} after {} ms",
-                    incoming.inbox_folder,
-                    delivery.as_millis()
-                );
+                let detail = format!("arrived in {} after {} ms", incoming.inbox_folder, delivery.as_millis());
                 run.passed(StageName::Delivery, started, &detail, None);
-                run.report
-                    .fact("Delivery time", format!("{} ms", delivery.as_millis()));
+                run.report.fact("Delivery time", format!("{} ms", delivery.as_millis()));
                 let uid_set: Vec<String> = uids.iter().map(ToString::to_string).collect();
                 clock.begin(options.step_timeout);
                 let removed = session
@@ -247,11 +199,7 @@ pub fn roundtrip(
                     .and_then(|_| session.uid_expunge(uid_set.join(",")));
                 run.report.fact(
                     "Test message",
-                    if removed.is_ok() {
-                        "removed from the inbox again"
-                    } else {
-                        "left in the inbox"
-                    },
+                    if removed.is_ok() { "removed from the inbox again" } else { "left in the inbox" },
                 );
                 break;
             }
@@ -263,9 +211,7 @@ pub fn roundtrip(
                 run.failed(
                     StageName::Delivery,
                     started,
-                    &ProbeError::NotDelivered {
-                        secs: options.delivery_timeout.as_secs(),
-                    },
+                    &ProbeError::NotDelivered { secs: options.delivery_timeout.as_secs() },
                     None,
                 );
                 break;
@@ -306,21 +252,11 @@ fn sign_in(
             run.failed(StageName::Greeting, started, &err, Some(&text));
             return None;
         }
-        run.passed(
-            StageName::Greeting,
-            started,
-            "the server is ready",
-            Some(&text),
-        );
+        run.passed(StageName::Greeting, started, "the server is ready", Some(&text));
         (client, capabilities_in_greeting(&text))
     } else {
         match plain_greeting(&mut stream, run, options, cancel) {
-            Ok(text) => run.passed(
-                StageName::Greeting,
-                started,
-                "the server is ready",
-                Some(&text),
-            ),
+            Ok(text) => run.passed(StageName::Greeting, started, "the server is ready", Some(&text)),
             Err((err, text)) => {
                 run.failed(StageName::Greeting, started, &err, text.as_deref());
                 return None;
@@ -337,11 +273,9 @@ fn sign_in(
     clock.begin(options.step_timeout);
     let capabilities = match greeting_capabilities.map_or_else(
         || {
-            client.capabilities().map(|caps| {
-                caps.iter()
-                    .map(|c| capability_name(&format!("{c:?}")))
-                    .collect::<Vec<_>>()
-            })
+            client
+                .capabilities()
+                .map(|caps| caps.iter().map(|c| capability_name(&format!("{c:?}"))).collect::<Vec<_>>())
         },
         Ok,
     ) {
@@ -354,50 +288,35 @@ fn sign_in(
             return None;
         }
     };
-    run.passed(
-        StageName::Capabilities,
-        started,
-        &format!("offers {}", capabilities.join(" ")),
-        None,
-    );
+    run.passed(StageName::Capabilities, started, &format!("offers {}", capabilities.join(" ")), None);
 
     let started = Instant::now();
     if !encrypted {
-        let err = ProbeError::Protocol("the connection is not encrypted, so the credentials were not sent (choose STARTTLS or TLS on connect)".to_owned());
+        let err = ProbeError::Protocol(
+            "the connection is not encrypted, so the credentials were not sent (choose STARTTLS or TLS on connect)"
+                .to_owned(),
+        );
         run.failed(StageName::Authentication, started, &err, None);
         return None;
     }
     clock.begin(options.step_timeout);
     let result = match &input.sign_in {
         SignIn::Missing(reason) => {
-            run.failed(
-                StageName::Authentication,
-                started,
-                &ProbeError::MissingCredentials(reason.clone()),
-                None,
-            );
+            run.failed(StageName::Authentication, started, &ProbeError::MissingCredentials(reason.clone()), None);
             return None;
         }
         SignIn::Password(password) => {
-            if capabilities
-                .iter()
-                .any(|c| c.eq_ignore_ascii_case("LOGINDISABLED"))
-            {
+            if capabilities.iter().any(|c| c.eq_ignore_ascii_case("LOGINDISABLED")) {
                 let err = ProbeError::Refused {
                     reply: "LOGINDISABLED: the server does not accept passwords here".to_owned(),
                 };
                 run.failed(StageName::Authentication, started, &err, None);
                 return None;
             }
-            client
-                .login(&input.user, password.expose())
-                .map_err(|(err, _)| (imap_error(&err), None))
+            client.login(&input.user, password.expose()).map_err(|(err, _)| (imap_error(&err), None))
         }
         SignIn::Bearer(token) => {
-            if !capabilities
-                .iter()
-                .any(|c| c.eq_ignore_ascii_case("AUTH=XOAUTH2"))
-            {
+            if !capabilities.iter().any(|c| c.eq_ignore_ascii_case("AUTH=XOAUTH2")) {
                 let err = ProbeError::NoUsableMechanism {
                     offered: capabilities
                         .iter()
@@ -409,43 +328,23 @@ fn sign_in(
                 run.failed(StageName::Authentication, started, &err, None);
                 return None;
             }
-            let authenticator = XOAuth2 {
-                user: &input.user,
-                token: token.expose(),
-                challenge: RefCell::new(None),
-            };
-            client
-                .authenticate("XOAUTH2", &authenticator)
-                .map_err(|(err, _)| {
-                    let base = imap_error(&err);
-                    match authenticator.challenge.borrow().clone() {
-                        Some(challenge) => {
-                            let text = format!("{challenge}\n{base}");
-                            (
-                                ProbeError::Refused {
-                                    reply: format!("xoauth2 rejected: {text}"),
-                                },
-                                Some(text),
-                            )
-                        }
-                        None => (base, None),
+            let authenticator = XOAuth2 { user: &input.user, token: token.expose(), challenge: RefCell::new(None) };
+            client.authenticate("XOAUTH2", &authenticator).map_err(|(err, _)| {
+                let base = imap_error(&err);
+                match authenticator.challenge.borrow().clone() {
+                    Some(challenge) => {
+                        let text = format!("{challenge}\n{base}");
+                        (ProbeError::Refused { reply: format!("xoauth2 rejected: {text}") }, Some(text))
                     }
-                })
+                    None => (base, None),
+                }
+            })
         }
     };
     match result {
         Ok(session) => {
-            let method = if matches!(input.sign_in, SignIn::Bearer(_)) {
-                "XOAUTH2"
-            } else {
-                "LOGIN"
-            };
-            run.passed(
-                StageName::Authentication,
-                started,
-                &format!("signed in as {} with {method}", input.user),
-                None,
-            );
+            let method = if matches!(input.sign_in, SignIn::Bearer(_)) { "XOAUTH2" } else { "LOGIN" };
+            run.passed(StageName::Authentication, started, &format!("signed in as {} with {method}", input.user), None);
             Some((session, clock))
         }
         Err((err, reply)) => {
@@ -457,15 +356,9 @@ fn sign_in(
 
 /// imap-proto's Debug names for capabilities, back to the words servers use.
 fn capability_name(debug: &str) -> String {
-    if let Some(inner) = debug
-        .strip_prefix("Atom(\"")
-        .and_then(|s| s.strip_suffix("\")"))
-    {
+    if let Some(inner) = debug.strip_prefix("Atom(\"").and_then(|s| s.strip_suffix("\")")) {
         inner.to_owned()
-    } else if let Some(inner) = debug
-        .strip_prefix("Auth(\"")
-        .and_then(|s| s.strip_suffix("\")"))
-    {
+    } else if let Some(inner) = debug.strip_prefix("Auth(\"").and_then(|s| s.strip_suffix("\")")) {
         format!("AUTH={inner}")
     } else if debug == "Imap4rev1" {
         "IMAP4rev1".to_owned()
@@ -484,9 +377,7 @@ fn capabilities_in_greeting(text: &str) -> Option<Vec<String>> {
 
 fn greeting_refusal(text: &str) -> Option<ProbeError> {
     let upper = text.to_ascii_uppercase();
-    (upper.starts_with("* BYE") || upper.starts_with("* NO")).then(|| ProbeError::Refused {
-        reply: text.to_owned(),
-    })
+    (upper.starts_with("* BYE") || upper.starts_with("* NO")).then(|| ProbeError::Refused { reply: text.to_owned() })
 }
 
 /// Reads the greeting on a plain connection, spotting a TLS-on-connect port
@@ -509,18 +400,9 @@ fn plain_greeting(
                 ));
                 return Err((err, None));
             }
-            stream.begin_step(
-                options
-                    .step_timeout
-                    .saturating_sub(options.wrong_mode_after),
-            );
+            stream.begin_step(options.step_timeout.saturating_sub(options.wrong_mode_after));
             read_untagged_greeting(stream).map_err(|err| match err {
-                ProbeError::TimedOut(_) => (
-                    ProbeError::Silent {
-                        secs: options.step_timeout.as_secs(),
-                    },
-                    None,
-                ),
+                ProbeError::TimedOut(_) => (ProbeError::Silent { secs: options.step_timeout.as_secs() }, None),
                 other => (other, None),
             })?
         }
@@ -540,20 +422,14 @@ pub(crate) fn read_untagged_greeting(stream: &mut GuardedStream) -> Result<Strin
     if line.starts_with("* ") {
         Ok(line)
     } else {
-        Err(ProbeError::Garbage {
-            protocol: "IMAP",
-            text: super::smtp::printable(&line),
-        })
+        Err(ProbeError::Garbage { protocol: "IMAP", text: super::smtp::printable(&line) })
     }
 }
 
 fn read_text_line(stream: &mut GuardedStream) -> Result<String, ProbeError> {
     let line = net::read_line(stream, MAX_LINE).map_err(|e| {
         if e.kind() == std::io::ErrorKind::InvalidData {
-            ProbeError::Garbage {
-                protocol: "IMAP",
-                text: e.to_string(),
-            }
+            ProbeError::Garbage { protocol: "IMAP", text: e.to_string() }
         } else {
             ProbeError::from_io(&e)
         }
@@ -563,14 +439,8 @@ fn read_text_line(stream: &mut GuardedStream) -> Result<String, ProbeError> {
 
 /// Sends a tagged command on the plain connection and collects the untagged
 /// lines until the tagged completion.
-fn raw_command(
-    stream: &mut GuardedStream,
-    tag: &str,
-    command: &str,
-) -> Result<(Vec<String>, String), ProbeError> {
-    stream
-        .write_all(format!("{tag} {command}\r\n").as_bytes())
-        .map_err(|e| ProbeError::from_io(&e))?;
+fn raw_command(stream: &mut GuardedStream, tag: &str, command: &str) -> Result<(Vec<String>, String), ProbeError> {
+    stream.write_all(format!("{tag} {command}\r\n").as_bytes()).map_err(|e| ProbeError::from_io(&e))?;
     stream.flush().map_err(|e| ProbeError::from_io(&e))?;
     let mut untagged = Vec::new();
     for _ in 0..1000 {
@@ -579,17 +449,11 @@ fn raw_command(
             return Ok((untagged, rest.to_owned()));
         }
         if !line.starts_with("* ") && !line.starts_with("+ ") {
-            return Err(ProbeError::Garbage {
-                protocol: "IMAP",
-                text: super::smtp::printable(&line),
-            });
+            return Err(ProbeError::Garbage { protocol: "IMAP", text: super::smtp::printable(&line) });
         }
         untagged.push(line);
     }
-    Err(ProbeError::Garbage {
-        protocol: "IMAP",
-        text: "an answer of more than 1000 lines".to_owned(),
-    })
+    Err(ProbeError::Garbage { protocol: "IMAP", text: "an answer of more than 1000 lines".to_owned() })
 }
 
 /// CAPABILITY on the plain connection.
@@ -601,11 +465,7 @@ pub(crate) fn raw_capabilities(stream: &mut GuardedStream) -> Result<Vec<String>
     Ok(untagged
         .iter()
         .filter_map(|line| line.strip_prefix("* CAPABILITY "))
-        .flat_map(|caps| {
-            caps.split_whitespace()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|caps| caps.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
         .collect())
 }
 
@@ -625,12 +485,9 @@ fn upgrade(run: &mut Run, stream: &mut GuardedStream, options: &ProbeOptions) ->
         }
     });
     match result {
-        Ok(status) => run.passed(
-            StageName::Starttls,
-            started,
-            "the server agreed to encrypt",
-            Some(&format!("c1 {status}")),
-        ),
+        Ok(status) => {
+            run.passed(StageName::Starttls, started, "the server agreed to encrypt", Some(&format!("c1 {status}")))
+        }
         Err(err) => {
             run.failed(StageName::Starttls, started, &err, None);
             return false;
@@ -655,10 +512,7 @@ fn check_folders(
         match session.status(imap_name(wanted), "(MESSAGES UNSEEN)") {
             Ok(status) => {
                 let unseen = status.unseen.unwrap_or(0);
-                details.push(format!(
-                    "{wanted}: {} messages ({unseen} unseen)",
-                    status.exists
-                ));
+                details.push(format!("{wanted}: {} messages ({unseen} unseen)", status.exists));
                 run.report.fact(
                     &format!("{role} folder \"{wanted}\""),
                     format!("{} messages, {unseen} unseen", status.exists),
@@ -699,44 +553,26 @@ fn explain_missing_folder(
     let suggestion = if role == "inbox" {
         Some("INBOX".to_owned())
     } else {
-        names
-            .iter()
-            .find(|n| n.attributes().iter().any(|a| format!("{a:?}") == "Sent"))
-            .map(|n| n.name().to_owned())
+        names.iter().find(|n| n.attributes().iter().any(|a| format!("{a:?}") == "Sent")).map(|n| n.name().to_owned())
     };
     let hint = match suggestion.filter(|s| find_folder(&listed, s).is_some()) {
         Some(s) => format!("; the server's {role} folder is \"{s}\""),
         None => String::new(),
     };
-    let err = ProbeError::FolderMissing {
-        folder: wanted.to_owned(),
-        suggestion: hint,
-    };
-    run.failed(
-        StageName::Folders,
-        started,
-        &err,
-        Some(&format!("folders on the server: {}", listed.join(", "))),
-    );
+    let err = ProbeError::FolderMissing { folder: wanted.to_owned(), suggestion: hint };
+    run.failed(StageName::Folders, started, &err, Some(&format!("folders on the server: {}", listed.join(", "))));
 }
 
 /// INBOX is case-insensitive (RFC 3501) and servers answer with "INBOX".
 fn imap_name(folder: &str) -> &str {
-    if folder.eq_ignore_ascii_case("inbox") {
-        "INBOX"
-    } else {
-        folder
-    }
+    if folder.eq_ignore_ascii_case("inbox") { "INBOX" } else { folder }
 }
 
 /// The server's name for `wanted` (INBOX is case-insensitive by RFC 3501).
 fn find_folder(listed: &[String], wanted: &str) -> Option<String> {
     listed
         .iter()
-        .find(|name| {
-            *name == wanted
-                || (wanted.eq_ignore_ascii_case("inbox") && name.eq_ignore_ascii_case("inbox"))
-        })
+        .find(|name| *name == wanted || (wanted.eq_ignore_ascii_case("inbox") && name.eq_ignore_ascii_case("inbox")))
         .cloned()
 }
 
@@ -760,10 +596,7 @@ impl imap::Authenticator for XOAuth2<'_> {
 
     fn process(&self, challenge: &[u8]) -> Self::Response {
         if challenge.is_empty() {
-            zeroize::Zeroizing::new(format!(
-                "user={}\x01auth=Bearer {}\x01\x01",
-                self.user, self.token
-            ))
+            zeroize::Zeroizing::new(format!("user={}\x01auth=Bearer {}\x01\x01", self.user, self.token))
         } else {
             *self.challenge.borrow_mut() = Some(String::from_utf8_lossy(challenge).into_owned());
             zeroize::Zeroizing::new(String::new())
@@ -774,31 +607,25 @@ impl imap::Authenticator for XOAuth2<'_> {
 /// imap errors as probe errors, keeping the server's words.
 fn imap_error(err: &imap::Error) -> ProbeError {
     match err {
-        imap::Error::No(no) => ProbeError::Refused {
-            reply: format!("NO {}{}", code_text(no.code.as_ref()), no.information),
-        },
-        imap::Error::Bad(bad) => ProbeError::Refused {
-            reply: format!("BAD {}{}", code_text(bad.code.as_ref()), bad.information),
-        },
-        imap::Error::Bye(bye) => ProbeError::Refused {
-            reply: format!("BYE {}{}", code_text(bye.code.as_ref()), bye.information),
-        },
+        imap::Error::No(no) => {
+            ProbeError::Refused { reply: format!("NO {}{}", code_text(no.code.as_ref()), no.information) }
+        }
+        imap::Error::Bad(bad) => {
+            ProbeError::Refused { reply: format!("BAD {}{}", code_text(bad.code.as_ref()), bad.information) }
+        }
+        imap::Error::Bye(bye) => {
+            ProbeError::Refused { reply: format!("BYE {}{}", code_text(bye.code.as_ref()), bye.information) }
+        }
         imap::Error::Io(io) => match ProbeError::from_io(io) {
             ProbeError::Io(text) if io.kind() == std::io::ErrorKind::InvalidData => {
-                ProbeError::Garbage {
-                    protocol: "IMAP",
-                    text,
-                }
+                ProbeError::Garbage { protocol: "IMAP", text }
             }
             other => other,
         },
-        imap::Error::ConnectionLost => {
-            ProbeError::Io("the server closed the connection".to_owned())
+        imap::Error::ConnectionLost => ProbeError::Io("the server closed the connection".to_owned()),
+        imap::Error::Parse(parse) => {
+            ProbeError::Garbage { protocol: "IMAP", text: super::smtp::printable(&parse.to_string()) }
         }
-        imap::Error::Parse(parse) => ProbeError::Garbage {
-            protocol: "IMAP",
-            text: super::smtp::printable(&parse.to_string()),
-        },
         other => ProbeError::Protocol(other.to_string()),
     }
 }

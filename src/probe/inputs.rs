@@ -75,21 +75,20 @@ impl IncomingInput {
     }
 }
 
-/// The probe inputs of a setting. `oauth_token` is the fresh access token for
-/// OAuth settings (the caller refreshes it first); Basic settings read their
-/// passwords from the secret store.
+/// The probe inputs of a setting. `bearer` is, for OAuth settings, the fresh
+/// access token or the reason there is none (see `oauth::bearer_for_probe`);
+/// Basic settings read their passwords from the secret store.
 pub fn inputs_for(
     setting: &MailSetting,
     secrets: &Secrets,
-    oauth_token: Option<&Secret>,
+    bearer: Option<&Result<Secret, String>>,
 ) -> Result<(OutgoingInput, IncomingInput), SecretStoreError> {
     let sign_in = |kind: SecretKind, what: &str| -> Result<SignIn, SecretStoreError> {
         if setting.credential.uses_oauth() {
-            return Ok(match oauth_token {
-                Some(token) => SignIn::Bearer(token.clone()),
-                None => SignIn::Missing(
-                    "this setting is not connected: press Connect to sign in".to_owned(),
-                ),
+            return Ok(match bearer {
+                Some(Ok(token)) => SignIn::Bearer(token.clone()),
+                Some(Err(reason)) => SignIn::Missing(reason.clone()),
+                None => SignIn::Missing("this setting is not connected: press Connect to sign in".to_owned()),
             });
         }
         Ok(match secrets.get(&setting.id, kind)? {

@@ -66,13 +66,8 @@ impl ProbeOptions {
     /// Options from the config file: its timeouts and its extra CA files.
     pub fn from_config(config: &crate::model::Config) -> Result<Self, tls::TrustError> {
         let mut options = Self::new(tls::client_config(&config.tls.extra_ca_files)?);
-        let seconds = |value: u64, default: u64| {
-            Duration::from_secs(if value == 0 { default } else { value })
-        };
-        options.connect_timeout = seconds(
-            config.probe.connect_timeout_secs,
-            Self::DEFAULT_CONNECT_SECS,
-        );
+        let seconds = |value: u64, default: u64| Duration::from_secs(if value == 0 { default } else { value });
+        options.connect_timeout = seconds(config.probe.connect_timeout_secs, Self::DEFAULT_CONNECT_SECS);
         options.step_timeout = seconds(config.probe.step_timeout_secs, Self::DEFAULT_STEP_SECS);
         options.delivery_timeout = seconds(config.probe.delivery_timeout_secs, 60);
         Ok(options)
@@ -95,40 +90,22 @@ impl Run {
         who: &str,
         redactor: report::Redactor,
     ) -> Self {
-        let target = format!(
-            "{}:{} ({}) as {who}",
-            endpoint.host,
-            endpoint.port,
-            endpoint.security.label()
-        );
-        Self {
-            report: Report::new(kind, setting_id, &target, redactor),
-            protocol,
-            endpoint: endpoint.clone(),
-        }
+        let target = format!("{}:{} ({}) as {who}", endpoint.host, endpoint.port, endpoint.security.label());
+        Self { report: Report::new(kind, setting_id, &target, redactor), protocol, endpoint: endpoint.clone() }
     }
 
     pub fn passed(&mut self, name: StageName, started: Instant, detail: &str, reply: Option<&str>) {
-        self.report
-            .stage(name, started.elapsed(), Outcome::Passed, detail, reply);
+        self.report.stage(name, started.elapsed(), Outcome::Passed, detail, reply);
     }
 
     pub fn warned(&mut self, name: StageName, started: Instant, detail: &str, reply: Option<&str>) {
-        self.report
-            .stage(name, started.elapsed(), Outcome::Warning, detail, reply);
+        self.report.stage(name, started.elapsed(), Outcome::Warning, detail, reply);
     }
 
     /// Records a failed stage and its diagnosis. Only the first failure diagnoses.
-    pub fn failed(
-        &mut self,
-        name: StageName,
-        started: Instant,
-        error: &ProbeError,
-        reply: Option<&str>,
-    ) {
+    pub fn failed(&mut self, name: StageName, started: Instant, error: &ProbeError, reply: Option<&str>) {
         let detail = error.to_string();
-        self.report
-            .stage(name, started.elapsed(), Outcome::Failed, &detail, reply);
+        self.report.stage(name, started.elapsed(), Outcome::Failed, &detail, reply);
         if self.report.diagnosis.is_none() {
             let mut symptom = Symptom::of(
                 error,
@@ -151,19 +128,10 @@ impl Run {
 }
 
 /// Name lookup, TCP connect and (for TLS on connect) the handshake, each a stage.
-pub(crate) fn open(
-    run: &mut Run,
-    options: &ProbeOptions,
-    cancel: &CancelToken,
-) -> Option<GuardedStream> {
+pub(crate) fn open(run: &mut Run, options: &ProbeOptions, cancel: &CancelToken) -> Option<GuardedStream> {
     let endpoint = run.endpoint.clone();
     let started = Instant::now();
-    let addrs = match net::resolve(
-        &endpoint.host,
-        endpoint.port,
-        options.connect_timeout,
-        cancel,
-    ) {
+    let addrs = match net::resolve(&endpoint.host, endpoint.port, options.connect_timeout, cancel) {
         Ok(addrs) => addrs,
         Err(err) => {
             run.failed(StageName::Dns, started, &err, None);
@@ -181,16 +149,8 @@ pub(crate) fn open(
             return None;
         }
     };
-    let peer = socket
-        .peer_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    run.passed(
-        StageName::Connect,
-        started,
-        &format!("connected to {peer}"),
-        None,
-    );
+    let peer = socket.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    run.passed(StageName::Connect, started, &format!("connected to {peer}"), None);
     let mut stream = GuardedStream::new(socket, cancel.clone());
     if endpoint.security == Security::Tls && !start_tls(run, &mut stream, options) {
         return None;
@@ -204,37 +164,25 @@ pub(crate) fn start_tls(run: &mut Run, stream: &mut GuardedStream, options: &Pro
     let name = match tls::server_name(&run.endpoint.host) {
         Ok(name) => name,
         Err(reason) => {
-            run.failed(
-                StageName::Tls,
-                started,
-                &ProbeError::Tls(reason.into()),
-                None,
-            );
+            run.failed(StageName::Tls, started, &ProbeError::Tls(reason.into()), None);
             return false;
         }
     };
     stream.begin_step(options.step_timeout);
     let result = stream.start_tls(options.tls.clone(), name).and_then(|()| {
-        stream
-            .handshake()
-            .map_err(|e| match ProbeError::from_io(&e) {
-                ProbeError::Io(_) => ProbeError::Tls(error::TlsFailure::from_io(&e)),
-                other => other,
-            })
+        stream.handshake().map_err(|e| match ProbeError::from_io(&e) {
+            ProbeError::Io(_) => ProbeError::Tls(error::TlsFailure::from_io(&e)),
+            other => other,
+        })
     });
     match result {
         Ok(()) => {
             let summary = stream.tls_connection().map(tls::summarize);
-            let detail = summary
-                .as_ref()
-                .map_or_else(|| "encrypted".to_owned(), tls::TlsSummary::describe);
+            let detail = summary.as_ref().map_or_else(|| "encrypted".to_owned(), tls::TlsSummary::describe);
             match summary {
-                Some(s) if s.days_left < 14 => run.warned(
-                    StageName::Tls,
-                    started,
-                    &format!("{detail} — renew soon"),
-                    None,
-                ),
+                Some(s) if s.days_left < 14 => {
+                    run.warned(StageName::Tls, started, &format!("{detail} — renew soon"), None)
+                }
                 _ => run.passed(StageName::Tls, started, &detail, None),
             }
             true

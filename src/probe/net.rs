@@ -19,27 +19,17 @@ use super::error::ProbeError;
 pub const STEP_BYTE_BUDGET: usize = 4 * 1024 * 1024;
 
 /// Resolves `host` with a timeout (the OS resolver has none of its own).
-pub fn resolve(
-    host: &str,
-    port: u16,
-    timeout: Duration,
-    cancel: &CancelToken,
-) -> Result<Vec<SocketAddr>, ProbeError> {
+pub fn resolve(host: &str, port: u16, timeout: Duration, cancel: &CancelToken) -> Result<Vec<SocketAddr>, ProbeError> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
     let (sender, receiver) = std::sync::mpsc::channel();
     let query = format!("{host}:{port}");
-    let spawned = std::thread::Builder::new()
-        .name("dns-lookup".to_owned())
-        .spawn(move || {
-            let _ = sender.send(query.to_socket_addrs().map(Iterator::collect::<Vec<_>>));
-        });
+    let spawned = std::thread::Builder::new().name("dns-lookup".to_owned()).spawn(move || {
+        let _ = sender.send(query.to_socket_addrs().map(Iterator::collect::<Vec<_>>));
+    });
     if spawned.is_err() {
-        return Err(ProbeError::Dns {
-            host: host.to_owned(),
-            reason: "could not start the lookup".to_owned(),
-        });
+        return Err(ProbeError::Dns { host: host.to_owned(), reason: "could not start the lookup".to_owned() });
     }
     let started = Instant::now();
     loop {
@@ -49,16 +39,10 @@ pub fn resolve(
         match receiver.recv_timeout(Duration::from_millis(50)) {
             Ok(Ok(addrs)) if !addrs.is_empty() => return Ok(addrs),
             Ok(Ok(_)) => {
-                return Err(ProbeError::Dns {
-                    host: host.to_owned(),
-                    reason: "the name has no addresses".to_owned(),
-                });
+                return Err(ProbeError::Dns { host: host.to_owned(), reason: "the name has no addresses".to_owned() });
             }
             Ok(Err(err)) => {
-                return Err(ProbeError::Dns {
-                    host: host.to_owned(),
-                    reason: err.to_string(),
-                });
+                return Err(ProbeError::Dns { host: host.to_owned(), reason: err.to_string() });
             }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) if started.elapsed() < timeout => {}
             Err(_) => {
@@ -72,11 +56,7 @@ pub fn resolve(
 }
 
 /// Connects to the first address that answers.
-pub fn connect(
-    addrs: &[SocketAddr],
-    timeout: Duration,
-    cancel: &CancelToken,
-) -> Result<TcpStream, ProbeError> {
+pub fn connect(addrs: &[SocketAddr], timeout: Duration, cancel: &CancelToken) -> Result<TcpStream, ProbeError> {
     let mut last = None;
     for addr in addrs {
         if cancel.is_cancelled() {
@@ -92,15 +72,8 @@ pub fn connect(
         }
     }
     match last {
-        Some((addr, err)) => Err(ProbeError::Connect {
-            addr: *addr,
-            kind: err.kind(),
-            reason: err.to_string(),
-        }),
-        None => Err(ProbeError::Dns {
-            host: String::new(),
-            reason: "no addresses".to_owned(),
-        }),
+        Some((addr, err)) => Err(ProbeError::Connect { addr: *addr, kind: err.kind(), reason: err.to_string() }),
+        None => Err(ProbeError::Dns { host: String::new(), reason: "no addresses".to_owned() }),
     }
 }
 
@@ -143,9 +116,7 @@ impl StepClock {
         let deadline = self.inner.origin.elapsed() + timeout;
         let micros = u64::try_from(deadline.as_micros()).unwrap_or(u64::MAX);
         self.inner.deadline_micros.store(micros, Ordering::SeqCst);
-        self.inner
-            .bytes_left
-            .store(STEP_BYTE_BUDGET, Ordering::SeqCst);
+        self.inner.bytes_left.store(STEP_BYTE_BUDGET, Ordering::SeqCst);
     }
 
     fn remaining(&self) -> Duration {
@@ -173,11 +144,7 @@ pub struct GuardedStream {
 
 impl GuardedStream {
     pub fn new(socket: TcpStream, cancel: CancelToken) -> Self {
-        Self {
-            transport: Transport::Plain(socket),
-            clock: StepClock::new(),
-            cancel,
-        }
+        Self { transport: Transport::Plain(socket), clock: StepClock::new(), cancel }
     }
 
     /// Starts a new step: `timeout` from now, a fresh byte budget.
@@ -208,12 +175,11 @@ impl GuardedStream {
         config: Arc<rustls::ClientConfig>,
         server_name: rustls::pki_types::ServerName<'static>,
     ) -> Result<(), ProbeError> {
-        let Transport::Plain(socket) = std::mem::replace(&mut self.transport, Transport::Taken)
-        else {
+        let Transport::Plain(socket) = std::mem::replace(&mut self.transport, Transport::Taken) else {
             return Err(ProbeError::Protocol("TLS was already started".to_owned()));
         };
-        let connection = ClientConnection::new(config, server_name)
-            .map_err(|e| ProbeError::Tls(e.to_string().into()))?;
+        let connection =
+            ClientConnection::new(config, server_name).map_err(|e| ProbeError::Tls(e.to_string().into()))?;
         self.transport = Transport::Tls(Box::new(StreamOwned::new(connection, socket)));
         Ok(())
     }
@@ -233,12 +199,7 @@ impl GuardedStream {
                 Err(_) if self.cancel.is_cancelled() => {
                     return Err(io::Error::new(io::ErrorKind::Interrupted, CANCELLED));
                 }
-                Err(err)
-                    if matches!(
-                        err.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
+                Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
                     return Err(io::Error::new(io::ErrorKind::TimedOut, STEP_TIMED_OUT));
                 }
                 Err(err) => return Err(err),
@@ -301,18 +262,12 @@ impl Read for GuardedStream {
                 self.clock.spend(n);
                 Ok(n)
             }
-            Err(err)
-                if matches!(
-                    err.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
+            Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
                 Err(io::Error::new(io::ErrorKind::TimedOut, STEP_TIMED_OUT))
             }
-            Err(err) if self.cancel.is_cancelled() => Err(io::Error::new(
-                io::ErrorKind::Interrupted,
-                format!("{CANCELLED} ({err})"),
-            )),
+            Err(err) if self.cancel.is_cancelled() => {
+                Err(io::Error::new(io::ErrorKind::Interrupted, format!("{CANCELLED} ({err})")))
+            }
             Err(err) => Err(err),
         }
     }

@@ -129,14 +129,7 @@ impl Report {
         }
     }
 
-    pub fn stage(
-        &mut self,
-        name: StageName,
-        elapsed: Duration,
-        outcome: Outcome,
-        detail: &str,
-        reply: Option<&str>,
-    ) {
+    pub fn stage(&mut self, name: StageName, elapsed: Duration, outcome: Outcome, detail: &str, reply: Option<&str>) {
         if outcome == Outcome::Failed {
             self.passed = false;
         }
@@ -182,13 +175,8 @@ impl Report {
                 Outcome::Warning => "warn",
                 Outcome::Failed => "FAIL",
             };
-            let _ = writeln!(
-                out,
-                "[{mark}] {:<24} {:>8.1} ms  {}",
-                stage.name.label(),
-                stage.duration_ms,
-                stage.detail
-            );
+            let _ =
+                writeln!(out, "[{mark}] {:<24} {:>8.1} ms  {}", stage.name.label(), stage.duration_ms, stage.detail);
             if let Some(reply) = &stage.server_reply {
                 for line in reply.lines() {
                     let _ = writeln!(out, "       server: {line}");
@@ -285,9 +273,7 @@ fn redact_line(line: &str) -> String {
         let word = words[index];
         out.push(word);
         index += 1;
-        let upper = word
-            .trim_start_matches(['2', '5', '0', '-'])
-            .to_ascii_uppercase();
+        let upper = word.trim_start_matches(['2', '5', '0', '-']).to_ascii_uppercase();
         if matches!(upper.as_str(), "AUTH" | "AUTHENTICATE") {
             // Mechanism names stay (capability lists); a payload after them goes.
             while index < words.len() && is_mechanism_name(words[index]) {
@@ -312,18 +298,14 @@ fn looks_like_payload(word: &str) -> bool {
     word == "="
         || (word.len() >= 4
             && !is_mechanism_name(word)
-            && word
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
+            && word.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
 }
 
 /// SASL mechanism names: upper-case letters, digits, `-` and `_` (RFC 4422).
 fn is_mechanism_name(word: &str) -> bool {
     !word.is_empty()
         && word.len() <= 20
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && word.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]
@@ -351,10 +333,7 @@ mod tests {
         ] {
             let cleaned = redactor.redact(&text);
             assert!(!cleaned.contains("canary-pw-123"), "{cleaned}");
-            assert!(
-                !cleaned.contains(&plain) && !cleaned.contains(&bearer),
-                "{cleaned}"
-            );
+            assert!(!cleaned.contains(&plain) && !cleaned.contains(&bearer), "{cleaned}");
             assert!(cleaned.contains(REDACTED), "{cleaned}");
         }
     }
@@ -362,30 +341,18 @@ mod tests {
     #[test]
     fn auth_payloads_go_but_mechanism_lists_stay() {
         let redactor = Redactor::new();
-        assert_eq!(
-            redactor.redact("250-AUTH PLAIN LOGIN XOAUTH2"),
-            "250-AUTH PLAIN LOGIN XOAUTH2"
-        );
+        assert_eq!(redactor.redact("250-AUTH PLAIN LOGIN XOAUTH2"), "250-AUTH PLAIN LOGIN XOAUTH2");
         assert_eq!(
             redactor.redact("offers SIZE 10, AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER, 8BITMIME"),
             "offers SIZE 10, AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER, 8BITMIME"
         );
-        assert_eq!(
-            redactor.redact("AUTH PLAIN AGZvbwBiYXI="),
-            format!("AUTH PLAIN {REDACTED}")
-        );
-        assert_eq!(
-            redactor.redact("a2 AUTHENTICATE XOAUTH2 dXNlcj1h"),
-            format!("a2 AUTHENTICATE XOAUTH2 {REDACTED}")
-        );
+        assert_eq!(redactor.redact("AUTH PLAIN AGZvbwBiYXI="), format!("AUTH PLAIN {REDACTED}"));
+        assert_eq!(redactor.redact("a2 AUTHENTICATE XOAUTH2 dXNlcj1h"), format!("a2 AUTHENTICATE XOAUTH2 {REDACTED}"));
         assert_eq!(
             redactor.redact("Authorization: Bearer eyJhbGciOi.x.y"),
             format!("Authorization: Bearer {REDACTED}")
         );
-        assert_eq!(
-            redactor.redact("first\nAUTH LOGIN dXNlcg=="),
-            format!("first\nAUTH LOGIN {REDACTED}")
-        );
+        assert_eq!(redactor.redact("first\nAUTH LOGIN dXNlcg=="), format!("first\nAUTH LOGIN {REDACTED}"));
     }
 
     #[test]

@@ -56,16 +56,9 @@ pub struct Outgoing {
 /// The two messages of Test Outgoing: a plain one from the send-as address,
 /// and one shaped like the automation's own mail (Subject Tag first,
 /// Reply-To the incoming mailbox, text and HTML parts).
-pub fn test_messages(
-    input: &OutgoingInput,
-    recipient: &str,
-    run_id: &str,
-) -> Result<Vec<Outgoing>, String> {
+pub fn test_messages(input: &OutgoingInput, recipient: &str, run_id: &str) -> Result<Vec<Outgoing>, String> {
     let from = sender(input)?;
-    let to: Mailbox = recipient
-        .trim()
-        .parse()
-        .map_err(|e| format!("\"{recipient}\" is not an e-mail address: {e}"))?;
+    let to: Mailbox = recipient.trim().parse().map_err(|e| format!("\"{recipient}\" is not an e-mail address: {e}"))?;
     let plain = Message::builder()
         .from(from.clone())
         .to(to.clone())
@@ -80,11 +73,7 @@ pub fn test_messages(
     let mut automation = Message::builder()
         .from(from)
         .to(to)
-        .subject(format!(
-            "{} Test message 2 of 2 ({})",
-            input.subject_tag,
-            short(run_id)
-        ))
+        .subject(format!("{} Test message 2 of 2 ({})", input.subject_tag, short(run_id)))
         .header(RunHeader(run_id.to_owned()));
     if let Ok(reply_to) = input.reply_to.parse::<Mailbox>() {
         automation = automation.reply_to(reply_to);
@@ -99,49 +88,26 @@ pub fn test_messages(
          with the Subject Tag and replies go to <b>{}</b>.</p><p>Test run: {run_id}</p></body></html>",
         html_escape(&input.reply_to)
     );
-    let automation = automation
-        .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| e.to_string())?;
-    Ok(vec![
-        Outgoing { message: plain },
-        Outgoing {
-            message: automation,
-        },
-    ])
+    let automation = automation.multipart(MultiPart::alternative_plain_html(text, html)).map_err(|e| e.to_string())?;
+    Ok(vec![Outgoing { message: plain }, Outgoing { message: automation }])
 }
 
 /// The round trip's message: to the incoming mailbox, tagged with the run id.
-pub fn roundtrip_message(
-    input: &OutgoingInput,
-    recipient: &str,
-    run_id: &str,
-) -> Result<Outgoing, String> {
-    let to: Mailbox = recipient
-        .parse()
-        .map_err(|e| format!("\"{recipient}\" is not an e-mail address: {e}"))?;
+pub fn roundtrip_message(input: &OutgoingInput, recipient: &str, run_id: &str) -> Result<Outgoing, String> {
+    let to: Mailbox = recipient.parse().map_err(|e| format!("\"{recipient}\" is not an e-mail address: {e}"))?;
     let message = Message::builder()
         .from(sender(input)?)
         .to(to)
-        .subject(format!(
-            "{} Mail Settings round trip ({})",
-            input.subject_tag,
-            short(run_id)
-        ))
+        .subject(format!("{} Mail Settings round trip ({})", input.subject_tag, short(run_id)))
         .header(RunHeader(run_id.to_owned()))
-        .body(format!(
-            "Round-trip test from Mail Settings. Test run: {run_id}\r\n"
-        ))
+        .body(format!("Round-trip test from Mail Settings. Test run: {run_id}\r\n"))
         .map_err(|e| e.to_string())?;
     Ok(Outgoing { message })
 }
 
 fn sender(input: &OutgoingInput) -> Result<Mailbox, String> {
-    let address = input.send_as.parse().map_err(|e| {
-        format!(
-            "the send-as address \"{}\" is not valid: {e}",
-            input.send_as
-        )
-    })?;
+    let address =
+        input.send_as.parse().map_err(|e| format!("the send-as address \"{}\" is not valid: {e}", input.send_as))?;
     let name = (!input.from_name.is_empty()).then(|| input.from_name.clone());
     Ok(Mailbox::new(name, address))
 }
@@ -151,18 +117,11 @@ fn short(run_id: &str) -> &str {
 }
 
 fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// Test Outgoing: both test messages to `recipient`, in one session.
-pub fn test_outgoing(
-    input: &OutgoingInput,
-    recipient: &str,
-    options: &ProbeOptions,
-    cancel: &CancelToken,
-) -> Report {
+pub fn test_outgoing(input: &OutgoingInput, recipient: &str, options: &ProbeOptions, cancel: &CancelToken) -> Report {
     let run_id = new_run_id();
     let mut run = Run::new(
         ProbeKind::Outgoing,
@@ -177,12 +136,7 @@ pub fn test_outgoing(
     let messages = match test_messages(input, recipient, &run_id) {
         Ok(messages) => messages,
         Err(reason) => {
-            run.failed(
-                StageName::Send,
-                Instant::now(),
-                &ProbeError::Protocol(reason),
-                None,
-            );
+            run.failed(StageName::Send, Instant::now(), &ProbeError::Protocol(reason), None);
             return run.finish();
         }
     };
@@ -233,60 +187,29 @@ impl Session {
             run.failed(
                 StageName::Greeting,
                 started,
-                &ProbeError::Refused {
-                    reply: greeting_text.clone(),
-                },
+                &ProbeError::Refused { reply: greeting_text.clone() },
                 Some(&greeting_text),
             );
             return None;
         }
-        run.passed(
-            StageName::Greeting,
-            started,
-            "the server is ready",
-            Some(&greeting_text),
-        );
-        let mut session = Self {
-            stream,
-            info: ServerInfo::default(),
-            pipelining: false,
-        };
+        run.passed(StageName::Greeting, started, "the server is ready", Some(&greeting_text));
+        let mut session = Self { stream, info: ServerInfo::default(), pipelining: false };
         if !session.ehlo(run, options) {
             return None;
         }
         if run.endpoint.security == Security::Starttls {
             let started = Instant::now();
             if !session.info.supports_feature(Extension::StartTls) {
-                run.failed(
-                    StageName::Starttls,
-                    started,
-                    &ProbeError::StarttlsNotOffered,
-                    None,
-                );
+                run.failed(StageName::Starttls, started, &ProbeError::StarttlsNotOffered, None);
                 return None;
             }
-            match session.command(
-                &lettre::transport::smtp::commands::Starttls.to_string(),
-                options,
-            ) {
+            match session.command(&lettre::transport::smtp::commands::Starttls.to_string(), options) {
                 Ok(reply) if reply.code().to_string() == "220" => {
-                    run.passed(
-                        StageName::Starttls,
-                        started,
-                        "the server agreed to encrypt",
-                        Some(&reply_text(&reply)),
-                    );
+                    run.passed(StageName::Starttls, started, "the server agreed to encrypt", Some(&reply_text(&reply)));
                 }
                 Ok(reply) => {
                     let text = reply_text(&reply);
-                    run.failed(
-                        StageName::Starttls,
-                        started,
-                        &ProbeError::Refused {
-                            reply: text.clone(),
-                        },
-                        Some(&text),
-                    );
+                    run.failed(StageName::Starttls, started, &ProbeError::Refused { reply: text.clone() }, Some(&text));
                     return None;
                 }
                 Err(err) => {
@@ -308,14 +231,9 @@ impl Session {
             if reply.is_positive() {
                 ServerInfo::from_response(&reply)
                     .map(|info| (info, reply_text(&reply)))
-                    .map_err(|e| ProbeError::Garbage {
-                        protocol: "SMTP",
-                        text: e.to_string(),
-                    })
+                    .map_err(|e| ProbeError::Garbage { protocol: "SMTP", text: e.to_string() })
             } else {
-                Err(ProbeError::Refused {
-                    reply: reply_text(&reply),
-                })
+                Err(ProbeError::Refused { reply: reply_text(&reply) })
             }
         });
         match result {
@@ -323,10 +241,10 @@ impl Session {
                 let detail = format!("offers {}", describe_features(&text));
                 run.passed(StageName::Capabilities, started, &detail, None);
                 self.info = info;
-                self.pipelining = text.lines().skip(1).any(|line| {
-                    line.get(4..)
-                        .is_some_and(|f| f.trim().eq_ignore_ascii_case("PIPELINING"))
-                });
+                self.pipelining = text
+                    .lines()
+                    .skip(1)
+                    .any(|line| line.get(4..).is_some_and(|f| f.trim().eq_ignore_ascii_case("PIPELINING")));
                 true
             }
             Err(err) => {
@@ -336,28 +254,19 @@ impl Session {
         }
     }
 
-    fn authenticate(
-        &mut self,
-        run: &mut Run,
-        input: &OutgoingInput,
-        options: &ProbeOptions,
-    ) -> bool {
+    fn authenticate(&mut self, run: &mut Run, input: &OutgoingInput, options: &ProbeOptions) -> bool {
         let started = Instant::now();
         if !self.stream.is_tls() {
             let err = ProbeError::Protocol(
-                "the connection is not encrypted, so the credentials were not sent (choose STARTTLS or TLS on connect)".to_owned(),
+                "the connection is not encrypted, so the credentials were not sent (choose STARTTLS or TLS on connect)"
+                    .to_owned(),
             );
             run.failed(StageName::Authentication, started, &err, None);
             return false;
         }
         let (mechanism, secret) = match &input.sign_in {
             SignIn::Missing(reason) => {
-                run.failed(
-                    StageName::Authentication,
-                    started,
-                    &ProbeError::MissingCredentials(reason.clone()),
-                    None,
-                );
+                run.failed(StageName::Authentication, started, &ProbeError::MissingCredentials(reason.clone()), None);
                 return false;
             }
             SignIn::Bearer(token) => (Mechanism::Xoauth2, token),
@@ -376,17 +285,8 @@ impl Session {
                 .filter(|m| self.info.supports_auth_mechanism(*m))
                 .map(|m| m.to_string())
                 .collect::<Vec<_>>();
-            let offered = if offered.is_empty() {
-                "no sign-in at all".to_owned()
-            } else {
-                offered.join(", ")
-            };
-            run.failed(
-                StageName::Authentication,
-                started,
-                &ProbeError::NoUsableMechanism { offered },
-                None,
-            );
+            let offered = if offered.is_empty() { "no sign-in at all".to_owned() } else { offered.join(", ") };
+            run.failed(StageName::Authentication, started, &ProbeError::NoUsableMechanism { offered }, None);
             return false;
         }
         let credentials = Credentials::new(input.user.clone(), secret.expose().to_owned());
@@ -414,11 +314,9 @@ impl Session {
         credentials: &Credentials,
         options: &ProbeOptions,
     ) -> Result<String, (ProbeError, Option<String>)> {
-        let first = Auth::new(mechanism, credentials.clone(), None)
-            .map_err(|e| (ProbeError::Protocol(e.to_string()), None))?;
-        let mut reply = self
-            .command(&first.to_string(), options)
-            .map_err(|e| (e, None))?;
+        let first =
+            Auth::new(mechanism, credentials.clone(), None).map_err(|e| (ProbeError::Protocol(e.to_string()), None))?;
+        let mut reply = self.command(&first.to_string(), options).map_err(|e| (e, None))?;
         for _ in 0..3 {
             if !reply.has_code(334) {
                 break;
@@ -429,34 +327,17 @@ impl Session {
                 let challenge = reply.first_word().map(decode_base64).unwrap_or_default();
                 let last = self.command("\r\n", options).map_err(|e| (e, None))?;
                 let text = format!("{challenge}\n{}", reply_text(&last));
-                return Err((
-                    ProbeError::Refused {
-                        reply: format!("xoauth2 rejected: {text}"),
-                    },
-                    Some(text),
-                ));
+                return Err((ProbeError::Refused { reply: format!("xoauth2 rejected: {text}") }, Some(text)));
             }
-            let next =
-                Auth::new_from_response(mechanism, credentials.clone(), &reply).map_err(|e| {
-                    (
-                        ProbeError::Protocol(e.to_string()),
-                        Some(reply_text(&reply)),
-                    )
-                })?;
-            reply = self
-                .command(&next.to_string(), options)
-                .map_err(|e| (e, None))?;
+            let next = Auth::new_from_response(mechanism, credentials.clone(), &reply)
+                .map_err(|e| (ProbeError::Protocol(e.to_string()), Some(reply_text(&reply))))?;
+            reply = self.command(&next.to_string(), options).map_err(|e| (e, None))?;
         }
         let text = reply_text(&reply);
         if reply.code().to_string() == "235" {
             Ok(text)
         } else {
-            Err((
-                ProbeError::Refused {
-                    reply: text.clone(),
-                },
-                Some(text),
-            ))
+            Err((ProbeError::Refused { reply: text.clone() }, Some(text)))
         }
     }
 
@@ -476,30 +357,16 @@ impl Session {
                     }
                     let reply = (!all.is_empty()).then_some(all);
                     run.failed(StageName::Send, started, &err, reply.as_deref());
-                    run.report.fact(
-                        "Messages accepted",
-                        format!("{index} of {}", messages.len()),
-                    );
+                    run.report.fact("Messages accepted", format!("{index} of {}", messages.len()));
                     return false;
                 }
             }
         }
         let recipients: Vec<String> = messages
             .first()
-            .map(|m| {
-                m.message
-                    .envelope()
-                    .to()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect()
-            })
+            .map(|m| m.message.envelope().to().iter().map(ToString::to_string).collect())
             .unwrap_or_default();
-        let detail = format!(
-            "{} message(s) accepted for {}",
-            messages.len(),
-            recipients.join(", ")
-        );
+        let detail = format!("{} message(s) accepted for {}", messages.len(), recipients.join(", "));
         run.passed(StageName::Send, started, &detail, Some(&replies.join("\n")));
         true
     }
@@ -510,44 +377,23 @@ impl Session {
         options: &ProbeOptions,
     ) -> Result<String, (ProbeError, Option<String>)> {
         let envelope = outgoing.message.envelope();
-        let expect =
-            |reply: Response, code: &str| -> Result<Response, (ProbeError, Option<String>)> {
-                if reply.code().to_string() == code {
-                    Ok(reply)
-                } else {
-                    let text = reply_text(&reply);
-                    Err((
-                        ProbeError::Refused {
-                            reply: text.clone(),
-                        },
-                        Some(text),
-                    ))
-                }
-            };
-        let mut commands = vec![(
-            Mail::new(envelope.from().cloned(), vec![]).to_string(),
-            "250",
-        )];
-        commands.extend(
-            envelope
-                .to()
-                .iter()
-                .map(|to| (Rcpt::new(to.clone(), vec![]).to_string(), "250")),
-        );
+        let expect = |reply: Response, code: &str| -> Result<Response, (ProbeError, Option<String>)> {
+            if reply.code().to_string() == code {
+                Ok(reply)
+            } else {
+                let text = reply_text(&reply);
+                Err((ProbeError::Refused { reply: text.clone() }, Some(text)))
+            }
+        };
+        let mut commands = vec![(Mail::new(envelope.from().cloned(), vec![]).to_string(), "250")];
+        commands.extend(envelope.to().iter().map(|to| (Rcpt::new(to.clone(), vec![]).to_string(), "250")));
         commands.push((Data.to_string(), "354"));
         if self.pipelining {
             // One write, one round trip; then every reply in order.
-            let batch: String = commands
-                .iter()
-                .map(|(command, _)| command.as_str())
-                .collect();
+            let batch: String = commands.iter().map(|(command, _)| command.as_str()).collect();
             self.stream.begin_step(options.step_timeout);
-            self.stream
-                .write_all(batch.as_bytes())
-                .map_err(|e| (ProbeError::from_io(&e), None))?;
-            self.stream
-                .flush()
-                .map_err(|e| (ProbeError::from_io(&e), None))?;
+            self.stream.write_all(batch.as_bytes()).map_err(|e| (ProbeError::from_io(&e), None))?;
+            self.stream.flush().map_err(|e| (ProbeError::from_io(&e), None))?;
             let mut first_error = None;
             let mut data_accepted = false;
             for (_, code) in &commands {
@@ -577,12 +423,8 @@ impl Session {
         }
         body.extend_from_slice(b".\r\n");
         self.stream.begin_step(options.step_timeout);
-        self.stream
-            .write_all(&body)
-            .map_err(|e| (ProbeError::from_io(&e), None))?;
-        self.stream
-            .flush()
-            .map_err(|e| (ProbeError::from_io(&e), None))?;
+        self.stream.write_all(&body).map_err(|e| (ProbeError::from_io(&e), None))?;
+        self.stream.flush().map_err(|e| (ProbeError::from_io(&e), None))?;
         let reply = read_reply(&mut self.stream).map_err(|e| (e, None))?;
         let reply = expect(reply, "250")?;
         Ok(reply_text(&reply))
@@ -591,8 +433,7 @@ impl Session {
     /// Sends QUIT without waiting for the goodbye: it says nothing the report
     /// needs, and waiting would cost a round trip on every test.
     fn quit(&mut self, options: &ProbeOptions) {
-        self.stream
-            .begin_step(options.step_timeout.min(Duration::from_secs(5)));
+        self.stream.begin_step(options.step_timeout.min(Duration::from_secs(5)));
         let _ = self.stream.write_all(Quit.to_string().as_bytes());
         let _ = self.stream.flush();
     }
@@ -600,9 +441,7 @@ impl Session {
     /// Writes a command and reads the reply (positive or not) within the step timeout.
     fn command(&mut self, command: &str, options: &ProbeOptions) -> Result<Response, ProbeError> {
         self.stream.begin_step(options.step_timeout);
-        self.stream
-            .write_all(command.as_bytes())
-            .map_err(|e| ProbeError::from_io(&e))?;
+        self.stream.write_all(command.as_bytes()).map_err(|e| ProbeError::from_io(&e))?;
         self.stream.flush().map_err(|e| ProbeError::from_io(&e))?;
         read_reply(&mut self.stream)
     }
@@ -631,15 +470,9 @@ fn read_greeting(
                     options.wrong_mode_after.as_secs()
                 )));
             }
-            stream.begin_step(
-                options
-                    .step_timeout
-                    .saturating_sub(options.wrong_mode_after),
-            );
+            stream.begin_step(options.step_timeout.saturating_sub(options.wrong_mode_after));
             read_reply(stream).map_err(|err| match err {
-                ProbeError::TimedOut(_) => ProbeError::Silent {
-                    secs: options.step_timeout.as_secs(),
-                },
+                ProbeError::TimedOut(_) => ProbeError::Silent { secs: options.step_timeout.as_secs() },
                 other => other,
             })
         }
@@ -657,10 +490,7 @@ pub(crate) fn read_reply(stream: &mut GuardedStream) -> Result<Response, ProbeEr
     for _ in 0..MAX_LINES {
         let line = net::read_line(stream, MAX_LINE).map_err(|e| {
             if e.kind() == std::io::ErrorKind::InvalidData {
-                ProbeError::Garbage {
-                    protocol: "SMTP",
-                    text: e.to_string(),
-                }
+                ProbeError::Garbage { protocol: "SMTP", text: e.to_string() }
             } else {
                 ProbeError::from_io(&e)
             }
@@ -671,34 +501,21 @@ pub(crate) fn read_reply(stream: &mut GuardedStream) -> Result<Response, ProbeEr
             && bytes[..3].iter().all(u8::is_ascii_digit)
             && matches!(bytes[3], b' ' | b'-' | b'\r' | b'\n');
         if !well_formed {
-            return Err(ProbeError::Garbage {
-                protocol: "SMTP",
-                text: printable(&line),
-            });
+            return Err(ProbeError::Garbage { protocol: "SMTP", text: printable(&line) });
         }
         let last = bytes[3] != b'-';
         text.push_str(&line);
         if last {
-            return Response::from_str(&text).map_err(|e| ProbeError::Garbage {
-                protocol: "SMTP",
-                text: format!("{e}: {}", printable(&text)),
-            });
+            return Response::from_str(&text)
+                .map_err(|e| ProbeError::Garbage { protocol: "SMTP", text: format!("{e}: {}", printable(&text)) });
         }
     }
-    Err(ProbeError::Garbage {
-        protocol: "SMTP",
-        text: "a reply of more than 200 lines".to_owned(),
-    })
+    Err(ProbeError::Garbage { protocol: "SMTP", text: "a reply of more than 200 lines".to_owned() })
 }
 
 /// Server text made safe to show: control characters escaped, length capped.
 pub(crate) fn printable(text: &str) -> String {
-    let mut out: String = text
-        .trim_end()
-        .chars()
-        .take(300)
-        .flat_map(char::escape_default)
-        .collect();
+    let mut out: String = text.trim_end().chars().take(300).flat_map(char::escape_default).collect();
     if text.chars().count() > 300 {
         out.push('…');
     }
@@ -708,29 +525,14 @@ pub(crate) fn printable(text: &str) -> String {
 /// The reply as the server wrote it: `code text` per line.
 pub(crate) fn reply_text(reply: &Response) -> String {
     let code = reply.code().to_string();
-    let lines: Vec<String> = reply
-        .message()
-        .map(|line| format!("{code} {line}"))
-        .collect();
-    if lines.is_empty() {
-        code
-    } else {
-        lines.join("\n")
-    }
+    let lines: Vec<String> = reply.message().map(|line| format!("{code} {line}")).collect();
+    if lines.is_empty() { code } else { lines.join("\n") }
 }
 
 fn describe_features(ehlo_text: &str) -> String {
-    let features: Vec<&str> = ehlo_text
-        .lines()
-        .skip(1)
-        .map(|l| l.get(4..).unwrap_or("").trim())
-        .filter(|f| !f.is_empty())
-        .collect();
-    if features.is_empty() {
-        "no extensions".to_owned()
-    } else {
-        features.join(", ")
-    }
+    let features: Vec<&str> =
+        ehlo_text.lines().skip(1).map(|l| l.get(4..).unwrap_or("").trim()).filter(|f| !f.is_empty()).collect();
+    if features.is_empty() { "no extensions".to_owned() } else { features.join(", ") }
 }
 
 fn decode_base64(text: &str) -> String {
@@ -764,11 +566,7 @@ mod tests {
     fn input() -> OutgoingInput {
         OutgoingInput {
             setting_id: "ar".into(),
-            endpoint: Endpoint {
-                host: "smtp.example.com".into(),
-                port: 587,
-                security: Security::Starttls,
-            },
+            endpoint: Endpoint { host: "smtp.example.com".into(), port: 587, security: Security::Starttls },
             user: "ar@example.com".into(),
             sign_in: SignIn::Password(Secret::new("pw")),
             send_as: "collections@example.com".into(),
@@ -783,16 +581,10 @@ mod tests {
         let messages = test_messages(&input(), "admin@example.org", "0123456789abcdef").unwrap();
         assert_eq!(messages.len(), 2);
         let first = String::from_utf8(messages[0].message.formatted()).unwrap();
-        assert!(
-            first.contains("From: \"Example AR Team\" <collections@example.com>"),
-            "{first}"
-        );
+        assert!(first.contains("From: \"Example AR Team\" <collections@example.com>"), "{first}");
         assert!(first.contains("X-Mailsettings-Run: 0123456789abcdef"));
         let second = String::from_utf8(messages[1].message.formatted()).unwrap();
-        assert!(
-            second.contains("Subject: [EX-AR] Test message 2 of 2"),
-            "{second}"
-        );
+        assert!(second.contains("Subject: [EX-AR] Test message 2 of 2"), "{second}");
         assert!(second.contains("Reply-To: replies@example.com"));
         assert!(second.contains("multipart/alternative") && second.contains("text/html"));
         assert!(test_messages(&input(), "not an address", "x").is_err());
@@ -800,10 +592,7 @@ mod tests {
 
     #[test]
     fn dot_stuffing_protects_lines_starting_with_a_dot() {
-        assert_eq!(
-            dot_stuff(b"a\r\n.b\r\n..c\r\n"),
-            b"a\r\n..b\r\n...c\r\n".to_vec()
-        );
+        assert_eq!(dot_stuff(b"a\r\n.b\r\n..c\r\n"), b"a\r\n..b\r\n...c\r\n".to_vec());
         assert_eq!(dot_stuff(b".x"), b"..x".to_vec());
     }
 

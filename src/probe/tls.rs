@@ -33,10 +33,7 @@ pub fn client_config(extra_ca_files: &[PathBuf]) -> Result<Arc<ClientConfig>, Tr
     tracing::debug!(added, "OS trust roots loaded");
     for path in extra_ca_files {
         for cert in read_pem_certificates(path)? {
-            roots.add(cert).map_err(|e| TrustError::Rejected {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+            roots.add(cert).map_err(|e| TrustError::Rejected { path: path.clone(), reason: e.to_string() })?;
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -49,27 +46,19 @@ pub fn client_config(extra_ca_files: &[PathBuf]) -> Result<Arc<ClientConfig>, Tr
 }
 
 fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TrustError> {
-    let bytes = std::fs::read(path).map_err(|e| TrustError::Unreadable {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let bytes =
+        std::fs::read(path).map_err(|e| TrustError::Unreadable { path: path.to_owned(), reason: e.to_string() })?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<_, _>>()
-        .map_err(|e| TrustError::Unreadable {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| TrustError::Unreadable { path: path.to_owned(), reason: e.to_string() })?;
     if certs.is_empty() {
-        return Err(TrustError::Empty {
-            path: path.to_owned(),
-        });
+        return Err(TrustError::Empty { path: path.to_owned() });
     }
     Ok(certs)
 }
 
 pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
-    ServerName::try_from(host.to_owned())
-        .map_err(|_| format!("\"{host}\" is not a valid server name for TLS"))
+    ServerName::try_from(host.to_owned()).map_err(|_| format!("\"{host}\" is not a valid server name for TLS"))
 }
 
 /// What the TLS stage reports about the session and the server's certificate.
@@ -99,9 +88,7 @@ pub fn summarize(connection: &rustls::ClientConnection) -> TlsSummary {
         Some(other) => format!("{other:?}"),
         None => "TLS".to_owned(),
     };
-    let leaf = connection
-        .peer_certificates()
-        .and_then(|certs| certs.first());
+    let leaf = connection.peer_certificates().and_then(|certs| certs.first());
     let parsed = leaf.and_then(|der| x509_parser::parse_x509_certificate(der.as_ref()).ok());
     match parsed {
         Some((_, cert)) => {

@@ -27,12 +27,7 @@ pub const APP_NAME: &str = "mailsettings";
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("{path}: line {line}, column {column}: {message}", path = .path.display())]
-    Malformed {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Malformed { path: PathBuf, line: usize, column: usize, message: String },
     #[error(
         "{path} was written by a newer version of Mail Settings (format \"{found}\"); this version reads \"{FORMAT}\". \
          Update Mail Settings; the file was left untouched",
@@ -51,11 +46,7 @@ pub enum StoreError {
     )]
     ChangedOnDisk { path: PathBuf },
     #[error("could not {action} {path}: {source}", path = .path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { action: &'static str, path: PathBuf, source: std::io::Error },
     #[error("could not find the folder for settings: {0}")]
     NoConfigDir(String),
     #[error("could not write the config: {0}")]
@@ -64,19 +55,12 @@ pub enum StoreError {
 
 impl StoreError {
     fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
-        Self::Io {
-            action,
-            path: path.to_owned(),
-            source,
-        }
+        Self::Io { action, path: path.to_owned(), source }
     }
 
     /// True when the file exists but cannot be trusted to be rewritten.
     pub fn makes_read_only(&self) -> bool {
-        matches!(
-            self,
-            Self::Malformed { .. } | Self::NewerFormat { .. } | Self::NotOurs { .. }
-        )
+        matches!(self, Self::Malformed { .. } | Self::NewerFormat { .. } | Self::NotOurs { .. })
     }
 }
 
@@ -88,8 +72,7 @@ pub fn resolve_config_path(explicit: Option<&Path>) -> Result<PathBuf, StoreErro
     if let Some(path) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(path));
     }
-    confy::get_configuration_file_path(APP_NAME, "config")
-        .map_err(|e| StoreError::NoConfigDir(e.to_string()))
+    confy::get_configuration_file_path(APP_NAME, "config").map_err(|e| StoreError::NoConfigDir(e.to_string()))
 }
 
 /// The config file, and what was read from it last (so a save can tell
@@ -110,19 +93,13 @@ impl Fingerprint {
     fn of(bytes: &[u8]) -> Self {
         let mut hasher = DefaultHasher::new();
         bytes.hash(&mut hasher);
-        Self {
-            len: bytes.len(),
-            hash: hasher.finish(),
-        }
+        Self { len: bytes.len(), hash: hasher.finish() }
     }
 }
 
 impl ConfigFile {
     pub fn new(path: PathBuf) -> Self {
-        Self {
-            path,
-            loaded_fingerprint: None,
-        }
+        Self { path, loaded_fingerprint: None }
     }
 
     pub fn path(&self) -> &Path {
@@ -159,9 +136,7 @@ impl ConfigFile {
         };
         let current_fingerprint = current.as_deref().map(Fingerprint::of);
         if current_fingerprint != self.loaded_fingerprint {
-            return Err(StoreError::ChangedOnDisk {
-                path: self.path.clone(),
-            });
+            return Err(StoreError::ChangedOnDisk { path: self.path.clone() });
         }
         let text = to_toml(config)?;
         if let Some(previous) = current {
@@ -174,10 +149,7 @@ impl ConfigFile {
 }
 
 pub fn backup_path_for(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".bak");
     path.with_file_name(name)
 }
@@ -206,26 +178,16 @@ pub fn parse_config(bytes: &[u8], path: &Path) -> Result<Config, StoreError> {
     let malformed = |err: &toml::de::Error| {
         let offset = err.span().map_or(0, |span| span.start);
         let (line, column) = line_and_column(text, offset);
-        StoreError::Malformed {
-            path: path.to_owned(),
-            line,
-            column,
-            message: err.message().trim().to_owned(),
-        }
+        StoreError::Malformed { path: path.to_owned(), line, column, message: err.message().trim().to_owned() }
     };
     let table: toml::Table = toml::from_str(text).map_err(|e| malformed(&e))?;
     match table.get("format") {
         Some(toml::Value::String(format)) if format == FORMAT => {}
         Some(toml::Value::String(format)) if format.starts_with(FORMAT_FAMILY) => {
-            return Err(StoreError::NewerFormat {
-                path: path.to_owned(),
-                found: format.clone(),
-            });
+            return Err(StoreError::NewerFormat { path: path.to_owned(), found: format.clone() });
         }
         _ => {
-            return Err(StoreError::NotOurs {
-                path: path.to_owned(),
-            });
+            return Err(StoreError::NotOurs { path: path.to_owned() });
         }
     }
     toml::from_str::<Config>(text).map_err(|e| malformed(&e))
@@ -253,13 +215,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(|e| StoreError::io("create a temporary file in", &dir, e))?;
-    temp.write_all(bytes)
-        .map_err(|e| StoreError::io("write", temp.path(), e))?;
-    temp.as_file()
-        .sync_all()
-        .map_err(|e| StoreError::io("flush", path, e))?;
-    temp.persist(path)
-        .map_err(|e| StoreError::io("replace", path, e.error))?;
+    temp.write_all(bytes).map_err(|e| StoreError::io("write", temp.path(), e))?;
+    temp.as_file().sync_all().map_err(|e| StoreError::io("flush", path, e))?;
+    temp.persist(path).map_err(|e| StoreError::io("replace", path, e.error))?;
     sync_dir(&dir);
     Ok(())
 }
@@ -281,11 +239,8 @@ mod tests {
     use crate::model::{Company, MailSetting};
 
     fn sample() -> Config {
-        let mut setting = MailSetting {
-            id: "ar".into(),
-            description: "AR \"quoted\"".into(),
-            ..MailSetting::default()
-        };
+        let mut setting =
+            MailSetting { id: "ar".into(), description: "AR \"quoted\"".into(), ..MailSetting::default() };
         setting.smtp.server = "smtp.example.com".into();
         setting.tenant = Some("contoso.onmicrosoft.com".into());
         Config {
@@ -303,11 +258,7 @@ mod tests {
     fn round_trip_keeps_everything_and_starts_with_the_format() {
         let dir = tempfile::tempdir().unwrap();
         let mut file = ConfigFile::new(dir.path().join("config.toml"));
-        assert_eq!(
-            file.load().unwrap(),
-            Config::default(),
-            "missing file is empty"
-        );
+        assert_eq!(file.load().unwrap(), Config::default(), "missing file is empty");
         file.save(&sample()).unwrap();
         let text = fs::read_to_string(file.path()).unwrap();
         assert!(text.starts_with("format = \"mailsettings/1\"\n"), "{text}");
@@ -343,10 +294,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(err.to_string().contains("line 5, column 10"), "{err}");
-        assert!(
-            file.save(&Config::default()).is_err(),
-            "never overwrites what it could not read"
-        );
+        assert!(file.save(&Config::default()).is_err(), "never overwrites what it could not read");
         assert_eq!(fs::read_to_string(&path).unwrap(), text);
     }
 
@@ -354,7 +302,11 @@ mod tests {
     fn a_wrong_type_is_reported_at_its_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
-        fs::write(&path, "format = \"mailsettings/1\"\n[[mail_setting]]\nid = \"a\"\n[mail_setting.smtp]\nport = 70000\n").unwrap();
+        fs::write(
+            &path,
+            "format = \"mailsettings/1\"\n[[mail_setting]]\nid = \"a\"\n[mail_setting.smtp]\nport = 70000\n",
+        )
+        .unwrap();
         let err = ConfigFile::new(path).load().unwrap_err();
         match err {
             StoreError::Malformed { line, .. } => assert_eq!(line, 5),
@@ -371,10 +323,7 @@ mod tests {
         assert!(matches!(err, StoreError::NewerFormat { .. }));
         assert!(err.to_string().contains("newer version"));
         fs::write(&path, "[server]\nport = 1\n").unwrap();
-        assert!(matches!(
-            ConfigFile::new(path).load().unwrap_err(),
-            StoreError::NotOurs { .. }
-        ));
+        assert!(matches!(ConfigFile::new(path).load().unwrap_err(), StoreError::NotOurs { .. }));
     }
 
     #[test]
@@ -383,10 +332,7 @@ mod tests {
         let path = dir.path().join("config.toml");
         fs::write(&path, b"format = \"mailsettings/1\"\n# \xff\xfe\n").unwrap();
         let err = ConfigFile::new(path).load().unwrap_err();
-        assert!(
-            matches!(err, StoreError::Malformed { line: 2, .. }),
-            "{err:?}"
-        );
+        assert!(matches!(err, StoreError::Malformed { line: 2, .. }), "{err:?}");
     }
 
     #[test]

@@ -60,13 +60,7 @@ pub enum SecretStoreError {
     )]
     Unavailable { store: String, reason: String },
     #[error("the {store} refused to {action} the {what} of \"{setting}\": {reason}")]
-    Failed {
-        store: String,
-        action: &'static str,
-        what: &'static str,
-        setting: String,
-        reason: String,
-    },
+    Failed { store: String, action: &'static str, what: &'static str, setting: String, reason: String },
     #[error("{SECRET_STORE_ENV} must be \"os\" or \"file:PATH\", not \"{0}\"")]
     BadChoice(String),
     #[error("the secret file {path}: {reason}", path = .path.display())]
@@ -95,9 +89,7 @@ pub struct Secrets {
 
 impl fmt::Debug for Secrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Secrets")
-            .field("store", &self.backend.describe())
-            .finish()
+        f.debug_struct("Secrets").field("store", &self.backend.describe()).finish()
     }
 }
 
@@ -123,19 +115,12 @@ impl Secrets {
 
     /// The OS credential store.
     pub fn os() -> Self {
-        Self {
-            backend: Arc::new(OsBackend),
-        }
+        Self { backend: Arc::new(OsBackend) }
     }
 
     /// The explicit opt-in file store (created with mode 0600).
     pub fn file(path: PathBuf) -> Self {
-        Self {
-            backend: Arc::new(FileBackend {
-                path,
-                lock: Mutex::new(()),
-            }),
-        }
+        Self { backend: Arc::new(FileBackend { path, lock: Mutex::new(()) }) }
     }
 
     /// Human words for the store in use (About box, error messages).
@@ -151,17 +136,9 @@ impl Secrets {
             .map_err(|e| self.error(e, "read", "availability probe", "-"))
     }
 
-    pub fn get(
-        &self,
-        setting_id: &str,
-        kind: SecretKind,
-    ) -> Result<Option<Secret>, SecretStoreError> {
+    pub fn get(&self, setting_id: &str, kind: SecretKind) -> Result<Option<Secret>, SecretStoreError> {
         let name = entry_name(setting_id, kind);
-        let read = |name: &str| {
-            self.backend
-                .get(name)
-                .map_err(|e| self.error(e, "read", what(kind), setting_id))
-        };
+        let read = |name: &str| self.backend.get(name).map_err(|e| self.error(e, "read", what(kind), setting_id));
         let Some(head) = read(&name)? else {
             return Ok(None);
         };
@@ -186,42 +163,25 @@ impl Secrets {
         Ok(Some(Secret::new(value)))
     }
 
-    pub fn set(
-        &self,
-        setting_id: &str,
-        kind: SecretKind,
-        secret: &Secret,
-    ) -> Result<(), SecretStoreError> {
+    pub fn set(&self, setting_id: &str, kind: SecretKind, secret: &Secret) -> Result<(), SecretStoreError> {
         let name = entry_name(setting_id, kind);
         let fail = |e| self.error(e, "save", what(kind), setting_id);
-        let old_chunks = self
-            .backend
-            .get(&name)
-            .map_err(fail)?
-            .as_deref()
-            .and_then(chunk_count)
-            .unwrap_or(0);
+        let old_chunks = self.backend.get(&name).map_err(fail)?.as_deref().and_then(chunk_count).unwrap_or(0);
         let value = secret.expose();
         let chunks = split_chunks(value, CHUNK_CHARS);
         let new_chunks = if chunks.len() > 1 {
             // Parts first, header last: a reader never sees a header without its parts.
             for (index, chunk) in chunks.iter().enumerate() {
-                self.backend
-                    .set(&chunk_name(&name, index + 1), chunk)
-                    .map_err(fail)?;
+                self.backend.set(&chunk_name(&name, index + 1), chunk).map_err(fail)?;
             }
-            self.backend
-                .set(&name, &format!("{CHUNK_HEADER}{}", chunks.len()))
-                .map_err(fail)?;
+            self.backend.set(&name, &format!("{CHUNK_HEADER}{}", chunks.len())).map_err(fail)?;
             chunks.len()
         } else {
             self.backend.set(&name, value).map_err(fail)?;
             0
         };
         for index in (new_chunks + 1)..=old_chunks {
-            self.backend
-                .delete(&chunk_name(&name, index))
-                .map_err(fail)?;
+            self.backend.delete(&chunk_name(&name, index)).map_err(fail)?;
         }
         Ok(())
     }
@@ -230,53 +190,28 @@ impl Secrets {
     pub fn delete(&self, setting_id: &str, kind: SecretKind) -> Result<(), SecretStoreError> {
         let name = entry_name(setting_id, kind);
         let fail = |e| self.error(e, "delete", what(kind), setting_id);
-        let chunks = self
-            .backend
-            .get(&name)
-            .map_err(fail)?
-            .as_deref()
-            .and_then(chunk_count)
-            .unwrap_or(0);
+        let chunks = self.backend.get(&name).map_err(fail)?.as_deref().and_then(chunk_count).unwrap_or(0);
         self.backend.delete(&name).map_err(fail)?;
         for index in 1..=chunks {
-            self.backend
-                .delete(&chunk_name(&name, index))
-                .map_err(fail)?;
+            self.backend.delete(&chunk_name(&name, index)).map_err(fail)?;
         }
         Ok(())
     }
 
     /// Removes every secret of a setting (after it is purged from the trash).
     pub fn delete_all(&self, setting_id: &str) -> Result<(), SecretStoreError> {
-        SecretKind::ALL
-            .iter()
-            .try_for_each(|kind| self.delete(setting_id, *kind))
+        SecretKind::ALL.iter().try_for_each(|kind| self.delete(setting_id, *kind))
     }
 
     /// Which passwords exist, without reading them into the caller.
     pub fn stored_passwords(&self, setting_id: &str) -> Result<StoredPasswords, SecretStoreError> {
-        let has = |kind| {
-            self.get(setting_id, kind)
-                .map(|s| s.is_some_and(|s| !s.is_empty()))
-        };
-        Ok(StoredPasswords {
-            smtp: has(SecretKind::SmtpPassword)?,
-            imap: has(SecretKind::ImapPassword)?,
-        })
+        let has = |kind| self.get(setting_id, kind).map(|s| s.is_some_and(|s| !s.is_empty()));
+        Ok(StoredPasswords { smtp: has(SecretKind::SmtpPassword)?, imap: has(SecretKind::ImapPassword)? })
     }
 
-    fn error(
-        &self,
-        err: BackendError,
-        action: &'static str,
-        what: &'static str,
-        setting: &str,
-    ) -> SecretStoreError {
+    fn error(&self, err: BackendError, action: &'static str, what: &'static str, setting: &str) -> SecretStoreError {
         if err.unavailable {
-            SecretStoreError::Unavailable {
-                store: self.describe(),
-                reason: err.reason,
-            }
+            SecretStoreError::Unavailable { store: self.describe(), reason: err.reason }
         } else {
             SecretStoreError::Failed {
                 store: self.describe(),
@@ -314,10 +249,7 @@ fn split_chunks(value: &str, max_chars: usize) -> Vec<&str> {
     let mut chunks = Vec::new();
     let mut rest = value;
     while rest.chars().count() > max_chars {
-        let cut = rest
-            .char_indices()
-            .nth(max_chars)
-            .map_or(rest.len(), |(i, _)| i);
+        let cut = rest.char_indices().nth(max_chars).map_or(rest.len(), |(i, _)| i);
         let (chunk, tail) = rest.split_at(cut);
         chunks.push(chunk);
         rest = tail;
@@ -338,14 +270,9 @@ impl OsBackend {
 fn keyring_error(err: &keyring::Error) -> BackendError {
     let unavailable = matches!(
         *err,
-        keyring::Error::NoDefaultStore
-            | keyring::Error::NoStorageAccess(_)
-            | keyring::Error::PlatformFailure(_)
+        keyring::Error::NoDefaultStore | keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_)
     );
-    BackendError {
-        unavailable,
-        reason: err.to_string(),
-    }
+    BackendError { unavailable, reason: err.to_string() }
 }
 
 impl Backend for OsBackend {
@@ -368,9 +295,7 @@ impl Backend for OsBackend {
     }
 
     fn set(&self, name: &str, value: &str) -> Result<(), BackendError> {
-        Self::entry(name)?
-            .set_password(value)
-            .map_err(|e| keyring_error(&e))
+        Self::entry(name)?.set_password(value).map_err(|e| keyring_error(&e))
     }
 
     fn delete(&self, name: &str) -> Result<(), BackendError> {
@@ -394,40 +319,24 @@ impl FileBackend {
             Ok(bytes) if bytes.is_empty() => Ok(BTreeMap::new()),
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| BackendError {
                 unavailable: true,
-                reason: format!(
-                    "{} is not a secret file written by Mail Settings: {e}",
-                    self.path.display()
-                ),
+                reason: format!("{} is not a secret file written by Mail Settings: {e}", self.path.display()),
             }),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-            Err(err) => Err(BackendError {
-                unavailable: true,
-                reason: format!("{}: {err}", self.path.display()),
-            }),
+            Err(err) => Err(BackendError { unavailable: true, reason: format!("{}: {err}", self.path.display()) }),
         }
     }
 
     fn write(&self, entries: &BTreeMap<String, String>) -> Result<(), BackendError> {
-        let bytes = serde_json::to_vec_pretty(entries).map_err(|e| BackendError {
-            unavailable: false,
-            reason: e.to_string(),
-        })?;
+        let bytes = serde_json::to_vec_pretty(entries)
+            .map_err(|e| BackendError { unavailable: false, reason: e.to_string() })?;
         // tempfile creates the file with mode 0600, and the rename keeps it.
-        super::file::write_atomically(&self.path, &bytes).map_err(|e| BackendError {
-            unavailable: false,
-            reason: e.to_string(),
-        })?;
+        super::file::write_atomically(&self.path, &bytes)
+            .map_err(|e| BackendError { unavailable: false, reason: e.to_string() })?;
         restrict_permissions(&self.path)
     }
 
-    fn update(
-        &self,
-        change: impl FnOnce(&mut BTreeMap<String, String>),
-    ) -> Result<(), BackendError> {
-        let _guard = self
-            .lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    fn update(&self, change: impl FnOnce(&mut BTreeMap<String, String>)) -> Result<(), BackendError> {
+        let _guard = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut entries = self.read()?;
         change(&mut entries);
         self.write(&entries)
@@ -437,12 +346,8 @@ impl FileBackend {
 #[cfg(unix)]
 fn restrict_permissions(path: &Path) -> Result<(), BackendError> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
-        BackendError {
-            unavailable: false,
-            reason: format!("{}: {e}", path.display()),
-        }
-    })
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| BackendError { unavailable: false, reason: format!("{}: {e}", path.display()) })
 }
 
 #[cfg(not(unix))]
@@ -456,10 +361,7 @@ impl Backend for FileBackend {
     }
 
     fn get(&self, name: &str) -> Result<Option<String>, BackendError> {
-        let _guard = self
-            .lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _guard = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(self.read()?.remove(name))
     }
 
@@ -494,47 +396,22 @@ mod tests {
         let path = dir.path().join("secrets.json");
         let secrets = Secrets::from_choice(&format!("file:{}", path.display())).unwrap();
         let long = "t".repeat(CHUNK_CHARS * 3 + 7);
-        secrets
-            .set("m365", SecretKind::OAuthTokens, &Secret::new(long.clone()))
-            .unwrap();
-        assert_eq!(
-            secrets
-                .get("m365", SecretKind::OAuthTokens)
-                .unwrap()
-                .unwrap()
-                .expose(),
-            long
-        );
-        let stored: BTreeMap<String, String> =
-            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        secrets.set("m365", SecretKind::OAuthTokens, &Secret::new(long.clone())).unwrap();
+        assert_eq!(secrets.get("m365", SecretKind::OAuthTokens).unwrap().unwrap().expose(), long);
+        let stored: BTreeMap<String, String> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(stored.len(), 5, "header + 4 parts: {:?}", stored.keys());
-        assert!(
-            stored
-                .values()
-                .all(|v| v.chars().count() <= CHUNK_CHARS + CHUNK_HEADER.len())
-        );
+        assert!(stored.values().all(|v| v.chars().count() <= CHUNK_CHARS + CHUNK_HEADER.len()));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
         // Shrinking removes the parts that are no longer used.
-        secrets
-            .set("m365", SecretKind::OAuthTokens, &Secret::new("short"))
-            .unwrap();
-        let stored: BTreeMap<String, String> =
-            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        secrets.set("m365", SecretKind::OAuthTokens, &Secret::new("short")).unwrap();
+        let stored: BTreeMap<String, String> = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert_eq!(stored.len(), 1);
         secrets.delete("m365", SecretKind::OAuthTokens).unwrap();
-        assert!(
-            secrets
-                .get("m365", SecretKind::OAuthTokens)
-                .unwrap()
-                .is_none()
-        );
+        assert!(secrets.get("m365", SecretKind::OAuthTokens).unwrap().is_none());
         secrets.delete("m365", SecretKind::OAuthTokens).unwrap();
     }
 
@@ -542,25 +419,11 @@ mod tests {
     fn stored_passwords_reports_presence_only() {
         let dir = tempfile::tempdir().unwrap();
         let secrets = Secrets::file(dir.path().join("s.json"));
-        assert_eq!(
-            secrets.stored_passwords("a").unwrap(),
-            StoredPasswords::default()
-        );
-        secrets
-            .set("a", SecretKind::ImapPassword, &Secret::new("pw"))
-            .unwrap();
-        assert_eq!(
-            secrets.stored_passwords("a").unwrap(),
-            StoredPasswords {
-                smtp: false,
-                imap: true
-            }
-        );
+        assert_eq!(secrets.stored_passwords("a").unwrap(), StoredPasswords::default());
+        secrets.set("a", SecretKind::ImapPassword, &Secret::new("pw")).unwrap();
+        assert_eq!(secrets.stored_passwords("a").unwrap(), StoredPasswords { smtp: false, imap: true });
         secrets.delete_all("a").unwrap();
-        assert_eq!(
-            secrets.stored_passwords("a").unwrap(),
-            StoredPasswords::default()
-        );
+        assert_eq!(secrets.stored_passwords("a").unwrap(), StoredPasswords::default());
     }
 
     #[test]
@@ -569,23 +432,15 @@ mod tests {
         let path = dir.path().join("s.json");
         std::fs::write(&path, "not json").unwrap();
         let secrets = Secrets::file(path.clone());
-        let err = secrets
-            .set("a", SecretKind::SmtpPassword, &Secret::new("pw"))
-            .unwrap_err();
+        let err = secrets.set("a", SecretKind::SmtpPassword, &Secret::new("pw")).unwrap_err();
         assert!(matches!(err, SecretStoreError::Unavailable { .. }), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "not json");
     }
 
     #[test]
     fn bad_choices_are_explained() {
-        assert!(matches!(
-            Secrets::from_choice("vault"),
-            Err(SecretStoreError::BadChoice(_))
-        ));
-        assert!(matches!(
-            Secrets::from_choice("file:"),
-            Err(SecretStoreError::BadChoice(_))
-        ));
+        assert!(matches!(Secrets::from_choice("vault"), Err(SecretStoreError::BadChoice(_))));
+        assert!(matches!(Secrets::from_choice("file:"), Err(SecretStoreError::BadChoice(_))));
         assert!(Secrets::from_choice("os").is_ok());
     }
 }

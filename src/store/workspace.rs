@@ -48,12 +48,7 @@ impl Workspace {
     pub fn open(path: &Path, secrets: Secrets) -> Result<Self, StoreError> {
         let mut file = ConfigFile::new(path.to_owned());
         let config = file.load()?;
-        Ok(Self {
-            file,
-            config,
-            secrets,
-            read_only_reason: None,
-        })
+        Ok(Self { file, config, secrets, read_only_reason: None })
     }
 
     /// Like [`Self::open`], but a file that cannot be read opens empty and
@@ -94,10 +89,7 @@ impl Workspace {
     }
 
     /// Runs `change` on a copy, saves it, then keeps it.
-    fn change<T>(
-        &mut self,
-        change: impl FnOnce(&mut Config) -> Result<T, GuardError>,
-    ) -> Result<T, WorkspaceError> {
+    fn change<T>(&mut self, change: impl FnOnce(&mut Config) -> Result<T, GuardError>) -> Result<T, WorkspaceError> {
         if let Some(reason) = &self.read_only_reason {
             return Err(WorkspaceError::ReadOnly(reason.clone()));
         }
@@ -111,11 +103,7 @@ impl Workspace {
     /// Adds a new setting or replaces the one with the same id, then stores
     /// any typed passwords. Passwords go to the OS store first: if that fails,
     /// the config is not changed either.
-    pub fn save_setting(
-        &mut self,
-        setting: MailSetting,
-        passwords: &PasswordChanges,
-    ) -> Result<(), WorkspaceError> {
+    pub fn save_setting(&mut self, setting: MailSetting, passwords: &PasswordChanges) -> Result<(), WorkspaceError> {
         if let Some(reason) = &self.read_only_reason {
             return Err(WorkspaceError::ReadOnly(reason.clone()));
         }
@@ -135,12 +123,7 @@ impl Workspace {
         })
     }
 
-    pub fn set_password(
-        &self,
-        setting_id: &str,
-        kind: SecretKind,
-        password: &Secret,
-    ) -> Result<(), WorkspaceError> {
+    pub fn set_password(&self, setting_id: &str, kind: SecretKind, password: &Secret) -> Result<(), WorkspaceError> {
         if self.config.setting(setting_id).is_none() {
             return Err(GuardError::UnknownSetting(setting_id.to_owned()).into());
         }
@@ -156,11 +139,7 @@ impl Workspace {
         self.change(|config| config.deactivate(id))
     }
 
-    pub fn set_default(
-        &mut self,
-        company_id: &str,
-        setting_id: &str,
-    ) -> Result<(), WorkspaceError> {
+    pub fn set_default(&mut self, company_id: &str, setting_id: &str) -> Result<(), WorkspaceError> {
         self.change(|config| config.set_default(company_id, setting_id))
     }
 
@@ -189,10 +168,7 @@ impl Workspace {
         for old in purged {
             // The config no longer refers to them; a leftover secret is harmless but untidy.
             if let Err(err) = self.secrets.delete_all(&old.setting.id) {
-                tracing::warn!(
-                    "could not remove the secrets of purged setting {}: {err}",
-                    old.setting.id
-                );
+                tracing::warn!("could not remove the secrets of purged setting {}: {err}", old.setting.id);
             }
         }
         Ok(entry)
@@ -217,11 +193,7 @@ impl Workspace {
 }
 
 fn read_config(path: &Path) -> Result<Config, StoreError> {
-    let bytes = std::fs::read(path).map_err(|e| StoreError::Io {
-        action: "read",
-        path: path.to_owned(),
-        source: e,
-    })?;
+    let bytes = std::fs::read(path).map_err(|e| StoreError::Io { action: "read", path: path.to_owned(), source: e })?;
     file::parse_config(&bytes, path)
 }
 
@@ -242,25 +214,15 @@ mod tests {
     }
 
     fn setting(id: &str) -> MailSetting {
-        MailSetting {
-            id: id.into(),
-            description: id.into(),
-            ..MailSetting::default()
-        }
+        MailSetting { id: id.into(), description: id.into(), ..MailSetting::default() }
     }
 
     #[test]
     fn a_refused_change_leaves_memory_and_disk_unchanged() {
         let dir = tempfile::tempdir().unwrap();
         let mut ws = workspace(dir.path());
-        ws.save_setting(setting("a"), &PasswordChanges::default())
-            .unwrap();
-        ws.add_company(Company {
-            id: "acme".into(),
-            name: "Acme".into(),
-            default_mail_setting: None,
-        })
-        .unwrap();
+        ws.save_setting(setting("a"), &PasswordChanges::default()).unwrap();
+        ws.add_company(Company { id: "acme".into(), name: "Acme".into(), default_mail_setting: None }).unwrap();
         ws.set_default("acme", "a").unwrap();
         let on_disk = std::fs::read(ws.path()).unwrap();
         let in_memory = ws.config().clone();
@@ -274,20 +236,13 @@ mod tests {
     fn delete_and_restore_keep_the_passwords() {
         let dir = tempfile::tempdir().unwrap();
         let mut ws = workspace(dir.path());
-        let passwords = PasswordChanges {
-            smtp: Some(Secret::new("canary-smtp")),
-            imap: None,
-        };
+        let passwords = PasswordChanges { smtp: Some(Secret::new("canary-smtp")), imap: None };
         ws.save_setting(setting("a"), &passwords).unwrap();
         ws.delete("a").unwrap();
         assert!(ws.config().setting("a").is_none());
         ws.restore("a").unwrap();
         assert!(ws.config().setting("a").is_some());
-        let stored = ws
-            .secrets()
-            .get("a", SecretKind::SmtpPassword)
-            .unwrap()
-            .unwrap();
+        let stored = ws.secrets().get("a", SecretKind::SmtpPassword).unwrap().unwrap();
         assert_eq!(stored.expose(), "canary-smtp");
         let text = std::fs::read_to_string(ws.path()).unwrap();
         assert!(!text.contains("canary-smtp"));
@@ -300,13 +255,8 @@ mod tests {
         std::fs::write(&path, "format = \"mailsettings/9\"\n").unwrap();
         let mut ws = Workspace::open_or_read_only(&path, Secrets::file(dir.path().join("s.json")));
         assert!(ws.read_only_reason().unwrap().contains("newer version"));
-        let err = ws
-            .save_setting(setting("a"), &PasswordChanges::default())
-            .unwrap_err();
+        let err = ws.save_setting(setting("a"), &PasswordChanges::default()).unwrap_err();
         assert!(matches!(err, WorkspaceError::ReadOnly(_)));
-        assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
-            "format = \"mailsettings/9\"\n"
-        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "format = \"mailsettings/9\"\n");
     }
 }

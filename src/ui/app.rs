@@ -20,19 +20,11 @@ pub struct Notice {
 
 impl Notice {
     fn info(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            is_error: false,
-            undo_delete: None,
-        }
+        Self { text: text.into(), is_error: false, undo_delete: None }
     }
 
     fn error(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            is_error: true,
-            undo_delete: None,
-        }
+        Self { text: text.into(), is_error: true, undo_delete: None }
     }
 }
 
@@ -51,13 +43,7 @@ const FIND: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::F)
 
 impl MailSettingsApp {
     pub fn new(workspace: Workspace) -> Self {
-        Self {
-            workspace,
-            table: SettingsTable::new(),
-            form: None,
-            notice: None,
-            commands: CommandQueue::default(),
-        }
+        Self { workspace, table: SettingsTable::new(), form: None, notice: None, commands: CommandQueue::default() }
     }
 
     pub fn workspace(&self) -> &Workspace {
@@ -100,17 +86,15 @@ impl MailSettingsApp {
                 self.commands.send(Command::NewRecord);
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                ui.label(
-                    RichText::new(self.workspace.path().display().to_string())
-                        .small()
-                        .weak(),
-                )
-                .on_hover_text("The config file these settings are saved in");
+                ui.label(RichText::new(self.workspace.path().display().to_string()).small().weak())
+                    .on_hover_text("The config file these settings are saved in");
             });
         });
         if let Some(reason) = self.workspace.read_only_reason() {
             egui::Frame::new().fill(theme::banner_fill(ui.visuals())).inner_margin(8.0).show(ui, |ui| {
-                ui.label(RichText::new("Read-only: the config file could not be read, so nothing will be saved.").strong());
+                ui.label(
+                    RichText::new("Read-only: the config file could not be read, so nothing will be saved.").strong(),
+                );
                 ui.label(reason);
                 if ui.button("Reload the file").clicked() {
                     self.commands.send(Command::Reload);
@@ -130,11 +114,7 @@ impl MailSettingsApp {
             }
             if let Some(notice) = &self.notice {
                 ui.separator();
-                let color = if notice.is_error {
-                    theme::error_color(ui.visuals())
-                } else {
-                    ui.visuals().text_color()
-                };
+                let color = if notice.is_error { theme::error_color(ui.visuals()) } else { ui.visuals().text_color() };
                 ui.label(RichText::new(&notice.text).color(color));
                 if let Some(id) = &notice.undo_delete
                     && ui.button("Undo").clicked()
@@ -193,11 +173,7 @@ impl MailSettingsApp {
                     return;
                 }
                 if let Some(setting) = self.workspace.config().setting(&id) {
-                    let stored = self
-                        .workspace
-                        .secrets()
-                        .stored_passwords(&id)
-                        .map_err(|e| e.to_string());
+                    let stored = self.workspace.secrets().stored_passwords(&id).map_err(|e| e.to_string());
                     self.form = Some(EditForm::edit(setting, stored));
                     self.table.selected = Some(id);
                 }
@@ -218,11 +194,8 @@ impl MailSettingsApp {
                     self.form = None;
                     self.table.selected = None;
                     self.table.invalidate();
-                    self.notice = Some(Notice {
-                        text: format!("Deleted \"{id}\""),
-                        is_error: false,
-                        undo_delete: Some(id),
-                    });
+                    self.notice =
+                        Some(Notice { text: format!("Deleted \"{id}\""), is_error: false, undo_delete: Some(id) });
                 }
                 Err(err) => self.notice = Some(Notice::error(format!("Not deleted: {err}"))),
             },
@@ -255,10 +228,7 @@ impl MailSettingsApp {
         };
         let id = output.setting.id.clone();
         let description = output.setting.description.clone();
-        match self
-            .workspace
-            .save_setting(output.setting, &output.passwords)
-        {
+        match self.workspace.save_setting(output.setting, &output.passwords) {
             Ok(()) => {
                 self.form = None;
                 self.table.selected = Some(id);
@@ -285,8 +255,7 @@ impl eframe::App for MailSettingsApp {
                 .show(ui, |ui| form.ui(ui, config, read_only, &mut self.commands));
         }
         egui::CentralPanel::default().show(ui, |ui| {
-            self.table
-                .ui(ui, self.workspace.config(), &mut self.commands);
+            self.table.ui(ui, self.workspace.config(), &mut self.commands);
         });
         self.discard_question_ui(ui);
         self.run_commands();

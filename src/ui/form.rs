@@ -8,9 +8,7 @@ use zeroize::Zeroizing;
 use super::commands::{Command, CommandQueue};
 use super::widgets::{Need, findings_ui, password_row_ui, text_row_ui};
 use crate::model::validate::{Rule, Severity, has_errors, parse_port};
-use crate::model::{
-    Config, CredentialKind, Field, Finding, MailSetting, Preset, Security, StoredPasswords, presets,
-};
+use crate::model::{Config, CredentialKind, Field, Finding, MailSetting, Preset, Security, StoredPasswords, presets};
 use crate::secret::Secret;
 use crate::store::PasswordChanges;
 
@@ -120,19 +118,12 @@ impl EditForm {
         self.save_attempted = true;
         let findings = self.findings(config);
         if has_errors(&findings) {
-            return Err(findings
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .count());
+            return Err(findings.iter().filter(|f| f.severity == Severity::Error).count());
         }
-        let take =
-            |typed: &Zeroizing<String>| (!typed.is_empty()).then(|| Secret::new(typed.as_str()));
+        let take = |typed: &Zeroizing<String>| (!typed.is_empty()).then(|| Secret::new(typed.as_str()));
         Ok(FormOutput {
             setting: self.candidate(config),
-            passwords: PasswordChanges {
-                smtp: take(&self.smtp_password),
-                imap: take(&self.imap_password),
-            },
+            passwords: PasswordChanges { smtp: take(&self.smtp_password), imap: take(&self.imap_password) },
         })
     }
 
@@ -146,13 +137,7 @@ impl EditForm {
         findings
     }
 
-    pub fn ui(
-        &mut self,
-        ui: &mut Ui,
-        config: &Config,
-        read_only: bool,
-        commands: &mut CommandQueue,
-    ) {
+    pub fn ui(&mut self, ui: &mut Ui, config: &Config, read_only: bool, commands: &mut CommandQueue) {
         let findings = self.visible_findings(config);
         ui.horizontal(|ui| {
             let title = if self.is_new() {
@@ -166,10 +151,9 @@ impl EditForm {
             ui.colored_label(ui.visuals().warn_fg_color, problem);
         }
         ui.separator();
-        egui::ScrollArea::vertical()
-            .auto_shrink([false, false])
-            .max_height(ui.available_height() - 40.0)
-            .show(ui, |ui| {
+        egui::ScrollArea::vertical().auto_shrink([false, false]).max_height(ui.available_height() - 40.0).show(
+            ui,
+            |ui| {
                 ui.add_enabled_ui(!read_only, |ui| {
                     self.general_ui(ui, config, &findings);
                     ui.add_space(8.0);
@@ -177,96 +161,74 @@ impl EditForm {
                     ui.add_space(8.0);
                     self.imap_ui(ui, &findings);
                 });
-            });
+            },
+        );
         ui.separator();
         self.buttons_ui(ui, read_only, &findings, commands);
     }
 
     fn general_ui(&mut self, ui: &mut Ui, config: &Config, findings: &[Finding]) {
-        egui::Grid::new("general")
-            .num_columns(2)
-            .spacing([12.0, 6.0])
-            .min_col_width(LABEL_WIDTH)
-            .show(ui, |ui| {
-                text_row_ui(
-                    ui,
-                    "Description",
-                    Need::Required,
-                    &mut self.draft.description,
-                    "e.g. Collections mailbox (Microsoft 365)",
-                );
-                ui.end_row();
-                row_findings_ui(ui, findings, Field::Description);
-                let tag = text_row_ui(
-                    ui,
-                    "Subject Tag",
-                    Need::Required,
-                    &mut self.draft.subject_tag,
-                    "e.g. [ACME-AR]",
-                );
-                tag.on_hover_text(
-                    "Put at the start of the subject of every mail the automation sends",
-                );
-                ui.end_row();
-                row_findings_ui(ui, findings, Field::SubjectTag);
+        egui::Grid::new("general").num_columns(2).spacing([12.0, 6.0]).min_col_width(LABEL_WIDTH).show(ui, |ui| {
+            text_row_ui(
+                ui,
+                "Description",
+                Need::Required,
+                &mut self.draft.description,
+                "e.g. Collections mailbox (Microsoft 365)",
+            );
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::Description);
+            let tag = text_row_ui(ui, "Subject Tag", Need::Required, &mut self.draft.subject_tag, "e.g. [ACME-AR]");
+            tag.on_hover_text("Put at the start of the subject of every mail the automation sends");
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::SubjectTag);
 
-                let label = super::widgets::field_label_ui(ui, "Credential type", Need::Required);
-                let before = self.draft.credential;
-                egui::ComboBox::from_id_salt("credential")
-                    .selected_text(self.draft.credential.label())
-                    .show_ui(ui, |ui| {
-                        for kind in CredentialKind::ALL {
-                            ui.selectable_value(&mut self.draft.credential, kind, kind.label());
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
-                ui.end_row();
-                if self.draft.credential != before {
-                    self.credential_changed();
-                }
-                match self.draft.credential {
-                    CredentialKind::Microsoft365 => {
-                        let tenant = self.draft.tenant.get_or_insert_with(String::new);
-                        text_row_ui(
-                            ui,
-                            "Tenant",
-                            Need::Optional,
-                            tenant,
-                            "organizations, or your tenant id or domain",
-                        );
-                        ui.end_row();
-                        row_findings_ui(ui, findings, Field::Tenant);
+            let label = super::widgets::field_label_ui(ui, "Credential type", Need::Required);
+            let before = self.draft.credential;
+            egui::ComboBox::from_id_salt("credential")
+                .selected_text(self.draft.credential.label())
+                .show_ui(ui, |ui| {
+                    for kind in CredentialKind::ALL {
+                        ui.selectable_value(&mut self.draft.credential, kind, kind.label());
                     }
-                    CredentialKind::Oauth2 => {
-                        let label =
-                            super::widgets::field_label_ui(ui, "OAuth2 provider", Need::Required);
-                        let current = self.draft.oauth_provider.clone().unwrap_or_default();
-                        egui::ComboBox::from_id_salt("oauth_provider")
-                            .selected_text(if current.is_empty() {
-                                "Choose…"
-                            } else {
-                                current.as_str()
-                            })
-                            .show_ui(ui, |ui| {
-                                for provider in &config.oauth_providers {
-                                    let selected = current == provider.id;
-                                    if ui.selectable_label(selected, &provider.id).clicked() {
-                                        self.draft.oauth_provider = Some(provider.id.clone());
-                                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+            if self.draft.credential != before {
+                self.credential_changed();
+            }
+            match self.draft.credential {
+                CredentialKind::Microsoft365 => {
+                    let tenant = self.draft.tenant.get_or_insert_with(String::new);
+                    text_row_ui(ui, "Tenant", Need::Optional, tenant, "organizations, or your tenant id or domain");
+                    ui.end_row();
+                    row_findings_ui(ui, findings, Field::Tenant);
+                }
+                CredentialKind::Oauth2 => {
+                    let label = super::widgets::field_label_ui(ui, "OAuth2 provider", Need::Required);
+                    let current = self.draft.oauth_provider.clone().unwrap_or_default();
+                    egui::ComboBox::from_id_salt("oauth_provider")
+                        .selected_text(if current.is_empty() { "Choose…" } else { current.as_str() })
+                        .show_ui(ui, |ui| {
+                            for provider in &config.oauth_providers {
+                                let selected = current == provider.id;
+                                if ui.selectable_label(selected, &provider.id).clicked() {
+                                    self.draft.oauth_provider = Some(provider.id.clone());
                                 }
-                            })
-                            .response
-                            .labelled_by(label.id);
-                        ui.end_row();
-                        row_findings_ui(ui, findings, Field::OauthProvider);
-                    }
-                    CredentialKind::Basic | CredentialKind::Gmail => {}
+                            }
+                        })
+                        .response
+                        .labelled_by(label.id);
+                    ui.end_row();
+                    row_findings_ui(ui, findings, Field::OauthProvider);
                 }
-                ui.label("");
-                ui.checkbox(&mut self.draft.active, "Active");
-                ui.end_row();
-            });
+                CredentialKind::Basic | CredentialKind::Gmail => {}
+            }
+            ui.label("");
+            ui.checkbox(&mut self.draft.active, "Active");
+            ui.end_row();
+        });
     }
 
     /// A new OAuth type fills in its provider's servers when they are empty or
@@ -281,9 +243,9 @@ impl EditForm {
         if let Some(preset) = Preset::for_credential(self.draft.credential) {
             let untouched = |server: &str| {
                 server.trim().is_empty()
-                    || presets::ALL.iter().any(|p| {
-                        p.smtp.server == server || p.imap.is_some_and(|i| i.server == server)
-                    })
+                    || presets::ALL
+                        .iter()
+                        .any(|p| p.smtp.server == server || p.imap.is_some_and(|i| i.server == server))
             };
             if untouched(&self.draft.smtp.server) && untouched(&self.draft.imap.server) {
                 self.apply_preset(preset);
@@ -310,210 +272,114 @@ impl EditForm {
             });
         });
         let uses_password = self.draft.credential == CredentialKind::Basic;
-        egui::Grid::new("smtp")
-            .num_columns(2)
-            .spacing([12.0, 6.0])
-            .min_col_width(LABEL_WIDTH)
-            .show(ui, |ui| {
-                let smtp = &mut self.draft.smtp;
-                text_row_ui(
-                    ui,
-                    "Outgoing server",
-                    Need::Required,
-                    &mut smtp.server,
-                    "e.g. smtp.office365.com",
-                );
-                ui.end_row();
-                row_findings_ui(ui, findings, Field::SmtpServer);
-                port_row_ui(
-                    ui,
-                    "Outgoing port",
-                    &mut self.smtp_port_text,
-                    &mut smtp.port,
-                );
-                row_findings_ui(ui, findings, Field::SmtpPort);
-                security_row_ui(ui, "Outgoing security", "smtp_security", &mut smtp.security);
-                row_findings_ui(ui, findings, Field::SmtpSecurity);
-                text_row_ui(
-                    ui,
-                    "Send-as address",
-                    Need::Required,
-                    &mut smtp.send_as,
-                    "e.g. collections@company.com",
-                )
-                .on_hover_text(
-                    "The \"from\" address recipients see, e.g. collections@ or accountsreceivable@",
-                );
-                ui.end_row();
-                row_findings_ui(ui, findings, Field::SmtpSendAs);
-                text_row_ui(
-                    ui,
-                    "From name",
-                    Need::Optional,
-                    &mut smtp.from_name,
-                    "e.g. Acme Accounts Receivable Team",
-                )
+        egui::Grid::new("smtp").num_columns(2).spacing([12.0, 6.0]).min_col_width(LABEL_WIDTH).show(ui, |ui| {
+            let smtp = &mut self.draft.smtp;
+            text_row_ui(ui, "Outgoing server", Need::Required, &mut smtp.server, "e.g. smtp.office365.com");
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::SmtpServer);
+            port_row_ui(ui, "Outgoing port", &mut self.smtp_port_text, &mut smtp.port);
+            row_findings_ui(ui, findings, Field::SmtpPort);
+            security_row_ui(ui, "Outgoing security", "smtp_security", &mut smtp.security);
+            row_findings_ui(ui, findings, Field::SmtpSecurity);
+            text_row_ui(ui, "Send-as address", Need::Required, &mut smtp.send_as, "e.g. collections@company.com")
+                .on_hover_text("The \"from\" address recipients see, e.g. collections@ or accountsreceivable@");
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::SmtpSendAs);
+            text_row_ui(ui, "From name", Need::Optional, &mut smtp.from_name, "e.g. Acme Accounts Receivable Team")
                 .on_hover_text("Shown to recipients instead of the send-as address");
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::SmtpFromName);
+            text_row_ui(
+                ui,
+                "Outgoing user name",
+                Need::Required,
+                &mut smtp.user_name,
+                "the account that signs in to the server",
+            );
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::SmtpUserName);
+            text_row_ui(
+                ui,
+                "Outgoing user domain",
+                Need::Required,
+                &mut smtp.user_domain,
+                "the send-as address's domain",
+            );
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::SmtpUserDomain);
+            if uses_password {
+                password_row_ui(ui, "Outgoing password", Need::Required, &mut self.smtp_password, self.stored.smtp);
                 ui.end_row();
-                row_findings_ui(ui, findings, Field::SmtpFromName);
-                text_row_ui(
-                    ui,
-                    "Outgoing user name",
-                    Need::Required,
-                    &mut smtp.user_name,
-                    "the account that signs in to the server",
-                );
-                ui.end_row();
-                row_findings_ui(ui, findings, Field::SmtpUserName);
-                text_row_ui(
-                    ui,
-                    "Outgoing user domain",
-                    Need::Required,
-                    &mut smtp.user_domain,
-                    "the send-as address's domain",
-                );
-                ui.end_row();
-                row_findings_ui(ui, findings, Field::SmtpUserDomain);
-                if uses_password {
-                    password_row_ui(
-                        ui,
-                        "Outgoing password",
-                        Need::Required,
-                        &mut self.smtp_password,
-                        self.stored.smtp,
-                    );
-                    ui.end_row();
-                    row_findings_ui(ui, findings, Field::SmtpPassword);
-                }
-            });
-        suggest_domain_ui(
-            ui,
-            &mut self.draft.smtp.user_domain,
-            &self.draft.smtp.send_as,
-            "outgoing",
-        );
+                row_findings_ui(ui, findings, Field::SmtpPassword);
+            }
+        });
+        suggest_domain_ui(ui, &mut self.draft.smtp.user_domain, &self.draft.smtp.send_as, "outgoing");
     }
 
     fn imap_ui(&mut self, ui: &mut Ui, findings: &[Finding]) {
         ui.strong("Incoming IMAP settings");
         let uses_password = self.draft.credential == CredentialKind::Basic;
-        egui::Grid::new("imap")
-            .num_columns(2)
-            .spacing([12.0, 6.0])
-            .min_col_width(LABEL_WIDTH)
-            .show(ui, |ui| {
-                let imap = &mut self.draft.imap;
-                text_row_ui(
-                    ui,
-                    "Incoming server",
-                    Need::Required,
-                    &mut imap.server,
-                    "e.g. outlook.office365.com",
-                );
+        egui::Grid::new("imap").num_columns(2).spacing([12.0, 6.0]).min_col_width(LABEL_WIDTH).show(ui, |ui| {
+            let imap = &mut self.draft.imap;
+            text_row_ui(ui, "Incoming server", Need::Required, &mut imap.server, "e.g. outlook.office365.com");
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::ImapServer);
+            port_row_ui(ui, "Incoming port", &mut self.imap_port_text, &mut imap.port);
+            row_findings_ui(ui, findings, Field::ImapPort);
+            security_row_ui(ui, "Incoming security", "imap_security", &mut imap.security);
+            row_findings_ui(ui, findings, Field::ImapSecurity);
+            text_row_ui(ui, "Inbox folder", Need::Required, &mut imap.inbox_folder, "Inbox");
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::ImapInboxFolder);
+            text_row_ui(ui, "Sent items folder", Need::Required, &mut imap.sent_folder, "Sent");
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::ImapSentFolder);
+            text_row_ui(
+                ui,
+                "Incoming user name",
+                Need::Required,
+                &mut imap.user_name,
+                "the reply-to mailbox, e.g. replies@company.com",
+            )
+            .on_hover_text("The reply-to address: where replies from customers are delivered");
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::ImapUserName);
+            text_row_ui(
+                ui,
+                "Incoming user domain",
+                Need::Required,
+                &mut imap.user_domain,
+                "the incoming user name's domain",
+            );
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::ImapUserDomain);
+            if uses_password {
+                password_row_ui(ui, "Incoming password", Need::Required, &mut self.imap_password, self.stored.imap);
                 ui.end_row();
-                row_findings_ui(ui, findings, Field::ImapServer);
-                port_row_ui(
-                    ui,
-                    "Incoming port",
-                    &mut self.imap_port_text,
-                    &mut imap.port,
-                );
-                row_findings_ui(ui, findings, Field::ImapPort);
-                security_row_ui(ui, "Incoming security", "imap_security", &mut imap.security);
-                row_findings_ui(ui, findings, Field::ImapSecurity);
-                text_row_ui(
-                    ui,
-                    "Inbox folder",
-                    Need::Required,
-                    &mut imap.inbox_folder,
-                    "Inbox",
-                );
-                ui.end_row();
-                row_findings_ui(ui, findings, Field::ImapInboxFolder);
-                text_row_ui(
-                    ui,
-                    "Sent items folder",
-                    Need::Required,
-                    &mut imap.sent_folder,
-                    "Sent",
-                );
-                ui.end_row();
-                row_findings_ui(ui, findings, Field::ImapSentFolder);
-                text_row_ui(
-                    ui,
-                    "Incoming user name",
-                    Need::Required,
-                    &mut imap.user_name,
-                    "the reply-to mailbox, e.g. replies@company.com",
-                )
-                .on_hover_text("The reply-to address: where replies from customers are delivered");
-                ui.end_row();
-                row_findings_ui(ui, findings, Field::ImapUserName);
-                text_row_ui(
-                    ui,
-                    "Incoming user domain",
-                    Need::Required,
-                    &mut imap.user_domain,
-                    "the incoming user name's domain",
-                );
-                ui.end_row();
-                row_findings_ui(ui, findings, Field::ImapUserDomain);
-                if uses_password {
-                    password_row_ui(
-                        ui,
-                        "Incoming password",
-                        Need::Required,
-                        &mut self.imap_password,
-                        self.stored.imap,
-                    );
-                    ui.end_row();
-                    row_findings_ui(ui, findings, Field::ImapPassword);
-                }
-            });
-        suggest_domain_ui(
-            ui,
-            &mut self.draft.imap.user_domain,
-            &self.draft.imap.user_name,
-            "incoming",
-        );
+                row_findings_ui(ui, findings, Field::ImapPassword);
+            }
+        });
+        suggest_domain_ui(ui, &mut self.draft.imap.user_domain, &self.draft.imap.user_name, "incoming");
     }
 
-    fn buttons_ui(
-        &self,
-        ui: &mut Ui,
-        read_only: bool,
-        findings: &[Finding],
-        commands: &mut CommandQueue,
-    ) {
+    fn buttons_ui(&self, ui: &mut Ui, read_only: bool, findings: &[Finding], commands: &mut CommandQueue) {
         ui.horizontal(|ui| {
-            let save = ui.add_enabled(
-                !read_only,
-                egui::Button::new("Save").shortcut_text("Ctrl+S"),
-            );
+            let save = ui.add_enabled(!read_only, egui::Button::new("Save").shortcut_text("Ctrl+S"));
             if save.clicked() {
                 commands.send(Command::SaveForm);
             }
-            if ui
-                .add(egui::Button::new("Cancel").shortcut_text("Esc"))
-                .clicked()
-            {
+            if ui.add(egui::Button::new("Cancel").shortcut_text("Esc")).clicked() {
                 commands.send(Command::CancelForm);
             }
             if let Some(id) = self.editing_id() {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui
-                        .add_enabled(!read_only, egui::Button::new("Delete"))
-                        .clicked()
-                    {
+                    if ui.add_enabled(!read_only, egui::Button::new("Delete")).clicked() {
                         commands.send(Command::Delete(id.to_owned()));
                     }
                 });
             }
         });
-        let errors = findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .count();
+        let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
         if self.save_attempted && errors > 0 {
             ui.colored_label(
                 super::theme::error_color(ui.visuals()),
@@ -529,9 +395,7 @@ fn suggest_domain_ui(ui: &mut Ui, user_domain: &mut String, address: &str, direc
         return;
     }
     if let Some(domain) = crate::model::setting::domain_of(address)
-        && ui
-            .small_button(format!("Use \"{domain}\" as {direction} user domain"))
-            .clicked()
+        && ui.small_button(format!("Use \"{domain}\" as {direction} user domain")).clicked()
     {
         *user_domain = domain;
     }

@@ -51,10 +51,7 @@ pub struct SettingsTable {
 
 impl SettingsTable {
     pub fn new() -> Self {
-        Self {
-            stale: true,
-            ..Self::default()
-        }
+        Self { stale: true, ..Self::default() }
     }
 
     /// Call after the config changed.
@@ -74,48 +71,26 @@ impl SettingsTable {
                 if !names.is_empty() {
                     names.push_str(", ");
                 }
-                names.push_str(if company.name.is_empty() {
-                    &company.id
-                } else {
-                    &company.name
-                });
+                names.push_str(if company.name.is_empty() { &company.id } else { &company.name });
             }
         }
         let needle = self.filter.trim().to_lowercase();
         let default_for = &self.default_for;
         let matches = |s: &MailSetting| {
             needle.is_empty()
-                || [
-                    &s.description,
-                    &s.id,
-                    &s.smtp.server,
-                    &s.imap.server,
-                    &s.smtp.send_as,
-                    &s.imap.user_name,
-                ]
-                .iter()
-                .any(|field| field.to_lowercase().contains(&needle))
+                || [&s.description, &s.id, &s.smtp.server, &s.imap.server, &s.smtp.send_as, &s.imap.user_name]
+                    .iter()
+                    .any(|field| field.to_lowercase().contains(&needle))
                 || s.credential.label().to_lowercase().contains(&needle)
-                || default_for
-                    .get(&s.id)
-                    .is_some_and(|d| d.to_lowercase().contains(&needle))
+                || default_for.get(&s.id).is_some_and(|d| d.to_lowercase().contains(&needle))
         };
-        self.rows = config
-            .mail_settings
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| matches(s))
-            .map(|(i, _)| i)
-            .collect();
+        self.rows = config.mail_settings.iter().enumerate().filter(|(_, s)| matches(s)).map(|(i, _)| i).collect();
         let key = |s: &MailSetting| -> String {
             match self.sort {
                 SortColumn::Description => s.description.to_lowercase(),
                 SortColumn::Credential => s.credential.label().to_owned(),
                 SortColumn::Active => if s.active { "0" } else { "1" }.to_owned(),
-                SortColumn::DefaultFor => default_for
-                    .get(&s.id)
-                    .cloned()
-                    .unwrap_or_else(|| "\u{10FFFF}".to_owned()),
+                SortColumn::DefaultFor => default_for.get(&s.id).cloned().unwrap_or_else(|| "\u{10FFFF}".to_owned()),
                 SortColumn::SmtpServer => s.smtp.server.to_lowercase(),
                 SortColumn::ImapServer => s.imap.server.to_lowercase(),
             }
@@ -181,13 +156,8 @@ impl SettingsTable {
                     header.col(|ui| {
                         ui.horizontal(|ui| {
                             let sorted = (self.sort == column).then_some(self.descending);
-                            let button =
-                                egui::Button::new(RichText::new(title).strong()).frame(false);
-                            if ui
-                                .add(button)
-                                .on_hover_text(format!("Sort by {title}"))
-                                .clicked()
-                            {
+                            let button = egui::Button::new(RichText::new(title).strong()).frame(false);
+                            if ui.add(button).on_hover_text(format!("Sort by {title}")).clicked() {
                                 clicked_sort = Some(column);
                             }
                             if let Some(descending) = sorted {
@@ -199,29 +169,19 @@ impl SettingsTable {
             })
             .body(|body| {
                 body.rows(theme::ROW_HEIGHT, self.rows.len(), |mut row| {
-                    let Some(setting) = self
-                        .rows
-                        .get(row.index())
-                        .and_then(|&i| config.mail_settings.get(i))
-                    else {
+                    let Some(setting) = self.rows.get(row.index()).and_then(|&i| config.mail_settings.get(i)) else {
                         return;
                     };
                     let is_selected = selected.as_deref() == Some(setting.id.as_str());
                     row.set_selected(is_selected);
                     let mut open = false;
                     row.col(|ui| {
-                        let text = if setting.description.is_empty() {
-                            &setting.id
-                        } else {
-                            &setting.description
-                        };
+                        let text = if setting.description.is_empty() { &setting.id } else { &setting.description };
                         let mut rich = RichText::new(text);
                         if !setting.active {
                             rich = rich.color(weak);
                         }
-                        open |= ui
-                            .add(egui::Button::selectable(is_selected, rich))
-                            .clicked();
+                        open |= ui.add(egui::Button::selectable(is_selected, rich)).clicked();
                     });
                     row.col(|ui| {
                         ui.label(setting.credential.label());
@@ -265,21 +225,9 @@ fn sort_arrow_ui(ui: &mut Ui, descending: bool) {
     let color = ui.visuals().strong_text_color();
     let (top, bottom) = (rect.top() + 2.0, rect.bottom() - 2.0);
     let points = if descending {
-        vec![
-            egui::pos2(rect.left(), top),
-            egui::pos2(rect.right(), top),
-            egui::pos2(rect.center().x, bottom),
-        ]
+        vec![egui::pos2(rect.left(), top), egui::pos2(rect.right(), top), egui::pos2(rect.center().x, bottom)]
     } else {
-        vec![
-            egui::pos2(rect.left(), bottom),
-            egui::pos2(rect.right(), bottom),
-            egui::pos2(rect.center().x, top),
-        ]
+        vec![egui::pos2(rect.left(), bottom), egui::pos2(rect.right(), bottom), egui::pos2(rect.center().x, top)]
     };
-    ui.painter().add(egui::Shape::convex_polygon(
-        points,
-        color,
-        egui::Stroke::NONE,
-    ));
+    ui.painter().add(egui::Shape::convex_polygon(points, color, egui::Stroke::NONE));
 }

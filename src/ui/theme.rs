@@ -15,11 +15,7 @@ pub fn inactive_color(visuals: &Visuals) -> Color32 {
 }
 
 pub fn banner_fill(visuals: &Visuals) -> Color32 {
-    if visuals.dark_mode {
-        Color32::from_rgb(90, 30, 30)
-    } else {
-        Color32::from_rgb(255, 228, 225)
-    }
+    if visuals.dark_mode { Color32::from_rgb(90, 30, 30) } else { Color32::from_rgb(255, 228, 225) }
 }
 
 /// Height of one table row.

@@ -21,8 +21,7 @@ pub fn field_label_ui(ui: &mut Ui, label: &str, need: Need) -> Response {
     ui.horizontal(|ui| match need {
         Need::Required => {
             let response = ui.label(label);
-            ui.label(RichText::new("*").color(theme::error_color(ui.visuals())))
-                .on_hover_text("Required");
+            ui.label(RichText::new("*").color(theme::error_color(ui.visuals()))).on_hover_text("Required");
             response
         }
         Need::Optional => ui.label(RichText::new(label).color(ui.visuals().weak_text_color())),
@@ -42,49 +41,24 @@ pub fn findings_ui(ui: &mut Ui, findings: &[Finding], field: Field) {
 }
 
 /// A one-line text input labelled for screen readers and tests.
-pub fn text_row_ui(
-    ui: &mut Ui,
-    label: &str,
-    need: Need,
-    value: &mut String,
-    hint: &str,
-) -> Response {
+pub fn text_row_ui(ui: &mut Ui, label: &str, need: Need, value: &mut String, hint: &str) -> Response {
     let label_response = field_label_ui(ui, label, need);
-    ui.add(
-        egui::TextEdit::singleline(value)
-            .hint_text(hint)
-            .desired_width(f32::INFINITY),
-    )
-    .labelled_by(label_response.id)
+    ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(f32::INFINITY))
+        .labelled_by(label_response.id)
 }
 
 /// A masked password input. The text is shown only while "Show" is held
 /// down, so a screen-share never sees it by accident. Stored passwords are
 /// never loaded into it: `stored` only changes the hint.
-pub fn password_row_ui(
-    ui: &mut Ui,
-    label: &str,
-    need: Need,
-    value: &mut Zeroizing<String>,
-    stored: bool,
-) -> Response {
+pub fn password_row_ui(ui: &mut Ui, label: &str, need: Need, value: &mut Zeroizing<String>, stored: bool) -> Response {
     let label_response = field_label_ui(ui, label, need);
-    let hint = if stored {
-        "Stored — type to replace"
-    } else {
-        "Not set"
-    };
+    let hint = if stored { "Stored — type to replace" } else { "Not set" };
     ui.horizontal(|ui| {
         let reveal_id = ui.make_persistent_id(("reveal", label));
         let revealing = ui.data(|d| d.get_temp::<bool>(reveal_id).unwrap_or(false));
         let width = (ui.available_width() - 60.0).max(80.0);
         let edit = ui
-            .add(
-                egui::TextEdit::singleline(&mut **value)
-                    .password(!revealing)
-                    .hint_text(hint)
-                    .desired_width(width),
-            )
+            .add(egui::TextEdit::singleline(&mut **value).password(!revealing).hint_text(hint).desired_width(width))
             .labelled_by(label_response.id);
         let show = ui
             .add_enabled(!value.is_empty(), egui::Button::new("Show"))

@@ -28,10 +28,7 @@ fn an_empty_config_lists_nothing_and_creates_no_file() {
     let output = sandbox.run(&["list", "--json"]);
     assert_exit(&output, 0);
     assert_eq!(stdout(&output).trim(), "[]");
-    assert!(
-        !sandbox.config().exists(),
-        "reading must not create the file"
-    );
+    assert!(!sandbox.config().exists(), "reading must not create the file");
 }
 
 #[test]
@@ -45,11 +42,7 @@ fn guards_exit_1_and_name_the_companies() {
         "{}",
         stderr(&output)
     );
-    assert_eq!(
-        std::fs::read_to_string(sandbox.config()).unwrap(),
-        SAMPLE,
-        "a refused change writes nothing"
-    );
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE, "a refused change writes nothing");
     let output = sandbox.run(&["delete", "old-basic"]);
     assert_exit(&output, 1);
 
@@ -59,20 +52,14 @@ fn guards_exit_1_and_name_the_companies() {
     assert_exit(&sandbox.run(&["deactivate", "old-basic"]), 0);
     let refused = sandbox.run(&["set-default", "acme", "old-basic"]);
     assert_exit(&refused, 1);
-    assert!(
-        stderr(&refused).contains("is inactive"),
-        "{}",
-        stderr(&refused)
-    );
+    assert!(stderr(&refused).contains("is inactive"), "{}", stderr(&refused));
     let deleted = sandbox.run(&["delete", "old-basic"]);
     assert_exit(&deleted, 0);
     assert!(stdout(&deleted).contains("mailsettings restore old-basic"));
-    let listed: serde_json::Value =
-        serde_json::from_slice(&sandbox.run(&["list", "--json"]).stdout).unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&sandbox.run(&["list", "--json"]).stdout).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_exit(&sandbox.run(&["restore", "old-basic"]), 0);
-    let listed: serde_json::Value =
-        serde_json::from_slice(&sandbox.run(&["list", "--json"]).stdout).unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&sandbox.run(&["list", "--json"]).stdout).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 2);
 }
 
@@ -85,32 +72,25 @@ fn unknown_ids_and_bad_arguments_exit_2() {
     assert!(stderr(&output).contains("there is no mail setting with id \"nope\""));
     assert_exit(&sandbox.run(&["set-default", "nobody", "new-m365"]), 2);
     assert_exit(&sandbox.run(&["frobnicate"]), 2);
-    assert_exit(
-        &sandbox.run(&["set-password", "old-basic", "--smtp", "--imap"]),
-        2,
-    );
+    assert_exit(&sandbox.run(&["set-password", "old-basic", "--smtp", "--imap"]), 2);
     assert_exit(&sandbox.run(&["show"]), 2);
 }
 
 #[test]
 fn validate_reports_fields_and_exits_1_on_errors() {
     let sandbox = Sandbox::new();
-    std::fs::write(
-        sandbox.config(),
-        SAMPLE.replace(
-            "server = \"smtp.example.com\"",
-            "server = \"office365.com\"",
-        ),
-    )
-    .unwrap();
+    std::fs::write(sandbox.config(), SAMPLE.replace("server = \"smtp.example.com\"", "server = \"office365.com\""))
+        .unwrap();
     let output = sandbox.run(&["validate", "old-basic"]);
     assert_exit(&output, 1);
     let text = stdout(&output);
-    assert!(text.contains("old-basic: error: smtp.server: \"office365.com\" is not a mail server; use \"smtp.office365.com\""), "{text}");
     assert!(
-        text.contains("smtp.password"),
-        "Basic without a stored password: {text}"
+        text.contains(
+            "old-basic: error: smtp.server: \"office365.com\" is not a mail server; use \"smtp.office365.com\""
+        ),
+        "{text}"
     );
+    assert!(text.contains("smtp.password"), "Basic without a stored password: {text}");
     // The OAuth setting needs no password and is fine.
     let output = sandbox.run(&["validate", "new-m365"]);
     assert_exit(&output, 0);
@@ -128,8 +108,7 @@ fn validate_all_checks_company_defaults_too() {
     let output = sandbox.run(&["validate"]);
     assert_exit(&output, 1);
     assert!(
-        stdout(&output)
-            .contains("company \"globex\" uses mail setting \"ghost\", which does not exist"),
+        stdout(&output).contains("company \"globex\" uses mail setting \"ghost\", which does not exist"),
         "{}",
         stdout(&output)
     );
@@ -141,11 +120,7 @@ fn set_password_reads_stdin_and_secrets_never_reach_files_or_output() {
     std::fs::write(sandbox.config(), SAMPLE).unwrap();
     let output = sandbox.run_with_stdin(&["set-password", "old-basic"], &format!("{CANARY}\n"));
     assert_exit(&output, 0);
-    assert!(
-        stdout(&output).contains("outgoing and incoming passwords"),
-        "{}",
-        stdout(&output)
-    );
+    assert!(stdout(&output).contains("outgoing and incoming passwords"), "{}", stdout(&output));
     let smtp_only = sandbox.run_with_stdin(&["set-password", "new-m365", "--smtp"], CANARY);
     assert_exit(&smtp_only, 0);
     assert!(stdout(&smtp_only).contains("signs in with OAuth"));
@@ -153,29 +128,19 @@ fn set_password_reads_stdin_and_secrets_never_reach_files_or_output() {
     // Now validation passes: both passwords exist.
     assert_exit(&sandbox.run(&["validate", "old-basic"]), 0);
     let shown = sandbox.run(&["show", "old-basic"]);
-    assert!(
-        stdout(&shown).contains("stored in the system keyring")
-            || stdout(&shown).contains("Password:")
-    );
+    assert!(stdout(&shown).contains("stored in the system keyring") || stdout(&shown).contains("Password:"));
     let shown_json: serde_json::Value =
         serde_json::from_slice(&sandbox.run(&["show", "old-basic", "--json"]).stdout).unwrap();
     assert_eq!(shown_json["smtp_password_stored"], true);
     assert_eq!(shown_json["imap_password_stored"], true);
-    assert_eq!(
-        shown_json["default_for"],
-        serde_json::json!(["acme", "globex"])
-    );
+    assert_eq!(shown_json["default_for"], serde_json::json!(["acme", "globex"]));
 
     // A change, so a backup exists; an export; then search everything.
     assert_exit(&sandbox.run(&["activate", "new-m365"]), 0);
     let export = sandbox.path("export.toml");
     assert_exit(&sandbox.run(&["export", export.to_str().unwrap()]), 0);
     assert!(sandbox.config().with_file_name("config.toml.bak").exists());
-    let outputs = [
-        shown,
-        sandbox.run(&["list", "--json"]),
-        sandbox.run(&["show", "old-basic", "--json"]),
-    ];
+    let outputs = [shown, sandbox.run(&["list", "--json"]), sandbox.run(&["show", "old-basic", "--json"])];
     for output in &outputs {
         assert!(!stdout(output).contains(CANARY) && !stderr(output).contains(CANARY));
     }
@@ -183,11 +148,7 @@ fn set_password_reads_stdin_and_secrets_never_reach_files_or_output() {
         if path == sandbox.secrets_file() {
             continue;
         }
-        assert!(
-            !text.contains(CANARY),
-            "the canary password leaked into {}",
-            path.display()
-        );
+        assert!(!text.contains(CANARY), "the canary password leaked into {}", path.display());
     }
 }
 
@@ -205,18 +166,10 @@ fn a_malformed_config_exits_1_with_line_and_column_and_stays_byte_identical() {
     let sandbox = Sandbox::new();
     let broken = SAMPLE.replace("port = 993", "port = \"nine-nine-three\"");
     std::fs::write(sandbox.config(), &broken).unwrap();
-    for args in [
-        &["list"][..],
-        &["activate", "old-basic"],
-        &["set-default", "acme", "new-m365"],
-    ] {
+    for args in [&["list"][..], &["activate", "old-basic"], &["set-default", "acme", "new-m365"]] {
         let output = sandbox.run(args);
         assert_exit(&output, 1);
-        assert!(
-            stderr(&output).contains("line 21, column 8"),
-            "{}",
-            stderr(&output)
-        );
+        assert!(stderr(&output).contains("line 21, column 8"), "{}", stderr(&output));
     }
     assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), broken);
     assert!(!sandbox.config().with_file_name("config.toml.bak").exists());
@@ -229,11 +182,7 @@ fn a_newer_format_is_refused_untouched() {
     std::fs::write(sandbox.config(), &newer).unwrap();
     let output = sandbox.run(&["activate", "old-basic"]);
     assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("newer version of Mail Settings"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("newer version of Mail Settings"), "{}", stderr(&output));
     assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), newer);
 }
 
@@ -248,11 +197,7 @@ fn import_adds_and_replaces_and_export_round_trips() {
     );
     let output = sandbox.run(&["import", incoming.to_str().unwrap()]);
     assert_exit(&output, 0);
-    assert!(
-        stdout(&output).contains("1 setting(s) added, 1 replaced"),
-        "{}",
-        stdout(&output)
-    );
+    assert!(stdout(&output).contains("1 setting(s) added, 1 replaced"), "{}", stdout(&output));
     let export = sandbox.path("out.toml");
     assert_exit(&sandbox.run(&["export", export.to_str().unwrap()]), 0);
     let exported = std::fs::read_to_string(&export).unwrap();
@@ -262,8 +207,7 @@ fn import_adds_and_replaces_and_export_round_trips() {
     // The export imports cleanly into an empty config.
     let other = Sandbox::new();
     assert_exit(&other.run(&["import", export.to_str().unwrap()]), 0);
-    let listed: serde_json::Value =
-        serde_json::from_slice(&other.run(&["list", "--json"]).stdout).unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&other.run(&["list", "--json"]).stdout).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 3);
 }
 
@@ -274,11 +218,7 @@ fn a_malformed_import_file_changes_nothing() {
     let bad = sandbox.write("bad.toml", "format = \"mailsettings/1\"\n[[mail_setting]\n");
     let output = sandbox.run(&["import", bad.to_str().unwrap()]);
     assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("bad.toml: line 2"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("bad.toml: line 2"), "{}", stderr(&output));
     assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE);
 }
 
@@ -286,17 +226,10 @@ fn a_malformed_import_file_changes_nothing() {
 fn add_company_and_set_default() {
     let sandbox = Sandbox::new();
     std::fs::write(sandbox.config(), SAMPLE).unwrap();
-    assert_exit(
-        &sandbox.run(&["add-company", "initech", "--name", "Initech"]),
-        0,
-    );
-    assert_exit(
-        &sandbox.run(&["add-company", "initech", "--name", "Again"]),
-        1,
-    );
+    assert_exit(&sandbox.run(&["add-company", "initech", "--name", "Initech"]), 0);
+    assert_exit(&sandbox.run(&["add-company", "initech", "--name", "Again"]), 1);
     assert_exit(&sandbox.run(&["set-default", "initech", "new-m365"]), 0);
-    let listed: serde_json::Value =
-        serde_json::from_slice(&sandbox.run(&["list", "--json"]).stdout).unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&sandbox.run(&["list", "--json"]).stdout).unwrap();
     assert_eq!(listed[1]["default_for"], serde_json::json!(["initech"]));
 }
 
@@ -308,10 +241,7 @@ fn config_env_var_is_used_when_no_option_is_given() {
     command
         .args(["list", "--json"])
         .env("MAILSETTINGS_CONFIG", sandbox.config())
-        .env(
-            "MAILSETTINGS_SECRET_STORE",
-            format!("file:{}", sandbox.secrets_file().display()),
-        );
+        .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", sandbox.secrets_file().display()));
     let output = crate::support::run_command(command, "");
     assert_exit(&output, 0);
     assert!(stdout(&output).contains("old-basic"));
@@ -323,12 +253,6 @@ fn paths_names_the_config_and_the_secret_store() {
     let output = sandbox.run(&["paths"]);
     assert_exit(&output, 0);
     let text = stdout(&output);
-    assert!(
-        text.contains(&sandbox.config().display().to_string()),
-        "{text}"
-    );
-    assert!(
-        text.contains("config.toml.bak") && text.contains("secret file"),
-        "{text}"
-    );
+    assert!(text.contains(&sandbox.config().display().to_string()), "{text}");
+    assert!(text.contains("config.toml.bak") && text.contains("secret file"), "{text}");
 }

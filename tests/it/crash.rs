@@ -26,10 +26,7 @@ fn spawn_import(sandbox: &Sandbox, file: &std::path::Path) -> std::process::Chil
         .arg(sandbox.config())
         .arg("import")
         .arg(file)
-        .env(
-            "MAILSETTINGS_SECRET_STORE",
-            format!("file:{}", sandbox.secrets_file().display()),
-        )
+        .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", sandbox.secrets_file().display()))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

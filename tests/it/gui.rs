@@ -11,11 +11,9 @@ use mailsettings::ui::MailSettingsApp;
 use crate::support::{CANARY, SAMPLE, Sandbox, all_files_text};
 
 fn harness(sandbox: &Sandbox) -> Harness<'static, MailSettingsApp> {
-    let workspace =
-        Workspace::open_or_read_only(&sandbox.config(), Secrets::file(sandbox.secrets_file()));
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_eframe(move |_| MailSettingsApp::new(workspace));
+    let workspace = Workspace::open_or_read_only(&sandbox.config(), Secrets::file(sandbox.secrets_file()));
+    let mut harness =
+        Harness::builder().with_size(egui::vec2(1280.0, 720.0)).build_eframe(move |_| MailSettingsApp::new(workspace));
     harness.run();
     harness
 }
@@ -24,9 +22,7 @@ fn harness(sandbox: &Sandbox) -> Harness<'static, MailSettingsApp> {
 fn input<'h>(harness: &'h Harness<'_, MailSettingsApp>, label: &'h str) -> egui_kittest::Node<'h> {
     harness.get_by(move |node| {
         matches!(node.role(), Role::TextInput | Role::PasswordInput)
-            && node
-                .labelled_by()
-                .any(|labeller| labeller.value().as_deref() == Some(label))
+            && node.labelled_by().any(|labeller| labeller.value().as_deref() == Some(label))
     })
 }
 
@@ -62,27 +58,13 @@ fn fill_valid_basic_record(harness: &mut Harness<'_, MailSettingsApp>) {
 fn add_a_record_through_the_form_save_and_see_it_in_the_table() {
     let sandbox = Sandbox::new();
     let mut harness = harness(&sandbox);
-    assert!(
-        harness
-            .query_by_label_contains("No mail settings yet")
-            .is_some()
-    );
+    assert!(harness.query_by_label_contains("No mail settings yet").is_some());
     click(&mut harness, "+ Add new record Ctrl+N");
     fill_valid_basic_record(&mut harness);
     click(&mut harness, "Save Ctrl+S");
 
-    assert!(
-        harness
-            .query_by_label_contains("Saved \"Collections test\"")
-            .is_some(),
-        "a saved notice"
-    );
-    assert!(
-        harness
-            .query_by_role_and_label(Role::TextInput, "Description")
-            .is_none(),
-        "the form closed"
-    );
+    assert!(harness.query_by_label_contains("Saved \"Collections test\"").is_some(), "a saved notice");
+    assert!(harness.query_by_role_and_label(Role::TextInput, "Description").is_none(), "the form closed");
     harness.get_by_label("Collections test"); // the row in the table
     assert!(harness.query_by_label("smtp.example.com").is_some());
     assert!(harness.query_by_label("1 mail setting(s)").is_some());
@@ -95,9 +77,7 @@ fn add_a_record_through_the_form_save_and_see_it_in_the_table() {
             assert!(!text.contains(CANARY), "canary in {}", path.display());
         }
     }
-    let stored = Secrets::file(sandbox.secrets_file())
-        .stored_passwords("collections-test")
-        .unwrap();
+    let stored = Secrets::file(sandbox.secrets_file()).stored_passwords("collections-test").unwrap();
     assert!(stored.smtp && stored.imap);
 }
 
@@ -115,23 +95,12 @@ fn validation_messages_appear_beside_the_fields_and_block_save() {
         "a live domain-mismatch message"
     );
     fill(&mut harness, "Outgoing port", "x");
-    assert!(
-        harness
-            .query_by_label_contains("between 1 and 65535")
-            .is_some()
-    );
-    assert!(
-        harness.query_by_label("Description is required").is_none(),
-        "no noise before the first Save"
-    );
+    assert!(harness.query_by_label_contains("between 1 and 65535").is_some());
+    assert!(harness.query_by_label("Description is required").is_none(), "no noise before the first Save");
 
     click(&mut harness, "Save Ctrl+S");
     assert!(harness.query_by_label("Description is required").is_some());
-    assert!(
-        harness
-            .query_by_label_contains("problem(s) marked above")
-            .is_some()
-    );
+    assert!(harness.query_by_label_contains("problem(s) marked above").is_some());
     assert!(!sandbox.config().exists(), "nothing was written");
 }
 
@@ -145,15 +114,11 @@ fn a_company_default_cannot_be_made_inactive_and_the_message_names_the_companies
     click(&mut harness, "Collections (Basic)");
     fill(&mut harness, "Outgoing password", CANARY);
     fill(&mut harness, "Incoming password", CANARY);
-    harness
-        .get_by_role_and_label(Role::CheckBox, "Active")
-        .click();
+    harness.get_by_role_and_label(Role::CheckBox, "Active").click();
     harness.run();
     click(&mut harness, "Save Ctrl+S");
     assert!(
-        harness
-            .query_by_label_contains("default mail setting for companies \"acme\" and \"globex\"")
-            .is_some(),
+        harness.query_by_label_contains("default mail setting for companies \"acme\" and \"globex\"").is_some(),
         "the guard's message is shown"
     );
     assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE);
@@ -166,19 +131,11 @@ fn delete_then_undo_brings_the_setting_back() {
     let mut harness = harness(&sandbox);
     click(&mut harness, "Collections (Microsoft 365)");
     click(&mut harness, "Delete");
-    assert!(
-        harness
-            .query_by_label("Collections (Microsoft 365)")
-            .is_none()
-    );
+    assert!(harness.query_by_label("Collections (Microsoft 365)").is_none());
     assert!(harness.query_by_label("Deleted \"new-m365\"").is_some());
     click(&mut harness, "Undo");
     harness.get_by_label("Collections (Microsoft 365)");
-    assert!(
-        std::fs::read_to_string(sandbox.config())
-            .unwrap()
-            .contains("new-m365")
-    );
+    assert!(std::fs::read_to_string(sandbox.config()).unwrap().contains("new-m365"));
 }
 
 #[test]
@@ -191,18 +148,10 @@ fn unsaved_changes_are_not_dropped_without_asking() {
     click(&mut harness, "Cancel Esc");
     assert!(harness.query_by_label("Discard your changes?").is_some());
     click(&mut harness, "Keep editing");
-    assert!(
-        harness
-            .query_by_role_and_label(Role::TextInput, "From name")
-            .is_some()
-    );
+    assert!(harness.query_by_role_and_label(Role::TextInput, "From name").is_some());
     click(&mut harness, "Cancel Esc");
     click(&mut harness, "Discard changes");
-    assert!(
-        harness
-            .query_by_role_and_label(Role::TextInput, "From name")
-            .is_none()
-    );
+    assert!(harness.query_by_role_and_label(Role::TextInput, "From name").is_none());
     assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE);
 }
 
@@ -216,12 +165,7 @@ fn a_malformed_file_opens_read_only_with_line_and_column() {
     assert!(harness.query_by_label_contains("line 3, column").is_some());
     harness.get_by_label("+ Add new record Ctrl+N").click();
     harness.run();
-    assert!(
-        harness
-            .query_by_role_and_label(Role::TextInput, "Description")
-            .is_none(),
-        "no form in read-only mode"
-    );
+    assert!(harness.query_by_role_and_label(Role::TextInput, "Description").is_none(), "no form in read-only mode");
     assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), broken);
 }
 
@@ -231,11 +175,7 @@ fn stored_passwords_are_never_put_on_screen() {
     std::fs::write(sandbox.config(), SAMPLE).unwrap();
     let secrets = Secrets::file(sandbox.secrets_file());
     secrets
-        .set(
-            "old-basic",
-            mailsettings::store::SecretKind::SmtpPassword,
-            &mailsettings::Secret::new(CANARY),
-        )
+        .set("old-basic", mailsettings::store::SecretKind::SmtpPassword, &mailsettings::Secret::new(CANARY))
         .unwrap();
     let mut harness = harness(&sandbox);
     click(&mut harness, "Collections (Basic)");

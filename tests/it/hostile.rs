@@ -53,19 +53,14 @@ impl Hostile {
                 match listener.accept() {
                     Ok((stream, _)) => {
                         stream.set_nonblocking(false).ok();
-                        let (behaviour, received, stop) =
-                            (behaviour.clone(), received2.clone(), stop2.clone());
+                        let (behaviour, received, stop) = (behaviour.clone(), received2.clone(), stop2.clone());
                         thread::spawn(move || serve(stream, &behaviour, &received, &stop));
                     }
                     Err(_) => thread::sleep(Duration::from_millis(5)),
                 }
             }
         });
-        Self {
-            port,
-            received,
-            stop,
-        }
+        Self { port, received, stop }
     }
 
     /// Everything the client sent, as text.
@@ -91,11 +86,7 @@ fn read_line(stream: &mut impl Read, received: &Mutex<Vec<u8>>) -> Option<String
     loop {
         match stream.read(&mut byte) {
             Ok(0) | Err(_) => {
-                return if line.is_empty() {
-                    None
-                } else {
-                    Some(String::from_utf8_lossy(&line).into_owned())
-                };
+                return if line.is_empty() { None } else { Some(String::from_utf8_lossy(&line).into_owned()) };
             }
             Ok(_) => {
                 record(received, &byte);
@@ -108,12 +99,7 @@ fn read_line(stream: &mut impl Read, received: &Mutex<Vec<u8>>) -> Option<String
     }
 }
 
-fn serve(
-    mut stream: TcpStream,
-    behaviour: &Behaviour,
-    received: &Mutex<Vec<u8>>,
-    stop: &AtomicBool,
-) {
+fn serve(mut stream: TcpStream, behaviour: &Behaviour, received: &Mutex<Vec<u8>>, stop: &AtomicBool) {
     stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
     match behaviour {
         Behaviour::SmtpNoStarttls | Behaviour::SmtpStarttlsThenPlain => {
@@ -143,10 +129,8 @@ fn serve(
             while let Some(line) = read_line(&mut stream, received) {
                 let tag = line.split(' ').next().unwrap_or("*").to_owned();
                 if line.to_ascii_uppercase().contains("CAPABILITY") {
-                    let _ = stream.write_all(
-                        format!("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n")
-                            .as_bytes(),
-                    );
+                    let _ =
+                        stream.write_all(format!("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n").as_bytes());
                 } else {
                     let _ = stream.write_all(format!("{tag} OK fine\r\n").as_bytes());
                 }
@@ -214,19 +198,13 @@ impl TestCa {
     pub fn new() -> Self {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "Hostile Test CA");
+        params.distinguished_name.push(rcgen::DnType::CommonName, "Hostile Test CA");
         let key = KeyPair::generate().unwrap();
         let cert = params.self_signed(&key).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let pem_file = dir.path().join("ca.pem");
         std::fs::write(&pem_file, cert.pem()).unwrap();
-        Self {
-            pem_file,
-            issuer: Issuer::new(params, key),
-            _dir: dir,
-        }
+        Self { pem_file, issuer: Issuer::new(params, key), _dir: dir }
     }
 
     /// A server config whose certificate names `host` and is valid from/until the given times.

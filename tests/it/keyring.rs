@@ -19,9 +19,7 @@ fn unique(name: &str) -> String {
     format!(
         "it-{name}-{}-{}",
         std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
     )
 }
 
@@ -31,41 +29,13 @@ fn the_secret_service_stores_reads_and_deletes() {
     let secrets = Secrets::os();
     secrets.check_available().expect("Secret Service reachable");
     let id = unique("rw");
-    assert!(
-        secrets
-            .get(&id, SecretKind::SmtpPassword)
-            .unwrap()
-            .is_none()
-    );
-    secrets
-        .set(&id, SecretKind::SmtpPassword, &Secret::new(CANARY))
-        .unwrap();
-    assert_eq!(
-        secrets
-            .get(&id, SecretKind::SmtpPassword)
-            .unwrap()
-            .unwrap()
-            .expose(),
-        CANARY
-    );
-    secrets
-        .set(&id, SecretKind::SmtpPassword, &Secret::new("replaced"))
-        .unwrap();
-    assert_eq!(
-        secrets
-            .get(&id, SecretKind::SmtpPassword)
-            .unwrap()
-            .unwrap()
-            .expose(),
-        "replaced"
-    );
+    assert!(secrets.get(&id, SecretKind::SmtpPassword).unwrap().is_none());
+    secrets.set(&id, SecretKind::SmtpPassword, &Secret::new(CANARY)).unwrap();
+    assert_eq!(secrets.get(&id, SecretKind::SmtpPassword).unwrap().unwrap().expose(), CANARY);
+    secrets.set(&id, SecretKind::SmtpPassword, &Secret::new("replaced")).unwrap();
+    assert_eq!(secrets.get(&id, SecretKind::SmtpPassword).unwrap().unwrap().expose(), "replaced");
     secrets.delete(&id, SecretKind::SmtpPassword).unwrap();
-    assert!(
-        secrets
-            .get(&id, SecretKind::SmtpPassword)
-            .unwrap()
-            .is_none()
-    );
+    assert!(secrets.get(&id, SecretKind::SmtpPassword).unwrap().is_none());
 }
 
 #[test]
@@ -74,37 +44,11 @@ fn values_longer_than_the_windows_limit_round_trip() {
     let secrets = Secrets::os();
     let id = unique("long");
     // A Microsoft-sized token set: 6 KB, unicode included.
-    let long: String = (0..6000)
-        .map(|i| {
-            if i % 97 == 0 {
-                'é'
-            } else {
-                char::from(b'a' + (i % 26) as u8)
-            }
-        })
-        .collect();
-    secrets
-        .set(&id, SecretKind::OAuthTokens, &Secret::new(long.clone()))
-        .unwrap();
-    assert_eq!(
-        secrets
-            .get(&id, SecretKind::OAuthTokens)
-            .unwrap()
-            .unwrap()
-            .expose(),
-        long
-    );
-    secrets
-        .set(&id, SecretKind::OAuthTokens, &Secret::new("short now"))
-        .unwrap();
-    assert_eq!(
-        secrets
-            .get(&id, SecretKind::OAuthTokens)
-            .unwrap()
-            .unwrap()
-            .expose(),
-        "short now"
-    );
+    let long: String = (0..6000).map(|i| if i % 97 == 0 { 'é' } else { char::from(b'a' + (i % 26) as u8) }).collect();
+    secrets.set(&id, SecretKind::OAuthTokens, &Secret::new(long.clone())).unwrap();
+    assert_eq!(secrets.get(&id, SecretKind::OAuthTokens).unwrap().unwrap().expose(), long);
+    secrets.set(&id, SecretKind::OAuthTokens, &Secret::new("short now")).unwrap();
+    assert_eq!(secrets.get(&id, SecretKind::OAuthTokens).unwrap().unwrap().expose(), "short now");
     secrets.delete_all(&id).unwrap();
     assert!(secrets.get(&id, SecretKind::OAuthTokens).unwrap().is_none());
 }
@@ -116,18 +60,10 @@ fn the_cli_keeps_passwords_in_the_keyring_not_in_files() {
     let id = unique("cli");
     std::fs::write(sandbox.config(), SAMPLE.replace("old-basic", &id)).unwrap();
     let mut command = std::process::Command::new(crate::support::BIN);
-    command
-        .arg("--config")
-        .arg(sandbox.config())
-        .args(["set-password", &id])
-        .env_remove("MAILSETTINGS_SECRET_STORE");
+    command.arg("--config").arg(sandbox.config()).args(["set-password", &id]).env_remove("MAILSETTINGS_SECRET_STORE");
     let output = run_command(command, &format!("{CANARY}\n"));
     assert_exit(&output, 0);
-    assert!(
-        stdout(&output).contains("Secret Service"),
-        "{}",
-        stdout(&output)
-    );
+    assert!(stdout(&output).contains("Secret Service"), "{}", stdout(&output));
     let stored = Secrets::os().stored_passwords(&id).unwrap();
     assert!(stored.smtp && stored.imap);
     for (path, text) in all_files_text(sandbox.dir.path()) {
@@ -151,10 +87,7 @@ fn without_a_session_bus_the_error_is_plain_and_nothing_falls_back() {
     let output = run_command(command, &format!("{CANARY}\n"));
     assert_exit(&output, 1);
     let err = crate::support::stderr(&output);
-    assert!(
-        err.contains("cannot be reached") && err.contains("MAILSETTINGS_SECRET_STORE=file:PATH"),
-        "{err}"
-    );
+    assert!(err.contains("cannot be reached") && err.contains("MAILSETTINGS_SECRET_STORE=file:PATH"), "{err}");
     for (path, text) in all_files_text(sandbox.dir.path()) {
         assert!(!text.contains(CANARY), "canary in {}", path.display());
     }

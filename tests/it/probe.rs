@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use mailsettings::Secret;
 use mailsettings::model::{MailSetting, Security};
-use mailsettings::probe::{
-    self, CancelToken, IncomingInput, OutgoingInput, ProbeOptions, Report, StageName,
-};
+use mailsettings::probe::{self, CancelToken, IncomingInput, OutgoingInput, ProbeOptions, Report, StageName};
 use mailsettings::store::{SecretKind, Secrets};
 
 use crate::hostile::{Behaviour, Hostile, TestCa, self_signed_server};
@@ -19,20 +17,8 @@ use crate::rig::rig;
 fn inputs(setting: &MailSetting, password: &str) -> (OutgoingInput, IncomingInput) {
     let dir = tempfile::tempdir().unwrap();
     let secrets = Secrets::file(dir.path().join("secrets.json"));
-    secrets
-        .set(
-            &setting.id,
-            SecretKind::SmtpPassword,
-            &Secret::new(password),
-        )
-        .unwrap();
-    secrets
-        .set(
-            &setting.id,
-            SecretKind::ImapPassword,
-            &Secret::new(password),
-        )
-        .unwrap();
+    secrets.set(&setting.id, SecretKind::SmtpPassword, &Secret::new(password)).unwrap();
+    secrets.set(&setting.id, SecretKind::ImapPassword, &Secret::new(password)).unwrap();
     probe::inputs_for(setting, &secrets, None).unwrap()
 }
 
@@ -53,11 +39,7 @@ fn signature(report: &Report) -> &'static str {
 }
 
 fn fact<'r>(report: &'r Report, name: &str) -> &'r str {
-    report
-        .facts
-        .iter()
-        .find(|(n, _)| n == name)
-        .map_or("", |(_, v)| v.as_str())
+    report.facts.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v.as_str())
 }
 
 #[track_caller]
@@ -81,34 +63,15 @@ fn test_outgoing_sends_two_messages_in_one_starttls_session() {
     let rig = rig();
     let setting = rig.basic_setting("out-starttls", "ar");
     let (outgoing, _) = inputs(&setting, &rig.password);
-    let report = probe::smtp::test_outgoing(
-        &outgoing,
-        "admin@example.org",
-        &rig_options(),
-        &CancelToken::new(),
-    );
+    let report = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &rig_options(), &CancelToken::new());
     assert_passed(&report);
     use StageName::*;
     assert_eq!(
         stage_names(&report),
-        vec![
-            Dns,
-            Connect,
-            Greeting,
-            Capabilities,
-            Starttls,
-            Tls,
-            Capabilities,
-            Authentication,
-            Send
-        ]
+        vec![Dns, Connect, Greeting, Capabilities, Starttls, Tls, Capabilities, Authentication, Send]
     );
     let tls = report.stages.iter().find(|s| s.name == Tls).unwrap();
-    assert!(
-        tls.detail.contains("TLS 1.") && tls.detail.contains("CN=localhost"),
-        "{}",
-        tls.detail
-    );
+    assert!(tls.detail.contains("TLS 1.") && tls.detail.contains("CN=localhost"), "{}", tls.detail);
     let run_id = fact(&report, "Test run").to_owned();
     // Both messages arrive (the rig delivers every outside address to "catchall").
     assert!(
@@ -120,11 +83,7 @@ fn test_outgoing_sends_two_messages_in_one_starttls_session() {
         rig.count_with_headers(
             "catchall",
             "INBOX",
-            &[
-                run,
-                ("Subject", "Mail Settings test 1 of 2"),
-                ("From", "Rig AR Team")
-            ]
+            &[run, ("Subject", "Mail Settings test 1 of 2"), ("From", "Rig AR Team")]
         ),
         1
     );
@@ -132,11 +91,7 @@ fn test_outgoing_sends_two_messages_in_one_starttls_session() {
         rig.count_with_headers(
             "catchall",
             "INBOX",
-            &[
-                run,
-                ("Subject", "[RIG-AR] Test message 2 of 2"),
-                ("Reply-To", "ar@rig.test")
-            ]
+            &[run, ("Subject", "[RIG-AR] Test message 2 of 2"), ("Reply-To", "ar@rig.test")]
         ),
         1
     );
@@ -150,12 +105,7 @@ fn test_outgoing_over_tls_on_connect() {
     setting.smtp.port = rig.smtps_port;
     setting.smtp.security = Security::Tls;
     let (outgoing, _) = inputs(&setting, &rig.password);
-    let report = probe::smtp::test_outgoing(
-        &outgoing,
-        "admin@example.org",
-        &rig_options(),
-        &CancelToken::new(),
-    );
+    let report = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &rig_options(), &CancelToken::new());
     assert_passed(&report);
     assert_eq!(report.stages[2].name, StageName::Tls);
 }
@@ -163,10 +113,7 @@ fn test_outgoing_over_tls_on_connect() {
 #[test]
 fn test_incoming_over_tls_and_starttls_checks_folders() {
     let rig = rig();
-    for (port, security) in [
-        (rig.imaps_port, Security::Tls),
-        (rig.imap_port, Security::Starttls),
-    ] {
+    for (port, security) in [(rig.imaps_port, Security::Tls), (rig.imap_port, Security::Starttls)] {
         let mut setting = rig.basic_setting("in", "ar");
         setting.imap.port = port;
         setting.imap.security = security;
@@ -175,15 +122,8 @@ fn test_incoming_over_tls_and_starttls_checks_folders() {
         assert_passed(&report);
         let names = stage_names(&report);
         assert!(names.contains(&StageName::Folders) && names.contains(&StageName::Authentication));
-        assert_eq!(
-            names.contains(&StageName::Starttls),
-            security == Security::Starttls
-        );
-        assert!(
-            fact(&report, "inbox folder \"Inbox\"").contains("messages"),
-            "{}",
-            report.to_text()
-        );
+        assert_eq!(names.contains(&StageName::Starttls), security == Security::Starttls);
+        assert!(fact(&report, "inbox folder \"Inbox\"").contains("messages"), "{}", report.to_text());
         assert!(fact(&report, "sent folder \"Sent\"").contains("messages"));
     }
 }
@@ -194,35 +134,13 @@ fn a_wrong_password_is_diagnosed_and_never_echoed() {
     let setting = rig.basic_setting("wrong-pw", "ar");
     let canary = "canary-Wr0ng-pw-4242";
     let (outgoing, incoming) = inputs(&setting, canary);
-    let smtp = probe::smtp::test_outgoing(
-        &outgoing,
-        "admin@example.org",
-        &rig_options(),
-        &CancelToken::new(),
-    );
+    let smtp = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &rig_options(), &CancelToken::new());
     assert!(!smtp.passed);
-    assert_eq!(
-        signature(&smtp),
-        "smtp-authentication-failed",
-        "{}",
-        smtp.to_text()
-    );
-    let auth = smtp
-        .stages
-        .iter()
-        .find(|s| s.name == StageName::Authentication)
-        .unwrap();
-    assert!(
-        auth.server_reply.as_deref().unwrap_or("").contains("535"),
-        "the server's words are kept"
-    );
+    assert_eq!(signature(&smtp), "smtp-authentication-failed", "{}", smtp.to_text());
+    let auth = smtp.stages.iter().find(|s| s.name == StageName::Authentication).unwrap();
+    assert!(auth.server_reply.as_deref().unwrap_or("").contains("535"), "the server's words are kept");
     let imap = probe::imap::test_incoming(&incoming, &rig_options(), &CancelToken::new());
-    assert_eq!(
-        signature(&imap),
-        "imap-authentication-failed",
-        "{}",
-        imap.to_text()
-    );
+    assert_eq!(signature(&imap), "imap-authentication-failed", "{}", imap.to_text());
     for report in [&smtp, &imap] {
         assert!(!report.to_text().contains(canary));
         assert!(!serde_json::to_string(report).unwrap().contains(canary));
@@ -237,26 +155,9 @@ fn a_missing_sent_folder_names_the_servers_own() {
     let (_, incoming) = inputs(&setting, &rig.password);
     let report = probe::imap::test_incoming(&incoming, &rig_options(), &CancelToken::new());
     assert_eq!(signature(&report), "folder-missing");
-    let folders = report
-        .stages
-        .iter()
-        .find(|s| s.name == StageName::Folders)
-        .unwrap();
-    assert!(
-        folders
-            .detail
-            .contains("the server's sent folder is \"Sent\""),
-        "{}",
-        folders.detail
-    );
-    assert!(
-        folders
-            .server_reply
-            .as_deref()
-            .unwrap()
-            .contains("Mail Not Read"),
-        "lists the server's folders"
-    );
+    let folders = report.stages.iter().find(|s| s.name == StageName::Folders).unwrap();
+    assert!(folders.detail.contains("the server's sent folder is \"Sent\""), "{}", folders.detail);
+    assert!(folders.server_reply.as_deref().unwrap().contains("Mail Not Read"), "lists the server's folders");
 }
 
 #[test]
@@ -266,20 +167,10 @@ fn the_round_trip_reports_the_delivery_time() {
     let (outgoing, incoming) = inputs(&setting, &rig.password);
     let report = probe::imap::roundtrip(&outgoing, &incoming, &rig_options(), &CancelToken::new());
     assert_passed(&report);
-    assert!(
-        fact(&report, "Delivery time").ends_with(" ms"),
-        "{}",
-        report.to_text()
-    );
-    assert_eq!(
-        fact(&report, "Test message"),
-        "removed from the inbox again"
-    );
+    assert!(fact(&report, "Delivery time").ends_with(" ms"), "{}", report.to_text());
+    assert_eq!(fact(&report, "Test message"), "removed from the inbox again");
     let run_id = fact(&report, "Test run");
-    assert_eq!(
-        rig.count_with_header("replies", "INBOX", "X-Mailsettings-Run", run_id),
-        0
-    );
+    assert_eq!(rig.count_with_header("replies", "INBOX", "X-Mailsettings-Run", run_id), 0);
 }
 
 #[test]
@@ -293,22 +184,12 @@ fn leftover_counts_messages_in_the_audited_folders() {
     rig.plant("old", "Mail Not Read", "unread two");
     rig.plant("old", "Mail Not Filed", "not filed");
     let (_, incoming) = inputs(&setting, &rig.password);
-    let folders = vec![
-        "Mail Not Read".to_owned(),
-        "Mail Not Filed".to_owned(),
-        "Does Not Exist".to_owned(),
-    ];
+    let folders = vec!["Mail Not Read".to_owned(), "Mail Not Filed".to_owned(), "Does Not Exist".to_owned()];
     let result = probe::imap::leftover(&incoming, &folders, &rig_options(), &CancelToken::new());
     assert_passed(&result.report);
     let counts = result.counts.clone().unwrap();
     let by_name = |name: &str| counts.iter().find(|c| c.folder == name).unwrap().clone();
-    assert_eq!(
-        (
-            by_name("Mail Not Read").total,
-            by_name("Mail Not Read").unseen
-        ),
-        (2, 2)
-    );
+    assert_eq!((by_name("Mail Not Read").total, by_name("Mail Not Read").unseen), (2, 2));
     assert_eq!(by_name("Mail Not Filed").total, 1);
     assert_eq!(by_name("INBOX").total, 0);
     assert!(!by_name("Does Not Exist").exists);
@@ -329,18 +210,9 @@ fn a_wrong_security_mode_is_explained_within_two_seconds() {
     setting.imap.security = Security::Tls;
     let (outgoing, incoming) = inputs(&setting, &rig.password);
     let started = Instant::now();
-    let smtp = probe::smtp::test_outgoing(
-        &outgoing,
-        "admin@example.org",
-        &options,
-        &CancelToken::new(),
-    );
+    let smtp = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &options, &CancelToken::new());
     let imap = probe::imap::test_incoming(&incoming, &options, &CancelToken::new());
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     assert_eq!(signature(&smtp), "tls-plain-reply", "{}", smtp.to_text());
     assert_eq!(signature(&imap), "tls-plain-reply", "{}", imap.to_text());
     // STARTTLS against TLS-on-connect ports: the server waits silently.
@@ -350,37 +222,15 @@ fn a_wrong_security_mode_is_explained_within_two_seconds() {
     setting.imap.security = Security::Starttls;
     let (outgoing, incoming) = inputs(&setting, &rig.password);
     for run in [
-        Box::new(|| {
-            probe::smtp::test_outgoing(
-                &outgoing,
-                "admin@example.org",
-                &options,
-                &CancelToken::new(),
-            )
-        }) as Box<dyn Fn() -> Report>,
+        Box::new(|| probe::smtp::test_outgoing(&outgoing, "admin@example.org", &options, &CancelToken::new()))
+            as Box<dyn Fn() -> Report>,
         Box::new(|| probe::imap::test_incoming(&incoming, &options, &CancelToken::new())),
     ] {
         let started = Instant::now();
         let report = run();
-        assert!(
-            started.elapsed() < Duration::from_millis(2600),
-            "{:?}",
-            started.elapsed()
-        );
-        assert_eq!(
-            signature(&report),
-            "silent-tls-port",
-            "{}",
-            report.to_text()
-        );
-        assert!(
-            report
-                .diagnosis
-                .as_ref()
-                .unwrap()
-                .next_step
-                .contains("TLS on connect")
-        );
+        assert!(started.elapsed() < Duration::from_millis(2600), "{:?}", started.elapsed());
+        assert_eq!(signature(&report), "silent-tls-port", "{}", report.to_text());
+        assert!(report.diagnosis.as_ref().unwrap().next_step.contains("TLS on connect"));
     }
 }
 
@@ -390,17 +240,9 @@ fn a_server_certificate_from_an_unknown_ca_is_refused() {
     let setting = rig.basic_setting("unknown-ca", "ar");
     let (outgoing, incoming) = inputs(&setting, &rig.password);
     let no_extra_ca = ProbeOptions::new(probe::tls::client_config(&[]).unwrap());
-    let smtp = probe::smtp::test_outgoing(
-        &outgoing,
-        "admin@example.org",
-        &no_extra_ca,
-        &CancelToken::new(),
-    );
+    let smtp = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &no_extra_ca, &CancelToken::new());
     assert_eq!(signature(&smtp), "tls-unknown-issuer", "{}", smtp.to_text());
-    assert!(
-        !stage_names(&smtp).contains(&StageName::Authentication),
-        "nothing after a failed TLS stage"
-    );
+    assert!(!stage_names(&smtp).contains(&StageName::Authentication), "nothing after a failed TLS stage");
     let imap = probe::imap::test_incoming(&incoming, &no_extra_ca, &CancelToken::new());
     assert_eq!(signature(&imap), "tls-unknown-issuer");
 }
@@ -412,25 +254,17 @@ fn detect_finds_the_mode_of_every_port() {
     setting.imap.port = rig.imap_port; // STARTTLS port, configured as TLS: detect says so
     let (outgoing, incoming) = inputs(&setting, &rig.password);
     let started = Instant::now();
-    let report = probe::detect::detect(
-        "detect",
-        &outgoing.endpoint,
-        &incoming.endpoint,
-        &rig_options(),
-        &CancelToken::new(),
-    );
+    let report =
+        probe::detect::detect("detect", &outgoing.endpoint, &incoming.endpoint, &rig_options(), &CancelToken::new());
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(
-        fact(&report, "Use for outgoing")
-            .starts_with(&format!("port {}, STARTTLS (as configured)", rig.smtp_port)),
+        fact(&report, "Use for outgoing").starts_with(&format!("port {}, STARTTLS (as configured)", rig.smtp_port)),
         "{}",
         report.to_text()
     );
     assert!(
-        fact(&report, "Use for incoming").contains(&format!(
-            "port {}, STARTTLS (configured: port {}, TLS on connect",
-            rig.imap_port, rig.imap_port
-        )),
+        fact(&report, "Use for incoming")
+            .contains(&format!("port {}, STARTTLS (configured: port {}, TLS on connect", rig.imap_port, rig.imap_port)),
         "{}",
         report.to_text()
     );
@@ -440,12 +274,7 @@ fn detect_finds_the_mode_of_every_port() {
 
 // ---- hostile servers -------------------------------------------------------
 
-fn hostile_setting(
-    smtp_port: u16,
-    smtp_security: Security,
-    imap_port: u16,
-    imap_security: Security,
-) -> MailSetting {
+fn hostile_setting(smtp_port: u16, smtp_security: Security, imap_port: u16, imap_security: Security) -> MailSetting {
     let mut setting = rig().basic_setting("hostile", "ar");
     setting.smtp.port = smtp_port;
     setting.smtp.security = smtp_security;
@@ -467,18 +296,9 @@ fn fast_options(ca: &Path) -> ProbeOptions {
 #[track_caller]
 fn assert_nothing_secret_sent(server: &Hostile) {
     let received = server.received();
-    assert!(
-        !received.contains(HOSTILE_PASSWORD),
-        "the password reached the server: {received}"
-    );
-    assert!(
-        !received.to_ascii_uppercase().contains("AUTH"),
-        "AUTH was sent: {received}"
-    );
-    assert!(
-        !received.to_ascii_uppercase().contains("LOGIN"),
-        "LOGIN was sent: {received}"
-    );
+    assert!(!received.contains(HOSTILE_PASSWORD), "the password reached the server: {received}");
+    assert!(!received.to_ascii_uppercase().contains("AUTH"), "AUTH was sent: {received}");
+    assert!(!received.to_ascii_uppercase().contains("LOGIN"), "LOGIN was sent: {received}");
 }
 
 #[test]
@@ -488,25 +308,10 @@ fn no_starttls_offered_means_no_credentials_sent() {
     let setting = hostile_setting(smtp.port, Security::Starttls, imap.port, Security::Starttls);
     let (outgoing, incoming) = inputs(&setting, HOSTILE_PASSWORD);
     let options = fast_options(&rig().ca_file);
-    let report = probe::smtp::test_outgoing(
-        &outgoing,
-        "admin@example.org",
-        &options,
-        &CancelToken::new(),
-    );
-    assert_eq!(
-        signature(&report),
-        "starttls-not-offered",
-        "{}",
-        report.to_text()
-    );
+    let report = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &options, &CancelToken::new());
+    assert_eq!(signature(&report), "starttls-not-offered", "{}", report.to_text());
     let report = probe::imap::test_incoming(&incoming, &options, &CancelToken::new());
-    assert_eq!(
-        signature(&report),
-        "starttls-not-offered",
-        "{}",
-        report.to_text()
-    );
+    assert_eq!(signature(&report), "starttls-not-offered", "{}", report.to_text());
     assert_nothing_secret_sent(&smtp);
     assert_nothing_secret_sent(&imap);
 }
@@ -517,18 +322,10 @@ fn starttls_answered_then_plain_text_sends_no_credentials() {
     let setting = hostile_setting(smtp.port, Security::Starttls, 1, Security::Tls);
     let (outgoing, _) = inputs(&setting, HOSTILE_PASSWORD);
     let started = Instant::now();
-    let report = probe::smtp::test_outgoing(
-        &outgoing,
-        "admin@example.org",
-        &fast_options(&rig().ca_file),
-        &CancelToken::new(),
-    );
+    let report =
+        probe::smtp::test_outgoing(&outgoing, "admin@example.org", &fast_options(&rig().ca_file), &CancelToken::new());
     assert!(started.elapsed() < Duration::from_secs(4));
-    assert!(
-        signature(&report).starts_with("tls-"),
-        "{}",
-        report.to_text()
-    );
+    assert!(signature(&report).starts_with("tls-"), "{}", report.to_text());
     assert_nothing_secret_sent(&smtp);
 }
 
@@ -539,18 +336,9 @@ fn bad_certificates_are_each_diagnosed() {
     let day = time::Duration::days(1);
     let cases = [
         (self_signed_server("localhost"), "tls-unknown-issuer"),
-        (
-            ca.server("wrong.example", now - day, now + day * 30),
-            "tls-name-mismatch",
-        ),
-        (
-            ca.server("localhost", now - day * 60, now - day),
-            "tls-expired",
-        ),
-        (
-            ca.server("localhost", now + day * 30, now + day * 60),
-            "tls-not-yet-valid",
-        ),
+        (ca.server("wrong.example", now - day, now + day * 30), "tls-name-mismatch"),
+        (ca.server("localhost", now - day * 60, now - day), "tls-expired"),
+        (ca.server("localhost", now + day * 30, now + day * 60), "tls-not-yet-valid"),
     ];
     for (config, expected) in cases {
         let server = Hostile::start(Behaviour::Tls(config));
@@ -566,24 +354,12 @@ fn bad_certificates_are_each_diagnosed() {
         assert_nothing_secret_sent(&server);
     }
     // The same CA and a good certificate pass the TLS stage (the control case).
-    let server = Hostile::start(Behaviour::Tls(ca.server(
-        "localhost",
-        now - day,
-        now + day * 30,
-    )));
+    let server = Hostile::start(Behaviour::Tls(ca.server("localhost", now - day, now + day * 30)));
     let setting = hostile_setting(server.port, Security::Tls, server.port, Security::Tls);
     let (outgoing, _) = inputs(&setting, HOSTILE_PASSWORD);
-    let report = probe::smtp::test_outgoing(
-        &outgoing,
-        "admin@example.org",
-        &fast_options(&ca.pem_file),
-        &CancelToken::new(),
-    );
-    let tls = report
-        .stages
-        .iter()
-        .find(|s| s.name == StageName::Tls)
-        .unwrap();
+    let report =
+        probe::smtp::test_outgoing(&outgoing, "admin@example.org", &fast_options(&ca.pem_file), &CancelToken::new());
+    let tls = report.stages.iter().find(|s| s.name == StageName::Tls).unwrap();
     assert_eq!(tls.outcome, probe::Outcome::Passed, "{}", report.to_text());
 }
 
@@ -595,18 +371,10 @@ fn a_silent_server_times_out_with_a_diagnosis() {
         let setting = hostile_setting(server.port, security, server.port, security);
         let (outgoing, incoming) = inputs(&setting, HOSTILE_PASSWORD);
         let started = Instant::now();
-        let smtp = probe::smtp::test_outgoing(
-            &outgoing,
-            "admin@example.org",
-            &options,
-            &CancelToken::new(),
-        );
+        let smtp = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &options, &CancelToken::new());
         let imap = probe::imap::test_incoming(&incoming, &options, &CancelToken::new());
         let elapsed = started.elapsed();
-        assert!(
-            elapsed < Duration::from_secs(16),
-            "{security:?}: {elapsed:?}"
-        );
+        assert!(elapsed < Duration::from_secs(16), "{security:?}: {elapsed:?}");
         for report in [&smtp, &imap] {
             assert!(
                 matches!(signature(report), "step-timed-out" | "silent-tls-port"),
@@ -626,12 +394,7 @@ fn garbage_endless_lines_and_web_servers_are_diagnosed() {
         (Behaviour::Http, "not-a-mail-server"),
     ] {
         let server = Hostile::start(behaviour);
-        let setting = hostile_setting(
-            server.port,
-            Security::Starttls,
-            server.port,
-            Security::Starttls,
-        );
+        let setting = hostile_setting(server.port, Security::Starttls, server.port, Security::Starttls);
         let (outgoing, incoming) = inputs(&setting, HOSTILE_PASSWORD);
         let started = Instant::now();
         let smtp = probe::smtp::test_outgoing(
@@ -640,11 +403,7 @@ fn garbage_endless_lines_and_web_servers_are_diagnosed() {
             &fast_options(&rig().ca_file),
             &CancelToken::new(),
         );
-        let imap = probe::imap::test_incoming(
-            &incoming,
-            &fast_options(&rig().ca_file),
-            &CancelToken::new(),
-        );
+        let imap = probe::imap::test_incoming(&incoming, &fast_options(&rig().ca_file), &CancelToken::new());
         assert!(started.elapsed() < Duration::from_secs(8));
         assert_eq!(signature(&smtp), expected, "{}", smtp.to_text());
         assert_eq!(signature(&imap), expected, "{}", imap.to_text());
@@ -662,17 +421,11 @@ fn cancel_from_another_thread_stops_a_probe_at_once() {
     let cancel = CancelToken::new();
     let canceller = cancel.clone();
     let started = Instant::now();
-    let job = std::thread::spawn(move || {
-        probe::smtp::test_outgoing(&outgoing, "admin@example.org", &options, &cancel)
-    });
+    let job = std::thread::spawn(move || probe::smtp::test_outgoing(&outgoing, "admin@example.org", &options, &cancel));
     std::thread::sleep(Duration::from_millis(300));
     canceller.cancel();
     let report = job.join().unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     assert_eq!(signature(&report), "cancelled", "{}", report.to_text());
 }
 
@@ -682,12 +435,7 @@ fn unknown_hosts_and_closed_ports_are_diagnosed() {
     setting.smtp.server = "no-such-host.invalid".to_owned();
     let (outgoing, incoming) = inputs(&setting, HOSTILE_PASSWORD);
     let options = fast_options(&rig().ca_file);
-    let smtp = probe::smtp::test_outgoing(
-        &outgoing,
-        "admin@example.org",
-        &options,
-        &CancelToken::new(),
-    );
+    let smtp = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &options, &CancelToken::new());
     assert_eq!(signature(&smtp), "dns-failed", "{}", smtp.to_text());
     let imap = probe::imap::test_incoming(&incoming, &options, &CancelToken::new());
     assert_eq!(signature(&imap), "connection-refused", "{}", imap.to_text());
@@ -708,30 +456,17 @@ fn cli_test_commands_exit_0_on_pass_1_on_failure_2_on_bad_usage() {
     let rig = rig();
     let sandbox = Sandbox::new();
     std::fs::write(sandbox.config(), rig_config_text("cli-rig", "ar")).unwrap();
-    assert_exit(
-        &sandbox.run_with_stdin(&["set-password", "cli-rig"], &format!("{}\n", rig.password)),
-        0,
-    );
+    assert_exit(&sandbox.run_with_stdin(&["set-password", "cli-rig"], &format!("{}\n", rig.password)), 0);
 
     let outgoing = sandbox.run(&["test", "outgoing", "cli-rig", "--to", "admin@example.org"]);
     assert_exit(&outgoing, 0);
-    assert!(
-        stdout(&outgoing).contains("Test Outgoing — PASSED"),
-        "{}",
-        stdout(&outgoing)
-    );
+    assert!(stdout(&outgoing).contains("Test Outgoing — PASSED"), "{}", stdout(&outgoing));
     let incoming = sandbox.run(&["test", "incoming", "cli-rig", "--json"]);
     assert_exit(&incoming, 0);
     let json: serde_json::Value = serde_json::from_slice(&incoming.stdout).unwrap();
     assert_eq!(json["passed"], true);
     assert_eq!(json["kind"], "incoming");
-    assert!(
-        json["stages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|s| s["name"] == "folders" && s["outcome"] == "passed")
-    );
+    assert!(json["stages"].as_array().unwrap().iter().any(|s| s["name"] == "folders" && s["outcome"] == "passed"));
     let roundtrip = sandbox.run(&["test", "roundtrip", "cli-rig"]);
     assert_exit(&roundtrip, 0);
     let leftover = sandbox.run(&["leftover", "cli-rig", "--folder", "Mail Not Read", "--json"]);
@@ -740,32 +475,16 @@ fn cli_test_commands_exit_0_on_pass_1_on_failure_2_on_bad_usage() {
     assert_eq!(json["counts"].as_array().unwrap().len(), 2);
     let detect = sandbox.run(&["detect", "cli-rig"]);
     assert_exit(&detect, 0);
-    assert!(
-        stdout(&detect).contains("Use for incoming: port"),
-        "{}",
-        stdout(&detect)
-    );
+    assert!(stdout(&detect).contains("Use for incoming: port"), "{}", stdout(&detect));
 
-    assert_exit(
-        &sandbox.run(&["test", "outgoing", "cli-rig", "--to", "not an address"]),
-        2,
-    );
+    assert_exit(&sandbox.run(&["test", "outgoing", "cli-rig", "--to", "not an address"]), 2);
     assert_exit(&sandbox.run(&["test", "incoming", "no-such-setting"]), 2);
     assert_exit(&sandbox.run(&["test", "outgoing", "cli-rig"]), 2);
 
-    assert_exit(
-        &sandbox.run_with_stdin(
-            &["set-password", "cli-rig", "--imap"],
-            "canary-not-the-password\n",
-        ),
-        0,
-    );
+    assert_exit(&sandbox.run_with_stdin(&["set-password", "cli-rig", "--imap"], "canary-not-the-password\n"), 0);
     let failed = sandbox.run(&["test", "incoming", "cli-rig"]);
     assert_exit(&failed, 1);
     let text = stdout(&failed);
-    assert!(
-        text.contains("FAILED") && text.contains("signature: imap-authentication-failed"),
-        "{text}"
-    );
+    assert!(text.contains("FAILED") && text.contains("signature: imap-authentication-failed"), "{text}");
     assert!(!text.contains("canary-not-the-password"));
 }

@@ -75,26 +75,14 @@ impl Rig {
 
     /// A config that trusts the rig's CA.
     pub fn config_with(&self, settings: Vec<MailSetting>) -> Config {
-        let mut config = Config {
-            mail_settings: settings,
-            ..Config::default()
-        };
+        let mut config = Config { mail_settings: settings, ..Config::default() };
         config.tls.extra_ca_files = vec![self.ca_file.clone()];
         config
     }
 
     fn doveadm(&self, args: &[&str]) -> String {
-        let output = Command::new("doveadm")
-            .arg("-c")
-            .arg(&self.dovecot_conf)
-            .args(args)
-            .output()
-            .expect("doveadm");
-        assert!(
-            output.status.success(),
-            "doveadm {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let output = Command::new("doveadm").arg("-c").arg(&self.dovecot_conf).args(args).output().expect("doveadm");
+        assert!(output.status.success(), "doveadm {args:?}: {}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
@@ -127,24 +115,12 @@ impl Rig {
             .spawn()
             .expect("doveadm save");
         use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(message.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(message.as_bytes()).unwrap();
         assert!(child.wait().unwrap().success());
     }
 
     /// Removes every message from `folder` of `user`.
     pub fn empty(&self, user: &str, folder: &str) {
-        self.doveadm(&[
-            "expunge",
-            "-u",
-            &self.address(user),
-            "mailbox",
-            folder,
-            "all",
-        ]);
+        self.doveadm(&["expunge", "-u", &self.address(user), "mailbox", folder, "all"]);
     }
 }

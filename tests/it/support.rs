@@ -16,9 +16,7 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
+        Self { dir: tempfile::tempdir().expect("temp dir") }
     }
 
     pub fn config(&self) -> PathBuf {
@@ -44,10 +42,7 @@ impl Sandbox {
             .arg("--config")
             .arg(self.config())
             .args(args)
-            .env(
-                "MAILSETTINGS_SECRET_STORE",
-                format!("file:{}", self.secrets_file().display()),
-            )
+            .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", self.secrets_file().display()))
             .env_remove("MAILSETTINGS_CONFIG")
             .env("MAILSETTINGS_LOG", "trace");
         run_command(command, stdin)
@@ -67,12 +62,7 @@ pub fn run_command(mut command: Command, stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn mailsettings");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
     child.wait_with_output().expect("wait")
 }
 

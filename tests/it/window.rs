@@ -14,17 +14,8 @@ fn display_required() -> String {
 
 /// Window ids whose title is exactly `title`.
 fn windows_named(title: &str) -> Vec<String> {
-    let output = Command::new("xdotool")
-        .args(["search", "--name", &format!("^{title}$")])
-        .output();
-    output
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
+    let output = Command::new("xdotool").args(["search", "--name", &format!("^{title}$")]).output();
+    output.map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_owned).collect()).unwrap_or_default()
 }
 
 #[test]
@@ -35,10 +26,7 @@ fn the_binary_opens_a_real_window_titled_mail_settings() {
     let mut child = Command::new(BIN)
         .arg("--config")
         .arg(sandbox.config())
-        .env(
-            "MAILSETTINGS_SECRET_STORE",
-            format!("file:{}", sandbox.secrets_file().display()),
-        )
+        .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", sandbox.secrets_file().display()))
         .env("XDG_DATA_HOME", sandbox.path("data"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -50,41 +38,21 @@ fn the_binary_opens_a_real_window_titled_mail_settings() {
     while started.elapsed() < Duration::from_secs(30) && found.is_empty() {
         if let Some(status) = child.try_wait().unwrap() {
             let output = child.wait_with_output().unwrap();
-            panic!(
-                "the app exited with {status}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
+            panic!("the app exited with {status}: {}", String::from_utf8_lossy(&output.stderr));
         }
         std::thread::sleep(Duration::from_millis(100));
         found = windows_named("Mail Settings");
     }
-    assert!(
-        !found.is_empty(),
-        "no window titled \"Mail Settings\" within 30 s"
-    );
+    assert!(!found.is_empty(), "no window titled \"Mail Settings\" within 30 s");
 
     // Let it draw, then check the screen is not blank: a drawn table has many colours.
     std::thread::sleep(Duration::from_millis(1500));
     let shot = sandbox.path("window.png");
-    let status = Command::new("import")
-        .args(["-window", "root"])
-        .arg(&shot)
-        .status()
-        .expect("run import");
+    let status = Command::new("import").args(["-window", "root"]).arg(&shot).status().expect("run import");
     assert!(status.success());
-    let colours = Command::new("identify")
-        .args(["-format", "%k"])
-        .arg(&shot)
-        .output()
-        .expect("run identify");
-    let count: u32 = String::from_utf8_lossy(&colours.stdout)
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    assert!(
-        count > 20,
-        "the screenshot has only {count} colours: nothing was drawn"
-    );
+    let colours = Command::new("identify").args(["-format", "%k"]).arg(&shot).output().expect("run identify");
+    let count: u32 = String::from_utf8_lossy(&colours.stdout).trim().parse().unwrap_or(0);
+    assert!(count > 20, "the screenshot has only {count} colours: nothing was drawn");
     if let Ok(keep) = std::env::var("MAILSETTINGS_KEEP_SCREENSHOT") {
         let _ = std::fs::copy(&shot, keep);
     }
@@ -93,9 +61,5 @@ fn the_binary_opens_a_real_window_titled_mail_settings() {
     child.wait().unwrap();
     let log = sandbox.path("data/mailsettings/mailsettings.log");
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(
-        log_text.contains("starting the window"),
-        "the GUI logs to its data folder: {}",
-        log.display()
-    );
+    assert!(log_text.contains("starting the window"), "the GUI logs to its data folder: {}", log.display());
 }

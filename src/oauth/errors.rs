@@ -1,0 +1,155 @@
+//! What the authorization server's refusals mean: `error=` on the redirect,
+//! and error responses from the token endpoint (AADSTS codes, Google's
+//! reasons), each with who acts and the next step.
+
+use crate::probe::{Actor, Diagnosis};
+
+struct Known {
+    id: &'static str,
+    any: &'static [&'static str],
+    cause: &'static str,
+    who: Actor,
+    next_step: &'static str,
+}
+
+const KNOWN: &[Known] = &[
+    Known {
+        id: "aad-redirect-uri",
+        any: &["aadsts50011", "aadsts500113", "aadsts900971"],
+        cause: "The app registration does not list the loopback redirect address.",
+        who: Actor::MailAdmin,
+        next_step: "In Microsoft Entra ID, add http://localhost under Authentication → \"Mobile and desktop applications\" (any port is accepted for localhost).",
+    },
+    Known {
+        id: "aad-confidential-client",
+        any: &["aadsts7000218"],
+        cause: "The app registration is set up as a web (confidential) app, so it expects a client secret.",
+        who: Actor::MailAdmin,
+        next_step: "Add the \"Mobile and desktop applications\" platform, or turn on \"Allow public client flows\" in the app registration.",
+    },
+    Known {
+        id: "aad-secret-for-public-client",
+        any: &["aadsts700025"],
+        cause: "A client secret was sent for a public (desktop) app.",
+        who: Actor::You,
+        next_step: "Remove client_secret from the [[oauth_provider]] entry for Microsoft 365.",
+    },
+    Known {
+        id: "aad-consent-required",
+        any: &["aadsts65001", "consent_required"],
+        cause: "Nobody has consented to the app's mail permissions in this tenant.",
+        who: Actor::MailAdmin,
+        next_step: "A Microsoft 365 administrator grants admin consent for the app (Enterprise applications → Permissions).",
+    },
+    Known {
+        id: "aad-unknown-client",
+        any: &["aadsts700016", "invalid_client", "unauthorized_client"],
+        cause: "The authorization server does not know this app (wrong client id or tenant, or the app is single-tenant).",
+        who: Actor::MailAdmin,
+        next_step: "Check the client id in the config file and the tenant in the setting; make the app multi-tenant if it is used in several tenants.",
+    },
+    Known {
+        id: "aad-refresh-expired",
+        any: &["aadsts70043", "aadsts700082", "aadsts70008"],
+        cause: "The sign-in has expired (sign-in frequency or inactivity policy).",
+        who: Actor::You,
+        next_step: "Press Connect and sign in again.",
+    },
+    Known {
+        id: "aad-code-redeemed",
+        any: &["aadsts54005"],
+        cause: "This sign-in code was already used.",
+        who: Actor::You,
+        next_step: "Press Connect again.",
+    },
+    Known {
+        id: "aad-mfa-required",
+        any: &["aadsts50076", "aadsts50079", "interaction_required"],
+        cause: "Multi-factor sign-in is required.",
+        who: Actor::You,
+        next_step: "Press Connect and complete the multi-factor sign-in in the browser.",
+    },
+    Known {
+        id: "google-admin-policy",
+        any: &["admin_policy_enforced"],
+        cause: "The Google Workspace administrator blocks this app.",
+        who: Actor::MailAdmin,
+        next_step: "In the Google Admin console, trust the app under Security → API Controls.",
+    },
+    Known {
+        id: "access-denied",
+        any: &["access_denied"],
+        cause: "The sign-in was declined in the browser (or by a policy).",
+        who: Actor::You,
+        next_step: "Press Connect again, sign in as the mailbox owner and accept the requested permissions.",
+    },
+    Known {
+        id: "invalid-grant",
+        any: &["invalid_grant"],
+        cause: "The authorization server no longer accepts this sign-in (revoked, expired, or a password change; Google apps in \"Testing\" status expire after 7 days).",
+        who: Actor::You,
+        next_step: "Press Connect and sign in again.",
+    },
+    Known {
+        id: "token-endpoint-unreachable",
+        any: &["unreachable", "connection refused", "timed out", "dns"],
+        cause: "The authorization server could not be reached.",
+        who: Actor::NetworkAdmin,
+        next_step: "Check this computer's network and proxy; then try again.",
+    },
+];
+
+/// A diagnosis for an OAuth error text (error code and description together).
+pub fn diagnose(text: &str) -> Diagnosis {
+    let lower = text.to_lowercase();
+    match KNOWN.iter().find(|k| k.any.iter().any(|needle| lower.contains(needle))) {
+        Some(known) => Diagnosis {
+            signature: known.id,
+            cause: known.cause.to_owned(),
+            who: known.who,
+            next_step: known.next_step.to_owned(),
+        },
+        None => Diagnosis {
+            signature: "oauth-unrecognised",
+            cause: format!("The authorization server refused: {text}"),
+            who: Actor::Vendor,
+            next_step: "Copy the message and send it to support.".to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_their_fix() {
+        let cases = [
+            (
+                "invalid_request: AADSTS50011: The redirect URI 'http://localhost:5000/' does not match",
+                "aad-redirect-uri",
+            ),
+            (
+                "invalid_client: AADSTS7000218: The request body must contain client_assertion or client_secret",
+                "aad-confidential-client",
+            ),
+            (
+                "invalid_client: AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be presented",
+                "aad-secret-for-public-client",
+            ),
+            ("consent_required: AADSTS65001: The user or administrator has not consented", "aad-consent-required"),
+            ("unauthorized_client: AADSTS700016: Application with identifier 'x' was not found", "aad-unknown-client"),
+            ("invalid_grant: AADSTS70043: The refresh token has expired", "aad-refresh-expired"),
+            ("invalid_grant: AADSTS54005: OAuth2 Authorization code was already redeemed", "aad-code-redeemed"),
+            ("interaction_required: AADSTS50076: you must use multi-factor authentication", "aad-mfa-required"),
+            ("admin_policy_enforced", "google-admin-policy"),
+            ("access_denied: The user declined", "access-denied"),
+            ("invalid_grant: Token has been expired or revoked.", "invalid-grant"),
+            ("the authorization server is unreachable: Connection refused", "token-endpoint-unreachable"),
+        ];
+        for (text, id) in cases {
+            assert_eq!(diagnose(text).signature, id, "{text}");
+        }
+        assert_eq!(diagnose("weird").signature, "oauth-unrecognised");
+    }
+}

@@ -1,0 +1,297 @@
+//! Connect: authorization code + PKCE (S256) + a random `state`, in the system
+//! browser, caught on a loopback redirect; then the code is exchanged for
+//! tokens, the signed-in account is learned, and the tokens go to the OS
+//! secret store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use oauth2::{
+    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RequestTokenError, Scope, TokenResponse,
+};
+use serde::Serialize;
+use thiserror::Error;
+
+use super::http::TokenHttp;
+use super::listener::{ListenError, Listener};
+use super::provider::{ProviderError, ResolvedProvider};
+use super::tokens::{self, TokenError, TokenSet, TokenStatus, error_chain};
+use crate::model::{Config, MailSetting};
+use crate::probe::{CancelToken, Diagnosis};
+use crate::store::{SecretStoreError, Secrets};
+
+/// How long Connect waits for the browser by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Debug, Error)]
+pub enum ConnectError {
+    #[error("{0}")]
+    Provider(#[from] ProviderError),
+    #[error("{0}")]
+    Listen(#[from] ListenError),
+    #[error("the sign-in code was not accepted: {0}")]
+    Exchange(String),
+    #[error("the authorization server could not be reached: {0}")]
+    Unreachable(String),
+    #[error("{0}")]
+    Token(#[from] TokenError),
+    #[error("{0}")]
+    Store(#[from] SecretStoreError),
+}
+
+impl ConnectError {
+    /// What went wrong in plain words, who acts, the next step.
+    pub fn diagnosis(&self) -> Option<Diagnosis> {
+        let text = match self {
+            Self::Listen(ListenError::Denied { error, description }) => {
+                format!("{error}: {}", description.as_deref().unwrap_or(""))
+            }
+            Self::Exchange(text) => text.clone(),
+            Self::Unreachable(text) => format!("unreachable: {text}"),
+            Self::Token(err) => return err.diagnosis(),
+            _ => return None,
+        };
+        Some(super::errors::diagnose(&text))
+    }
+}
+
+/// A sign-in in progress: the listener is bound and the URL is ready.
+pub struct ConnectFlow {
+    provider: ResolvedProvider,
+    listener: Listener,
+    url: String,
+    redirect_uri: String,
+    state: CsrfToken,
+    verifier: PkceCodeVerifier,
+    setting_id: String,
+    mailbox: String,
+}
+
+impl std::fmt::Debug for ConnectFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectFlow")
+            .field("setting", &self.setting_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of a completed Connect.
+#[derive(Debug, Clone, Serialize)]
+pub struct Connected {
+    pub account: Option<String>,
+    /// Things to tell the admin: another account than the mailbox, missing mail permissions.
+    pub warnings: Vec<String>,
+    pub status: TokenStatus,
+}
+
+impl ConnectFlow {
+    /// Binds the loopback listener and builds the authorization URL.
+    pub fn start(setting: &MailSetting, config: &Config) -> Result<Self, ConnectError> {
+        let provider = super::provider::resolve(setting, config)?;
+        let listener = Listener::bind()?;
+        let redirect_uri = format!("http://{}:{}/", provider.redirect_host, listener.port());
+        let client = tokens::client(&provider, Some(&redirect_uri))?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mailbox = setting.imap.user_name.trim().to_owned();
+        let mut request = client
+            .authorize_url(CsrfToken::new_random)
+            .set_pkce_challenge(challenge)
+            .add_scopes(provider.scopes.iter().map(|s| Scope::new(s.clone())));
+        if !mailbox.is_empty() {
+            request = request.add_extra_param("login_hint", mailbox.clone());
+        }
+        for (key, value) in &provider.authorize_params {
+            request = request.add_extra_param(key.clone(), value.clone());
+        }
+        let (url, state) = request.url();
+        Ok(Self {
+            provider,
+            listener,
+            url: url.to_string(),
+            redirect_uri,
+            state,
+            verifier,
+            setting_id: setting.id.clone(),
+            mailbox,
+        })
+    }
+
+    /// The address to open in a browser (also shown with a Copy button).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    pub fn provider_label(&self) -> &str {
+        &self.provider.label
+    }
+
+    /// Opens the system browser (which honours `$BROWSER` on Linux).
+    pub fn open_browser(&self) -> Result<(), String> {
+        webbrowser::open(&self.url).map_err(|e| format!("the browser could not be opened ({e}); copy the link instead"))
+    }
+
+    /// Waits for the redirect, exchanges the code and stores the tokens.
+    pub fn finish(
+        mut self,
+        secrets: &Secrets,
+        tls: Arc<rustls::ClientConfig>,
+        timeout: Duration,
+        cancel: &CancelToken,
+    ) -> Result<Connected, ConnectError> {
+        let redirect = self.listener.wait(self.state.secret(), timeout, cancel)?;
+        drop(self.listener); // the port closes as soon as the redirect is caught
+        let http = TokenHttp::new(tls, Duration::from_secs(20));
+        let client = tokens::client(&self.provider, Some(&self.redirect_uri))?;
+        let response = client
+            .exchange_code(AuthorizationCode::new(redirect.code))
+            .set_pkce_verifier(self.verifier)
+            .request(&http)
+            .map_err(|err| match err {
+                RequestTokenError::ServerResponse(response) => ConnectError::Exchange(tokens::describe_error(
+                    response.error(),
+                    response.error_description().map(String::as_str),
+                )),
+                other => ConnectError::Unreachable(error_chain(&other)),
+            })?;
+        let mut token_set = TokenSet::from_response(&response, &self.provider.id, None);
+        token_set.account = identity(&response, &self.provider, &http);
+        let warnings = warnings(&token_set, &self.provider, &self.mailbox, response.refresh_token().is_some());
+        token_set.save(secrets, &self.setting_id)?;
+        tracing::info!(setting = %self.setting_id, account = ?token_set.account, "connected");
+        let status = tokens::status(secrets, &self.setting_id, true)?;
+        Ok(Connected { account: token_set.account, warnings, status })
+    }
+}
+
+/// Who signed in: the id token's e-mail claims, else the userinfo endpoint.
+fn identity(response: &tokens::Tokens, provider: &ResolvedProvider, http: &TokenHttp) -> Option<String> {
+    let from_claims = |claims: &serde_json::Value| {
+        ["email", "preferred_username", "upn", "unique_name"]
+            .iter()
+            .find_map(|key| claims.get(key).and_then(serde_json::Value::as_str).map(str::to_owned))
+    };
+    if let Some(claims) = response.extra_fields().id_token.as_deref().and_then(id_token_claims)
+        && let Some(account) = from_claims(&claims)
+    {
+        return Some(account);
+    }
+    let url = provider.userinfo_url.as_deref()?;
+    match http.get_bearer(url, response.access_token().secret()) {
+        Ok((200, body)) => serde_json::from_slice::<serde_json::Value>(&body).ok().as_ref().and_then(from_claims),
+        Ok((status, _)) => {
+            tracing::warn!(status, "userinfo refused");
+            None
+        }
+        Err(err) => {
+            tracing::warn!("userinfo unreachable: {err}");
+            None
+        }
+    }
+}
+
+/// The claims of an id token received straight from the token endpoint over
+/// TLS (OpenID Connect Core 3.1.3.7: TLS validation stands in for the signature).
+fn id_token_claims(id_token: &str) -> Option<serde_json::Value> {
+    use base64::Engine as _;
+    let payload = id_token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn warnings(tokens: &TokenSet, provider: &ResolvedProvider, mailbox: &str, got_refresh_token: bool) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(account) = &tokens.account
+        && !mailbox.is_empty()
+        && !account.eq_ignore_ascii_case(mailbox)
+    {
+        warnings.push(format!(
+            "You signed in as {account}, but the incoming user name is {mailbox}. That works only if {account} has \
+             full access to {mailbox} (a shared mailbox); otherwise press Disconnect and sign in as {mailbox}."
+        ));
+    }
+    if !tokens.scopes.is_empty() {
+        let missing: Vec<&String> = provider
+            .mail_scopes
+            .iter()
+            .filter(|needed| !tokens.scopes.iter().any(|s| s.eq_ignore_ascii_case(needed)))
+            .collect();
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+            warnings.push(format!(
+                "The sign-in did not grant {}; mail tests will fail until an administrator allows it.",
+                names.join(" and ")
+            ));
+        }
+    }
+    if !got_refresh_token {
+        warnings.push(
+            "The provider issued no refresh token, so you will have to Connect again when the access token expires."
+                .to_owned(),
+        );
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_token_claims_are_read_from_the_payload() {
+        use base64::Engine as _;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let token =
+            format!("{}.{}.sig", engine.encode("{\"alg\":\"RS256\"}"), engine.encode("{\"email\":\"ar@contoso.com\"}"));
+        assert_eq!(id_token_claims(&token).unwrap()["email"], "ar@contoso.com");
+        assert!(id_token_claims("garbage").is_none());
+    }
+
+    fn token_set(account: Option<&str>, scopes: &[&str]) -> TokenSet {
+        TokenSet {
+            access_token: crate::Secret::new("a"),
+            refresh_token: None,
+            expires_at: None,
+            connected_at: time::OffsetDateTime::now_utc(),
+            last_refresh: None,
+            account: account.map(str::to_owned),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            provider: "microsoft365".into(),
+            needs_reconnect: None,
+        }
+    }
+
+    fn microsoft() -> ResolvedProvider {
+        let setting = MailSetting { credential: crate::model::CredentialKind::Microsoft365, ..MailSetting::default() };
+        let config = Config {
+            oauth_providers: vec![crate::model::OAuthProvider {
+                id: "microsoft365".into(),
+                client_id: "c".into(),
+                ..Default::default()
+            }],
+            ..Config::default()
+        };
+        super::super::provider::resolve(&setting, &config).unwrap()
+    }
+
+    #[test]
+    fn another_account_and_missing_scopes_are_warned_about() {
+        let scopes = ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send"];
+        assert!(warnings(&token_set(Some("AR@contoso.com"), &scopes), &microsoft(), "ar@contoso.com", true).is_empty());
+        let w = warnings(&token_set(Some("admin@contoso.com"), &scopes), &microsoft(), "ar@contoso.com", true);
+        assert!(w[0].contains("shared mailbox"), "{w:?}");
+        let w = warnings(
+            &token_set(None, &["https://outlook.office.com/IMAP.AccessAsUser.All"]),
+            &microsoft(),
+            "ar@contoso.com",
+            true,
+        );
+        assert!(w[0].contains("SMTP.Send"), "{w:?}");
+        let w = warnings(&token_set(None, &[]), &microsoft(), "", false);
+        assert!(w[0].contains("no refresh token"));
+    }
+}

@@ -1,0 +1,255 @@
+//! Which authorization server a setting signs in with: Microsoft 365 (v2.0
+//! endpoints, the setting's tenant), Gmail, or a custom `[[oauth_provider]]`.
+//! An `[[oauth_provider]]` with id `microsoft365` or `gmail` supplies that
+//! provider's client id and may override its endpoints (national clouds, tests).
+
+use thiserror::Error;
+
+use crate::model::{Config, CredentialKind, MailSetting, OAuthProvider};
+use crate::secret::Secret;
+
+pub const MICROSOFT_SCOPES: [&str; 6] = [
+    "https://outlook.office.com/IMAP.AccessAsUser.All",
+    "https://outlook.office.com/SMTP.Send",
+    "offline_access",
+    "openid",
+    "email",
+    "profile",
+];
+pub const GMAIL_SCOPES: [&str; 3] = ["https://mail.google.com/", "openid", "email"];
+
+/// Everything the flow needs to talk to one authorization server.
+#[derive(Debug, Clone)]
+pub struct ResolvedProvider {
+    /// The `[[oauth_provider]]` id or built-in name (where tokens came from).
+    pub id: String,
+    pub label: String,
+    pub authorize_url: String,
+    pub token_url: String,
+    pub revoke_url: Option<String>,
+    pub userinfo_url: Option<String>,
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub scopes: Vec<String>,
+    /// `localhost` (Microsoft) or `127.0.0.1` (Google).
+    pub redirect_host: String,
+    pub authorize_params: Vec<(String, String)>,
+    /// Scopes the mail servers need; missing ones are warned about after Connect.
+    pub mail_scopes: Vec<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum ProviderError {
+    #[error(
+        "no client id is set up for {provider}. Register Mail Settings as an app with {provider} (a public client, \
+         platform \"Mobile and desktop applications\", redirect URI http://localhost), then add to the config file:\n\
+         [[oauth_provider]]\nid = \"{id}\"\nclient_id = \"<the application (client) id>\""
+    )]
+    MissingClientId { provider: &'static str, id: &'static str },
+    #[error(
+        "the setting uses OAuth2 provider \"{0}\", which is not in the config file; add an [[oauth_provider]] with that id"
+    )]
+    UnknownProvider(String),
+    #[error("the setting does not choose an OAuth2 provider")]
+    NoProvider,
+    #[error("OAuth2 provider \"{id}\" has no {field}")]
+    Incomplete { id: String, field: &'static str },
+    #[error("\"{0}\" signs in with a password, not OAuth")]
+    NotOAuth(String),
+}
+
+/// The provider a setting connects with.
+pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvider, ProviderError> {
+    match setting.credential {
+        CredentialKind::Basic => Err(ProviderError::NotOAuth(setting.id.clone())),
+        CredentialKind::Microsoft365 => {
+            let tenant = setting.tenant.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("organizations");
+            let base = format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0");
+            let defaults = ResolvedProvider {
+                id: "microsoft365".to_owned(),
+                label: "Microsoft 365".to_owned(),
+                authorize_url: format!("{base}/authorize"),
+                token_url: format!("{base}/token"),
+                revoke_url: None,
+                userinfo_url: Some("https://graph.microsoft.com/oidc/userinfo".to_owned()),
+                client_id: String::new(),
+                client_secret: None,
+                scopes: MICROSOFT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+                redirect_host: "localhost".to_owned(),
+                authorize_params: Vec::new(),
+                mail_scopes: MICROSOFT_SCOPES[..2].iter().map(|s| (*s).to_owned()).collect(),
+            };
+            builtin(defaults, config.oauth_provider("microsoft365"), "Microsoft 365", "microsoft365")
+        }
+        CredentialKind::Gmail => {
+            let defaults = ResolvedProvider {
+                id: "gmail".to_owned(),
+                label: "Google".to_owned(),
+                authorize_url: "https://accounts.google.com/o/oauth2/v2/auth".to_owned(),
+                token_url: "https://oauth2.googleapis.com/token".to_owned(),
+                revoke_url: Some("https://oauth2.googleapis.com/revoke".to_owned()),
+                userinfo_url: Some("https://openidconnect.googleapis.com/v1/userinfo".to_owned()),
+                client_id: String::new(),
+                client_secret: None,
+                scopes: GMAIL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+                redirect_host: "127.0.0.1".to_owned(),
+                // Google issues a refresh token only for offline access with consent.
+                authorize_params: vec![
+                    ("access_type".to_owned(), "offline".to_owned()),
+                    ("prompt".to_owned(), "consent".to_owned()),
+                ],
+                mail_scopes: vec![GMAIL_SCOPES[0].to_owned()],
+            };
+            builtin(defaults, config.oauth_provider("gmail"), "Google (Gmail)", "gmail")
+        }
+        CredentialKind::Oauth2 => {
+            let id = setting
+                .oauth_provider
+                .as_deref()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .ok_or(ProviderError::NoProvider)?;
+            let entry = config.oauth_provider(id).ok_or_else(|| ProviderError::UnknownProvider(id.to_owned()))?;
+            let require = |value: &str, field: &'static str| {
+                if value.trim().is_empty() {
+                    Err(ProviderError::Incomplete { id: id.to_owned(), field })
+                } else {
+                    Ok(value.trim().to_owned())
+                }
+            };
+            Ok(ResolvedProvider {
+                id: id.to_owned(),
+                label: id.to_owned(),
+                authorize_url: require(&entry.authorize_url, "authorize_url")?,
+                token_url: require(&entry.token_url, "token_url")?,
+                revoke_url: entry.revoke_url.clone().filter(|u| !u.trim().is_empty()),
+                userinfo_url: entry.userinfo_url.clone().filter(|u| !u.trim().is_empty()),
+                client_id: require(&entry.client_id, "client_id")?,
+                client_secret: entry.client_secret.as_deref().filter(|s| !s.is_empty()).map(Secret::new),
+                scopes: entry.scopes.clone(),
+                redirect_host: entry.redirect_host.clone().unwrap_or_else(|| "127.0.0.1".to_owned()),
+                authorize_params: entry.authorize_params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                mail_scopes: Vec::new(),
+            })
+        }
+    }
+}
+
+fn builtin(
+    mut resolved: ResolvedProvider,
+    entry: Option<&OAuthProvider>,
+    provider: &'static str,
+    id: &'static str,
+) -> Result<ResolvedProvider, ProviderError> {
+    let entry = entry.ok_or(ProviderError::MissingClientId { provider, id })?;
+    if entry.client_id.trim().is_empty() {
+        return Err(ProviderError::MissingClientId { provider, id });
+    }
+    resolved.client_id = entry.client_id.trim().to_owned();
+    let set = |target: &mut String, value: &str| {
+        if !value.trim().is_empty() {
+            *target = value.trim().to_owned();
+        }
+    };
+    set(&mut resolved.authorize_url, &entry.authorize_url);
+    set(&mut resolved.token_url, &entry.token_url);
+    if let Some(url) = entry.revoke_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        resolved.revoke_url = Some(url.trim().to_owned());
+    }
+    if let Some(url) = entry.userinfo_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        resolved.userinfo_url = Some(url.trim().to_owned());
+    }
+    if !entry.scopes.is_empty() {
+        resolved.scopes = entry.scopes.clone();
+    }
+    if let Some(host) = &entry.redirect_host {
+        resolved.redirect_host = host.clone();
+    }
+    resolved.client_secret = entry.client_secret.as_deref().filter(|s| !s.is_empty()).map(Secret::new);
+    for (key, value) in &entry.authorize_params {
+        resolved.authorize_params.retain(|(k, _)| k != key);
+        resolved.authorize_params.push((key.clone(), value.clone()));
+    }
+    Ok(resolved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setting(credential: CredentialKind) -> MailSetting {
+        MailSetting { id: "s".into(), credential, ..MailSetting::default() }
+    }
+
+    fn config_with(provider: OAuthProvider) -> Config {
+        Config { oauth_providers: vec![provider], ..Config::default() }
+    }
+
+    #[test]
+    fn microsoft_uses_the_tenant_and_the_outlook_scopes() {
+        let mut s = setting(CredentialKind::Microsoft365);
+        s.tenant = Some("contoso.com".into());
+        let config = config_with(OAuthProvider {
+            id: "microsoft365".into(),
+            client_id: "abc".into(),
+            ..OAuthProvider::default()
+        });
+        let p = resolve(&s, &config).unwrap();
+        assert_eq!(p.authorize_url, "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/authorize");
+        assert_eq!(p.token_url, "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token");
+        assert!(p.scopes.contains(&"https://outlook.office.com/IMAP.AccessAsUser.All".to_owned()));
+        assert!(p.scopes.contains(&"offline_access".to_owned()));
+        assert_eq!(p.redirect_host, "localhost");
+        s.tenant = None;
+        assert!(resolve(&s, &config).unwrap().authorize_url.contains("/organizations/"));
+    }
+
+    #[test]
+    fn a_missing_client_id_says_what_to_register() {
+        let err = resolve(&setting(CredentialKind::Microsoft365), &Config::default()).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("Mobile and desktop applications") && text.contains("http://localhost"), "{text}");
+        assert!(text.contains("id = \"microsoft365\""));
+        assert!(matches!(
+            resolve(&setting(CredentialKind::Gmail), &Config::default()),
+            Err(ProviderError::MissingClientId { .. })
+        ));
+    }
+
+    #[test]
+    fn gmail_asks_for_offline_access_and_overrides_apply() {
+        let config = config_with(OAuthProvider {
+            id: "gmail".into(),
+            client_id: "g".into(),
+            token_url: "http://127.0.0.1:1/token".into(),
+            ..OAuthProvider::default()
+        });
+        let p = resolve(&setting(CredentialKind::Gmail), &config).unwrap();
+        assert_eq!(p.token_url, "http://127.0.0.1:1/token");
+        assert_eq!(p.authorize_url, "https://accounts.google.com/o/oauth2/v2/auth");
+        assert!(p.authorize_params.contains(&("access_type".to_owned(), "offline".to_owned())));
+        assert_eq!(p.redirect_host, "127.0.0.1");
+    }
+
+    #[test]
+    fn custom_providers_come_from_the_config() {
+        let mut s = setting(CredentialKind::Oauth2);
+        assert!(matches!(resolve(&s, &Config::default()), Err(ProviderError::NoProvider)));
+        s.oauth_provider = Some("corp".into());
+        assert!(matches!(resolve(&s, &Config::default()), Err(ProviderError::UnknownProvider(_))));
+        let mut entry = OAuthProvider { id: "corp".into(), client_id: "c".into(), ..OAuthProvider::default() };
+        assert!(matches!(
+            resolve(&s, &config_with(entry.clone())),
+            Err(ProviderError::Incomplete { field: "authorize_url", .. })
+        ));
+        entry.authorize_url = "https://idp/authorize".into();
+        entry.token_url = "https://idp/token".into();
+        entry.authorize_params.insert("prompt".into(), "consent".into());
+        let p = resolve(&s, &config_with(entry)).unwrap();
+        assert_eq!(p.authorize_params, vec![("prompt".to_owned(), "consent".to_owned())]);
+        assert!(matches!(
+            resolve(&setting(CredentialKind::Basic), &Config::default()),
+            Err(ProviderError::NotOAuth(_))
+        ));
+    }
+}

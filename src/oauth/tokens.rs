@@ -1,0 +1,369 @@
+//! The token set of a connected setting: kept as one JSON value in the OS
+//! secret store (never in the config file), refreshed before use, marked
+//! "needs reconnect" when the server refuses the refresh token.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use oauth2::basic::{
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    AuthType, AuthUrl, ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, ExtraTokenFields,
+    RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl, StandardRevocableToken, StandardTokenResponse,
+    TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use time::OffsetDateTime;
+
+use super::http::TokenHttp;
+use super::provider::ResolvedProvider;
+use crate::probe::Diagnosis;
+use crate::secret::Secret;
+use crate::store::{SecretKind, SecretStoreError, Secrets};
+
+/// Refresh when the access token has less than this left.
+pub const REFRESH_MARGIN: Duration = Duration::from_secs(120);
+
+/// OpenID's `id_token` beside the OAuth fields, to learn who signed in.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct OidcFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+impl ExtraTokenFields for OidcFields {}
+
+pub type Tokens = StandardTokenResponse<OidcFields, BasicTokenType>;
+
+pub type OAuthClient = oauth2::Client<
+    BasicErrorResponse,
+    Tokens,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointSet,
+>;
+
+#[derive(Debug, Error)]
+pub enum TokenError {
+    #[error("{0}")]
+    Store(#[from] SecretStoreError),
+    #[error("this setting is not connected: press Connect to sign in")]
+    NotConnected,
+    #[error("this setting needs to be connected again: {0}")]
+    NeedsReconnect(String),
+    #[error("the authorization server refused: {0}")]
+    Refused(String),
+    #[error("the authorization server could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the provider's address is not valid: {0}")]
+    BadUrl(String),
+}
+
+impl TokenError {
+    pub fn diagnosis(&self) -> Option<Diagnosis> {
+        match self {
+            Self::NeedsReconnect(text) | Self::Refused(text) => Some(super::errors::diagnose(text)),
+            Self::Unreachable(text) => Some(super::errors::diagnose(&format!("unreachable: {text}"))),
+            _ => None,
+        }
+    }
+}
+
+/// The client for a provider and redirect address.
+pub fn client(provider: &ResolvedProvider, redirect_uri: Option<&str>) -> Result<OAuthClient, TokenError> {
+    let bad = |e: oauth2::url::ParseError| TokenError::BadUrl(e.to_string());
+    let revocation =
+        provider.revoke_url.as_deref().map(|u| RevocationUrl::new(u.to_owned())).transpose().map_err(bad)?;
+    let mut client = oauth2::Client::new(ClientId::new(provider.client_id.clone()))
+        .set_auth_uri(AuthUrl::new(provider.authorize_url.clone()).map_err(bad)?)
+        .set_token_uri(TokenUrl::new(provider.token_url.clone()).map_err(bad)?)
+        .set_revocation_url_option(revocation)
+        .set_auth_type(AuthType::RequestBody);
+    if let Some(secret) = &provider.client_secret {
+        client = client.set_client_secret(ClientSecret::new(secret.expose().to_owned()));
+    }
+    if let Some(uri) = redirect_uri {
+        client = client.set_redirect_uri(RedirectUrl::new(uri.to_owned()).map_err(bad)?);
+    }
+    Ok(client)
+}
+
+/// What the secret store keeps for a connected setting.
+#[derive(Debug, Clone)]
+pub struct TokenSet {
+    pub access_token: Secret,
+    pub refresh_token: Option<Secret>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub connected_at: OffsetDateTime,
+    pub last_refresh: Option<OffsetDateTime>,
+    /// Who signed in (e-mail or user name), when the provider said.
+    pub account: Option<String>,
+    pub scopes: Vec<String>,
+    pub provider: String,
+    /// Set when a refresh was refused; the reason.
+    pub needs_reconnect: Option<String>,
+}
+
+/// The JSON shape in the secret store; exists only inside load/save.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    access_token: String,
+    refresh_token: Option<String>,
+    expires_at: Option<i64>,
+    connected_at: i64,
+    last_refresh: Option<i64>,
+    account: Option<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    provider: String,
+    needs_reconnect: Option<String>,
+}
+
+fn from_unix(seconds: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(seconds).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+impl TokenSet {
+    pub fn load(secrets: &Secrets, setting_id: &str) -> Result<Option<Self>, SecretStoreError> {
+        let Some(json) = secrets.get(setting_id, SecretKind::OAuthTokens)? else { return Ok(None) };
+        // A value that does not parse is treated as "not connected", never shown.
+        let Ok(stored) = serde_json::from_str::<Stored>(json.expose()) else { return Ok(None) };
+        Ok(Some(Self {
+            access_token: Secret::new(stored.access_token),
+            refresh_token: stored.refresh_token.map(Secret::new),
+            expires_at: stored.expires_at.map(from_unix),
+            connected_at: from_unix(stored.connected_at),
+            last_refresh: stored.last_refresh.map(from_unix),
+            account: stored.account,
+            scopes: stored.scopes,
+            provider: stored.provider,
+            needs_reconnect: stored.needs_reconnect,
+        }))
+    }
+
+    pub fn save(&self, secrets: &Secrets, setting_id: &str) -> Result<(), SecretStoreError> {
+        let stored = Stored {
+            access_token: self.access_token.expose().to_owned(),
+            refresh_token: self.refresh_token.as_ref().map(|t| t.expose().to_owned()),
+            expires_at: self.expires_at.map(OffsetDateTime::unix_timestamp),
+            connected_at: self.connected_at.unix_timestamp(),
+            last_refresh: self.last_refresh.map(OffsetDateTime::unix_timestamp),
+            account: self.account.clone(),
+            scopes: self.scopes.clone(),
+            provider: self.provider.clone(),
+            needs_reconnect: self.needs_reconnect.clone(),
+        };
+        let json = zeroize::Zeroizing::new(serde_json::to_string(&stored).unwrap_or_default());
+        secrets.set(setting_id, SecretKind::OAuthTokens, &Secret::new(json.as_str()))
+    }
+
+    /// Builds a token set from a token response (connect or refresh).
+    pub fn from_response(response: &Tokens, provider: &str, previous: Option<&TokenSet>) -> Self {
+        let now = OffsetDateTime::now_utc();
+        let scopes = response
+            .scopes()
+            .map(|s| s.iter().map(|scope| scope.to_string()).collect())
+            .or_else(|| previous.map(|p| p.scopes.clone()))
+            .unwrap_or_default();
+        Self {
+            access_token: Secret::new(response.access_token().secret().clone()),
+            // Providers that do not rotate keep the old refresh token valid.
+            refresh_token: response
+                .refresh_token()
+                .map(|t| Secret::new(t.secret().clone()))
+                .or_else(|| previous.and_then(|p| p.refresh_token.clone())),
+            expires_at: response.expires_in().and_then(|d| time::Duration::try_from(d).ok()).map(|d| now + d),
+            connected_at: previous.map_or(now, |p| p.connected_at),
+            last_refresh: previous.map(|_| now),
+            account: previous.and_then(|p| p.account.clone()),
+            scopes,
+            provider: provider.to_owned(),
+            needs_reconnect: None,
+        }
+    }
+
+    fn expires_soon(&self) -> bool {
+        match self.expires_at {
+            Some(expires) => {
+                expires - OffsetDateTime::now_utc() < time::Duration::try_from(REFRESH_MARGIN).unwrap_or_default()
+            }
+            None => false,
+        }
+    }
+}
+
+/// The connection state shown in the table and by `token-status` (no token in it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnectionState {
+    Basic,
+    NotConnected,
+    Connected { account: Option<String> },
+    NeedsReconnect { reason: String },
+}
+
+impl ConnectionState {
+    pub fn label(&self) -> String {
+        match self {
+            Self::Basic => "Basic".to_owned(),
+            Self::NotConnected => "Not connected".to_owned(),
+            Self::Connected { account: Some(account) } => format!("Connected as {account}"),
+            Self::Connected { account: None } => "Connected".to_owned(),
+            Self::NeedsReconnect { .. } => "Needs reconnect".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenStatus {
+    #[serde(flatten)]
+    pub state: ConnectionState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_refresh: Option<String>,
+    pub has_refresh_token: bool,
+    pub scopes: Vec<String>,
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// Token health for a setting, read from the secret store.
+pub fn status(secrets: &Secrets, setting_id: &str, uses_oauth: bool) -> Result<TokenStatus, SecretStoreError> {
+    let empty = |state| TokenStatus {
+        state,
+        provider: None,
+        connected_at: None,
+        access_token_expires_at: None,
+        last_refresh: None,
+        has_refresh_token: false,
+        scopes: Vec::new(),
+    };
+    if !uses_oauth {
+        return Ok(empty(ConnectionState::Basic));
+    }
+    let Some(tokens) = TokenSet::load(secrets, setting_id)? else { return Ok(empty(ConnectionState::NotConnected)) };
+    let state = match &tokens.needs_reconnect {
+        Some(reason) => ConnectionState::NeedsReconnect { reason: reason.clone() },
+        None => ConnectionState::Connected { account: tokens.account.clone() },
+    };
+    Ok(TokenStatus {
+        state,
+        provider: Some(tokens.provider.clone()),
+        connected_at: Some(rfc3339(tokens.connected_at)),
+        access_token_expires_at: tokens.expires_at.map(rfc3339),
+        last_refresh: tokens.last_refresh.map(rfc3339),
+        has_refresh_token: tokens.refresh_token.is_some(),
+        scopes: tokens.scopes.clone(),
+    })
+}
+
+/// An access token good for at least [`REFRESH_MARGIN`], refreshing (and
+/// saving the rotated refresh token) when needed. A refused refresh marks the
+/// setting "needs reconnect" with the server's reason.
+pub fn fresh_access_token(
+    secrets: &Secrets,
+    setting_id: &str,
+    provider: &ResolvedProvider,
+    tls: Arc<rustls::ClientConfig>,
+    timeout: Duration,
+) -> Result<Secret, TokenError> {
+    let mut tokens = TokenSet::load(secrets, setting_id)?.ok_or(TokenError::NotConnected)?;
+    if let Some(reason) = &tokens.needs_reconnect {
+        return Err(TokenError::NeedsReconnect(reason.clone()));
+    }
+    if !tokens.expires_soon() {
+        return Ok(tokens.access_token.clone());
+    }
+    let Some(refresh_token) = tokens.refresh_token.clone() else {
+        return Err(TokenError::NeedsReconnect("the access token expired and there is no refresh token".to_owned()));
+    };
+    let http = TokenHttp::new(tls, timeout);
+    let result = client(provider, None)?
+        .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_owned()))
+        .request(&http);
+    match result {
+        Ok(response) => {
+            let refreshed = TokenSet::from_response(&response, &provider.id, Some(&tokens));
+            refreshed.save(secrets, setting_id)?;
+            tracing::info!(setting = setting_id, "access token refreshed");
+            Ok(refreshed.access_token)
+        }
+        Err(RequestTokenError::ServerResponse(response)) => {
+            let reason = describe_error(response.error(), response.error_description().map(String::as_str));
+            if matches!(response.error(), BasicErrorResponseType::InvalidGrant | BasicErrorResponseType::InvalidClient)
+            {
+                tokens.needs_reconnect = Some(reason.clone());
+                tokens.save(secrets, setting_id)?;
+                Err(TokenError::NeedsReconnect(reason))
+            } else {
+                Err(TokenError::Refused(reason))
+            }
+        }
+        Err(other) => Err(TokenError::Unreachable(error_chain(&other))),
+    }
+}
+
+/// Revokes the refresh token where the provider supports it, then deletes the
+/// tokens. Returns whether the provider confirmed the revocation.
+pub fn disconnect(
+    secrets: &Secrets,
+    setting_id: &str,
+    provider: Option<&ResolvedProvider>,
+    tls: Arc<rustls::ClientConfig>,
+    timeout: Duration,
+) -> Result<bool, TokenError> {
+    let tokens = TokenSet::load(secrets, setting_id)?;
+    let mut revoked = false;
+    if let (Some(tokens), Some(provider)) = (&tokens, provider)
+        && provider.revoke_url.is_some()
+    {
+        let http = TokenHttp::new(tls, timeout);
+        let token = match &tokens.refresh_token {
+            Some(refresh) => StandardRevocableToken::RefreshToken(RefreshToken::new(refresh.expose().to_owned())),
+            None => {
+                StandardRevocableToken::AccessToken(oauth2::AccessToken::new(tokens.access_token.expose().to_owned()))
+            }
+        };
+        match client(provider, None)?.revoke_token(token).map(|request| request.request(&http)) {
+            Ok(Ok(())) => revoked = true,
+            Ok(Err(err)) => tracing::warn!("revocation failed, deleting the tokens anyway: {}", error_chain(&err)),
+            Err(err) => tracing::warn!("revocation not possible: {err}"),
+        }
+    }
+    secrets.delete(setting_id, SecretKind::OAuthTokens)?;
+    Ok(revoked)
+}
+
+pub(crate) fn describe_error<T: std::fmt::Display>(error: &T, description: Option<&str>) -> String {
+    match description {
+        Some(description) if !description.is_empty() => format!("{error}: {description}"),
+        _ => error.to_string(),
+    }
+}
+
+/// An error with its causes, for a message a person can act on.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
