@@ -297,10 +297,14 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
                 options.connect_timeout,
             )
             .map_err(|e| Failure::check(e.to_string()))?;
-            let how = if revoked {
-                "revoked at the provider and deleted"
-            } else {
-                "deleted (the provider offers no revocation)"
+            let how = match revoked {
+                crate::oauth::tokens::Revocation::Revoked => "revoked at the provider and deleted".to_owned(),
+                crate::oauth::tokens::Revocation::NotSupported => {
+                    "deleted (the provider offers no revocation)".to_owned()
+                }
+                crate::oauth::tokens::Revocation::Failed(reason) => {
+                    format!("deleted, but not revoked at the provider: {reason}")
+                }
             };
             writeln!(out, "Disconnected \"{id}\": tokens {how}").map_err(write_err)
         }

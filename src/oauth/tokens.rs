@@ -318,17 +318,25 @@ pub fn fresh_access_token(
     }
 }
 
-/// Revokes the refresh token where the provider supports it, then deletes the
-/// tokens. Returns whether the provider confirmed the revocation.
+/// What happened to the token at the provider on Disconnect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    Revoked,
+    NotSupported,
+    /// The provider could not be asked or refused; the reason. The local tokens are deleted anyway.
+    Failed(String),
+}
+
+/// Revokes the refresh token where the provider supports it, then deletes the tokens.
 pub fn disconnect(
     secrets: &Secrets,
     setting_id: &str,
     provider: Option<&ResolvedProvider>,
     tls: Arc<rustls::ClientConfig>,
     timeout: Duration,
-) -> Result<bool, TokenError> {
+) -> Result<Revocation, TokenError> {
     let tokens = TokenSet::load(secrets, setting_id)?;
-    let mut revoked = false;
+    let mut revocation = Revocation::NotSupported;
     if let (Some(tokens), Some(provider)) = (&tokens, provider)
         && provider.revoke_url.is_some()
     {
@@ -340,13 +348,16 @@ pub fn disconnect(
             }
         };
         match client(provider, None)?.revoke_token(token).map(|request| request.request(&http)) {
-            Ok(Ok(())) => revoked = true,
-            Ok(Err(err)) => tracing::warn!("revocation failed, deleting the tokens anyway: {}", error_chain(&err)),
-            Err(err) => tracing::warn!("revocation not possible: {err}"),
+            Ok(Ok(())) => revocation = Revocation::Revoked,
+            Ok(Err(err)) => revocation = Revocation::Failed(error_chain(&err)),
+            Err(err) => revocation = Revocation::Failed(err.to_string()),
         }
     }
+    if let Revocation::Failed(reason) = &revocation {
+        tracing::warn!("revocation failed, deleting the tokens anyway: {reason}");
+    }
     secrets.delete(setting_id, SecretKind::OAuthTokens)?;
-    Ok(revoked)
+    Ok(revocation)
 }
 
 pub(crate) fn describe_error<T: std::fmt::Display>(error: &T, description: Option<&str>) -> String {

@@ -2,9 +2,10 @@
 // certified OpenID Provider implementation) on 127.0.0.1, configured like a
 // mail provider: authorization code + PKCE for a native (loopback) client,
 // rotated refresh tokens, revocation, userinfo, and token introspection for
-// Dovecot. The "user" step is non-interactive: the account is the login_hint;
+// Dovecot, over HTTPS with the rig's own CA. The "user" step is non-interactive: the account is the login_hint;
 // a login_hint starting with "deny" declines, as a user pressing Cancel would.
-import http from 'node:http';
+import fs from 'node:fs';
+import https from 'node:https';
 import { Provider } from 'oidc-provider';
 
 // Node < 20.18 lacks URL.parse, which oidc-provider uses for loopback redirects.
@@ -20,7 +21,7 @@ if (!URL.parse) {
 
 
 const port = Number(process.env.OAUTH_PORT);
-const issuer = `http://127.0.0.1:${port}`;
+const issuer = `https://127.0.0.1:${port}`;
 const accessTtl = Number(process.env.OAUTH_ACCESS_TTL || 3600);
 
 const configuration = {
@@ -102,7 +103,10 @@ async function interaction(req, res) {
   return provider.interactionFinished(req, res, { consent: { grantId: id } }, { mergeWithLastSubmission: true });
 }
 
-http.createServer((req, res) => {
+https.createServer({
+  cert: fs.readFileSync(process.env.OAUTH_TLS_CERT),
+  key: fs.readFileSync(process.env.OAUTH_TLS_KEY),
+}, (req, res) => {
   if (req.url.startsWith('/interaction/')) {
     interaction(req, res).catch((err) => {
       res.statusCode = 500;

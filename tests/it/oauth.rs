@@ -1,0 +1,442 @@
+//! Connect against the rig's real authorization server (oidc-provider), with
+//! a scripted browser (curl following the redirects) set through `BROWSER`:
+//! success, denial, forged state, junk and stray connections, timeout,
+//! cancel, token endpoint down, refresh, revocation, Disconnect, and the
+//! whole chain into Dovecot and Postfix with XOAUTH2.
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use mailsettings::model::{Config, CredentialKind, MailSetting, OAuthProvider};
+use mailsettings::oauth::tokens::TokenSet;
+use mailsettings::probe::{self, CancelToken, ProbeOptions};
+use mailsettings::store::{SecretKind, Secrets};
+
+use crate::rig::{Rig, rig};
+use crate::support::{BIN, all_files_text, assert_exit, run_command, stderr, stdout};
+
+/// What the scripted browser does before (or instead of) signing in.
+#[derive(Clone, Copy)]
+enum Browser {
+    SignIn,
+    /// Sends a redirect with a forged state first.
+    ForgedStateFirst,
+    /// Asks for /favicon.ico and sends garbage bytes first.
+    JunkFirst,
+    /// Opens 100 connections to the listener first.
+    StrayConnectionsFirst,
+    /// Never signs in.
+    Idle,
+}
+
+/// A shell script playing the user in a browser: curl follows every redirect
+/// with a cookie jar, as a browser would.
+fn browser_script(dir: &Path, mode: Browser) -> PathBuf {
+    let before = match mode {
+        Browser::SignIn | Browser::Idle => "",
+        Browser::ForgedStateFirst => "curl -s -o /dev/null \"$redirect?code=forged-code&state=forged-state\"\n",
+        Browser::JunkFirst => {
+            "curl -s -o /dev/null \"${redirect}favicon.ico\"\ncurl -s -o /dev/null \"${redirect}some/other/path\"\n\
+             printf '\\001\\002 not http at all\\r\\n\\r\\n' > /dev/tcp/127.0.0.1/$port || true\n"
+        }
+        Browser::StrayConnectionsFirst => {
+            "for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port; exec 3>&-) 2>/dev/null || true; done\n"
+        }
+    };
+    let sign_in = if matches!(mode, Browser::Idle) {
+        "exit 0\n"
+    } else {
+        "jar=$(mktemp)\ncurl -sS -L --cacert \"$RIG_CA_FILE\" -b \"$jar\" -c \"$jar\" -o \"$0.page\" \"$url\"\nrm -f \"$jar\"\n"
+    };
+    let script = format!(
+        "#!/bin/bash\n# Plays the user in the browser for the tests.\nurl=\"$1\"\n\
+         redirect=$(python3 -c 'import sys,urllib.parse as u; print(u.parse_qs(u.urlparse(sys.argv[1]).query)[\"redirect_uri\"][0])' \"$url\")\n\
+         port=$(python3 -c 'import sys,urllib.parse as u; print(u.urlparse(sys.argv[1]).port)' \"$redirect\")\n{before}{sign_in}"
+    );
+    let path = dir.join(format!("browser-{}.sh", mode as u8));
+    std::fs::write(&path, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path
+}
+
+fn provider_entry(rig: &Rig, id: &str) -> OAuthProvider {
+    let base = format!("https://127.0.0.1:{}", rig.oauth_port);
+    let mut entry = OAuthProvider {
+        id: id.to_owned(),
+        authorize_url: format!("{base}/auth"),
+        token_url: format!("{base}/token"),
+        revoke_url: Some(format!("{base}/token/revocation")),
+        userinfo_url: Some(format!("{base}/me")),
+        client_id: "mailsettings-test".to_owned(),
+        scopes: vec!["openid".into(), "email".into(), "offline_access".into(), "mail".into()],
+        redirect_host: Some("127.0.0.1".to_owned()),
+        ..OAuthProvider::default()
+    };
+    entry.authorize_params.insert("prompt".into(), "consent".into());
+    entry
+}
+
+fn oauth_setting(rig: &Rig, id: &str, user: &str) -> MailSetting {
+    let mut setting = rig.basic_setting(id, user);
+    setting.credential = CredentialKind::Oauth2;
+    setting.oauth_provider = Some("rigidp".to_owned());
+    setting
+}
+
+/// A temp folder with a config (the rig's provider and one OAuth setting) and a secret file.
+struct OAuthSandbox {
+    dir: tempfile::TempDir,
+    config: Config,
+}
+
+impl OAuthSandbox {
+    fn new(setting: MailSetting) -> Self {
+        let rig = rig();
+        let mut config = rig.config_with(vec![setting]);
+        config.oauth_providers.push(provider_entry(rig, "rigidp"));
+        let sandbox = Self { dir: tempfile::tempdir().unwrap(), config };
+        sandbox.write_config();
+        sandbox
+    }
+
+    fn write_config(&self) {
+        std::fs::write(self.config_path(), mailsettings::store::file::to_toml(&self.config).unwrap()).unwrap();
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    fn secrets(&self) -> Secrets {
+        Secrets::file(self.dir.path().join("secrets.json"))
+    }
+
+    fn command(&self, browser: Browser, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .arg("--config")
+            .arg(self.config_path())
+            .args(args)
+            .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", self.dir.path().join("secrets.json").display()))
+            .env("BROWSER", browser_script(self.dir.path(), browser))
+            .env("RIG_CA_FILE", &rig().ca_file);
+        command
+    }
+
+    fn run(&self, browser: Browser, args: &[&str]) -> Output {
+        run_command(self.command(browser, args), "")
+    }
+
+    fn options(&self) -> ProbeOptions {
+        ProbeOptions::from_config(&self.config).unwrap()
+    }
+}
+
+fn access_token(sandbox: &OAuthSandbox, id: &str) -> String {
+    TokenSet::load(&sandbox.secrets(), id).unwrap().expect("connected").access_token.expose().to_owned()
+}
+
+/// Asks the authorization server whether a token is still active (as Dovecot does).
+fn is_active(token: &str) -> bool {
+    let url = format!("https://127.0.0.1:{}/token/introspection", rig().oauth_port);
+    // The rig's introspection client is Dovecot's; the test reads its secret from the Dovecot config.
+    let conf = std::fs::read_to_string(rig().dovecot_conf.with_file_name("oauth2.conf")).unwrap();
+    let credentials = conf.lines().find_map(|l| l.strip_prefix("introspection_url = https://")).unwrap();
+    let (user_pass, _) = credentials.split_once('@').unwrap();
+    let ca = rig().ca_file.to_str().unwrap();
+    let output = Command::new("curl")
+        .args(["-s", "--cacert", ca, "-u", user_pass, &url, "-d", &format!("token={token}")])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).contains("\"active\":true")
+}
+
+#[test]
+fn connect_then_test_incoming_and_outgoing_with_xoauth2() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "m-oauth", "ar"));
+    let connect = sandbox.run(Browser::SignIn, &["connect", "m-oauth"]);
+    assert_exit(&connect, 0);
+    assert!(stdout(&connect).contains("Connected as ar@rig.test"), "{}", stdout(&connect));
+    let page =
+        std::fs::read_to_string(sandbox.dir.path().join(format!("browser-{}.sh.page", Browser::SignIn as u8))).unwrap();
+    assert!(page.contains("Authentication is complete. You may now close this page."), "{page}");
+
+    let status = sandbox.run(Browser::Idle, &["token-status", "m-oauth", "--json"]);
+    assert_exit(&status, 0);
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(json["state"], "connected");
+    assert_eq!(json["account"], "ar@rig.test");
+    assert_eq!(json["has_refresh_token"], true);
+
+    let incoming = sandbox.run(Browser::Idle, &["test", "incoming", "m-oauth"]);
+    assert_exit(&incoming, 0);
+    assert!(stdout(&incoming).contains("with XOAUTH2"), "{}", stdout(&incoming));
+    let outgoing = sandbox.run(Browser::Idle, &["test", "outgoing", "m-oauth", "--to", "admin@example.org"]);
+    assert_exit(&outgoing, 0);
+    assert!(stdout(&outgoing).contains("with XOAUTH2"));
+
+    // The tokens are in the secret store and nowhere else.
+    let token = access_token(&sandbox, "m-oauth");
+    let refresh =
+        TokenSet::load(&sandbox.secrets(), "m-oauth").unwrap().unwrap().refresh_token.unwrap().expose().to_owned();
+    assert_exit(&sandbox.run(Browser::Idle, &["activate", "m-oauth"]), 0); // a save, so a backup exists
+    for (path, text) in all_files_text(sandbox.dir.path()) {
+        if path.ends_with("secrets.json") {
+            continue;
+        }
+        assert!(!text.contains(&token) && !text.contains(&refresh), "a token leaked into {}", path.display());
+    }
+    for output in [&connect, &status, &incoming, &outgoing] {
+        for text in [stdout(output), stderr(output)] {
+            assert!(!text.contains(&token) && !text.contains(&refresh));
+        }
+    }
+}
+
+#[test]
+fn the_microsoft_path_uses_localhost_and_the_tenant_override() {
+    let rig = rig();
+    let mut setting = rig.basic_setting("m365-rig", "ar");
+    setting.credential = CredentialKind::Microsoft365;
+    setting.tenant = Some("rig.test".to_owned());
+    let mut sandbox = OAuthSandbox::new(setting);
+    let mut microsoft = provider_entry(rig, "microsoft365");
+    microsoft.redirect_host = None; // Microsoft's default: http://localhost:PORT/
+    sandbox.config.oauth_providers.push(microsoft);
+    sandbox.write_config();
+    let connect = sandbox.run(Browser::SignIn, &["connect", "m365-rig"]);
+    assert_exit(&connect, 0);
+    assert!(stdout(&connect).contains("redirect_uri=http%3A%2F%2Flocalhost%3A"), "{}", stdout(&connect));
+    assert!(stdout(&connect).contains("login_hint=ar%40rig.test"));
+    assert_exit(&sandbox.run(Browser::Idle, &["test", "incoming", "m365-rig"]), 0);
+}
+
+#[test]
+fn a_denied_sign_in_is_diagnosed() {
+    let rig = rig();
+    let mut setting = oauth_setting(rig, "denied", "ar");
+    setting.imap.user_name = "deny@rig.test".to_owned(); // the rig's user declines
+    let sandbox = OAuthSandbox::new(setting);
+    let output = sandbox.run(Browser::SignIn, &["connect", "denied"]);
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    assert!(err.contains("access_denied") && err.contains("declined"), "{err}");
+    assert!(err.contains("Press Connect again"), "{err}");
+    assert!(TokenSet::load(&sandbox.secrets(), "denied").unwrap().is_none());
+}
+
+#[test]
+fn forged_state_junk_and_stray_connections_do_not_end_the_flow() {
+    let rig = rig();
+    for mode in [Browser::ForgedStateFirst, Browser::JunkFirst, Browser::StrayConnectionsFirst] {
+        let sandbox = OAuthSandbox::new(oauth_setting(rig, "sturdy", "ar"));
+        let output = sandbox.run(mode, &["connect", "sturdy", "--timeout", "60"]);
+        assert_exit(&output, 0);
+        assert!(stdout(&output).contains("Connected as ar@rig.test"));
+    }
+}
+
+#[test]
+fn the_listener_survives_a_forged_redirect_in_process() {
+    // The same, checked inside: the forged request is answered and counted, then the real one wins.
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "inproc", "ar"));
+    let setting = sandbox.config.setting("inproc").unwrap().clone();
+    let flow = mailsettings::oauth::ConnectFlow::start(&setting, &sandbox.config).unwrap();
+    let (redirect, url) = (flow.redirect_uri().to_owned(), flow.url().to_owned());
+    let (secrets, tls) = (sandbox.secrets(), sandbox.options().tls.clone());
+    let waiting = std::thread::spawn(move || flow.finish(&secrets, tls, Duration::from_secs(30), &CancelToken::new()));
+    let forged = Command::new("curl").args(["-s", &format!("{redirect}?code=x&state=forged")]).output().unwrap();
+    assert!(String::from_utf8_lossy(&forged.stdout).contains("not the one Mail Settings is waiting for"));
+    let script = browser_script(sandbox.dir.path(), Browser::SignIn);
+    let status = Command::new(&script).arg(&url).env("RIG_CA_FILE", &rig.ca_file).status().unwrap();
+    assert!(status.success());
+    let connected = waiting.join().unwrap().unwrap();
+    assert_eq!(connected.account.as_deref(), Some("ar@rig.test"));
+    assert!(connected.warnings.is_empty(), "{:?}", connected.warnings);
+}
+
+fn port_of(redirect_uri: &str) -> u16 {
+    redirect_uri.trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn timeout_and_cancel_end_the_wait_and_close_the_port() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "waiting", "ar"));
+    let started = Instant::now();
+    let output = sandbox.run(Browser::Idle, &["connect", "waiting", "--timeout", "2"]);
+    assert_exit(&output, 1);
+    assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
+    assert!(
+        stderr(&output).contains("no sign-in arrived within 1 minutes")
+            || stderr(&output).contains("no sign-in arrived"),
+        "{}",
+        stderr(&output)
+    );
+
+    let setting = sandbox.config.setting("waiting").unwrap().clone();
+    let flow = mailsettings::oauth::ConnectFlow::start(&setting, &sandbox.config).unwrap();
+    let port = port_of(flow.redirect_uri());
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok(), "listening while waiting");
+    let cancel = CancelToken::new();
+    let canceller = cancel.clone();
+    let (secrets, tls) = (sandbox.secrets(), sandbox.options().tls.clone());
+    let started = Instant::now();
+    let job = std::thread::spawn(move || flow.finish(&secrets, tls, Duration::from_secs(60), &cancel));
+    std::thread::sleep(Duration::from_millis(300));
+    canceller.cancel();
+    let result = job.join().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(matches!(
+        result,
+        Err(mailsettings::oauth::ConnectError::Listen(mailsettings::oauth::listener::ListenError::Cancelled))
+    ));
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the port is closed after cancel");
+}
+
+#[test]
+fn a_token_endpoint_that_is_down_is_diagnosed() {
+    let rig = rig();
+    let mut sandbox = OAuthSandbox::new(oauth_setting(rig, "down", "ar"));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    sandbox.config.oauth_providers[0].token_url = format!("http://127.0.0.1:{closed_port}/token");
+    sandbox.write_config();
+    let output = sandbox.run(Browser::SignIn, &["connect", "down", "--timeout", "30"]);
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    assert!(err.contains("could not be reached") && err.contains("network"), "{err}");
+}
+
+#[test]
+fn an_expiring_token_is_refreshed_and_the_rotated_refresh_token_saved() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "refresh", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "refresh"]), 0);
+    let secrets = sandbox.secrets();
+    let mut tokens = TokenSet::load(&secrets, "refresh").unwrap().unwrap();
+    let (old_access, old_refresh) = (tokens.access_token.expose().to_owned(), tokens.refresh_token.clone().unwrap());
+    tokens.expires_at = Some(time::OffsetDateTime::now_utc() + time::Duration::seconds(30)); // inside the margin
+    tokens.save(&secrets, "refresh").unwrap();
+
+    let setting = sandbox.config.setting("refresh").unwrap().clone();
+    let bearer = mailsettings::oauth::bearer_for_probe(&setting, &sandbox.config, &secrets, &sandbox.options())
+        .unwrap()
+        .unwrap();
+    assert_ne!(bearer.expose(), old_access, "a new access token");
+    let refreshed = TokenSet::load(&secrets, "refresh").unwrap().unwrap();
+    assert_ne!(refreshed.refresh_token.as_ref().unwrap().expose(), old_refresh.expose(), "the refresh token rotated");
+    assert!(refreshed.last_refresh.is_some());
+    assert_eq!(refreshed.account.as_deref(), Some("ar@rig.test"));
+    // The refreshed token signs in to Dovecot.
+    let (_, incoming) = probe::inputs_for(&setting, &secrets, Some(&Ok(bearer))).unwrap();
+    let report = probe::imap::test_incoming(&incoming, &sandbox.options(), &CancelToken::new());
+    assert!(report.passed, "{}", report.to_text());
+}
+
+#[test]
+fn a_revoked_refresh_token_turns_into_needs_reconnect() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "revoked", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "revoked"]), 0);
+    let secrets = sandbox.secrets();
+    let mut tokens = TokenSet::load(&secrets, "revoked").unwrap().unwrap();
+    let refresh = tokens.refresh_token.clone().unwrap();
+    let revoke = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .args(["--cacert", rig.ca_file.to_str().unwrap()])
+        .arg(format!("https://127.0.0.1:{}/token/revocation", rig.oauth_port))
+        .args(["-d", "client_id=mailsettings-test", "-d", &format!("token={}", refresh.expose())])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&revoke.stdout), "200");
+    tokens.expires_at = Some(time::OffsetDateTime::now_utc());
+    tokens.save(&secrets, "revoked").unwrap();
+
+    let test = sandbox.run(Browser::Idle, &["test", "incoming", "revoked"]);
+    assert_exit(&test, 1);
+    assert!(
+        stdout(&test).contains("needs to be connected again") && stdout(&test).contains("invalid_grant"),
+        "{}",
+        stdout(&test)
+    );
+    let status = sandbox.run(Browser::Idle, &["token-status", "revoked"]);
+    assert!(stdout(&status).starts_with("Needs reconnect"), "{}", stdout(&status));
+    // Not retried: the second attempt reports the stored reason without asking the server.
+    let again = sandbox.run(Browser::Idle, &["test", "outgoing", "revoked", "--to", "admin@example.org"]);
+    assert_exit(&again, 1);
+    // Connecting again clears it.
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "revoked"]), 0);
+    assert!(stdout(&sandbox.run(Browser::Idle, &["token-status", "revoked"])).starts_with("Connected as ar@rig.test"));
+}
+
+#[test]
+fn disconnect_revokes_and_deletes_the_tokens() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "bye", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "bye"]), 0);
+    let token = access_token(&sandbox, "bye");
+    let refresh = TokenSet::load(&sandbox.secrets(), "bye").unwrap().unwrap().refresh_token.unwrap();
+    assert!(is_active(&token));
+    let output = sandbox.run(Browser::Idle, &["disconnect", "bye"]);
+    assert_exit(&output, 0);
+    assert!(stdout(&output).contains("revoked at the provider"), "{}", stdout(&output));
+    assert!(sandbox.secrets().get("bye", SecretKind::OAuthTokens).unwrap().is_none());
+    assert!(stdout(&sandbox.run(Browser::Idle, &["token-status", "bye"])).starts_with("Not connected"));
+    assert!(!is_active(refresh.expose()), "the refresh token is revoked at the provider");
+    let test = sandbox.run(Browser::Idle, &["test", "incoming", "bye"]);
+    assert_exit(&test, 1);
+    assert!(stdout(&test).contains("press Connect"), "{}", stdout(&test));
+}
+
+#[test]
+fn a_token_the_server_rejects_is_diagnosed_on_the_wire() {
+    // A made-up bearer token: Dovecot's introspection says inactive; the XOAUTH2
+    // error challenge is answered and diagnosed, the token never echoed.
+    let rig = rig();
+    let setting = oauth_setting(rig, "bogus", "ar");
+    let sandbox = OAuthSandbox::new(setting.clone());
+    let fake = mailsettings::Secret::new("canary-bogus-token-0000");
+    let (outgoing, incoming) = probe::inputs_for(&setting, &sandbox.secrets(), Some(&Ok(fake))).unwrap();
+    let imap = probe::imap::test_incoming(&incoming, &sandbox.options(), &CancelToken::new());
+    assert_eq!(imap.diagnosis.as_ref().unwrap().signature, "oauth-token-rejected", "{}", imap.to_text());
+    let smtp = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &sandbox.options(), &CancelToken::new());
+    assert_eq!(smtp.diagnosis.as_ref().unwrap().signature, "oauth-token-rejected", "{}", smtp.to_text());
+    for report in [&imap, &smtp] {
+        assert!(!report.to_text().contains("canary-bogus-token"));
+    }
+}
+
+#[test]
+fn tokens_live_in_the_real_secret_service() {
+    // The default store: GNOME Keyring on the test session bus.
+    assert!(std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(), "run through scripts/test");
+    let rig = rig();
+    let id = format!("os-oauth-{}", std::process::id());
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, &id, "ar"));
+    let mut command = sandbox.command(Browser::SignIn, &["connect", &id]);
+    command.env_remove("MAILSETTINGS_SECRET_STORE");
+    let output = run_command(command, "");
+    assert_exit(&output, 0);
+    let tokens = TokenSet::load(&Secrets::os(), &id).unwrap().expect("in the Secret Service");
+    let token = tokens.access_token.expose().to_owned();
+    for (path, text) in all_files_text(sandbox.dir.path()) {
+        assert!(!text.contains(&token), "token in {}", path.display());
+    }
+    let mut disconnect = sandbox.command(Browser::Idle, &["disconnect", &id]);
+    disconnect.env_remove("MAILSETTINGS_SECRET_STORE");
+    assert_exit(&run_command(disconnect, ""), 0);
+    assert!(TokenSet::load(&Secrets::os(), &id).unwrap().is_none());
+    let _ = std::io::stdout().flush();
+}
