@@ -5,6 +5,8 @@
 //! Run with `scripts/bench` (starts the rig, release build). `-- --quick`
 //! runs three rounds instead of ten (CI uses it to keep the benchmark working).
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark fails loudly
+
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::{Command, Stdio};

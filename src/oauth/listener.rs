@@ -77,10 +77,7 @@ impl Listener {
             let mut waited = false;
             for index in 0..self.servers.len() {
                 let slice = if waited { Duration::ZERO } else { Duration::from_millis(50) };
-                let request = match self.servers[index].recv_timeout(slice) {
-                    Ok(Some(request)) => request,
-                    Ok(None) | Err(_) => continue,
-                };
+                let Ok(Some(request)) = self.servers[index].recv_timeout(slice) else { continue };
                 waited = true;
                 if let Some(outcome) = self.handle(request, state) {
                     return outcome;

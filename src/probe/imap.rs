@@ -486,7 +486,7 @@ fn upgrade(run: &mut Run, stream: &mut GuardedStream, options: &ProbeOptions) ->
     });
     match result {
         Ok(status) => {
-            run.passed(StageName::Starttls, started, "the server agreed to encrypt", Some(&format!("c1 {status}")))
+            run.passed(StageName::Starttls, started, "the server agreed to encrypt", Some(&format!("c1 {status}")));
         }
         Err(err) => {
             run.failed(StageName::Starttls, started, &err, None);

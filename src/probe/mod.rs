@@ -181,7 +181,7 @@ pub(crate) fn start_tls(run: &mut Run, stream: &mut GuardedStream, options: &Pro
             let detail = summary.as_ref().map_or_else(|| "encrypted".to_owned(), tls::TlsSummary::describe);
             match summary {
                 Some(s) if s.days_left < 14 => {
-                    run.warned(StageName::Tls, started, &format!("{detail} — renew soon"), None)
+                    run.warned(StageName::Tls, started, &format!("{detail} — renew soon"), None);
                 }
                 _ => run.passed(StageName::Tls, started, &detail, None),
             }

@@ -5,7 +5,7 @@
 //! Each change is tried on a copy of the config and saved before it replaces
 //! the copy in memory: when the save fails, nothing changed anywhere.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
@@ -152,6 +152,23 @@ impl Workspace {
                 return Err(GuardError::InvalidId(company.id));
             }
             config.companies.push(company);
+            Ok(())
+        })
+    }
+
+    /// Trusts the CA certificates in `path` (PEM) for every connection.
+    pub fn add_ca_file(&mut self, path: PathBuf) -> Result<(), WorkspaceError> {
+        self.change(|config| {
+            if !config.tls.extra_ca_files.contains(&path) {
+                config.tls.extra_ca_files.push(path);
+            }
+            Ok(())
+        })
+    }
+
+    pub fn remove_ca_file(&mut self, path: &Path) -> Result<(), WorkspaceError> {
+        self.change(|config| {
+            config.tls.extra_ca_files.retain(|p| p != path);
             Ok(())
         })
     }

@@ -2,9 +2,45 @@
 //! draw; they push a [`Command`], and the app runs the queue once per frame,
 //! after everything is drawn.
 
+use super::jobs::JobKind;
+
+/// Which top-level view is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    #[default]
+    MailSettings,
+    Companies,
+}
+
 /// A request from a panel, run by [`super::app::MailSettingsApp`] at the end of the frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
+    /// Show another top-level view.
+    ShowView(View),
+    /// Start a background job (test, Connect, Disconnect) for a setting.
+    StartJob(String, JobKind),
+    /// Cancel a running job.
+    CancelJob(String, JobKind),
+    /// Put text on the clipboard (never a secret).
+    CopyText(String),
+    /// Copy the shown report (redacted) to the clipboard.
+    CopyReport,
+    /// Close the report panel.
+    CloseReport,
+    /// Show (or stop showing) another setting beside the form.
+    CompareWith(Option<String>),
+    /// Make a setting a company's default.
+    SetDefault { company: String, setting: String },
+    /// Add a company.
+    AddCompany { id: String, name: String },
+    /// File → Import…
+    Import,
+    /// File → Export…
+    Export,
+    /// File → Add trusted CA certificate…
+    AddCaFile,
+    /// Remove a trusted CA certificate file from the config.
+    RemoveCaFile(std::path::PathBuf),
     /// Open an empty form ("+ Add new record").
     NewRecord,
     /// Open the form on an existing setting.

@@ -2,13 +2,15 @@
 //! (Outgoing SMTP settings, Incoming IMAP settings), validated as the admin
 //! types. The form edits a copy; nothing changes until Save.
 
-use egui::Ui;
+use egui::{RichText, Ui};
 use zeroize::Zeroizing;
 
 use super::commands::{Command, CommandQueue};
+use super::jobs::JobKind;
 use super::widgets::{Need, findings_ui, password_row_ui, text_row_ui};
 use crate::model::validate::{Rule, Severity, has_errors, parse_port};
 use crate::model::{Config, CredentialKind, Field, Finding, MailSetting, Preset, Security, StoredPasswords, presets};
+use crate::oauth::ConnectionState;
 use crate::secret::Secret;
 use crate::store::PasswordChanges;
 
@@ -31,6 +33,101 @@ pub struct EditForm {
     /// The "discard changes?" question is open.
     pub confirming_discard: bool,
 }
+
+/// What the form shows besides the setting: read from app state each frame.
+#[derive(Debug)]
+pub struct FormContext<'a> {
+    pub config: &'a Config,
+    pub read_only: bool,
+    pub compare_with: Option<&'a str>,
+    pub connection: &'a ConnectionState,
+    /// The sign-in link while Connect waits for the browser.
+    pub connect_waiting: Option<&'a str>,
+    /// The outcome of the last Connect / Disconnect (account, warnings, diagnosis).
+    pub connect_messages: &'a [String],
+    /// Jobs running for this setting.
+    pub running: Vec<JobKind>,
+    pub busy: bool,
+    /// Test Outgoing's recipient, remembered between tests.
+    pub recipient: &'a mut String,
+}
+
+/// One row of the side-by-side comparison.
+struct CompareField {
+    label: &'static str,
+    get: fn(&MailSetting) -> String,
+    set: fn(&mut MailSetting, &MailSetting),
+}
+
+const COMPARE_FIELDS: &[CompareField] = &[
+    CompareField {
+        label: "Subject Tag",
+        get: |s| s.subject_tag.clone(),
+        set: |d, o| d.subject_tag = o.subject_tag.clone(),
+    },
+    CompareField {
+        label: "Outgoing server",
+        get: |s| s.smtp.server.clone(),
+        set: |d, o| d.smtp.server = o.smtp.server.clone(),
+    },
+    CompareField { label: "Outgoing port", get: |s| s.smtp.port.to_string(), set: |d, o| d.smtp.port = o.smtp.port },
+    CompareField {
+        label: "Outgoing security",
+        get: |s| s.smtp.security.label().to_owned(),
+        set: |d, o| d.smtp.security = o.smtp.security,
+    },
+    CompareField {
+        label: "Send-as address",
+        get: |s| s.smtp.send_as.clone(),
+        set: |d, o| d.smtp.send_as = o.smtp.send_as.clone(),
+    },
+    CompareField {
+        label: "From name",
+        get: |s| s.smtp.from_name.clone(),
+        set: |d, o| d.smtp.from_name = o.smtp.from_name.clone(),
+    },
+    CompareField {
+        label: "Outgoing user name",
+        get: |s| s.smtp.user_name.clone(),
+        set: |d, o| d.smtp.user_name = o.smtp.user_name.clone(),
+    },
+    CompareField {
+        label: "Outgoing user domain",
+        get: |s| s.smtp.user_domain.clone(),
+        set: |d, o| d.smtp.user_domain = o.smtp.user_domain.clone(),
+    },
+    CompareField {
+        label: "Incoming server",
+        get: |s| s.imap.server.clone(),
+        set: |d, o| d.imap.server = o.imap.server.clone(),
+    },
+    CompareField { label: "Incoming port", get: |s| s.imap.port.to_string(), set: |d, o| d.imap.port = o.imap.port },
+    CompareField {
+        label: "Incoming security",
+        get: |s| s.imap.security.label().to_owned(),
+        set: |d, o| d.imap.security = o.imap.security,
+    },
+    CompareField {
+        label: "Inbox folder",
+        get: |s| s.imap.inbox_folder.clone(),
+        set: |d, o| d.imap.inbox_folder = o.imap.inbox_folder.clone(),
+    },
+    CompareField {
+        label: "Sent items folder",
+        get: |s| s.imap.sent_folder.clone(),
+        set: |d, o| d.imap.sent_folder = o.imap.sent_folder.clone(),
+    },
+    CompareField {
+        label: "Incoming user name",
+        get: |s| s.imap.user_name.clone(),
+        set: |d, o| d.imap.user_name = o.imap.user_name.clone(),
+    },
+    CompareField {
+        label: "Incoming user domain",
+        get: |s| s.imap.user_domain.clone(),
+        set: |d, o| d.imap.user_domain = o.imap.user_domain.clone(),
+    },
+];
 
 /// Width of the label column, shared by the three grids so they line up.
 const LABEL_WIDTH: f32 = 150.0;
@@ -137,7 +234,8 @@ impl EditForm {
         findings
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, config: &Config, read_only: bool, commands: &mut CommandQueue) {
+    pub fn ui(&mut self, ui: &mut Ui, context: &mut FormContext<'_>, commands: &mut CommandQueue) {
+        let config = context.config;
         let findings = self.visible_findings(config);
         ui.horizontal(|ui| {
             let title = if self.is_new() {
@@ -150,21 +248,183 @@ impl EditForm {
         if let Some(problem) = &self.secret_store_problem {
             ui.colored_label(ui.visuals().warn_fg_color, problem);
         }
+        self.compare_picker_ui(ui, config, commands, context.compare_with);
         ui.separator();
         egui::ScrollArea::vertical().auto_shrink([false, false]).max_height(ui.available_height() - 40.0).show(
             ui,
             |ui| {
-                ui.add_enabled_ui(!read_only, |ui| {
+                ui.add_enabled_ui(!context.read_only, |ui| {
                     self.general_ui(ui, config, &findings);
                     ui.add_space(8.0);
                     self.smtp_ui(ui, &findings);
                     ui.add_space(8.0);
                     self.imap_ui(ui, &findings);
                 });
+                if let Some(id) = self.editing_id().map(str::to_owned) {
+                    ui.add_space(8.0);
+                    self.connection_ui(ui, &id, context, commands);
+                    ui.add_space(8.0);
+                    self.tests_ui(ui, &id, context, commands);
+                }
             },
         );
         ui.separator();
-        self.buttons_ui(ui, read_only, &findings, commands);
+        self.buttons_ui(ui, context.read_only, &findings, commands);
+    }
+
+    /// "Compare with": the setting being replaced, shown read-only beside the form.
+    fn compare_picker_ui(&self, ui: &mut Ui, config: &Config, commands: &mut CommandQueue, current: Option<&str>) {
+        let own = self.editing_id();
+        ui.horizontal(|ui| {
+            let label = ui.label("Compare with");
+            let selected = current
+                .and_then(|id| config.setting(id))
+                .map_or_else(|| "Nothing".to_owned(), |s| s.description.clone());
+            egui::ComboBox::from_id_salt("compare_with")
+                .selected_text(selected)
+                .show_ui(ui, |ui| {
+                    if ui.selectable_label(current.is_none(), "Nothing").clicked() {
+                        commands.send(Command::CompareWith(None));
+                    }
+                    for other in config.mail_settings.iter().filter(|s| Some(s.id.as_str()) != own) {
+                        if ui.selectable_label(current == Some(other.id.as_str()), &other.description).clicked() {
+                            commands.send(Command::CompareWith(Some(other.id.clone())));
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id)
+                .on_hover_text("Show the setting being replaced beside this one, to copy its values across");
+        });
+    }
+
+    /// Connect / Disconnect for OAuth settings, with the sign-in state.
+    fn connection_ui(&self, ui: &mut Ui, id: &str, context: &FormContext<'_>, commands: &mut CommandQueue) {
+        if !self.draft.credential.uses_oauth() {
+            return;
+        }
+        ui.strong("Sign-in");
+        let saved_oauth = self.original.as_ref().is_some_and(|s| s.credential == self.draft.credential);
+        if let Some(url) = context.connect_waiting {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(if url.is_empty() {
+                    "Starting the sign-in…"
+                } else {
+                    "Waiting for sign-in in your browser…"
+                });
+            });
+            ui.horizontal(|ui| {
+                if !url.is_empty()
+                    && ui.button("Copy link").on_hover_text("If no browser opened, paste this link into one").clicked()
+                {
+                    commands.send(Command::CopyText(url.to_owned()));
+                }
+                if ui.button("Cancel sign-in").clicked() {
+                    commands.send(Command::CancelJob(id.to_owned(), JobKind::Connect));
+                }
+            });
+            return;
+        }
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(context.connection.label()).strong());
+            let connected = matches!(
+                context.connection,
+                ConnectionState::Connected { .. } | ConnectionState::NeedsReconnect { .. }
+            );
+            if connected {
+                if ui.add_enabled(!context.busy, egui::Button::new("Disconnect")).clicked() {
+                    commands.send(Command::StartJob(id.to_owned(), JobKind::Disconnect));
+                }
+            } else {
+                let button = ui.add_enabled(saved_oauth && !context.busy, egui::Button::new("Connect"));
+                let button = if saved_oauth { button } else { button.on_disabled_hover_text("Save the setting first") };
+                if button.clicked() {
+                    commands.send(Command::StartJob(id.to_owned(), JobKind::Connect));
+                }
+            }
+        });
+        if let ConnectionState::NeedsReconnect { reason } = context.connection {
+            ui.colored_label(super::theme::warning_color(ui.visuals()), format!("Needs reconnect: {reason}"));
+        }
+        for line in context.connect_messages {
+            ui.label(RichText::new(line).small());
+        }
+    }
+
+    /// Test Outgoing (asks for the recipient), Test Incoming, Round trip, Detect.
+    fn tests_ui(&self, ui: &mut Ui, id: &str, context: &mut FormContext<'_>, commands: &mut CommandQueue) {
+        ui.strong("Tests");
+        let blocked = if self.is_dirty() { Some("Save your changes first: tests use the saved setting") } else { None };
+        let recipient = &mut *context.recipient;
+        ui.horizontal(|ui| {
+            let label = ui.label("Send test messages to");
+            ui.add(egui::TextEdit::singleline(recipient).hint_text("you@company.com").desired_width(220.0))
+                .labelled_by(label.id);
+        });
+        let recipient_ok = crate::model::validate::is_well_formed_address(recipient.trim());
+        ui.horizontal_wrapped(|ui| {
+            for kind in [JobKind::Outgoing, JobKind::Incoming, JobKind::RoundTrip, JobKind::Detect] {
+                let running = context.running.contains(&kind);
+                if running {
+                    ui.spinner();
+                    if ui.button(format!("Cancel {}", kind.label())).clicked() {
+                        commands.send(Command::CancelJob(id.to_owned(), kind));
+                    }
+                    continue;
+                }
+                let needs_recipient = kind == JobKind::Outgoing && !recipient_ok;
+                let enabled = blocked.is_none() && !needs_recipient;
+                let response = ui.add_enabled(enabled, egui::Button::new(kind.label()));
+                let response = match (blocked, needs_recipient) {
+                    (Some(reason), _) => response.on_disabled_hover_text(reason),
+                    (None, true) => response.on_disabled_hover_text("Type the address the two test messages go to"),
+                    _ => response,
+                };
+                if response.clicked() {
+                    commands.send(Command::StartJob(id.to_owned(), kind));
+                }
+            }
+        });
+    }
+
+    /// The setting being replaced, read-only, with differing fields marked and
+    /// a "Use" button per field that copies its value into the form.
+    pub fn compare_ui(&mut self, ui: &mut Ui, old: &MailSetting) {
+        ui.heading(format!("Compare: \"{}\"", old.description));
+        ui.label(
+            RichText::new("Read-only. Fields that differ are marked; \"Use\" copies a value into the form.").weak(),
+        );
+        ui.separator();
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            egui::Grid::new("compare").num_columns(3).spacing([10.0, 6.0]).show(ui, |ui| {
+                for field in COMPARE_FIELDS {
+                    let theirs = (field.get)(old);
+                    let ours = (field.get)(&self.draft);
+                    let differs = theirs != ours;
+                    ui.label(field.label);
+                    let text = if theirs.is_empty() { "—".to_owned() } else { theirs.clone() };
+                    if differs {
+                        egui::Frame::new().fill(super::theme::differs_fill(ui.visuals())).inner_margin(2.0).show(
+                            ui,
+                            |ui| {
+                                ui.label(RichText::new(text).strong()).on_hover_text("Differs from the form");
+                            },
+                        );
+                    } else {
+                        ui.label(text);
+                    }
+                    let copy = ui.add_enabled(differs, egui::Button::new("Use").small());
+                    let copy = copy.on_hover_text(format!("Copy the old {} into the form", field.label.to_lowercase()));
+                    if copy.clicked() {
+                        (field.set)(&mut self.draft, old);
+                        self.smtp_port_text = self.draft.smtp.port.to_string();
+                        self.imap_port_text = self.draft.imap.port.to_string();
+                    }
+                    ui.end_row();
+                }
+            });
+        });
     }
 
     fn general_ui(&mut self, ui: &mut Ui, config: &Config, findings: &[Finding]) {
@@ -200,8 +460,18 @@ impl EditForm {
             }
             match self.draft.credential {
                 CredentialKind::Microsoft365 => {
-                    let tenant = self.draft.tenant.get_or_insert_with(String::new);
-                    text_row_ui(ui, "Tenant", Need::Optional, tenant, "organizations, or your tenant id or domain");
+                    // Edited through a buffer so an untouched empty tenant stays `None` (not a change).
+                    let mut tenant = self.draft.tenant.clone().unwrap_or_default();
+                    let edited = text_row_ui(
+                        ui,
+                        "Tenant",
+                        Need::Optional,
+                        &mut tenant,
+                        "organizations, or your tenant id or domain",
+                    );
+                    if edited.changed() {
+                        self.draft.tenant = (!tenant.is_empty()).then_some(tenant);
+                    }
                     ui.end_row();
                     row_findings_ui(ui, findings, Field::Tenant);
                 }

@@ -4,7 +4,10 @@
 
 pub mod app;
 pub mod commands;
+pub mod companies;
 pub mod form;
+pub mod jobs;
+pub mod report_view;
 pub mod table;
 pub mod theme;
 pub mod widgets;

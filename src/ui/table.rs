@@ -9,6 +9,29 @@ use egui_extras::{Column, TableBuilder};
 use super::commands::{Command, CommandQueue};
 use super::theme;
 use crate::model::{Config, MailSetting};
+use crate::oauth::ConnectionState;
+
+/// What the table shows about a setting besides its config: the connection
+/// state and the last test results (pass/fail, time of day).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowExtras {
+    pub connection: Option<ConnectionState>,
+    pub last_outgoing: Option<(bool, String)>,
+    pub last_incoming: Option<(bool, String)>,
+}
+
+impl RowExtras {
+    fn tests_summary(&self) -> String {
+        let one = |label: &str, result: &Option<(bool, String)>| {
+            result.as_ref().map(|(passed, at)| format!("{label} {} {at}", if *passed { "passed" } else { "FAILED" }))
+        };
+        [one("Out", &self.last_outgoing), one("In", &self.last_incoming)]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortColumn {
@@ -17,16 +40,20 @@ pub enum SortColumn {
     Credential,
     Active,
     DefaultFor,
+    Connection,
+    LastTests,
     SmtpServer,
     ImapServer,
 }
 
 impl SortColumn {
-    const ALL: [(Self, &'static str); 6] = [
+    const ALL: [(Self, &'static str); 8] = [
         (Self::Description, "Description"),
         (Self::Credential, "Credential type"),
         (Self::Active, "Status"),
         (Self::DefaultFor, "Default for"),
+        (Self::Connection, "Connection"),
+        (Self::LastTests, "Last tests"),
         (Self::SmtpServer, "SMTP server"),
         (Self::ImapServer, "IMAP server"),
     ];
@@ -63,7 +90,7 @@ impl SettingsTable {
         self.rows.len()
     }
 
-    fn refresh(&mut self, config: &Config) {
+    fn refresh(&mut self, config: &Config, extras: &HashMap<String, RowExtras>) {
         self.default_for.clear();
         for company in &config.companies {
             if let Some(id) = &company.default_mail_setting {
@@ -91,6 +118,8 @@ impl SettingsTable {
                 SortColumn::Credential => s.credential.label().to_owned(),
                 SortColumn::Active => if s.active { "0" } else { "1" }.to_owned(),
                 SortColumn::DefaultFor => default_for.get(&s.id).cloned().unwrap_or_else(|| "\u{10FFFF}".to_owned()),
+                SortColumn::Connection => connection_label(s, extras),
+                SortColumn::LastTests => extras.get(&s.id).map(RowExtras::tests_summary).unwrap_or_default(),
                 SortColumn::SmtpServer => s.smtp.server.to_lowercase(),
                 SortColumn::ImapServer => s.imap.server.to_lowercase(),
             }
@@ -103,7 +132,13 @@ impl SettingsTable {
         self.stale = false;
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, config: &Config, commands: &mut CommandQueue) {
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        config: &Config,
+        extras: &HashMap<String, RowExtras>,
+        commands: &mut CommandQueue,
+    ) {
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
             let filter = ui
@@ -126,7 +161,7 @@ impl SettingsTable {
             }
         });
         if self.stale {
-            self.refresh(config);
+            self.refresh(config, extras);
         }
         if config.mail_settings.is_empty() {
             ui.add_space(24.0);
@@ -149,6 +184,8 @@ impl SettingsTable {
             .column(Column::initial(150.0).at_least(80.0).clip(true))
             .column(Column::initial(70.0).at_least(60.0))
             .column(Column::initial(130.0).at_least(80.0).clip(true))
+            .column(Column::initial(150.0).at_least(80.0).clip(true))
+            .column(Column::initial(170.0).at_least(80.0).clip(true))
             .column(Column::initial(170.0).at_least(80.0).clip(true))
             .column(Column::remainder().at_least(80.0).clip(true))
             .header(theme::ROW_HEIGHT + 4.0, |mut header| {
@@ -197,6 +234,13 @@ impl SettingsTable {
                         ui.label(self.default_for.get(&setting.id).map_or("", String::as_str));
                     });
                     row.col(|ui| {
+                        ui.label(connection_label(setting, extras));
+                    });
+                    row.col(|ui| {
+                        let summary = extras.get(&setting.id).map(RowExtras::tests_summary).unwrap_or_default();
+                        ui.label(summary);
+                    });
+                    row.col(|ui| {
                         ui.label(&setting.smtp.server);
                     });
                     row.col(|ui| {
@@ -230,4 +274,14 @@ fn sort_arrow_ui(ui: &mut Ui, descending: bool) {
         vec![egui::pos2(rect.left(), bottom), egui::pos2(rect.right(), bottom), egui::pos2(rect.center().x, top)]
     };
     ui.painter().add(egui::Shape::convex_polygon(points, color, egui::Stroke::NONE));
+}
+
+fn connection_label(setting: &MailSetting, extras: &HashMap<String, RowExtras>) -> String {
+    if !setting.credential.uses_oauth() {
+        return ConnectionState::Basic.label();
+    }
+    extras
+        .get(&setting.id)
+        .and_then(|e| e.connection.as_ref())
+        .map_or_else(|| "Not connected".to_owned(), ConnectionState::label)
 }

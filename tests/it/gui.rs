@@ -39,6 +39,12 @@ fn click(harness: &mut Harness<'_, MailSettingsApp>, label: &str) {
     harness.run();
 }
 
+/// Presses a button through AccessKit (works while it is scrolled out of view).
+fn press(harness: &mut Harness<'_, MailSettingsApp>, label: &str) {
+    harness.get_by_role_and_label(Role::Button, label).click_accesskit();
+    harness.step();
+}
+
 fn fill_valid_basic_record(harness: &mut Harness<'_, MailSettingsApp>) {
     fill(harness, "Description", "Collections test");
     fill(harness, "Subject Tag", "[TEST-AR]");
@@ -64,8 +70,9 @@ fn add_a_record_through_the_form_save_and_see_it_in_the_table() {
     click(&mut harness, "Save Ctrl+S");
 
     assert!(harness.query_by_label_contains("Saved \"Collections test\"").is_some(), "a saved notice");
-    assert!(harness.query_by_role_and_label(Role::TextInput, "Description").is_none(), "the form closed");
-    harness.get_by_label("Collections test"); // the row in the table
+    // The form stays on the saved setting (Connect and the tests are one click away).
+    assert!(harness.query_by_label("Edit \"Collections test\"").is_some(), "the form shows the saved setting");
+    harness.get_by_role_and_label(Role::Button, "Collections test"); // the row in the table
     assert!(harness.query_by_label("smtp.example.com").is_some());
     assert!(harness.query_by_label("1 mail setting(s)").is_some());
 
@@ -184,4 +191,176 @@ fn stored_passwords_are_never_put_on_screen() {
     assert_ne!(password.value().as_deref(), Some(CANARY));
     assert!(harness.query_by_label_contains(CANARY).is_none());
     assert!(harness.query_by_value(CANARY).is_none());
+}
+
+// ---- the window against the rig --------------------------------------------
+
+use std::time::{Duration, Instant};
+
+/// Steps the app until `done` holds (jobs run on real threads), or panics.
+fn wait_until(
+    harness: &mut Harness<'_, MailSettingsApp>,
+    what: &str,
+    done: impl Fn(&Harness<'_, MailSettingsApp>) -> bool,
+) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        harness.step();
+        if done(harness) {
+            harness.step();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+fn copied_text(harness: &Harness<'_, MailSettingsApp>) -> Option<String> {
+    harness.output().platform_output.commands.iter().find_map(|c| match c {
+        egui::OutputCommand::CopyText(text) => Some(text.clone()),
+        _ => None,
+    })
+}
+
+/// Presses a button and returns what it put on the clipboard.
+fn press_and_copy(harness: &mut Harness<'_, MailSettingsApp>, label: &str) -> String {
+    harness.get_by_role_and_label(Role::Button, label).click_accesskit();
+    for _ in 0..5 {
+        harness.step();
+        if let Some(text) = copied_text(harness) {
+            return text;
+        }
+    }
+    panic!("\"{label}\" copied nothing");
+}
+
+fn rig_harness(sandbox: &Sandbox, config: &mailsettings::model::Config) -> Harness<'static, MailSettingsApp> {
+    std::fs::write(sandbox.config(), mailsettings::store::file::to_toml(config).unwrap()).unwrap();
+    let mut harness = harness(sandbox);
+    harness.step();
+    harness
+}
+
+#[test]
+fn connect_in_the_window_then_test_outgoing_and_incoming_and_copy_the_report() {
+    let rig = crate::rig::rig();
+    let sandbox = Sandbox::new();
+    let mut config = rig.config_with(vec![crate::oauth::oauth_setting(rig, "win-oauth", "ar")]);
+    config.oauth_providers.push(crate::oauth::provider_entry(rig, "rigidp"));
+    let mut harness = rig_harness(&sandbox, &config);
+    click(&mut harness, "Rig ar");
+    assert_eq!(harness.query_all_by_label("Not connected").count(), 2, "in the table and in the form");
+    press(&mut harness, "Connect");
+    wait_until(&mut harness, "the sign-in link", |h| h.query_by_label("Copy link").is_some());
+    assert!(harness.query_by_label("Waiting for sign-in in your browser…").is_some());
+    // The user copies the link into a browser (here: the scripted browser).
+    let url = press_and_copy(&mut harness, "Copy link");
+    let script = crate::oauth::browser_script(sandbox.dir.path(), crate::oauth::Browser::SignIn);
+    let status = std::process::Command::new(script).arg(&url).env("RIG_CA_FILE", &rig.ca_file).status().unwrap();
+    assert!(status.success());
+    wait_until(&mut harness, "the Disconnect button", |h| {
+        h.query_by_role_and_label(Role::Button, "Disconnect").is_some()
+    });
+    assert!(harness.query_all_by_label("Connected as ar@rig.test").count() >= 2, "in the table and in the form");
+
+    fill(&mut harness, "Send test messages to", "admin@example.org");
+    press(&mut harness, "Test Outgoing");
+    wait_until(&mut harness, "the outgoing report", |h| !h.state().is_busy() && h.state().shown_report().is_some());
+    let report = harness.state().shown_report().unwrap().clone();
+    assert!(report.passed, "{}", report.to_text());
+    assert!(harness.query_by_label("PASSED").is_some());
+    assert!(harness.query_by_label("Send test messages").is_some(), "the stage timeline is drawn");
+    assert!(harness.query_by_label_contains("signed in as ar@rig.test with XOAUTH2").is_some());
+
+    press(&mut harness, "Test Incoming");
+    wait_until(&mut harness, "the incoming report", |h| {
+        !h.state().is_busy()
+            && h.state().shown_report().is_some_and(|r| r.kind == mailsettings::probe::ProbeKind::Incoming)
+    });
+    assert!(harness.state().shown_report().unwrap().passed);
+    let copied = press_and_copy(&mut harness, "Copy report");
+    assert!(copied.contains("Test Incoming — PASSED"), "{copied}");
+    let tokens = mailsettings::oauth::tokens::TokenSet::load(&Secrets::file(sandbox.secrets_file()), "win-oauth")
+        .unwrap()
+        .unwrap();
+    assert!(!copied.contains(tokens.access_token.expose()));
+    assert!(harness.query_by_label_contains(tokens.access_token.expose()).is_none(), "no token on screen");
+
+    press(&mut harness, "Disconnect");
+    wait_until(&mut harness, "the Connect button again", |h| {
+        h.query_by_role_and_label(Role::Button, "Connect").is_some()
+    });
+    assert_eq!(harness.query_all_by_label("Not connected").count(), 2);
+}
+
+#[test]
+fn a_wrong_port_shows_its_diagnosis_and_the_copied_report_has_no_password() {
+    let rig = crate::rig::rig();
+    let sandbox = Sandbox::new();
+    let mut setting = rig.basic_setting("wrong-port", "ar");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    setting.imap.port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let config = rig.config_with(vec![setting]);
+    let secrets = Secrets::file(sandbox.secrets_file());
+    secrets
+        .set("wrong-port", mailsettings::store::SecretKind::ImapPassword, &mailsettings::Secret::new(CANARY))
+        .unwrap();
+    secrets
+        .set("wrong-port", mailsettings::store::SecretKind::SmtpPassword, &mailsettings::Secret::new(CANARY))
+        .unwrap();
+    let mut harness = rig_harness(&sandbox, &config);
+    click(&mut harness, "Rig ar");
+    press(&mut harness, "Test Incoming");
+    wait_until(&mut harness, "the report", |h| !h.state().is_busy() && h.state().shown_report().is_some());
+    assert!(harness.query_by_label("FAILED").is_some());
+    assert!(harness.query_by_label_contains("What went wrong: Nothing accepts connections on port").is_some());
+    let copied = press_and_copy(&mut harness, "Copy report");
+    assert!(copied.contains("connection-refused") && !copied.contains(CANARY), "{copied}");
+}
+
+#[test]
+fn copy_across_from_the_old_setting_fills_the_form() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut harness = harness(&sandbox);
+    click(&mut harness, "Collections (Microsoft 365)");
+    harness.get_by_label("Compare with").click();
+    harness.run();
+    // The choice in the drop-down, which opens over the form (the table row of the same name is on the left).
+    harness
+        .get_all_by_label("Collections (Basic)")
+        .max_by(|a, b| a.rect().left().total_cmp(&b.rect().left()))
+        .unwrap()
+        .click();
+    harness.run();
+    assert!(
+        harness.query_by_label("Compare: \"Collections (Basic)\"").is_some(),
+        "the old setting is shown beside the form"
+    );
+    assert_eq!(input(&harness, "Outgoing server").value().as_deref(), Some("smtp.office365.com"));
+    // The first "Use" belongs to the first differing field in order: Outgoing server.
+    harness.get_all_by_label("Use").find(|n| !n.accesskit_node().is_disabled()).unwrap().click();
+    harness.run();
+    assert_eq!(input(&harness, "Outgoing server").value().as_deref(), Some("smtp.example.com"));
+}
+
+#[test]
+fn companies_pick_their_default_from_active_settings() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut harness = harness(&sandbox);
+    click(&mut harness, "Companies");
+    assert!(harness.query_by_label("Acme Ltd").is_some());
+    harness.get_all_by_role(Role::ComboBox).next().unwrap().click();
+    harness.run();
+    harness.get_all_by_label("Collections (Microsoft 365)").last().unwrap().click();
+    harness.run();
+    let config = std::fs::read_to_string(sandbox.config()).unwrap();
+    assert!(config.contains("default_mail_setting = \"new-m365\""), "{config}");
+    assert!(harness.query_by_label_contains("now uses \"new-m365\"").is_some());
+    fill(&mut harness, "Company ID", "initech");
+    fill(&mut harness, "Company name", "Initech");
+    click(&mut harness, "Add company");
+    assert!(std::fs::read_to_string(sandbox.config()).unwrap().contains("id = \"initech\""));
 }

@@ -20,7 +20,7 @@ use crate::support::{BIN, all_files_text, assert_exit, run_command, stderr, stdo
 
 /// What the scripted browser does before (or instead of) signing in.
 #[derive(Clone, Copy)]
-enum Browser {
+pub(crate) enum Browser {
     SignIn,
     /// Sends a redirect with a forged state first.
     ForgedStateFirst,
@@ -34,7 +34,7 @@ enum Browser {
 
 /// A shell script playing the user in a browser: curl follows every redirect
 /// with a cookie jar, as a browser would.
-fn browser_script(dir: &Path, mode: Browser) -> PathBuf {
+pub(crate) fn browser_script(dir: &Path, mode: Browser) -> PathBuf {
     let before = match mode {
         Browser::SignIn | Browser::Idle => "",
         Browser::ForgedStateFirst => "curl -s -o /dev/null \"$redirect?code=forged-code&state=forged-state\"\n",
@@ -66,7 +66,7 @@ fn browser_script(dir: &Path, mode: Browser) -> PathBuf {
     path
 }
 
-fn provider_entry(rig: &Rig, id: &str) -> OAuthProvider {
+pub(crate) fn provider_entry(rig: &Rig, id: &str) -> OAuthProvider {
     let base = format!("https://127.0.0.1:{}", rig.oauth_port);
     let mut entry = OAuthProvider {
         id: id.to_owned(),
@@ -83,7 +83,7 @@ fn provider_entry(rig: &Rig, id: &str) -> OAuthProvider {
     entry
 }
 
-fn oauth_setting(rig: &Rig, id: &str, user: &str) -> MailSetting {
+pub(crate) fn oauth_setting(rig: &Rig, id: &str, user: &str) -> MailSetting {
     let mut setting = rig.basic_setting(id, user);
     setting.credential = CredentialKind::Oauth2;
     setting.oauth_provider = Some("rigidp".to_owned());

@@ -1,0 +1,101 @@
+//! The Companies view: each company's default mail setting, chosen from the
+//! active settings, with the model's guard messages.
+
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+
+use super::commands::{Command, CommandQueue};
+use super::theme;
+use crate::model::Config;
+
+#[derive(Debug, Default)]
+pub struct CompaniesView {
+    new_id: String,
+    new_name: String,
+}
+
+impl CompaniesView {
+    pub fn ui(&mut self, ui: &mut Ui, config: &Config, read_only: bool, commands: &mut CommandQueue) {
+        ui.heading("Companies");
+        ui.label(
+            "Each company sends and receives through one default mail setting. Only active settings can be chosen.",
+        );
+        ui.add_space(6.0);
+        ui.add_enabled_ui(!read_only, |ui| {
+            ui.horizontal(|ui| {
+                let id_label = ui.label("Company ID");
+                ui.add(egui::TextEdit::singleline(&mut self.new_id).hint_text("e.g. acme").desired_width(140.0))
+                    .labelled_by(id_label.id);
+                let name_label = ui.label("Company name");
+                ui.add(egui::TextEdit::singleline(&mut self.new_name).hint_text("e.g. Acme Ltd").desired_width(220.0))
+                    .labelled_by(name_label.id);
+                let ready = !self.new_id.trim().is_empty() && !self.new_name.trim().is_empty();
+                if ui.add_enabled(ready, egui::Button::new("Add company")).clicked() {
+                    commands.send(Command::AddCompany {
+                        id: self.new_id.trim().to_owned(),
+                        name: self.new_name.trim().to_owned(),
+                    });
+                    self.new_id.clear();
+                    self.new_name.clear();
+                }
+            });
+        });
+        ui.add_space(6.0);
+        if config.companies.is_empty() {
+            ui.label("No companies yet.");
+            return;
+        }
+        let active: Vec<(&str, &str)> =
+            config.mail_settings.iter().filter(|s| s.active).map(|s| (s.id.as_str(), s.description.as_str())).collect();
+        TableBuilder::new(ui)
+            .id_salt("companies_table")
+            .striped(true)
+            .column(Column::initial(220.0).at_least(120.0))
+            .column(Column::initial(120.0).at_least(80.0))
+            .column(Column::remainder().at_least(200.0))
+            .header(theme::ROW_HEIGHT + 4.0, |mut header| {
+                for title in ["Company", "ID", "Default mail setting"] {
+                    header.col(|ui| {
+                        ui.label(RichText::new(title).strong());
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(theme::ROW_HEIGHT + 6.0, config.companies.len(), |mut row| {
+                    let Some(company) = config.companies.get(row.index()) else { return };
+                    row.col(|ui| {
+                        ui.label(&company.name);
+                    });
+                    row.col(|ui| {
+                        ui.label(RichText::new(&company.id).weak());
+                    });
+                    row.col(|ui| {
+                        let current = company.default_mail_setting.as_deref();
+                        let shown = current.and_then(|id| config.setting(id)).map_or_else(
+                            || "None".to_owned(),
+                            |s| if s.active { s.description.clone() } else { format!("{} (inactive)", s.description) },
+                        );
+                        ui.add_enabled_ui(!read_only, |ui| {
+                            egui::ComboBox::from_id_salt(("default", &company.id))
+                                .selected_text(shown)
+                                .width(320.0)
+                                .show_ui(ui, |ui| {
+                                    for (id, description) in &active {
+                                        if ui.selectable_label(current == Some(*id), *description).clicked()
+                                            && current != Some(*id)
+                                        {
+                                            commands.send(Command::SetDefault {
+                                                company: company.id.clone(),
+                                                setting: (*id).to_owned(),
+                                            });
+                                        }
+                                    }
+                                })
+                                .response
+                                .on_hover_text(format!("Default mail setting for {}", company.name));
+                        });
+                    });
+                });
+            });
+    }
+}

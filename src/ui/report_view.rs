@@ -1,0 +1,72 @@
+//! A test's result: the stage timeline (pass/fail, duration, what happened,
+//! the server's words), the facts, the diagnosis, and Copy report.
+
+use egui::{RichText, Ui};
+
+use super::commands::{Command, CommandQueue};
+use super::theme;
+use crate::probe::{Outcome, Report};
+
+pub fn report_ui(ui: &mut Ui, report: &Report, commands: &mut CommandQueue) {
+    ui.horizontal(|ui| {
+        let (verdict, color) = if report.passed {
+            ("PASSED", theme::pass_color(ui.visuals()))
+        } else {
+            ("FAILED", theme::error_color(ui.visuals()))
+        };
+        ui.heading(format!("{} — ", report.kind.label()));
+        ui.label(RichText::new(verdict).heading().color(color).strong());
+        ui.label(RichText::new(format!("{}  ·  {}", report.setting_id, report.target)).weak());
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button("Close").clicked() {
+                commands.send(Command::CloseReport);
+            }
+            if ui.button("Copy report").on_hover_text("Copies the report without any password or token").clicked() {
+                commands.send(Command::CopyReport);
+            }
+        });
+    });
+    ui.separator();
+    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        egui::Grid::new("stages").num_columns(4).striped(true).spacing([12.0, 4.0]).show(ui, |ui| {
+            for stage in &report.stages {
+                let (mark, color) = match stage.outcome {
+                    Outcome::Passed => ("OK", theme::pass_color(ui.visuals())),
+                    Outcome::Warning => ("WARN", theme::warning_color(ui.visuals())),
+                    Outcome::Failed => ("FAIL", theme::error_color(ui.visuals())),
+                };
+                ui.label(RichText::new(mark).color(color).strong().monospace());
+                ui.label(stage.name.label());
+                ui.label(RichText::new(format!("{:.1} ms", stage.duration_ms)).monospace().weak());
+                ui.vertical(|ui| {
+                    ui.label(&stage.detail);
+                    if let Some(reply) = &stage.server_reply {
+                        ui.label(RichText::new(reply).monospace().small());
+                    }
+                });
+                ui.end_row();
+            }
+        });
+        if !report.facts.is_empty() {
+            ui.add_space(6.0);
+            egui::Grid::new("facts").num_columns(2).spacing([12.0, 2.0]).show(ui, |ui| {
+                for (name, value) in &report.facts {
+                    ui.label(RichText::new(name).strong());
+                    ui.label(value);
+                    ui.end_row();
+                }
+            });
+        }
+        if let Some(diagnosis) = &report.diagnosis {
+            ui.add_space(6.0);
+            egui::Frame::new().fill(theme::banner_fill(ui.visuals())).inner_margin(8.0).corner_radius(4.0).show(
+                ui,
+                |ui| {
+                    ui.label(RichText::new(format!("What went wrong: {}", diagnosis.cause)).strong());
+                    ui.label(format!("Who can fix it: {}", diagnosis.who.label()));
+                    ui.label(format!("Next step: {}", diagnosis.next_step));
+                },
+            );
+        }
+    });
+}
