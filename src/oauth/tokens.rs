@@ -206,8 +206,16 @@ impl TokenSet {
 pub enum ConnectionState {
     Basic,
     NotConnected,
-    Connected { account: Option<String> },
-    NeedsReconnect { reason: String },
+    Connected {
+        account: Option<String>,
+    },
+    NeedsReconnect {
+        reason: String,
+    },
+    /// The secret store could not be read, so the state is unknown.
+    Unknown {
+        reason: String,
+    },
 }
 
 impl ConnectionState {
@@ -218,6 +226,7 @@ impl ConnectionState {
             Self::Connected { account: Some(account) } => format!("Connected as {account}"),
             Self::Connected { account: None } => "Connected".to_owned(),
             Self::NeedsReconnect { .. } => "Needs reconnect".to_owned(),
+            Self::Unknown { .. } => "Sign-in state unknown".to_owned(),
         }
     }
 }

@@ -250,9 +250,16 @@ impl EditForm {
         }
         self.compare_picker_ui(ui, config, commands, context.compare_with);
         ui.separator();
-        egui::ScrollArea::vertical().auto_shrink([false, false]).max_height(ui.available_height() - 40.0).show(
-            ui,
-            |ui| {
+        // The actions (sign-in, tests) come first, so they are always in view.
+        if let Some(id) = self.editing_id().map(str::to_owned) {
+            self.connection_ui(ui, &id, context, commands);
+            self.tests_ui(ui, &id, context, commands);
+            ui.separator();
+        }
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .max_height((ui.available_height() - 40.0).max(120.0))
+            .show(ui, |ui| {
                 ui.add_enabled_ui(!context.read_only, |ui| {
                     self.general_ui(ui, config, &findings);
                     ui.add_space(8.0);
@@ -260,14 +267,7 @@ impl EditForm {
                     ui.add_space(8.0);
                     self.imap_ui(ui, &findings);
                 });
-                if let Some(id) = self.editing_id().map(str::to_owned) {
-                    ui.add_space(8.0);
-                    self.connection_ui(ui, &id, context, commands);
-                    ui.add_space(8.0);
-                    self.tests_ui(ui, &id, context, commands);
-                }
-            },
-        );
+            });
         ui.separator();
         self.buttons_ui(ui, context.read_only, &findings, commands);
     }
@@ -344,8 +344,14 @@ impl EditForm {
                 }
             }
         });
-        if let ConnectionState::NeedsReconnect { reason } = context.connection {
-            ui.colored_label(super::theme::warning_color(ui.visuals()), format!("Needs reconnect: {reason}"));
+        match context.connection {
+            ConnectionState::NeedsReconnect { reason } => {
+                ui.colored_label(super::theme::warning_color(ui.visuals()), format!("Needs reconnect: {reason}"));
+            }
+            ConnectionState::Unknown { reason } => {
+                ui.colored_label(super::theme::warning_color(ui.visuals()), reason);
+            }
+            _ => {}
         }
         for line in context.connect_messages {
             ui.label(RichText::new(line).small());
