@@ -7,11 +7,12 @@ use clap::Parser;
 use mailsettings::cli::{self, Cli, Command};
 
 fn main() -> ExitCode {
+    let launched = std::time::Instant::now();
     let cli = Cli::parse();
     match &cli.command {
         None | Some(Command::Gui) => {
             let log_file = mailsettings::logging::init_gui();
-            mailsettings::ui::run(cli.config.as_deref(), log_file.as_deref())
+            mailsettings::ui::run(cli.config.as_deref(), log_file.as_deref(), launched)
         }
         Some(command) => {
             mailsettings::logging::init_cli();

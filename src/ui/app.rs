@@ -56,6 +56,8 @@ pub struct MailSettingsApp {
     recipient: String,
     show_trust: bool,
     connections_scanned: bool,
+    /// When the process started; logged once with the first frame (start-up benchmark).
+    launched: Option<std::time::Instant>,
 }
 
 const SAVE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
@@ -80,7 +82,13 @@ impl MailSettingsApp {
             recipient: String::new(),
             show_trust: false,
             connections_scanned: false,
+            launched: None,
         }
+    }
+
+    pub fn with_launch_time(mut self, launched: std::time::Instant) -> Self {
+        self.launched = Some(launched);
+        self
     }
 
     pub fn workspace(&self) -> &Workspace {
@@ -572,6 +580,9 @@ fn time_of_day(rfc3339: &str) -> String {
 impl eframe::App for MailSettingsApp {
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        if let Some(launched) = self.launched.take() {
+            tracing::info!("first frame after {} ms", launched.elapsed().as_millis());
+        }
         if !self.connections_scanned {
             self.connections_scanned = true;
             self.jobs.scan_connections(&ctx, self.workspace.config(), self.workspace.secrets());

@@ -51,7 +51,7 @@ pub fn open_workspace(config: Option<&Path>) -> Result<Workspace, String> {
 }
 
 /// Runs the window until it is closed.
-pub fn run(config: Option<&Path>, log_file: Option<&Path>) -> ExitCode {
+pub fn run(config: Option<&Path>, log_file: Option<&Path>, launched: std::time::Instant) -> ExitCode {
     let workspace = match open_workspace(config) {
         Ok(workspace) => workspace,
         Err(err) => {
@@ -63,7 +63,7 @@ pub fn run(config: Option<&Path>, log_file: Option<&Path>) -> ExitCode {
     let result = eframe::run_native(
         WINDOW_TITLE,
         native_options(),
-        Box::new(|_creation| Ok(Box::new(MailSettingsApp::new(workspace)))),
+        Box::new(move |_creation| Ok(Box::new(MailSettingsApp::new(workspace).with_launch_time(launched)))),
     );
     match result {
         Ok(()) => ExitCode::SUCCESS,

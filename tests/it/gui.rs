@@ -364,3 +364,17 @@ fn companies_pick_their_default_from_active_settings() {
     click(&mut harness, "Add company");
     assert!(std::fs::read_to_string(sandbox.config()).unwrap().contains("id = \"initech\""));
 }
+
+#[test]
+fn the_window_does_not_repaint_while_idle() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut harness = harness(&sandbox);
+    // Let the start-up connection scan (a background thread) report, then settle.
+    std::thread::sleep(Duration::from_millis(300));
+    harness.run();
+    for _ in 0..10 {
+        harness.step();
+        assert!(!harness.ctx.has_requested_repaint(), "an idle window asked for another frame");
+    }
+}
