@@ -100,6 +100,11 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// The migration assistant: Basic → OAuth with guard rails
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+    /// Every change to settings and company defaults (the audit log)
+    Log(JsonFlag),
     /// Print where the config file, its backup, the log and the secrets are
     Paths,
     /// Open the window (the same as giving no command)
@@ -129,6 +134,43 @@ pub enum TestCommand {
         #[command(flatten)]
         json: JsonFlag,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Create the new OAuth setting from an old Basic one
+    Start {
+        old: String,
+        /// microsoft365, gmail, or the id of an [[oauth_provider]]
+        #[arg(long, value_name = "TARGET")]
+        to: String,
+    },
+    /// The checklist: what is done, what is next, what blocks
+    Status {
+        old: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Switch the companies whose default is the old setting to the new one
+    SwitchDefaults {
+        old: String,
+        /// Only this company (repeat for more); all of them when absent
+        #[arg(long = "company", value_name = "ID")]
+        companies: Vec<String>,
+    },
+    /// Count mail left in the old setting's inbox and folders, or accept the audit with a reason
+    Audit {
+        old: String,
+        #[arg(long = "folder", value_name = "NAME")]
+        folders: Vec<String>,
+        /// Accept without a clean audit (e.g. Basic sign-in already off)
+        #[arg(long, value_name = "REASON")]
+        acknowledge: Option<String>,
+    },
+    /// Delete the old setting, when every guard holds
+    Finish { old: String },
+    /// Old setting active again, previous company defaults restored
+    Rollback { old: String },
 }
 
 #[derive(Debug, Args)]
@@ -254,7 +296,9 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             workspace.restore(id)?;
             writeln!(out, "Restored \"{id}\"").map_err(write_err)
         }
-        Command::Test(test) => run_probe(&workspace, test, out),
+        Command::Test(test) => run_probe(&mut workspace, test, out),
+        Command::Migrate(migrate) => run_migrate(&mut workspace, migrate, out),
+        Command::Log(flag) => print_log(&workspace, flag.json, out),
         Command::Detect { id, json } => {
             let (outgoing, incoming, options) = probe_inputs(&workspace, id)?;
             let report =
@@ -461,7 +505,7 @@ fn probe_inputs(
     Ok((outgoing, incoming, options))
 }
 
-fn run_probe(workspace: &Workspace, test: &TestCommand, out: &mut dyn Write) -> Result<(), Failure> {
+fn run_probe(workspace: &mut Workspace, test: &TestCommand, out: &mut dyn Write) -> Result<(), Failure> {
     let cancel = CancelToken::new();
     let (report, json) = match test {
         TestCommand::Outgoing { id, to, json } => {
@@ -480,7 +524,114 @@ fn run_probe(workspace: &Workspace, test: &TestCommand, out: &mut dyn Write) -> 
             (probe::imap::roundtrip(&outgoing, &incoming, &options, &cancel), json.json)
         }
     };
+    match test {
+        TestCommand::Outgoing { id, .. } => crate::migration::record_test(workspace, id, true, report.passed),
+        TestCommand::Incoming { id, .. } => crate::migration::record_test(workspace, id, false, report.passed),
+        TestCommand::Roundtrip { .. } => {}
+    }
     print_report(&report, json, out)
+}
+
+fn migration_failure(err: crate::migration::MigrationError) -> Failure {
+    match err {
+        crate::migration::MigrationError::UnknownSetting(_)
+        | crate::migration::MigrationError::UnknownTarget { .. }
+        | crate::migration::MigrationError::NotStarted(_) => Failure::usage(err.to_string()),
+        crate::migration::MigrationError::Workspace(inner) => Failure::from(inner),
+        other => Failure::check(other.to_string()),
+    }
+}
+
+fn run_migrate(workspace: &mut Workspace, command: &MigrateCommand, out: &mut dyn Write) -> Result<(), Failure> {
+    use crate::migration;
+    let write_err = |e: std::io::Error| Failure::check(format!("could not write the output: {e}"));
+    let print_status = |workspace: &Workspace, old: &str, json: bool, out: &mut dyn Write| -> Result<(), Failure> {
+        let list = migration::checklist(workspace.config(), workspace.secrets(), old).map_err(migration_failure)?;
+        if json {
+            serde_json::to_writer_pretty(&mut *out, &list).map_err(|e| Failure::check(e.to_string()))?;
+            writeln!(out).map_err(write_err)
+        } else {
+            out.write_all(list.to_text().as_bytes()).map_err(write_err)
+        }
+    };
+    match command {
+        MigrateCommand::Start { old, to } => {
+            let target = migration::Target::parse(to, workspace.config()).map_err(migration_failure)?;
+            let new = migration::start(workspace, old, &target).map_err(migration_failure)?;
+            writeln!(out, "Created \"{new}\" from \"{old}\" (inactive). Next: mailsettings connect {new}")
+                .map_err(write_err)?;
+            print_status(workspace, old, false, out)
+        }
+        MigrateCommand::Status { old, json } => print_status(workspace, old, json.json, out),
+        MigrateCommand::SwitchDefaults { old, companies } => {
+            let only = (!companies.is_empty()).then_some(companies.as_slice());
+            let switched = migration::switch_defaults(workspace, old, only).map_err(migration_failure)?;
+            if switched.is_empty() {
+                writeln!(out, "No company uses \"{old}\" as its default").map_err(write_err)
+            } else {
+                writeln!(out, "Switched {} to the new setting", switched.join(", ")).map_err(write_err)
+            }
+        }
+        MigrateCommand::Audit { old, folders, acknowledge } => {
+            if let Some(reason) = acknowledge {
+                if reason.trim().is_empty() {
+                    return Err(Failure::usage("--acknowledge needs a reason"));
+                }
+                migration::acknowledge_audit(workspace, old, reason).map_err(migration_failure)?;
+                return writeln!(out, "Audit acknowledged: {reason}").map_err(write_err);
+            }
+            let (_, incoming, options) = probe_inputs(workspace, old)?;
+            let folders: Vec<String> = if folders.is_empty() {
+                probe::imap::DEFAULT_LEFTOVER_FOLDERS.iter().map(|f| (*f).to_owned()).collect()
+            } else {
+                folders.clone()
+            };
+            let leftover = probe::imap::leftover(&incoming, &folders, &options, &CancelToken::new());
+            out.write_all(leftover.report.to_text().as_bytes()).map_err(write_err)?;
+            match migration::record_audit(workspace, old, &leftover).map_err(migration_failure)? {
+                Some(true) => writeln!(out, "Audit clean: no mail left in the old folders").map_err(write_err),
+                Some(false) => Err(Failure::check(format!(
+                    "{} message(s) are still in the old folders; retrieve them and run the audit again",
+                    leftover.total().unwrap_or(0)
+                ))),
+                None => Err(Failure::check(
+                    "the old mailbox could not be opened; if its sign-in is already off, accept with --acknowledge \"REASON\"",
+                )),
+            }
+        }
+        MigrateCommand::Finish { old } => {
+            migration::finish(workspace, old).map_err(migration_failure)?;
+            writeln!(out, "Deleted \"{old}\" (it stays restorable with: mailsettings restore {old})").map_err(write_err)
+        }
+        MigrateCommand::Rollback { old } => {
+            let restored = migration::rollback(workspace, old).map_err(migration_failure)?;
+            writeln!(
+                out,
+                "Rolled back: \"{old}\" is active again; defaults restored for: {}",
+                if restored.is_empty() { "-".to_owned() } else { restored.join(", ") }
+            )
+            .map_err(write_err)
+        }
+    }
+}
+
+fn print_log(workspace: &Workspace, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
+    let write_err = |e: std::io::Error| Failure::check(format!("could not write the output: {e}"));
+    let entries = crate::store::audit::read(&workspace.audit_path());
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &entries).map_err(|e| Failure::check(e.to_string()))?;
+        return writeln!(out).map_err(write_err);
+    }
+    for entry in entries {
+        let subject = match (&entry.setting, &entry.company) {
+            (Some(setting), Some(company)) => format!("{company} → {setting}"),
+            (Some(setting), None) => setting.clone(),
+            (None, Some(company)) => company.clone(),
+            (None, None) => String::new(),
+        };
+        writeln!(out, "{}  {:<12} {:<40} {subject}", entry.time, entry.user, entry.action).map_err(write_err)?;
+    }
+    Ok(())
 }
 
 /// The report on stdout; exit 1 (with no extra message) when it failed.

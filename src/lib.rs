@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod logging;
+pub mod migration;
 pub mod model;
 pub mod oauth;
 pub mod secret;

@@ -83,6 +83,53 @@ impl Default for ProbeConfig {
     }
 }
 
+/// A migration from an old (Basic) setting to a new OAuth one, kept in the
+/// config so the assistant resumes where it stopped. What can be derived from
+/// the data (settings, defaults, the connection) is not stored here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Migration {
+    pub old: String,
+    pub new: String,
+    /// `microsoft365`, `gmail` or an `[[oauth_provider]]` id.
+    pub target: String,
+    pub started_at: String,
+    /// Company defaults before they were switched, for rollback.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub previous_defaults: Vec<PreviousDefault>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outgoing_passed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incoming_passed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<LeftoverAudit>,
+    /// Why the admin accepted an audit that could not run or was not clean.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_acknowledged: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolled_back_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct PreviousDefault {
+    pub company: String,
+    pub setting: String,
+}
+
+/// The result of the last leftover-mail audit of the old setting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct LeftoverAudit {
+    pub checked_at: String,
+    /// Messages still in the audited folders.
+    pub total: u32,
+    pub unseen: u32,
+    pub folders: Vec<String>,
+}
+
 /// A deleted setting kept so it can be restored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeletedSetting {
@@ -103,6 +150,8 @@ pub struct Config {
     pub companies: Vec<Company>,
     #[serde(rename = "oauth_provider")]
     pub oauth_providers: Vec<OAuthProvider>,
+    #[serde(rename = "migration")]
+    pub migrations: Vec<Migration>,
     #[serde(rename = "deleted_mail_setting")]
     pub trash: Vec<DeletedSetting>,
 }
@@ -339,9 +388,18 @@ impl Config {
         Ok(summary)
     }
 
-    /// The config without the trash: what `export` writes.
+    /// The config without the trash and migration state: what `export` writes.
     pub fn for_export(&self) -> Config {
-        Config { trash: Vec::new(), ..self.clone() }
+        Config { trash: Vec::new(), migrations: Vec::new(), ..self.clone() }
+    }
+
+    /// The migration of `old` that is still going on (not rolled back).
+    pub fn migration(&self, old: &str) -> Option<&Migration> {
+        self.migrations.iter().rev().find(|m| m.old == old && m.rolled_back_at.is_none())
+    }
+
+    pub fn migration_mut(&mut self, old: &str) -> Option<&mut Migration> {
+        self.migrations.iter_mut().rev().find(|m| m.old == old && m.rolled_back_at.is_none())
     }
 
     /// Problems a hand-edited file can have that the guards otherwise prevent:

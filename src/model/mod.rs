@@ -7,7 +7,10 @@ pub mod presets;
 pub mod setting;
 pub mod validate;
 
-pub use config::{Company, Config, DeletedSetting, GuardError, ImportSummary, OAuthProvider, TlsConfig};
+pub use config::{
+    Company, Config, DeletedSetting, GuardError, ImportSummary, LeftoverAudit, Migration, OAuthProvider,
+    PreviousDefault, TlsConfig,
+};
 pub use presets::Preset;
 pub use setting::{CredentialKind, ImapSettings, MailSetting, Security, SmtpSettings};
 pub use validate::{Field, Finding, Rule, Severity, StoredPasswords, validate_setting};

@@ -2,6 +2,7 @@
 //! backup, a format version) and the secrets that must never be in it (the
 //! OS credential store). Knows nothing of the UI or the network.
 
+pub mod audit;
 pub mod file;
 pub mod secrets;
 pub mod workspace;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use super::audit;
 use super::file::{self, ConfigFile, StoreError};
 use super::secrets::{SecretKind, SecretStoreError, Secrets};
 use crate::model::{Company, Config, DeletedSetting, GuardError, ImportSummary, MailSetting};
@@ -88,16 +89,41 @@ impl Workspace {
         Ok(())
     }
 
-    /// Runs `change` on a copy, saves it, then keeps it.
-    fn change<T>(&mut self, change: impl FnOnce(&mut Config) -> Result<T, GuardError>) -> Result<T, WorkspaceError> {
+    /// Runs `change` on a copy, saves it, then keeps it. What changed goes to
+    /// the audit log under `action`.
+    fn change<T>(
+        &mut self,
+        action: &str,
+        change: impl FnOnce(&mut Config) -> Result<T, GuardError>,
+    ) -> Result<T, WorkspaceError> {
         if let Some(reason) = &self.read_only_reason {
             return Err(WorkspaceError::ReadOnly(reason.clone()));
         }
         let mut next = self.config.clone();
         let result = change(&mut next)?;
         self.file.save(&next)?;
+        audit::append(&self.audit_path(), &audit::diff(action, &self.config, &next));
         self.config = next;
         Ok(result)
+    }
+
+    /// The audit log beside the config file.
+    pub fn audit_path(&self) -> PathBuf {
+        audit::audit_path_for(self.file.path())
+    }
+
+    /// Records an event that is not a config change (a password set, a Connect).
+    pub fn log_event(&self, action: &str, setting_id: &str) {
+        audit::append(&self.audit_path(), &[audit::event(action, setting_id)]);
+    }
+
+    /// A change to the config made by another core module (the migration assistant).
+    pub fn apply<T>(
+        &mut self,
+        action: &str,
+        change: impl FnOnce(&mut Config) -> Result<T, GuardError>,
+    ) -> Result<T, WorkspaceError> {
+        self.change(action, change)
     }
 
     /// Adds a new setting or replaces the one with the same id, then stores
@@ -114,13 +140,18 @@ impl Workspace {
         if let Some(password) = &passwords.imap {
             self.secrets.set(&id, SecretKind::ImapPassword, password)?;
         }
-        self.change(|config| {
+        let changed_passwords = passwords.smtp.is_some() || passwords.imap.is_some();
+        self.change("save", |config| {
             if config.setting(&setting.id).is_some() {
                 config.update_setting(setting)
             } else {
                 config.add_setting(setting)
             }
-        })
+        })?;
+        if changed_passwords {
+            self.log_event("set-password", &id);
+        }
+        Ok(())
     }
 
     pub fn set_password(&self, setting_id: &str, kind: SecretKind, password: &Secret) -> Result<(), WorkspaceError> {
@@ -128,23 +159,24 @@ impl Workspace {
             return Err(GuardError::UnknownSetting(setting_id.to_owned()).into());
         }
         self.secrets.set(setting_id, kind, password)?;
+        self.log_event("set-password", setting_id);
         Ok(())
     }
 
     pub fn activate(&mut self, id: &str) -> Result<(), WorkspaceError> {
-        self.change(|config| config.activate(id))
+        self.change("activate", |config| config.activate(id))
     }
 
     pub fn deactivate(&mut self, id: &str) -> Result<(), WorkspaceError> {
-        self.change(|config| config.deactivate(id))
+        self.change("deactivate", |config| config.deactivate(id))
     }
 
     pub fn set_default(&mut self, company_id: &str, setting_id: &str) -> Result<(), WorkspaceError> {
-        self.change(|config| config.set_default(company_id, setting_id))
+        self.change("set-default", |config| config.set_default(company_id, setting_id))
     }
 
     pub fn add_company(&mut self, company: Company) -> Result<(), WorkspaceError> {
-        self.change(|config| {
+        self.change("add-company", |config| {
             if config.company(&company.id).is_some() {
                 return Err(GuardError::DuplicateId(company.id));
             }
@@ -158,7 +190,7 @@ impl Workspace {
 
     /// Trusts the CA certificates in `path` (PEM) for every connection.
     pub fn add_ca_file(&mut self, path: PathBuf) -> Result<(), WorkspaceError> {
-        self.change(|config| {
+        self.change("trust-ca", |config| {
             if !config.tls.extra_ca_files.contains(&path) {
                 config.tls.extra_ca_files.push(path);
             }
@@ -167,7 +199,7 @@ impl Workspace {
     }
 
     pub fn remove_ca_file(&mut self, path: &Path) -> Result<(), WorkspaceError> {
-        self.change(|config| {
+        self.change("untrust-ca", |config| {
             config.tls.extra_ca_files.retain(|p| p != path);
             Ok(())
         })
@@ -177,7 +209,7 @@ impl Workspace {
     /// the trash, so a restore brings the passwords back too.
     pub fn delete(&mut self, id: &str) -> Result<DeletedSetting, WorkspaceError> {
         let now = now_rfc3339();
-        let (entry, purged) = self.change(|config| {
+        let (entry, purged) = self.change("delete", |config| {
             let entry = config.delete_setting(id, now)?;
             let purged = config.purge_old_trash();
             Ok((entry, purged))
@@ -192,13 +224,13 @@ impl Workspace {
     }
 
     pub fn restore(&mut self, id: &str) -> Result<(), WorkspaceError> {
-        self.change(|config| config.restore_setting(id))
+        self.change("restore", |config| config.restore_setting(id))
     }
 
     /// Adds or replaces settings, companies and providers from another config file.
     pub fn import(&mut self, path: &Path) -> Result<ImportSummary, WorkspaceError> {
         let incoming = read_config(path)?;
-        self.change(|config| config.import(incoming))
+        self.change("import", |config| config.import(incoming))
     }
 
     /// Writes the settings, companies and providers (never a secret, never the trash).

@@ -145,12 +145,20 @@ impl MailSettingsApp {
         for event in self.jobs.poll() {
             match event {
                 JobEvent::Report { setting_id, kind, report } => {
-                    let extras = self.extras.entry(setting_id).or_default();
+                    let extras = self.extras.entry(setting_id.clone()).or_default();
                     let outcome = (report.passed, time_of_day(&report.started_at));
                     match kind {
                         JobKind::Outgoing => extras.last_outgoing = Some(outcome),
                         JobKind::Incoming => extras.last_incoming = Some(outcome),
                         _ => {}
+                    }
+                    if matches!(kind, JobKind::Outgoing | JobKind::Incoming) {
+                        crate::migration::record_test(
+                            &mut self.workspace,
+                            &setting_id,
+                            kind == JobKind::Outgoing,
+                            report.passed,
+                        );
                     }
                     self.report = Some(*report);
                 }

@@ -6,6 +6,7 @@ mod crash; // a config write killed midway leaves the old file intact
 mod gui; // the real app driven by egui_kittest through its accessible labels
 mod hostile; // small misbehaving servers for the failure paths
 mod keyring; // the real Secret Service (GNOME Keyring on a private session bus)
+mod migration; // a whole Basic → OAuth migration by CLI against the rig
 mod oauth; // Connect against the real authorization server with a scripted browser
 mod probe; // connection tests against the real rig and the hostile servers
 mod rig; // the Dovecot + Postfix rig started by scripts/test

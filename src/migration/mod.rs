@@ -1,0 +1,519 @@
+//! The migration assistant: from an old (Basic) setting to a new OAuth one,
+//! following the customer's procedure with guard rails — the new setting is
+//! created from the old, connected and verified; company defaults switch;
+//! the old setting goes inactive; its folders are audited for mail not yet
+//! retrieved; only then may it be deleted. Rollback restores the old setting
+//! and the previous defaults in one action. Every change goes through the
+//! workspace, so it lands in the audit log. Knows nothing of egui.
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::model::{
+    Config, CredentialKind, GuardError, LeftoverAudit, MailSetting, Migration, Preset, PreviousDefault,
+};
+use crate::oauth::ConnectionState;
+use crate::probe::imap::Leftover;
+use crate::store::{Secrets, Workspace, WorkspaceError};
+
+#[derive(Debug, Error)]
+pub enum MigrationError {
+    #[error("there is no mail setting with id \"{0}\"")]
+    UnknownSetting(String),
+    #[error("\"{0}\" already signs in with OAuth; a migration starts from a Basic (password) setting")]
+    NotBasic(String),
+    #[error("\"{0}\" is already being migrated to \"{1}\"; use `migrate status {0}` (or roll it back first)")]
+    AlreadyStarted(String, String),
+    #[error("no migration of \"{0}\" has been started; start one with `migrate start {0} --to …`")]
+    NotStarted(String),
+    #[error("\"{target}\" is not a target: use microsoft365, gmail, or the id of an [[oauth_provider]]")]
+    UnknownTarget { target: String },
+    #[error("the old setting cannot be deleted yet:\n{}", .0.iter().map(|r| format!("  - {r}")).collect::<Vec<_>>().join("\n"))]
+    DeleteBlocked(Vec<String>),
+    #[error("{0}")]
+    Workspace(#[from] WorkspaceError),
+}
+
+impl From<GuardError> for MigrationError {
+    fn from(err: GuardError) -> Self {
+        Self::Workspace(WorkspaceError::Guard(err))
+    }
+}
+
+/// Where the new setting signs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Microsoft365,
+    Gmail,
+    Provider(String),
+}
+
+impl Target {
+    pub fn parse(text: &str, config: &Config) -> Result<Self, MigrationError> {
+        match text.trim() {
+            "microsoft365" | "m365" => Ok(Self::Microsoft365),
+            "gmail" => Ok(Self::Gmail),
+            other if config.oauth_provider(other).is_some() => Ok(Self::Provider(other.to_owned())),
+            other => Err(MigrationError::UnknownTarget { target: other.to_owned() }),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Microsoft365 => "microsoft365",
+            Self::Gmail => "gmail",
+            Self::Provider(id) => id,
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            Self::Microsoft365 => "Microsoft 365 OAuth".to_owned(),
+            Self::Gmail => "Gmail OAuth".to_owned(),
+            Self::Provider(id) => format!("{id} OAuth"),
+        }
+    }
+}
+
+/// The new setting, made from the old one: descriptions, subject tag,
+/// addresses and folders carried over; hosts, ports and security from the
+/// provider's preset (custom providers keep the old servers).
+pub fn new_setting_from(old: &MailSetting, target: &Target, config: &Config) -> MailSetting {
+    let mut new = old.clone();
+    new.description = format!("{} ({})", old.description.trim_end_matches(" (Basic)"), target.label());
+    new.id = config.unused_id(&new.description);
+    new.active = false;
+    new.tenant = None;
+    new.oauth_provider = None;
+    match target {
+        Target::Microsoft365 => {
+            new.credential = CredentialKind::Microsoft365;
+            // The tenant a mailbox lives in is usually its own domain.
+            new.tenant = crate::model::setting::domain_of(&old.imap.user_name);
+        }
+        Target::Gmail => new.credential = CredentialKind::Gmail,
+        Target::Provider(id) => {
+            new.credential = CredentialKind::Oauth2;
+            new.oauth_provider = Some(id.clone());
+        }
+    }
+    if let Some(preset) = Preset::for_credential(new.credential) {
+        preset.apply(&mut new);
+    }
+    new
+}
+
+/// Starts a migration of `old_id`; returns the new setting's id.
+pub fn start(workspace: &mut Workspace, old_id: &str, target: &Target) -> Result<String, MigrationError> {
+    let config = workspace.config();
+    let old = config.setting(old_id).ok_or_else(|| MigrationError::UnknownSetting(old_id.to_owned()))?;
+    if old.credential.uses_oauth() {
+        return Err(MigrationError::NotBasic(old_id.to_owned()));
+    }
+    if let Some(existing) = config.migration(old_id) {
+        return Err(MigrationError::AlreadyStarted(old_id.to_owned(), existing.new.clone()));
+    }
+    let new = new_setting_from(old, target, config);
+    let new_id = new.id.clone();
+    let migration = Migration {
+        old: old_id.to_owned(),
+        new: new_id.clone(),
+        target: target.id().to_owned(),
+        started_at: crate::store::workspace::now_rfc3339(),
+        ..Migration::default()
+    };
+    workspace.apply("migrate-start", |config| {
+        config.add_setting(new)?;
+        config.migrations.push(migration);
+        Ok(())
+    })?;
+    Ok(new_id)
+}
+
+fn migration_of<'c>(config: &'c Config, old_id: &str) -> Result<&'c Migration, MigrationError> {
+    config.migration(old_id).ok_or_else(|| MigrationError::NotStarted(old_id.to_owned()))
+}
+
+/// Where one step of the procedure stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "detail", rename_all = "snake_case")]
+pub enum StepState {
+    Done(String),
+    ToDo(String),
+    Blocked(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub name: &'static str,
+    #[serde(flatten)]
+    pub state: StepState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Checklist {
+    pub old: String,
+    pub new: String,
+    pub steps: Vec<Step>,
+    /// Why the old setting cannot be deleted yet (empty when it can).
+    pub delete_blockers: Vec<String>,
+}
+
+impl Checklist {
+    pub fn to_text(&self) -> String {
+        let mut out = format!("Migration of \"{}\" to \"{}\"\n", self.old, self.new);
+        for step in &self.steps {
+            let (mark, detail) = match &step.state {
+                StepState::Done(d) => ("done   ", d),
+                StepState::ToDo(d) => ("to do  ", d),
+                StepState::Blocked(d) => ("blocked", d),
+            };
+            out.push_str(&format!("[{mark}] {:<28} {detail}\n", step.name));
+        }
+        out
+    }
+}
+
+/// The checklist, derived from the data where it can be.
+pub fn checklist(config: &Config, secrets: &Secrets, old_id: &str) -> Result<Checklist, MigrationError> {
+    let migration = migration_of(config, old_id)?;
+    let old = config.setting(old_id);
+    let new = config.setting(&migration.new);
+    let connection = match new {
+        Some(new) => crate::oauth::tokens::status(secrets, &new.id, true)
+            .map(|s| s.state)
+            .unwrap_or(ConnectionState::Unknown { reason: "the secret store could not be read".to_owned() }),
+        None => ConnectionState::NotConnected,
+    };
+    let defaults = config.companies_defaulting_to(old_id);
+    let mut steps = Vec::new();
+    steps.push(Step {
+        name: "New setting saved",
+        state: match new {
+            Some(new) => StepState::Done(format!("\"{}\"", new.description)),
+            None => StepState::Blocked(format!(
+                "the new setting \"{}\" was deleted; roll back and start again",
+                migration.new
+            )),
+        },
+    });
+    let connected = matches!(connection, ConnectionState::Connected { .. });
+    steps.push(Step {
+        name: "Connected",
+        state: match &connection {
+            ConnectionState::Connected { .. } => StepState::Done(connection.label()),
+            ConnectionState::NeedsReconnect { reason } => StepState::ToDo(format!("needs reconnect: {reason}")),
+            _ => StepState::ToDo(format!("press Connect on \"{}\"", migration.new)),
+        },
+    });
+    let passed = |at: &Option<String>, what: &str| match at {
+        Some(at) => StepState::Done(format!("passed at {at}")),
+        None if connected => StepState::ToDo(format!("run {what} on \"{}\"", migration.new)),
+        None => StepState::Blocked("connect first".to_owned()),
+    };
+    steps.push(Step { name: "Test Outgoing passed", state: passed(&migration.outgoing_passed_at, "Test Outgoing") });
+    steps.push(Step { name: "Test Incoming passed", state: passed(&migration.incoming_passed_at, "Test Incoming") });
+    let new_active = new.is_some_and(|n| n.active);
+    steps.push(Step {
+        name: "New setting active",
+        state: if new_active {
+            StepState::Done("active".to_owned())
+        } else {
+            StepState::ToDo(format!("activate \"{}\"", migration.new))
+        },
+    });
+    steps.push(Step {
+        name: "Company defaults switched",
+        state: if defaults.is_empty() {
+            StepState::Done(if migration.previous_defaults.is_empty() {
+                "no company used the old setting".to_owned()
+            } else {
+                format!("{} company(ies) switched", migration.previous_defaults.len())
+            })
+        } else if !new_active {
+            StepState::Blocked(format!(
+                "activate the new setting first ({} still use the old one)",
+                defaults.join(", ")
+            ))
+        } else {
+            StepState::ToDo(format!("switch {}", defaults.join(", ")))
+        },
+    });
+    let old_inactive = old.is_none_or(|o| !o.active);
+    steps.push(Step {
+        name: "Old setting inactive",
+        state: if old_inactive {
+            StepState::Done("inactive".to_owned())
+        } else if !defaults.is_empty() {
+            StepState::Blocked("switch the company defaults first".to_owned())
+        } else {
+            StepState::ToDo(format!("deactivate \"{old_id}\""))
+        },
+    });
+    let audit_state = match (&migration.audit, &migration.audit_acknowledged) {
+        (_, Some(reason)) => StepState::Done(format!("acknowledged: {reason}")),
+        (Some(audit), None) if audit.total == 0 => {
+            StepState::Done(format!("no mail left in {} (checked {})", audit.folders.join(", "), audit.checked_at))
+        }
+        (Some(audit), None) => StepState::Blocked(format!(
+            "{} message(s) ({} unseen) still in {}: retrieve them, then run the audit again",
+            audit.total,
+            audit.unseen,
+            audit.folders.join(", ")
+        )),
+        (None, None) => StepState::ToDo("run the leftover-mail audit on the old setting".to_owned()),
+    };
+    let audit_clean = matches!(audit_state, StepState::Done(_));
+    steps.push(Step { name: "Leftover audit clean", state: audit_state });
+
+    let mut blockers = Vec::new();
+    if old.is_some() {
+        if !defaults.is_empty() {
+            blockers.push(format!("it is still the default for {}", defaults.join(", ")));
+        }
+        if !old_inactive {
+            blockers.push("it is still active".to_owned());
+        }
+        if !(connected && migration.outgoing_passed_at.is_some() && migration.incoming_passed_at.is_some()) {
+            blockers
+                .push("the new setting is not verified (connected, Test Outgoing and Test Incoming passed)".to_owned());
+        }
+        if !audit_clean {
+            blockers.push("the leftover-mail audit is not clean or acknowledged".to_owned());
+        }
+    }
+    steps.push(Step {
+        name: "Old setting deleted",
+        state: if old.is_none() {
+            StepState::Done("moved to the trash".to_owned())
+        } else if blockers.is_empty() {
+            StepState::ToDo("delete the old setting (it stays restorable in the trash)".to_owned())
+        } else {
+            StepState::Blocked(blockers.join("; "))
+        },
+    });
+    Ok(Checklist {
+        old: old_id.to_owned(),
+        new: migration.new.clone(),
+        steps,
+        delete_blockers: if old.is_some() { blockers } else { Vec::new() },
+    })
+}
+
+/// Records a test of a migrated-to setting (passed sets the time, failed clears it).
+pub fn record_test(workspace: &mut Workspace, setting_id: &str, outgoing: bool, passed: bool) {
+    let involved = workspace.config().migrations.iter().any(|m| m.new == setting_id && m.rolled_back_at.is_none());
+    if !involved {
+        return;
+    }
+    let at = passed.then(crate::store::workspace::now_rfc3339);
+    let result = workspace.apply("migrate-record-test", |config| {
+        for migration in config.migrations.iter_mut().filter(|m| m.new == setting_id && m.rolled_back_at.is_none()) {
+            if outgoing {
+                migration.outgoing_passed_at = at.clone();
+            } else {
+                migration.incoming_passed_at = at.clone();
+            }
+        }
+        Ok(())
+    });
+    if let Err(err) = result {
+        tracing::warn!("could not record the test result for the migration: {err}");
+    }
+}
+
+/// Switches the companies (all, or the chosen ones) whose default is the old
+/// setting to the new one, remembering the old defaults for rollback.
+pub fn switch_defaults(
+    workspace: &mut Workspace,
+    old_id: &str,
+    only: Option<&[String]>,
+) -> Result<Vec<String>, MigrationError> {
+    let migration = migration_of(workspace.config(), old_id)?.clone();
+    let companies: Vec<String> = workspace
+        .config()
+        .companies_defaulting_to(old_id)
+        .into_iter()
+        .filter(|c| only.is_none_or(|chosen| chosen.contains(c)))
+        .collect();
+    workspace.apply("migrate-switch-defaults", |config| {
+        for company in &companies {
+            config.set_default(company, &migration.new)?;
+        }
+        if let Some(entry) = config.migration_mut(old_id) {
+            for company in &companies {
+                if !entry.previous_defaults.iter().any(|p| &p.company == company) {
+                    entry
+                        .previous_defaults
+                        .push(PreviousDefault { company: company.clone(), setting: old_id.to_owned() });
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(companies)
+}
+
+/// Stores the result of a leftover audit of the old setting (`Leftover` from
+/// `probe::imap::leftover`); returns whether it was clean.
+pub fn record_audit(
+    workspace: &mut Workspace,
+    old_id: &str,
+    leftover: &Leftover,
+) -> Result<Option<bool>, MigrationError> {
+    migration_of(workspace.config(), old_id)?;
+    let Some(counts) = &leftover.counts else { return Ok(None) };
+    let audit = LeftoverAudit {
+        checked_at: crate::store::workspace::now_rfc3339(),
+        total: counts.iter().map(|c| c.total).sum(),
+        unseen: counts.iter().map(|c| c.unseen).sum(),
+        folders: counts.iter().filter(|c| c.exists).map(|c| c.folder.clone()).collect(),
+    };
+    let clean = audit.total == 0;
+    workspace.apply("migrate-audit", |config| {
+        if let Some(entry) = config.migration_mut(old_id) {
+            entry.audit = Some(audit);
+        }
+        Ok(())
+    })?;
+    Ok(Some(clean))
+}
+
+/// Accepts the audit as it is (for example when Basic sign-in is already off), with a reason.
+pub fn acknowledge_audit(workspace: &mut Workspace, old_id: &str, reason: &str) -> Result<(), MigrationError> {
+    migration_of(workspace.config(), old_id)?;
+    let reason = reason.trim().to_owned();
+    workspace.apply("migrate-acknowledge-audit", |config| {
+        if let Some(entry) = config.migration_mut(old_id) {
+            entry.audit_acknowledged = Some(reason);
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Deletes the old setting (to the trash) when every guard holds.
+pub fn finish(workspace: &mut Workspace, old_id: &str) -> Result<(), MigrationError> {
+    let list = checklist(workspace.config(), workspace.secrets(), old_id)?;
+    if workspace.config().setting(old_id).is_none() {
+        return Ok(());
+    }
+    if !list.delete_blockers.is_empty() {
+        return Err(MigrationError::DeleteBlocked(list.delete_blockers));
+    }
+    let now = crate::store::workspace::now_rfc3339();
+    workspace.apply("migrate-finish", |config| {
+        config.delete_setting(old_id, now.clone())?;
+        if let Some(entry) = config.migration_mut(old_id) {
+            entry.finished_at = Some(now);
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Old setting back (restored from the trash if deleted) and active, the
+/// previous company defaults restored, the migration marked rolled back.
+pub fn rollback(workspace: &mut Workspace, old_id: &str) -> Result<Vec<String>, MigrationError> {
+    let migration = migration_of(workspace.config(), old_id)?.clone();
+    let now = crate::store::workspace::now_rfc3339();
+    let restored: Vec<String> = migration.previous_defaults.iter().map(|p| p.company.clone()).collect();
+    workspace.apply("migrate-rollback", |config| {
+        if config.setting(old_id).is_none() {
+            config.restore_setting(old_id)?;
+        }
+        config.activate(old_id)?;
+        for previous in &migration.previous_defaults {
+            config.set_default(&previous.company, &previous.setting)?;
+        }
+        if let Some(entry) = config.migration_mut(old_id) {
+            entry.rolled_back_at = Some(now);
+        }
+        Ok(())
+    })?;
+    Ok(restored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Company;
+
+    fn basic() -> MailSetting {
+        let mut s = MailSetting {
+            id: "old-basic".into(),
+            description: "Collections (Basic)".into(),
+            subject_tag: "[AR]".into(),
+            ..MailSetting::default()
+        };
+        s.smtp.server = "mail.contoso.com".into();
+        s.smtp.send_as = "ar@contoso.com".into();
+        s.smtp.from_name = "AR".into();
+        s.imap.user_name = "replies@contoso.com".into();
+        s.imap.inbox_folder = "INBOX".into();
+        s
+    }
+
+    #[test]
+    fn the_new_setting_carries_the_old_ones_fields_and_the_presets_servers() {
+        let config = Config { mail_settings: vec![basic()], ..Config::default() };
+        let new = new_setting_from(&basic(), &Target::Microsoft365, &config);
+        assert_eq!(new.description, "Collections (Microsoft 365 OAuth)");
+        assert_eq!(new.id, "collections-microsoft-365-oauth");
+        assert_eq!(new.credential, CredentialKind::Microsoft365);
+        assert_eq!(new.tenant.as_deref(), Some("contoso.com"));
+        assert_eq!(new.subject_tag, "[AR]");
+        assert_eq!(new.smtp.send_as, "ar@contoso.com");
+        assert_eq!(new.imap.inbox_folder, "INBOX");
+        assert_eq!(new.smtp.server, "smtp.office365.com");
+        assert_eq!(new.imap.server, "outlook.office365.com");
+        assert!(!new.active);
+        let custom = new_setting_from(&basic(), &Target::Provider("corp".into()), &config);
+        assert_eq!(custom.oauth_provider.as_deref(), Some("corp"));
+        assert_eq!(custom.smtp.server, "mail.contoso.com", "custom providers keep the servers");
+    }
+
+    #[test]
+    fn targets_parse() {
+        let config = Config {
+            oauth_providers: vec![crate::model::OAuthProvider { id: "corp".into(), ..Default::default() }],
+            ..Config::default()
+        };
+        assert_eq!(Target::parse("microsoft365", &config).unwrap(), Target::Microsoft365);
+        assert_eq!(Target::parse("gmail", &config).unwrap(), Target::Gmail);
+        assert_eq!(Target::parse("corp", &config).unwrap(), Target::Provider("corp".into()));
+        assert!(Target::parse("yahoo", &config).is_err());
+    }
+
+    #[test]
+    fn the_checklist_blocks_delete_until_every_guard_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Secrets::file(dir.path().join("s.json"));
+        let mut ws = Workspace::open(&dir.path().join("c.toml"), secrets).unwrap();
+        ws.save_setting(basic(), &Default::default()).unwrap();
+        ws.add_company(Company { id: "acme".into(), name: "Acme".into(), default_mail_setting: None }).unwrap();
+        ws.set_default("acme", "old-basic").unwrap();
+        let new = start(&mut ws, "old-basic", &Target::Gmail).unwrap();
+        assert!(matches!(start(&mut ws, "old-basic", &Target::Gmail), Err(MigrationError::AlreadyStarted(..))));
+        let list = checklist(ws.config(), ws.secrets(), "old-basic").unwrap();
+        assert_eq!(list.steps.len(), 9);
+        assert!(matches!(list.steps[0].state, StepState::Done(_)));
+        assert!(matches!(list.steps[5].state, StepState::Blocked(_)), "defaults: new is inactive");
+        assert_eq!(list.delete_blockers.len(), 4, "{:?}", list.delete_blockers);
+        assert!(matches!(finish(&mut ws, "old-basic"), Err(MigrationError::DeleteBlocked(_))));
+        ws.activate(&new).unwrap();
+        assert_eq!(switch_defaults(&mut ws, "old-basic", None).unwrap(), vec!["acme".to_owned()]);
+        ws.deactivate("old-basic").unwrap();
+        acknowledge_audit(&mut ws, "old-basic", "Basic sign-in already off").unwrap();
+        let list = checklist(ws.config(), ws.secrets(), "old-basic").unwrap();
+        assert_eq!(
+            list.delete_blockers,
+            vec!["the new setting is not verified (connected, Test Outgoing and Test Incoming passed)".to_owned()]
+        );
+        // Rollback restores the exact previous state of the old setting and the defaults.
+        rollback(&mut ws, "old-basic").unwrap();
+        assert!(ws.config().setting("old-basic").unwrap().active);
+        assert_eq!(ws.config().company("acme").unwrap().default_mail_setting.as_deref(), Some("old-basic"));
+        assert!(ws.config().migration("old-basic").is_none());
+    }
+}

@@ -1,0 +1,162 @@
+//! The audit log: every change to mail settings and company defaults, as JSON
+//! lines beside the config file (`audit.jsonl`) — time, OS user, action,
+//! setting, before and after. Never a secret: the config holds none, and a
+//! password change is logged as "set-password" without its value.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Config, MailSetting};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub time: String,
+    pub user: String,
+    pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setting: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<serde_json::Value>,
+}
+
+pub fn audit_path_for(config_path: &Path) -> PathBuf {
+    config_path.with_file_name("audit.jsonl")
+}
+
+/// The OS user running the app (for "who changed it").
+pub fn os_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn entry(
+    action: &str,
+    setting: Option<&str>,
+    company: Option<&str>,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> AuditEntry {
+    AuditEntry {
+        time: super::workspace::now_rfc3339(),
+        user: os_user(),
+        action: action.to_owned(),
+        setting: setting.map(str::to_owned),
+        company: company.map(str::to_owned),
+        before,
+        after,
+    }
+}
+
+fn json(setting: &MailSetting) -> Option<serde_json::Value> {
+    serde_json::to_value(setting).ok()
+}
+
+/// The entries that describe going from `before` to `after`, with `action`
+/// naming what the admin did (e.g. "save", "delete", "migrate-switch-defaults").
+pub fn diff(action: &str, before: &Config, after: &Config) -> Vec<AuditEntry> {
+    let mut entries = Vec::new();
+    for old in &before.mail_settings {
+        match after.setting(&old.id) {
+            None => entries.push(entry(&format!("{action}: setting removed"), Some(&old.id), None, json(old), None)),
+            Some(new) if new != old => {
+                entries.push(entry(&format!("{action}: setting changed"), Some(&old.id), None, json(old), json(new)))
+            }
+            Some(_) => {}
+        }
+    }
+    for new in after.mail_settings.iter().filter(|s| before.setting(&s.id).is_none()) {
+        entries.push(entry(&format!("{action}: setting added"), Some(&new.id), None, None, json(new)));
+    }
+    for company in &after.companies {
+        let was = before.company(&company.id);
+        let old_default = was.and_then(|c| c.default_mail_setting.clone());
+        if was.is_none() {
+            entries.push(entry(
+                &format!("{action}: company added"),
+                None,
+                Some(&company.id),
+                None,
+                serde_json::to_value(company).ok(),
+            ));
+        } else if old_default != company.default_mail_setting {
+            entries.push(entry(
+                &format!("{action}: default changed"),
+                company.default_mail_setting.as_deref(),
+                Some(&company.id),
+                old_default.map(serde_json::Value::String),
+                company.default_mail_setting.clone().map(serde_json::Value::String),
+            ));
+        }
+    }
+    entries
+}
+
+/// An entry for an event that is not a config change (password set, Connect…).
+pub fn event(action: &str, setting: &str) -> AuditEntry {
+    entry(action, Some(setting), None, None, None)
+}
+
+/// Appends entries; a failure is logged, never fatal (the change itself is saved).
+pub fn append(path: &Path, entries: &[AuditEntry]) {
+    if entries.is_empty() {
+        return;
+    }
+    let mut lines = String::new();
+    for entry in entries {
+        if let Ok(line) = serde_json::to_string(entry) {
+            lines.push_str(&line);
+            lines.push('\n');
+        }
+    }
+    let written =
+        OpenOptions::new().create(true).append(true).open(path).and_then(|mut file| file.write_all(lines.as_bytes()));
+    if let Err(err) = written {
+        tracing::warn!("could not write the audit log {}: {err}", path.display());
+    }
+}
+
+/// Every entry in the log (lines that do not parse are skipped).
+pub fn read(path: &Path) -> Vec<AuditEntry> {
+    std::fs::read_to_string(path)
+        .map(|text| text.lines().filter_map(|line| serde_json::from_str(line).ok()).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Company;
+
+    #[test]
+    fn diff_names_added_changed_removed_and_default_changes() {
+        let a = MailSetting { id: "a".into(), ..MailSetting::default() };
+        let before = Config {
+            mail_settings: vec![a.clone(), MailSetting { id: "gone".into(), ..MailSetting::default() }],
+            companies: vec![Company { id: "acme".into(), name: "Acme".into(), default_mail_setting: Some("a".into()) }],
+            ..Config::default()
+        };
+        let mut after = before.clone();
+        after.mail_settings.retain(|s| s.id != "gone");
+        after.mail_settings[0].description = "changed".into();
+        after.mail_settings.push(MailSetting { id: "new".into(), ..MailSetting::default() });
+        after.companies[0].default_mail_setting = Some("new".into());
+        let entries = diff("test", &before, &after);
+        let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            vec!["test: setting changed", "test: setting removed", "test: setting added", "test: default changed"]
+        );
+        assert_eq!(entries[3].before, Some(serde_json::Value::String("a".into())));
+        assert_eq!(entries[3].after, Some(serde_json::Value::String("new".into())));
+        assert!(diff("x", &before, &before).is_empty());
+    }
+}

@@ -1,0 +1,146 @@
+//! A whole migration through the CLI against the rig: Basic setting with two
+//! companies → new OAuth setting → Connect (scripted browser) → both tests →
+//! switch defaults → the leftover audit finds planted mail and blocks delete →
+//! mail retrieved → delete allowed → rollback restores the previous state.
+//! The audit log holds every step and no canary secret.
+
+use std::process::Command;
+
+use crate::oauth::{Browser, browser_script, provider_entry};
+use crate::rig::rig;
+use crate::support::{BIN, CANARY, assert_exit, run_command, stderr, stdout};
+
+struct Migration {
+    dir: tempfile::TempDir,
+}
+
+impl Migration {
+    fn run(&self, browser: Browser, args: &[&str], stdin: &str) -> std::process::Output {
+        let mut command = Command::new(BIN);
+        command
+            .arg("--config")
+            .arg(self.dir.path().join("config.toml"))
+            .args(args)
+            .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", self.dir.path().join("secrets.json").display()))
+            .env("BROWSER", browser_script(self.dir.path(), browser))
+            .env("RIG_CA_FILE", &rig().ca_file);
+        run_command(command, stdin)
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(Browser::Idle, args, "");
+        assert_exit(&output, 0);
+        stdout(&output)
+    }
+}
+
+#[test]
+fn a_whole_migration_by_cli_with_every_guard_and_a_rollback() {
+    let rig = rig();
+    for folder in ["INBOX", "Mail Not Read", "Mail Not Filed"] {
+        rig.empty("old", folder);
+    }
+    let mut old = rig.basic_setting("old-basic", "old");
+    old.description = "Collections (Basic)".to_owned();
+    let mut config = rig.config_with(vec![old]);
+    config.oauth_providers.push(provider_entry(rig, "rigidp"));
+    config.companies = vec![
+        mailsettings::model::Company {
+            id: "acme".into(),
+            name: "Acme".into(),
+            default_mail_setting: Some("old-basic".into()),
+        },
+        mailsettings::model::Company {
+            id: "globex".into(),
+            name: "Globex".into(),
+            default_mail_setting: Some("old-basic".into()),
+        },
+    ];
+    let m = Migration { dir: tempfile::tempdir().unwrap() };
+    std::fs::write(m.dir.path().join("config.toml"), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
+    assert_exit(&m.run(Browser::Idle, &["set-password", "old-basic"], &format!("{}\n", rig.password)), 0);
+    let companies_before = config.companies.clone();
+
+    let started = m.ok(&["migrate", "start", "old-basic", "--to", "rigidp"]);
+    assert!(started.contains("Created \"collections-rigidp-oauth\""), "{started}");
+    let new = "collections-rigidp-oauth";
+    let blocked = m.run(Browser::Idle, &["migrate", "finish", "old-basic"], "");
+    assert_exit(&blocked, 1);
+    assert!(stderr(&blocked).contains("still the default for acme, globex"), "{}", stderr(&blocked));
+
+    // Connect and verify the new setting.
+    assert_exit(&m.run(Browser::SignIn, &["connect", new], ""), 0);
+    m.ok(&["test", "outgoing", new, "--to", "admin@example.org"]);
+    m.ok(&["test", "incoming", new]);
+    let status = m.ok(&["migrate", "status", "old-basic", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&status).unwrap();
+    let state =
+        |name: &str| json["steps"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()["state"].clone();
+    assert_eq!(state("Connected"), "done");
+    assert_eq!(state("Test Outgoing passed"), "done");
+    assert_eq!(state("Test Incoming passed"), "done");
+    assert_eq!(state("Company defaults switched"), "blocked", "the new setting is still inactive");
+
+    // Activate, switch defaults, deactivate the old one.
+    let refused = m.run(Browser::Idle, &["deactivate", "old-basic"], "");
+    assert_exit(&refused, 1);
+    m.ok(&["activate", new]);
+    assert!(m.ok(&["migrate", "switch-defaults", "old-basic"]).contains("acme, globex"));
+    m.ok(&["deactivate", "old-basic"]);
+
+    // Mail not yet retrieved blocks the delete.
+    rig.plant("old", "Mail Not Read", "not retrieved 1");
+    rig.plant("old", "Mail Not Read", "not retrieved 2");
+    let audit = m.run(Browser::Idle, &["migrate", "audit", "old-basic"], "");
+    assert_exit(&audit, 1);
+    assert!(stderr(&audit).contains("2 message(s) are still in the old folders"), "{}", stderr(&audit));
+    let blocked = m.run(Browser::Idle, &["migrate", "finish", "old-basic"], "");
+    assert_exit(&blocked, 1);
+    assert!(stderr(&blocked).contains("leftover-mail audit is not clean"), "{}", stderr(&blocked));
+
+    // The mail is retrieved; the audit is clean; delete is allowed.
+    rig.empty("old", "Mail Not Read");
+    assert!(m.ok(&["migrate", "audit", "old-basic"]).contains("Audit clean"));
+    assert!(m.ok(&["migrate", "finish", "old-basic"]).contains("Deleted \"old-basic\""));
+    let listed: serde_json::Value = serde_json::from_str(&m.ok(&["list", "--json"])).unwrap();
+    assert!(listed.as_array().unwrap().iter().all(|s| s["id"] != "old-basic"));
+    let status = m.ok(&["migrate", "status", "old-basic"]);
+    assert!(status.contains("[done   ] Old setting deleted"), "{status}");
+
+    // Rollback restores the exact previous state of the old setting and the defaults.
+    assert!(m.ok(&["migrate", "rollback", "old-basic"]).contains("defaults restored for: acme, globex"));
+    let text = std::fs::read_to_string(m.dir.path().join("config.toml")).unwrap();
+    let after = mailsettings::store::file::parse_config(text.as_bytes(), &m.dir.path().join("config.toml")).unwrap();
+    assert_eq!(after.companies, companies_before);
+    assert!(after.setting("old-basic").unwrap().active);
+    assert_eq!(after.setting("old-basic").unwrap().smtp, config.setting("old-basic").unwrap().smtp);
+
+    // The audit log has every step, and no secret.
+    let log = m.ok(&["log", "--json"]);
+    let entries: serde_json::Value = serde_json::from_str(&log).unwrap();
+    let actions: Vec<String> =
+        entries.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect();
+    for expected in [
+        "set-password",
+        "migrate-start: setting added",
+        "activate: setting changed",
+        "migrate-switch-defaults: default changed",
+        "deactivate: setting changed",
+        "migrate-finish: setting removed",
+        "migrate-rollback: setting added",
+        "migrate-rollback: default changed",
+    ] {
+        assert!(actions.iter().any(|a| a == expected), "missing {expected} in {actions:#?}");
+    }
+    assert!(entries.as_array().unwrap().iter().all(|e| e["user"].as_str().is_some_and(|u| !u.is_empty())));
+    let raw = std::fs::read_to_string(m.dir.path().join("audit.jsonl")).unwrap();
+    assert!(!raw.contains(&rig.password) && !raw.contains(CANARY));
+    let tokens = mailsettings::oauth::tokens::TokenSet::load(
+        &mailsettings::store::Secrets::file(m.dir.path().join("secrets.json")),
+        new,
+    )
+    .unwrap()
+    .unwrap();
+    assert!(!raw.contains(tokens.access_token.expose()));
+    assert!(m.ok(&["log"]).contains("migrate-rollback: default changed"));
+}
