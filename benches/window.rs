@@ -86,7 +86,9 @@ fn main() {
                 ours / bare
             ),
             (Some(ours), _) => {
-                println!("  start-up to first frame: ours {ours:.0} ms (set MAILSETTINGS_BARE_WINDOW for the baseline)")
+                println!(
+                    "  start-up to first frame: ours {ours:.0} ms (set MAILSETTINGS_BARE_WINDOW for the baseline)"
+                );
             }
             _ => println!("  start-up: the window did not report a first frame"),
         }

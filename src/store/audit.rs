@@ -68,7 +68,7 @@ pub fn diff(action: &str, before: &Config, after: &Config) -> Vec<AuditEntry> {
         match after.setting(&old.id) {
             None => entries.push(entry(&format!("{action}: setting removed"), Some(&old.id), None, json(old), None)),
             Some(new) if new != old => {
-                entries.push(entry(&format!("{action}: setting changed"), Some(&old.id), None, json(old), json(new)))
+                entries.push(entry(&format!("{action}: setting changed"), Some(&old.id), None, json(old), json(new)));
             }
             Some(_) => {}
         }

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use egui::{Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
-use super::commands::{Command, CommandQueue, View};
+use super::commands::{Command, CommandQueue, MigrationAction, View};
 use super::companies::CompaniesView;
 use super::form::{EditForm, FormContext, summarize};
 use super::jobs::{JobEvent, JobInput, JobKind, Jobs};
+use super::migration_view::MigrationView;
 use super::report_view::report_ui;
 use super::table::{RowExtras, SettingsTable};
 use super::theme;
@@ -58,6 +59,8 @@ pub struct MailSettingsApp {
     connections_scanned: bool,
     /// When the process started; logged once with the first frame (start-up benchmark).
     launched: Option<std::time::Instant>,
+    migration: MigrationView,
+    log_entries: Vec<crate::store::audit::AuditEntry>,
 }
 
 const SAVE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
@@ -83,7 +86,68 @@ impl MailSettingsApp {
             show_trust: false,
             connections_scanned: false,
             launched: None,
+            migration: MigrationView::default(),
+            log_entries: Vec::new(),
         }
+    }
+
+    /// Recomputes the shown migration's checklist (it reads the secret store,
+    /// so it is done after changes, not every frame).
+    fn refresh_migration(&mut self) {
+        if self.migration.selected.is_none() {
+            self.migration.selected = self
+                .workspace
+                .config()
+                .migrations
+                .iter()
+                .rev()
+                .find(|m| m.rolled_back_at.is_none())
+                .map(|m| m.old.clone());
+        }
+        self.migration.checklist =
+            self.migration.selected.as_deref().and_then(|old| {
+                crate::migration::checklist(self.workspace.config(), self.workspace.secrets(), old).ok()
+            });
+    }
+
+    fn run_migration(&mut self, old: &str, action: MigrationAction) {
+        use crate::migration;
+        let result: Result<String, String> = match action {
+            MigrationAction::Start(target) => migration::Target::parse(&target, self.workspace.config())
+                .and_then(|target| migration::start(&mut self.workspace, old, &target))
+                .map(|new| {
+                    self.migration.selected = Some(old.to_owned());
+                    format!("Created \"{new}\" from \"{old}\"; next: Connect")
+                })
+                .map_err(|e| e.to_string()),
+            MigrationAction::ActivateNew => {
+                let new = self.workspace.config().migration(old).map(|m| m.new.clone()).unwrap_or_default();
+                self.workspace.activate(&new).map(|()| format!("\"{new}\" is active")).map_err(|e| e.to_string())
+            }
+            MigrationAction::SwitchDefaults => migration::switch_defaults(&mut self.workspace, old, None)
+                .map(|companies| format!("Switched {} to the new setting", companies.join(", ")))
+                .map_err(|e| e.to_string()),
+            MigrationAction::DeactivateOld => {
+                self.workspace.deactivate(old).map(|()| format!("\"{old}\" is inactive")).map_err(|e| e.to_string())
+            }
+            MigrationAction::Acknowledge(reason) => migration::acknowledge_audit(&mut self.workspace, old, &reason)
+                .map(|()| "Audit accepted".to_owned())
+                .map_err(|e| e.to_string()),
+            MigrationAction::Finish => migration::finish(&mut self.workspace, old)
+                .map(|()| format!("Deleted \"{old}\" (restorable from the trash)"))
+                .map_err(|e| e.to_string()),
+            MigrationAction::Rollback => migration::rollback(&mut self.workspace, old)
+                .map(|companies| {
+                    format!("Rolled back: \"{old}\" active again, defaults restored for {}", companies.join(", "))
+                })
+                .map_err(|e| e.to_string()),
+        };
+        self.table.invalidate();
+        self.notice = Some(match result {
+            Ok(text) => Notice::info(text),
+            Err(text) => Notice::error(text),
+        });
+        self.refresh_migration();
     }
 
     pub fn with_launch_time(mut self, launched: std::time::Instant) -> Self {
@@ -142,7 +206,9 @@ impl MailSettingsApp {
 
     /// Takes what the background jobs reported.
     fn poll_jobs(&mut self) {
-        for event in self.jobs.poll() {
+        let events = self.jobs.poll();
+        let changed = !events.is_empty();
+        for event in events {
             match event {
                 JobEvent::Report { setting_id, kind, report } => {
                     let extras = self.extras.entry(setting_id.clone()).or_default();
@@ -163,6 +229,21 @@ impl MailSettingsApp {
                     self.report = Some(*report);
                 }
                 JobEvent::ConnectWaiting { .. } | JobEvent::Finished { .. } => {}
+                JobEvent::Audit { setting_id, leftover } => {
+                    let message = match crate::migration::record_audit(&mut self.workspace, &setting_id, &leftover) {
+                        Ok(Some(true)) => Notice::info("Audit clean: no mail left in the old folders"),
+                        Ok(Some(false)) => Notice::error(format!(
+                            "{} message(s) are still in the old folders",
+                            leftover.total().unwrap_or(0)
+                        )),
+                        Ok(None) => Notice::error(
+                            "The old mailbox could not be opened; accept the audit with a reason if its sign-in is off",
+                        ),
+                        Err(err) => Notice::error(err.to_string()),
+                    };
+                    self.notice = Some(message);
+                    self.report = Some(leftover.report);
+                }
                 JobEvent::Connected { setting_id, result } => {
                     let messages = match result {
                         Ok(connected) => {
@@ -200,6 +281,9 @@ impl MailSettingsApp {
                 }
             }
         }
+        if changed && self.view == View::Migration {
+            self.refresh_migration();
+        }
     }
 
     fn menu_ui(&mut self, ui: &mut Ui) {
@@ -224,7 +308,12 @@ impl MailSettingsApp {
                 }
             });
             ui.separator();
-            for (view, label) in [(View::MailSettings, "Mail Settings"), (View::Companies, "Companies")] {
+            for (view, label) in [
+                (View::MailSettings, "Mail Settings"),
+                (View::Companies, "Companies"),
+                (View::Migration, "Migration"),
+                (View::Log, "Audit log"),
+            ] {
                 if ui.selectable_label(self.view == view, label).clicked() {
                     self.commands.send(Command::ShowView(view));
                 }
@@ -391,7 +480,20 @@ impl MailSettingsApp {
 
     fn run_command(&mut self, ctx: &egui::Context, command: Command) {
         match command {
-            Command::ShowView(view) => self.view = view,
+            Command::ShowView(view) => {
+                self.view = view;
+                match view {
+                    View::Migration => self.refresh_migration(),
+                    View::Log => self.log_entries = crate::store::audit::read(&self.workspace.audit_path()),
+                    View::MailSettings | View::Companies => {}
+                }
+            }
+            Command::SelectMigration(old) => {
+                self.migration.selected = Some(old);
+                self.refresh_migration();
+            }
+            Command::Migration(old, action) => self.run_migration(&old, action),
+            Command::RefreshLog => self.log_entries = crate::store::audit::read(&self.workspace.audit_path()),
             Command::NewRecord => {
                 self.view = View::MailSettings;
                 if self.form.as_ref().is_some_and(EditForm::is_dirty) {
@@ -609,6 +711,22 @@ impl eframe::App for MailSettingsApp {
                 egui::CentralPanel::default().show(ui, |ui| {
                     self.companies.ui(ui, self.workspace.config(), read_only, &mut self.commands);
                 });
+            }
+            View::Migration => {
+                if let Some(report) = &self.report {
+                    egui::Panel::bottom("report").resizable(true).default_size(240.0).show(ui, |ui| {
+                        report_ui(ui, report, &mut self.commands);
+                    });
+                }
+                let running: Vec<(String, JobKind, Option<String>)> =
+                    self.jobs.running.iter().map(|j| (j.setting_id.clone(), j.kind, j.connect_url.clone())).collect();
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.migration.ui(ui, self.workspace.config(), &running, &mut self.commands);
+                });
+            }
+            View::Log => {
+                egui::CentralPanel::default()
+                    .show(ui, |ui| super::log_view::log_ui(ui, &self.log_entries, &mut self.commands));
             }
         }
         if self.show_trust {

@@ -10,6 +10,21 @@ pub enum View {
     #[default]
     MailSettings,
     Companies,
+    Migration,
+    Log,
+}
+
+/// A step of the migration assistant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationAction {
+    /// Start, to this target (`microsoft365`, `gmail`, a provider id).
+    Start(String),
+    ActivateNew,
+    SwitchDefaults,
+    DeactivateOld,
+    Acknowledge(String),
+    Finish,
+    Rollback,
 }
 
 /// A request from a panel, run by [`super::app::MailSettingsApp`] at the end of the frame.
@@ -39,6 +54,12 @@ pub enum Command {
     Export,
     /// File → Add trusted CA certificate…
     AddCaFile,
+    /// Show the migration of this old setting.
+    SelectMigration(String),
+    /// A migration step for the old setting.
+    Migration(String, MigrationAction),
+    /// Re-read the audit log.
+    RefreshLog,
     /// Remove a trusted CA certificate file from the config.
     RemoveCaFile(std::path::PathBuf),
     /// Open an empty form ("+ Add new record").

@@ -20,6 +20,8 @@ pub enum JobKind {
     Detect,
     Connect,
     Disconnect,
+    /// The leftover-mail audit of a migration's old setting.
+    Audit,
 }
 
 impl JobKind {
@@ -31,6 +33,7 @@ impl JobKind {
             Self::Detect => "Detect",
             Self::Connect => "Connect",
             Self::Disconnect => "Disconnect",
+            Self::Audit => "Leftover audit",
         }
     }
 
@@ -42,6 +45,7 @@ impl JobKind {
             Self::Detect => "detect",
             Self::Connect => "oauth-connect",
             Self::Disconnect => "oauth-disconnect",
+            Self::Audit => "leftover-audit",
         }
     }
 }
@@ -60,6 +64,11 @@ pub enum JobEvent {
         setting_id: String,
         kind: JobKind,
         report: Box<Report>,
+    },
+    /// The leftover audit of an old setting (its report and counts).
+    Audit {
+        setting_id: String,
+        leftover: Box<probe::imap::Leftover>,
     },
     ConnectWaiting {
         setting_id: String,
@@ -236,6 +245,16 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
         Err(err) => return fail(err.to_string()),
     };
     match kind {
+        JobKind::Audit => {
+            let bearer = oauth::bearer_for_probe(&input.setting, &input.config, &input.secrets, &options);
+            let (_, incoming) = match probe::inputs_for(&input.setting, &input.secrets, bearer.as_ref()) {
+                Ok(inputs) => inputs,
+                Err(err) => return fail(err.to_string()),
+            };
+            let folders: Vec<String> = probe::imap::DEFAULT_LEFTOVER_FOLDERS.iter().map(|f| (*f).to_owned()).collect();
+            let leftover = probe::imap::leftover(&incoming, &folders, &options, cancel);
+            notify(JobEvent::Audit { setting_id: setting_id.clone(), leftover: Box::new(leftover) });
+        }
         JobKind::Outgoing | JobKind::Incoming | JobKind::RoundTrip | JobKind::Detect => {
             let bearer = oauth::bearer_for_probe(&input.setting, &input.config, &input.secrets, &options);
             let (outgoing, incoming) = match probe::inputs_for(&input.setting, &input.secrets, bearer.as_ref()) {

@@ -7,6 +7,8 @@ pub mod commands;
 pub mod companies;
 pub mod form;
 pub mod jobs;
+pub mod log_view;
+pub mod migration_view;
 pub mod report_view;
 pub mod table;
 pub mod theme;

@@ -378,3 +378,105 @@ fn the_window_does_not_repaint_while_idle() {
         assert!(!harness.ctx.has_requested_repaint(), "an idle window asked for another frame");
     }
 }
+
+#[test]
+fn a_whole_migration_in_the_window() {
+    let rig = crate::rig::rig();
+    for folder in ["INBOX", "Mail Not Read", "Mail Not Filed"] {
+        rig.empty("replies", folder);
+    }
+    let sandbox = Sandbox::new();
+    let mut old = rig.basic_setting("win-old", "replies");
+    old.description = "Win old (Basic)".to_owned();
+    let mut config = rig.config_with(vec![old]);
+    config.oauth_providers.push(crate::oauth::provider_entry(rig, "rigidp"));
+    config.companies = vec![
+        mailsettings::model::Company {
+            id: "acme".into(),
+            name: "Acme".into(),
+            default_mail_setting: Some("win-old".into()),
+        },
+        mailsettings::model::Company {
+            id: "globex".into(),
+            name: "Globex".into(),
+            default_mail_setting: Some("win-old".into()),
+        },
+    ];
+    let secrets = Secrets::file(sandbox.secrets_file());
+    for kind in [mailsettings::store::SecretKind::SmtpPassword, mailsettings::store::SecretKind::ImapPassword] {
+        secrets.set("win-old", kind, &mailsettings::Secret::new(rig.password.clone())).unwrap();
+    }
+    let mut harness = rig_harness(&sandbox, &config);
+    click(&mut harness, "Migration");
+    harness.get_by_label("Replace").click();
+    harness.run();
+    harness.get_all_by_label("Win old (Basic)").last().unwrap().click();
+    harness.run();
+    harness.get_by_label("with").click();
+    harness.run();
+    harness.get_all_by_label("rigidp").last().unwrap().click();
+    harness.run();
+    click(&mut harness, "Start migration");
+    let new = "win-old-rigidp-oauth";
+    assert!(harness.query_by_label_contains(&format!("Created \"{new}\"")).is_some());
+
+    // Connect from the checklist, through the copied link.
+    press(&mut harness, "Connect");
+    wait_until(&mut harness, "the sign-in link", |h| h.query_by_label("Copy link").is_some());
+    let url = press_and_copy(&mut harness, "Copy link");
+    let script = crate::oauth::browser_script(sandbox.dir.path(), crate::oauth::Browser::SignIn);
+    assert!(std::process::Command::new(script).arg(&url).env("RIG_CA_FILE", &rig.ca_file).status().unwrap().success());
+    wait_until(&mut harness, "connected", |h| h.query_all_by_label("Connected as replies@rig.test").count() > 0);
+
+    // Both tests on the new setting.
+    press(&mut harness, "Test Incoming");
+    wait_until(&mut harness, "Test Incoming", |h| !h.state().is_busy() && h.state().shown_report().is_some());
+    press(&mut harness, "Open the new setting");
+    harness.run();
+    fill(&mut harness, "Send test messages to", "admin@example.org");
+    press(&mut harness, "Test Outgoing");
+    wait_until(&mut harness, "Test Outgoing", |h| {
+        !h.state().is_busy()
+            && h.state().shown_report().is_some_and(|r| r.kind == mailsettings::probe::ProbeKind::Outgoing)
+    });
+    assert!(harness.state().shown_report().unwrap().passed);
+    click(&mut harness, "Migration");
+
+    press(&mut harness, "Activate");
+    press(&mut harness, "Switch all");
+    press(&mut harness, "Deactivate old");
+    harness.run();
+    let config_now = |sandbox: &Sandbox| std::fs::read_to_string(sandbox.config()).unwrap();
+    assert_eq!(config_now(&sandbox).matches(&format!("default_mail_setting = \"{new}\"")).count(), 2);
+
+    // Planted mail blocks the delete; once retrieved, the audit is clean and delete is allowed.
+    rig.plant("replies", "Mail Not Filed", "still here");
+    press(&mut harness, "Run audit");
+    wait_until(&mut harness, "the audit", |h| !h.state().is_busy());
+    assert!(
+        harness.query_by_label_contains("1 message(s) (1 unseen) still in").is_some(),
+        "the audit found the planted mail"
+    );
+    let delete = harness.get_by_role_and_label(Role::Button, "Delete old setting");
+    assert!(delete.accesskit_node().is_disabled(), "delete is blocked while mail is left");
+    rig.empty("replies", "Mail Not Filed");
+    press(&mut harness, "Run audit");
+    wait_until(&mut harness, "the second audit", |h| {
+        !h.state().is_busy() && h.query_all_by_label_contains("no mail left in").count() > 0
+    });
+    press(&mut harness, "Delete old setting");
+    let parsed = mailsettings::store::file::parse_config(config_now(&sandbox).as_bytes(), &sandbox.config()).unwrap();
+    assert!(
+        parsed.setting("win-old").is_none(),
+        "the old setting is gone: {:?}",
+        harness.state().workspace().config().migrations
+    );
+    assert!(parsed.trash.iter().any(|d| d.setting.id == "win-old"), "it is in the trash");
+    harness.run();
+    assert!(harness.query_by_label("moved to the trash").is_some());
+
+    // Roll back: the old setting and both defaults return.
+    press(&mut harness, "Roll back");
+    let text = config_now(&sandbox);
+    assert_eq!(text.matches("default_mail_setting = \"win-old\"").count(), 2, "{text}");
+}

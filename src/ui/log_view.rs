@@ -1,0 +1,63 @@
+//! The audit log viewer: every change to settings and company defaults —
+//! when, who, what — newest first. Holds no secret (the log has none).
+
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+
+use super::commands::{Command, CommandQueue};
+use super::theme;
+use crate::store::audit::AuditEntry;
+
+pub fn log_ui(ui: &mut Ui, entries: &[AuditEntry], commands: &mut CommandQueue) {
+    ui.horizontal(|ui| {
+        ui.heading("Audit log");
+        if ui.button("Refresh").clicked() {
+            commands.send(Command::RefreshLog);
+        }
+    });
+    ui.label("Every change to mail settings and company defaults, also those made with the command line.");
+    if entries.is_empty() {
+        ui.label("Nothing has changed yet.");
+        return;
+    }
+    TableBuilder::new(ui)
+        .id_salt("audit_log")
+        .striped(true)
+        .resizable(true)
+        .column(Column::initial(190.0))
+        .column(Column::initial(90.0))
+        .column(Column::initial(260.0))
+        .column(Column::remainder())
+        .header(theme::ROW_HEIGHT + 4.0, |mut header| {
+            for title in ["Time", "User", "Action", "Setting / company"] {
+                header.col(|ui| {
+                    ui.label(RichText::new(title).strong());
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(theme::ROW_HEIGHT, entries.len(), |mut row| {
+                let Some(entry) = entries.len().checked_sub(row.index() + 1).and_then(|i| entries.get(i)) else {
+                    return;
+                };
+                row.col(|ui| {
+                    ui.label(&entry.time);
+                });
+                row.col(|ui| {
+                    ui.label(&entry.user);
+                });
+                row.col(|ui| {
+                    ui.label(&entry.action);
+                });
+                row.col(|ui| {
+                    let subject = match (&entry.company, &entry.setting) {
+                        (Some(company), Some(setting)) => format!("{company}: {setting}"),
+                        (Some(company), None) => company.clone(),
+                        (None, Some(setting)) => setting.clone(),
+                        (None, None) => String::new(),
+                    };
+                    ui.label(subject);
+                });
+            });
+        });
+}
