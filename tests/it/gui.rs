@@ -480,3 +480,16 @@ fn a_whole_migration_in_the_window() {
     let text = config_now(&sandbox);
     assert_eq!(text.matches("default_mail_setting = \"win-old\"").count(), 2, "{text}");
 }
+
+#[test]
+fn the_about_box_names_the_version_build_files_secret_store_and_licences() {
+    let sandbox = Sandbox::new();
+    let mut harness = harness(&sandbox);
+    click(&mut harness, "Help");
+    click(&mut harness, "About Mail Settings…");
+    assert!(harness.query_by_label(env!("CARGO_PKG_VERSION")).is_some());
+    assert_eq!(harness.query_all_by_label(&sandbox.config().display().to_string()).count(), 2, "toolbar and About box");
+    assert!(harness.query_by_label_contains("secret file").is_some());
+    assert!(harness.query_by_label_contains("rustls 0.23").is_some(), "the licence list");
+    assert!(harness.query_by_label_contains("eframe 0.37").is_some());
+}
