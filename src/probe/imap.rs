@@ -394,9 +394,9 @@ fn plain_greeting(
         Err(ProbeError::TimedOut(_)) => {
             if super::detect::answers_tls(&run.endpoint, options, cancel) {
                 let err = ProbeError::WrongSecurityMode(format!(
-                    "port {} sent no greeting for {} s but answered a TLS handshake: it expects TLS on connect",
+                    "port {} sent no greeting for {:.1} s but answered a TLS handshake: it expects TLS on connect",
                     run.endpoint.port,
-                    options.wrong_mode_after.as_secs()
+                    options.wrong_mode_after.as_secs_f32()
                 ));
                 return Err((err, None));
             }

@@ -54,7 +54,7 @@ impl ProbeOptions {
         Self {
             connect_timeout: Duration::from_secs(Self::DEFAULT_CONNECT_SECS),
             step_timeout: Duration::from_secs(Self::DEFAULT_STEP_SECS),
-            wrong_mode_after: Duration::from_secs(2),
+            wrong_mode_after: Duration::from_millis(1500),
             delivery_timeout: Duration::from_secs(60),
             tls,
             client_name: "mailsettings.localhost".to_owned(),

@@ -171,7 +171,7 @@ impl MailSettingsApp {
 
     /// Whether any background job is running (tests wait on it).
     pub fn is_busy(&self) -> bool {
-        !self.jobs.running.is_empty()
+        !self.jobs.running.is_empty() || self.jobs.scanning
     }
 
     fn read_only(&self) -> bool {

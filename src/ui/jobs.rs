@@ -113,12 +113,14 @@ pub struct Jobs {
     sender: Sender<JobEvent>,
     receiver: Receiver<JobEvent>,
     pub running: Vec<RunningJob>,
+    /// A connection scan is on its way.
+    pub scanning: bool,
 }
 
 impl Default for Jobs {
     fn default() -> Self {
         let (sender, receiver) = channel();
-        Self { next_id: 1, sender, receiver, running: Vec::new() }
+        Self { next_id: 1, sender, receiver, running: Vec::new(), scanning: false }
     }
 }
 
@@ -193,13 +195,14 @@ impl Jobs {
 
     /// Reads the connection state of the OAuth settings on a background thread
     /// (the OS secret store can be slow, and there may be thousands of settings).
-    pub fn scan_connections(&self, ctx: &egui::Context, config: &Config, secrets: &Secrets) {
+    pub fn scan_connections(&mut self, ctx: &egui::Context, config: &Config, secrets: &Secrets) {
         let ids: Vec<String> =
             config.mail_settings.iter().filter(|s| s.credential.uses_oauth()).map(|s| s.id.clone()).collect();
         if ids.is_empty() {
             return;
         }
         let (sender, ctx, secrets) = (self.sender.clone(), ctx.clone(), secrets.clone());
+        self.scanning = true;
         let _ = std::thread::Builder::new().name("connection-scan".to_owned()).spawn(move || {
             let states = ids
                 .into_iter()
@@ -222,6 +225,7 @@ impl Jobs {
         while let Ok(event) = self.receiver.try_recv() {
             match &event {
                 JobEvent::Finished { job } => self.running.retain(|j| j.id != *job),
+                JobEvent::Connections(_) => self.scanning = false,
                 JobEvent::ConnectWaiting { setting_id, url } => {
                     if let Some(job) =
                         self.running.iter_mut().find(|j| j.setting_id == *setting_id && j.kind == JobKind::Connect)

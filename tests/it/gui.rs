@@ -12,8 +12,17 @@ use crate::support::{CANARY, SAMPLE, Sandbox, all_files_text};
 
 fn harness(sandbox: &Sandbox) -> Harness<'static, MailSettingsApp> {
     let workspace = Workspace::open_or_read_only(&sandbox.config(), Secrets::file(sandbox.secrets_file()));
-    let mut harness =
-        Harness::builder().with_size(egui::vec2(1280.0, 720.0)).build_eframe(move |_| MailSettingsApp::new(workspace));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .with_max_steps(50)
+        .build_eframe(move |_| MailSettingsApp::new(workspace));
+    // Let the start-up connection scan (a background thread) report before the test clicks.
+    let started = std::time::Instant::now();
+    harness.step();
+    while harness.state().is_busy() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        harness.step();
+    }
     harness.run();
     harness
 }
@@ -370,8 +379,8 @@ fn the_window_does_not_repaint_while_idle() {
     let sandbox = Sandbox::new();
     std::fs::write(sandbox.config(), SAMPLE).unwrap();
     let mut harness = harness(&sandbox);
-    // Let the start-up connection scan (a background thread) report, then settle.
-    std::thread::sleep(Duration::from_millis(300));
+    // The start-up scan's thread wakes the window once more after its result was taken.
+    std::thread::sleep(Duration::from_millis(200));
     harness.run();
     for _ in 0..10 {
         harness.step();
