@@ -502,3 +502,51 @@ fn the_about_box_names_the_version_build_files_secret_store_and_licences() {
     assert!(harness.query_by_label_contains("rustls 0.23").is_some(), "the licence list");
     assert!(harness.query_by_label_contains("eframe 0.37").is_some());
 }
+
+// ---- snapshot images of the main screens (wgpu on lavapipe) ------------------
+
+/// A harness on a fixed config path, so the path shown in the toolbar is the same on every machine.
+fn snapshot_harness(config_text: &str) -> Harness<'static, MailSettingsApp> {
+    let dir = std::path::Path::new("/tmp/mailsettings-snapshots");
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("config.toml"), config_text).unwrap();
+    let secrets = Secrets::file(dir.join("secrets.json"));
+    secrets
+        .set("old-basic", mailsettings::store::SecretKind::SmtpPassword, &mailsettings::Secret::new(CANARY))
+        .unwrap();
+    let workspace = Workspace::open(&dir.join("config.toml"), secrets).unwrap();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .with_max_steps(50)
+        .build_eframe(move |_| MailSettingsApp::new(workspace));
+    let started = std::time::Instant::now();
+    harness.step();
+    while harness.state().is_busy() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(10));
+        harness.step();
+    }
+    harness.run();
+    harness
+}
+
+#[test]
+fn snapshots_of_the_main_screens() {
+    let mut harness = snapshot_harness(SAMPLE);
+    harness.snapshot("main_table");
+    click(&mut harness, "Collections (Basic)");
+    harness.snapshot("edit_form");
+    harness.get_by_label("Compare with").click();
+    harness.run();
+    harness
+        .get_all_by_label("Collections (Microsoft 365)")
+        .max_by(|a, b| a.rect().left().total_cmp(&b.rect().left()))
+        .unwrap()
+        .click();
+    harness.run();
+    harness.snapshot("compare_side_by_side");
+    click(&mut harness, "Companies");
+    harness.snapshot("companies");
+    click(&mut harness, "Migration");
+    harness.snapshot("migration_start");
+}
