@@ -61,17 +61,24 @@ fn quick(options: &ProbeOptions) -> Duration {
     options.wrong_mode_after.max(Duration::from_secs(2)) + Duration::from_secs(1)
 }
 
+/// A fresh connection for a quick look at a port.
+fn connect_quickly(
+    endpoint: &Endpoint,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> Result<GuardedStream, PortMode> {
+    let addrs = net::resolve(&endpoint.host, endpoint.port, options.connect_timeout, cancel)
+        .map_err(|err| PortMode::Nothing(err.to_string()))?;
+    let socket = net::connect(&addrs, quick(options), cancel).map_err(|err| PortMode::Nothing(err.to_string()))?;
+    Ok(GuardedStream::new(socket, cancel.clone()))
+}
+
 fn try_tls(endpoint: &Endpoint, options: &ProbeOptions, cancel: &CancelToken) -> PortMode {
     let limit = quick(options);
-    let addrs = match net::resolve(&endpoint.host, endpoint.port, options.connect_timeout, cancel) {
-        Ok(addrs) => addrs,
-        Err(err) => return PortMode::Nothing(err.to_string()),
+    let mut stream = match connect_quickly(endpoint, options, cancel) {
+        Ok(stream) => stream,
+        Err(mode) => return mode,
     };
-    let socket = match net::connect(&addrs, limit, cancel) {
-        Ok(socket) => socket,
-        Err(err) => return PortMode::Nothing(err.to_string()),
-    };
-    let mut stream = GuardedStream::new(socket, cancel.clone());
     stream.begin_step(limit);
     let Ok(name) = tls::server_name(&endpoint.host) else {
         return PortMode::Nothing("invalid host name".to_owned());
@@ -96,15 +103,10 @@ fn try_tls(endpoint: &Endpoint, options: &ProbeOptions, cancel: &CancelToken) ->
 
 fn try_plain(endpoint: &Endpoint, protocol: Protocol, options: &ProbeOptions, cancel: &CancelToken) -> PortMode {
     let limit = quick(options);
-    let addrs = match net::resolve(&endpoint.host, endpoint.port, options.connect_timeout, cancel) {
-        Ok(addrs) => addrs,
-        Err(err) => return PortMode::Nothing(err.to_string()),
+    let mut stream = match connect_quickly(endpoint, options, cancel) {
+        Ok(stream) => stream,
+        Err(mode) => return mode,
     };
-    let socket = match net::connect(&addrs, limit, cancel) {
-        Ok(socket) => socket,
-        Err(err) => return PortMode::Nothing(err.to_string()),
-    };
-    let mut stream = GuardedStream::new(socket, cancel.clone());
     stream.begin_step(options.wrong_mode_after);
     let offers_starttls = match protocol {
         Protocol::Smtp => {

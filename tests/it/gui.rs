@@ -11,7 +11,10 @@ use mailsettings::ui::MailSettingsApp;
 use crate::support::{CANARY, SAMPLE, Sandbox, all_files_text};
 
 fn harness(sandbox: &Sandbox) -> Harness<'static, MailSettingsApp> {
-    let workspace = Workspace::open_or_read_only(&sandbox.config(), Secrets::file(sandbox.secrets_file()));
+    harness_for(Workspace::open_or_read_only(&sandbox.config(), Secrets::file(sandbox.secrets_file())))
+}
+
+fn harness_for(workspace: Workspace) -> Harness<'static, MailSettingsApp> {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1280.0, 720.0))
         .with_max_steps(50)
@@ -515,19 +518,7 @@ fn snapshot_harness(config_text: &str) -> Harness<'static, MailSettingsApp> {
     secrets
         .set("old-basic", mailsettings::store::SecretKind::SmtpPassword, &mailsettings::Secret::new(CANARY))
         .unwrap();
-    let workspace = Workspace::open(&dir.join("config.toml"), secrets).unwrap();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .with_max_steps(50)
-        .build_eframe(move |_| MailSettingsApp::new(workspace));
-    let started = std::time::Instant::now();
-    harness.step();
-    while harness.state().is_busy() && started.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(10));
-        harness.step();
-    }
-    harness.run();
-    harness
+    harness_for(Workspace::open(&dir.join("config.toml"), secrets).unwrap())
 }
 
 #[test]
