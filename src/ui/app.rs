@@ -361,7 +361,8 @@ impl MailSettingsApp {
     fn status_ui(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
             let total = self.workspace.config().mail_settings.len();
-            let shown = self.table.visible_count();
+            // The filter applies to the table only; other views count everything.
+            let shown = if self.view == View::MailSettings { self.table.visible_count() } else { total };
             if shown == total {
                 ui.label(format!("{total} mail setting(s)"));
             } else {
@@ -560,7 +561,7 @@ impl MailSettingsApp {
                     self.table.selected = Some(id);
                 }
             }
-            Command::SaveForm => self.save_form(ctx),
+            Command::SaveForm => self.save_form(),
             Command::CancelForm => match &mut self.form {
                 Some(form) if form.is_dirty() => form.confirming_discard = true,
                 _ => self.form = None,
@@ -697,7 +698,7 @@ impl MailSettingsApp {
         }
     }
 
-    fn save_form(&mut self, ctx: &egui::Context) {
+    fn save_form(&mut self) {
         let Some(form) = &mut self.form else { return };
         let output = match form.prepare_save(self.workspace.config()) {
             Ok(output) => output,
@@ -718,7 +719,6 @@ impl MailSettingsApp {
                     let stored = self.workspace.secrets().stored_passwords(&id).map_err(|e| e.to_string());
                     self.form = Some(EditForm::edit(setting, stored));
                 }
-                let _ = ctx;
             }
             Err(err) => self.notice = Some(Notice::error(format!("Not saved: {err}"))),
         }

@@ -59,21 +59,29 @@ impl MigrationView {
         });
         let Some(list) = &self.checklist else { return };
         ui.add_space(6.0);
-        egui::Grid::new("checklist").num_columns(4).striped(true).spacing([12.0, 6.0]).show(ui, |ui| {
-            for step in &list.steps {
-                let (mark, color, detail) = match &step.state {
-                    StepState::Done(d) => ("done", theme::pass_color(ui.visuals()), d),
-                    StepState::ToDo(d) => ("to do", ui.visuals().text_color(), d),
-                    StepState::Blocked(d) => ("blocked", theme::warning_color(ui.visuals()), d),
-                };
-                ui.label(RichText::new(mark).color(color).strong());
-                ui.label(step.name);
-                ui.label(detail);
-                let done = matches!(step.state, StepState::Done(_));
-                step_action_ui(ui, step.name, done, list, running, &mut self.acknowledgement, commands);
-                ui.end_row();
-            }
-        });
+        egui::Grid::new("checklist").num_columns(4).striped(true).spacing([12.0, 6.0]).max_col_width(560.0).show(
+            ui,
+            |ui| {
+                for step in &list.steps {
+                    let (mark, color, detail) = match &step.state {
+                        StepState::Done(d) => ("done", theme::pass_color(ui.visuals()), d),
+                        StepState::ToDo(d) => ("to do", ui.visuals().text_color(), d),
+                        StepState::Blocked(d) => ("blocked", theme::warning_color(ui.visuals()), d),
+                    };
+                    ui.label(RichText::new(mark).color(color).strong());
+                    ui.label(step.name);
+                    // The action before the detail, so a long reason never pushes it out of view.
+                    let done = matches!(step.state, StepState::Done(_));
+                    // A blocked audit is the one step whose own action unblocks it (run it again).
+                    let blocked = matches!(step.state, StepState::Blocked(_)) && step.name != "Leftover audit clean";
+                    ui.add_enabled_ui(!blocked, |ui| {
+                        step_action_ui(ui, step.name, done, list, running, &mut self.acknowledgement, commands);
+                    });
+                    ui.add(egui::Label::new(detail.as_str()).wrap());
+                    ui.end_row();
+                }
+            },
+        );
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             let deletable = list.delete_blockers.is_empty() && config.setting(&list.old).is_some();

@@ -540,4 +540,14 @@ fn snapshots_of_the_main_screens() {
     harness.snapshot("companies");
     click(&mut harness, "Migration");
     harness.snapshot("migration_start");
+    harness.get_by_label("Replace").click();
+    harness.run();
+    harness.get_all_by_label("Collections (Basic)").last().unwrap().click();
+    harness.run();
+    harness.get_by_label("with").click();
+    harness.run();
+    harness.get_all_by_label("Gmail").last().unwrap().click();
+    harness.run();
+    click(&mut harness, "Start migration");
+    harness.snapshot("migration_checklist");
 }
