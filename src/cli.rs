@@ -670,7 +670,7 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
         return writeln!(out).map_err(write_err);
     }
     let stored = |present: fn(&StoredPasswords) -> bool| match &passwords {
-        Ok(p) if present(p) => "stored in the system keyring".to_owned(),
+        Ok(p) if present(p) => format!("stored in the {}", workspace.secrets().describe()),
         Ok(_) => "not set".to_owned(),
         Err(err) => format!("unknown ({err})"),
     };

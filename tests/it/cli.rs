@@ -128,7 +128,7 @@ fn set_password_reads_stdin_and_secrets_never_reach_files_or_output() {
     // Now validation passes: both passwords exist.
     assert_exit(&sandbox.run(&["validate", "old-basic"]), 0);
     let shown = sandbox.run(&["show", "old-basic"]);
-    assert!(stdout(&shown).contains("stored in the system keyring") || stdout(&shown).contains("Password:"));
+    assert!(stdout(&shown).contains("Password:         stored in the secret file"), "{}", stdout(&shown));
     let shown_json: serde_json::Value =
         serde_json::from_slice(&sandbox.run(&["show", "old-basic", "--json"]).stdout).unwrap();
     assert_eq!(shown_json["smtp_password_stored"], true);
