@@ -440,3 +440,22 @@ fn tokens_live_in_the_real_secret_service() {
     assert!(TokenSet::load(&Secrets::os(), &id).unwrap().is_none());
     let _ = std::io::stdout().flush();
 }
+
+#[test]
+fn connect_without_a_browser_prints_the_link_and_waits_for_it() {
+    use std::io::{BufRead, BufReader};
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "headless", "ar"));
+    let mut command = sandbox.command(Browser::Idle, &["connect", "headless", "--no-browser", "--timeout", "60"]);
+    // Were a browser started, this one would fail the test: it must not be.
+    command.env("BROWSER", "false").stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines.by_ref().map(|l| l.unwrap()).find(|l| l.starts_with("https://")).expect("the link is printed");
+    // Support staff paste the link into a browser elsewhere (here: the scripted browser).
+    let script = browser_script(sandbox.dir.path(), Browser::SignIn);
+    assert!(Command::new(script).arg(&url).env("RIG_CA_FILE", &rig.ca_file).status().unwrap().success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    assert!(child.wait().unwrap().success());
+    assert!(rest.iter().any(|l| l == "Connected as ar@rig.test"), "{rest:?}");
+}
