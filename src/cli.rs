@@ -220,6 +220,23 @@ impl From<WorkspaceError> for Failure {
     }
 }
 
+/// The whole program: parses the arguments, then opens the window (no
+/// command) or runs the command. Both binaries (`mailsettings`, and the
+/// console `mailsettings-cli` for Windows) call this.
+pub fn main_with(launched: std::time::Instant) -> ExitCode {
+    let cli = Cli::parse();
+    match &cli.command {
+        None | Some(Command::Gui) => {
+            let log_file = crate::logging::init_gui();
+            crate::ui::run(cli.config.as_deref(), log_file.as_deref(), launched)
+        }
+        Some(command) => {
+            crate::logging::init_cli();
+            run(&cli, command)
+        }
+    }
+}
+
 /// Runs a parsed command. `None` means "open the window" and is handled by main.
 pub fn run(cli: &Cli, command: &Command) -> ExitCode {
     let result = execute(cli.config.as_deref(), command, &mut std::io::stdout().lock());

@@ -256,3 +256,18 @@ fn paths_names_the_config_and_the_secret_store() {
     assert!(text.contains(&sandbox.config().display().to_string()), "{text}");
     assert!(text.contains("config.toml.bak") && text.contains("secret file"), "{text}");
 }
+
+#[test]
+fn the_console_twin_runs_the_same_cli() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mailsettings-cli"));
+    command
+        .arg("--config")
+        .arg(sandbox.config())
+        .args(["list", "--json"])
+        .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", sandbox.secrets_file().display()));
+    let twin = crate::support::run_command(command, "");
+    assert_exit(&twin, 0);
+    assert_eq!(twin.stdout, sandbox.run(&["list", "--json"]).stdout);
+}
