@@ -380,34 +380,15 @@ fn greeting_refusal(text: &str) -> Option<ProbeError> {
     (upper.starts_with("* BYE") || upper.starts_with("* NO")).then(|| ProbeError::Refused { reply: text.to_owned() })
 }
 
-/// Reads the greeting on a plain connection, spotting a TLS-on-connect port
-/// within `wrong_mode_after` (see the SMTP twin).
+/// Reads the greeting on a plain connection (see [`super::read_plain_greeting`]).
 fn plain_greeting(
     stream: &mut GuardedStream,
     run: &Run,
     options: &ProbeOptions,
     cancel: &CancelToken,
 ) -> Result<String, (ProbeError, Option<String>)> {
-    stream.begin_step(options.wrong_mode_after);
-    let first = read_untagged_greeting(stream);
-    let text = match first {
-        Err(ProbeError::TimedOut(_)) => {
-            if super::detect::answers_tls(&run.endpoint, options, cancel) {
-                let err = ProbeError::WrongSecurityMode(format!(
-                    "port {} sent no greeting for {:.1} s but answered a TLS handshake: it expects TLS on connect",
-                    run.endpoint.port,
-                    options.wrong_mode_after.as_secs_f32()
-                ));
-                return Err((err, None));
-            }
-            stream.begin_step(options.step_timeout.saturating_sub(options.wrong_mode_after));
-            read_untagged_greeting(stream).map_err(|err| match err {
-                ProbeError::TimedOut(_) => (ProbeError::Silent { secs: options.step_timeout.as_secs() }, None),
-                other => (other, None),
-            })?
-        }
-        other => other.map_err(|e| (e, None))?,
-    };
+    let text =
+        super::read_plain_greeting(stream, run, options, cancel, read_untagged_greeting).map_err(|e| (e, None))?;
     match greeting_refusal(&text) {
         Some(err) => Err((err, Some(text))),
         None => Ok(text),

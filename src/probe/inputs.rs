@@ -28,11 +28,13 @@ pub enum SignIn {
 }
 
 impl SignIn {
-    fn add_to(&self, redactor: &mut Redactor, user: &str) {
-        match self {
-            Self::Password(secret) | Self::Bearer(secret) => redactor.add(user, secret),
-            Self::Missing(_) => {}
+    /// A redactor that removes this sign-in's secret (in all its wire forms) from report text.
+    pub fn redactor(&self, user: &str) -> Redactor {
+        let mut redactor = Redactor::new();
+        if let Self::Password(secret) | Self::Bearer(secret) = self {
+            redactor.add(user, secret);
         }
+        redactor
     }
 }
 
@@ -51,9 +53,7 @@ pub struct OutgoingInput {
 
 impl OutgoingInput {
     pub fn redactor(&self) -> Redactor {
-        let mut redactor = Redactor::new();
-        self.sign_in.add_to(&mut redactor, &self.user);
-        redactor
+        self.sign_in.redactor(&self.user)
     }
 }
 
@@ -69,9 +69,7 @@ pub struct IncomingInput {
 
 impl IncomingInput {
     pub fn redactor(&self) -> Redactor {
-        let mut redactor = Redactor::new();
-        self.sign_in.add_to(&mut redactor, &self.user);
-        redactor
+        self.sign_in.redactor(&self.user)
     }
 }
 

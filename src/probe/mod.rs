@@ -194,6 +194,37 @@ pub(crate) fn start_tls(run: &mut Run, stream: &mut GuardedStream, options: &Pro
     }
 }
 
+/// Reads a plain-text greeting with `read`. A server silent for
+/// `wrong_mode_after` is checked for TLS on a second connection, so a
+/// TLS-on-connect port is explained in about two seconds instead of a timeout;
+/// otherwise the wait goes on to the step timeout.
+pub(crate) fn read_plain_greeting<T>(
+    stream: &mut GuardedStream,
+    run: &Run,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+    mut read: impl FnMut(&mut GuardedStream) -> Result<T, ProbeError>,
+) -> Result<T, ProbeError> {
+    stream.begin_step(options.wrong_mode_after);
+    match read(stream) {
+        Err(ProbeError::TimedOut(_)) => {
+            if detect::answers_tls(&run.endpoint, options, cancel) {
+                return Err(ProbeError::WrongSecurityMode(format!(
+                    "port {} sent no greeting for {:.1} s but answered a TLS handshake: it expects TLS on connect",
+                    run.endpoint.port,
+                    options.wrong_mode_after.as_secs_f32()
+                )));
+            }
+            stream.begin_step(options.step_timeout.saturating_sub(options.wrong_mode_after));
+            read(stream).map_err(|err| match err {
+                ProbeError::TimedOut(_) => ProbeError::Silent { secs: options.step_timeout.as_secs() },
+                other => other,
+            })
+        }
+        other => other,
+    }
+}
+
 /// A unique id for a test run, carried in every test message.
 pub fn new_run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()

@@ -447,9 +447,7 @@ impl Session {
     }
 }
 
-/// Reads the greeting. On a plain connection, a server silent for
-/// `wrong_mode_after` is checked for TLS on a second connection, so TLS-on-
-/// connect ports are explained in about two seconds instead of a timeout.
+/// Reads the greeting (see [`super::read_plain_greeting`] for plain connections).
 fn read_greeting(
     stream: &mut GuardedStream,
     run: &Run,
@@ -460,24 +458,7 @@ fn read_greeting(
         stream.begin_step(options.step_timeout);
         return read_reply(stream);
     }
-    stream.begin_step(options.wrong_mode_after);
-    match read_reply(stream) {
-        Err(ProbeError::TimedOut(_)) => {
-            if super::detect::answers_tls(&run.endpoint, options, cancel) {
-                return Err(ProbeError::WrongSecurityMode(format!(
-                    "port {} sent no greeting for {:.1} s but answered a TLS handshake: it expects TLS on connect",
-                    run.endpoint.port,
-                    options.wrong_mode_after.as_secs_f32()
-                )));
-            }
-            stream.begin_step(options.step_timeout.saturating_sub(options.wrong_mode_after));
-            read_reply(stream).map_err(|err| match err {
-                ProbeError::TimedOut(_) => ProbeError::Silent { secs: options.step_timeout.as_secs() },
-                other => other,
-            })
-        }
-        other => other,
-    }
+    super::read_plain_greeting(stream, run, options, cancel, read_reply)
 }
 
 /// Longest reply line SMTP allows is 512 bytes; servers exceed it a little.
