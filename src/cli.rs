@@ -317,9 +317,9 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         Command::Migrate(migrate) => run_migrate(&mut workspace, migrate, out),
         Command::Log(flag) => print_log(&workspace, flag.json, out),
         Command::Detect { id, json } => {
-            let (outgoing, incoming, options) = probe_inputs(&workspace, id)?;
-            let report =
-                probe::detect::detect(id, &outgoing.endpoint, &incoming.endpoint, &options, &CancelToken::new());
+            let (smtp, imap) = probe::inputs::endpoints(find(workspace.config(), id)?);
+            let options = probe_options(&workspace)?;
+            let report = probe::detect::detect(id, &smtp, &imap, &options, &CancelToken::new());
             print_report(&report, json.json, out)
         }
         Command::Leftover { id, folders, json } => {

@@ -94,13 +94,10 @@ pub fn inputs_for(
             _ => SignIn::Missing(format!("no {what} password is stored for this setting")),
         })
     };
+    let (smtp, imap) = endpoints(setting);
     let outgoing = OutgoingInput {
         setting_id: setting.id.clone(),
-        endpoint: Endpoint {
-            host: setting.smtp.server.trim().to_owned(),
-            port: setting.smtp.port,
-            security: setting.smtp.security,
-        },
+        endpoint: smtp,
         user: setting.smtp.user_name.trim().to_owned(),
         sign_in: sign_in(SecretKind::SmtpPassword, "outgoing")?,
         send_as: setting.smtp.send_as.trim().to_owned(),
@@ -110,15 +107,27 @@ pub fn inputs_for(
     };
     let incoming = IncomingInput {
         setting_id: setting.id.clone(),
-        endpoint: Endpoint {
-            host: setting.imap.server.trim().to_owned(),
-            port: setting.imap.port,
-            security: setting.imap.security,
-        },
+        endpoint: imap,
         user: setting.imap.user_name.trim().to_owned(),
         sign_in: sign_in(SecretKind::ImapPassword, "incoming")?,
         inbox_folder: setting.imap.inbox_folder.trim().to_owned(),
         sent_folder: setting.imap.sent_folder.trim().to_owned(),
     };
     Ok((outgoing, incoming))
+}
+
+/// Where a setting's servers are (outgoing, incoming) — all that Detect needs,
+/// without reading or refreshing any credential.
+pub fn endpoints(setting: &MailSetting) -> (Endpoint, Endpoint) {
+    let smtp = Endpoint {
+        host: setting.smtp.server.trim().to_owned(),
+        port: setting.smtp.port,
+        security: setting.smtp.security,
+    };
+    let imap = Endpoint {
+        host: setting.imap.server.trim().to_owned(),
+        port: setting.imap.port,
+        security: setting.imap.security,
+    };
+    (smtp, imap)
 }

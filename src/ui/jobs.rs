@@ -259,7 +259,13 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
             let leftover = probe::imap::leftover(&incoming, &folders, &options, cancel);
             notify(JobEvent::Audit { setting_id: setting_id.clone(), leftover: Box::new(leftover) });
         }
-        JobKind::Outgoing | JobKind::Incoming | JobKind::RoundTrip | JobKind::Detect => {
+        JobKind::Detect => {
+            // Only the servers' addresses: no credential is read or refreshed.
+            let (smtp, imap) = probe::inputs::endpoints(&input.setting);
+            let report = probe::detect::detect(&setting_id, &smtp, &imap, &options, cancel);
+            notify(JobEvent::Report { setting_id: setting_id.clone(), kind, report: Box::new(report) });
+        }
+        JobKind::Outgoing | JobKind::Incoming | JobKind::RoundTrip => {
             let bearer = oauth::bearer_for_probe(&input.setting, &input.config, &input.secrets, &options);
             let (outgoing, incoming) = match probe::inputs_for(&input.setting, &input.secrets, bearer.as_ref()) {
                 Ok(inputs) => inputs,
@@ -268,8 +274,7 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
             let report = match kind {
                 JobKind::Outgoing => probe::smtp::test_outgoing(&outgoing, &input.recipient, &options, cancel),
                 JobKind::Incoming => probe::imap::test_incoming(&incoming, &options, cancel),
-                JobKind::RoundTrip => probe::imap::roundtrip(&outgoing, &incoming, &options, cancel),
-                _ => probe::detect::detect(&setting_id, &outgoing.endpoint, &incoming.endpoint, &options, cancel),
+                _ => probe::imap::roundtrip(&outgoing, &incoming, &options, cancel),
             };
             notify(JobEvent::Report { setting_id: setting_id.clone(), kind, report: Box::new(report) });
         }
