@@ -50,8 +50,13 @@ pub enum Command {
     SetPassword(SetPasswordArgs),
     /// Make a setting active
     Activate { id: String },
-    /// Make a setting inactive (refused while it is a company's default)
-    Deactivate { id: String },
+    /// Make a setting inactive (refused while it is a company's default, unless they move)
+    Deactivate {
+        id: String,
+        /// First move the companies that use it as their default to this (active) setting
+        #[arg(long, value_name = "ID")]
+        switch_defaults_to: Option<String>,
+    },
     /// Make a setting the default of a company (it must be active)
     SetDefault { company: String, id: String },
     /// Add a company
@@ -158,16 +163,19 @@ pub enum MigrateCommand {
         #[arg(long = "company", value_name = "ID")]
         companies: Vec<String>,
     },
-    /// Count mail left in the old setting's inbox and folders, or accept the audit with a reason
-    Audit {
+    /// Count mail left in the old setting's folders ("Mail Not Read", "Mail Not Filed"), signing in
+    /// with the new setting when both reach the same mailbox; or accept with a reason that they
+    /// cannot be checked
+    #[command(alias = "audit")]
+    Leftover {
         old: String,
         #[arg(long = "folder", value_name = "NAME")]
         folders: Vec<String>,
-        /// Accept without a clean audit (e.g. Basic sign-in already off)
+        /// Accept that the folders cannot be checked (e.g. no sign-in reaches them any more)
         #[arg(long, value_name = "REASON")]
         acknowledge: Option<String>,
     },
-    /// Delete the old setting, when every guard holds
+    /// Check the old folders once more, then delete the old setting when every guard holds
     Finish { old: String },
     /// Old setting active again, previous company defaults restored
     Rollback { old: String },
@@ -205,6 +213,25 @@ impl Failure {
 
     fn usage(message: impl Into<String>) -> Self {
         Self { code: 2, message: message.into() }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(err: std::io::Error) -> Self {
+        Self::check(format!("could not write the output: {err}"))
+    }
+}
+
+impl From<crate::migration::MigrationError> for Failure {
+    fn from(err: crate::migration::MigrationError) -> Self {
+        use crate::migration::MigrationError;
+        match err {
+            MigrationError::UnknownSetting(_) | MigrationError::UnknownTarget { .. } | MigrationError::NotStarted(_) => {
+                Self::usage(err.to_string())
+            }
+            MigrationError::Workspace(inner) => Self::from(inner),
+            other => Self::check(other.to_string()),
+        }
     }
 }
 
@@ -259,9 +286,8 @@ fn open(config: Option<&Path>) -> Result<Workspace, Failure> {
 
 fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Result<(), Failure> {
     let mut workspace = open(config)?;
-    let write_err = |e: std::io::Error| Failure::check(format!("could not write the output: {e}"));
     match command {
-        Command::List(flag) => list(&workspace, flag.json, out).map_err(write_err),
+        Command::List(flag) => list(&workspace, flag.json, out).map_err(Failure::from),
         Command::Show { id, json } => show(&workspace, id, json.json, out),
         Command::Validate { id } => validate(&workspace, id.as_deref(), out),
         Command::Import { file } => {
@@ -275,7 +301,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
                 summary.companies_added.len(),
                 summary.companies_replaced.len()
             )
-            .map_err(write_err)
+            .map_err(Failure::from)
         }
         Command::Export { file } => {
             workspace.export(file)?;
@@ -285,33 +311,42 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
                 workspace.config().mail_settings.len(),
                 file.display()
             )
-            .map_err(write_err)
+            .map_err(Failure::from)
         }
         Command::SetPassword(args) => set_password(&workspace, args, out),
         Command::Activate { id } => {
             workspace.activate(id)?;
-            writeln!(out, "\"{id}\" is active").map_err(write_err)
+            writeln!(out, "\"{id}\" is active").map_err(Failure::from)
         }
-        Command::Deactivate { id } => {
+        Command::Deactivate { id, switch_defaults_to: None } => {
             workspace.deactivate(id)?;
-            writeln!(out, "\"{id}\" is inactive").map_err(write_err)
+            writeln!(out, "\"{}\" is inactive", workspace.config().setting_name(id)).map_err(Failure::from)
+        }
+        Command::Deactivate { id, switch_defaults_to: Some(new) } => {
+            let moved = workspace.deactivate_moving_defaults(id, new)?;
+            let config = workspace.config();
+            let names: Vec<String> = moved.iter().map(|c| config.company_name(c)).collect();
+            if !names.is_empty() {
+                writeln!(out, "{} now use \"{}\"", names.join(", "), config.setting_name(new))?;
+            }
+            writeln!(out, "\"{}\" is inactive", config.setting_name(id)).map_err(Failure::from)
         }
         Command::SetDefault { company, id } => {
             workspace.set_default(company, id)?;
-            writeln!(out, "Company \"{company}\" now uses \"{id}\"").map_err(write_err)
+            writeln!(out, "Company \"{company}\" now uses \"{id}\"").map_err(Failure::from)
         }
         Command::AddCompany { id, name } => {
             workspace.add_company(Company { id: id.clone(), name: name.clone(), default_mail_setting: None })?;
-            writeln!(out, "Added company \"{id}\"").map_err(write_err)
+            writeln!(out, "Added company \"{id}\"").map_err(Failure::from)
         }
         Command::Delete { id } => {
             workspace.delete(id)?;
             writeln!(out, "Moved \"{id}\" to the trash; bring it back with: mailsettings restore {id}")
-                .map_err(write_err)
+                .map_err(Failure::from)
         }
         Command::Restore { id } => {
             workspace.restore(id)?;
-            writeln!(out, "Restored \"{id}\"").map_err(write_err)
+            writeln!(out, "Restored \"{id}\"").map_err(Failure::from)
         }
         Command::Test(test) => run_probe(&mut workspace, test, out),
         Command::Migrate(migrate) => run_migrate(&mut workspace, migrate, out),
@@ -325,7 +360,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         Command::Leftover { id, folders, json } => {
             let (_, incoming, options) = probe_inputs(&workspace, id)?;
             let folders: Vec<String> = if folders.is_empty() {
-                probe::imap::DEFAULT_LEFTOVER_FOLDERS.iter().map(|f| (*f).to_owned()).collect()
+                probe::imap::default_leftover_folders()
             } else {
                 folders.clone()
             };
@@ -340,7 +375,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
                 }
                 let shown = LeftoverJson { report: &result.report, counts: &result.counts, total: result.total() };
                 serde_json::to_writer_pretty(&mut *out, &shown).map_err(|e| Failure::check(e.to_string()))?;
-                writeln!(out).map_err(write_err)?;
+                writeln!(out).map_err(Failure::from)?;
                 return if result.report.passed { Ok(()) } else { Err(Failure::check("")) };
             }
             print_report(&result.report, false, out)
@@ -367,7 +402,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
                     format!("deleted, but not revoked at the provider: {reason}")
                 }
             };
-            writeln!(out, "Disconnected \"{id}\": tokens {how}").map_err(write_err)
+            writeln!(out, "Disconnected \"{id}\": tokens {how}").map_err(Failure::from)
         }
         Command::TokenStatus { id, json } => {
             let setting = find(workspace.config(), id)?;
@@ -375,11 +410,11 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
                 .map_err(|e| Failure::check(e.to_string()))?;
             if json.json {
                 serde_json::to_writer_pretty(&mut *out, &status).map_err(|e| Failure::check(e.to_string()))?;
-                return writeln!(out).map_err(write_err);
+                return writeln!(out).map_err(Failure::from);
             }
-            writeln!(out, "{}", status.state.label()).map_err(write_err)?;
+            writeln!(out, "{}", status.state.label()).map_err(Failure::from)?;
             if let crate::oauth::ConnectionState::NeedsReconnect { reason } = &status.state {
-                writeln!(out, "  reason:               {reason}").map_err(write_err)?;
+                writeln!(out, "  reason:               {reason}").map_err(Failure::from)?;
             }
             for (label, value) in [
                 ("provider", status.provider.clone()),
@@ -388,7 +423,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
                 ("last refresh", status.last_refresh.clone()),
             ] {
                 if let Some(value) = value {
-                    writeln!(out, "  {label:<21} {value}").map_err(write_err)?;
+                    writeln!(out, "  {label:<21} {value}").map_err(Failure::from)?;
                 }
             }
             Ok(())
@@ -403,7 +438,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
                 log.map_or_else(|| "unknown".to_owned(), |p| p.display().to_string()),
                 workspace.secrets().describe()
             )
-            .map_err(write_err)
+            .map_err(Failure::from)
         }
         Command::Gui => Err(Failure::usage("the window is opened by main, not by the CLI")),
     }
@@ -465,15 +500,14 @@ fn connect(
     let options = probe_options(workspace)?;
     let flow =
         crate::oauth::ConnectFlow::start(setting, workspace.config()).map_err(|e| Failure::check(e.to_string()))?;
-    let write_err = |e: std::io::Error| Failure::check(format!("could not write the output: {e}"));
     writeln!(
         out,
         "Sign in to {} in your browser. If it does not open, open this link:\n{}",
         flow.provider_label(),
         flow.url()
     )
-    .map_err(write_err)?;
-    out.flush().map_err(write_err)?;
+    .map_err(Failure::from)?;
+    out.flush().map_err(Failure::from)?;
     if !no_browser && let Err(reason) = flow.open_browser() {
         eprintln!("mailsettings: {reason}");
     }
@@ -485,9 +519,9 @@ fn connect(
     );
     match result {
         Ok(connected) => {
-            writeln!(out, "{}", connected.status.state.label()).map_err(write_err)?;
+            writeln!(out, "{}", connected.status.state.label()).map_err(Failure::from)?;
             for warning in &connected.warnings {
-                writeln!(out, "Warning: {warning}").map_err(write_err)?;
+                writeln!(out, "Warning: {warning}").map_err(Failure::from)?;
             }
             Ok(())
         }
@@ -549,95 +583,93 @@ fn run_probe(workspace: &mut Workspace, test: &TestCommand, out: &mut dyn Write)
     print_report(&report, json, out)
 }
 
-fn migration_failure(err: crate::migration::MigrationError) -> Failure {
-    match err {
-        crate::migration::MigrationError::UnknownSetting(_)
-        | crate::migration::MigrationError::UnknownTarget { .. }
-        | crate::migration::MigrationError::NotStarted(_) => Failure::usage(err.to_string()),
-        crate::migration::MigrationError::Workspace(inner) => Failure::from(inner),
-        other => Failure::check(other.to_string()),
-    }
-}
-
 fn run_migrate(workspace: &mut Workspace, command: &MigrateCommand, out: &mut dyn Write) -> Result<(), Failure> {
     use crate::migration;
-    let write_err = |e: std::io::Error| Failure::check(format!("could not write the output: {e}"));
     let print_status = |workspace: &Workspace, old: &str, json: bool, out: &mut dyn Write| -> Result<(), Failure> {
-        let list = migration::checklist(workspace.config(), workspace.secrets(), old).map_err(migration_failure)?;
+        let connection = migration::connection_of(workspace.config(), workspace.secrets(), old);
+        let list = migration::checklist(workspace.config(), old, &connection)?;
         if json {
             serde_json::to_writer_pretty(&mut *out, &list).map_err(|e| Failure::check(e.to_string()))?;
-            writeln!(out).map_err(write_err)
+            writeln!(out).map_err(Failure::from)
         } else {
-            out.write_all(list.to_text().as_bytes()).map_err(write_err)
+            out.write_all(list.to_text().as_bytes()).map_err(Failure::from)
         }
     };
     match command {
         MigrateCommand::Start { old, to } => {
-            let target = migration::Target::parse(to, workspace.config()).map_err(migration_failure)?;
-            let new = migration::start(workspace, old, &target).map_err(migration_failure)?;
+            let target = migration::Target::parse(to, workspace.config())?;
+            let new = migration::start(workspace, old, &target)?;
             writeln!(out, "Created \"{new}\" from \"{old}\" (inactive). Next: mailsettings connect {new}")
-                .map_err(write_err)?;
+                .map_err(Failure::from)?;
             print_status(workspace, old, false, out)
         }
         MigrateCommand::Status { old, json } => print_status(workspace, old, json.json, out),
         MigrateCommand::SwitchDefaults { old, companies } => {
             let only = (!companies.is_empty()).then_some(companies.as_slice());
-            let switched = migration::switch_defaults(workspace, old, only).map_err(migration_failure)?;
+            let switched = migration::switch_defaults(workspace, old, only)?;
             if switched.is_empty() {
-                writeln!(out, "No company uses \"{old}\" as its default").map_err(write_err)
+                writeln!(out, "No company uses \"{old}\" as its default").map_err(Failure::from)
             } else {
-                writeln!(out, "Switched {} to the new setting", switched.join(", ")).map_err(write_err)
+                writeln!(out, "Switched {} to the new setting", switched.join(", ")).map_err(Failure::from)
             }
         }
-        MigrateCommand::Audit { old, folders, acknowledge } => {
+        MigrateCommand::Leftover { old, folders, acknowledge } => {
             if let Some(reason) = acknowledge {
                 if reason.trim().is_empty() {
                     return Err(Failure::usage("--acknowledge needs a reason"));
                 }
-                migration::acknowledge_audit(workspace, old, reason).map_err(migration_failure)?;
-                return writeln!(out, "Audit acknowledged: {reason}").map_err(write_err);
+                migration::acknowledge_leftover(workspace, old, reason)?;
+                return Ok(writeln!(out, "Accepted without a check of the old folders: {reason}")?);
             }
-            let (_, incoming, options) = probe_inputs(workspace, old)?;
-            let folders: Vec<String> = if folders.is_empty() {
-                probe::imap::DEFAULT_LEFTOVER_FOLDERS.iter().map(|f| (*f).to_owned()).collect()
-            } else {
-                folders.clone()
-            };
-            let leftover = probe::imap::leftover(&incoming, &folders, &options, &CancelToken::new());
-            out.write_all(leftover.report.to_text().as_bytes()).map_err(write_err)?;
-            match migration::record_audit(workspace, old, &leftover).map_err(migration_failure)? {
-                Some(true) => writeln!(out, "Audit clean: no mail left in the old folders").map_err(write_err),
+            let folders = if folders.is_empty() { probe::imap::default_leftover_folders() } else { folders.clone() };
+            let leftover = check_leftover(workspace, old, &folders)?;
+            out.write_all(leftover.report.to_text().as_bytes())?;
+            match migration::record_leftover(workspace, old, &leftover)? {
+                Some(true) => Ok(writeln!(out, "No mail left in the old folders")?),
                 Some(false) => Err(Failure::check(format!(
-                    "{} message(s) are still in the old folders; retrieve them and run the audit again",
+                    "{} message(s) are still in the old folders; retrieve them and check again",
                     leftover.total().unwrap_or(0)
                 ))),
-                None => Err(Failure::check(
-                    "the old mailbox could not be opened; if its sign-in is already off, accept with --acknowledge \"REASON\"",
-                )),
+                None => Err(Failure::check(format!(
+                    "the old folders could not be opened ({}); if no sign-in reaches them any more, accept with --acknowledge \"REASON\"",
+                    leftover.report.failure_summary()
+                ))),
             }
         }
         MigrateCommand::Finish { old } => {
-            migration::finish(workspace, old).map_err(migration_failure)?;
-            writeln!(out, "Deleted \"{old}\" (it stays restorable with: mailsettings restore {old})").map_err(write_err)
+            let name = workspace.config().setting_name(old);
+            let recheck = check_leftover(workspace, old, &probe::imap::default_leftover_folders())?;
+            let connection = migration::connection_of(workspace.config(), workspace.secrets(), old);
+            migration::finish(workspace, old, &connection, &recheck)?;
+            Ok(writeln!(out, "Deleted \"{name}\" (it stays restorable with: mailsettings restore {old})")?)
         }
         MigrateCommand::Rollback { old } => {
-            let restored = migration::rollback(workspace, old).map_err(migration_failure)?;
+            let restored = migration::rollback(workspace, old)?;
             writeln!(
                 out,
                 "Rolled back: \"{old}\" is active again; defaults restored for: {}",
                 if restored.is_empty() { "-".to_owned() } else { restored.join(", ") }
             )
-            .map_err(write_err)
+            .map_err(Failure::from)
         }
     }
 }
 
+/// Counts the mail in the old setting's folders, signing in the way that works
+/// (see [`crate::migration::leftover_sign_in`]).
+fn check_leftover(workspace: &Workspace, old: &str, folders: &[String]) -> Result<probe::imap::Leftover, Failure> {
+    let sign_in = crate::migration::leftover_sign_in(workspace.config(), old)
+        .ok_or_else(|| Failure::usage(GuardError::UnknownSetting(old.to_owned()).to_string()))?;
+    let (_, mut incoming, options) = probe_inputs(workspace, &sign_in.id)?;
+    incoming.setting_id = old.to_owned();
+    Ok(probe::imap::leftover(&incoming, folders, &options, &CancelToken::new()))
+}
+
 fn print_log(workspace: &Workspace, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
-    let write_err = |e: std::io::Error| Failure::check(format!("could not write the output: {e}"));
     let entries = crate::store::audit::read(&workspace.audit_path());
     if json {
         serde_json::to_writer_pretty(&mut *out, &entries).map_err(|e| Failure::check(e.to_string()))?;
-        return writeln!(out).map_err(write_err);
+        return writeln!(out).map_err(Failure::from);
     }
     for entry in entries {
         let subject = match (&entry.setting, &entry.company) {
@@ -646,7 +678,7 @@ fn print_log(workspace: &Workspace, json: bool, out: &mut dyn Write) -> Result<(
             (None, Some(company)) => company.clone(),
             (None, None) => String::new(),
         };
-        writeln!(out, "{}  {:<12} {:<40} {subject}", entry.time, entry.user, entry.action).map_err(write_err)?;
+        writeln!(out, "{}  {:<12} {:<40} {subject}", entry.time, entry.user, entry.action).map_err(Failure::from)?;
     }
     Ok(())
 }
@@ -671,7 +703,6 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
     let setting = find(config, id)?;
     let passwords = workspace.secrets().stored_passwords(id);
     let default_for = config.companies_defaulting_to(id);
-    let write_err = |e: std::io::Error| Failure::check(format!("could not write the output: {e}"));
     if json {
         #[derive(Serialize)]
         struct Shown<'a> {
@@ -684,7 +715,7 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
         let (smtp, imap) = passwords.as_ref().map_or((None, None), |p| (Some(p.smtp), Some(p.imap)));
         let shown = Shown { setting, default_for, smtp_password_stored: smtp, imap_password_stored: imap };
         serde_json::to_writer_pretty(&mut *out, &shown).map_err(|e| Failure::check(e.to_string()))?;
-        return writeln!(out).map_err(write_err);
+        return writeln!(out).map_err(Failure::from);
     }
     let stored = |present: fn(&StoredPasswords) -> bool| match &passwords {
         Ok(p) if present(p) => format!("stored in the {}", workspace.secrets().describe()),
@@ -736,7 +767,7 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
         imap_password =
             if setting.credential.uses_oauth() { "not used (OAuth)".to_owned() } else { stored(|p| p.imap) },
     );
-    out.write_all(text.as_bytes()).map_err(write_err)
+    out.write_all(text.as_bytes()).map_err(Failure::from)
 }
 
 fn validate(workspace: &Workspace, id: Option<&str>, out: &mut dyn Write) -> Result<(), Failure> {
@@ -745,7 +776,6 @@ fn validate(workspace: &Workspace, id: Option<&str>, out: &mut dyn Write) -> Res
         Some(id) => vec![find(config, id)?],
         None => config.mail_settings.iter().collect(),
     };
-    let write_err = |e: std::io::Error| Failure::check(format!("could not write the output: {e}"));
     let mut failed = false;
     let mut warned = 0;
     for setting in settings {
@@ -758,23 +788,23 @@ fn validate(workspace: &Workspace, id: Option<&str>, out: &mut dyn Write) -> Res
         failed |= has_errors(&findings);
         warned += findings.iter().filter(|f| f.severity == Severity::Warning).count();
         if findings.is_empty() {
-            writeln!(out, "{}: OK", setting.id).map_err(write_err)?;
+            writeln!(out, "{}: OK", setting.id).map_err(Failure::from)?;
         }
         for finding in findings {
-            writeln!(out, "{}: {finding}", setting.id).map_err(write_err)?;
+            writeln!(out, "{}: {finding}", setting.id).map_err(Failure::from)?;
         }
     }
     if id.is_none() {
         for problem in config.consistency_problems() {
             failed = true;
-            writeln!(out, "error: {problem}").map_err(write_err)?;
+            writeln!(out, "error: {problem}").map_err(Failure::from)?;
         }
     }
     if failed {
         Err(Failure::check("validation found errors"))
     } else {
         if warned > 0 {
-            writeln!(out, "{warned} warning(s); nothing blocks saving").map_err(write_err)?;
+            writeln!(out, "{warned} warning(s); nothing blocks saving").map_err(Failure::from)?;
         }
         Ok(())
     }

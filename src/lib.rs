@@ -6,6 +6,7 @@
 //! window (`ui`) call the same core functions.
 
 pub mod cli;
+pub mod clock;
 pub mod logging;
 pub mod migration;
 pub mod model;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::model::{
-    Config, CredentialKind, GuardError, LeftoverAudit, MailSetting, Migration, Preset, PreviousDefault,
+    Config, CredentialKind, GuardError, LeftoverCheck, MailSetting, Migration, Preset, PreviousDefault,
 };
 use crate::oauth::ConnectionState;
 use crate::probe::imap::Leftover;
@@ -119,7 +119,7 @@ pub fn start(workspace: &mut Workspace, old_id: &str, target: &Target) -> Result
         old: old_id.to_owned(),
         new: new_id.clone(),
         target: target.id().to_owned(),
-        started_at: crate::store::workspace::now_rfc3339(),
+        started_at: crate::clock::now_rfc3339(),
         ..Migration::default()
     };
     workspace.apply("migrate-start", |config| {
@@ -143,11 +143,56 @@ pub enum StepState {
     Blocked(String),
 }
 
+/// The steps of the procedure, in the setup guide's order (its step 10 —
+/// new Active, old Inactive — before step 11, company defaults). Code matches
+/// on these; [`StepId::label`] is only for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepId {
+    NewSaved,
+    Connected,
+    OutgoingTested,
+    IncomingTested,
+    NewActive,
+    OldInactive,
+    DefaultsSwitched,
+    LeftoverChecked,
+    OldDeleted,
+}
+
+impl StepId {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NewSaved => "New setting saved",
+            Self::Connected => "Connected",
+            Self::OutgoingTested => "Test Outgoing Settings passed",
+            Self::IncomingTested => "Test Incoming Settings passed",
+            Self::NewActive => "New setting Active",
+            Self::OldInactive => "Old setting Inactive",
+            Self::DefaultsSwitched => "Company defaults switched",
+            Self::LeftoverChecked => "No mail left in the old folders",
+            Self::OldDeleted => "Old setting deleted",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
+    pub id: StepId,
+    /// The label, for people and the JSON output.
     pub name: &'static str,
     #[serde(flatten)]
     pub state: StepState,
+}
+
+impl Step {
+    fn new(id: StepId, state: StepState) -> Self {
+        Self { id, name: id.label(), state }
+    }
+
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, StepState::Done(_))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -168,103 +213,131 @@ impl Checklist {
                 StepState::ToDo(d) => ("to do  ", d),
                 StepState::Blocked(d) => ("blocked", d),
             };
-            out.push_str(&format!("[{mark}] {:<28} {detail}\n", step.name));
+            out.push_str(&format!("[{mark}] {:<30} {detail}\n", step.name));
         }
         out
     }
+
+    pub fn step(&self, id: StepId) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// The first step not done yet (the one to highlight); `None` when finished.
+    pub fn current(&self) -> Option<StepId> {
+        self.steps.iter().find(|s| !s.is_done()).map(|s| s.id)
+    }
+
+    /// Every step done: the guide's "Congratulations! You are now set up!".
+    pub fn is_finished(&self) -> bool {
+        self.current().is_none()
+    }
 }
 
-/// The checklist, derived from the data where it can be.
-pub fn checklist(config: &Config, secrets: &Secrets, old_id: &str) -> Result<Checklist, MigrationError> {
-    let migration = migration_of(config, old_id)?;
-    let old = config.setting(old_id);
-    let new = config.setting(&migration.new);
-    let connection = match new {
+/// The connection state of the new setting of `old_id`'s migration, read
+/// from the secret store (can be slow: the window calls it on a job thread).
+pub fn connection_of(config: &Config, secrets: &Secrets, old_id: &str) -> ConnectionState {
+    match config.migration(old_id).and_then(|m| config.setting(&m.new)) {
         Some(new) => crate::oauth::tokens::status(secrets, &new.id, true)
             .map(|s| s.state)
             .unwrap_or(ConnectionState::Unknown { reason: "the secret store could not be read".to_owned() }),
         None => ConnectionState::NotConnected,
-    };
-    let defaults = config.companies_defaulting_to(old_id);
+    }
+}
+
+/// The checklist: a pure function of the config and the new setting's
+/// connection state (which the caller reads, off the UI thread).
+pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) -> Result<Checklist, MigrationError> {
+    let migration = migration_of(config, old_id)?;
+    let old = config.setting(old_id);
+    let new = config.setting(&migration.new);
+    let (old_name, new_name) = (config.setting_name(old_id), config.setting_name(&migration.new));
+    let defaults = config.company_names_defaulting_to(old_id);
     let mut steps = Vec::new();
-    steps.push(Step {
-        name: "New setting saved",
-        state: match new {
-            Some(new) => StepState::Done(format!("\"{}\"", new.description)),
+    steps.push(Step::new(
+        StepId::NewSaved,
+        match new {
+            Some(_) => StepState::Done(format!("\"{new_name}\"")),
             None => StepState::Blocked(format!(
-                "the new setting \"{}\" was deleted; roll back and start again",
-                migration.new
+                "the new setting \"{new_name}\" was deleted; roll back and start again"
             )),
         },
-    });
+    ));
     let connected = matches!(connection, ConnectionState::Connected { .. });
-    steps.push(Step {
-        name: "Connected",
-        state: match &connection {
+    steps.push(Step::new(
+        StepId::Connected,
+        match connection {
             ConnectionState::Connected { .. } => StepState::Done(connection.label()),
             ConnectionState::NeedsReconnect { reason } => StepState::ToDo(format!("needs reconnect: {reason}")),
-            _ => StepState::ToDo(format!("press Connect on \"{}\"", migration.new)),
+            _ => StepState::ToDo(format!("press Connect on \"{new_name}\"")),
         },
-    });
+    ));
     let passed = |at: &Option<String>, what: &str| match at {
         Some(at) => StepState::Done(format!("passed at {at}")),
-        None if connected => StepState::ToDo(format!("run {what} on \"{}\"", migration.new)),
+        None if connected => StepState::ToDo(format!("run {what} on \"{new_name}\"")),
         None => StepState::Blocked("connect first".to_owned()),
     };
-    steps.push(Step { name: "Test Outgoing passed", state: passed(&migration.outgoing_passed_at, "Test Outgoing") });
-    steps.push(Step { name: "Test Incoming passed", state: passed(&migration.incoming_passed_at, "Test Incoming") });
+    steps.push(Step::new(StepId::OutgoingTested, passed(&migration.outgoing_passed_at, "Test Outgoing Settings")));
+    steps.push(Step::new(StepId::IncomingTested, passed(&migration.incoming_passed_at, "Test Incoming Settings")));
     let new_active = new.is_some_and(|n| n.active);
-    steps.push(Step {
-        name: "New setting active",
-        state: if new_active {
-            StepState::Done("active".to_owned())
+    steps.push(Step::new(
+        StepId::NewActive,
+        if new_active {
+            StepState::Done("Active".to_owned())
         } else {
-            StepState::ToDo(format!("activate \"{}\"", migration.new))
+            StepState::ToDo(format!("set \"{new_name}\" Active"))
         },
-    });
-    steps.push(Step {
-        name: "Company defaults switched",
-        state: if defaults.is_empty() {
-            StepState::Done(if migration.previous_defaults.is_empty() {
-                "no company used the old setting".to_owned()
-            } else {
-                format!("{} company(ies) switched", migration.previous_defaults.len())
-            })
+    ));
+    let old_inactive = old.is_none_or(|o| !o.active);
+    steps.push(Step::new(
+        StepId::OldInactive,
+        if old_inactive {
+            StepState::Done("Inactive".to_owned())
+        } else if defaults.is_empty() {
+            StepState::ToDo(format!("set \"{old_name}\" Inactive"))
         } else if !new_active {
             StepState::Blocked(format!(
-                "activate the new setting first ({} still use the old one)",
+                "{} still use the old setting: set the new setting Active first, so they can move to it",
                 defaults.join(", ")
             ))
         } else {
-            StepState::ToDo(format!("switch {}", defaults.join(", ")))
+            StepState::ToDo(format!(
+                "set \"{old_name}\" Inactive; {} move to \"{new_name}\" in the same step",
+                defaults.join(", ")
+            ))
         },
-    });
-    let old_inactive = old.is_none_or(|o| !o.active);
-    steps.push(Step {
-        name: "Old setting inactive",
-        state: if old_inactive {
-            StepState::Done("inactive".to_owned())
-        } else if !defaults.is_empty() {
-            StepState::Blocked("switch the company defaults first".to_owned())
+    ));
+    steps.push(Step::new(
+        StepId::DefaultsSwitched,
+        if defaults.is_empty() {
+            StepState::Done(if migration.previous_defaults.is_empty() {
+                "no company used the old setting".to_owned()
+            } else {
+                format!("{} company(ies) use \"{new_name}\"", migration.previous_defaults.len())
+            })
+        } else if !new_active {
+            StepState::Blocked(format!(
+                "set the new setting Active first ({} still use the old one)",
+                defaults.join(", ")
+            ))
         } else {
-            StepState::ToDo(format!("deactivate \"{old_id}\""))
+            StepState::ToDo(format!("switch {} to \"{new_name}\"", defaults.join(", ")))
         },
-    });
-    let audit_state = match (&migration.audit, &migration.audit_acknowledged) {
-        (_, Some(reason)) => StepState::Done(format!("acknowledged: {reason}")),
-        (Some(audit), None) if audit.total == 0 => {
-            StepState::Done(format!("no mail left in {} (checked {})", audit.folders.join(", "), audit.checked_at))
-        }
-        (Some(audit), None) => StepState::Blocked(format!(
-            "{} message(s) ({} unseen) still in {}: retrieve them, then run the audit again",
-            audit.total,
-            audit.unseen,
-            audit.folders.join(", ")
+    ));
+    let leftover_state = match (&migration.leftover, &migration.leftover_acknowledged) {
+        (Some(check), _) if check.total > 0 => StepState::Blocked(format!(
+            "{} message(s) ({} unseen) still in {}: retrieve them, then check again",
+            check.total,
+            check.unseen,
+            check.folders.join(", ")
         )),
-        (None, None) => StepState::ToDo("run the leftover-mail audit on the old setting".to_owned()),
+        (_, Some(reason)) => StepState::Done(format!("accepted: {reason}")),
+        (Some(check), None) => {
+            StepState::Done(format!("no mail left in {} (checked {})", check.folders.join(", "), check.checked_at))
+        }
+        (None, None) => StepState::ToDo("check the old folders for mail not yet retrieved".to_owned()),
     };
-    let audit_clean = matches!(audit_state, StepState::Done(_));
-    steps.push(Step { name: "Leftover audit clean", state: audit_state });
+    let leftover_clean = matches!(leftover_state, StepState::Done(_));
+    steps.push(Step::new(StepId::LeftoverChecked, leftover_state));
 
     let mut blockers = Vec::new();
     if old.is_some() {
@@ -272,26 +345,28 @@ pub fn checklist(config: &Config, secrets: &Secrets, old_id: &str) -> Result<Che
             blockers.push(format!("it is still the default for {}", defaults.join(", ")));
         }
         if !old_inactive {
-            blockers.push("it is still active".to_owned());
+            blockers.push("it is still Active".to_owned());
         }
-        if !(connected && migration.outgoing_passed_at.is_some() && migration.incoming_passed_at.is_some()) {
-            blockers
-                .push("the new setting is not verified (connected, Test Outgoing and Test Incoming passed)".to_owned());
+        if !is_verified(connected, migration) {
+            blockers.push(
+                "the new setting is not verified (connected, Test Outgoing and Test Incoming Settings passed)"
+                    .to_owned(),
+            );
         }
-        if !audit_clean {
-            blockers.push("the leftover-mail audit is not clean or acknowledged".to_owned());
+        if !leftover_clean {
+            blockers.push("mail may be left in the old folders (check them first)".to_owned());
         }
     }
-    steps.push(Step {
-        name: "Old setting deleted",
-        state: if old.is_none() {
+    steps.push(Step::new(
+        StepId::OldDeleted,
+        if old.is_none() {
             StepState::Done("moved to the trash".to_owned())
         } else if blockers.is_empty() {
-            StepState::ToDo("delete the old setting (it stays restorable in the trash)".to_owned())
+            StepState::ToDo("delete the old setting (its folders are checked once more first)".to_owned())
         } else {
             StepState::Blocked(blockers.join("; "))
         },
-    });
+    ));
     Ok(Checklist {
         old: old_id.to_owned(),
         new: migration.new.clone(),
@@ -300,13 +375,18 @@ pub fn checklist(config: &Config, secrets: &Secrets, old_id: &str) -> Result<Che
     })
 }
 
+/// The new setting counts as verified when it is connected and both tests passed.
+fn is_verified(connected: bool, migration: &Migration) -> bool {
+    connected && migration.outgoing_passed_at.is_some() && migration.incoming_passed_at.is_some()
+}
+
 /// Records a test of a migrated-to setting (passed sets the time, failed clears it).
 pub fn record_test(workspace: &mut Workspace, setting_id: &str, outgoing: bool, passed: bool) {
     let involved = workspace.config().migrations.iter().any(|m| m.new == setting_id && m.rolled_back_at.is_none());
     if !involved {
         return;
     }
-    let at = passed.then(crate::store::workspace::now_rfc3339);
+    let at = passed.then(crate::clock::now_rfc3339);
     let result = workspace.apply("migrate-record-test", |config| {
         for migration in config.migrations.iter_mut().filter(|m| m.new == setting_id && m.rolled_back_at.is_none()) {
             if outgoing {
@@ -341,67 +421,116 @@ pub fn switch_defaults(
             config.set_default(company, &migration.new)?;
         }
         if let Some(entry) = config.migration_mut(old_id) {
-            for company in &companies {
-                if !entry.previous_defaults.iter().any(|p| &p.company == company) {
-                    entry
-                        .previous_defaults
-                        .push(PreviousDefault { company: company.clone(), setting: old_id.to_owned() });
-                }
-            }
+            remember_previous_defaults(entry, &companies, old_id);
         }
         Ok(())
     })?;
     Ok(companies)
 }
 
-/// Stores the result of a leftover audit of the old setting (`Leftover` from
-/// `probe::imap::leftover`); returns whether it was clean.
-pub fn record_audit(
+/// The setting whose sign-in reads the old folders: the new one when both
+/// reach the same mailbox (same IMAP server and user name) — by the time of the
+/// check Microsoft has usually switched the old Basic password off — else the old.
+pub fn leftover_sign_in<'c>(config: &'c Config, old_id: &str) -> Option<&'c MailSetting> {
+    let old = config.setting(old_id)?;
+    let same_mailbox = |new: &&MailSetting| {
+        new.imap.server.trim().eq_ignore_ascii_case(old.imap.server.trim())
+            && new.imap.user_name.trim().eq_ignore_ascii_case(old.imap.user_name.trim())
+    };
+    let new = config.migration(old_id).and_then(|m| config.setting(&m.new)).filter(same_mailbox);
+    Some(new.unwrap_or(old))
+}
+
+/// Stores the result of a leftover check of the old setting (`Leftover` from
+/// `probe::imap::leftover`); returns whether it was clean (`None`: the
+/// mailbox could not be opened, nothing stored).
+pub fn record_leftover(
     workspace: &mut Workspace,
     old_id: &str,
     leftover: &Leftover,
 ) -> Result<Option<bool>, MigrationError> {
     migration_of(workspace.config(), old_id)?;
     let Some(counts) = &leftover.counts else { return Ok(None) };
-    let audit = LeftoverAudit {
-        checked_at: crate::store::workspace::now_rfc3339(),
+    let check = LeftoverCheck {
+        checked_at: crate::clock::now_rfc3339(),
         total: counts.iter().map(|c| c.total).sum(),
         unseen: counts.iter().map(|c| c.unseen).sum(),
         folders: counts.iter().filter(|c| c.exists).map(|c| c.folder.clone()).collect(),
     };
-    let clean = audit.total == 0;
-    workspace.apply("migrate-audit", |config| {
+    let clean = check.total == 0;
+    workspace.apply("migrate-leftover", |config| {
         if let Some(entry) = config.migration_mut(old_id) {
-            entry.audit = Some(audit);
+            entry.leftover = Some(check);
         }
         Ok(())
     })?;
     Ok(Some(clean))
 }
 
-/// Accepts the audit as it is (for example when Basic sign-in is already off), with a reason.
-pub fn acknowledge_audit(workspace: &mut Workspace, old_id: &str, reason: &str) -> Result<(), MigrationError> {
+/// Accepts that the old folders cannot be checked (for example when no
+/// sign-in reaches them any more), with a reason.
+pub fn acknowledge_leftover(workspace: &mut Workspace, old_id: &str, reason: &str) -> Result<(), MigrationError> {
     migration_of(workspace.config(), old_id)?;
     let reason = reason.trim().to_owned();
-    workspace.apply("migrate-acknowledge-audit", |config| {
+    workspace.apply("migrate-acknowledge-leftover", |config| {
         if let Some(entry) = config.migration_mut(old_id) {
-            entry.audit_acknowledged = Some(reason);
+            entry.leftover_acknowledged = Some(reason);
         }
         Ok(())
     })?;
     Ok(())
 }
 
-/// Deletes the old setting (to the trash) when every guard holds.
-pub fn finish(workspace: &mut Workspace, old_id: &str) -> Result<(), MigrationError> {
-    let list = checklist(workspace.config(), workspace.secrets(), old_id)?;
+/// The guide's step 10 for the old setting: Inactive, with the companies that
+/// still use it moved to the new setting in the same change (remembered for
+/// rollback). Returns the companies moved.
+pub fn deactivate_old(workspace: &mut Workspace, old_id: &str) -> Result<Vec<String>, MigrationError> {
+    let migration = migration_of(workspace.config(), old_id)?.clone();
+    let moved = workspace.apply("migrate-deactivate-old", |config| {
+        let moved = config.deactivate_moving_defaults(old_id, &migration.new)?;
+        if let Some(entry) = config.migration_mut(old_id) {
+            remember_previous_defaults(entry, &moved, old_id);
+        }
+        Ok(moved)
+    })?;
+    Ok(moved)
+}
+
+fn remember_previous_defaults(entry: &mut Migration, companies: &[String], old_id: &str) {
+    for company in companies {
+        if !entry.previous_defaults.iter().any(|p| &p.company == company) {
+            entry.previous_defaults.push(PreviousDefault { company: company.clone(), setting: old_id.to_owned() });
+        }
+    }
+}
+
+/// Deletes the old setting (to the trash) when every guard holds. The old
+/// folders are checked again at this moment (`recheck`): a clean check from
+/// earlier is no proof that nothing arrived since.
+pub fn finish(
+    workspace: &mut Workspace,
+    old_id: &str,
+    connection: &ConnectionState,
+    recheck: &Leftover,
+) -> Result<(), MigrationError> {
+    migration_of(workspace.config(), old_id)?;
     if workspace.config().setting(old_id).is_none() {
         return Ok(());
     }
+    if record_leftover(workspace, old_id, recheck)?.is_none() {
+        let acknowledged = migration_of(workspace.config(), old_id)?.leftover_acknowledged.is_some();
+        if !acknowledged {
+            return Err(MigrationError::DeleteBlocked(vec![format!(
+                "the old folders could not be checked again ({}); accept that with a reason to delete anyway",
+                recheck.report.failure_summary()
+            )]));
+        }
+    }
+    let list = checklist(workspace.config(), old_id, connection)?;
     if !list.delete_blockers.is_empty() {
         return Err(MigrationError::DeleteBlocked(list.delete_blockers));
     }
-    let now = crate::store::workspace::now_rfc3339();
+    let now = crate::clock::now_rfc3339();
     workspace.apply("migrate-finish", |config| {
         config.delete_setting(old_id, now.clone())?;
         if let Some(entry) = config.migration_mut(old_id) {
@@ -416,7 +545,7 @@ pub fn finish(workspace: &mut Workspace, old_id: &str) -> Result<(), MigrationEr
 /// previous company defaults restored, the migration marked rolled back.
 pub fn rollback(workspace: &mut Workspace, old_id: &str) -> Result<Vec<String>, MigrationError> {
     let migration = migration_of(workspace.config(), old_id)?.clone();
-    let now = crate::store::workspace::now_rfc3339();
+    let now = crate::clock::now_rfc3339();
     let restored: Vec<String> = migration.previous_defaults.iter().map(|p| p.company.clone()).collect();
     workspace.apply("migrate-rollback", |config| {
         if config.setting(old_id).is_none() {

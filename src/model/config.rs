@@ -41,6 +41,10 @@ pub struct OAuthProvider {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub userinfo_url: Option<String>,
     pub client_id: String,
+    /// `microsoft365` only: the tenant (id or domain) of settings that name none
+    /// (else "organizations").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
     /// Desktop "client secrets" (Google) are not confidential, but are still
     /// never shown on screen.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,11 +105,13 @@ pub struct Migration {
     pub outgoing_passed_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incoming_passed_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub audit: Option<LeftoverAudit>,
-    /// Why the admin accepted an audit that could not run or was not clean.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub audit_acknowledged: Option<String>,
+    /// The last check of the old folders for mail not yet retrieved. (`audit`
+    /// in the file: the format never renames a field.)
+    #[serde(rename = "audit", skip_serializing_if = "Option::is_none")]
+    pub leftover: Option<LeftoverCheck>,
+    /// Why the admin accepted a leftover check that could not run.
+    #[serde(rename = "audit_acknowledged", skip_serializing_if = "Option::is_none")]
+    pub leftover_acknowledged: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,9 +128,9 @@ pub struct PreviousDefault {
 /// The result of the last leftover-mail audit of the old setting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
-pub struct LeftoverAudit {
+pub struct LeftoverCheck {
     pub checked_at: String,
-    /// Messages still in the audited folders.
+    /// Messages still in the checked folders.
     pub total: u32,
     pub unseen: u32,
     pub folders: Vec<String>,
@@ -170,14 +176,16 @@ pub enum GuardError {
     InvalidId(String),
     #[error("a mail setting with id \"{0}\" already exists")]
     DuplicateId(String),
-    #[error("\"{setting}\" is inactive, so it cannot be the default for company \"{company}\"; activate it first")]
+    /// `company` and `setting` are display names (see [`Config::company_name`], [`Config::setting_name`]).
+    #[error("\"{setting}\" is inactive, so it cannot be the default for {company}; activate it first")]
     DefaultMustBeActive { company: String, setting: String },
+    /// `setting` and `companies` are display names; `setting_id` is for code that acts on it.
     #[error(
         "\"{setting}\" is the default mail setting for {companies}; choose another default for {them} first",
         companies = describe_companies(.companies),
         them = if .companies.len() == 1 { "it" } else { "them" }
     )]
-    InUseAsDefault { setting: String, action: GuardedAction, companies: Vec<String> },
+    InUseAsDefault { setting_id: String, setting: String, action: GuardedAction, companies: Vec<String> },
 }
 
 /// What was attempted when [`GuardError::InUseAsDefault`] refused it.
@@ -188,10 +196,9 @@ pub enum GuardedAction {
 }
 
 fn describe_companies(companies: &[String]) -> String {
-    let quoted: Vec<String> = companies.iter().map(|c| format!("\"{c}\"")).collect();
-    match quoted.as_slice() {
-        [one] => format!("company {one}"),
-        [init @ .., last] => format!("companies {} and {last}", init.join(", ")),
+    match companies {
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
         [] => "no company".to_owned(),
     }
 }
@@ -220,6 +227,53 @@ impl Config {
 
     pub fn oauth_provider(&self, id: &str) -> Option<&OAuthProvider> {
         self.oauth_providers.iter().find(|p| p.id == id)
+    }
+
+    /// How a setting is named to people: its description, or its id when it has none.
+    pub fn setting_name(&self, id: &str) -> String {
+        let deleted = || self.trash.iter().rev().find(|d| d.setting.id == id).map(|d| &d.setting);
+        match self.setting(id).or_else(deleted) {
+            Some(s) if !s.description.trim().is_empty() => s.description.clone(),
+            _ => id.to_owned(),
+        }
+    }
+
+    /// How a company is named to people: its name, or its id when it has none.
+    pub fn company_name(&self, id: &str) -> String {
+        match self.company(id) {
+            Some(c) if !c.name.trim().is_empty() => c.name.clone(),
+            _ => id.to_owned(),
+        }
+    }
+
+    /// The names of the companies whose default is `setting_id`.
+    pub fn company_names_defaulting_to(&self, setting_id: &str) -> Vec<String> {
+        self.companies_defaulting_to(setting_id).iter().map(|c| self.company_name(c)).collect()
+    }
+
+    /// Makes `id` inactive after moving every company that uses it as its
+    /// default to `new_default` (the guide's order: step 10 before step 11),
+    /// in one change. Returns the companies moved.
+    pub fn deactivate_moving_defaults(&mut self, id: &str, new_default: &str) -> Result<Vec<String>, GuardError> {
+        if self.setting(id).is_none() {
+            return Err(GuardError::UnknownSetting(id.to_owned()));
+        }
+        let companies = self.companies_defaulting_to(id);
+        for company in &companies {
+            self.set_default(company, new_default)?;
+        }
+        self.deactivate(id)?;
+        Ok(companies)
+    }
+
+    /// The names of the companies with no default, or an inactive or missing one
+    /// (the guide: "recheck in case a Company still doesn't have a default").
+    pub fn companies_without_active_default(&self) -> Vec<String> {
+        self.companies
+            .iter()
+            .filter(|c| c.default_mail_setting.as_deref().and_then(|id| self.setting(id)).is_none_or(|s| !s.active))
+            .map(|c| self.company_name(&c.id))
+            .collect()
     }
 
     /// Ids of the companies whose default is `setting_id`, in file order.
@@ -288,8 +342,8 @@ impl Config {
         let setting = self.setting(setting_id).ok_or_else(|| GuardError::UnknownSetting(setting_id.to_owned()))?;
         if !setting.active {
             return Err(GuardError::DefaultMustBeActive {
-                company: company_id.to_owned(),
-                setting: setting_id.to_owned(),
+                company: self.company_name(company_id),
+                setting: self.setting_name(setting_id),
             });
         }
         let company = self
@@ -357,8 +411,8 @@ impl Config {
                     None => return Err(GuardError::UnknownSetting(setting_id.to_owned())),
                     Some(s) if !s.active => {
                         return Err(GuardError::DefaultMustBeActive {
-                            company: company.id.clone(),
-                            setting: setting_id.to_owned(),
+                            company: if company.name.is_empty() { company.id.clone() } else { company.name.clone() },
+                            setting: next.setting_name(setting_id),
                         });
                     }
                     Some(_) => {}
@@ -440,7 +494,12 @@ impl Config {
         if companies.is_empty() {
             Ok(())
         } else {
-            Err(GuardError::InUseAsDefault { setting: id.to_owned(), action, companies })
+            Err(GuardError::InUseAsDefault {
+                setting_id: id.to_owned(),
+                setting: self.setting_name(id),
+                action,
+                companies: companies.iter().map(|c| self.company_name(c)).collect(),
+            })
         }
     }
 }
@@ -455,7 +514,11 @@ mod tests {
 
     fn sample() -> Config {
         Config {
-            mail_settings: vec![setting("old-basic", true), setting("new-m365", true), setting("spare", false)],
+            mail_settings: vec![
+                MailSetting { description: "Old Basic".into(), ..setting("old-basic", true) },
+                setting("new-m365", true),
+                setting("spare", false),
+            ],
             companies: vec![
                 Company { id: "acme".into(), name: "Acme".into(), default_mail_setting: Some("old-basic".into()) },
                 Company { id: "globex".into(), name: "Globex".into(), default_mail_setting: Some("old-basic".into()) },
@@ -471,10 +534,24 @@ mod tests {
         let err = config.deactivate("old-basic").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "\"old-basic\" is the default mail setting for companies \"acme\" and \"globex\"; \
-             choose another default for them first"
+            "\"Old Basic\" is the default mail setting for Acme and Globex; choose another default for them first"
         );
         assert!(config.setting("old-basic").unwrap().active, "nothing changed");
+    }
+
+    #[test]
+    fn deactivating_a_default_can_move_its_companies_first_in_one_change() {
+        let mut config = sample();
+        let before = config.clone();
+        let err = config.deactivate_moving_defaults("old-basic", "spare").unwrap_err();
+        assert!(matches!(err, GuardError::DefaultMustBeActive { .. }), "an inactive target is refused");
+        assert_eq!(err.to_string(), "\"spare\" is inactive, so it cannot be the default for Acme; activate it first");
+        let moved = config.deactivate_moving_defaults("old-basic", "new-m365").unwrap();
+        assert_eq!(moved, vec!["acme".to_owned(), "globex".to_owned()]);
+        assert!(!config.setting("old-basic").unwrap().active);
+        assert_eq!(config.companies_defaulting_to("new-m365"), vec!["acme".to_owned(), "globex".to_owned()]);
+        assert_eq!(config.company("initech"), before.company("initech"), "other companies untouched");
+        assert!(matches!(config.deactivate_moving_defaults("nope", "new-m365"), Err(GuardError::UnknownSetting(_))));
     }
 
     #[test]
@@ -492,7 +569,7 @@ mod tests {
         let err = config.delete_setting("old-basic", "t".into()).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "\"old-basic\" is the default mail setting for company \"acme\"; choose another default for it first"
+            "\"Old Basic\" is the default mail setting for Acme; choose another default for it first"
         );
         assert_eq!(config.mail_settings.len(), 3);
     }

@@ -8,7 +8,7 @@ pub mod setting;
 pub mod validate;
 
 pub use config::{
-    Company, Config, DeletedSetting, GuardError, ImportSummary, LeftoverAudit, Migration, OAuthProvider,
+    Company, Config, DeletedSetting, GuardError, ImportSummary, LeftoverCheck, Migration, OAuthProvider,
     PreviousDefault, TlsConfig,
 };
 pub use presets::Preset;

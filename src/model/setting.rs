@@ -37,8 +37,8 @@ impl CredentialKind {
     pub fn label(self) -> &'static str {
         match self {
             Self::Basic => "Basic (password)",
-            Self::Microsoft365 => "Microsoft 365 OAuth",
-            Self::Gmail => "Gmail OAuth",
+            Self::Microsoft365 => "Microsoft 365 (MSO365)",
+            Self::Gmail => "Gmail",
             Self::Oauth2 => "Custom OAuth2 provider",
         }
     }
@@ -74,7 +74,7 @@ impl Security {
 
     pub fn label(self) -> &'static str {
         match self {
-            Self::Starttls => "STARTTLS",
+            Self::Starttls => "Start TLS",
             Self::Tls => "TLS on connect (SSL)",
             Self::None => "None (unencrypted)",
         }

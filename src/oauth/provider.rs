@@ -41,11 +41,15 @@ pub struct ResolvedProvider {
 #[derive(Debug, Error)]
 pub enum ProviderError {
     #[error(
-        "no client id is set up for {provider}. Register Mail Settings as an app with {provider} (a public client, \
-         platform \"Mobile and desktop applications\", redirect URI http://localhost), then add to the config file:\n\
-         [[oauth_provider]]\nid = \"{id}\"\nclient_id = \"<the application (client) id>\""
+        "no sign-in app is set up for {provider} yet: enter your organisation's app (client id) in the window's \
+         Sign-in apps, or run: mailsettings oauth-app set {id} --client-id <the application (client) id>"
     )]
     MissingClientId { provider: &'static str, id: &'static str },
+    #[error(
+        "the Microsoft 365 client id \"{0}\" is not a GUID: copy the \"Application (client) ID\" from the app's \
+         Overview page in Microsoft Entra (it looks like 0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab)"
+    )]
+    ClientIdNotGuid(String),
     #[error(
         "the setting uses OAuth2 provider \"{0}\", which is not in the config file; add an [[oauth_provider]] with that id"
     )]
@@ -63,7 +67,13 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
     match setting.credential {
         CredentialKind::Basic => Err(ProviderError::NotOAuth(setting.id.clone())),
         CredentialKind::Microsoft365 => {
-            let tenant = setting.tenant.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or("organizations");
+            let app_tenant = config.oauth_provider("microsoft365").and_then(|p| p.tenant.as_deref());
+            let tenant = [setting.tenant.as_deref(), app_tenant]
+                .into_iter()
+                .flatten()
+                .map(str::trim)
+                .find(|t| !t.is_empty())
+                .unwrap_or("organizations");
             let base = format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0");
             let defaults = ResolvedProvider {
                 id: "microsoft365".to_owned(),
@@ -135,17 +145,59 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
     }
 }
 
+/// Client ids a vendor build embeds at compile time (`MAILSETTINGS_MICROSOFT365_CLIENT_ID`,
+/// `MAILSETTINGS_GMAIL_CLIENT_ID`); an `[[oauth_provider]]` in the config overrides them.
+pub fn embedded_client_id(id: &str) -> Option<&'static str> {
+    let embedded = match id {
+        "microsoft365" => option_env!("MAILSETTINGS_MICROSOFT365_CLIENT_ID"),
+        "gmail" => option_env!("MAILSETTINGS_GMAIL_CLIENT_ID"),
+        _ => None,
+    };
+    embedded.map(str::trim).filter(|c| !c.is_empty())
+}
+
+/// The embedded client ids, for the About box.
+pub fn embedded_client_ids() -> Vec<(&'static str, &'static str)> {
+    [("microsoft365", "Microsoft 365"), ("gmail", "Gmail")]
+        .into_iter()
+        .filter_map(|(id, label)| embedded_client_id(id).map(|client| (label, client)))
+        .collect()
+}
+
+/// The people's name of a built-in provider id.
+pub fn builtin_label(id: &str) -> Option<&'static str> {
+    match id {
+        "microsoft365" => Some("Microsoft 365"),
+        "gmail" => Some("Gmail"),
+        _ => None,
+    }
+}
+
+/// Whether `text` is a GUID (8-4-4-4-12 hex digits), the form of every Microsoft client id.
+pub fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.trim().split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Checks a client id typed for a built-in provider (Sign-in apps, `oauth-app set`).
+pub fn check_client_id(provider: &str, client_id: &str) -> Result<(), ProviderError> {
+    if provider == "microsoft365" && !is_guid(client_id) {
+        return Err(ProviderError::ClientIdNotGuid(client_id.trim().to_owned()));
+    }
+    Ok(())
+}
+
 fn builtin(
     mut resolved: ResolvedProvider,
     entry: Option<&OAuthProvider>,
     provider: &'static str,
     id: &'static str,
 ) -> Result<ResolvedProvider, ProviderError> {
-    let entry = entry.ok_or(ProviderError::MissingClientId { provider, id })?;
-    if entry.client_id.trim().is_empty() {
-        return Err(ProviderError::MissingClientId { provider, id });
-    }
-    resolved.client_id = entry.client_id.trim().to_owned();
+    let configured = entry.map(|e| e.client_id.trim()).filter(|c| !c.is_empty());
+    let client_id = configured.or_else(|| embedded_client_id(id)).ok_or(ProviderError::MissingClientId { provider, id })?;
+    resolved.client_id = client_id.to_owned();
+    let Some(entry) = entry else { return Ok(resolved) };
     let set = |target: &mut String, value: &str| {
         if !value.trim().is_empty() {
             *target = value.trim().to_owned();
@@ -183,6 +235,17 @@ mod tests {
 
     fn config_with(provider: OAuthProvider) -> Config {
         Config { oauth_providers: vec![provider], ..Config::default() }
+    }
+
+    #[test]
+    fn microsoft_client_ids_are_guids() {
+        assert!(is_guid("0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab"));
+        assert!(is_guid(" 0B7C3F6E-1A2B-4C5D-8E9F-0123456789AB "));
+        for bad in ["", "abc", "0b7c3f6e1a2b4c5d8e9f0123456789ab", "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ag", "{0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab}"] {
+            assert!(!is_guid(bad), "{bad}");
+        }
+        assert!(check_client_id("microsoft365", "nope").is_err());
+        assert!(check_client_id("gmail", "123-abc.apps.googleusercontent.com").is_ok());
     }
 
     #[test]

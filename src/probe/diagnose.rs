@@ -47,6 +47,19 @@ pub struct Diagnosis {
     pub next_step: String,
 }
 
+/// Three lines, as shown under a failed Connect and in the CLI's messages.
+impl std::fmt::Display for Diagnosis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "What went wrong: {}\nWho can fix it: {}\nNext step: {}",
+            self.cause,
+            self.who.label(),
+            self.next_step
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     Smtp,

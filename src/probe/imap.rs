@@ -59,7 +59,13 @@ impl Leftover {
     }
 }
 
+/// The folders the leftover check looks in by default: the setup guide's "Mail
+/// Not Read" and "Mail Not Filed", where the automation leaves what it has not processed.
 pub const DEFAULT_LEFTOVER_FOLDERS: [&str; 2] = ["Mail Not Read", "Mail Not Filed"];
+
+pub fn default_leftover_folders() -> Vec<String> {
+    DEFAULT_LEFTOVER_FOLDERS.iter().map(|f| (*f).to_owned()).collect()
+}
 
 pub fn leftover(input: &IncomingInput, folders: &[String], options: &ProbeOptions, cancel: &CancelToken) -> Leftover {
     let mut run = Run::new(

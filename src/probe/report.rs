@@ -120,7 +120,7 @@ impl Report {
             kind,
             setting_id: setting_id.to_owned(),
             target: redactor.redact(target),
-            started_at: crate::store::workspace::now_rfc3339(),
+            started_at: crate::clock::now_rfc3339(),
             stages: Vec::new(),
             facts: Vec::new(),
             passed: true,
@@ -155,8 +155,16 @@ impl Report {
         self.diagnosis = Some(diagnosis);
     }
 
-    pub fn total_ms(&self) -> f64 {
-        self.stages.iter().map(|s| s.duration_ms).sum()
+    /// Why the probe failed, in one line: the diagnosis' cause, else the failed stage.
+    pub fn failure_summary(&self) -> String {
+        if let Some(diagnosis) = &self.diagnosis {
+            return diagnosis.cause.clone();
+        }
+        self.stages
+            .iter()
+            .rev()
+            .find(|s| s.outcome == Outcome::Failed)
+            .map_or_else(|| "no reason was given".to_owned(), |s| format!("{}: {}", s.name.label(), s.detail))
     }
 
     /// The report for the clipboard and for support: every stage, the server's

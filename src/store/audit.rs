@@ -46,7 +46,7 @@ fn entry(
     after: Option<serde_json::Value>,
 ) -> AuditEntry {
     AuditEntry {
-        time: super::workspace::now_rfc3339(),
+        time: crate::clock::now_rfc3339(),
         user: os_user(),
         action: action.to_owned(),
         setting: setting.map(str::to_owned),

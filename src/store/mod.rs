@@ -9,4 +9,4 @@ pub mod workspace;
 
 pub use file::{ConfigFile, FORMAT, StoreError, resolve_config_path};
 pub use secrets::{SecretKind, SecretStoreError, Secrets};
-pub use workspace::{PasswordChanges, Workspace, WorkspaceError};
+pub use workspace::{PasswordChanges, SignInAppChange, Workspace, WorkspaceError};

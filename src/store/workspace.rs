@@ -25,6 +25,20 @@ pub enum WorkspaceError {
     Secrets(#[from] SecretStoreError),
     #[error("the config file could not be read, so it is open read-only: {0}")]
     ReadOnly(String),
+    /// A value typed by the admin that no guard of the config covers (a client id).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The client id (and, for Microsoft 365, the tenant default) of an
+/// organisation's registered sign-in app, entered in Sign-in apps or with `oauth-app set`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInAppChange {
+    /// `microsoft365`, `gmail`, or an `[[oauth_provider]]` id.
+    pub provider: String,
+    pub client_id: String,
+    /// Microsoft 365 only: the tenant used by settings that name none.
+    pub tenant: Option<String>,
 }
 
 /// Passwords typed in the form alongside a setting; `None` leaves the stored one.
@@ -41,6 +55,9 @@ pub struct Workspace {
     secrets: Secrets,
     /// Set when the file could not be read: everything stays viewable, nothing is written.
     read_only_reason: Option<String>,
+    /// Goes up with every change to the config in memory, so views derived
+    /// from it (the table's sort) know when to recompute.
+    generation: u64,
 }
 
 impl Workspace {
@@ -49,7 +66,7 @@ impl Workspace {
     pub fn open(path: &Path, secrets: Secrets) -> Result<Self, StoreError> {
         let mut file = ConfigFile::new(path.to_owned());
         let config = file.load()?;
-        Ok(Self { file, config, secrets, read_only_reason: None })
+        Ok(Self { file, config, secrets, read_only_reason: None, generation: 0 })
     }
 
     /// Like [`Self::open`], but a file that cannot be read opens empty and
@@ -62,6 +79,7 @@ impl Workspace {
                 config: Config::default(),
                 secrets,
                 read_only_reason: Some(err.to_string()),
+                generation: 0,
             },
         }
     }
@@ -82,10 +100,16 @@ impl Workspace {
         self.read_only_reason.as_deref()
     }
 
+    /// Changes every time the config in memory changes (never goes back).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// Re-reads the file (after another program changed it).
     pub fn reload(&mut self) -> Result<(), StoreError> {
         self.config = self.file.load()?;
         self.read_only_reason = None;
+        self.generation += 1;
         Ok(())
     }
 
@@ -104,6 +128,7 @@ impl Workspace {
         self.file.save(&next)?;
         audit::append(&self.audit_path(), &audit::diff(action, &self.config, &next));
         self.config = next;
+        self.generation += 1;
         Ok(result)
     }
 
@@ -141,17 +166,67 @@ impl Workspace {
             self.secrets.set(&id, SecretKind::ImapPassword, password)?;
         }
         let changed_passwords = passwords.smtp.is_some() || passwords.imap.is_some();
+        self.save_setting_moving_defaults(setting, None, changed_passwords)
+    }
+
+    /// Saves a setting whose passwords are already stored (the window writes
+    /// them on a job thread first). With `move_defaults_to`, the companies that
+    /// use the setting move there first, in the same change (a setting being
+    /// made Inactive). `passwords_changed` records the password change in the audit log.
+    pub fn save_setting_moving_defaults(
+        &mut self,
+        setting: MailSetting,
+        move_defaults_to: Option<&str>,
+        passwords_changed: bool,
+    ) -> Result<(), WorkspaceError> {
+        let id = setting.id.clone();
         self.change("save", |config| {
+            if let Some(to) = move_defaults_to {
+                for company in config.companies_defaulting_to(&setting.id) {
+                    config.set_default(&company, to)?;
+                }
+            }
             if config.setting(&setting.id).is_some() {
                 config.update_setting(setting)
             } else {
                 config.add_setting(setting)
             }
         })?;
-        if changed_passwords {
+        if passwords_changed {
             self.log_event("set-password", &id);
         }
         Ok(())
+    }
+
+    /// Sets the client id of a sign-in app (creating its `[[oauth_provider]]`
+    /// entry for a built-in provider); checked first, audited like every change.
+    pub fn set_sign_in_app(&mut self, app: SignInAppChange) -> Result<(), WorkspaceError> {
+        let client_id = app.client_id.trim().to_owned();
+        if client_id.is_empty() {
+            return Err(WorkspaceError::Invalid("the client id is empty".to_owned()));
+        }
+        crate::oauth::provider::check_client_id(&app.provider, &client_id)
+            .map_err(|e| WorkspaceError::Invalid(e.to_string()))?;
+        let builtin = crate::oauth::provider::builtin_label(&app.provider).is_some();
+        if !builtin && self.config.oauth_provider(&app.provider).is_none() {
+            return Err(WorkspaceError::Invalid(format!("there is no OAuth2 provider \"{}\"", app.provider)));
+        }
+        let tenant = app.tenant.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        self.change("set-sign-in-app", |config| {
+            if config.oauth_provider(&app.provider).is_none() {
+                config.oauth_providers.push(crate::model::OAuthProvider {
+                    id: app.provider.clone(),
+                    ..crate::model::OAuthProvider::default()
+                });
+            }
+            if let Some(entry) = config.oauth_providers.iter_mut().find(|p| p.id == app.provider) {
+                entry.client_id = client_id;
+                if app.provider == "microsoft365" {
+                    entry.tenant = tenant;
+                }
+            }
+            Ok(())
+        })
     }
 
     pub fn set_password(&self, setting_id: &str, kind: SecretKind, password: &Secret) -> Result<(), WorkspaceError> {
@@ -169,6 +244,11 @@ impl Workspace {
 
     pub fn deactivate(&mut self, id: &str) -> Result<(), WorkspaceError> {
         self.change("deactivate", |config| config.deactivate(id))
+    }
+
+    /// Deactivates `id` after moving the companies that use it to `new_default`, in one change.
+    pub fn deactivate_moving_defaults(&mut self, id: &str, new_default: &str) -> Result<Vec<String>, WorkspaceError> {
+        self.change("deactivate", |config| config.deactivate_moving_defaults(id, new_default))
     }
 
     pub fn set_default(&mut self, company_id: &str, setting_id: &str) -> Result<(), WorkspaceError> {
@@ -208,7 +288,7 @@ impl Workspace {
     /// Moves a setting to the trash. Its secrets stay until it is purged from
     /// the trash, so a restore brings the passwords back too.
     pub fn delete(&mut self, id: &str) -> Result<DeletedSetting, WorkspaceError> {
-        let now = now_rfc3339();
+        let now = crate::clock::now_rfc3339();
         let (entry, purged) = self.change("delete", |config| {
             let entry = config.delete_setting(id, now)?;
             let purged = config.purge_old_trash();
@@ -246,12 +326,6 @@ fn read_config(path: &Path) -> Result<Config, StoreError> {
     file::parse_config(&bytes, path)
 }
 
-/// The current time as RFC 3339 (UTC), for the trash and reports.
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| "unknown time".to_owned())
-}
 
 #[cfg(test)]
 mod tests {

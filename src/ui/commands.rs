@@ -2,15 +2,21 @@
 //! draw; they push a [`Command`], and the app runs the queue once per frame,
 //! after everything is drawn.
 
+use serde::{Deserialize, Serialize};
+
 use super::jobs::JobKind;
+use super::theme::ThemeChoice;
+use crate::model::CredentialKind;
+use crate::store::SignInAppChange;
 
 /// Which top-level view is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum View {
     #[default]
     MailSettings,
     Companies,
     Migration,
+    SignInApps,
     Log,
 }
 
@@ -21,18 +27,43 @@ pub enum MigrationAction {
     Start(String),
     ActivateNew,
     SwitchDefaults,
+    /// The old setting Inactive, its companies moved to the new one.
     DeactivateOld,
+    /// Accept that the old folders cannot be checked, with a reason.
     Acknowledge(String),
+    /// Check the old folders once more, then delete the old setting.
     Finish,
     Rollback,
 }
 
-/// A request from a panel, run by [`super::app::MailSettingsApp`] at the end of the frame.
+/// The client id (and tenant) of an organisation's sign-in app, as typed in Sign-in apps.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInApp {
+    pub provider: String,
+    pub client_id: String,
+    pub tenant: Option<String>,
+}
+
+impl SignInApp {
+    pub fn label(&self) -> String {
+        crate::oauth::provider::builtin_label(&self.provider).map_or_else(|| self.provider.clone(), str::to_owned)
+    }
+
+    pub fn into_change(self) -> SignInAppChange {
+        SignInAppChange { provider: self.provider, client_id: self.client_id, tenant: self.tenant }
+    }
+}
+
+/// A request from a panel, run by [`super::app::MailSettingsApp`] at the end of the frame.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Show another top-level view.
     ShowView(View),
-    /// Start a background job (test, Connect, Disconnect) for a setting.
+    /// View → zoom (1.0 = 100 %).
+    Zoom(f32),
+    /// View → theme.
+    Theme(ThemeChoice),
+    /// Start a background job (test, Connect, Disconnect, leftover check) for a setting.
     StartJob(String, JobKind),
     /// Cancel a running job.
     CancelJob(String, JobKind),
@@ -48,6 +79,8 @@ pub enum Command {
     SetDefault { company: String, setting: String },
     /// Add a company.
     AddCompany { id: String, name: String },
+    /// Save the client id of a sign-in app (Sign-in apps).
+    SaveSignInApp(SignInApp),
     /// File → Import…
     Import,
     /// File → Export…
@@ -62,19 +95,27 @@ pub enum Command {
     RefreshLog,
     /// Remove a trusted CA certificate file from the config.
     RemoveCaFile(std::path::PathBuf),
-    /// Open an empty form ("+ Add new record").
-    NewRecord,
+    /// Open an empty form ("+ Add new record"), of this credential type (default Microsoft 365).
+    NewRecord(Option<CredentialKind>),
     /// Open the form on an existing setting.
     Edit(String),
     /// Save the open form.
     SaveForm,
+    /// Save the open form, then run this test on it.
+    SaveAndTest(JobKind),
+    /// Save the form after moving the companies that use the setting to this one (the setting goes Inactive).
+    SaveMovingDefaults(String),
     /// Close the form; asks first when there are unsaved changes.
     CancelForm,
     /// Close the form and drop its changes (after the admin confirmed).
     DiscardForm,
     /// Keep editing (the admin backed out of discarding).
     KeepEditing,
-    /// Move a setting to the trash.
+    /// Ask before deleting a setting.
+    AskDelete(String),
+    /// Close the open question.
+    CloseDialog,
+    /// Move a setting to the trash (after the admin confirmed).
     Delete(String),
     /// Bring back the setting deleted last.
     UndoDelete(String),

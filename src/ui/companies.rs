@@ -72,9 +72,10 @@ impl CompaniesView {
                     row.col(|ui| {
                         let current = company.default_mail_setting.as_deref();
                         let shown = current.and_then(|id| config.setting(id)).map_or_else(
-                            || "None".to_owned(),
-                            |s| if s.active { s.description.clone() } else { format!("{} (inactive)", s.description) },
+                            || "Select Mail Setting".to_owned(),
+                            |s| if s.active { s.description.clone() } else { format!("{} (Inactive)", s.description) },
                         );
+                        let has_active_default = current.and_then(|id| config.setting(id)).is_some_and(|s| s.active);
                         ui.add_enabled_ui(!read_only, |ui| {
                             egui::ComboBox::from_id_salt(("default", &company.id))
                                 .selected_text(shown)
@@ -94,6 +95,9 @@ impl CompaniesView {
                                 .response
                                 .on_hover_text(format!("Default mail setting for {}", company.name));
                         });
+                        if !has_active_default {
+                            ui.label(RichText::new("needs a default").color(theme::warning_color(ui.visuals())));
+                        }
                     });
                 });
             });

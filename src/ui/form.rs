@@ -25,13 +25,16 @@ pub struct EditForm {
     imap_port_text: String,
     smtp_password: Zeroizing<String>,
     imap_password: Zeroizing<String>,
-    stored: StoredPasswords,
+    /// Which passwords the OS store holds; `None` while a job thread asks it.
+    stored: Option<StoredPasswords>,
     /// Set when the OS store could not say which passwords exist.
     secret_store_problem: Option<String>,
     /// Set after a Save attempt: from then on every finding is shown.
     save_attempted: bool,
     /// The "discard changes?" question is open.
     pub confirming_discard: bool,
+    /// A new record's starting point (its type's preset), for `is_dirty`.
+    original_blank: Option<MailSetting>,
 }
 
 /// What the form shows besides the setting: read from app state each frame.
@@ -50,6 +53,10 @@ pub struct FormContext<'a> {
     pub busy: bool,
     /// Test Outgoing's recipient, remembered between tests.
     pub recipient: &'a mut String,
+    /// Test Outgoing was pressed with no address: focus the field and say so.
+    pub ask_recipient: &'a mut bool,
+    /// Save is waiting for the secret store.
+    pub saving: bool,
 }
 
 /// One row of the side-by-side comparison.
@@ -140,23 +147,36 @@ pub struct FormOutput {
 }
 
 impl EditForm {
-    pub fn new_record() -> Self {
-        Self::from_setting(None, MailSetting::default(), Ok(StoredPasswords::default()))
+    /// An empty form of this credential type, its provider's servers filled in.
+    pub fn new_record(credential: CredentialKind) -> Self {
+        let mut draft = MailSetting { credential, ..MailSetting::default() };
+        if let Some(preset) = Preset::for_credential(credential) {
+            preset.apply(&mut draft);
+        }
+        let mut form = Self::from_setting(None, draft, Some(StoredPasswords::default()));
+        // A new record's baseline is the empty setting of its type, so "unsaved changes" means typed ones.
+        form.original_blank = Some(form.draft.clone());
+        form
     }
 
-    pub fn edit(setting: &MailSetting, stored: Result<StoredPasswords, String>) -> Self {
-        Self::from_setting(Some(setting.clone()), setting.clone(), stored)
+    /// The form on a saved setting. `stored_known`: no need to ask the secret
+    /// store (an OAuth setting keeps no password); else [`Self::set_stored`] follows.
+    pub fn edit(setting: &MailSetting, stored_known: bool) -> Self {
+        Self::from_setting(Some(setting.clone()), setting.clone(), stored_known.then(StoredPasswords::default))
     }
 
-    fn from_setting(
-        original: Option<MailSetting>,
-        draft: MailSetting,
-        stored: Result<StoredPasswords, String>,
-    ) -> Self {
-        let (stored, secret_store_problem) = match stored {
-            Ok(stored) => (stored, None),
-            Err(problem) => (StoredPasswords::default(), Some(problem)),
-        };
+    /// What the secret store said (from a job thread).
+    pub fn set_stored(&mut self, stored: Result<StoredPasswords, String>) {
+        match stored {
+            Ok(stored) => self.stored = Some(stored),
+            Err(problem) => {
+                self.stored = Some(StoredPasswords::default());
+                self.secret_store_problem = Some(problem);
+            }
+        }
+    }
+
+    fn from_setting(original: Option<MailSetting>, draft: MailSetting, stored: Option<StoredPasswords>) -> Self {
         Self {
             smtp_port_text: draft.smtp.port.to_string(),
             imap_port_text: draft.imap.port.to_string(),
@@ -165,9 +185,10 @@ impl EditForm {
             smtp_password: Zeroizing::default(),
             imap_password: Zeroizing::default(),
             stored,
-            secret_store_problem,
+            secret_store_problem: None,
             save_attempted: false,
             confirming_discard: false,
+            original_blank: None,
         }
     }
 
@@ -181,7 +202,7 @@ impl EditForm {
     }
 
     pub fn is_dirty(&self) -> bool {
-        let baseline = self.original.clone().unwrap_or_default();
+        let baseline = self.original.clone().or_else(|| self.original_blank.clone()).unwrap_or_default();
         self.draft != baseline
             || !self.smtp_password.is_empty()
             || !self.imap_password.is_empty()
@@ -190,10 +211,13 @@ impl EditForm {
     }
 
     /// Which passwords the setting will have after Save.
+    /// While the store has not answered, stored passwords are assumed (Save
+    /// then keeps whatever is there rather than asking for it again).
     fn passwords_after_save(&self) -> StoredPasswords {
+        let stored = self.stored.unwrap_or(StoredPasswords { smtp: true, imap: true });
         StoredPasswords {
-            smtp: self.stored.smtp || !self.smtp_password.is_empty(),
-            imap: self.stored.imap || !self.imap_password.is_empty(),
+            smtp: stored.smtp || !self.smtp_password.is_empty(),
+            imap: stored.imap || !self.imap_password.is_empty(),
         }
     }
 
@@ -246,7 +270,7 @@ impl EditForm {
             ui.heading(title);
         });
         if let Some(problem) = &self.secret_store_problem {
-            ui.colored_label(ui.visuals().warn_fg_color, problem);
+            ui.add(egui::Label::new(RichText::new(problem).color(ui.visuals().warn_fg_color)).wrap());
         }
         self.compare_picker_ui(ui, config, commands, context.compare_with);
         ui.separator();
@@ -256,20 +280,22 @@ impl EditForm {
             self.tests_ui(ui, &id, context, commands);
             ui.separator();
         }
+        // Save and Cancel stay in view below the fields, whatever the window height.
+        let buttons_height = 80.0;
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
-            .max_height((ui.available_height() - 40.0).max(120.0))
+            .max_height((ui.available_height() - buttons_height).max(120.0))
             .show(ui, |ui| {
                 ui.add_enabled_ui(!context.read_only, |ui| {
                     self.general_ui(ui, config, &findings);
-                    ui.add_space(8.0);
+                    ui.add_space(10.0);
                     self.smtp_ui(ui, &findings);
-                    ui.add_space(8.0);
+                    ui.add_space(10.0);
                     self.imap_ui(ui, &findings);
                 });
             });
         ui.separator();
-        self.buttons_ui(ui, context.read_only, &findings, commands);
+        self.buttons_ui(ui, context, &findings, commands);
     }
 
     /// "Compare with": the setting being replaced, shown read-only beside the form.
@@ -346,49 +372,67 @@ impl EditForm {
         });
         match context.connection {
             ConnectionState::NeedsReconnect { reason } => {
-                ui.colored_label(super::theme::warning_color(ui.visuals()), format!("Needs reconnect: {reason}"));
+                let color = super::theme::warning_color(ui.visuals());
+                ui.add(egui::Label::new(RichText::new(format!("Needs reconnect: {reason}")).color(color)).wrap());
             }
             ConnectionState::Unknown { reason } => {
-                ui.colored_label(super::theme::warning_color(ui.visuals()), reason);
+                let color = super::theme::warning_color(ui.visuals());
+                ui.add(egui::Label::new(RichText::new(reason).color(color)).wrap());
             }
             _ => {}
         }
+        if !saved_oauth {
+            ui.label("Save first: Connect signs in with the saved setting.");
+        }
         for line in context.connect_messages {
-            ui.label(RichText::new(line).small());
+            ui.add(egui::Label::new(line.as_str()).wrap());
         }
     }
 
-    /// Test Outgoing (asks for the recipient), Test Incoming, Round trip, Detect.
+    /// Test Outgoing Settings (asks for the recipient), Test Incoming Settings,
+    /// Round trip, Detect, Check leftover mail. Always clickable on a saved
+    /// setting: a missing address is asked for inline; unsaved changes are saved first.
     fn tests_ui(&self, ui: &mut Ui, id: &str, context: &mut FormContext<'_>, commands: &mut CommandQueue) {
         ui.strong("Tests");
-        let blocked = if self.is_dirty() { Some("Save your changes first: tests use the saved setting") } else { None };
+        let dirty = self.is_dirty();
         let recipient = &mut *context.recipient;
         ui.horizontal(|ui| {
-            let label = ui.label("Send test messages to");
-            ui.add(egui::TextEdit::singleline(recipient).hint_text("you@company.com").desired_width(220.0))
+            let label = ui.label("Send test emails to");
+            let field = ui
+                .add(egui::TextEdit::singleline(recipient).hint_text("you@company.com").desired_width(240.0))
                 .labelled_by(label.id);
+            if std::mem::take(context.ask_recipient) {
+                field.request_focus();
+            }
         });
         let recipient_ok = crate::model::validate::is_well_formed_address(recipient.trim());
+        if !recipient_ok && !recipient.trim().is_empty() {
+            ui.colored_label(super::theme::error_color(ui.visuals()), "That is not an email address");
+        }
+        if dirty {
+            ui.label("You have unsaved changes: a test saves them first.");
+        }
         ui.horizontal_wrapped(|ui| {
-            for kind in [JobKind::Outgoing, JobKind::Incoming, JobKind::RoundTrip, JobKind::Detect] {
-                let running = context.running.contains(&kind);
-                if running {
+            for kind in [JobKind::Outgoing, JobKind::Incoming, JobKind::RoundTrip, JobKind::Detect, JobKind::Leftover] {
+                if context.running.contains(&kind) {
                     ui.spinner();
                     if ui.button(format!("Cancel {}", kind.label())).clicked() {
                         commands.send(Command::CancelJob(id.to_owned(), kind));
                     }
                     continue;
                 }
-                let needs_recipient = kind == JobKind::Outgoing && !recipient_ok;
-                let enabled = blocked.is_none() && !needs_recipient;
-                let response = ui.add_enabled(enabled, egui::Button::new(kind.label()));
-                let response = match (blocked, needs_recipient) {
-                    (Some(reason), _) => response.on_disabled_hover_text(reason),
-                    (None, true) => response.on_disabled_hover_text("Type the address the two test messages go to"),
-                    _ => response,
+                let label = if dirty { format!("Save and {}", kind.label()) } else { kind.label().to_owned() };
+                let button = ui.add_enabled(!context.saving && !context.read_only, egui::Button::new(label));
+                let button = match kind {
+                    JobKind::Outgoing => button.on_hover_text("Sends two test emails to the address above"),
+                    JobKind::Incoming => button.on_hover_text("Signs in over IMAP and checks the inbox and sent folders"),
+                    JobKind::Leftover => button.on_hover_text(
+                        "Counts the mail still in \"Mail Not Read\" and \"Mail Not Filed\" (not yet retrieved)",
+                    ),
+                    _ => button,
                 };
-                if response.clicked() {
-                    commands.send(Command::StartJob(id.to_owned(), kind));
+                if button.clicked() {
+                    commands.send(if dirty { Command::SaveAndTest(kind) } else { Command::StartJob(id.to_owned(), kind) });
                 }
             }
         });
@@ -420,7 +464,7 @@ impl EditForm {
                     } else {
                         ui.label(text);
                     }
-                    let copy = ui.add_enabled(differs, egui::Button::new("Use").small());
+                    let copy = ui.add_enabled(differs, egui::Button::new("Use"));
                     let copy = copy.on_hover_text(format!("Copy the old {} into the form", field.label.to_lowercase()));
                     if copy.clicked() {
                         (field.set)(&mut self.draft, old);
@@ -434,7 +478,25 @@ impl EditForm {
     }
 
     fn general_ui(&mut self, ui: &mut Ui, config: &Config, findings: &[Finding]) {
-        egui::Grid::new("general").num_columns(2).spacing([12.0, 6.0]).min_col_width(LABEL_WIDTH).show(ui, |ui| {
+        egui::Grid::new("general").num_columns(2).spacing([12.0, 8.0]).min_col_width(LABEL_WIDTH).show(ui, |ui| {
+            // The guide's "CRITICAL STEP": the credential type comes first.
+            let label = super::widgets::field_label_ui(ui, "Credential Type", Need::Required);
+            let before = self.draft.credential;
+            egui::ComboBox::from_id_salt("credential")
+                .selected_text(RichText::new(self.draft.credential.label()).strong())
+                .width(260.0)
+                .show_ui(ui, |ui| {
+                    for kind in CREDENTIAL_ORDER {
+                        ui.selectable_value(&mut self.draft.credential, kind, kind.label());
+                    }
+                })
+                .response
+                .labelled_by(label.id)
+                .on_hover_text("How the mailbox signs in: Microsoft 365 and Gmail use OAuth (Connect), others a password");
+            ui.end_row();
+            if self.draft.credential != before {
+                self.credential_changed();
+            }
             text_row_ui(
                 ui,
                 "Description",
@@ -448,22 +510,6 @@ impl EditForm {
             tag.on_hover_text("Put at the start of the subject of every mail the automation sends");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SubjectTag);
-
-            let label = super::widgets::field_label_ui(ui, "Credential type", Need::Required);
-            let before = self.draft.credential;
-            egui::ComboBox::from_id_salt("credential")
-                .selected_text(self.draft.credential.label())
-                .show_ui(ui, |ui| {
-                    for kind in CredentialKind::ALL {
-                        ui.selectable_value(&mut self.draft.credential, kind, kind.label());
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            ui.end_row();
-            if self.draft.credential != before {
-                self.credential_changed();
-            }
             match self.draft.credential {
                 CredentialKind::Microsoft365 => {
                     // Edited through a buffer so an untouched empty tenant stays `None` (not a change).
@@ -536,8 +582,12 @@ impl EditForm {
     }
 
     fn smtp_ui(&mut self, ui: &mut Ui, findings: &[Finding]) {
+        section_ui(ui, "Outgoing SMTP Settings", |ui| self.smtp_fields_ui(ui, findings));
+    }
+
+    fn smtp_fields_ui(&mut self, ui: &mut Ui, findings: &[Finding]) {
         ui.horizontal(|ui| {
-            ui.strong("Outgoing SMTP settings");
+            ui.label(RichText::new("Outgoing SMTP Settings").heading());
             ui.menu_button("Fill servers from…", |ui| {
                 for preset in presets::ALL {
                     if ui.button(preset.name).clicked() {
@@ -547,110 +597,97 @@ impl EditForm {
                 }
             });
         });
-        let uses_password = self.draft.credential == CredentialKind::Basic;
-        egui::Grid::new("smtp").num_columns(2).spacing([12.0, 6.0]).min_col_width(LABEL_WIDTH).show(ui, |ui| {
+        let credential = self.draft.credential;
+        let stored = self.stored.map(|s| s.smtp);
+        egui::Grid::new("smtp").num_columns(2).spacing([12.0, 8.0]).min_col_width(LABEL_WIDTH).show(ui, |ui| {
             let smtp = &mut self.draft.smtp;
-            text_row_ui(ui, "Outgoing server", Need::Required, &mut smtp.server, "e.g. smtp.office365.com");
+            text_row_ui(ui, "Server Name", Need::Required, &mut smtp.server, "e.g. smtp.office365.com");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SmtpServer);
-            port_row_ui(ui, "Outgoing port", &mut self.smtp_port_text, &mut smtp.port);
+            port_row_ui(ui, "Port", &mut self.smtp_port_text, &mut smtp.port, "587");
             row_findings_ui(ui, findings, Field::SmtpPort);
-            security_row_ui(ui, "Outgoing security", "smtp_security", &mut smtp.security);
+            security_row_ui(ui, "Security", "smtp_security", &mut smtp.security);
             row_findings_ui(ui, findings, Field::SmtpSecurity);
-            text_row_ui(ui, "Send-as address", Need::Required, &mut smtp.send_as, "e.g. collections@company.com")
+            text_row_ui(ui, "Default Send as Email", Need::Required, &mut smtp.send_as, "e.g. collections@company.com")
                 .on_hover_text("The \"from\" address recipients see, e.g. collections@ or accountsreceivable@");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SmtpSendAs);
-            text_row_ui(ui, "From name", Need::Optional, &mut smtp.from_name, "e.g. Acme Accounts Receivable Team")
+            text_row_ui(ui, "From Name", Need::Optional, &mut smtp.from_name, "e.g. Acme Accounts Receivable Team")
                 .on_hover_text("Shown to recipients instead of the send-as address");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SmtpFromName);
-            text_row_ui(
-                ui,
-                "Outgoing user name",
-                Need::Required,
-                &mut smtp.user_name,
-                "the account that signs in to the server",
-            );
+            text_row_ui(ui, "(From) User Name", Need::Required, &mut smtp.user_name, "the account that signs in")
+                .on_hover_text("The email address (or user name) that signs in to the outgoing server");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SmtpUserName);
-            text_row_ui(
-                ui,
-                "Outgoing user domain",
-                Need::Required,
-                &mut smtp.user_domain,
-                "the send-as address's domain",
-            );
+            text_row_ui(ui, "(From) User Domain", Need::Required, &mut smtp.user_domain, "the send-as domain")
+                .on_hover_text("The domain of the Default Send as Email; they must match");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SmtpUserDomain);
-            if uses_password {
-                password_row_ui(ui, "Outgoing password", Need::Required, &mut self.smtp_password, self.stored.smtp);
-                ui.end_row();
-                row_findings_ui(ui, findings, Field::SmtpPassword);
-            }
+            password_or_sign_in_row_ui(ui, credential, &mut self.smtp_password, stored);
+            row_findings_ui(ui, findings, Field::SmtpPassword);
         });
-        suggest_domain_ui(ui, &mut self.draft.smtp.user_domain, &self.draft.smtp.send_as, "outgoing");
+        suggest_domain_ui(ui, &mut self.draft.smtp.user_domain, &self.draft.smtp.send_as, "(From) User Domain");
     }
 
     fn imap_ui(&mut self, ui: &mut Ui, findings: &[Finding]) {
-        ui.strong("Incoming IMAP settings");
-        let uses_password = self.draft.credential == CredentialKind::Basic;
-        egui::Grid::new("imap").num_columns(2).spacing([12.0, 6.0]).min_col_width(LABEL_WIDTH).show(ui, |ui| {
-            let imap = &mut self.draft.imap;
-            text_row_ui(ui, "Incoming server", Need::Required, &mut imap.server, "e.g. outlook.office365.com");
-            ui.end_row();
-            row_findings_ui(ui, findings, Field::ImapServer);
-            port_row_ui(ui, "Incoming port", &mut self.imap_port_text, &mut imap.port);
-            row_findings_ui(ui, findings, Field::ImapPort);
-            security_row_ui(ui, "Incoming security", "imap_security", &mut imap.security);
-            row_findings_ui(ui, findings, Field::ImapSecurity);
-            text_row_ui(ui, "Inbox folder", Need::Required, &mut imap.inbox_folder, "Inbox");
-            ui.end_row();
-            row_findings_ui(ui, findings, Field::ImapInboxFolder);
-            text_row_ui(ui, "Sent items folder", Need::Required, &mut imap.sent_folder, "Sent");
-            ui.end_row();
-            row_findings_ui(ui, findings, Field::ImapSentFolder);
-            text_row_ui(
-                ui,
-                "Incoming user name",
-                Need::Required,
-                &mut imap.user_name,
-                "the reply-to mailbox, e.g. replies@company.com",
-            )
-            .on_hover_text("The reply-to address: where replies from customers are delivered");
-            ui.end_row();
-            row_findings_ui(ui, findings, Field::ImapUserName);
-            text_row_ui(
-                ui,
-                "Incoming user domain",
-                Need::Required,
-                &mut imap.user_domain,
-                "the incoming user name's domain",
-            );
-            ui.end_row();
-            row_findings_ui(ui, findings, Field::ImapUserDomain);
-            if uses_password {
-                password_row_ui(ui, "Incoming password", Need::Required, &mut self.imap_password, self.stored.imap);
-                ui.end_row();
-                row_findings_ui(ui, findings, Field::ImapPassword);
-            }
-        });
-        suggest_domain_ui(ui, &mut self.draft.imap.user_domain, &self.draft.imap.user_name, "incoming");
+        section_ui(ui, "Incoming IMAP Settings", |ui| self.imap_fields_ui(ui, findings));
     }
 
-    fn buttons_ui(&self, ui: &mut Ui, read_only: bool, findings: &[Finding], commands: &mut CommandQueue) {
+    /// In the guide's order: Server Name, Port, Inbox Folder Name, Sent Items
+    /// Folder, User Name, Password, User Domain.
+    fn imap_fields_ui(&mut self, ui: &mut Ui, findings: &[Finding]) {
+        ui.label(RichText::new("Incoming IMAP Settings").heading());
+        let credential = self.draft.credential;
+        let stored = self.stored.map(|s| s.imap);
+        egui::Grid::new("imap").num_columns(2).spacing([12.0, 8.0]).min_col_width(LABEL_WIDTH).show(ui, |ui| {
+            let imap = &mut self.draft.imap;
+            text_row_ui(ui, "Server Name", Need::Required, &mut imap.server, "e.g. outlook.office365.com");
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::ImapServer);
+            port_row_ui(ui, "Port", &mut self.imap_port_text, &mut imap.port, "993");
+            row_findings_ui(ui, findings, Field::ImapPort);
+            security_row_ui(ui, "Security", "imap_security", &mut imap.security);
+            row_findings_ui(ui, findings, Field::ImapSecurity);
+            text_row_ui(ui, "Inbox Folder Name", Need::Required, &mut imap.inbox_folder, "Inbox")
+                .on_hover_text("\"Inbox\" is the general default");
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::ImapInboxFolder);
+            text_row_ui(ui, "Sent Items Folder", Need::Required, &mut imap.sent_folder, "Sent")
+                .on_hover_text("\"Sent\" is the general default; Test Incoming Settings confirms it with the server");
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::ImapSentFolder);
+            text_row_ui(ui, "User Name", Need::Required, &mut imap.user_name, "the reply-to mailbox, e.g. replies@company.com")
+                .on_hover_text("The reply-to address: where replies from customers are delivered");
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::ImapUserName);
+            password_or_sign_in_row_ui(ui, credential, &mut self.imap_password, stored);
+            row_findings_ui(ui, findings, Field::ImapPassword);
+            text_row_ui(ui, "User Domain", Need::Required, &mut imap.user_domain, "the user name's domain")
+                .on_hover_text("The domain of the User Name; they must match");
+            ui.end_row();
+            row_findings_ui(ui, findings, Field::ImapUserDomain);
+        });
+        suggest_domain_ui(ui, &mut self.draft.imap.user_domain, &self.draft.imap.user_name, "User Domain");
+    }
+
+    fn buttons_ui(&self, ui: &mut Ui, context: &FormContext<'_>, findings: &[Finding], commands: &mut CommandQueue) {
         ui.horizontal(|ui| {
-            let save = ui.add_enabled(!read_only, egui::Button::new("Save").shortcut_text("Ctrl+S"));
+            let save = ui.add_enabled(!context.read_only && !context.saving, egui::Button::new("Save").shortcut_text("Ctrl+S"));
             if save.clicked() {
                 commands.send(Command::SaveForm);
             }
             if ui.add(egui::Button::new("Cancel").shortcut_text("Esc")).clicked() {
                 commands.send(Command::CancelForm);
             }
+            if context.saving {
+                ui.spinner();
+                ui.label("Saving the passwords…");
+            }
             if let Some(id) = self.editing_id() {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui.add_enabled(!read_only, egui::Button::new("Delete")).clicked() {
-                        commands.send(Command::Delete(id.to_owned()));
+                    if ui.add_enabled(!context.read_only, egui::Button::new("Delete")).clicked() {
+                        commands.send(Command::AskDelete(id.to_owned()));
                     }
                 });
             }
@@ -665,13 +702,54 @@ impl EditForm {
     }
 }
 
+/// The credential types in the order an admin following the guide meets them.
+const CREDENTIAL_ORDER: [CredentialKind; 4] =
+    [CredentialKind::Microsoft365, CredentialKind::Gmail, CredentialKind::Basic, CredentialKind::Oauth2];
+
+/// A section of the form, named in the accessibility tree so that its fields
+/// ("Server Name", "Port" …) are found under it, as the guide reads them.
+fn section_ui(ui: &mut Ui, title: &str, add_contents: impl FnOnce(&mut Ui)) {
+    let builder = egui::UiBuilder::new()
+        .accessibility_label(title)
+        .accessibility_role(egui::accesskit::Role::Group);
+    ui.scope_builder(builder, add_contents);
+}
+
+/// The guide's Password row: a masked field for Basic; for OAuth, where the
+/// password is typed instead (on the provider's own page, at Connect).
+fn password_or_sign_in_row_ui(
+    ui: &mut Ui,
+    credential: CredentialKind,
+    typed: &mut Zeroizing<String>,
+    stored: Option<bool>,
+) {
+    if credential == CredentialKind::Basic {
+        password_row_ui(ui, "Password", Need::Required, typed, stored);
+        ui.end_row();
+        return;
+    }
+    super::widgets::field_label_ui(ui, "Password", Need::Optional);
+    let provider = match credential {
+        CredentialKind::Microsoft365 => "Microsoft's",
+        CredentialKind::Gmail => "Google's",
+        _ => "your provider's",
+    };
+    ui.add(
+        egui::Label::new(format!(
+            "Typed on {provider} sign-in page when you press Connect — never stored here."
+        ))
+        .wrap(),
+    );
+    ui.end_row();
+}
+
 /// Offers the address's domain while the user domain is still empty.
-fn suggest_domain_ui(ui: &mut Ui, user_domain: &mut String, address: &str, direction: &str) {
+fn suggest_domain_ui(ui: &mut Ui, user_domain: &mut String, address: &str, field: &str) {
     if !user_domain.is_empty() {
         return;
     }
     if let Some(domain) = crate::model::setting::domain_of(address)
-        && ui.small_button(format!("Use \"{domain}\" as {direction} user domain")).clicked()
+        && ui.button(format!("Use \"{domain}\" as {field}")).clicked()
     {
         *user_domain = domain;
     }
@@ -686,8 +764,8 @@ fn row_findings_ui(ui: &mut Ui, findings: &[Finding], field: Field) {
     }
 }
 
-fn port_row_ui(ui: &mut Ui, label: &str, text: &mut String, port: &mut u16) {
-    let response = text_row_ui(ui, label, Need::Required, text, "e.g. 587");
+fn port_row_ui(ui: &mut Ui, label: &str, text: &mut String, port: &mut u16, example: &str) {
+    let response = text_row_ui(ui, label, Need::Required, text, &format!("e.g. {example}"));
     if response.changed() {
         // 0 is never a valid port, so the model's range check reports it.
         *port = parse_port(text).unwrap_or(0);

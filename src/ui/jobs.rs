@@ -5,12 +5,11 @@
 //! starts it and carries the results back.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::time::Instant;
 
-use crate::model::{Config, MailSetting};
+use crate::model::{Config, MailSetting, StoredPasswords};
 use crate::oauth::{self, ConnectFlow, Connected};
 use crate::probe::{self, CancelToken, Diagnosis, ProbeOptions, Report};
-use crate::store::Secrets;
+use crate::store::{PasswordChanges, SecretKind, Secrets};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobKind {
@@ -20,8 +19,15 @@ pub enum JobKind {
     Detect,
     Connect,
     Disconnect,
-    /// The leftover-mail audit of a migration's old setting.
-    Audit,
+    /// Counts the mail left in a setting's folders ("Check leftover mail").
+    Leftover,
+    /// A migration's guarded delete: checks the old folders once more and
+    /// reads the new setting's connection, then the app deletes.
+    FinishMigration,
+    /// Which passwords the OS store holds for the setting opened in the form.
+    ReadStoredPasswords,
+    /// Writes the passwords typed in the form; the app saves the setting after.
+    SavePasswords,
 }
 
 impl JobKind {
@@ -33,7 +39,10 @@ impl JobKind {
             Self::Detect => "Detect",
             Self::Connect => "Connect",
             Self::Disconnect => "Disconnect",
-            Self::Audit => "Leftover audit",
+            Self::Leftover => "Check leftover mail",
+            Self::FinishMigration => "Delete old setting",
+            Self::ReadStoredPasswords => "Reading the secret store",
+            Self::SavePasswords => "Saving passwords",
         }
     }
 
@@ -45,7 +54,10 @@ impl JobKind {
             Self::Detect => "detect",
             Self::Connect => "oauth-connect",
             Self::Disconnect => "oauth-disconnect",
-            Self::Audit => "leftover-audit",
+            Self::Leftover => "leftover-check",
+            Self::FinishMigration => "migration-finish",
+            Self::ReadStoredPasswords => "secret-store-read",
+            Self::SavePasswords => "secret-store-write",
         }
     }
 }
@@ -65,10 +77,25 @@ pub enum JobEvent {
         kind: JobKind,
         report: Box<Report>,
     },
-    /// The leftover audit of an old setting (its report and counts).
-    Audit {
+    /// The leftover check of a setting (its report and counts).
+    Leftover {
         setting_id: String,
         leftover: Box<probe::imap::Leftover>,
+    },
+    /// What a migration's delete needs, read off the UI thread.
+    ReadyToFinish {
+        old: String,
+        connection: oauth::ConnectionState,
+        recheck: Box<probe::imap::Leftover>,
+    },
+    StoredPasswords {
+        setting_id: String,
+        result: Result<StoredPasswords, String>,
+    },
+    /// The typed passwords are in the OS store (or could not be stored).
+    PasswordsSaved {
+        setting_id: String,
+        result: Result<(), String>,
     },
     ConnectWaiting {
         setting_id: String,
@@ -102,7 +129,6 @@ pub struct RunningJob {
     pub setting_id: String,
     pub kind: JobKind,
     pub cancel: CancelToken,
-    pub started: Instant,
     /// For Connect: the sign-in link once it is known.
     pub connect_url: Option<String>,
 }
@@ -127,20 +153,35 @@ impl Default for Jobs {
 /// Everything a job needs, cloned so the thread owns it.
 #[derive(Debug, Clone)]
 pub struct JobInput {
+    /// The setting whose servers and sign-in the job uses.
     pub setting: MailSetting,
+    /// The setting the result belongs to: usually `setting`; for a migration's
+    /// leftover check, the old setting read through the new one's sign-in.
+    pub subject_id: String,
     pub config: Config,
     pub secrets: Secrets,
     /// Test Outgoing's recipient.
     pub recipient: String,
+    /// For SavePasswords: what the admin typed.
+    pub passwords: PasswordChanges,
+}
+
+impl JobInput {
+    pub fn new(setting: MailSetting, config: Config, secrets: Secrets) -> Self {
+        Self {
+            subject_id: setting.id.clone(),
+            setting,
+            config,
+            secrets,
+            recipient: String::new(),
+            passwords: PasswordChanges::default(),
+        }
+    }
 }
 
 impl Jobs {
     pub fn is_running(&self, setting_id: &str, kind: JobKind) -> bool {
         self.running.iter().any(|j| j.setting_id == setting_id && j.kind == kind)
-    }
-
-    pub fn any_running_for(&self, setting_id: &str) -> bool {
-        self.running.iter().any(|j| j.setting_id == setting_id)
     }
 
     pub fn job(&self, setting_id: &str, kind: JobKind) -> Option<&RunningJob> {
@@ -156,7 +197,7 @@ impl Jobs {
     /// Starts a job on a named thread. A second job of the same kind for the
     /// same setting is refused (returns false).
     pub fn start(&mut self, ctx: &egui::Context, kind: JobKind, input: JobInput) -> bool {
-        if self.is_running(&input.setting.id, kind) {
+        if self.is_running(&input.subject_id, kind) {
             return false;
         }
         let id = self.next_id;
@@ -164,7 +205,7 @@ impl Jobs {
         let cancel = CancelToken::new();
         let sender = self.sender.clone();
         let (thread_cancel, thread_ctx) = (cancel.clone(), ctx.clone());
-        let setting_id = input.setting.id.clone();
+        let setting_id = input.subject_id.clone();
         let spawned = std::thread::Builder::new().name(kind.thread_name().to_owned()).spawn(move || {
             let notify = |event: JobEvent| {
                 let _ = sender.send(event);
@@ -180,7 +221,6 @@ impl Jobs {
                     setting_id,
                     kind,
                     cancel,
-                    started: Instant::now(),
                     connect_url: None,
                 });
                 true
@@ -242,22 +282,40 @@ impl Jobs {
 }
 
 fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
-    let setting_id = input.setting.id.clone();
+    let setting_id = input.subject_id.clone();
     let fail = |message: String| notify(JobEvent::Failed { setting_id: setting_id.clone(), kind, message });
+    // Secret-store jobs need no network options (and must not fail on a bad trust store).
+    match kind {
+        JobKind::ReadStoredPasswords => {
+            let result = input.secrets.stored_passwords(&input.setting.id).map_err(|e| e.to_string());
+            return notify(JobEvent::StoredPasswords { setting_id: setting_id.clone(), result });
+        }
+        JobKind::SavePasswords => {
+            let result = save_passwords(&input.secrets, &input.setting.id, &input.passwords);
+            return notify(JobEvent::PasswordsSaved { setting_id: setting_id.clone(), result });
+        }
+        _ => {}
+    }
     let options = match ProbeOptions::from_config(&input.config) {
         Ok(options) => options,
         Err(err) => return fail(err.to_string()),
     };
     match kind {
-        JobKind::Audit => {
+        JobKind::ReadStoredPasswords | JobKind::SavePasswords => {}
+        JobKind::Leftover | JobKind::FinishMigration => {
             let bearer = oauth::bearer_for_probe(&input.setting, &input.config, &input.secrets, &options);
-            let (_, incoming) = match probe::inputs_for(&input.setting, &input.secrets, bearer.as_ref()) {
+            let (_, mut incoming) = match probe::inputs_for(&input.setting, &input.secrets, bearer.as_ref()) {
                 Ok(inputs) => inputs,
                 Err(err) => return fail(err.to_string()),
             };
-            let folders: Vec<String> = probe::imap::DEFAULT_LEFTOVER_FOLDERS.iter().map(|f| (*f).to_owned()).collect();
-            let leftover = probe::imap::leftover(&incoming, &folders, &options, cancel);
-            notify(JobEvent::Audit { setting_id: setting_id.clone(), leftover: Box::new(leftover) });
+            incoming.setting_id.clone_from(&setting_id);
+            let folders = probe::imap::default_leftover_folders();
+            let leftover = Box::new(probe::imap::leftover(&incoming, &folders, &options, cancel));
+            if kind == JobKind::Leftover {
+                return notify(JobEvent::Leftover { setting_id: setting_id.clone(), leftover });
+            }
+            let connection = crate::migration::connection_of(&input.config, &input.secrets, &setting_id);
+            notify(JobEvent::ReadyToFinish { old: setting_id.clone(), connection, recheck: leftover });
         }
         JobKind::Detect => {
             // Only the servers' addresses: no credential is read or refreshed.
@@ -316,4 +374,15 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
             notify(JobEvent::Disconnected { setting_id: setting_id.clone(), message });
         }
     }
+}
+
+/// Stores the typed passwords; the first failure is reported (the config is
+/// saved only after this succeeds, so it never names a password that is not there).
+fn save_passwords(secrets: &Secrets, setting_id: &str, passwords: &PasswordChanges) -> Result<(), String> {
+    for (kind, password) in [(SecretKind::SmtpPassword, &passwords.smtp), (SecretKind::ImapPassword, &passwords.imap)] {
+        if let Some(password) = password {
+            secrets.set(setting_id, kind, password).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }

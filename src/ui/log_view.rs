@@ -6,9 +6,10 @@ use egui_extras::{Column, TableBuilder};
 
 use super::commands::{Command, CommandQueue};
 use super::theme;
+use crate::model::Config;
 use crate::store::audit::AuditEntry;
 
-pub fn log_ui(ui: &mut Ui, entries: &[AuditEntry], commands: &mut CommandQueue) {
+pub fn log_ui(ui: &mut Ui, entries: &[AuditEntry], config: &Config, commands: &mut CommandQueue) {
     ui.horizontal(|ui| {
         ui.heading("Audit log");
         if ui.button("Refresh").clicked() {
@@ -50,10 +51,12 @@ pub fn log_ui(ui: &mut Ui, entries: &[AuditEntry], commands: &mut CommandQueue) 
                     ui.label(&entry.action);
                 });
                 row.col(|ui| {
-                    let subject = match (&entry.company, &entry.setting) {
+                    let setting = entry.setting.as_deref().map(|s| config.setting_name(s));
+                    let company = entry.company.as_deref().map(|c| config.company_name(c));
+                    let subject = match (company, setting) {
                         (Some(company), Some(setting)) => format!("{company}: {setting}"),
-                        (Some(company), None) => company.clone(),
-                        (None, Some(setting)) => setting.clone(),
+                        (Some(company), None) => company,
+                        (None, Some(setting)) => setting,
                         (None, None) => String::new(),
                     };
                     ui.label(subject);

@@ -1,93 +1,158 @@
 //! The migration assistant in the window: start from an old Basic setting,
-//! then the checklist with the action for each step; Delete old stays
-//! disabled, saying why, until every guard holds; Roll back is one click.
+//! then the checklist in the guide's order, one compact row per step with its
+//! action, the step to do next highlighted, inside a scroll area so every
+//! action is reachable at 1024×640; "Congratulations" when every step is done.
+//! The checklist is derived every frame from the config and the connection
+//! state the app already knows — drawing never reads the secret store.
 
 use egui::{RichText, Ui};
 
-use super::commands::{Command, CommandQueue, MigrationAction};
+use super::commands::{Command, CommandQueue, MigrationAction, View};
 use super::jobs::JobKind;
 use super::theme;
-use crate::migration::{Checklist, StepState};
+use crate::migration::{Checklist, StepId, StepState};
 use crate::model::{Config, CredentialKind};
+use crate::oauth::ConnectionState;
+
+/// Height of one checklist row: every row the same, so the list reads as a list.
+const STEP_ROW_HEIGHT: f32 = 34.0;
 
 #[derive(Debug, Default)]
 pub struct MigrationView {
-    /// The old setting of the migration shown.
-    pub selected: Option<String>,
+    /// The old setting of the migration shown (else the latest one).
+    selected: Option<String>,
     start_old: Option<String>,
     start_target: Option<String>,
     acknowledgement: String,
-    /// Recomputed by the app when something changed (it reads the secret store).
-    pub checklist: Option<Checklist>,
 }
 
 impl MigrationView {
+    pub fn select(&mut self, old: String) {
+        self.selected = Some(old);
+    }
+
+    /// The migration shown: the one chosen, else the latest still going on.
+    pub fn selected(&self, config: &Config) -> Option<String> {
+        self.selected
+            .clone()
+            .filter(|old| config.migration(old).is_some())
+            .or_else(|| config.migrations.iter().rev().find(|m| m.rolled_back_at.is_none()).map(|m| m.old.clone()))
+    }
+
     pub fn ui(
         &mut self,
         ui: &mut Ui,
         config: &Config,
+        connection: &ConnectionState,
         running: &[(String, JobKind, Option<String>)],
         commands: &mut CommandQueue,
     ) {
-        ui.heading("Migration assistant");
-        ui.label(
-            "Move an old Basic (password) setting to OAuth, step by step. Nothing is deleted until every check passes.",
-        );
-        ui.add_space(6.0);
-        self.start_ui(ui, config, commands);
-        ui.separator();
-        let ongoing: Vec<(String, String)> = config
-            .migrations
-            .iter()
-            .filter(|m| m.rolled_back_at.is_none())
-            .map(|m| (m.old.clone(), m.new.clone()))
-            .collect();
-        if ongoing.is_empty() {
-            ui.label("No migration yet.");
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            ui.heading("Migration assistant");
+            ui.add(
+                egui::Label::new(
+                    "Move an old Basic (password) setting to OAuth, in the setup guide's order. Nothing is deleted \
+                     until every check passes.",
+                )
+                .wrap(),
+            );
+            ui.add_space(6.0);
+            self.start_ui(ui, config, commands);
+            ui.separator();
+            let Some(old) = self.selected(config) else {
+                ui.label("No migration yet: choose the setting to replace above.");
+                return;
+            };
+            self.picker_ui(ui, config, &old, commands);
+            let list = match crate::migration::checklist(config, &old, connection) {
+                Ok(list) => list,
+                Err(err) => {
+                    ui.colored_label(theme::error_color(ui.visuals()), err.to_string());
+                    return;
+                }
+            };
+            if list.is_finished() {
+                congratulations_ui(ui, config, &list);
+            }
+            self.checklist_ui(ui, config, &list, running, commands);
+        });
+    }
+
+    fn picker_ui(&self, ui: &mut Ui, config: &Config, shown: &str, commands: &mut CommandQueue) {
+        let ongoing: Vec<&crate::model::Migration> =
+            config.migrations.iter().filter(|m| m.rolled_back_at.is_none()).collect();
+        if ongoing.len() < 2 {
             return;
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Migration:");
-            for (old, new) in &ongoing {
-                if ui
-                    .selectable_label(self.selected.as_deref() == Some(old.as_str()), format!("{old} to {new}"))
-                    .clicked()
-                {
-                    commands.send(Command::SelectMigration(old.clone()));
+            for m in ongoing {
+                let label = format!("{} to {}", config.setting_name(&m.old), config.setting_name(&m.new));
+                if ui.selectable_label(shown == m.old, label).clicked() {
+                    commands.send(Command::SelectMigration(m.old.clone()));
                 }
             }
         });
-        let Some(list) = &self.checklist else { return };
-        ui.add_space(6.0);
-        egui::Grid::new("checklist").num_columns(4).striped(true).spacing([12.0, 6.0]).max_col_width(560.0).show(
-            ui,
-            |ui| {
-                for step in &list.steps {
+    }
+
+    fn checklist_ui(
+        &mut self,
+        ui: &mut Ui,
+        config: &Config,
+        list: &Checklist,
+        running: &[(String, JobKind, Option<String>)],
+        commands: &mut CommandQueue,
+    ) {
+        let current = list.current();
+        ui.label(RichText::new(format!(
+            "\"{}\" → \"{}\"",
+            config.setting_name(&list.old),
+            config.setting_name(&list.new)
+        ))
+        .strong());
+        ui.add_space(4.0);
+        for (number, step) in list.steps.iter().enumerate() {
+            let is_current = current == Some(step.id);
+            let fill = if is_current { theme::current_fill(ui.visuals()) } else { egui::Color32::TRANSPARENT };
+            egui::Frame::new().fill(fill).inner_margin(egui::vec2(6.0, 2.0)).corner_radius(4.0).show(ui, |ui| {
+                ui.set_min_height(STEP_ROW_HEIGHT);
+                ui.horizontal(|ui| {
                     let (mark, color, detail) = match &step.state {
                         StepState::Done(d) => ("done", theme::pass_color(ui.visuals()), d),
                         StepState::ToDo(d) => ("to do", ui.visuals().text_color(), d),
                         StepState::Blocked(d) => ("blocked", theme::warning_color(ui.visuals()), d),
                     };
-                    ui.label(RichText::new(mark).color(color).strong());
-                    ui.label(step.name);
+                    ui.add_sized([70.0, STEP_ROW_HEIGHT - 6.0], egui::Label::new(RichText::new(mark).color(color).strong()));
+                    let title = format!("{}. {}", number + 1, step.name);
+                    let title = if is_current { RichText::new(title).strong() } else { RichText::new(title) };
+                    ui.add_sized([260.0, STEP_ROW_HEIGHT - 6.0], egui::Label::new(title).truncate());
                     // The action before the detail, so a long reason never pushes it out of view.
-                    let done = matches!(step.state, StepState::Done(_));
-                    // A blocked audit is the one step whose own action unblocks it (run it again).
-                    let blocked = matches!(step.state, StepState::Blocked(_)) && step.name != "Leftover audit clean";
+                    let blocked = matches!(step.state, StepState::Blocked(_)) && step.id != StepId::LeftoverChecked;
                     ui.add_enabled_ui(!blocked, |ui| {
-                        step_action_ui(ui, step.name, done, list, running, &mut self.acknowledgement, commands);
+                        self.step_action_ui(ui, step.id, step.is_done(), list, running, commands);
                     });
-                    ui.add(egui::Label::new(detail.as_str()).wrap());
-                    ui.end_row();
-                }
-            },
-        );
+                    ui.add(egui::Label::new(detail.as_str()).truncate()).on_hover_text(detail.as_str());
+                });
+            });
+        }
+        if let Some(step) = current.and_then(|id| list.step(id)) {
+            let detail = match &step.state {
+                StepState::Done(d) | StepState::ToDo(d) | StepState::Blocked(d) => d,
+            };
+            ui.add_space(6.0);
+            ui.add(egui::Label::new(RichText::new(format!("Next — {}: {detail}", step.name)).strong()).wrap());
+        }
         ui.add_space(8.0);
         ui.horizontal(|ui| {
-            let deletable = list.delete_blockers.is_empty() && config.setting(&list.old).is_some();
-            let delete = ui.add_enabled(deletable, egui::Button::new("Delete old setting"));
+            let exists = config.setting(&list.old).is_some();
+            let busy = running.iter().any(|(s, k, _)| s == &list.old && *k == JobKind::FinishMigration);
+            if busy {
+                ui.spinner();
+                ui.label("Checking the old folders once more…");
+            }
+            let delete = ui.add_enabled(list.delete_blockers.is_empty() && exists && !busy, egui::Button::new("Delete old setting"));
             let delete = if list.delete_blockers.is_empty() {
-                delete
+                delete.on_hover_text("Checks the old folders once more, then moves the old setting to the trash")
             } else {
                 delete.on_disabled_hover_text(format!("Not yet: {}", list.delete_blockers.join("; ")))
             };
@@ -96,16 +161,19 @@ impl MigrationView {
             }
             if ui
                 .button("Roll back")
-                .on_hover_text("Old setting active again, previous company defaults restored")
+                .on_hover_text("Old setting Active again, previous company defaults restored")
                 .clicked()
             {
                 commands.send(Command::Migration(list.old.clone(), MigrationAction::Rollback));
             }
         });
         if !list.delete_blockers.is_empty() && config.setting(&list.old).is_some() {
-            ui.label(
-                RichText::new(format!("Delete is blocked: {}", list.delete_blockers.join("; ")))
-                    .color(theme::warning_color(ui.visuals())),
+            ui.add(
+                egui::Label::new(
+                    RichText::new(format!("Delete is blocked: {}", list.delete_blockers.join("; ")))
+                        .color(theme::warning_color(ui.visuals())),
+                )
+                .wrap(),
             );
         }
     }
@@ -117,8 +185,10 @@ impl MigrationView {
             .filter(|s| s.credential == CredentialKind::Basic && config.migration(&s.id).is_none())
             .map(|s| (s.id.as_str(), s.description.as_str()))
             .collect();
-        let mut targets: Vec<(String, String)> =
-            vec![("microsoft365".to_owned(), "Microsoft 365".to_owned()), ("gmail".to_owned(), "Gmail".to_owned())];
+        let mut targets: Vec<(String, String)> = vec![
+            ("microsoft365".to_owned(), CredentialKind::Microsoft365.label().to_owned()),
+            ("gmail".to_owned(), CredentialKind::Gmail.label().to_owned()),
+        ];
         targets.extend(
             config
                 .oauth_providers
@@ -126,7 +196,7 @@ impl MigrationView {
                 .filter(|p| p.id != "microsoft365" && p.id != "gmail")
                 .map(|p| (p.id.clone(), p.id.clone())),
         );
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("Replace");
             let shown = self
                 .start_old
@@ -164,83 +234,112 @@ impl MigrationView {
             }
         });
     }
-}
 
-fn step_action_ui(
-    ui: &mut Ui,
-    step: &str,
-    done: bool,
-    list: &Checklist,
-    running: &[(String, JobKind, Option<String>)],
-    acknowledgement: &mut String,
-    commands: &mut CommandQueue,
-) {
-    let (old, new) = (&list.old, &list.new);
-    let busy = |id: &str, kind: JobKind| running.iter().any(|(s, k, _)| s == id && *k == kind);
-    let job_button = |ui: &mut Ui, id: &str, kind: JobKind, label: &str, commands: &mut CommandQueue| {
-        if busy(id, kind) {
-            ui.spinner();
-        } else if ui.button(label).clicked() {
-            commands.send(Command::StartJob(id.to_owned(), kind));
-        }
-    };
-    match step {
-        "Connected" if !done => {
-            let link =
-                running.iter().find(|(s, k, _)| s == new && *k == JobKind::Connect).and_then(|(_, _, url)| url.clone());
-            ui.horizontal(|ui| {
+    fn step_action_ui(
+        &mut self,
+        ui: &mut Ui,
+        step: StepId,
+        done: bool,
+        list: &Checklist,
+        running: &[(String, JobKind, Option<String>)],
+        commands: &mut CommandQueue,
+    ) {
+        let (old, new) = (&list.old, &list.new);
+        let busy = |id: &str, kind: JobKind| running.iter().any(|(s, k, _)| s == id && *k == kind);
+        let job_button = |ui: &mut Ui, id: &str, kind: JobKind, label: &str, commands: &mut CommandQueue| {
+            if busy(id, kind) {
+                ui.spinner();
+            } else if ui.button(label).clicked() {
+                commands.send(Command::StartJob(id.to_owned(), kind));
+            }
+        };
+        match step {
+            StepId::Connected if !done => {
+                let link = running
+                    .iter()
+                    .find(|(s, k, _)| s == new && *k == JobKind::Connect)
+                    .and_then(|(_, _, url)| url.clone());
                 job_button(ui, new, JobKind::Connect, "Connect", commands);
                 if let Some(url) = link {
-                    ui.label("Waiting for sign-in in your browser…");
-                    if ui.button("Copy link").clicked() {
+                    if ui.button("Copy link").on_hover_text("Waiting for sign-in in your browser…").clicked() {
                         commands.send(Command::CopyText(url));
                     }
                     if ui.button("Cancel sign-in").clicked() {
                         commands.send(Command::CancelJob(new.clone(), JobKind::Connect));
                     }
                 }
-            });
-        }
-        "Test Outgoing passed" => {
-            if ui.button("Open the new setting").on_hover_text("Test Outgoing asks for a recipient address").clicked() {
-                commands.send(Command::Edit(new.clone()));
-                commands.send(Command::ShowView(super::commands::View::MailSettings));
             }
-        }
-        "Test Incoming passed" => job_button(ui, new, JobKind::Incoming, "Test Incoming", commands),
-        "New setting active" if !done => {
-            if ui.button("Activate").clicked() {
-                commands.send(Command::Migration(old.clone(), MigrationAction::ActivateNew));
-            }
-        }
-        "Company defaults switched" if !done => {
-            if ui.button("Switch all").clicked() {
-                commands.send(Command::Migration(old.clone(), MigrationAction::SwitchDefaults));
-            }
-        }
-        "Old setting inactive" if !done => {
-            if ui.button("Deactivate old").clicked() {
-                commands.send(Command::Migration(old.clone(), MigrationAction::DeactivateOld));
-            }
-        }
-        "Leftover audit clean" => {
-            ui.horizontal(|ui| {
-                job_button(ui, old, JobKind::Audit, "Run audit", commands);
-                if !done {
-                    let label = ui.label("or accept because");
-                    ui.add(egui::TextEdit::singleline(acknowledgement).hint_text("reason").desired_width(160.0))
-                        .labelled_by(label.id);
-                    if ui.add_enabled(!acknowledgement.trim().is_empty(), egui::Button::new("Accept")).clicked() {
-                        commands.send(Command::Migration(
-                            old.clone(),
-                            MigrationAction::Acknowledge(std::mem::take(acknowledgement)),
-                        ));
-                    }
+            StepId::OutgoingTested => {
+                if ui
+                    .button("Open the new setting")
+                    .on_hover_text("Test Outgoing Settings asks for the address the two test emails go to")
+                    .clicked()
+                {
+                    commands.send(Command::Edit(new.clone()));
+                    commands.send(Command::ShowView(View::MailSettings));
                 }
-            });
-        }
-        _ => {
-            ui.label("");
+            }
+            StepId::IncomingTested => job_button(ui, new, JobKind::Incoming, "Test Incoming Settings", commands),
+            StepId::NewActive if !done => {
+                if ui.button("Set Active").clicked() {
+                    commands.send(Command::Migration(old.clone(), MigrationAction::ActivateNew));
+                }
+            }
+            StepId::OldInactive if !done => {
+                if ui.button("Set old Inactive").clicked() {
+                    commands.send(Command::Migration(old.clone(), MigrationAction::DeactivateOld));
+                }
+            }
+            StepId::DefaultsSwitched if !done => {
+                if ui.button("Switch all").clicked() {
+                    commands.send(Command::Migration(old.clone(), MigrationAction::SwitchDefaults));
+                }
+            }
+            StepId::LeftoverChecked => {
+                job_button(ui, old, JobKind::Leftover, "Check leftover mail", commands);
+                if !done {
+                    ui.menu_button("Cannot check…", |ui| {
+                        ui.label("If no sign-in reaches the old folders any more, say why:");
+                        let label = ui.label("Reason");
+                        ui.add(egui::TextEdit::singleline(&mut self.acknowledgement).desired_width(260.0))
+                            .labelled_by(label.id);
+                        if ui
+                            .add_enabled(!self.acknowledgement.trim().is_empty(), egui::Button::new("Accept"))
+                            .clicked()
+                        {
+                            commands.send(Command::Migration(
+                                old.clone(),
+                                MigrationAction::Acknowledge(std::mem::take(&mut self.acknowledgement)),
+                            ));
+                            ui.close();
+                        }
+                    });
+                }
+            }
+            _ => {}
         }
     }
+}
+
+/// The guide's last line, once every step is done.
+fn congratulations_ui(ui: &mut Ui, config: &Config, list: &Checklist) {
+    egui::Frame::new().fill(theme::success_fill(ui.visuals())).inner_margin(12.0).corner_radius(6.0).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.label(
+            RichText::new("Congratulations! You are now set up!")
+                .size(theme::LARGE_SIZE)
+                .color(theme::pass_color(ui.visuals()))
+                .strong(),
+        );
+        ui.add(
+            egui::Label::new(format!(
+                "\"{}\" is connected, tested, Active and the default for its companies; \"{}\" is in the trash \
+                 (restorable).",
+                config.setting_name(&list.new),
+                config.setting_name(&list.old)
+            ))
+            .wrap(),
+        );
+    });
+    ui.add_space(8.0);
 }

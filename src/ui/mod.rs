@@ -10,8 +10,10 @@ pub mod jobs;
 pub mod log_view;
 pub mod migration_view;
 pub mod report_view;
+pub mod sign_in_apps;
 pub mod table;
 pub mod theme;
+pub mod welcome;
 pub mod widgets;
 
 use std::path::Path;
@@ -41,7 +43,8 @@ pub fn native_options() -> eframe::NativeOptions {
             .with_title(WINDOW_TITLE)
             .with_app_id(APP_ID)
             .with_inner_size([1280.0, 720.0])
-            .with_min_inner_size([800.0, 500.0]),
+            // Every control stays reachable with the mouse down to this size.
+            .with_min_inner_size([1024.0, 640.0]),
         ..Default::default()
     }
 }
@@ -67,7 +70,10 @@ pub fn run(config: Option<&Path>, log_file: Option<&Path>, launched: std::time::
     let result = eframe::run_native(
         WINDOW_TITLE,
         native_options(),
-        Box::new(move |_creation| Ok(Box::new(MailSettingsApp::new(workspace).with_launch_time(launched)))),
+        Box::new(move |creation| {
+            let prefs = app::load_preferences(creation.storage);
+            Ok(Box::new(MailSettingsApp::with_preferences(workspace, prefs).with_launch_time(launched)))
+        }),
     );
     match result {
         Ok(()) => ExitCode::SUCCESS,

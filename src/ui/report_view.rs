@@ -7,16 +7,18 @@ use super::commands::{Command, CommandQueue};
 use super::theme;
 use crate::probe::{Outcome, Report};
 
-pub fn report_ui(ui: &mut Ui, report: &Report, commands: &mut CommandQueue) {
+/// `setting_name`: how the report's setting is named to people (its description).
+pub fn report_ui(ui: &mut Ui, report: &Report, setting_name: &str, commands: &mut CommandQueue) {
     ui.horizontal(|ui| {
+        // The guide promises "OK" for a passed test.
         let (verdict, color) = if report.passed {
-            ("PASSED", theme::pass_color(ui.visuals()))
+            ("OK", theme::pass_color(ui.visuals()))
         } else {
             ("FAILED", theme::error_color(ui.visuals()))
         };
         ui.heading(format!("{} — ", report.kind.label()));
         ui.label(RichText::new(verdict).heading().color(color).strong());
-        ui.label(RichText::new(format!("{}  ·  {}", report.setting_id, report.target)).weak());
+        ui.add(egui::Label::new(RichText::new(format!("{setting_name}  ·  {}", report.target)).weak()).truncate());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui.button("Close").clicked() {
                 commands.send(Command::CloseReport);
@@ -41,7 +43,7 @@ pub fn report_ui(ui: &mut Ui, report: &Report, commands: &mut CommandQueue) {
                 ui.vertical(|ui| {
                     ui.label(&stage.detail);
                     if let Some(reply) = &stage.server_reply {
-                        ui.label(RichText::new(reply).monospace().small());
+                        ui.add(egui::Label::new(RichText::new(reply).monospace()).wrap());
                     }
                 });
                 ui.end_row();

@@ -7,6 +7,7 @@ use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
 use super::commands::{Command, CommandQueue};
+use super::jobs::JobKind;
 use super::theme;
 use crate::model::{Config, MailSetting};
 use crate::oauth::ConnectionState;
@@ -71,7 +72,10 @@ pub struct SettingsTable {
     rows: Vec<usize>,
     /// Setting id → "Acme, Globex".
     default_for: HashMap<String, String>,
+    /// Filter or sort changed since the rows were computed.
     stale: bool,
+    /// The (workspace, extras) generations the rows were computed from.
+    computed_for: Option<(u64, u64)>,
     /// Set to focus the filter box on the next frame (Ctrl+F).
     pub focus_filter: bool,
 }
@@ -79,11 +83,6 @@ pub struct SettingsTable {
 impl SettingsTable {
     pub fn new() -> Self {
         Self { stale: true, ..Self::default() }
-    }
-
-    /// Call after the config changed.
-    pub fn invalidate(&mut self) {
-        self.stale = true;
     }
 
     pub fn visible_count(&self) -> usize {
@@ -132,10 +131,13 @@ impl SettingsTable {
         self.stale = false;
     }
 
+    /// `generation`: the workspace's and the extras' generations; the rows are
+    /// recomputed when either moves (never by hand-placed invalidations).
     pub fn ui(
         &mut self,
         ui: &mut Ui,
         config: &Config,
+        generation: (u64, u64),
         extras: &HashMap<String, RowExtras>,
         commands: &mut CommandQueue,
     ) {
@@ -155,13 +157,14 @@ impl SettingsTable {
             if filter.changed() {
                 self.stale = true;
             }
-            if !self.filter.is_empty() && ui.small_button("Clear filter").clicked() {
+            if !self.filter.is_empty() && ui.button("Clear filter").clicked() {
                 self.filter.clear();
                 self.stale = true;
             }
         });
-        if self.stale {
+        if self.stale || self.computed_for != Some(generation) {
             self.refresh(config, extras);
+            self.computed_for = Some(generation);
         }
         if config.mail_settings.is_empty() {
             ui.add_space(24.0);
@@ -180,8 +183,9 @@ impl SettingsTable {
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())
+            .column(Column::auto().at_least(60.0))
             .column(Column::initial(220.0).at_least(120.0).clip(true))
-            .column(Column::initial(150.0).at_least(80.0).clip(true))
+            .column(Column::initial(180.0).at_least(80.0).clip(true))
             .column(Column::initial(70.0).at_least(60.0))
             .column(Column::initial(130.0).at_least(80.0).clip(true))
             .column(Column::initial(150.0).at_least(80.0).clip(true))
@@ -189,6 +193,9 @@ impl SettingsTable {
             .column(Column::initial(170.0).at_least(80.0).clip(true))
             .column(Column::remainder().at_least(80.0).clip(true))
             .header(theme::ROW_HEIGHT + 4.0, |mut header| {
+                header.col(|ui| {
+                    ui.label(RichText::new("Edit").strong());
+                });
                 for (column, title) in SortColumn::ALL {
                     header.col(|ui| {
                         ui.horizontal(|ui| {
@@ -212,6 +219,13 @@ impl SettingsTable {
                     let is_selected = selected.as_deref() == Some(setting.id.as_str());
                     row.set_selected(is_selected);
                     let mut open = false;
+                    row.col(|ui| {
+                        // The guide's "Edit" beside each setting.
+                        open |= ui
+                            .button("Edit")
+                            .on_hover_text(format!("Edit \"{}\"", setting.description))
+                            .clicked();
+                    });
                     row.col(|ui| {
                         let text = if setting.description.is_empty() { &setting.id } else { &setting.description };
                         let mut rich = RichText::new(text);
@@ -246,7 +260,16 @@ impl SettingsTable {
                     row.col(|ui| {
                         ui.label(&setting.imap.server);
                     });
-                    if open || row.response().clicked() {
+                    let response = row.response();
+                    response.context_menu(|ui| {
+                        if ui.button("Edit").clicked() {
+                            commands.send(Command::Edit(setting.id.clone()));
+                        }
+                        if ui.button("Check leftover mail").clicked() {
+                            commands.send(Command::StartJob(setting.id.clone(), JobKind::Leftover));
+                        }
+                    });
+                    if open || response.clicked() {
                         commands.send(Command::Edit(setting.id.clone()));
                     }
                 });

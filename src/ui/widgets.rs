@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use super::theme;
 use crate::model::{Field, Finding, Severity};
 
-/// Whether a field must be filled in; optional fields are shown in a weaker colour.
+/// Whether a field must be filled in; required ones are marked with `*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Need {
     Required,
@@ -24,7 +24,7 @@ pub fn field_label_ui(ui: &mut Ui, label: &str, need: Need) -> Response {
             ui.label(RichText::new("*").color(theme::error_color(ui.visuals()))).on_hover_text("Required");
             response
         }
-        Need::Optional => ui.label(RichText::new(label).color(ui.visuals().weak_text_color())),
+        Need::Optional => ui.label(label),
     })
     .inner
 }
@@ -36,7 +36,7 @@ pub fn findings_ui(ui: &mut Ui, findings: &[Finding], field: Field) {
             Severity::Error => theme::error_color(ui.visuals()),
             Severity::Warning => theme::warning_color(ui.visuals()),
         };
-        ui.label(RichText::new(&finding.message).color(color).small());
+        ui.add(egui::Label::new(RichText::new(&finding.message).color(color)).wrap());
     }
 }
 
@@ -49,10 +49,21 @@ pub fn text_row_ui(ui: &mut Ui, label: &str, need: Need, value: &mut String, hin
 
 /// A masked password input. The text is shown only while "Show" is held
 /// down, so a screen-share never sees it by accident. Stored passwords are
-/// never loaded into it: `stored` only changes the hint.
-pub fn password_row_ui(ui: &mut Ui, label: &str, need: Need, value: &mut Zeroizing<String>, stored: bool) -> Response {
+/// never loaded into it: `stored` only changes the hint (`None`: the secret
+/// store has not answered yet).
+pub fn password_row_ui(
+    ui: &mut Ui,
+    label: &str,
+    need: Need,
+    value: &mut Zeroizing<String>,
+    stored: Option<bool>,
+) -> Response {
     let label_response = field_label_ui(ui, label, need);
-    let hint = if stored { "Stored — type to replace" } else { "Not set" };
+    let hint = match stored {
+        Some(true) => "Stored — type to replace",
+        Some(false) => "Not set",
+        None => "Checking the secret store…",
+    };
     ui.horizontal(|ui| {
         let reveal_id = ui.make_persistent_id(("reveal", label));
         let revealing = ui.data(|d| d.get_temp::<bool>(reveal_id).unwrap_or(false));

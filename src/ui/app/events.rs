@@ -1,0 +1,162 @@
+//! What the background jobs reported, taken once per frame: test reports,
+//! Connect / Disconnect outcomes, leftover checks, the secret store's answers,
+//! and the migration's delete once its re-check is in.
+
+use super::{MailSettingsApp, Notice};
+use crate::oauth::ConnectionState;
+use crate::ui::form::EditForm;
+use crate::ui::jobs::{ConnectFailure, JobEvent, JobKind};
+
+impl MailSettingsApp {
+    /// Takes what the background jobs reported.
+    pub(super) fn poll_jobs(&mut self, ctx: &egui::Context) {
+        for event in self.jobs.poll() {
+            self.handle_job_event(ctx, event);
+        }
+    }
+
+    fn handle_job_event(&mut self, ctx: &egui::Context, event: JobEvent) {
+        match event {
+            JobEvent::Report { setting_id, kind, report } => {
+                let outcome = (report.passed, time_of_day(&report.started_at));
+                match kind {
+                    JobKind::Outgoing => self.extras_mut(&setting_id).last_outgoing = Some(outcome),
+                    JobKind::Incoming => self.extras_mut(&setting_id).last_incoming = Some(outcome),
+                    _ => {}
+                }
+                if matches!(kind, JobKind::Outgoing | JobKind::Incoming) {
+                    crate::migration::record_test(
+                        &mut self.workspace,
+                        &setting_id,
+                        kind == JobKind::Outgoing,
+                        report.passed,
+                    );
+                    // The guide promises "OK" for a passed test.
+                    let name = self.workspace.config().setting_name(&setting_id);
+                    self.notice = Some(if report.passed {
+                        Notice::info(format!("{}: OK ({name})", kind.label()))
+                    } else {
+                        Notice::error(format!("{} failed for \"{name}\": see the report below", kind.label()))
+                    });
+                }
+                self.report = Some(*report);
+            }
+            JobEvent::ConnectWaiting { .. } | JobEvent::Finished { .. } => {}
+            JobEvent::Leftover { setting_id, leftover } => {
+                let in_migration = self.workspace.config().migration(&setting_id).is_some();
+                let recorded = if in_migration {
+                    crate::migration::record_leftover(&mut self.workspace, &setting_id, &leftover)
+                        .map_err(|e| e.to_string())
+                } else {
+                    Ok(leftover.total().map(|total| total == 0))
+                };
+                self.notice = Some(match recorded {
+                    Ok(Some(true)) => Notice::info("No mail left in the old folders (Mail Not Read, Mail Not Filed)"),
+                    Ok(Some(false)) => Notice::error(format!(
+                        "{} message(s) are still in the folders: retrieve them in Messages → Mail, then check again",
+                        leftover.total().unwrap_or(0)
+                    )),
+                    Ok(None) => Notice::error(format!(
+                        "The folders could not be opened: {}",
+                        leftover.report.failure_summary()
+                    )),
+                    Err(err) => Notice::error(err),
+                });
+                self.report = Some(leftover.report);
+            }
+            JobEvent::ReadyToFinish { old, connection, recheck } => {
+                let name = self.workspace.config().setting_name(&old);
+                let result = crate::migration::finish(&mut self.workspace, &old, &connection, &recheck);
+                self.notice = Some(match result {
+                    Ok(()) => Notice::info(format!("Deleted \"{name}\" (restorable from the trash)")),
+                    Err(err) => {
+                        self.report = Some(recheck.report);
+                        Notice::error(format!("Not deleted: {err}"))
+                    }
+                });
+            }
+            JobEvent::StoredPasswords { setting_id, result } => {
+                if let Some(form) = &mut self.form
+                    && form.editing_id() == Some(setting_id.as_str())
+                {
+                    form.set_stored(result);
+                }
+            }
+            JobEvent::PasswordsSaved { setting_id, result } => match (result, self.pending_save.take()) {
+                (Ok(()), Some(pending)) if pending.setting.id == setting_id => {
+                    self.save_config(pending.setting, pending.move_defaults_to, true, ctx);
+                }
+                (Err(err), _) => {
+                    self.test_after_save = None;
+                    self.notice = Some(Notice::error(format!("Not saved: {err}")));
+                }
+                (_, other) => self.pending_save = other,
+            },
+            JobEvent::Connected { setting_id, result } => self.connected(&setting_id, result),
+            JobEvent::Disconnected { setting_id, message } => {
+                self.extras_mut(&setting_id).connection = Some(ConnectionState::NotConnected);
+                self.connect_messages.insert(setting_id, vec![message.clone()]);
+                self.notice = Some(Notice::info(message));
+            }
+            JobEvent::Failed { kind, message, .. } => {
+                if kind == JobKind::SavePasswords {
+                    self.pending_save = None;
+                }
+                self.notice = Some(Notice::error(format!("{} could not run: {message}", kind.label())));
+            }
+            JobEvent::Connections(states) => {
+                for (id, state) in states {
+                    self.extras_mut(&id).connection = Some(state);
+                }
+            }
+        }
+    }
+
+    fn connected(&mut self, setting_id: &str, result: Result<crate::oauth::Connected, ConnectFailure>) {
+        let messages = match result {
+            Ok(connected) => {
+                let state = connected.status.state.clone();
+                self.extras_mut(setting_id).connection = Some(state.clone());
+                self.notice = Some(Notice::info(state.label()));
+                let mut warnings = connected.warnings;
+                if let (ConnectionState::Connected { account: Some(account) }, Some(setting)) =
+                    (&state, self.workspace.config().setting(setting_id))
+                {
+                    let outgoing_user = setting.smtp.user_name.trim();
+                    if !outgoing_user.is_empty() && !outgoing_user.eq_ignore_ascii_case(account.trim()) {
+                        warnings.push(format!(
+                            "You signed in as {account}, but the outgoing user name is {outgoing_user}: the \
+                             server may refuse to send as another mailbox unless {account} has Send As rights"
+                        ));
+                    }
+                }
+                warnings
+            }
+            Err(failure) => {
+                let mut lines = vec![format!("Connect failed: {}", failure.message)];
+                if let Some(d) = failure.diagnosis {
+                    lines.extend(d.to_string().lines().map(str::to_owned));
+                }
+                self.notice = Some(Notice::error("Connect failed; see the form"));
+                lines
+            }
+        };
+        self.connect_messages.insert(setting_id.to_owned(), messages);
+    }
+
+    /// After a reload or import: forget what no longer exists and re-read the connections.
+    pub(super) fn rescan(&mut self, ctx: &egui::Context) {
+        self.extras_generation += 1;
+        self.jobs.scan_connections(ctx, self.workspace.config(), self.workspace.secrets());
+        if let Some(form) = &self.form
+            && form.editing_id().is_some_and(|id| self.workspace.config().setting(id).is_none())
+        {
+            self.form = None::<EditForm>;
+        }
+    }
+}
+
+/// `2026-11-26T04:57:56.61Z` → `04:57`.
+fn time_of_day(rfc3339: &str) -> String {
+    rfc3339.split('T').nth(1).and_then(|t| t.get(..5)).unwrap_or(rfc3339).to_owned()
+}

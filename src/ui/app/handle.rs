@@ -1,0 +1,389 @@
+//! Runs the commands the panels sent during the frame, after drawing. Every
+//! change goes through the workspace (the same guards as the CLI); anything
+//! that may wait — network, secret store — is started as a job instead.
+
+use super::{Dialog, MailSettingsApp, Notice, PendingSave};
+use crate::migration;
+use crate::model::{CredentialKind, MailSetting};
+use crate::ui::commands::{Command, MigrationAction, View};
+use crate::ui::form::{EditForm, summarize};
+use crate::ui::jobs::{JobInput, JobKind};
+use crate::ui::theme;
+
+impl MailSettingsApp {
+    /// Runs what the panels asked for during this frame.
+    pub(super) fn run_commands(&mut self, ctx: &egui::Context) {
+        for command in self.commands.take() {
+            self.run_command(ctx, command);
+        }
+    }
+
+    fn run_command(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
+            Command::ShowView(view) => self.show_view(view),
+            Command::Zoom(zoom) => self.prefs.zoom = ((zoom * 10.0).round() / 10.0).clamp(theme::ZOOM_MIN, theme::ZOOM_MAX),
+            Command::Theme(choice) => self.prefs.theme = choice,
+            Command::SelectMigration(old) => self.migration.select(old),
+            Command::Migration(old, action) => self.run_migration(ctx, &old, action),
+            Command::RefreshLog => self.log_entries = crate::store::audit::read(&self.workspace.audit_path()),
+            Command::NewRecord(_)
+            | Command::Edit(_)
+            | Command::SaveForm
+            | Command::SaveMovingDefaults(_)
+            | Command::SaveAndTest(_)
+            | Command::CancelForm
+            | Command::DiscardForm
+            | Command::KeepEditing => self.run_form_command(ctx, command),
+            Command::AskDelete(id) => self.dialog = Some(Dialog::ConfirmDelete { id }),
+            Command::CloseDialog => self.dialog = None,
+            Command::Delete(id) => self.delete(&id),
+            Command::UndoDelete(id) => match self.workspace.restore(&id) {
+                Ok(()) => {
+                    self.notice = Some(Notice::info(format!("Restored \"{}\"", self.workspace.config().setting_name(&id))));
+                }
+                Err(err) => self.notice = Some(Notice::error(format!("Could not restore: {err}"))),
+            },
+            Command::Reload => match self.workspace.reload() {
+                Ok(()) => {
+                    self.rescan(ctx);
+                    self.notice = Some(Notice::info("Reloaded the config file"));
+                }
+                Err(err) => self.notice = Some(Notice::error(err.to_string())),
+            },
+            Command::DismissNotice => self.notice = None,
+            Command::StartJob(id, kind) => self.start_job(ctx, &id, kind),
+            Command::CancelJob(id, kind) => self.jobs.cancel(&id, kind),
+            Command::CopyText(text) => ctx.copy_text(text),
+            Command::CopyReport => {
+                if let Some(report) = &self.report {
+                    ctx.copy_text(report.to_text());
+                    self.notice = Some(Notice::info("Report copied (it contains no passwords or tokens)"));
+                }
+            }
+            Command::CloseReport => self.report = None,
+            Command::CompareWith(id) => self.compare_with = id,
+            Command::SetDefault { company, setting } => {
+                let config = self.workspace.config();
+                let (company_name, setting_name) = (config.company_name(&company), config.setting_name(&setting));
+                self.notice = Some(match self.workspace.set_default(&company, &setting) {
+                    Ok(()) => Notice::info(format!("{company_name} now uses \"{setting_name}\"")),
+                    Err(err) => Notice::error(format!("Not changed: {err}")),
+                });
+            }
+            Command::AddCompany { id, name } => {
+                let company = crate::model::Company { id, name: name.clone(), default_mail_setting: None };
+                self.notice = Some(match self.workspace.add_company(company) {
+                    Ok(()) => Notice::info(format!("Added {name}; choose its default mail setting below")),
+                    Err(err) => Notice::error(format!("Not added: {err}")),
+                });
+            }
+            Command::SaveSignInApp(app) => {
+                let label = app.label();
+                self.notice = Some(match self.workspace.set_sign_in_app(app.into_change()) {
+                    Ok(()) => Notice::info(format!("Saved the {label} sign-in app; Connect can use it now")),
+                    Err(err) => Notice::error(format!("Not saved: {err}")),
+                });
+            }
+            Command::Import | Command::Export | Command::AddCaFile | Command::RemoveCaFile(_) => {
+                self.run_file_command(ctx, command);
+            }
+        }
+    }
+
+    fn show_view(&mut self, view: View) {
+        self.prefs.view = view;
+        if view == View::Log {
+            self.log_entries = crate::store::audit::read(&self.workspace.audit_path());
+        }
+    }
+
+    fn run_form_command(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
+            Command::NewRecord(credential) => {
+                self.prefs.view = View::MailSettings;
+                if self.form.as_ref().is_some_and(EditForm::is_dirty) {
+                    self.notice = Some(Notice::error("Save or cancel the open form first"));
+                } else if !self.read_only() {
+                    self.form = Some(EditForm::new_record(credential.unwrap_or(CredentialKind::Microsoft365)));
+                    self.table.selected = None;
+                }
+            }
+            Command::Edit(id) => {
+                self.prefs.view = View::MailSettings;
+                if self.form.as_ref().and_then(EditForm::editing_id) == Some(id.as_str()) {
+                    return;
+                }
+                if self.form.as_ref().is_some_and(EditForm::is_dirty) {
+                    self.notice = Some(Notice::error("Save or cancel the open form first"));
+                    return;
+                }
+                self.open_form(ctx, &id);
+            }
+            Command::SaveForm => self.save_form(ctx, None),
+            Command::SaveAndTest(kind) => {
+                self.test_after_save = Some(kind);
+                self.save_form(ctx, None);
+            }
+            Command::SaveMovingDefaults(to) => {
+                if let Some(Dialog::MoveDefaults { setting, .. }) = self.dialog.take() {
+                    self.commit_save(ctx, *setting, Some(to));
+                }
+            }
+            Command::CancelForm => match &mut self.form {
+                Some(form) if form.is_dirty() => form.confirming_discard = true,
+                _ => self.form = None,
+            },
+            Command::DiscardForm => self.form = None,
+            Command::KeepEditing => {
+                if let Some(form) = &mut self.form {
+                    form.confirming_discard = false;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Opens the form on a saved setting; which passwords are stored is read on a job thread.
+    fn open_form(&mut self, ctx: &egui::Context, id: &str) {
+        let Some(setting) = self.workspace.config().setting(id).cloned() else { return };
+        let needs_store = setting.credential == CredentialKind::Basic;
+        self.form = Some(EditForm::edit(&setting, !needs_store));
+        self.table.selected = Some(id.to_owned());
+        if needs_store {
+            let input = JobInput::new(setting, self.workspace.config().clone(), self.workspace.secrets().clone());
+            self.jobs.start(ctx, JobKind::ReadStoredPasswords, input);
+        }
+    }
+
+    fn delete(&mut self, id: &str) {
+        let name = self.workspace.config().setting_name(id);
+        match self.workspace.delete(id) {
+            Ok(_) => {
+                self.form = None;
+                self.table.selected = None;
+                self.notice =
+                    Some(Notice { text: format!("Deleted \"{name}\""), is_error: false, undo_delete: Some(id.to_owned()) });
+            }
+            Err(err) => self.notice = Some(Notice::error(format!("Not deleted: {err}"))),
+        }
+    }
+
+    fn run_file_command(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
+            Command::Import => {
+                let picked = rfd::FileDialog::new()
+                    .add_filter("Mail Settings", &["toml"])
+                    .set_title("Import mail settings")
+                    .pick_file();
+                let Some(path) = picked else { return }; // cancelled or no dialog available: nothing to do
+                match self.workspace.import(&path) {
+                    Ok(summary) => {
+                        self.rescan(ctx);
+                        self.notice = Some(Notice::info(format!(
+                            "Imported: {} added, {} replaced",
+                            summary.added.len(),
+                            summary.replaced.len()
+                        )));
+                    }
+                    Err(err) => self.notice = Some(Notice::error(format!("Not imported: {err}"))),
+                }
+            }
+            Command::Export => {
+                let picked = rfd::FileDialog::new()
+                    .add_filter("Mail Settings", &["toml"])
+                    .set_file_name("mail-settings.toml")
+                    .set_title("Export mail settings (no passwords or tokens)")
+                    .save_file();
+                let Some(path) = picked else { return };
+                self.notice = Some(match self.workspace.export(&path) {
+                    Ok(()) => Notice::info(format!("Exported to {} (no passwords or tokens)", path.display())),
+                    Err(err) => Notice::error(format!("Not exported: {err}")),
+                });
+            }
+            Command::AddCaFile => {
+                let picked = rfd::FileDialog::new()
+                    .add_filter("PEM certificates", &["pem", "crt", "cer"])
+                    .set_title("Trust a CA certificate")
+                    .pick_file();
+                let Some(path) = picked else { return };
+                if let Err(err) = crate::probe::tls::client_config(std::slice::from_ref(&path)) {
+                    self.notice = Some(Notice::error(err.to_string()));
+                    return;
+                }
+                self.notice = Some(match self.workspace.add_ca_file(path) {
+                    Ok(()) => Notice::info("The certificate is trusted for every test and sign-in"),
+                    Err(err) => Notice::error(err.to_string()),
+                });
+            }
+            Command::RemoveCaFile(path) => {
+                if let Err(err) = self.workspace.remove_ca_file(&path) {
+                    self.notice = Some(Notice::error(err.to_string()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn run_migration(&mut self, ctx: &egui::Context, old: &str, action: MigrationAction) {
+        let config = self.workspace.config();
+        let (old_name, new) = (config.setting_name(old), config.migration(old).map(|m| m.new.clone()));
+        let new_name = new.as_deref().map(|n| config.setting_name(n)).unwrap_or_default();
+        let result: Result<String, String> = match action {
+            MigrationAction::Start(target) => migration::Target::parse(&target, config)
+                .and_then(|target| migration::start(&mut self.workspace, old, &target))
+                .map(|new| {
+                    self.migration.select(old.to_owned());
+                    let new_name = self.workspace.config().setting_name(&new);
+                    format!("Created \"{new_name}\" from \"{old_name}\"; next: Connect")
+                })
+                .map_err(|e| e.to_string()),
+            MigrationAction::ActivateNew => self
+                .workspace
+                .activate(new.as_deref().unwrap_or_default())
+                .map(|()| format!("\"{new_name}\" is Active"))
+                .map_err(|e| e.to_string()),
+            MigrationAction::SwitchDefaults => migration::switch_defaults(&mut self.workspace, old, None)
+                .map(|companies| format!("{} now use \"{new_name}\"", self.company_names(&companies)))
+                .map_err(|e| e.to_string()),
+            MigrationAction::DeactivateOld => migration::deactivate_old(&mut self.workspace, old)
+                .map(|moved| {
+                    if moved.is_empty() {
+                        format!("\"{old_name}\" is Inactive")
+                    } else {
+                        format!("\"{old_name}\" is Inactive; {} now use \"{new_name}\"", self.company_names(&moved))
+                    }
+                })
+                .map_err(|e| e.to_string()),
+            MigrationAction::Acknowledge(reason) => migration::acknowledge_leftover(&mut self.workspace, old, &reason)
+                .map(|()| "Accepted without a check of the old folders".to_owned())
+                .map_err(|e| e.to_string()),
+            MigrationAction::Finish => {
+                self.start_job(ctx, old, JobKind::FinishMigration);
+                return;
+            }
+            MigrationAction::Rollback => migration::rollback(&mut self.workspace, old)
+                .map(|companies| {
+                    format!(
+                        "Rolled back: \"{old_name}\" Active again, defaults restored for {}",
+                        self.company_names(&companies)
+                    )
+                })
+                .map_err(|e| e.to_string()),
+        };
+        self.notice = Some(match result {
+            Ok(text) => Notice::info(text),
+            Err(text) => Notice::error(text),
+        });
+    }
+
+    fn company_names(&self, ids: &[String]) -> String {
+        let names: Vec<String> = ids.iter().map(|c| self.workspace.config().company_name(c)).collect();
+        if names.is_empty() { "no company".to_owned() } else { names.join(", ") }
+    }
+
+    pub(super) fn start_job(&mut self, ctx: &egui::Context, id: &str, kind: JobKind) {
+        let config = self.workspace.config();
+        // The leftover check of a migration's old setting signs in the way that works.
+        let sign_in = match kind {
+            JobKind::Leftover | JobKind::FinishMigration => migration::leftover_sign_in(config, id),
+            _ => config.setting(id),
+        };
+        let Some(setting) = sign_in.cloned() else { return };
+        if kind == JobKind::Outgoing && !crate::model::validate::is_well_formed_address(self.prefs.recipient.trim()) {
+            self.ask_recipient = true;
+            self.notice = Some(Notice::error("Type the address the two test emails go to, then Test Outgoing Settings"));
+            return;
+        }
+        if kind == JobKind::Connect
+            && let Err(crate::oauth::provider::ProviderError::MissingClientId { id: provider, .. }) =
+                crate::oauth::provider::resolve(&setting, config)
+        {
+            self.sign_in_apps.focus(provider);
+            self.prefs.view = View::SignInApps;
+            self.notice = Some(Notice::error(
+                "Connect needs your organisation's sign-in app first: enter its client id below, then press Connect again",
+            ));
+            return;
+        }
+        self.connect_messages.remove(id);
+        let mut input = JobInput::new(setting, config.clone(), self.workspace.secrets().clone());
+        id.clone_into(&mut input.subject_id);
+        input.recipient = self.prefs.recipient.trim().to_owned();
+        if !self.jobs.start(ctx, kind, input) {
+            let name = self.workspace.config().setting_name(id);
+            self.notice = Some(Notice::error(format!("{} is already running for \"{name}\"", kind.label())));
+        }
+    }
+
+    /// Save: checks the form; a change that would leave companies with an
+    /// inactive default asks where they move first.
+    fn save_form(&mut self, ctx: &egui::Context, move_defaults_to: Option<String>) {
+        let Some(form) = &mut self.form else { return };
+        let config = self.workspace.config();
+        let output = match form.prepare_save(config) {
+            Ok(output) => output,
+            Err(count) => {
+                self.test_after_save = None;
+                self.notice = Some(Notice::error(summarize(count)));
+                return;
+            }
+        };
+        let companies = config.company_names_defaulting_to(&output.setting.id);
+        let deactivates = !output.setting.active && config.setting(&output.setting.id).is_some_and(|s| s.active);
+        if deactivates && !companies.is_empty() && move_defaults_to.is_none() {
+            let proposal = config
+                .migrations
+                .iter()
+                .rev()
+                .find(|m| m.old == output.setting.id && m.rolled_back_at.is_none())
+                .map(|m| m.new.clone())
+                .filter(|new| config.setting(new).is_some_and(|s| s.active));
+            self.pending_passwords = Some(output.passwords);
+            self.dialog = Some(Dialog::MoveDefaults { setting: Box::new(output.setting), companies, to: proposal });
+            return;
+        }
+        self.pending_passwords = Some(output.passwords);
+        self.commit_save(ctx, output.setting, move_defaults_to);
+    }
+
+    /// Passwords first (on a job thread), then the config: the config never
+    /// names a password the store does not have.
+    fn commit_save(&mut self, ctx: &egui::Context, setting: MailSetting, move_defaults_to: Option<String>) {
+        let passwords = self.pending_passwords.take().unwrap_or_default();
+        if passwords.smtp.is_none() && passwords.imap.is_none() {
+            self.save_config(setting, move_defaults_to, false, ctx);
+            return;
+        }
+        let mut input = JobInput::new(setting.clone(), self.workspace.config().clone(), self.workspace.secrets().clone());
+        input.passwords = passwords;
+        if self.jobs.start(ctx, JobKind::SavePasswords, input) {
+            self.pending_save = Some(PendingSave { setting, move_defaults_to });
+        }
+    }
+
+    pub(super) fn save_config(
+        &mut self,
+        setting: MailSetting,
+        move_defaults_to: Option<String>,
+        passwords_changed: bool,
+        ctx: &egui::Context,
+    ) {
+        let id = setting.id.clone();
+        let description = setting.description.clone();
+        match self.workspace.save_setting_moving_defaults(setting, move_defaults_to.as_deref(), passwords_changed) {
+            Ok(()) => {
+                self.notice = Some(Notice::info(format!("Saved \"{description}\"")));
+                // Stay on the saved setting, so Connect and the tests are one click away.
+                self.form = None;
+                self.open_form(ctx, &id);
+                if let Some(kind) = self.test_after_save.take() {
+                    self.start_job(ctx, &id, kind);
+                }
+            }
+            Err(err) => {
+                self.test_after_save = None;
+                self.notice = Some(Notice::error(format!("Not saved: {err}")));
+            }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The top-level app, split the way rerun splits its viewer: the state lives
+//! here; `chrome` draws the menu, toolbar, status bar and dialogs;
+//! `views` lays out the central views; `handle` runs the commands the panels
+//! sent (once per frame, after drawing); `events` takes what the background
+//! jobs reported. Nothing here waits on the network or the secret store.
+
+mod chrome;
+mod events;
+mod handle;
+mod views;
+
+use std::collections::HashMap;
+
+use egui::Ui;
+use serde::{Deserialize, Serialize};
+
+use super::commands::{CommandQueue, View};
+use super::companies::CompaniesView;
+use super::form::EditForm;
+use super::jobs::{JobKind, Jobs};
+use super::migration_view::MigrationView;
+use super::sign_in_apps::SignInAppsView;
+use super::table::{RowExtras, SettingsTable};
+use super::theme::{self, ThemeChoice};
+use crate::model::MailSetting;
+use crate::oauth::ConnectionState;
+use crate::probe::Report;
+use crate::store::Workspace;
+
+/// A message in the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+    /// The id a "Undo" button would restore.
+    pub undo_delete: Option<String>,
+}
+
+impl Notice {
+    fn info(text: impl Into<String>) -> Self {
+        Self { text: text.into(), is_error: false, undo_delete: None }
+    }
+
+    fn error(text: impl Into<String>) -> Self {
+        Self { text: text.into(), is_error: true, undo_delete: None }
+    }
+}
+
+/// What the window remembers between runs (eframe persistence; the window's
+/// size and position eframe keeps itself).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Preferences {
+    pub view: View,
+    pub zoom: f32,
+    pub theme: ThemeChoice,
+    /// Test Outgoing's recipient (an address, never a secret).
+    pub recipient: String,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self { view: View::default(), zoom: theme::ZOOM_NORMAL, theme: ThemeChoice::default(), recipient: String::new() }
+    }
+}
+
+/// A question the window asks before it acts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dialog {
+    /// "Delete this setting?" (with what happens).
+    ConfirmDelete { id: String },
+    /// Saving makes a company default Inactive: move its companies to `to` first.
+    MoveDefaults { setting: Box<MailSetting>, companies: Vec<String>, to: Option<String> },
+}
+
+/// A Save waiting for its passwords to reach the OS store (on a job thread).
+#[derive(Debug)]
+struct PendingSave {
+    setting: MailSetting,
+    move_defaults_to: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct MailSettingsApp {
+    workspace: Workspace,
+    prefs: Preferences,
+    /// The look in `prefs` has been applied to the context.
+    styled: Option<(ThemeChoice, f32)>,
+    table: SettingsTable,
+    form: Option<EditForm>,
+    companies: CompaniesView,
+    sign_in_apps: SignInAppsView,
+    notice: Option<Notice>,
+    commands: CommandQueue,
+    jobs: Jobs,
+    /// The report shown in the result panel.
+    report: Option<Report>,
+    /// Per setting: connection state, last test results (for the table).
+    extras: HashMap<String, RowExtras>,
+    /// Goes up whenever `extras` changes (the table re-sorts on it and the workspace's generation).
+    extras_generation: u64,
+    /// Per setting: what the last Connect / Disconnect said.
+    connect_messages: HashMap<String, Vec<String>>,
+    compare_with: Option<String>,
+    show_trust: bool,
+    connections_scanned: bool,
+    /// When the process started; logged once with the first frame (start-up benchmark).
+    launched: Option<std::time::Instant>,
+    migration: MigrationView,
+    log_entries: Vec<crate::store::audit::AuditEntry>,
+    show_about: bool,
+    dialog: Option<Dialog>,
+    pending_save: Option<PendingSave>,
+    /// Passwords typed in the form, held while a question is open before Save.
+    pending_passwords: Option<crate::store::PasswordChanges>,
+    /// A test to start once the form's Save has landed ("Save and test").
+    test_after_save: Option<JobKind>,
+    /// Set when Test Outgoing was pressed with no address: the field takes focus.
+    ask_recipient: bool,
+}
+
+impl MailSettingsApp {
+    pub fn new(workspace: Workspace) -> Self {
+        Self::with_preferences(workspace, Preferences::default())
+    }
+
+    pub fn with_preferences(workspace: Workspace, prefs: Preferences) -> Self {
+        Self {
+            workspace,
+            prefs,
+            styled: None,
+            table: SettingsTable::new(),
+            form: None,
+            companies: CompaniesView::default(),
+            sign_in_apps: SignInAppsView::default(),
+            notice: None,
+            commands: CommandQueue::default(),
+            jobs: Jobs::default(),
+            report: None,
+            extras: HashMap::new(),
+            extras_generation: 0,
+            connect_messages: HashMap::new(),
+            compare_with: None,
+            show_trust: false,
+            connections_scanned: false,
+            launched: None,
+            migration: MigrationView::default(),
+            log_entries: Vec::new(),
+            show_about: false,
+            dialog: None,
+            pending_save: None,
+            pending_passwords: None,
+            test_after_save: None,
+            ask_recipient: false,
+        }
+    }
+
+    pub fn with_launch_time(mut self, launched: std::time::Instant) -> Self {
+        self.launched = Some(launched);
+        self
+    }
+
+    pub fn workspace(&self) -> &Workspace {
+        &self.workspace
+    }
+
+    pub fn preferences(&self) -> &Preferences {
+        &self.prefs
+    }
+
+    /// The report in the result panel (tests read it).
+    pub fn shown_report(&self) -> Option<&Report> {
+        self.report.as_ref()
+    }
+
+    /// Whether any background job is running (tests wait on it).
+    pub fn is_busy(&self) -> bool {
+        !self.jobs.running.is_empty() || self.jobs.scanning
+    }
+
+    fn read_only(&self) -> bool {
+        self.workspace.read_only_reason().is_some()
+    }
+
+    /// The table's extras for `id`, marked changed.
+    fn extras_mut(&mut self, id: &str) -> &mut RowExtras {
+        self.extras_generation += 1;
+        self.extras.entry(id.to_owned()).or_default()
+    }
+
+    fn connection(&self, id: &str) -> ConnectionState {
+        match self.workspace.config().setting(id) {
+            Some(s) if !s.credential.uses_oauth() => ConnectionState::Basic,
+            _ => self.extras.get(id).and_then(|e| e.connection.clone()).unwrap_or(ConnectionState::NotConnected),
+        }
+    }
+
+    /// Applies the theme and zoom when they changed (and on the first frame).
+    fn apply_look(&mut self, ctx: &egui::Context) {
+        let wanted = (self.prefs.theme, self.prefs.zoom);
+        if self.styled != Some(wanted) {
+            theme::apply(ctx, wanted.0, wanted.1);
+            self.styled = Some(wanted);
+        }
+    }
+}
+
+impl eframe::App for MailSettingsApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        if let Some(launched) = self.launched.take() {
+            tracing::info!("first frame after {} ms", launched.elapsed().as_millis());
+        }
+        self.apply_look(&ctx);
+        if !self.connections_scanned {
+            self.connections_scanned = true;
+            self.jobs.scan_connections(&ctx, self.workspace.config(), self.workspace.secrets());
+        }
+        self.poll_jobs(&ctx);
+        self.shortcuts(ui);
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            self.menu_ui(ui);
+            self.toolbar_ui(ui);
+        });
+        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        self.view_ui(ui);
+        if self.show_trust {
+            self.trust_window_ui(&ctx);
+        }
+        if self.show_about {
+            self.about_window_ui(&ctx);
+        }
+        self.discard_question_ui(ui);
+        self.dialog_ui(ui);
+        self.run_commands(&ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.prefs);
+    }
+}
+
+/// The preferences saved by the last run, if any.
+pub fn load_preferences(storage: Option<&dyn eframe::Storage>) -> Preferences {
+    storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default()
+}

@@ -1,0 +1,114 @@
+//! Lays out the central view chosen in the menu bar: the Mail Settings table
+//! with the form (or, on an empty config, the welcome), Companies, Migration,
+//! Sign-in apps, the audit log; and the report panel under the views that run tests.
+
+use egui::Ui;
+
+use super::MailSettingsApp;
+use crate::oauth::ConnectionState;
+use crate::ui::commands::View;
+use crate::ui::form::{EditForm, FormContext};
+use crate::ui::jobs::JobKind;
+use crate::ui::report_view::report_ui;
+use crate::ui::theme;
+
+impl MailSettingsApp {
+    pub(super) fn view_ui(&mut self, ui: &mut Ui) {
+        match self.prefs.view {
+            View::MailSettings => self.settings_view_ui(ui),
+            View::Companies => {
+                let read_only = self.read_only();
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.companies.ui(ui, self.workspace.config(), read_only, &mut self.commands);
+                });
+            }
+            View::Migration => {
+                self.report_panel_ui(ui);
+                let running: Vec<(String, JobKind, Option<String>)> =
+                    self.jobs.running.iter().map(|j| (j.setting_id.clone(), j.kind, j.connect_url.clone())).collect();
+                let config = self.workspace.config();
+                let connection = self
+                    .migration
+                    .selected(config)
+                    .and_then(|old| config.migration(&old).map(|m| m.new.clone()))
+                    .map_or(ConnectionState::NotConnected, |new| self.connection(&new));
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.migration.ui(ui, config, &connection, &running, &mut self.commands);
+                });
+            }
+            View::SignInApps => {
+                let read_only = self.read_only();
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.sign_in_apps.ui(ui, self.workspace.config(), read_only, &mut self.commands);
+                });
+            }
+            View::Log => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    crate::ui::log_view::log_ui(ui, &self.log_entries, self.workspace.config(), &mut self.commands);
+                });
+            }
+        }
+    }
+
+    fn report_panel_ui(&mut self, ui: &mut Ui) {
+        if let Some(report) = &self.report {
+            let name = self.workspace.config().setting_name(&report.setting_id);
+            egui::Panel::bottom("report").resizable(true).default_size(300.0).min_size(140.0).show(ui, |ui| {
+                report_ui(ui, report, &name, &mut self.commands);
+            });
+        }
+    }
+
+    fn settings_view_ui(&mut self, ui: &mut Ui) {
+        let editing = self.form.as_ref().and_then(EditForm::editing_id).map(str::to_owned);
+        let connection = editing.as_deref().map_or(ConnectionState::NotConnected, |id| self.connection(id));
+        if let Some(form) = &mut self.form {
+            let connect_waiting = editing
+                .as_deref()
+                .and_then(|id| self.jobs.job(id, JobKind::Connect))
+                .map(|job| job.connect_url.as_deref().unwrap_or(""));
+            let running: Vec<JobKind> = editing
+                .as_deref()
+                .map(|id| self.jobs.running.iter().filter(|j| j.setting_id == id).map(|j| j.kind).collect())
+                .unwrap_or_default();
+            let no_messages = Vec::new();
+            let mut context = FormContext {
+                config: self.workspace.config(),
+                read_only: self.workspace.read_only_reason().is_some(),
+                compare_with: self.compare_with.as_deref(),
+                connection: &connection,
+                connect_waiting,
+                connect_messages: editing
+                    .as_deref()
+                    .and_then(|id| self.connect_messages.get(id))
+                    .unwrap_or(&no_messages),
+                busy: running.iter().any(|k| *k != JobKind::ReadStoredPasswords),
+                running,
+                recipient: &mut self.prefs.recipient,
+                ask_recipient: &mut self.ask_recipient,
+                saving: self.pending_save.is_some(),
+            };
+            egui::Panel::right("edit_form")
+                .resizable(true)
+                .default_size(theme::FORM_WIDTH)
+                .min_size(420.0)
+                .show(ui, |ui| form.ui(ui, &mut context, &mut self.commands));
+            if let Some(old) = self.compare_with.as_deref().and_then(|id| self.workspace.config().setting(id)) {
+                let old = old.clone();
+                egui::Panel::right("compare").resizable(true).default_size(360.0).min_size(280.0).show(ui, |ui| {
+                    form.compare_ui(ui, &old);
+                });
+            }
+        }
+        self.report_panel_ui(ui);
+        let show_welcome = self.workspace.config().mail_settings.is_empty() && self.form.is_none() && !self.read_only();
+        egui::CentralPanel::default().show(ui, |ui| {
+            if show_welcome {
+                crate::ui::welcome::welcome_ui(ui, &mut self.commands);
+            } else {
+                let generation = (self.workspace.generation(), self.extras_generation);
+                self.table.ui(ui, self.workspace.config(), generation, &self.extras, &mut self.commands);
+            }
+        });
+    }
+}

@@ -1,0 +1,177 @@
+//! Sign-in apps: where an admin enters the client id of the app their
+//! organisation registered with Microsoft Entra or Google Cloud — with the
+//! registration steps written out — so Connect works without editing a file.
+//! Connect with no client id opens this view with the missing field focused.
+
+use egui::{RichText, Ui};
+
+use super::commands::{Command, CommandQueue, SignInApp};
+use super::theme;
+use crate::model::Config;
+use crate::oauth::provider;
+
+#[derive(Debug, Default)]
+pub struct SignInAppsView {
+    microsoft_client_id: Option<String>,
+    microsoft_tenant: Option<String>,
+    gmail_client_id: Option<String>,
+    /// The provider whose client id field takes focus on the next frame.
+    focus: Option<&'static str>,
+}
+
+const MICROSOFT_STEPS: [&str; 6] = [
+    "In the Microsoft Entra admin center, open App registrations → New registration.",
+    "Name it (e.g. \"Mail Settings\"); supported account types: accounts in this organizational directory only.",
+    "Redirect URI: platform \"Public client/native (mobile & desktop)\", URI http://localhost",
+    "API permissions → Add a permission → APIs my organization uses → Office 365 Exchange Online → Delegated: \
+     IMAP.AccessAsUser.All and SMTP.Send; plus Microsoft Graph offline_access, openid, email, profile. Grant admin consent.",
+    "Authentication → Allow public client flows: Yes (no client secret is needed).",
+    "Copy the \"Application (client) ID\" from the Overview page into the field below.",
+];
+
+const GOOGLE_STEPS: [&str; 4] = [
+    "In Google Cloud console, APIs & Services → OAuth consent screen: set it up (internal for Workspace) with the \
+     scope https://mail.google.com/",
+    "Credentials → Create credentials → OAuth client ID → Application type \"Desktop app\".",
+    "Copy the client ID (it ends in .apps.googleusercontent.com) into the field below.",
+    "Google also issues a \"client secret\" for desktop apps; store it with: mailsettings oauth-app set gmail \
+     --client-id … --client-secret-stdin",
+];
+
+impl SignInAppsView {
+    /// Focus the client id field of `provider` (`microsoft365` or `gmail`) on the next frame.
+    pub fn focus(&mut self, provider: &'static str) {
+        self.focus = Some(provider);
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, config: &Config, read_only: bool, commands: &mut CommandQueue) {
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            ui.heading("Sign-in apps");
+            ui.add(
+                egui::Label::new(
+                    "Connect signs in through an app your organisation registers once with Microsoft or Google. \
+                     Enter its client id here; every Microsoft 365 or Gmail setting then uses it.",
+                )
+                .wrap(),
+            );
+            ui.add_space(8.0);
+            ui.add_enabled_ui(!read_only, |ui| {
+                self.microsoft_ui(ui, config, commands);
+                ui.add_space(12.0);
+                self.gmail_ui(ui, config, commands);
+            });
+        });
+    }
+
+    fn microsoft_ui(&mut self, ui: &mut Ui, config: &Config, commands: &mut CommandQueue) {
+        let saved = config.oauth_provider("microsoft365");
+        let client_id = self
+            .microsoft_client_id
+            .get_or_insert_with(|| saved.map(|p| p.client_id.clone()).unwrap_or_default());
+        let tenant =
+            self.microsoft_tenant.get_or_insert_with(|| saved.and_then(|p| p.tenant.clone()).unwrap_or_default());
+        group_ui(ui, "Microsoft 365 (MSO365)", |ui| {
+            ui.label(RichText::new("Microsoft 365 (MSO365)").heading());
+            status_ui(ui, saved.map(|p| p.client_id.as_str()), "microsoft365");
+            steps_ui(ui, &MICROSOFT_STEPS);
+            let check = (!client_id.trim().is_empty()).then(|| provider::check_client_id("microsoft365", client_id));
+            egui::Grid::new("microsoft_app").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
+                let label = ui.label("Application (client) ID");
+                let field = ui
+                    .add(
+                        egui::TextEdit::singleline(client_id)
+                            .hint_text("0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab")
+                            .desired_width(380.0),
+                    )
+                    .labelled_by(label.id);
+                if self.focus == Some("microsoft365") {
+                    field.request_focus();
+                    self.focus = None;
+                }
+                ui.end_row();
+                let label = ui.label("Tenant");
+                ui.add(
+                    egui::TextEdit::singleline(tenant)
+                        .hint_text("organizations, or your tenant id or domain")
+                        .desired_width(380.0),
+                )
+                .labelled_by(label.id)
+                .on_hover_text("Used by settings that name no tenant of their own");
+                ui.end_row();
+            });
+            if let Some(Err(err)) = &check {
+                ui.add(egui::Label::new(RichText::new(err.to_string()).color(theme::error_color(ui.visuals()))).wrap());
+            }
+            let valid = matches!(check, Some(Ok(())));
+            if ui.add_enabled(valid, egui::Button::new("Save Microsoft 365 app")).clicked() {
+                commands.send(Command::SaveSignInApp(SignInApp {
+                    provider: "microsoft365".to_owned(),
+                    client_id: client_id.trim().to_owned(),
+                    tenant: Some(tenant.trim().to_owned()),
+                }));
+            }
+        });
+    }
+
+    fn gmail_ui(&mut self, ui: &mut Ui, config: &Config, commands: &mut CommandQueue) {
+        let saved = config.oauth_provider("gmail");
+        let client_id =
+            self.gmail_client_id.get_or_insert_with(|| saved.map(|p| p.client_id.clone()).unwrap_or_default());
+        group_ui(ui, "Gmail", |ui| {
+            ui.label(RichText::new("Gmail").heading());
+            status_ui(ui, saved.map(|p| p.client_id.as_str()), "gmail");
+            steps_ui(ui, &GOOGLE_STEPS);
+            ui.horizontal(|ui| {
+                let label = ui.label("Client ID");
+                let field = ui
+                    .add(
+                        egui::TextEdit::singleline(client_id)
+                            .hint_text("1234-abc.apps.googleusercontent.com")
+                            .desired_width(420.0),
+                    )
+                    .labelled_by(label.id);
+                if self.focus == Some("gmail") {
+                    field.request_focus();
+                    self.focus = None;
+                }
+            });
+            if ui.add_enabled(!client_id.trim().is_empty(), egui::Button::new("Save Gmail app")).clicked() {
+                commands.send(Command::SaveSignInApp(SignInApp {
+                    provider: "gmail".to_owned(),
+                    client_id: client_id.trim().to_owned(),
+                    tenant: None,
+                }));
+            }
+        });
+    }
+}
+
+/// A bordered section, named in the accessibility tree.
+fn group_ui(ui: &mut Ui, title: &str, add_contents: impl FnOnce(&mut Ui)) {
+    egui::Frame::group(ui.style()).inner_margin(10.0).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        let builder = egui::UiBuilder::new()
+            .accessibility_label(title)
+            .accessibility_role(egui::accesskit::Role::Group);
+        ui.scope_builder(builder, add_contents);
+    });
+}
+
+fn status_ui(ui: &mut Ui, saved: Option<&str>, id: &str) {
+    let saved = saved.map(str::trim).filter(|c| !c.is_empty());
+    let text = match (saved, provider::embedded_client_id(id)) {
+        (Some(client), _) => format!("Set up: client id {client}"),
+        (None, Some(client)) => format!("Using the app built into this copy ({client}); enter yours to replace it"),
+        (None, None) => "Not set up yet: Connect needs a client id".to_owned(),
+    };
+    let color = if saved.is_some() { theme::pass_color(ui.visuals()) } else { theme::warning_color(ui.visuals()) };
+    ui.label(RichText::new(text).color(color).strong());
+}
+
+fn steps_ui(ui: &mut Ui, steps: &[&str]) {
+    egui::CollapsingHeader::new("How to register the app").default_open(false).show(ui, |ui| {
+        for (number, step) in steps.iter().enumerate() {
+            ui.add(egui::Label::new(format!("{}. {step}", number + 1)).wrap());
+        }
+    });
+}

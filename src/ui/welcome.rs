@@ -1,0 +1,52 @@
+//! The first screen on an empty config: the three ways in, instead of an
+//! empty table — set up a Microsoft 365 or Gmail mailbox, bring in existing
+//! settings to migrate, or add any other server.
+
+use egui::{RichText, Ui};
+
+use super::commands::{Command, CommandQueue};
+use crate::model::CredentialKind;
+
+pub fn welcome_ui(ui: &mut Ui, commands: &mut CommandQueue) {
+    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        ui.add_space(16.0);
+        ui.label(RichText::new("Welcome to Mail Settings").size(super::theme::LARGE_SIZE).strong());
+        ui.add(
+            egui::Label::new(
+                "No mail settings yet. Choose how to begin; the setup guide's steps follow from there.",
+            )
+            .wrap(),
+        );
+        ui.add_space(12.0);
+        let choice = |ui: &mut Ui, title: &str, detail: &str| -> bool {
+            let clicked = ui.add(egui::Button::new(RichText::new(title).strong()).min_size(egui::vec2(360.0, 40.0))).clicked();
+            ui.add(egui::Label::new(detail).wrap());
+            ui.add_space(10.0);
+            clicked
+        };
+        if choice(
+            ui,
+            "Set up a Microsoft 365 mailbox",
+            "A new record with Microsoft 365 (MSO365) sign-in and Microsoft's servers filled in; Connect signs in.",
+        ) {
+            commands.send(Command::NewRecord(Some(CredentialKind::Microsoft365)));
+        }
+        if choice(ui, "Set up a Gmail mailbox", "A new record with Gmail sign-in and Google's servers filled in.") {
+            commands.send(Command::NewRecord(Some(CredentialKind::Gmail)));
+        }
+        if choice(
+            ui,
+            "Migrate an existing Basic setting…",
+            "Import the settings file exported from the old system, then move its Basic setting to OAuth in Migration.",
+        ) {
+            commands.send(Command::Import);
+        }
+        if choice(
+            ui,
+            "Add any other server",
+            "A new record that signs in with a user name and password (e.g. SendGrid, Postmark, your own server).",
+        ) {
+            commands.send(Command::NewRecord(Some(CredentialKind::Basic)));
+        }
+    });
+}
