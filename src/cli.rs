@@ -97,6 +97,9 @@ pub enum Command {
         #[arg(long, default_value_t = 300, value_name = "SECS")]
         timeout: u64,
     },
+    /// The sign-in apps (client ids) Connect uses: show them, or set one
+    #[command(subcommand)]
+    OauthApp(OauthAppCommand),
     /// Revoke (where the provider supports it) and delete a setting's tokens
     Disconnect { id: String },
     /// Connection state and token health of a setting (never the tokens)
@@ -114,6 +117,22 @@ pub enum Command {
     Paths,
     /// Open the window (the same as giving no command)
     Gui,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OauthAppCommand {
+    /// The client id set for each provider (built in, in the config, or missing)
+    Show,
+    /// Set the client id of your organisation's registered app
+    Set {
+        /// microsoft365, gmail, or the id of an [[oauth_provider]]
+        provider: String,
+        #[arg(long, value_name = "ID")]
+        client_id: String,
+        /// Microsoft 365: the tenant (id or domain) of settings that name none
+        #[arg(long, value_name = "TENANT")]
+        tenant: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -428,6 +447,34 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             }
             Ok(())
         }
+        Command::OauthApp(OauthAppCommand::Show) => {
+            let config = workspace.config();
+            for id in ["microsoft365", "gmail"] {
+                let label = crate::oauth::provider::builtin_label(id).unwrap_or(id);
+                let configured = config.oauth_provider(id).map(|p| p.client_id.trim()).filter(|c| !c.is_empty());
+                let shown = match (configured, crate::oauth::provider::embedded_client_id(id)) {
+                    (Some(client), _) => client.to_owned(),
+                    (None, Some(client)) => format!("{client} (built into this copy)"),
+                    (None, None) => format!("not set: mailsettings oauth-app set {id} --client-id …"),
+                };
+                writeln!(out, "{label:<14} {shown}")?;
+                if let Some(tenant) = config.oauth_provider(id).and_then(|p| p.tenant.as_deref()) {
+                    writeln!(out, "{:<14} tenant {tenant}", "")?;
+                }
+            }
+            for provider in config.oauth_providers.iter().filter(|p| crate::oauth::provider::builtin_label(&p.id).is_none()) {
+                writeln!(out, "{:<14} {}", provider.id, provider.client_id)?;
+            }
+            Ok(())
+        }
+        Command::OauthApp(OauthAppCommand::Set { provider, client_id, tenant }) => {
+            workspace.set_sign_in_app(crate::store::SignInAppChange {
+                provider: provider.clone(),
+                client_id: client_id.clone(),
+                tenant: tenant.clone(),
+            })?;
+            Ok(writeln!(out, "Saved the sign-in app for {provider}; Connect uses it now")?)
+        }
         Command::Paths => {
             let log = crate::logging::data_dir().map(|d| d.join("mailsettings.log"));
             writeln!(
@@ -638,8 +685,12 @@ fn run_migrate(workspace: &mut Workspace, command: &MigrateCommand, out: &mut dy
         }
         MigrateCommand::Finish { old } => {
             let name = workspace.config().setting_name(old);
-            let recheck = check_leftover(workspace, old, &probe::imap::default_leftover_folders())?;
             let connection = migration::connection_of(workspace.config(), workspace.secrets(), old);
+            let blockers = migration::blockers_before_recheck(workspace.config(), old, &connection)?;
+            if !blockers.is_empty() {
+                return Err(migration::MigrationError::DeleteBlocked(blockers).into());
+            }
+            let recheck = check_leftover(workspace, old, &probe::imap::default_leftover_folders())?;
             migration::finish(workspace, old, &connection, &recheck)?;
             Ok(writeln!(out, "Deleted \"{name}\" (it stays restorable with: mailsettings restore {old})")?)
         }
@@ -676,7 +727,7 @@ fn print_log(workspace: &Workspace, json: bool, out: &mut dyn Write) -> Result<(
             (Some(setting), Some(company)) => format!("{company} → {setting}"),
             (Some(setting), None) => setting.clone(),
             (None, Some(company)) => company.clone(),
-            (None, None) => String::new(),
+            (None, None) => entry.provider.clone().or_else(|| entry.trust.clone()).unwrap_or_default(),
         };
         writeln!(out, "{}  {:<12} {:<40} {subject}", entry.time, entry.user, entry.action).map_err(Failure::from)?;
     }

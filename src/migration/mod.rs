@@ -354,7 +354,7 @@ pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) ->
             );
         }
         if !leftover_clean {
-            blockers.push("mail may be left in the old folders (check them first)".to_owned());
+            blockers.push(LEFTOVER_BLOCKER.to_owned());
         }
     }
     steps.push(Step::new(
@@ -373,6 +373,20 @@ pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) ->
         steps,
         delete_blockers: if old.is_some() { blockers } else { Vec::new() },
     })
+}
+
+/// The delete blocker that the delete's own re-check of the old folders can lift.
+const LEFTOVER_BLOCKER: &str = "mail may be left in the old folders (check them first)";
+
+/// What blocks the delete apart from the old folders (which the delete checks
+/// itself): callers check this before spending a network round on the re-check.
+pub fn blockers_before_recheck(
+    config: &Config,
+    old_id: &str,
+    connection: &ConnectionState,
+) -> Result<Vec<String>, MigrationError> {
+    let list = checklist(config, old_id, connection)?;
+    Ok(list.delete_blockers.into_iter().filter(|b| b != LEFTOVER_BLOCKER).collect())
 }
 
 /// The new setting counts as verified when it is connected and both tests passed.
@@ -517,6 +531,10 @@ pub fn finish(
     if workspace.config().setting(old_id).is_none() {
         return Ok(());
     }
+    let others = blockers_before_recheck(workspace.config(), old_id, connection)?;
+    if !others.is_empty() {
+        return Err(MigrationError::DeleteBlocked(others));
+    }
     if record_leftover(workspace, old_id, recheck)?.is_none() {
         let acknowledged = migration_of(workspace.config(), old_id)?.leftover_acknowledged.is_some();
         if !acknowledged {
@@ -614,35 +632,153 @@ mod tests {
         assert!(Target::parse("yahoo", &config).is_err());
     }
 
-    #[test]
-    fn the_checklist_blocks_delete_until_every_guard_holds() {
-        let dir = tempfile::tempdir().unwrap();
-        let secrets = Secrets::file(dir.path().join("s.json"));
-        let mut ws = Workspace::open(&dir.path().join("c.toml"), secrets).unwrap();
+    fn leftover(counts: Option<u32>) -> Leftover {
+        let report = crate::probe::Report::new(
+            crate::probe::ProbeKind::Leftover,
+            "old-basic",
+            "imap.test:993",
+            crate::probe::report::Redactor::default(),
+        );
+        let counts = counts.map(|total| {
+            vec![crate::probe::imap::FolderCount { folder: "Mail Not Read".into(), exists: true, total, unseen: total }]
+        });
+        Leftover { report, counts }
+    }
+
+    fn connected() -> ConnectionState {
+        ConnectionState::Connected { account: Some("replies@contoso.com".into()) }
+    }
+
+    fn started_workspace(dir: &std::path::Path) -> (Workspace, String) {
+        let secrets = Secrets::file(dir.join("s.json"));
+        let mut ws = Workspace::open(&dir.join("c.toml"), secrets).unwrap();
         ws.save_setting(basic(), &Default::default()).unwrap();
-        ws.add_company(Company { id: "acme".into(), name: "Acme".into(), default_mail_setting: None }).unwrap();
+        ws.add_company(Company { id: "acme".into(), name: "Acme Ltd".into(), default_mail_setting: None }).unwrap();
         ws.set_default("acme", "old-basic").unwrap();
         let new = start(&mut ws, "old-basic", &Target::Gmail).unwrap();
+        (ws, new)
+    }
+
+    #[test]
+    fn the_checklist_follows_the_guide_and_blocks_delete_until_every_guard_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut ws, new) = started_workspace(dir.path());
         assert!(matches!(start(&mut ws, "old-basic", &Target::Gmail), Err(MigrationError::AlreadyStarted(..))));
-        let list = checklist(ws.config(), ws.secrets(), "old-basic").unwrap();
-        assert_eq!(list.steps.len(), 9);
-        assert!(matches!(list.steps[0].state, StepState::Done(_)));
-        assert!(matches!(list.steps[5].state, StepState::Blocked(_)), "defaults: new is inactive");
+        let list = checklist(ws.config(), "old-basic", &ConnectionState::NotConnected).unwrap();
+        let ids: Vec<StepId> = list.steps.iter().map(|s| s.id).collect();
+        assert_eq!(
+            ids,
+            [
+                StepId::NewSaved,
+                StepId::Connected,
+                StepId::OutgoingTested,
+                StepId::IncomingTested,
+                StepId::NewActive,
+                StepId::OldInactive,
+                StepId::DefaultsSwitched,
+                StepId::LeftoverChecked,
+                StepId::OldDeleted,
+            ],
+            "the guide's order: step 10 (Active / Inactive) before step 11 (company defaults)"
+        );
+        assert_eq!(list.current(), Some(StepId::Connected));
+        assert!(matches!(list.step(StepId::OldInactive).unwrap().state, StepState::Blocked(_)), "new is inactive");
         assert_eq!(list.delete_blockers.len(), 4, "{:?}", list.delete_blockers);
-        assert!(matches!(finish(&mut ws, "old-basic"), Err(MigrationError::DeleteBlocked(_))));
+        assert!(list.delete_blockers[0].contains("Acme Ltd"), "companies by name: {:?}", list.delete_blockers);
+        let err = finish(&mut ws, "old-basic", &connected(), &leftover(Some(0))).unwrap_err();
+        assert!(matches!(err, MigrationError::DeleteBlocked(_)));
         ws.activate(&new).unwrap();
-        assert_eq!(switch_defaults(&mut ws, "old-basic", None).unwrap(), vec!["acme".to_owned()]);
-        ws.deactivate("old-basic").unwrap();
-        acknowledge_audit(&mut ws, "old-basic", "Basic sign-in already off").unwrap();
-        let list = checklist(ws.config(), ws.secrets(), "old-basic").unwrap();
+        // The guide's order: the old setting goes Inactive first, its companies moving with it.
+        let list = checklist(ws.config(), "old-basic", &ConnectionState::NotConnected).unwrap();
+        assert!(matches!(list.step(StepId::OldInactive).unwrap().state, StepState::ToDo(_)));
+        assert_eq!(deactivate_old(&mut ws, "old-basic").unwrap(), vec!["acme".to_owned()]);
+        assert_eq!(ws.config().company("acme").unwrap().default_mail_setting.as_deref(), Some(new.as_str()));
+        assert!(!ws.config().setting("old-basic").unwrap().active);
+        acknowledge_leftover(&mut ws, "old-basic", "Basic sign-in already off").unwrap();
+        let list = checklist(ws.config(), "old-basic", &connected()).unwrap();
         assert_eq!(
             list.delete_blockers,
-            vec!["the new setting is not verified (connected, Test Outgoing and Test Incoming passed)".to_owned()]
+            vec!["the new setting is not verified (connected, Test Outgoing and Test Incoming Settings passed)".to_owned()]
         );
         // Rollback restores the exact previous state of the old setting and the defaults.
         rollback(&mut ws, "old-basic").unwrap();
         assert!(ws.config().setting("old-basic").unwrap().active);
         assert_eq!(ws.config().company("acme").unwrap().default_mail_setting.as_deref(), Some("old-basic"));
         assert!(ws.config().migration("old-basic").is_none());
+    }
+
+    /// Each part of "verified" alone is not enough (the gate is an AND of three).
+    #[test]
+    fn verified_needs_the_connection_and_both_tests() {
+        let base = Migration { old: "o".into(), new: "n".into(), ..Migration::default() };
+        let passed = Some("2026-11-26T00:00:00Z".to_owned());
+        for (connected, outgoing, incoming) in [
+            (false, false, false),
+            (true, false, false),
+            (false, true, false),
+            (false, false, true),
+            (true, true, false),
+            (true, false, true),
+            (false, true, true),
+        ] {
+            let m = Migration {
+                outgoing_passed_at: outgoing.then(|| passed.clone()).flatten(),
+                incoming_passed_at: incoming.then(|| passed.clone()).flatten(),
+                ..base.clone()
+            };
+            assert!(!is_verified(connected, &m), "{connected} {outgoing} {incoming}");
+        }
+        let all = Migration { outgoing_passed_at: passed.clone(), incoming_passed_at: passed, ..base };
+        assert!(is_verified(true, &all));
+    }
+
+    fn ready_to_delete(dir: &std::path::Path) -> Workspace {
+        let (mut ws, new) = started_workspace(dir);
+        ws.activate(&new).unwrap();
+        deactivate_old(&mut ws, "old-basic").unwrap();
+        record_test(&mut ws, &new, true, true);
+        record_test(&mut ws, &new, false, true);
+        assert_eq!(record_leftover(&mut ws, "old-basic", &leftover(Some(0))).unwrap(), Some(true));
+        ws
+    }
+
+    /// A clean check from earlier is no proof: the delete checks again, and mail
+    /// that arrived since blocks it.
+    #[test]
+    fn the_delete_checks_the_old_folders_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = ready_to_delete(dir.path());
+        let list = checklist(ws.config(), "old-basic", &connected()).unwrap();
+        assert!(list.delete_blockers.is_empty(), "{:?}", list.delete_blockers);
+        let err = finish(&mut ws, "old-basic", &connected(), &leftover(Some(3))).unwrap_err();
+        assert!(err.to_string().contains("mail may be left in the old folders"), "{err}");
+        assert!(ws.config().setting("old-basic").is_some(), "not deleted");
+        // A re-check that cannot sign in, with nothing accepted, blocks too.
+        let err = finish(&mut ws, "old-basic", &connected(), &leftover(None)).unwrap_err();
+        assert!(err.to_string().contains("could not be checked again"), "{err}");
+        // Retrieved: the re-check is clean and the delete goes through.
+        finish(&mut ws, "old-basic", &connected(), &leftover(Some(0))).unwrap();
+        assert!(ws.config().setting("old-basic").is_none());
+        let list = checklist(ws.config(), "old-basic", &connected()).unwrap();
+        assert!(list.is_finished(), "{}", list.to_text());
+    }
+
+    #[test]
+    fn the_leftover_check_signs_in_with_the_new_setting_when_it_reaches_the_same_mailbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut ws, new) = started_workspace(dir.path());
+        // Gmail's preset moved the servers: different mailbox host, so the old sign-in is used.
+        assert_eq!(leftover_sign_in(ws.config(), "old-basic").unwrap().id, "old-basic");
+        ws.apply("t", |c| {
+            for (id, server) in [("old-basic", "mail.contoso.com"), (new.as_str(), "MAIL.contoso.com")] {
+                if let Some(s) = c.setting_mut(id) {
+                    s.imap.server = server.into();
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(leftover_sign_in(ws.config(), "old-basic").unwrap().id, new, "same server and user: new sign-in");
+        assert!(leftover_sign_in(ws.config(), "nope").is_none());
     }
 }

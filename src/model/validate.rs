@@ -525,7 +525,7 @@ mod tests {
         let message = &findings(&s)[0].message;
         assert_eq!(
             message,
-            "Incoming (IMAP) port 993 uses TLS on connect (SSL), not STARTTLS; choose TLS on connect (SSL) (or use port 143 for STARTTLS)"
+            "Incoming (IMAP) port 993 uses TLS on connect (SSL), not Start TLS; choose TLS on connect (SSL) (or use port 143 for Start TLS)"
         );
         let mut s = good();
         s.imap.port = 143;

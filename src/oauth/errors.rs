@@ -18,7 +18,7 @@ const KNOWN: &[Known] = &[
         any: &["aadsts50011", "aadsts500113", "aadsts900971"],
         cause: "The app registration does not list the loopback redirect address.",
         who: Actor::MailAdmin,
-        next_step: "In Microsoft Entra ID, add http://localhost under Authentication → \"Mobile and desktop applications\" (any port is accepted for localhost).",
+        next_step: "In Microsoft Entra ID, add http://localhost under Authentication > \"Mobile and desktop applications\" (any port is accepted for localhost).",
     },
     Known {
         id: "aad-confidential-client",
@@ -39,7 +39,7 @@ const KNOWN: &[Known] = &[
         any: &["aadsts65001", "consent_required"],
         cause: "Nobody has consented to the app's mail permissions in this tenant.",
         who: Actor::MailAdmin,
-        next_step: "A Microsoft 365 administrator grants admin consent for the app (Enterprise applications → Permissions).",
+        next_step: "A Microsoft 365 administrator grants admin consent for the app (Enterprise applications > Permissions).",
     },
     Known {
         id: "aad-unknown-client",
@@ -74,7 +74,7 @@ const KNOWN: &[Known] = &[
         any: &["admin_policy_enforced"],
         cause: "The Google Workspace administrator blocks this app.",
         who: Actor::MailAdmin,
-        next_step: "In the Google Admin console, trust the app under Security → API Controls.",
+        next_step: "In the Google Admin console, trust the app under Security > API Controls.",
     },
     Known {
         id: "access-denied",

@@ -268,11 +268,20 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_client_id_says_what_to_register() {
+    fn a_missing_client_id_says_where_to_enter_it() {
         let err = resolve(&setting(CredentialKind::Microsoft365), &Config::default()).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("Mobile and desktop applications") && text.contains("http://localhost"), "{text}");
-        assert!(text.contains("id = \"microsoft365\""));
+        assert!(text.contains("Sign-in apps"), "{text}");
+        assert!(text.contains("mailsettings oauth-app set microsoft365 --client-id"), "{text}");
+        // The tenant default entered in Sign-in apps applies to settings that name none.
+        let config = config_with(OAuthProvider {
+            id: "microsoft365".into(),
+            client_id: "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab".into(),
+            tenant: Some("contoso.com".into()),
+            ..OAuthProvider::default()
+        });
+        let p = resolve(&setting(CredentialKind::Microsoft365), &config).unwrap();
+        assert!(p.authorize_url.contains("/contoso.com/"), "{}", p.authorize_url);
         assert!(matches!(
             resolve(&setting(CredentialKind::Gmail), &Config::default()),
             Err(ProviderError::MissingClientId { .. })

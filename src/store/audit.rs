@@ -20,6 +20,12 @@ pub struct AuditEntry {
     pub setting: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub company: Option<String>,
+    /// A sign-in app (`[[oauth_provider]]` id) that changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// Trusted CA files, when they changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,6 +57,8 @@ fn entry(
         action: action.to_owned(),
         setting: setting.map(str::to_owned),
         company: company.map(str::to_owned),
+        provider: None,
+        trust: None,
         before,
         after,
     }
@@ -97,7 +105,38 @@ pub fn diff(action: &str, before: &Config, after: &Config) -> Vec<AuditEntry> {
             ));
         }
     }
+    diff_trust(action, before, after, &mut entries);
     entries
+}
+
+/// Changes of trust — sign-in apps (OAuth providers) and CA files — are
+/// audited like settings. A provider's client secret never enters the log.
+fn diff_trust(action: &str, before: &Config, after: &Config, entries: &mut Vec<AuditEntry>) {
+    let shown = |p: &crate::model::OAuthProvider| {
+        let mut p = p.clone();
+        p.client_secret = p.client_secret.map(|_| "(stored)".to_owned());
+        serde_json::to_value(p).ok()
+    };
+    let ids: std::collections::BTreeSet<&str> =
+        before.oauth_providers.iter().chain(&after.oauth_providers).map(|p| p.id.as_str()).collect();
+    for id in ids {
+        let (old, new) = (before.oauth_provider(id), after.oauth_provider(id));
+        let what = match (old, new) {
+            (None, Some(_)) => "sign-in app added",
+            (Some(_), None) => "sign-in app removed",
+            (Some(o), Some(n)) if o != n => "sign-in app changed",
+            _ => continue,
+        };
+        let mut e = entry(&format!("{action}: {what}"), None, None, old.and_then(shown), new.and_then(shown));
+        e.provider = Some(id.to_owned());
+        entries.push(e);
+    }
+    if before.tls.extra_ca_files != after.tls.extra_ca_files {
+        let files = |c: &Config| serde_json::to_value(&c.tls.extra_ca_files).ok();
+        let mut e = entry(&format!("{action}: trusted CA files changed"), None, None, files(before), files(after));
+        e.trust = Some("extra_ca_files".to_owned());
+        entries.push(e);
+    }
 }
 
 /// An entry for an event that is not a config change (password set, Connect…).

@@ -734,12 +734,7 @@ fn password_or_sign_in_row_ui(
         CredentialKind::Gmail => "Google's",
         _ => "your provider's",
     };
-    ui.add(
-        egui::Label::new(format!(
-            "Typed on {provider} sign-in page when you press Connect — never stored here."
-        ))
-        .wrap(),
-    );
+    ui.label(format!("Typed on {provider} sign-in page at Connect;\nnever stored here."));
     ui.end_row();
 }
 

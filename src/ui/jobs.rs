@@ -33,8 +33,8 @@ pub enum JobKind {
 impl JobKind {
     pub fn label(self) -> &'static str {
         match self {
-            Self::Outgoing => "Test Outgoing",
-            Self::Incoming => "Test Incoming",
+            Self::Outgoing => "Test Outgoing Settings",
+            Self::Incoming => "Test Incoming Settings",
             Self::RoundTrip => "Round trip",
             Self::Detect => "Detect",
             Self::Connect => "Connect",

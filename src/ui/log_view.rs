@@ -57,7 +57,7 @@ pub fn log_ui(ui: &mut Ui, entries: &[AuditEntry], config: &Config, commands: &m
                         (Some(company), Some(setting)) => format!("{company}: {setting}"),
                         (Some(company), None) => company,
                         (None, Some(setting)) => setting,
-                        (None, None) => String::new(),
+                        (None, None) => entry.provider.clone().or_else(|| entry.trust.clone()).unwrap_or_default(),
                     };
                     ui.label(subject);
                 });

@@ -105,7 +105,7 @@ impl MigrationView {
     ) {
         let current = list.current();
         ui.label(RichText::new(format!(
-            "\"{}\" → \"{}\"",
+            "\"{}\" to \"{}\"",
             config.setting_name(&list.old),
             config.setting_name(&list.new)
         ))

@@ -20,19 +20,19 @@ pub struct SignInAppsView {
 }
 
 const MICROSOFT_STEPS: [&str; 6] = [
-    "In the Microsoft Entra admin center, open App registrations → New registration.",
+    "In the Microsoft Entra admin center, open App registrations > New registration.",
     "Name it (e.g. \"Mail Settings\"); supported account types: accounts in this organizational directory only.",
     "Redirect URI: platform \"Public client/native (mobile & desktop)\", URI http://localhost",
-    "API permissions → Add a permission → APIs my organization uses → Office 365 Exchange Online → Delegated: \
+    "API permissions > Add a permission > APIs my organization uses > Office 365 Exchange Online > Delegated: \
      IMAP.AccessAsUser.All and SMTP.Send; plus Microsoft Graph offline_access, openid, email, profile. Grant admin consent.",
-    "Authentication → Allow public client flows: Yes (no client secret is needed).",
+    "Authentication > Allow public client flows: Yes (no client secret is needed).",
     "Copy the \"Application (client) ID\" from the Overview page into the field below.",
 ];
 
 const GOOGLE_STEPS: [&str; 4] = [
-    "In Google Cloud console, APIs & Services → OAuth consent screen: set it up (internal for Workspace) with the \
+    "In Google Cloud console, APIs & Services > OAuth consent screen: set it up (internal for Workspace) with the \
      scope https://mail.google.com/",
-    "Credentials → Create credentials → OAuth client ID → Application type \"Desktop app\".",
+    "Credentials > Create credentials > OAuth client ID > Application type \"Desktop app\".",
     "Copy the client ID (it ends in .apps.googleusercontent.com) into the field below.",
     "Google also issues a \"client secret\" for desktop apps; store it with: mailsettings oauth-app set gmail \
      --client-id … --client-secret-stdin",

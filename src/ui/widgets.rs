@@ -36,7 +36,7 @@ pub fn findings_ui(ui: &mut Ui, findings: &[Finding], field: Field) {
             Severity::Error => theme::error_color(ui.visuals()),
             Severity::Warning => theme::warning_color(ui.visuals()),
         };
-        ui.add(egui::Label::new(RichText::new(&finding.message).color(color)).wrap());
+        ui.label(RichText::new(&finding.message).color(color));
     }
 }
 
@@ -67,7 +67,8 @@ pub fn password_row_ui(
     ui.horizontal(|ui| {
         let reveal_id = ui.make_persistent_id(("reveal", label));
         let revealing = ui.data(|d| d.get_temp::<bool>(reveal_id).unwrap_or(false));
-        let width = (ui.available_width() - 60.0).max(80.0);
+        // Leaves room for "Show" at any text size, so the grid column never grows frame after frame.
+        let width = (ui.available_width() - 100.0).max(80.0);
         let edit = ui
             .add(egui::TextEdit::singleline(&mut **value).password(!revealing).hint_text(hint).desired_width(width))
             .labelled_by(label_response.id);

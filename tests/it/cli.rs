@@ -38,7 +38,7 @@ fn guards_exit_1_and_name_the_companies() {
     let output = sandbox.run(&["deactivate", "old-basic"]);
     assert_exit(&output, 1);
     assert!(
-        stderr(&output).contains("default mail setting for companies \"acme\" and \"globex\""),
+        stderr(&output).contains("\"Collections (Basic)\" is the default mail setting for Acme Ltd and Globex"),
         "{}",
         stderr(&output)
     );
@@ -270,4 +270,50 @@ fn the_console_twin_runs_the_same_cli() {
     let twin = crate::support::run_command(command, "");
     assert_exit(&twin, 0);
     assert_eq!(twin.stdout, sandbox.run(&["list", "--json"]).stdout);
+}
+
+/// The guide's step 10 before step 11: making a company default Inactive moves
+/// its companies to the named setting in the same change, audited.
+#[test]
+fn deactivate_can_switch_the_defaults_first() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let unknown = sandbox.run(&["deactivate", "old-basic", "--switch-defaults-to", "nope"]);
+    assert_exit(&unknown, 2);
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE, "a refused change writes nothing");
+    let output = sandbox.run(&["deactivate", "old-basic", "--switch-defaults-to", "new-m365"]);
+    assert_exit(&output, 0);
+    assert!(stdout(&output).contains("Acme Ltd, Globex now use \"Collections (Microsoft 365)\""), "{}", stdout(&output));
+    assert!(stdout(&output).contains("\"Collections (Basic)\" is inactive"));
+    let config = std::fs::read_to_string(sandbox.config()).unwrap();
+    assert_eq!(config.matches("default_mail_setting = \"new-m365\"").count(), 2, "{config}");
+    let log = stdout(&sandbox.run(&["log", "--json"]));
+    let entries: serde_json::Value = serde_json::from_str(&log).unwrap();
+    let actions: Vec<&str> = entries.as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.iter().any(|a| a.starts_with("deactivate")), "{actions:?}");
+}
+
+/// Sign-in apps by CLI: checked (a Microsoft client id is a GUID), saved, shown, audited.
+#[test]
+fn oauth_app_set_and_show() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let shown = sandbox.run(&["oauth-app", "show"]);
+    assert_exit(&shown, 0);
+    assert!(stdout(&shown).contains("not set: mailsettings oauth-app set microsoft365"), "{}", stdout(&shown));
+    let bad = sandbox.run(&["oauth-app", "set", "microsoft365", "--client-id", "my-app"]);
+    assert_exit(&bad, 1);
+    assert!(stderr(&bad).contains("is not a GUID"), "{}", stderr(&bad));
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE);
+    let guid = "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab";
+    let set = sandbox.run(&["oauth-app", "set", "microsoft365", "--client-id", guid, "--tenant", "example.com"]);
+    assert_exit(&set, 0);
+    let shown = stdout(&sandbox.run(&["oauth-app", "show"]));
+    assert!(shown.contains(guid) && shown.contains("tenant example.com"), "{shown}");
+    let config = std::fs::read_to_string(sandbox.config()).unwrap();
+    assert!(config.contains(&format!("client_id = \"{guid}\"")), "{config}");
+    let log = stdout(&sandbox.run(&["log"]));
+    assert!(log.contains("set-sign-in-app"), "{log}");
+    let unknown = sandbox.run(&["oauth-app", "set", "corp-idp", "--client-id", "x"]);
+    assert_exit(&unknown, 1);
 }

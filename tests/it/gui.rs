@@ -30,12 +30,29 @@ fn harness_for(workspace: Workspace) -> Harness<'static, MailSettingsApp> {
     harness
 }
 
-/// The text or password input labelled `label`.
+/// The form's sections, as the guide names them: fields such as "Server Name"
+/// and "Port" are found under their section.
+pub const OUTGOING: &str = "Outgoing SMTP Settings";
+pub const INCOMING: &str = "Incoming IMAP Settings";
+
+fn is_input_labelled(node: &egui_kittest::kittest::AccessKitNode<'_>, label: &str) -> bool {
+    matches!(node.role(), Role::TextInput | Role::PasswordInput)
+        && node.labelled_by().any(|labeller| labeller.value().as_deref() == Some(label))
+}
+
+/// The text or password input labelled `label` (a label used once in the window).
 fn input<'h>(harness: &'h Harness<'_, MailSettingsApp>, label: &'h str) -> egui_kittest::Node<'h> {
-    harness.get_by(move |node| {
-        matches!(node.role(), Role::TextInput | Role::PasswordInput)
-            && node.labelled_by().any(|labeller| labeller.value().as_deref() == Some(label))
-    })
+    harness.get_by(move |node| is_input_labelled(node, label))
+}
+
+/// The section (a named group) of the form.
+fn section<'h>(harness: &'h Harness<'_, MailSettingsApp>, name: &'h str) -> egui_kittest::Node<'h> {
+    harness.get_by(move |node| node.role() == Role::Group && node.label().as_deref() == Some(name))
+}
+
+/// The input labelled `label` in the form's section `name`.
+fn input_in<'h>(harness: &'h Harness<'_, MailSettingsApp>, name: &'h str, label: &'h str) -> egui_kittest::Node<'h> {
+    section(harness, name).get_by(move |node| is_input_labelled(node, label))
 }
 
 /// Focuses the input labelled `label` and types `text` into it.
@@ -43,6 +60,14 @@ fn fill(harness: &mut Harness<'_, MailSettingsApp>, label: &str, text: &str) {
     input(harness, label).focus();
     harness.run();
     input(harness, label).type_text(text);
+    harness.run();
+}
+
+/// Like [`fill`], for a field of a form section.
+fn fill_in(harness: &mut Harness<'_, MailSettingsApp>, name: &str, label: &str, text: &str) {
+    input_in(harness, name, label).focus();
+    harness.run();
+    input_in(harness, name, label).type_text(text);
     harness.run();
 }
 
@@ -57,26 +82,37 @@ fn press(harness: &mut Harness<'_, MailSettingsApp>, label: &str) {
     harness.step();
 }
 
+/// Chooses `credential` in the form's Credential Type drop-down.
+fn choose_credential(harness: &mut Harness<'_, MailSettingsApp>, credential: &str) {
+    harness
+        .get_by(|n| n.role() == Role::ComboBox && n.labelled_by().any(|l| l.value().as_deref() == Some("Credential Type")))
+        .click();
+    harness.run();
+    harness.get_all_by_label(credential).last().unwrap().click();
+    harness.run();
+}
+
 fn fill_valid_basic_record(harness: &mut Harness<'_, MailSettingsApp>) {
+    choose_credential(harness, "Basic (password)");
     fill(harness, "Description", "Collections test");
     fill(harness, "Subject Tag", "[TEST-AR]");
-    fill(harness, "Outgoing server", "smtp.example.com");
-    fill(harness, "Send-as address", "collections@example.com");
-    fill(harness, "From name", "Example AR Team");
-    fill(harness, "Outgoing user name", "collections@example.com");
-    fill(harness, "Outgoing user domain", "example.com");
-    fill(harness, "Outgoing password", CANARY);
-    fill(harness, "Incoming server", "imap.example.com");
-    fill(harness, "Incoming user name", "replies@example.com");
-    fill(harness, "Incoming user domain", "example.com");
-    fill(harness, "Incoming password", CANARY);
+    fill_in(harness, OUTGOING, "Server Name", "smtp.example.com");
+    fill(harness, "Default Send as Email", "collections@example.com");
+    fill(harness, "From Name", "Example AR Team");
+    fill(harness, "(From) User Name", "collections@example.com");
+    fill(harness, "(From) User Domain", "example.com");
+    fill_in(harness, OUTGOING, "Password", CANARY);
+    fill_in(harness, INCOMING, "Server Name", "imap.example.com");
+    fill(harness, "User Name", "replies@example.com");
+    fill(harness, "User Domain", "example.com");
+    fill_in(harness, INCOMING, "Password", CANARY);
 }
 
 #[test]
 fn add_a_record_through_the_form_save_and_see_it_in_the_table() {
     let sandbox = Sandbox::new();
     let mut harness = harness(&sandbox);
-    assert!(harness.query_by_label_contains("No mail settings yet").is_some());
+    assert!(harness.query_by_label("Welcome to Mail Settings").is_some(), "an empty config opens on the welcome");
     click(&mut harness, "+ Add new record Ctrl+N");
     fill_valid_basic_record(&mut harness);
     click(&mut harness, "Save Ctrl+S");
@@ -105,15 +141,15 @@ fn validation_messages_appear_beside_the_fields_and_block_save() {
     let sandbox = Sandbox::new();
     let mut harness = harness(&sandbox);
     click(&mut harness, "+ Add new record Ctrl+N");
-    fill(&mut harness, "Send-as address", "collections@example.com");
-    fill(&mut harness, "Outgoing user domain", "other.com");
+    fill(&mut harness, "Default Send as Email", "collections@example.com");
+    fill(&mut harness, "(From) User Domain", "other.com");
     assert!(
         harness
             .query_by_label("User domain \"other.com\" must match the domain of the send-as address, \"example.com\"")
             .is_some(),
         "a live domain-mismatch message"
     );
-    fill(&mut harness, "Outgoing port", "x");
+    fill_in(&mut harness, OUTGOING, "Port", "x");
     assert!(harness.query_by_label_contains("between 1 and 65535").is_some());
     assert!(harness.query_by_label("Description is required").is_none(), "no noise before the first Save");
 
@@ -131,16 +167,16 @@ fn a_company_default_cannot_be_made_inactive_and_the_message_names_the_companies
     click(&mut harness, "Collections (Microsoft 365)");
     click(&mut harness, "Cancel Esc");
     click(&mut harness, "Collections (Basic)");
-    fill(&mut harness, "Outgoing password", CANARY);
-    fill(&mut harness, "Incoming password", CANARY);
+    fill_in(&mut harness, OUTGOING, "Password", CANARY);
+    fill_in(&mut harness, INCOMING, "Password", CANARY);
     harness.get_by_role_and_label(Role::CheckBox, "Active").click();
     harness.run();
     click(&mut harness, "Save Ctrl+S");
-    assert!(
-        harness.query_by_label_contains("default mail setting for companies \"acme\" and \"globex\"").is_some(),
-        "the guard's message is shown"
-    );
-    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE);
+    // The guide's order (Inactive before the defaults move) is offered, naming the companies.
+    assert!(harness.query_by_label("Set \"Collections (Basic)\" Inactive?").is_some(), "asked before saving");
+    assert!(harness.query_by_label_contains("default mail setting for Acme Ltd and Globex").is_some());
+    click(&mut harness, "Cancel");
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE, "nothing saved when cancelled");
 }
 
 #[test]
@@ -150,8 +186,10 @@ fn delete_then_undo_brings_the_setting_back() {
     let mut harness = harness(&sandbox);
     click(&mut harness, "Collections (Microsoft 365)");
     click(&mut harness, "Delete");
+    assert!(harness.query_by_label("Delete \"Collections (Microsoft 365)\"?").is_some(), "asked first");
+    click(&mut harness, "Delete setting");
     assert!(harness.query_by_label("Collections (Microsoft 365)").is_none());
-    assert!(harness.query_by_label("Deleted \"new-m365\"").is_some());
+    assert!(harness.query_by_label("Deleted \"Collections (Microsoft 365)\"").is_some());
     click(&mut harness, "Undo");
     harness.get_by_label("Collections (Microsoft 365)");
     assert!(std::fs::read_to_string(sandbox.config()).unwrap().contains("new-m365"));
@@ -163,14 +201,14 @@ fn unsaved_changes_are_not_dropped_without_asking() {
     std::fs::write(sandbox.config(), SAMPLE).unwrap();
     let mut harness = harness(&sandbox);
     click(&mut harness, "Collections (Microsoft 365)");
-    fill(&mut harness, "From name", " changed");
+    fill(&mut harness, "From Name", " changed");
     click(&mut harness, "Cancel Esc");
     assert!(harness.query_by_label("Discard your changes?").is_some());
     click(&mut harness, "Keep editing");
-    assert!(harness.query_by_role_and_label(Role::TextInput, "From name").is_some());
+    assert!(harness.query_by_role_and_label(Role::TextInput, "From Name").is_some());
     click(&mut harness, "Cancel Esc");
     click(&mut harness, "Discard changes");
-    assert!(harness.query_by_role_and_label(Role::TextInput, "From name").is_none());
+    assert!(harness.query_by_role_and_label(Role::TextInput, "From Name").is_none());
     assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE);
 }
 
@@ -198,7 +236,7 @@ fn stored_passwords_are_never_put_on_screen() {
         .unwrap();
     let mut harness = harness(&sandbox);
     click(&mut harness, "Collections (Basic)");
-    let password = input(&harness, "Outgoing password");
+    let password = input_in(&harness, OUTGOING, "Password");
     assert_eq!(password.accesskit_node().role(), Role::PasswordInput);
     assert_ne!(password.value().as_deref(), Some(CANARY));
     assert!(harness.query_by_label_contains(CANARY).is_none());
@@ -275,16 +313,16 @@ fn connect_in_the_window_then_test_outgoing_and_incoming_and_copy_the_report() {
     });
     assert!(harness.query_all_by_label("Connected as ar@rig.test").count() >= 2, "in the table and in the form");
 
-    fill(&mut harness, "Send test messages to", "admin@example.org");
-    press(&mut harness, "Test Outgoing");
+    fill(&mut harness, "Send test emails to", "admin@example.org");
+    press(&mut harness, "Test Outgoing Settings");
     wait_until(&mut harness, "the outgoing report", |h| !h.state().is_busy() && h.state().shown_report().is_some());
     let report = harness.state().shown_report().unwrap().clone();
     assert!(report.passed, "{}", report.to_text());
-    assert!(harness.query_by_label("PASSED").is_some());
+    assert!(harness.query_by_label("OK").is_some(), "the guide's \"OK\"");
     assert!(harness.query_by_label("Send test messages").is_some(), "the stage timeline is drawn");
     assert!(harness.query_by_label_contains("signed in as ar@rig.test with XOAUTH2").is_some());
 
-    press(&mut harness, "Test Incoming");
+    press(&mut harness, "Test Incoming Settings");
     wait_until(&mut harness, "the incoming report", |h| {
         !h.state().is_busy()
             && h.state().shown_report().is_some_and(|r| r.kind == mailsettings::probe::ProbeKind::Incoming)
@@ -323,7 +361,7 @@ fn a_wrong_port_shows_its_diagnosis_and_the_copied_report_has_no_password() {
         .unwrap();
     let mut harness = rig_harness(&sandbox, &config);
     click(&mut harness, "Rig ar");
-    press(&mut harness, "Test Incoming");
+    press(&mut harness, "Test Incoming Settings");
     wait_until(&mut harness, "the report", |h| !h.state().is_busy() && h.state().shown_report().is_some());
     assert!(harness.query_by_label("FAILED").is_some());
     assert!(harness.query_by_label_contains("What went wrong: Nothing accepts connections on port").is_some());
@@ -350,11 +388,11 @@ fn copy_across_from_the_old_setting_fills_the_form() {
         harness.query_by_label("Compare: \"Collections (Basic)\"").is_some(),
         "the old setting is shown beside the form"
     );
-    assert_eq!(input(&harness, "Outgoing server").value().as_deref(), Some("smtp.office365.com"));
+    assert_eq!(input_in(&harness, OUTGOING, "Server Name").value().as_deref(), Some("smtp.office365.com"));
     // The first "Use" belongs to the first differing field in order: Outgoing server.
     harness.get_all_by_label("Use").find(|n| !n.accesskit_node().is_disabled()).unwrap().click();
     harness.run();
-    assert_eq!(input(&harness, "Outgoing server").value().as_deref(), Some("smtp.example.com"));
+    assert_eq!(input_in(&harness, OUTGOING, "Server Name").value().as_deref(), Some("smtp.example.com"));
 }
 
 #[test]
@@ -370,7 +408,7 @@ fn companies_pick_their_default_from_active_settings() {
     harness.run();
     let config = std::fs::read_to_string(sandbox.config()).unwrap();
     assert!(config.contains("default_mail_setting = \"new-m365\""), "{config}");
-    assert!(harness.query_by_label_contains("now uses \"new-m365\"").is_some());
+    assert!(harness.query_by_label_contains("now uses \"Collections (Microsoft 365)\"").is_some());
     fill(&mut harness, "Company ID", "initech");
     fill(&mut harness, "Company name", "Initech");
     click(&mut harness, "Add company");
@@ -430,7 +468,7 @@ fn a_whole_migration_in_the_window() {
     harness.run();
     click(&mut harness, "Start migration");
     let new = "win-old-rigidp-oauth";
-    assert!(harness.query_by_label_contains(&format!("Created \"{new}\"")).is_some());
+    assert!(harness.query_by_label_contains("Created \"Win old (rigidp OAuth)\"").is_some(), "named, not by id");
 
     // Connect from the checklist, through the copied link.
     press(&mut harness, "Connect");
@@ -441,12 +479,12 @@ fn a_whole_migration_in_the_window() {
     wait_until(&mut harness, "connected", |h| h.query_all_by_label("Connected as replies@rig.test").count() > 0);
 
     // Both tests on the new setting.
-    press(&mut harness, "Test Incoming");
+    press(&mut harness, "Test Incoming Settings");
     wait_until(&mut harness, "Test Incoming", |h| !h.state().is_busy() && h.state().shown_report().is_some());
     press(&mut harness, "Open the new setting");
     harness.run();
-    fill(&mut harness, "Send test messages to", "admin@example.org");
-    press(&mut harness, "Test Outgoing");
+    fill(&mut harness, "Send test emails to", "admin@example.org");
+    press(&mut harness, "Test Outgoing Settings");
     wait_until(&mut harness, "Test Outgoing", |h| {
         !h.state().is_busy()
             && h.state().shown_report().is_some_and(|r| r.kind == mailsettings::probe::ProbeKind::Outgoing)
@@ -454,29 +492,30 @@ fn a_whole_migration_in_the_window() {
     assert!(harness.state().shown_report().unwrap().passed);
     click(&mut harness, "Migration");
 
-    press(&mut harness, "Activate");
-    press(&mut harness, "Switch all");
-    press(&mut harness, "Deactivate old");
+    // The guide's order: step 10 (new Active, old Inactive) moves the companies with it.
+    press(&mut harness, "Set Active");
+    press(&mut harness, "Set old Inactive");
     harness.run();
     let config_now = |sandbox: &Sandbox| std::fs::read_to_string(sandbox.config()).unwrap();
     assert_eq!(config_now(&sandbox).matches(&format!("default_mail_setting = \"{new}\"")).count(), 2);
 
     // Planted mail blocks the delete; once retrieved, the audit is clean and delete is allowed.
     rig.plant("replies", "Mail Not Filed", "still here");
-    press(&mut harness, "Run audit");
-    wait_until(&mut harness, "the audit", |h| !h.state().is_busy());
+    press(&mut harness, "Check leftover mail");
+    wait_until(&mut harness, "the leftover check", |h| !h.state().is_busy());
     assert!(
-        harness.query_by_label_contains("1 message(s) (1 unseen) still in").is_some(),
-        "the audit found the planted mail"
+        harness.query_all_by_label_contains("1 message(s) (1 unseen) still in").count() > 0,
+        "the check found the planted mail"
     );
     let delete = harness.get_by_role_and_label(Role::Button, "Delete old setting");
     assert!(delete.accesskit_node().is_disabled(), "delete is blocked while mail is left");
     rig.empty("replies", "Mail Not Filed");
-    press(&mut harness, "Run audit");
-    wait_until(&mut harness, "the second audit", |h| {
+    press(&mut harness, "Check leftover mail");
+    wait_until(&mut harness, "the second check", |h| {
         !h.state().is_busy() && h.query_all_by_label_contains("no mail left in").count() > 0
     });
     press(&mut harness, "Delete old setting");
+    wait_until(&mut harness, "the delete's re-check", |h| !h.state().is_busy());
     let parsed = mailsettings::store::file::parse_config(config_now(&sandbox).as_bytes(), &sandbox.config()).unwrap();
     assert!(
         parsed.setting("win-old").is_none(),
@@ -486,6 +525,7 @@ fn a_whole_migration_in_the_window() {
     assert!(parsed.trash.iter().any(|d| d.setting.id == "win-old"), "it is in the trash");
     harness.run();
     assert!(harness.query_by_label("moved to the trash").is_some());
+    assert!(harness.query_by_label("Congratulations! You are now set up!").is_some(), "the guide's last line");
 
     // Roll back: the old setting and both defaults return.
     press(&mut harness, "Roll back");
@@ -550,4 +590,141 @@ fn snapshots_of_the_main_screens() {
     harness.run();
     click(&mut harness, "Start migration");
     harness.snapshot("migration_checklist");
+}
+
+// ---- the setup guide, end to end ---------------------------------------------
+
+/// Clicks a button by its words; counts it as one of the admin's clicks.
+fn guide_click(harness: &mut Harness<'_, MailSettingsApp>, clicks: &mut u32, label: &str) {
+    *clicks += 1;
+    harness.get_by_role_and_label(Role::Button, label).click();
+    harness.run();
+}
+
+/// Replaces the text of the input (select all, then type), as an admin would.
+fn retype_in(harness: &mut Harness<'_, MailSettingsApp>, name: &str, label: &str, text: &str) {
+    input_in(harness, name, label).focus();
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.run();
+    input_in(harness, name, label).type_text(text);
+    harness.run();
+}
+
+/// The customer's setup guide (../shared/reference/seed-mail-settings.txt) in
+/// the window, in its order — step 10 (new Active, old Inactive) before step 11
+/// (company defaults) — from the existing Basic setting to "Congratulations",
+/// with Connect through the Sign-in apps place (the client id typed in the
+/// window, not in a file) against the rig's authorization server, which stands
+/// in for Microsoft's endpoints here. Counts the clicks (typing aside).
+#[test]
+fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
+    let rig = crate::rig::rig();
+    for folder in ["INBOX", "Mail Not Read", "Mail Not Filed"] {
+        rig.empty("guide", folder);
+    }
+    let sandbox = Sandbox::new();
+    let mut old = rig.basic_setting("guide-basic", "guide");
+    old.description = "Guide (BasicAuth)".to_owned();
+    let mut config = rig.config_with(vec![old]);
+    config.companies = vec![mailsettings::model::Company {
+        id: "acme".into(),
+        name: "Acme".into(),
+        default_mail_setting: Some("guide-basic".into()),
+    }];
+    // Microsoft's endpoints, pointed at the rig (a national-cloud style override); no client id yet.
+    let mut endpoints = crate::oauth::provider_entry(rig, "microsoft365");
+    endpoints.client_id.clear();
+    endpoints.redirect_host = None;
+    config.oauth_providers.push(endpoints);
+    let secrets = Secrets::file(sandbox.secrets_file());
+    for kind in [mailsettings::store::SecretKind::SmtpPassword, mailsettings::store::SecretKind::ImapPassword] {
+        secrets.set("guide-basic", kind, &mailsettings::Secret::new(rig.password.clone())).unwrap();
+    }
+    let mut harness = rig_harness(&sandbox, &config);
+    harness.set_size(egui::vec2(1024.0, 640.0));
+    harness.run();
+    let mut clicks = 0;
+
+    // Steps 1–5: the Migration view replaces the screenshot and the second tab of steps 3–5.
+    guide_click(&mut harness, &mut clicks, "Migration");
+    clicks += 2;
+    harness.get_by_label("Replace").click();
+    harness.run();
+    harness.get_all_by_label("Guide (BasicAuth)").last().unwrap().click();
+    harness.run();
+    // Step 6 (the CRITICAL choice): Microsoft 365 (MSO365).
+    clicks += 2;
+    harness.get_by_label("with").click();
+    harness.run();
+    harness.get_all_by_label("Microsoft 365 (MSO365)").last().unwrap().click();
+    harness.run();
+    guide_click(&mut harness, &mut clicks, "Start migration");
+    let new = harness.state().workspace().config().migration("guide-basic").expect("a migration").new.clone();
+    let new = new.as_str();
+
+    // Step 8: Connect. No sign-in app yet: the window opens Sign-in apps with the field focused.
+    guide_click(&mut harness, &mut clicks, "Connect");
+    assert!(harness.query_by_label("Sign-in apps").is_some());
+    assert!(harness.query_by_label_contains("Connect needs your organisation's sign-in app first").is_some());
+    let client_id = input(&harness, "Application (client) ID");
+    assert!(client_id.is_focused(), "the missing field has the focus");
+    client_id.type_text("0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab");
+    harness.run();
+    guide_click(&mut harness, &mut clicks, "Save Microsoft 365 app");
+    assert!(std::fs::read_to_string(sandbox.config()).unwrap().contains("0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab"));
+    guide_click(&mut harness, &mut clicks, "Migration");
+    guide_click(&mut harness, &mut clicks, "Connect");
+    wait_until(&mut harness, "the sign-in link", |h| h.query_by_label("Copy link").is_some());
+    let url = press_and_copy(&mut harness, "Copy link");
+    let script = crate::oauth::browser_script(sandbox.dir.path(), crate::oauth::Browser::SignIn);
+    assert!(std::process::Command::new(script).arg(&url).env("RIG_CA_FILE", &rig.ca_file).status().unwrap().success());
+    wait_until(&mut harness, "connected", |h| h.query_all_by_label("Connected as guide@rig.test").count() > 0);
+
+    // Step 7 for the servers: the new setting came with Microsoft's; here the mail servers are the rig's.
+    guide_click(&mut harness, &mut clicks, "Open the new setting");
+    retype_in(&mut harness, OUTGOING, "Server Name", "localhost");
+    retype_in(&mut harness, OUTGOING, "Port", &rig.smtp_port.to_string());
+    retype_in(&mut harness, INCOMING, "Server Name", "localhost");
+    retype_in(&mut harness, INCOMING, "Port", &rig.imaps_port.to_string());
+    // Step 9: Test Outgoing Settings with an address typed; unsaved changes are saved first.
+    fill(&mut harness, "Send test emails to", "admin@example.org");
+    guide_click(&mut harness, &mut clicks, "Save and Test Outgoing Settings");
+    wait_until(&mut harness, "Test Outgoing", |h| {
+        !h.state().is_busy() && h.state().shown_report().is_some_and(|r| r.kind == mailsettings::probe::ProbeKind::Outgoing)
+    });
+    assert!(harness.state().shown_report().unwrap().passed, "{}", harness.state().shown_report().unwrap().to_text());
+    assert!(harness.query_by_label("OK").is_some(), "the guide's \"OK\"");
+    guide_click(&mut harness, &mut clicks, "Test Incoming Settings");
+    wait_until(&mut harness, "Test Incoming", |h| {
+        !h.state().is_busy() && h.state().shown_report().is_some_and(|r| r.kind == mailsettings::probe::ProbeKind::Incoming)
+    });
+    assert!(harness.state().shown_report().unwrap().passed, "{}", harness.state().shown_report().unwrap().to_text());
+
+    // Steps 10–13 in the Migration view, every action reached by scrolling at 1024×640.
+    guide_click(&mut harness, &mut clicks, "Migration");
+    for (action, wait) in [
+        ("Set Active", false),
+        ("Set old Inactive", false),
+        ("Check leftover mail", true),
+        ("Delete old setting", true),
+    ] {
+        let button = harness.get_by_role_and_label(Role::Button, action);
+        button.scroll_to_me();
+        harness.run();
+        let button = harness.get_by_role_and_label(Role::Button, action);
+        let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1024.0, 640.0));
+        assert!(screen.contains_rect(button.rect()), "\"{action}\" is not in view at 1024×640: {:?}", button.rect());
+        guide_click(&mut harness, &mut clicks, action);
+        if wait {
+            wait_until(&mut harness, action, |h| !h.state().is_busy());
+        }
+    }
+    let config_now = harness.state().workspace().config().clone();
+    assert!(config_now.setting("guide-basic").is_none(), "the old setting is deleted (to the trash)");
+    assert_eq!(config_now.company("acme").unwrap().default_mail_setting.as_deref(), Some(new), "step 11");
+    assert!(config_now.setting(new).unwrap().active);
+    assert!(harness.query_by_label("Congratulations! You are now set up!").is_some());
+    println!("the setup guide took {clicks} clicks (typing aside) and one sign-in");
+    assert!(clicks <= 18, "{clicks} clicks");
 }

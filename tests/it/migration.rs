@@ -66,7 +66,7 @@ fn a_whole_migration_by_cli_with_every_guard_and_a_rollback() {
     let new = "collections-rigidp-oauth";
     let blocked = m.run(Browser::Idle, &["migrate", "finish", "old-basic"], "");
     assert_exit(&blocked, 1);
-    assert!(stderr(&blocked).contains("still the default for acme, globex"), "{}", stderr(&blocked));
+    assert!(stderr(&blocked).contains("still the default for Acme, Globex"), "{}", stderr(&blocked));
 
     // Connect and verify the new setting.
     assert_exit(&m.run(Browser::SignIn, &["connect", new], ""), 0);
@@ -77,8 +77,8 @@ fn a_whole_migration_by_cli_with_every_guard_and_a_rollback() {
     let state =
         |name: &str| json["steps"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()["state"].clone();
     assert_eq!(state("Connected"), "done");
-    assert_eq!(state("Test Outgoing passed"), "done");
-    assert_eq!(state("Test Incoming passed"), "done");
+    assert_eq!(state("Test Outgoing Settings passed"), "done");
+    assert_eq!(state("Test Incoming Settings passed"), "done");
     assert_eq!(state("Company defaults switched"), "blocked", "the new setting is still inactive");
 
     // Activate, switch defaults, deactivate the old one.
@@ -91,17 +91,23 @@ fn a_whole_migration_by_cli_with_every_guard_and_a_rollback() {
     // Mail not yet retrieved blocks the delete.
     rig.plant("old", "Mail Not Read", "not retrieved 1");
     rig.plant("old", "Mail Not Read", "not retrieved 2");
-    let audit = m.run(Browser::Idle, &["migrate", "audit", "old-basic"], "");
-    assert_exit(&audit, 1);
-    assert!(stderr(&audit).contains("2 message(s) are still in the old folders"), "{}", stderr(&audit));
+    let check = m.run(Browser::Idle, &["migrate", "leftover", "old-basic"], "");
+    assert_exit(&check, 1);
+    assert!(stderr(&check).contains("2 message(s) are still in the old folders"), "{}", stderr(&check));
     let blocked = m.run(Browser::Idle, &["migrate", "finish", "old-basic"], "");
     assert_exit(&blocked, 1);
-    assert!(stderr(&blocked).contains("leftover-mail audit is not clean"), "{}", stderr(&blocked));
+    assert!(stderr(&blocked).contains("mail may be left in the old folders"), "{}", stderr(&blocked));
 
-    // The mail is retrieved; the audit is clean; delete is allowed.
+    // The mail is retrieved; the check ("audit" is kept as an alias) is clean; delete is allowed.
     rig.empty("old", "Mail Not Read");
-    assert!(m.ok(&["migrate", "audit", "old-basic"]).contains("Audit clean"));
-    assert!(m.ok(&["migrate", "finish", "old-basic"]).contains("Deleted \"old-basic\""));
+    assert!(m.ok(&["migrate", "audit", "old-basic"]).contains("No mail left in the old folders"));
+    // The delete checks again: mail that arrived after the clean check blocks it.
+    rig.plant("old", "Mail Not Filed", "arrived after the check");
+    let blocked = m.run(Browser::Idle, &["migrate", "finish", "old-basic"], "");
+    assert_exit(&blocked, 1);
+    assert!(stderr(&blocked).contains("mail may be left in the old folders"), "{}", stderr(&blocked));
+    rig.empty("old", "Mail Not Filed");
+    assert!(m.ok(&["migrate", "finish", "old-basic"]).contains("Deleted \"Collections (Basic)\""));
     let listed: serde_json::Value = serde_json::from_str(&m.ok(&["list", "--json"])).unwrap();
     assert!(listed.as_array().unwrap().iter().all(|s| s["id"] != "old-basic"));
     let status = m.ok(&["migrate", "status", "old-basic"]);

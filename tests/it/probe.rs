@@ -258,13 +258,13 @@ fn detect_finds_the_mode_of_every_port() {
         probe::detect::detect("detect", &outgoing.endpoint, &incoming.endpoint, &rig_options(), &CancelToken::new());
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(
-        fact(&report, "Use for outgoing").starts_with(&format!("port {}, STARTTLS (as configured)", rig.smtp_port)),
+        fact(&report, "Use for outgoing").starts_with(&format!("port {}, Start TLS (as configured)", rig.smtp_port)),
         "{}",
         report.to_text()
     );
     assert!(
         fact(&report, "Use for incoming")
-            .contains(&format!("port {}, STARTTLS (configured: port {}, TLS on connect", rig.imap_port, rig.imap_port)),
+            .contains(&format!("port {}, Start TLS (configured: port {}, TLS on connect", rig.imap_port, rig.imap_port)),
         "{}",
         report.to_text()
     );

@@ -53,7 +53,7 @@ impl MailSettingsApp {
                 self.notice = Some(match recorded {
                     Ok(Some(true)) => Notice::info("No mail left in the old folders (Mail Not Read, Mail Not Filed)"),
                     Ok(Some(false)) => Notice::error(format!(
-                        "{} message(s) are still in the folders: retrieve them in Messages → Mail, then check again",
+                        "{} message(s) are still in the folders: retrieve them in Messages > Mail, then check again",
                         leftover.total().unwrap_or(0)
                     )),
                     Ok(None) => Notice::error(format!(
@@ -156,7 +156,7 @@ impl MailSettingsApp {
     }
 }
 
-/// `2026-11-26T04:57:56.61Z` → `04:57`.
+/// `2026-11-26T04:57:56.61Z` > `04:57`.
 fn time_of_day(rfc3339: &str) -> String {
     rfc3339.split('T').nth(1).and_then(|t| t.get(..5)).unwrap_or(rfc3339).to_owned()
 }

@@ -337,7 +337,15 @@ impl MailSettingsApp {
                 .rev()
                 .find(|m| m.old == output.setting.id && m.rolled_back_at.is_none())
                 .map(|m| m.new.clone())
-                .filter(|new| config.setting(new).is_some_and(|s| s.active));
+                .filter(|new| config.setting(new).is_some_and(|s| s.active))
+                .or_else(|| {
+                    // With one other Active setting there is nothing to choose.
+                    let mut others = config.mail_settings.iter().filter(|s| s.active && s.id != output.setting.id);
+                    match (others.next(), others.next()) {
+                        (Some(only), None) => Some(only.id.clone()),
+                        _ => None,
+                    }
+                });
             self.pending_passwords = Some(output.passwords);
             self.dialog = Some(Dialog::MoveDefaults { setting: Box::new(output.setting), companies, to: proposal });
             return;

@@ -35,6 +35,15 @@ const configuration = {
       redirect_uris: ['http://127.0.0.1/', 'http://localhost/'],
     },
     {
+      // An organisation's own registered app, as typed into Sign-in apps (a Microsoft client id is a GUID).
+      client_id: '0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/', 'http://localhost/'],
+    },
+    {
       // Dovecot asks whether a bearer token is valid (RFC 7662).
       client_id: 'dovecot',
       client_secret: process.env.OAUTH_INTROSPECT_SECRET,
