@@ -245,9 +245,9 @@ impl From<crate::migration::MigrationError> for Failure {
     fn from(err: crate::migration::MigrationError) -> Self {
         use crate::migration::MigrationError;
         match err {
-            MigrationError::UnknownSetting(_) | MigrationError::UnknownTarget { .. } | MigrationError::NotStarted(_) => {
-                Self::usage(err.to_string())
-            }
+            MigrationError::UnknownSetting(_)
+            | MigrationError::UnknownTarget { .. }
+            | MigrationError::NotStarted(_) => Self::usage(err.to_string()),
             MigrationError::Workspace(inner) => Self::from(inner),
             other => Self::check(other.to_string()),
         }
@@ -378,11 +378,8 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         }
         Command::Leftover { id, folders, json } => {
             let (_, incoming, options) = probe_inputs(&workspace, id)?;
-            let folders: Vec<String> = if folders.is_empty() {
-                probe::imap::default_leftover_folders()
-            } else {
-                folders.clone()
-            };
+            let folders: Vec<String> =
+                if folders.is_empty() { probe::imap::default_leftover_folders() } else { folders.clone() };
             let result = probe::imap::leftover(&incoming, &folders, &options, &CancelToken::new());
             if json.json {
                 #[derive(Serialize)]
@@ -462,7 +459,9 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
                     writeln!(out, "{:<14} tenant {tenant}", "")?;
                 }
             }
-            for provider in config.oauth_providers.iter().filter(|p| crate::oauth::provider::builtin_label(&p.id).is_none()) {
+            for provider in
+                config.oauth_providers.iter().filter(|p| crate::oauth::provider::builtin_label(&p.id).is_none())
+            {
                 writeln!(out, "{:<14} {}", provider.id, provider.client_id)?;
             }
             Ok(())

@@ -257,9 +257,9 @@ pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) ->
         StepId::NewSaved,
         match new {
             Some(_) => StepState::Done(format!("\"{new_name}\"")),
-            None => StepState::Blocked(format!(
-                "the new setting \"{new_name}\" was deleted; roll back and start again"
-            )),
+            None => {
+                StepState::Blocked(format!("the new setting \"{new_name}\" was deleted; roll back and start again"))
+            }
         },
     ));
     let connected = matches!(connection, ConnectionState::Connected { .. });
@@ -698,7 +698,10 @@ mod tests {
         let list = checklist(ws.config(), "old-basic", &connected()).unwrap();
         assert_eq!(
             list.delete_blockers,
-            vec!["the new setting is not verified (connected, Test Outgoing and Test Incoming Settings passed)".to_owned()]
+            vec![
+                "the new setting is not verified (connected, Test Outgoing and Test Incoming Settings passed)"
+                    .to_owned()
+            ]
         );
         // Rollback restores the exact previous state of the old setting and the defaults.
         rollback(&mut ws, "old-basic").unwrap();

@@ -195,7 +195,8 @@ fn builtin(
     id: &'static str,
 ) -> Result<ResolvedProvider, ProviderError> {
     let configured = entry.map(|e| e.client_id.trim()).filter(|c| !c.is_empty());
-    let client_id = configured.or_else(|| embedded_client_id(id)).ok_or(ProviderError::MissingClientId { provider, id })?;
+    let client_id =
+        configured.or_else(|| embedded_client_id(id)).ok_or(ProviderError::MissingClientId { provider, id })?;
     resolved.client_id = client_id.to_owned();
     let Some(entry) = entry else { return Ok(resolved) };
     let set = |target: &mut String, value: &str| {
@@ -241,7 +242,13 @@ mod tests {
     fn microsoft_client_ids_are_guids() {
         assert!(is_guid("0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab"));
         assert!(is_guid(" 0B7C3F6E-1A2B-4C5D-8E9F-0123456789AB "));
-        for bad in ["", "abc", "0b7c3f6e1a2b4c5d8e9f0123456789ab", "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ag", "{0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab}"] {
+        for bad in [
+            "",
+            "abc",
+            "0b7c3f6e1a2b4c5d8e9f0123456789ab",
+            "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ag",
+            "{0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab}",
+        ] {
             assert!(!is_guid(bad), "{bad}");
         }
         assert!(check_client_id("microsoft365", "nope").is_err());

@@ -326,7 +326,6 @@ fn read_config(path: &Path) -> Result<Config, StoreError> {
     file::parse_config(&bytes, path)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -425,14 +425,20 @@ impl EditForm {
                 let button = ui.add_enabled(!context.saving && !context.read_only, egui::Button::new(label));
                 let button = match kind {
                     JobKind::Outgoing => button.on_hover_text("Sends two test emails to the address above"),
-                    JobKind::Incoming => button.on_hover_text("Signs in over IMAP and checks the inbox and sent folders"),
+                    JobKind::Incoming => {
+                        button.on_hover_text("Signs in over IMAP and checks the inbox and sent folders")
+                    }
                     JobKind::Leftover => button.on_hover_text(
                         "Counts the mail still in \"Mail Not Read\" and \"Mail Not Filed\" (not yet retrieved)",
                     ),
                     _ => button,
                 };
                 if button.clicked() {
-                    commands.send(if dirty { Command::SaveAndTest(kind) } else { Command::StartJob(id.to_owned(), kind) });
+                    commands.send(if dirty {
+                        Command::SaveAndTest(kind)
+                    } else {
+                        Command::StartJob(id.to_owned(), kind)
+                    });
                 }
             }
         });
@@ -492,7 +498,9 @@ impl EditForm {
                 })
                 .response
                 .labelled_by(label.id)
-                .on_hover_text("How the mailbox signs in: Microsoft 365 and Gmail use OAuth (Connect), others a password");
+                .on_hover_text(
+                    "How the mailbox signs in: Microsoft 365 and Gmail use OAuth (Connect), others a password",
+                );
             ui.end_row();
             if self.draft.credential != before {
                 self.credential_changed();
@@ -657,8 +665,14 @@ impl EditForm {
                 .on_hover_text("\"Sent\" is the general default; Test Incoming Settings confirms it with the server");
             ui.end_row();
             row_findings_ui(ui, findings, Field::ImapSentFolder);
-            text_row_ui(ui, "User Name", Need::Required, &mut imap.user_name, "the reply-to mailbox, e.g. replies@company.com")
-                .on_hover_text("The reply-to address: where replies from customers are delivered");
+            text_row_ui(
+                ui,
+                "User Name",
+                Need::Required,
+                &mut imap.user_name,
+                "the reply-to mailbox, e.g. replies@company.com",
+            )
+            .on_hover_text("The reply-to address: where replies from customers are delivered");
             ui.end_row();
             row_findings_ui(ui, findings, Field::ImapUserName);
             password_or_sign_in_row_ui(ui, credential, &mut self.imap_password, stored);
@@ -673,7 +687,8 @@ impl EditForm {
 
     fn buttons_ui(&self, ui: &mut Ui, context: &FormContext<'_>, findings: &[Finding], commands: &mut CommandQueue) {
         ui.horizontal(|ui| {
-            let save = ui.add_enabled(!context.read_only && !context.saving, egui::Button::new("Save").shortcut_text("Ctrl+S"));
+            let save = ui
+                .add_enabled(!context.read_only && !context.saving, egui::Button::new("Save").shortcut_text("Ctrl+S"));
             if save.clicked() {
                 commands.send(Command::SaveForm);
             }
@@ -709,9 +724,7 @@ const CREDENTIAL_ORDER: [CredentialKind; 4] =
 /// A section of the form, named in the accessibility tree so that its fields
 /// ("Server Name", "Port" …) are found under it, as the guide reads them.
 fn section_ui(ui: &mut Ui, title: &str, add_contents: impl FnOnce(&mut Ui)) {
-    let builder = egui::UiBuilder::new()
-        .accessibility_label(title)
-        .accessibility_role(egui::accesskit::Role::Group);
+    let builder = egui::UiBuilder::new().accessibility_label(title).accessibility_role(egui::accesskit::Role::Group);
     ui.scope_builder(builder, add_contents);
 }
 

@@ -216,13 +216,7 @@ impl Jobs {
         });
         match spawned {
             Ok(_) => {
-                self.running.push(RunningJob {
-                    id,
-                    setting_id,
-                    kind,
-                    cancel,
-                    connect_url: None,
-                });
+                self.running.push(RunningJob { id, setting_id, kind, cancel, connect_url: None });
                 true
             }
             Err(err) => {

@@ -104,12 +104,10 @@ impl MigrationView {
         commands: &mut CommandQueue,
     ) {
         let current = list.current();
-        ui.label(RichText::new(format!(
-            "\"{}\" to \"{}\"",
-            config.setting_name(&list.old),
-            config.setting_name(&list.new)
-        ))
-        .strong());
+        ui.label(
+            RichText::new(format!("\"{}\" to \"{}\"", config.setting_name(&list.old), config.setting_name(&list.new)))
+                .strong(),
+        );
         ui.add_space(4.0);
         for (number, step) in list.steps.iter().enumerate() {
             let is_current = current == Some(step.id);
@@ -122,7 +120,10 @@ impl MigrationView {
                         StepState::ToDo(d) => ("to do", ui.visuals().text_color(), d),
                         StepState::Blocked(d) => ("blocked", theme::warning_color(ui.visuals()), d),
                     };
-                    ui.add_sized([70.0, STEP_ROW_HEIGHT - 6.0], egui::Label::new(RichText::new(mark).color(color).strong()));
+                    ui.add_sized(
+                        [70.0, STEP_ROW_HEIGHT - 6.0],
+                        egui::Label::new(RichText::new(mark).color(color).strong()),
+                    );
                     let title = format!("{}. {}", number + 1, step.name);
                     let title = if is_current { RichText::new(title).strong() } else { RichText::new(title) };
                     ui.add_sized([260.0, STEP_ROW_HEIGHT - 6.0], egui::Label::new(title).truncate());
@@ -150,7 +151,10 @@ impl MigrationView {
                 ui.spinner();
                 ui.label("Checking the old folders once more…");
             }
-            let delete = ui.add_enabled(list.delete_blockers.is_empty() && exists && !busy, egui::Button::new("Delete old setting"));
+            let delete = ui.add_enabled(
+                list.delete_blockers.is_empty() && exists && !busy,
+                egui::Button::new("Delete old setting"),
+            );
             let delete = if list.delete_blockers.is_empty() {
                 delete.on_hover_text("Checks the old folders once more, then moves the old setting to the trash")
             } else {

@@ -65,15 +65,15 @@ impl SignInAppsView {
 
     fn microsoft_ui(&mut self, ui: &mut Ui, config: &Config, commands: &mut CommandQueue) {
         let saved = config.oauth_provider("microsoft365");
-        let client_id = self
-            .microsoft_client_id
-            .get_or_insert_with(|| saved.map(|p| p.client_id.clone()).unwrap_or_default());
+        let client_id =
+            self.microsoft_client_id.get_or_insert_with(|| saved.map(|p| p.client_id.clone()).unwrap_or_default());
         let tenant =
             self.microsoft_tenant.get_or_insert_with(|| saved.and_then(|p| p.tenant.clone()).unwrap_or_default());
         group_ui(ui, "Microsoft 365 (MSO365)", |ui| {
             ui.label(RichText::new("Microsoft 365 (MSO365)").heading());
+            let configured = saved.is_some_and(|p| !p.client_id.trim().is_empty());
             status_ui(ui, saved.map(|p| p.client_id.as_str()), "microsoft365");
-            steps_ui(ui, &MICROSOFT_STEPS);
+            steps_ui(ui, "microsoft365", !configured, &MICROSOFT_STEPS);
             let check = (!client_id.trim().is_empty()).then(|| provider::check_client_id("microsoft365", client_id));
             egui::Grid::new("microsoft_app").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
                 let label = ui.label("Application (client) ID");
@@ -119,8 +119,9 @@ impl SignInAppsView {
             self.gmail_client_id.get_or_insert_with(|| saved.map(|p| p.client_id.clone()).unwrap_or_default());
         group_ui(ui, "Gmail", |ui| {
             ui.label(RichText::new("Gmail").heading());
+            let configured = saved.is_some_and(|p| !p.client_id.trim().is_empty());
             status_ui(ui, saved.map(|p| p.client_id.as_str()), "gmail");
-            steps_ui(ui, &GOOGLE_STEPS);
+            steps_ui(ui, "gmail", !configured, &GOOGLE_STEPS);
             ui.horizontal(|ui| {
                 let label = ui.label("Client ID");
                 let field = ui
@@ -150,9 +151,8 @@ impl SignInAppsView {
 fn group_ui(ui: &mut Ui, title: &str, add_contents: impl FnOnce(&mut Ui)) {
     egui::Frame::group(ui.style()).inner_margin(10.0).show(ui, |ui| {
         ui.set_width(ui.available_width());
-        let builder = egui::UiBuilder::new()
-            .accessibility_label(title)
-            .accessibility_role(egui::accesskit::Role::Group);
+        let builder =
+            egui::UiBuilder::new().accessibility_label(title).accessibility_role(egui::accesskit::Role::Group);
         ui.scope_builder(builder, add_contents);
     });
 }
@@ -168,8 +168,9 @@ fn status_ui(ui: &mut Ui, saved: Option<&str>, id: &str) {
     ui.label(RichText::new(text).color(color).strong());
 }
 
-fn steps_ui(ui: &mut Ui, steps: &[&str]) {
-    egui::CollapsingHeader::new("How to register the app").default_open(false).show(ui, |ui| {
+/// The registration steps, written out (open while the app is not set up).
+fn steps_ui(ui: &mut Ui, id: &str, open: bool, steps: &[&str]) {
+    egui::CollapsingHeader::new("How to register the app").id_salt(("steps", id)).default_open(open).show(ui, |ui| {
         for (number, step) in steps.iter().enumerate() {
             ui.add(egui::Label::new(format!("{}. {step}", number + 1)).wrap());
         }

@@ -221,10 +221,7 @@ impl SettingsTable {
                     let mut open = false;
                     row.col(|ui| {
                         // The guide's "Edit" beside each setting.
-                        open |= ui
-                            .button("Edit")
-                            .on_hover_text(format!("Edit \"{}\"", setting.description))
-                            .clicked();
+                        open |= ui.button("Edit").on_hover_text(format!("Edit \"{}\"", setting.description)).clicked();
                     });
                     row.col(|ui| {
                         let text = if setting.description.is_empty() { &setting.id } else { &setting.description };

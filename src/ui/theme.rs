@@ -209,7 +209,8 @@ mod tests {
                     );
                 }
             }
-            let button = contrast_ratio(visuals.widgets.inactive.fg_stroke.color, visuals.widgets.inactive.weak_bg_fill);
+            let button =
+                contrast_ratio(visuals.widgets.inactive.fg_stroke.color, visuals.widgets.inactive.weak_bg_fill);
             assert!(button >= 4.5, "button label on button: {button:.2}:1");
             let selected = contrast_ratio(visuals.selection.stroke.color, visuals.selection.bg_fill);
             assert!(selected >= 4.5, "selected text: {selected:.2}:1");

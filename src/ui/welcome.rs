@@ -12,14 +12,13 @@ pub fn welcome_ui(ui: &mut Ui, commands: &mut CommandQueue) {
         ui.add_space(16.0);
         ui.label(RichText::new("Welcome to Mail Settings").size(super::theme::LARGE_SIZE).strong());
         ui.add(
-            egui::Label::new(
-                "No mail settings yet. Choose how to begin; the setup guide's steps follow from there.",
-            )
-            .wrap(),
+            egui::Label::new("No mail settings yet. Choose how to begin; the setup guide's steps follow from there.")
+                .wrap(),
         );
         ui.add_space(12.0);
         let choice = |ui: &mut Ui, title: &str, detail: &str| -> bool {
-            let clicked = ui.add(egui::Button::new(RichText::new(title).strong()).min_size(egui::vec2(360.0, 40.0))).clicked();
+            let clicked =
+                ui.add(egui::Button::new(RichText::new(title).strong()).min_size(egui::vec2(360.0, 40.0))).clicked();
             ui.add(egui::Label::new(detail).wrap());
             ui.add_space(10.0);
             clicked

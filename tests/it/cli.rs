@@ -283,7 +283,11 @@ fn deactivate_can_switch_the_defaults_first() {
     assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE, "a refused change writes nothing");
     let output = sandbox.run(&["deactivate", "old-basic", "--switch-defaults-to", "new-m365"]);
     assert_exit(&output, 0);
-    assert!(stdout(&output).contains("Acme Ltd, Globex now use \"Collections (Microsoft 365)\""), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("Acme Ltd, Globex now use \"Collections (Microsoft 365)\""),
+        "{}",
+        stdout(&output)
+    );
     assert!(stdout(&output).contains("\"Collections (Basic)\" is inactive"));
     let config = std::fs::read_to_string(sandbox.config()).unwrap();
     assert_eq!(config.matches("default_mail_setting = \"new-m365\"").count(), 2, "{config}");

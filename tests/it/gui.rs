@@ -85,7 +85,9 @@ fn press(harness: &mut Harness<'_, MailSettingsApp>, label: &str) {
 /// Chooses `credential` in the form's Credential Type drop-down.
 fn choose_credential(harness: &mut Harness<'_, MailSettingsApp>, credential: &str) {
     harness
-        .get_by(|n| n.role() == Role::ComboBox && n.labelled_by().any(|l| l.value().as_deref() == Some("Credential Type")))
+        .get_by(|n| {
+            n.role() == Role::ComboBox && n.labelled_by().any(|l| l.value().as_deref() == Some("Credential Type"))
+        })
         .click();
     harness.run();
     harness.get_all_by_label(credential).last().unwrap().click();
@@ -121,7 +123,7 @@ fn add_a_record_through_the_form_save_and_see_it_in_the_table() {
     // The form stays on the saved setting (Connect and the tests are one click away).
     assert!(harness.query_by_label("Edit \"Collections test\"").is_some(), "the form shows the saved setting");
     harness.get_by_role_and_label(Role::Button, "Collections test"); // the row in the table
-    assert!(harness.query_by_label("smtp.example.com").is_some());
+    assert!(harness.query_all_by_label("Basic (password)").count() >= 1, "the credential type in the table and form");
     assert!(harness.query_by_label("1 mail setting(s)").is_some());
 
     let config = std::fs::read_to_string(sandbox.config()).unwrap();
@@ -174,7 +176,7 @@ fn a_company_default_cannot_be_made_inactive_and_the_message_names_the_companies
     click(&mut harness, "Save Ctrl+S");
     // The guide's order (Inactive before the defaults move) is offered, naming the companies.
     assert!(harness.query_by_label("Set \"Collections (Basic)\" Inactive?").is_some(), "asked before saving");
-    assert!(harness.query_by_label_contains("default mail setting for Acme Ltd and Globex").is_some());
+    assert!(harness.query_by_label_contains("default mail setting for Acme Ltd, Globex").is_some());
     click(&mut harness, "Cancel");
     assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE, "nothing saved when cancelled");
 }
@@ -318,7 +320,7 @@ fn connect_in_the_window_then_test_outgoing_and_incoming_and_copy_the_report() {
     wait_until(&mut harness, "the outgoing report", |h| !h.state().is_busy() && h.state().shown_report().is_some());
     let report = harness.state().shown_report().unwrap().clone();
     assert!(report.passed, "{}", report.to_text());
-    assert!(harness.query_by_label("OK").is_some(), "the guide's \"OK\"");
+    assert!(harness.query_by_label_contains("Test Outgoing Settings: OK").is_some(), "the guide's \"OK\"");
     assert!(harness.query_by_label("Send test messages").is_some(), "the stage timeline is drawn");
     assert!(harness.query_by_label_contains("signed in as ar@rig.test with XOAUTH2").is_some());
 
@@ -598,7 +600,10 @@ fn snapshots_of_the_main_screens() {
 fn guide_click(harness: &mut Harness<'_, MailSettingsApp>, clicks: &mut u32, label: &str) {
     *clicks += 1;
     harness.get_by_role_and_label(Role::Button, label).click();
-    harness.run();
+    // Steps, not run(): a click may start a job, whose spinner keeps the window painting.
+    for _ in 0..3 {
+        harness.step();
+    }
 }
 
 /// Replaces the text of the input (select all, then type), as an admin would.
@@ -665,7 +670,7 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
 
     // Step 8: Connect. No sign-in app yet: the window opens Sign-in apps with the field focused.
     guide_click(&mut harness, &mut clicks, "Connect");
-    assert!(harness.query_by_label("Sign-in apps").is_some());
+    assert_eq!(harness.state().preferences().view, mailsettings::ui::commands::View::SignInApps);
     assert!(harness.query_by_label_contains("Connect needs your organisation's sign-in app first").is_some());
     let client_id = input(&harness, "Application (client) ID");
     assert!(client_id.is_focused(), "the missing field has the focus");
@@ -691,13 +696,15 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     fill(&mut harness, "Send test emails to", "admin@example.org");
     guide_click(&mut harness, &mut clicks, "Save and Test Outgoing Settings");
     wait_until(&mut harness, "Test Outgoing", |h| {
-        !h.state().is_busy() && h.state().shown_report().is_some_and(|r| r.kind == mailsettings::probe::ProbeKind::Outgoing)
+        !h.state().is_busy()
+            && h.state().shown_report().is_some_and(|r| r.kind == mailsettings::probe::ProbeKind::Outgoing)
     });
     assert!(harness.state().shown_report().unwrap().passed, "{}", harness.state().shown_report().unwrap().to_text());
-    assert!(harness.query_by_label("OK").is_some(), "the guide's \"OK\"");
+    assert!(harness.query_by_label_contains("Test Outgoing Settings: OK").is_some(), "the guide's \"OK\"");
     guide_click(&mut harness, &mut clicks, "Test Incoming Settings");
     wait_until(&mut harness, "Test Incoming", |h| {
-        !h.state().is_busy() && h.state().shown_report().is_some_and(|r| r.kind == mailsettings::probe::ProbeKind::Incoming)
+        !h.state().is_busy()
+            && h.state().shown_report().is_some_and(|r| r.kind == mailsettings::probe::ProbeKind::Incoming)
     });
     assert!(harness.state().shown_report().unwrap().passed, "{}", harness.state().shown_report().unwrap().to_text());
 

@@ -263,8 +263,10 @@ fn detect_finds_the_mode_of_every_port() {
         report.to_text()
     );
     assert!(
-        fact(&report, "Use for incoming")
-            .contains(&format!("port {}, Start TLS (configured: port {}, TLS on connect", rig.imap_port, rig.imap_port)),
+        fact(&report, "Use for incoming").contains(&format!(
+            "port {}, Start TLS (configured: port {}, TLS on connect",
+            rig.imap_port, rig.imap_port
+        )),
         "{}",
         report.to_text()
     );

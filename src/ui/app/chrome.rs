@@ -304,7 +304,8 @@ impl MailSettingsApp {
                 Dialog::ConfirmDelete { id } => {
                     let name = config.setting_name(id);
                     ui.heading(format!("Delete \"{name}\"?"));
-                    if let Some(migration) = config.migrations.iter().find(|m| &m.old == id && m.rolled_back_at.is_none())
+                    if let Some(migration) =
+                        config.migrations.iter().find(|m| &m.old == id && m.rolled_back_at.is_none())
                     {
                         ui.label(format!(
                             "\"{name}\" is being replaced by \"{}\". Delete it from the Migration view: it checks \
@@ -353,7 +354,9 @@ impl MailSettingsApp {
                         .collect();
                     ui.horizontal(|ui| {
                         let label = ui.label("Move them to");
-                        let shown = to.as_deref().map_or_else(|| "Select Mail Setting".to_owned(), |id| config.setting_name(id));
+                        let shown = to
+                            .as_deref()
+                            .map_or_else(|| "Select Mail Setting".to_owned(), |id| config.setting_name(id));
                         egui::ComboBox::from_id_salt("move_defaults_to")
                             .selected_text(shown)
                             .show_ui(ui, |ui| {

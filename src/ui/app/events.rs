@@ -56,10 +56,9 @@ impl MailSettingsApp {
                         "{} message(s) are still in the folders: retrieve them in Messages > Mail, then check again",
                         leftover.total().unwrap_or(0)
                     )),
-                    Ok(None) => Notice::error(format!(
-                        "The folders could not be opened: {}",
-                        leftover.report.failure_summary()
-                    )),
+                    Ok(None) => {
+                        Notice::error(format!("The folders could not be opened: {}", leftover.report.failure_summary()))
+                    }
                     Err(err) => Notice::error(err),
                 });
                 self.report = Some(leftover.report);

@@ -21,7 +21,9 @@ impl MailSettingsApp {
     fn run_command(&mut self, ctx: &egui::Context, command: Command) {
         match command {
             Command::ShowView(view) => self.show_view(view),
-            Command::Zoom(zoom) => self.prefs.zoom = ((zoom * 10.0).round() / 10.0).clamp(theme::ZOOM_MIN, theme::ZOOM_MAX),
+            Command::Zoom(zoom) => {
+                self.prefs.zoom = ((zoom * 10.0).round() / 10.0).clamp(theme::ZOOM_MIN, theme::ZOOM_MAX)
+            }
             Command::Theme(choice) => self.prefs.theme = choice,
             Command::SelectMigration(old) => self.migration.select(old),
             Command::Migration(old, action) => self.run_migration(ctx, &old, action),
@@ -39,7 +41,8 @@ impl MailSettingsApp {
             Command::Delete(id) => self.delete(&id),
             Command::UndoDelete(id) => match self.workspace.restore(&id) {
                 Ok(()) => {
-                    self.notice = Some(Notice::info(format!("Restored \"{}\"", self.workspace.config().setting_name(&id))));
+                    self.notice =
+                        Some(Notice::info(format!("Restored \"{}\"", self.workspace.config().setting_name(&id))));
                 }
                 Err(err) => self.notice = Some(Notice::error(format!("Could not restore: {err}"))),
             },
@@ -161,8 +164,11 @@ impl MailSettingsApp {
             Ok(_) => {
                 self.form = None;
                 self.table.selected = None;
-                self.notice =
-                    Some(Notice { text: format!("Deleted \"{name}\""), is_error: false, undo_delete: Some(id.to_owned()) });
+                self.notice = Some(Notice {
+                    text: format!("Deleted \"{name}\""),
+                    is_error: false,
+                    undo_delete: Some(id.to_owned()),
+                });
             }
             Err(err) => self.notice = Some(Notice::error(format!("Not deleted: {err}"))),
         }
@@ -291,7 +297,8 @@ impl MailSettingsApp {
         let Some(setting) = sign_in.cloned() else { return };
         if kind == JobKind::Outgoing && !crate::model::validate::is_well_formed_address(self.prefs.recipient.trim()) {
             self.ask_recipient = true;
-            self.notice = Some(Notice::error("Type the address the two test emails go to, then Test Outgoing Settings"));
+            self.notice =
+                Some(Notice::error("Type the address the two test emails go to, then Test Outgoing Settings"));
             return;
         }
         if kind == JobKind::Connect
@@ -362,7 +369,8 @@ impl MailSettingsApp {
             self.save_config(setting, move_defaults_to, false, ctx);
             return;
         }
-        let mut input = JobInput::new(setting.clone(), self.workspace.config().clone(), self.workspace.secrets().clone());
+        let mut input =
+            JobInput::new(setting.clone(), self.workspace.config().clone(), self.workspace.secrets().clone());
         input.passwords = passwords;
         if self.jobs.start(ctx, JobKind::SavePasswords, input) {
             self.pending_save = Some(PendingSave { setting, move_defaults_to });

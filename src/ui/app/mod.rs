@@ -60,7 +60,12 @@ pub struct Preferences {
 
 impl Default for Preferences {
     fn default() -> Self {
-        Self { view: View::default(), zoom: theme::ZOOM_NORMAL, theme: ThemeChoice::default(), recipient: String::new() }
+        Self {
+            view: View::default(),
+            zoom: theme::ZOOM_NORMAL,
+            theme: ThemeChoice::default(),
+            recipient: String::new(),
+        }
     }
 }
 
