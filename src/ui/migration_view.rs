@@ -274,30 +274,21 @@ impl MigrationView {
                 }
             }
             StepId::OutgoingTested => {
-                if ui
+                let open = ui
                     .button("Open the new setting")
-                    .on_hover_text("Test Outgoing Settings asks for the address the two test emails go to")
-                    .clicked()
-                {
+                    .on_hover_text("Test Outgoing Settings asks for the address the two test emails go to");
+                if open.clicked() {
                     commands.send(Command::Edit(new.clone()));
                     commands.send(Command::ShowView(View::MailSettings));
                 }
             }
             StepId::IncomingTested => job_button(ui, new, JobKind::Incoming, "Test Incoming Settings", commands),
-            StepId::NewActive if !done => {
-                if ui.button("Set Active").clicked() {
-                    commands.send(Command::Migration(old.clone(), MigrationAction::ActivateNew));
-                }
-            }
+            StepId::NewActive if !done => action_button(ui, "Set Active", old, MigrationAction::ActivateNew, commands),
             StepId::OldInactive if !done => {
-                if ui.button("Set old Inactive").clicked() {
-                    commands.send(Command::Migration(old.clone(), MigrationAction::DeactivateOld));
-                }
+                action_button(ui, "Set old Inactive", old, MigrationAction::DeactivateOld, commands);
             }
             StepId::DefaultsSwitched if !done => {
-                if ui.button("Switch all").clicked() {
-                    commands.send(Command::Migration(old.clone(), MigrationAction::SwitchDefaults));
-                }
+                action_button(ui, "Switch all", old, MigrationAction::SwitchDefaults, commands);
             }
             StepId::LeftoverChecked => {
                 job_button(ui, old, JobKind::Leftover, "Check leftover mail", commands);
@@ -322,6 +313,13 @@ impl MigrationView {
             }
             _ => {}
         }
+    }
+}
+
+/// A button that sends one migration action for the old setting `old`.
+fn action_button(ui: &mut Ui, label: &str, old: &str, action: MigrationAction, commands: &mut CommandQueue) {
+    if ui.button(label).clicked() {
+        commands.send(Command::Migration(old.to_owned(), action));
     }
 }
 

@@ -83,7 +83,7 @@ impl MailSettingsApp {
             }
             JobEvent::PasswordsSaved { setting_id, result } => match (result, self.pending_save.take()) {
                 (Ok(()), Some(pending)) if pending.setting.id == setting_id => {
-                    self.save_config(pending.setting, pending.move_defaults_to, true, ctx);
+                    self.save_config(pending.setting, pending.move_defaults_to.as_deref(), true, ctx);
                 }
                 (Err(err), _) => {
                     self.test_after_save = None;

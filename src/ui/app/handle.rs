@@ -22,7 +22,7 @@ impl MailSettingsApp {
         match command {
             Command::ShowView(view) => self.show_view(view),
             Command::Zoom(zoom) => {
-                self.prefs.zoom = ((zoom * 10.0).round() / 10.0).clamp(theme::ZOOM_MIN, theme::ZOOM_MAX)
+                self.prefs.zoom = ((zoom * 10.0).round() / 10.0).clamp(theme::ZOOM_MIN, theme::ZOOM_MAX);
             }
             Command::Theme(choice) => self.prefs.theme = choice,
             Command::SelectMigration(old) => self.migration.select(old),
@@ -366,7 +366,7 @@ impl MailSettingsApp {
     fn commit_save(&mut self, ctx: &egui::Context, setting: MailSetting, move_defaults_to: Option<String>) {
         let passwords = self.pending_passwords.take().unwrap_or_default();
         if passwords.smtp.is_none() && passwords.imap.is_none() {
-            self.save_config(setting, move_defaults_to, false, ctx);
+            self.save_config(setting, move_defaults_to.as_deref(), false, ctx);
             return;
         }
         let mut input =
@@ -380,13 +380,13 @@ impl MailSettingsApp {
     pub(super) fn save_config(
         &mut self,
         setting: MailSetting,
-        move_defaults_to: Option<String>,
+        move_defaults_to: Option<&str>,
         passwords_changed: bool,
         ctx: &egui::Context,
     ) {
         let id = setting.id.clone();
         let description = setting.description.clone();
-        match self.workspace.save_setting_moving_defaults(setting, move_defaults_to.as_deref(), passwords_changed) {
+        match self.workspace.save_setting_moving_defaults(setting, move_defaults_to, passwords_changed) {
             Ok(()) => {
                 self.notice = Some(Notice::info(format!("Saved \"{description}\"")));
                 // Stay on the saved setting, so Connect and the tests are one click away.
