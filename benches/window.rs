@@ -57,7 +57,11 @@ fn main() {
     let idle_requests = (0..20)
         .filter(|_| {
             harness.step();
-            harness.ctx.has_requested_repaint()
+            let asked = harness.ctx.has_requested_repaint();
+            if asked && std::env::var_os("BENCH_DEBUG").is_some() {
+                eprintln!("{:?}", harness.ctx.repaint_causes());
+            }
+            asked
         })
         .count();
 

@@ -70,24 +70,17 @@ impl SignInAppsView {
         let tenant =
             self.microsoft_tenant.get_or_insert_with(|| saved.and_then(|p| p.tenant.clone()).unwrap_or_default());
         group_ui(ui, "Microsoft 365 (MSO365)", |ui| {
-            ui.label(RichText::new("Microsoft 365 (MSO365)").heading());
-            let configured = saved.is_some_and(|p| !p.client_id.trim().is_empty());
-            status_ui(ui, saved.map(|p| p.client_id.as_str()), "microsoft365");
-            steps_ui(ui, "microsoft365", !configured, &MICROSOFT_STEPS);
+            header_ui(ui, "Microsoft 365 (MSO365)", "microsoft365", saved, &MICROSOFT_STEPS);
             let check = (!client_id.trim().is_empty()).then(|| provider::check_client_id("microsoft365", client_id));
             egui::Grid::new("microsoft_app").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
-                let label = ui.label("Application (client) ID");
-                let field = ui
-                    .add(
-                        egui::TextEdit::singleline(client_id)
-                            .hint_text("0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab")
-                            .desired_width(380.0),
-                    )
-                    .labelled_by(label.id);
-                if self.focus == Some("microsoft365") {
-                    field.request_focus();
-                    self.focus = None;
-                }
+                let focus = self.focus.take_if(|p| *p == "microsoft365").is_some();
+                client_id_field_ui(
+                    ui,
+                    "Application (client) ID",
+                    client_id,
+                    "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab",
+                    focus,
+                );
                 ui.end_row();
                 let label = ui.label("Tenant");
                 ui.add(
@@ -118,23 +111,10 @@ impl SignInAppsView {
         let client_id =
             self.gmail_client_id.get_or_insert_with(|| saved.map(|p| p.client_id.clone()).unwrap_or_default());
         group_ui(ui, "Gmail", |ui| {
-            ui.label(RichText::new("Gmail").heading());
-            let configured = saved.is_some_and(|p| !p.client_id.trim().is_empty());
-            status_ui(ui, saved.map(|p| p.client_id.as_str()), "gmail");
-            steps_ui(ui, "gmail", !configured, &GOOGLE_STEPS);
+            header_ui(ui, "Gmail", "gmail", saved, &GOOGLE_STEPS);
             ui.horizontal(|ui| {
-                let label = ui.label("Client ID");
-                let field = ui
-                    .add(
-                        egui::TextEdit::singleline(client_id)
-                            .hint_text("1234-abc.apps.googleusercontent.com")
-                            .desired_width(420.0),
-                    )
-                    .labelled_by(label.id);
-                if self.focus == Some("gmail") {
-                    field.request_focus();
-                    self.focus = None;
-                }
+                let focus = self.focus.take_if(|p| *p == "gmail").is_some();
+                client_id_field_ui(ui, "Client ID", client_id, "1234-abc.apps.googleusercontent.com", focus);
             });
             if ui.add_enabled(!client_id.trim().is_empty(), egui::Button::new("Save Gmail app")).clicked() {
                 commands.send(Command::SaveSignInApp(SignInApp {
@@ -157,8 +137,26 @@ fn group_ui(ui: &mut Ui, title: &str, add_contents: impl FnOnce(&mut Ui)) {
     });
 }
 
+/// A provider's heading, whether it is set up, and the registration steps
+/// (open while it is not set up).
+fn header_ui(ui: &mut Ui, title: &str, id: &str, saved: Option<&crate::model::OAuthProvider>, steps: &[&str]) {
+    ui.label(RichText::new(title).heading());
+    let saved = saved.map(|p| p.client_id.trim()).filter(|c| !c.is_empty());
+    status_ui(ui, saved, id);
+    steps_ui(ui, id, saved.is_none(), steps);
+}
+
+/// The labelled client id input; `focus` puts the cursor in it (Connect sent the admin here).
+fn client_id_field_ui(ui: &mut Ui, label: &str, client_id: &mut String, example: &str, focus: bool) {
+    let label = ui.label(label);
+    let field =
+        ui.add(egui::TextEdit::singleline(client_id).hint_text(example).desired_width(400.0)).labelled_by(label.id);
+    if focus {
+        field.request_focus();
+    }
+}
+
 fn status_ui(ui: &mut Ui, saved: Option<&str>, id: &str) {
-    let saved = saved.map(str::trim).filter(|c| !c.is_empty());
     let text = match (saved, provider::embedded_client_id(id)) {
         (Some(client), _) => format!("Set up: client id {client}"),
         (None, Some(client)) => format!("Using the app built into this copy ({client}); enter yours to replace it"),

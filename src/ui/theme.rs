@@ -64,8 +64,11 @@ pub fn apply(ctx: &egui::Context, theme: ThemeChoice, zoom: f32) {
         style.spacing.interact_size.y = 26.0;
         style.spacing.button_padding = egui::vec2(8.0, 4.0);
     });
-    ctx.set_visuals_of(egui::Theme::Dark, dark());
-    ctx.set_visuals_of(egui::Theme::Light, light());
+    // Colours only: what the host chose for the text cursor (e.g. no blinking) is kept.
+    for (theme, mut visuals) in [(egui::Theme::Dark, dark()), (egui::Theme::Light, light())] {
+        visuals.text_cursor = ctx.style_of(theme).visuals.text_cursor.clone();
+        ctx.set_visuals_of(theme, visuals);
+    }
 }
 
 /// The dark theme: egui's, with text colours raised to AA contrast.

@@ -167,6 +167,7 @@ impl MailSettingsApp {
     }
 
     pub(super) fn status_ui(&mut self, ui: &mut Ui) {
+        let without = self.companies_without_default().to_vec();
         ui.horizontal_wrapped(|ui| {
             let config = self.workspace.config();
             let total = config.mail_settings.len();
@@ -177,7 +178,6 @@ impl MailSettingsApp {
             } else {
                 ui.label(format!("{shown} of {total} mail setting(s) shown"));
             }
-            let without = config.companies_without_active_default();
             if !without.is_empty() {
                 ui.separator();
                 let text = RichText::new(format!("{} company(ies) without a default mail setting", without.len()))
@@ -339,7 +339,8 @@ impl MailSettingsApp {
                         }
                     });
                 }
-                Dialog::MoveDefaults { setting, companies, to } => {
+                Dialog::MoveDefaults { output, companies, to } => {
+                    let setting = &output.setting;
                     ui.heading(format!("Set \"{}\" Inactive?", config.setting_name(&setting.id)));
                     ui.label(format!(
                         "It is the default mail setting for {}. A company needs an active default, so they move \

@@ -4,7 +4,6 @@
 
 use super::{MailSettingsApp, Notice};
 use crate::oauth::ConnectionState;
-use crate::ui::form::EditForm;
 use crate::ui::jobs::{ConnectFailure, JobEvent, JobKind};
 
 impl MailSettingsApp {
@@ -150,7 +149,7 @@ impl MailSettingsApp {
         if let Some(form) = &self.form
             && form.editing_id().is_some_and(|id| self.workspace.config().setting(id).is_none())
         {
-            self.form = None::<EditForm>;
+            self.form = None;
         }
     }
 }

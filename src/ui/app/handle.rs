@@ -6,7 +6,7 @@ use super::{Dialog, MailSettingsApp, Notice, PendingSave};
 use crate::migration;
 use crate::model::{CredentialKind, MailSetting};
 use crate::ui::commands::{Command, MigrationAction, View};
-use crate::ui::form::{EditForm, summarize};
+use crate::ui::form::{EditForm, FormOutput, summarize};
 use crate::ui::jobs::{JobInput, JobKind};
 use crate::ui::theme;
 
@@ -122,14 +122,14 @@ impl MailSettingsApp {
                 }
                 self.open_form(ctx, &id);
             }
-            Command::SaveForm => self.save_form(ctx, None),
+            Command::SaveForm => self.save_form(ctx),
             Command::SaveAndTest(kind) => {
                 self.test_after_save = Some(kind);
-                self.save_form(ctx, None);
+                self.save_form(ctx);
             }
             Command::SaveMovingDefaults(to) => {
-                if let Some(Dialog::MoveDefaults { setting, .. }) = self.dialog.take() {
-                    self.commit_save(ctx, *setting, Some(to));
+                if let Some(Dialog::MoveDefaults { output, .. }) = self.dialog.take() {
+                    self.commit_save(ctx, *output, Some(to));
                 }
             }
             Command::CancelForm => match &mut self.form {
@@ -324,7 +324,7 @@ impl MailSettingsApp {
 
     /// Save: checks the form; a change that would leave companies with an
     /// inactive default asks where they move first.
-    fn save_form(&mut self, ctx: &egui::Context, move_defaults_to: Option<String>) {
+    fn save_form(&mut self, ctx: &egui::Context) {
         let Some(form) = &mut self.form else { return };
         let config = self.workspace.config();
         let output = match form.prepare_save(config) {
@@ -337,7 +337,7 @@ impl MailSettingsApp {
         };
         let companies = config.company_names_defaulting_to(&output.setting.id);
         let deactivates = !output.setting.active && config.setting(&output.setting.id).is_some_and(|s| s.active);
-        if deactivates && !companies.is_empty() && move_defaults_to.is_none() {
+        if deactivates && !companies.is_empty() {
             let proposal = config
                 .migrations
                 .iter()
@@ -353,18 +353,16 @@ impl MailSettingsApp {
                         _ => None,
                     }
                 });
-            self.pending_passwords = Some(output.passwords);
-            self.dialog = Some(Dialog::MoveDefaults { setting: Box::new(output.setting), companies, to: proposal });
+            self.dialog = Some(Dialog::MoveDefaults { output: Box::new(output), companies, to: proposal });
             return;
         }
-        self.pending_passwords = Some(output.passwords);
-        self.commit_save(ctx, output.setting, move_defaults_to);
+        self.commit_save(ctx, output, None);
     }
 
     /// Passwords first (on a job thread), then the config: the config never
     /// names a password the store does not have.
-    fn commit_save(&mut self, ctx: &egui::Context, setting: MailSetting, move_defaults_to: Option<String>) {
-        let passwords = self.pending_passwords.take().unwrap_or_default();
+    fn commit_save(&mut self, ctx: &egui::Context, output: FormOutput, move_defaults_to: Option<String>) {
+        let FormOutput { setting, passwords } = output;
         if passwords.smtp.is_none() && passwords.imap.is_none() {
             self.save_config(setting, move_defaults_to.as_deref(), false, ctx);
             return;

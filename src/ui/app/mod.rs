@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::commands::{CommandQueue, View};
 use super::companies::CompaniesView;
-use super::form::EditForm;
+use super::form::{EditForm, FormOutput};
 use super::jobs::{JobKind, Jobs};
 use super::migration_view::MigrationView;
 use super::sign_in_apps::SignInAppsView;
@@ -70,12 +70,13 @@ impl Default for Preferences {
 }
 
 /// A question the window asks before it acts.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum Dialog {
     /// "Delete this setting?" (with what happens).
     ConfirmDelete { id: String },
     /// Saving makes a company default Inactive: move its companies to `to` first.
-    MoveDefaults { setting: Box<MailSetting>, companies: Vec<String>, to: Option<String> },
+    /// Holds what Save would write (the typed passwords too) until the answer.
+    MoveDefaults { output: Box<FormOutput>, companies: Vec<String>, to: Option<String> },
 }
 
 /// A Save waiting for its passwords to reach the OS store (on a job thread).
@@ -116,12 +117,13 @@ pub struct MailSettingsApp {
     show_about: bool,
     dialog: Option<Dialog>,
     pending_save: Option<PendingSave>,
-    /// Passwords typed in the form, held while a question is open before Save.
-    pending_passwords: Option<crate::store::PasswordChanges>,
     /// A test to start once the form's Save has landed ("Save and test").
     test_after_save: Option<JobKind>,
     /// Set when Test Outgoing was pressed with no address: the field takes focus.
     ask_recipient: bool,
+    /// Companies without an active default, for the status bar, and the
+    /// workspace generation they were computed at (not recomputed every frame).
+    companies_without_default: Option<(u64, Vec<String>)>,
 }
 
 impl MailSettingsApp {
@@ -154,9 +156,9 @@ impl MailSettingsApp {
             show_about: false,
             dialog: None,
             pending_save: None,
-            pending_passwords: None,
             test_after_save: None,
             ask_recipient: false,
+            companies_without_default: None,
         }
     }
 
@@ -198,6 +200,16 @@ impl MailSettingsApp {
             Some(s) if !s.credential.uses_oauth() => ConnectionState::Basic,
             _ => self.extras.get(id).and_then(|e| e.connection.clone()).unwrap_or(ConnectionState::NotConnected),
         }
+    }
+
+    /// The names of the companies without an active default, recomputed only after a change.
+    fn companies_without_default(&mut self) -> &[String] {
+        let generation = self.workspace.generation();
+        if self.companies_without_default.as_ref().is_none_or(|(at, _)| *at != generation) {
+            let names = self.workspace.config().companies_without_active_default();
+            self.companies_without_default = Some((generation, names));
+        }
+        self.companies_without_default.as_ref().map_or(&[], |(_, names)| names.as_slice())
     }
 
     /// Applies the theme and zoom when they changed (and on the first frame).
