@@ -735,3 +735,82 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     println!("the setup guide took {clicks} clicks (typing aside) and one sign-in");
     assert!(clicks <= 18, "{clicks} clicks");
 }
+
+// ---- the window never waits on the secret store or forgets to re-sort ----------
+
+/// A secret store that blocks: the secret file is a FIFO, so every read waits
+/// on `open` until a writer comes (as a locked keyring's unlock prompt would).
+/// Opening a setting and saving a password must go on painting frames.
+#[test]
+fn a_blocking_secret_store_never_freezes_the_window() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let fifo = sandbox.path("secrets.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    // A watchdog, so a regression fails the timing below instead of hanging the suite.
+    let watchdog_fifo = fifo.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(20));
+        for _ in 0..8 {
+            let _ = std::fs::write(&watchdog_fifo, "{}");
+        }
+    });
+    let workspace = Workspace::open_or_read_only(&sandbox.config(), Secrets::file(fifo));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_eframe(move |_| MailSettingsApp::new(workspace));
+    let started = Instant::now();
+    for _ in 0..3 {
+        harness.step(); // the start-up connection scan is blocked on its own thread
+    }
+    harness.get_by_role_and_label(Role::Button, "Collections (Basic)").click();
+    for _ in 0..5 {
+        harness.step();
+    }
+    assert!(harness.query_by_label("Edit \"Collections (Basic)\"").is_some(), "the form opened at once");
+    assert!(harness.state().is_busy(), "the store is still being asked, off the UI thread");
+    input_in(&harness, OUTGOING, "Password").focus();
+    harness.step();
+    input_in(&harness, OUTGOING, "Password").type_text(CANARY);
+    harness.step();
+    harness.get_by_role_and_label(Role::Button, "Save Ctrl+S").click();
+    for _ in 0..5 {
+        harness.step();
+    }
+    assert!(harness.query_by_label("Saving the passwords…").is_some(), "Save waits for the store, visibly");
+    let frames_at = Instant::now();
+    for _ in 0..30 {
+        harness.step();
+    }
+    assert!(frames_at.elapsed() < Duration::from_secs(2), "frames kept coming while the store was blocked");
+    assert!(started.elapsed() < Duration::from_secs(10), "nothing waited on the secret store");
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE, "nothing saved before the passwords are");
+}
+
+/// The table re-sorts when what it sorts by changes — here a test result,
+/// which no config change accompanies.
+#[test]
+fn the_table_resorts_when_a_test_result_arrives() {
+    let sandbox = Sandbox::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let config = SAMPLE.replace("port = 993", &format!("port = {port}")).replace("imap.example.com", "127.0.0.1");
+    std::fs::write(sandbox.config(), &config).unwrap();
+    Secrets::file(sandbox.secrets_file())
+        .set("old-basic", mailsettings::store::SecretKind::ImapPassword, &mailsettings::Secret::new(CANARY))
+        .unwrap();
+    let mut harness = harness(&sandbox);
+    let top = |h: &Harness<'_, MailSettingsApp>, name: &str| h.get_by_role_and_label(Role::Button, name).rect().top();
+    click(&mut harness, "Last tests");
+    assert!(top(&harness, "Collections (Basic)") < top(&harness, "Collections (Microsoft 365)"), "by description first");
+    click(&mut harness, "Collections (Basic)");
+    press(&mut harness, "Test Incoming Settings");
+    wait_until(&mut harness, "the failed test", |h| !h.state().is_busy() && h.state().shown_report().is_some());
+    harness.run();
+    // "In FAILED hh:mm" sorts after an empty "Last tests".
+    assert!(
+        top(&harness, "Collections (Basic)") > top(&harness, "Collections (Microsoft 365)"),
+        "the row moved after its test result"
+    );
+}
