@@ -45,6 +45,7 @@ impl MigrationView {
         config: &Config,
         connection: &ConnectionState,
         running: &[(String, JobKind, Option<String>)],
+        recipient: &mut String,
         commands: &mut CommandQueue,
     ) {
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
@@ -74,7 +75,7 @@ impl MigrationView {
             if list.is_finished() {
                 congratulations_ui(ui, config, &list);
             }
-            self.checklist_ui(ui, config, &list, running, commands);
+            self.checklist_ui(ui, config, &list, running, recipient, commands);
         });
     }
 
@@ -101,6 +102,7 @@ impl MigrationView {
         config: &Config,
         list: &Checklist,
         running: &[(String, JobKind, Option<String>)],
+        recipient: &mut String,
         commands: &mut CommandQueue,
     ) {
         let current = list.current();
@@ -130,7 +132,7 @@ impl MigrationView {
                     // The action before the detail, so a long reason never pushes it out of view.
                     let blocked = matches!(step.state, StepState::Blocked(_)) && step.id != StepId::LeftoverChecked;
                     ui.add_enabled_ui(!blocked, |ui| {
-                        self.step_action_ui(ui, step.id, step.is_done(), list, running, commands);
+                        self.step_action_ui(ui, step.id, step.is_done(), list, running, recipient, commands);
                     });
                     ui.add(egui::Label::new(detail.as_str()).truncate()).on_hover_text(detail.as_str());
                 });
@@ -200,6 +202,20 @@ impl MigrationView {
                 .filter(|p| p.id != "microsoft365" && p.id != "gmail")
                 .map(|p| (p.id.clone(), p.id.clone())),
         );
+        // One Basic setting to replace: nothing to choose. The target defaults to the guide's Microsoft 365.
+        if self.start_old.as_deref().is_none_or(|id| !basics.iter().any(|(b, _)| *b == id)) {
+            self.start_old = match basics.as_slice() {
+                [(only, _)] => Some((*only).to_owned()),
+                _ => None,
+            };
+        }
+        if self.start_target.is_none() {
+            self.start_target = Some("microsoft365".to_owned());
+        }
+        if basics.is_empty() {
+            ui.label("No Basic setting is waiting to be replaced.");
+            return;
+        }
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("Replace");
             let shown = self
@@ -232,7 +248,7 @@ impl MigrationView {
                 .labelled_by(label.id);
             let ready = self.start_old.is_some() && self.start_target.is_some();
             if ui.add_enabled(ready, egui::Button::new("Start migration")).clicked()
-                && let (Some(old), Some(target)) = (self.start_old.take(), self.start_target.take())
+                && let (Some(old), Some(target)) = (self.start_old.take(), self.start_target.clone())
             {
                 commands.send(Command::Migration(old, MigrationAction::Start(target)));
             }
@@ -246,6 +262,7 @@ impl MigrationView {
         done: bool,
         list: &Checklist,
         running: &[(String, JobKind, Option<String>)],
+        recipient: &mut String,
         commands: &mut CommandQueue,
     ) {
         let (old, new) = (&list.old, &list.new);
@@ -274,9 +291,12 @@ impl MigrationView {
                 }
             }
             StepId::OutgoingTested => {
-                let open = ui
-                    .button("Open the new setting")
-                    .on_hover_text("Test Outgoing Settings asks for the address the two test emails go to");
+                let label = ui.label("to");
+                ui.add(egui::TextEdit::singleline(recipient).hint_text("you@company.com").desired_width(170.0))
+                    .labelled_by(label.id)
+                    .on_hover_text("The address the two test emails go to");
+                job_button(ui, new, JobKind::Outgoing, "Test Outgoing Settings", commands);
+                let open = ui.button("Open the new setting").on_hover_text("Edit the new setting in the form");
                 if open.clicked() {
                     commands.send(Command::Edit(new.clone()));
                     commands.send(Command::ShowView(View::MailSettings));

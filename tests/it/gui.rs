@@ -599,6 +599,11 @@ fn snapshots_of_the_main_screens() {
 /// Clicks a button by its words; counts it as one of the admin's clicks.
 fn guide_click(harness: &mut Harness<'_, MailSettingsApp>, clicks: &mut u32, label: &str) {
     *clicks += 1;
+    // As a user would: scroll it into view first (the report panel may cover the lower part).
+    harness.get_by_role_and_label(Role::Button, label).scroll_to_me();
+    for _ in 0..30 {
+        harness.step(); // let the smooth scroll finish before aiming
+    }
     harness.get_by_role_and_label(Role::Button, label).click();
     // Steps, not run(): a click may start a job, whose spinner keeps the window painting.
     for _ in 0..3 {
@@ -651,24 +656,19 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     harness.run();
     let mut clicks = 0;
 
-    // Steps 1–5: the Migration view replaces the screenshot and the second tab of steps 3–5.
+    // Steps 1–5: the Migration view replaces the screenshot and the second tab of steps 3–5. The one
+    // Basic setting and Microsoft 365 — step 6, the CRITICAL choice — are already chosen.
     guide_click(&mut harness, &mut clicks, "Migration");
-    clicks += 2;
-    harness.get_by_label("Replace").click();
-    harness.run();
-    harness.get_all_by_label("Guide (BasicAuth)").last().unwrap().click();
-    harness.run();
-    // Step 6 (the CRITICAL choice): Microsoft 365 (MSO365).
-    clicks += 2;
-    harness.get_by_label("with").click();
-    harness.run();
-    harness.get_all_by_label("Microsoft 365 (MSO365)").last().unwrap().click();
-    harness.run();
+    let start = harness.get_by_role_and_label(Role::Button, "Start migration");
+    assert!(!start.accesskit_node().is_disabled(), "the only Basic setting and Microsoft 365 are preselected");
     guide_click(&mut harness, &mut clicks, "Start migration");
-    let new = harness.state().workspace().config().migration("guide-basic").expect("a migration").new.clone();
+    let migration = harness.state().workspace().config().migration("guide-basic").expect("a migration").clone();
+    assert_eq!(migration.target, "microsoft365");
+    let new = migration.new;
     let new = new.as_str();
 
-    // Step 8: Connect. No sign-in app yet: the window opens Sign-in apps with the field focused.
+    // Step 8: Connect. No sign-in app yet: the window opens Sign-in apps with the field focused,
+    // and once the app is saved it goes back and signs in.
     guide_click(&mut harness, &mut clicks, "Connect");
     assert_eq!(harness.state().preferences().view, mailsettings::ui::commands::View::SignInApps);
     assert!(harness.query_by_label_contains("Connect needs your organisation's sign-in app first").is_some());
@@ -678,23 +678,31 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     harness.run();
     guide_click(&mut harness, &mut clicks, "Save Microsoft 365 app");
     assert!(std::fs::read_to_string(sandbox.config()).unwrap().contains("0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab"));
-    guide_click(&mut harness, &mut clicks, "Migration");
-    guide_click(&mut harness, &mut clicks, "Connect");
+    assert_eq!(
+        harness.state().preferences().view,
+        mailsettings::ui::commands::View::Migration,
+        "back where Connect was"
+    );
     wait_until(&mut harness, "the sign-in link", |h| h.query_by_label("Copy link").is_some());
     let url = press_and_copy(&mut harness, "Copy link");
     let script = crate::oauth::browser_script(sandbox.dir.path(), crate::oauth::Browser::SignIn);
     assert!(std::process::Command::new(script).arg(&url).env("RIG_CA_FILE", &rig.ca_file).status().unwrap().success());
     wait_until(&mut harness, "connected", |h| h.query_all_by_label("Connected as guide@rig.test").count() > 0);
 
-    // Step 7 for the servers: the new setting came with Microsoft's; here the mail servers are the rig's.
-    guide_click(&mut harness, &mut clicks, "Open the new setting");
+    // Only because the rig stands in for Microsoft: its mail servers replace Microsoft's in the form.
+    // These clicks are counted apart; an admin on Microsoft 365 has nothing to change here.
+    let mut rig_only_clicks = 0;
+    guide_click(&mut harness, &mut rig_only_clicks, "Open the new setting");
     retype_in(&mut harness, OUTGOING, "Server Name", "localhost");
     retype_in(&mut harness, OUTGOING, "Port", &rig.smtp_port.to_string());
     retype_in(&mut harness, INCOMING, "Server Name", "localhost");
     retype_in(&mut harness, INCOMING, "Port", &rig.imaps_port.to_string());
-    // Step 9: Test Outgoing Settings with an address typed; unsaved changes are saved first.
-    fill(&mut harness, "Send test emails to", "admin@example.org");
-    guide_click(&mut harness, &mut clicks, "Save and Test Outgoing Settings");
+    guide_click(&mut harness, &mut rig_only_clicks, "Save Ctrl+S");
+    guide_click(&mut harness, &mut rig_only_clicks, "Migration");
+
+    // Step 9, from the checklist: Test Outgoing Settings to a typed address, then Test Incoming Settings.
+    fill(&mut harness, "to", "admin@example.org");
+    guide_click(&mut harness, &mut clicks, "Test Outgoing Settings");
     wait_until(&mut harness, "Test Outgoing", |h| {
         !h.state().is_busy()
             && h.state().shown_report().is_some_and(|r| r.kind == mailsettings::probe::ProbeKind::Outgoing)
@@ -709,7 +717,6 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     assert!(harness.state().shown_report().unwrap().passed, "{}", harness.state().shown_report().unwrap().to_text());
 
     // Steps 10–13 in the Migration view, every action reached by scrolling at 1024×640.
-    guide_click(&mut harness, &mut clicks, "Migration");
     for (action, wait) in [
         ("Set Active", false),
         ("Set old Inactive", false),
@@ -718,7 +725,9 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     ] {
         let button = harness.get_by_role_and_label(Role::Button, action);
         button.scroll_to_me();
-        harness.run();
+        for _ in 0..30 {
+            harness.step();
+        }
         let button = harness.get_by_role_and_label(Role::Button, action);
         let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1024.0, 640.0));
         assert!(screen.contains_rect(button.rect()), "\"{action}\" is not in view at 1024×640: {:?}", button.rect());
@@ -732,8 +741,10 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     assert_eq!(config_now.company("acme").unwrap().default_mail_setting.as_deref(), Some(new), "step 11");
     assert!(config_now.setting(new).unwrap().active);
     assert!(harness.query_by_label("Congratulations! You are now set up!").is_some());
-    println!("the setup guide took {clicks} clicks (typing aside) and one sign-in");
-    assert!(clicks <= 18, "{clicks} clicks");
+    println!(
+        "the setup guide took {clicks} clicks (typing aside) and one sign-in, plus {rig_only_clicks} only because the rig stands in for Microsoft's servers"
+    );
+    assert!(clicks <= 12, "{clicks} clicks: the aim is at most 12");
 }
 
 // ---- the window never waits on the secret store or forgets to re-sort ----------
@@ -756,9 +767,8 @@ fn a_blocking_secret_store_never_freezes_the_window() {
         }
     });
     let workspace = Workspace::open_or_read_only(&sandbox.config(), Secrets::file(fifo));
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .build_eframe(move |_| MailSettingsApp::new(workspace));
+    let mut harness =
+        Harness::builder().with_size(egui::vec2(1280.0, 720.0)).build_eframe(move |_| MailSettingsApp::new(workspace));
     let started = Instant::now();
     for _ in 0..3 {
         harness.step(); // the start-up connection scan is blocked on its own thread
@@ -803,7 +813,10 @@ fn the_table_resorts_when_a_test_result_arrives() {
     let mut harness = harness(&sandbox);
     let top = |h: &Harness<'_, MailSettingsApp>, name: &str| h.get_by_role_and_label(Role::Button, name).rect().top();
     click(&mut harness, "Last tests");
-    assert!(top(&harness, "Collections (Basic)") < top(&harness, "Collections (Microsoft 365)"), "by description first");
+    assert!(
+        top(&harness, "Collections (Basic)") < top(&harness, "Collections (Microsoft 365)"),
+        "by description first"
+    );
     click(&mut harness, "Collections (Basic)");
     press(&mut harness, "Test Incoming Settings");
     wait_until(&mut harness, "the failed test", |h| !h.state().is_busy() && h.state().shown_report().is_some());

@@ -82,10 +82,17 @@ impl MailSettingsApp {
             }
             Command::SaveSignInApp(app) => {
                 let label = app.label();
-                self.notice = Some(match self.workspace.set_sign_in_app(app.into_change()) {
-                    Ok(()) => Notice::info(format!("Saved the {label} sign-in app; Connect can use it now")),
-                    Err(err) => Notice::error(format!("Not saved: {err}")),
-                });
+                match self.workspace.set_sign_in_app(app.into_change()) {
+                    Ok(()) => {
+                        self.notice = Some(Notice::info(format!("Saved the {label} sign-in app")));
+                        // Back to where Connect was pressed, and on with it.
+                        if let Some((id, view)) = self.resume_connect.take() {
+                            self.prefs.view = view;
+                            self.start_job(ctx, &id, JobKind::Connect);
+                        }
+                    }
+                    Err(err) => self.notice = Some(Notice::error(format!("Not saved: {err}"))),
+                }
             }
             Command::Import | Command::Export | Command::AddCaFile | Command::RemoveCaFile(_) => {
                 self.run_file_command(ctx, command);
@@ -306,9 +313,10 @@ impl MailSettingsApp {
                 crate::oauth::provider::resolve(&setting, config)
         {
             self.sign_in_apps.focus(provider);
+            self.resume_connect = Some((id.to_owned(), self.prefs.view));
             self.prefs.view = View::SignInApps;
             self.notice = Some(Notice::error(
-                "Connect needs your organisation's sign-in app first: enter its client id below, then press Connect again",
+                "Connect needs your organisation's sign-in app first: enter its client id below and save; Connect goes on from there",
             ));
             return;
         }

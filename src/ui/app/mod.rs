@@ -121,6 +121,9 @@ pub struct MailSettingsApp {
     test_after_save: Option<JobKind>,
     /// Set when Test Outgoing was pressed with no address: the field takes focus.
     ask_recipient: bool,
+    /// Connect was pressed with no sign-in app: once one is saved, go back to
+    /// this view and connect this setting, as the admin asked.
+    resume_connect: Option<(String, super::commands::View)>,
     /// Companies without an active default, for the status bar, and the
     /// workspace generation they were computed at (not recomputed every frame).
     companies_without_default: Option<(u64, Vec<String>)>,
@@ -159,6 +162,7 @@ impl MailSettingsApp {
             test_after_save: None,
             ask_recipient: false,
             companies_without_default: None,
+            resume_connect: None,
         }
     }
 

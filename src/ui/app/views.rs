@@ -33,7 +33,7 @@ impl MailSettingsApp {
                     .and_then(|old| config.migration(&old).map(|m| m.new.clone()))
                     .map_or(ConnectionState::NotConnected, |new| self.connection(&new));
                 egui::CentralPanel::default().show(ui, |ui| {
-                    self.migration.ui(ui, config, &connection, &running, &mut self.commands);
+                    self.migration.ui(ui, config, &connection, &running, &mut self.prefs.recipient, &mut self.commands);
                 });
             }
             View::SignInApps => {
