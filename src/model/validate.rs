@@ -280,7 +280,16 @@ impl Checks {
             return;
         }
         if let Some(right) = corrected_host(host, for_imap) {
-            self.error(Rule::KnownWrongHost, field, format!("\"{host}\" is not a mail server; use \"{right}\""));
+            // The customer's setup guide itself writes "office365.com": say so, and why it differs.
+            let message = if host.eq_ignore_ascii_case("office365.com") {
+                format!(
+                    "The setup guide writes \"office365.com\", but that is not a mail server: Microsoft 365 \
+                     receives mail at \"outlook.office365.com\" and sends at \"smtp.office365.com\"; use \"{right}\""
+                )
+            } else {
+                format!("\"{host}\" is not a mail server; use \"{right}\"")
+            };
+            self.error(Rule::KnownWrongHost, field, message);
         }
     }
 
@@ -300,7 +309,7 @@ impl Checks {
             self.error(
                 Rule::CredentialsWithoutEncryption,
                 security_field,
-                "Passwords and tokens are never sent unencrypted: choose STARTTLS or TLS on connect",
+                "Passwords and tokens are never sent unencrypted: choose Start TLS or TLS on connect (SSL)",
             );
             return;
         }
@@ -311,18 +320,22 @@ impl Checks {
         };
         if let Some(expected) = expected.filter(|e| *e != security) {
             let name = protocol.name();
-            self.warning(
-                Rule::PortSecurityMismatch,
-                security_field,
-                format!(
-                    "{name} port {port} uses {}, not {}; choose {} (or use port {} for {})",
-                    expected.label(),
-                    security.label(),
-                    expected.label(),
-                    protocol.port_for(security),
-                    security.label(),
-                ),
+            let mut message = format!(
+                "{name} port {port} uses {}, not {}; choose {} (or use port {} for {})",
+                expected.label(),
+                security.label(),
+                expected.label(),
+                protocol.port_for(security),
+                security.label(),
             );
+            // The setup guide says "993 works with Start TLS and 143 works with SSL": the other way round.
+            if protocol == Protocol::Imap && matches!(port, 993 | 143) {
+                message.push_str(
+                    ". The setup guide says \"993 works with Start TLS and 143 works with SSL\"; it is the other \
+                     way round",
+                );
+            }
+            self.warning(Rule::PortSecurityMismatch, security_field, message);
         }
     }
 
@@ -359,7 +372,7 @@ impl Checks {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Protocol {
     Smtp,
     Imap,
@@ -525,7 +538,8 @@ mod tests {
         let message = &findings(&s)[0].message;
         assert_eq!(
             message,
-            "Incoming (IMAP) port 993 uses TLS on connect (SSL), not Start TLS; choose TLS on connect (SSL) (or use port 143 for Start TLS)"
+            "Incoming (IMAP) port 993 uses TLS on connect (SSL), not Start TLS; choose TLS on connect (SSL) (or use port 143 \
+             for Start TLS). The setup guide says \"993 works with Start TLS and 143 works with SSL\"; it is the other way round"
         );
         let mut s = good();
         s.imap.port = 143;
@@ -548,6 +562,7 @@ mod tests {
         s.smtp.server = "office365.com".into();
         assert_eq!(only(&s), (Rule::KnownWrongHost, Severity::Error, Field::SmtpServer));
         assert!(findings(&s)[0].message.contains("smtp.office365.com"));
+        assert!(findings(&s)[0].message.starts_with("The setup guide writes \"office365.com\""), "says where it came from");
         let mut s = good();
         s.imap.server = "office365.com".into();
         assert!(findings(&s)[0].message.contains("\"outlook.office365.com\""));
