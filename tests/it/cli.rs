@@ -86,10 +86,11 @@ fn validate_reports_fields_and_exits_1_on_errors() {
     let text = stdout(&output);
     assert!(
         text.contains(
-            "old-basic: error: smtp.server: \"office365.com\" is not a mail server; use \"smtp.office365.com\""
+            "old-basic: error: smtp.server: The setup guide writes \"office365.com\", but that is not a mail server"
         ),
         "{text}"
     );
+    assert!(text.contains("use \"smtp.office365.com\""), "{text}");
     assert!(text.contains("smtp.password"), "Basic without a stored password: {text}");
     // The OAuth setting needs no password and is fine.
     let output = sandbox.run(&["validate", "new-m365"]);
