@@ -827,3 +827,69 @@ fn the_table_resorts_when_a_test_result_arrives() {
         "the row moved after its test result"
     );
 }
+
+/// eframe's key-value storage, in memory (eframe writes it to app.ron in the OS data folder).
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+/// Zoom, theme, the last view and the test recipient come back after a restart.
+#[test]
+fn preferences_survive_a_restart() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut harness = harness(&sandbox);
+    click(&mut harness, "View");
+    click(&mut harness, "Presentation size (for screen-sharing)");
+    click(&mut harness, "View");
+    click(&mut harness, "Dark");
+    click(&mut harness, "Collections (Basic)");
+    fill(&mut harness, "Send test emails to", "admin@example.org");
+    click(&mut harness, "Companies");
+    assert!((harness.ctx.zoom_factor() - 1.4).abs() < 1e-3, "zoom applied: {}", harness.ctx.zoom_factor());
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(harness.state_mut(), &mut storage);
+
+    let prefs = mailsettings::ui::app::load_preferences(Some(&storage));
+    let workspace = Workspace::open(&sandbox.config(), Secrets::file(sandbox.secrets_file())).unwrap();
+    let mut restarted = Harness::builder()
+        .with_size(egui::vec2(1280.0, 720.0))
+        .build_eframe(move |_| MailSettingsApp::with_preferences(workspace, prefs));
+    restarted.run();
+    let prefs = restarted.state().preferences().clone();
+    assert_eq!(prefs.view, mailsettings::ui::commands::View::Companies);
+    assert_eq!(prefs.theme, mailsettings::ui::theme::ThemeChoice::Dark);
+    assert_eq!(prefs.recipient, "admin@example.org");
+    assert!((restarted.ctx.zoom_factor() - 1.4).abs() < 1e-3, "zoom restored");
+    assert!(restarted.query_by_label("Add company").is_some(), "opens on the Companies view");
+    // A fresh start with nothing stored: the defaults.
+    assert_eq!(mailsettings::ui::app::load_preferences(None), mailsettings::ui::app::Preferences::default());
+}
+
+/// Test Outgoing Settings is never a grey button with a hover-only reason: with no
+/// address it asks for one (focus + message), and sends nothing.
+#[test]
+fn test_outgoing_with_no_address_asks_for_one() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut harness = harness(&sandbox);
+    click(&mut harness, "Collections (Microsoft 365)");
+    let button = harness.get_by_role_and_label(Role::Button, "Test Outgoing Settings");
+    assert!(!button.accesskit_node().is_disabled(), "clickable before an address is typed");
+    click(&mut harness, "Test Outgoing Settings");
+    assert!(harness.query_by_label_contains("Type the address the two test emails go to").is_some());
+    assert!(input(&harness, "Send test emails to").is_focused(), "the address field has the focus");
+    assert!(!harness.state().is_busy(), "no test started");
+}
