@@ -562,7 +562,10 @@ mod tests {
         s.smtp.server = "office365.com".into();
         assert_eq!(only(&s), (Rule::KnownWrongHost, Severity::Error, Field::SmtpServer));
         assert!(findings(&s)[0].message.contains("smtp.office365.com"));
-        assert!(findings(&s)[0].message.starts_with("The setup guide writes \"office365.com\""), "says where it came from");
+        assert!(
+            findings(&s)[0].message.starts_with("The setup guide writes \"office365.com\""),
+            "says where it came from"
+        );
         let mut s = good();
         s.imap.server = "office365.com".into();
         assert!(findings(&s)[0].message.contains("\"outlook.office365.com\""));

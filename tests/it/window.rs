@@ -63,3 +63,49 @@ fn the_binary_opens_a_real_window_titled_mail_settings() {
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(log_text.contains("starting the window"), "the GUI logs to its data folder: {}", log.display());
 }
+
+/// The real window at 1024×640, driven from outside through its accessibility
+/// tree (AT-SPI, as a screen reader sees it): controls found by the words on
+/// screen and clicked with the real pointer where AT-SPI says they are
+/// (tests/atspi/drive.py). scripts/test starts the accessibility bus.
+#[test]
+fn the_real_window_is_driven_through_its_accessibility_tree() {
+    display_required();
+    let sandbox = Sandbox::new();
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(sandbox.config())
+        .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", sandbox.secrets_file().display()))
+        .env("XDG_DATA_HOME", sandbox.path("data"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the window");
+    let started = Instant::now();
+    let mut found = Vec::new();
+    while started.elapsed() < Duration::from_secs(30) && found.is_empty() {
+        std::thread::sleep(Duration::from_millis(100));
+        found = windows_named("Mail Settings");
+    }
+    assert!(!found.is_empty(), "no window titled \"Mail Settings\" within 30 s");
+    for id in &found {
+        let _ = Command::new("xdotool").args(["windowmove", id, "0", "0", "windowsize", id, "1024", "640"]).status();
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/atspi/drive.py");
+    let output = Command::new("/usr/bin/python3").args([script, "1024", "640"]).output().expect("run drive.py");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
+        .unwrap_or_else(|e| panic!("drive.py printed no JSON ({e}): {stdout}\n{stderr}"));
+    assert!(seen.get("error").is_none(), "{seen}\n{stderr}");
+    assert_eq!(seen["credential_first"], true, "{seen}");
+    assert_eq!(seen["guide_labels"], true, "the guide's words are the accessible names: {seen}");
+    assert_eq!(seen["save_refused_with_reason"], true, "{seen}");
+    assert_eq!(seen["sign_in_apps"], true, "{seen}");
+    let steps = seen["steps"].as_array().unwrap();
+    assert!(steps.len() == 5 && steps.iter().all(|s| s["on_screen"] == true), "{seen}");
+    assert!(!sandbox.config().exists(), "nothing was saved from an incomplete form");
+}
