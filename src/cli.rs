@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
+use crate::checks::{Check, Outcome};
 use crate::model::validate::{Severity, has_errors};
 use crate::model::{Company, Config, Finding, GuardError, MailSetting, StoredPasswords, validate_setting};
 use crate::probe::{self, CancelToken, ProbeOptions};
@@ -371,16 +372,12 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         Command::Migrate(migrate) => run_migrate(&mut workspace, migrate, out),
         Command::Log(flag) => print_log(&workspace, flag.json, out),
         Command::Detect { id, json } => {
-            let (smtp, imap) = probe::inputs::endpoints(find(workspace.config(), id)?);
-            let options = probe_options(&workspace)?;
-            let report = probe::detect::detect(id, &smtp, &imap, &options, &CancelToken::new());
-            print_report(&report, json.json, out)
+            let report = run_check(&workspace, id, id, &Check::Detect)?;
+            print_report(report.report(), json.json, out)
         }
         Command::Leftover { id, folders, json } => {
-            let (_, incoming, options) = probe_inputs(&workspace, id)?;
-            let folders: Vec<String> =
-                if folders.is_empty() { probe::imap::default_leftover_folders() } else { folders.clone() };
-            let result = probe::imap::leftover(&incoming, &folders, &options, &CancelToken::new());
+            let folders = if folders.is_empty() { probe::imap::default_leftover_folders() } else { folders.clone() };
+            let result = leftover_outcome(run_check(&workspace, id, id, &Check::Leftover { folders })?);
             if json.json {
                 #[derive(Serialize)]
                 struct LeftoverJson<'a> {
@@ -409,16 +406,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
                 options.connect_timeout,
             )
             .map_err(|e| Failure::check(e.to_string()))?;
-            let how = match revoked {
-                crate::oauth::tokens::Revocation::Revoked => "revoked at the provider and deleted".to_owned(),
-                crate::oauth::tokens::Revocation::NotSupported => {
-                    "deleted (the provider offers no revocation)".to_owned()
-                }
-                crate::oauth::tokens::Revocation::Failed(reason) => {
-                    format!("deleted, but not revoked at the provider: {reason}")
-                }
-            };
-            writeln!(out, "Disconnected \"{id}\": tokens {how}").map_err(Failure::from)
+            writeln!(out, "Disconnected \"{id}\": {}", revoked.summary()).map_err(Failure::from)
         }
         Command::TokenStatus { id, json } => {
             let setting = find(workspace.config(), id)?;
@@ -574,12 +562,10 @@ fn connect(
         Err(err) => {
             let mut message = format!("Connect failed: {err}");
             if let Some(diagnosis) = err.diagnosis() {
-                message.push_str(&format!(
-                    "\n  What went wrong: {}\n  Who can fix it:  {}\n  Next step:       {}",
-                    diagnosis.cause,
-                    diagnosis.who.label(),
-                    diagnosis.next_step
-                ));
+                for line in diagnosis.to_string().lines() {
+                    message.push_str("\n  ");
+                    message.push_str(line);
+                }
             }
             Err(Failure::check(message))
         }
@@ -590,43 +576,34 @@ fn probe_options(workspace: &Workspace) -> Result<ProbeOptions, Failure> {
     ProbeOptions::from_config(workspace.config()).map_err(|e| Failure::check(e.to_string()))
 }
 
-fn probe_inputs(
-    workspace: &Workspace,
-    id: &str,
-) -> Result<(probe::OutgoingInput, probe::IncomingInput, ProbeOptions), Failure> {
-    let setting = find(workspace.config(), id)?;
-    let options = probe_options(workspace)?;
-    let bearer = crate::oauth::bearer_for_probe(setting, workspace.config(), workspace.secrets(), &options);
-    let (outgoing, incoming) =
-        probe::inputs_for(setting, workspace.secrets(), bearer.as_ref()).map_err(|e| Failure::check(e.to_string()))?;
-    Ok((outgoing, incoming, options))
+/// Runs a check with `sign_in`'s servers and credentials, reported under `subject` (see [`crate::checks`]).
+fn run_check(workspace: &Workspace, sign_in: &str, subject: &str, check: &Check) -> Result<Outcome, Failure> {
+    let setting = find(workspace.config(), sign_in)?;
+    crate::checks::run(check, setting, subject, workspace.config(), workspace.secrets(), &CancelToken::new())
+        .map_err(|e| Failure::check(e.to_string()))
+}
+
+fn leftover_outcome(outcome: Outcome) -> probe::imap::Leftover {
+    match outcome {
+        Outcome::Leftover(leftover) => *leftover,
+        Outcome::Report(report) => probe::imap::Leftover { report: *report, counts: None },
+    }
 }
 
 fn run_probe(workspace: &mut Workspace, test: &TestCommand, out: &mut dyn Write) -> Result<(), Failure> {
-    let cancel = CancelToken::new();
-    let (report, json) = match test {
+    let (id, check, json) = match test {
         TestCommand::Outgoing { id, to, json } => {
             if !crate::model::validate::is_well_formed_address(to.trim()) {
                 return Err(Failure::usage(format!("--to \"{to}\" is not an e-mail address")));
             }
-            let (outgoing, _, options) = probe_inputs(workspace, id)?;
-            (probe::smtp::test_outgoing(&outgoing, to, &options, &cancel), json.json)
+            (id, Check::Outgoing { to: to.trim().to_owned() }, json.json)
         }
-        TestCommand::Incoming { id, json } => {
-            let (_, incoming, options) = probe_inputs(workspace, id)?;
-            (probe::imap::test_incoming(&incoming, &options, &cancel), json.json)
-        }
-        TestCommand::Roundtrip { id, json } => {
-            let (outgoing, incoming, options) = probe_inputs(workspace, id)?;
-            (probe::imap::roundtrip(&outgoing, &incoming, &options, &cancel), json.json)
-        }
+        TestCommand::Incoming { id, json } => (id, Check::Incoming, json.json),
+        TestCommand::Roundtrip { id, json } => (id, Check::RoundTrip, json.json),
     };
-    match test {
-        TestCommand::Outgoing { id, .. } => crate::migration::record_test(workspace, id, true, report.passed),
-        TestCommand::Incoming { id, .. } => crate::migration::record_test(workspace, id, false, report.passed),
-        TestCommand::Roundtrip { .. } => {}
-    }
-    print_report(&report, json, out)
+    let outcome = run_check(workspace, id, id, &check)?;
+    crate::checks::record(workspace, id, &check, outcome.report());
+    print_report(outcome.report(), json, out)
 }
 
 fn run_migrate(workspace: &mut Workspace, command: &MigrateCommand, out: &mut dyn Write) -> Result<(), Failure> {
@@ -710,9 +687,8 @@ fn run_migrate(workspace: &mut Workspace, command: &MigrateCommand, out: &mut dy
 fn check_leftover(workspace: &Workspace, old: &str, folders: &[String]) -> Result<probe::imap::Leftover, Failure> {
     let sign_in = crate::migration::leftover_sign_in(workspace.config(), old)
         .ok_or_else(|| Failure::usage(GuardError::UnknownSetting(old.to_owned()).to_string()))?;
-    let (_, mut incoming, options) = probe_inputs(workspace, &sign_in.id)?;
-    incoming.setting_id = old.to_owned();
-    Ok(probe::imap::leftover(&incoming, folders, &options, &CancelToken::new()))
+    let check = Check::Leftover { folders: folders.to_vec() };
+    Ok(leftover_outcome(run_check(workspace, &sign_in.id, old, &check)?))
 }
 
 fn print_log(workspace: &Workspace, json: bool, out: &mut dyn Write) -> Result<(), Failure> {

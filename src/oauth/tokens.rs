@@ -336,6 +336,17 @@ pub enum Revocation {
     Failed(String),
 }
 
+impl Revocation {
+    /// What happened, for the window and the CLI alike.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Revoked => "the sign-in was revoked at the provider and its tokens deleted".to_owned(),
+            Self::NotSupported => "the tokens were deleted (the provider offers no revocation)".to_owned(),
+            Self::Failed(reason) => format!("the tokens were deleted, but not revoked at the provider: {reason}"),
+        }
+    }
+}
+
 /// Revokes the refresh token where the provider supports it, then deletes the tokens.
 pub fn disconnect(
     secrets: &Secrets,

@@ -6,6 +6,7 @@
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 
+use crate::checks::{self, Check, Outcome};
 use crate::model::{Config, MailSetting, StoredPasswords};
 use crate::oauth::{self, ConnectFlow, Connected};
 use crate::probe::{self, CancelToken, Diagnosis, ProbeOptions, Report};
@@ -278,7 +279,7 @@ impl Jobs {
 fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
     let setting_id = input.subject_id.clone();
     let fail = |message: String| notify(JobEvent::Failed { setting_id: setting_id.clone(), kind, message });
-    // Secret-store jobs need no network options (and must not fail on a bad trust store).
+    // Secret-store jobs need no trust store; checks resolve their own (crate::checks).
     match kind {
         JobKind::ReadStoredPasswords => {
             let result = input.secrets.stored_passwords(&input.setting.id).map_err(|e| e.to_string());
@@ -288,86 +289,76 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
             let result = save_passwords(&input.secrets, &input.setting.id, &input.passwords);
             return notify(JobEvent::PasswordsSaved { setting_id: setting_id.clone(), result });
         }
-        _ => {}
+        JobKind::Leftover
+        | JobKind::FinishMigration
+        | JobKind::Detect
+        | JobKind::Outgoing
+        | JobKind::Incoming
+        | JobKind::RoundTrip => return run_check(kind, input, cancel, notify),
+        JobKind::Connect | JobKind::Disconnect => {}
     }
+    // Connect and Disconnect talk to the authorization server.
     let options = match ProbeOptions::from_config(&input.config) {
         Ok(options) => options,
         Err(err) => return fail(err.to_string()),
     };
-    match kind {
-        JobKind::ReadStoredPasswords | JobKind::SavePasswords => {}
-        JobKind::Leftover | JobKind::FinishMigration => {
-            let bearer = oauth::bearer_for_probe(&input.setting, &input.config, &input.secrets, &options);
-            let (_, mut incoming) = match probe::inputs_for(&input.setting, &input.secrets, bearer.as_ref()) {
-                Ok(inputs) => inputs,
-                Err(err) => return fail(err.to_string()),
-            };
-            incoming.setting_id.clone_from(&setting_id);
-            let folders = probe::imap::default_leftover_folders();
-            let leftover = Box::new(probe::imap::leftover(&incoming, &folders, &options, cancel));
-            if kind == JobKind::Leftover {
-                return notify(JobEvent::Leftover { setting_id: setting_id.clone(), leftover });
-            }
-            let connection = crate::migration::connection_of(&input.config, &input.secrets, &setting_id);
-            notify(JobEvent::ReadyToFinish { old: setting_id.clone(), connection, recheck: leftover });
-        }
-        JobKind::Detect => {
-            // Only the servers' addresses: no credential is read or refreshed.
-            let (smtp, imap) = probe::inputs::endpoints(&input.setting);
-            let report = probe::detect::detect(&setting_id, &smtp, &imap, &options, cancel);
-            notify(JobEvent::Report { setting_id: setting_id.clone(), kind, report: Box::new(report) });
-        }
-        JobKind::Outgoing | JobKind::Incoming | JobKind::RoundTrip => {
-            let bearer = oauth::bearer_for_probe(&input.setting, &input.config, &input.secrets, &options);
-            let (outgoing, incoming) = match probe::inputs_for(&input.setting, &input.secrets, bearer.as_ref()) {
-                Ok(inputs) => inputs,
-                Err(err) => return fail(err.to_string()),
-            };
-            let report = match kind {
-                JobKind::Outgoing => probe::smtp::test_outgoing(&outgoing, &input.recipient, &options, cancel),
-                JobKind::Incoming => probe::imap::test_incoming(&incoming, &options, cancel),
-                _ => probe::imap::roundtrip(&outgoing, &incoming, &options, cancel),
-            };
-            notify(JobEvent::Report { setting_id: setting_id.clone(), kind, report: Box::new(report) });
-        }
-        JobKind::Connect => {
-            let flow = match ConnectFlow::start(&input.setting, &input.config) {
-                Ok(flow) => flow,
-                Err(err) => {
-                    let failure = ConnectFailure { message: err.to_string(), diagnosis: err.diagnosis() };
-                    return notify(JobEvent::Connected { setting_id: setting_id.clone(), result: Err(failure) });
-                }
-            };
-            notify(JobEvent::ConnectWaiting { setting_id: setting_id.clone(), url: flow.url().to_owned() });
-            if let Err(reason) = flow.open_browser() {
-                tracing::warn!("{reason}");
-            }
-            let result = flow
-                .finish(&input.secrets, options.tls.clone(), oauth::flow::DEFAULT_TIMEOUT, cancel)
-                .map_err(|err| ConnectFailure { message: err.to_string(), diagnosis: err.diagnosis() });
-            notify(JobEvent::Connected { setting_id: setting_id.clone(), result });
-        }
-        JobKind::Disconnect => {
-            let provider = oauth::provider::resolve(&input.setting, &input.config).ok();
-            let message = match oauth::tokens::disconnect(
-                &input.secrets,
-                &setting_id,
-                provider.as_ref(),
-                options.tls.clone(),
-                options.connect_timeout,
-            ) {
-                Ok(oauth::tokens::Revocation::Revoked) => {
-                    "Disconnected: the sign-in was revoked and its tokens deleted".to_owned()
-                }
-                Ok(oauth::tokens::Revocation::NotSupported) => "Disconnected: the tokens were deleted".to_owned(),
-                Ok(oauth::tokens::Revocation::Failed(reason)) => {
-                    format!("Disconnected: tokens deleted, but the provider could not revoke them ({reason})")
-                }
-                Err(err) => format!("Disconnect failed: {err}"),
-            };
-            notify(JobEvent::Disconnected { setting_id: setting_id.clone(), message });
-        }
+    if kind == JobKind::Disconnect {
+        let provider = oauth::provider::resolve(&input.setting, &input.config).ok();
+        let revoked = oauth::tokens::disconnect(
+            &input.secrets,
+            &setting_id,
+            provider.as_ref(),
+            options.tls,
+            options.connect_timeout,
+        );
+        let message = match revoked {
+            Ok(revocation) => format!("Disconnected: {}", revocation.summary()),
+            Err(err) => format!("Disconnect failed: {err}"),
+        };
+        return notify(JobEvent::Disconnected { setting_id, message });
     }
+    let flow = match ConnectFlow::start(&input.setting, &input.config) {
+        Ok(flow) => flow,
+        Err(err) => {
+            let failure = ConnectFailure { message: err.to_string(), diagnosis: err.diagnosis() };
+            return notify(JobEvent::Connected { setting_id, result: Err(failure) });
+        }
+    };
+    notify(JobEvent::ConnectWaiting { setting_id: setting_id.clone(), url: flow.url().to_owned() });
+    if let Err(reason) = flow.open_browser() {
+        tracing::warn!("{reason}");
+    }
+    let result = flow
+        .finish(&input.secrets, options.tls, oauth::flow::DEFAULT_TIMEOUT, cancel)
+        .map_err(|err| ConnectFailure { message: err.to_string(), diagnosis: err.diagnosis() });
+    notify(JobEvent::Connected { setting_id, result });
+}
+
+/// A connection check, run the one way the CLI runs it too ([`crate::checks`]).
+fn run_check(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
+    let setting_id = input.subject_id.clone();
+    let check = match kind {
+        JobKind::Outgoing => Check::Outgoing { to: input.recipient.clone() },
+        JobKind::Incoming => Check::Incoming,
+        JobKind::RoundTrip => Check::RoundTrip,
+        JobKind::Leftover | JobKind::FinishMigration => {
+            Check::Leftover { folders: probe::imap::default_leftover_folders() }
+        }
+        _ => Check::Detect,
+    };
+    let outcome = match checks::run(&check, &input.setting, &setting_id, &input.config, &input.secrets, cancel) {
+        Ok(outcome) => outcome,
+        Err(err) => return notify(JobEvent::Failed { setting_id, kind, message: err.to_string() }),
+    };
+    let event = match (kind, outcome) {
+        (JobKind::FinishMigration, Outcome::Leftover(recheck)) => {
+            let connection = crate::migration::connection_of(&input.config, &input.secrets, &setting_id);
+            JobEvent::ReadyToFinish { old: setting_id, connection, recheck }
+        }
+        (_, Outcome::Leftover(leftover)) => JobEvent::Leftover { setting_id, leftover },
+        (_, Outcome::Report(report)) => JobEvent::Report { setting_id, kind, report },
+    };
+    notify(event);
 }
 
 /// Stores the typed passwords; the first failure is reported (the config is

@@ -1,0 +1,101 @@
+//! One way to run a connection check, for every front end: the CLI and the
+//! window's job threads both call [`run`], which resolves the trust store,
+//! refreshes an OAuth setting's token (never for Detect, which only needs the
+//! servers' addresses), reads passwords, runs the probe and hands back its
+//! result; [`record`] then notes a test of a migration's new setting. Sits
+//! above `probe` and `oauth`, which know nothing of each other's workflows.
+
+use thiserror::Error;
+
+use crate::model::{Config, MailSetting};
+use crate::probe::{self, CancelToken, ProbeOptions, Report};
+use crate::store::{SecretStoreError, Secrets, Workspace};
+
+/// What to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// Test Outgoing Settings: two test emails to this address.
+    Outgoing { to: String },
+    /// Test Incoming Settings: sign in, check the folders.
+    Incoming,
+    /// A message to the incoming mailbox, waited for.
+    RoundTrip,
+    /// Which security mode each standard port speaks.
+    Detect,
+    /// The mail left in these folders.
+    Leftover { folders: Vec<String> },
+}
+
+/// What a check found.
+#[derive(Debug)]
+pub enum Outcome {
+    Report(Box<Report>),
+    Leftover(Box<probe::imap::Leftover>),
+}
+
+impl Outcome {
+    pub fn report(&self) -> &Report {
+        match self {
+            Self::Report(report) => report,
+            Self::Leftover(leftover) => &leftover.report,
+        }
+    }
+}
+
+/// Why a check could not start (it ran and failed: that is a failed [`Report`]).
+#[derive(Debug, Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Trust(#[from] probe::tls::TrustError),
+    #[error(transparent)]
+    Secrets(#[from] SecretStoreError),
+}
+
+/// Runs `check` with `setting`'s servers and sign-in. `subject_id` is the
+/// setting the result is reported under (a migration's old setting whose
+/// folders are read through the new one's sign-in); usually `setting.id`.
+pub fn run(
+    check: &Check,
+    setting: &MailSetting,
+    subject_id: &str,
+    config: &Config,
+    secrets: &Secrets,
+    cancel: &CancelToken,
+) -> Result<Outcome, CheckError> {
+    let options = ProbeOptions::from_config(config)?;
+    // Only what signs in needs a token refresh or a password: Detect never reads a credential.
+    let inputs = || -> Result<(probe::OutgoingInput, probe::IncomingInput), CheckError> {
+        let bearer = crate::oauth::bearer_for_probe(setting, config, secrets, &options);
+        let (mut outgoing, mut incoming) = probe::inputs_for(setting, secrets, bearer.as_ref())?;
+        subject_id.clone_into(&mut outgoing.setting_id);
+        subject_id.clone_into(&mut incoming.setting_id);
+        Ok((outgoing, incoming))
+    };
+    let report = match check {
+        Check::Detect => {
+            let (smtp, imap) = probe::inputs::endpoints(setting);
+            probe::detect::detect(subject_id, &smtp, &imap, &options, cancel)
+        }
+        Check::Outgoing { to } => probe::smtp::test_outgoing(&inputs()?.0, to, &options, cancel),
+        Check::Incoming => probe::imap::test_incoming(&inputs()?.1, &options, cancel),
+        Check::RoundTrip => {
+            let (outgoing, incoming) = inputs()?;
+            probe::imap::roundtrip(&outgoing, &incoming, &options, cancel)
+        }
+        Check::Leftover { folders } => {
+            let leftover = probe::imap::leftover(&inputs()?.1, folders, &options, cancel);
+            return Ok(Outcome::Leftover(Box::new(leftover)));
+        }
+    };
+    Ok(Outcome::Report(Box::new(report)))
+}
+
+/// Notes a finished Test Outgoing / Test Incoming of a migration's new setting
+/// (other checks record nothing).
+pub fn record(workspace: &mut Workspace, setting_id: &str, check: &Check, report: &Report) {
+    match check {
+        Check::Outgoing { .. } => crate::migration::record_test(workspace, setting_id, true, report.passed),
+        Check::Incoming => crate::migration::record_test(workspace, setting_id, false, report.passed),
+        Check::RoundTrip | Check::Detect | Check::Leftover { .. } => {}
+    }
+}
