@@ -7,8 +7,9 @@
 
 use thiserror::Error;
 
+use crate::cancel::CancelToken;
 use crate::model::{Config, MailSetting};
-use crate::probe::{self, CancelToken, ProbeOptions, Report};
+use crate::probe::{self, ProbeOptions, Report};
 use crate::store::{SecretStoreError, Secrets, Workspace};
 
 /// What to check.
@@ -46,7 +47,7 @@ impl Outcome {
 #[derive(Debug, Error)]
 pub enum CheckError {
     #[error(transparent)]
-    Trust(#[from] probe::tls::TrustError),
+    Trust(#[from] crate::tls::TrustError),
     #[error(transparent)]
     Secrets(#[from] SecretStoreError),
 }

@@ -8,10 +8,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
+use crate::cancel::CancelToken;
 use crate::checks::{Check, Outcome};
 use crate::model::validate::{Severity, has_errors};
 use crate::model::{Company, Config, Finding, GuardError, MailSetting, StoredPasswords, validate_setting};
-use crate::probe::{self, CancelToken, ProbeOptions};
+use crate::probe::{self, ProbeOptions};
 use crate::secret::Secret;
 use crate::store::{SecretKind, Secrets, Workspace, WorkspaceError, resolve_config_path};
 

@@ -5,15 +5,18 @@
 //! sockets or files beyond what the core hands it. The CLI (`cli`) and the
 //! window (`ui`) call the same core functions.
 
+pub mod cancel;
 pub mod checks;
 pub mod cli;
 pub mod clock;
+pub mod diagnosis;
 pub mod logging;
 pub mod migration;
 pub mod model;
 pub mod oauth;
 pub mod secret;
 pub mod store;
+pub mod tls;
 pub mod ui;
 
 pub use secret::Secret;

@@ -16,8 +16,9 @@ use super::http::TokenHttp;
 use super::listener::{ListenError, Listener};
 use super::provider::{ProviderError, ResolvedProvider};
 use super::tokens::{self, TokenError, TokenSet, TokenStatus, error_chain};
+use crate::cancel::CancelToken;
+use crate::diagnosis::Diagnosis;
 use crate::model::{Config, MailSetting};
-use crate::probe::{CancelToken, Diagnosis};
 use crate::store::{SecretStoreError, Secrets};
 
 /// How long Connect waits for the browser by default.
@@ -51,7 +52,7 @@ impl ConnectError {
             Self::Token(err) => return err.diagnosis(),
             _ => return None,
         };
-        Some(super::errors::diagnose(&text))
+        Some(super::diagnose::diagnose(&text))
     }
 }
 

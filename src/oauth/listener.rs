@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-use crate::probe::CancelToken;
+use crate::cancel::CancelToken;
 
 pub const SUCCESS_PAGE: &str = "Authentication is complete. You may now close this page.";
 

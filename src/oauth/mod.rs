@@ -2,7 +2,7 @@
 //! flow in the system browser with a loopback redirect, tokens in the OS
 //! secret store, refresh and revocation. Knows nothing of egui.
 
-pub mod errors;
+pub mod diagnose;
 pub mod flow;
 pub mod http;
 pub mod listener;

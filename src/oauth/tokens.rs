@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 
 use super::http::TokenHttp;
 use super::provider::ResolvedProvider;
-use crate::probe::Diagnosis;
+use crate::diagnosis::Diagnosis;
 use crate::secret::Secret;
 use crate::store::{SecretKind, SecretStoreError, Secrets};
 
@@ -70,8 +70,8 @@ pub enum TokenError {
 impl TokenError {
     pub fn diagnosis(&self) -> Option<Diagnosis> {
         match self {
-            Self::NeedsReconnect(text) | Self::Refused(text) => Some(super::errors::diagnose(text)),
-            Self::Unreachable(text) => Some(super::errors::diagnose(&format!("unreachable: {text}"))),
+            Self::NeedsReconnect(text) | Self::Refused(text) => Some(super::diagnose::diagnose(text)),
+            Self::Unreachable(text) => Some(super::diagnose::diagnose(&format!("unreachable: {text}"))),
             _ => None,
         }
     }

@@ -6,13 +6,14 @@ use std::io::Write;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::cancel::CancelToken;
+use super::ProbeOptions;
 use super::diagnose::Protocol;
 use super::inputs::Endpoint;
 use super::net::{self, GuardedStream};
 use super::report::{Outcome, ProbeKind, Redactor, Report, StageName};
-use super::{ProbeOptions, tls};
+use crate::cancel::CancelToken;
 use crate::model::Security;
+use crate::tls;
 
 /// Whether `endpoint` completes (or gets as far as the certificate in) a TLS
 /// handshake on a fresh connection — proof that the port speaks TLS at once.

@@ -7,58 +7,10 @@
 //! most specific first; each carries an example symptom, and a unit test
 //! checks that every example is recognised by its own signature.
 
-use serde::Serialize;
-
 use super::error::{ProbeError, TlsFailureKind};
 use super::report::StageName;
+use crate::diagnosis::{Actor, Diagnosis};
 use crate::model::Security;
-
-/// Who has to act.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Actor {
-    /// The admin using Mail Settings.
-    You,
-    /// Whoever runs the mail service (Microsoft 365 / Google Workspace admin, mail server admin).
-    MailAdmin,
-    /// Whoever runs the network (firewall, proxy).
-    NetworkAdmin,
-    /// Mail Settings support.
-    Vendor,
-}
-
-impl Actor {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::You => "you, in this mail setting",
-            Self::MailAdmin => "your mail administrator (Microsoft 365 / Google Workspace / mail server admin)",
-            Self::NetworkAdmin => "your IT or network team",
-            Self::Vendor => "Mail Settings support",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Diagnosis {
-    /// The signature's stable id (for support and tests).
-    pub signature: &'static str,
-    pub cause: String,
-    pub who: Actor,
-    pub next_step: String,
-}
-
-/// Three lines, as shown under a failed Connect and in the CLI's messages.
-impl std::fmt::Display for Diagnosis {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "What went wrong: {}\nWho can fix it: {}\nNext step: {}",
-            self.cause,
-            self.who.label(),
-            self.next_step
-        )
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {

@@ -7,13 +7,13 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use super::cancel::CancelToken;
 use super::diagnose::Protocol;
 use super::error::ProbeError;
 use super::inputs::{IncomingInput, OutgoingInput, SignIn};
 use super::net::{self, GuardedStream, StepClock};
 use super::report::{ProbeKind, Report, StageName};
 use super::{ProbeOptions, Run, new_run_id, open, start_tls};
+use crate::cancel::CancelToken;
 use crate::model::Security;
 
 type Session = imap::Session<GuardedStream>;

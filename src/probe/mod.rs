@@ -8,7 +8,6 @@
 //! stream; nothing a server sends can panic the probe or make it buffer
 //! without bound; every text that enters a report is redacted.
 
-pub mod cancel;
 pub mod detect;
 pub mod diagnose;
 pub mod error;
@@ -17,13 +16,13 @@ pub mod inputs;
 pub mod net;
 pub mod report;
 pub mod smtp;
-pub mod tls;
 
+use crate::cancel::CancelToken;
+use crate::tls;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use cancel::CancelToken;
-pub use diagnose::{Actor, Diagnosis, Protocol};
+pub use diagnose::Protocol;
 pub use error::ProbeError;
 pub use inputs::{Endpoint, IncomingInput, OutgoingInput, SignIn, inputs_for};
 pub use report::{Outcome, ProbeKind, Report, Stage, StageName};

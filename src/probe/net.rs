@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use rustls::{ClientConnection, StreamOwned};
 
-use super::cancel::CancelToken;
 use super::error::ProbeError;
+use crate::cancel::CancelToken;
 
 /// Most bytes a server may send in one step (a greeting, a reply, a folder list).
 pub const STEP_BYTE_BUDGET: usize = 4 * 1024 * 1024;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::diagnose::Diagnosis;
+use crate::diagnosis::Diagnosis;
 use crate::secret::{REDACTED, Secret};
 
 /// The steps of a probe, in the order they run.

@@ -18,13 +18,13 @@ use lettre::transport::smtp::commands::{Auth, Data, Ehlo, Mail, Quit, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, ServerInfo};
 use lettre::transport::smtp::response::Response;
 
-use super::cancel::CancelToken;
 use super::diagnose::Protocol;
 use super::error::ProbeError;
 use super::inputs::{OutgoingInput, SignIn};
 use super::net::{self, GuardedStream};
 use super::report::{ProbeKind, Report, StageName};
 use super::{ProbeOptions, Run, new_run_id, open, start_tls};
+use crate::cancel::CancelToken;
 use crate::model::Security;
 
 /// The header that carries a test run's id, so the round trip can find its message.

@@ -6,10 +6,12 @@
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 
+use crate::cancel::CancelToken;
 use crate::checks::{self, Check, Outcome};
+use crate::diagnosis::Diagnosis;
 use crate::model::{Config, MailSetting, StoredPasswords};
 use crate::oauth::{self, ConnectFlow, Connected};
-use crate::probe::{self, CancelToken, Diagnosis, ProbeOptions, Report};
+use crate::probe::{self, ProbeOptions, Report};
 use crate::store::{PasswordChanges, SecretKind, Secrets};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

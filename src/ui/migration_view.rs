@@ -10,7 +10,7 @@ use egui::{RichText, Ui};
 use super::commands::{Command, CommandQueue, MigrationAction, View};
 use super::jobs::JobKind;
 use super::theme;
-use crate::migration::{Checklist, StepId, StepState};
+use crate::migration::{Checklist, Step, StepId, StepState};
 use crate::model::{Config, CredentialKind};
 use crate::oauth::ConnectionState;
 
@@ -132,7 +132,7 @@ impl MigrationView {
                     // The action before the detail, so a long reason never pushes it out of view.
                     let blocked = matches!(step.state, StepState::Blocked(_)) && step.id != StepId::LeftoverChecked;
                     ui.add_enabled_ui(!blocked, |ui| {
-                        self.step_action_ui(ui, step.id, step.is_done(), list, running, recipient, commands);
+                        self.step_action_ui(ui, step, list, running, recipient, commands);
                     });
                     ui.add(egui::Label::new(detail.as_str()).truncate()).on_hover_text(detail.as_str());
                 });
@@ -258,14 +258,13 @@ impl MigrationView {
     fn step_action_ui(
         &mut self,
         ui: &mut Ui,
-        step: StepId,
-        done: bool,
+        step: &Step,
         list: &Checklist,
         running: &[(String, JobKind, Option<String>)],
         recipient: &mut String,
         commands: &mut CommandQueue,
     ) {
-        let (old, new) = (&list.old, &list.new);
+        let (old, new, done) = (&list.old, &list.new, step.is_done());
         let busy = |id: &str, kind: JobKind| running.iter().any(|(s, k, _)| s == id && *k == kind);
         let job_button = |ui: &mut Ui, id: &str, kind: JobKind, label: &str, commands: &mut CommandQueue| {
             if busy(id, kind) {
@@ -274,7 +273,7 @@ impl MigrationView {
                 commands.send(Command::StartJob(id.to_owned(), kind));
             }
         };
-        match step {
+        match step.id {
             StepId::Connected if !done => {
                 let link = running
                     .iter()

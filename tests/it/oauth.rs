@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use mailsettings::cancel::CancelToken;
 use mailsettings::model::{Config, CredentialKind, MailSetting, OAuthProvider};
 use mailsettings::oauth::tokens::TokenSet;
-use mailsettings::probe::{self, CancelToken, ProbeOptions};
+use mailsettings::probe::{self, ProbeOptions};
 use mailsettings::store::{SecretKind, Secrets};
 
 use crate::rig::{Rig, rig};

@@ -6,8 +6,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use mailsettings::Secret;
+use mailsettings::cancel::CancelToken;
 use mailsettings::model::{MailSetting, Security};
-use mailsettings::probe::{self, CancelToken, IncomingInput, OutgoingInput, ProbeOptions, Report, StageName};
+use mailsettings::probe::{self, IncomingInput, OutgoingInput, ProbeOptions, Report, StageName};
 use mailsettings::store::{SecretKind, Secrets};
 
 use crate::hostile::{Behaviour, Hostile, TestCa, self_signed_server};
@@ -23,7 +24,7 @@ fn inputs(setting: &MailSetting, password: &str) -> (OutgoingInput, IncomingInpu
 }
 
 fn options_trusting(ca: &Path) -> ProbeOptions {
-    ProbeOptions::new(probe::tls::client_config(&[ca.to_owned()]).unwrap())
+    ProbeOptions::new(mailsettings::tls::client_config(&[ca.to_owned()]).unwrap())
 }
 
 fn rig_options() -> ProbeOptions {
@@ -239,7 +240,7 @@ fn a_server_certificate_from_an_unknown_ca_is_refused() {
     let rig = rig();
     let setting = rig.basic_setting("unknown-ca", "ar");
     let (outgoing, incoming) = inputs(&setting, &rig.password);
-    let no_extra_ca = ProbeOptions::new(probe::tls::client_config(&[]).unwrap());
+    let no_extra_ca = ProbeOptions::new(mailsettings::tls::client_config(&[]).unwrap());
     let smtp = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &no_extra_ca, &CancelToken::new());
     assert_eq!(signature(&smtp), "tls-unknown-issuer", "{}", smtp.to_text());
     assert!(!stage_names(&smtp).contains(&StageName::Authentication), "nothing after a failed TLS stage");

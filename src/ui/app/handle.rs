@@ -219,7 +219,7 @@ impl MailSettingsApp {
                     .set_title("Trust a CA certificate")
                     .pick_file();
                 let Some(path) = picked else { return };
-                if let Err(err) = crate::probe::tls::client_config(std::slice::from_ref(&path)) {
+                if let Err(err) = crate::tls::client_config(std::slice::from_ref(&path)) {
                     self.notice = Some(Notice::error(err.to_string()));
                     return;
                 }

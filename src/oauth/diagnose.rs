@@ -2,7 +2,7 @@
 //! and error responses from the token endpoint (AADSTS codes, Google's
 //! reasons), each with who acts and the next step.
 
-use crate::probe::{Actor, Diagnosis};
+use crate::diagnosis::{Actor, Diagnosis};
 
 struct Known {
     id: &'static str,
