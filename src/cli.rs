@@ -311,63 +311,35 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         Command::List(flag) => list(&workspace, flag.json, out).map_err(Failure::from),
         Command::Show { id, json } => show(&workspace, id, json.json, out),
         Command::Validate { id } => validate(&workspace, id.as_deref(), out),
-        Command::Import { file } => {
-            let summary = workspace.import(file)?;
-            writeln!(
-                out,
-                "Imported from {}: {} setting(s) added, {} replaced; {} company(ies) added, {} replaced",
-                file.display(),
-                summary.added.len(),
-                summary.replaced.len(),
-                summary.companies_added.len(),
-                summary.companies_replaced.len()
-            )
-            .map_err(Failure::from)
-        }
+        Command::Import { file } => import(&mut workspace, file, out),
         Command::Export { file } => {
             workspace.export(file)?;
-            writeln!(
-                out,
-                "Exported {} setting(s) to {} (no passwords or tokens)",
-                workspace.config().mail_settings.len(),
-                file.display()
-            )
-            .map_err(Failure::from)
+            let count = workspace.config().mail_settings.len();
+            Ok(writeln!(out, "Exported {count} setting(s) to {} (no passwords or tokens)", file.display())?)
         }
         Command::SetPassword(args) => set_password(&workspace, args, out),
         Command::Activate { id } => {
             workspace.activate(id)?;
-            writeln!(out, "\"{id}\" is active").map_err(Failure::from)
+            Ok(writeln!(out, "\"{id}\" is active")?)
         }
-        Command::Deactivate { id, switch_defaults_to: None } => {
-            workspace.deactivate(id)?;
-            writeln!(out, "\"{}\" is inactive", workspace.config().setting_name(id)).map_err(Failure::from)
-        }
-        Command::Deactivate { id, switch_defaults_to: Some(new) } => {
-            let moved = workspace.deactivate_moving_defaults(id, new)?;
-            let config = workspace.config();
-            let names: Vec<String> = moved.iter().map(|c| config.company_name(c)).collect();
-            if !names.is_empty() {
-                writeln!(out, "{} now use \"{}\"", names.join(", "), config.setting_name(new))?;
-            }
-            writeln!(out, "\"{}\" is inactive", config.setting_name(id)).map_err(Failure::from)
+        Command::Deactivate { id, switch_defaults_to } => {
+            deactivate(&mut workspace, id, switch_defaults_to.as_deref(), out)
         }
         Command::SetDefault { company, id } => {
             workspace.set_default(company, id)?;
-            writeln!(out, "Company \"{company}\" now uses \"{id}\"").map_err(Failure::from)
+            Ok(writeln!(out, "Company \"{company}\" now uses \"{id}\"")?)
         }
         Command::AddCompany { id, name } => {
             workspace.add_company(Company { id: id.clone(), name: name.clone(), default_mail_setting: None })?;
-            writeln!(out, "Added company \"{id}\"").map_err(Failure::from)
+            Ok(writeln!(out, "Added company \"{id}\"")?)
         }
         Command::Delete { id } => {
             workspace.delete(id)?;
-            writeln!(out, "Moved \"{id}\" to the trash; bring it back with: mailsettings restore {id}")
-                .map_err(Failure::from)
+            Ok(writeln!(out, "Moved \"{id}\" to the trash; bring it back with: mailsettings restore {id}")?)
         }
         Command::Restore { id } => {
             workspace.restore(id)?;
-            writeln!(out, "Restored \"{id}\"").map_err(Failure::from)
+            Ok(writeln!(out, "Restored \"{id}\"")?)
         }
         Command::Test(test) => run_probe(&mut workspace, test, out),
         Command::Migrate(migrate) => run_migrate(&mut workspace, migrate, out),
@@ -376,85 +348,11 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             let report = run_check(&workspace, id, id, &Check::Detect)?;
             print_report(report.report(), json.json, out)
         }
-        Command::Leftover { id, folders, json } => {
-            let folders = if folders.is_empty() { probe::imap::default_leftover_folders() } else { folders.clone() };
-            let result = leftover_outcome(run_check(&workspace, id, id, &Check::Leftover { folders })?);
-            if json.json {
-                #[derive(Serialize)]
-                struct LeftoverJson<'a> {
-                    #[serde(flatten)]
-                    report: &'a probe::Report,
-                    counts: &'a Option<Vec<probe::imap::FolderCount>>,
-                    total: Option<u32>,
-                }
-                let shown = LeftoverJson { report: &result.report, counts: &result.counts, total: result.total() };
-                serde_json::to_writer_pretty(&mut *out, &shown).map_err(|e| Failure::check(e.to_string()))?;
-                writeln!(out).map_err(Failure::from)?;
-                return if result.report.passed { Ok(()) } else { Err(Failure::check("")) };
-            }
-            print_report(&result.report, false, out)
-        }
+        Command::Leftover { id, folders, json } => leftover(&workspace, id, folders, json.json, out),
         Command::Connect { id, no_browser, timeout } => connect(&workspace, id, *no_browser, *timeout, out),
-        Command::Disconnect { id } => {
-            let setting = find(workspace.config(), id)?;
-            let provider = crate::oauth::provider::resolve(setting, workspace.config()).ok();
-            let options = probe_options(&workspace)?;
-            let revoked = crate::oauth::tokens::disconnect(
-                workspace.secrets(),
-                id,
-                provider.as_ref(),
-                options.tls.clone(),
-                options.connect_timeout,
-            )
-            .map_err(|e| Failure::check(e.to_string()))?;
-            writeln!(out, "Disconnected \"{id}\": {}", revoked.summary()).map_err(Failure::from)
-        }
-        Command::TokenStatus { id, json } => {
-            let setting = find(workspace.config(), id)?;
-            let status = crate::oauth::tokens::status(workspace.secrets(), id, setting.credential.uses_oauth())
-                .map_err(|e| Failure::check(e.to_string()))?;
-            if json.json {
-                serde_json::to_writer_pretty(&mut *out, &status).map_err(|e| Failure::check(e.to_string()))?;
-                return writeln!(out).map_err(Failure::from);
-            }
-            writeln!(out, "{}", status.state.label()).map_err(Failure::from)?;
-            if let crate::oauth::ConnectionState::NeedsReconnect { reason } = &status.state {
-                writeln!(out, "  reason:               {reason}").map_err(Failure::from)?;
-            }
-            for (label, value) in [
-                ("provider", status.provider.clone()),
-                ("connected at", status.connected_at.clone()),
-                ("access token expires", status.access_token_expires_at.clone()),
-                ("last refresh", status.last_refresh.clone()),
-            ] {
-                if let Some(value) = value {
-                    writeln!(out, "  {label:<21} {value}").map_err(Failure::from)?;
-                }
-            }
-            Ok(())
-        }
-        Command::OauthApp(OauthAppCommand::Show) => {
-            let config = workspace.config();
-            for id in ["microsoft365", "gmail"] {
-                let label = crate::oauth::provider::builtin_label(id).unwrap_or(id);
-                let configured = config.oauth_provider(id).map(|p| p.client_id.trim()).filter(|c| !c.is_empty());
-                let shown = match (configured, crate::oauth::provider::embedded_client_id(id)) {
-                    (Some(client), _) => client.to_owned(),
-                    (None, Some(client)) => format!("{client} (built into this copy)"),
-                    (None, None) => format!("not set: mailsettings oauth-app set {id} --client-id …"),
-                };
-                writeln!(out, "{label:<14} {shown}")?;
-                if let Some(tenant) = config.oauth_provider(id).and_then(|p| p.tenant.as_deref()) {
-                    writeln!(out, "{:<14} tenant {tenant}", "")?;
-                }
-            }
-            for provider in
-                config.oauth_providers.iter().filter(|p| crate::oauth::provider::builtin_label(&p.id).is_none())
-            {
-                writeln!(out, "{:<14} {}", provider.id, provider.client_id)?;
-            }
-            Ok(())
-        }
+        Command::Disconnect { id } => disconnect(&workspace, id, out),
+        Command::TokenStatus { id, json } => token_status(&workspace, id, json.json, out),
+        Command::OauthApp(OauthAppCommand::Show) => oauth_app_show(workspace.config(), out),
         Command::OauthApp(OauthAppCommand::Set { provider, client_id, tenant }) => {
             workspace.set_sign_in_app(crate::store::SignInAppChange {
                 provider: provider.clone(),
@@ -463,20 +361,136 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             })?;
             Ok(writeln!(out, "Saved the sign-in app for {provider}; Connect uses it now")?)
         }
-        Command::Paths => {
-            let log = crate::logging::data_dir().map(|d| d.join("mailsettings.log"));
-            writeln!(
-                out,
-                "config file:  {}\nbackup:       {}\nwindow log:   {}\nsecret store: {}",
-                workspace.path().display(),
-                crate::store::file::backup_path_for(workspace.path()).display(),
-                log.map_or_else(|| "unknown".to_owned(), |p| p.display().to_string()),
-                workspace.secrets().describe()
-            )
-            .map_err(Failure::from)
-        }
+        Command::Paths => paths(&workspace, out),
         Command::Gui => Err(Failure::usage("the window is opened by main, not by the CLI")),
     }
+}
+
+fn import(workspace: &mut Workspace, file: &Path, out: &mut dyn Write) -> Result<(), Failure> {
+    let summary = workspace.import(file)?;
+    Ok(writeln!(
+        out,
+        "Imported from {}: {} setting(s) added, {} replaced; {} company(ies) added, {} replaced",
+        file.display(),
+        summary.added.len(),
+        summary.replaced.len(),
+        summary.companies_added.len(),
+        summary.companies_replaced.len()
+    )?)
+}
+
+/// `deactivate ID [--switch-defaults-to NEW]`: the guide's step 10 before step 11.
+fn deactivate(workspace: &mut Workspace, id: &str, new: Option<&str>, out: &mut dyn Write) -> Result<(), Failure> {
+    if let Some(new) = new {
+        let moved = workspace.deactivate_moving_defaults(id, new)?;
+        let config = workspace.config();
+        let names: Vec<String> = moved.iter().map(|c| config.company_name(c)).collect();
+        if !names.is_empty() {
+            writeln!(out, "{} now use \"{}\"", names.join(", "), config.setting_name(new))?;
+        }
+    } else {
+        workspace.deactivate(id)?;
+    }
+    Ok(writeln!(out, "\"{}\" is inactive", workspace.config().setting_name(id))?)
+}
+
+fn leftover(
+    workspace: &Workspace,
+    id: &str,
+    folders: &[String],
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let folders = if folders.is_empty() { probe::imap::default_leftover_folders() } else { folders.to_vec() };
+    let result = leftover_outcome(run_check(workspace, id, id, &Check::Leftover { folders })?);
+    if !json {
+        return print_report(&result.report, false, out);
+    }
+    #[derive(Serialize)]
+    struct LeftoverJson<'a> {
+        #[serde(flatten)]
+        report: &'a probe::Report,
+        counts: &'a Option<Vec<probe::imap::FolderCount>>,
+        total: Option<u32>,
+    }
+    let shown = LeftoverJson { report: &result.report, counts: &result.counts, total: result.total() };
+    serde_json::to_writer_pretty(&mut *out, &shown).map_err(|e| Failure::check(e.to_string()))?;
+    writeln!(out)?;
+    if result.report.passed { Ok(()) } else { Err(Failure::check("")) }
+}
+
+fn disconnect(workspace: &Workspace, id: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    let setting = find(workspace.config(), id)?;
+    let provider = crate::oauth::provider::resolve(setting, workspace.config()).ok();
+    let options = probe_options(workspace)?;
+    let revoked = crate::oauth::tokens::disconnect(
+        workspace.secrets(),
+        id,
+        provider.as_ref(),
+        options.tls,
+        options.connect_timeout,
+    )
+    .map_err(|e| Failure::check(e.to_string()))?;
+    Ok(writeln!(out, "Disconnected \"{id}\": {}", revoked.summary())?)
+}
+
+fn token_status(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
+    let setting = find(workspace.config(), id)?;
+    let status = crate::oauth::tokens::status(workspace.secrets(), id, setting.credential.uses_oauth())
+        .map_err(|e| Failure::check(e.to_string()))?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &status).map_err(|e| Failure::check(e.to_string()))?;
+        return Ok(writeln!(out)?);
+    }
+    writeln!(out, "{}", status.state.label())?;
+    if let crate::oauth::ConnectionState::NeedsReconnect { reason } = &status.state {
+        writeln!(out, "  reason:               {reason}")?;
+    }
+    for (label, value) in [
+        ("provider", &status.provider),
+        ("connected at", &status.connected_at),
+        ("access token expires", &status.access_token_expires_at),
+        ("last refresh", &status.last_refresh),
+    ] {
+        if let Some(value) = value {
+            writeln!(out, "  {label:<21} {value}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The sign-in apps: configured, built into this copy, or missing (with the command that sets one).
+fn oauth_app_show(config: &Config, out: &mut dyn Write) -> Result<(), Failure> {
+    use crate::oauth::provider::{builtin_label, embedded_client_id};
+    for id in ["microsoft365", "gmail"] {
+        let label = builtin_label(id).unwrap_or(id);
+        let configured = config.oauth_provider(id).map(|p| p.client_id.trim()).filter(|c| !c.is_empty());
+        let shown = match (configured, embedded_client_id(id)) {
+            (Some(client), _) => client.to_owned(),
+            (None, Some(client)) => format!("{client} (built into this copy)"),
+            (None, None) => format!("not set: mailsettings oauth-app set {id} --client-id …"),
+        };
+        writeln!(out, "{label:<14} {shown}")?;
+        if let Some(tenant) = config.oauth_provider(id).and_then(|p| p.tenant.as_deref()) {
+            writeln!(out, "{:<14} tenant {tenant}", "")?;
+        }
+    }
+    for provider in config.oauth_providers.iter().filter(|p| builtin_label(&p.id).is_none()) {
+        writeln!(out, "{:<14} {}", provider.id, provider.client_id)?;
+    }
+    Ok(())
+}
+
+fn paths(workspace: &Workspace, out: &mut dyn Write) -> Result<(), Failure> {
+    let log = crate::logging::data_dir().map(|d| d.join("mailsettings.log"));
+    Ok(writeln!(
+        out,
+        "config file:  {}\nbackup:       {}\nwindow log:   {}\nsecret store: {}",
+        workspace.path().display(),
+        crate::store::file::backup_path_for(workspace.path()).display(),
+        log.map_or_else(|| "unknown".to_owned(), |p| p.display().to_string()),
+        workspace.secrets().describe()
+    )?)
 }
 
 #[derive(Serialize)]

@@ -323,7 +323,31 @@ pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) ->
             StepState::ToDo(format!("switch {} to \"{new_name}\"", defaults.join(", ")))
         },
     ));
-    let leftover_state = match (&migration.leftover, &migration.leftover_acknowledged) {
+    let leftover_state = leftover_state(migration);
+    let leftover_clean = matches!(leftover_state, StepState::Done(_));
+    steps.push(Step::new(StepId::LeftoverChecked, leftover_state));
+
+    let blockers = if old.is_some() {
+        delete_blockers(&defaults, old_inactive, is_verified(connected, migration), leftover_clean)
+    } else {
+        Vec::new()
+    };
+    steps.push(Step::new(
+        StepId::OldDeleted,
+        if old.is_none() {
+            StepState::Done("moved to the trash".to_owned())
+        } else if blockers.is_empty() {
+            StepState::ToDo("delete the old setting (its folders are checked once more first)".to_owned())
+        } else {
+            StepState::Blocked(blockers.join("; "))
+        },
+    ));
+    Ok(Checklist { old: old_id.to_owned(), new: migration.new.clone(), steps, delete_blockers: blockers })
+}
+
+/// Where the check of the old folders stands: mail found blocks, whatever was accepted earlier.
+fn leftover_state(migration: &Migration) -> StepState {
+    match (&migration.leftover, &migration.leftover_acknowledged) {
         (Some(check), _) if check.total > 0 => StepState::Blocked(format!(
             "{} message(s) ({} unseen) still in {}: retrieve them, then check again",
             check.total,
@@ -335,44 +359,27 @@ pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) ->
             StepState::Done(format!("no mail left in {} (checked {})", check.folders.join(", "), check.checked_at))
         }
         (None, None) => StepState::ToDo("check the old folders for mail not yet retrieved".to_owned()),
-    };
-    let leftover_clean = matches!(leftover_state, StepState::Done(_));
-    steps.push(Step::new(StepId::LeftoverChecked, leftover_state));
-
-    let mut blockers = Vec::new();
-    if old.is_some() {
-        if !defaults.is_empty() {
-            blockers.push(format!("it is still the default for {}", defaults.join(", ")));
-        }
-        if !old_inactive {
-            blockers.push("it is still Active".to_owned());
-        }
-        if !is_verified(connected, migration) {
-            blockers.push(
-                "the new setting is not verified (connected, Test Outgoing and Test Incoming Settings passed)"
-                    .to_owned(),
-            );
-        }
-        if !leftover_clean {
-            blockers.push(LEFTOVER_BLOCKER.to_owned());
-        }
     }
-    steps.push(Step::new(
-        StepId::OldDeleted,
-        if old.is_none() {
-            StepState::Done("moved to the trash".to_owned())
-        } else if blockers.is_empty() {
-            StepState::ToDo("delete the old setting (its folders are checked once more first)".to_owned())
-        } else {
-            StepState::Blocked(blockers.join("; "))
-        },
-    ));
-    Ok(Checklist {
-        old: old_id.to_owned(),
-        new: migration.new.clone(),
-        steps,
-        delete_blockers: if old.is_some() { blockers } else { Vec::new() },
-    })
+}
+
+/// Why the old setting (still there) cannot be deleted yet.
+fn delete_blockers(defaults: &[String], old_inactive: bool, verified: bool, leftover_clean: bool) -> Vec<String> {
+    let mut blockers = Vec::new();
+    if !defaults.is_empty() {
+        blockers.push(format!("it is still the default for {}", defaults.join(", ")));
+    }
+    if !old_inactive {
+        blockers.push("it is still Active".to_owned());
+    }
+    if !verified {
+        blockers.push(
+            "the new setting is not verified (connected, Test Outgoing and Test Incoming Settings passed)".to_owned(),
+        );
+    }
+    if !leftover_clean {
+        blockers.push(LEFTOVER_BLOCKER.to_owned());
+    }
+    blockers
 }
 
 /// The delete blocker that the delete's own re-check of the old folders can lift.

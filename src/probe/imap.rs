@@ -233,18 +233,46 @@ pub fn roundtrip(
 }
 
 /// Connect, greeting, capabilities, STARTTLS when asked, sign-in — each a stage.
+type Client = imap::Client<GuardedStream>;
+
+/// Greeting, security upgrade, capabilities, then the sign-in (password or
+/// XOAUTH2, never before TLS is up): each a stage of the report.
 fn sign_in(
     run: &mut Run,
     input: &IncomingInput,
     options: &ProbeOptions,
     cancel: &CancelToken,
 ) -> Option<(Session, StepClock)> {
-    let mut stream = open(run, options, cancel)?;
+    let stream = open(run, options, cancel)?;
     let clock = stream.clock();
+    let (mut client, greeting_capabilities) = greet(run, stream, options, cancel)?;
+    clock.begin(options.step_timeout);
+    let capabilities = capabilities_step(run, &mut client, greeting_capabilities)?;
     let started = Instant::now();
-    // With TLS on connect the greeting usually lists the capabilities, which
-    // saves a round trip; after STARTTLS they must be asked for again (RFC 3501).
-    let (mut client, greeting_capabilities) = if stream.is_tls() {
+    if run.endpoint.security == Security::None {
+        let err = ProbeError::Protocol(
+            "the connection is not encrypted, so the credentials were not sent (choose Start TLS or TLS on connect)"
+                .to_owned(),
+        );
+        run.failed(StageName::Authentication, started, &err, None);
+        return None;
+    }
+    clock.begin(options.step_timeout);
+    let session = authenticate(run, client, input, &capabilities, started)?;
+    Some((session, clock))
+}
+
+/// The greeting (and STARTTLS where configured). With TLS on connect the
+/// greeting usually lists the capabilities, which saves a round trip; after
+/// STARTTLS they must be asked for again (RFC 3501).
+fn greet(
+    run: &mut Run,
+    mut stream: GuardedStream,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> Option<(Client, Option<Vec<String>>)> {
+    let started = Instant::now();
+    if stream.is_tls() {
         stream.begin_step(options.step_timeout);
         let mut client = imap::Client::new(stream);
         let text = match client.read_greeting() {
@@ -259,53 +287,47 @@ fn sign_in(
             return None;
         }
         run.passed(StageName::Greeting, started, "the server is ready", Some(&text));
-        (client, capabilities_in_greeting(&text))
-    } else {
-        match plain_greeting(&mut stream, run, options, cancel) {
-            Ok(text) => run.passed(StageName::Greeting, started, "the server is ready", Some(&text)),
-            Err((err, text)) => {
-                run.failed(StageName::Greeting, started, &err, text.as_deref());
-                return None;
-            }
-        }
-        if run.endpoint.security == Security::Starttls && !upgrade(run, &mut stream, options) {
+        return Some((client, capabilities_in_greeting(&text)));
+    }
+    match plain_greeting(&mut stream, run, options, cancel) {
+        Ok(text) => run.passed(StageName::Greeting, started, "the server is ready", Some(&text)),
+        Err((err, text)) => {
+            run.failed(StageName::Greeting, started, &err, text.as_deref());
             return None;
         }
-        (imap::Client::new(stream), None)
-    };
-    let encrypted = run.endpoint.security != Security::None;
+    }
+    if run.endpoint.security == Security::Starttls && !upgrade(run, &mut stream, options) {
+        return None;
+    }
+    Some((imap::Client::new(stream), None))
+}
 
+/// The capabilities: from the greeting when it had them, else asked for.
+fn capabilities_step(run: &mut Run, client: &mut Client, from_greeting: Option<Vec<String>>) -> Option<Vec<String>> {
     let started = Instant::now();
-    clock.begin(options.step_timeout);
-    let capabilities = match greeting_capabilities.map_or_else(
-        || {
-            client
-                .capabilities()
-                .map(|caps| caps.iter().map(|c| capability_name(&format!("{c:?}"))).collect::<Vec<_>>())
-        },
-        Ok,
-    ) {
-        Ok(mut names) => {
-            names.sort_unstable();
-            names
-        }
+    let asked = || {
+        client.capabilities().map(|caps| caps.iter().map(|c| capability_name(&format!("{c:?}"))).collect::<Vec<_>>())
+    };
+    let mut names = match from_greeting.map_or_else(asked, Ok) {
+        Ok(names) => names,
         Err(err) => {
             run.failed(StageName::Capabilities, started, &imap_error(&err), None);
             return None;
         }
     };
-    run.passed(StageName::Capabilities, started, &format!("offers {}", capabilities.join(" ")), None);
+    names.sort_unstable();
+    run.passed(StageName::Capabilities, started, &format!("offers {}", names.join(" ")), None);
+    Some(names)
+}
 
-    let started = Instant::now();
-    if !encrypted {
-        let err = ProbeError::Protocol(
-            "the connection is not encrypted, so the credentials were not sent (choose STARTTLS or TLS on connect)"
-                .to_owned(),
-        );
-        run.failed(StageName::Authentication, started, &err, None);
-        return None;
-    }
-    clock.begin(options.step_timeout);
+/// LOGIN with a password, or AUTHENTICATE XOAUTH2 with a token — what the setting has and the server offers.
+fn authenticate(
+    run: &mut Run,
+    client: Client,
+    input: &IncomingInput,
+    capabilities: &[String],
+    started: Instant,
+) -> Option<Session> {
     let result = match &input.sign_in {
         SignIn::Missing(reason) => {
             run.failed(StageName::Authentication, started, &ProbeError::MissingCredentials(reason.clone()), None);
@@ -323,14 +345,9 @@ fn sign_in(
         }
         SignIn::Bearer(token) => {
             if !capabilities.iter().any(|c| c.eq_ignore_ascii_case("AUTH=XOAUTH2")) {
-                let err = ProbeError::NoUsableMechanism {
-                    offered: capabilities
-                        .iter()
-                        .filter(|c| c.starts_with("AUTH="))
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                };
+                let offered: Vec<&str> =
+                    capabilities.iter().filter(|c| c.starts_with("AUTH=")).map(String::as_str).collect();
+                let err = ProbeError::NoUsableMechanism { offered: offered.join(", ") };
                 run.failed(StageName::Authentication, started, &err, None);
                 return None;
             }
@@ -351,7 +368,7 @@ fn sign_in(
         Ok(session) => {
             let method = if matches!(input.sign_in, SignIn::Bearer(_)) { "XOAUTH2" } else { "LOGIN" };
             run.passed(StageName::Authentication, started, &format!("signed in as {} with {method}", input.user), None);
-            Some((session, clock))
+            Some(session)
         }
         Err((err, reply)) => {
             run.failed(StageName::Authentication, started, &err, reply.as_deref());

@@ -258,7 +258,7 @@ impl Session {
         let started = Instant::now();
         if !self.stream.is_tls() {
             let err = ProbeError::Protocol(
-                "the connection is not encrypted, so the credentials were not sent (choose STARTTLS or TLS on connect)"
+                "the connection is not encrypted, so the credentials were not sent (choose Start TLS or TLS on connect)"
                     .to_owned(),
             );
             run.failed(StageName::Authentication, started, &err, None);

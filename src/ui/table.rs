@@ -141,6 +141,72 @@ impl SettingsTable {
         extras: &HashMap<String, RowExtras>,
         commands: &mut CommandQueue,
     ) {
+        self.filter_ui(ui);
+        if self.stale || self.computed_for != Some(generation) {
+            self.refresh(config, extras);
+            self.computed_for = Some(generation);
+        }
+        if config.mail_settings.is_empty() {
+            ui.add_space(24.0);
+            ui.label("No mail settings yet. Choose \"+ Add new record\" to create the first one.");
+            return;
+        }
+        if self.rows.is_empty() {
+            ui.label(format!("No mail setting matches \"{}\".", self.filter));
+            return;
+        }
+        let mut clicked_sort = None;
+        let selected = self.selected.clone();
+        let builder = TableBuilder::new(ui)
+            .id_salt("mail_settings_table")
+            .striped(true)
+            .resizable(true)
+            .sense(egui::Sense::click())
+            .column(Column::auto().at_least(60.0))
+            .column(Column::initial(220.0).at_least(120.0).clip(true))
+            .column(Column::initial(180.0).at_least(80.0).clip(true))
+            .column(Column::initial(70.0).at_least(60.0))
+            .column(Column::initial(130.0).at_least(80.0).clip(true))
+            .column(Column::initial(150.0).at_least(80.0).clip(true))
+            .column(Column::initial(170.0).at_least(80.0).clip(true))
+            .column(Column::initial(170.0).at_least(80.0).clip(true))
+            .column(Column::remainder().at_least(80.0).clip(true));
+        builder
+            .header(theme::ROW_HEIGHT + 4.0, |mut header| {
+                header.col(|ui| {
+                    ui.label(RichText::new("Edit").strong());
+                });
+                for (column, title) in SortColumn::ALL {
+                    header.col(|ui| {
+                        let sorted = (self.sort == column).then_some(self.descending);
+                        if sort_header_ui(ui, title, sorted) {
+                            clicked_sort = Some(column);
+                        }
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(theme::ROW_HEIGHT, self.rows.len(), |mut row| {
+                    let Some(setting) = self.rows.get(row.index()).and_then(|&i| config.mail_settings.get(i)) else {
+                        return;
+                    };
+                    let is_selected = selected.as_deref() == Some(setting.id.as_str());
+                    let default_for = self.default_for.get(&setting.id).map_or("", String::as_str);
+                    row_ui(&mut row, setting, is_selected, default_for, extras, commands);
+                });
+            });
+        if let Some(column) = clicked_sort {
+            if self.sort == column {
+                self.descending = !self.descending;
+            } else {
+                self.sort = column;
+                self.descending = false;
+            }
+            self.stale = true;
+        }
+    }
+
+    fn filter_ui(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
             let filter = ui
@@ -162,125 +228,77 @@ impl SettingsTable {
                 self.stale = true;
             }
         });
-        if self.stale || self.computed_for != Some(generation) {
-            self.refresh(config, extras);
-            self.computed_for = Some(generation);
-        }
-        if config.mail_settings.is_empty() {
-            ui.add_space(24.0);
-            ui.label("No mail settings yet. Choose \"+ Add new record\" to create the first one.");
-            return;
-        }
-        if self.rows.is_empty() {
-            ui.label(format!("No mail setting matches \"{}\".", self.filter));
-            return;
-        }
-        let mut clicked_sort = None;
-        let weak = theme::inactive_color(ui.visuals());
-        let selected = self.selected.clone();
-        TableBuilder::new(ui)
-            .id_salt("mail_settings_table")
-            .striped(true)
-            .resizable(true)
-            .sense(egui::Sense::click())
-            .column(Column::auto().at_least(60.0))
-            .column(Column::initial(220.0).at_least(120.0).clip(true))
-            .column(Column::initial(180.0).at_least(80.0).clip(true))
-            .column(Column::initial(70.0).at_least(60.0))
-            .column(Column::initial(130.0).at_least(80.0).clip(true))
-            .column(Column::initial(150.0).at_least(80.0).clip(true))
-            .column(Column::initial(170.0).at_least(80.0).clip(true))
-            .column(Column::initial(170.0).at_least(80.0).clip(true))
-            .column(Column::remainder().at_least(80.0).clip(true))
-            .header(theme::ROW_HEIGHT + 4.0, |mut header| {
-                header.col(|ui| {
-                    ui.label(RichText::new("Edit").strong());
-                });
-                for (column, title) in SortColumn::ALL {
-                    header.col(|ui| {
-                        ui.horizontal(|ui| {
-                            let sorted = (self.sort == column).then_some(self.descending);
-                            let button = egui::Button::new(RichText::new(title).strong()).frame(false);
-                            if ui.add(button).on_hover_text(format!("Sort by {title}")).clicked() {
-                                clicked_sort = Some(column);
-                            }
-                            if let Some(descending) = sorted {
-                                sort_arrow_ui(ui, descending);
-                            }
-                        });
-                    });
-                }
-            })
-            .body(|body| {
-                body.rows(theme::ROW_HEIGHT, self.rows.len(), |mut row| {
-                    let Some(setting) = self.rows.get(row.index()).and_then(|&i| config.mail_settings.get(i)) else {
-                        return;
-                    };
-                    let is_selected = selected.as_deref() == Some(setting.id.as_str());
-                    row.set_selected(is_selected);
-                    let mut open = false;
-                    row.col(|ui| {
-                        // The guide's "Edit" beside each setting.
-                        open |= ui.button("Edit").on_hover_text(format!("Edit \"{}\"", setting.description)).clicked();
-                    });
-                    row.col(|ui| {
-                        let text = if setting.description.is_empty() { &setting.id } else { &setting.description };
-                        let mut rich = RichText::new(text);
-                        if !setting.active {
-                            rich = rich.color(weak);
-                        }
-                        open |= ui.add(egui::Button::selectable(is_selected, rich)).clicked();
-                    });
-                    row.col(|ui| {
-                        ui.label(setting.credential.label());
-                    });
-                    row.col(|ui| {
-                        if setting.active {
-                            ui.label("Active");
-                        } else {
-                            ui.label(RichText::new("Inactive").color(weak));
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.label(self.default_for.get(&setting.id).map_or("", String::as_str));
-                    });
-                    row.col(|ui| {
-                        ui.label(connection_label(setting, extras));
-                    });
-                    row.col(|ui| {
-                        let summary = extras.get(&setting.id).map(RowExtras::tests_summary).unwrap_or_default();
-                        ui.label(summary);
-                    });
-                    row.col(|ui| {
-                        ui.label(&setting.smtp.server);
-                    });
-                    row.col(|ui| {
-                        ui.label(&setting.imap.server);
-                    });
-                    let response = row.response();
-                    response.context_menu(|ui| {
-                        if ui.button("Edit").clicked() {
-                            commands.send(Command::Edit(setting.id.clone()));
-                        }
-                        if ui.button("Check leftover mail").clicked() {
-                            commands.send(Command::StartJob(setting.id.clone(), JobKind::Leftover));
-                        }
-                    });
-                    if open || response.clicked() {
-                        commands.send(Command::Edit(setting.id.clone()));
-                    }
-                });
-            });
-        if let Some(column) = clicked_sort {
-            if self.sort == column {
-                self.descending = !self.descending;
-            } else {
-                self.sort = column;
-                self.descending = false;
-            }
-            self.stale = true;
-        }
     }
+}
+
+/// One row: Edit, the description (click to open), and the columns; right-click for more.
+fn row_ui(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    setting: &MailSetting,
+    is_selected: bool,
+    default_for: &str,
+    extras: &HashMap<String, RowExtras>,
+    commands: &mut CommandQueue,
+) {
+    row.set_selected(is_selected);
+    let mut open = false;
+    row.col(|ui| {
+        // The guide's "Edit" beside each setting.
+        open |= ui.button("Edit").on_hover_text(format!("Edit \"{}\"", setting.description)).clicked();
+    });
+    row.col(|ui| {
+        let text = if setting.description.is_empty() { &setting.id } else { &setting.description };
+        let mut rich = RichText::new(text);
+        if !setting.active {
+            rich = rich.color(theme::inactive_color(ui.visuals()));
+        }
+        open |= ui.add(egui::Button::selectable(is_selected, rich)).clicked();
+    });
+    let tests = extras.get(&setting.id).map(RowExtras::tests_summary).unwrap_or_default();
+    let status = if setting.active { "Active" } else { "Inactive" };
+    // (text, shown weaker): only "Inactive" is.
+    for (text, weaker) in [
+        (setting.credential.label(), false),
+        (status, !setting.active),
+        (default_for, false),
+        (&connection_label(setting, extras), false),
+        (&tests, false),
+        (&setting.smtp.server, false),
+        (&setting.imap.server, false),
+    ] {
+        row.col(|ui| {
+            let mut rich = RichText::new(text);
+            if weaker {
+                rich = rich.color(theme::inactive_color(ui.visuals()));
+            }
+            ui.label(rich);
+        });
+    }
+    let response = row.response();
+    response.context_menu(|ui| {
+        if ui.button("Edit").clicked() {
+            commands.send(Command::Edit(setting.id.clone()));
+        }
+        if ui.button("Check leftover mail").clicked() {
+            commands.send(Command::StartJob(setting.id.clone(), JobKind::Leftover));
+        }
+    });
+    if open || response.clicked() {
+        commands.send(Command::Edit(setting.id.clone()));
+    }
+}
+
+/// A column title that sorts by it when clicked; returns whether it was.
+fn sort_header_ui(ui: &mut Ui, title: &str, sorted: Option<bool>) -> bool {
+    ui.horizontal(|ui| {
+        let button = egui::Button::new(RichText::new(title).strong()).frame(false);
+        let clicked = ui.add(button).on_hover_text(format!("Sort by {title}")).clicked();
+        if let Some(descending) = sorted {
+            sort_arrow_ui(ui, descending);
+        }
+        clicked
+    })
+    .inner
 }
 
 /// A small triangle after the sorted column's title (the bundled fonts have no arrow glyphs).
