@@ -611,6 +611,15 @@ fn guide_click(harness: &mut Harness<'_, MailSettingsApp>, clicks: &mut u32, lab
     }
 }
 
+/// With MAILSETTINGS_SCREENSHOTS=DIR, saves what the window shows now as DIR/NAME.png
+/// (the README's pictures come from here: scripts/screenshots).
+fn screenshot(harness: &mut Harness<'_, MailSettingsApp>, name: &str) {
+    let Some(dir) = std::env::var_os("MAILSETTINGS_SCREENSHOTS") else { return };
+    harness.run_steps(3);
+    let image = harness.render().expect("render the window");
+    image.save(std::path::Path::new(&dir).join(format!("{name}.png"))).expect("save the screenshot");
+}
+
 /// Replaces the text of the input (select all, then type), as an admin would.
 fn retype_in(harness: &mut Harness<'_, MailSettingsApp>, name: &str, label: &str, text: &str) {
     input_in(harness, name, label).focus();
@@ -672,6 +681,7 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     guide_click(&mut harness, &mut clicks, "Connect");
     assert_eq!(harness.state().preferences().view, mailsettings::ui::commands::View::SignInApps);
     assert!(harness.query_by_label_contains("Connect needs your organisation's sign-in app first").is_some());
+    screenshot(&mut harness, "sign-in-apps");
     let client_id = input(&harness, "Application (client) ID");
     assert!(client_id.is_focused(), "the missing field has the focus");
     client_id.type_text("0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab");
@@ -698,6 +708,7 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     retype_in(&mut harness, INCOMING, "Server Name", "localhost");
     retype_in(&mut harness, INCOMING, "Port", &rig.imaps_port.to_string());
     guide_click(&mut harness, &mut rig_only_clicks, "Save Ctrl+S");
+    screenshot(&mut harness, "edit-microsoft365-connected");
     guide_click(&mut harness, &mut rig_only_clicks, "Migration");
 
     // Step 9, from the checklist: Test Outgoing Settings to a typed address, then Test Incoming Settings.
@@ -709,6 +720,7 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     });
     assert!(harness.state().shown_report().unwrap().passed, "{}", harness.state().shown_report().unwrap().to_text());
     assert!(harness.query_by_label_contains("Test Outgoing Settings: OK").is_some(), "the guide's \"OK\"");
+    screenshot(&mut harness, "test-outgoing-ok");
     guide_click(&mut harness, &mut clicks, "Test Incoming Settings");
     wait_until(&mut harness, "Test Incoming", |h| {
         !h.state().is_busy()
@@ -741,6 +753,8 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     assert_eq!(config_now.company("acme").unwrap().default_mail_setting.as_deref(), Some(new), "step 11");
     assert!(config_now.setting(new).unwrap().active);
     assert!(harness.query_by_label("Congratulations! You are now set up!").is_some());
+    harness.get_by_label("Congratulations! You are now set up!").scroll_to_me();
+    screenshot(&mut harness, "migration-finished");
     println!(
         "the setup guide took {clicks} clicks (typing aside) and one sign-in, plus {rig_only_clicks} only because the rig stands in for Microsoft's servers"
     );
