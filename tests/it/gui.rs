@@ -907,3 +907,29 @@ fn test_outgoing_with_no_address_asks_for_one() {
     assert!(input(&harness, "Send test emails to").is_focused(), "the address field has the focus");
     assert!(!harness.state().is_busy(), "no test started");
 }
+
+/// After Connect, a sign-in as another account than the outgoing user name is
+/// pointed out (the server may refuse to send as that mailbox).
+#[test]
+fn connect_warns_when_the_signed_in_account_is_not_the_outgoing_user() {
+    let rig = crate::rig::rig();
+    let sandbox = Sandbox::new();
+    let mut setting = crate::oauth::oauth_setting(rig, "win-mismatch", "ar");
+    setting.smtp.user_name = rig.address("collections");
+    let mut config = rig.config_with(vec![setting]);
+    config.oauth_providers.push(crate::oauth::provider_entry(rig, "rigidp"));
+    let mut harness = rig_harness(&sandbox, &config);
+    click(&mut harness, "Rig ar");
+    press(&mut harness, "Connect");
+    wait_until(&mut harness, "the sign-in link", |h| h.query_by_label("Copy link").is_some());
+    let url = press_and_copy(&mut harness, "Copy link");
+    let script = crate::oauth::browser_script(sandbox.dir.path(), crate::oauth::Browser::SignIn);
+    assert!(std::process::Command::new(script).arg(&url).env("RIG_CA_FILE", &rig.ca_file).status().unwrap().success());
+    wait_until(&mut harness, "connected", |h| h.query_by_role_and_label(Role::Button, "Disconnect").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("You signed in as ar@rig.test, but the outgoing user name is collections@rig.test")
+            .is_some(),
+        "the mismatch is pointed out"
+    );
+}
