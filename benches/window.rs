@@ -101,7 +101,9 @@ fn startup(quick: bool, many: &std::path::Path) {
             ours / bare
         ),
         (Some(ours), None) => {
-            println!("  start-up to first painted pixel: ours {ours:.0} ms (set MAILSETTINGS_BARE_WINDOW for the baseline)");
+            println!(
+                "  start-up to first painted pixel: ours {ours:.0} ms (set MAILSETTINGS_BARE_WINDOW for the baseline)"
+            );
         }
         _ => println!("  start-up: no window painted within 20 s"),
     }

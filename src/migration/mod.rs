@@ -80,7 +80,7 @@ impl Target {
 /// provider's preset (custom providers keep the old servers).
 pub fn new_setting_from(old: &MailSetting, target: &Target, config: &Config) -> MailSetting {
     let mut new = old.clone();
-    new.description = format!("{} ({})", old.description.trim_end_matches(" (Basic)"), target.label());
+    new.description = format!("{} ({})", without_basic_suffix(&old.description), target.label());
     new.id = config.unused_id(&new.description);
     new.active = false;
     new.tenant = None;
@@ -101,6 +101,20 @@ pub fn new_setting_from(old: &MailSetting, target: &Target, config: &Config) -> 
         preset.apply(&mut new);
     }
     new
+}
+
+/// "Collections (Basic)" or "(BasicAuth)", as the guide calls it, without that suffix.
+fn without_basic_suffix(description: &str) -> &str {
+    let trimmed = description.trim_end();
+    for suffix in [" (basic)", " (basicauth)", " (basic auth)"] {
+        if trimmed.len() > suffix.len()
+            && trimmed.is_char_boundary(trimmed.len() - suffix.len())
+            && trimmed[trimmed.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+        {
+            return &trimmed[..trimmed.len() - suffix.len()];
+        }
+    }
+    trimmed
 }
 
 /// Starts a migration of `old_id`; returns the new setting's id.
@@ -613,6 +627,10 @@ mod tests {
         let config = Config { mail_settings: vec![basic()], ..Config::default() };
         let new = new_setting_from(&basic(), &Target::Microsoft365, &config);
         assert_eq!(new.description, "Collections (Microsoft 365 OAuth)");
+        for old in ["Guide (BasicAuth)", "Guide (Basic Auth) ", "Guide (basic)", "Guide"] {
+            assert_eq!(without_basic_suffix(old), "Guide", "{old}");
+        }
+        assert_eq!(without_basic_suffix("(Basic)"), "(Basic)", "nothing left: kept whole");
         assert_eq!(new.id, "collections-microsoft-365-oauth");
         assert_eq!(new.credential, CredentialKind::Microsoft365);
         assert_eq!(new.tenant.as_deref(), Some("contoso.com"));
