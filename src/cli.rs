@@ -134,6 +134,10 @@ pub enum OauthAppCommand {
         /// Microsoft 365: the tenant (id or domain) of settings that name none
         #[arg(long, value_name = "TENANT")]
         tenant: Option<String>,
+        /// Also store the app's client secret (Google desktop apps), read from standard input,
+        /// in the OS credential store — never in the config file or an export
+        #[arg(long)]
+        client_secret_stdin: bool,
     },
 }
 
@@ -352,14 +356,17 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         Command::Connect { id, no_browser, timeout } => connect(&workspace, id, *no_browser, *timeout, out),
         Command::Disconnect { id } => disconnect(&workspace, id, out),
         Command::TokenStatus { id, json } => token_status(&workspace, id, json.json, out),
-        Command::OauthApp(OauthAppCommand::Show) => oauth_app_show(workspace.config(), out),
-        Command::OauthApp(OauthAppCommand::Set { provider, client_id, tenant }) => {
-            workspace.set_sign_in_app(crate::store::SignInAppChange {
+        Command::OauthApp(OauthAppCommand::Show) => oauth_app_show(workspace.config(), workspace.secrets(), out),
+        Command::OauthApp(OauthAppCommand::Set { provider, client_id, tenant, client_secret_stdin }) => {
+            let change = crate::store::SignInAppChange {
                 provider: provider.clone(),
                 client_id: client_id.clone(),
                 tenant: tenant.clone(),
-            })?;
-            Ok(writeln!(out, "Saved the sign-in app for {provider}; Connect uses it now")?)
+            };
+            let secret = if *client_secret_stdin { Some(read_password()?) } else { None };
+            workspace.set_sign_in_app(change, secret.as_ref())?;
+            let kept = if secret.is_some() { " (client secret in the OS credential store)" } else { "" };
+            Ok(writeln!(out, "Saved the sign-in app for {provider}{kept}; Connect uses it now")?)
         }
         Command::Paths => paths(&workspace, out),
         Command::Gui => Err(Failure::usage("the window is opened by main, not by the CLI")),
@@ -460,7 +467,7 @@ fn token_status(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write
 }
 
 /// The sign-in apps: configured, built into this copy, or missing (with the command that sets one).
-fn oauth_app_show(config: &Config, out: &mut dyn Write) -> Result<(), Failure> {
+fn oauth_app_show(config: &Config, secrets: &Secrets, out: &mut dyn Write) -> Result<(), Failure> {
     use crate::oauth::provider::{builtin_label, embedded_client_id};
     for id in ["microsoft365", "gmail"] {
         let label = builtin_label(id).unwrap_or(id);
@@ -473,6 +480,12 @@ fn oauth_app_show(config: &Config, out: &mut dyn Write) -> Result<(), Failure> {
         writeln!(out, "{label:<14} {shown}")?;
         if let Some(tenant) = config.oauth_provider(id).and_then(|p| p.tenant.as_deref()) {
             writeln!(out, "{:<14} tenant {tenant}", "")?;
+        }
+        let owner = crate::store::client_secret_owner(id);
+        if secrets.get(&owner, crate::store::SecretKind::ClientSecret).is_ok_and(|s| s.is_some()) {
+            writeln!(out, "{:<14} client secret stored in the OS credential store", "")?;
+        } else if config.oauth_provider(id).is_some_and(|p| p.client_secret.is_some()) {
+            writeln!(out, "{:<14} client secret in the config file: move it with --client-secret-stdin", "")?;
         }
     }
     for provider in config.oauth_providers.iter().filter(|p| builtin_label(&p.id).is_none()) {

@@ -443,8 +443,13 @@ impl Config {
     }
 
     /// The config without the trash and migration state: what `export` writes.
+    /// Never a client secret either: it is a secret, even where the config still holds one.
     pub fn for_export(&self) -> Config {
-        Config { trash: Vec::new(), migrations: Vec::new(), ..self.clone() }
+        let mut oauth_providers = self.oauth_providers.clone();
+        for provider in &mut oauth_providers {
+            provider.client_secret = None;
+        }
+        Config { trash: Vec::new(), migrations: Vec::new(), oauth_providers, ..self.clone() }
     }
 
     /// The migration of `old` that is still going on (not rolled back).

@@ -147,7 +147,8 @@ impl ConnectFlow {
         let redirect = self.listener.wait(self.state.secret(), timeout, cancel)?;
         drop(self.listener); // the port closes as soon as the redirect is caught
         let http = TokenHttp::new(tls, Duration::from_secs(20));
-        let client = tokens::client(&self.provider, Some(&self.redirect_uri))?;
+        let provider = super::provider::with_stored_client_secret(self.provider.clone(), secrets);
+        let client = tokens::client(&provider, Some(&self.redirect_uri))?;
         let response = client
             .exchange_code(AuthorizationCode::new(redirect.code))
             .set_pkce_verifier(self.verifier)

@@ -32,7 +32,7 @@ pub fn bearer_for_probe(
         return None;
     }
     let provider = match provider::resolve(setting, config) {
-        Ok(provider) => provider,
+        Ok(provider) => provider::with_stored_client_secret(provider, secrets),
         Err(err) => return Some(Err(err.to_string())),
     };
     Some(

@@ -145,6 +145,20 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
     }
 }
 
+/// Fills in the client secret kept in the OS store (`oauth-app set … --client-secret-stdin`)
+/// when the config names none. A store that cannot be read leaves it out: the
+/// provider then says what is missing.
+pub fn with_stored_client_secret(mut provider: ResolvedProvider, secrets: &crate::store::Secrets) -> ResolvedProvider {
+    if provider.client_secret.is_none() {
+        let owner = crate::store::client_secret_owner(&provider.id);
+        match secrets.get(&owner, crate::store::SecretKind::ClientSecret) {
+            Ok(secret) => provider.client_secret = secret.filter(|s| !s.is_empty()),
+            Err(err) => tracing::warn!("the client secret of {} could not be read: {err}", provider.id),
+        }
+    }
+    provider
+}
+
 /// Client ids a vendor build embeds at compile time (`MAILSETTINGS_MICROSOFT365_CLIENT_ID`,
 /// `MAILSETTINGS_GMAIL_CLIENT_ID`); an `[[oauth_provider]]` in the config overrides them.
 pub fn embedded_client_id(id: &str) -> Option<&'static str> {

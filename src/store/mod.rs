@@ -8,5 +8,5 @@ pub mod secrets;
 pub mod workspace;
 
 pub use file::{ConfigFile, FORMAT, StoreError, resolve_config_path};
-pub use secrets::{SecretKind, SecretStoreError, Secrets};
+pub use secrets::{SecretKind, SecretStoreError, Secrets, client_secret_owner};
 pub use workspace::{PasswordChanges, SignInAppChange, Workspace, WorkspaceError};

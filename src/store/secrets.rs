@@ -36,9 +36,18 @@ pub enum SecretKind {
     ImapPassword,
     /// The OAuth token set (refresh token, access token, expiry) as one JSON value.
     OAuthTokens,
+    /// A sign-in app's client secret (Google desktop apps), kept under
+    /// [`client_secret_owner`] instead of a setting id.
+    ClientSecret,
+}
+
+/// The secret-store owner of a sign-in app's client secret: `oauth-app-PROVIDER`.
+pub fn client_secret_owner(provider: &str) -> String {
+    format!("oauth-app-{provider}")
 }
 
 impl SecretKind {
+    /// What a mail setting can own (a client secret belongs to a sign-in app).
     pub const ALL: [Self; 3] = [Self::SmtpPassword, Self::ImapPassword, Self::OAuthTokens];
 
     fn entry_suffix(self) -> &'static str {
@@ -46,6 +55,7 @@ impl SecretKind {
             Self::SmtpPassword => "smtp-password",
             Self::ImapPassword => "imap-password",
             Self::OAuthTokens => "oauth-tokens",
+            Self::ClientSecret => "client-secret",
         }
     }
 }
@@ -229,6 +239,7 @@ fn what(kind: SecretKind) -> &'static str {
         SecretKind::SmtpPassword => "outgoing password",
         SecretKind::ImapPassword => "incoming password",
         SecretKind::OAuthTokens => "sign-in tokens",
+        SecretKind::ClientSecret => "client secret",
     }
 }
 

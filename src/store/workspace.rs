@@ -200,7 +200,12 @@ impl Workspace {
 
     /// Sets the client id of a sign-in app (creating its `[[oauth_provider]]`
     /// entry for a built-in provider); checked first, audited like every change.
-    pub fn set_sign_in_app(&mut self, app: SignInAppChange) -> Result<(), WorkspaceError> {
+    /// A `client_secret` goes to the OS store first (and out of the config).
+    pub fn set_sign_in_app(
+        &mut self,
+        app: SignInAppChange,
+        client_secret: Option<&Secret>,
+    ) -> Result<(), WorkspaceError> {
         let client_id = app.client_id.trim().to_owned();
         if client_id.is_empty() {
             return Err(WorkspaceError::Invalid("the client id is empty".to_owned()));
@@ -212,6 +217,11 @@ impl Workspace {
             return Err(WorkspaceError::Invalid(format!("there is no OAuth2 provider \"{}\"", app.provider)));
         }
         let tenant = app.tenant.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        let owner = super::secrets::client_secret_owner(&app.provider);
+        if let Some(secret) = client_secret {
+            self.secrets.set(&owner, SecretKind::ClientSecret, secret)?;
+        }
+        let secret_stored = client_secret.is_some();
         self.change("set-sign-in-app", |config| {
             if config.oauth_provider(&app.provider).is_none() {
                 config.oauth_providers.push(crate::model::OAuthProvider {
@@ -224,9 +234,16 @@ impl Workspace {
                 if app.provider == "microsoft365" {
                     entry.tenant = tenant;
                 }
+                if secret_stored {
+                    entry.client_secret = None;
+                }
             }
             Ok(())
-        })
+        })?;
+        if secret_stored {
+            self.log_event("set-client-secret", &owner);
+        }
+        Ok(())
     }
 
     pub fn set_password(&self, setting_id: &str, kind: SecretKind, password: &Secret) -> Result<(), WorkspaceError> {

@@ -34,8 +34,8 @@ const GOOGLE_STEPS: [&str; 4] = [
      scope https://mail.google.com/",
     "Credentials > Create credentials > OAuth client ID > Application type \"Desktop app\".",
     "Copy the client ID (it ends in .apps.googleusercontent.com) into the field below.",
-    "Google also issues a \"client secret\" for desktop apps; it is not confidential for desktop apps, and is \
-     entered with the client id by your support contact (a later version takes it here, into the OS credential store).",
+    "Google also issues a \"client secret\" for desktop apps. Store it in the OS credential store (never the \
+     config file) with: mailsettings oauth-app set gmail --client-id … --client-secret-stdin",
 ];
 
 impl SignInAppsView {

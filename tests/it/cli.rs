@@ -322,3 +322,20 @@ fn oauth_app_set_and_show() {
     let unknown = sandbox.run(&["oauth-app", "set", "corp-idp", "--client-id", "x"]);
     assert_exit(&unknown, 1);
 }
+
+/// Export never carries a client secret, even one still written in the config by hand.
+#[test]
+fn export_leaves_out_client_secrets() {
+    let sandbox = Sandbox::new();
+    let with_secret = format!(
+        "{SAMPLE}\n[[oauth_provider]]\nid = \"gmail\"\nclient_id = \"1234-abc.apps.googleusercontent.com\"\nclient_secret = \"{CANARY}\"\n"
+    );
+    std::fs::write(sandbox.config(), &with_secret).unwrap();
+    let export = sandbox.path("export.toml");
+    assert_exit(&sandbox.run(&["export", export.to_str().unwrap()]), 0);
+    let exported = std::fs::read_to_string(&export).unwrap();
+    assert!(exported.contains("1234-abc.apps.googleusercontent.com"), "{exported}");
+    assert!(!exported.contains(CANARY), "{exported}");
+    let shown = stdout(&sandbox.run(&["oauth-app", "show"]));
+    assert!(shown.contains("client secret in the config file: move it with --client-secret-stdin"), "{shown}");
+}

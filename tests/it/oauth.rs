@@ -460,3 +460,48 @@ fn connect_without_a_browser_prints_the_link_and_waits_for_it() {
     assert!(child.wait().unwrap().success());
     assert!(rest.iter().any(|l| l == "Connected as ar@rig.test"), "{rest:?}");
 }
+
+/// A sign-in app's client secret (Google desktop apps have one) goes from stdin
+/// to the secret store, never to the config, an export or the audit log — and
+/// Connect sends it: the rig's confidential client refuses the code exchange
+/// without it.
+#[test]
+fn a_client_secret_from_stdin_is_kept_in_the_secret_store_and_used_by_connect() {
+    let rig = rig();
+    let mut setting = oauth_setting(rig, "m-confidential", "ar");
+    setting.oauth_provider = Some("rigsecret".to_owned());
+    let mut sandbox = OAuthSandbox::new(setting);
+    let mut provider = provider_entry(rig, "rigsecret");
+    provider.client_id = "mailsettings-confidential".to_owned();
+    sandbox.config.oauth_providers.push(provider);
+    sandbox.write_config();
+
+    let refused = sandbox.run(Browser::SignIn, &["connect", "m-confidential"]);
+    assert_exit(&refused, 1);
+
+    let secret = "rig-desktop-client-secret";
+    let mut set = sandbox.command(
+        Browser::Idle,
+        &["oauth-app", "set", "rigsecret", "--client-id", "mailsettings-confidential", "--client-secret-stdin"],
+    );
+    let output = crate::support::run_command(set, &format!("{secret}\n"));
+    assert_exit(&output, 0);
+    let connect = sandbox.run(Browser::SignIn, &["connect", "m-confidential"]);
+    assert_exit(&connect, 0);
+    assert!(stdout(&connect).contains("Connected as ar@rig.test"), "{}", stdout(&connect));
+
+    let export = sandbox.dir.path().join("export.toml");
+    assert_exit(&sandbox.run(Browser::Idle, &["export", export.to_str().unwrap()]), 0);
+    let log = sandbox.dir.path().join("audit.jsonl");
+    for path in [sandbox.config_path(), export, log.clone()] {
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains(secret), "the client secret is in {}", path.display());
+    }
+    assert!(std::fs::read_to_string(&log).unwrap().contains("set-client-secret"), "the change is audited");
+    let stored = sandbox
+        .secrets()
+        .get(&mailsettings::store::client_secret_owner("rigsecret"), SecretKind::ClientSecret)
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.expose(), secret);
+}

@@ -82,7 +82,7 @@ impl MailSettingsApp {
             }
             Command::SaveSignInApp(app) => {
                 let label = app.label();
-                match self.workspace.set_sign_in_app(app.into_change()) {
+                match self.workspace.set_sign_in_app(app.into_change(), None) {
                     Ok(()) => {
                         self.notice = Some(Notice::info(format!("Saved the {label} sign-in app")));
                         // Back to where Connect was pressed, and on with it.

@@ -44,6 +44,16 @@ const configuration = {
       redirect_uris: ['http://127.0.0.1/', 'http://localhost/'],
     },
     {
+      // A desktop app with a client secret, as Google issues them (HTTP Basic at the token endpoint).
+      client_id: 'mailsettings-confidential',
+      client_secret: 'rig-desktop-client-secret',
+      application_type: 'native',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/', 'http://localhost/'],
+    },
+    {
       // Dovecot asks whether a bearer token is valid (RFC 7662).
       client_id: 'dovecot',
       client_secret: process.env.OAUTH_INTROSPECT_SECRET,
