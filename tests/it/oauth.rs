@@ -480,7 +480,7 @@ fn a_client_secret_from_stdin_is_kept_in_the_secret_store_and_used_by_connect() 
     assert_exit(&refused, 1);
 
     let secret = "rig-desktop-client-secret";
-    let mut set = sandbox.command(
+    let set = sandbox.command(
         Browser::Idle,
         &["oauth-app", "set", "rigsecret", "--client-id", "mailsettings-confidential", "--client-secret-stdin"],
     );
