@@ -57,20 +57,27 @@ pub fn open_workspace(config: Option<&Path>) -> Result<Workspace, String> {
     Ok(Workspace::open_or_read_only(&path, secrets))
 }
 
-/// Runs the window until it is closed.
+/// Runs the window until it is closed. The config is read on its own thread
+/// while the window and its GL context are created: only the first frame waits for it.
 pub fn run(config: Option<&Path>, log_file: Option<&Path>, launched: std::time::Instant) -> ExitCode {
-    let workspace = match open_workspace(config) {
-        Ok(workspace) => workspace,
+    let config = config.map(Path::to_path_buf);
+    let loading = std::thread::Builder::new()
+        .name("config-load".to_owned())
+        .spawn(move || open_workspace(config.as_deref()));
+    let loading = match loading {
+        Ok(handle) => handle,
         Err(err) => {
-            eprintln!("mailsettings: {err}");
+            eprintln!("mailsettings: could not start: {err}");
             return ExitCode::from(1);
         }
     };
-    tracing::info!(config = %workspace.path().display(), log = ?log_file, "starting the window");
+    tracing::info!(log = ?log_file, "starting the window");
     let result = eframe::run_native(
         WINDOW_TITLE,
         native_options(),
         Box::new(move |creation| {
+            let workspace = loading.join().map_err(|_| "the config could not be read (the reader stopped)")??;
+            tracing::info!(config = %workspace.path().display(), "config read");
             let prefs = app::load_preferences(creation.storage);
             Ok(Box::new(MailSettingsApp::with_preferences(workspace, prefs).with_launch_time(launched)))
         }),
