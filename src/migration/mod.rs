@@ -1,7 +1,7 @@
 //! The migration assistant: from an old (Basic) setting to a new OAuth one,
 //! following the customer's procedure with guard rails — the new setting is
 //! created from the old, connected and verified; company defaults switch;
-//! the old setting goes inactive; its folders are audited for mail not yet
+//! the old setting goes inactive; its folders are checked for mail not yet
 //! retrieved; only then may it be deleted. Rollback restores the old setting
 //! and the previous defaults in one action. Every change goes through the
 //! workspace, so it lands in the audit log. Knows nothing of egui.

@@ -305,19 +305,21 @@ impl Workspace {
     /// Moves a setting to the trash. Its secrets stay until it is purged from
     /// the trash, so a restore brings the passwords back too.
     pub fn delete(&mut self, id: &str) -> Result<DeletedSetting, WorkspaceError> {
-        let now = crate::clock::now_rfc3339();
-        let (entry, purged) = self.change("delete", |config| {
-            let entry = config.delete_setting(id, now)?;
-            let purged = config.purge_old_trash();
-            Ok((entry, purged))
-        })?;
-        for old in purged {
-            // The config no longer refers to them; a leftover secret is harmless but untidy.
-            if let Err(err) = self.secrets.delete_all(&old.setting.id) {
-                tracing::warn!("could not remove the secrets of purged setting {}: {err}", old.setting.id);
-            }
-        }
+        let (entry, purged) = self.delete_leaving_secrets(id)?;
+        purge_secrets(&self.secrets, &purged);
         Ok(entry)
+    }
+
+    /// Like [`Self::delete`], but the secrets of settings pushed out of the trash
+    /// are left for the caller to remove ([`purge_secrets`]) — the window does it
+    /// on a job thread, as every secret-store call.
+    pub fn delete_leaving_secrets(&mut self, id: &str) -> Result<(DeletedSetting, Vec<String>), WorkspaceError> {
+        let now = crate::clock::now_rfc3339();
+        self.change("delete", |config| {
+            let entry = config.delete_setting(id, now)?;
+            let purged = config.purge_old_trash().into_iter().map(|old| old.setting.id).collect();
+            Ok((entry, purged))
+        })
     }
 
     pub fn restore(&mut self, id: &str) -> Result<(), WorkspaceError> {
@@ -335,6 +337,16 @@ impl Workspace {
         let text = file::to_toml(&self.config.for_export())?;
         file::write_atomically(path, text.as_bytes())?;
         Ok(())
+    }
+}
+
+/// Removes the secrets of settings no longer in the config or its trash. A
+/// leftover secret is harmless but untidy, so a failure is only logged.
+pub fn purge_secrets(secrets: &Secrets, setting_ids: &[String]) {
+    for id in setting_ids {
+        if let Err(err) = secrets.delete_all(id) {
+            tracing::warn!("could not remove the secrets of purged setting {id}: {err}");
+        }
     }
 }
 

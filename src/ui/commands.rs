@@ -54,7 +54,7 @@ impl SignInApp {
     }
 }
 
-/// A request from a panel, run by [`super::app::MailSettingsApp`] at the end of the frame.
+/// A request from a panel, run by the app at the end of the frame.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Show another top-level view.

@@ -256,6 +256,20 @@ impl Jobs {
         });
     }
 
+    /// Removes the secrets of settings pushed out of the trash, off the UI thread.
+    pub fn purge_secrets(&self, secrets: &Secrets, setting_ids: Vec<String>) {
+        if setting_ids.is_empty() {
+            return;
+        }
+        let secrets = secrets.clone();
+        let spawned = std::thread::Builder::new()
+            .name("secret-store-purge".to_owned())
+            .spawn(move || crate::store::workspace::purge_secrets(&secrets, &setting_ids));
+        if let Err(err) = spawned {
+            tracing::warn!("could not start removing purged secrets: {err}");
+        }
+    }
+
     /// The events that arrived since the last frame.
     pub fn poll(&mut self) -> Vec<JobEvent> {
         let mut events = Vec::new();

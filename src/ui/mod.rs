@@ -61,9 +61,8 @@ pub fn open_workspace(config: Option<&Path>) -> Result<Workspace, String> {
 /// while the window and its GL context are created: only the first frame waits for it.
 pub fn run(config: Option<&Path>, log_file: Option<&Path>, launched: std::time::Instant) -> ExitCode {
     let config = config.map(Path::to_path_buf);
-    let loading = std::thread::Builder::new()
-        .name("config-load".to_owned())
-        .spawn(move || open_workspace(config.as_deref()));
+    let loading =
+        std::thread::Builder::new().name("config-load".to_owned()).spawn(move || open_workspace(config.as_deref()));
     let loading = match loading {
         Ok(handle) => handle,
         Err(err) => {
@@ -79,7 +78,8 @@ pub fn run(config: Option<&Path>, log_file: Option<&Path>, launched: std::time::
             let workspace = loading.join().map_err(|_| "the config could not be read (the reader stopped)")??;
             tracing::info!(config = %workspace.path().display(), "config read");
             let prefs = app::load_preferences(creation.storage);
-            Ok(Box::new(MailSettingsApp::with_preferences(workspace, prefs).with_launch_time(launched)))
+            let app = MailSettingsApp::with_preferences(workspace, prefs).with_launch_time(launched);
+            Ok(Box::new(app.styled_for(&creation.egui_ctx)))
         }),
     );
     match result {

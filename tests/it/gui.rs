@@ -933,3 +933,29 @@ fn connect_warns_when_the_signed_in_account_is_not_the_outgoing_user() {
         "the mismatch is pointed out"
     );
 }
+
+/// The guide's step 10 in the form: making a company default Inactive moves its
+/// companies to the proposed setting, then saves — one confirmation.
+#[test]
+fn making_a_default_inactive_moves_its_companies_after_one_confirmation() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut harness = harness(&sandbox);
+    click(&mut harness, "Collections (Basic)");
+    fill_in(&mut harness, OUTGOING, "Password", CANARY);
+    fill_in(&mut harness, INCOMING, "Password", CANARY);
+    harness.get_by_role_and_label(Role::CheckBox, "Active").click();
+    harness.run();
+    click(&mut harness, "Save Ctrl+S");
+    // The only other Active setting is proposed; one click confirms.
+    harness.get_by_role_and_label(Role::Button, "Move and set Inactive").click();
+    wait_until(&mut harness, "the save", |h| !h.state().is_busy());
+    harness.run();
+    let config = harness.state().workspace().config();
+    assert!(!config.setting("old-basic").unwrap().active);
+    assert_eq!(config.companies_defaulting_to("new-m365"), vec!["acme".to_owned(), "globex".to_owned()]);
+    let text = std::fs::read_to_string(sandbox.config()).unwrap();
+    assert_eq!(text.matches("default_mail_setting = \"new-m365\"").count(), 2, "{text}");
+    assert!(!text.contains(CANARY), "passwords never in the config");
+    assert!(Secrets::file(sandbox.secrets_file()).stored_passwords("old-basic").unwrap().smtp);
+}

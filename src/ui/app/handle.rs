@@ -167,8 +167,9 @@ impl MailSettingsApp {
 
     fn delete(&mut self, id: &str) {
         let name = self.workspace.config().setting_name(id);
-        match self.workspace.delete(id) {
-            Ok(_) => {
+        match self.workspace.delete_leaving_secrets(id) {
+            Ok((_, purged)) => {
+                self.jobs.purge_secrets(self.workspace.secrets(), purged);
                 self.form = None;
                 self.table.selected = None;
                 self.notice = Some(Notice {

@@ -216,6 +216,13 @@ impl MailSettingsApp {
         self.companies_without_default.as_ref().map_or(&[], |(_, names)| names.as_slice())
     }
 
+    /// Applies the look before the first frame, so that frame is already drawn
+    /// at the right sizes (a style change mid-frame costs a second pass).
+    pub fn styled_for(mut self, ctx: &egui::Context) -> Self {
+        self.apply_look(ctx);
+        self
+    }
+
     /// Applies the theme and zoom when they changed (and on the first frame).
     fn apply_look(&mut self, ctx: &egui::Context) {
         let wanted = (self.prefs.theme, self.prefs.zoom);
