@@ -95,8 +95,8 @@ pub enum Command {
         /// Print the link instead of opening a browser
         #[arg(long)]
         no_browser: bool,
-        /// Give up after this many seconds
-        #[arg(long, default_value_t = 300, value_name = "SECS")]
+        /// Give up after this many seconds (1 to 86400)
+        #[arg(long, default_value_t = 300, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
         timeout: u64,
     },
     /// The sign-in apps (client ids) Connect uses: show them, or set one

@@ -66,12 +66,13 @@ impl Listener {
 
     /// Serves requests until the redirect carrying `state` arrives.
     pub fn wait(&mut self, state: &str, timeout: Duration, cancel: &CancelToken) -> Result<Redirect, ListenError> {
-        let deadline = Instant::now() + timeout;
+        // A timeout past what an Instant can hold waits "forever" (until cancelled), never panics.
+        let deadline = Instant::now().checked_add(timeout);
         loop {
             if cancel.is_cancelled() {
                 return Err(ListenError::Cancelled);
             }
-            if Instant::now() >= deadline {
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 return Err(ListenError::TimedOut(timeout));
             }
             let mut waited = false;

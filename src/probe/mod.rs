@@ -47,6 +47,8 @@ pub struct ProbeOptions {
 
 impl ProbeOptions {
     pub const DEFAULT_CONNECT_SECS: u64 = 10;
+    /// The longest any wait from the config lasts: one day.
+    pub const MAX_TIMEOUT_SECS: u64 = 24 * 60 * 60;
     pub const DEFAULT_STEP_SECS: u64 = 20;
 
     pub fn new(tls: Arc<rustls::ClientConfig>) -> Self {
@@ -65,7 +67,10 @@ impl ProbeOptions {
     /// Options from the config file: its timeouts and its extra CA files.
     pub fn from_config(config: &crate::model::Config) -> Result<Self, tls::TrustError> {
         let mut options = Self::new(tls::client_config(&config.tls.extra_ca_files)?);
-        let seconds = |value: u64, default: u64| Duration::from_secs(if value == 0 { default } else { value });
+        // 0 means the default; anything past a day is a day (a number typed by hand never panics).
+        let seconds = |value: u64, default: u64| {
+            Duration::from_secs(if value == 0 { default } else { value.min(Self::MAX_TIMEOUT_SECS) })
+        };
         options.connect_timeout = seconds(config.probe.connect_timeout_secs, Self::DEFAULT_CONNECT_SECS);
         options.step_timeout = seconds(config.probe.step_timeout_secs, Self::DEFAULT_STEP_SECS);
         options.delivery_timeout = seconds(config.probe.delivery_timeout_secs, 60);

@@ -113,7 +113,7 @@ impl StepClock {
 
     /// Starts a new step: `timeout` from now, a fresh byte budget.
     pub fn begin(&self, timeout: Duration) {
-        let deadline = self.inner.origin.elapsed() + timeout;
+        let deadline = self.inner.origin.elapsed().saturating_add(timeout);
         let micros = u64::try_from(deadline.as_micros()).unwrap_or(u64::MAX);
         self.inner.deadline_micros.store(micros, Ordering::SeqCst);
         self.inner.bytes_left.store(STEP_BYTE_BUDGET, Ordering::SeqCst);

@@ -214,7 +214,14 @@ impl Jobs {
                 let _ = sender.send(event);
                 thread_ctx.request_repaint();
             };
-            run(kind, &input, &thread_cancel, &notify);
+            // A job that panics still reports, and still finishes: the window never waits on it.
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run(kind, &input, &thread_cancel, &notify);
+            }));
+            if ran.is_err() {
+                let message = "it stopped on an internal error (see the log)".to_owned();
+                notify(JobEvent::Failed { setting_id: input.subject_id.clone(), kind, message });
+            }
             notify(JobEvent::Finished { job: id });
         });
         match spawned {

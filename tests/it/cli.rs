@@ -339,3 +339,26 @@ fn export_leaves_out_client_secrets() {
     let shown = stdout(&sandbox.run(&["oauth-app", "show"]));
     assert!(shown.contains("client secret in the config file: move it with --client-secret-stdin"), "{shown}");
 }
+
+/// Numbers typed by hand never panic: an out-of-range --timeout is a usage error,
+/// and huge timeouts in the config are capped (the test still ends, with its diagnosis).
+#[test]
+fn huge_timeouts_give_a_clear_error_or_a_capped_wait_never_a_panic() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let output = sandbox.run(&["connect", "new-m365", "--no-browser", "--timeout", "18446744073709551615"]);
+    assert_exit(&output, 2);
+    assert!(stderr(&output).contains("18446744073709551615"), "{}", stderr(&output));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let config = SAMPLE.replace("port = 993", &format!("port = {port}")).replace("imap.example.com", "127.0.0.1")
+        + "\n[probe]\nconnect_timeout_secs = 18446744073709551615\nstep_timeout_secs = 18446744073709551615\n";
+    std::fs::write(sandbox.config(), config).unwrap();
+    let output = sandbox.run_with_stdin(&["set-password", "old-basic", "--imap"], &format!("{CANARY}\n"));
+    assert_exit(&output, 0);
+    let output = sandbox.run(&["test", "incoming", "old-basic"]);
+    assert_exit(&output, 1);
+    assert!(stdout(&output).contains("FAIL"), "a normal failed report: {}", stdout(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+}
