@@ -2,7 +2,7 @@
 //! the window (double-clicked apps have no terminal). Secrets cannot reach
 //! either: they travel only in [`crate::Secret`], which prints `(redacted)`.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -63,5 +63,5 @@ fn open_log_file(path: &PathBuf) -> Option<File> {
     if fs::metadata(path).is_ok_and(|m| m.len() > MAX_LOG_BYTES) {
         let _ = fs::rename(path, path.with_extension("log.old"));
     }
-    OpenOptions::new().create(true).append(true).open(path).ok()
+    crate::store::file::open_private_append(path).ok()
 }

@@ -3,7 +3,6 @@
 //! setting, before and after. Never a secret: the config holds none, and a
 //! password change is logged as "set-password" without its value.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -36,11 +35,15 @@ pub fn audit_path_for(config_path: &Path) -> PathBuf {
     config_path.with_file_name("audit.jsonl")
 }
 
-/// The OS user running the app (for "who changed it").
+/// The OS user running the app (for "who changed it"), from the OS's own user
+/// database, not from environment variables anyone can set.
 pub fn os_user() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    whoami::fallible::username()
+        .ok()
+        .filter(|name| !name.is_empty())
+        .or_else(|| {
+            ["USER", "USERNAME", "LOGNAME"].iter().find_map(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+        })
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
@@ -156,8 +159,7 @@ pub fn append(path: &Path, entries: &[AuditEntry]) {
             lines.push('\n');
         }
     }
-    let written =
-        OpenOptions::new().create(true).append(true).open(path).and_then(|mut file| file.write_all(lines.as_bytes()));
+    let written = super::file::open_private_append(path).and_then(|mut file| file.write_all(lines.as_bytes()));
     if let Err(err) = written {
         tracing::warn!("could not write the audit log {}: {err}", path.display());
     }

@@ -222,6 +222,16 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Temp file in the same folder, fsync, rename over `path`, fsync the folder.
+/// Opens `path` for appending, creating it readable by its owner only (0600 on
+/// Unix), like the config: the log and the audit log name mailboxes and people.
+pub fn open_private_append(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),

@@ -362,3 +362,24 @@ fn huge_timeouts_give_a_clear_error_or_a_capped_wait_never_a_panic() {
     assert!(stdout(&output).contains("FAIL"), "a normal failed report: {}", stdout(&output));
     assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
 }
+
+/// The audit log is private to its owner, like the config, and names the OS
+/// user from the OS, whatever $USER says.
+#[test]
+fn the_audit_log_is_private_and_names_the_os_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut command = std::process::Command::new(crate::support::BIN);
+    command.arg("--config").arg(sandbox.config()).args(["deactivate", "new-m365"]).env("USER", "someone-else");
+    command.env("MAILSETTINGS_SECRET_STORE", format!("file:{}", sandbox.secrets_file().display()));
+    assert_exit(&crate::support::run_command(command, ""), 0);
+    let audit = sandbox.path("audit.jsonl");
+    let mode = std::fs::metadata(&audit).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "audit.jsonl is {mode:o}");
+    let me = std::process::Command::new("id").arg("-un").output().unwrap();
+    let me = String::from_utf8_lossy(&me.stdout).trim().to_owned();
+    let log = std::fs::read_to_string(&audit).unwrap();
+    assert!(log.contains(&format!("\"user\":\"{me}\"")), "{log}");
+    assert!(!log.contains("someone-else"), "{log}");
+}

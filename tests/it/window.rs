@@ -62,6 +62,8 @@ fn the_binary_opens_a_real_window_titled_mail_settings() {
     let log = sandbox.path("data/mailsettings/mailsettings.log");
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(log_text.contains("starting the window"), "the GUI logs to its data folder: {}", log.display());
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&log).unwrap().permissions()) & 0o777;
+    assert_eq!(mode, 0o600, "the window log is private to its owner: {mode:o}");
 }
 
 /// The real window at 1024×640, driven from outside through its accessibility
