@@ -176,6 +176,9 @@ pub enum GuardError {
     InvalidId(String),
     #[error("a mail setting with id \"{0}\" already exists")]
     DuplicateId(String),
+    /// A sign-in endpoint that is not https (or a redirect host that is not this computer).
+    #[error("{0}")]
+    InsecureEndpoint(String),
     /// `company` and `setting` are display names (see [`Config::company_name`], [`Config::setting_name`]).
     #[error("\"{setting}\" is inactive, so it cannot be the default for {company}; activate it first")]
     DefaultMustBeActive { company: String, setting: String },
@@ -427,6 +430,9 @@ impl Config {
             }
         }
         for provider in incoming.oauth_providers {
+            if let Some(problem) = super::validate::provider_problems(&provider).into_iter().next() {
+                return Err(GuardError::InsecureEndpoint(problem));
+            }
             if let Some(slot) = next.oauth_providers.iter_mut().find(|p| p.id == provider.id) {
                 *slot = provider;
             } else {
@@ -470,6 +476,9 @@ impl Config {
             if !seen.insert(setting.id.as_str()) {
                 problems.push(format!("two mail settings have the id \"{}\"; ids must be unique", setting.id));
             }
+        }
+        for provider in &self.oauth_providers {
+            problems.extend(super::validate::provider_problems(provider));
         }
         let mut seen = std::collections::BTreeSet::new();
         for company in &self.companies {

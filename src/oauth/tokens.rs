@@ -79,6 +79,18 @@ impl TokenError {
 
 /// The client for a provider and redirect address.
 pub fn client(provider: &ResolvedProvider, redirect_uri: Option<&str>) -> Result<OAuthClient, TokenError> {
+    // Checked again before any request, whatever path the provider came by.
+    let endpoints = [
+        ("authorize_url", Some(&provider.authorize_url)),
+        ("token_url", Some(&provider.token_url)),
+        ("revoke_url", provider.revoke_url.as_ref()),
+        ("userinfo_url", provider.userinfo_url.as_ref()),
+    ];
+    for (field, address) in endpoints {
+        if let Some(problem) = address.and_then(|a| crate::model::validate::endpoint_problem(field, a)) {
+            return Err(TokenError::BadUrl(problem));
+        }
+    }
     let bad = |e: oauth2::url::ParseError| TokenError::BadUrl(e.to_string());
     let revocation =
         provider.revoke_url.as_deref().map(|u| RevocationUrl::new(u.to_owned())).transpose().map_err(bad)?;

@@ -383,3 +383,30 @@ fn the_audit_log_is_private_and_names_the_os_user() {
     assert!(log.contains(&format!("\"user\":\"{me}\"")), "{log}");
     assert!(!log.contains("someone-else"), "{log}");
 }
+
+/// Sign-in endpoints must be https (loopback aside): an import carrying a plain
+/// http endpoint is refused whole, validate names it, and Connect never sends to it.
+#[test]
+fn plain_http_sign_in_endpoints_are_refused_everywhere() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let insecure = "[[oauth_provider]]\nid = \"microsoft365\"\nclient_id = \"0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab\"\ntoken_url = \"http://idp.example.com/token\"\n";
+    let file = sandbox.path("import.toml");
+    std::fs::write(&file, format!("format = \"mailsettings/1\"\n{insecure}")).unwrap();
+    let output = sandbox.run(&["import", file.to_str().unwrap()]);
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("token_url \"http://idp.example.com/token\" must use https"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE, "nothing imported");
+    // A hand-edited file: validate names the problem, Connect refuses before any request.
+    std::fs::write(sandbox.config(), format!("{SAMPLE}\n{insecure}")).unwrap();
+    let output = sandbox.run(&["validate"]);
+    assert_exit(&output, 1);
+    assert!(stdout(&output).contains("must use https"), "{}", stdout(&output));
+    let output = sandbox.run(&["connect", "new-m365", "--no-browser", "--timeout", "5"]);
+    assert_exit(&output, 1);
+    assert!(stderr(&output).contains("must use https"), "{}", stderr(&output));
+}
