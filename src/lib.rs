@@ -14,6 +14,7 @@ pub mod logging;
 pub mod migration;
 pub mod model;
 pub mod oauth;
+pub mod printable;
 pub mod secret;
 pub mod store;
 pub mod tls;

@@ -107,7 +107,9 @@ impl Listener {
             return None;
         }
         if let Some(error) = query.get("error") {
-            let description = query.get("error_description").cloned();
+            // Anyone can open this address: what it says is shown, never run by a terminal.
+            let error = &crate::printable::printable(error);
+            let description = query.get("error_description").map(|d| crate::printable::printable(d));
             let _ = request.respond(page(
                 200,
                 "Sign-in was not completed",

@@ -393,10 +393,12 @@ pub fn disconnect(
 }
 
 pub(crate) fn describe_error<T: std::fmt::Display>(error: &T, description: Option<&str>) -> String {
-    match description {
+    // Both come from the authorization server: shown, never run by a terminal.
+    let text = match description {
         Some(description) if !description.is_empty() => format!("{error}: {description}"),
         _ => error.to_string(),
-    }
+    };
+    crate::printable::printable(&text)
 }
 
 /// An error with its causes, for a message a person can act on.

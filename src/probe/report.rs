@@ -137,22 +137,29 @@ impl Report {
             name,
             duration_ms: (elapsed.as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
             outcome,
-            detail: self.redactor.redact(detail),
-            server_reply: reply.map(|r| self.redactor.redact(&truncate(r, 2000))),
+            detail: self.clean(detail),
+            // Redacted before it is cut: a secret across the cut must not leave its first half.
+            server_reply: reply.map(|r| truncate(&self.clean(r), 2000)),
         });
     }
 
     pub fn fact(&mut self, name: &str, value: impl Into<String>) {
-        let value = self.redactor.redact(&value.into());
+        let value = self.clean(&value.into());
         self.facts.push((name.to_owned(), value));
     }
 
     pub fn set_diagnosis(&mut self, diagnosis: Diagnosis) {
         self.passed = false;
         let mut diagnosis = diagnosis;
-        diagnosis.cause = self.redactor.redact(&diagnosis.cause);
-        diagnosis.next_step = self.redactor.redact(&diagnosis.next_step);
+        diagnosis.cause = self.clean(&diagnosis.cause);
+        diagnosis.next_step = self.clean(&diagnosis.next_step);
         self.diagnosis = Some(diagnosis);
+    }
+
+    /// Text from the server or the network, as the report keeps it: secrets
+    /// redacted (also in their escaped form), then made printable.
+    fn clean(&self, text: &str) -> String {
+        self.redactor.redact(&crate::printable::printable(&self.redactor.redact(text)))
     }
 
     /// Why the probe failed, in one line: the diagnosis' cause, else the failed stage.

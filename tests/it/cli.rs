@@ -410,3 +410,27 @@ fn plain_http_sign_in_endpoints_are_refused_everywhere() {
     assert_exit(&output, 1);
     assert!(stderr(&output).contains("must use https"), "{}", stderr(&output));
 }
+
+/// A server's words are shown, never run: ESC, BEL and bidi overrides in a
+/// greeting or a reply reach neither stdout (text or JSON) nor the report raw.
+#[test]
+fn terminal_commands_in_server_replies_are_shown_escaped() {
+    let server = crate::hostile::Hostile::start(crate::hostile::Behaviour::TerminalCommands);
+    let sandbox = Sandbox::new();
+    let config = SAMPLE
+        .replace("port = 993", &format!("port = {}", server.port))
+        .replace("imap.example.com", "127.0.0.1")
+        .replacen("security = \"tls\"", "security = \"starttls\"", 1);
+    std::fs::write(sandbox.config(), config).unwrap();
+    assert_exit(&sandbox.run_with_stdin(&["set-password", "old-basic", "--imap"], &format!("{CANARY}\n")), 0);
+    for args in [&["test", "incoming", "old-basic"][..], &["test", "incoming", "old-basic", "--json"][..]] {
+        let output = sandbox.run(args);
+        assert_exit(&output, 1);
+        for byte in [0x1b_u8, 0x07] {
+            assert!(!output.stdout.contains(&byte), "a raw {byte:#x} reached stdout: {:?}", stdout(&output));
+            assert!(!output.stderr.contains(&byte), "a raw {byte:#x} reached stderr");
+        }
+        assert!(!stdout(&output).contains('\u{202e}'), "a bidi override reached stdout");
+        assert!(stdout(&output).contains("u{1b}[2J"), "shown escaped: {}", stdout(&output));
+    }
+}

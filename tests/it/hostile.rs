@@ -32,6 +32,9 @@ pub enum Behaviour {
     EndlessLine,
     /// A web server.
     Http,
+    /// IMAP whose greeting and replies carry terminal commands (clear screen,
+    /// an OSC 52 clipboard write, BEL) and a bidi override.
+    TerminalCommands,
 }
 
 pub struct Hostile {
@@ -162,6 +165,13 @@ fn serve(mut stream: TcpStream, behaviour: &Behaviour, received: &Mutex<Vec<u8>>
                     Ok(0) | Err(_) => return,
                     Ok(n) => record(received, &buf[..n]),
                 }
+            }
+        }
+        Behaviour::TerminalCommands => {
+            let _ = stream.write_all(b"* OK \x1b[2J\x1b]52;c;ZXZpbA==\x07 hostile \xe2\x80\xae ready\r\n");
+            while let Some(line) = read_line(&mut stream, received) {
+                let tag = line.split(' ').next().unwrap_or("*").to_owned();
+                let _ = stream.write_all(format!("{tag} NO \x1b[31mdenied\x07\r\n").as_bytes());
             }
         }
         Behaviour::Garbage => {
