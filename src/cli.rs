@@ -538,15 +538,16 @@ fn list(workspace: &Workspace, json: bool, out: &mut dyn Write) -> std::io::Resu
     let id_width = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
     writeln!(out, "{:id_width$}  {:8}  {:12}  {:30}  DEFAULT FOR", "ID", "ACTIVE", "CREDENTIAL", "DESCRIPTION")?;
     for row in rows {
-        writeln!(
-            out,
+        let line = format!(
             "{:id_width$}  {:8}  {:12}  {:30}  {}",
             row.id,
             if row.active { "active" } else { "inactive" },
             row.credential,
             row.description,
             row.default_for.join(", ")
-        )?;
+        );
+        // The description may come from an imported file: printed, never run.
+        writeln!(out, "{}", crate::printable::printable(&line))?;
     }
     Ok(())
 }
@@ -732,7 +733,8 @@ fn print_log(workspace: &Workspace, json: bool, out: &mut dyn Write) -> Result<(
             (None, Some(company)) => company.clone(),
             (None, None) => entry.provider.clone().or_else(|| entry.trust.clone()).unwrap_or_default(),
         };
-        writeln!(out, "{}  {:<12} {:<40} {subject}", entry.time, entry.user, entry.action).map_err(Failure::from)?;
+        let line = format!("{}  {:<12} {:<40} {subject}", entry.time, entry.user, entry.action);
+        writeln!(out, "{}", crate::printable::printable(&line))?;
     }
     Ok(())
 }
@@ -821,7 +823,8 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
         imap_password =
             if setting.credential.uses_oauth() { "not used (OAuth)".to_owned() } else { stored(|p| p.imap) },
     );
-    out.write_all(text.as_bytes()).map_err(Failure::from)
+    // Values come from the config file, which may have been imported: printed, never run.
+    out.write_all(crate::printable::printable(&text).as_bytes()).map_err(Failure::from)
 }
 
 fn validate(workspace: &Workspace, id: Option<&str>, out: &mut dyn Write) -> Result<(), Failure> {

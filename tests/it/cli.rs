@@ -434,3 +434,21 @@ fn terminal_commands_in_server_replies_are_shown_escaped() {
         assert!(stdout(&output).contains("u{1b}[2J"), "shown escaped: {}", stdout(&output));
     }
 }
+
+/// A hostile imported file cannot drive the terminal either: its descriptions
+/// are printed escaped by list, show and log.
+#[test]
+fn values_from_an_imported_file_are_printed_escaped() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let hostile = SAMPLE.replace("Collections (Basic)", "Collections \\u001b[2J\\u0007(Basic)");
+    let file = sandbox.path("hostile.toml");
+    std::fs::write(&file, hostile).unwrap();
+    assert_exit(&sandbox.run(&["import", file.to_str().unwrap()]), 0);
+    for args in [&["list"][..], &["show", "old-basic"][..], &["log"][..]] {
+        let output = sandbox.run(args);
+        assert_exit(&output, 0);
+        assert!(!output.stdout.contains(&0x1b) && !output.stdout.contains(&0x07), "{args:?}: {:?}", stdout(&output));
+    }
+    assert!(stdout(&sandbox.run(&["list"])).contains("\\u{1b}[2J"), "shown escaped");
+}
