@@ -375,7 +375,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
 
 fn import(workspace: &mut Workspace, file: &Path, out: &mut dyn Write) -> Result<(), Failure> {
     let summary = workspace.import(file)?;
-    Ok(writeln!(
+    writeln!(
         out,
         "Imported from {}: {} setting(s) added, {} replaced; {} company(ies) added, {} replaced",
         file.display(),
@@ -383,7 +383,12 @@ fn import(workspace: &mut Workspace, file: &Path, out: &mut dyn Write) -> Result
         summary.replaced.len(),
         summary.companies_added.len(),
         summary.companies_replaced.len()
-    )?)
+    )?;
+    if !summary.trust_changes.is_empty() {
+        let text = format!("Changes of trust:\n{}", summary.trust_text());
+        out.write_all(crate::printable::printable(&text).as_bytes())?;
+    }
+    Ok(())
 }
 
 /// `deactivate ID [--switch-defaults-to NEW]`: the guide's step 10 before step 11.

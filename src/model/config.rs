@@ -206,6 +206,10 @@ fn describe_companies(companies: &[String]) -> String {
     }
 }
 
+fn or_builtin(url: &str) -> &str {
+    if url.trim().is_empty() { "the built-in one" } else { url.trim() }
+}
+
 /// What [`Config::import`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportSummary {
@@ -213,6 +217,16 @@ pub struct ImportSummary {
     pub replaced: Vec<String>,
     pub companies_added: Vec<String>,
     pub companies_replaced: Vec<String>,
+    /// Changes of trust, listed before they are applied: sign-in apps (with
+    /// their endpoints) added or changed, CA files newly trusted.
+    pub trust_changes: Vec<String>,
+}
+
+impl ImportSummary {
+    /// One line per change of trust, for the CLI and the window's question.
+    pub fn trust_text(&self) -> String {
+        self.trust_changes.iter().map(|c| format!("  - {c}\n")).collect()
+    }
 }
 
 impl Config {
@@ -433,14 +447,21 @@ impl Config {
             if let Some(problem) = super::validate::provider_problems(&provider).into_iter().next() {
                 return Err(GuardError::InsecureEndpoint(problem));
             }
+            let endpoints =
+                format!("authorize {}, token {}", or_builtin(&provider.authorize_url), or_builtin(&provider.token_url));
             if let Some(slot) = next.oauth_providers.iter_mut().find(|p| p.id == provider.id) {
+                if *slot != provider {
+                    summary.trust_changes.push(format!("sign-in app \"{}\" changed ({endpoints})", provider.id));
+                }
                 *slot = provider;
             } else {
+                summary.trust_changes.push(format!("sign-in app \"{}\" added ({endpoints})", provider.id));
                 next.oauth_providers.push(provider);
             }
         }
         for ca_file in incoming.tls.extra_ca_files {
             if !next.tls.extra_ca_files.contains(&ca_file) {
+                summary.trust_changes.push(format!("CA certificates in {} trusted", ca_file.display()));
                 next.tls.extra_ca_files.push(ca_file);
             }
         }

@@ -326,6 +326,14 @@ impl Workspace {
         self.change("restore", |config| config.restore_setting(id))
     }
 
+    /// What importing `path` would change (nothing is written): the window asks
+    /// before applying changes of trust.
+    pub fn preview_import(&self, path: &Path) -> Result<ImportSummary, WorkspaceError> {
+        let incoming = read_config(path)?;
+        let mut copy = self.config.clone();
+        Ok(copy.import(incoming)?)
+    }
+
     /// Adds or replaces settings, companies and providers from another config file.
     pub fn import(&mut self, path: &Path) -> Result<ImportSummary, WorkspaceError> {
         let incoming = read_config(path)?;

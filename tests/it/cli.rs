@@ -452,3 +452,24 @@ fn values_from_an_imported_file_are_printed_escaped() {
     }
     assert!(stdout(&sandbox.run(&["list"])).contains("\\u{1b}[2J"), "shown escaped");
 }
+
+/// Import says what it changes in trust: sign-in apps with their endpoints, CA files.
+#[test]
+fn import_lists_its_changes_of_trust() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let file = sandbox.path("import.toml");
+    std::fs::write(
+        &file,
+        "format = \"mailsettings/1\"\n[tls]\nextra_ca_files = [\"/etc/ssl/corp-ca.pem\"]\n\n[[oauth_provider]]\nid = \"corp-idp\"\nauthorize_url = \"https://idp.example.com/authorize\"\ntoken_url = \"https://idp.example.com/token\"\nclient_id = \"desk\"\n",
+    )
+    .unwrap();
+    let output = sandbox.run(&["import", file.to_str().unwrap()]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(text.contains("Changes of trust:"), "{text}");
+    assert!(text.contains("sign-in app \"corp-idp\" added (authorize https://idp.example.com/authorize, token https://idp.example.com/token)"), "{text}");
+    assert!(text.contains("CA certificates in /etc/ssl/corp-ca.pem trusted"), "{text}");
+    let again = stdout(&sandbox.run(&["import", file.to_str().unwrap()]));
+    assert!(!again.contains("Changes of trust"), "nothing new the second time: {again}");
+}

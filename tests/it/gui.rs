@@ -19,8 +19,10 @@ fn harness_for(workspace: Workspace) -> Harness<'static, MailSettingsApp> {
         .with_size(egui::vec2(1280.0, 720.0))
         .with_max_steps(50)
         .build_eframe(move |_| MailSettingsApp::new(workspace));
-    // Let the start-up connection scan (a background thread) report before the test clicks.
+    // Let the start-up connection scan (a background thread, started once the first
+    // frame is painted) report before the test clicks.
     let started = std::time::Instant::now();
+    harness.step();
     harness.step();
     while harness.state().is_busy() && started.elapsed() < std::time::Duration::from_secs(10) {
         std::thread::sleep(std::time::Duration::from_millis(10));

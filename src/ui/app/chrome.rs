@@ -339,6 +339,24 @@ impl MailSettingsApp {
                         }
                     });
                 }
+                Dialog::ConfirmImport { path, trust_changes } => {
+                    ui.heading("Import changes what is trusted");
+                    ui.label(format!("{} also changes what Mail Settings trusts:", path.display()));
+                    for change in trust_changes.iter() {
+                        ui.add(egui::Label::new(crate::printable::printable(&format!("- {change}"))).wrap());
+                    }
+                    ui.label(
+                        "Sign-in apps decide where passwords are typed; CA files decide which servers are believed.",
+                    );
+                    ui.horizontal(|ui| {
+                        if ui.button("Import and trust").clicked() {
+                            commands.send(Command::ImportConfirmed(path.clone()));
+                        }
+                        if ui.button("Cancel").clicked() {
+                            commands.send(Command::CloseDialog);
+                        }
+                    });
+                }
                 Dialog::MoveDefaults { output, companies, to } => {
                     let setting = &output.setting;
                     ui.heading(format!("Set \"{}\" Inactive?", config.setting_name(&setting.id)));

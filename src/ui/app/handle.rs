@@ -94,7 +94,11 @@ impl MailSettingsApp {
                     Err(err) => self.notice = Some(Notice::error(format!("Not saved: {err}"))),
                 }
             }
-            Command::Import | Command::Export | Command::AddCaFile | Command::RemoveCaFile(_) => {
+            Command::Import
+            | Command::ImportConfirmed(_)
+            | Command::Export
+            | Command::AddCaFile
+            | Command::RemoveCaFile(_) => {
                 self.run_file_command(ctx, command);
             }
         }
@@ -190,17 +194,17 @@ impl MailSettingsApp {
                     .set_title("Import mail settings")
                     .pick_file();
                 let Some(path) = picked else { return }; // cancelled or no dialog available: nothing to do
-                match self.workspace.import(&path) {
-                    Ok(summary) => {
-                        self.rescan(ctx);
-                        self.notice = Some(Notice::info(format!(
-                            "Imported: {} added, {} replaced",
-                            summary.added.len(),
-                            summary.replaced.len()
-                        )));
+                match self.workspace.preview_import(&path) {
+                    Ok(preview) if !preview.trust_changes.is_empty() => {
+                        self.dialog = Some(Dialog::ConfirmImport { path, trust_changes: preview.trust_changes });
                     }
+                    Ok(_) => self.import(ctx, &path),
                     Err(err) => self.notice = Some(Notice::error(format!("Not imported: {err}"))),
                 }
+            }
+            Command::ImportConfirmed(path) => {
+                self.dialog = None;
+                self.import(ctx, &path);
             }
             Command::Export => {
                 let picked = rfd::FileDialog::new()
@@ -235,6 +239,20 @@ impl MailSettingsApp {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn import(&mut self, ctx: &egui::Context, path: &std::path::Path) {
+        match self.workspace.import(path) {
+            Ok(summary) => {
+                self.rescan(ctx);
+                self.notice = Some(Notice::info(format!(
+                    "Imported: {} added, {} replaced",
+                    summary.added.len(),
+                    summary.replaced.len()
+                )));
+            }
+            Err(err) => self.notice = Some(Notice::error(format!("Not imported: {err}"))),
         }
     }
 

@@ -77,6 +77,8 @@ pub enum Dialog {
     /// Saving makes a company default Inactive: move its companies to `to` first.
     /// Holds what Save would write (the typed passwords too) until the answer.
     MoveDefaults { output: Box<FormOutput>, companies: Vec<String>, to: Option<String> },
+    /// An import that changes trust (sign-in apps, CA files): listed, applied only when confirmed.
+    ConfirmImport { path: std::path::PathBuf, trust_changes: Vec<String> },
 }
 
 /// A Save waiting for its passwords to reach the OS store (on a job thread).
@@ -240,9 +242,15 @@ impl eframe::App for MailSettingsApp {
             tracing::info!("first frame after {} ms", launched.elapsed().as_millis());
         }
         self.apply_look(&ctx);
+        // The connection scan starts once the first frame is on screen: on a small
+        // machine its thread (and the secret store) would compete with that paint.
         if !self.connections_scanned {
-            self.connections_scanned = true;
-            self.jobs.scan_connections(&ctx, self.workspace.config(), self.workspace.secrets());
+            if ctx.cumulative_frame_nr() == 0 {
+                ctx.request_repaint();
+            } else {
+                self.connections_scanned = true;
+                self.jobs.scan_connections(&ctx, self.workspace.config(), self.workspace.secrets());
+            }
         }
         self.poll_jobs(&ctx);
         self.shortcuts(ui);
