@@ -81,7 +81,7 @@ pub fn connect(addrs: &[SocketAddr], timeout: Duration, cancel: &CancelToken) ->
 #[derive(Debug)]
 pub enum Transport {
     Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    Tls(Box<StreamOwned<ClientConnection, DeadlineSocket>>),
     /// Only while swapping plain for TLS.
     Taken,
 }
@@ -134,6 +134,50 @@ impl StepClock {
     }
 }
 
+/// The socket under TLS: every read and write checks the step's deadline and
+/// cancellation first. rustls reads a record (or a handshake flight) in many
+/// socket reads; a server dripping one byte a second would otherwise keep one
+/// TLS read alive far past the deadline, each socket read being "in time".
+#[derive(Debug)]
+pub struct DeadlineSocket {
+    socket: TcpStream,
+    clock: StepClock,
+    cancel: CancelToken,
+}
+
+impl DeadlineSocket {
+    fn arm(&self) -> io::Result<()> {
+        // Not `Interrupted`: readers retry on that, and a cancelled read must end.
+        if self.cancel.is_cancelled() {
+            return Err(io::Error::new(io::ErrorKind::ConnectionAborted, CANCELLED));
+        }
+        let remaining = self.clock.remaining();
+        if remaining.is_zero() {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, STEP_TIMED_OUT));
+        }
+        self.socket.set_read_timeout(Some(remaining))?;
+        self.socket.set_write_timeout(Some(remaining))
+    }
+}
+
+impl Read for DeadlineSocket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.socket.read(buf)
+    }
+}
+
+impl Write for DeadlineSocket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.arm()?;
+        self.socket.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.socket.flush()
+    }
+}
+
 /// A connection with a per-step deadline, byte budget and cancellation.
 #[derive(Debug)]
 pub struct GuardedStream {
@@ -164,7 +208,7 @@ impl GuardedStream {
     pub fn socket(&self) -> Option<&TcpStream> {
         match &self.transport {
             Transport::Plain(socket) => Some(socket),
-            Transport::Tls(tls) => Some(&tls.sock),
+            Transport::Tls(tls) => Some(&tls.sock.socket),
             Transport::Taken => None,
         }
     }
@@ -180,6 +224,7 @@ impl GuardedStream {
         };
         let connection =
             ClientConnection::new(config, server_name).map_err(|e| ProbeError::Tls(e.to_string().into()))?;
+        let socket = DeadlineSocket { socket, clock: self.clock.clone(), cancel: self.cancel.clone() };
         self.transport = Transport::Tls(Box::new(StreamOwned::new(connection, socket)));
         Ok(())
     }

@@ -32,6 +32,9 @@ pub enum Behaviour {
     EndlessLine,
     /// A web server.
     Http,
+    /// Answers a TLS client with the start of a huge handshake record, then one
+    /// byte every 100 ms: every socket read is "in time", the record never ends.
+    Drip,
     /// IMAP whose greeting and replies carry terminal commands (clear screen,
     /// an OSC 52 clipboard write, BEL) and a bidi override.
     TerminalCommands,
@@ -165,6 +168,14 @@ fn serve(mut stream: TcpStream, behaviour: &Behaviour, received: &Mutex<Vec<u8>>
                     Ok(0) | Err(_) => return,
                     Ok(n) => record(received, &buf[..n]),
                 }
+            }
+        }
+        Behaviour::Drip => {
+            let mut hello = [0u8; 512];
+            let _ = stream.read(&mut hello);
+            let _ = stream.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]);
+            while !stop.load(Ordering::SeqCst) && stream.write_all(&[0x02]).is_ok() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
             }
         }
         Behaviour::TerminalCommands => {

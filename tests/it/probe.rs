@@ -271,8 +271,6 @@ fn detect_finds_the_mode_of_every_port() {
         "{}",
         report.to_text()
     );
-    let smtps = Hostile::start(Behaviour::Silent); // keep an unrelated port busy: no effect
-    drop(smtps);
 }
 
 // ---- hostile servers -------------------------------------------------------
@@ -364,6 +362,35 @@ fn bad_certificates_are_each_diagnosed() {
         probe::smtp::test_outgoing(&outgoing, "admin@example.org", &fast_options(&ca.pem_file), &CancelToken::new());
     let tls = report.stages.iter().find(|s| s.name == StageName::Tls).unwrap();
     assert_eq!(tls.outcome, probe::Outcome::Passed, "{}", report.to_text());
+}
+
+/// A server that drips a TLS record one byte at a time keeps every socket read
+/// "in time": the step's deadline must still end it (IMAPS and SMTPS).
+#[test]
+fn a_dripping_tls_server_ends_at_the_step_deadline() {
+    let server = Hostile::start(Behaviour::Drip);
+    let options = fast_options(&rig().ca_file);
+    let setting = hostile_setting(server.port, Security::Tls, server.port, Security::Tls);
+    let (outgoing, incoming) = inputs(&setting, HOSTILE_PASSWORD);
+    // On its own thread, so a regression fails here instead of hanging the suite.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        let imap = probe::imap::test_incoming(&incoming, &options, &CancelToken::new());
+        let imap_took = started.elapsed();
+        let started = Instant::now();
+        let smtp = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &options, &CancelToken::new());
+        let _ = sender.send((imap, imap_took, smtp, started.elapsed()));
+    });
+    let (imap, imap_took, smtp, smtp_took) =
+        receiver.recv_timeout(Duration::from_secs(30)).expect("a dripping server kept the probes going past 30 s");
+    assert!(imap_took < Duration::from_secs(8), "IMAPS ran {imap_took:?}: {}", imap.to_text());
+    assert!(smtp_took < Duration::from_secs(8), "SMTPS ran {smtp_took:?}: {}", smtp.to_text());
+    for report in [&imap, &smtp] {
+        assert!(!report.passed);
+        assert!(report.to_text().contains("did not answer in time"), "{}", report.to_text());
+    }
+    assert_nothing_secret_sent(&server);
 }
 
 #[test]
