@@ -505,3 +505,33 @@ fn a_client_secret_from_stdin_is_kept_in_the_secret_store_and_used_by_connect() 
         .unwrap();
     assert_eq!(stored.expose(), secret);
 }
+
+/// A local client that pipelines thousands of requests and never reads the
+/// answers, plus idle sockets that say nothing, does not stall Connect: the
+/// real redirect still gets through and the flow finishes.
+#[test]
+fn a_flooding_never_reading_local_client_does_not_stall_connect() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "flooded", "ar"));
+    let setting = sandbox.config.setting("flooded").unwrap().clone();
+    let flow = mailsettings::oauth::ConnectFlow::start(&setting, &sandbox.config).unwrap();
+    let (port, url) = (port_of(flow.redirect_uri()), flow.url().to_owned());
+    let (secrets, tls) = (sandbox.secrets(), sandbox.options().tls.clone());
+    let waiting = std::thread::spawn(move || flow.finish(&secrets, tls, Duration::from_secs(40), &CancelToken::new()));
+    let idle: Vec<TcpStream> = (0..50).filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok()).collect();
+    let flood = std::thread::spawn(move || {
+        let Ok(mut socket) = TcpStream::connect(("127.0.0.1", port)) else { return 0 };
+        let _ = socket.set_write_timeout(Some(Duration::from_secs(5)));
+        let request = b"GET /?code=x&state=flood HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        (0..20_000).take_while(|_| socket.write_all(request).is_ok()).count()
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let script = browser_script(sandbox.dir.path(), Browser::SignIn);
+    let status = Command::new(&script).arg(&url).env("RIG_CA_FILE", &rig.ca_file).status().unwrap();
+    assert!(status.success(), "the browser's redirect was answered");
+    let connected = waiting.join().unwrap().expect("connected despite the flood");
+    assert_eq!(connected.account.as_deref(), Some("ar@rig.test"));
+    let sent = flood.join().unwrap();
+    assert!(sent > 0, "the flood really ran");
+    drop(idle);
+}
