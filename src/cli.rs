@@ -583,7 +583,7 @@ fn connect(
         workspace.secrets(),
         options.tls.clone(),
         std::time::Duration::from_secs(timeout_secs),
-        &CancelToken::new(),
+        &interrupted(),
     );
     match result {
         Ok(connected) => {
@@ -606,6 +606,22 @@ fn connect(
     }
 }
 
+/// A cancel token that Ctrl+C (SIGINT) sets: a probe or a sign-in then ends at
+/// once, cleanly, with its report, instead of the process being killed mid-step.
+fn interrupted() -> CancelToken {
+    static TOKEN: std::sync::OnceLock<CancelToken> = std::sync::OnceLock::new();
+    TOKEN
+        .get_or_init(|| {
+            let token = CancelToken::new();
+            let handler_token = token.clone();
+            if let Err(err) = ctrlc::set_handler(move || handler_token.cancel()) {
+                tracing::warn!("Ctrl+C will stop the program without a report: {err}");
+            }
+            token
+        })
+        .clone()
+}
+
 fn probe_options(workspace: &Workspace) -> Result<ProbeOptions, Failure> {
     ProbeOptions::from_config(workspace.config()).map_err(|e| Failure::check(e.to_string()))
 }
@@ -613,7 +629,7 @@ fn probe_options(workspace: &Workspace) -> Result<ProbeOptions, Failure> {
 /// Runs a check with `sign_in`'s servers and credentials, reported under `subject` (see [`crate::checks`]).
 fn run_check(workspace: &Workspace, sign_in: &str, subject: &str, check: &Check) -> Result<Outcome, Failure> {
     let setting = find(workspace.config(), sign_in)?;
-    crate::checks::run(check, setting, subject, workspace.config(), workspace.secrets(), &CancelToken::new())
+    crate::checks::run(check, setting, subject, workspace.config(), workspace.secrets(), &interrupted())
         .map_err(|e| Failure::check(e.to_string()))
 }
 

@@ -473,3 +473,32 @@ fn import_lists_its_changes_of_trust() {
     let again = stdout(&sandbox.run(&["import", file.to_str().unwrap()]));
     assert!(!again.contains("Changes of trust"), "nothing new the second time: {again}");
 }
+
+/// Ctrl+C ends a CLI probe at once and cleanly — a report saying it was
+/// cancelled — even against a server that never answers and long timeouts.
+#[test]
+fn ctrl_c_cancels_a_cli_probe_cleanly() {
+    let server = crate::hostile::Hostile::start(crate::hostile::Behaviour::Silent);
+    let sandbox = Sandbox::new();
+    let config =
+        SAMPLE.replace("port = 993", &format!("port = {}", server.port)).replace("imap.example.com", "127.0.0.1")
+            + "\n[probe]\nconnect_timeout_secs = 120\nstep_timeout_secs = 120\n";
+    std::fs::write(sandbox.config(), config).unwrap();
+    assert_exit(&sandbox.run_with_stdin(&["set-password", "old-basic", "--imap"], &format!("{CANARY}\n")), 0);
+    let child = std::process::Command::new(crate::support::BIN)
+        .arg("--config")
+        .arg(sandbox.config())
+        .args(["test", "incoming", "old-basic"])
+        .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", sandbox.secrets_file().display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let started = std::time::Instant::now();
+    assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let output = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?} after Ctrl+C", started.elapsed());
+    assert_exit(&output, 1);
+    assert!(stdout(&output).to_lowercase().contains("cancel"), "a report that says so: {}", stdout(&output));
+}
