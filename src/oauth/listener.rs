@@ -19,7 +19,7 @@ pub const SUCCESS_PAGE: &str = "Authentication is complete. You may now close th
 pub enum ListenError {
     #[error("could not open a local port for the sign-in redirect: {0}")]
     Bind(String),
-    #[error("no sign-in arrived within {} minutes; press Connect to try again", .0.as_secs().div_ceil(60))]
+    #[error("no sign-in arrived within {}; press Connect to try again", describe_wait(*.0))]
     TimedOut(Duration),
     #[error("the sign-in was cancelled")]
     Cancelled,
@@ -135,6 +135,13 @@ impl Listener {
     }
 }
 
+/// "2 seconds", "1 minute", "5 minutes": the wait in the unit a person would say.
+fn describe_wait(wait: Duration) -> String {
+    let seconds = wait.as_secs();
+    let plural = |n: u64, unit: &str| if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") };
+    if seconds < 120 { plural(seconds, "second") } else { plural(seconds.div_ceil(60), "minute") }
+}
+
 fn page(status: u16, title: &str, text: &str) -> tiny_http::Response<std::io::Cursor<Vec<u8>>> {
     let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     let html = format!(
@@ -150,4 +157,17 @@ fn page(status: u16, title: &str, text: &str) -> tiny_http::Response<std::io::Cu
         response.add_header(header);
     }
     response
+}
+
+#[cfg(test)]
+mod wait_tests {
+    use super::*;
+
+    #[test]
+    fn waits_are_said_in_the_unit_a_person_would_use() {
+        assert_eq!(describe_wait(Duration::from_secs(2)), "2 seconds");
+        assert_eq!(describe_wait(Duration::from_secs(1)), "1 second");
+        assert_eq!(describe_wait(Duration::from_secs(300)), "5 minutes");
+        assert_eq!(describe_wait(Duration::from_secs(121)), "3 minutes");
+    }
 }
