@@ -7,6 +7,7 @@ pub mod flow;
 pub mod http;
 pub mod listener;
 pub mod provider;
+pub mod refresh_lock;
 pub mod tokens;
 
 use std::time::Duration;

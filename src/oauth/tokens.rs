@@ -303,6 +303,14 @@ pub fn fresh_access_token(
     tls: Arc<rustls::ClientConfig>,
     timeout: Duration,
 ) -> Result<Secret, TokenError> {
+    let tokens = TokenSet::load(secrets, setting_id)?.ok_or(TokenError::NotConnected)?;
+    if tokens.needs_reconnect.is_none() && !tokens.expires_soon() {
+        return Ok(tokens.access_token.clone());
+    }
+    // One refresh at a time per setting, across threads and processes: a rotated
+    // refresh token must never be used twice, nor a newer token set overwritten by an older one.
+    let _lock = super::refresh_lock::acquire(secrets, setting_id, timeout)?;
+    // Whoever held the lock may have refreshed already: read again.
     let mut tokens = TokenSet::load(secrets, setting_id)?.ok_or(TokenError::NotConnected)?;
     if let Some(reason) = &tokens.needs_reconnect {
         return Err(TokenError::NeedsReconnect(reason.clone()));

@@ -530,3 +530,36 @@ fn a_flooding_never_reading_local_client_does_not_stall_connect() {
     assert!(sent > 0, "the flood really ran");
     drop(idle);
 }
+
+/// Two processes that both find the access token expiring refresh it one at a
+/// time: the second uses the rotated token the first saved, both sign in, and
+/// the setting stays connected with one valid token set.
+#[test]
+fn two_processes_refreshing_at_once_leave_one_valid_token_set() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "twice", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "twice"]), 0);
+    let secrets = sandbox.secrets();
+    let mut tokens = TokenSet::load(&secrets, "twice").unwrap().unwrap();
+    tokens.expires_at = Some(time::OffsetDateTime::now_utc() + time::Duration::seconds(30)); // inside the margin
+    tokens.save(&secrets, "twice").unwrap();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            sandbox
+                .command(Browser::Idle, &["test", "incoming", "twice"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert_exit(&output, 0);
+    }
+    let status = sandbox.run(Browser::Idle, &["token-status", "twice"]);
+    assert!(stdout(&status).contains("Connected as ar@rig.test"), "{}", stdout(&status));
+    let now = TokenSet::load(&secrets, "twice").unwrap().unwrap();
+    assert!(now.needs_reconnect.is_none());
+    assert!(is_active(now.access_token.expose()), "the saved access token is the live one");
+}

@@ -1,0 +1,82 @@
+//! One token refresh at a time per setting, across the threads of this process
+//! and the other Mail Settings processes of the same user (the window, the CLI,
+//! scripts): an OS file lock in the data folder, named after the secret store
+//! and the setting. A rotated refresh token is then never used twice, and a
+//! newer token set never overwritten by an older one.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::tokens::TokenError;
+use crate::store::Secrets;
+
+/// Held while refreshing; the lock is released when it is dropped.
+#[derive(Debug)]
+pub struct RefreshLock {
+    _file: File,
+}
+
+/// Waits (up to `timeout`) for the refresh lock of `setting_id` in `secrets`.
+pub fn acquire(secrets: &Secrets, setting_id: &str, timeout: Duration) -> Result<RefreshLock, TokenError> {
+    let path = lock_path(secrets, setting_id);
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| TokenError::Unreachable(format!("could not open the refresh lock {}: {e}", path.display())))?;
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(RefreshLock { _file: file }),
+            Err(TryLockError::WouldBlock) if started.elapsed() < timeout => {
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(TokenError::Unreachable(
+                    "another Mail Settings is still refreshing this setting's sign-in; try again".to_owned(),
+                ));
+            }
+            Err(TryLockError::Error(err)) => {
+                return Err(TokenError::Unreachable(format!("could not lock {}: {err}", path.display())));
+            }
+        }
+    }
+}
+
+/// `DATA/locks/refresh-<store and setting>.lock`: the same file for every
+/// process using the same secret store and setting.
+fn lock_path(secrets: &Secrets, setting_id: &str) -> PathBuf {
+    let dir = crate::logging::data_dir().unwrap_or_else(std::env::temp_dir).join("locks");
+    let key = format!("{}|{setting_id}", secrets.describe());
+    dir.join(format!("refresh-{:016x}.lock", fnv1a(key.as_bytes())))
+}
+
+/// A stable 64-bit hash for file names (FNV-1a): the same in every build and process.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_holder_waits_and_then_gives_up_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Secrets::file(dir.path().join("s.json"));
+        let held = acquire(&secrets, "lock-test", Duration::from_secs(1)).unwrap();
+        let started = Instant::now();
+        let err = acquire(&secrets, "lock-test", Duration::from_millis(200)).unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        assert!(err.to_string().contains("still refreshing"), "{err}");
+        assert!(acquire(&secrets, "other-setting", Duration::from_millis(10)).is_ok(), "per setting");
+        drop(held);
+        assert!(acquire(&secrets, "lock-test", Duration::from_millis(10)).is_ok(), "free again");
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c, "FNV-1a as specified");
+    }
+}
