@@ -10,6 +10,8 @@ pub mod checks;
 pub mod cli;
 pub mod clock;
 pub mod diagnosis;
+#[cfg(test)]
+mod fuzz;
 pub mod logging;
 pub mod migration;
 pub mod model;

@@ -198,7 +198,7 @@ fn identity(response: &tokens::Tokens, provider: &ResolvedProvider, http: &Token
 
 /// The claims of an id token received straight from the token endpoint over
 /// TLS (OpenID Connect Core 3.1.3.7: TLS validation stands in for the signature).
-fn id_token_claims(id_token: &str) -> Option<serde_json::Value> {
+pub(crate) fn id_token_claims(id_token: &str) -> Option<serde_json::Value> {
     use base64::Engine as _;
     let payload = id_token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;

@@ -391,14 +391,14 @@ fn capability_name(debug: &str) -> String {
 }
 
 /// `* OK [CAPABILITY IMAP4rev1 …] ready` → the capability words.
-fn capabilities_in_greeting(text: &str) -> Option<Vec<String>> {
+pub(crate) fn capabilities_in_greeting(text: &str) -> Option<Vec<String>> {
     let start = text.to_ascii_uppercase().find("[CAPABILITY ")? + "[CAPABILITY ".len();
     let rest = text.get(start..)?;
     let end = rest.find(']')?;
     Some(rest[..end].split_whitespace().map(str::to_owned).collect())
 }
 
-fn greeting_refusal(text: &str) -> Option<ProbeError> {
+pub(crate) fn greeting_refusal(text: &str) -> Option<ProbeError> {
     let upper = text.to_ascii_uppercase();
     (upper.starts_with("* BYE") || upper.starts_with("* NO")).then(|| ProbeError::Refused { reply: text.to_owned() })
 }

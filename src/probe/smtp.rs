@@ -494,9 +494,10 @@ pub(crate) fn read_reply(stream: &mut GuardedStream) -> Result<Response, ProbeEr
     Err(ProbeError::Garbage { protocol: "SMTP", text: "a reply of more than 200 lines".to_owned() })
 }
 
-/// Server text made safe to show: control characters escaped, length capped.
+/// Server text made safe to show ([`crate::printable`]), length capped for a one-line message.
 pub(crate) fn printable(text: &str) -> String {
-    let mut out: String = text.trim_end().chars().take(300).flat_map(char::escape_default).collect();
+    let text = text.trim_end();
+    let mut out = crate::printable::printable(&text.chars().take(300).collect::<String>());
     if text.chars().count() > 300 {
         out.push('…');
     }

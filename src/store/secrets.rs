@@ -251,8 +251,11 @@ fn chunk_name(name: &str, index: usize) -> String {
     format!("{name}#{index}")
 }
 
-fn chunk_count(head: &str) -> Option<usize> {
-    head.strip_prefix(CHUNK_HEADER)?.parse().ok()
+/// The most chunks a value may claim (2,560 bytes each: far more than any token).
+const MAX_CHUNKS: usize = 4096;
+
+pub(crate) fn chunk_count(head: &str) -> Option<usize> {
+    head.strip_prefix(CHUNK_HEADER)?.parse().ok().filter(|count| *count <= MAX_CHUNKS)
 }
 
 /// Splits on character boundaries into pieces of at most `max_chars` characters.

@@ -1,0 +1,104 @@
+//! Property ("fuzz") tests of every parser that reads untrusted bytes: server
+//! replies (SMTP reply reader, IMAP greeting, capabilities), the XOAUTH2
+//! challenge, id_token claims, the config file, the audit log, the keyring
+//! chunk header, and the text made printable. None may panic, hang or grow
+//! without bound. `cargo test` runs a short round (proptest's default, or
+//! PROPTEST_CASES); `scripts/fuzz` a long one. A failing input is minimised by
+//! proptest and kept in tests/fuzz-regressions/, then replayed first on every run.
+
+use std::io::Write;
+use std::path::Path;
+
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("tests/fuzz-regressions/parsers.txt"))),
+        ..ProptestConfig::default()
+    }
+}
+
+/// Bytes that look a little like protocol text (so the parsers go deep), or anything at all.
+fn wire_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..2048),
+        "([0-9]{3}[ -][ -~]{0,80}\r\n){0,20}".prop_map(String::into_bytes),
+        "(\\* [A-Z]{2,10} [ -~]{0,80}\r\n){0,10}".prop_map(String::into_bytes),
+    ]
+}
+
+/// Reads `bytes` through a real socket, as the probes do.
+fn guarded(bytes: &[u8]) -> crate::probe::net::GuardedStream {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let mut writer = std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+    let (reader, _) = listener.accept().expect("accept");
+    writer.write_all(bytes).expect("write");
+    drop(writer); // the reader then sees the end, never waits
+    let mut stream = crate::probe::net::GuardedStream::new(reader, crate::cancel::CancelToken::new());
+    stream.begin_step(std::time::Duration::from_secs(5));
+    stream
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn the_smtp_reply_reader_never_panics(bytes in wire_bytes()) {
+        let mut stream = guarded(&bytes);
+        for _ in 0..4 {
+            if crate::probe::smtp::read_reply(&mut stream).is_err() {
+                break;
+            }
+        }
+    }
+
+    #[test]
+    fn the_imap_greeting_and_capability_readers_never_panic(bytes in wire_bytes()) {
+        let mut stream = guarded(&bytes);
+        if let Ok(greeting) = crate::probe::imap::read_untagged_greeting(&mut stream) {
+            let _ = crate::probe::imap::capabilities_in_greeting(&greeting);
+            let _ = crate::probe::imap::greeting_refusal(&greeting);
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = crate::probe::imap::capabilities_in_greeting(&text);
+        let _ = crate::probe::imap::greeting_refusal(&text);
+    }
+
+    #[test]
+    fn id_token_claims_never_panic(token in "[A-Za-z0-9_=.-]{0,400}", raw in any::<String>()) {
+        let _ = crate::oauth::flow::id_token_claims(&token);
+        let _ = crate::oauth::flow::id_token_claims(&raw);
+    }
+
+    #[test]
+    fn the_config_parser_refuses_or_accepts_but_never_panics(
+        bytes in proptest::collection::vec(any::<u8>(), 0..1024),
+        text in "(format = \"mailsettings/1\"\n)?(\\[\\[?[a-z_.]{1,20}\\]\\]?\n|[a-z_]{1,12} = (\"[ -~]{0,20}\"|[0-9]{1,25}|true|\\[\\])\n){0,30}",
+    ) {
+        let _ = crate::store::file::parse_config(&bytes, Path::new("fuzz.toml"));
+        let _ = crate::store::file::parse_config(text.as_bytes(), Path::new("fuzz.toml"));
+    }
+
+    #[test]
+    fn the_audit_reader_skips_what_it_cannot_read(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("audit.jsonl");
+        std::fs::write(&path, &bytes).expect("write");
+        let _ = crate::store::audit::read(&path);
+    }
+
+    #[test]
+    fn the_keyring_chunk_header_is_bounded(text in "(\u{1}mailsettings-chunks:)?[0-9]{0,30}") {
+        if let Some(count) = crate::store::secrets::chunk_count(&text) {
+            prop_assert!(count <= 4096);
+        }
+    }
+
+    #[test]
+    fn printable_text_has_no_control_characters(text in any::<String>()) {
+        let shown = crate::printable::printable(&text);
+        prop_assert!(shown.chars().all(|c| c == '\n' || c == '\t' || !c.is_control()), "{shown:?}");
+        prop_assert!(!shown.contains('\u{202e}'), "a bidi override survived");
+    }
+}
