@@ -66,6 +66,12 @@ proptest! {
     }
 
     #[test]
+    fn the_xoauth2_challenge_decoder_never_panics(text in "[A-Za-z0-9+/=\\s]{0,400}", raw in any::<String>()) {
+        let _ = crate::probe::smtp::decode_base64(&text);
+        let _ = crate::probe::smtp::decode_base64(&raw);
+    }
+
+    #[test]
     fn id_token_claims_never_panic(token in "[A-Za-z0-9_=.-]{0,400}", raw in any::<String>()) {
         let _ = crate::oauth::flow::id_token_claims(&token);
         let _ = crate::oauth::flow::id_token_claims(&raw);

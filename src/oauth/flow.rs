@@ -175,7 +175,8 @@ fn identity(response: &tokens::Tokens, provider: &ResolvedProvider, http: &Token
     let from_claims = |claims: &serde_json::Value| {
         ["email", "preferred_username", "upn", "unique_name"]
             .iter()
-            .find_map(|key| claims.get(key).and_then(serde_json::Value::as_str).map(str::to_owned))
+            // The authorization server names the account: shown and printed, never run.
+            .find_map(|key| claims.get(key).and_then(serde_json::Value::as_str).map(crate::printable::printable))
     };
     if let Some(claims) = response.extra_fields().id_token.as_deref().and_then(id_token_claims)
         && let Some(account) = from_claims(&claims)

@@ -517,7 +517,7 @@ fn describe_features(ehlo_text: &str) -> String {
     if features.is_empty() { "no extensions".to_owned() } else { features.join(", ") }
 }
 
-fn decode_base64(text: &str) -> String {
+pub(crate) fn decode_base64(text: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD
         .decode(text.trim())
