@@ -237,7 +237,9 @@ impl Redactor {
         Self::default()
     }
 
-    /// Adds a secret, plus the base64 of it and of the SASL payloads built from it.
+    /// Adds a secret, plus every form a client sends it in and a server may echo:
+    /// IMAP's quoted string, form encoding, base64 of it and of the SASL payloads
+    /// built from it.
     pub fn add(&mut self, user: &str, secret: &Secret) {
         use base64::Engine as _;
         let engine = base64::engine::general_purpose::STANDARD;
@@ -247,13 +249,19 @@ impl Redactor {
         }
         let forms = [
             value.to_owned(),
+            value.replace('\\', "\\\\").replace('"', "\\\""),
+            url::form_urlencoded::byte_serialize(value.as_bytes()).collect(),
             engine.encode(value),
             engine.encode(format!("\0{user}\0{value}")),
             engine.encode(format!("user={user}\x01auth=Bearer {value}\x01\x01")),
         ];
         for form in forms {
-            self.needles.push(Secret::new(form));
+            if !self.needles.iter().any(|known| known.expose() == form) {
+                self.needles.push(Secret::new(form));
+            }
         }
+        // Longest first: a form that contains the bare value must go whole.
+        self.needles.sort_by_key(|needle| std::cmp::Reverse(needle.expose().len()));
     }
 
     pub fn redact(&self, text: &str) -> String {
@@ -351,6 +359,23 @@ mod tests {
             assert!(!cleaned.contains(&plain) && !cleaned.contains(&bearer), "{cleaned}");
             assert!(cleaned.contains(REDACTED), "{cleaned}");
         }
+    }
+
+    #[test]
+    fn a_secret_is_removed_in_the_quoting_a_server_echoes() {
+        let mut redactor = Redactor::new();
+        redactor.add("ar@example.com", &Secret::new(r#"pa"ss\w0rd&x=1 y"#));
+        for echoed in [
+            r#"a1 NO login "ar@example.com" "pa\"ss\\w0rd&x=1 y" refused"#,
+            "body: password=pa%22ss%5Cw0rd%26x%3D1+y&grant_type=password",
+            r#"raw pa"ss\w0rd&x=1 y"#,
+        ] {
+            let redacted = redactor.redact(echoed);
+            assert!(!redacted.contains("w0rd"), "{redacted}");
+            assert!(redacted.contains(REDACTED), "{redacted}");
+        }
+        let quoted = redactor.redact(r#"x "pa\"ss\\w0rd&x=1 y" z"#);
+        assert_eq!(quoted, format!("x \"{REDACTED}\" z"), "the quoted form goes whole, not around the bare value");
     }
 
     #[test]

@@ -362,29 +362,58 @@ fn connect_in_the_window_then_test_outgoing_and_incoming_and_copy_the_report() {
 }
 
 #[test]
-fn a_wrong_port_shows_its_diagnosis_and_the_copied_report_has_no_password() {
+fn a_wrong_port_shows_its_diagnosis() {
     let rig = crate::rig::rig();
     let sandbox = Sandbox::new();
     let mut setting = rig.basic_setting("wrong-port", "ar");
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     setting.imap.port = closed.local_addr().unwrap().port();
     drop(closed);
-    let config = rig.config_with(vec![setting]);
-    let secrets = Secrets::file(sandbox.secrets_file());
-    secrets
-        .set("wrong-port", mailsettings::store::SecretKind::ImapPassword, &mailsettings::Secret::new(CANARY))
-        .unwrap();
-    secrets
-        .set("wrong-port", mailsettings::store::SecretKind::SmtpPassword, &mailsettings::Secret::new(CANARY))
-        .unwrap();
-    let mut harness = rig_harness(&sandbox, &config);
+    let mut harness = rig_harness(&sandbox, &rig.config_with(vec![setting]));
     click(&mut harness, "Rig ar");
     press(&mut harness, "Test Incoming Settings");
     wait_until(&mut harness, "the report", |h| !h.state().is_busy() && h.state().shown_report().is_some());
     assert!(harness.query_by_label("FAILED").is_some());
     assert!(harness.query_by_label_contains("What went wrong: Nothing accepts connections on port").is_some());
     let copied = press_and_copy(&mut harness, "Copy report");
-    assert!(copied.contains("connection-refused") && !copied.contains(CANARY), "{copied}");
+    assert!(copied.contains("connection-refused"), "{copied}");
+}
+
+/// The password really passes through the report path here: the server repeats
+/// the client's LOGIN command — password and all, in IMAP's quoting — in its
+/// refusal, and the report keeps the server's words.
+#[test]
+fn a_server_echoing_the_password_gets_it_neither_on_screen_nor_into_the_copied_report() {
+    use crate::hostile::{Behaviour, Hostile, TestCa};
+    let ca = TestCa::new();
+    let now = time::OffsetDateTime::now_utc();
+    let echo = Hostile::start(Behaviour::ImapEchoesLogin(ca.server(
+        "localhost",
+        now - time::Duration::DAY,
+        now + time::Duration::DAY,
+    )));
+    // Quotes and a backslash: IMAP sends them escaped, so the echo differs from the value.
+    let password = r#"canary-"Echo\Pa55"-9d2e"#;
+    let quoted = password.replace('\\', "\\\\").replace('"', "\\\"");
+    let sandbox = Sandbox::new();
+    let mut setting = crate::rig::rig().basic_setting("echo", "ar");
+    setting.imap.port = echo.port;
+    let mut config = crate::rig::rig().config_with(vec![setting]);
+    config.tls.extra_ca_files = vec![ca.pem_file.clone()];
+    Secrets::file(sandbox.secrets_file())
+        .set("echo", mailsettings::store::SecretKind::ImapPassword, &mailsettings::Secret::new(password))
+        .unwrap();
+    let mut harness = rig_harness(&sandbox, &config);
+    click(&mut harness, "Rig ar");
+    press(&mut harness, "Test Incoming Settings");
+    wait_until(&mut harness, "the report", |h| !h.state().is_busy() && h.state().shown_report().is_some());
+    assert!(echo.received().contains(&quoted), "the password went to the server, quoted: {}", echo.received());
+    let copied = press_and_copy(&mut harness, "Copy report");
+    assert!(copied.contains("Invalid credentials in:"), "the server's words are in the report: {copied}");
+    for form in [password, quoted.as_str(), "Echo"] {
+        assert!(!copied.contains(form), "{form:?} in the copied report: {copied}");
+        assert!(harness.query_by_label_contains(form).is_none(), "{form:?} on screen");
+    }
 }
 
 #[test]

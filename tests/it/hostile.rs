@@ -38,6 +38,10 @@ pub enum Behaviour {
     /// IMAP whose greeting and replies carry terminal commands (clear screen,
     /// an OSC 52 clipboard write, BEL) and a bidi override.
     TerminalCommands,
+    /// IMAP over TLS on connect (this certificate) that refuses every sign-in and
+    /// repeats the client's whole command in its refusal — the password with it, in
+    /// whatever quoting the client used.
+    ImapEchoesLogin(Arc<rustls::ServerConfig>),
 }
 
 pub struct Hostile {
@@ -157,6 +161,27 @@ fn serve(mut stream: TcpStream, behaviour: &Behaviour, received: &Mutex<Vec<u8>>
                     b"250 ok\r\n"
                 };
                 if tls.write_all(reply).is_err() {
+                    return;
+                }
+            }
+        }
+        Behaviour::ImapEchoesLogin(config) => {
+            let Ok(connection) = rustls::ServerConnection::new(config.clone()) else {
+                return;
+            };
+            let mut tls = rustls::StreamOwned::new(connection, stream);
+            if tls.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] echo ready\r\n").is_err() {
+                return;
+            }
+            while let Some(line) = read_line(&mut tls, received) {
+                let line = line.trim_end();
+                let tag = line.split(' ').next().unwrap_or("*");
+                let reply = match line.split(' ').nth(1).map(str::to_ascii_uppercase).as_deref() {
+                    Some("CAPABILITY") => format!("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n"),
+                    Some("LOGOUT") => format!("* BYE\r\n{tag} OK bye\r\n"),
+                    _ => format!("{tag} NO [AUTHENTICATIONFAILED] Invalid credentials in: {line}\r\n"),
+                };
+                if tls.write_all(reply.as_bytes()).is_err() {
                     return;
                 }
             }
