@@ -221,7 +221,6 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Temp file in the same folder, fsync, rename over `path`, fsync the folder.
 /// Opens `path` for appending, creating it readable by its owner only (0600 on
 /// Unix), like the config: the log and the audit log name mailboxes and people.
 pub fn open_private_append(path: &Path) -> std::io::Result<fs::File> {
@@ -232,6 +231,16 @@ pub fn open_private_append(path: &Path) -> std::io::Result<fs::File> {
     options.open(path)
 }
 
+/// What a write in progress names its temporary file: `.mailsettings-XXXXXX.tmp`.
+const TEMP_PREFIX: &str = ".mailsettings-";
+const TEMP_SUFFIX: &str = ".tmp";
+/// A temporary file this old was left by a write that was killed (a write takes
+/// milliseconds); younger ones may belong to another process writing right now.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Temp file in the same folder, fsync, rename over `path`, fsync the folder.
+/// A failure at any step leaves `path` as it was and removes the temp file; a
+/// process killed midway leaves the temp file, which a later write removes.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
@@ -239,15 +248,35 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     };
     fs::create_dir_all(&dir).map_err(|e| StoreError::io("create the folder", &dir, e))?;
     let mut temp = tempfile::Builder::new()
-        .prefix(".mailsettings-")
-        .suffix(".tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(&dir)
         .map_err(|e| StoreError::io("create a temporary file in", &dir, e))?;
     temp.write_all(bytes).map_err(|e| StoreError::io("write", temp.path(), e))?;
     temp.as_file().sync_all().map_err(|e| StoreError::io("flush", path, e))?;
     temp.persist(path).map_err(|e| StoreError::io("replace", path, e.error))?;
     sync_dir(&dir);
+    remove_stale_temp_files(&dir);
     Ok(())
+}
+
+/// Removes what killed writes left in `dir`. Best effort: a file that cannot be
+/// removed now is tried again on the next write.
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+        if age.is_some_and(|age| age >= STALE_TEMP_AGE) {
+            if let Err(error) = fs::remove_file(entry.path()) {
+                tracing::debug!("could not remove the stale temporary file {}: {error}", entry.path().display());
+            }
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -265,6 +294,25 @@ fn sync_dir(_dir: &Path) {}
 mod tests {
     use super::*;
     use crate::model::{Company, MailSetting};
+
+    #[test]
+    fn a_write_removes_only_stale_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join(".mailsettings-stale1.tmp");
+        let fresh = dir.path().join(".mailsettings-fresh1.tmp");
+        let other = dir.path().join("notes.tmp");
+        for path in [&stale, &fresh, &other] {
+            fs::write(path, "x").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - STALE_TEMP_AGE * 2;
+        for path in [&stale, &other] {
+            fs::File::options().write(true).open(path).unwrap().set_modified(long_ago).unwrap();
+        }
+        write_atomically(&dir.path().join("config.toml"), b"format = \"mailsettings/1\"\n").unwrap();
+        assert!(!stale.exists(), "a killed write's temp file is removed");
+        assert!(fresh.exists(), "a write in progress elsewhere is left alone");
+        assert!(other.exists(), "files that are not ours are left alone");
+    }
 
     fn sample() -> Config {
         let mut setting =
