@@ -144,7 +144,8 @@ fn access_token(sandbox: &OAuthSandbox, id: &str) -> String {
     TokenSet::load(&sandbox.secrets(), id).unwrap().expect("connected").access_token.expose().to_owned()
 }
 
-/// Asks the authorization server whether a token is still active (as Dovecot does).
+/// Asks the authorization server whether a token is still active (as Dovecot does);
+/// panics unless the server answered the question.
 fn is_active(token: &str) -> bool {
     let url = format!("https://127.0.0.1:{}/token/introspection", rig().oauth_port);
     // The rig's introspection client is Dovecot's; the test reads its secret from the Dovecot config.
@@ -156,7 +157,9 @@ fn is_active(token: &str) -> bool {
         .args(["-s", "--cacert", ca, "-u", user_pass, &url, "-d", &format!("token={token}")])
         .output()
         .unwrap();
-    String::from_utf8_lossy(&output.stdout).contains("\"active\":true")
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("introspection did not answer ({e}): {}", String::from_utf8_lossy(&output.stdout)));
+    answer["active"].as_bool().unwrap_or_else(|| panic!("introspection answered without \"active\": {answer}"))
 }
 
 #[test]
@@ -367,11 +370,14 @@ fn a_revoked_refresh_token_turns_into_needs_reconnect() {
         "{}",
         stdout(&test)
     );
+    assert_eq!(rig.refresh_requests(refresh.expose()), ["invalid_grant"], "asked once, refused once");
     let status = sandbox.run(Browser::Idle, &["token-status", "revoked"]);
     assert!(stdout(&status).starts_with("Needs reconnect"), "{}", stdout(&status));
     // Not retried: the second attempt reports the stored reason without asking the server.
     let again = sandbox.run(Browser::Idle, &["test", "outgoing", "revoked", "--to", "admin@example.org"]);
     assert_exit(&again, 1);
+    assert!(stdout(&again).contains("needs to be connected again"), "{}", stdout(&again));
+    assert_eq!(rig.refresh_requests(refresh.expose()).len(), 1, "the revoked refresh token was not sent again");
     // Connecting again clears it.
     assert_exit(&sandbox.run(Browser::SignIn, &["connect", "revoked"]), 0);
     assert!(stdout(&sandbox.run(Browser::Idle, &["token-status", "revoked"])).starts_with("Connected as ar@rig.test"));

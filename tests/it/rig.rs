@@ -19,6 +19,8 @@ pub struct Rig {
     pub oauth_port: u16,
     pub ca_file: PathBuf,
     pub dovecot_conf: PathBuf,
+    /// The authorization server's log of token-endpoint requests.
+    pub token_log: PathBuf,
 }
 
 pub fn rig() -> &'static Rig {
@@ -40,11 +42,24 @@ pub fn rig() -> &'static Rig {
             oauth_port: port("RIG_OAUTH_PORT"),
             ca_file: PathBuf::from(env["RIG_CA_FILE"]),
             dovecot_conf: PathBuf::from(env["RIG_DOVECOT_CONF"]),
+            token_log: PathBuf::from(env["RIG_TOKEN_LOG"]),
         }
     })
 }
 
 impl Rig {
+    /// How many token-endpoint requests presented `refresh_token`, and with what outcome.
+    pub fn refresh_requests(&self, refresh_token: &str) -> Vec<String> {
+        let log = std::fs::read_to_string(&self.token_log).unwrap_or_default();
+        log.lines()
+            .filter_map(|line| {
+                let mut words = line.split(' ');
+                let (grant, token, outcome) = (words.next()?, words.next()?, words.next()?);
+                (grant == "refresh_token" && token == refresh_token).then(|| outcome.to_owned())
+            })
+            .collect()
+    }
+
     pub fn address(&self, user: &str) -> String {
         format!("{user}@{}", self.domain)
     }

@@ -98,6 +98,17 @@ const configuration = {
 const provider = new Provider(issuer, configuration);
 const callback = provider.callback();
 
+// Every token-endpoint request, one line each ("GRANT_TYPE REFRESH_TOKEN|- ok|ERROR"), so a
+// test can count what a client asked (a retry is visible). Test tokens only.
+const tokenLog = process.env.OAUTH_TOKEN_LOG;
+function logTokenRequest(ctx, outcome) {
+  if (!tokenLog) return;
+  const params = (ctx.oidc && ctx.oidc.params) || {};
+  fs.appendFileSync(tokenLog, `${params.grant_type || '-'} ${params.refresh_token || '-'} ${outcome}\n`);
+}
+provider.on('grant.success', (ctx) => logTokenRequest(ctx, 'ok'));
+provider.on('grant.error', (ctx, err) => logTokenRequest(ctx, err.error || 'error'));
+
 async function interaction(req, res) {
   const { prompt, params, session, grantId } = await provider.interactionDetails(req, res);
   const hint = String(params.login_hint || 'ar@rig.test');
