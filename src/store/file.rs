@@ -66,13 +66,24 @@ impl StoreError {
 
 /// Where the config file is: `--config`, else `MAILSETTINGS_CONFIG`, else the OS config dir.
 pub fn resolve_config_path(explicit: Option<&Path>) -> Result<PathBuf, StoreError> {
+    choose_config_path(explicit, std::env::var_os(CONFIG_ENV), || {
+        confy::get_configuration_file_path(APP_NAME, "config").map_err(|e| StoreError::NoConfigDir(e.to_string()))
+    })
+}
+
+fn choose_config_path(
+    explicit: Option<&Path>,
+    from_env: Option<std::ffi::OsString>,
+    os_default: impl FnOnce() -> Result<PathBuf, StoreError>,
+) -> Result<PathBuf, StoreError> {
     if let Some(path) = explicit {
         return Ok(path.to_owned());
     }
-    if let Some(path) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(path));
+    // An empty variable is treated as unset, as shells make it easy to leave one empty.
+    match from_env.filter(|p| !p.is_empty()) {
+        Some(path) => Ok(PathBuf::from(path)),
+        None => os_default(),
     }
-    confy::get_configuration_file_path(APP_NAME, "config").map_err(|e| StoreError::NoConfigDir(e.to_string()))
 }
 
 /// The config file, and what was read from it last (so a save can tell
@@ -435,8 +446,15 @@ mod tests {
     }
 
     #[test]
-    fn explicit_path_wins() {
-        let explicit = PathBuf::from("/tmp/x.toml");
-        assert_eq!(resolve_config_path(Some(&explicit)).unwrap(), explicit);
+    fn the_option_wins_over_the_variable_which_wins_over_the_os_folder() {
+        let option = PathBuf::from("/tmp/option.toml");
+        let variable = Some(std::ffi::OsString::from("/tmp/variable.toml"));
+        let os_folder = || Ok(PathBuf::from("/home/u/.config/mailsettings/config.toml"));
+        assert_eq!(choose_config_path(Some(&option), variable.clone(), os_folder).unwrap(), option);
+        assert_eq!(choose_config_path(None, variable, os_folder).unwrap(), PathBuf::from("/tmp/variable.toml"));
+        assert_eq!(choose_config_path(None, Some("".into()), os_folder).unwrap(), os_folder().unwrap());
+        assert_eq!(choose_config_path(None, None, os_folder).unwrap(), os_folder().unwrap());
+        let no_home = || Err(StoreError::NoConfigDir("no home folder".into()));
+        assert!(matches!(choose_config_path(None, None, no_home), Err(StoreError::NoConfigDir(_))));
     }
 }
