@@ -164,26 +164,26 @@ fn a_missing_sent_folder_names_the_servers_own() {
 #[test]
 fn the_round_trip_reports_the_delivery_time() {
     let rig = rig();
-    let setting = rig.basic_setting("roundtrip", "replies");
+    let setting = rig.basic_setting("roundtrip", "roundtrip");
     let (outgoing, incoming) = inputs(&setting, &rig.password);
     let report = probe::imap::roundtrip(&outgoing, &incoming, &rig_options(), &CancelToken::new());
     assert_passed(&report);
     assert!(fact(&report, "Delivery time").ends_with(" ms"), "{}", report.to_text());
     assert_eq!(fact(&report, "Test message"), "removed from the inbox again");
     let run_id = fact(&report, "Test run");
-    assert_eq!(rig.count_with_header("replies", "INBOX", "X-Mailsettings-Run", run_id), 0);
+    assert_eq!(rig.count_with_header("roundtrip", "INBOX", "X-Mailsettings-Run", run_id), 0);
 }
 
 #[test]
 fn leftover_counts_messages_in_the_audited_folders() {
     let rig = rig();
-    let setting = rig.basic_setting("leftover", "old");
+    let setting = rig.basic_setting("leftover", "leftover");
     for folder in ["INBOX", "Mail Not Read", "Mail Not Filed"] {
-        rig.empty("old", folder);
+        rig.empty("leftover", folder);
     }
-    rig.plant("old", "Mail Not Read", "unread one");
-    rig.plant("old", "Mail Not Read", "unread two");
-    rig.plant("old", "Mail Not Filed", "not filed");
+    rig.plant("leftover", "Mail Not Read", "unread one");
+    rig.plant("leftover", "Mail Not Read", "unread two");
+    rig.plant("leftover", "Mail Not Filed", "not filed");
     let (_, incoming) = inputs(&setting, &rig.password);
     let folders = vec!["Mail Not Read".to_owned(), "Mail Not Filed".to_owned(), "Does Not Exist".to_owned()];
     let result = probe::imap::leftover(&incoming, &folders, &rig_options(), &CancelToken::new());
@@ -196,7 +196,7 @@ fn leftover_counts_messages_in_the_audited_folders() {
     assert!(!by_name("Does Not Exist").exists);
     assert_eq!(result.total(), Some(3));
     for folder in ["Mail Not Read", "Mail Not Filed"] {
-        rig.empty("old", folder);
+        rig.empty("leftover", folder);
     }
 }
 

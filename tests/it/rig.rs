@@ -1,10 +1,16 @@
 //! The mail rig started by scripts/test (tests/rig/rig): real Dovecot and
 //! Postfix on loopback. Tests read its ports and users from `MAILSETTINGS_RIG`.
+//!
+//! Tests run in parallel against the one rig, so a mailbox whose contents a test
+//! changes or counts belongs to that test alone: `plant`, `empty` and the counts
+//! claim the user for the calling test and fail the second test that touches it.
+//! Signing in (most tests, as "ar") needs no claim. "catchall" is shared: tests
+//! count in it only by their own run id.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use mailsettings::model::{Config, CredentialKind, MailSetting, Security};
 
@@ -108,6 +114,9 @@ impl Rig {
 
     /// Messages in `folder` of `user` matching every `(header, value)`.
     pub fn count_with_headers(&self, user: &str, folder: &str, headers: &[(&str, &str)]) -> usize {
+        if user != "catchall" {
+            claim(user);
+        }
         let address = self.address(user);
         let mut args = vec!["search", "-u", address.as_str(), "mailbox", folder];
         for (name, value) in headers {
@@ -118,6 +127,7 @@ impl Rig {
 
     /// Puts a message into a folder of `user`.
     pub fn plant(&self, user: &str, folder: &str, subject: &str) {
+        claim(user);
         let message = format!(
             "From: someone@example.org\r\nTo: {}\r\nSubject: {subject}\r\n\r\nplanted by a test\r\n",
             self.address(user)
@@ -136,6 +146,20 @@ impl Rig {
 
     /// Removes every message from `folder` of `user`.
     pub fn empty(&self, user: &str, folder: &str) {
+        claim(user);
         self.doveadm(&["expunge", "-u", &self.address(user), "mailbox", folder, "all"]);
     }
+}
+
+/// Marks `user`'s mailbox as the calling test's (libtest names each test's thread
+/// after the test); panics when another test has claimed it.
+fn claim(user: &str) {
+    static OWNERS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let test = std::thread::current().name().unwrap_or("unnamed").to_owned();
+    let mut owners = OWNERS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    let owner = owners.entry(user.to_owned()).or_insert_with(|| test.clone());
+    assert!(
+        *owner == test,
+        "rig mailbox \"{user}\" is used by {owner} and {test}: give each test whose mail it changes or counts its own rig user"
+    );
 }
