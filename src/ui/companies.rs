@@ -1,6 +1,7 @@
 //! The Companies view: each company's default mail setting, chosen from the
 //! active settings, with the model's guard messages.
 
+use super::widgets::hinted_input_ui;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
@@ -24,11 +25,19 @@ impl CompaniesView {
         ui.add_enabled_ui(!read_only, |ui| {
             ui.horizontal(|ui| {
                 let id_label = ui.label("Company ID");
-                ui.add(egui::TextEdit::singleline(&mut self.new_id).hint_text("e.g. acme").desired_width(140.0))
-                    .labelled_by(id_label.id);
+                hinted_input_ui(
+                    ui,
+                    egui::TextEdit::singleline(&mut self.new_id).desired_width(140.0),
+                    "e.g. acme",
+                    &id_label,
+                );
                 let name_label = ui.label("Company name");
-                ui.add(egui::TextEdit::singleline(&mut self.new_name).hint_text("e.g. Acme Ltd").desired_width(220.0))
-                    .labelled_by(name_label.id);
+                hinted_input_ui(
+                    ui,
+                    egui::TextEdit::singleline(&mut self.new_name).desired_width(220.0),
+                    "e.g. Acme Ltd",
+                    &name_label,
+                );
                 let ready = !self.new_id.trim().is_empty() && !self.new_name.trim().is_empty();
                 if ui.add_enabled(ready, egui::Button::new("Add company")).clicked() {
                     commands.send(Command::AddCompany {

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use super::commands::{Command, CommandQueue};
 use super::jobs::JobKind;
-use super::widgets::{Need, findings_ui, password_row_ui, text_row_ui};
+use super::widgets::{Need, findings_ui, hinted_input_ui, password_row_ui, text_row_ui};
 use crate::model::validate::{Rule, Severity, has_errors, parse_port};
 use crate::model::{Config, CredentialKind, Field, Finding, MailSetting, Preset, Security, StoredPasswords, presets};
 use crate::oauth::ConnectionState;
@@ -398,9 +398,12 @@ impl EditForm {
         let recipient = &mut *context.recipient;
         ui.horizontal(|ui| {
             let label = ui.label("Send test emails to");
-            let field = ui
-                .add(egui::TextEdit::singleline(recipient).hint_text("you@company.com").desired_width(240.0))
-                .labelled_by(label.id);
+            let field = hinted_input_ui(
+                ui,
+                egui::TextEdit::singleline(recipient).desired_width(240.0),
+                "you@company.com",
+                &label,
+            );
             if std::mem::take(context.ask_recipient) {
                 field.request_focus();
             }

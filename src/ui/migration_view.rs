@@ -5,6 +5,7 @@
 //! The checklist is derived every frame from the config and the connection
 //! state the app already knows — drawing never reads the secret store.
 
+use super::widgets::hinted_input_ui;
 use egui::{RichText, Ui};
 
 use super::commands::{Command, CommandQueue, MigrationAction, View};
@@ -291,9 +292,13 @@ impl MigrationView {
             }
             StepId::OutgoingTested => {
                 let label = ui.label("to");
-                ui.add(egui::TextEdit::singleline(recipient).hint_text("you@company.com").desired_width(170.0))
-                    .labelled_by(label.id)
-                    .on_hover_text("The address the two test emails go to");
+                hinted_input_ui(
+                    ui,
+                    egui::TextEdit::singleline(recipient).desired_width(170.0),
+                    "you@company.com",
+                    &label,
+                )
+                .on_hover_text("The address the two test emails go to");
                 job_button(ui, new, JobKind::Outgoing, "Test Outgoing Settings", commands);
                 let open = ui.button("Open the new setting").on_hover_text("Edit the new setting in the form");
                 if open.clicked() {

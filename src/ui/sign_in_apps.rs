@@ -3,6 +3,7 @@
 //! registration steps written out — so Connect works without editing a file.
 //! Connect with no client id opens this view with the missing field focused.
 
+use super::widgets::hinted_input_ui;
 use egui::{RichText, Ui};
 
 use super::commands::{Command, CommandQueue, SignInApp};
@@ -83,12 +84,12 @@ impl SignInAppsView {
                 );
                 ui.end_row();
                 let label = ui.label("Tenant");
-                ui.add(
-                    egui::TextEdit::singleline(tenant)
-                        .hint_text("organizations, or your tenant id or domain")
-                        .desired_width(380.0),
+                hinted_input_ui(
+                    ui,
+                    egui::TextEdit::singleline(tenant).desired_width(380.0),
+                    "organizations, or your tenant id or domain",
+                    &label,
                 )
-                .labelled_by(label.id)
                 .on_hover_text("Used by settings that name no tenant of their own");
                 ui.end_row();
             });
@@ -149,8 +150,7 @@ fn header_ui(ui: &mut Ui, title: &str, id: &str, saved: Option<&crate::model::OA
 /// The labelled client id input; `focus` puts the cursor in it (Connect sent the admin here).
 fn client_id_field_ui(ui: &mut Ui, label: &str, client_id: &mut String, example: &str, focus: bool) {
     let label = ui.label(label);
-    let field =
-        ui.add(egui::TextEdit::singleline(client_id).hint_text(example).desired_width(400.0)).labelled_by(label.id);
+    let field = hinted_input_ui(ui, egui::TextEdit::singleline(client_id).desired_width(400.0), example, &label);
     if focus {
         field.request_focus();
     }

@@ -1,6 +1,7 @@
 //! The Mail Settings table: every setting, sortable, filterable, virtualised
 //! so that 10,000 rows scroll as smoothly as ten.
 
+use super::widgets::hinted_input_ui;
 use std::collections::HashMap;
 
 use egui::{RichText, Ui};
@@ -209,13 +210,12 @@ impl SettingsTable {
     fn filter_ui(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
             let label = ui.label("Filter");
-            let filter = ui
-                .add(
-                    egui::TextEdit::singleline(&mut self.filter)
-                        .hint_text("description, server, address… (Ctrl+F)")
-                        .desired_width(280.0),
-                )
-                .labelled_by(label.id);
+            let filter = hinted_input_ui(
+                ui,
+                egui::TextEdit::singleline(&mut self.filter).desired_width(280.0),
+                "description, server, address… (Ctrl+F)",
+                &label,
+            );
             if self.focus_filter {
                 filter.request_focus();
                 self.focus_filter = false;

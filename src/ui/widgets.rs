@@ -43,8 +43,15 @@ pub fn findings_ui(ui: &mut Ui, findings: &[Finding], field: Field) {
 /// A one-line text input labelled for screen readers and tests.
 pub fn text_row_ui(ui: &mut Ui, label: &str, need: Need, value: &mut String, hint: &str) -> Response {
     let label_response = field_label_ui(ui, label, need);
-    ui.add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(f32::INFINITY))
-        .labelled_by(label_response.id)
+    hinted_input_ui(ui, egui::TextEdit::singleline(value).desired_width(f32::INFINITY), hint, &label_response)
+}
+
+/// Adds a text input labelled by `label`, with `hint` shown while it is empty and
+/// also given to screen readers (egui draws a hint but does not expose it).
+pub fn hinted_input_ui(ui: &mut Ui, edit: egui::TextEdit<'_>, hint: &str, label: &Response) -> Response {
+    let response = ui.add(edit.hint_text(hint.to_owned())).labelled_by(label.id);
+    ui.ctx().accesskit_node_builder(response.id, |node| node.set_placeholder(hint.to_owned()));
+    response
 }
 
 /// A masked password input. The text is shown only while "Show" is held
@@ -69,9 +76,12 @@ pub fn password_row_ui(
         let revealing = ui.data(|d| d.get_temp::<bool>(reveal_id).unwrap_or(false));
         // Leaves room for "Show" at any text size, so the grid column never grows frame after frame.
         let width = (ui.available_width() - 100.0).max(80.0);
-        let edit = ui
-            .add(egui::TextEdit::singleline(&mut **value).password(!revealing).hint_text(hint).desired_width(width))
-            .labelled_by(label_response.id);
+        let edit = hinted_input_ui(
+            ui,
+            egui::TextEdit::singleline(&mut **value).password(!revealing).desired_width(width),
+            hint,
+            &label_response,
+        );
         let show = ui
             .add_enabled(!value.is_empty(), egui::Button::new("Show"))
             .on_hover_text("Hold to show the password you typed");

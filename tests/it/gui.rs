@@ -257,6 +257,10 @@ fn stored_passwords_are_never_put_on_screen() {
     // window says it is stored.
     assert_eq!(password.value().as_deref().unwrap_or(""), "", "the form holds no stored password");
     wait_until(&mut harness, "the secret store's answer", |h| !h.state().is_busy());
+    let password = input_in(&harness, OUTGOING, "Password");
+    assert_eq!(password.value().as_deref().unwrap_or(""), "", "still not read in");
+    // The hint a sighted user reads is what a screen reader says, too.
+    assert_eq!(password.accesskit_node().placeholder(), Some("Stored — type to replace"), "it says it is stored");
     assert!(harness.query_by_label_contains(CANARY).is_none());
     assert!(harness.query_by_value(CANARY).is_none());
 }
