@@ -282,10 +282,10 @@ fn remove_stale_temp_files(dir: &Path) {
             continue;
         }
         let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
-        if age.is_some_and(|age| age >= STALE_TEMP_AGE) {
-            if let Err(error) = fs::remove_file(entry.path()) {
-                tracing::debug!("could not remove the stale temporary file {}: {error}", entry.path().display());
-            }
+        if age.is_some_and(|age| age >= STALE_TEMP_AGE)
+            && let Err(error) = fs::remove_file(entry.path())
+        {
+            tracing::debug!("could not remove the stale temporary file {}: {error}", entry.path().display());
         }
     }
 }
