@@ -1,7 +1,8 @@
 //! Property ("fuzz") tests of every parser that reads untrusted bytes: server
 //! replies (SMTP reply reader, IMAP greeting, capabilities), the XOAUTH2
-//! challenge, id_token claims, the config file, the audit log, the keyring
-//! chunk header, and the text made printable. None may panic, hang or grow
+//! challenge, the loopback redirect's request head, token-endpoint and userinfo
+//! JSON, id_token claims, the config file, the audit log, the keyring chunk
+//! header, and the text made printable. None may panic, hang or grow
 //! without bound. `cargo test` runs a short round (proptest's default, or
 //! PROPTEST_CASES); `scripts/fuzz` a long one. A failing input is minimised by
 //! proptest and kept in tests/fuzz-regressions/, then replayed first on every run.
@@ -99,6 +100,49 @@ proptest! {
         if let Some(count) = crate::store::secrets::chunk_count(&text) {
             prop_assert!(count <= 4096);
         }
+    }
+
+    #[test]
+    fn the_loopback_request_handler_never_panics(
+        bytes in prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..4096),
+            "(GET|POST|HEAD|get) [ -~]{0,200} HTTP/1\\.[01]\r\n([A-Za-z-]{1,20}: [ -~]{0,60}\r\n){0,10}\r\n"
+                .prop_map(String::into_bytes),
+            "GET /\\?((code|state|error|error_description)=[ -~&&[^ &#]]{0,40}&?){0,6} HTTP/1\\.1\r\n\r\n"
+                .prop_map(String::into_bytes),
+        ],
+    ) {
+        let answer = crate::oauth::listener::answer(&bytes, "fuzzstate");
+        prop_assert!(matches!(answer.status, 200 | 400 | 404), "{}", answer.status);
+        if !matches!(answer.outcome, crate::oauth::listener::Outcome::Stray) {
+            prop_assert!(String::from_utf8_lossy(&bytes).contains("state="), "the flow ended without our state");
+        }
+    }
+
+    #[test]
+    fn token_responses_never_panic(
+        expires_in in any::<u64>(),
+        access in "[ -~]{0,40}",
+        raw in proptest::collection::vec(any::<u8>(), 0..1024),
+    ) {
+        let json = format!(
+            r#"{{"access_token":{},"token_type":"Bearer","expires_in":{expires_in},"refresh_token":"r","scope":"a b"}}"#,
+            serde_json::Value::String(access),
+        );
+        for body in [json.as_bytes(), raw.as_slice()] {
+            if let Ok(response) = serde_json::from_slice::<crate::oauth::tokens::Tokens>(body) {
+                let tokens = crate::oauth::tokens::TokenSet::from_response(&response, "fuzz", None);
+                prop_assert!(tokens.expires_at.is_none_or(|at| at > time::OffsetDateTime::UNIX_EPOCH));
+            }
+        }
+    }
+
+    #[test]
+    fn userinfo_answers_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..1024), name in any::<String>()) {
+        let _ = crate::oauth::flow::account_from_userinfo(&raw);
+        let named = serde_json::json!({ "email": name }).to_string();
+        let account = crate::oauth::flow::account_from_userinfo(named.as_bytes());
+        prop_assert!(account.is_some_and(|a| a.chars().all(|c| c == '\n' || c == '\t' || !c.is_control())));
     }
 
     #[test]

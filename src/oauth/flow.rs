@@ -172,20 +172,14 @@ impl ConnectFlow {
 
 /// Who signed in: the id token's e-mail claims, else the userinfo endpoint.
 fn identity(response: &tokens::Tokens, provider: &ResolvedProvider, http: &TokenHttp) -> Option<String> {
-    let from_claims = |claims: &serde_json::Value| {
-        ["email", "preferred_username", "upn", "unique_name"]
-            .iter()
-            // The authorization server names the account: shown and printed, never run.
-            .find_map(|key| claims.get(key).and_then(serde_json::Value::as_str).map(crate::printable::printable))
-    };
     if let Some(claims) = response.extra_fields().id_token.as_deref().and_then(id_token_claims)
-        && let Some(account) = from_claims(&claims)
+        && let Some(account) = account_from_claims(&claims)
     {
         return Some(account);
     }
     let url = provider.userinfo_url.as_deref()?;
     match http.get_bearer(url, response.access_token().secret()) {
-        Ok((200, body)) => serde_json::from_slice::<serde_json::Value>(&body).ok().as_ref().and_then(from_claims),
+        Ok((200, body)) => account_from_userinfo(&body),
         Ok((status, _)) => {
             tracing::warn!(status, "userinfo refused");
             None
@@ -195,6 +189,18 @@ fn identity(response: &tokens::Tokens, provider: &ResolvedProvider, http: &Token
             None
         }
     }
+}
+
+/// The account a userinfo answer names, if it is JSON naming one.
+pub(crate) fn account_from_userinfo(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(body).ok().as_ref().and_then(account_from_claims)
+}
+
+fn account_from_claims(claims: &serde_json::Value) -> Option<String> {
+    ["email", "preferred_username", "upn", "unique_name"]
+        .iter()
+        // The authorization server names the account: shown and printed, never run.
+        .find_map(|key| claims.get(key).and_then(serde_json::Value::as_str).map(crate::printable::printable))
 }
 
 /// The claims of an id token received straight from the token endpoint over

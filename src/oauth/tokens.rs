@@ -192,7 +192,11 @@ impl TokenSet {
                 .refresh_token()
                 .map(|t| Secret::new(t.secret().clone()))
                 .or_else(|| previous.and_then(|p| p.refresh_token.clone())),
-            expires_at: response.expires_in().and_then(|d| time::Duration::try_from(d).ok()).map(|d| now + d),
+            // A lifetime past the calendar's end (a broken or hostile server) is "no expiry known".
+            expires_at: response
+                .expires_in()
+                .and_then(|d| time::Duration::try_from(d).ok())
+                .and_then(|d| now.checked_add(d)),
             connected_at: previous.map_or(now, |p| p.connected_at),
             last_refresh: previous.map(|_| now),
             account: previous.and_then(|p| p.account.clone()),
