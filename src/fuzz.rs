@@ -96,9 +96,10 @@ proptest! {
     }
 
     #[test]
-    fn the_keyring_chunk_header_is_bounded(text in "(\u{1}mailsettings-chunks:)?[0-9]{0,30}") {
-        if let Some(count) = crate::store::secrets::chunk_count(&text) {
-            prop_assert!(count <= 4096);
+    fn the_keyring_chunk_header_is_bounded(text in "(\u{1}mailsettings-chunks:)?[0-9]{0,30}(@[0-9]{0,4})?") {
+        if let Some(parts) = crate::store::secrets::Parts::of(&text) {
+            prop_assert!(parts.count <= 4096);
+            prop_assert!(parts.generation <= 2);
         }
     }
 

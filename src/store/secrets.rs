@@ -152,12 +152,12 @@ impl Secrets {
         let Some(head) = read(&name)? else {
             return Ok(None);
         };
-        let Some(count) = chunk_count(&head) else {
+        let Some(parts) = Parts::of(&head) else {
             return Ok(Some(Secret::new(head)));
         };
         let mut value = String::new();
-        for index in 1..=count {
-            match read(&chunk_name(&name, index))? {
+        for index in 1..=parts.count {
+            match read(&parts.name(&name, index))? {
                 Some(chunk) => value.push_str(&chunk),
                 None => {
                     return Err(SecretStoreError::Failed {
@@ -165,7 +165,7 @@ impl Secrets {
                         action: "read",
                         what: what(kind),
                         setting: setting_id.to_owned(),
-                        reason: format!("part {index} of {count} is missing; enter it again"),
+                        reason: format!("part {index} of {} is missing; enter it again", parts.count),
                     });
                 }
             }
@@ -173,25 +173,29 @@ impl Secrets {
         Ok(Some(Secret::new(value)))
     }
 
+    /// Stores the secret so that a failure at any step leaves the old value or
+    /// the new one, never a mix: a long value's parts go under names of a new
+    /// generation, the header (one entry, replaced at once) switches to them, and
+    /// only then are the old parts removed.
     pub fn set(&self, setting_id: &str, kind: SecretKind, secret: &Secret) -> Result<(), SecretStoreError> {
         let name = entry_name(setting_id, kind);
         let fail = |e| self.error(e, "save", what(kind), setting_id);
-        let old_chunks = self.backend.get(&name).map_err(fail)?.as_deref().and_then(chunk_count).unwrap_or(0);
+        let old = self.backend.get(&name).map_err(fail)?.as_deref().and_then(Parts::of);
         let value = secret.expose();
         let chunks = split_chunks(value, CHUNK_CHARS);
-        let new_chunks = if chunks.len() > 1 {
-            // Parts first, header last: a reader never sees a header without its parts.
+        if chunks.len() > 1 {
+            let new = Parts { count: chunks.len(), generation: old.map_or(1, |old| old.next_generation()) };
             for (index, chunk) in chunks.iter().enumerate() {
-                self.backend.set(&chunk_name(&name, index + 1), chunk).map_err(fail)?;
+                self.backend.set(&new.name(&name, index + 1), chunk).map_err(fail)?;
             }
-            self.backend.set(&name, &format!("{CHUNK_HEADER}{}", chunks.len())).map_err(fail)?;
-            chunks.len()
+            self.backend.set(&name, &new.header()).map_err(fail)?;
         } else {
             self.backend.set(&name, value).map_err(fail)?;
-            0
-        };
-        for index in (new_chunks + 1)..=old_chunks {
-            self.backend.delete(&chunk_name(&name, index)).map_err(fail)?;
+        }
+        if let Some(old) = old {
+            for index in 1..=old.count {
+                self.backend.delete(&old.name(&name, index)).map_err(fail)?;
+            }
         }
         Ok(())
     }
@@ -200,10 +204,12 @@ impl Secrets {
     pub fn delete(&self, setting_id: &str, kind: SecretKind) -> Result<(), SecretStoreError> {
         let name = entry_name(setting_id, kind);
         let fail = |e| self.error(e, "delete", what(kind), setting_id);
-        let chunks = self.backend.get(&name).map_err(fail)?.as_deref().and_then(chunk_count).unwrap_or(0);
+        let parts = self.backend.get(&name).map_err(fail)?.as_deref().and_then(Parts::of);
         self.backend.delete(&name).map_err(fail)?;
-        for index in 1..=chunks {
-            self.backend.delete(&chunk_name(&name, index)).map_err(fail)?;
+        if let Some(parts) = parts {
+            for index in 1..=parts.count {
+                self.backend.delete(&parts.name(&name, index)).map_err(fail)?;
+            }
         }
         Ok(())
     }
@@ -247,15 +253,43 @@ fn entry_name(setting_id: &str, kind: SecretKind) -> String {
     format!("{setting_id}/{}", kind.entry_suffix())
 }
 
-fn chunk_name(name: &str, index: usize) -> String {
-    format!("{name}#{index}")
-}
-
 /// The most chunks a value may claim (2,560 bytes each: far more than any token).
 const MAX_CHUNKS: usize = 4096;
 
-pub(crate) fn chunk_count(head: &str) -> Option<usize> {
-    head.strip_prefix(CHUNK_HEADER)?.parse().ok().filter(|count| *count <= MAX_CHUNKS)
+/// Where a long value's parts are: how many, under which generation of names.
+/// The header reads `\u{1}mailsettings-chunks:COUNT` (generation 0, the first
+/// format: parts `NAME#I`) or `…:COUNT@G` (parts `NAME#G.I`, G = 1 or 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Parts {
+    pub count: usize,
+    pub generation: u8,
+}
+
+impl Parts {
+    pub(crate) fn of(head: &str) -> Option<Self> {
+        let rest = head.strip_prefix(CHUNK_HEADER)?;
+        let (count, generation) = match rest.split_once('@') {
+            Some((count, generation)) => (count, generation.parse().ok().filter(|g| matches!(g, 1 | 2))?),
+            None => (rest, 0),
+        };
+        let count = count.parse().ok().filter(|count| *count <= MAX_CHUNKS)?;
+        Some(Self { count, generation })
+    }
+
+    fn next_generation(self) -> u8 {
+        if self.generation == 1 { 2 } else { 1 }
+    }
+
+    fn header(self) -> String {
+        format!("{CHUNK_HEADER}{}@{}", self.count, self.generation)
+    }
+
+    fn name(self, name: &str, index: usize) -> String {
+        match self.generation {
+            0 => format!("{name}#{index}"),
+            generation => format!("{name}#{generation}.{index}"),
+        }
+    }
 }
 
 /// Splits on character boundaries into pieces of at most `max_chars` characters.
@@ -395,6 +429,89 @@ impl Backend for FileBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A store in memory that fails every write after the first `writes_allowed`.
+    struct Flaky {
+        entries: Mutex<BTreeMap<String, String>>,
+        writes_allowed: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Backend for Flaky {
+        fn describe(&self) -> String {
+            "flaky store".to_owned()
+        }
+        fn get(&self, name: &str) -> Result<Option<String>, BackendError> {
+            Ok(self.entries.lock().unwrap().get(name).cloned())
+        }
+        fn set(&self, name: &str, value: &str) -> Result<(), BackendError> {
+            self.write()?;
+            self.entries.lock().unwrap().insert(name.to_owned(), value.to_owned());
+            Ok(())
+        }
+        fn delete(&self, name: &str) -> Result<(), BackendError> {
+            self.write()?;
+            self.entries.lock().unwrap().remove(name);
+            Ok(())
+        }
+    }
+
+    impl Flaky {
+        fn write(&self) -> Result<(), BackendError> {
+            use std::sync::atomic::Ordering;
+            let left = self.writes_allowed.load(Ordering::SeqCst);
+            if left == 0 {
+                return Err(BackendError { unavailable: false, reason: "injected failure".to_owned() });
+            }
+            self.writes_allowed.store(left - 1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_write_failing_at_any_step_leaves_the_old_value_or_the_new_never_a_mix() {
+        let long = |c: &str| c.repeat(CHUNK_CHARS * 2 + 5); // three parts
+        let olds = [long("o"), "short-old".to_owned(), long("p")];
+        let news = [long("n"), "short-new".to_owned(), "x".repeat(CHUNK_CHARS * 4)];
+        for old in &olds {
+            for new in &news {
+                for writes_allowed in 0..12 {
+                    let flaky =
+                        Arc::new(Flaky { entries: Mutex::new(BTreeMap::new()), writes_allowed: usize::MAX.into() });
+                    let secrets = Secrets { backend: flaky.clone() };
+                    secrets.set("s", SecretKind::OAuthTokens, &Secret::new(old.clone())).unwrap();
+                    // Twice, so the parts of both generations have been in use.
+                    secrets.set("s", SecretKind::OAuthTokens, &Secret::new(old.clone())).unwrap();
+                    flaky.writes_allowed.store(writes_allowed, std::sync::atomic::Ordering::SeqCst);
+                    let result = secrets.set("s", SecretKind::OAuthTokens, &Secret::new(new.clone()));
+                    let now = secrets.get("s", SecretKind::OAuthTokens).unwrap().unwrap();
+                    assert!(
+                        now.expose() == old || now.expose() == new,
+                        "failed after {writes_allowed} writes ({result:?}): a mix of {} chars",
+                        now.expose().len()
+                    );
+                    if result.is_ok() {
+                        assert_eq!(now.expose(), new);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parts_written_by_the_first_format_are_still_read() {
+        let flaky = Arc::new(Flaky { entries: Mutex::new(BTreeMap::new()), writes_allowed: usize::MAX.into() });
+        let secrets = Secrets { backend: flaky.clone() };
+        {
+            let mut entries = flaky.entries.lock().unwrap();
+            entries.insert("s/oauth-tokens".to_owned(), format!("{CHUNK_HEADER}2"));
+            entries.insert("s/oauth-tokens#1".to_owned(), "ab".to_owned());
+            entries.insert("s/oauth-tokens#2".to_owned(), "cd".to_owned());
+        }
+        assert_eq!(secrets.get("s", SecretKind::OAuthTokens).unwrap().unwrap().expose(), "abcd");
+        secrets.set("s", SecretKind::OAuthTokens, &Secret::new("z".repeat(CHUNK_CHARS + 1))).unwrap();
+        let names: Vec<String> = flaky.entries.lock().unwrap().keys().cloned().collect();
+        assert_eq!(names, ["s/oauth-tokens", "s/oauth-tokens#1.1", "s/oauth-tokens#1.2"], "the old parts are gone");
+    }
 
     #[test]
     fn chunks_split_on_character_boundaries() {
