@@ -617,7 +617,11 @@ mod tests {
         s.smtp.server = "mail.contoso.com".into();
         s.smtp.send_as = "ar@contoso.com".into();
         s.smtp.from_name = "AR".into();
+        s.smtp.user_name = "ar@contoso.com".into();
+        s.smtp.user_domain = "contoso.com".into();
+        s.imap.server = "mail.contoso.com".into();
         s.imap.user_name = "replies@contoso.com".into();
+        s.imap.user_domain = "contoso.com".into();
         s.imap.inbox_folder = "INBOX".into();
         s
     }

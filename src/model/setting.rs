@@ -180,6 +180,25 @@ impl Default for MailSetting {
     }
 }
 
+impl MailSetting {
+    /// A complete Basic setting on example.com that passes every check (unit tests
+    /// across the crate build on it: every write path validates).
+    #[cfg(test)]
+    pub(crate) fn example(id: &str) -> Self {
+        let mut setting =
+            Self { id: id.to_owned(), description: id.to_owned(), subject_tag: "[AR]".to_owned(), ..Self::default() };
+        setting.smtp.server = "smtp.example.com".to_owned();
+        setting.smtp.send_as = "ar@example.com".to_owned();
+        setting.smtp.from_name = "AR Team".to_owned();
+        setting.smtp.user_name = "ar@example.com".to_owned();
+        setting.smtp.user_domain = "example.com".to_owned();
+        setting.imap.server = "imap.example.com".to_owned();
+        setting.imap.user_name = "replies@example.com".to_owned();
+        setting.imap.user_domain = "example.com".to_owned();
+        setting
+    }
+}
+
 /// The part of an e-mail address after the last `@`, lower-cased.
 pub fn domain_of(address: &str) -> Option<String> {
     let (_, domain) = address.trim().rsplit_once('@')?;

@@ -28,6 +28,9 @@ pub enum WorkspaceError {
     /// A value typed by the admin that no guard of the config covers (a client id).
     #[error("{0}")]
     Invalid(String),
+    /// The change would bring in settings or sign-in apps that cannot work; nothing was written.
+    #[error("nothing was saved, because:{}", .0.iter().map(|p| format!("\n  - {p}")).collect::<String>())]
+    Refused(Vec<String>),
 }
 
 /// The client id (and, for Microsoft 365, the tenant default) of an
@@ -125,6 +128,10 @@ impl Workspace {
         }
         let mut next = self.config.clone();
         let result = change(&mut next)?;
+        let problems = new_errors(&self.config, &next);
+        if !problems.is_empty() {
+            return Err(WorkspaceError::Refused(problems));
+        }
         self.file.save(&next)?;
         audit::append(&self.audit_path(), &audit::diff(action, &self.config, &next));
         self.config = next;
@@ -331,7 +338,12 @@ impl Workspace {
     pub fn preview_import(&self, path: &Path) -> Result<ImportSummary, WorkspaceError> {
         let incoming = read_config(path)?;
         let mut copy = self.config.clone();
-        Ok(copy.import(incoming)?)
+        let summary = copy.import(incoming)?;
+        let problems = new_errors(&self.config, &copy);
+        if !problems.is_empty() {
+            return Err(WorkspaceError::Refused(problems));
+        }
+        Ok(summary)
     }
 
     /// Adds or replaces settings, companies and providers from another config file.
@@ -350,6 +362,47 @@ impl Workspace {
 
 /// Removes the secrets of settings no longer in the config or its trash. A
 /// leftover secret is harmless but untidy, so a failure is only logged.
+/// The errors `after` has that `before` did not: every write path (the form, the
+/// CLI, import, the migration assistant, Sign-in apps) runs the same rules here.
+/// Only changed settings and sign-in apps are checked, and only new errors count,
+/// so a hand-edited file with old problems can still be worked on (made Inactive,
+/// fixed one field at a time). Whether a password is stored is not asked here —
+/// that is the secret store's business, checked by the form and `validate`.
+fn new_errors(before: &Config, after: &Config) -> Vec<String> {
+    use crate::model::validate::{Severity, provider_problems};
+    use crate::model::{StoredPasswords, validate_setting};
+    let assume_stored = StoredPasswords { smtp: true, imap: true };
+    let errors = |setting: &MailSetting, config: &Config| -> Vec<(crate::model::Rule, crate::model::Field, String)> {
+        validate_setting(setting, config, assume_stored)
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| (f.rule, f.field, f.message))
+            .collect()
+    };
+    let mut problems = Vec::new();
+    for setting in &after.mail_settings {
+        let previous = before.setting(&setting.id);
+        if previous == Some(setting) {
+            continue;
+        }
+        let known = previous.map(|old| errors(old, before)).unwrap_or_default();
+        for (rule, field, message) in errors(setting, after) {
+            if !known.iter().any(|(r, f, _)| *r == rule && *f == field) {
+                problems.push(format!("\"{}\": {field}: {message}", after.setting_name(&setting.id)));
+            }
+        }
+    }
+    for provider in &after.oauth_providers {
+        let previous = before.oauth_providers.iter().find(|p| p.id == provider.id);
+        if previous == Some(provider) {
+            continue;
+        }
+        let known = previous.map(provider_problems).unwrap_or_default();
+        problems.extend(provider_problems(provider).into_iter().filter(|p| !known.contains(p)));
+    }
+    problems
+}
+
 pub fn purge_secrets(secrets: &Secrets, setting_ids: &[String]) {
     for id in setting_ids {
         if let Err(err) = secrets.delete_all(id) {
@@ -373,7 +426,59 @@ mod tests {
     }
 
     fn setting(id: &str) -> MailSetting {
-        MailSetting { id: id.into(), description: id.into(), ..MailSetting::default() }
+        MailSetting::example(id)
+    }
+
+    #[test]
+    fn every_write_path_runs_the_same_rules_and_a_refused_import_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = workspace(dir.path());
+        ws.save_setting(setting("a"), &PasswordChanges::default()).unwrap();
+        let on_disk = std::fs::read(ws.path()).unwrap();
+
+        // Import: one good setting and one sending its password unencrypted — refused whole.
+        let mut plain = setting("plain");
+        plain.smtp.security = crate::model::Security::None;
+        let incoming = Config { mail_settings: vec![setting("good"), plain], ..Config::default() };
+        let import = dir.path().join("import.toml");
+        std::fs::write(&import, super::file::to_toml(&incoming).unwrap()).unwrap();
+        assert!(matches!(ws.preview_import(&import), Err(WorkspaceError::Refused(_))), "the preview says so first");
+        let err = ws.import(&import).unwrap_err();
+        assert!(matches!(&err, WorkspaceError::Refused(p) if p.len() == 1), "{err:?}");
+        assert!(err.to_string().contains("\"plain\": smtp.security: Passwords and tokens are never sent unencrypted"));
+        assert!(ws.config().setting("good").is_none(), "nothing of it was applied");
+        assert_eq!(std::fs::read(ws.path()).unwrap(), on_disk);
+
+        // Save (form and CLI) and the migration's apply: the same rules.
+        let mut no_server = setting("a");
+        no_server.imap.server.clear();
+        assert!(matches!(ws.save_setting(no_server, &PasswordChanges::default()), Err(WorkspaceError::Refused(_))));
+        let err = ws
+            .apply("migrate-start", |config| {
+                let mut bad = setting("new");
+                bad.smtp.send_as = "not an address".into();
+                config.add_setting(bad)
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("smtp.send_as"), "{err}");
+        assert_eq!(std::fs::read(ws.path()).unwrap(), on_disk);
+    }
+
+    #[test]
+    fn a_hand_edited_setting_with_old_problems_can_still_be_worked_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut broken = setting("old");
+        broken.smtp.server.clear();
+        let config = Config { mail_settings: vec![broken], ..Config::default() };
+        std::fs::write(dir.path().join("config.toml"), super::file::to_toml(&config).unwrap()).unwrap();
+        let mut ws = workspace(dir.path());
+        ws.deactivate("old").expect("making it Inactive is not held up by a problem it already had");
+        let mut fixed_one = ws.config().setting("old").unwrap().clone();
+        fixed_one.description = "Old, being fixed".into();
+        ws.save_setting(fixed_one.clone(), &PasswordChanges::default()).expect("an unrelated field");
+        fixed_one.subject_tag.clear();
+        let err = ws.save_setting(fixed_one, &PasswordChanges::default()).unwrap_err();
+        assert!(err.to_string().contains("subject_tag"), "a new problem is refused: {err}");
     }
 
     #[test]

@@ -188,13 +188,42 @@ fn a_newer_format_is_refused_untouched() {
 }
 
 #[test]
+fn an_import_that_would_send_a_password_unencrypted_is_refused_whole() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let plain = SAMPLE
+        .split("[[company]]")
+        .next()
+        .unwrap()
+        .replace("old-basic", "plain-old")
+        .replace("new-m365", "also-new")
+        .replacen("security = \"starttls\"", "security = \"none\"", 1);
+    let incoming = sandbox.write("plain.toml", &plain);
+    let output = sandbox.run(&["import", incoming.to_str().unwrap()]);
+    assert_exit(&output, 1);
+    let error = stderr(&output);
+    assert!(error.contains("nothing was saved, because:"), "{error}");
+    assert!(error.contains("smtp.security: Passwords and tokens are never sent unencrypted"), "{error}");
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE, "not even the valid setting was added");
+}
+
+#[test]
 fn import_adds_and_replaces_and_export_round_trips() {
     let sandbox = Sandbox::new();
     std::fs::write(sandbox.config(), SAMPLE).unwrap();
     let incoming = sandbox.write(
         "incoming.toml",
-        "format = \"mailsettings/1\"\n\n[[mail_setting]]\nid = \"new-m365\"\ndescription = \"Renamed\"\ncredential = \"microsoft365\"\nactive = true\n\n\
-         [[mail_setting]]\nid = \"gmail-ar\"\ndescription = \"Gmail AR\"\ncredential = \"gmail\"\nactive = true\n",
+        &[("new-m365", "Renamed", "microsoft365", "office365.com", "outlook.office365.com"), ("gmail-ar", "Gmail AR", "gmail", "gmail.com", "imap.gmail.com")]
+            .iter()
+            .fold(String::from("format = \"mailsettings/1\"\n"), |text, (id, description, credential, smtp, imap)| {
+                let smtp = if *credential == "gmail" { "smtp.gmail.com".to_owned() } else { format!("smtp.{smtp}") };
+                text + &format!(
+                    "\n[[mail_setting]]\nid = \"{id}\"\ndescription = \"{description}\"\nsubject_tag = \"[AR]\"\n\
+                     credential = \"{credential}\"\nactive = true\n\n[mail_setting.smtp]\nserver = \"{smtp}\"\n\
+                     send_as = \"ar@example.com\"\nuser_name = \"ar@example.com\"\nuser_domain = \"example.com\"\n\n\
+                     [mail_setting.imap]\nserver = \"{imap}\"\nuser_name = \"replies@example.com\"\nuser_domain = \"example.com\"\n"
+                )
+            }),
     );
     let output = sandbox.run(&["import", incoming.to_str().unwrap()]);
     assert_exit(&output, 0);
