@@ -152,17 +152,45 @@ pub fn append(path: &Path, entries: &[AuditEntry]) {
     if entries.is_empty() {
         return;
     }
-    let mut lines = String::new();
-    for entry in entries {
-        if let Ok(line) = serde_json::to_string(entry) {
-            lines.push_str(&line);
-            lines.push('\n');
+    let written = super::file::open_private_append(path).and_then(|mut file| {
+        // One appender at a time (the window and the CLI may both write): what looks
+        // torn below is then never another process's line still being written.
+        file.lock()?;
+        // A process killed mid-append can leave a torn last line: drop it, so the log
+        // is whole JSON lines again and the first entry written now stands on its own.
+        if let Some(whole) = whole_length(path)? {
+            file.set_len(whole)?;
         }
-    }
-    let written = super::file::open_private_append(path).and_then(|mut file| file.write_all(lines.as_bytes()));
+        // One write per line: a kill lands between lines (or, rarely, inside one that
+        // crosses a page), not inside a write of thousands of entries.
+        for entry in entries {
+            if let Ok(mut line) = serde_json::to_string(entry) {
+                line.push('\n');
+                file.write_all(line.as_bytes())?;
+            }
+        }
+        Ok(())
+    });
     if let Err(err) = written {
         tracing::warn!("could not write the audit log {}: {err}", path.display());
     }
+}
+
+/// The length up to the end of the last whole line, when a torn line follows it.
+fn whole_length(path: &Path) -> std::io::Result<Option<u64>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    let length = file.seek(SeekFrom::End(0))?;
+    // Entries are a few hundred bytes; look back far enough for any.
+    let tail_start = length.saturating_sub(64 * 1024);
+    file.seek(SeekFrom::Start(tail_start))?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail)?;
+    if tail.last().is_none_or(|&last| last == b'\n') {
+        return Ok(None);
+    }
+    let whole = tail.iter().rposition(|&b| b == b'\n').map_or(tail_start, |at| tail_start + at as u64 + 1);
+    Ok(Some(whole))
 }
 
 /// Every entry in the log (lines that do not parse are skipped).
@@ -176,6 +204,21 @@ pub fn read(path: &Path) -> Vec<AuditEntry> {
 mod tests {
     use super::*;
     use crate::model::Company;
+
+    #[test]
+    fn an_append_after_a_torn_line_drops_it_and_leaves_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        append(&path, &[event("first", "a")]);
+        // A process killed mid-append left half a line.
+        let mut file = super::super::file::open_private_append(&path).unwrap();
+        file.write_all(br#"{"at":"2026-11-27T00:00:00Z","act"#).unwrap();
+        append(&path, &[event("after", "b"), event("after", "c")]);
+        let actions: Vec<String> = read(&path).into_iter().map(|e| e.action).collect();
+        assert_eq!(actions, ["first", "after", "after"], "only the torn line is lost");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.lines().all(|line| serde_json::from_str::<serde_json::Value>(line).is_ok()), "{text}");
+    }
 
     #[test]
     fn diff_names_added_changed_removed_and_default_changes() {
