@@ -185,7 +185,7 @@ fn whole_length(path: &Path) -> std::io::Result<Option<u64>> {
     let tail_start = length.saturating_sub(64 * 1024);
     file.seek(SeekFrom::Start(tail_start))?;
     let mut tail = Vec::new();
-    file.read_to_end(&mut tail)?;
+    file.take(length - tail_start).read_to_end(&mut tail)?;
     if tail.last().is_none_or(|&last| last == b'\n') {
         return Ok(None);
     }
