@@ -7,7 +7,6 @@
 //! PROPTEST_CASES); `scripts/fuzz` a long one. A failing input is minimised by
 //! proptest and kept in tests/fuzz-regressions/, then replayed first on every run.
 
-use std::io::Write;
 use std::path::Path;
 
 use proptest::prelude::*;
@@ -29,16 +28,8 @@ fn wire_bytes() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// Reads `bytes` through a real socket, as the probes do.
 fn guarded(bytes: &[u8]) -> crate::probe::net::GuardedStream {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let mut writer = std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
-    let (reader, _) = listener.accept().expect("accept");
-    writer.write_all(bytes).expect("write");
-    drop(writer); // the reader then sees the end, never waits
-    let mut stream = crate::probe::net::GuardedStream::new(reader, crate::cancel::CancelToken::new());
-    stream.begin_step(std::time::Duration::from_secs(5));
-    stream
+    crate::probe::net::GuardedStream::replaying(bytes)
 }
 
 proptest! {

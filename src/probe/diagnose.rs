@@ -91,6 +91,9 @@ struct Signature {
     any: &'static [&'static str],
     /// And, when not empty, also one of these.
     and_any: &'static [&'static str],
+    /// And, when not empty, the server's name ends with one of these (a provider's
+    /// bare reply means something particular there).
+    hosts: &'static [&'static str],
     cause: &'static str,
     who: Actor,
     next_step: &'static str,
@@ -109,31 +112,103 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["cancelled"],
         and_any: &[],
+        hosts: &[],
         cause: "The test was cancelled before it finished.",
         who: Actor::You,
         next_step: "Run the test again when you are ready.",
         example: (Protocol::Smtp, "cancelled"),
     },
+    // Microsoft sends 5.7.139 for several causes; the words after the code tell them apart.
+    Signature {
+        id: "m365-smtp-auth-disabled-tenant",
+        protocol: SMTP,
+        any: &["smtpclientauthentication is disabled for the tenant"],
+        and_any: &[],
+        hosts: &[],
+        cause: "SMTP AUTH (authenticated sending) is turned off for the whole Microsoft 365 organisation.",
+        who: Actor::MailAdmin,
+        next_step: "In Exchange Online PowerShell, turn it on for this mailbox only: Set-CASMailbox <mailbox> \
+                    -SmtpClientAuthenticationDisabled $false (a mailbox setting wins over the organisation's, which \
+                    Set-TransportConfig -SmtpClientAuthenticationDisabled changes for everyone).",
+        example: (
+            Protocol::Smtp,
+            "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.",
+        ),
+    },
     Signature {
         id: "m365-smtp-auth-disabled",
         protocol: SMTP,
-        any: &["5.7.139", "smtpclientauthentication is disabled"],
+        any: &["smtpclientauthentication is disabled"],
         and_any: &[],
-        cause: "SMTP AUTH (authenticated sending) is turned off for this Microsoft 365 tenant or mailbox.",
+        hosts: &[],
+        cause: "SMTP AUTH (authenticated sending) is turned off for this mailbox.",
         who: Actor::MailAdmin,
         next_step: "In Exchange Online PowerShell run: Set-CASMailbox <mailbox> -SmtpClientAuthenticationDisabled $false \
-                    (or enable it in the Microsoft 365 admin center under the mailbox's Mail apps). Security defaults or a \
-                    Conditional Access policy blocking legacy authentication can also cause this.",
+                    (or tick Authenticated SMTP under the mailbox's Mail apps in the Microsoft 365 admin center).",
         example: (
             Protocol::Smtp,
-            "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+            "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.",
         ),
+    },
+    Signature {
+        id: "m365-basic-auth-disabled",
+        protocol: SMTP,
+        any: &["5.7.139"],
+        and_any: &["basic authentication is disabled"],
+        hosts: &[],
+        cause: "Microsoft 365 does not accept a password (Basic authentication) for this account any more.",
+        who: Actor::You,
+        next_step: "Move this setting to Microsoft 365 OAuth: use the migration assistant, then Connect.",
+        example: (Protocol::Smtp, "535 5.7.139 Authentication unsuccessful, basic authentication is disabled."),
+    },
+    Signature {
+        id: "m365-credentials-incorrect",
+        protocol: SMTP,
+        any: &["5.7.139"],
+        and_any: &["credentials were incorrect"],
+        hosts: &[],
+        cause: "Microsoft 365 did not accept the user name and password.",
+        who: Actor::You,
+        next_step: "Check the outgoing user name (the full mailbox address) and enter the password again; better, move the \
+                    setting to Microsoft 365 OAuth with the migration assistant.",
+        example: (Protocol::Smtp, "535 5.7.139 Authentication unsuccessful, the user credentials were incorrect."),
+    },
+    Signature {
+        id: "m365-sign-in-policy",
+        protocol: SMTP,
+        any: &["5.7.139"],
+        and_any: &["did not meet the criteria", "security defaults", "locked by your organization"],
+        hosts: &[],
+        cause: "A sign-in policy of the Microsoft 365 organisation blocked this sign-in: security defaults or a \
+                Conditional Access rule that blocks passwords for mail programs, or multi-factor sign-in the \
+                account needs — or SMTP AUTH is off for the mailbox.",
+        who: Actor::MailAdmin,
+        next_step: "Move this setting to Microsoft 365 OAuth (the migration assistant), which these policies allow. Otherwise \
+                    the administrator checks the account's sign-in log in Entra ID and runs Set-CASMailbox <mailbox> \
+                    -SmtpClientAuthenticationDisabled $false.",
+        example: (
+            Protocol::Smtp,
+            "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.",
+        ),
+    },
+    Signature {
+        id: "m365-smtp-auth-refused",
+        protocol: SMTP,
+        any: &["5.7.139"],
+        and_any: &[],
+        hosts: &[],
+        cause: "Microsoft 365 refused the sign-in for sending (SMTP AUTH off, a sign-in policy, or the credentials).",
+        who: Actor::MailAdmin,
+        next_step: "The server's words above say which; for SMTP AUTH run Set-CASMailbox <mailbox> \
+                    -SmtpClientAuthenticationDisabled $false; for a policy or a password, move to Microsoft 365 OAuth.",
+        example: (Protocol::Smtp, "535 5.7.139 Authentication unsuccessful"),
     },
     Signature {
         id: "m365-basic-auth-retired",
         protocol: SMTP,
         any: &["5.7.30", "basic authentication is not supported"],
         and_any: &[],
+        hosts: &[],
         cause: "Microsoft 365 no longer accepts a password (Basic authentication) for sending.",
         who: Actor::You,
         next_step: "Move this setting to Microsoft 365 OAuth: use the migration assistant, then Connect.",
@@ -150,6 +225,7 @@ const SIGNATURES: &[Signature] = &[
             "5.7.1 sender",
         ],
         and_any: &[],
+        hosts: &[],
         cause: "The signed-in account is not allowed to send as the send-as address.",
         who: Actor::MailAdmin,
         next_step: "Grant the signed-in account \"Send As\" permission on the send-as mailbox, or use the mailbox's own address as the send-as address.",
@@ -163,16 +239,31 @@ const SIGNATURES: &[Signature] = &[
         protocol: SMTP,
         any: &["5.7.3 authentication unsuccessful", "5.7.3 "],
         and_any: &[],
+        hosts: &[],
         cause: "Microsoft 365 refused the sign-in: the user or token is wrong, the mailbox lacks rights, or SMTP AUTH is off for the mailbox.",
         who: Actor::MailAdmin,
         next_step: "Check that the signed-in account is the sending mailbox (or has Send As on it) and that SMTP AUTH is enabled for that mailbox; then Connect again.",
         example: (Protocol::Smtp, "535 5.7.3 Authentication unsuccessful [SN4PR0501CA0054.namprd05.prod.outlook.com]"),
+    },
+    // Before the Gmail password signatures: Google ends a refused XOAUTH2 with the same
+    // "Username and Password not accepted" it sends for a wrong password.
+    Signature {
+        id: "oauth-token-rejected",
+        protocol: None,
+        any: &["\"status\":\"401\"", "invalid_token", "\"status\":\"400\"", "xoauth2 rejected"],
+        and_any: &[],
+        hosts: &[],
+        cause: "The server did not accept the sign-in token (expired, revoked, for another account, or without mail permissions).",
+        who: Actor::You,
+        next_step: "Press Connect again and sign in as the mailbox owner; if it keeps failing, ask your mail administrator to check the app's IMAP/SMTP permissions.",
+        example: (Protocol::Imap, "xoauth2 rejected: {\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"mail\"}"),
     },
     Signature {
         id: "gmail-app-password-required",
         protocol: None,
         any: &["5.7.9", "application-specific password required"],
         and_any: &[],
+        hosts: &[],
         cause: "Google refuses the account's normal password for mail programs.",
         who: Actor::You,
         next_step: "Change the credential type to Gmail OAuth and Connect (recommended), or use an app password.",
@@ -183,6 +274,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["5.7.14", "log in via your web browser", "web login required"],
         and_any: &[],
+        hosts: &[],
         cause: "Google blocked the sign-in and wants it confirmed in a browser.",
         who: Actor::You,
         next_step: "Use Gmail OAuth (Connect signs in through the browser); with a password, sign in at mail.google.com once and retry.",
@@ -196,6 +288,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["username and password not accepted"],
         and_any: &[],
+        hosts: &[],
         cause: "Google did not accept the user name and password.",
         who: Actor::You,
         next_step: "Use Gmail OAuth instead of a password; if you must use a password, check it and that the account allows it.",
@@ -206,36 +299,41 @@ const SIGNATURES: &[Signature] = &[
         protocol: IMAP,
         any: &["not enabled for imap"],
         and_any: &[],
+        hosts: &[],
         cause: "IMAP access is turned off for this Google account.",
         who: Actor::MailAdmin,
         next_step: "Turn on IMAP in Gmail settings (Forwarding and POP/IMAP) or in the Workspace admin console.",
         example: (Protocol::Imap, "a1 NO [ALERT] Your account is not enabled for IMAP use."),
     },
     Signature {
-        id: "oauth-token-rejected",
-        protocol: None,
-        any: &["\"status\":\"401\"", "invalid_token", "\"status\":\"400\"", "xoauth2 rejected"],
-        and_any: &[],
-        cause: "The server did not accept the sign-in token (expired, revoked, for another account, or without mail permissions).",
-        who: Actor::You,
-        next_step: "Press Connect again and sign in as the mailbox owner; if it keeps failing, ask your mail administrator to check the app's IMAP/SMTP permissions.",
-        example: (Protocol::Imap, "xoauth2 rejected: {\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"mail\"}"),
-    },
-    Signature {
         id: "m365-imap-authenticate-failed",
         protocol: IMAP,
         any: &["authenticate failed"],
         and_any: &[],
+        hosts: &[],
         cause: "Microsoft 365 refused the IMAP sign-in: wrong scopes (a Graph token), wrong user name, or IMAP disabled for the mailbox.",
         who: Actor::MailAdmin,
         next_step: "Check the incoming user name is the mailbox, that the app has the outlook.office.com IMAP.AccessAsUser.All permission, and run Set-CASMailbox <mailbox> -ImapEnabled $true.",
         example: (Protocol::Imap, "a1 NO AUTHENTICATE failed."),
     },
     Signature {
+        id: "m365-imap-password-refused",
+        protocol: IMAP,
+        any: &["login failed"],
+        and_any: &[],
+        hosts: &["office365.com", "outlook.com"],
+        cause: "Microsoft 365 refused the password: it no longer accepts passwords (Basic authentication) for \
+                IMAP, whatever the password.",
+        who: Actor::You,
+        next_step: "Move this setting to Microsoft 365 OAuth: use the migration assistant, then Connect.",
+        example: (Protocol::Imap, "NO LOGIN failed."),
+    },
+    Signature {
         id: "m365-authenticated-not-connected",
         protocol: IMAP,
         any: &["authenticated but not connected"],
         and_any: &[],
+        hosts: &[],
         cause: "The account that signed in is not the mailbox being opened and has no access to it.",
         who: Actor::MailAdmin,
         next_step: "Connect again signed in as the mailbox owner, or grant the signed-in account Full Access to the mailbox.",
@@ -251,6 +349,7 @@ const SIGNATURES: &[Signature] = &[
             "plaintext authentication disabled",
         ],
         and_any: &[],
+        hosts: &[],
         cause: "The server refuses sign-in before the connection is encrypted.",
         who: Actor::You,
         next_step: "Set incoming security to TLS on connect (port 993) or STARTTLS (port 143).",
@@ -264,6 +363,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: IMAP,
         any: &["[unavailable]", "temporarily unavailable"],
         and_any: &[],
+        hosts: &[],
         cause: "The mail server is temporarily unable to open the mailbox.",
         who: Actor::MailAdmin,
         next_step: "Wait a few minutes and test again; if it persists, ask the mail administrator about the server's health.",
@@ -274,6 +374,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: IMAP,
         any: &["[authenticationfailed]", "login failed", "authentication failed", "invalid credentials", "[auth]"],
         and_any: &[],
+        hosts: &[],
         cause: "The incoming server did not accept the user name and password.",
         who: Actor::You,
         next_step: "Check the incoming user name (the full mailbox address) and enter the password again.",
@@ -284,6 +385,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: SMTP,
         any: &["454 4.7.0", "4.7.0 temporary authentication failure", "454 "],
         and_any: &[],
+        hosts: &[],
         cause: "The outgoing server had a temporary problem checking the sign-in.",
         who: Actor::MailAdmin,
         next_step: "Test again in a minute; if it persists, the mail administrator should check the server's authentication service.",
@@ -294,6 +396,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: SMTP,
         any: &["must issue a starttls", "5.7.0 must issue", "530 5.7.0"],
         and_any: &[],
+        hosts: &[],
         cause: "The outgoing server requires STARTTLS before anything else.",
         who: Actor::You,
         next_step: "Set outgoing security to STARTTLS (port 587).",
@@ -304,6 +407,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: SMTP,
         any: &["535", "authentication failed", "authentication credentials invalid"],
         and_any: &[],
+        hosts: &[],
         cause: "The outgoing server did not accept the sign-in.",
         who: Actor::You,
         next_step: "Check the outgoing user name and enter the password again (for OAuth settings, Connect again).",
@@ -314,6 +418,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: SMTP,
         any: &["relay access denied", "relaying denied", "relay not permitted", "5.7.1 unable to relay"],
         and_any: &[],
+        hosts: &[],
         cause: "The outgoing server will not pass the message on for this account.",
         who: Actor::MailAdmin,
         next_step: "Make sure the setting signs in (user name and password or Connect) and that the account may send to outside addresses.",
@@ -324,6 +429,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: SMTP,
         any: &["5.1.1", "recipient address rejected", "user unknown", "mailbox unavailable"],
         and_any: &[],
+        hosts: &[],
         cause: "The server refused the test recipient address.",
         who: Actor::You,
         next_step: "Check the address you typed for the test messages.",
@@ -334,6 +440,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: SMTP,
         any: &["5.1.8", "sender address rejected", "5.1.7", "553 "],
         and_any: &[],
+        hosts: &[],
         cause: "The server refused the send-as address.",
         who: Actor::MailAdmin,
         next_step: "Use an address of a domain the server accepts mail from, or ask the mail administrator to allow this one.",
@@ -344,6 +451,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: SMTP,
         any: &["5.3.4", "5.7.1 message rejected", "554 5.7.1"],
         and_any: &[],
+        hosts: &[],
         cause: "The server refused the test message itself (size or content policy).",
         who: Actor::MailAdmin,
         next_step: "Ask the mail administrator which policy refused it; the server's words are above.",
@@ -354,6 +462,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["starttls-not-offered", "starttls not available", "does not offer starttls"],
         and_any: &[],
+        hosts: &[],
         cause: "The server does not offer STARTTLS on this port, so the password or token was not sent.",
         who: Actor::You,
         next_step: "Use TLS on connect (port 465 for outgoing, 993 for incoming), or check the server name and port.",
@@ -364,6 +473,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["no-mechanism"],
         and_any: &[],
+        hosts: &[],
         cause: "The server offers no sign-in method this credential type can use (for example, no XOAUTH2 for an OAuth setting, or only OAuth for a password).",
         who: Actor::You,
         next_step: "Check the credential type: Microsoft 365 and Gmail need their OAuth type; a password needs PLAIN or LOGIN.",
@@ -374,6 +484,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["tls:plain-reply"],
         and_any: &[],
+        hosts: &[],
         cause: "The server answered in plain text: this port uses STARTTLS, not TLS on connect.",
         who: Actor::You,
         next_step: "Set security to STARTTLS for port {port}, or use the TLS-on-connect port ({tls_port}).",
@@ -384,6 +495,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["silent", "wrong-mode"],
         and_any: &[],
+        hosts: &[],
         cause: "The server waited silently: this port expects TLS from the first byte, not STARTTLS.",
         who: Actor::You,
         next_step: "Set security to TLS on connect for port {port}, or use the STARTTLS port ({starttls_port}).",
@@ -394,6 +506,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["tls:unknown-issuer"],
         and_any: &[],
+        hosts: &[],
         cause: "The server's certificate is signed by an authority this computer does not trust (an on-premises CA, or a proxy that inspects traffic).",
         who: Actor::NetworkAdmin,
         next_step: "Get your organisation's CA certificate (PEM) and add it under Trusted CA certificates ([tls] extra_ca_files).",
@@ -404,6 +517,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["tls:name-mismatch"],
         and_any: &[],
+        hosts: &[],
         cause: "The server's certificate is for a different host name than \"{host}\".",
         who: Actor::You,
         next_step: "Use the host name the certificate is for (for Microsoft 365: outlook.office365.com and smtp.office365.com).",
@@ -414,6 +528,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["tls:expired"],
         and_any: &[],
+        hosts: &[],
         cause: "The server's certificate has expired.",
         who: Actor::MailAdmin,
         next_step: "The server's administrator must renew its certificate; until then the connection is not safe.",
@@ -424,6 +539,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["tls:not-yet-valid"],
         and_any: &[],
+        hosts: &[],
         cause: "The server's certificate is not valid yet — usually this computer's clock is wrong.",
         who: Actor::You,
         next_step: "Check this computer's date, time and time zone.",
@@ -434,6 +550,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["tls:other"],
         and_any: &[],
+        hosts: &[],
         cause: "The encrypted connection could not be set up.",
         who: Actor::MailAdmin,
         next_step: "Check the security setting for this port; if it is right, the server's TLS configuration may be too old (TLS 1.2 or newer is required).",
@@ -444,6 +561,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["dns:"],
         and_any: &[],
+        hosts: &[],
         cause: "The server name \"{host}\" could not be found.",
         who: Actor::You,
         next_step: "Check the spelling of the server name and that this computer is online.",
@@ -454,6 +572,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["connect-refused"],
         and_any: &[],
+        hosts: &[],
         cause: "Nothing accepts connections on port {port} of {host}.",
         who: Actor::You,
         next_step: "Check the port (usually 587 or 465 for outgoing, 993 or 143 for incoming) and the server name.",
@@ -464,6 +583,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["connect-timeout"],
         and_any: &[],
+        hosts: &[],
         cause: "The server did not answer the connection — often a firewall blocks outgoing port {port}.",
         who: Actor::NetworkAdmin,
         next_step: "Ask IT whether outgoing connections to port {port} are allowed; try from another network to compare.",
@@ -474,6 +594,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["connect-unreachable", "connect-failed"],
         and_any: &[],
+        hosts: &[],
         cause: "This computer has no route to the server.",
         who: Actor::NetworkAdmin,
         next_step: "Check the network connection, VPN and proxy settings.",
@@ -484,6 +605,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["http/1.", "http/2", "<html", "ssh-2.0"],
         and_any: &[],
+        hosts: &[],
         cause: "Something other than a mail server answered on port {port}.",
         who: Actor::You,
         next_step: "Check the server name and port.",
@@ -494,6 +616,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["garbage:", "too much data", "far longer than the protocol allows", "far more data"],
         and_any: &[],
+        hosts: &[],
         cause: "The server's answer did not follow the mail protocol.",
         who: Actor::You,
         next_step: "Check the server name, port and security mode; a proxy or the wrong service may be answering.",
@@ -504,6 +627,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: IMAP,
         any: &["folder-missing"],
         and_any: &[],
+        hosts: &[],
         cause: "A folder named in the setting does not exist on the server.",
         who: Actor::You,
         next_step: "Use one of the folder names the server lists (see the Folders stage).",
@@ -514,6 +638,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["not-delivered"],
         and_any: &[],
+        hosts: &[],
         cause: "The test message was accepted for sending but did not arrive in the inbox in time.",
         who: Actor::MailAdmin,
         next_step: "Look in the mailbox's junk folder and any mail-flow rules; check the incoming user name is where replies should arrive.",
@@ -524,6 +649,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["missing-credentials"],
         and_any: &[],
+        hosts: &[],
         cause: "This setting has no password or sign-in token stored.",
         who: Actor::You,
         next_step: "Enter the password in the form (Basic) or press Connect (OAuth).",
@@ -534,6 +660,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["closed the connection", "connection reset", "broken pipe", "unexpected eof"],
         and_any: &[],
+        hosts: &[],
         cause: "The server closed the connection unexpectedly.",
         who: Actor::MailAdmin,
         next_step: "Test again; if it repeats, the server may be refusing this computer's address or this security mode.",
@@ -544,6 +671,7 @@ const SIGNATURES: &[Signature] = &[
         protocol: None,
         any: &["timeout:", "did not answer in time"],
         and_any: &[],
+        hosts: &[],
         cause: "The server stopped answering part-way.",
         who: Actor::NetworkAdmin,
         next_step: "Test again; if it repeats, check the network and the server's load, or raise the step timeout.",
@@ -554,10 +682,12 @@ const SIGNATURES: &[Signature] = &[
 /// The diagnosis for a symptom; a generic one when no signature matches.
 pub fn diagnose(symptom: &Symptom) -> Diagnosis {
     let text = symptom.text.to_lowercase();
+    let host = symptom.host.trim_end_matches('.').to_ascii_lowercase();
     let found = SIGNATURES.iter().find(|signature| {
         signature.protocol.is_none_or(|p| p == symptom.protocol)
             && signature.any.iter().any(|needle| text.contains(needle))
             && (signature.and_any.is_empty() || signature.and_any.iter().any(|needle| text.contains(needle)))
+            && (signature.hosts.is_empty() || signature.hosts.iter().any(|suffix| host.ends_with(suffix)))
     });
     match found {
         Some(signature) => Diagnosis {
@@ -608,9 +738,152 @@ mod tests {
         assert!(SIGNATURES.len() >= 30, "{} signatures", SIGNATURES.len());
         for signature in SIGNATURES {
             let (protocol, text) = signature.example;
-            let diagnosis = diagnose(&symptom(protocol, text));
+            let mut example = symptom(protocol, text);
+            if let Some(suffix) = signature.hosts.first() {
+                example.host = format!("mail.{suffix}");
+            }
+            let diagnosis = diagnose(&example);
             assert_eq!(diagnosis.signature, signature.id, "example {text:?}");
             assert!(!diagnosis.cause.contains('{') && !diagnosis.next_step.contains('{'), "{}", signature.id);
+        }
+    }
+
+    /// Replies exactly as providers send them (continuation lines, trailing trace ids),
+    /// read by the same readers the probes use, diagnosed by their words.
+    #[test]
+    fn real_replies_are_diagnosed_by_their_words() {
+        let smtp: &[(&str, &str)] = &[
+            (
+                "535-5.7.8 Username and Password not accepted. For more information, go to\r\n\
+                 535 5.7.8  https://support.google.com/mail/?p=BadCredentials 5b1f17b1804b1-43b2f6f4c1fsm1234568f8f.12 - gsmtp\r\n",
+                "gmail-credentials-rejected",
+            ),
+            (
+                "534-5.7.9 Application-specific password required. For more information, go to\r\n\
+                 534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor d2e1a72fcca58-7f0ad3f7b3dsm1234567b3a.1 - gsmtp\r\n",
+                "gmail-app-password-required",
+            ),
+            (
+                "534-5.7.14 <https://accounts.google.com/signin/continue?sarp=1&scc=1&plt=AKgnsbt>\r\n\
+                 534-5.7.14 Please log in via your web browser and then try again.\r\n\
+                 534-5.7.14  Learn more at\r\n\
+                 534 5.7.14  https://support.google.com/mail/answer/78754 a640c23a62f3a-aa6b5b1c4c4sm1234566b.7 - gsmtp\r\n",
+                "gmail-web-login-required",
+            ),
+            (
+                "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit \
+                 https://aka.ms/smtp_auth_disabled for more information. [MN2PR20CA0031.namprd20.prod.outlook.com \
+                 2026-11-26T10:12:41.613Z 08DD0F1B2C3D4E5F]\r\n",
+                "m365-smtp-auth-disabled-tenant",
+            ),
+            (
+                "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit \
+                 https://aka.ms/smtp_auth_disabled for more information. [BL1PR13CA0082.namprd13.prod.outlook.com \
+                 2026-11-26T10:14:02.220Z 08DD0F1B2C3D4E60]\r\n",
+                "m365-smtp-auth-disabled",
+            ),
+            (
+                "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. \
+                 [BN0PR04CA0172.namprd04.prod.outlook.com 2026-11-26T10:15:11.001Z 08DD0F1B2C3D4E61]\r\n",
+                "m365-basic-auth-disabled",
+            ),
+            (
+                "535 5.7.139 Authentication unsuccessful, the user credentials were incorrect. \
+                 [SA0PR11CA0013.namprd11.prod.outlook.com 2026-11-26T10:16:40.550Z 08DD0F1B2C3D4E62]\r\n",
+                "m365-credentials-incorrect",
+            ),
+            (
+                "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated \
+                 successfully. Contact your administrator. [DM6PR02CA0101.namprd02.prod.outlook.com \
+                 2026-11-26T10:17:03.331Z 08DD0F1B2C3D4E63]\r\n",
+                "m365-sign-in-policy",
+            ),
+            (
+                "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults \
+                 policy. Contact your administrator. [CH2PR05CA0044.namprd05.prod.outlook.com]\r\n",
+                "m365-sign-in-policy",
+            ),
+            (
+                "535 5.7.3 Authentication unsuccessful [SN4PR0501CA0054.namprd05.prod.outlook.com]\r\n",
+                "m365-auth-unsuccessful",
+            ),
+            (
+                "550 5.7.30 Basic authentication is not supported for Client Submission. \
+                 [PH8PR07CA0012.namprd07.prod.outlook.com]\r\n",
+                "m365-basic-auth-retired",
+            ),
+            ("535 5.7.8 Error: authentication failed: authentication failure\r\n", "smtp-authentication-failed"),
+            ("530 5.7.0 Must issue a STARTTLS command first\r\n", "smtp-starttls-required"),
+        ];
+        for (wire, expected) in smtp {
+            let reply =
+                crate::probe::smtp::read_reply(&mut crate::probe::net::GuardedStream::replaying(wire.as_bytes()))
+                    .unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+            let text = crate::probe::smtp::reply_text(&reply);
+            let symptom = Symptom::of(
+                &ProbeError::Refused { reply: text.clone() },
+                StageName::Authentication,
+                Protocol::Smtp,
+                "smtp.office365.com",
+                587,
+                Security::Starttls,
+            );
+            assert_eq!(diagnose(&symptom).signature, *expected, "{text}");
+        }
+
+        // Google ends a refused XOAUTH2 with the words it uses for a wrong password: the
+        // challenge (JSON) says it was the token.
+        let gmail_xoauth2 = format!(
+            "xoauth2 rejected: {}\n{}",
+            r#"{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}"#,
+            "535 5.7.8 Username and Password not accepted. For more information, go to"
+        );
+        assert_eq!(diagnose(&symptom(Protocol::Smtp, &gmail_xoauth2)).signature, "oauth-token-rejected");
+
+        let imap: &[(&str, &str, &str)] = &[
+            (
+                "a1 NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)\r\n",
+                "imap.gmail.com",
+                "imap-authentication-failed",
+            ),
+            (
+                "a1 NO [ALERT] Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)\r\n",
+                "imap.gmail.com",
+                "gmail-app-password-required",
+            ),
+            (
+                "a1 NO [ALERT] Please log in via your web browser: https://support.google.com/mail/accounts/answer/78754 (Failure)\r\n",
+                "imap.gmail.com",
+                "gmail-web-login-required",
+            ),
+            (
+                "a1 NO [ALERT] Your account is not enabled for IMAP use. Please visit your Gmail settings page and enable your account for IMAP access. (Failure)\r\n",
+                "imap.gmail.com",
+                "gmail-imap-disabled",
+            ),
+            ("a1 NO AUTHENTICATE failed.\r\n", "outlook.office365.com", "m365-imap-authenticate-failed"),
+            ("a1 NO LOGIN failed.\r\n", "outlook.office365.com", "m365-imap-password-refused"),
+            ("a1 NO LOGIN failed.\r\n", "imap.example.com", "imap-authentication-failed"),
+            (
+                "a1 NO [AUTHENTICATIONFAILED] Authentication failed.\r\n",
+                "imap.example.com",
+                "imap-authentication-failed",
+            ),
+            (
+                "a1 NO [UNAVAILABLE] Temporary authentication failure. [mail1:2026-11-26 10:20:11]\r\n",
+                "imap.example.com",
+                "imap-server-unavailable",
+            ),
+        ];
+        for (wire, host, expected) in imap {
+            let Ok((_, imap_proto::Response::Done { code, information, .. })) =
+                imap_proto::parser::parse_response(wire.as_bytes())
+            else {
+                panic!("not a tagged reply: {wire:?}");
+            };
+            let error = crate::probe::imap::refusal("NO", code.as_ref(), information.as_deref().unwrap_or_default());
+            let symptom = Symptom::of(&error, StageName::Authentication, Protocol::Imap, host, 993, Security::Tls);
+            assert_eq!(diagnose(&symptom).signature, *expected, "{wire:?} from {host}: {}", symptom.text);
         }
     }
 
@@ -627,11 +900,11 @@ mod tests {
     fn the_commonest_field_failure_names_the_powershell_fix() {
         let d = diagnose(&symptom(
             Protocol::Smtp,
-            "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria",
+            "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.",
         ));
         assert_eq!(d.signature, "m365-smtp-auth-disabled");
         assert_eq!(d.who, Actor::MailAdmin);
-        assert!(d.next_step.contains("SmtpClientAuthenticationDisabled $false"));
+        assert!(d.next_step.contains("Set-CASMailbox <mailbox> -SmtpClientAuthenticationDisabled $false"));
     }
 
     #[test]

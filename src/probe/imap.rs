@@ -611,15 +611,9 @@ impl imap::Authenticator for XOAuth2<'_> {
 /// imap errors as probe errors, keeping the server's words.
 fn imap_error(err: &imap::Error) -> ProbeError {
     match err {
-        imap::Error::No(no) => {
-            ProbeError::Refused { reply: format!("NO {}{}", code_text(no.code.as_ref()), no.information) }
-        }
-        imap::Error::Bad(bad) => {
-            ProbeError::Refused { reply: format!("BAD {}{}", code_text(bad.code.as_ref()), bad.information) }
-        }
-        imap::Error::Bye(bye) => {
-            ProbeError::Refused { reply: format!("BYE {}{}", code_text(bye.code.as_ref()), bye.information) }
-        }
+        imap::Error::No(no) => refusal("NO", no.code.as_ref(), &no.information),
+        imap::Error::Bad(bad) => refusal("BAD", bad.code.as_ref(), &bad.information),
+        imap::Error::Bye(bye) => refusal("BYE", bye.code.as_ref(), &bye.information),
         imap::Error::Io(io) => match ProbeError::from_io(io) {
             ProbeError::Io(text) if io.kind() == std::io::ErrorKind::InvalidData => {
                 ProbeError::Garbage { protocol: "IMAP", text }
@@ -632,6 +626,11 @@ fn imap_error(err: &imap::Error) -> ProbeError {
         }
         other => ProbeError::Protocol(other.to_string()),
     }
+}
+
+/// A tagged NO/BAD/BYE as the diagnosis reads it: status, response code, the server's words.
+pub(crate) fn refusal<T: std::fmt::Debug>(status: &str, code: Option<&T>, information: &str) -> ProbeError {
+    ProbeError::Refused { reply: format!("{status} {}{information}", code_text(code)) }
 }
 
 fn code_text<T: std::fmt::Debug>(code: Option<&T>) -> String {

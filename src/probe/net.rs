@@ -191,6 +191,21 @@ impl GuardedStream {
         Self { transport: Transport::Plain(socket), clock: StepClock::new(), cancel }
     }
 
+    /// A stream that reads `bytes` through a real loopback socket and then the end,
+    /// as a server that said exactly this would (tests of the reply readers).
+    #[cfg(test)]
+    #[allow(clippy::expect_used)]
+    pub(crate) fn replaying(bytes: &[u8]) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut writer = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        let (reader, _) = listener.accept().expect("accept");
+        writer.write_all(bytes).expect("write");
+        drop(writer); // the reader then sees the end, never waits
+        let mut stream = Self::new(reader, CancelToken::new());
+        stream.begin_step(Duration::from_secs(5));
+        stream
+    }
+
     /// Starts a new step: `timeout` from now, a fresh byte budget.
     pub fn begin_step(&mut self, timeout: Duration) {
         self.clock.begin(timeout);
