@@ -2,7 +2,7 @@
 //! replies (SMTP reply reader, IMAP greeting, capabilities), the XOAUTH2
 //! challenge, the loopback redirect's request head, token-endpoint and userinfo
 //! JSON, id_token claims, the config file, the audit log, the keyring chunk
-//! header, and the text made printable. None may panic, hang or grow
+//! header, the text made printable, and the redactor over any surrounding text. None may panic, hang or grow
 //! without bound. `cargo test` runs a short round (proptest's default, or
 //! PROPTEST_CASES); `scripts/fuzz` a long one. A failing input is minimised by
 //! proptest and kept in tests/fuzz-regressions/, then replayed first on every run.
@@ -135,6 +135,22 @@ proptest! {
         let named = serde_json::json!({ "email": name }).to_string();
         let account = crate::oauth::flow::account_from_userinfo(named.as_bytes());
         prop_assert!(account.is_some_and(|a| a.chars().all(|c| c == '\n' || c == '\t' || !c.is_control())));
+    }
+
+    #[test]
+    fn a_report_never_shows_a_secret_whatever_surrounds_it(
+        secret in "[ -~]{4,24}",
+        before in any::<String>(),
+        after in any::<String>(),
+    ) {
+        let mut redactor = crate::probe::report::Redactor::new();
+        redactor.add("ar@example.com", &crate::Secret::new(secret.clone()));
+        let quoted = secret.replace('\\', "\\\\").replace('"', "\\\"");
+        for text in [format!("{before}{secret}{after}"), format!("{before}\"{quoted}\"{after}")] {
+            let shown = crate::printable::printable(&redactor.redact(&text));
+            prop_assert!(!redactor.redact(&shown).contains(&secret), "{shown:?}");
+            prop_assert!(!redactor.redact(&text).contains(&secret), "{text:?}");
+        }
     }
 
     #[test]

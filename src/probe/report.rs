@@ -230,7 +230,14 @@ fn truncate(text: &str, max_chars: usize) -> String {
 pub struct Redactor {
     /// Each secret in every form it may appear in on the wire.
     needles: Vec<Secret>,
+    /// Secrets too short to remove wherever their letters occur (a two-letter
+    /// password would blank out every word holding those letters): removed where
+    /// they stand as a word of their own.
+    short_needles: Vec<Secret>,
 }
+
+/// Secrets shorter than this (in characters) are removed as whole words only.
+const SHORT_SECRET: usize = 4;
 
 impl Redactor {
     pub fn new() -> Self {
@@ -244,18 +251,27 @@ impl Redactor {
         use base64::Engine as _;
         let engine = base64::engine::general_purpose::STANDARD;
         let value = secret.expose();
-        if value.len() < 3 {
+        if value.is_empty() {
             return;
         }
+        if value.chars().count() < SHORT_SECRET {
+            self.short_needles.push(secret.clone());
+        }
+        let quoted = value.replace('\\', "\\\\").replace('"', "\\\"");
         let forms = [
             value.to_owned(),
-            value.replace('\\', "\\\\").replace('"', "\\\""),
+            // As a report shows it once made printable (a secret with a control character).
+            crate::printable::printable(value),
+            quoted,
             url::form_urlencoded::byte_serialize(value.as_bytes()).collect(),
             engine.encode(value),
             engine.encode(format!("\0{user}\0{value}")),
             engine.encode(format!("user={user}\x01auth=Bearer {value}\x01\x01")),
         ];
         for form in forms {
+            if form.chars().count() < SHORT_SECRET {
+                continue; // the short forms are the word-bounded needles above
+            }
             if !self.needles.iter().any(|known| known.expose() == form) {
                 self.needles.push(Secret::new(form));
             }
@@ -271,8 +287,31 @@ impl Redactor {
                 out = out.replace(needle.expose(), REDACTED);
             }
         }
+        for needle in &self.short_needles {
+            out = replace_whole_words(&out, needle.expose());
+        }
         redact_auth_arguments(&out)
     }
+}
+
+/// Replaces `word` where neither neighbour is a letter or digit.
+fn replace_whole_words(text: &str, word: &str) -> String {
+    let is_word_char = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = rest[..at].chars().next_back().or_else(|| out.chars().next_back());
+        let after = rest[at + word.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if is_word_char(before) || is_word_char(after) {
+            out.push_str(word);
+        } else {
+            out.push_str(REDACTED);
+        }
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `AUTH PLAIN xxx`, `AUTHENTICATE XOAUTH2 xxx`, `Bearer xxx`: keep the
@@ -376,6 +415,25 @@ mod tests {
         }
         let quoted = redactor.redact(r#"x "pa\"ss\\w0rd&x=1 y" z"#);
         assert_eq!(quoted, format!("x \"{REDACTED}\" z"), "the quoted form goes whole, not around the bare value");
+    }
+
+    #[test]
+    fn short_secrets_go_where_they_stand_alone_and_words_keep_their_letters() {
+        let mut redactor = Redactor::new();
+        redactor.add("ar@example.com", &Secret::new("ab"));
+        redactor.add("ar@example.com", &Secret::new("x"));
+        assert_eq!(
+            redactor.redact("a1 NO password ab refused (about tabs) x=1 \"x\""),
+            format!("a1 NO password {REDACTED} refused (about tabs) {REDACTED}=1 \"{REDACTED}\"")
+        );
+    }
+
+    #[test]
+    fn a_secret_with_a_control_character_is_removed_once_made_printable() {
+        let mut redactor = Redactor::new();
+        redactor.add("ar@example.com", &Secret::new("pa\u{1b}ss-w0rd"));
+        let shown = crate::printable::printable("echo pa\u{1b}ss-w0rd");
+        assert!(!redactor.redact(&shown).contains("w0rd"), "{shown}");
     }
 
     #[test]
