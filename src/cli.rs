@@ -104,6 +104,15 @@ pub enum Command {
     OauthApp(OauthAppCommand),
     /// Revoke (where the provider supports it) and delete a setting's tokens
     Disconnect { id: String },
+    /// Print a fresh access token of a connected setting on standard output and nothing
+    /// else (refreshing it first when needed), for other programs: msmtp's passwordeval,
+    /// curl --oauth2-bearer, mbsync's PassCmd
+    Token {
+        id: String,
+        /// Print JSON with the token, its type, expiry and the signed-in account instead
+        #[arg(long)]
+        json: bool,
+    },
     /// Connection state and token health of a setting (never the tokens)
     TokenStatus {
         id: String,
@@ -355,6 +364,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         Command::Leftover { id, folders, json } => leftover(&workspace, id, folders, json.json, out),
         Command::Connect { id, no_browser, timeout } => connect(&workspace, id, *no_browser, *timeout, out),
         Command::Disconnect { id } => disconnect(&workspace, id, out),
+        Command::Token { id, json } => print_token(&workspace, id, *json, out),
         Command::TokenStatus { id, json } => token_status(&workspace, id, json.json, out),
         Command::OauthApp(OauthAppCommand::Show) => oauth_app_show(workspace.config(), workspace.secrets(), out),
         Command::OauthApp(OauthAppCommand::Set { provider, client_id, tenant, client_secret_stdin }) => {
@@ -444,6 +454,38 @@ fn disconnect(workspace: &Workspace, id: &str, out: &mut dyn Write) -> Result<()
     )
     .map_err(|e| Failure::check(e.to_string()))?;
     Ok(writeln!(out, "Disconnected \"{id}\": {}", revoked.summary())?)
+}
+
+/// `token ID`: the access token alone on stdout, so `$(mailsettings token ID)` is the token.
+fn print_token(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
+    let setting = find(workspace.config(), id)?;
+    if !setting.credential.uses_oauth() {
+        return Err(Failure::check(format!(
+            "\"{}\" signs in with a password (Basic), so it has no token; give programs its password instead",
+            workspace.config().setting_name(id)
+        )));
+    }
+    let options = probe_options(workspace)?;
+    let token = match crate::oauth::bearer_for_probe(setting, workspace.config(), workspace.secrets(), &options) {
+        Some(Ok(token)) => token,
+        Some(Err(reason)) => return Err(Failure::check(reason)),
+        None => return Err(Failure::check("this setting has no token")),
+    };
+    if !json {
+        return Ok(writeln!(out, "{}", token.expose())?);
+    }
+    let tokens = crate::oauth::tokens::TokenSet::load(workspace.secrets(), id)
+        .map_err(|e| Failure::check(e.to_string()))?
+        .ok_or_else(|| Failure::check("the token was removed while it was read; run the command again"))?;
+    let answer = serde_json::json!({
+        "access_token": token.expose(),
+        "token_type": "Bearer",
+        "expires_at": tokens.expires_at.and_then(|at| at.format(&time::format_description::well_known::Rfc3339).ok()),
+        "account": tokens.account,
+        "user": setting.imap.user_name,
+    });
+    serde_json::to_writer_pretty(&mut *out, &answer).map_err(|e| Failure::check(e.to_string()))?;
+    Ok(writeln!(out)?)
 }
 
 fn token_status(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Result<(), Failure> {

@@ -4,6 +4,7 @@
 mod cli; // the headless commands: exit codes, messages, secrets never in files
 mod crash; // a config write killed midway leaves the old file intact
 mod gui; // the real app driven by egui_kittest through its accessible labels
+mod helpers; // other programs (curl, msmtp) using a connected mailbox through `mailsettings token`
 mod hostile; // small misbehaving servers for the failure paths
 mod keyring; // the real Secret Service (GNOME Keyring on a private session bus)
 mod migration; // a whole Basic → OAuth migration by CLI against the rig

@@ -92,13 +92,13 @@ pub(crate) fn oauth_setting(rig: &Rig, id: &str, user: &str) -> MailSetting {
 }
 
 /// A temp folder with a config (the rig's provider and one OAuth setting) and a secret file.
-struct OAuthSandbox {
-    dir: tempfile::TempDir,
-    config: Config,
+pub(crate) struct OAuthSandbox {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) config: Config,
 }
 
 impl OAuthSandbox {
-    fn new(setting: MailSetting) -> Self {
+    pub(crate) fn new(setting: MailSetting) -> Self {
         let rig = rig();
         let mut config = rig.config_with(vec![setting]);
         config.oauth_providers.push(provider_entry(rig, "rigidp"));
@@ -107,19 +107,19 @@ impl OAuthSandbox {
         sandbox
     }
 
-    fn write_config(&self) {
+    pub(crate) fn write_config(&self) {
         std::fs::write(self.config_path(), mailsettings::store::file::to_toml(&self.config).unwrap()).unwrap();
     }
 
-    fn config_path(&self) -> PathBuf {
+    pub(crate) fn config_path(&self) -> PathBuf {
         self.dir.path().join("config.toml")
     }
 
-    fn secrets(&self) -> Secrets {
+    pub(crate) fn secrets(&self) -> Secrets {
         Secrets::file(self.dir.path().join("secrets.json"))
     }
 
-    fn command(&self, browser: Browser, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, browser: Browser, args: &[&str]) -> Command {
         let mut command = Command::new(BIN);
         command
             .arg("--config")
@@ -131,11 +131,11 @@ impl OAuthSandbox {
         command
     }
 
-    fn run(&self, browser: Browser, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, browser: Browser, args: &[&str]) -> Output {
         run_command(self.command(browser, args), "")
     }
 
-    fn options(&self) -> ProbeOptions {
+    pub(crate) fn options(&self) -> ProbeOptions {
         ProbeOptions::from_config(&self.config).unwrap()
     }
 }
@@ -146,7 +146,7 @@ fn access_token(sandbox: &OAuthSandbox, id: &str) -> String {
 
 /// Asks the authorization server whether a token is still active (as Dovecot does);
 /// panics unless the server answered the question.
-fn is_active(token: &str) -> bool {
+pub(crate) fn is_active(token: &str) -> bool {
     let url = format!("https://127.0.0.1:{}/token/introspection", rig().oauth_port);
     // The rig's introspection client is Dovecot's; the test reads its secret from the Dovecot config.
     let conf = std::fs::read_to_string(rig().dovecot_conf.with_file_name("oauth2.conf")).unwrap();
