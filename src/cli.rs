@@ -104,6 +104,25 @@ pub enum Command {
     OauthApp(OauthAppCommand),
     /// Revoke (where the provider supports it) and delete a setting's tokens
     Disconnect { id: String },
+    /// Send the message on standard input through a setting, as sendmail does (sysexits codes;
+    /// the diagnosis on stderr)
+    Send {
+        id: String,
+        /// Take the recipients from the To, Cc and Bcc headers too (Bcc is removed from the message)
+        #[arg(short = 't')]
+        extract_recipients: bool,
+        /// The envelope sender (default: the setting's send-as address)
+        #[arg(short = 'f', value_name = "ADDR")]
+        from: Option<String>,
+        /// Accepted for sendmail compatibility and ignored: a line with a single '.' never ends the message
+        #[arg(short = 'i')]
+        ignore_dots: bool,
+        /// sendmail's -o options (-oi, -oem …), accepted and ignored
+        #[arg(short = 'o', value_name = "OPTION")]
+        sendmail_options: Vec<String>,
+        /// Recipients
+        recipients: Vec<String>,
+    },
     /// Print a fresh access token of a connected setting on standard output and nothing
     /// else (refreshing it first when needed), for other programs: msmtp's passwordeval,
     /// curl --oauth2-bearer, mbsync's PassCmd
@@ -364,6 +383,9 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         Command::Leftover { id, folders, json } => leftover(&workspace, id, folders, json.json, out),
         Command::Connect { id, no_browser, timeout } => connect(&workspace, id, *no_browser, *timeout, out),
         Command::Disconnect { id } => disconnect(&workspace, id, out),
+        Command::Send { id, extract_recipients, from, recipients, .. } => {
+            send(&workspace, id, *extract_recipients, from.as_deref(), recipients, &mut std::io::stdin().lock(), out)
+        }
         Command::Token { id, json } => print_token(&workspace, id, *json, out),
         Command::TokenStatus { id, json } => token_status(&workspace, id, json.json, out),
         Command::OauthApp(OauthAppCommand::Show) => oauth_app_show(workspace.config(), workspace.secrets(), out),
@@ -454,6 +476,58 @@ fn disconnect(workspace: &Workspace, id: &str, out: &mut dyn Write) -> Result<()
     )
     .map_err(|e| Failure::check(e.to_string()))?;
     Ok(writeln!(out, "Disconnected \"{id}\": {}", revoked.summary())?)
+}
+
+/// `send ID`: sendmail through a setting. Quiet on success, as sendmail is.
+fn send(
+    workspace: &Workspace,
+    id: &str,
+    extract: bool,
+    envelope_from: Option<&str>,
+    recipients: &[String],
+    input: &mut dyn std::io::BufRead,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    use crate::send::{EX_DATAERR, EX_NOPERM, EX_UNAVAILABLE};
+    let data_error = |message: String| Failure { code: EX_DATAERR, message };
+    let setting = find(workspace.config(), id)?;
+    let send_as: lettre::Address = setting
+        .smtp
+        .send_as
+        .trim()
+        .parse()
+        .map_err(|e| data_error(format!("the setting's send-as address is not valid: {e}")))?;
+    let from_name = setting.smtp.from_name.trim();
+    let sender = lettre::message::Mailbox::new((!from_name.is_empty()).then(|| from_name.to_owned()), send_as.clone());
+    let head = crate::send::read_head(input).map_err(|e| data_error(e.to_string()))?;
+    let prepared = crate::send::prepare(&head, recipients, extract, &sender, time::OffsetDateTime::now_utc())
+        .map_err(|e| data_error(e.to_string()))?;
+    let options = probe_options(workspace).map_err(|f| Failure { code: EX_UNAVAILABLE, message: f.message })?;
+    let bearer = crate::oauth::bearer_for_probe(setting, workspace.config(), workspace.secrets(), &options);
+    let (outgoing, _) = probe::inputs_for(setting, workspace.secrets(), bearer.as_ref())
+        .map_err(|e| Failure { code: EX_NOPERM, message: e.to_string() })?;
+    let envelope_from = envelope_from.map_or_else(|| send_as.to_string(), str::to_owned);
+    let mut message = std::io::Read::chain(prepared.head.as_slice(), input);
+    let report = probe::smtp::relay_message(
+        &outgoing,
+        &envelope_from,
+        &prepared.recipients,
+        &mut message,
+        &options,
+        &interrupted(),
+    );
+    let code = crate::send::exit_code(&report);
+    if code == crate::send::EX_OK {
+        return Ok(out.flush()?);
+    }
+    let mut message = format!("not sent: {}", report.failure_summary());
+    if let Some(diagnosis) = &report.diagnosis {
+        message.push_str(&format!("\n  next step: {}", diagnosis.next_step));
+    }
+    if let Some(reply) = report.stages.iter().rev().find_map(|s| s.server_reply.as_deref()) {
+        message.push_str(&format!("\n  the server said: {}", reply.replace('\n', "\n    ")));
+    }
+    Err(Failure { code, message })
 }
 
 /// `token ID`: the access token alone on stdout, so `$(mailsettings token ID)` is the token.

@@ -18,6 +18,7 @@ pub mod model;
 pub mod oauth;
 pub mod printable;
 pub mod secret;
+pub mod send;
 pub mod store;
 pub mod tls;
 pub mod ui;

@@ -83,6 +83,8 @@ pub enum ProbeKind {
     RoundTrip,
     Detect,
     Leftover,
+    /// `mailsettings send`: a real message, not a test.
+    Send,
 }
 
 impl ProbeKind {
@@ -93,6 +95,7 @@ impl ProbeKind {
             Self::RoundTrip => "Round trip",
             Self::Detect => "Detect security mode",
             Self::Leftover => "Leftover mail",
+            Self::Send => "Send",
         }
     }
 }

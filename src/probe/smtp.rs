@@ -1,4 +1,5 @@
-//! Test Outgoing: one SMTP session, every step a stage.
+//! Test Outgoing, and sending a message for `mailsettings send`: one SMTP
+//! session, every step a stage.
 //!
 //! lettre builds the messages and supplies the SMTP pieces (command
 //! formatting, the SASL encoders, the reply parser, the EHLO capability
@@ -7,7 +8,7 @@
 //! and cannot be cancelled from another thread, which would make a staged
 //! diagnosis and the Cancel button impossible.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -162,6 +163,65 @@ pub(crate) fn send_in_one_session(
     let sent = session.send(run, messages, options);
     session.quit(options);
     sent
+}
+
+/// Sends one message read from `message` (RFC 5322; LF or CRLF line ends) from
+/// `envelope_from` to `recipients`, signing in as Test Outgoing does. The message
+/// is streamed — line ends made CRLF and lines starting with '.' escaped on the
+/// way — so a large one is never held whole.
+pub fn relay_message(
+    input: &OutgoingInput,
+    envelope_from: &str,
+    recipients: &[String],
+    message: &mut dyn Read,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> Report {
+    let mut run =
+        Run::new(ProbeKind::Send, &input.setting_id, Protocol::Smtp, &input.endpoint, &input.user, input.redactor());
+    let started = Instant::now();
+    let addresses = std::iter::once(envelope_from)
+        .chain(recipients.iter().map(String::as_str))
+        .map(|address| {
+            address
+                .trim()
+                .parse::<lettre::Address>()
+                .map_err(|e| format!("\"{}\" is not an e-mail address: {e}", address.trim()))
+        })
+        .collect::<Result<Vec<_>, _>>();
+    let (from, to) = match addresses {
+        Ok(mut addresses) if addresses.len() > 1 => {
+            let from = addresses.remove(0);
+            (from, addresses)
+        }
+        Ok(_) => {
+            run.failed(StageName::Send, started, &ProbeError::Protocol("data: no recipients".to_owned()), None);
+            return run.finish();
+        }
+        Err(reason) => {
+            run.failed(StageName::Send, started, &ProbeError::Protocol(format!("data: {reason}")), None);
+            return run.finish();
+        }
+    };
+    run.report.fact("Recipients", recipients.join(", "));
+    let Some(mut session) = Session::establish(&mut run, options, cancel) else {
+        return run.finish();
+    };
+    if !session.authenticate(&mut run, input, options) {
+        session.quit(options);
+        return run.finish();
+    }
+    let started = Instant::now();
+    let sent = session.open_data(Some(from), &to, options).and_then(|()| session.stream_body(message, options));
+    match sent {
+        Ok((reply, bytes)) => {
+            let detail = format!("accepted for {} ({bytes} bytes)", recipients.join(", "));
+            run.passed(StageName::Send, started, &detail, Some(&reply));
+        }
+        Err((err, reply)) => run.failed(StageName::Send, started, &err, reply.as_deref()),
+    }
+    session.quit(options);
+    run.finish()
 }
 
 struct Session {
@@ -377,16 +437,76 @@ impl Session {
         options: &ProbeOptions,
     ) -> Result<String, (ProbeError, Option<String>)> {
         let envelope = outgoing.message.envelope();
-        let expect = |reply: Response, code: &str| -> Result<Response, (ProbeError, Option<String>)> {
-            if reply.code().to_string() == code {
-                Ok(reply)
-            } else {
-                let text = reply_text(&reply);
-                Err((ProbeError::Refused { reply: text.clone() }, Some(text)))
+        self.open_data(envelope.from().cloned(), envelope.to(), options)?;
+        let mut body = dot_stuff(&outgoing.message.formatted());
+        if !body.ends_with(b"\r\n") {
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b".\r\n");
+        self.stream.begin_step(options.step_timeout);
+        self.stream.write_all(&body).map_err(|e| (ProbeError::from_io(&e), None))?;
+        self.stream.flush().map_err(|e| (ProbeError::from_io(&e), None))?;
+        let reply = read_reply(&mut self.stream).map_err(|e| (e, None))?;
+        let reply = expect(reply, "250")?;
+        Ok(reply_text(&reply))
+    }
+
+    /// Streams the message after DATA was accepted: CRLF line ends, dot-stuffed,
+    /// a chunk at a time (each write its own step), then the end marker. Returns
+    /// the server's acceptance and how many bytes went out.
+    fn stream_body(
+        &mut self,
+        message: &mut dyn Read,
+        options: &ProbeOptions,
+    ) -> Result<(String, u64), (ProbeError, Option<String>)> {
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut wire = Vec::with_capacity(chunk.len() * 2 + 8);
+        let (mut at_line_start, mut previous, mut sent) = (true, 0u8, 0u64);
+        loop {
+            let read = match message.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                // The server drops a DATA that never ends with its marker: nothing is sent.
+                Err(err) => {
+                    return Err((ProbeError::Protocol(format!("data: could not read the message: {err}")), None));
+                }
+            };
+            wire.clear();
+            for &byte in &chunk[..read] {
+                if at_line_start && byte == b'.' {
+                    wire.push(b'.');
+                }
+                if byte == b'\n' && previous != b'\r' {
+                    wire.push(b'\r');
+                }
+                wire.push(byte);
+                at_line_start = byte == b'\n';
+                previous = byte;
             }
-        };
-        let mut commands = vec![(Mail::new(envelope.from().cloned(), vec![]).to_string(), "250")];
-        commands.extend(envelope.to().iter().map(|to| (Rcpt::new(to.clone(), vec![]).to_string(), "250")));
+            self.stream.begin_step(options.step_timeout);
+            self.stream.write_all(&wire).map_err(|e| (ProbeError::from_io(&e), None))?;
+            sent += wire.len() as u64;
+        }
+        let end: &[u8] = if at_line_start { b".\r\n" } else { b"\r\n.\r\n" };
+        self.stream.begin_step(options.step_timeout);
+        self.stream.write_all(end).map_err(|e| (ProbeError::from_io(&e), None))?;
+        self.stream.flush().map_err(|e| (ProbeError::from_io(&e), None))?;
+        let reply = read_reply(&mut self.stream).map_err(|e| (e, None))?;
+        let reply = expect(reply, "250")?;
+        Ok((reply_text(&reply), sent))
+    }
+
+    /// MAIL, RCPT for each recipient and DATA (pipelined where the server allows),
+    /// up to the server's go-ahead for the message.
+    fn open_data(
+        &mut self,
+        from: Option<lettre::Address>,
+        to: &[lettre::Address],
+        options: &ProbeOptions,
+    ) -> Result<(), (ProbeError, Option<String>)> {
+        let mut commands = vec![(Mail::new(from, vec![]).to_string(), "250")];
+        commands.extend(to.iter().map(|to| (Rcpt::new(to.clone(), vec![]).to_string(), "250")));
         commands.push((Data.to_string(), "354"));
         if self.pipelining {
             // One write, one round trip; then every reply in order.
@@ -417,17 +537,7 @@ impl Session {
                 expect(self.command(command, options).map_err(|e| (e, None))?, code)?;
             }
         }
-        let mut body = dot_stuff(&outgoing.message.formatted());
-        if !body.ends_with(b"\r\n") {
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(b".\r\n");
-        self.stream.begin_step(options.step_timeout);
-        self.stream.write_all(&body).map_err(|e| (ProbeError::from_io(&e), None))?;
-        self.stream.flush().map_err(|e| (ProbeError::from_io(&e), None))?;
-        let reply = read_reply(&mut self.stream).map_err(|e| (e, None))?;
-        let reply = expect(reply, "250")?;
-        Ok(reply_text(&reply))
+        Ok(())
     }
 
     /// Sends QUIT without waiting for the goodbye: it says nothing the report
@@ -523,6 +633,16 @@ pub(crate) fn decode_base64(text: &str) -> String {
         .decode(text.trim())
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_else(|_| text.to_owned())
+}
+
+/// The reply, or the server's words as an error when its code is not `code`.
+fn expect(reply: Response, code: &str) -> Result<Response, (ProbeError, Option<String>)> {
+    if reply.code().to_string() == code {
+        Ok(reply)
+    } else {
+        let text = reply_text(&reply);
+        Err((ProbeError::Refused { reply: text.clone() }, Some(text)))
+    }
 }
 
 /// RFC 5321 transparency: a line starting with '.' gets another '.'.

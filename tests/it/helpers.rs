@@ -181,3 +181,178 @@ fn msmtp_sends_with_the_helper_as_its_passwordeval() {
     assert!(output.status.success(), "msmtp: {}", String::from_utf8_lossy(&output.stderr));
     assert!(delivered(&run_id), "the message msmtp sent arrived");
 }
+
+// ---- mailsettings send: sendmail through a setting ------------------------------
+
+/// A Basic setting on the rig (its password stored) for `send`.
+fn basic_sandbox(id: &str, password: &str) -> crate::support::Sandbox {
+    let rig = rig();
+    let sandbox = crate::support::Sandbox::new();
+    let config = rig.config_with(vec![rig.basic_setting(id, "ar")]);
+    std::fs::write(sandbox.config(), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
+    let secrets = mailsettings::store::Secrets::file(sandbox.secrets_file());
+    secrets.set(id, mailsettings::store::SecretKind::SmtpPassword, &mailsettings::Secret::new(password)).unwrap();
+    sandbox
+}
+
+fn send(sandbox: &crate::support::Sandbox, id: &str, args: &[&str], message: &[u8]) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(sandbox.config())
+        .args(["send", id])
+        .args(args)
+        .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", sandbox.secrets_file().display()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let message = message.to_vec();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(&message);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
+}
+
+fn delivered_to(user: &str, run_id: &str) -> usize {
+    let started = Instant::now();
+    loop {
+        let count = rig().count_with_header(user, "INBOX", "X-Helper-Run", run_id);
+        if count > 0 || started.elapsed() > Duration::from_secs(10) {
+            // A moment more, so a second copy would have arrived too.
+            std::thread::sleep(Duration::from_millis(300));
+            return rig().count_with_header(user, "INBOX", "X-Helper-Run", run_id);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn send_delivers_once_adds_date_and_message_id_and_keeps_every_line() {
+    let rig = rig();
+    let sandbox = basic_sandbox("send-plain", &rig.password);
+    let run_id = format!("send-{}", std::process::id());
+    // LF line ends, as scripts write them; a line that is a lone dot is data, not the end.
+    let message = format!(
+        "To: sendplain@rig.test\nSubject: from a script\nX-Helper-Run: {run_id}\n\nfirst line\n.\n.hidden\nlast line\n"
+    );
+    let output = send(&sandbox, "send-plain", &[&rig.address("sendplain")], message.as_bytes());
+    assert_exit(&output, 0);
+    assert_eq!((stdout(&output), stderr(&output)), (String::new(), String::new()), "quiet on success, as sendmail");
+    assert_eq!(delivered_to("sendplain", &run_id), 1, "delivered exactly once");
+    let text = rig.message_text("sendplain", "INBOX", "X-Helper-Run", &run_id);
+    assert!(text.contains("\nDate: ") && text.contains("\nMessage-ID: <"), "{text}");
+    assert!(text.contains("From: \"Rig AR Team\" <ar@rig.test>"), "{text}");
+    assert!(text.contains("first line\n.\n.hidden\nlast line"), "the body arrived whole: {text}");
+}
+
+#[test]
+fn send_t_takes_to_cc_and_bcc_and_strips_bcc() {
+    let rig = rig();
+    let sandbox = basic_sandbox("send-t", &rig.password);
+    let run_id = format!("send-t-{}", std::process::id());
+    let message = format!(
+        "From: ar@rig.test\r\nTo: Someone <{}>\r\nCc: {}\r\nBcc: {}\r\nSubject: three ways\r\nX-Helper-Run: {run_id}\r\n\r\nhello\r\n",
+        rig.address("sendto"),
+        rig.address("sendcc"),
+        rig.address("sendbcc")
+    );
+    // sendmail's usual flags from mail programs: -i and -oi are accepted.
+    let output = send(&sandbox, "send-t", &["-t", "-i", "-oi"], message.as_bytes());
+    assert_exit(&output, 0);
+    for user in ["sendto", "sendcc", "sendbcc"] {
+        assert_eq!(delivered_to(user, &run_id), 1, "{user}");
+        let text = rig.message_text(user, "INBOX", "X-Helper-Run", &run_id);
+        assert!(!text.contains("Bcc") && !text.contains("sendbcc"), "{user} sees no Bcc: {text}");
+    }
+}
+
+#[test]
+fn send_exits_with_the_sysexits_code_of_what_went_wrong() {
+    let rig = rig();
+    let message = b"Subject: s\n\nbody\n";
+    // A recipient the server refuses: a data error.
+    let sandbox = basic_sandbox("send-codes", &rig.password);
+    let refused = send(&sandbox, "send-codes", &[&rig.address("unknown-user")], message);
+    assert_exit(&refused, 65);
+    assert!(stderr(&refused).contains("the server said: 550"), "{}", stderr(&refused));
+    // No recipients at all: a data error before any connection.
+    assert_exit(&send(&sandbox, "send-codes", &[], message), 65);
+    // A wrong password: permission.
+    let wrong = basic_sandbox("send-codes", "not-the-password");
+    let output = send(&wrong, "send-codes", &[&rig.address("unknown-user")], message);
+    assert_exit(&output, 77);
+    assert!(
+        stderr(&output).contains("next step:") && !stderr(&output).contains("not-the-password"),
+        "{}",
+        stderr(&output)
+    );
+    // A server that is not there: unavailable.
+    let dead = crate::support::Sandbox::new();
+    let mut setting = rig.basic_setting("send-dead", "ar");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    setting.smtp.port = closed.local_addr().unwrap().port();
+    drop(closed);
+    std::fs::write(dead.config(), mailsettings::store::file::to_toml(&rig.config_with(vec![setting])).unwrap())
+        .unwrap();
+    mailsettings::store::Secrets::file(dead.secrets_file())
+        .set(
+            "send-dead",
+            mailsettings::store::SecretKind::SmtpPassword,
+            &mailsettings::Secret::new(rig.password.clone()),
+        )
+        .unwrap();
+    let output = send(&dead, "send-dead", &[&rig.address("unknown-user")], message);
+    assert_exit(&output, 69);
+    assert!(stderr(&output).contains("Nothing accepts connections"), "{}", stderr(&output));
+}
+
+#[test]
+fn send_streams_a_25_mb_message_in_bounded_memory() {
+    let rig = rig();
+    let sandbox = basic_sandbox("send-big", &rig.password);
+    let run_id = format!("send-big-{}", std::process::id());
+    let mut message = format!("Subject: big\nX-Helper-Run: {run_id}\nContent-Type: text/plain\n\n").into_bytes();
+    let line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdef\n";
+    while message.len() < 25 * 1024 * 1024 {
+        message.extend_from_slice(line);
+    }
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(sandbox.config())
+        .args(["send", "send-big", &rig.address("bigmail")])
+        .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", sandbox.secrets_file().display()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut stdin = child.stdin.take().unwrap();
+    let total = message.len();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(&message).unwrap();
+    });
+    // The peak resident memory, read while it runs (VmHWM only grows).
+    let mut peak_kb = 0u64;
+    while child.try_wait().unwrap().is_none() {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            let hwm = status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.split_whitespace().next());
+            peak_kb = peak_kb.max(hwm.and_then(|v| v.parse().ok()).unwrap_or(0));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    writer.join().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_exit(&output, 0);
+    assert_eq!(delivered_to("bigmail", &run_id), 1);
+    let size = rig.message_size("bigmail", "INBOX", "X-Helper-Run", &run_id);
+    assert!(size as usize > total, "all of it arrived (CRLF line ends): {size} of {total} bytes");
+    assert!(peak_kb > 0, "the peak memory was read");
+    assert!(peak_kb < 24 * 1024, "peak resident memory {peak_kb} KB for a {} MB message", total / (1024 * 1024));
+}

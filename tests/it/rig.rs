@@ -125,6 +125,23 @@ impl Rig {
         self.doveadm(&args).lines().count()
     }
 
+    /// The whole text (header and body) of the one message in `folder` of `user`
+    /// whose header `name` contains `value`.
+    pub fn message_text(&self, user: &str, folder: &str, name: &str, value: &str) -> String {
+        claim(user);
+        let address = self.address(user);
+        let text = self.doveadm(&["fetch", "-u", &address, "text", "mailbox", folder, "header", name, value]);
+        text.strip_prefix("text:\n").unwrap_or(&text).to_owned()
+    }
+
+    /// The size in bytes of the one message in `folder` of `user` whose header `name` contains `value`.
+    pub fn message_size(&self, user: &str, folder: &str, name: &str, value: &str) -> u64 {
+        claim(user);
+        let address = self.address(user);
+        let text = self.doveadm(&["fetch", "-u", &address, "size.physical", "mailbox", folder, "header", name, value]);
+        text.trim().trim_start_matches("size.physical:").trim().parse().unwrap_or(0)
+    }
+
     /// Puts a message into a folder of `user`.
     pub fn plant(&self, user: &str, folder: &str, subject: &str) {
         claim(user);
