@@ -533,7 +533,7 @@ fn send(
 /// `token ID`: the access token alone on stdout, so `$(mailsettings token ID)` is the token.
 fn print_token(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
     let setting = find(workspace.config(), id)?;
-    if !setting.credential.uses_oauth() {
+    if !setting.uses_oauth() {
         return Err(Failure::check(format!(
             "\"{}\" signs in with a password (Basic), so it has no token; give programs its password instead",
             workspace.config().setting_name(id)
@@ -564,7 +564,7 @@ fn print_token(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write)
 
 fn token_status(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
     let setting = find(workspace.config(), id)?;
-    let status = crate::oauth::tokens::status(workspace.secrets(), id, setting.credential.uses_oauth())
+    let status = crate::oauth::tokens::status(workspace.secrets(), id, setting.uses_oauth())
         .map_err(|e| Failure::check(e.to_string()))?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &status).map_err(|e| Failure::check(e.to_string()))?;
@@ -632,6 +632,9 @@ struct ListRow<'a> {
     id: &'a str,
     description: &'a str,
     credential: &'a str,
+    /// How each side signs in (the same as `credential` unless a side overrides it).
+    smtp_credential: &'a str,
+    imap_credential: &'a str,
     active: bool,
     default_for: Vec<String>,
 }
@@ -645,6 +648,8 @@ fn list(workspace: &Workspace, json: bool, out: &mut dyn Write) -> std::io::Resu
             id: &s.id,
             description: &s.description,
             credential: s.credential.config_name(),
+            smtp_credential: s.smtp_credential().config_name(),
+            imap_credential: s.imap_credential().config_name(),
             active: s.active,
             default_for: config.companies_defaulting_to(&s.id),
         })
@@ -790,6 +795,18 @@ fn run_migrate(workspace: &mut Workspace, command: &MigrateCommand, out: &mut dy
             let new = migration::start(workspace, old, &target)?;
             writeln!(out, "Created \"{new}\" from \"{old}\" (inactive). Next: mailsettings connect {new}")
                 .map_err(Failure::from)?;
+            if let Some(created) = workspace.config().setting(&new).filter(|s| migration::keeps_relay(s)) {
+                let copied = migration::copy_relay_password(workspace.secrets(), old, created)
+                    .map_err(|e| Failure::check(e.to_string()))?;
+                writeln!(
+                    out,
+                    "Sending stays with the relay {} (password or API key{}); replies move to {}.",
+                    created.smtp.server,
+                    if copied { " copied" } else { " not stored yet: mailsettings set-password --smtp NEW" },
+                    created.imap_credential().label()
+                )
+                .map_err(Failure::from)?;
+            }
             print_status(workspace, old, false, out)
         }
         MigrateCommand::Status { old, json } => print_status(workspace, old, json.json, out),
@@ -937,7 +954,7 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
          \x20 User domain:      {imap_domain}\n\
          \x20 Password:         {imap_password}\n",
         description = setting.description,
-        credential = setting.credential.label(),
+        credential = setting.credential_label(),
         status = if setting.active { "Active" } else { "Inactive" },
         tag = setting.subject_tag,
         default_for = if default_for.is_empty() { "-".to_owned() } else { default_for.join(", ") },
@@ -948,8 +965,11 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
         from_name = smtp.from_name,
         smtp_user = smtp.user_name,
         smtp_domain = smtp.user_domain,
-        smtp_password =
-            if setting.credential.uses_oauth() { "not used (OAuth)".to_owned() } else { stored(|p| p.smtp) },
+        smtp_password = if setting.smtp_credential().uses_oauth() {
+            format!("not used (signs in with {})", setting.smtp_credential().label())
+        } else {
+            stored(|p| p.smtp)
+        },
         imap_server = imap.server,
         imap_port = imap.port,
         imap_security = imap.security.label(),
@@ -957,8 +977,11 @@ fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Res
         sent = imap.sent_folder,
         imap_user = imap.user_name,
         imap_domain = imap.user_domain,
-        imap_password =
-            if setting.credential.uses_oauth() { "not used (OAuth)".to_owned() } else { stored(|p| p.imap) },
+        imap_password = if setting.imap_credential().uses_oauth() {
+            format!("not used (signs in with {})", setting.imap_credential().label())
+        } else {
+            stored(|p| p.imap)
+        },
     );
     // Values come from the config file, which may have been imported: printed, never run.
     out.write_all(crate::printable::printable(&text).as_bytes()).map_err(Failure::from)
@@ -973,10 +996,11 @@ fn validate(workspace: &Workspace, id: Option<&str>, out: &mut dyn Write) -> Res
     let mut failed = false;
     let mut warned = 0;
     for setting in settings {
-        let passwords = if setting.credential.uses_oauth() {
-            StoredPasswords::default()
-        } else {
+        // The store is asked only when a side signs in with a password.
+        let passwords = if !setting.smtp_credential().uses_oauth() || !setting.imap_credential().uses_oauth() {
             workspace.secrets().stored_passwords(&setting.id).map_err(|e| Failure::check(e.to_string()))?
+        } else {
+            StoredPasswords::default()
         };
         let findings: Vec<Finding> = validate_setting(setting, config, passwords);
         failed |= has_errors(&findings);
@@ -1011,9 +1035,22 @@ fn set_password(workspace: &Workspace, args: &SetPasswordArgs, out: &mut dyn Wri
         (_, true) => &[SecretKind::ImapPassword],
         _ => &[SecretKind::SmtpPassword, SecretKind::ImapPassword],
     };
-    if setting.credential.uses_oauth() {
-        writeln!(out, "Note: \"{}\" signs in with OAuth; the password is kept but not used", args.id)
-            .map_err(|e| Failure::check(e.to_string()))?;
+    let oauth_sides: Vec<&str> = kinds
+        .iter()
+        .filter(|kind| match kind {
+            SecretKind::SmtpPassword => setting.smtp_credential().uses_oauth(),
+            _ => setting.imap_credential().uses_oauth(),
+        })
+        .map(|kind| if *kind == SecretKind::SmtpPassword { "outgoing" } else { "incoming" })
+        .collect();
+    if !oauth_sides.is_empty() {
+        writeln!(
+            out,
+            "Note: the {} side of \"{}\" signs in with OAuth; the password is kept but not used there",
+            oauth_sides.join(" and "),
+            args.id
+        )
+        .map_err(|e| Failure::check(e.to_string()))?;
     }
     let password = read_password()?;
     for kind in kinds {

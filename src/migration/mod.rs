@@ -77,9 +77,15 @@ impl Target {
 
 /// The new setting, made from the old one: descriptions, subject tag,
 /// addresses and folders carried over; hosts, ports and security from the
-/// provider's preset (custom providers keep the old servers).
+/// provider's preset (custom providers keep the old servers). An old setting
+/// that sends through a relay (SendGrid, Postmark) keeps it: only the mailbox
+/// side moves to OAuth, the relay goes on signing in with its password.
 pub fn new_setting_from(old: &MailSetting, target: &Target, config: &Config) -> MailSetting {
+    let relay =
+        old.smtp_credential() == CredentialKind::Basic && crate::model::presets::relay_name(&old.smtp.server).is_some();
     let mut new = old.clone();
+    new.smtp.credential = None;
+    new.imap.credential = None;
     new.description = format!("{} ({})", without_basic_suffix(&old.description), target.label());
     new.id = config.unused_id(&new.description);
     new.active = false;
@@ -98,9 +104,42 @@ pub fn new_setting_from(old: &MailSetting, target: &Target, config: &Config) -> 
         }
     }
     if let Some(preset) = Preset::for_credential(new.credential) {
-        preset.apply(&mut new);
+        if relay {
+            preset.apply_incoming(&mut new);
+        } else {
+            preset.apply(&mut new);
+        }
+    }
+    if relay {
+        new.smtp.credential = Some(CredentialKind::Basic);
     }
     new
+}
+
+/// Whether `setting` sends through a relay of its own beside an OAuth mailbox.
+pub fn keeps_relay(setting: &MailSetting) -> bool {
+    setting.uses_oauth() && setting.smtp_credential() == CredentialKind::Basic
+}
+
+/// A new setting that keeps the old one's relay needs its password too: copies
+/// the old outgoing password over (the window does this on a job thread).
+/// Returns whether there was one to copy.
+pub fn copy_relay_password(
+    secrets: &Secrets,
+    old_id: &str,
+    new: &MailSetting,
+) -> Result<bool, crate::store::SecretStoreError> {
+    use crate::store::SecretKind;
+    if !keeps_relay(new) {
+        return Ok(false);
+    }
+    match secrets.get(old_id, SecretKind::SmtpPassword)? {
+        Some(password) if !password.is_empty() => {
+            secrets.set(&new.id, SecretKind::SmtpPassword, &password)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 /// "Collections (Basic)" or "(BasicAuth)", as the guide calls it, without that suffix.
@@ -121,7 +160,7 @@ fn without_basic_suffix(description: &str) -> &str {
 pub fn start(workspace: &mut Workspace, old_id: &str, target: &Target) -> Result<String, MigrationError> {
     let config = workspace.config();
     let old = config.setting(old_id).ok_or_else(|| MigrationError::UnknownSetting(old_id.to_owned()))?;
-    if old.credential.uses_oauth() {
+    if old.uses_oauth() {
         return Err(MigrationError::NotBasic(old_id.to_owned()));
     }
     if let Some(existing) = config.migration(old_id) {
@@ -624,6 +663,29 @@ mod tests {
         s.imap.user_domain = "contoso.com".into();
         s.imap.inbox_folder = "INBOX".into();
         s
+    }
+
+    #[test]
+    fn a_relay_stays_for_sending_while_the_mailbox_moves_to_oauth() {
+        let mut old = basic();
+        crate::model::presets::SENDGRID.apply(&mut old);
+        let config = Config { mail_settings: vec![old.clone()], ..Config::default() };
+        let new = new_setting_from(&old, &Target::Microsoft365, &config);
+        assert_eq!(new.credential, CredentialKind::Microsoft365);
+        assert_eq!((new.smtp.server.as_str(), new.smtp.user_name.as_str()), ("smtp.sendgrid.net", "apikey"));
+        assert_eq!(new.smtp.credential, Some(CredentialKind::Basic));
+        assert_eq!(new.imap.server, "outlook.office365.com");
+        assert!(keeps_relay(&new));
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Secrets::file(dir.path().join("s.json"));
+        use crate::store::SecretKind;
+        secrets.set(&old.id, SecretKind::SmtpPassword, &crate::Secret::new("SG.canary-api-key")).unwrap();
+        assert!(copy_relay_password(&secrets, &old.id, &new).unwrap());
+        assert_eq!(secrets.get(&new.id, SecretKind::SmtpPassword).unwrap().unwrap().expose(), "SG.canary-api-key");
+        // Without a relay nothing is kept or copied.
+        let plain = new_setting_from(&basic(), &Target::Microsoft365, &config);
+        assert_eq!((plain.smtp.server.as_str(), plain.smtp.credential), ("smtp.office365.com", None));
+        assert!(!copy_relay_password(&secrets, &old.id, &plain).unwrap());
     }
 
     #[test]

@@ -70,20 +70,41 @@ impl Preset {
         }
     }
 
-    /// Fills hosts, ports and security; leaves addresses and names alone.
+    /// Fills hosts, ports and security of both sides it knows; leaves addresses and names alone.
     pub fn apply(&self, setting: &mut MailSetting) {
+        self.apply_outgoing(setting);
+        self.apply_incoming(setting);
+    }
+
+    /// Fills the outgoing side. A relay takes a password (or API key) only, so on an
+    /// OAuth setting the outgoing side gets its own Basic sign-in; any other provider
+    /// signs in as the setting does.
+    pub fn apply_outgoing(&self, setting: &mut MailSetting) {
         setting.smtp.server = self.smtp.server.to_owned();
         setting.smtp.port = self.smtp.port;
         setting.smtp.security = self.smtp.security;
         if let Some(user) = self.smtp_user_name {
             setting.smtp.user_name = user.to_owned();
         }
+        let relay = self.imap.is_none();
+        setting.smtp.credential = (relay && setting.credential.uses_oauth()).then_some(CredentialKind::Basic);
+    }
+
+    /// Fills the incoming side, for providers that have one (relays do not).
+    pub fn apply_incoming(&self, setting: &mut MailSetting) {
         if let Some(imap) = self.imap {
             setting.imap.server = imap.server.to_owned();
             setting.imap.port = imap.port;
             setting.imap.security = imap.security;
+            setting.imap.credential = None;
         }
     }
+}
+
+/// The name of the send-only relay (SendGrid, Postmark) whose server this is.
+pub fn relay_name(server: &str) -> Option<&'static str> {
+    let server = server.trim().trim_end_matches('.');
+    ALL.iter().find(|p| p.imap.is_none() && p.smtp.server.eq_ignore_ascii_case(server)).map(|p| p.name)
 }
 
 /// Host names admins type that look right but are not (the setup guide itself
@@ -115,6 +136,27 @@ pub fn corrected_host(host: &str, for_imap: bool) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_relay_fills_only_the_outgoing_side_and_signs_it_in_with_a_password() {
+        let mut setting = MailSetting { credential: CredentialKind::Microsoft365, ..MailSetting::default() };
+        MICROSOFT_365.apply(&mut setting);
+        SENDGRID.apply(&mut setting);
+        assert_eq!(setting.smtp.server, "smtp.sendgrid.net");
+        assert_eq!(setting.smtp.user_name, "apikey", "SendGrid's fixed user name");
+        assert_eq!(setting.smtp.credential, Some(CredentialKind::Basic));
+        assert_eq!(setting.imap.server, "outlook.office365.com", "the mailbox side is left alone");
+        assert_eq!(setting.imap.credential, None);
+        // Back to Microsoft 365 for sending: the side follows the setting again.
+        MICROSOFT_365.apply_outgoing(&mut setting);
+        assert_eq!((setting.smtp.server.as_str(), setting.smtp.credential), ("smtp.office365.com", None));
+        // A relay on a Basic setting needs no side credential.
+        let mut basic = MailSetting::default();
+        POSTMARK.apply(&mut basic);
+        assert_eq!(basic.smtp.credential, None);
+        assert_eq!(relay_name("SMTP.postmarkapp.com."), Some("Postmark"));
+        assert_eq!(relay_name("smtp.office365.com"), None);
+    }
 
     #[test]
     fn microsoft_preset_fills_both_servers() {

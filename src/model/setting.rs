@@ -95,6 +95,10 @@ pub struct SmtpSettings {
     pub user_name: String,
     /// Must equal the domain of `send_as`.
     pub user_domain: String,
+    /// How this side signs in, when not as the setting's `credential` (a relay such as
+    /// SendGrid with a password, while replies arrive in an OAuth mailbox).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<CredentialKind>,
 }
 
 impl Default for SmtpSettings {
@@ -107,6 +111,7 @@ impl Default for SmtpSettings {
             from_name: String::new(),
             user_name: String::new(),
             user_domain: String::new(),
+            credential: None,
         }
     }
 }
@@ -124,6 +129,9 @@ pub struct ImapSettings {
     pub user_name: String,
     /// Must equal the domain of `user_name`.
     pub user_domain: String,
+    /// How this side signs in, when not as the setting's `credential`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<CredentialKind>,
 }
 
 pub const DEFAULT_INBOX_FOLDER: &str = "Inbox";
@@ -139,6 +147,7 @@ impl Default for ImapSettings {
             sent_folder: DEFAULT_SENT_FOLDER.to_owned(),
             user_name: String::new(),
             user_domain: String::new(),
+            credential: None,
         }
     }
 }
@@ -181,6 +190,44 @@ impl Default for MailSetting {
 }
 
 impl MailSetting {
+    /// How the outgoing side signs in: its own `credential`, else the setting's.
+    pub fn smtp_credential(&self) -> CredentialKind {
+        self.smtp.credential.unwrap_or(self.credential)
+    }
+
+    /// How the incoming side signs in: its own `credential`, else the setting's.
+    pub fn imap_credential(&self) -> CredentialKind {
+        self.imap.credential.unwrap_or(self.credential)
+    }
+
+    /// The OAuth sign-in the setting connects with (Connect, its tokens): the
+    /// incoming side's when it uses OAuth, else the outgoing side's. A setting has
+    /// one connection, so both OAuth sides must be the same kind (validation says so).
+    pub fn oauth_credential(&self) -> Option<CredentialKind> {
+        [self.imap_credential(), self.smtp_credential()].into_iter().find(|kind| kind.uses_oauth())
+    }
+
+    /// Whether any side signs in with OAuth (Connect is offered).
+    pub fn uses_oauth(&self) -> bool {
+        self.oauth_credential().is_some()
+    }
+
+    /// The sides sign in differently.
+    pub fn mixed_credentials(&self) -> bool {
+        self.smtp_credential() != self.imap_credential()
+    }
+
+    /// The credential in a few words: "Microsoft 365 (MSO365)", or for mixed sides
+    /// "Microsoft 365 (MSO365) in / SendGrid out" (a relay named by its preset).
+    pub fn credential_label(&self) -> String {
+        if !self.mixed_credentials() {
+            return self.credential.label().to_owned();
+        }
+        let outgoing = super::presets::relay_name(&self.smtp.server)
+            .map_or_else(|| self.smtp_credential().label().to_owned(), str::to_owned);
+        format!("{} in / {outgoing} out", self.imap_credential().label())
+    }
+
     /// A complete Basic setting on example.com that passes every check (unit tests
     /// across the crate build on it: every write path validates).
     #[cfg(test)]
@@ -232,6 +279,49 @@ pub fn is_valid_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_side_signs_in_as_the_setting_unless_it_names_its_own() {
+        let mut setting = MailSetting { credential: CredentialKind::Microsoft365, ..MailSetting::example("mixed") };
+        assert_eq!(
+            (setting.smtp_credential(), setting.imap_credential()),
+            (CredentialKind::Microsoft365, CredentialKind::Microsoft365)
+        );
+        assert!(!setting.mixed_credentials());
+        assert_eq!(setting.credential_label(), "Microsoft 365 (MSO365)");
+        setting.smtp.server = "smtp.sendgrid.net".into();
+        setting.smtp.credential = Some(CredentialKind::Basic);
+        assert_eq!(setting.smtp_credential(), CredentialKind::Basic);
+        assert_eq!(setting.oauth_credential(), Some(CredentialKind::Microsoft365), "Connect is for the mailbox");
+        assert!(setting.uses_oauth() && setting.mixed_credentials());
+        assert_eq!(setting.credential_label(), "Microsoft 365 (MSO365) in / SendGrid out");
+        setting.smtp.server = "mail.example.com".into();
+        assert_eq!(setting.credential_label(), "Microsoft 365 (MSO365) in / Basic (password) out");
+        // Only the outgoing side with OAuth: Connect is still offered, for it.
+        let basic_in = MailSetting {
+            smtp: SmtpSettings { credential: Some(CredentialKind::Gmail), ..SmtpSettings::default() },
+            ..MailSetting::example("gmail-out")
+        };
+        assert_eq!(basic_in.oauth_credential(), Some(CredentialKind::Gmail));
+    }
+
+    #[test]
+    fn a_side_credential_round_trips_and_its_absence_writes_nothing() {
+        let plain = crate::model::Config { mail_settings: vec![MailSetting::example("plain")], ..Default::default() };
+        let text = crate::store::file::to_toml(&plain).unwrap();
+        assert!(
+            !text.contains("credential = \"basic\"\n\n[mail_setting.imap]") && text.matches("credential").count() == 1,
+            "{text}"
+        );
+        let mut mixed = MailSetting { credential: CredentialKind::Microsoft365, ..MailSetting::example("mixed") };
+        mixed.smtp.credential = Some(CredentialKind::Basic);
+        let config = crate::model::Config { mail_settings: vec![mixed], ..Default::default() };
+        let text = crate::store::file::to_toml(&config).unwrap();
+        assert!(text.contains("[mail_setting.smtp]") && text.contains("credential = \"basic\""), "{text}");
+        let again = crate::store::file::parse_config(text.as_bytes(), std::path::Path::new("c.toml")).unwrap();
+        assert_eq!(again, config);
+        assert_eq!(crate::store::file::to_toml(&again).unwrap(), text, "byte-stable");
+    }
 
     #[test]
     fn domain_of_takes_the_part_after_the_last_at() {

@@ -36,6 +36,7 @@ pub enum Field {
     SmtpUserName,
     SmtpUserDomain,
     SmtpPassword,
+    SmtpCredential,
     ImapServer,
     ImapPort,
     ImapSecurity,
@@ -44,6 +45,7 @@ pub enum Field {
     ImapUserName,
     ImapUserDomain,
     ImapPassword,
+    ImapCredential,
 }
 
 impl Field {
@@ -62,6 +64,7 @@ impl Field {
             Self::SmtpUserName => "smtp.user_name",
             Self::SmtpUserDomain => "smtp.user_domain",
             Self::SmtpPassword => "smtp.password",
+            Self::SmtpCredential => "smtp.credential",
             Self::ImapServer => "imap.server",
             Self::ImapPort => "imap.port",
             Self::ImapSecurity => "imap.security",
@@ -70,6 +73,7 @@ impl Field {
             Self::ImapUserName => "imap.user_name",
             Self::ImapUserDomain => "imap.user_domain",
             Self::ImapPassword => "imap.password",
+            Self::ImapCredential => "imap.credential",
         }
     }
 }
@@ -97,6 +101,7 @@ pub enum Rule {
     HeaderInjection,
     UnknownOauthProvider,
     TenantNotUsed,
+    TwoOauthSignIns,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -196,7 +201,17 @@ impl Checks {
         if self.required(&setting.subject_tag, Field::SubjectTag, "Subject Tag") {
             self.no_line_breaks(&setting.subject_tag, Field::SubjectTag, "Subject Tag");
         }
-        match setting.credential {
+        if setting.smtp_credential().uses_oauth()
+            && setting.imap_credential().uses_oauth()
+            && setting.smtp_credential() != setting.imap_credential()
+        {
+            self.error(
+                Rule::TwoOauthSignIns,
+                Field::SmtpCredential,
+                "A setting connects to one OAuth sign-in: sign in to both sides with the same one, or send with a password",
+            );
+        }
+        match setting.oauth_credential().unwrap_or(setting.credential) {
             CredentialKind::Oauth2 => match setting.oauth_provider.as_deref().map(str::trim) {
                 None | Some("") => self.error(
                     Rule::Required,
@@ -213,7 +228,7 @@ impl Checks {
             CredentialKind::Basic | CredentialKind::Microsoft365 | CredentialKind::Gmail => {}
         }
         let has_tenant = setting.tenant.as_deref().is_some_and(|t| !t.trim().is_empty());
-        if has_tenant && setting.credential != CredentialKind::Microsoft365 {
+        if has_tenant && setting.oauth_credential() != Some(CredentialKind::Microsoft365) {
             self.warning(
                 Rule::TenantNotUsed,
                 Field::Tenant,
@@ -232,11 +247,11 @@ impl Checks {
         self.no_line_breaks(&smtp.from_name, Field::SmtpFromName, "From name");
         self.required(&smtp.user_name, Field::SmtpUserName, "Outgoing user name");
         self.user_domain(&smtp.user_domain, &smtp.send_as, Field::SmtpUserDomain, "send-as address");
-        if setting.credential == CredentialKind::Basic && !smtp.user_name.trim().is_empty() && !passwords.smtp {
+        if setting.smtp_credential() == CredentialKind::Basic && !smtp.user_name.trim().is_empty() && !passwords.smtp {
             self.error(
                 Rule::PasswordMissing,
                 Field::SmtpPassword,
-                "Enter the password for the outgoing user name (Basic settings sign in with a password)",
+                "Enter the password (or API key) for the outgoing user name: this side signs in with a password",
             );
         }
     }
@@ -251,11 +266,11 @@ impl Checks {
             self.address(&imap.user_name, Field::ImapUserName, "Incoming user name (the reply-to address)");
         }
         self.user_domain(&imap.user_domain, &imap.user_name, Field::ImapUserDomain, "incoming user name");
-        if setting.credential == CredentialKind::Basic && !passwords.imap {
+        if setting.imap_credential() == CredentialKind::Basic && !passwords.imap {
             self.error(
                 Rule::PasswordMissing,
                 Field::ImapPassword,
-                "Enter the password for the incoming user name (Basic settings sign in with a password)",
+                "Enter the password for the incoming user name: this side signs in with a password",
             );
         }
     }
@@ -496,6 +511,24 @@ mod tests {
 
     fn findings(setting: &MailSetting) -> Vec<Finding> {
         validate_setting(setting, &Config::default(), BOTH)
+    }
+
+    #[test]
+    fn a_password_is_asked_for_on_the_sides_that_sign_in_with_one() {
+        let mut relay_out = MailSetting { credential: CredentialKind::Microsoft365, ..good() };
+        relay_out.smtp.credential = Some(CredentialKind::Basic);
+        let found = validate_setting(&relay_out, &Config::default(), StoredPasswords::default());
+        let fields: Vec<Field> = found.iter().filter(|f| f.rule == Rule::PasswordMissing).map(|f| f.field).collect();
+        assert_eq!(fields, [Field::SmtpPassword], "{found:#?}");
+        let stored = StoredPasswords { smtp: true, imap: false };
+        assert!(
+            validate_setting(&relay_out, &Config::default(), stored).iter().all(|f| f.rule != Rule::PasswordMissing)
+        );
+
+        let mut two = MailSetting { credential: CredentialKind::Microsoft365, ..good() };
+        two.smtp.credential = Some(CredentialKind::Gmail);
+        let found = validate_setting(&two, &Config::default(), StoredPasswords::default());
+        assert!(found.iter().any(|f| f.rule == Rule::TwoOauthSignIns && f.severity == Severity::Error), "{found:#?}");
     }
 
     fn only(setting: &MailSetting) -> (Rule, Severity, Field) {

@@ -29,7 +29,7 @@ pub fn bearer_for_probe(
     secrets: &Secrets,
     options: &ProbeOptions,
 ) -> Option<Result<Secret, String>> {
-    if !setting.credential.uses_oauth() {
+    if !setting.uses_oauth() {
         return None;
     }
     let provider = match provider::resolve(setting, config) {

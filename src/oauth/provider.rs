@@ -64,7 +64,7 @@ pub enum ProviderError {
 
 /// The provider a setting connects with.
 pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvider, ProviderError> {
-    match setting.credential {
+    match setting.oauth_credential().unwrap_or(CredentialKind::Basic) {
         CredentialKind::Basic => Err(ProviderError::NotOAuth(setting.id.clone())),
         CredentialKind::Microsoft365 => {
             let app_tenant = config.oauth_provider("microsoft365").and_then(|p| p.tenant.as_deref());

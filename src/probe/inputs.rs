@@ -81,8 +81,11 @@ pub fn inputs_for(
     secrets: &Secrets,
     bearer: Option<&Result<Secret, String>>,
 ) -> Result<(OutgoingInput, IncomingInput), SecretStoreError> {
+    // Each side as it signs in: a relay's password beside an OAuth mailbox, or one credential for both.
     let sign_in = |kind: SecretKind, what: &str| -> Result<SignIn, SecretStoreError> {
-        if setting.credential.uses_oauth() {
+        let credential =
+            if kind == SecretKind::SmtpPassword { setting.smtp_credential() } else { setting.imap_credential() };
+        if credential.uses_oauth() {
             return Ok(match bearer {
                 Some(Ok(token)) => SignIn::Bearer(token.clone()),
                 Some(Err(reason)) => SignIn::Missing(reason.clone()),

@@ -326,11 +326,11 @@ impl EditForm {
 
     /// Connect / Disconnect for OAuth settings, with the sign-in state.
     fn connection_ui(&self, ui: &mut Ui, id: &str, context: &FormContext<'_>, commands: &mut CommandQueue) {
-        if !self.draft.credential.uses_oauth() {
+        if !self.draft.uses_oauth() {
             return;
         }
         ui.strong("Sign-in");
-        let saved_oauth = self.original.as_ref().is_some_and(|s| s.credential == self.draft.credential);
+        let saved_oauth = self.original.as_ref().is_some_and(|s| s.oauth_credential() == self.draft.oauth_credential());
         if let Some(url) = context.connect_waiting {
             ui.horizontal(|ui| {
                 ui.spinner();
@@ -521,7 +521,7 @@ impl EditForm {
             tag.on_hover_text("Put at the start of the subject of every mail the automation sends");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SubjectTag);
-            match self.draft.credential {
+            match self.draft.oauth_credential().unwrap_or(self.draft.credential) {
                 CredentialKind::Microsoft365 => {
                     // Edited through a buffer so an untouched empty tenant stays `None` (not a change).
                     let mut tenant = self.draft.tenant.clone().unwrap_or_default();
@@ -567,10 +567,17 @@ impl EditForm {
     /// A new OAuth type fills in its provider's servers when they are empty or
     /// still another preset's, and drops fields that only the old type used.
     fn credential_changed(&mut self) {
-        if self.draft.credential != CredentialKind::Microsoft365 {
+        // A side that named the new type as its own now simply follows the setting.
+        for side in [&mut self.draft.smtp.credential, &mut self.draft.imap.credential] {
+            if *side == Some(self.draft.credential) {
+                *side = None;
+            }
+        }
+        let oauth = self.draft.oauth_credential();
+        if oauth != Some(CredentialKind::Microsoft365) {
             self.draft.tenant = self.draft.tenant.take().filter(|t| !t.trim().is_empty());
         }
-        if self.draft.credential != CredentialKind::Oauth2 {
+        if oauth != Some(CredentialKind::Oauth2) {
             self.draft.oauth_provider = None;
         }
         if let Some(preset) = Preset::for_credential(self.draft.credential) {
@@ -580,16 +587,21 @@ impl EditForm {
                         .iter()
                         .any(|p| p.smtp.server == server || p.imap.is_some_and(|i| i.server == server))
             };
-            if untouched(&self.draft.smtp.server) && untouched(&self.draft.imap.server) {
-                self.apply_preset(preset);
+            // A relay on the outgoing side (its own sign-in) stays; the mailbox side follows the type.
+            let relay_kept =
+                self.draft.smtp.credential.is_some() || presets::relay_name(&self.draft.smtp.server).is_some();
+            if relay_kept && self.draft.credential.uses_oauth() {
+                self.draft.smtp.credential = Some(CredentialKind::Basic);
+            }
+            if untouched(&self.draft.imap.server) && (relay_kept || untouched(&self.draft.smtp.server)) {
+                if !relay_kept {
+                    preset.apply_outgoing(&mut self.draft);
+                }
+                preset.apply_incoming(&mut self.draft);
+                self.smtp_port_text = self.draft.smtp.port.to_string();
+                self.imap_port_text = self.draft.imap.port.to_string();
             }
         }
-    }
-
-    fn apply_preset(&mut self, preset: Preset) {
-        preset.apply(&mut self.draft);
-        self.smtp_port_text = self.draft.smtp.port.to_string();
-        self.imap_port_text = self.draft.imap.port.to_string();
     }
 
     fn smtp_ui(&mut self, ui: &mut Ui, findings: &[Finding]) {
@@ -602,15 +614,23 @@ impl EditForm {
             ui.menu_button("Fill servers from…", |ui| {
                 for preset in presets::ALL {
                     if ui.button(preset.name).clicked() {
-                        self.apply_preset(preset);
+                        preset.apply_outgoing(&mut self.draft);
+                        self.smtp_port_text = self.draft.smtp.port.to_string();
                         ui.close();
                     }
                 }
-            });
+            })
+            .response
+            .on_hover_text(
+                "Fills this section's server, port and security (a relay such as SendGrid signs in with a password)",
+            );
         });
-        let credential = self.draft.credential;
+        let credential = self.draft.smtp_credential();
         let stored = self.stored.map(|s| s.smtp);
         egui::Grid::new("smtp").num_columns(2).spacing([12.0, 8.0]).min_col_width(LABEL_WIDTH).show(ui, |ui| {
+            let setting_credential = self.draft.credential;
+            side_credential_row_ui(ui, "smtp_credential", setting_credential, &mut self.draft.smtp.credential);
+            row_findings_ui(ui, findings, Field::SmtpCredential);
             let smtp = &mut self.draft.smtp;
             text_row_ui(ui, "Server Name", Need::Required, &mut smtp.server, "e.g. smtp.office365.com");
             ui.end_row();
@@ -648,10 +668,26 @@ impl EditForm {
     /// In the guide's order: Server Name, Port, Inbox Folder Name, Sent Items
     /// Folder, User Name, Password, User Domain.
     fn imap_fields_ui(&mut self, ui: &mut Ui, findings: &[Finding]) {
-        ui.label(RichText::new("Incoming IMAP Settings").heading());
-        let credential = self.draft.credential;
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Incoming IMAP Settings").heading());
+            ui.menu_button("Fill servers from…", |ui| {
+                for preset in presets::ALL.iter().filter(|p| p.imap.is_some()) {
+                    if ui.button(preset.name).clicked() {
+                        preset.apply_incoming(&mut self.draft);
+                        self.imap_port_text = self.draft.imap.port.to_string();
+                        ui.close();
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Fills this section's server, port and security");
+        });
+        let credential = self.draft.imap_credential();
         let stored = self.stored.map(|s| s.imap);
         egui::Grid::new("imap").num_columns(2).spacing([12.0, 8.0]).min_col_width(LABEL_WIDTH).show(ui, |ui| {
+            let setting_credential = self.draft.credential;
+            side_credential_row_ui(ui, "imap_credential", setting_credential, &mut self.draft.imap.credential);
+            row_findings_ui(ui, findings, Field::ImapCredential);
             let imap = &mut self.draft.imap;
             text_row_ui(ui, "Server Name", Need::Required, &mut imap.server, "e.g. outlook.office365.com");
             ui.end_row();
@@ -733,6 +769,43 @@ fn section_ui(ui: &mut Ui, title: &str, add_contents: impl FnOnce(&mut Ui)) {
 
 /// The guide's Password row: a masked field for Basic; for OAuth, where the
 /// password is typed instead (on the provider's own page, at Connect).
+/// "Signs in with": as the setting's Credential Type, or this side's own (a relay's
+/// password beside an OAuth mailbox).
+fn side_credential_row_ui(
+    ui: &mut Ui,
+    id_salt: &str,
+    setting_credential: CredentialKind,
+    side: &mut Option<CredentialKind>,
+) {
+    let label = super::widgets::field_label_ui(ui, "Signs in with", Need::Optional);
+    let same = "Same as Credential Type".to_owned();
+    let shown = match side {
+        Some(kind) if *kind != setting_credential => kind.label().to_owned(),
+        _ => same.clone(),
+    };
+    let mut changed_to: Option<Option<CredentialKind>> = None;
+    egui::ComboBox::from_id_salt(id_salt)
+        .selected_text(shown)
+        .width(240.0)
+        .show_ui(ui, |ui| {
+            if ui.selectable_label(side.is_none_or(|k| k == setting_credential), &same).clicked() {
+                changed_to = Some(None);
+            }
+            for kind in CREDENTIAL_ORDER.into_iter().filter(|kind| *kind != setting_credential) {
+                if ui.selectable_label(*side == Some(kind), kind.label()).clicked() {
+                    changed_to = Some(Some(kind));
+                }
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text("For a relay such as SendGrid or Postmark: send with its password while replies use OAuth");
+    if let Some(choice) = changed_to {
+        *side = choice;
+    }
+    ui.end_row();
+}
+
 fn password_or_sign_in_row_ui(
     ui: &mut Ui,
     credential: CredentialKind,

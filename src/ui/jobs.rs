@@ -240,8 +240,7 @@ impl Jobs {
     /// Reads the connection state of the OAuth settings on a background thread
     /// (the OS secret store can be slow, and there may be thousands of settings).
     pub fn scan_connections(&mut self, ctx: &egui::Context, config: &Config, secrets: &Secrets) {
-        let ids: Vec<String> =
-            config.mail_settings.iter().filter(|s| s.credential.uses_oauth()).map(|s| s.id.clone()).collect();
+        let ids: Vec<String> = config.mail_settings.iter().filter(|s| s.uses_oauth()).map(|s| s.id.clone()).collect();
         if ids.is_empty() {
             return;
         }
@@ -274,6 +273,19 @@ impl Jobs {
             .spawn(move || crate::store::workspace::purge_secrets(&secrets, &setting_ids));
         if let Err(err) = spawned {
             tracing::warn!("could not start removing purged secrets: {err}");
+        }
+    }
+
+    /// Copies the old setting's relay password to a migration's new setting, off the UI thread.
+    pub fn copy_relay_password(&self, secrets: &Secrets, old_id: String, new: crate::model::MailSetting) {
+        let secrets = secrets.clone();
+        let spawned = std::thread::Builder::new().name("secret-store-copy".to_owned()).spawn(move || {
+            if let Err(err) = crate::migration::copy_relay_password(&secrets, &old_id, &new) {
+                tracing::warn!("could not copy the relay password to {}: {err}", new.id);
+            }
+        });
+        if let Err(err) = spawned {
+            tracing::warn!("could not start copying the relay password: {err}");
         }
     }
 

@@ -189,7 +189,7 @@ impl MigrationView {
         let basics: Vec<(&str, &str)> = config
             .mail_settings
             .iter()
-            .filter(|s| s.credential == CredentialKind::Basic && config.migration(&s.id).is_none())
+            .filter(|s| !s.uses_oauth() && config.migration(&s.id).is_none())
             .map(|s| (s.id.as_str(), s.description.as_str()))
             .collect();
         let mut targets: Vec<(String, String)> = vec![

@@ -108,14 +108,14 @@ impl SettingsTable {
                 || [&s.description, &s.id, &s.smtp.server, &s.imap.server, &s.smtp.send_as, &s.imap.user_name]
                     .iter()
                     .any(|field| field.to_lowercase().contains(&needle))
-                || s.credential.label().to_lowercase().contains(&needle)
+                || s.credential_label().to_lowercase().contains(&needle)
                 || default_for.get(&s.id).is_some_and(|d| d.to_lowercase().contains(&needle))
         };
         self.rows = config.mail_settings.iter().enumerate().filter(|(_, s)| matches(s)).map(|(i, _)| i).collect();
         let key = |s: &MailSetting| -> String {
             match self.sort {
                 SortColumn::Description => s.description.to_lowercase(),
-                SortColumn::Credential => s.credential.label().to_owned(),
+                SortColumn::Credential => s.credential_label(),
                 SortColumn::Active => if s.active { "0" } else { "1" }.to_owned(),
                 SortColumn::DefaultFor => default_for.get(&s.id).cloned().unwrap_or_else(|| "\u{10FFFF}".to_owned()),
                 SortColumn::Connection => connection_label(s, extras),
@@ -258,7 +258,7 @@ fn row_ui(
     let status = if setting.active { "Active" } else { "Inactive" };
     // (text, shown weaker): only "Inactive" is.
     for (text, weaker) in [
-        (setting.credential.label(), false),
+        (setting.credential_label().as_str(), false),
         (status, !setting.active),
         (default_for, false),
         (&connection_label(setting, extras), false),
@@ -315,7 +315,7 @@ fn sort_arrow_ui(ui: &mut Ui, descending: bool) {
 }
 
 fn connection_label(setting: &MailSetting, extras: &HashMap<String, RowExtras>) -> String {
-    if !setting.credential.uses_oauth() {
+    if !setting.uses_oauth() {
         return ConnectionState::Basic.label();
     }
     extras

@@ -13,8 +13,8 @@ fn list_json_has_the_documented_fields() {
     assert_eq!(
         rows,
         serde_json::json!([
-            {"id": "old-basic", "description": "Collections (Basic)", "credential": "basic", "active": true, "default_for": ["acme", "globex"]},
-            {"id": "new-m365", "description": "Collections (Microsoft 365)", "credential": "microsoft365", "active": true, "default_for": []}
+            {"id": "old-basic", "description": "Collections (Basic)", "credential": "basic", "smtp_credential": "basic", "imap_credential": "basic", "active": true, "default_for": ["acme", "globex"]},
+            {"id": "new-m365", "description": "Collections (Microsoft 365)", "credential": "microsoft365", "smtp_credential": "microsoft365", "imap_credential": "microsoft365", "active": true, "default_for": []}
         ])
     );
     let text = sandbox.run(&["list"]);
@@ -530,4 +530,26 @@ fn ctrl_c_cancels_a_cli_probe_cleanly() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?} after Ctrl+C", started.elapsed());
     assert_exit(&output, 1);
     assert!(stdout(&output).to_lowercase().contains("cancel"), "a report that says so: {}", stdout(&output));
+}
+
+#[test]
+fn a_migration_keeps_the_relay_for_sending_and_moves_the_mailbox_to_oauth() {
+    let sandbox = Sandbox::new();
+    let relayed = SAMPLE.replacen("server = \"smtp.example.com\"", "server = \"smtp.sendgrid.net\"", 1);
+    assert_ne!(relayed, SAMPLE);
+    std::fs::write(sandbox.config(), &relayed).unwrap();
+    assert_exit(&sandbox.run_with_stdin(&["set-password", "old-basic"], "SG.canary-api-key\n"), 0);
+    let started = sandbox.run(&["migrate", "start", "old-basic", "--to", "microsoft365"]);
+    assert_exit(&started, 0);
+    assert!(
+        stdout(&started).contains("Sending stays with the relay smtp.sendgrid.net (password or API key copied)"),
+        "{}",
+        stdout(&started)
+    );
+    let new_id = "collections-microsoft-365-oauth";
+    let show = stdout(&sandbox.run(&["show", new_id]));
+    assert!(show.contains("Microsoft 365 (MSO365) in / SendGrid out"), "{show}");
+    assert!(show.contains("smtp.sendgrid.net") && show.contains("outlook.office365.com"), "{show}");
+    let outgoing_password = show.lines().find(|l| l.trim_start().starts_with("Password:")).unwrap_or_default();
+    assert!(outgoing_password.contains("stored in the"), "the relay's API key went along: {show}");
 }

@@ -1012,3 +1012,47 @@ fn making_a_default_inactive_moves_its_companies_after_one_confirmation() {
     assert!(!text.contains(CANARY), "passwords never in the config");
     assert!(Secrets::file(sandbox.secrets_file()).stored_passwords("old-basic").unwrap().smtp);
 }
+
+/// The guide's relay customers in the form: the outgoing section filled from
+/// SendGrid signs in with its API key, the incoming one with Microsoft 365.
+#[test]
+fn a_relay_outgoing_beside_an_oauth_mailbox_shows_each_sections_own_sign_in() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut harness = harness(&sandbox);
+    click(&mut harness, "Collections (Microsoft 365)");
+    assert!(
+        section(&harness, OUTGOING).query_by(|n| n.role() == Role::PasswordInput).is_none(),
+        "an OAuth setting asks for no outgoing password"
+    );
+    section(&harness, OUTGOING).get_by_label("Fill servers from…").click();
+    settle(&mut harness);
+    harness.get_by_role_and_label(Role::Button, "SendGrid").click();
+    settle(&mut harness);
+    assert_eq!(input_in(&harness, OUTGOING, "Server Name").value().as_deref(), Some("smtp.sendgrid.net"));
+    assert_eq!(input_in(&harness, OUTGOING, "(From) User Name").value().as_deref(), Some("apikey"));
+    assert_eq!(input_in(&harness, INCOMING, "Server Name").value().as_deref(), Some("outlook.office365.com"));
+    let signs_in_with = |harness: &Harness<'_, MailSettingsApp>, name: &str| {
+        section(harness, name)
+            .get_by(|n| {
+                n.role() == Role::ComboBox && n.labelled_by().any(|l| l.value().as_deref() == Some("Signs in with"))
+            })
+            .accesskit_node()
+            .value()
+    };
+    assert_eq!(signs_in_with(&harness, OUTGOING).as_deref(), Some("Basic (password)"), "signs in with a password");
+    assert_eq!(signs_in_with(&harness, INCOMING).as_deref(), Some("Same as Credential Type"));
+    assert_eq!(input_in(&harness, OUTGOING, "Password").accesskit_node().role(), Role::PasswordInput);
+    assert!(section(&harness, INCOMING).query_by(|n| n.role() == Role::PasswordInput).is_none());
+    assert!(section(&harness, INCOMING).query_by_label_contains("Typed on Microsoft's sign-in page").is_some());
+    assert!(harness.query_by_role_and_label(Role::Button, "Connect").is_some(), "Connect is for the mailbox");
+
+    fill_in(&mut harness, OUTGOING, "Password", "SG.canary-api-key");
+    click(&mut harness, "Save Ctrl+S");
+    assert!(harness.query_by_label_contains("Saved").is_some(), "saved");
+    assert!(harness.query_by_label("Microsoft 365 (MSO365) in / SendGrid out").is_some(), "the table names both");
+    let config = std::fs::read_to_string(sandbox.config()).unwrap();
+    assert!(config.contains("server = \"smtp.sendgrid.net\""), "{config}");
+    let smtp = config.split("[mail_setting.smtp]").nth(2).unwrap().split("[mail_setting.imap]").next().unwrap();
+    assert!(smtp.contains("credential = \"basic\""), "the outgoing side's own sign-in is saved: {smtp}");
+}

@@ -569,3 +569,38 @@ fn two_processes_refreshing_at_once_leave_one_valid_token_set() {
     assert!(now.needs_reconnect.is_none());
     assert!(is_active(now.access_token.expose()), "the saved access token is the live one");
 }
+
+/// The guide's relay customers: replies in an OAuth mailbox, mail sent through a
+/// relay with a password. Each side signs in its own way against the rig.
+#[test]
+fn oauth_incoming_and_a_password_relay_outgoing_each_sign_in_their_own_way() {
+    let rig = rig();
+    let mut setting = oauth_setting(rig, "mixed", "ar");
+    setting.smtp.credential = Some(mailsettings::model::CredentialKind::Basic);
+    let sandbox = OAuthSandbox::new(setting);
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "mixed"]), 0);
+    let stored = run_command(
+        sandbox.command(Browser::Idle, &["set-password", "mixed", "--smtp"]),
+        &format!("{}\n", rig.password),
+    );
+    assert_exit(&stored, 0);
+    assert!(!stdout(&stored).contains("Note:"), "the outgoing side uses its password: {}", stdout(&stored));
+
+    let outgoing = sandbox.run(Browser::Idle, &["test", "outgoing", "mixed", "--to", "admin@example.org"]);
+    assert_exit(&outgoing, 0);
+    assert!(stdout(&outgoing).contains("signed in as ar@rig.test with PLAIN"), "{}", stdout(&outgoing));
+    assert!(!stdout(&outgoing).contains("with XOAUTH2"), "no bearer token went to the relay: {}", stdout(&outgoing));
+    let incoming = sandbox.run(Browser::Idle, &["test", "incoming", "mixed"]);
+    assert_exit(&incoming, 0);
+    assert!(stdout(&incoming).contains("with XOAUTH2"), "{}", stdout(&incoming));
+
+    let list = sandbox.run(Browser::Idle, &["list", "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&list)).unwrap();
+    assert_eq!(
+        (rows[0]["smtp_credential"].as_str(), rows[0]["imap_credential"].as_str()),
+        (Some("basic"), Some("oauth2"))
+    );
+    let show = stdout(&sandbox.run(Browser::Idle, &["show", "mixed"]));
+    assert!(show.contains("Custom OAuth2 provider in / Basic (password) out"), "{show}");
+    assert!(show.contains("not used (signs in with Custom OAuth2 provider)"), "the incoming password: {show}");
+}

@@ -160,7 +160,8 @@ impl MailSettingsApp {
     /// Opens the form on a saved setting; which passwords are stored is read on a job thread.
     fn open_form(&mut self, ctx: &egui::Context, id: &str) {
         let Some(setting) = self.workspace.config().setting(id).cloned() else { return };
-        let needs_store = setting.credential == CredentialKind::Basic;
+        let needs_store =
+            setting.smtp_credential() == CredentialKind::Basic || setting.imap_credential() == CredentialKind::Basic;
         self.form = Some(EditForm::edit(&setting, !needs_store));
         self.table.selected = Some(id.to_owned());
         if needs_store {
@@ -266,7 +267,16 @@ impl MailSettingsApp {
                 .map(|new| {
                     self.migration.select(old.to_owned());
                     let new_name = self.workspace.config().setting_name(&new);
-                    format!("Created \"{new_name}\" from \"{old_name}\"; next: Connect")
+                    match self.workspace.config().setting(&new).filter(|s| migration::keeps_relay(s)) {
+                        Some(created) => {
+                            self.jobs.copy_relay_password(self.workspace.secrets(), old.to_owned(), created.clone());
+                            format!(
+                                "Created \"{new_name}\" from \"{old_name}\"; sending stays with {}; next: Connect",
+                                created.smtp.server
+                            )
+                        }
+                        None => format!("Created \"{new_name}\" from \"{old_name}\"; next: Connect"),
+                    }
                 })
                 .map_err(|e| e.to_string()),
             MigrationAction::ActivateNew => self

@@ -203,7 +203,7 @@ impl MailSettingsApp {
 
     fn connection(&self, id: &str) -> ConnectionState {
         match self.workspace.config().setting(id) {
-            Some(s) if !s.credential.uses_oauth() => ConnectionState::Basic,
+            Some(s) if !s.uses_oauth() => ConnectionState::Basic,
             _ => self.extras.get(id).and_then(|e| e.connection.clone()).unwrap_or(ConnectionState::NotConnected),
         }
     }
