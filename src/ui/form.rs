@@ -659,6 +659,9 @@ impl EditForm {
             row_findings_ui(ui, findings, Field::SmtpPassword);
         });
         suggest_domain_ui(ui, &mut self.draft.smtp.user_domain, &self.draft.smtp.send_as, "(From) User Domain");
+        if let Some(relay) = presets::relay_name(&self.draft.smtp.server) {
+            ui.label(relay_sign_in_hint(relay));
+        }
     }
 
     fn imap_ui(&mut self, ui: &mut Ui, findings: &[Finding]) {
@@ -769,6 +772,19 @@ fn section_ui(ui: &mut Ui, title: &str, add_contents: impl FnOnce(&mut Ui)) {
 
 /// The guide's Password row: a masked field for Basic; for OAuth, where the
 /// password is typed instead (on the provider's own page, at Connect).
+/// How a relay's sign-in is filled in, in its own words.
+fn relay_sign_in_hint(relay: &str) -> String {
+    match relay {
+        "SendGrid" => "SendGrid: the user name is the word apikey, and the password is an API key \
+                       (Settings, API Keys, with Mail Send permission)."
+            .to_owned(),
+        "Postmark" => "Postmark: the user name and the password are both the Server API token \
+                       (your server's API Tokens tab)."
+            .to_owned(),
+        other => format!("{other} signs in with a user name and password."),
+    }
+}
+
 /// "Signs in with": as the setting's Credential Type, or this side's own (a relay's
 /// password beside an OAuth mailbox).
 fn side_credential_row_ui(

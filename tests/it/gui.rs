@@ -1031,6 +1031,7 @@ fn a_relay_outgoing_beside_an_oauth_mailbox_shows_each_sections_own_sign_in() {
     settle(&mut harness);
     assert_eq!(input_in(&harness, OUTGOING, "Server Name").value().as_deref(), Some("smtp.sendgrid.net"));
     assert_eq!(input_in(&harness, OUTGOING, "(From) User Name").value().as_deref(), Some("apikey"));
+    assert!(harness.query_by_label_contains("the user name is the word apikey").is_some(), "explained");
     assert_eq!(input_in(&harness, INCOMING, "Server Name").value().as_deref(), Some("outlook.office365.com"));
     let signs_in_with = |harness: &Harness<'_, MailSettingsApp>, name: &str| {
         section(harness, name)
