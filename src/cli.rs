@@ -95,6 +95,9 @@ pub enum Command {
         /// Print the link instead of opening a browser
         #[arg(long)]
         no_browser: bool,
+        /// Sign in on another device with a short code (for a machine without a browser)
+        #[arg(long, conflicts_with = "no_browser")]
+        device: bool,
         /// Give up after this many seconds (1 to 86400)
         #[arg(long, default_value_t = 300, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
         timeout: u64,
@@ -381,7 +384,8 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             print_report(report.report(), json.json, out)
         }
         Command::Leftover { id, folders, json } => leftover(&workspace, id, folders, json.json, out),
-        Command::Connect { id, no_browser, timeout } => connect(&workspace, id, *no_browser, *timeout, out),
+        Command::Connect { id, device: true, .. } => connect_on_another_device(&workspace, id, out),
+        Command::Connect { id, no_browser, timeout, .. } => connect(&workspace, id, *no_browser, *timeout, out),
         Command::Disconnect { id } => disconnect(&workspace, id, out),
         Command::Send { id, extract_recipients, from, recipients, .. } => {
             send(&workspace, id, *extract_recipients, from.as_deref(), recipients, &mut std::io::stdin().lock(), out)
@@ -678,6 +682,55 @@ fn list(workspace: &Workspace, json: bool, out: &mut dyn Write) -> std::io::Resu
     Ok(())
 }
 
+/// `connect ID --device`: the code and where to enter it, then wait for the sign-in there.
+fn connect_on_another_device(workspace: &Workspace, id: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    let setting = find(workspace.config(), id)?;
+    let options = probe_options(workspace)?;
+    let sign_in = crate::oauth::device::DeviceSignIn::start(
+        setting,
+        workspace.config(),
+        workspace.secrets(),
+        options.tls.clone(),
+    )
+    .map_err(|e| Failure::check(format!("Connect failed: {e}")))?;
+    let code = sign_in.code();
+    writeln!(
+        out,
+        "On any device, open {}\nand enter the code {}\n(it is good for {} minutes; Ctrl+C stops waiting)",
+        code.verification_uri,
+        code.user_code,
+        code.expires_in.as_secs().div_ceil(60)
+    )
+    .map_err(Failure::from)?;
+    out.flush().map_err(Failure::from)?;
+    connected_or_failure(sign_in.finish(workspace.secrets(), options.tls.clone(), &interrupted()), out)
+}
+
+fn connected_or_failure(
+    result: Result<crate::oauth::Connected, crate::oauth::ConnectError>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    match result {
+        Ok(connected) => {
+            writeln!(out, "{}", connected.status.state.label()).map_err(Failure::from)?;
+            for warning in &connected.warnings {
+                writeln!(out, "Warning: {warning}").map_err(Failure::from)?;
+            }
+            Ok(())
+        }
+        Err(err) => {
+            let mut message = format!("Connect failed: {err}");
+            if let Some(diagnosis) = err.diagnosis() {
+                for line in diagnosis.to_string().lines() {
+                    message.push_str("\n  ");
+                    message.push_str(line);
+                }
+            }
+            Err(Failure::check(message))
+        }
+    }
+}
+
 fn connect(
     workspace: &Workspace,
     id: &str,
@@ -706,25 +759,7 @@ fn connect(
         std::time::Duration::from_secs(timeout_secs),
         &interrupted(),
     );
-    match result {
-        Ok(connected) => {
-            writeln!(out, "{}", connected.status.state.label()).map_err(Failure::from)?;
-            for warning in &connected.warnings {
-                writeln!(out, "Warning: {warning}").map_err(Failure::from)?;
-            }
-            Ok(())
-        }
-        Err(err) => {
-            let mut message = format!("Connect failed: {err}");
-            if let Some(diagnosis) = err.diagnosis() {
-                for line in diagnosis.to_string().lines() {
-                    message.push_str("\n  ");
-                    message.push_str(line);
-                }
-            }
-            Err(Failure::check(message))
-        }
-    }
+    connected_or_failure(result, out)
 }
 
 /// A cancel token that Ctrl+C (SIGINT) sets: a probe or a sign-in then ends at

@@ -40,6 +40,9 @@ pub struct OAuthProvider {
     pub revoke_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub userinfo_url: Option<String>,
+    /// RFC 8628 device authorization endpoint (sign-in on another device).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_authorization_url: Option<String>,
     pub client_id: String,
     /// `microsoft365` only: the tenant (id or domain) of settings that name none
     /// (else "organizations").

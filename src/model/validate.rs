@@ -442,6 +442,7 @@ pub fn provider_problems(provider: &super::OAuthProvider) -> Vec<String> {
         ("token_url", Some(provider.token_url.as_str())),
         ("revoke_url", provider.revoke_url.as_deref()),
         ("userinfo_url", provider.userinfo_url.as_deref()),
+        ("device_authorization_url", provider.device_authorization_url.as_deref()),
     ]
     .into_iter()
     .filter_map(|(field, value)| value.filter(|v| !v.trim().is_empty()).map(|v| (field, v)))

@@ -38,6 +38,14 @@ pub enum ConnectError {
     Token(#[from] TokenError),
     #[error("{0}")]
     Store(#[from] SecretStoreError),
+    #[error("{0} offers no sign-in on another device for mail; use Connect on a computer with a browser")]
+    NoDeviceSignIn(String),
+    #[error("the sign-in was declined on the other device")]
+    DeviceDeclined,
+    #[error("the code expired before anyone signed in with it; start the sign-in on another device again")]
+    DeviceCodeExpired,
+    #[error("the sign-in was cancelled")]
+    Cancelled,
 }
 
 impl ConnectError {
@@ -171,7 +179,7 @@ impl ConnectFlow {
 }
 
 /// Who signed in: the id token's e-mail claims, else the userinfo endpoint.
-fn identity(response: &tokens::Tokens, provider: &ResolvedProvider, http: &TokenHttp) -> Option<String> {
+pub(super) fn identity(response: &tokens::Tokens, provider: &ResolvedProvider, http: &TokenHttp) -> Option<String> {
     if let Some(claims) = response.extra_fields().id_token.as_deref().and_then(id_token_claims)
         && let Some(account) = account_from_claims(&claims)
     {
@@ -212,7 +220,12 @@ pub(crate) fn id_token_claims(id_token: &str) -> Option<serde_json::Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
-fn warnings(tokens: &TokenSet, provider: &ResolvedProvider, mailbox: &str, got_refresh_token: bool) -> Vec<String> {
+pub(super) fn warnings(
+    tokens: &TokenSet,
+    provider: &ResolvedProvider,
+    mailbox: &str,
+    got_refresh_token: bool,
+) -> Vec<String> {
     let mut warnings = Vec::new();
     if let Some(account) = &tokens.account
         && !mailbox.is_empty()

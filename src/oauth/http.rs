@@ -16,6 +16,8 @@ const MAX_BODY: u64 = 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct TokenHttp {
     agent: ureq::Agent,
+    /// Refuses further requests once cancelled (a device sign-in polls until told to stop).
+    cancel: Option<crate::cancel::CancelToken>,
 }
 
 impl TokenHttp {
@@ -27,7 +29,13 @@ impl TokenHttp {
             .redirects(0)
             .user_agent(concat!("mailsettings/", env!("CARGO_PKG_VERSION")))
             .build();
-        Self { agent }
+        Self { agent, cancel: None }
+    }
+
+    /// The same client, refusing requests once `cancel` is cancelled.
+    pub fn cancelled_by(mut self, cancel: &crate::cancel::CancelToken) -> Self {
+        self.cancel = Some(cancel.clone());
+        self
     }
 
     /// GET with a bearer token (userinfo). Returns the status and body.
@@ -48,6 +56,9 @@ impl SyncHttpClient for TokenHttp {
     type Error = HttpClientError<ureq::Error>;
 
     fn call(&self, request: HttpRequest) -> Result<HttpResponse, Self::Error> {
+        if self.cancel.as_ref().is_some_and(crate::cancel::CancelToken::is_cancelled) {
+            return Err(HttpClientError::Other("cancelled".to_owned()));
+        }
         let uri = request.uri().to_string();
         let mut call =
             if request.method() == oauth2::http::Method::POST { self.agent.post(&uri) } else { self.agent.get(&uri) };

@@ -2,6 +2,7 @@
 //! flow in the system browser with a loopback redirect, tokens in the OS
 //! secret store, refresh and revocation. Knows nothing of egui.
 
+pub mod device;
 pub mod diagnose;
 pub mod flow;
 pub mod http;

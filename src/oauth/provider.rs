@@ -28,6 +28,8 @@ pub struct ResolvedProvider {
     pub token_url: String,
     pub revoke_url: Option<String>,
     pub userinfo_url: Option<String>,
+    /// RFC 8628: sign-in on another device (`connect --device`); `None` where the provider has none for mail.
+    pub device_authorization_url: Option<String>,
     pub client_id: String,
     pub client_secret: Option<Secret>,
     pub scopes: Vec<String>,
@@ -82,6 +84,7 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
                 token_url: format!("{base}/token"),
                 revoke_url: None,
                 userinfo_url: Some("https://graph.microsoft.com/oidc/userinfo".to_owned()),
+                device_authorization_url: Some(format!("{base}/devicecode")),
                 client_id: String::new(),
                 client_secret: None,
                 scopes: MICROSOFT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
@@ -99,6 +102,8 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
                 token_url: "https://oauth2.googleapis.com/token".to_owned(),
                 revoke_url: Some("https://oauth2.googleapis.com/revoke".to_owned()),
                 userinfo_url: Some("https://openidconnect.googleapis.com/v1/userinfo".to_owned()),
+                // Google's device flow does not allow the mail scope.
+                device_authorization_url: None,
                 client_id: String::new(),
                 client_secret: None,
                 scopes: GMAIL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
@@ -134,6 +139,7 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
                 token_url: require(&entry.token_url, "token_url")?,
                 revoke_url: entry.revoke_url.clone().filter(|u| !u.trim().is_empty()),
                 userinfo_url: entry.userinfo_url.clone().filter(|u| !u.trim().is_empty()),
+                device_authorization_url: entry.device_authorization_url.clone().filter(|u| !u.trim().is_empty()),
                 client_id: require(&entry.client_id, "client_id")?,
                 client_secret: entry.client_secret.as_deref().filter(|s| !s.is_empty()).map(Secret::new),
                 scopes: entry.scopes.clone(),
@@ -225,6 +231,9 @@ fn builtin(
     }
     if let Some(url) = entry.userinfo_url.as_deref().filter(|u| !u.trim().is_empty()) {
         resolved.userinfo_url = Some(url.trim().to_owned());
+    }
+    if let Some(url) = entry.device_authorization_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        resolved.device_authorization_url = Some(url.trim().to_owned());
     }
     if !entry.scopes.is_empty() {
         resolved.scopes = entry.scopes.clone();

@@ -75,6 +75,7 @@ pub(crate) fn provider_entry(rig: &Rig, id: &str) -> OAuthProvider {
         token_url: format!("{base}/token"),
         revoke_url: Some(format!("{base}/token/revocation")),
         userinfo_url: Some(format!("{base}/me")),
+        device_authorization_url: Some(format!("{base}/device/auth")),
         client_id: "mailsettings-test".to_owned(),
         scopes: vec!["openid".into(), "email".into(), "offline_access".into(), "mail".into()],
         redirect_host: Some("127.0.0.1".to_owned()),
@@ -603,4 +604,73 @@ fn oauth_incoming_and_a_password_relay_outgoing_each_sign_in_their_own_way() {
     let show = stdout(&sandbox.run(Browser::Idle, &["show", "mixed"]));
     assert!(show.contains("Custom OAuth2 provider in / Basic (password) out"), "{show}");
     assert!(show.contains("not used (signs in with Custom OAuth2 provider)"), "the incoming password: {show}");
+}
+
+/// Starts `connect ID --device`, reads the code it prints, and has "another
+/// device" approve or decline it (tests/rig/device-approve); returns the output.
+fn connect_on_another_device(sandbox: &OAuthSandbox, id: &str, action: &str) -> Output {
+    use std::io::{BufRead, BufReader};
+    let mut child = sandbox
+        .command(Browser::Idle, &["connect", id, "--device"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let (mut uri, mut code) = (None, None);
+    while uri.is_none() || code.is_none() {
+        let line = lines.next().expect("the code is printed").unwrap();
+        if let Some(rest) = line.strip_prefix("On any device, open ") {
+            uri = Some(rest.trim().to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("and enter the code ") {
+            code = Some(rest.trim().to_owned());
+        }
+        printed.push(line);
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rig/device-approve");
+    let approve = Command::new(script)
+        .args([uri.unwrap().as_str(), code.unwrap().as_str(), action])
+        .env("RIG_CA_FILE", &rig().ca_file)
+        .output()
+        .unwrap();
+    assert!(approve.status.success(), "device-approve: {}", String::from_utf8_lossy(&approve.stderr));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let mut output = child.wait_with_output().unwrap();
+    output.stdout = [printed, rest].concat().join("\n").into_bytes();
+    output
+}
+
+#[test]
+fn connect_on_another_device_with_a_code_then_test_incoming() {
+    let sandbox = OAuthSandbox::new(oauth_setting(rig(), "device", "ar"));
+    let output = connect_on_another_device(&sandbox, "device", "approve");
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(text.contains("minutes; Ctrl+C stops waiting"), "{text}");
+    assert!(text.contains("Connected as ar@rig.test"), "{text}");
+    let tokens = TokenSet::load(&sandbox.secrets(), "device").unwrap().expect("tokens stored");
+    assert!(tokens.refresh_token.is_some(), "a refresh token for the automation");
+    assert!(!text.contains(tokens.access_token.expose()));
+    assert_exit(&sandbox.run(Browser::Idle, &["test", "incoming", "device"]), 0);
+}
+
+#[test]
+fn a_code_declined_on_the_other_device_says_so() {
+    let sandbox = OAuthSandbox::new(oauth_setting(rig(), "device-no", "ar"));
+    let output = connect_on_another_device(&sandbox, "device-no", "decline");
+    assert_exit(&output, 1);
+    assert!(stderr(&output).contains("the sign-in was declined on the other device"), "{}", stderr(&output));
+    assert!(TokenSet::load(&sandbox.secrets(), "device-no").unwrap().is_none());
+}
+
+#[test]
+fn a_provider_without_device_sign_in_says_so_before_any_request() {
+    let mut sandbox = OAuthSandbox::new(oauth_setting(rig(), "device-none", "ar"));
+    sandbox.config.oauth_providers[0].device_authorization_url = None;
+    sandbox.write_config();
+    let output = sandbox.run(Browser::Idle, &["connect", "device-none", "--device"]);
+    assert_exit(&output, 1);
+    assert!(stderr(&output).contains("offers no sign-in on another device"), "{}", stderr(&output));
 }

@@ -30,7 +30,7 @@ const configuration = {
       client_id: 'mailsettings-test',
       application_type: 'native',
       token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
       response_types: ['code'],
       redirect_uris: ['http://127.0.0.1/', 'http://localhost/'],
     },
@@ -73,6 +73,8 @@ const configuration = {
       allowedPolicy: async (ctx, client, token) => client.clientId === 'dovecot' || token.clientId === client.clientId,
     },
     revocation: { enabled: true },
+    // Sign-in on another device (RFC 8628); the tests approve it with tests/rig/device-approve.
+    deviceFlow: { enabled: true },
     userinfo: { enabled: true },
   },
   findAccount: async (ctx, id) => ({
@@ -89,6 +91,7 @@ const configuration = {
     RefreshToken: 86400,
     Interaction: 600,
     Session: 600,
+    DeviceCode: Number(process.env.OAUTH_DEVICE_CODE_TTL || 600),
     Grant: 86400,
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },

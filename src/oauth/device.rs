@@ -1,0 +1,180 @@
+//! Sign-in on another device (RFC 8628, the device authorization grant): for a
+//! machine without a browser (a server over SSH, a locked-down terminal). The
+//! provider hands out a short code; the admin enters it at the provider's
+//! address on any device and signs in there, while this side polls the token
+//! endpoint at the interval the provider asks for (`slow_down` adds 5 s, as the
+//! RFC says). Tokens then go to the OS secret store exactly as after Connect.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use oauth2::{
+    DeviceAuthorizationUrl, DeviceCodeErrorResponseType, RequestTokenError, Scope, StandardDeviceAuthorizationResponse,
+    TokenResponse,
+};
+
+use super::flow::{ConnectError, Connected, identity, warnings};
+use super::http::TokenHttp;
+use super::provider::ResolvedProvider;
+use super::tokens::{self, TokenError, TokenSet, error_chain};
+use crate::cancel::CancelToken;
+use crate::model::{Config, MailSetting};
+use crate::store::Secrets;
+
+/// What the admin needs on the other device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCode {
+    /// The short code to type there.
+    pub user_code: String,
+    /// Where to type it.
+    pub verification_uri: String,
+    /// The same address with the code filled in, where the provider gives one.
+    pub verification_uri_complete: Option<String>,
+    /// How long the code is good for.
+    pub expires_in: Duration,
+}
+
+/// A device sign-in waiting for the admin.
+pub struct DeviceSignIn {
+    provider: ResolvedProvider,
+    details: StandardDeviceAuthorizationResponse,
+    started: Instant,
+    setting_id: String,
+    mailbox: String,
+}
+
+impl std::fmt::Debug for DeviceSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceSignIn").field("setting", &self.setting_id).finish_non_exhaustive()
+    }
+}
+
+impl DeviceSignIn {
+    /// Asks the provider for a code.
+    pub fn start(
+        setting: &MailSetting,
+        config: &Config,
+        secrets: &Secrets,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Result<Self, ConnectError> {
+        let provider = super::provider::with_stored_client_secret(super::provider::resolve(setting, config)?, secrets);
+        let http = TokenHttp::new(tls, Duration::from_secs(20));
+        let details = device_client(&provider)?
+            .exchange_device_code()
+            .add_scopes(provider.scopes.iter().map(|s| Scope::new(s.clone())))
+            .request(&http)
+            .map_err(|err| match err {
+                RequestTokenError::ServerResponse(response) => ConnectError::Exchange(tokens::describe_error(
+                    response.error(),
+                    response.error_description().map(String::as_str),
+                )),
+                other => ConnectError::Unreachable(error_chain(&other)),
+            })?;
+        Ok(Self {
+            provider,
+            details,
+            started: Instant::now(),
+            setting_id: setting.id.clone(),
+            mailbox: setting.imap.user_name.trim().to_owned(),
+        })
+    }
+
+    /// The code and where to enter it (shown as text from the provider: printable only).
+    pub fn code(&self) -> DeviceCode {
+        DeviceCode {
+            user_code: crate::printable::printable(self.details.user_code().secret()),
+            verification_uri: crate::printable::printable(self.details.verification_uri()),
+            verification_uri_complete: self
+                .details
+                .verification_uri_complete()
+                .map(|uri| crate::printable::printable(uri.secret())),
+            expires_in: self.details.expires_in(),
+        }
+    }
+
+    /// When the code runs out.
+    pub fn expires_at(&self) -> Instant {
+        self.started + self.details.expires_in()
+    }
+
+    /// Polls until the admin signed in on the other device, declined, the code
+    /// expired, or `cancel`; then stores the tokens.
+    pub fn finish(
+        self,
+        secrets: &Secrets,
+        tls: Arc<rustls::ClientConfig>,
+        cancel: &CancelToken,
+    ) -> Result<Connected, ConnectError> {
+        let http = TokenHttp::new(tls, Duration::from_secs(20)).cancelled_by(cancel);
+        let left = self.expires_at().saturating_duration_since(Instant::now());
+        let response = device_client(&self.provider)?
+            .exchange_device_access_token(&self.details)
+            .request(&http, |wait| sleep_unless_cancelled(wait, cancel), Some(left))
+            .map_err(|err| {
+                if cancel.is_cancelled() {
+                    return ConnectError::Cancelled;
+                }
+                match err {
+                    RequestTokenError::ServerResponse(response) => match response.error() {
+                        DeviceCodeErrorResponseType::AccessDenied => ConnectError::DeviceDeclined,
+                        DeviceCodeErrorResponseType::ExpiredToken => ConnectError::DeviceCodeExpired,
+                        other => ConnectError::Exchange(
+                            format!("{other}: {}", response.error_description().map(String::as_str).unwrap_or(""))
+                                .trim_end_matches([':', ' '])
+                                .to_owned(),
+                        ),
+                    },
+                    // The crate gives up at the code's expiry with "timed out".
+                    RequestTokenError::Other(text) if text.contains("timed out") => ConnectError::DeviceCodeExpired,
+                    other => ConnectError::Unreachable(error_chain(&other)),
+                }
+            })?;
+        let mut token_set = TokenSet::from_response(&response, &self.provider.id, None);
+        token_set.account = identity(&response, &self.provider, &http);
+        let warnings = warnings(&token_set, &self.provider, &self.mailbox, response.refresh_token().is_some());
+        token_set.save(secrets, &self.setting_id)?;
+        tracing::info!(setting = %self.setting_id, account = ?token_set.account, "connected on another device");
+        let status = tokens::status(secrets, &self.setting_id, true).map_err(TokenError::from)?;
+        Ok(Connected { account: token_set.account, warnings, status })
+    }
+}
+
+/// The token client with a device authorization endpoint set.
+type DeviceClient = oauth2::Client<
+    oauth2::basic::BasicErrorResponse,
+    tokens::Tokens,
+    oauth2::basic::BasicTokenIntrospectionResponse,
+    oauth2::StandardRevocableToken,
+    oauth2::basic::BasicRevocationErrorResponse,
+    oauth2::EndpointSet,
+    oauth2::EndpointSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointMaybeSet,
+    oauth2::EndpointSet,
+>;
+
+/// The token client with the provider's device authorization endpoint (https, or
+/// this computer for test servers — checked as every endpoint is).
+fn device_client(provider: &ResolvedProvider) -> Result<DeviceClient, ConnectError> {
+    let url = provider
+        .device_authorization_url
+        .clone()
+        .ok_or_else(|| ConnectError::NoDeviceSignIn(provider.label.clone()))?;
+    if let Some(problem) = crate::model::validate::endpoint_problem("device_authorization_url", &url) {
+        return Err(TokenError::BadUrl(problem).into());
+    }
+    let url = DeviceAuthorizationUrl::new(url).map_err(|e| TokenError::BadUrl(e.to_string()))?;
+    Ok(tokens::client(provider, None)?.set_device_authorization_url(url))
+}
+
+/// Waits `wait`, waking early when cancelled (the next request then fails at once).
+fn sleep_unless_cancelled(wait: Duration, cancel: &CancelToken) {
+    let until = Instant::now() + wait;
+    while !cancel.is_cancelled() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(100)));
+    }
+}
