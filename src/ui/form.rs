@@ -46,6 +46,8 @@ pub struct FormContext<'a> {
     pub connection: &'a ConnectionState,
     /// The sign-in link while Connect waits for the browser.
     pub connect_waiting: Option<&'a str>,
+    /// A device sign-in is running: its code once the provider gave one.
+    pub device_waiting: Option<Option<&'a (crate::oauth::device::DeviceCode, std::time::Instant)>>,
     /// The outcome of the last Connect / Disconnect (account, warnings, diagnosis).
     pub connect_messages: &'a [String],
     /// Jobs running for this setting.
@@ -352,6 +354,10 @@ impl EditForm {
             });
             return;
         }
+        if let Some(device) = context.device_waiting {
+            device_code_ui(ui, id, device, commands);
+            return;
+        }
         ui.horizontal(|ui| {
             ui.label(RichText::new(context.connection.label()).strong());
             let connected = matches!(
@@ -367,6 +373,19 @@ impl EditForm {
                 let button = if saved_oauth { button } else { button.on_disabled_hover_text("Save the setting first") };
                 if button.clicked() {
                     commands.send(Command::StartJob(id.to_owned(), JobKind::Connect));
+                }
+                // Google does not allow the mail scope with a device code.
+                if self.draft.oauth_credential() != Some(CredentialKind::Gmail) {
+                    let device =
+                        ui.add_enabled(saved_oauth && !context.busy, egui::Button::new("Sign in on another device"));
+                    if device
+                        .on_hover_text(
+                            "For a computer without a browser: shows a code to enter on a phone or another computer",
+                        )
+                        .clicked()
+                    {
+                        commands.send(Command::StartJob(id.to_owned(), JobKind::DeviceConnect));
+                    }
                 }
             }
         });
@@ -772,6 +791,51 @@ fn section_ui(ui: &mut Ui, title: &str, add_contents: impl FnOnce(&mut Ui)) {
 
 /// The guide's Password row: a masked field for Basic; for OAuth, where the
 /// password is typed instead (on the provider's own page, at Connect).
+/// A device sign-in in progress: where to go, the code in large type (read over a
+/// screen-share), Copy for both, and how long the code is good for.
+fn device_code_ui(
+    ui: &mut Ui,
+    id: &str,
+    device: Option<&(crate::oauth::device::DeviceCode, std::time::Instant)>,
+    commands: &mut CommandQueue,
+) {
+    let cancel = |ui: &mut Ui, commands: &mut CommandQueue| {
+        if ui.button("Cancel sign-in").clicked() {
+            commands.send(Command::CancelJob(id.to_owned(), JobKind::DeviceConnect));
+        }
+    };
+    let Some((code, expires_at)) = device else {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Asking for a sign-in code…");
+            cancel(ui, commands);
+        });
+        return;
+    };
+    ui.label("On any device, open");
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(&code.verification_uri).strong());
+        if ui.button("Copy address").clicked() {
+            commands.send(Command::CopyText(code.verification_uri.clone()));
+        }
+    });
+    ui.label("and enter the code");
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(&code.user_code).size(34.0).strong());
+        if ui.button("Copy code").clicked() {
+            commands.send(Command::CopyText(code.user_code.clone()));
+        }
+    });
+    let left = expires_at.saturating_duration_since(std::time::Instant::now()).as_secs();
+    ui.horizontal(|ui| {
+        ui.spinner();
+        ui.label(format!("Waiting for the sign-in there; the code is good for {}:{:02} more", left / 60, left % 60));
+    });
+    // The countdown moves once a second (the spinner repaints more often anyway).
+    ui.ctx().request_repaint_after(std::time::Duration::from_secs(1));
+    cancel(ui, commands);
+}
+
 /// How a relay's sign-in is filled in, in its own words.
 fn relay_sign_in_hint(relay: &str) -> String {
     match relay {

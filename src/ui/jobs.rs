@@ -21,6 +21,8 @@ pub enum JobKind {
     RoundTrip,
     Detect,
     Connect,
+    /// Connect by a code entered on another device (RFC 8628).
+    DeviceConnect,
     Disconnect,
     /// Counts the mail left in a setting's folders ("Check leftover mail").
     Leftover,
@@ -41,6 +43,7 @@ impl JobKind {
             Self::RoundTrip => "Round trip",
             Self::Detect => "Detect",
             Self::Connect => "Connect",
+            Self::DeviceConnect => "Sign in on another device",
             Self::Disconnect => "Disconnect",
             Self::Leftover => "Check leftover mail",
             Self::FinishMigration => "Delete old setting",
@@ -56,6 +59,7 @@ impl JobKind {
             Self::RoundTrip => "test-roundtrip",
             Self::Detect => "detect",
             Self::Connect => "oauth-connect",
+            Self::DeviceConnect => "oauth-device",
             Self::Disconnect => "oauth-disconnect",
             Self::Leftover => "leftover-check",
             Self::FinishMigration => "migration-finish",
@@ -104,6 +108,12 @@ pub enum JobEvent {
         setting_id: String,
         url: String,
     },
+    /// A device sign-in has its code: show it until the sign-in ends.
+    DeviceCode {
+        setting_id: String,
+        code: oauth::device::DeviceCode,
+        expires_at: std::time::Instant,
+    },
     Connected {
         setting_id: String,
         result: Result<Connected, ConnectFailure>,
@@ -134,6 +144,8 @@ pub struct RunningJob {
     pub cancel: CancelToken,
     /// For Connect: the sign-in link once it is known.
     pub connect_url: Option<String>,
+    /// For a device sign-in: the code to show, and when it runs out.
+    pub device_code: Option<(oauth::device::DeviceCode, std::time::Instant)>,
 }
 
 #[derive(Debug)]
@@ -226,7 +238,7 @@ impl Jobs {
         });
         match spawned {
             Ok(_) => {
-                self.running.push(RunningJob { id, setting_id, kind, cancel, connect_url: None });
+                self.running.push(RunningJob { id, setting_id, kind, cancel, connect_url: None, device_code: None });
                 true
             }
             Err(err) => {
@@ -296,6 +308,15 @@ impl Jobs {
             match &event {
                 JobEvent::Finished { job } => self.running.retain(|j| j.id != *job),
                 JobEvent::Connections(_) => self.scanning = false,
+                JobEvent::DeviceCode { setting_id, code, expires_at } => {
+                    if let Some(job) = self
+                        .running
+                        .iter_mut()
+                        .find(|j| j.setting_id == *setting_id && j.kind == JobKind::DeviceConnect)
+                    {
+                        job.device_code = Some((code.clone(), *expires_at));
+                    }
+                }
                 JobEvent::ConnectWaiting { setting_id, url } => {
                     if let Some(job) =
                         self.running.iter_mut().find(|j| j.setting_id == *setting_id && j.kind == JobKind::Connect)
@@ -330,7 +351,7 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
         | JobKind::Outgoing
         | JobKind::Incoming
         | JobKind::RoundTrip => return run_check(kind, input, cancel, notify),
-        JobKind::Connect | JobKind::Disconnect => {}
+        JobKind::Connect | JobKind::DeviceConnect | JobKind::Disconnect => {}
     }
     // Connect and Disconnect talk to the authorization server.
     let options = match ProbeOptions::from_config(&input.config) {
@@ -351,6 +372,29 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
             Err(err) => format!("Disconnect failed: {err}"),
         };
         return notify(JobEvent::Disconnected { setting_id, message });
+    }
+    if kind == JobKind::DeviceConnect {
+        let sign_in = match oauth::device::DeviceSignIn::start(
+            &input.setting,
+            &input.config,
+            &input.secrets,
+            options.tls.clone(),
+        ) {
+            Ok(sign_in) => sign_in,
+            Err(err) => {
+                let failure = ConnectFailure { message: err.to_string(), diagnosis: err.diagnosis() };
+                return notify(JobEvent::Connected { setting_id, result: Err(failure) });
+            }
+        };
+        notify(JobEvent::DeviceCode {
+            setting_id: setting_id.clone(),
+            code: sign_in.code(),
+            expires_at: sign_in.expires_at(),
+        });
+        let result = sign_in
+            .finish(&input.secrets, options.tls, cancel)
+            .map_err(|err| ConnectFailure { message: err.to_string(), diagnosis: err.diagnosis() });
+        return notify(JobEvent::Connected { setting_id, result });
     }
     let flow = match ConnectFlow::start(&input.setting, &input.config) {
         Ok(flow) => flow,

@@ -1057,3 +1057,35 @@ fn a_relay_outgoing_beside_an_oauth_mailbox_shows_each_sections_own_sign_in() {
     let smtp = config.split("[mail_setting.smtp]").nth(2).unwrap().split("[mail_setting.imap]").next().unwrap();
     assert!(smtp.contains("credential = \"basic\""), "the outgoing side's own sign-in is saved: {smtp}");
 }
+
+/// Sign in on another device from the window: the code in large type with Copy,
+/// approved from "another device" (tests/rig/device-approve), then connected.
+#[test]
+fn sign_in_on_another_device_shows_the_code_and_connects() {
+    let rig = crate::rig::rig();
+    let sandbox = Sandbox::new();
+    let mut config = rig.config_with(vec![crate::oauth::oauth_setting(rig, "win-device", "ar")]);
+    config.oauth_providers.push(crate::oauth::provider_entry(rig, "rigidp"));
+    let mut harness = rig_harness(&sandbox, &config);
+    click(&mut harness, "Rig ar");
+    press(&mut harness, "Sign in on another device");
+    wait_until(&mut harness, "the code", |h| h.query_by_label("Copy code").is_some());
+    assert!(harness.query_by_label("and enter the code").is_some());
+    assert!(harness.query_by_label_contains("the code is good for").is_some(), "a countdown");
+    screenshot(&mut harness, "device-code");
+    let code = press_and_copy(&mut harness, "Copy code");
+    let address = press_and_copy(&mut harness, "Copy address");
+    let code_label = harness.get_by_label(&code);
+    assert!(code_label.rect().height() >= 34.0, "the code is large enough to read over a screen-share");
+    let approve =
+        std::process::Command::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rig/device-approve"))
+            .args([address.as_str(), code.as_str(), "approve"])
+            .env("RIG_CA_FILE", &rig.ca_file)
+            .output()
+            .unwrap();
+    assert!(approve.status.success(), "{}", String::from_utf8_lossy(&approve.stderr));
+    wait_until(&mut harness, "the Disconnect button", |h| {
+        h.query_by_role_and_label(Role::Button, "Disconnect").is_some()
+    });
+    assert!(harness.query_all_by_label("Connected as ar@rig.test").count() >= 1);
+}

@@ -40,7 +40,7 @@ impl MailSettingsApp {
                 }
                 self.report = Some(*report);
             }
-            JobEvent::ConnectWaiting { .. } | JobEvent::Finished { .. } => {}
+            JobEvent::ConnectWaiting { .. } | JobEvent::DeviceCode { .. } | JobEvent::Finished { .. } => {}
             JobEvent::Leftover { setting_id, leftover } => {
                 let in_migration = self.workspace.config().migration(&setting_id).is_some();
                 let recorded = if in_migration {

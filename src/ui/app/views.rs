@@ -67,6 +67,10 @@ impl MailSettingsApp {
                 .as_deref()
                 .and_then(|id| self.jobs.job(id, JobKind::Connect))
                 .map(|job| job.connect_url.as_deref().unwrap_or(""));
+            let device_waiting = editing
+                .as_deref()
+                .and_then(|id| self.jobs.job(id, JobKind::DeviceConnect))
+                .map(|job| job.device_code.as_ref());
             let running: Vec<JobKind> = editing
                 .as_deref()
                 .map(|id| self.jobs.running.iter().filter(|j| j.setting_id == id).map(|j| j.kind).collect())
@@ -78,6 +82,7 @@ impl MailSettingsApp {
                 compare_with: self.compare_with.as_deref(),
                 connection: &connection,
                 connect_waiting,
+                device_waiting,
                 connect_messages: editing
                     .as_deref()
                     .and_then(|id| self.connect_messages.get(id))
