@@ -56,6 +56,7 @@ impl ConnectError {
                 format!("{error}: {}", description.as_deref().unwrap_or(""))
             }
             Self::Exchange(text) => text.clone(),
+            Self::DeviceDeclined | Self::DeviceCodeExpired => self.to_string(),
             Self::Unreachable(text) => format!("unreachable: {text}"),
             Self::Token(err) => return err.diagnosis(),
             _ => return None,
