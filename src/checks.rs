@@ -88,7 +88,29 @@ pub fn run(
             return Ok(Outcome::Leftover(Box::new(leftover)));
         }
     };
-    Ok(Outcome::Report(Box::new(report)))
+    Ok(Outcome::Report(Box::new(with_app_access_diagnosis(report, setting))))
+}
+
+/// With app-only access nobody signs in, so a refused token means the app was not
+/// granted this mailbox — the fix is in Exchange, not a new Connect.
+fn with_app_access_diagnosis(mut report: Report, setting: &MailSetting) -> Report {
+    let refused_token = report.diagnosis.as_ref().is_some_and(|d| {
+        matches!(d.signature, "oauth-token-rejected" | "m365-imap-authenticate-failed" | "m365-auth-unsuccessful")
+    });
+    if setting.oauth_flow == crate::model::OAuthFlow::App && refused_token {
+        let mailbox = setting.imap.user_name.trim();
+        report.diagnosis = Some(crate::diagnosis::Diagnosis {
+            signature: "app-not-granted-on-mailbox",
+            cause: format!("The app's token was refused for {mailbox}: the app has not been granted this mailbox."),
+            who: crate::diagnosis::Actor::MailAdmin,
+            next_step: format!(
+                "In Exchange Online PowerShell: New-ServicePrincipal for the app (once), then Add-MailboxPermission \
+                 -Identity {mailbox} -User <service principal id> -AccessRights FullAccess (and Add-RecipientPermission \
+                 … -AccessRights SendAs for sending); the app needs IMAP.AccessAsApp and SMTP.SendAsApp with admin consent."
+            ),
+        });
+    }
+    report
 }
 
 /// Notes a finished Test Outgoing / Test Incoming of a migration's new setting

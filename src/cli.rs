@@ -384,6 +384,9 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             print_report(report.report(), json.json, out)
         }
         Command::Leftover { id, folders, json } => leftover(&workspace, id, folders, json.json, out),
+        Command::Connect { id, .. } if find(workspace.config(), id)?.oauth_flow == crate::model::OAuthFlow::App => {
+            check_app_access(&workspace, id, out)
+        }
         Command::Connect { id, device: true, .. } => connect_on_another_device(&workspace, id, out),
         Command::Connect { id, no_browser, timeout, .. } => connect(&workspace, id, *no_browser, *timeout, out),
         Command::Disconnect { id } => disconnect(&workspace, id, out),
@@ -568,6 +571,18 @@ fn print_token(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write)
 
 fn token_status(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
     let setting = find(workspace.config(), id)?;
+    if setting.uses_oauth() && setting.oauth_flow == crate::model::OAuthFlow::App {
+        // Nothing is kept for app-only access: say so rather than "Not connected".
+        if json {
+            let answer = serde_json::json!({ "flow": "app", "state": "app_only" });
+            serde_json::to_writer_pretty(&mut *out, &answer).map_err(|e| Failure::check(e.to_string()))?;
+            return Ok(writeln!(out)?);
+        }
+        return Ok(writeln!(
+            out,
+            "App-only access (client credentials): no person's tokens are kept; the app asks for a token on each use"
+        )?);
+    }
     let status = crate::oauth::tokens::status(workspace.secrets(), id, setting.uses_oauth())
         .map_err(|e| Failure::check(e.to_string()))?;
     if json {
@@ -680,6 +695,18 @@ fn list(workspace: &Workspace, json: bool, out: &mut dyn Write) -> std::io::Resu
         writeln!(out, "{}", crate::printable::printable(&line))?;
     }
     Ok(())
+}
+
+/// `connect ID` of an app-only setting: nobody signs in; get the app's token and
+/// open the mailbox with it (Test Incoming), which proves the access was granted.
+fn check_app_access(workspace: &Workspace, id: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    writeln!(out, "App-only access: nobody signs in; checking that the app can open the mailbox…")
+        .map_err(Failure::from)?;
+    let outcome = run_check(workspace, id, id, &Check::Incoming)?;
+    let report = outcome.report();
+    print_report(report, false, out)?;
+    let mailbox = &find(workspace.config(), id)?.imap.user_name;
+    Ok(writeln!(out, "App access works: the app opened {mailbox}")?)
 }
 
 /// `connect ID --device`: the code and where to enter it, then wait for the sign-in there.

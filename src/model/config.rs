@@ -54,6 +54,10 @@ pub struct OAuthProvider {
     pub client_secret: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
+    /// Scopes of an app-only token (client credentials), e.g.
+    /// `https://outlook.office365.com/.default` for Microsoft 365 (built in).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub app_scopes: Vec<String>,
     /// Host in the loopback redirect URI: `localhost` or `127.0.0.1`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_host: Option<String>,

@@ -12,5 +12,5 @@ pub use config::{
     PreviousDefault, TlsConfig,
 };
 pub use presets::Preset;
-pub use setting::{CredentialKind, ImapSettings, MailSetting, Security, SmtpSettings};
+pub use setting::{CredentialKind, ImapSettings, MailSetting, OAuthFlow, Security, SmtpSettings};
 pub use validate::{Field, Finding, Rule, Severity, StoredPasswords, validate_setting};

@@ -48,6 +48,31 @@ impl CredentialKind {
     }
 }
 
+/// Whose access an OAuth setting signs in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OAuthFlow {
+    /// A person signs in once (Connect); the refresh token keeps it going.
+    #[default]
+    Delegated,
+    /// The organisation's app itself (client credentials): no person's token, for
+    /// an automation that runs unattended.
+    App,
+}
+
+impl OAuthFlow {
+    pub fn is_delegated(&self) -> bool {
+        *self == Self::Delegated
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Delegated => "signed in by a person (delegated)",
+            Self::App => "app-only access (client credentials)",
+        }
+    }
+}
+
 /// How a connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -168,6 +193,9 @@ pub struct MailSetting {
     /// For Microsoft 365: tenant id or verified domain (`organizations` when empty).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+    /// `delegated` (default, written only when not) or `app`: app-only access.
+    #[serde(skip_serializing_if = "OAuthFlow::is_delegated")]
+    pub oauth_flow: OAuthFlow,
     pub active: bool,
     pub smtp: SmtpSettings,
     pub imap: ImapSettings,
@@ -182,6 +210,7 @@ impl Default for MailSetting {
             credential: CredentialKind::Basic,
             oauth_provider: None,
             tenant: None,
+            oauth_flow: OAuthFlow::Delegated,
             active: true,
             smtp: SmtpSettings::default(),
             imap: ImapSettings::default(),

@@ -102,6 +102,7 @@ pub enum Rule {
     UnknownOauthProvider,
     TenantNotUsed,
     TwoOauthSignIns,
+    AppAccessNotAvailable,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -210,6 +211,21 @@ impl Checks {
                 Field::SmtpCredential,
                 "A setting connects to one OAuth sign-in: sign in to both sides with the same one, or send with a password",
             );
+        }
+        if setting.oauth_flow == super::setting::OAuthFlow::App {
+            match setting.oauth_credential() {
+                None => self.error(
+                    Rule::AppAccessNotAvailable,
+                    Field::OauthProvider,
+                    "App-only access is an OAuth sign-in: choose Microsoft 365 or a custom OAuth2 provider",
+                ),
+                Some(CredentialKind::Gmail) => self.error(
+                    Rule::AppAccessNotAvailable,
+                    Field::OauthProvider,
+                    "Google offers no app-only access to Gmail mailboxes: use a person's sign-in (Connect)",
+                ),
+                Some(_) => {}
+            }
         }
         match setting.oauth_credential().unwrap_or(setting.credential) {
             CredentialKind::Oauth2 => match setting.oauth_provider.as_deref().map(str::trim) {
@@ -530,6 +546,21 @@ mod tests {
         two.smtp.credential = Some(CredentialKind::Gmail);
         let found = validate_setting(&two, &Config::default(), StoredPasswords::default());
         assert!(found.iter().any(|f| f.rule == Rule::TwoOauthSignIns && f.severity == Severity::Error), "{found:#?}");
+    }
+
+    #[test]
+    fn app_only_access_needs_a_provider_that_offers_it() {
+        for (credential, refused) in
+            [(CredentialKind::Basic, true), (CredentialKind::Gmail, true), (CredentialKind::Microsoft365, false)]
+        {
+            let setting = MailSetting { credential, oauth_flow: super::super::setting::OAuthFlow::App, ..good() };
+            let found = validate_setting(&setting, &Config::default(), BOTH);
+            assert_eq!(
+                found.iter().any(|f| f.rule == Rule::AppAccessNotAvailable),
+                refused,
+                "{credential:?}: {found:#?}"
+            );
+        }
     }
 
     fn only(setting: &MailSetting) -> (Rule, Severity, Field) {

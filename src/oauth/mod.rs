@@ -37,14 +37,12 @@ pub fn bearer_for_probe(
         Ok(provider) => provider::with_stored_client_secret(provider, secrets),
         Err(err) => return Some(Err(err.to_string())),
     };
+    let timeout = options.connect_timeout.max(Duration::from_secs(10));
+    if setting.oauth_flow == crate::model::OAuthFlow::App {
+        return Some(tokens::app_access_token(&provider, options.tls.clone(), timeout).map_err(|err| err.to_string()));
+    }
     Some(
-        tokens::fresh_access_token(
-            secrets,
-            &setting.id,
-            &provider,
-            options.tls.clone(),
-            options.connect_timeout.max(Duration::from_secs(10)),
-        )
-        .map_err(|err| err.to_string()),
+        tokens::fresh_access_token(secrets, &setting.id, &provider, options.tls.clone(), timeout)
+            .map_err(|err| err.to_string()),
     )
 }

@@ -33,6 +33,8 @@ pub struct ResolvedProvider {
     pub client_id: String,
     pub client_secret: Option<Secret>,
     pub scopes: Vec<String>,
+    /// Scopes of an app-only token; empty where the provider has no app-only access for mail.
+    pub app_scopes: Vec<String>,
     /// `localhost` (Microsoft) or `127.0.0.1` (Google).
     pub redirect_host: String,
     pub authorize_params: Vec<(String, String)>,
@@ -88,6 +90,7 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
                 client_id: String::new(),
                 client_secret: None,
                 scopes: MICROSOFT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+                app_scopes: vec!["https://outlook.office365.com/.default".to_owned()],
                 redirect_host: "localhost".to_owned(),
                 authorize_params: Vec::new(),
                 mail_scopes: MICROSOFT_SCOPES[..2].iter().map(|s| (*s).to_owned()).collect(),
@@ -107,6 +110,7 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
                 client_id: String::new(),
                 client_secret: None,
                 scopes: GMAIL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+                app_scopes: Vec::new(),
                 redirect_host: "127.0.0.1".to_owned(),
                 // Google issues a refresh token only for offline access with consent.
                 authorize_params: vec![
@@ -143,6 +147,7 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
                 client_id: require(&entry.client_id, "client_id")?,
                 client_secret: entry.client_secret.as_deref().filter(|s| !s.is_empty()).map(Secret::new),
                 scopes: entry.scopes.clone(),
+                app_scopes: entry.app_scopes.clone(),
                 redirect_host: entry.redirect_host.clone().unwrap_or_else(|| "127.0.0.1".to_owned()),
                 authorize_params: entry.authorize_params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 mail_scopes: Vec::new(),
@@ -234,6 +239,9 @@ fn builtin(
     }
     if let Some(url) = entry.device_authorization_url.as_deref().filter(|u| !u.trim().is_empty()) {
         resolved.device_authorization_url = Some(url.trim().to_owned());
+    }
+    if !entry.app_scopes.is_empty() {
+        resolved.app_scopes = entry.app_scopes.clone();
     }
     if !entry.scopes.is_empty() {
         resolved.scopes = entry.scopes.clone();

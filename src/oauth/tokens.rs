@@ -65,6 +65,9 @@ pub enum TokenError {
     Unreachable(String),
     #[error("the provider's address is not valid: {0}")]
     BadUrl(String),
+    /// App-only access is set up incompletely (no client secret, or a provider without it).
+    #[error("{0}")]
+    AppAccess(String),
 }
 
 impl TokenError {
@@ -349,6 +352,41 @@ pub fn fresh_access_token(
         }
         Err(other) => Err(TokenError::Unreachable(error_chain(&other))),
     }
+}
+
+/// An app-only access token (OAuth client credentials): the organisation's app
+/// signs in as itself with its client secret — no person's refresh token, so
+/// nothing to reconnect. Asked for on demand; nothing is stored.
+pub fn app_access_token(
+    provider: &ResolvedProvider,
+    tls: Arc<rustls::ClientConfig>,
+    timeout: Duration,
+) -> Result<Secret, TokenError> {
+    if provider.app_scopes.is_empty() {
+        return Err(TokenError::AppAccess(format!(
+            "{} offers no app-only access to mailboxes; use a person's sign-in (Connect)",
+            provider.label
+        )));
+    }
+    if provider.client_secret.is_none() {
+        return Err(TokenError::AppAccess(format!(
+            "app-only access signs in with the app's client secret, and none is stored: mailsettings oauth-app set {} \
+             --client-id <id> --client-secret-stdin",
+            provider.id
+        )));
+    }
+    let http = TokenHttp::new(tls, timeout);
+    let response = client(provider, None)?
+        .exchange_client_credentials()
+        .add_scopes(provider.app_scopes.iter().map(|s| oauth2::Scope::new(s.clone())))
+        .request(&http)
+        .map_err(|err| match err {
+            RequestTokenError::ServerResponse(response) => {
+                TokenError::Refused(describe_error(response.error(), response.error_description().map(String::as_str)))
+            }
+            other => TokenError::Unreachable(error_chain(&other)),
+        })?;
+    Ok(Secret::new(response.access_token().secret().clone()))
 }
 
 /// What happened to the token at the provider on Disconnect.

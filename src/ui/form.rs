@@ -358,6 +358,15 @@ impl EditForm {
             device_code_ui(ui, id, device, commands);
             return;
         }
+        if self.draft.oauth_flow == crate::model::OAuthFlow::App {
+            // Nobody signs in: the app's own token, asked for on each use.
+            ui.label("App-only access (client credentials): nobody signs in; the app's secret is in the secret store.");
+            let check = ui.add_enabled(saved_oauth && !context.busy, egui::Button::new("Check app access"));
+            if check.on_hover_text("Gets the app's token and opens the mailbox with it (Test Incoming)").clicked() {
+                commands.send(Command::StartJob(id.to_owned(), JobKind::Incoming));
+            }
+            return;
+        }
         ui.horizontal(|ui| {
             ui.label(RichText::new(context.connection.label()).strong());
             let connected = matches!(
@@ -576,6 +585,24 @@ impl EditForm {
                     row_findings_ui(ui, findings, Field::OauthProvider);
                 }
                 CredentialKind::Basic | CredentialKind::Gmail => {}
+            }
+            // Microsoft 365 and custom providers may let the organisation's app in by itself.
+            if matches!(self.draft.oauth_credential(), Some(CredentialKind::Microsoft365 | CredentialKind::Oauth2)) {
+                let label = super::widgets::field_label_ui(ui, "Access", Need::Optional);
+                egui::ComboBox::from_id_salt("oauth_flow")
+                    .selected_text(self.draft.oauth_flow.label())
+                    .width(300.0)
+                    .show_ui(ui, |ui| {
+                        for flow in [crate::model::OAuthFlow::Delegated, crate::model::OAuthFlow::App] {
+                            ui.selectable_value(&mut self.draft.oauth_flow, flow, flow.label());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id)
+                    .on_hover_text(
+                        "App-only: for an unattended automation, the app signs in as itself with its client secret",
+                    );
+                ui.end_row();
             }
             ui.label("");
             ui.checkbox(&mut self.draft.active, "Active");

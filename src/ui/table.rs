@@ -318,6 +318,9 @@ fn connection_label(setting: &MailSetting, extras: &HashMap<String, RowExtras>) 
     if !setting.uses_oauth() {
         return ConnectionState::Basic.label();
     }
+    if setting.oauth_flow == crate::model::OAuthFlow::App {
+        return "App-only access".to_owned();
+    }
     extras
         .get(&setting.id)
         .and_then(|e| e.connection.as_ref())

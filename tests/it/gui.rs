@@ -1089,3 +1089,35 @@ fn sign_in_on_another_device_shows_the_code_and_connects() {
     });
     assert!(harness.query_all_by_label("Connected as ar@rig.test").count() >= 1);
 }
+
+/// App-only access in the window: no Connect, a "Check app access" that opens the
+/// mailbox with the app's own token.
+#[test]
+fn app_only_access_is_checked_not_connected() {
+    let rig = crate::rig::rig();
+    let sandbox = Sandbox::new();
+    let mut setting = crate::oauth::oauth_setting(rig, "win-app", "ar");
+    setting.oauth_provider = Some("rigapp".to_owned());
+    setting.oauth_flow = mailsettings::model::OAuthFlow::App;
+    let mut config = rig.config_with(vec![setting]);
+    let mut app = crate::oauth::provider_entry(rig, "rigapp");
+    app.client_id = "mailsettings-app".to_owned();
+    app.app_scopes = vec!["mail".to_owned()];
+    config.oauth_providers.push(app);
+    Secrets::file(sandbox.secrets_file())
+        .set(
+            &mailsettings::store::client_secret_owner("rigapp"),
+            mailsettings::store::SecretKind::ClientSecret,
+            &mailsettings::Secret::new("rig-app-only-client-secret"),
+        )
+        .unwrap();
+    let mut harness = rig_harness(&sandbox, &config);
+    assert!(harness.query_by_label("App-only access").is_some(), "the table says how it signs in");
+    click(&mut harness, "Rig ar");
+    assert!(harness.query_by_role_and_label(Role::Button, "Connect").is_none(), "nobody signs in");
+    press(&mut harness, "Check app access");
+    wait_until(&mut harness, "the report", |h| !h.state().is_busy() && h.state().shown_report().is_some());
+    let report = harness.state().shown_report().unwrap();
+    assert!(report.passed, "{}", report.to_text());
+    assert!(harness.query_by_label_contains("rig-app-only-client-secret").is_none());
+}

@@ -674,3 +674,71 @@ fn a_provider_without_device_sign_in_says_so_before_any_request() {
     assert_exit(&output, 1);
     assert!(stderr(&output).contains("offers no sign-in on another device"), "{}", stderr(&output));
 }
+
+/// App-only access (client credentials) against the rig: the app's service
+/// principal was granted the mailbox ar@rig.test only.
+fn app_only_sandbox(id: &str, user: &str) -> OAuthSandbox {
+    let rig = rig();
+    let mut setting = oauth_setting(rig, id, user);
+    setting.oauth_provider = Some("rigapp".to_owned());
+    setting.oauth_flow = mailsettings::model::OAuthFlow::App;
+    let mut sandbox = OAuthSandbox::new(setting);
+    let mut app = provider_entry(rig, "rigapp");
+    app.client_id = "mailsettings-app".to_owned();
+    app.app_scopes = vec!["mail".to_owned()];
+    sandbox.config.oauth_providers.push(app);
+    sandbox.write_config();
+    sandbox
+}
+
+fn store_app_secret(sandbox: &OAuthSandbox, secret: &str) {
+    let set = sandbox.command(
+        Browser::Idle,
+        &["oauth-app", "set", "rigapp", "--client-id", "mailsettings-app", "--client-secret-stdin"],
+    );
+    assert_exit(&run_command(set, &format!("{secret}\n")), 0);
+}
+
+#[test]
+fn app_only_access_opens_and_sends_from_the_granted_mailbox_with_no_persons_token() {
+    let sandbox = app_only_sandbox("app-only", "ar");
+    store_app_secret(&sandbox, "rig-app-only-client-secret");
+    let check = sandbox.run(Browser::Idle, &["connect", "app-only"]);
+    assert_exit(&check, 0);
+    assert!(stdout(&check).contains("App access works: the app opened ar@rig.test"), "{}", stdout(&check));
+    assert!(stdout(&check).contains("with XOAUTH2"), "{}", stdout(&check));
+    let outgoing = sandbox.run(Browser::Idle, &["test", "outgoing", "app-only", "--to", "admin@example.org"]);
+    assert_exit(&outgoing, 0);
+    let status = stdout(&sandbox.run(Browser::Idle, &["token-status", "app-only"]));
+    assert!(status.starts_with("App-only access (client credentials)"), "{status}");
+    assert!(TokenSet::load(&sandbox.secrets(), "app-only").unwrap().is_none(), "no person's tokens are kept");
+    let token = stdout(&sandbox.run(Browser::Idle, &["token", "app-only"]));
+    assert!(is_active(token.trim()), "the helper hands out the app's token too");
+    // The client secret is in the secret store only.
+    let export = sandbox.dir.path().join("export.toml");
+    assert_exit(&sandbox.run(Browser::Idle, &["export", export.to_str().unwrap()]), 0);
+    for (path, text) in all_files_text(sandbox.dir.path()) {
+        if !path.ends_with("secrets.json") {
+            assert!(!text.contains("rig-app-only-client-secret"), "the client secret in {}", path.display());
+        }
+    }
+}
+
+#[test]
+fn app_only_access_to_a_mailbox_not_granted_or_with_a_wrong_secret_is_diagnosed() {
+    let other = app_only_sandbox("app-other", "old");
+    store_app_secret(&other, "rig-app-only-client-secret");
+    let refused = other.run(Browser::Idle, &["connect", "app-other"]);
+    assert_exit(&refused, 1);
+    assert!(stdout(&refused).contains("FAILED"), "the mailbox refuses the app's token: {}", stdout(&refused));
+    assert!(stdout(&refused).contains("the app has not been granted this mailbox"), "{}", stdout(&refused));
+    assert!(stdout(&refused).contains("Add-MailboxPermission -Identity old@rig.test"), "{}", stdout(&refused));
+
+    let wrong = app_only_sandbox("app-wrong", "ar");
+    store_app_secret(&wrong, "not-the-secret");
+    let output = wrong.run(Browser::Idle, &["connect", "app-wrong"]);
+    assert_exit(&output, 1);
+    let text = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(text.contains("invalid_client"), "{text}");
+    assert!(!text.contains("not-the-secret"), "{text}");
+}

@@ -54,6 +54,17 @@ const configuration = {
       redirect_uris: ['http://127.0.0.1/', 'http://localhost/'],
     },
     {
+      // An app with app-only access (client credentials), as a daemon's Entra app: its
+      // service principal may open the mailbox ar@rig.test only (see extraTokenClaims).
+      client_id: 'mailsettings-app',
+      client_secret: 'rig-app-only-client-secret',
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: 'mail',
+    },
+    {
       // Dovecot asks whether a bearer token is valid (RFC 7662).
       client_id: 'dovecot',
       client_secret: process.env.OAUTH_INTROSPECT_SECRET,
@@ -73,6 +84,7 @@ const configuration = {
       allowedPolicy: async (ctx, client, token) => client.clientId === 'dovecot' || token.clientId === client.clientId,
     },
     revocation: { enabled: true },
+    clientCredentials: { enabled: true },
     // Sign-in on another device (RFC 8628); the tests approve it with tests/rig/device-approve.
     deviceFlow: { enabled: true },
     userinfo: { enabled: true },
@@ -82,7 +94,13 @@ const configuration = {
     claims: async () => ({ sub: id, email: id, email_verified: true, name: `Test user ${id}` }),
   }),
   // Dovecot matches the token's "email" against the IMAP/SMTP user name.
-  extraTokenClaims: async (ctx, token) => (token.accountId ? { email: token.accountId } : undefined),
+  // An app-only token names the one mailbox the app was granted (as Exchange's
+  // Add-MailboxPermission does for a service principal).
+  extraTokenClaims: async (ctx, token) => {
+    if (token.accountId) return { email: token.accountId };
+    if (token.kind === 'ClientCredentials' && token.clientId === 'mailsettings-app') return { email: 'ar@rig.test' };
+    return undefined;
+  },
   rotateRefreshToken: true,
   ttl: {
     AccessToken: accessTtl,
