@@ -104,6 +104,7 @@ impl SignInAppsView {
                     tenant: Some(tenant.trim().to_owned()),
                 }));
             }
+            app_only_steps_ui(ui, client_id.trim(), config, commands);
         });
     }
 
@@ -171,6 +172,43 @@ fn steps_ui(ui: &mut Ui, id: &str, open: bool, steps: &[&str]) {
     egui::CollapsingHeader::new("How to register the app").id_salt(("steps", id)).default_open(open).show(ui, |ui| {
         for (number, step) in steps.iter().enumerate() {
             ui.add(egui::Label::new(format!("{}. {step}", number + 1)).wrap());
+        }
+    });
+}
+
+/// App-only access (an unattended automation, no person's sign-in): the Entra and
+/// Exchange Online steps with this organisation's ids filled in, ready to copy.
+fn app_only_steps_ui(ui: &mut Ui, client_id: &str, config: &Config, commands: &mut CommandQueue) {
+    egui::CollapsingHeader::new("App-only access, for an unattended automation").id_salt("app_only_steps").show(ui, |ui| {
+        let app = if client_id.is_empty() { "<Application (client) ID>" } else { client_id };
+        // The first app-only setting's mailbox (read) and send-as address (send), else placeholders.
+        let setting = config.mail_settings.iter().find(|s| s.oauth_flow == crate::model::OAuthFlow::App);
+        let or = |value: Option<&str>, placeholder: &'static str| -> String {
+            value.map(str::trim).filter(|v| !v.is_empty()).unwrap_or(placeholder).to_owned()
+        };
+        let mailbox = or(setting.map(|s| s.imap.user_name.as_str()), "<mailbox address>");
+        let sender = or(setting.map(|s| s.smtp.send_as.as_str()), "<send-as address>");
+        for (number, step) in [
+            "In the app registration: API permissions > Add a permission > APIs my organization uses > Office 365 \
+             Exchange Online > Application permissions: IMAP.AccessAsApp and SMTP.SendAsApp. Grant admin consent.",
+            "Certificates & secrets > New client secret. Store it (never in a file): mailsettings oauth-app set \
+             microsoft365 --client-id <id> --client-secret-stdin",
+            "In Exchange Online PowerShell, register the app and give it the mailbox (commands below, with your ids).",
+            "In the setting, choose Access: app-only access, then Check app access.",
+        ]
+        .iter()
+        .enumerate()
+        {
+            ui.add(egui::Label::new(format!("{}. {step}", number + 1)).wrap());
+        }
+        let commands_text = format!(
+            "New-ServicePrincipal -AppId {app} -ObjectId <Enterprise application object ID>\n\
+             Add-MailboxPermission -Identity {mailbox} -User <Enterprise application object ID> -AccessRights FullAccess\n\
+             Add-RecipientPermission -Identity {sender} -Trustee <Enterprise application object ID> -AccessRights SendAs"
+        );
+        ui.add(egui::Label::new(RichText::new(&commands_text).strong()).wrap());
+        if ui.button("Copy the PowerShell commands").clicked() {
+            commands.send(Command::CopyText(commands_text));
         }
     });
 }

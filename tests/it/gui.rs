@@ -1121,3 +1121,24 @@ fn app_only_access_is_checked_not_connected() {
     assert!(report.passed, "{}", report.to_text());
     assert!(harness.query_by_label_contains("rig-app-only-client-secret").is_none());
 }
+
+#[test]
+fn sign_in_apps_write_out_the_app_only_steps_with_the_ids_filled_in() {
+    let sandbox = Sandbox::new();
+    let mut config: mailsettings::model::Config =
+        mailsettings::store::file::parse_config(SAMPLE.as_bytes(), std::path::Path::new("c")).unwrap();
+    config.mail_settings[1].oauth_flow = mailsettings::model::OAuthFlow::App;
+    config.oauth_providers.push(mailsettings::model::OAuthProvider {
+        id: "microsoft365".into(),
+        client_id: "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab".into(),
+        ..Default::default()
+    });
+    let mut harness = rig_harness(&sandbox, &config);
+    click(&mut harness, "Sign-in apps");
+    click(&mut harness, "App-only access, for an unattended automation");
+    assert!(harness.query_by_label_contains("IMAP.AccessAsApp and SMTP.SendAsApp").is_some());
+    let copied = press_and_copy(&mut harness, "Copy the PowerShell commands");
+    assert!(copied.contains("New-ServicePrincipal -AppId 0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab"), "{copied}");
+    assert!(copied.contains("Add-MailboxPermission -Identity replies@example.com"), "{copied}");
+    assert!(copied.contains("Add-RecipientPermission -Identity collections@example.com"), "{copied}");
+}

@@ -742,3 +742,16 @@ fn app_only_access_to_a_mailbox_not_granted_or_with_a_wrong_secret_is_diagnosed(
     assert!(text.contains("invalid_client"), "{text}");
     assert!(!text.contains("not-the-secret"), "{text}");
 }
+
+#[test]
+fn a_device_code_nobody_enters_expires_with_a_clear_message() {
+    let mut sandbox = OAuthSandbox::new(oauth_setting(rig(), "device-late", "ar"));
+    sandbox.config.oauth_providers[0].client_id = "mailsettings-device-short".to_owned();
+    sandbox.write_config();
+    let started = Instant::now();
+    let output = sandbox.run(Browser::Idle, &["connect", "device-late", "--device"]);
+    assert_exit(&output, 1);
+    assert!(stdout(&output).contains("and enter the code"), "{}", stdout(&output));
+    assert!(stderr(&output).contains("the code expired before anyone signed in with it"), "{}", stderr(&output));
+    assert!(started.elapsed() < Duration::from_secs(30), "ended at the code's expiry: {:?}", started.elapsed());
+}

@@ -54,6 +54,15 @@ const configuration = {
       redirect_uris: ['http://127.0.0.1/', 'http://localhost/'],
     },
     {
+      // The same native app, whose device codes run out in 3 seconds (the "expired" test).
+      client_id: 'mailsettings-device-short',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+      response_types: [],
+      redirect_uris: [],
+    },
+    {
       // An app with app-only access (client credentials), as a daemon's Entra app: its
       // service principal may open the mailbox ar@rig.test only (see extraTokenClaims).
       client_id: 'mailsettings-app',
@@ -109,7 +118,7 @@ const configuration = {
     RefreshToken: 86400,
     Interaction: 600,
     Session: 600,
-    DeviceCode: Number(process.env.OAUTH_DEVICE_CODE_TTL || 600),
+    DeviceCode: (ctx, token, client) => (client && client.clientId === 'mailsettings-device-short' ? 3 : 600),
     Grant: 86400,
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
