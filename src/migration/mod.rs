@@ -44,6 +44,8 @@ impl From<GuardError> for MigrationError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Microsoft365,
+    /// Microsoft 365 with app-only access (client credentials): for the unattended automation.
+    Microsoft365App,
     Gmail,
     Provider(String),
 }
@@ -52,6 +54,7 @@ impl Target {
     pub fn parse(text: &str, config: &Config) -> Result<Self, MigrationError> {
         match text.trim() {
             "microsoft365" | "m365" => Ok(Self::Microsoft365),
+            "microsoft365-app" | "m365-app" => Ok(Self::Microsoft365App),
             "gmail" => Ok(Self::Gmail),
             other if config.oauth_provider(other).is_some() => Ok(Self::Provider(other.to_owned())),
             other => Err(MigrationError::UnknownTarget { target: other.to_owned() }),
@@ -61,6 +64,7 @@ impl Target {
     pub fn id(&self) -> &str {
         match self {
             Self::Microsoft365 => "microsoft365",
+            Self::Microsoft365App => "microsoft365-app",
             Self::Gmail => "gmail",
             Self::Provider(id) => id,
         }
@@ -69,6 +73,7 @@ impl Target {
     fn label(&self) -> String {
         match self {
             Self::Microsoft365 => "Microsoft 365 OAuth".to_owned(),
+            Self::Microsoft365App => "Microsoft 365 app-only".to_owned(),
             Self::Gmail => "Gmail OAuth".to_owned(),
             Self::Provider(id) => format!("{id} OAuth"),
         }
@@ -92,10 +97,13 @@ pub fn new_setting_from(old: &MailSetting, target: &Target, config: &Config) -> 
     new.tenant = None;
     new.oauth_provider = None;
     match target {
-        Target::Microsoft365 => {
+        Target::Microsoft365 | Target::Microsoft365App => {
             new.credential = CredentialKind::Microsoft365;
             // The tenant a mailbox lives in is usually its own domain.
             new.tenant = crate::model::setting::domain_of(&old.imap.user_name);
+            if *target == Target::Microsoft365App {
+                new.oauth_flow = crate::model::OAuthFlow::App;
+            }
         }
         Target::Gmail => new.credential = CredentialKind::Gmail,
         Target::Provider(id) => {
@@ -315,10 +323,13 @@ pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) ->
             }
         },
     ));
-    let connected = matches!(connection, ConnectionState::Connected { .. });
+    // App-only access has nobody to connect: the app's token is proven by the tests below.
+    let app_only = new.is_some_and(|n| n.oauth_flow == crate::model::OAuthFlow::App);
+    let connected = app_only || matches!(connection, ConnectionState::Connected { .. });
     steps.push(Step::new(
         StepId::Connected,
         match connection {
+            _ if app_only => StepState::Done("app-only access: nobody signs in".to_owned()),
             ConnectionState::Connected { .. } => StepState::Done(connection.label()),
             ConnectionState::NeedsReconnect { reason } => StepState::ToDo(format!("needs reconnect: {reason}")),
             _ => StepState::ToDo(format!("press Connect on \"{new_name}\"")),
@@ -663,6 +674,32 @@ mod tests {
         s.imap.user_domain = "contoso.com".into();
         s.imap.inbox_folder = "INBOX".into();
         s
+    }
+
+    #[test]
+    fn an_app_only_migration_has_nobody_to_connect_and_is_verified_by_its_tests() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Secrets::file(dir.path().join("s.json"));
+        let mut ws = Workspace::open(&dir.path().join("c.toml"), secrets).unwrap();
+        ws.save_setting(basic(), &Default::default()).unwrap();
+        let new = start(&mut ws, "old-basic", &Target::Microsoft365App).unwrap();
+        let list = checklist(ws.config(), "old-basic", &ConnectionState::NotConnected).unwrap();
+        assert!(matches!(list.step(StepId::Connected).unwrap().state, StepState::Done(_)));
+        assert!(matches!(list.step(StepId::OutgoingTested).unwrap().state, StepState::ToDo(_)), "the tests come next");
+        record_test(&mut ws, &new, true, true);
+        record_test(&mut ws, &new, false, true);
+        let list = checklist(ws.config(), "old-basic", &ConnectionState::NotConnected).unwrap();
+        assert!(!list.delete_blockers.iter().any(|b| b.contains("not verified")), "{:?}", list.delete_blockers);
+    }
+
+    #[test]
+    fn app_only_access_is_a_migration_target() {
+        let config = Config { mail_settings: vec![basic()], ..Config::default() };
+        let target = Target::parse("microsoft365-app", &config).unwrap();
+        let new = new_setting_from(&basic(), &target, &config);
+        assert_eq!((new.credential, new.oauth_flow), (CredentialKind::Microsoft365, crate::model::OAuthFlow::App));
+        assert_eq!(new.description, "Collections (Microsoft 365 app-only)");
+        assert_eq!(new.imap.server, "outlook.office365.com");
     }
 
     #[test]

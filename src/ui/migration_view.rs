@@ -194,6 +194,7 @@ impl MigrationView {
             .collect();
         let mut targets: Vec<(String, String)> = vec![
             ("microsoft365".to_owned(), CredentialKind::Microsoft365.label().to_owned()),
+            ("microsoft365-app".to_owned(), "Microsoft 365, app-only access (no person signs in)".to_owned()),
             ("gmail".to_owned(), CredentialKind::Gmail.label().to_owned()),
         ];
         targets.extend(
