@@ -657,13 +657,9 @@ mod tests {
     use super::*;
     use crate::model::Company;
 
+    /// A complete Basic setting on contoso.com (the tenant is taken from the mailbox's domain).
     fn basic() -> MailSetting {
-        let mut s = MailSetting {
-            id: "old-basic".into(),
-            description: "Collections (Basic)".into(),
-            subject_tag: "[AR]".into(),
-            ..MailSetting::default()
-        };
+        let mut s = MailSetting { description: "Collections (Basic)".into(), ..MailSetting::example("old-basic") };
         s.smtp.server = "mail.contoso.com".into();
         s.smtp.send_as = "ar@contoso.com".into();
         s.smtp.from_name = "AR".into();

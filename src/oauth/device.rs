@@ -13,7 +13,7 @@ use oauth2::{
     TokenResponse,
 };
 
-use super::flow::{ConnectError, Connected, identity, warnings};
+use super::flow::{ConnectError, Connected, exchange_error, identity, warnings};
 use super::http::TokenHttp;
 use super::provider::ResolvedProvider;
 use super::tokens::{self, TokenError, TokenSet, error_chain};
@@ -63,13 +63,7 @@ impl DeviceSignIn {
             .exchange_device_code()
             .add_scopes(provider.scopes.iter().map(|s| Scope::new(s.clone())))
             .request(&http)
-            .map_err(|err| match err {
-                RequestTokenError::ServerResponse(response) => ConnectError::Exchange(tokens::describe_error(
-                    response.error(),
-                    response.error_description().map(String::as_str),
-                )),
-                other => ConnectError::Unreachable(error_chain(&other)),
-            })?;
+            .map_err(exchange_error)?;
         Ok(Self {
             provider,
             details,

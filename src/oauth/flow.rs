@@ -162,13 +162,7 @@ impl ConnectFlow {
             .exchange_code(AuthorizationCode::new(redirect.code))
             .set_pkce_verifier(self.verifier)
             .request(&http)
-            .map_err(|err| match err {
-                RequestTokenError::ServerResponse(response) => ConnectError::Exchange(tokens::describe_error(
-                    response.error(),
-                    response.error_description().map(String::as_str),
-                )),
-                other => ConnectError::Unreachable(error_chain(&other)),
-            })?;
+            .map_err(exchange_error)?;
         let mut token_set = TokenSet::from_response(&response, &self.provider.id, None);
         token_set.account = identity(&response, &self.provider, &http);
         let warnings = warnings(&token_set, &self.provider, &self.mailbox, response.refresh_token().is_some());
@@ -176,6 +170,19 @@ impl ConnectFlow {
         tracing::info!(setting = %self.setting_id, account = ?token_set.account, "connected");
         let status = tokens::status(secrets, &self.setting_id, true)?;
         Ok(Connected { account: token_set.account, warnings, status })
+    }
+}
+
+/// A refused or failed request to the token endpoint, as Connect reports it.
+pub(super) fn exchange_error<RE: std::error::Error + 'static>(
+    err: RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
+) -> ConnectError {
+    match err {
+        RequestTokenError::ServerResponse(response) => ConnectError::Exchange(tokens::describe_error(
+            response.error(),
+            response.error_description().map(String::as_str),
+        )),
+        other => ConnectError::Unreachable(error_chain(&other)),
     }
 }
 
