@@ -1046,6 +1046,13 @@ fn a_relay_outgoing_beside_an_oauth_mailbox_shows_each_sections_own_sign_in() {
     assert_eq!(input_in(&harness, OUTGOING, "Password").accesskit_node().role(), Role::PasswordInput);
     assert!(section(&harness, INCOMING).query_by(|n| n.role() == Role::PasswordInput).is_none());
     assert!(section(&harness, INCOMING).query_by_label_contains("Typed on Microsoft's sign-in page").is_some());
+    if std::env::var_os("MAILSETTINGS_SCREENSHOTS").is_some() {
+        harness.set_size(egui::vec2(1024.0, 640.0));
+        section(&harness, OUTGOING).get_by_label("Fill servers from…").scroll_to_me();
+        screenshot(&mut harness, "relay-form");
+        harness.set_size(egui::vec2(1280.0, 720.0));
+        harness.run_steps(3);
+    }
     assert!(harness.query_by_role_and_label(Role::Button, "Connect").is_some(), "Connect is for the mailbox");
 
     fill_in(&mut harness, OUTGOING, "Password", "SG.canary-api-key");
