@@ -126,6 +126,9 @@ pub enum Command {
         /// Recipients
         recipients: Vec<String>,
     },
+    /// A loopback SMTP and IMAP bridge for programs that only know a user name and password
+    #[command(subcommand)]
+    Bridge(BridgeCommand),
     /// Print a fresh access token of a connected setting on standard output and nothing
     /// else (refreshing it first when needed), for other programs: msmtp's passwordeval,
     /// curl --oauth2-bearer, mbsync's PassCmd
@@ -150,6 +153,24 @@ pub enum Command {
     Paths,
     /// Open the window (the same as giving no command)
     Gui,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BridgeCommand {
+    /// Make (or replace) the local password programs sign in to the bridge with; printed once
+    Password { id: String },
+    /// Serve these settings on 127.0.0.1 until stopped (Ctrl+C or SIGTERM)
+    Run {
+        /// Port for SMTP (0: any free port)
+        #[arg(long, default_value_t = 1587)]
+        smtp_port: u16,
+        /// Port for IMAP (0: any free port)
+        #[arg(long, default_value_t = 1993)]
+        imap_port: u16,
+        /// The settings to serve
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -394,6 +415,42 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             send(&workspace, id, *extract_recipients, from.as_deref(), recipients, &mut std::io::stdin().lock(), out)
         }
         Command::Token { id, json } => print_token(&workspace, id, *json, out),
+        Command::Bridge(BridgeCommand::Password { id }) => {
+            let setting = find(workspace.config(), id)?;
+            if !setting.uses_oauth() {
+                return Err(Failure::check(crate::bridge::BridgeError::NotOAuth(id.clone()).to_string()));
+            }
+            let password = crate::bridge::new_local_password(workspace.secrets(), id)
+                .map_err(|e| Failure::check(e.to_string()))?;
+            workspace.log_event("bridge-password", id);
+            writeln!(
+                out,
+                "Local bridge password of \"{}\" (shown once; sign in with user {} / {}):\n{}",
+                workspace.config().setting_name(id),
+                setting.smtp.user_name.trim(),
+                setting.imap.user_name.trim(),
+                password.expose()
+            )
+            .map_err(Failure::from)
+        }
+        Command::Bridge(BridgeCommand::Run { smtp_port, imap_port, ids }) => {
+            let ports = crate::bridge::Ports { smtp: *smtp_port, imap: *imap_port };
+            let mut announced: Result<(), Failure> = Ok(());
+            let result =
+                crate::bridge::run(workspace.config(), workspace.secrets(), ids, ports, &interrupted(), |ports| {
+                    announced = writeln!(
+                        out,
+                        "Bridge for {}: SMTP on 127.0.0.1:{}, IMAP on 127.0.0.1:{}. Ctrl+C stops it.",
+                        ids.join(", "),
+                        ports.smtp,
+                        ports.imap
+                    )
+                    .and_then(|()| out.flush())
+                    .map_err(Failure::from);
+                });
+            announced?;
+            result.map_err(|e| Failure::check(e.to_string()))
+        }
         Command::TokenStatus { id, json } => token_status(&workspace, id, json.json, out),
         Command::OauthApp(OauthAppCommand::Show) => oauth_app_show(workspace.config(), workspace.secrets(), out),
         Command::OauthApp(OauthAppCommand::Set { provider, client_id, tenant, client_secret_stdin }) => {

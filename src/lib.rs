@@ -5,6 +5,7 @@
 //! sockets or files beyond what the core hands it. The CLI (`cli`) and the
 //! window (`ui`) call the same core functions.
 
+pub mod bridge;
 pub mod cancel;
 pub mod checks;
 pub mod cli;

@@ -39,6 +39,8 @@ pub enum SecretKind {
     /// A sign-in app's client secret (Google desktop apps), kept under
     /// [`client_secret_owner`] instead of a setting id.
     ClientSecret,
+    /// The local password programs use to sign in to `mailsettings bridge`.
+    BridgePassword,
 }
 
 /// The secret-store owner of a sign-in app's client secret: `oauth-app-PROVIDER`.
@@ -48,7 +50,7 @@ pub fn client_secret_owner(provider: &str) -> String {
 
 impl SecretKind {
     /// What a mail setting can own (a client secret belongs to a sign-in app).
-    pub const ALL: [Self; 3] = [Self::SmtpPassword, Self::ImapPassword, Self::OAuthTokens];
+    pub const ALL: [Self; 4] = [Self::SmtpPassword, Self::ImapPassword, Self::OAuthTokens, Self::BridgePassword];
 
     fn entry_suffix(self) -> &'static str {
         match self {
@@ -56,6 +58,7 @@ impl SecretKind {
             Self::ImapPassword => "imap-password",
             Self::OAuthTokens => "oauth-tokens",
             Self::ClientSecret => "client-secret",
+            Self::BridgePassword => "bridge-password",
         }
     }
 }
@@ -246,6 +249,7 @@ fn what(kind: SecretKind) -> &'static str {
         SecretKind::ImapPassword => "incoming password",
         SecretKind::OAuthTokens => "sign-in tokens",
         SecretKind::ClientSecret => "client secret",
+        SecretKind::BridgePassword => "local bridge password",
     }
 }
 

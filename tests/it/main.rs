@@ -1,6 +1,7 @@
 //! Integration tests, one crate (one link step) with a module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
+mod bridge; // the loopback bridge with Python's smtplib and imaplib as password-only clients
 mod cli; // the headless commands: exit codes, messages, secrets never in files
 mod crash; // a config write killed midway leaves the old file intact
 mod gui; // the real app driven by egui_kittest through its accessible labels

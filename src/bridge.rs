@@ -1,0 +1,642 @@
+//! `mailsettings bridge`: a loopback-only SMTP and IMAP bridge for programs that
+//! only know a user name and password, to mailboxes that only take OAuth now.
+//!
+//! A client signs in to 127.0.0.1 with the setting's user name and a local
+//! password made here (kept in the OS store, shown once). Nothing goes upstream
+//! before that password matches. Then the bridge signs in upstream — always over
+//! TLS with full verification, with XOAUTH2 and a fresh token — answers the
+//! client's sign-in, and from there passes the session through unchanged, byte for
+//! byte, both ways. Every session has its own threads; at most [`MAX_SESSIONS`]
+//! run at once, an idle one ends after [`IDLE`].
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use rustls::ClientConnection;
+use thiserror::Error;
+
+use crate::cancel::CancelToken;
+use crate::model::{Config, MailSetting, Security};
+use crate::probe::ProbeOptions;
+use crate::secret::Secret;
+use crate::store::{SecretKind, SecretStoreError, Secrets};
+
+/// Sessions served at once.
+pub const MAX_SESSIONS: usize = 200;
+/// A session with no traffic either way this long is closed.
+pub const IDLE: Duration = Duration::from_secs(300);
+/// The longest line read from a client before it has signed in.
+const MAX_LINE: usize = 8 * 1024;
+
+#[derive(Debug, Error)]
+pub enum BridgeError {
+    #[error("could not listen on 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: io::Error },
+    #[error("\"{0}\" has no local password yet: run mailsettings bridge password {0}")]
+    NoLocalPassword(String),
+    #[error("\"{0}\" does not sign in with OAuth, so programs can use its own password; no bridge is needed")]
+    NotOAuth(String),
+    #[error("there is no mail setting with id \"{0}\"")]
+    UnknownSetting(String),
+    #[error(transparent)]
+    Secrets(#[from] SecretStoreError),
+    #[error(transparent)]
+    Trust(#[from] crate::tls::TrustError),
+}
+
+/// Makes a new local password for `setting_id` (replacing the old one) and stores it.
+pub fn new_local_password(secrets: &Secrets, setting_id: &str) -> Result<Secret, SecretStoreError> {
+    let password = Secret::new(format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()));
+    secrets.set(setting_id, SecretKind::BridgePassword, &password)?;
+    Ok(password)
+}
+
+/// One setting the bridge serves.
+#[derive(Clone)]
+struct Served {
+    setting: MailSetting,
+    local_password: Secret,
+}
+
+/// Everything a session needs.
+struct Shared {
+    config: Config,
+    secrets: Secrets,
+    options: ProbeOptions,
+    served: Vec<Served>,
+    sessions: AtomicUsize,
+}
+
+/// The ports the bridge listens on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    pub smtp: u16,
+    pub imap: u16,
+}
+
+/// Serves `setting_ids` until `stop`; `ready` is told the ports once listening
+/// (a port of 0 picks a free one).
+pub fn run(
+    config: &Config,
+    secrets: &Secrets,
+    setting_ids: &[String],
+    ports: Ports,
+    stop: &CancelToken,
+    ready: impl FnOnce(Ports),
+) -> Result<(), BridgeError> {
+    let mut served = Vec::new();
+    for id in setting_ids {
+        let setting = config.setting(id).ok_or_else(|| BridgeError::UnknownSetting(id.clone()))?;
+        if !setting.uses_oauth() {
+            return Err(BridgeError::NotOAuth(id.clone()));
+        }
+        let local_password = secrets
+            .get(id, SecretKind::BridgePassword)?
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| BridgeError::NoLocalPassword(id.clone()))?;
+        served.push(Served { setting: setting.clone(), local_password });
+    }
+    let options = ProbeOptions::from_config(config)?;
+    let bind = |port: u16| {
+        TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).map_err(|source| BridgeError::Bind { port, source })
+    };
+    let (smtp, imap) = (bind(ports.smtp)?, bind(ports.imap)?);
+    let local_port = |l: &TcpListener, asked: u16| l.local_addr().map_or(asked, |a| a.port());
+    ready(Ports { smtp: local_port(&smtp, ports.smtp), imap: local_port(&imap, ports.imap) });
+    for listener in [&smtp, &imap] {
+        listener.set_nonblocking(true).map_err(|source| BridgeError::Bind { port: 0, source })?;
+    }
+    let shared = Arc::new(Shared {
+        config: config.clone(),
+        secrets: secrets.clone(),
+        options,
+        served,
+        sessions: AtomicUsize::new(0),
+    });
+    while !stop.is_cancelled() {
+        let mut accepted = false;
+        for (listener, protocol) in [(&smtp, Protocol::Smtp), (&imap, Protocol::Imap)] {
+            match listener.accept() {
+                Ok((client, _)) => {
+                    accepted = true;
+                    start_session(&shared, client, protocol);
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) => tracing::warn!("the bridge could not accept a connection: {err}"),
+            }
+        }
+        if !accepted {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Smtp,
+    Imap,
+}
+
+fn start_session(shared: &Arc<Shared>, mut client: TcpStream, protocol: Protocol) {
+    if shared.sessions.fetch_add(1, Ordering::SeqCst) >= MAX_SESSIONS {
+        shared.sessions.fetch_sub(1, Ordering::SeqCst);
+        let busy: &[u8] = match protocol {
+            Protocol::Smtp => b"421 4.3.2 too many sessions, try again later\r\n",
+            Protocol::Imap => b"* BYE too many sessions, try again later\r\n",
+        };
+        let _ = client.write_all(busy);
+        return;
+    }
+    let shared_for_thread = shared.clone();
+    let spawned = std::thread::Builder::new().name("bridge-session".to_owned()).spawn(move || {
+        let _ = client.set_nonblocking(false);
+        let _ = client.set_read_timeout(Some(IDLE));
+        let result = match protocol {
+            Protocol::Smtp => smtp_session(&shared_for_thread, client),
+            Protocol::Imap => imap_session(&shared_for_thread, client),
+        };
+        if let Err(err) = result {
+            tracing::debug!("bridge session ended: {err}");
+        }
+        shared_for_thread.sessions.fetch_sub(1, Ordering::SeqCst);
+    });
+    if let Err(err) = spawned {
+        shared.sessions.fetch_sub(1, Ordering::SeqCst);
+        tracing::warn!("could not start a bridge session: {err}");
+    }
+}
+
+/// The setting whose user name is `user` and whose local password is `password`.
+fn authorised<'s>(shared: &'s Shared, user: &str, password: &str, protocol: Protocol) -> Option<&'s Served> {
+    shared.served.iter().find(|served| {
+        let names = match protocol {
+            Protocol::Smtp => [served.setting.smtp.user_name.trim(), served.setting.smtp.send_as.trim()],
+            Protocol::Imap => [served.setting.imap.user_name.trim(), served.setting.imap.user_name.trim()],
+        };
+        names.iter().any(|name| !name.is_empty() && name.eq_ignore_ascii_case(user.trim()))
+            && same_secret(served.local_password.expose().as_bytes(), password.as_bytes())
+    })
+}
+
+/// Compares without stopping at the first difference (the time says nothing of the password).
+fn same_secret(expected: &[u8], given: &[u8]) -> bool {
+    let mut difference = expected.len() ^ given.len();
+    for (index, byte) in expected.iter().enumerate() {
+        difference |= usize::from(byte ^ given.get(index).copied().unwrap_or(0));
+    }
+    difference == 0
+}
+
+/// Reads one line (CRLF or LF) of at most [`MAX_LINE`] bytes, without the line end.
+fn read_line(stream: &mut impl Read) -> io::Result<String> {
+    let bytes = crate::probe::net::read_line(stream, MAX_LINE)?;
+    if bytes.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the client closed the connection"));
+    }
+    Ok(String::from_utf8_lossy(&bytes).trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn decode_plain(payload: &str) -> Option<(String, String)> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(payload.trim()).ok()?;
+    let mut parts = bytes.split(|b| *b == 0);
+    let (_authzid, user, password) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((String::from_utf8_lossy(user).into_owned(), String::from_utf8_lossy(password).into_owned()))
+}
+
+fn decode_text(payload: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(payload.trim()).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+// ---- SMTP --------------------------------------------------------------------
+
+fn smtp_session(shared: &Shared, mut client: TcpStream) -> io::Result<()> {
+    client.write_all(b"220 localhost ESMTP mailsettings bridge\r\n")?;
+    loop {
+        let line = read_line(&mut client)?;
+        let upper = line.to_ascii_uppercase();
+        let verb = upper.split(' ').next().unwrap_or("");
+        let reply: &[u8] = match verb {
+            "EHLO" => b"250-localhost\r\n250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n",
+            "HELO" => b"250 localhost\r\n",
+            "NOOP" | "RSET" => b"250 2.0.0 OK\r\n",
+            "QUIT" => {
+                client.write_all(b"221 2.0.0 bye\r\n")?;
+                return Ok(());
+            }
+            "AUTH" => {
+                let Some((user, password)) = smtp_credentials(&mut client, &line)? else {
+                    client.write_all(b"501 5.5.2 could not read the sign-in\r\n")?;
+                    continue;
+                };
+                let Some(served) = authorised(shared, &user, &password, Protocol::Smtp) else {
+                    client.write_all(b"535 5.7.8 the user name or local bridge password is wrong\r\n")?;
+                    continue;
+                };
+                return match upstream_smtp(shared, &served.setting) {
+                    Ok(upstream) => {
+                        client.write_all(b"235 2.7.0 signed in through the bridge\r\n")?;
+                        splice(client, upstream)
+                    }
+                    Err(reason) => {
+                        let reason = crate::printable::printable(&reason).replace(['\r', '\n'], " ");
+                        client.write_all(format!("454 4.7.0 the mailbox could not be reached: {reason}\r\n").as_bytes())
+                    }
+                };
+            }
+            _ => b"530 5.7.0 sign in first (AUTH PLAIN or LOGIN with the local bridge password)\r\n",
+        };
+        client.write_all(reply)?;
+    }
+}
+
+/// The user name and password of `AUTH PLAIN [payload]` or `AUTH LOGIN [user]`.
+fn smtp_credentials(client: &mut TcpStream, line: &str) -> io::Result<Option<(String, String)>> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.get(1).map(|m| m.to_ascii_uppercase()).as_deref() {
+        Some("PLAIN") => {
+            let payload = match words.get(2) {
+                Some(payload) => (*payload).to_owned(),
+                None => {
+                    client.write_all(b"334 \r\n")?;
+                    read_line(client)?
+                }
+            };
+            Ok(decode_plain(&payload))
+        }
+        Some("LOGIN") => {
+            let user = match words.get(2) {
+                Some(user) => decode_text(user),
+                None => {
+                    client.write_all(b"334 VXNlcm5hbWU6\r\n")?;
+                    decode_text(&read_line(client)?)
+                }
+            };
+            client.write_all(b"334 UGFzc3dvcmQ6\r\n")?;
+            let password = decode_text(&read_line(client)?);
+            Ok(user.zip(password))
+        }
+        _ => Ok(None),
+    }
+}
+
+// ---- IMAP --------------------------------------------------------------------
+
+fn imap_session(shared: &Shared, mut client: TcpStream) -> io::Result<()> {
+    client.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] mailsettings bridge ready\r\n")?;
+    loop {
+        let line = read_line(&mut client)?;
+        let (tag, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
+        let tag = tag.to_owned();
+        let (command, arguments) = rest.split_once(' ').unwrap_or((rest, ""));
+        let credentials = match command.to_ascii_uppercase().as_str() {
+            "CAPABILITY" => {
+                client.write_all(format!("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n").as_bytes())?;
+                continue;
+            }
+            "NOOP" => {
+                client.write_all(format!("{tag} OK done\r\n").as_bytes())?;
+                continue;
+            }
+            "LOGOUT" => {
+                client.write_all(format!("* BYE bye\r\n{tag} OK done\r\n").as_bytes())?;
+                return Ok(());
+            }
+            "LOGIN" => imap_astrings(arguments),
+            "AUTHENTICATE" if arguments.to_ascii_uppercase().starts_with("PLAIN") => {
+                let payload = match arguments.split_whitespace().nth(1) {
+                    Some(payload) => payload.to_owned(),
+                    None => {
+                        client.write_all(b"+ \r\n")?;
+                        read_line(&mut client)?
+                    }
+                };
+                decode_plain(&payload)
+            }
+            _ => {
+                client.write_all(
+                    format!("{tag} BAD sign in first (LOGIN with the local bridge password)\r\n").as_bytes(),
+                )?;
+                continue;
+            }
+        };
+        let Some((user, password)) = credentials else {
+            client.write_all(format!("{tag} BAD could not read the sign-in\r\n").as_bytes())?;
+            continue;
+        };
+        let Some(served) = authorised(shared, &user, &password, Protocol::Imap) else {
+            client.write_all(
+                format!("{tag} NO [AUTHENTICATIONFAILED] the user name or local bridge password is wrong\r\n")
+                    .as_bytes(),
+            )?;
+            continue;
+        };
+        return match upstream_imap(shared, &served.setting) {
+            Ok(upstream) => {
+                client.write_all(format!("{tag} OK signed in through the bridge\r\n").as_bytes())?;
+                splice(client, upstream)
+            }
+            Err(reason) => {
+                let reason = crate::printable::printable(&reason).replace(['\r', '\n'], " ");
+                client.write_all(
+                    format!("{tag} NO [UNAVAILABLE] the mailbox could not be reached: {reason}\r\n").as_bytes(),
+                )
+            }
+        };
+    }
+}
+
+/// `user password` as IMAP astrings (atoms or quoted strings; no literals).
+fn imap_astrings(arguments: &str) -> Option<(String, String)> {
+    let mut values = Vec::new();
+    let mut chars = arguments.trim().chars().peekable();
+    while values.len() < 2 {
+        while chars.peek() == Some(&' ') {
+            chars.next();
+        }
+        let mut value = String::new();
+        match chars.peek()? {
+            '"' => {
+                chars.next();
+                loop {
+                    match chars.next()? {
+                        '\\' => value.push(chars.next()?),
+                        '"' => break,
+                        c => value.push(c),
+                    }
+                }
+            }
+            '{' => return None,
+            _ => {
+                while let Some(c) = chars.peek().copied().filter(|c| *c != ' ') {
+                    value.push(c);
+                    chars.next();
+                }
+            }
+        }
+        values.push(value);
+    }
+    let password = values.pop()?;
+    Some((values.pop()?, password))
+}
+
+// ---- upstream ------------------------------------------------------------------
+
+/// A TLS connection to the mailbox's server, signed in.
+struct Upstream {
+    socket: TcpStream,
+    tls: ClientConnection,
+}
+
+impl Upstream {
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        rustls::Stream::new(&mut self.tls, &mut self.socket).write_all(bytes)
+    }
+
+    fn read_line(&mut self) -> io::Result<String> {
+        let bytes = crate::probe::net::read_line(&mut rustls::Stream::new(&mut self.tls, &mut self.socket), MAX_LINE)?;
+        if bytes.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed the connection"));
+        }
+        Ok(String::from_utf8_lossy(&bytes).trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+/// A fresh token for the setting (refreshed when needed, as for the tests).
+fn bearer(shared: &Shared, setting: &MailSetting) -> Result<Secret, String> {
+    match crate::oauth::bearer_for_probe(setting, &shared.config, &shared.secrets, &shared.options) {
+        Some(result) => result,
+        None => Err("the setting does not sign in with OAuth".to_owned()),
+    }
+}
+
+fn xoauth2(user: &str, token: &Secret) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("user={user}\x01auth=Bearer {}\x01\x01", token.expose()))
+}
+
+/// Connects (TLS on connect, or plain text upgraded with STARTTLS — `starttls`
+/// says how), with the step timeout on every read.
+fn connect_tls(
+    shared: &Shared,
+    host: &str,
+    port: u16,
+    security: Security,
+    starttls: impl FnOnce(&mut TcpStream) -> Result<(), String>,
+) -> Result<Upstream, String> {
+    if security == Security::None {
+        return Err("the server is set up without encryption; the bridge signs in only over TLS".to_owned());
+    }
+    let cancel = CancelToken::new();
+    let addrs =
+        crate::probe::net::resolve(host, port, shared.options.connect_timeout, &cancel).map_err(|e| e.to_string())?;
+    let mut socket =
+        crate::probe::net::connect(&addrs, shared.options.connect_timeout, &cancel).map_err(|e| e.to_string())?;
+    socket.set_read_timeout(Some(shared.options.step_timeout)).map_err(|e| e.to_string())?;
+    socket.set_write_timeout(Some(shared.options.step_timeout)).map_err(|e| e.to_string())?;
+    if security == Security::Starttls {
+        starttls(&mut socket)?;
+    }
+    let name = crate::tls::server_name(host)?;
+    let mut tls = ClientConnection::new(shared.options.tls.clone(), name).map_err(|e| e.to_string())?;
+    while tls.is_handshaking() {
+        tls.complete_io(&mut socket).map_err(|e| format!("TLS: {e}"))?;
+    }
+    Ok(Upstream { socket, tls })
+}
+
+fn plain_line(socket: &mut TcpStream) -> Result<String, String> {
+    let bytes = crate::probe::net::read_line(socket, MAX_LINE).map_err(|e| e.to_string())?;
+    Ok(String::from_utf8_lossy(&bytes).trim_end().to_owned())
+}
+
+/// An SMTP reply (all its lines); the code of the last.
+fn smtp_reply(read: &mut dyn FnMut() -> Result<String, String>) -> Result<(String, String), String> {
+    let mut lines = Vec::new();
+    loop {
+        let line = read()?;
+        let last = line.len() < 4 || line.as_bytes()[3] != b'-';
+        lines.push(line);
+        if last {
+            let code = lines.last().map(|l| l.chars().take(3).collect()).unwrap_or_default();
+            return Ok((code, lines.join(" / ")));
+        }
+    }
+}
+
+fn upstream_smtp(shared: &Shared, setting: &MailSetting) -> Result<Upstream, String> {
+    let token = bearer(shared, setting)?;
+    let smtp = &setting.smtp;
+    let mut upstream = connect_tls(shared, smtp.server.trim(), smtp.port, smtp.security, |socket| {
+        let mut read = || plain_line(socket);
+        let (code, text) = smtp_reply(&mut read)?;
+        if code != "220" {
+            return Err(text);
+        }
+        socket.write_all(b"EHLO localhost\r\n").map_err(|e| e.to_string())?;
+        smtp_reply(&mut || plain_line(socket))?;
+        socket.write_all(b"STARTTLS\r\n").map_err(|e| e.to_string())?;
+        let (code, text) = smtp_reply(&mut || plain_line(socket))?;
+        if code == "220" { Ok(()) } else { Err(format!("STARTTLS refused: {text}")) }
+    })?;
+    if smtp.security == Security::Tls {
+        let (code, text) = smtp_reply(&mut || upstream.read_line().map_err(|e| e.to_string()))?;
+        if code != "220" {
+            return Err(text);
+        }
+    }
+    let io = |e: io::Error| e.to_string();
+    upstream.write_all(b"EHLO localhost\r\n").map_err(io)?;
+    smtp_reply(&mut || upstream.read_line().map_err(io))?;
+    let user = if smtp.user_name.trim().is_empty() { smtp.send_as.trim() } else { smtp.user_name.trim() };
+    upstream.write_all(format!("AUTH XOAUTH2 {}\r\n", xoauth2(user, &token)).as_bytes()).map_err(io)?;
+    let (mut code, mut text) = smtp_reply(&mut || upstream.read_line().map_err(io))?;
+    if code == "334" {
+        // The server's error report; an empty line gets the final reply.
+        upstream.write_all(b"\r\n").map_err(io)?;
+        (code, text) = smtp_reply(&mut || upstream.read_line().map_err(io))?;
+    }
+    if code == "235" { Ok(upstream) } else { Err(format!("the server refused the token: {text}")) }
+}
+
+fn upstream_imap(shared: &Shared, setting: &MailSetting) -> Result<Upstream, String> {
+    let token = bearer(shared, setting)?;
+    let imap = &setting.imap;
+    let mut upstream = connect_tls(shared, imap.server.trim(), imap.port, imap.security, |socket| {
+        plain_line(socket)?; // the greeting
+        socket.write_all(b"s1 STARTTLS\r\n").map_err(|e| e.to_string())?;
+        loop {
+            let line = plain_line(socket)?;
+            if let Some(status) = line.strip_prefix("s1 ") {
+                return if status.starts_with("OK") { Ok(()) } else { Err(format!("STARTTLS refused: {line}")) };
+            }
+        }
+    })?;
+    let io = |e: io::Error| e.to_string();
+    if imap.security == Security::Tls {
+        upstream.read_line().map_err(io)?; // the greeting
+    }
+    upstream
+        .write_all(format!("u1 AUTHENTICATE XOAUTH2 {}\r\n", xoauth2(imap.user_name.trim(), &token)).as_bytes())
+        .map_err(io)?;
+    loop {
+        let line = upstream.read_line().map_err(io)?;
+        if line.starts_with('+') {
+            upstream.write_all(b"\r\n").map_err(io)?; // after the server's error report
+        } else if let Some(status) = line.strip_prefix("u1 ") {
+            return if status.starts_with("OK") {
+                Ok(upstream)
+            } else {
+                Err(format!("the server refused the token: {status}"))
+            };
+        }
+    }
+}
+
+// ---- the session, passed through --------------------------------------------------
+
+/// Passes bytes both ways until either side closes or the session is idle too long.
+fn splice(client: TcpStream, upstream: Upstream) -> io::Result<()> {
+    let Upstream { socket, mut tls } = upstream;
+    let mut client_writer = client.try_clone()?;
+    // Anything the server said after the sign-in, before the threads start.
+    let mut pending = Vec::new();
+    read_plaintext(&mut tls, &mut pending)?;
+    client_writer.write_all(&pending)?;
+    let _ = socket.set_read_timeout(Some(IDLE));
+    let _ = socket.set_write_timeout(Some(IDLE));
+    let tls = Arc::new(Mutex::new(tls));
+    let (mut socket_reader, mut socket_writer) = (socket.try_clone()?, socket.try_clone()?);
+    let downstream_tls = tls.clone();
+    let mut downstream_socket_writer = socket.try_clone()?;
+    let downstream = std::thread::Builder::new().name("bridge-down".to_owned()).spawn(move || -> io::Result<()> {
+        let mut buffer = vec![0u8; 16 * 1024];
+        let mut plain = Vec::with_capacity(32 * 1024);
+        loop {
+            let read = socket_reader.read(&mut buffer)?;
+            if read == 0 {
+                return Ok(());
+            }
+            plain.clear();
+            {
+                let mut tls = downstream_tls.lock().map_err(|_| io::Error::other("lock"))?;
+                let mut incoming = &buffer[..read];
+                while !incoming.is_empty() {
+                    tls.read_tls(&mut incoming)?;
+                    tls.process_new_packets().map_err(io::Error::other)?;
+                }
+                read_plaintext(&mut tls, &mut plain)?;
+                while tls.wants_write() {
+                    tls.write_tls(&mut downstream_socket_writer)?;
+                }
+            }
+            client_writer.write_all(&plain)?;
+        }
+    })?;
+    let mut client_reader = client;
+    let mut buffer = vec![0u8; 16 * 1024];
+    let upstream_result = loop {
+        let read = match client_reader.read(&mut buffer) {
+            Ok(0) => break Ok(()),
+            Ok(read) => read,
+            Err(err) => break Err(err),
+        };
+        let mut tls = tls.lock().map_err(|_| io::Error::other("lock"))?;
+        tls.writer().write_all(&buffer[..read])?;
+        while tls.wants_write() {
+            tls.write_tls(&mut socket_writer)?;
+        }
+    };
+    // The client is done (or gone): close upstream too, which ends the other direction.
+    if let Ok(mut tls) = tls.lock() {
+        tls.send_close_notify();
+        let _ = tls.write_tls(&mut socket_writer);
+    }
+    let _ = socket.shutdown(Shutdown::Both);
+    let _ = client_reader.shutdown(Shutdown::Both);
+    let _ = downstream.join();
+    upstream_result
+}
+
+/// Moves the decrypted bytes waiting in `tls` into `out`.
+fn read_plaintext(tls: &mut ClientConnection, out: &mut Vec<u8>) -> io::Result<()> {
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        match tls.reader().read(&mut chunk) {
+            Ok(0) => return Ok(()),
+            Ok(read) => out.extend_from_slice(&chunk[..read]),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imap_sign_in_arguments_are_read_as_astrings() {
+        assert_eq!(imap_astrings("ar@rig.test secret"), Some(("ar@rig.test".into(), "secret".into())));
+        assert_eq!(
+            imap_astrings(r#""ar@rig.test" "pa\"ss\\word""#),
+            Some(("ar@rig.test".into(), r#"pa"ss\word"#.into()))
+        );
+        assert_eq!(imap_astrings("{11}"), None, "literals are not taken");
+        assert_eq!(imap_astrings("only-one"), None);
+    }
+
+    #[test]
+    fn sasl_plain_is_decoded_and_secrets_compared_whole() {
+        let payload = base64::engine::general_purpose::STANDARD.encode("\0ar@rig.test\0local-pw");
+        assert_eq!(decode_plain(&payload), Some(("ar@rig.test".into(), "local-pw".into())));
+        assert!(same_secret(b"local-pw", b"local-pw"));
+        assert!(!same_secret(b"local-pw", b"local-p"));
+        assert!(!same_secret(b"local-pw", b"local-px"));
+        assert!(!same_secret(b"local-pw", b"local-pw-and-more"));
+    }
+}

@@ -1,0 +1,132 @@
+//! `mailsettings bridge` with real password-only clients (Python's smtplib and
+//! imaplib) in front and the rig behind: sending and reading through an OAuth
+//! mailbox with a local password, and a wrong local password refused before
+//! anything goes upstream.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::oauth::{Browser, OAuthSandbox, oauth_setting};
+use crate::rig::rig;
+use crate::support::{assert_exit, stdout};
+
+/// `bridge password ID`: the password it printed.
+fn local_password(sandbox: &OAuthSandbox, id: &str) -> String {
+    let output = sandbox.run(Browser::Idle, &["bridge", "password", id]);
+    assert_exit(&output, 0);
+    stdout(&output).lines().last().unwrap().trim().to_owned()
+}
+
+/// `bridge run` on free ports; returns the process and its SMTP and IMAP ports.
+fn start_bridge(sandbox: &OAuthSandbox, id: &str) -> (Child, u16, u16) {
+    let mut child = sandbox
+        .command(Browser::Idle, &["bridge", "run", "--smtp-port", "0", "--imap-port", "0", id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = |after: &str| -> u16 {
+        line.split(after).nth(1).unwrap().split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    };
+    let (smtp, imap) = (port("SMTP on 127.0.0.1:"), port("IMAP on 127.0.0.1:"));
+    (child, smtp, imap)
+}
+
+fn python(script: &str) -> std::process::Output {
+    Command::new("/usr/bin/python3").args(["-c", script]).output().unwrap()
+}
+
+fn stop(mut bridge: Child) -> std::process::ExitStatus {
+    let _ = Command::new("kill").args(["-TERM", &bridge.id().to_string()]).status();
+    let started = Instant::now();
+    loop {
+        if let Some(status) = bridge.try_wait().unwrap() {
+            return status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "the bridge did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_password_only_client_sends_and_reads_through_an_oauth_mailbox() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "bridged", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "bridged"]), 0);
+    let password = local_password(&sandbox, "bridged");
+    assert_eq!(password.len(), 64);
+    let (bridge, smtp, imap) = start_bridge(&sandbox, "bridged");
+    let run_id = format!("bridge-{}", std::process::id());
+    let script = format!(
+        r#"
+import imaplib, smtplib
+s = smtplib.SMTP("127.0.0.1", {smtp}, timeout=20)
+s.ehlo()
+s.login("ar@rig.test", "{password}")
+s.sendmail("ar@rig.test", ["admin@example.org"], "From: ar@rig.test\r\nTo: admin@example.org\r\nSubject: through the bridge\r\nX-Helper-Run: {run_id}\r\n\r\nhello\r\n")
+s.quit()
+m = imaplib.IMAP4("127.0.0.1", {imap}, timeout=20)
+m.login("ar@rig.test", "{password}")
+typ, data = m.select("INBOX")
+assert typ == "OK", (typ, data)
+typ, data = m.search(None, "ALL")
+assert typ == "OK", (typ, data)
+m.logout()
+print("passed")
+"#
+    );
+    let output = python(&script);
+    assert!(stdout(&output).contains("passed"), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+    let started = Instant::now();
+    while rig.count_with_header("catchall", "INBOX", "X-Helper-Run", &run_id) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the message sent through the bridge never arrived");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(stop(bridge).success(), "SIGTERM stops the bridge cleanly");
+}
+
+#[test]
+fn a_wrong_local_password_is_refused_before_anything_goes_upstream() {
+    use crate::hostile::{Behaviour, Hostile};
+    let rig = rig();
+    let upstream = Hostile::start(Behaviour::Silent);
+    let mut setting = oauth_setting(rig, "bridge-guard", "ar");
+    setting.smtp.server = "127.0.0.1".to_owned();
+    setting.smtp.port = upstream.port;
+    setting.imap.server = "127.0.0.1".to_owned();
+    setting.imap.port = upstream.port;
+    let sandbox = OAuthSandbox::new(setting);
+    let password = local_password(&sandbox, "bridge-guard");
+    let (bridge, smtp, imap) = start_bridge(&sandbox, "bridge-guard");
+    let script = format!(
+        r#"
+import imaplib, smtplib
+s = smtplib.SMTP("127.0.0.1", {smtp}, timeout=20)
+try:
+    s.login("ar@rig.test", "{password}-wrong")
+    raise SystemExit("smtp accepted a wrong password")
+except smtplib.SMTPAuthenticationError as e:
+    assert e.smtp_code == 535, e
+m = imaplib.IMAP4("127.0.0.1", {imap}, timeout=20)
+try:
+    m.login("ar@rig.test", "wrong")
+    raise SystemExit("imap accepted a wrong password")
+except imaplib.IMAP4.error:
+    pass
+try:
+    m.login("someone-else@rig.test", "{password}")
+    raise SystemExit("imap accepted another user's name")
+except imaplib.IMAP4.error:
+    pass
+print("refused")
+"#
+    );
+    let output = python(&script);
+    assert!(stdout(&output).contains("refused"), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(upstream.received(), "", "nothing reached the mailbox's server");
+    assert!(stop(bridge).success());
+}
