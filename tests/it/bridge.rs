@@ -130,3 +130,39 @@ print("refused")
     assert_eq!(upstream.received(), "", "nothing reached the mailbox's server");
     assert!(stop(bridge).success());
 }
+
+#[test]
+fn thirty_programs_at_once_each_get_their_own_session() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "bridge-many", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "bridge-many"]), 0);
+    let password = local_password(&sandbox, "bridge-many");
+    let (bridge, smtp, _) = start_bridge(&sandbox, "bridge-many");
+    let run_id = format!("bridge-many-{}", std::process::id());
+    let script = format!(
+        r#"
+import smtplib, threading
+errors = []
+def one(n):
+    try:
+        s = smtplib.SMTP("127.0.0.1", {smtp}, timeout=60)
+        s.login("ar@rig.test", "{password}")
+        s.sendmail("ar@rig.test", ["admin@example.org"], "Subject: many %d\r\nX-Helper-Run: {run_id}\r\n\r\nhello\r\n" % n)
+        s.quit()
+    except Exception as e:
+        errors.append(repr(e))
+threads = [threading.Thread(target=one, args=(n,)) for n in range(30)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print("errors:", errors)
+"#
+    );
+    let output = python(&script);
+    assert!(stdout(&output).contains("errors: []"), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+    let started = Instant::now();
+    while rig.count_with_header("catchall", "INBOX", "X-Helper-Run", &run_id) < 30 {
+        assert!(started.elapsed() < Duration::from_secs(20), "not all 30 messages arrived");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(stop(bridge).success());
+}
