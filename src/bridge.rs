@@ -68,7 +68,7 @@ struct Shared {
     secrets: Secrets,
     options: ProbeOptions,
     served: Vec<Served>,
-    sessions: AtomicUsize,
+    sessions: Arc<AtomicUsize>,
 }
 
 /// The ports the bridge listens on.
@@ -87,6 +87,19 @@ pub fn run(
     ports: Ports,
     stop: &CancelToken,
     ready: impl FnOnce(Ports),
+) -> Result<(), BridgeError> {
+    run_counting(config, secrets, setting_ids, ports, stop, ready, &Arc::new(AtomicUsize::new(0)))
+}
+
+/// [`run`], keeping the number of sessions open in `sessions` (the window shows it).
+pub fn run_counting(
+    config: &Config,
+    secrets: &Secrets,
+    setting_ids: &[String],
+    ports: Ports,
+    stop: &CancelToken,
+    ready: impl FnOnce(Ports),
+    sessions: &Arc<AtomicUsize>,
 ) -> Result<(), BridgeError> {
     let mut served = Vec::new();
     for id in setting_ids {
@@ -115,7 +128,7 @@ pub fn run(
         secrets: secrets.clone(),
         options,
         served,
-        sessions: AtomicUsize::new(0),
+        sessions: sessions.clone(),
     });
     while !stop.is_cancelled() {
         let mut accepted = false;

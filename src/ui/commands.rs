@@ -17,6 +17,7 @@ pub enum View {
     Companies,
     Migration,
     SignInApps,
+    Bridge,
     Log,
 }
 

@@ -3,6 +3,7 @@
 //! opens a socket or writes a file except through the core.
 
 pub mod app;
+pub mod bridge_view;
 pub mod commands;
 pub mod companies;
 pub mod form;

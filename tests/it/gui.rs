@@ -1149,3 +1149,67 @@ fn sign_in_apps_write_out_the_app_only_steps_with_the_ids_filled_in() {
     assert!(copied.contains("Add-MailboxPermission -Identity replies@example.com"), "{copied}");
     assert!(copied.contains("Add-RecipientPermission -Identity collections@example.com"), "{copied}");
 }
+
+/// The Bridge view: a local password made and copied, the bridge started on free
+/// ports, a password-only client signs in through it, and it stops.
+#[test]
+fn the_bridge_view_starts_a_bridge_a_password_only_client_can_use() {
+    let rig = crate::rig::rig();
+    let sandbox = Sandbox::new();
+    let mut config = rig.config_with(vec![crate::oauth::oauth_setting(rig, "win-bridge", "ar")]);
+    config.oauth_providers.push(crate::oauth::provider_entry(rig, "rigidp"));
+    let mut harness = rig_harness(&sandbox, &config);
+    // Connected first, as the CLI would (the window's Connect is tested elsewhere).
+    let connect = std::process::Command::new(crate::support::BIN)
+        .arg("--config")
+        .arg(sandbox.config())
+        .args(["connect", "win-bridge"])
+        .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", sandbox.secrets_file().display()))
+        .env("BROWSER", crate::oauth::browser_script(sandbox.dir.path(), crate::oauth::Browser::SignIn))
+        .env("RIG_CA_FILE", &rig.ca_file)
+        .output()
+        .unwrap();
+    assert!(connect.status.success(), "{}", String::from_utf8_lossy(&connect.stderr));
+    click(&mut harness, "Bridge");
+    press(&mut harness, "New local password");
+    wait_until(&mut harness, "the local password", |h| h.query_by_label("Copy password").is_some());
+    let password = press_and_copy(&mut harness, "Copy password");
+    assert_eq!(password.len(), 64);
+    assert!(harness.query_by_label_contains(&password).is_none(), "masked on screen");
+    harness.get_by_role(Role::CheckBox).click();
+    settle(&mut harness);
+    for label in ["SMTP port", "IMAP port"] {
+        retype(&mut harness, label, "0");
+    }
+    press(&mut harness, "Start bridge");
+    wait_until(&mut harness, "the bridge to listen", |h| {
+        h.query_by_label_contains("Running: SMTP on 127.0.0.1:").is_some()
+    });
+    screenshot(&mut harness, "bridge");
+    let node = harness.get_by_label_contains("Running: SMTP on 127.0.0.1:");
+    let running = node.accesskit_node().label().or_else(|| node.accesskit_node().value()).unwrap_or_default();
+    let smtp: u16 = running.split("127.0.0.1:").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
+    let script = format!(
+        "import smtplib\ns = smtplib.SMTP('127.0.0.1', {smtp}, timeout=20)\ns.login('ar@rig.test', '{password}')\ns.noop()\ns.quit()\nprint('signed in')\n"
+    );
+    let output = std::process::Command::new("/usr/bin/python3").args(["-c", &script]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("signed in"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    press(&mut harness, "Stop bridge");
+    wait_until(&mut harness, "the bridge to stop", |h| {
+        h.query_by_role_and_label(Role::Button, "Start bridge").is_some()
+    });
+}
+
+/// Replaces the text of the input labelled `label` (used once in the window).
+fn retype(harness: &mut Harness<'_, MailSettingsApp>, label: &str, text: &str) {
+    input(harness, label).focus();
+    settle(harness);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    settle(harness);
+    input(harness, label).type_text(text);
+    settle(harness);
+}

@@ -20,11 +20,12 @@ const ZOOM_OUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key
 const ZOOM_RESET: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num0);
 
 /// The view tabs, in the order of the guide's journey.
-const VIEWS: [(View, &str); 5] = [
+const VIEWS: [(View, &str); 6] = [
     (View::MailSettings, "Mail Settings"),
     (View::Companies, "Companies"),
     (View::Migration, "Migration"),
     (View::SignInApps, "Sign-in apps"),
+    (View::Bridge, "Bridge"),
     (View::Log, "Audit log"),
 ];
 

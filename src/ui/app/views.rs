@@ -42,6 +42,11 @@ impl MailSettingsApp {
                     self.sign_in_apps.ui(ui, self.workspace.config(), read_only, &mut self.commands);
                 });
             }
+            View::Bridge => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    self.bridge.ui(ui, self.workspace.config(), self.workspace.secrets(), &mut self.commands);
+                });
+            }
             View::Log => {
                 egui::CentralPanel::default().show(ui, |ui| {
                     crate::ui::log_view::log_ui(ui, &self.log_entries, self.workspace.config(), &mut self.commands);
