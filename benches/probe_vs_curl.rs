@@ -111,11 +111,14 @@ fn main() {
     let (incoming_ours, incoming_curl) = interleaved_medians(rounds, incoming_ours, incoming_curl);
     let (outgoing_ours, outgoing_curl) = interleaved_medians(rounds, outgoing_ours, outgoing_curl);
 
+    let (bridge_direct, bridge_through) = bridge_overhead(&rig, dir.path(), smtp_proxy, rounds);
+
     println!("Probe vs curl, 50 ms round-trip latency added, median of {rounds} rounds");
-    println!("{:<46} {:>9} {:>9} {:>7}", "work", "ours", "curl", "ratio");
+    println!("{:<46} {:>9} {:>9} {:>7}", "work", "ours", "baseline", "ratio");
     for (work, ours, curl, aim) in [
         ("Test Incoming vs curl IMAPS login + EXAMINE", incoming_ours, incoming_curl, 1.0),
         ("Test Outgoing (2 msgs, 1 session) vs curl x2", outgoing_ours, outgoing_curl, 0.6),
+        ("smtplib through the bridge vs straight (XOAUTH2)", bridge_through, bridge_direct, 1.1),
     ] {
         let ratio = ours.as_secs_f64() / curl.as_secs_f64();
         println!(
@@ -127,6 +130,101 @@ fn main() {
             if ratio <= aim { "" } else { "  ABOVE AIM" }
         );
     }
+}
+
+/// The bridge's cost: Python's smtplib sending one message through `mailsettings
+/// bridge` (password in, XOAUTH2 out) against smtplib sending it straight to the
+/// server with XOAUTH2 and the same kind of token — both through the delay proxy.
+/// The setting uses app-only access, so no browser sign-in is needed here; the
+/// bridge asks for the app's token per session, as it would in use.
+fn bridge_overhead(rig: &Rig, dir: &std::path::Path, smtp_proxy: u16, rounds: usize) -> (Duration, Duration) {
+    let config = dir.join("bridge.toml");
+    let secrets = dir.join("bridge-secrets.json");
+    std::fs::write(
+        &config,
+        format!(
+            "format = \"mailsettings/1\"\n\n[tls]\nextra_ca_files = [\"{ca}\"]\n\n[[mail_setting]]\nid = \"bridged\"\n\
+             description = \"Bridged\"\nsubject_tag = \"[BENCH]\"\ncredential = \"oauth2\"\noauth_provider = \"rigapp\"\n\
+             oauth_flow = \"app\"\nactive = true\n\n[mail_setting.smtp]\nserver = \"localhost\"\nport = {smtp}\n\
+             security = \"starttls\"\nsend_as = \"ar@rig.test\"\nfrom_name = \"Bench\"\nuser_name = \"ar@rig.test\"\n\
+             user_domain = \"rig.test\"\n\n[mail_setting.imap]\nserver = \"localhost\"\nport = {imap}\nsecurity = \"tls\"\n\
+             user_name = \"ar@rig.test\"\nuser_domain = \"rig.test\"\n\n[[oauth_provider]]\nid = \"rigapp\"\n\
+             authorize_url = \"https://127.0.0.1:{oauth}/auth\"\ntoken_url = \"https://127.0.0.1:{oauth}/token\"\n\
+             client_id = \"mailsettings-app\"\napp_scopes = [\"mail\"]\n",
+            ca = rig.ca_file,
+            smtp = smtp_proxy,
+            imap = rig.imaps_port,
+            oauth = rig.oauth_port
+        ),
+    )
+    .expect("write the bridge config");
+    let cli = |args: &[&str], stdin: &str| -> String {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mailsettings"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", secrets.display()))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run mailsettings");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin");
+        let output = child.wait_with_output().expect("wait");
+        assert!(output.status.success(), "mailsettings {args:?} failed");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    cli(
+        &["oauth-app", "set", "rigapp", "--client-id", "mailsettings-app", "--client-secret-stdin"],
+        "rig-app-only-client-secret\n",
+    );
+    let password = cli(&["bridge", "password", "bridged"], "").lines().last().expect("password").trim().to_owned();
+    let mut bridge = Command::new(env!("CARGO_BIN_EXE_mailsettings"))
+        .arg("--config")
+        .arg(&config)
+        .args(["bridge", "run", "--smtp-port", "0", "--imap-port", "0", "bridged"])
+        .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", secrets.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run the bridge");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(bridge.stdout.take().expect("stdout")), &mut line)
+        .expect("the bridge's ports");
+    let bridge_port: u16 = line
+        .split("SMTP on 127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|port| port.parse().ok())
+        .expect("the bridge's SMTP port");
+    let message = "Subject: bridge bench\r\n\r\nhello\r\n";
+    let python = |script: String| {
+        let status =
+            Command::new("/usr/bin/python3").args(["-c", &script]).stdout(Stdio::null()).status().expect("python3");
+        assert!(status.success(), "python3 failed");
+    };
+    let through = || {
+        python(format!(
+            "import smtplib\ns = smtplib.SMTP('127.0.0.1', {bridge_port})\ns.login('ar@rig.test', '{password}')\n\
+             s.sendmail('ar@rig.test', ['admin@example.org'], {message:?})\ns.quit()\n"
+        ));
+    };
+    // The straight client has its token already (as a program using `mailsettings token` would).
+    let token = cli(&["token", "bridged"], "");
+    let straight = || {
+        python(format!(
+            "import base64, smtplib, ssl\ns = smtplib.SMTP('localhost', {smtp_proxy})\n\
+             s.starttls(context=ssl.create_default_context(cafile={ca:?}))\ns.ehlo()\n\
+             code, _ = s.docmd('AUTH', 'XOAUTH2 ' + base64.b64encode(b'user=ar@rig.test\\x01auth=Bearer {token}\\x01\\x01').decode())\n\
+             assert code == 235, code\ns.sendmail('ar@rig.test', ['admin@example.org'], {message:?})\ns.quit()\n",
+            token = token.trim(),
+            ca = rig.ca_file,
+        ));
+    };
+    let result = interleaved_medians(rounds, through, straight);
+    let _ = bridge.kill();
+    let _ = bridge.wait();
+    result
 }
 
 /// Medians of `ours` and `theirs` run in alternating rounds (ours first in even
@@ -162,6 +260,7 @@ struct Rig {
     password: String,
     imaps_port: u16,
     smtp_port: u16,
+    oauth_port: u16,
     ca_file: String,
 }
 
@@ -180,6 +279,7 @@ impl Rig {
             password: get("RIG_PASSWORD"),
             imaps_port: get("RIG_IMAPS_PORT").parse().expect("port"),
             smtp_port: get("RIG_SMTP_PORT").parse().expect("port"),
+            oauth_port: get("RIG_OAUTH_PORT").parse().expect("port"),
             ca_file: get("RIG_CA_FILE"),
         }
     }
