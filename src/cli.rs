@@ -190,6 +190,9 @@ pub enum OauthAppCommand {
         /// in the OS credential store — never in the config file or an export
         #[arg(long)]
         client_secret_stdin: bool,
+        /// When the client secret expires (YYYY-MM-DD): app-only settings warn before it does
+        #[arg(long, value_name = "DATE")]
+        client_secret_expires: Option<String>,
     },
 }
 
@@ -453,11 +456,18 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         }
         Command::TokenStatus { id, json } => token_status(&workspace, id, json.json, out),
         Command::OauthApp(OauthAppCommand::Show) => oauth_app_show(workspace.config(), workspace.secrets(), out),
-        Command::OauthApp(OauthAppCommand::Set { provider, client_id, tenant, client_secret_stdin }) => {
+        Command::OauthApp(OauthAppCommand::Set {
+            provider,
+            client_id,
+            tenant,
+            client_secret_stdin,
+            client_secret_expires,
+        }) => {
             let change = crate::store::SignInAppChange {
                 provider: provider.clone(),
                 client_id: client_id.clone(),
                 tenant: tenant.clone(),
+                client_secret_expires: client_secret_expires.clone(),
             };
             let secret = if *client_secret_stdin { Some(read_password()?) } else { None };
             workspace.set_sign_in_app(change, secret.as_ref())?;
@@ -594,6 +604,18 @@ fn send(
     Err(Failure { code, message })
 }
 
+/// "The app's client secret expires on … (in N days)", for app-only settings whose admin entered the date.
+fn client_secret_expiry(setting: &MailSetting, config: &Config) -> Option<String> {
+    let expires = crate::oauth::provider::app_secret_expires(setting, config)?;
+    let date = crate::model::validate::parse_date(&expires)?;
+    let days = (date - time::OffsetDateTime::now_utc().date()).whole_days();
+    Some(if days < 0 {
+        format!("the app's client secret expired on {expires}: create a new one and store it with oauth-app set")
+    } else {
+        format!("the app's client secret expires on {expires} (in {days} days)")
+    })
+}
+
 /// `token ID`: the access token alone on stdout, so `$(mailsettings token ID)` is the token.
 fn print_token(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
     let setting = find(workspace.config(), id)?;
@@ -631,14 +653,19 @@ fn token_status(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write
     if setting.uses_oauth() && setting.oauth_flow == crate::model::OAuthFlow::App {
         // Nothing is kept for app-only access: say so rather than "Not connected".
         if json {
-            let answer = serde_json::json!({ "flow": "app", "state": "app_only" });
+            let expires = crate::oauth::provider::app_secret_expires(setting, workspace.config());
+            let answer = serde_json::json!({ "flow": "app", "state": "app_only", "client_secret_expires": expires });
             serde_json::to_writer_pretty(&mut *out, &answer).map_err(|e| Failure::check(e.to_string()))?;
             return Ok(writeln!(out)?);
         }
-        return Ok(writeln!(
+        writeln!(
             out,
             "App-only access (client credentials): no person's tokens are kept; the app asks for a token on each use"
-        )?);
+        )?;
+        if let Some(note) = client_secret_expiry(setting, workspace.config()) {
+            writeln!(out, "  {note}")?;
+        }
+        return Ok(());
     }
     let status = crate::oauth::tokens::status(workspace.secrets(), id, setting.uses_oauth())
         .map_err(|e| Failure::check(e.to_string()))?;

@@ -450,6 +450,11 @@ fn is_loopback_host(host: &url::Host<&str>) -> bool {
     }
 }
 
+/// A calendar date written `YYYY-MM-DD`.
+pub fn parse_date(text: &str) -> Option<time::Date> {
+    time::Date::parse(text.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
 /// Everything wrong with a sign-in app's endpoints and redirect host.
 pub fn provider_problems(provider: &super::OAuthProvider) -> Vec<String> {
     let id = &provider.id;

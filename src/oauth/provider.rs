@@ -156,6 +156,17 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
     }
 }
 
+/// When the client secret of the app `setting` signs in with expires, as the admin entered it.
+pub fn app_secret_expires(setting: &MailSetting, config: &Config) -> Option<String> {
+    let id = match setting.oauth_credential()? {
+        CredentialKind::Microsoft365 => "microsoft365",
+        CredentialKind::Gmail => "gmail",
+        CredentialKind::Oauth2 => setting.oauth_provider.as_deref()?.trim(),
+        CredentialKind::Basic => return None,
+    };
+    config.oauth_provider(id)?.client_secret_expires.clone()
+}
+
 /// Fills in the client secret kept in the OS store (`oauth-app set … --client-secret-stdin`)
 /// when the config names none. A store that cannot be read leaves it out: the
 /// provider then says what is missing.

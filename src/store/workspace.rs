@@ -42,6 +42,8 @@ pub struct SignInAppChange {
     pub client_id: String,
     /// Microsoft 365 only: the tenant used by settings that name none.
     pub tenant: Option<String>,
+    /// When the client secret expires (`YYYY-MM-DD`); `None` leaves it as it is.
+    pub client_secret_expires: Option<String>,
 }
 
 /// Passwords typed in the form alongside a setting; `None` leaves the stored one.
@@ -223,7 +225,12 @@ impl Workspace {
         if !builtin && self.config.oauth_provider(&app.provider).is_none() {
             return Err(WorkspaceError::Invalid(format!("there is no OAuth2 provider \"{}\"", app.provider)));
         }
-        let tenant = app.tenant.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        if let Some(expires) = &app.client_secret_expires
+            && crate::model::validate::parse_date(expires).is_none()
+        {
+            return Err(WorkspaceError::Invalid(format!("\"{expires}\" is not a date like 2027-06-30")));
+        }
+        let tenant = app.tenant.clone().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
         let owner = super::secrets::client_secret_owner(&app.provider);
         if let Some(secret) = client_secret {
             self.secrets.set(&owner, SecretKind::ClientSecret, secret)?;
@@ -243,6 +250,9 @@ impl Workspace {
                 }
                 if secret_stored {
                     entry.client_secret = None;
+                }
+                if let Some(expires) = &app.client_secret_expires {
+                    entry.client_secret_expires = Some(expires.clone());
                 }
             }
             Ok(())

@@ -51,7 +51,12 @@ impl SignInApp {
     }
 
     pub fn into_change(self) -> SignInAppChange {
-        SignInAppChange { provider: self.provider, client_id: self.client_id, tenant: self.tenant }
+        SignInAppChange {
+            provider: self.provider,
+            client_id: self.client_id,
+            tenant: self.tenant,
+            client_secret_expires: None,
+        }
     }
 }
 

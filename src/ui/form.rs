@@ -361,6 +361,17 @@ impl EditForm {
         if self.draft.oauth_flow == crate::model::OAuthFlow::App {
             // Nobody signs in: the app's own token, asked for on each use.
             ui.label("App-only access (client credentials): nobody signs in; the app's secret is in the secret store.");
+            if let Some(expires) = crate::oauth::provider::app_secret_expires(&self.draft, context.config)
+                && let Some(date) = crate::model::validate::parse_date(&expires)
+            {
+                let days = (date - time::OffsetDateTime::now_utc().date()).whole_days();
+                let text = format!("The app's client secret expires on {expires} (in {days} days).");
+                if days < 30 {
+                    ui.colored_label(super::theme::warning_color(ui.visuals()), text);
+                } else {
+                    ui.label(text);
+                }
+            }
             let check = ui.add_enabled(saved_oauth && !context.busy, egui::Button::new("Check app access"));
             if check.on_hover_text("Gets the app's token and opens the mailbox with it (Test Incoming)").clicked() {
                 commands.send(Command::StartJob(id.to_owned(), JobKind::Incoming));

@@ -711,6 +711,18 @@ fn app_only_access_opens_and_sends_from_the_granted_mailbox_with_no_persons_toke
     assert_exit(&outgoing, 0);
     let status = stdout(&sandbox.run(Browser::Idle, &["token-status", "app-only"]));
     assert!(status.starts_with("App-only access (client credentials)"), "{status}");
+    // The admin notes when the secret expires; token-status counts the days.
+    let bad = sandbox.run(
+        Browser::Idle,
+        &["oauth-app", "set", "rigapp", "--client-id", "mailsettings-app", "--client-secret-expires", "soon"],
+    );
+    assert_exit(&bad, 1);
+    assert!(stderr(&bad).contains("is not a date like 2027-06-30"), "{}", stderr(&bad));
+    let set =
+        ["oauth-app", "set", "rigapp", "--client-id", "mailsettings-app", "--client-secret-expires", "2099-01-01"];
+    assert_exit(&sandbox.run(Browser::Idle, &set), 0);
+    let status = stdout(&sandbox.run(Browser::Idle, &["token-status", "app-only"]));
+    assert!(status.contains("the app's client secret expires on 2099-01-01 (in "), "{status}");
     assert!(TokenSet::load(&sandbox.secrets(), "app-only").unwrap().is_none(), "no person's tokens are kept");
     let token = stdout(&sandbox.run(Browser::Idle, &["token", "app-only"]));
     assert!(is_active(token.trim()), "the helper hands out the app's token too");
