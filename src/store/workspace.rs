@@ -230,7 +230,7 @@ impl Workspace {
         {
             return Err(WorkspaceError::Invalid(format!("\"{expires}\" is not a date like 2027-06-30")));
         }
-        let tenant = app.tenant.clone().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        let tenant = app.tenant.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
         let owner = super::secrets::client_secret_owner(&app.provider);
         if let Some(secret) = client_secret {
             self.secrets.set(&owner, SecretKind::ClientSecret, secret)?;
