@@ -567,28 +567,10 @@ fn splice(client: TcpStream, upstream: Upstream) -> io::Result<()> {
     let downstream_tls = tls.clone();
     let mut downstream_socket_writer = socket.try_clone()?;
     let downstream = std::thread::Builder::new().name("bridge-down".to_owned()).spawn(move || -> io::Result<()> {
-        let mut buffer = vec![0u8; 16 * 1024];
-        let mut plain = Vec::with_capacity(32 * 1024);
-        loop {
-            let read = socket_reader.read(&mut buffer)?;
-            if read == 0 {
-                return Ok(());
-            }
-            plain.clear();
-            {
-                let mut tls = downstream_tls.lock().map_err(|_| io::Error::other("lock"))?;
-                let mut incoming = &buffer[..read];
-                while !incoming.is_empty() {
-                    tls.read_tls(&mut incoming)?;
-                    tls.process_new_packets().map_err(io::Error::other)?;
-                }
-                read_plaintext(&mut tls, &mut plain)?;
-                while tls.wants_write() {
-                    tls.write_tls(&mut downstream_socket_writer)?;
-                }
-            }
-            client_writer.write_all(&plain)?;
-        }
+        let result = pass_down(&mut socket_reader, &downstream_tls, &mut downstream_socket_writer, &mut client_writer);
+        // The server is done (or gone): so is the client's side, which ends the other direction.
+        let _ = client_writer.shutdown(Shutdown::Both);
+        result
     })?;
     let mut client_reader = client;
     let mut buffer = vec![0u8; 16 * 1024];
@@ -613,6 +595,37 @@ fn splice(client: TcpStream, upstream: Upstream) -> io::Result<()> {
     let _ = client_reader.shutdown(Shutdown::Both);
     let _ = downstream.join();
     upstream_result
+}
+
+/// Server to client: decrypts what arrives and passes it on, until the server closes.
+fn pass_down(
+    socket_reader: &mut TcpStream,
+    tls: &Mutex<ClientConnection>,
+    socket_writer: &mut TcpStream,
+    client_writer: &mut TcpStream,
+) -> io::Result<()> {
+    let mut buffer = vec![0u8; 16 * 1024];
+    let mut plain = Vec::with_capacity(32 * 1024);
+    loop {
+        let read = socket_reader.read(&mut buffer)?;
+        if read == 0 {
+            return Ok(());
+        }
+        plain.clear();
+        {
+            let mut tls = tls.lock().map_err(|_| io::Error::other("lock"))?;
+            let mut incoming = &buffer[..read];
+            while !incoming.is_empty() {
+                tls.read_tls(&mut incoming)?;
+                tls.process_new_packets().map_err(io::Error::other)?;
+            }
+            read_plaintext(&mut tls, &mut plain)?;
+            while tls.wants_write() {
+                tls.write_tls(socket_writer)?;
+            }
+        }
+        client_writer.write_all(&plain)?;
+    }
 }
 
 /// Moves the decrypted bytes waiting in `tls` into `out`.

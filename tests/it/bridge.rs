@@ -166,3 +166,41 @@ print("errors:", errors)
     }
     assert!(stop(bridge).success());
 }
+
+#[test]
+fn when_the_server_ends_the_session_the_client_sees_it_end_at_once() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "bridge-end", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "bridge-end"]), 0);
+    let password = local_password(&sandbox, "bridge-end");
+    let (bridge, smtp, _) = start_bridge(&sandbox, "bridge-end");
+    let script = format!(
+        r#"
+import base64, socket, time
+c = socket.create_connection(("127.0.0.1", {smtp}), timeout=20)
+f = c.makefile("rb")
+def reply():
+    while True:
+        line = f.readline().decode()
+        if line[3:4] != "-":
+            return line
+assert reply().startswith("220")
+c.sendall(b"EHLO client\r\n"); assert reply().startswith("250")
+c.sendall(b"AUTH PLAIN " + base64.b64encode(b"\0ar@rig.test\0{password}") + b"\r\n")
+assert reply().startswith("235")
+c.sendall(b"QUIT\r\n"); assert reply().startswith("221")
+started = time.time()
+c.settimeout(5)
+assert f.read(1) == b"", "the connection stayed open"
+print("closed after %.2f s" % (time.time() - started))
+"#
+    );
+    let output = python(&script);
+    assert!(
+        stdout(&output).contains("closed after 0."),
+        "{}{}",
+        stdout(&output),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stop(bridge).success());
+}
