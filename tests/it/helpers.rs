@@ -356,3 +356,49 @@ fn send_streams_a_25_mb_message_in_bounded_memory() {
     assert!(peak_kb > 0, "the peak memory was read");
     assert!(peak_kb < 24 * 1024, "peak resident memory {peak_kb} KB for a {} MB message", total / (1024 * 1024));
 }
+
+#[test]
+fn mbsync_reads_the_mailbox_with_the_helper_as_its_passcmd() {
+    let id = "helper-mbsync";
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, id, "mbsync"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", id]), 0);
+    let subject = format!("for mbsync {}", std::process::id());
+    rig.empty("mbsync", "INBOX");
+    rig.plant("mbsync", "INBOX", &subject);
+    let store = format!("file:{}", sandbox.dir.path().join("secrets.json").display());
+    let maildir = sandbox.dir.path().join("mail");
+    std::fs::create_dir_all(&maildir).unwrap();
+    // The recipe from the README, with this sandbox's paths (XOAUTH2 through Cyrus SASL's plugin).
+    let rc = sandbox.dir.path().join("mbsyncrc");
+    std::fs::write(
+        &rc,
+        format!(
+            "IMAPAccount rig\nHost localhost\nPort {port}\nUser {user}\n\
+             PassCmd \"MAILSETTINGS_SECRET_STORE={store} {BIN} --config {config} token {id}\"\n\
+             AuthMechs XOAUTH2\nSSLType IMAPS\nCertificateFile {ca}\n\n\
+             IMAPStore rig-remote\nAccount rig\n\n\
+             MaildirStore local\nPath {maildir}/\nInbox {maildir}/INBOX\n\n\
+             Channel rig\nFar :rig-remote:\nNear :local:\nPatterns INBOX\nCreate Near\nSyncState *\n",
+            port = rig.imaps_port,
+            user = rig.address("mbsync"),
+            config = sandbox.config_path().display(),
+            ca = rig.ca_file.display(),
+            maildir = maildir.display(),
+        ),
+    )
+    .unwrap();
+    let output = Command::new("mbsync").arg("-c").arg(&rc).arg("rig").output().expect("mbsync (install-test-deps)");
+    assert!(
+        output.status.success(),
+        "mbsync: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let fetched: Vec<String> = ["new", "cur"]
+        .iter()
+        .flat_map(|sub| std::fs::read_dir(maildir.join("INBOX").join(sub)).into_iter().flatten().flatten())
+        .map(|entry| std::fs::read_to_string(entry.path()).unwrap_or_default())
+        .collect();
+    assert!(fetched.iter().any(|text| text.contains(&subject)), "the planted message was fetched: {fetched:?}");
+}
