@@ -402,3 +402,54 @@ fn mbsync_reads_the_mailbox_with_the_helper_as_its_passcmd() {
         .collect();
     assert!(fetched.iter().any(|text| text.contains(&subject)), "the planted message was fetched: {fetched:?}");
 }
+
+/// git send-email with `mailsettings send` as its sendmail command (git passes `-i`
+/// and the recipients; the patch arrives as git wrote it).
+#[test]
+fn git_send_email_sends_a_patch_through_mailsettings_send() {
+    let rig = rig();
+    let sandbox = basic_sandbox("send-git", &rig.password);
+    let repo = sandbox.path("repo");
+    let git = |args: &[&str]| {
+        let output = Command::new("/usr/bin/git")
+            .arg("-C")
+            .arg(&repo)
+            .args(["-c", "user.name=Rig AR", "-c", "user.email=ar@rig.test"])
+            .args(args)
+            .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", sandbox.secrets_file().display()))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", sandbox.dir.path())
+            .output()
+            .expect("git (install-test-deps)");
+        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&["init", "-q"]);
+    let marker = format!("patch-{}", std::process::id());
+    std::fs::write(repo.join("README"), format!("{marker}\n")).unwrap();
+    git(&["add", "README"]);
+    git(&["commit", "-q", "-m", &format!("Add the readme {marker}")]);
+    let patch = git(&["format-patch", "-1", "--stdout"]);
+    let patch_file = sandbox.write("0001.patch", &patch);
+    let sendmail = format!("{BIN} --config {} send send-git", sandbox.config().display());
+    git(&[
+        "send-email",
+        "--sendmail-cmd",
+        &sendmail,
+        "--to",
+        &rig.address("sendgit"),
+        "--from",
+        "ar@rig.test",
+        "--confirm=never",
+        "--quiet",
+        patch_file.to_str().unwrap(),
+    ]);
+    let started = Instant::now();
+    while rig.count_with_header("sendgit", "INBOX", "Subject", &marker) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the patch never arrived");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = rig.message_text("sendgit", "INBOX", "Subject", &marker);
+    assert!(text.contains(&format!("+{marker}")), "the diff arrived whole: {text}");
+}
