@@ -22,6 +22,7 @@ use thiserror::Error;
 use crate::cancel::CancelToken;
 use crate::model::{Config, MailSetting, Security};
 use crate::probe::ProbeOptions;
+use crate::probe::net::{DeadlineSocket, StepClock};
 use crate::secret::Secret;
 use crate::store::{SecretKind, SecretStoreError, Secrets};
 
@@ -400,14 +401,20 @@ fn imap_astrings(arguments: &str) -> Option<(String, String)> {
 
 // ---- upstream ------------------------------------------------------------------
 
-/// A TLS connection to the mailbox's server, signed in.
+/// A TLS connection to the mailbox's server. Until it is handed to [`splice`],
+/// every read and write is held to the step deadline (a server that trickles bytes
+/// cannot keep a sign-in going), as the probes' are.
 struct Upstream {
-    socket: TcpStream,
+    socket: DeadlineSocket,
+    clock: StepClock,
+    step: Duration,
     tls: ClientConnection,
 }
 
 impl Upstream {
+    /// Sends a command; its answer is a new step with its own deadline.
     fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.clock.begin(self.step);
         rustls::Stream::new(&mut self.tls, &mut self.socket).write_all(bytes)
     }
 
@@ -439,7 +446,7 @@ fn connect_tls(
     host: &str,
     port: u16,
     security: Security,
-    starttls: impl FnOnce(&mut TcpStream) -> Result<(), String>,
+    starttls: impl FnOnce(&mut DeadlineSocket) -> Result<(), String>,
 ) -> Result<Upstream, String> {
     if security == Security::None {
         return Err("the server is set up without encryption; the bridge signs in only over TLS".to_owned());
@@ -447,22 +454,26 @@ fn connect_tls(
     let cancel = CancelToken::new();
     let addrs =
         crate::probe::net::resolve(host, port, shared.options.connect_timeout, &cancel).map_err(|e| e.to_string())?;
-    let mut socket =
+    let socket =
         crate::probe::net::connect(&addrs, shared.options.connect_timeout, &cancel).map_err(|e| e.to_string())?;
-    socket.set_read_timeout(Some(shared.options.step_timeout)).map_err(|e| e.to_string())?;
-    socket.set_write_timeout(Some(shared.options.step_timeout)).map_err(|e| e.to_string())?;
+    let (clock, step) = (StepClock::new(), shared.options.step_timeout);
+    let mut socket = DeadlineSocket::new(socket, clock.clone(), cancel);
+    clock.begin(step);
     if security == Security::Starttls {
         starttls(&mut socket)?;
     }
     let name = crate::tls::server_name(host)?;
     let mut tls = ClientConnection::new(shared.options.tls.clone(), name).map_err(|e| e.to_string())?;
+    clock.begin(step);
     while tls.is_handshaking() {
         tls.complete_io(&mut socket).map_err(|e| format!("TLS: {e}"))?;
     }
-    Ok(Upstream { socket, tls })
+    // The greeting after TLS on connect is the next step.
+    clock.begin(step);
+    Ok(Upstream { socket, clock, step, tls })
 }
 
-fn plain_line(socket: &mut TcpStream) -> Result<String, String> {
+fn plain_line(socket: &mut DeadlineSocket) -> Result<String, String> {
     let bytes = crate::probe::net::read_line(socket, MAX_LINE).map_err(|e| e.to_string())?;
     Ok(String::from_utf8_lossy(&bytes).trim_end().to_owned())
 }
@@ -554,7 +565,8 @@ fn upstream_imap(shared: &Shared, setting: &MailSetting) -> Result<Upstream, Str
 
 /// Passes bytes both ways until either side closes or the session is idle too long.
 fn splice(client: TcpStream, upstream: Upstream) -> io::Result<()> {
-    let Upstream { socket, mut tls } = upstream;
+    let Upstream { socket, mut tls, .. } = upstream;
+    let socket = socket.into_inner();
     let mut client_writer = client.try_clone()?;
     // Anything the server said after the sign-in, before the threads start.
     let mut pending = Vec::new();

@@ -100,8 +100,14 @@ struct ClockInner {
     bytes_left: AtomicUsize,
 }
 
+impl Default for StepClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl StepClock {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Self {
             inner: Arc::new(ClockInner {
                 origin: Instant::now(),
@@ -146,6 +152,16 @@ pub struct DeadlineSocket {
 }
 
 impl DeadlineSocket {
+    /// `socket`, every read and write checked against `clock` and `cancel`.
+    pub fn new(socket: TcpStream, clock: StepClock, cancel: CancelToken) -> Self {
+        Self { socket, clock, cancel }
+    }
+
+    /// The socket itself, unguarded again.
+    pub fn into_inner(self) -> TcpStream {
+        self.socket
+    }
+
     fn arm(&self) -> io::Result<()> {
         // Not `Interrupted`: readers retry on that, and a cancelled read must end.
         if self.cancel.is_cancelled() {

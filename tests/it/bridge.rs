@@ -205,3 +205,37 @@ print("closed after %.2f s" % (time.time() - started))
     );
     assert!(stop(bridge).success());
 }
+
+#[test]
+fn a_server_that_trickles_bytes_cannot_hold_a_sign_in_past_its_deadline() {
+    use crate::hostile::{Behaviour, Hostile};
+    let rig = rig();
+    let drip = Hostile::start(Behaviour::Drip);
+    let mut setting = oauth_setting(rig, "bridge-drip", "ar");
+    setting.imap.server = "127.0.0.1".to_owned();
+    setting.imap.port = drip.port;
+    let mut sandbox = OAuthSandbox::new(setting);
+    sandbox.config.probe.step_timeout_secs = 2;
+    sandbox.write_config();
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "bridge-drip"]), 0);
+    let password = local_password(&sandbox, "bridge-drip");
+    let (bridge, _, imap) = start_bridge(&sandbox, "bridge-drip");
+    let script = format!(
+        r#"
+import imaplib, time
+m = imaplib.IMAP4("127.0.0.1", {imap}, timeout=60)
+started = time.time()
+try:
+    m.login("ar@rig.test", "{password}")
+    raise SystemExit("signed in through a dripping server")
+except imaplib.IMAP4.error as e:
+    print("refused after %.1f s: %s" % (time.time() - started, e))
+"#
+    );
+    let output = python(&script);
+    let text = stdout(&output);
+    assert!(text.contains("could not be reached"), "{text}{}", String::from_utf8_lossy(&output.stderr));
+    let seconds: f64 = text.split("after ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(seconds < 6.0, "the sign-in ended {seconds} s later (step deadline 2 s)");
+    assert!(stop(bridge).success());
+}
