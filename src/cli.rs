@@ -429,9 +429,10 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             writeln!(
                 out,
                 "Local bridge password of \"{}\" (shown once; sign in with user {} / {}):\n{}",
-                workspace.config().setting_name(id),
-                setting.smtp.user_name.trim(),
-                setting.imap.user_name.trim(),
+                // From the config file, which may have been imported: printed, never run.
+                crate::printable::printable(&workspace.config().setting_name(id)),
+                crate::printable::printable(setting.smtp.user_name.trim()),
+                crate::printable::printable(setting.imap.user_name.trim()),
                 password.expose()
             )
             .map_err(Failure::from)
@@ -947,7 +948,7 @@ fn run_migrate(workspace: &mut Workspace, command: &MigrateCommand, out: &mut dy
                 writeln!(
                     out,
                     "Sending stays with the relay {} (password or API key{}); replies move to {}.",
-                    created.smtp.server,
+                    crate::printable::printable(&created.smtp.server),
                     if copied { " copied" } else { " not stored yet: mailsettings set-password --smtp NEW" },
                     created.imap_credential().label()
                 )
