@@ -306,6 +306,14 @@ fn press_and_copy(harness: &mut Harness<'_, MailSettingsApp>, label: &str) -> St
     panic!("\"{label}\" copied nothing");
 }
 
+/// The window on one OAuth setting for the rig user "ar", signing in at the rig's authorization server.
+fn rig_oauth_harness(sandbox: &Sandbox, id: &str) -> Harness<'static, MailSettingsApp> {
+    let rig = crate::rig::rig();
+    let mut config = rig.config_with(vec![crate::oauth::oauth_setting(rig, id, "ar")]);
+    config.oauth_providers.push(crate::oauth::provider_entry(rig, "rigidp"));
+    rig_harness(sandbox, &config)
+}
+
 fn rig_harness(sandbox: &Sandbox, config: &mailsettings::model::Config) -> Harness<'static, MailSettingsApp> {
     std::fs::write(sandbox.config(), mailsettings::store::file::to_toml(config).unwrap()).unwrap();
     let mut harness = harness(sandbox);
@@ -317,9 +325,7 @@ fn rig_harness(sandbox: &Sandbox, config: &mailsettings::model::Config) -> Harne
 fn connect_in_the_window_then_test_outgoing_and_incoming_and_copy_the_report() {
     let rig = crate::rig::rig();
     let sandbox = Sandbox::new();
-    let mut config = rig.config_with(vec![crate::oauth::oauth_setting(rig, "win-oauth", "ar")]);
-    config.oauth_providers.push(crate::oauth::provider_entry(rig, "rigidp"));
-    let mut harness = rig_harness(&sandbox, &config);
+    let mut harness = rig_oauth_harness(&sandbox, "win-oauth");
     click(&mut harness, "Rig ar");
     assert_eq!(harness.query_all_by_label("Not connected").count(), 2, "in the table and in the form");
     press(&mut harness, "Connect");
@@ -1071,9 +1077,7 @@ fn a_relay_outgoing_beside_an_oauth_mailbox_shows_each_sections_own_sign_in() {
 fn sign_in_on_another_device_shows_the_code_and_connects() {
     let rig = crate::rig::rig();
     let sandbox = Sandbox::new();
-    let mut config = rig.config_with(vec![crate::oauth::oauth_setting(rig, "win-device", "ar")]);
-    config.oauth_providers.push(crate::oauth::provider_entry(rig, "rigidp"));
-    let mut harness = rig_harness(&sandbox, &config);
+    let mut harness = rig_oauth_harness(&sandbox, "win-device");
     click(&mut harness, "Rig ar");
     press(&mut harness, "Sign in on another device");
     wait_until(&mut harness, "the code", |h| h.query_by_label("Copy code").is_some());
@@ -1156,9 +1160,7 @@ fn sign_in_apps_write_out_the_app_only_steps_with_the_ids_filled_in() {
 fn the_bridge_view_starts_a_bridge_a_password_only_client_can_use() {
     let rig = crate::rig::rig();
     let sandbox = Sandbox::new();
-    let mut config = rig.config_with(vec![crate::oauth::oauth_setting(rig, "win-bridge", "ar")]);
-    config.oauth_providers.push(crate::oauth::provider_entry(rig, "rigidp"));
-    let mut harness = rig_harness(&sandbox, &config);
+    let mut harness = rig_oauth_harness(&sandbox, "win-bridge");
     // Connected first, as the CLI would (the window's Connect is tested elsewhere).
     let connect = std::process::Command::new(crate::support::BIN)
         .arg("--config")
