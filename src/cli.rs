@@ -251,6 +251,10 @@ pub enum MigrateCommand {
         old: String,
         #[arg(long = "folder", value_name = "NAME")]
         folders: Vec<String>,
+        /// Which sign-in opens the old folders: old-sign-in (the old setting's password) or
+        /// new-sign-in (the new setting's OAuth, same server); by default the one that works
+        #[arg(long, value_name = "SIGN-IN")]
+        via: Option<crate::model::LeftoverRoute>,
         /// Accept that the folders cannot be checked (e.g. no sign-in reaches them any more)
         #[arg(long, value_name = "REASON")]
         acknowledge: Option<String>,
@@ -404,7 +408,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         Command::Migrate(migrate) => run_migrate(&mut workspace, migrate, out),
         Command::Log(flag) => print_log(&workspace, flag.json, out),
         Command::Detect { id, json } => {
-            let report = run_check(&workspace, id, id, &Check::Detect)?;
+            let report = run_check(&workspace, id, &Check::Detect)?;
             print_report(report.report(), json.json, out)
         }
         Command::Leftover { id, folders, json } => leftover(&workspace, id, folders, json.json, out),
@@ -521,7 +525,7 @@ fn leftover(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let folders = if folders.is_empty() { probe::imap::default_leftover_folders() } else { folders.to_vec() };
-    let result = leftover_outcome(run_check(workspace, id, id, &Check::Leftover { folders })?);
+    let result = leftover_outcome(run_check(workspace, id, &Check::Leftover { folders })?);
     if !json {
         return print_report(&result.report, false, out);
     }
@@ -787,7 +791,7 @@ fn list(workspace: &Workspace, json: bool, out: &mut dyn Write) -> std::io::Resu
 fn check_app_access(workspace: &Workspace, id: &str, out: &mut dyn Write) -> Result<(), Failure> {
     writeln!(out, "App-only access: nobody signs in; checking that the app can open the mailbox…")
         .map_err(Failure::from)?;
-    let outcome = run_check(workspace, id, id, &Check::Incoming)?;
+    let outcome = run_check(workspace, id, &Check::Incoming)?;
     let report = outcome.report();
     print_report(report, false, out)?;
     let mailbox = &find(workspace.config(), id)?.imap.user_name;
@@ -895,9 +899,18 @@ fn probe_options(workspace: &Workspace) -> Result<ProbeOptions, Failure> {
 }
 
 /// Runs a check with `sign_in`'s servers and credentials, reported under `subject` (see [`crate::checks`]).
-fn run_check(workspace: &Workspace, sign_in: &str, subject: &str, check: &Check) -> Result<Outcome, Failure> {
-    let setting = find(workspace.config(), sign_in)?;
-    crate::checks::run(check, setting, subject, workspace.config(), workspace.secrets(), &interrupted())
+fn run_check(workspace: &Workspace, id: &str, check: &Check) -> Result<Outcome, Failure> {
+    run_check_as(workspace, find(workspace.config(), id)?, id, check)
+}
+
+/// Runs `check` signing in with `sign_in`, the result belonging to `subject`.
+fn run_check_as(
+    workspace: &Workspace,
+    sign_in: &MailSetting,
+    subject: &str,
+    check: &Check,
+) -> Result<Outcome, Failure> {
+    crate::checks::run(check, sign_in, subject, workspace.config(), workspace.secrets(), &interrupted())
         .map_err(|e| Failure::check(e.to_string()))
 }
 
@@ -919,7 +932,7 @@ fn run_probe(workspace: &mut Workspace, test: &TestCommand, out: &mut dyn Write)
         TestCommand::Incoming { id, json } => (id, Check::Incoming, json.json),
         TestCommand::Roundtrip { id, json } => (id, Check::RoundTrip, json.json),
     };
-    let outcome = run_check(workspace, id, id, &check)?;
+    let outcome = run_check(workspace, id, &check)?;
     crate::checks::record(workspace, id, &check, outcome.report());
     print_report(outcome.report(), json, out)
 }
@@ -966,7 +979,7 @@ fn run_migrate(workspace: &mut Workspace, command: &MigrateCommand, out: &mut dy
                 writeln!(out, "Switched {} to the new setting", switched.join(", ")).map_err(Failure::from)
             }
         }
-        MigrateCommand::Leftover { old, folders, acknowledge } => {
+        MigrateCommand::Leftover { old, folders, acknowledge, via } => {
             if let Some(reason) = acknowledge {
                 if reason.trim().is_empty() {
                     return Err(Failure::usage("--acknowledge needs a reason"));
@@ -975,18 +988,27 @@ fn run_migrate(workspace: &mut Workspace, command: &MigrateCommand, out: &mut dy
                 return Ok(writeln!(out, "Accepted without a check of the old folders: {reason}")?);
             }
             let folders = if folders.is_empty() { probe::imap::default_leftover_folders() } else { folders.clone() };
-            let leftover = check_leftover(workspace, old, &folders)?;
+            let (leftover, route) = check_leftover(workspace, old, &folders, *via)?;
             out.write_all(leftover.report.to_text().as_bytes())?;
-            match migration::record_leftover(workspace, old, &leftover)? {
+            match migration::record_leftover(workspace, old, &leftover, route)? {
                 Some(true) => Ok(writeln!(out, "No mail left in the old folders")?),
                 Some(false) => Err(Failure::check(format!(
                     "{} message(s) are still in the old folders; retrieve them and check again",
                     leftover.total().unwrap_or(0)
                 ))),
-                None => Err(Failure::check(format!(
-                    "the old folders could not be opened ({}); if no sign-in reaches them any more, accept with --acknowledge \"REASON\"",
-                    leftover.report.failure_summary()
-                ))),
+                None => {
+                    let failure = migration::leftover_failure(workspace.config(), old, route, &leftover.report);
+                    let next = match failure.other {
+                        Some((other, words)) => {
+                            format!(
+                                "try the other way, {words}: mailsettings migrate leftover {old} --via {}",
+                                other.as_str()
+                            )
+                        }
+                        None => "if no sign-in reaches them any more, accept with --acknowledge \"REASON\"".to_owned(),
+                    };
+                    Err(Failure::check(format!("{}; {next}", failure.text.trim_end_matches('.'))))
+                }
             }
         }
         MigrateCommand::Finish { old } => {
@@ -996,7 +1018,7 @@ fn run_migrate(workspace: &mut Workspace, command: &MigrateCommand, out: &mut dy
             if !blockers.is_empty() {
                 return Err(migration::MigrationError::DeleteBlocked(blockers).into());
             }
-            let recheck = check_leftover(workspace, old, &probe::imap::default_leftover_folders())?;
+            let (recheck, _) = check_leftover(workspace, old, &probe::imap::default_leftover_folders(), None)?;
             migration::finish(workspace, old, &connection, &recheck)?;
             Ok(writeln!(out, "Deleted \"{name}\" (it stays restorable with: mailsettings restore {old})")?)
         }
@@ -1014,11 +1036,23 @@ fn run_migrate(workspace: &mut Workspace, command: &MigrateCommand, out: &mut dy
 
 /// Counts the mail in the old setting's folders, signing in the way that works
 /// (see [`crate::migration::leftover_sign_in`]).
-fn check_leftover(workspace: &Workspace, old: &str, folders: &[String]) -> Result<probe::imap::Leftover, Failure> {
-    let sign_in = crate::migration::leftover_sign_in(workspace.config(), old)
+fn check_leftover(
+    workspace: &Workspace,
+    old: &str,
+    folders: &[String],
+    via: Option<crate::model::LeftoverRoute>,
+) -> Result<(probe::imap::Leftover, crate::model::LeftoverRoute), Failure> {
+    let sign_in = crate::migration::leftover_sign_in(workspace.config(), old, via)
         .ok_or_else(|| Failure::usage(GuardError::UnknownSetting(old.to_owned()).to_string()))?;
+    if let Some(wanted) = via.filter(|wanted| *wanted != sign_in.route) {
+        return Err(Failure::usage(format!(
+            "the old folders cannot be opened with --via {}: the new setting does not sign in with OAuth on the old setting's IMAP server",
+            wanted.as_str()
+        )));
+    }
     let check = Check::Leftover { folders: folders.to_vec() };
-    Ok(leftover_outcome(run_check(workspace, &sign_in.id, old, &check)?))
+    let outcome = run_check_as(workspace, &sign_in.setting, old, &check)?;
+    Ok((leftover_outcome(outcome), sign_in.route))
 }
 
 fn print_log(workspace: &Workspace, json: bool, out: &mut dyn Write) -> Result<(), Failure> {

@@ -10,9 +10,10 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::model::{
-    Config, CredentialKind, GuardError, LeftoverCheck, MailSetting, Migration, Preset, PreviousDefault,
+    Config, CredentialKind, GuardError, LeftoverCheck, LeftoverRoute, MailSetting, Migration, Preset, PreviousDefault,
 };
 use crate::oauth::ConnectionState;
+use crate::probe::Report;
 use crate::probe::imap::Leftover;
 use crate::store::{Secrets, Workspace, WorkspaceError};
 
@@ -513,17 +514,98 @@ pub fn switch_defaults(
     Ok(companies)
 }
 
-/// The setting whose sign-in reads the old folders: the new one when both
-/// reach the same mailbox (same IMAP server and user name) — by the time of the
-/// check Microsoft has usually switched the old Basic password off — else the old.
-pub fn leftover_sign_in<'c>(config: &'c Config, old_id: &str) -> Option<&'c MailSetting> {
-    let old = config.setting(old_id)?;
-    let same_mailbox = |new: &&MailSetting| {
-        new.imap.server.trim().eq_ignore_ascii_case(old.imap.server.trim())
-            && new.imap.user_name.trim().eq_ignore_ascii_case(old.imap.user_name.trim())
+/// The ways a leftover check can open a setting's folders, the one to try first
+/// first. For a migration's old setting: the new setting's OAuth sign-in when it
+/// reaches the same mailbox (same IMAP server and user name) — by the time of the
+/// check Microsoft has usually switched the old Basic password off — else the old
+/// setting's own sign-in; the other way is offered when it can work at all (the
+/// new side signs in with OAuth on the same server). A setting outside a
+/// migration has only its own sign-in.
+pub fn leftover_routes(config: &Config, old_id: &str) -> Vec<LeftoverRoute> {
+    let Some(old) = config.setting(old_id) else { return Vec::new() };
+    let new = config.migration(old_id).and_then(|m| config.setting(&m.new));
+    let same_server = |new: &MailSetting| new.imap.server.trim().eq_ignore_ascii_case(old.imap.server.trim());
+    let Some(new) = new.filter(|new| new.imap_credential().uses_oauth() && same_server(new)) else {
+        return vec![LeftoverRoute::OldSignIn];
     };
-    let new = config.migration(old_id).and_then(|m| config.setting(&m.new)).filter(same_mailbox);
-    Some(new.unwrap_or(old))
+    if new.imap.user_name.trim().eq_ignore_ascii_case(old.imap.user_name.trim()) {
+        vec![LeftoverRoute::NewSignIn, LeftoverRoute::OldSignIn]
+    } else {
+        vec![LeftoverRoute::OldSignIn, LeftoverRoute::NewSignIn]
+    }
+}
+
+/// What signs in to read `old_id`'s folders along `route` (`None`: the way that
+/// last gave a clean check, else the first of [`leftover_routes`]). For the new
+/// sign-in that is the new setting opening the old mailbox (its user name), so
+/// the report names the mailbox it counted.
+pub fn leftover_sign_in(config: &Config, old_id: &str, route: Option<LeftoverRoute>) -> Option<LeftoverSignIn> {
+    let routes = leftover_routes(config, old_id);
+    let last_worked = config.migration(old_id).and_then(|m| m.leftover.as_ref()).and_then(|check| check.signed_in_with);
+    let route = route.or(last_worked).filter(|r| routes.contains(r)).or_else(|| routes.first().copied())?;
+    let old = config.setting(old_id)?;
+    let setting = match route {
+        LeftoverRoute::OldSignIn => old.clone(),
+        LeftoverRoute::NewSignIn => {
+            let mut new = config.migration(old_id).and_then(|m| config.setting(&m.new))?.clone();
+            new.imap.user_name.clone_from(&old.imap.user_name);
+            new
+        }
+    };
+    let other = routes.into_iter().find(|r| *r != route);
+    Some(LeftoverSignIn { route, setting, other })
+}
+
+/// How a leftover check signs in: see [`leftover_sign_in`].
+#[derive(Debug, Clone)]
+pub struct LeftoverSignIn {
+    pub route: LeftoverRoute,
+    /// The setting whose servers and sign-in the check uses.
+    pub setting: MailSetting,
+    /// The other way, when there is one.
+    pub other: Option<LeftoverRoute>,
+}
+
+/// The sign-in along `route`, in words: "the old setting's password as
+/// ar@contoso.com", "the new setting's Gmail sign-in as ar@contoso.com".
+pub fn describe_route(config: &Config, old_id: &str, route: LeftoverRoute) -> String {
+    let Some(sign_in) = leftover_sign_in(config, old_id, Some(route)) else { return route.as_str().to_owned() };
+    let credential = sign_in.setting.imap_credential();
+    let how = if credential.uses_oauth() { format!("{} sign-in", credential.label()) } else { "password".to_owned() };
+    let whose = match route {
+        LeftoverRoute::OldSignIn => "the old setting's",
+        LeftoverRoute::NewSignIn => "the new setting's",
+    };
+    format!("{whose} {how} as {}", sign_in.setting.imap.user_name.trim())
+}
+
+/// Why a leftover check of `old_id` along `route` could not open the folders:
+/// which sign-in the server refused, and the other way when there is one (the
+/// CLI offers it as `--via`, the window as a button).
+pub fn leftover_failure(config: &Config, old_id: &str, route: LeftoverRoute, report: &Report) -> LeftoverFailure {
+    let used = describe_route(config, old_id, route);
+    let summary = report.failure_summary();
+    let summary = summary.trim_end_matches('.');
+    if !report.sign_in_refused() {
+        return LeftoverFailure {
+            text: format!("The old folders could not be opened with {used}: {summary}"),
+            other: None,
+        };
+    }
+    let other = leftover_routes(config, old_id).into_iter().find(|r| *r != route);
+    LeftoverFailure {
+        text: format!("The server refused {used}: {summary}."),
+        other: other.map(|other| (other, describe_route(config, old_id, other))),
+    }
+}
+
+/// See [`leftover_failure`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftoverFailure {
+    /// What happened, naming the sign-in that was tried.
+    pub text: String,
+    /// After a refused sign-in: the other way, and it in words.
+    pub other: Option<(LeftoverRoute, String)>,
 }
 
 /// Stores the result of a leftover check of the old setting (`Leftover` from
@@ -533,6 +615,7 @@ pub fn record_leftover(
     workspace: &mut Workspace,
     old_id: &str,
     leftover: &Leftover,
+    route: LeftoverRoute,
 ) -> Result<Option<bool>, MigrationError> {
     migration_of(workspace.config(), old_id)?;
     let Some(counts) = &leftover.counts else { return Ok(None) };
@@ -541,6 +624,7 @@ pub fn record_leftover(
         total: counts.iter().map(|c| c.total).sum(),
         unseen: counts.iter().map(|c| c.unseen).sum(),
         folders: counts.iter().filter(|c| c.exists).map(|c| c.folder.clone()).collect(),
+        signed_in_with: Some(route),
     };
     let clean = check.total == 0;
     workspace.apply("migrate-leftover", |config| {
@@ -606,7 +690,9 @@ pub fn finish(
     if !others.is_empty() {
         return Err(MigrationError::DeleteBlocked(others));
     }
-    if record_leftover(workspace, old_id, recheck)?.is_none() {
+    // The re-check signed in the way `leftover_sign_in` picks with no route given.
+    let route = leftover_sign_in(workspace.config(), old_id, None).map_or(LeftoverRoute::OldSignIn, |s| s.route);
+    if record_leftover(workspace, old_id, recheck, route)?.is_none() {
         let acknowledged = migration_of(workspace.config(), old_id)?.leftover_acknowledged.is_some();
         if !acknowledged {
             return Err(MigrationError::DeleteBlocked(vec![format!(
@@ -865,7 +951,10 @@ mod tests {
         deactivate_old(&mut ws, "old-basic").unwrap();
         record_test(&mut ws, &new, true, true);
         record_test(&mut ws, &new, false, true);
-        assert_eq!(record_leftover(&mut ws, "old-basic", &leftover(Some(0))).unwrap(), Some(true));
+        assert_eq!(
+            record_leftover(&mut ws, "old-basic", &leftover(Some(0)), LeftoverRoute::OldSignIn).unwrap(),
+            Some(true)
+        );
         ws
     }
 
@@ -891,21 +980,97 @@ mod tests {
     }
 
     #[test]
-    fn the_leftover_check_signs_in_with_the_new_setting_when_it_reaches_the_same_mailbox() {
+    fn the_leftover_check_signs_in_the_way_that_works_and_offers_the_other() {
         let dir = tempfile::tempdir().unwrap();
         let (mut ws, new) = started_workspace(dir.path());
-        // Gmail's preset moved the servers: different mailbox host, so the old sign-in is used.
-        assert_eq!(leftover_sign_in(ws.config(), "old-basic").unwrap().id, "old-basic");
-        ws.apply("t", |c| {
-            for (id, server) in [("old-basic", "mail.contoso.com"), (new.as_str(), "MAIL.contoso.com")] {
-                if let Some(s) = c.setting_mut(id) {
-                    s.imap.server = server.into();
+        let route_of = |config: &Config, wanted| leftover_sign_in(config, "old-basic", wanted).unwrap();
+        // Gmail's preset moved the servers: the new sign-in cannot reach the old mailbox.
+        assert_eq!(leftover_routes(ws.config(), "old-basic"), vec![LeftoverRoute::OldSignIn]);
+        let only = route_of(ws.config(), Some(LeftoverRoute::NewSignIn));
+        assert_eq!((only.route, only.setting.id.as_str(), only.other), (LeftoverRoute::OldSignIn, "old-basic", None));
+        let set_servers = |ws: &mut Workspace, old_user: &str| {
+            ws.apply("t", |c| {
+                for (id, server) in [("old-basic", "mail.contoso.com"), (new.as_str(), "MAIL.contoso.com")] {
+                    if let Some(s) = c.setting_mut(id) {
+                        s.imap.server = server.into();
+                    }
                 }
-            }
+                let user = c.setting(&new).unwrap().imap.user_name.clone();
+                let old = c.setting_mut("old-basic").unwrap();
+                old.imap.user_name = if old_user.is_empty() { user } else { old_user.to_owned() };
+                Ok(())
+            })
+            .unwrap();
+        };
+        // Same server and user: the new sign-in first (Basic is usually off by now), the old offered.
+        set_servers(&mut ws, "");
+        let first = route_of(ws.config(), None);
+        assert_eq!((first.route, first.setting.id.as_str()), (LeftoverRoute::NewSignIn, new.as_str()));
+        assert_eq!(first.other, Some(LeftoverRoute::OldSignIn));
+        let old = route_of(ws.config(), Some(LeftoverRoute::OldSignIn));
+        assert_eq!((old.setting.id.as_str(), old.other), ("old-basic", Some(LeftoverRoute::NewSignIn)));
+        // Same server, another mailbox: the old sign-in first; the new one opens the old mailbox by its name.
+        set_servers(&mut ws, "shared@contoso.com");
+        assert_eq!(route_of(ws.config(), None).route, LeftoverRoute::OldSignIn);
+        let other = route_of(ws.config(), Some(LeftoverRoute::NewSignIn));
+        assert_eq!(
+            (other.setting.id.as_str(), other.setting.imap.user_name.as_str()),
+            (new.as_str(), "shared@contoso.com")
+        );
+        // A clean check along a route is remembered: the delete's re-check signs in the same way.
+        record_leftover(&mut ws, "old-basic", &leftover(Some(0)), LeftoverRoute::NewSignIn).unwrap();
+        assert_eq!(route_of(ws.config(), None).route, LeftoverRoute::NewSignIn);
+        assert!(leftover_sign_in(ws.config(), "nope", None).is_none());
+        assert_eq!(
+            describe_route(ws.config(), "old-basic", LeftoverRoute::OldSignIn),
+            "the old setting's password as shared@contoso.com"
+        );
+    }
+
+    #[test]
+    fn a_refused_leftover_sign_in_names_it_and_offers_the_other_way() {
+        use crate::probe::report::{Outcome as StageOutcome, StageName};
+        let dir = tempfile::tempdir().unwrap();
+        let (mut ws, new) = started_workspace(dir.path());
+        ws.apply("t", |c| {
+            let server = c.setting("old-basic").unwrap().imap.server.clone();
+            let user = c.setting("old-basic").unwrap().imap.user_name.clone();
+            let s = c.setting_mut(&new).unwrap();
+            s.imap.server = server;
+            s.imap.user_name = user;
             Ok(())
         })
         .unwrap();
-        assert_eq!(leftover_sign_in(ws.config(), "old-basic").unwrap().id, new, "same server and user: new sign-in");
-        assert!(leftover_sign_in(ws.config(), "nope").is_none());
+        let mut refused =
+            Report::new(crate::probe::report::ProbeKind::Leftover, "old-basic", "imap", Default::default());
+        refused.stage(
+            StageName::Authentication,
+            std::time::Duration::ZERO,
+            StageOutcome::Failed,
+            "AUTHENTICATE failed",
+            None,
+        );
+        let failure = leftover_failure(ws.config(), "old-basic", LeftoverRoute::NewSignIn, &refused);
+        assert!(failure.text.starts_with("The server refused the new setting's Gmail sign-in as "), "{}", failure.text);
+        let (other, words) = failure.other.unwrap();
+        assert_eq!(other, LeftoverRoute::OldSignIn);
+        assert!(words.starts_with("the old setting's password as "), "{words}");
+        // Never reached: no sign-in was refused, so nothing else is offered.
+        let mut unreachable =
+            Report::new(crate::probe::report::ProbeKind::Leftover, "old-basic", "imap", Default::default());
+        unreachable.stage(
+            StageName::Connect,
+            std::time::Duration::ZERO,
+            StageOutcome::Failed,
+            "connection refused",
+            None,
+        );
+        let failure = leftover_failure(ws.config(), "old-basic", LeftoverRoute::NewSignIn, &unreachable);
+        assert!(
+            failure.text.starts_with("The old folders could not be opened with the new setting's"),
+            "{}",
+            failure.text
+        );
+        assert_eq!(failure.other, None);
     }
 }

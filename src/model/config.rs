@@ -145,6 +145,41 @@ pub struct LeftoverCheck {
     pub total: u32,
     pub unseen: u32,
     pub folders: Vec<String>,
+    /// The sign-in that read the folders; the delete's re-check signs in the same way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_in_with: Option<LeftoverRoute>,
+}
+
+/// Which sign-in opens a migration's old folders for the leftover check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeftoverRoute {
+    /// The old setting's own sign-in (usually its Basic password).
+    OldSignIn,
+    /// The new setting's OAuth sign-in, opening the old mailbox on the same server.
+    NewSignIn,
+}
+
+impl LeftoverRoute {
+    /// The value the CLI's `--via` takes and the config file holds.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OldSignIn => "old-sign-in",
+            Self::NewSignIn => "new-sign-in",
+        }
+    }
+}
+
+impl std::str::FromStr for LeftoverRoute {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "old-sign-in" => Ok(Self::OldSignIn),
+            "new-sign-in" => Ok(Self::NewSignIn),
+            other => Err(format!("\"{other}\" is not a sign-in: use old-sign-in or new-sign-in")),
+        }
+    }
 }
 
 /// A deleted setting kept so it can be restored.

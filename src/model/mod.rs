@@ -8,7 +8,7 @@ pub mod setting;
 pub mod validate;
 
 pub use config::{
-    Company, Config, DeletedSetting, GuardError, ImportSummary, LeftoverCheck, Migration, OAuthProvider,
+    Company, Config, DeletedSetting, GuardError, ImportSummary, LeftoverCheck, LeftoverRoute, Migration, OAuthProvider,
     PreviousDefault, TlsConfig,
 };
 pub use presets::Preset;

@@ -165,6 +165,11 @@ impl Report {
         self.redactor.redact(&crate::printable::printable(&self.redactor.redact(text)))
     }
 
+    /// The server refused the sign-in (as opposed to never being reached).
+    pub fn sign_in_refused(&self) -> bool {
+        self.stages.iter().any(|s| s.name == StageName::Authentication && s.outcome == Outcome::Failed)
+    }
+
     /// Why the probe failed, in one line: the diagnosis' cause, else the failed stage.
     pub fn failure_summary(&self) -> String {
         if let Some(diagnosis) = &self.diagnosis {

@@ -71,6 +71,8 @@ pub enum Command {
     Theme(ThemeChoice),
     /// Start a background job (test, Connect, Disconnect, leftover check) for a setting.
     StartJob(String, JobKind),
+    /// Check a migration's old folders for leftover mail along the given sign-in.
+    CheckLeftoverVia(String, crate::model::LeftoverRoute),
     /// Cancel a running job.
     CancelJob(String, JobKind),
     /// Put text on the clipboard (never a secret).

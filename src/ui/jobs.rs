@@ -88,6 +88,8 @@ pub enum JobEvent {
     Leftover {
         setting_id: String,
         leftover: Box<probe::imap::Leftover>,
+        /// The sign-in that opened (or failed to open) a migration's old folders.
+        route: Option<crate::model::LeftoverRoute>,
     },
     /// What a migration's delete needs, read off the UI thread.
     ReadyToFinish {
@@ -179,6 +181,8 @@ pub struct JobInput {
     pub recipient: String,
     /// For SavePasswords: what the admin typed.
     pub passwords: PasswordChanges,
+    /// For a migration's leftover check: the sign-in that opens the old folders.
+    pub leftover_route: Option<crate::model::LeftoverRoute>,
 }
 
 impl JobInput {
@@ -190,6 +194,7 @@ impl JobInput {
             secrets,
             recipient: String::new(),
             passwords: PasswordChanges::default(),
+            leftover_route: None,
         }
     }
 }
@@ -434,7 +439,7 @@ fn run_check(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn
             let connection = crate::migration::connection_of(&input.config, &input.secrets, &setting_id);
             JobEvent::ReadyToFinish { old: setting_id, connection, recheck }
         }
-        (_, Outcome::Leftover(leftover)) => JobEvent::Leftover { setting_id, leftover },
+        (_, Outcome::Leftover(leftover)) => JobEvent::Leftover { setting_id, leftover, route: input.leftover_route },
         (_, Outcome::Report(report)) => JobEvent::Report { setting_id, kind, report },
     };
     notify(event);

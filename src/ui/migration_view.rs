@@ -12,7 +12,7 @@ use super::commands::{Command, CommandQueue, MigrationAction, View};
 use super::jobs::JobKind;
 use super::theme;
 use crate::migration::{Checklist, Step, StepId, StepState};
-use crate::model::{Config, CredentialKind};
+use crate::model::{Config, CredentialKind, LeftoverRoute};
 use crate::oauth::ConnectionState;
 
 /// Height of one checklist row: every row the same, so the list reads as a list.
@@ -25,11 +25,32 @@ pub struct MigrationView {
     start_old: Option<String>,
     start_target: Option<String>,
     acknowledgement: String,
+    /// After a refused sign-in to the old folders: the other way to try.
+    offered_route: Option<(String, LeftoverRoute)>,
+}
+
+/// The button that checks the old folders along `route`.
+pub fn route_button_label(route: LeftoverRoute) -> &'static str {
+    match route {
+        LeftoverRoute::OldSignIn => "Check with the old password",
+        LeftoverRoute::NewSignIn => "Check with the new sign-in",
+    }
 }
 
 impl MigrationView {
     pub fn select(&mut self, old: String) {
         self.selected = Some(old);
+    }
+
+    /// Offers `route` (when some) beside "Check leftover mail" for `old`.
+    pub fn offer_route(&mut self, old: &str, route: Option<LeftoverRoute>) {
+        self.offered_route = route.map(|route| (old.to_owned(), route));
+    }
+
+    pub fn forget_offered_route(&mut self, old: &str) {
+        if self.offered_route.as_ref().is_some_and(|(offered, _)| offered == old) {
+            self.offered_route = None;
+        }
     }
 
     /// The migration shown: the one chosen, else the latest still going on.
@@ -317,6 +338,15 @@ impl MigrationView {
             }
             StepId::LeftoverChecked => {
                 job_button(ui, old, JobKind::Leftover, "Check leftover mail", commands);
+                let offered = self.offered_route.as_ref().filter(|(offered, _)| offered == old).map(|(_, r)| *r);
+                if let Some(route) = offered.filter(|_| !done) {
+                    let button = ui.button(route_button_label(route)).on_hover_text(
+                        "The server refused the last sign-in to the old folders; this opens them the other way",
+                    );
+                    if button.clicked() {
+                        commands.send(Command::CheckLeftoverVia(old.to_owned(), route));
+                    }
+                }
                 if !done {
                     ui.menu_button("Cannot check…", |ui| {
                         ui.label("If no sign-in reaches the old folders any more, say why:");

@@ -595,6 +595,66 @@ fn a_whole_migration_in_the_window() {
 }
 
 #[test]
+fn a_refused_sign_in_to_the_old_folders_offers_the_other_way() {
+    let rig = crate::rig::rig();
+    rig.empty("reroute", "INBOX");
+    let sandbox = Sandbox::new();
+    let mut config = rig.config_with(vec![rig.basic_setting("reroute-old", "reroute")]);
+    config.oauth_providers.push(crate::oauth::provider_entry(rig, "rigidp"));
+    std::fs::write(sandbox.config(), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
+    let secrets = Secrets::file(sandbox.secrets_file());
+    for kind in [mailsettings::store::SecretKind::SmtpPassword, mailsettings::store::SecretKind::ImapPassword] {
+        secrets.set("reroute-old", kind, &mailsettings::Secret::new(rig.password.clone())).unwrap();
+    }
+    let mut workspace = Workspace::open(&sandbox.config(), secrets.clone()).unwrap();
+    let target = mailsettings::migration::Target::Provider("rigidp".to_owned());
+    let new = mailsettings::migration::start(&mut workspace, "reroute-old", &target).unwrap();
+    // The new setting reaches the same mailbox, so the check tries its sign-in first;
+    // its token is one the server no longer accepts.
+    let now = time::OffsetDateTime::now_utc();
+    let tokens = mailsettings::oauth::tokens::TokenSet {
+        access_token: mailsettings::Secret::new("no-longer-accepted".to_owned()),
+        refresh_token: None,
+        expires_at: Some(now + time::Duration::hours(1)),
+        connected_at: now,
+        last_refresh: None,
+        account: Some(rig.address("reroute")),
+        scopes: Vec::new(),
+        provider: "rigidp".to_owned(),
+        needs_reconnect: None,
+    };
+    tokens.save(&secrets, &new).unwrap();
+    let mut harness = harness_for(workspace);
+    click(&mut harness, "Migration");
+    press(&mut harness, "Check leftover mail");
+    let refused = "The server refused the new setting's";
+    wait_until(&mut harness, "the refused check", |h| {
+        !h.state().is_busy() && h.query_by_label_contains(refused).is_some()
+    });
+    let node = harness.get_by_label_contains(refused);
+    let notice = node.accesskit_node().label().or_else(|| node.accesskit_node().value()).unwrap_or_default();
+    assert!(
+        notice.starts_with(&format!(
+            "The server refused the new setting's Custom OAuth2 provider sign-in as {}",
+            rig.address("reroute")
+        )),
+        "{notice}"
+    );
+    assert!(notice.contains("token"), "the server's refusal, in a word: {notice}");
+    assert!(!notice.contains(".."), "{notice}");
+    assert!(notice.contains("Try the other way, the old setting's password as"), "{notice}");
+    assert!(notice.ends_with("Check with the old password."), "{notice}");
+
+    press(&mut harness, "Check with the old password");
+    wait_until(&mut harness, "the check the other way", |h| {
+        !h.state().is_busy() && h.query_all_by_label_contains("no mail left in").count() > 0
+    });
+    assert!(harness.query_by_label("Check with the old password").is_none(), "offered only after a refusal");
+    let text = std::fs::read_to_string(sandbox.config()).unwrap();
+    assert!(text.contains("signed_in_with = \"old-sign-in\""), "the delete re-checks the way that worked: {text}");
+}
+
+#[test]
 fn the_about_box_names_the_version_build_files_secret_store_and_licences() {
     let sandbox = Sandbox::new();
     let mut harness = harness(&sandbox);

@@ -99,6 +99,20 @@ fn a_whole_migration_by_cli_with_every_guard_and_a_rollback() {
     assert_exit(&blocked, 1);
     assert!(stderr(&blocked).contains("mail may be left in the old folders"), "{}", stderr(&blocked));
 
+    // Microsoft has switched the old password off by now: that way is refused, said
+    // so, and the way that works offered (the default one here: same mailbox).
+    assert_exit(&m.run(Browser::Idle, &["set-password", "old-basic"], "switched-off-by-microsoft\n"), 0);
+    let refused = m.run(Browser::Idle, &["migrate", "leftover", "old-basic", "--via", "old-sign-in"], "");
+    assert_exit(&refused, 1);
+    let said = stderr(&refused);
+    assert!(
+        said.contains(&format!("The server refused the old setting's password as {}", rig.address("old"))),
+        "{said}"
+    );
+    assert!(said.contains("mailsettings migrate leftover old-basic --via new-sign-in"), "{said}");
+    let unknown = m.run(Browser::Idle, &["migrate", "leftover", "old-basic", "--via", "sideways"], "");
+    assert_exit(&unknown, 2);
+
     // The mail is retrieved; the check ("audit" is kept as an alias) is clean; delete is allowed.
     rig.empty("old", "Mail Not Read");
     assert!(m.ok(&["migrate", "audit", "old-basic"]).contains("No mail left in the old folders"));

@@ -5,6 +5,7 @@
 use super::{MailSettingsApp, Notice};
 use crate::oauth::ConnectionState;
 use crate::ui::jobs::{ConnectFailure, JobEvent, JobKind};
+use crate::ui::migration_view::route_button_label;
 
 impl MailSettingsApp {
     /// Takes what the background jobs reported.
@@ -41,10 +42,10 @@ impl MailSettingsApp {
                 self.report = Some(*report);
             }
             JobEvent::ConnectWaiting { .. } | JobEvent::DeviceCode { .. } | JobEvent::Finished { .. } => {}
-            JobEvent::Leftover { setting_id, leftover } => {
+            JobEvent::Leftover { setting_id, leftover, route } => {
                 let in_migration = self.workspace.config().migration(&setting_id).is_some();
-                let recorded = if in_migration {
-                    crate::migration::record_leftover(&mut self.workspace, &setting_id, &leftover)
+                let recorded = if let Some(route) = route.filter(|_| in_migration) {
+                    crate::migration::record_leftover(&mut self.workspace, &setting_id, &leftover, route)
                         .map_err(|e| e.to_string())
                 } else {
                     Ok(leftover.total().map(|total| total == 0))
@@ -56,7 +57,26 @@ impl MailSettingsApp {
                         leftover.total().unwrap_or(0)
                     )),
                     Ok(None) => {
-                        Notice::error(format!("The folders could not be opened: {}", leftover.report.failure_summary()))
+                        match route.filter(|_| in_migration) {
+                            Some(route) => {
+                                let config = self.workspace.config();
+                                let failure =
+                                    crate::migration::leftover_failure(config, &setting_id, route, &leftover.report);
+                                let next = match &failure.other {
+                                Some((other, words)) => {
+                                    format!("Try the other way, {words}: {}.", route_button_label(*other))
+                                }
+                                None => "If no sign-in reaches the old folders any more, use \"Cannot check…\" and say why."
+                                    .to_owned(),
+                            };
+                                self.migration.offer_route(&setting_id, failure.other.map(|(other, _)| other));
+                                Notice::error(format!("{} {next}", failure.text))
+                            }
+                            None => Notice::error(format!(
+                                "The folders could not be opened: {}",
+                                leftover.report.failure_summary()
+                            )),
+                        }
                     }
                     Err(err) => Notice::error(err),
                 });

@@ -4,7 +4,7 @@
 
 use super::{Dialog, MailSettingsApp, Notice, PendingSave};
 use crate::migration;
-use crate::model::{CredentialKind, MailSetting};
+use crate::model::{CredentialKind, LeftoverRoute, MailSetting};
 use crate::ui::commands::{Command, MigrationAction, View};
 use crate::ui::form::{EditForm, FormOutput, summarize};
 use crate::ui::jobs::{JobInput, JobKind};
@@ -55,6 +55,7 @@ impl MailSettingsApp {
             },
             Command::DismissNotice => self.notice = None,
             Command::StartJob(id, kind) => self.start_job(ctx, &id, kind),
+            Command::CheckLeftoverVia(id, route) => self.start_job_via(ctx, &id, JobKind::Leftover, Some(route)),
             Command::CancelJob(id, kind) => self.jobs.cancel(&id, kind),
             Command::CopyText(text) => ctx.copy_text(text),
             Command::CopyReport => {
@@ -324,13 +325,28 @@ impl MailSettingsApp {
     }
 
     pub(super) fn start_job(&mut self, ctx: &egui::Context, id: &str, kind: JobKind) {
+        self.start_job_via(ctx, id, kind, None);
+    }
+
+    /// `route`: for a migration's leftover check, the sign-in to use (`None`: the one that works).
+    fn start_job_via(&mut self, ctx: &egui::Context, id: &str, kind: JobKind, route: Option<LeftoverRoute>) {
         let config = self.workspace.config();
         // The leftover check of a migration's old setting signs in the way that works.
-        let sign_in = match kind {
-            JobKind::Leftover | JobKind::FinishMigration => migration::leftover_sign_in(config, id),
-            _ => config.setting(id),
+        let leftover = matches!(kind, JobKind::Leftover | JobKind::FinishMigration) && config.migration(id).is_some();
+        let (setting, route) = if leftover {
+            match migration::leftover_sign_in(config, id, route) {
+                Some(sign_in) => (sign_in.setting, Some(sign_in.route)),
+                None => return,
+            }
+        } else {
+            match config.setting(id) {
+                Some(setting) => (setting.clone(), None),
+                None => return,
+            }
         };
-        let Some(setting) = sign_in.cloned() else { return };
+        if kind == JobKind::Leftover {
+            self.migration.forget_offered_route(id);
+        }
         if kind == JobKind::Outgoing && !crate::model::validate::is_well_formed_address(self.prefs.recipient.trim()) {
             self.ask_recipient = true;
             self.notice =
@@ -353,6 +369,7 @@ impl MailSettingsApp {
         let mut input = JobInput::new(setting, config.clone(), self.workspace.secrets().clone());
         id.clone_into(&mut input.subject_id);
         input.recipient = self.prefs.recipient.trim().to_owned();
+        input.leftover_route = route;
         if !self.jobs.start(ctx, kind, input) {
             let name = self.workspace.config().setting_name(id);
             self.notice = Some(Notice::error(format!("{} is already running for \"{name}\"", kind.label())));
