@@ -470,6 +470,16 @@ fn companies_pick_their_default_from_active_settings() {
     fill(&mut harness, "Company name", "Initech");
     click(&mut harness, "Add company");
     assert!(std::fs::read_to_string(sandbox.config()).unwrap().contains("id = \"initech\""));
+    // The guide's "recheck in case a Company still doesn't have a default": flagged in
+    // the view and in the status bar until one is chosen.
+    assert_eq!(harness.query_all_by_label("needs a default").count(), 1, "Initech only");
+    assert!(harness.query_by_label("1 company(ies) without a default mail setting").is_some());
+    harness.get_all_by_role(Role::ComboBox).last().unwrap().click();
+    settle(&mut harness);
+    harness.get_all_by_label("Collections (Microsoft 365)").last().unwrap().click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("needs a default").is_none());
+    assert!(harness.query_by_label_contains("without a default mail setting").is_none());
 }
 
 #[test]
