@@ -167,6 +167,11 @@ pub enum BridgeCommand {
         /// Port for IMAP (0: any free port)
         #[arg(long, default_value_t = 1993)]
         imap_port: u16,
+        /// Offer STARTTLS to the programs, with the bridge's own certificate for localhost
+        /// (made once; its key in the OS store, the certificate written beside the config),
+        /// and take a sign-in only after it
+        #[arg(long)]
+        local_tls: bool,
         /// The settings to serve
         #[arg(required = true)]
         ids: Vec<String>,
@@ -441,14 +446,30 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             )
             .map_err(Failure::from)
         }
-        Command::Bridge(BridgeCommand::Run { smtp_port, imap_port, ids }) => {
+        Command::Bridge(BridgeCommand::Run { smtp_port, imap_port, local_tls, ids }) => {
             let ports = crate::bridge::Ports { smtp: *smtp_port, imap: *imap_port };
+            let local_tls = if *local_tls {
+                let dir = workspace.path().parent().unwrap_or(Path::new("."));
+                let tls = crate::bridge::local_tls::load_or_create(workspace.secrets(), dir)
+                    .map_err(|e| Failure::check(e.to_string()))?;
+                Some(tls)
+            } else {
+                None
+            };
+            let tls_note = local_tls.as_ref().map_or_else(String::new, |tls| {
+                format!(
+                    " STARTTLS required; the certificate is {} (SHA-256 {}).",
+                    tls.certificate_path.display(),
+                    tls.fingerprint
+                )
+            });
+            let listen = crate::bridge::Listen { ports, local_tls };
             let mut announced: Result<(), Failure> = Ok(());
             let result =
-                crate::bridge::run(workspace.config(), workspace.secrets(), ids, ports, &interrupted(), |ports| {
+                crate::bridge::run(workspace.config(), workspace.secrets(), ids, &listen, &interrupted(), |ports| {
                     announced = writeln!(
                         out,
-                        "Bridge for {}: SMTP on 127.0.0.1:{}, IMAP on 127.0.0.1:{}. Ctrl+C stops it.",
+                        "Bridge for {}: SMTP on 127.0.0.1:{}, IMAP on 127.0.0.1:{}.{tls_note} Ctrl+C stops it.",
                         ids.join(", "),
                         ports.smtp,
                         ports.imap

@@ -41,6 +41,9 @@ pub enum SecretKind {
     ClientSecret,
     /// The local password programs use to sign in to `mailsettings bridge`.
     BridgePassword,
+    /// The private key (and certificate) of the bridge's local STARTTLS, kept
+    /// under [`crate::bridge::local_tls::OWNER`] instead of a setting id.
+    BridgeTlsKey,
 }
 
 /// The secret-store owner of a sign-in app's client secret: `oauth-app-PROVIDER`.
@@ -59,6 +62,7 @@ impl SecretKind {
             Self::OAuthTokens => "oauth-tokens",
             Self::ClientSecret => "client-secret",
             Self::BridgePassword => "bridge-password",
+            Self::BridgeTlsKey => "bridge-tls-key",
         }
     }
 }
@@ -250,6 +254,7 @@ fn what(kind: SecretKind) -> &'static str {
         SecretKind::OAuthTokens => "sign-in tokens",
         SecretKind::ClientSecret => "client secret",
         SecretKind::BridgePassword => "local bridge password",
+        SecretKind::BridgeTlsKey => "bridge's local TLS key",
     }
 }
 

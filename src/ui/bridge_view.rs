@@ -19,6 +19,8 @@ use crate::store::Secrets;
 #[derive(Debug, Default)]
 struct Reported {
     listening: Option<Ports>,
+    /// With local TLS: the certificate's file and SHA-256 fingerprint.
+    certificate: Option<(std::path::PathBuf, String)>,
     ended: Option<Result<(), String>>,
 }
 
@@ -37,6 +39,8 @@ pub struct BridgeView {
     smtp_port: String,
     imap_port: String,
     serve: BTreeSet<String>,
+    /// STARTTLS for the programs, with the bridge's own certificate.
+    local_tls: bool,
     running: Option<Running>,
     /// The last run's end, when it ended with an error.
     last_error: Option<String>,
@@ -50,6 +54,7 @@ impl Default for BridgeView {
             smtp_port: "1587".to_owned(),
             imap_port: "1993".to_owned(),
             serve: BTreeSet::new(),
+            local_tls: false,
             running: None,
             last_error: None,
             made: Arc::default(),
@@ -58,7 +63,15 @@ impl Default for BridgeView {
 }
 
 impl BridgeView {
-    pub fn ui(&mut self, ui: &mut Ui, config: &Config, secrets: &Secrets, commands: &mut CommandQueue) {
+    /// `config_dir`: where the local TLS certificate is written for the programs to trust.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        config: &Config,
+        secrets: &Secrets,
+        config_dir: &std::path::Path,
+        commands: &mut CommandQueue,
+    ) {
         self.collect_end();
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             ui.heading("Bridge");
@@ -104,11 +117,18 @@ impl BridgeView {
                     ui.end_row();
                 }
             });
-            self.run_ui(ui, config, secrets);
+            ui.add_enabled(
+                !running,
+                egui::Checkbox::new(&mut self.local_tls, "Local TLS (STARTTLS with the bridge's own certificate)"),
+            )
+            .on_hover_text(
+                "For programs that insist on TLS even on this computer; they then sign in only after STARTTLS",
+            );
+            self.run_ui(ui, config, secrets, config_dir);
         });
     }
 
-    fn run_ui(&mut self, ui: &mut Ui, config: &Config, secrets: &Secrets) {
+    fn run_ui(&mut self, ui: &mut Ui, config: &Config, secrets: &Secrets, config_dir: &std::path::Path) {
         if let Some(running) = &self.running {
             let listening = running.reported.lock().ok().and_then(|r| r.listening);
             match listening {
@@ -125,6 +145,16 @@ impl BridgeView {
                 None => {
                     ui.label("Starting…");
                 }
+            }
+            let certificate = running.reported.lock().ok().and_then(|r| r.certificate.clone());
+            if let Some((path, fingerprint)) = certificate {
+                ui.add(
+                    egui::Label::new(format!(
+                        "Programs trust the bridge's certificate: {} (SHA-256 {fingerprint})",
+                        path.display()
+                    ))
+                    .wrap(),
+                );
             }
             // The session count moves while it runs.
             ui.ctx().request_repaint_after(std::time::Duration::from_secs(1));
@@ -143,23 +173,47 @@ impl BridgeView {
         if start.clicked()
             && let Some((smtp, imap)) = ports
         {
-            self.start(ui.ctx(), config, secrets, Ports { smtp, imap });
+            self.start(ui.ctx(), config, secrets, config_dir, Ports { smtp, imap });
         }
     }
 
-    fn start(&mut self, ctx: &egui::Context, config: &Config, secrets: &Secrets, ports: Ports) {
+    fn start(
+        &mut self,
+        ctx: &egui::Context,
+        config: &Config,
+        secrets: &Secrets,
+        config_dir: &std::path::Path,
+        ports: Ports,
+    ) {
         let running = Running { stop: CancelToken::new(), sessions: Arc::default(), reported: Arc::default() };
         let (stop, sessions, reported) = (running.stop.clone(), running.sessions.clone(), running.reported.clone());
         let (config, secrets, ids, ctx) =
             (config.clone(), secrets.clone(), self.serve.iter().cloned().collect::<Vec<_>>(), ctx.clone());
+        let (local_tls, config_dir) = (self.local_tls, config_dir.to_owned());
         let spawned = std::thread::Builder::new().name("bridge".to_owned()).spawn(move || {
+            // The key is read from (or made into) the secret store here, off the UI thread.
+            let local_tls = local_tls.then(|| crate::bridge::local_tls::load_or_create(&secrets, &config_dir));
+            let local_tls = match local_tls.transpose() {
+                Ok(local_tls) => local_tls,
+                Err(err) => {
+                    if let Ok(mut reported) = reported.lock() {
+                        reported.ended = Some(Err(err.to_string()));
+                    }
+                    ctx.request_repaint();
+                    return;
+                }
+            };
+            if let (Some(tls), Ok(mut reported)) = (&local_tls, reported.lock()) {
+                reported.certificate = Some((tls.certificate_path.clone(), tls.fingerprint.clone()));
+            }
+            let listen = crate::bridge::Listen { ports, local_tls };
             let on_listening = |ports| {
                 if let Ok(mut reported) = reported.lock() {
                     reported.listening = Some(ports);
                 }
                 ctx.request_repaint();
             };
-            let result = crate::bridge::run_counting(&config, &secrets, &ids, ports, &stop, on_listening, &sessions);
+            let result = crate::bridge::run_counting(&config, &secrets, &ids, &listen, &stop, on_listening, &sessions);
             if let Ok(mut reported) = reported.lock() {
                 reported.ended = Some(result.map_err(|e| e.to_string()));
             }

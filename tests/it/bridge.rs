@@ -20,19 +20,23 @@ fn local_password(sandbox: &OAuthSandbox, id: &str) -> String {
 
 /// `bridge run` on free ports; returns the process and its SMTP and IMAP ports.
 fn start_bridge(sandbox: &OAuthSandbox, id: &str) -> (Child, u16, u16) {
-    let mut child = sandbox
-        .command(Browser::Idle, &["bridge", "run", "--smtp-port", "0", "--imap-port", "0", id])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    start_bridge_with(sandbox, id, &[]).0
+}
+
+/// [`start_bridge`] with more options; also returns the line it announced itself with.
+fn start_bridge_with(sandbox: &OAuthSandbox, id: &str, options: &[&str]) -> ((Child, u16, u16), String) {
+    let mut args = vec!["bridge", "run", "--smtp-port", "0", "--imap-port", "0"];
+    args.extend_from_slice(options);
+    args.push(id);
+    let mut child =
+        sandbox.command(Browser::Idle, &args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let port = |after: &str| -> u16 {
         line.split(after).nth(1).unwrap().split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
     };
     let (smtp, imap) = (port("SMTP on 127.0.0.1:"), port("IMAP on 127.0.0.1:"));
-    (child, smtp, imap)
+    ((child, smtp, imap), line)
 }
 
 fn python(script: &str) -> std::process::Output {
@@ -86,6 +90,85 @@ print("passed")
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(stop(bridge).success(), "SIGTERM stops the bridge cleanly");
+}
+
+/// `--local-tls`: programs that insist on TLS get STARTTLS with the bridge's own
+/// certificate (verified by the client against the file it wrote), and no sign-in
+/// is taken before it.
+#[test]
+fn with_local_tls_programs_sign_in_only_after_starttls_and_verify_the_bridges_certificate() {
+    let rig = rig();
+    rig.empty("bridgetls", "INBOX");
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "bridge-tls", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "bridge-tls"]), 0);
+    let password = local_password(&sandbox, "bridge-tls");
+    let ((bridge, smtp, imap), announced) = start_bridge_with(&sandbox, "bridge-tls", &["--local-tls"]);
+    let certificate = sandbox.dir.path().join("bridge-localhost.pem");
+    assert!(announced.contains(&format!("the certificate is {}", certificate.display())), "{announced}");
+    let pem = std::fs::read_to_string(&certificate).unwrap();
+    assert!(pem.contains("BEGIN CERTIFICATE") && !pem.contains("PRIVATE KEY"), "{pem}");
+    let run_id = format!("bridge-tls-{}", std::process::id());
+    let to = rig.address("bridgetls");
+    let cafile = certificate.display();
+    let script = format!(
+        r#"
+import base64, imaplib, smtplib, ssl
+context = ssl.create_default_context(cafile="{cafile}")
+s = smtplib.SMTP("127.0.0.1", {smtp}, timeout=20)
+s.ehlo()
+assert s.has_extn("starttls") and not s.has_extn("auth"), s.esmtp_features
+plain = base64.b64encode(b"\x00ar@rig.test\x00{password}").decode()
+code, _ = s.docmd("AUTH", "PLAIN " + plain)
+assert code == 530, ("a sign-in before STARTTLS", code)
+s.starttls(context=context)
+s.ehlo()
+assert s.has_extn("auth"), s.esmtp_features
+s.login("ar@rig.test", "{password}")
+s.sendmail("ar@rig.test", ["{to}"], "From: ar@rig.test\r\nTo: {to}\r\nSubject: through local TLS\r\nX-Helper-Run: {run_id}\r\n\r\nhello\r\n")
+s.quit()
+m = imaplib.IMAP4("127.0.0.1", {imap}, timeout=20)
+assert "LOGINDISABLED" in m.capabilities and "STARTTLS" in m.capabilities, m.capabilities
+try:
+    m.login("ar@rig.test", "{password}")
+    raise SystemExit("imap took a sign-in before STARTTLS")
+except imaplib.IMAP4.error as e:
+    assert "PRIVACYREQUIRED" in str(e), e
+m.starttls(ssl_context=context)
+m.login("ar@rig.test", "{password}")
+typ, data = m.select("INBOX")
+assert typ == "OK", (typ, data)
+m.logout()
+print("passed")
+"#
+    );
+    let output = python(&script);
+    assert!(stdout(&output).contains("passed"), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+    let started = Instant::now();
+    while rig.count_with_header("bridgetls", "INBOX", "X-Helper-Run", &run_id) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the message sent through local TLS never arrived");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(stop(bridge).success());
+    // The certificate is kept: the next run serves the same one, so programs keep trusting it.
+    let ((again, _, _), _) = start_bridge_with(&sandbox, "bridge-tls", &["--local-tls"]);
+    assert_eq!(std::fs::read_to_string(&certificate).unwrap(), pem);
+    assert!(stop(again).success());
+    // Without --local-tls, STARTTLS is not offered.
+    let (plain, smtp, _) = start_bridge(&sandbox, "bridge-tls");
+    let script = format!(
+        r#"
+import smtplib
+s = smtplib.SMTP("127.0.0.1", {smtp}, timeout=20)
+s.ehlo()
+assert not s.has_extn("starttls"), s.esmtp_features
+code, _ = s.docmd("STARTTLS")
+assert code == 502, code
+print("plain")
+"#
+    );
+    let output = python(&script);
+    assert!(stdout(&output).contains("plain"), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+    assert!(stop(plain).success());
 }
 
 #[test]

@@ -44,7 +44,14 @@ impl MailSettingsApp {
             }
             View::Bridge => {
                 egui::CentralPanel::default().show(ui, |ui| {
-                    self.bridge.ui(ui, self.workspace.config(), self.workspace.secrets(), &mut self.commands);
+                    let config_dir = self.workspace.path().parent().unwrap_or(std::path::Path::new(".")).to_owned();
+                    self.bridge.ui(
+                        ui,
+                        self.workspace.config(),
+                        self.workspace.secrets(),
+                        &config_dir,
+                        &mut self.commands,
+                    );
                 });
             }
             View::Log => {

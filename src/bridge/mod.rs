@@ -10,9 +10,9 @@
 //! run at once, an idle one ends after [`IDLE`].
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -25,6 +25,12 @@ use crate::probe::ProbeOptions;
 use crate::probe::net::{DeadlineSocket, StepClock};
 use crate::secret::Secret;
 use crate::store::{SecretKind, SecretStoreError, Secrets};
+
+pub mod local_tls;
+mod splice;
+
+pub use local_tls::LocalTls;
+use splice::{End, Local, splice};
 
 /// Sessions served at once.
 pub const MAX_SESSIONS: usize = 200;
@@ -47,6 +53,8 @@ pub enum BridgeError {
     Secrets(#[from] SecretStoreError),
     #[error(transparent)]
     Trust(#[from] crate::tls::TrustError),
+    #[error("the bridge's local TLS could not be set up: {0}")]
+    LocalTls(String),
 }
 
 /// Makes a new local password for `setting_id` (replacing the old one) and stores it.
@@ -70,6 +78,8 @@ struct Shared {
     options: ProbeOptions,
     served: Vec<Served>,
     sessions: Arc<AtomicUsize>,
+    /// `--local-tls`: STARTTLS offered, and required before a sign-in.
+    local_tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// The ports the bridge listens on.
@@ -79,17 +89,27 @@ pub struct Ports {
     pub imap: u16,
 }
 
+/// How the bridge listens.
+#[derive(Debug, Clone)]
+pub struct Listen {
+    pub ports: Ports,
+    /// STARTTLS for the programs, with the bridge's own certificate
+    /// ([`local_tls::load_or_create`]); without it the programs talk plain
+    /// text, which never leaves this machine.
+    pub local_tls: Option<LocalTls>,
+}
+
 /// Serves `setting_ids` until `stop`; `ready` is told the ports once listening
 /// (a port of 0 picks a free one).
 pub fn run(
     config: &Config,
     secrets: &Secrets,
     setting_ids: &[String],
-    ports: Ports,
+    listen: &Listen,
     stop: &CancelToken,
     ready: impl FnOnce(Ports),
 ) -> Result<(), BridgeError> {
-    run_counting(config, secrets, setting_ids, ports, stop, ready, &Arc::new(AtomicUsize::new(0)))
+    run_counting(config, secrets, setting_ids, listen, stop, ready, &Arc::new(AtomicUsize::new(0)))
 }
 
 /// [`run`], keeping the number of sessions open in `sessions` (the window shows it).
@@ -97,11 +117,12 @@ pub fn run_counting(
     config: &Config,
     secrets: &Secrets,
     setting_ids: &[String],
-    ports: Ports,
+    listen: &Listen,
     stop: &CancelToken,
     ready: impl FnOnce(Ports),
     sessions: &Arc<AtomicUsize>,
 ) -> Result<(), BridgeError> {
+    let ports = listen.ports;
     let mut served = Vec::new();
     for id in setting_ids {
         let setting = config.setting(id).ok_or_else(|| BridgeError::UnknownSetting(id.clone()))?;
@@ -130,6 +151,7 @@ pub fn run_counting(
         options,
         served,
         sessions: sessions.clone(),
+        local_tls: listen.local_tls.as_ref().map(|tls| tls.server_config.clone()),
     });
     while !stop.is_cancelled() {
         let mut accepted = false;
@@ -170,6 +192,7 @@ fn start_session(shared: &Arc<Shared>, mut client: TcpStream, protocol: Protocol
     let spawned = std::thread::Builder::new().name("bridge-session".to_owned()).spawn(move || {
         let _ = client.set_nonblocking(false);
         let _ = client.set_read_timeout(Some(IDLE));
+        let client = Local::Plain(client);
         let result = match protocol {
             Protocol::Smtp => smtp_session(&shared_for_thread, client),
             Protocol::Imap => imap_session(&shared_for_thread, client),
@@ -229,15 +252,28 @@ fn decode_text(payload: &str) -> Option<String> {
 
 // ---- SMTP --------------------------------------------------------------------
 
-fn smtp_session(shared: &Shared, mut client: TcpStream) -> io::Result<()> {
+fn smtp_session(shared: &Shared, mut client: Local) -> io::Result<()> {
     client.write_all(b"220 localhost ESMTP mailsettings bridge\r\n")?;
     loop {
         let line = read_line(&mut client)?;
         let upper = line.to_ascii_uppercase();
         let verb = upper.split(' ').next().unwrap_or("");
+        // With local TLS asked for, the sign-in waits for it (as a server's smtpd_tls_auth_only).
+        let needs_tls = shared.local_tls.is_some() && !client.is_tls();
         let reply: &[u8] = match verb {
+            "EHLO" if needs_tls => b"250-localhost\r\n250-STARTTLS\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n",
             "EHLO" => b"250-localhost\r\n250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n",
             "HELO" => b"250 localhost\r\n",
+            "STARTTLS" => match &shared.local_tls {
+                Some(config) if needs_tls => {
+                    client.write_all(b"220 2.0.0 ready to start TLS\r\n")?;
+                    client = client.start_tls(config)?;
+                    continue;
+                }
+                Some(_) => b"503 5.5.1 TLS is already on\r\n",
+                None => b"502 5.5.1 STARTTLS is not offered (start the bridge with --local-tls)\r\n",
+            },
+            "AUTH" if needs_tls => b"530 5.7.0 Must issue a STARTTLS command first\r\n",
             "NOOP" | "RSET" => b"250 2.0.0 OK\r\n",
             "QUIT" => {
                 client.write_all(b"221 2.0.0 bye\r\n")?;
@@ -255,7 +291,7 @@ fn smtp_session(shared: &Shared, mut client: TcpStream) -> io::Result<()> {
                 return match upstream_smtp(shared, &served.setting) {
                     Ok(upstream) => {
                         client.write_all(b"235 2.7.0 signed in through the bridge\r\n")?;
-                        splice(client, upstream)
+                        splice(client, upstream.into_end())
                     }
                     Err(reason) => {
                         let reason = crate::printable::printable(&reason).replace(['\r', '\n'], " ");
@@ -270,7 +306,7 @@ fn smtp_session(shared: &Shared, mut client: TcpStream) -> io::Result<()> {
 }
 
 /// The user name and password of `AUTH PLAIN [payload]` or `AUTH LOGIN [user]`.
-fn smtp_credentials(client: &mut TcpStream, line: &str) -> io::Result<Option<(String, String)>> {
+fn smtp_credentials(client: &mut Local, line: &str) -> io::Result<Option<(String, String)>> {
     let words: Vec<&str> = line.split_whitespace().collect();
     match words.get(1).map(|m| m.to_ascii_uppercase()).as_deref() {
         Some("PLAIN") => {
@@ -301,16 +337,41 @@ fn smtp_credentials(client: &mut TcpStream, line: &str) -> io::Result<Option<(St
 
 // ---- IMAP --------------------------------------------------------------------
 
-fn imap_session(shared: &Shared, mut client: TcpStream) -> io::Result<()> {
-    client.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] mailsettings bridge ready\r\n")?;
+fn imap_session(shared: &Shared, mut client: Local) -> io::Result<()> {
+    // With local TLS asked for, the sign-in waits for it (RFC 3501's LOGINDISABLED).
+    let needs_tls = |client: &Local| shared.local_tls.is_some() && !client.is_tls();
+    let capabilities = |client: &Local| {
+        if needs_tls(client) { "IMAP4rev1 STARTTLS LOGINDISABLED" } else { "IMAP4rev1 AUTH=PLAIN" }
+    };
+    client
+        .write_all(format!("* OK [CAPABILITY {}] mailsettings bridge ready\r\n", capabilities(&client)).as_bytes())?;
     loop {
         let line = read_line(&mut client)?;
         let (tag, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
         let tag = tag.to_owned();
         let (command, arguments) = rest.split_once(' ').unwrap_or((rest, ""));
-        let credentials = match command.to_ascii_uppercase().as_str() {
+        let command = command.to_ascii_uppercase();
+        if needs_tls(&client) && matches!(command.as_str(), "LOGIN" | "AUTHENTICATE") {
+            client.write_all(format!("{tag} NO [PRIVACYREQUIRED] start TLS first (STARTTLS)\r\n").as_bytes())?;
+            continue;
+        }
+        let credentials = match command.as_str() {
             "CAPABILITY" => {
-                client.write_all(format!("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n").as_bytes())?;
+                let reply = format!("* CAPABILITY {}\r\n{tag} OK done\r\n", capabilities(&client));
+                client.write_all(reply.as_bytes())?;
+                continue;
+            }
+            "STARTTLS" => {
+                match &shared.local_tls {
+                    Some(config) if needs_tls(&client) => {
+                        client.write_all(format!("{tag} OK begin TLS now\r\n").as_bytes())?;
+                        client = client.start_tls(config)?;
+                    }
+                    Some(_) => client.write_all(format!("{tag} BAD TLS is already on\r\n").as_bytes())?,
+                    None => client.write_all(
+                        format!("{tag} BAD STARTTLS is not offered (start the bridge with --local-tls)\r\n").as_bytes(),
+                    )?,
+                }
                 continue;
             }
             "NOOP" => {
@@ -353,7 +414,7 @@ fn imap_session(shared: &Shared, mut client: TcpStream) -> io::Result<()> {
         return match upstream_imap(shared, &served.setting) {
             Ok(upstream) => {
                 client.write_all(format!("{tag} OK signed in through the bridge\r\n").as_bytes())?;
-                splice(client, upstream)
+                splice(client, upstream.into_end())
             }
             Err(reason) => {
                 let reason = crate::printable::printable(&reason).replace(['\r', '\n'], " ");
@@ -412,6 +473,12 @@ struct Upstream {
 }
 
 impl Upstream {
+    /// The connection, for passing the session through (no more deadlines: the
+    /// session's idle timeout takes over).
+    fn into_end(self) -> End {
+        End::tls(self.socket.into_inner(), rustls::Connection::Client(self.tls))
+    }
+
     /// Sends a command; its answer is a new step with its own deadline.
     fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.clock.begin(self.step);
@@ -557,98 +624,6 @@ fn upstream_imap(shared: &Shared, setting: &MailSetting) -> Result<Upstream, Str
             } else {
                 Err(format!("the server refused the token: {status}"))
             };
-        }
-    }
-}
-
-// ---- the session, passed through --------------------------------------------------
-
-/// Passes bytes both ways until either side closes or the session is idle too long.
-fn splice(client: TcpStream, upstream: Upstream) -> io::Result<()> {
-    let Upstream { socket, mut tls, .. } = upstream;
-    let socket = socket.into_inner();
-    let mut client_writer = client.try_clone()?;
-    // Anything the server said after the sign-in, before the threads start.
-    let mut pending = Vec::new();
-    read_plaintext(&mut tls, &mut pending)?;
-    client_writer.write_all(&pending)?;
-    let _ = socket.set_read_timeout(Some(IDLE));
-    let _ = socket.set_write_timeout(Some(IDLE));
-    let tls = Arc::new(Mutex::new(tls));
-    let (mut socket_reader, mut socket_writer) = (socket.try_clone()?, socket.try_clone()?);
-    let downstream_tls = tls.clone();
-    let mut downstream_socket_writer = socket.try_clone()?;
-    let downstream = std::thread::Builder::new().name("bridge-down".to_owned()).spawn(move || -> io::Result<()> {
-        let result = pass_down(&mut socket_reader, &downstream_tls, &mut downstream_socket_writer, &mut client_writer);
-        // The server is done (or gone): so is the client's side, which ends the other direction.
-        let _ = client_writer.shutdown(Shutdown::Both);
-        result
-    })?;
-    let mut client_reader = client;
-    let mut buffer = vec![0u8; 16 * 1024];
-    let upstream_result = loop {
-        let read = match client_reader.read(&mut buffer) {
-            Ok(0) => break Ok(()),
-            Ok(read) => read,
-            Err(err) => break Err(err),
-        };
-        let mut tls = tls.lock().map_err(|_| io::Error::other("lock"))?;
-        tls.writer().write_all(&buffer[..read])?;
-        while tls.wants_write() {
-            tls.write_tls(&mut socket_writer)?;
-        }
-    };
-    // The client is done (or gone): close upstream too, which ends the other direction.
-    if let Ok(mut tls) = tls.lock() {
-        tls.send_close_notify();
-        let _ = tls.write_tls(&mut socket_writer);
-    }
-    let _ = socket.shutdown(Shutdown::Both);
-    let _ = client_reader.shutdown(Shutdown::Both);
-    let _ = downstream.join();
-    upstream_result
-}
-
-/// Server to client: decrypts what arrives and passes it on, until the server closes.
-fn pass_down(
-    socket_reader: &mut TcpStream,
-    tls: &Mutex<ClientConnection>,
-    socket_writer: &mut TcpStream,
-    client_writer: &mut TcpStream,
-) -> io::Result<()> {
-    let mut buffer = vec![0u8; 16 * 1024];
-    let mut plain = Vec::with_capacity(32 * 1024);
-    loop {
-        let read = socket_reader.read(&mut buffer)?;
-        if read == 0 {
-            return Ok(());
-        }
-        plain.clear();
-        {
-            let mut tls = tls.lock().map_err(|_| io::Error::other("lock"))?;
-            let mut incoming = &buffer[..read];
-            while !incoming.is_empty() {
-                tls.read_tls(&mut incoming)?;
-                tls.process_new_packets().map_err(io::Error::other)?;
-            }
-            read_plaintext(&mut tls, &mut plain)?;
-            while tls.wants_write() {
-                tls.write_tls(socket_writer)?;
-            }
-        }
-        client_writer.write_all(&plain)?;
-    }
-}
-
-/// Moves the decrypted bytes waiting in `tls` into `out`.
-fn read_plaintext(tls: &mut ClientConnection, out: &mut Vec<u8>) -> io::Result<()> {
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        match tls.reader().read(&mut chunk) {
-            Ok(0) => return Ok(()),
-            Ok(read) => out.extend_from_slice(&chunk[..read]),
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-            Err(err) => return Err(err),
         }
     }
 }

@@ -1,0 +1,119 @@
+//! The bridge's own TLS, for programs that insist on STARTTLS even on
+//! loopback (`bridge run --local-tls`): a self-signed certificate for
+//! `localhost` and `127.0.0.1`, made once and then kept — its private key in the
+//! OS store, the certificate written beside the config for the programs to
+//! trust (or to compare its fingerprint with what they show).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::ServerConfig;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde::{Deserialize, Serialize};
+
+use super::BridgeError;
+use crate::secret::Secret;
+use crate::store::{SecretKind, Secrets};
+
+/// The secret-store owner of the key (it belongs to no mail setting).
+pub const OWNER: &str = "bridge-local-tls";
+/// The certificate's file, beside the config.
+pub const CERTIFICATE_FILE: &str = "bridge-localhost.pem";
+
+/// The key and its certificate, as kept in the OS store (one value, so they
+/// never part).
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    key_pem: String,
+    certificate_pem: String,
+}
+
+/// What `bridge run --local-tls` serves with.
+#[derive(Clone)]
+pub struct LocalTls {
+    pub server_config: Arc<ServerConfig>,
+    /// Where the certificate was written for the programs to trust.
+    pub certificate_path: PathBuf,
+    /// SHA-256 of the certificate, as `AB:CD:…` (what mail programs show).
+    pub fingerprint: String,
+}
+
+impl std::fmt::Debug for LocalTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalTls").field("certificate_path", &self.certificate_path).finish_non_exhaustive()
+    }
+}
+
+/// The local certificate: the stored one, else a new one (stored at once).
+/// Writes the certificate into `dir`.
+pub fn load_or_create(secrets: &Secrets, dir: &Path) -> Result<LocalTls, BridgeError> {
+    let stored = match secrets.get(OWNER, SecretKind::BridgeTlsKey)? {
+        Some(value) => serde_json::from_str::<Stored>(value.expose()).ok(),
+        None => None,
+    };
+    let stored = match stored {
+        Some(stored) => stored,
+        None => {
+            let made = make_certificate()?;
+            let json = serde_json::to_string(&made).map_err(|e| BridgeError::LocalTls(e.to_string()))?;
+            secrets.set(OWNER, SecretKind::BridgeTlsKey, &Secret::new(json))?;
+            made
+        }
+    };
+    let certificate = CertificateDer::from_pem_slice(stored.certificate_pem.as_bytes())
+        .map_err(|e| BridgeError::LocalTls(format!("the stored certificate cannot be read: {e}")))?;
+    let key = PrivateKeyDer::from_pem_slice(stored.key_pem.as_bytes())
+        .map_err(|e| BridgeError::LocalTls(format!("the stored key cannot be read: {e}")))?;
+    let fingerprint = fingerprint(&certificate);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server_config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|builder| builder.with_no_client_auth().with_single_cert(vec![certificate], key))
+        .map_err(|e| BridgeError::LocalTls(e.to_string()))?;
+    let certificate_path = dir.join(CERTIFICATE_FILE);
+    crate::store::file::write_atomically(&certificate_path, stored.certificate_pem.as_bytes())
+        .map_err(|e| BridgeError::LocalTls(format!("{}: {e}", certificate_path.display())))?;
+    Ok(LocalTls { server_config: Arc::new(server_config), certificate_path, fingerprint })
+}
+
+fn make_certificate() -> Result<Stored, BridgeError> {
+    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    let mut params = rcgen::CertificateParams::new(names).map_err(|e| BridgeError::LocalTls(e.to_string()))?;
+    params.distinguished_name.push(rcgen::DnType::CommonName, "mailsettings bridge (localhost)");
+    // Long-lived: it names only this machine's loopback, and renewing it would make
+    // every program that trusts it ask again.
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(3650);
+    let key = rcgen::KeyPair::generate().map_err(|e| BridgeError::LocalTls(e.to_string()))?;
+    let certificate = params.self_signed(&key).map_err(|e| BridgeError::LocalTls(e.to_string()))?;
+    Ok(Stored { key_pem: key.serialize_pem(), certificate_pem: certificate.pem() })
+}
+
+fn fingerprint(certificate: &CertificateDer<'_>) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, certificate.as_ref());
+    digest.as_ref().iter().map(|byte| format!("{byte:02X}")).collect::<Vec<_>>().join(":")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_certificate_is_made_once_then_kept_and_its_key_never_written_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Secrets::file(dir.path().join("secrets.json"));
+        let first = load_or_create(&secrets, dir.path()).unwrap();
+        let written = std::fs::read_to_string(&first.certificate_path).unwrap();
+        assert!(written.starts_with("-----BEGIN CERTIFICATE-----"), "{written}");
+        assert!(!written.contains("PRIVATE KEY"), "the key stays in the secret store");
+        let again = load_or_create(&secrets, dir.path()).unwrap();
+        assert_eq!(first.fingerprint, again.fingerprint, "kept, so programs that trust it keep working");
+        assert_eq!(std::fs::read_to_string(&again.certificate_path).unwrap(), written);
+        assert_eq!(first.fingerprint.len(), 32 * 3 - 1);
+        // A store that lost it gets a new one.
+        secrets.delete(OWNER, SecretKind::BridgeTlsKey).unwrap();
+        assert_ne!(load_or_create(&secrets, dir.path()).unwrap().fingerprint, first.fingerprint);
+    }
+}
