@@ -1248,7 +1248,7 @@ fn the_bridge_view_starts_a_bridge_a_password_only_client_can_use() {
     let password = press_and_copy(&mut harness, "Copy password");
     assert_eq!(password.len(), 64);
     assert!(harness.query_by_label_contains(&password).is_none(), "masked on screen");
-    harness.get_by_role(Role::CheckBox).click();
+    harness.get_all_by_role(Role::CheckBox).next().unwrap().click();
     settle(&mut harness);
     for label in ["SMTP port", "IMAP port"] {
         retype(&mut harness, label, "0");
@@ -1267,6 +1267,37 @@ fn the_bridge_view_starts_a_bridge_a_password_only_client_can_use() {
     let output = std::process::Command::new("/usr/bin/python3").args(["-c", &script]).output().unwrap();
     assert!(
         String::from_utf8_lossy(&output.stdout).contains("signed in"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    press(&mut harness, "Stop bridge");
+    wait_until(&mut harness, "the bridge to stop", |h| {
+        h.query_by_role_and_label(Role::Button, "Start bridge").is_some()
+    });
+
+    // Again with local TLS: the certificate is named on screen and the client verifies it.
+    click(&mut harness, "Local TLS (STARTTLS with the bridge's own certificate)");
+    press(&mut harness, "Start bridge");
+    let trust = "Programs trust the bridge's certificate: ";
+    wait_until(&mut harness, "the bridge with local TLS", |h| {
+        h.query_by_label_contains("Running: SMTP on 127.0.0.1:").is_some() && h.query_by_label_contains(trust).is_some()
+    });
+    let node = harness.get_by_label_contains(trust);
+    let shown = node.accesskit_node().label().or_else(|| node.accesskit_node().value()).unwrap_or_default();
+    let certificate = sandbox.dir.path().join("bridge-localhost.pem");
+    assert!(shown.contains(&certificate.display().to_string()) && shown.contains("SHA-256 "), "{shown}");
+    let node = harness.get_by_label_contains("Running: SMTP on 127.0.0.1:");
+    let running = node.accesskit_node().label().or_else(|| node.accesskit_node().value()).unwrap_or_default();
+    let smtp: u16 = running.split("127.0.0.1:").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
+    let script = format!(
+        "import smtplib, ssl\ns = smtplib.SMTP('127.0.0.1', {smtp}, timeout=20)\n\
+         s.starttls(context=ssl.create_default_context(cafile='{}'))\ns.login('ar@rig.test', '{password}')\n\
+         s.noop()\ns.quit()\nprint('signed in over TLS')\n",
+        certificate.display()
+    );
+    let output = std::process::Command::new("/usr/bin/python3").args(["-c", &script]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("signed in over TLS"),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
