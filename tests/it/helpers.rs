@@ -182,6 +182,56 @@ fn msmtp_sends_with_the_helper_as_its_passwordeval() {
     assert!(delivered(&run_id), "the message msmtp sent arrived");
 }
 
+/// neomutt's own XOAUTH2 with the helper as its `smtp_oauth_refresh_command` (the
+/// README's recipe), sending in batch mode — its IMAP side takes the same command
+/// but needs neomutt's terminal screen, so only sending is run here.
+#[test]
+fn neomutt_sends_with_the_helper_as_its_oauth_refresh_command() {
+    let id = "helper-neomutt";
+    let sandbox = connected(id);
+    expire(&sandbox, id); // neomutt's call refreshes it
+    let rig = rig();
+    let store = format!("file:{}", sandbox.dir.path().join("secrets.json").display());
+    let muttrc = sandbox.dir.path().join("neomuttrc");
+    std::fs::write(
+        &muttrc,
+        format!(
+            "set smtp_url=\"smtp://ar%40rig.test@localhost:{port}/\"\n\
+             set smtp_authenticators=\"xoauth2\"\n\
+             set smtp_oauth_refresh_command=\"MAILSETTINGS_SECRET_STORE={store} {BIN} --config {config} token {id}\"\n\
+             set ssl_starttls=yes\nset ssl_force_tls=yes\nset ssl_ca_certificates_file=\"{ca}\"\n\
+             set from=\"ar@rig.test\"\nset use_from=yes\nset record=\"\"\nset copy=no\n",
+            port = rig.smtp_port,
+            config = sandbox.config_path().display(),
+            ca = rig.ca_file.display(),
+        ),
+    )
+    .unwrap();
+    let run_id = format!("neomutt-{}", std::process::id());
+    let mut child = Command::new("neomutt")
+        .args(["-n", "-F"])
+        .arg(&muttrc)
+        .args(["-s", "sent by neomutt with the token helper", "-e"])
+        .arg(format!("my_hdr X-Helper-Run: {run_id}"))
+        .args(["--", "admin@example.org"])
+        .env("HOME", sandbox.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("neomutt (scripts/install-test-deps installs it)");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"hello from neomutt\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "neomutt: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(delivered(&run_id), "the message neomutt sent arrived");
+}
+
 // ---- mailsettings send: sendmail through a setting ------------------------------
 
 /// A Basic setting on the rig (its password stored) for `send`.
