@@ -89,7 +89,49 @@ print("passed")
         assert!(started.elapsed() < Duration::from_secs(10), "the message sent through the bridge never arrived");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // curl as the password-only program, sending and reading.
+    let curl_run = format!("{run_id}-curl");
+    let sent = curl_through_bridge(smtp, imap, &password, &curl_run, &[]);
+    assert!(sent.contains("EXISTS"), "curl read the mailbox through the bridge: {sent}");
+    let started = Instant::now();
+    while rig.count_with_header("catchall", "INBOX", "X-Helper-Run", &curl_run) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the message curl sent through the bridge never arrived");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert!(stop(bridge).success(), "SIGTERM stops the bridge cleanly");
+}
+
+/// curl sends one message (user name and local password) through the bridge's SMTP
+/// port, then examines INBOX through its IMAP port; returns what the IMAP side said.
+fn curl_through_bridge(smtp: u16, imap: u16, password: &str, run_id: &str, tls: &[&str]) -> String {
+    let message = format!(
+        "From: ar@rig.test\r\nTo: admin@example.org\r\nSubject: curl through the bridge\r\nX-Helper-Run: {run_id}\r\n\r\nhello\r\n"
+    );
+    let mut send = Command::new("curl")
+        .args(["-sS", "--max-time", "20"])
+        .args(tls)
+        .arg(format!("smtp://127.0.0.1:{smtp}"))
+        .args(["--user", &format!("ar@rig.test:{password}")])
+        .args(["--mail-from", "ar@rig.test", "--mail-rcpt", "admin@example.org", "--upload-file", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    send.stdin.take().unwrap().write_all(message.as_bytes()).unwrap();
+    let sent = send.wait_with_output().unwrap();
+    assert!(sent.status.success(), "curl smtp: {}", String::from_utf8_lossy(&sent.stderr));
+    let read = Command::new("curl")
+        .args(["-sS", "--max-time", "20"])
+        .args(tls)
+        .arg(format!("imap://127.0.0.1:{imap}/INBOX"))
+        .args(["--user", &format!("ar@rig.test:{password}")])
+        .args(["-X", "EXAMINE INBOX"])
+        .output()
+        .unwrap();
+    assert!(read.status.success(), "curl imap: {}", String::from_utf8_lossy(&read.stderr));
+    stdout(&read)
 }
 
 /// `--local-tls`: programs that insist on TLS get STARTTLS with the bridge's own
@@ -148,6 +190,11 @@ print("passed")
         assert!(started.elapsed() < Duration::from_secs(10), "the message sent through local TLS never arrived");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // curl, requiring TLS and verifying the bridge's certificate.
+    let cacert = certificate.display().to_string();
+    let examined =
+        curl_through_bridge(smtp, imap, &password, &format!("{run_id}-curl"), &["--ssl-reqd", "--cacert", &cacert]);
+    assert!(examined.contains("EXISTS"), "{examined}");
     assert!(stop(bridge).success());
     // The certificate is kept: the next run serves the same one, so programs keep trusting it.
     let ((again, _, _), _) = start_bridge_with(&sandbox, "bridge-tls", &["--local-tls"]);
