@@ -665,6 +665,39 @@ fn a_code_declined_on_the_other_device_says_so() {
     assert!(TokenSet::load(&sandbox.secrets(), "device-no").unwrap().is_none());
 }
 
+/// RFC 8628: a server that says `slow_down` gets its polls 5 s further apart. The
+/// rig's server never says it, so a proxy in front of it does, on the first poll
+/// (tests/rig/slow-down-proxy, which also hands out a 1 s interval).
+#[test]
+fn polling_too_fast_is_slowed_down_as_the_server_asks() {
+    use std::io::{BufRead, BufReader};
+    let rig = rig();
+    let mut sandbox = OAuthSandbox::new(oauth_setting(rig, "device-slow", "ar"));
+    let certs = rig.ca_file.parent().unwrap();
+    let polls = sandbox.dir.path().join("polls.log");
+    let mut proxy = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rig/slow-down-proxy"))
+        .arg(format!("https://127.0.0.1:{}", rig.oauth_port))
+        .args([certs.join("server.pem"), certs.join("server.key"), rig.ca_file.clone(), polls.clone()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    BufReader::new(proxy.stdout.take().unwrap()).read_line(&mut port).unwrap();
+    let proxied = format!("https://127.0.0.1:{}", port.trim());
+    sandbox.config.oauth_providers[0].token_url = format!("{proxied}/token");
+    sandbox.config.oauth_providers[0].device_authorization_url = Some(format!("{proxied}/device/auth"));
+    sandbox.write_config();
+    let output = connect_on_another_device(&sandbox, "device-slow", "approve");
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    assert_exit(&output, 0);
+    assert!(stdout(&output).contains("Connected as ar@rig.test"), "{}", stdout(&output));
+    let times: Vec<f64> = std::fs::read_to_string(&polls).unwrap().lines().map(|line| line.parse().unwrap()).collect();
+    assert!(times.len() >= 2, "polled again after slow_down: {times:?}");
+    let gap = times[1] - times[0];
+    assert!(gap >= 5.5, "the 1 s interval plus 5 s after slow_down, not {gap:.1} s");
+}
+
 #[test]
 fn a_provider_without_device_sign_in_says_so_before_any_request() {
     let mut sandbox = OAuthSandbox::new(oauth_setting(rig(), "device-none", "ar"));
