@@ -198,6 +198,14 @@ pub enum OauthAppCommand {
         /// When the client secret expires (YYYY-MM-DD): app-only settings warn before it does
         #[arg(long, value_name = "DATE")]
         client_secret_expires: Option<String>,
+        /// App-only access with a certificate instead of a client secret (Microsoft): the
+        /// certificate uploaded to the app registration (PEM)
+        #[arg(long, value_name = "FILE", requires = "private_key")]
+        certificate: Option<PathBuf>,
+        /// The certificate's RSA private key (PEM); kept in the OS credential store —
+        /// delete the file afterwards
+        #[arg(long, value_name = "FILE", requires = "certificate")]
+        private_key: Option<PathBuf>,
     },
 }
 
@@ -488,7 +496,13 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             tenant,
             client_secret_stdin,
             client_secret_expires,
+            certificate,
+            private_key,
         }) => {
+            let certificate = match certificate.as_deref().zip(private_key.as_deref()) {
+                Some((certificate, key)) => Some(read_app_certificate(certificate, key)?),
+                None => None,
+            };
             let change = crate::store::SignInAppChange {
                 provider: provider.clone(),
                 client_id: client_id.clone(),
@@ -496,8 +510,19 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
                 client_secret_expires: client_secret_expires.clone(),
             };
             let secret = if *client_secret_stdin { Some(read_password()?) } else { None };
-            workspace.set_sign_in_app(change, secret.as_ref())?;
-            let kept = if secret.is_some() { " (client secret in the OS credential store)" } else { "" };
+            workspace.set_sign_in_app(change, secret.as_ref(), certificate.as_ref())?;
+            let kept = match (&secret, &certificate) {
+                (_, Some(certificate)) => {
+                    let facts = certificate.facts().map_err(|e| Failure::check(e.to_string()))?;
+                    format!(
+                        " (certificate {} valid until {}, with its key, in the OS credential store; the key file can \
+                         be deleted now)",
+                        facts.thumbprint, facts.expires
+                    )
+                }
+                (Some(_), None) => " (client secret in the OS credential store)".to_owned(),
+                (None, None) => String::new(),
+            };
             Ok(writeln!(out, "Saved the sign-in app for {provider}{kept}; Connect uses it now")?)
         }
         Command::Paths => paths(&workspace, out),
@@ -630,18 +655,6 @@ fn send(
     Err(Failure { code, message })
 }
 
-/// "The app's client secret expires on … (in N days)", for app-only settings whose admin entered the date.
-fn client_secret_expiry(setting: &MailSetting, config: &Config) -> Option<String> {
-    let expires = crate::oauth::provider::app_secret_expires(setting, config)?;
-    let date = crate::model::validate::parse_date(&expires)?;
-    let days = (date - time::OffsetDateTime::now_utc().date()).whole_days();
-    Some(if days < 0 {
-        format!("the app's client secret expired on {expires}: create a new one and store it with oauth-app set")
-    } else {
-        format!("the app's client secret expires on {expires} (in {days} days)")
-    })
-}
-
 /// `token ID`: the access token alone on stdout, so `$(mailsettings token ID)` is the token.
 fn print_token(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
     let setting = find(workspace.config(), id)?;
@@ -688,7 +701,8 @@ fn token_status(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write
             out,
             "App-only access (client credentials): no person's tokens are kept; the app asks for a token on each use"
         )?;
-        if let Some(note) = client_secret_expiry(setting, workspace.config()) {
+        let today = time::OffsetDateTime::now_utc().date();
+        if let Some((note, _)) = crate::oauth::provider::app_credential_expiry(setting, workspace.config(), today) {
             writeln!(out, "  {note}")?;
         }
         return Ok(());
@@ -717,6 +731,16 @@ fn token_status(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write
 }
 
 /// The sign-in apps: configured, built into this copy, or missing (with the command that sets one).
+/// Reads and checks an app's certificate and private key (PEM files).
+fn read_app_certificate(certificate: &Path, key: &Path) -> Result<crate::oauth::assertion::ClientCertificate, Failure> {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("{} cannot be read: {e}", path.display())))
+    };
+    let (certificate_pem, key_pem) = (read(certificate)?, Secret::new(read(key)?));
+    crate::oauth::assertion::ClientCertificate::from_pem(&certificate_pem, &key_pem)
+        .map_err(|e| Failure::check(format!("{} and {}: {e}", certificate.display(), key.display())))
+}
+
 fn oauth_app_show(config: &Config, secrets: &Secrets, out: &mut dyn Write) -> Result<(), Failure> {
     use crate::oauth::provider::{builtin_label, embedded_client_id};
     for id in ["microsoft365", "gmail"] {
@@ -737,9 +761,22 @@ fn oauth_app_show(config: &Config, secrets: &Secrets, out: &mut dyn Write) -> Re
         } else if config.oauth_provider(id).is_some_and(|p| p.client_secret.is_some()) {
             writeln!(out, "{:<14} client secret in the config file: move it with --client-secret-stdin", "")?;
         }
+        certificate_line(config, id, out)?;
     }
     for provider in config.oauth_providers.iter().filter(|p| builtin_label(&p.id).is_none()) {
-        writeln!(out, "{:<14} {}", provider.id, provider.client_id)?;
+        writeln!(out, "{:<14} {}", provider.id, crate::printable::printable(&provider.client_id))?;
+        certificate_line(config, &provider.id, out)?;
+    }
+    Ok(())
+}
+
+/// "certificate THUMBPRINT, valid until DATE" for a sign-in app with a certificate.
+fn certificate_line(config: &Config, id: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    let Some(provider) = config.oauth_provider(id) else { return Ok(()) };
+    if let Some(thumbprint) = &provider.client_certificate {
+        let until = provider.client_secret_expires.as_deref().unwrap_or("?");
+        let line = format!("{:<14} certificate {thumbprint}, valid until {until} (key in the OS credential store)", "");
+        writeln!(out, "{}", crate::printable::printable(&line))?;
     }
     Ok(())
 }

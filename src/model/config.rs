@@ -52,10 +52,14 @@ pub struct OAuthProvider {
     /// never shown on screen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
-    /// When the app's client secret stops working (`YYYY-MM-DD`), as the admin entered it:
-    /// app-only access warns before the automation's mail stops.
+    /// When the app's client secret stops working (`YYYY-MM-DD`), as the admin entered it,
+    /// or its certificate's last day: app-only access warns before the automation's mail stops.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret_expires: Option<String>,
+    /// App-only access with a certificate: its SHA-1 thumbprint (as Entra lists it). The
+    /// certificate and its private key are in the OS store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_certificate: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
     /// Scopes of an app-only token (client credentials), e.g.

@@ -49,6 +49,13 @@ const KNOWN: &[Known] = &[
         next_step: "In Microsoft Entra ID, create a new client secret (the app's Certificates & secrets) and store it: mailsettings oauth-app set microsoft365 --client-id <id> --client-secret-stdin.",
     },
     Known {
+        id: "aad-client-certificate-invalid",
+        any: &["aadsts700027", "aadsts700024"],
+        cause: "Microsoft refused the app's certificate: it is not uploaded to the app registration, has expired, or the signed assertion is outside its time (this computer's clock is off).",
+        who: Actor::MailAdmin,
+        next_step: "In Microsoft Entra ID, upload the certificate (.pem) under the app's Certificates & secrets and compare its thumbprint with mailsettings oauth-app show; check this computer's clock.",
+    },
+    Known {
         id: "device-code-declined",
         any: &["authorization_declined", "declined on the other device"],
         cause: "The sign-in was declined on the other device.",
@@ -167,6 +174,14 @@ mod tests {
             (
                 "invalid_client: AADSTS7000222: The provided client secret keys for app 'x' are expired.",
                 "aad-client-secret-invalid",
+            ),
+            (
+                "invalid_client: AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application.",
+                "aad-client-certificate-invalid",
+            ),
+            (
+                "invalid_client: AADSTS700024: Client assertion is not within its valid time range.",
+                "aad-client-certificate-invalid",
             ),
             ("authorization_declined: AADSTS70000: The user declined the sign-in", "device-code-declined"),
             (

@@ -2,6 +2,7 @@
 //! flow in the system browser with a loopback redirect, tokens in the OS
 //! secret store, refresh and revocation. Knows nothing of egui.
 
+pub mod assertion;
 pub mod device;
 pub mod diagnose;
 pub mod flow;
@@ -39,6 +40,7 @@ pub fn bearer_for_probe(
     };
     let timeout = options.connect_timeout.max(Duration::from_secs(10));
     if setting.oauth_flow == crate::model::OAuthFlow::App {
+        let provider = provider::with_stored_app_certificate(provider, secrets);
         return Some(tokens::app_access_token(&provider, options.tls.clone(), timeout).map_err(|err| err.to_string()));
     }
     Some(

@@ -32,6 +32,8 @@ pub struct ResolvedProvider {
     pub device_authorization_url: Option<String>,
     pub client_id: String,
     pub client_secret: Option<Secret>,
+    /// App-only access: the app's certificate, which signs in instead of a client secret.
+    pub client_certificate: Option<super::assertion::ClientCertificate>,
     pub scopes: Vec<String>,
     /// Scopes of an app-only token; empty where the provider has no app-only access for mail.
     pub app_scopes: Vec<String>,
@@ -89,6 +91,7 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
                 device_authorization_url: Some(format!("{base}/devicecode")),
                 client_id: String::new(),
                 client_secret: None,
+                client_certificate: None,
                 scopes: MICROSOFT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
                 app_scopes: vec!["https://outlook.office365.com/.default".to_owned()],
                 redirect_host: "localhost".to_owned(),
@@ -109,6 +112,7 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
                 device_authorization_url: None,
                 client_id: String::new(),
                 client_secret: None,
+                client_certificate: None,
                 scopes: GMAIL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
                 app_scopes: Vec::new(),
                 redirect_host: "127.0.0.1".to_owned(),
@@ -146,6 +150,7 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
                 device_authorization_url: entry.device_authorization_url.clone().filter(|u| !u.trim().is_empty()),
                 client_id: require(&entry.client_id, "client_id")?,
                 client_secret: entry.client_secret.as_deref().filter(|s| !s.is_empty()).map(Secret::new),
+                client_certificate: None,
                 scopes: entry.scopes.clone(),
                 app_scopes: entry.app_scopes.clone(),
                 redirect_host: entry.redirect_host.clone().unwrap_or_else(|| "127.0.0.1".to_owned()),
@@ -156,15 +161,37 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
     }
 }
 
-/// When the client secret of the app `setting` signs in with expires, as the admin entered it.
+/// When the client secret of the app `setting` signs in with expires, as the admin
+/// entered it (or the last day of its certificate).
 pub fn app_secret_expires(setting: &MailSetting, config: &Config) -> Option<String> {
+    app_entry(setting, config)?.client_secret_expires.clone()
+}
+
+fn app_entry<'c>(setting: &MailSetting, config: &'c Config) -> Option<&'c OAuthProvider> {
     let id = match setting.oauth_credential()? {
         CredentialKind::Microsoft365 => "microsoft365",
         CredentialKind::Gmail => "gmail",
         CredentialKind::Oauth2 => setting.oauth_provider.as_deref()?.trim(),
         CredentialKind::Basic => return None,
     };
-    config.oauth_provider(id)?.client_secret_expires.clone()
+    config.oauth_provider(id)
+}
+
+/// The app credential's expiry in a sentence ("The app's certificate expires on
+/// 2027-06-30 (in 212 days)."), and whether it is near (30 days or less) — for
+/// token-status and the form alike. `None` when no date is known.
+pub fn app_credential_expiry(setting: &MailSetting, config: &Config, today: time::Date) -> Option<(String, bool)> {
+    let entry = app_entry(setting, config)?;
+    let expires = entry.client_secret_expires.as_deref()?;
+    let date = crate::model::validate::parse_date(expires)?;
+    let credential = if entry.client_certificate.is_some() { "certificate" } else { "client secret" };
+    let days = (date - today).whole_days();
+    let sentence = if days < 0 {
+        format!("The app's {credential} expired on {expires}: make a new one and store it with oauth-app set.")
+    } else {
+        format!("The app's {credential} expires on {expires} (in {days} days).")
+    };
+    Some((sentence, days <= 30))
 }
 
 /// Fills in the client secret kept in the OS store (`oauth-app set … --client-secret-stdin`)
@@ -177,6 +204,25 @@ pub fn with_stored_client_secret(mut provider: ResolvedProvider, secrets: &crate
             Ok(secret) => provider.client_secret = secret.filter(|s| !s.is_empty()),
             Err(err) => tracing::warn!("the client secret of {} could not be read: {err}", provider.id),
         }
+    }
+    provider
+}
+
+/// Fills in the app's certificate kept in the OS store (`oauth-app set …
+/// --certificate … --private-key …`), for app-only access. One that cannot be
+/// read is left out (and logged): the token request then says what is missing.
+pub fn with_stored_app_certificate(
+    mut provider: ResolvedProvider,
+    secrets: &crate::store::Secrets,
+) -> ResolvedProvider {
+    let owner = crate::store::client_secret_owner(&provider.id);
+    match secrets.get(&owner, crate::store::SecretKind::ClientCertificate) {
+        Ok(Some(stored)) => match super::assertion::ClientCertificate::from_stored(&stored) {
+            Ok(certificate) => provider.client_certificate = Some(certificate),
+            Err(err) => tracing::warn!("the app certificate of {} cannot be used: {err}", provider.id),
+        },
+        Ok(None) => {}
+        Err(err) => tracing::warn!("the app certificate of {} could not be read: {err}", provider.id),
     }
     provider
 }
@@ -278,6 +324,29 @@ mod tests {
 
     fn config_with(provider: OAuthProvider) -> Config {
         Config { oauth_providers: vec![provider], ..Config::default() }
+    }
+
+    #[test]
+    fn the_app_credentials_expiry_is_said_for_what_it_is_and_warned_of_from_30_days() {
+        let mut entry = OAuthProvider {
+            id: "microsoft365".into(),
+            client_id: "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab".into(),
+            ..OAuthProvider::default()
+        };
+        let today = time::macros::date!(2027 - 01 - 01);
+        let said = |entry: &OAuthProvider| {
+            app_credential_expiry(&setting(CredentialKind::Microsoft365), &config_with(entry.clone()), today)
+        };
+        assert_eq!(said(&entry), None, "no date known");
+        entry.client_secret_expires = Some("2027-06-30".into());
+        assert_eq!(said(&entry), Some(("The app's client secret expires on 2027-06-30 (in 180 days).".into(), false)));
+        entry.client_certificate = Some("AB12".into());
+        entry.client_secret_expires = Some("2027-01-31".into());
+        assert_eq!(said(&entry), Some(("The app's certificate expires on 2027-01-31 (in 30 days).".into(), true)));
+        entry.client_secret_expires = Some("2026-12-31".into());
+        let (text, near) = said(&entry).unwrap();
+        assert!(text.starts_with("The app's certificate expired on 2026-12-31") && near, "{text}");
+        assert_eq!(app_credential_expiry(&setting(CredentialKind::Basic), &config_with(entry), today), None);
     }
 
     #[test]

@@ -355,8 +355,9 @@ pub fn fresh_access_token(
 }
 
 /// An app-only access token (OAuth client credentials): the organisation's app
-/// signs in as itself with its client secret — no person's refresh token, so
-/// nothing to reconnect. Asked for on demand; nothing is stored.
+/// signs in as itself with its certificate (a signed client assertion) or its
+/// client secret — no person's refresh token, so nothing to reconnect. Asked
+/// for on demand; nothing is stored.
 pub fn app_access_token(
     provider: &ResolvedProvider,
     tls: Arc<rustls::ClientConfig>,
@@ -368,24 +369,39 @@ pub fn app_access_token(
             provider.label
         )));
     }
-    if provider.client_secret.is_none() {
+    let http = TokenHttp::new(tls, timeout);
+    let request = if let Some(certificate) = &provider.client_certificate {
+        // The certificate proves the app; a client secret, if one is stored too, is not sent.
+        let assertion = certificate
+            .assertion(&provider.client_id, &provider.token_url)
+            .map_err(|err| TokenError::AppAccess(err.to_string()))?;
+        let without_secret = ResolvedProvider { client_secret: None, ..provider.clone() };
+        let client = client(&without_secret, None)?;
+        client
+            .exchange_client_credentials()
+            .add_extra_param("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+            .add_extra_param("client_assertion", assertion.expose().to_owned())
+            .add_scopes(provider.app_scopes.iter().map(|s| oauth2::Scope::new(s.clone())))
+            .request(&http)
+    } else if provider.client_secret.is_some() {
+        client(provider, None)?
+            .exchange_client_credentials()
+            .add_scopes(provider.app_scopes.iter().map(|s| oauth2::Scope::new(s.clone())))
+            .request(&http)
+    } else {
         return Err(TokenError::AppAccess(format!(
-            "app-only access signs in with the app's client secret, and none is stored: mailsettings oauth-app set {} \
-             --client-id <id> --client-secret-stdin",
+            "app-only access signs in with the app's certificate or client secret, and neither is stored: \
+             mailsettings oauth-app set {} --client-id <id> --certificate CERT.pem --private-key KEY.pem \
+             (or --client-secret-stdin)",
             provider.id
         )));
-    }
-    let http = TokenHttp::new(tls, timeout);
-    let response = client(provider, None)?
-        .exchange_client_credentials()
-        .add_scopes(provider.app_scopes.iter().map(|s| oauth2::Scope::new(s.clone())))
-        .request(&http)
-        .map_err(|err| match err {
-            RequestTokenError::ServerResponse(response) => {
-                TokenError::Refused(describe_error(response.error(), response.error_description().map(String::as_str)))
-            }
-            other => TokenError::Unreachable(error_chain(&other)),
-        })?;
+    };
+    let response = request.map_err(|err| match err {
+        RequestTokenError::ServerResponse(response) => {
+            TokenError::Refused(describe_error(response.error(), response.error_description().map(String::as_str)))
+        }
+        other => TokenError::Unreachable(error_chain(&other)),
+    })?;
     Ok(Secret::new(response.access_token().secret().clone()))
 }
 

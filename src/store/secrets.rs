@@ -39,6 +39,9 @@ pub enum SecretKind {
     /// A sign-in app's client secret (Google desktop apps), kept under
     /// [`client_secret_owner`] instead of a setting id.
     ClientSecret,
+    /// A sign-in app's certificate and private key (app-only access), kept
+    /// under [`client_secret_owner`] like its client secret.
+    ClientCertificate,
     /// The local password programs use to sign in to `mailsettings bridge`.
     BridgePassword,
     /// The private key (and certificate) of the bridge's local STARTTLS, kept
@@ -61,6 +64,7 @@ impl SecretKind {
             Self::ImapPassword => "imap-password",
             Self::OAuthTokens => "oauth-tokens",
             Self::ClientSecret => "client-secret",
+            Self::ClientCertificate => "client-certificate",
             Self::BridgePassword => "bridge-password",
             Self::BridgeTlsKey => "bridge-tls-key",
         }
@@ -253,6 +257,7 @@ fn what(kind: SecretKind) -> &'static str {
         SecretKind::ImapPassword => "incoming password",
         SecretKind::OAuthTokens => "sign-in tokens",
         SecretKind::ClientSecret => "client secret",
+        SecretKind::ClientCertificate => "app certificate",
         SecretKind::BridgePassword => "local bridge password",
         SecretKind::BridgeTlsKey => "bridge's local TLS key",
     }

@@ -214,6 +214,7 @@ impl Workspace {
         &mut self,
         app: SignInAppChange,
         client_secret: Option<&Secret>,
+        certificate: Option<&crate::oauth::assertion::ClientCertificate>,
     ) -> Result<(), WorkspaceError> {
         let client_id = app.client_id.trim().to_owned();
         if client_id.is_empty() {
@@ -235,6 +236,14 @@ impl Workspace {
         if let Some(secret) = client_secret {
             self.secrets.set(&owner, SecretKind::ClientSecret, secret)?;
         }
+        let certificate_facts = match certificate {
+            Some(certificate) => {
+                let facts = certificate.facts().map_err(|e| WorkspaceError::Invalid(e.to_string()))?;
+                self.secrets.set(&owner, SecretKind::ClientCertificate, &certificate.to_stored())?;
+                Some(facts)
+            }
+            None => None,
+        };
         let secret_stored = client_secret.is_some();
         self.change("set-sign-in-app", |config| {
             if config.oauth_provider(&app.provider).is_none() {
@@ -253,6 +262,12 @@ impl Workspace {
                 }
                 if let Some(expires) = &app.client_secret_expires {
                     entry.client_secret_expires = Some(expires.clone());
+                }
+                if let Some(facts) = &certificate_facts {
+                    entry.client_certificate = Some(facts.thumbprint.clone());
+                    if app.client_secret_expires.is_none() {
+                        entry.client_secret_expires = Some(facts.expires.clone());
+                    }
                 }
             }
             Ok(())

@@ -360,13 +360,15 @@ impl EditForm {
         }
         if self.draft.oauth_flow == crate::model::OAuthFlow::App {
             // Nobody signs in: the app's own token, asked for on each use.
-            ui.label("App-only access (client credentials): nobody signs in; the app's secret is in the secret store.");
-            if let Some(expires) = crate::oauth::provider::app_secret_expires(&self.draft, context.config)
-                && let Some(date) = crate::model::validate::parse_date(&expires)
+            ui.label(
+                "App-only access (client credentials): nobody signs in; the app's certificate or secret is in the \
+                 secret store.",
+            );
+            let today = time::OffsetDateTime::now_utc().date();
+            if let Some((text, near)) =
+                crate::oauth::provider::app_credential_expiry(&self.draft, context.config, today)
             {
-                let days = (date - time::OffsetDateTime::now_utc().date()).whole_days();
-                let text = format!("The app's client secret expires on {expires} (in {days} days).");
-                if days < 30 {
+                if near {
                     ui.colored_label(super::theme::warning_color(ui.visuals()), text);
                 } else {
                     ui.label(text);

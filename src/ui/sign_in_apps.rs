@@ -191,8 +191,11 @@ fn app_only_steps_ui(ui: &mut Ui, client_id: &str, config: &Config, commands: &m
         for (number, step) in [
             "In the app registration: API permissions > Add a permission > APIs my organization uses > Office 365 \
              Exchange Online > Application permissions: IMAP.AccessAsApp and SMTP.SendAsApp. Grant admin consent.",
-            "Certificates & secrets > New client secret. Store it (never in a file): mailsettings oauth-app set \
-             microsoft365 --client-id <id> --client-secret-stdin",
+            "Certificates & secrets: upload a certificate (recommended; make one with openssl req -x509 -newkey \
+             rsa:2048 -nodes -days 730 -subj /CN=mailsettings -keyout app.key -out app.pem) and store it with its \
+             key: mailsettings oauth-app set microsoft365 --client-id <id> --certificate app.pem --private-key \
+             app.key, then delete app.key. Or make a New client secret and store it (never in a file) with \
+             --client-secret-stdin.",
             "In Exchange Online PowerShell, register the app and give it the mailbox (commands below, with your ids).",
             "In the setting, choose Access: app-only access, then Check app access.",
         ]

@@ -755,7 +755,7 @@ fn app_only_access_opens_and_sends_from_the_granted_mailbox_with_no_persons_toke
         ["oauth-app", "set", "rigapp", "--client-id", "mailsettings-app", "--client-secret-expires", "2099-01-01"];
     assert_exit(&sandbox.run(Browser::Idle, &set), 0);
     let status = stdout(&sandbox.run(Browser::Idle, &["token-status", "app-only"]));
-    assert!(status.contains("the app's client secret expires on 2099-01-01 (in "), "{status}");
+    assert!(status.contains("The app's client secret expires on 2099-01-01 (in "), "{status}");
     assert!(TokenSet::load(&sandbox.secrets(), "app-only").unwrap().is_none(), "no person's tokens are kept");
     let token = stdout(&sandbox.run(Browser::Idle, &["token", "app-only"]));
     assert!(is_active(token.trim()), "the helper hands out the app's token too");
@@ -786,6 +786,77 @@ fn app_only_access_to_a_mailbox_not_granted_or_with_a_wrong_secret_is_diagnosed(
     let text = format!("{}{}", stdout(&output), stderr(&output));
     assert!(text.contains("invalid_client"), "{text}");
     assert!(!text.contains("not-the-secret"), "{text}");
+}
+
+/// App-only access with a certificate (a signed client assertion) instead of a
+/// secret: the rig's app client `mailsettings-app-cert` knows only its public key.
+#[test]
+fn app_only_access_with_a_certificate_signs_in_without_a_secret() {
+    let rig = rig();
+    let sandbox = app_only_sandbox("app-cert", "ar");
+    let dir = sandbox.dir.path();
+    // The admin's files: copies of the rig's certificate and key (the key file is deleted afterwards).
+    let (certificate, key) = (dir.join("app-cert.pem"), dir.join("app-cert.key"));
+    std::fs::copy(&rig.app_certificate, &certificate).unwrap();
+    std::fs::copy(&rig.app_key, &key).unwrap();
+    let set = |certificate: &Path, key: &Path| {
+        let args = ["oauth-app", "set", "rigapp", "--client-id", "mailsettings-app-cert", "--certificate"];
+        let mut command = sandbox.command(Browser::Idle, &args);
+        command.arg(certificate).arg("--private-key").arg(key);
+        run_command(command, "")
+    };
+    // A key that is not the certificate's is refused before anything is stored.
+    let stray = dir.join("stray.key");
+    let made = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
+        .arg(&stray)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let refused = set(&certificate, &stray);
+    assert_exit(&refused, 1);
+    assert!(stderr(&refused).contains("does not belong to the certificate"), "{}", stderr(&refused));
+    let saved = set(&certificate, &key);
+    assert_exit(&saved, 0);
+    assert!(stdout(&saved).contains("the key file can be deleted now"), "{}", stdout(&saved));
+    let key_text = std::fs::read_to_string(&key).unwrap();
+    std::fs::remove_file(&key).unwrap();
+
+    let check = sandbox.run(Browser::Idle, &["connect", "app-cert"]);
+    assert_exit(&check, 0);
+    assert!(stdout(&check).contains("App access works: the app opened ar@rig.test"), "{}", stdout(&check));
+    let outgoing = sandbox.run(Browser::Idle, &["test", "outgoing", "app-cert", "--to", "admin@example.org"]);
+    assert_exit(&outgoing, 0);
+    let shown = stdout(&sandbox.run(Browser::Idle, &["oauth-app", "show"]));
+    assert!(shown.contains("certificate ") && shown.contains(", valid until "), "{shown}");
+    let status = stdout(&sandbox.run(Browser::Idle, &["token-status", "app-cert"]));
+    assert!(status.contains("The app's certificate expires on "), "its last day is counted down: {status}");
+    // The private key is in the secret store only.
+    let key_body: String = key_text.lines().filter(|l| !l.starts_with("-----")).collect();
+    let export = dir.join("export.toml");
+    assert_exit(&sandbox.run(Browser::Idle, &["export", export.to_str().unwrap()]), 0);
+    for (path, text) in all_files_text(dir) {
+        if !path.ends_with("secrets.json") && !path.ends_with("stray.key") {
+            let flat: String = text.lines().collect();
+            assert!(!flat.contains(&key_body[..64]), "the private key in {}", path.display());
+        }
+    }
+    // A certificate the app registration does not know is refused by the authorization server.
+    let (unknown, unknown_key) = (dir.join("unknown.pem"), dir.join("unknown.key"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=not registered"])
+        .arg("-keyout")
+        .arg(&unknown_key)
+        .arg("-out")
+        .arg(&unknown)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    assert_exit(&set(&unknown, &unknown_key), 0);
+    let output = sandbox.run(Browser::Idle, &["connect", "app-cert"]);
+    assert_exit(&output, 1);
+    let text = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(text.contains("invalid_client"), "{text}");
 }
 
 #[test]

@@ -27,6 +27,9 @@ pub struct Rig {
     pub dovecot_conf: PathBuf,
     /// The authorization server's log of token-endpoint requests.
     pub token_log: PathBuf,
+    /// The app-only app's certificate and private key (rig client `mailsettings-app-cert`).
+    pub app_certificate: PathBuf,
+    pub app_key: PathBuf,
 }
 
 pub fn rig() -> &'static Rig {
@@ -49,6 +52,8 @@ pub fn rig() -> &'static Rig {
             ca_file: PathBuf::from(env["RIG_CA_FILE"]),
             dovecot_conf: PathBuf::from(env["RIG_DOVECOT_CONF"]),
             token_log: PathBuf::from(env["RIG_TOKEN_LOG"]),
+            app_certificate: PathBuf::from(env["RIG_APP_CERT"]),
+            app_key: PathBuf::from(env["RIG_APP_KEY"]),
         }
     })
 }

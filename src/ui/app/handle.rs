@@ -83,7 +83,7 @@ impl MailSettingsApp {
             }
             Command::SaveSignInApp(app) => {
                 let label = app.label();
-                match self.workspace.set_sign_in_app(app.into_change(), None) {
+                match self.workspace.set_sign_in_app(app.into_change(), None, None) {
                     Ok(()) => {
                         self.notice = Some(Notice::info(format!("Saved the {label} sign-in app")));
                         // Back to where Connect was pressed, and on with it.

@@ -4,6 +4,7 @@
 // rotated refresh tokens, revocation, userinfo, and token introspection for
 // Dovecot, over HTTPS with the rig's own CA. The "user" step is non-interactive: the account is the login_hint;
 // a login_hint starting with "deny" declines, as a user pressing Cancel would.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import { Provider } from 'oidc-provider';
@@ -74,6 +75,18 @@ const configuration = {
       scope: 'mail',
     },
     {
+      // The same app proving itself with a certificate (a signed client assertion,
+      // RFC 7523) instead of a secret, as Microsoft recommends for daemons.
+      client_id: 'mailsettings-app-cert',
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'RS256',
+      jwks: { keys: [crypto.createPublicKey(fs.readFileSync(process.env.OAUTH_APP_CERT)).export({ format: 'jwk' })] },
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: 'mail',
+    },
+    {
       // Dovecot asks whether a bearer token is valid (RFC 7662).
       client_id: 'dovecot',
       client_secret: process.env.OAUTH_INTROSPECT_SECRET,
@@ -107,7 +120,8 @@ const configuration = {
   // Add-MailboxPermission does for a service principal).
   extraTokenClaims: async (ctx, token) => {
     if (token.accountId) return { email: token.accountId };
-    if (token.kind === 'ClientCredentials' && token.clientId === 'mailsettings-app') return { email: 'ar@rig.test' };
+    const apps = ['mailsettings-app', 'mailsettings-app-cert'];
+    if (token.kind === 'ClientCredentials' && apps.includes(token.clientId)) return { email: 'ar@rig.test' };
     return undefined;
   },
   rotateRefreshToken: true,
