@@ -62,21 +62,29 @@ pub fn open_workspace(config: Option<&Path>) -> Result<Workspace, String> {
 /// while the window and its GL context are created: only the first frame waits for it.
 pub fn run(config: Option<&Path>, log_file: Option<&Path>, launched: std::time::Instant) -> ExitCode {
     let config = config.map(Path::to_path_buf);
-    let loading =
-        std::thread::Builder::new().name("config-load".to_owned()).spawn(move || open_workspace(config.as_deref()));
-    let loading = match loading {
-        Ok(handle) => handle,
-        Err(err) => {
-            eprintln!("mailsettings: could not start: {err}");
-            return ExitCode::from(1);
+    let (loaded, loading) = std::sync::mpsc::sync_channel(1);
+    let mut options = native_options();
+    let config_for_thread = config.clone();
+    // The reading thread starts once the event loop exists, as the window is made:
+    // while a process has one thread, glibc skips locking in stdio and malloc, and
+    // opening the X input method reads the locale's Compose file a character at a
+    // time (10 ms more with a second thread running, measured under Xvfb).
+    options.window_builder = Some(Box::new(move |viewport| {
+        let spawned = std::thread::Builder::new().name("config-load".to_owned()).spawn(move || {
+            let _ = loaded.send(open_workspace(config_for_thread.as_deref()));
+        });
+        if let Err(err) = spawned {
+            tracing::warn!("the config is read on the main thread: {err}");
         }
-    };
+        viewport
+    }));
     tracing::info!(log = ?log_file, "starting the window");
     let result = eframe::run_native(
         WINDOW_TITLE,
-        native_options(),
+        options,
         Box::new(move |creation| {
-            let workspace = loading.join().map_err(|_| "the config could not be read (the reader stopped)")??;
+            // No thread (or it ended without an answer): read it here.
+            let workspace = loading.recv().unwrap_or_else(|_| open_workspace(config.as_deref()))?;
             tracing::info!(config = %workspace.path().display(), "config read");
             let prefs = app::load_preferences(creation.storage);
             let app = MailSettingsApp::with_preferences(workspace, prefs).with_launch_time(launched);

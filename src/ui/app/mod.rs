@@ -240,9 +240,10 @@ impl MailSettingsApp {
 impl eframe::App for MailSettingsApp {
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        if let Some(launched) = self.launched.take() {
+        let first_frame = self.launched.take().map(|launched| {
             tracing::info!("first frame after {} ms", launched.elapsed().as_millis());
-        }
+            (launched, std::time::Instant::now())
+        });
         self.apply_look(&ctx);
         // The connection scan starts once the first frame is on screen: on a small
         // machine its thread (and the secret store) would compete with that paint.
@@ -271,6 +272,14 @@ impl eframe::App for MailSettingsApp {
         self.discard_question_ui(ui);
         self.dialog_ui(ui);
         self.run_commands(&ctx);
+        if let Some((launched, started)) = first_frame {
+            tracing::info!(
+                "first frame drawn in {:.1} ms, {} ms after launch (another pass asked for: {})",
+                started.elapsed().as_secs_f64() * 1000.0,
+                launched.elapsed().as_millis(),
+                ctx.will_discard()
+            );
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
