@@ -87,13 +87,16 @@ fn startup(quick: bool, many: &std::path::Path) {
     std::fs::write(typical.path().join("config.toml"), mailsettings::store::file::to_toml(&many_settings(20)).unwrap())
         .unwrap();
     let bare = std::env::var("MAILSETTINGS_BARE_WINDOW").ok();
-    let (mut ours, mut baseline, mut ours_10k) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours, mut baseline, mut ours_10k, mut ours_10k_table) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
-        ours.extend(first_pixel(&mut app_command(typical.path())));
+        ours.extend(first_pixel(&mut app_command(typical.path())).map(|(first, _)| first));
         if let Some(bare) = &bare {
-            baseline.extend(first_pixel(&mut Command::new(bare)));
+            baseline.extend(first_pixel(&mut Command::new(bare)).map(|(first, _)| first));
         }
-        ours_10k.extend(first_pixel(&mut app_command(many)));
+        if let Some((first, last)) = first_pixel(&mut app_command(many)) {
+            ours_10k.push(first);
+            ours_10k_table.push(last);
+        }
     }
     match (median_ms(ours), median_ms(baseline)) {
         (Some(ours), Some(bare)) => println!(
@@ -107,8 +110,10 @@ fn startup(quick: bool, many: &std::path::Path) {
         }
         _ => println!("  start-up: no window painted within 20 s"),
     }
-    if let Some(ours_10k) = median_ms(ours_10k) {
-        println!("  start-up to first painted pixel with 10,000 settings: {ours_10k:.0} ms (aim <= 150 ms)");
+    if let (Some(first), Some(table)) = (median_ms(ours_10k), median_ms(ours_10k_table)) {
+        println!(
+            "  start-up with 10,000 settings: first painted pixel {first:.0} ms (aim <= 150 ms), the table on screen {table:.0} ms"
+        );
     }
 }
 
@@ -127,8 +132,9 @@ fn app_command(dir: &std::path::Path) -> Command {
 
 /// Launches `command` and polls the top-left of the screen (where a window
 /// opens without a window manager) until a pixel differs from before; the
-/// time from spawn to then, in ms.
-fn first_pixel(command: &mut Command) -> Option<f64> {
+/// time from spawn to then, in ms, and to the last change within the next 1.5 s
+/// (a window that first says it is reading its config, then shows the app).
+fn first_pixel(command: &mut Command) -> Option<(f64, f64)> {
     use x11rb::connection::Connection;
     use x11rb::protocol::xproto::{ConnectionExt, ImageFormat};
     let (conn, screen) = x11rb::connect(None).ok()?;
@@ -142,12 +148,24 @@ fn first_pixel(command: &mut Command) -> Option<f64> {
     let mut child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().ok()?;
     let mut painted = None;
     while started.elapsed() < Duration::from_secs(20) {
-        if grab().is_some_and(|now| now != before) {
-            painted = Some(started.elapsed().as_secs_f64() * 1000.0);
+        if let Some(now) = grab().filter(|now| *now != before) {
+            painted = Some((started.elapsed().as_secs_f64() * 1000.0, now));
             break;
         }
         std::thread::sleep(Duration::from_micros(500));
     }
+    let painted = painted.map(|(first, mut shown)| {
+        let mut last = first;
+        let watched = Instant::now();
+        while watched.elapsed() < Duration::from_millis(1500) {
+            if let Some(now) = grab().filter(|now| *now != shown) {
+                last = started.elapsed().as_secs_f64() * 1000.0;
+                shown = now;
+            }
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        (first, last)
+    });
     let _ = child.kill();
     let _ = child.wait();
     // Let the screen go back to the root before the next run.

@@ -1041,30 +1041,20 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        let mut refused =
-            Report::new(crate::probe::report::ProbeKind::Leftover, "old-basic", "imap", Default::default());
-        refused.stage(
-            StageName::Authentication,
-            std::time::Duration::ZERO,
-            StageOutcome::Failed,
-            "AUTHENTICATE failed",
-            None,
-        );
+        let failed_at = |stage: StageName, detail: &str| {
+            let mut report =
+                Report::new(crate::probe::report::ProbeKind::Leftover, "old-basic", "imap", Default::default());
+            report.stage(stage, std::time::Duration::ZERO, StageOutcome::Failed, detail, None);
+            report
+        };
+        let refused = failed_at(StageName::Authentication, "AUTHENTICATE failed");
         let failure = leftover_failure(ws.config(), "old-basic", LeftoverRoute::NewSignIn, &refused);
         assert!(failure.text.starts_with("The server refused the new setting's Gmail sign-in as "), "{}", failure.text);
         let (other, words) = failure.other.unwrap();
         assert_eq!(other, LeftoverRoute::OldSignIn);
         assert!(words.starts_with("the old setting's password as "), "{words}");
         // Never reached: no sign-in was refused, so nothing else is offered.
-        let mut unreachable =
-            Report::new(crate::probe::report::ProbeKind::Leftover, "old-basic", "imap", Default::default());
-        unreachable.stage(
-            StageName::Connect,
-            std::time::Duration::ZERO,
-            StageOutcome::Failed,
-            "connection refused",
-            None,
-        );
+        let unreachable = failed_at(StageName::Connect, "connection refused");
         let failure = leftover_failure(ws.config(), "old-basic", LeftoverRoute::NewSignIn, &unreachable);
         assert!(
             failure.text.starts_with("The old folders could not be opened with the new setting's"),

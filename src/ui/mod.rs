@@ -12,6 +12,7 @@ pub mod log_view;
 pub mod migration_view;
 pub mod report_view;
 pub mod sign_in_apps;
+pub mod startup;
 pub mod table;
 pub mod theme;
 pub mod welcome;
@@ -19,6 +20,7 @@ pub mod widgets;
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::{Arc, OnceLock};
 
 pub use app::MailSettingsApp;
 
@@ -50,6 +52,13 @@ pub fn native_options() -> eframe::NativeOptions {
     }
 }
 
+/// Whether the config file is big enough (about 2,000 settings) that reading it
+/// takes longer than making the window.
+fn config_is_large(config: Option<&Path>) -> bool {
+    const LARGE: u64 = 1024 * 1024;
+    resolve_config_path(config).ok().and_then(|path| std::fs::metadata(path).ok()).is_some_and(|m| m.len() >= LARGE)
+}
+
 /// Opens the workspace for the window: a file that cannot be read opens
 /// read-only, with the reason on screen.
 pub fn open_workspace(config: Option<&Path>) -> Result<Workspace, String> {
@@ -63,32 +72,42 @@ pub fn open_workspace(config: Option<&Path>) -> Result<Workspace, String> {
 pub fn run(config: Option<&Path>, log_file: Option<&Path>, launched: std::time::Instant) -> ExitCode {
     let config = config.map(Path::to_path_buf);
     let (loaded, loading) = std::sync::mpsc::sync_channel(1);
-    let mut options = native_options();
-    let config_for_thread = config.clone();
-    // The reading thread starts once the event loop exists, as the window is made:
-    // while a process has one thread, glibc skips locking in stdio and malloc, and
-    // opening the X input method reads the locale's Compose file a character at a
-    // time (10 ms more with a second thread running, measured under Xvfb).
-    options.window_builder = Some(Box::new(move |viewport| {
+    let woken: Arc<OnceLock<egui::Context>> = Arc::default();
+    let (config_for_thread, woken_by_thread) = (config.clone(), woken.clone());
+    let read_config = move || {
         let spawned = std::thread::Builder::new().name("config-load".to_owned()).spawn(move || {
             let _ = loaded.send(open_workspace(config_for_thread.as_deref()));
+            if let Some(ctx) = woken_by_thread.get() {
+                ctx.request_repaint();
+            }
         });
         if let Err(err) = spawned {
             tracing::warn!("the config is read on the main thread: {err}");
         }
-        viewport
-    }));
+    };
+    let mut options = native_options();
+    // When the reading starts (both measured under Xvfb): a small config is read
+    // once the event loop exists, as the window is made — while a process has one
+    // thread, glibc skips locking in stdio and malloc, and opening the X input
+    // method reads the locale's Compose file a character at a time (10 ms more with
+    // a second thread alive). A large one (thousands of settings) is read from the
+    // start: its parse is then the longest step, and those 20 ms of overlap count more.
+    if config_is_large(config.as_deref()) {
+        read_config();
+    } else {
+        options.window_builder = Some(Box::new(move |viewport| {
+            read_config();
+            viewport
+        }));
+    }
     tracing::info!(log = ?log_file, "starting the window");
     let result = eframe::run_native(
         WINDOW_TITLE,
         options,
         Box::new(move |creation| {
-            // No thread (or it ended without an answer): read it here.
-            let workspace = loading.recv().unwrap_or_else(|_| open_workspace(config.as_deref()))?;
-            tracing::info!(config = %workspace.path().display(), "config read");
             let prefs = app::load_preferences(creation.storage);
-            let app = MailSettingsApp::with_preferences(workspace, prefs).with_launch_time(launched);
-            Ok(Box::new(app.styled_for(&creation.egui_ctx)))
+            let app = startup::StartupApp::new(&creation.egui_ctx, loading, &woken, prefs, launched, config)?;
+            Ok(Box::new(app))
         }),
     );
     match result {

@@ -39,6 +39,15 @@ fn start_bridge_with(sandbox: &OAuthSandbox, id: &str, options: &[&str]) -> ((Ch
     ((child, smtp, imap), line)
 }
 
+/// Waits (10 s at most) for the message marked `run_id` in `user`'s inbox; `never` says what did not arrive.
+fn wait_for_arrival(user: &str, run_id: &str, never: &str) {
+    let started = Instant::now();
+    while rig().count_with_header(user, "INBOX", "X-Helper-Run", run_id) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "{never}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn python(script: &str) -> std::process::Output {
     Command::new("/usr/bin/python3").args(["-c", script]).output().unwrap()
 }
@@ -84,20 +93,12 @@ print("passed")
     );
     let output = python(&script);
     assert!(stdout(&output).contains("passed"), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
-    let started = Instant::now();
-    while rig.count_with_header("catchall", "INBOX", "X-Helper-Run", &run_id) == 0 {
-        assert!(started.elapsed() < Duration::from_secs(10), "the message sent through the bridge never arrived");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_arrival("catchall", &run_id, "the message sent through the bridge never arrived");
     // curl as the password-only program, sending and reading.
     let curl_run = format!("{run_id}-curl");
     let sent = curl_through_bridge(smtp, imap, &password, &curl_run, &[]);
     assert!(sent.contains("EXISTS"), "curl read the mailbox through the bridge: {sent}");
-    let started = Instant::now();
-    while rig.count_with_header("catchall", "INBOX", "X-Helper-Run", &curl_run) == 0 {
-        assert!(started.elapsed() < Duration::from_secs(10), "the message curl sent through the bridge never arrived");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_arrival("catchall", &curl_run, "the message curl sent through the bridge never arrived");
     assert!(stop(bridge).success(), "SIGTERM stops the bridge cleanly");
 }
 
@@ -185,11 +186,7 @@ print("passed")
     );
     let output = python(&script);
     assert!(stdout(&output).contains("passed"), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
-    let started = Instant::now();
-    while rig.count_with_header("bridgetls", "INBOX", "X-Helper-Run", &run_id) == 0 {
-        assert!(started.elapsed() < Duration::from_secs(10), "the message sent through local TLS never arrived");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_arrival("bridgetls", &run_id, "the message sent through local TLS never arrived");
     // curl, requiring TLS and verifying the bridge's certificate.
     let cacert = certificate.display().to_string();
     let examined =

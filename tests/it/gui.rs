@@ -664,6 +664,37 @@ fn a_refused_sign_in_to_the_old_folders_offers_the_other_way() {
     assert!(text.contains("signed_in_with = \"old-sign-in\""), "the delete re-checks the way that worked: {text}");
 }
 
+/// A config that takes longer to read than the window to appear: the window says
+/// it is reading, then becomes the app the moment the reading thread answers.
+#[test]
+fn the_window_says_it_is_reading_a_large_config_until_it_is_read() {
+    use mailsettings::ui::startup::StartupApp;
+    use std::sync::{Arc, OnceLock};
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let (loaded, loading) = std::sync::mpsc::sync_channel(1);
+    let woken: Arc<OnceLock<egui::Context>> = Arc::default();
+    let woken_for_app = woken.clone();
+    let mut harness =
+        Harness::builder().with_size(egui::vec2(1024.0, 640.0)).with_max_steps(4).build_eframe(move |creation| {
+            let prefs = mailsettings::ui::app::Preferences::default();
+            StartupApp::new(&creation.egui_ctx, loading, &woken_for_app, prefs, std::time::Instant::now(), None)
+                .unwrap()
+        });
+    harness.step();
+    assert!(harness.query_by_label("Reading the mail settings…").is_some());
+    assert!(harness.query_by_label("Collections (Basic)").is_none());
+    assert!(woken.get().is_some(), "the reading thread can wake the window");
+    let workspace =
+        Workspace::open(&sandbox.config(), Secrets::file(sandbox.secrets_file())).map_err(|e| e.to_string());
+    loaded.send(workspace).unwrap();
+    for _ in 0..3 {
+        harness.step();
+    }
+    assert!(harness.query_by_label("Reading the mail settings…").is_none());
+    assert!(harness.query_by_label("Collections (Basic)").is_some(), "the table, once read");
+}
+
 #[test]
 fn the_about_box_names_the_version_build_files_secret_store_and_licences() {
     let sandbox = Sandbox::new();
@@ -1258,17 +1289,13 @@ fn the_bridge_view_starts_a_bridge_a_password_only_client_can_use() {
         h.query_by_label_contains("Running: SMTP on 127.0.0.1:").is_some()
     });
     screenshot(&mut harness, "bridge");
-    let node = harness.get_by_label_contains("Running: SMTP on 127.0.0.1:");
-    let running = node.accesskit_node().label().or_else(|| node.accesskit_node().value()).unwrap_or_default();
-    let smtp: u16 = running.split("127.0.0.1:").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
-    let script = format!(
-        "import smtplib\ns = smtplib.SMTP('127.0.0.1', {smtp}, timeout=20)\ns.login('ar@rig.test', '{password}')\ns.noop()\ns.quit()\nprint('signed in')\n"
-    );
-    let output = std::process::Command::new("/usr/bin/python3").args(["-c", &script]).output().unwrap();
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("signed in"),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let smtp = bridge_smtp_port(&harness);
+    python_prints(
+        &format!(
+            "import smtplib\ns = smtplib.SMTP('127.0.0.1', {smtp}, timeout=20)\ns.login('ar@rig.test', '{password}')\n\
+             s.noop()\ns.quit()\nprint('signed in')\n"
+        ),
+        "signed in",
     );
     press(&mut harness, "Stop bridge");
     wait_until(&mut harness, "the bridge to stop", |h| {
@@ -1286,25 +1313,33 @@ fn the_bridge_view_starts_a_bridge_a_password_only_client_can_use() {
     let shown = node.accesskit_node().label().or_else(|| node.accesskit_node().value()).unwrap_or_default();
     let certificate = sandbox.dir.path().join("bridge-localhost.pem");
     assert!(shown.contains(&certificate.display().to_string()) && shown.contains("SHA-256 "), "{shown}");
-    let node = harness.get_by_label_contains("Running: SMTP on 127.0.0.1:");
-    let running = node.accesskit_node().label().or_else(|| node.accesskit_node().value()).unwrap_or_default();
-    let smtp: u16 = running.split("127.0.0.1:").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
-    let script = format!(
-        "import smtplib, ssl\ns = smtplib.SMTP('127.0.0.1', {smtp}, timeout=20)\n\
-         s.starttls(context=ssl.create_default_context(cafile='{}'))\ns.login('ar@rig.test', '{password}')\n\
-         s.noop()\ns.quit()\nprint('signed in over TLS')\n",
-        certificate.display()
-    );
-    let output = std::process::Command::new("/usr/bin/python3").args(["-c", &script]).output().unwrap();
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("signed in over TLS"),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let smtp = bridge_smtp_port(&harness);
+    python_prints(
+        &format!(
+            "import smtplib, ssl\ns = smtplib.SMTP('127.0.0.1', {smtp}, timeout=20)\n\
+             s.starttls(context=ssl.create_default_context(cafile='{}'))\ns.login('ar@rig.test', '{password}')\n\
+             s.noop()\ns.quit()\nprint('signed in over TLS')\n",
+            certificate.display()
+        ),
+        "signed in over TLS",
     );
     press(&mut harness, "Stop bridge");
     wait_until(&mut harness, "the bridge to stop", |h| {
         h.query_by_role_and_label(Role::Button, "Start bridge").is_some()
     });
+}
+
+/// The SMTP port the Bridge view says its running bridge listens on.
+fn bridge_smtp_port(harness: &Harness<'_, MailSettingsApp>) -> u16 {
+    let node = harness.get_by_label_contains("Running: SMTP on 127.0.0.1:");
+    let running = node.accesskit_node().label().or_else(|| node.accesskit_node().value()).unwrap_or_default();
+    running.split("127.0.0.1:").nth(1).unwrap().split(',').next().unwrap().parse().unwrap()
+}
+
+/// Runs a Python program (a password-only mail client) and checks it printed `expected`.
+fn python_prints(script: &str, expected: &str) {
+    let output = std::process::Command::new("/usr/bin/python3").args(["-c", script]).output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains(expected), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
 /// Replaces the text of the input labelled `label` (used once in the window).
