@@ -163,7 +163,9 @@ impl SettingsTable {
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())
-            .column(Column::auto().at_least(60.0))
+            // A fixed first width: an auto-sized column costs a sizing pass, which draws
+            // the first frame of the window without its rows.
+            .column(Column::initial(64.0).at_least(60.0))
             .column(Column::initial(220.0).at_least(120.0).clip(true))
             .column(Column::initial(180.0).at_least(80.0).clip(true))
             .column(Column::initial(70.0).at_least(60.0))
