@@ -87,9 +87,13 @@ fn startup(quick: bool, many: &std::path::Path) {
     std::fs::write(typical.path().join("config.toml"), mailsettings::store::file::to_toml(&many_settings(20)).unwrap())
         .unwrap();
     let bare = std::env::var("MAILSETTINGS_BARE_WINDOW").ok();
-    let (mut ours, mut baseline, mut ours_10k, mut ours_10k_table) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut ours, mut ours_settled, mut baseline) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut ours_10k, mut ours_10k_table) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
-        ours.extend(first_pixel(&mut app_command(typical.path())).map(|(first, _)| first));
+        if let Some((first, last)) = first_pixel(&mut app_command(typical.path())) {
+            ours.push(first);
+            ours_settled.push(last);
+        }
         if let Some(bare) = &bare {
             baseline.extend(first_pixel(&mut Command::new(bare)).map(|(first, _)| first));
         }
@@ -98,9 +102,11 @@ fn startup(quick: bool, many: &std::path::Path) {
             ours_10k_table.push(last);
         }
     }
+    let settled = median_ms(ours_settled).unwrap_or(f64::NAN);
     match (median_ms(ours), median_ms(baseline)) {
         (Some(ours), Some(bare)) => println!(
-            "  start-up to first painted pixel: ours {ours:.0} ms, bare eframe window {bare:.0} ms, ratio {:.2}x (aim <= 1.1x)",
+            "  start-up to first painted pixel: ours {ours:.0} ms (no later change after {settled:.0} ms), bare eframe \
+             window {bare:.0} ms, ratio {:.2}x (aim <= 1.1x)",
             ours / bare
         ),
         (Some(ours), None) => {

@@ -119,7 +119,8 @@ fn reading_ui(ui: &mut Ui, failed: Option<&str>) {
         });
     });
     if failed.is_none() {
-        // The reading thread wakes the window when it is done; this is the fallback.
-        ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+        // The reading thread wakes the window when it is done; this is only the fallback
+        // (a frame drawn meanwhile would take the CPU the reading needs).
+        ui.ctx().request_repaint_after(std::time::Duration::from_millis(500));
     }
 }
