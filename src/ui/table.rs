@@ -163,6 +163,8 @@ impl SettingsTable {
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())
+            // Labels and buttons on one line: centred in the row, as a reader scans it.
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
             // A fixed first width: an auto-sized column costs a sizing pass, which draws
             // the first frame of the window without its rows.
             .column(Column::initial(64.0).at_least(60.0))
