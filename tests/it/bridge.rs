@@ -192,6 +192,36 @@ print("passed")
     let examined =
         curl_through_bridge(smtp, imap, &password, &format!("{run_id}-curl"), &["--ssl-reqd", "--cacert", &cacert]);
     assert!(examined.contains("EXISTS"), "{examined}");
+    // A client that asks for STARTTLS and then sends no TLS has its session closed (at
+    // most a TLS alert, nothing read as SMTP); the bridge goes on serving.
+    let junk = format!(
+        r#"
+import socket
+s = socket.create_connection(("127.0.0.1", {smtp}), timeout=20)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"EHLO junk\r\n")
+while not f.readline().startswith(b"250 "):
+    pass
+s.sendall(b"STARTTLS\r\n")
+assert f.readline().startswith(b"220"), "STARTTLS accepted"
+s.sendall(b"this is not a TLS handshake\r\n" * 4)
+answer = b""
+while True:
+    chunk = s.recv(100)
+    if not chunk:
+        break
+    answer += chunk
+assert not answer.startswith((b"250", b"5")), ("read as SMTP commands", answer)
+s.close()
+print("junk sent")
+"#
+    );
+    let output = python(&junk);
+    assert!(stdout(&output).contains("junk sent"), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+    let again =
+        curl_through_bridge(smtp, imap, &password, &format!("{run_id}-after"), &["--ssl-reqd", "--cacert", &cacert]);
+    assert!(again.contains("EXISTS"), "still serving after a broken handshake: {again}");
     assert!(stop(bridge).success());
     // The certificate is kept: the next run serves the same one, so programs keep trusting it.
     let ((again, _, _), _) = start_bridge_with(&sandbox, "bridge-tls", &["--local-tls"]);
