@@ -49,18 +49,7 @@ fn main() {
     )
     .expect("write config");
     let ours = |args: &[&str], stdin: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailsettings"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", secrets.display()))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("run mailsettings");
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin");
-        assert!(child.wait().expect("wait").success(), "mailsettings {args:?} failed");
+        mailsettings_cli(&config, &secrets, args, stdin);
     };
     ours(&["set-password", "bench"], &format!("{}\n", rig.password));
 
@@ -158,22 +147,7 @@ fn bridge_overhead(rig: &Rig, dir: &std::path::Path, smtp_proxy: u16, rounds: us
         ),
     )
     .expect("write the bridge config");
-    let cli = |args: &[&str], stdin: &str| -> String {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailsettings"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", secrets.display()))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("run mailsettings");
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin");
-        let output = child.wait_with_output().expect("wait");
-        assert!(output.status.success(), "mailsettings {args:?} failed");
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    };
+    let cli = |args: &[&str], stdin: &str| mailsettings_cli(&config, &secrets, args, stdin);
     cli(
         &["oauth-app", "set", "rigapp", "--client-id", "mailsettings-app", "--client-secret-stdin"],
         "rig-app-only-client-secret\n",
@@ -336,4 +310,23 @@ fn pump(mut from: TcpStream, mut to: TcpStream) {
             }
         }
     });
+}
+
+/// Runs `mailsettings ARGS` on `config` (secrets in the file store `secrets`), `stdin` as its
+/// input; its standard output. A failure stops the benchmark.
+fn mailsettings_cli(config: &std::path::Path, secrets: &std::path::Path, args: &[&str], stdin: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailsettings"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", secrets.display()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run mailsettings");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin");
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success(), "mailsettings {args:?} failed");
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }

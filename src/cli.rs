@@ -368,7 +368,8 @@ pub fn run(cli: &Cli, command: &Command) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             if !failure.message.is_empty() {
-                eprintln!("mailsettings: {}", failure.message);
+                // Errors name settings, users and servers from a possibly imported file: shown, never run.
+                eprintln!("mailsettings: {}", crate::printable::printable(&failure.message));
             }
             ExitCode::from(failure.code)
         }
@@ -457,8 +458,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         Command::Bridge(BridgeCommand::Run { smtp_port, imap_port, local_tls, ids }) => {
             let ports = crate::bridge::Ports { smtp: *smtp_port, imap: *imap_port };
             let local_tls = if *local_tls {
-                let dir = workspace.path().parent().unwrap_or(Path::new("."));
-                let tls = crate::bridge::local_tls::load_or_create(workspace.secrets(), dir)
+                let tls = crate::bridge::local_tls::load_or_create(workspace.secrets(), workspace.path())
                     .map_err(|e| Failure::check(e.to_string()))?;
                 Some(tls)
             } else {

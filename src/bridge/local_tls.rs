@@ -46,8 +46,8 @@ impl std::fmt::Debug for LocalTls {
 }
 
 /// The local certificate: the stored one, else a new one (stored at once).
-/// Writes the certificate into `dir`.
-pub fn load_or_create(secrets: &Secrets, dir: &Path) -> Result<LocalTls, BridgeError> {
+/// Writes the certificate beside the config file `config_file`.
+pub fn load_or_create(secrets: &Secrets, config_file: &Path) -> Result<LocalTls, BridgeError> {
     let stored = match secrets.get(OWNER, SecretKind::BridgeTlsKey)? {
         Some(value) => serde_json::from_str::<Stored>(value.expose()).ok(),
         None => None,
@@ -71,7 +71,7 @@ pub fn load_or_create(secrets: &Secrets, dir: &Path) -> Result<LocalTls, BridgeE
         .with_safe_default_protocol_versions()
         .and_then(|builder| builder.with_no_client_auth().with_single_cert(vec![certificate], key))
         .map_err(|e| BridgeError::LocalTls(e.to_string()))?;
-    let certificate_path = dir.join(CERTIFICATE_FILE);
+    let certificate_path = config_file.with_file_name(CERTIFICATE_FILE);
     crate::store::file::write_atomically(&certificate_path, stored.certificate_pem.as_bytes())
         .map_err(|e| BridgeError::LocalTls(format!("{}: {e}", certificate_path.display())))?;
     Ok(LocalTls { server_config: Arc::new(server_config), certificate_path, fingerprint })
@@ -104,16 +104,17 @@ mod tests {
     fn the_certificate_is_made_once_then_kept_and_its_key_never_written_to_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let secrets = Secrets::file(dir.path().join("secrets.json"));
-        let first = load_or_create(&secrets, dir.path()).unwrap();
+        let config_file = dir.path().join("config.toml");
+        let first = load_or_create(&secrets, &config_file).unwrap();
         let written = std::fs::read_to_string(&first.certificate_path).unwrap();
         assert!(written.starts_with("-----BEGIN CERTIFICATE-----"), "{written}");
         assert!(!written.contains("PRIVATE KEY"), "the key stays in the secret store");
-        let again = load_or_create(&secrets, dir.path()).unwrap();
+        let again = load_or_create(&secrets, &config_file).unwrap();
         assert_eq!(first.fingerprint, again.fingerprint, "kept, so programs that trust it keep working");
         assert_eq!(std::fs::read_to_string(&again.certificate_path).unwrap(), written);
         assert_eq!(first.fingerprint.len(), 32 * 3 - 1);
         // A store that lost it gets a new one.
         secrets.delete(OWNER, SecretKind::BridgeTlsKey).unwrap();
-        assert_ne!(load_or_create(&secrets, dir.path()).unwrap().fingerprint, first.fingerprint);
+        assert_ne!(load_or_create(&secrets, &config_file).unwrap().fingerprint, first.fingerprint);
     }
 }

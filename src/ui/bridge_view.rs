@@ -63,13 +63,13 @@ impl Default for BridgeView {
 }
 
 impl BridgeView {
-    /// `config_dir`: where the local TLS certificate is written for the programs to trust.
+    /// `config_file`: the local TLS certificate is written beside it for the programs to trust.
     pub fn ui(
         &mut self,
         ui: &mut Ui,
         config: &Config,
         secrets: &Secrets,
-        config_dir: &std::path::Path,
+        config_file: &std::path::Path,
         commands: &mut CommandQueue,
     ) {
         self.collect_end();
@@ -124,11 +124,11 @@ impl BridgeView {
             .on_hover_text(
                 "For programs that insist on TLS even on this computer; they then sign in only after STARTTLS",
             );
-            self.run_ui(ui, config, secrets, config_dir);
+            self.run_ui(ui, config, secrets, config_file);
         });
     }
 
-    fn run_ui(&mut self, ui: &mut Ui, config: &Config, secrets: &Secrets, config_dir: &std::path::Path) {
+    fn run_ui(&mut self, ui: &mut Ui, config: &Config, secrets: &Secrets, config_file: &std::path::Path) {
         if let Some(running) = &self.running {
             let listening = running.reported.lock().ok().and_then(|r| r.listening);
             match listening {
@@ -173,7 +173,7 @@ impl BridgeView {
         if start.clicked()
             && let Some((smtp, imap)) = ports
         {
-            self.start(ui.ctx(), config, secrets, config_dir, Ports { smtp, imap });
+            self.start(ui.ctx(), config, secrets, config_file, Ports { smtp, imap });
         }
     }
 
@@ -182,17 +182,17 @@ impl BridgeView {
         ctx: &egui::Context,
         config: &Config,
         secrets: &Secrets,
-        config_dir: &std::path::Path,
+        config_file: &std::path::Path,
         ports: Ports,
     ) {
         let running = Running { stop: CancelToken::new(), sessions: Arc::default(), reported: Arc::default() };
         let (stop, sessions, reported) = (running.stop.clone(), running.sessions.clone(), running.reported.clone());
         let (config, secrets, ids, ctx) =
             (config.clone(), secrets.clone(), self.serve.iter().cloned().collect::<Vec<_>>(), ctx.clone());
-        let (local_tls, config_dir) = (self.local_tls, config_dir.to_owned());
+        let (local_tls, config_file) = (self.local_tls, config_file.to_owned());
         let spawned = std::thread::Builder::new().name("bridge".to_owned()).spawn(move || {
             // The key is read from (or made into) the secret store here, off the UI thread.
-            let local_tls = local_tls.then(|| crate::bridge::local_tls::load_or_create(&secrets, &config_dir));
+            let local_tls = local_tls.then(|| crate::bridge::local_tls::load_or_create(&secrets, &config_file));
             let local_tls = match local_tls.transpose() {
                 Ok(local_tls) => local_tls,
                 Err(err) => {

@@ -480,6 +480,10 @@ fn values_from_an_imported_file_are_printed_escaped() {
         assert!(!output.stdout.contains(&0x1b) && !output.stdout.contains(&0x07), "{args:?}: {:?}", stdout(&output));
     }
     assert!(stdout(&sandbox.run(&["list"])).contains("\\u{1b}[2J"), "shown escaped");
+    // An error naming the setting (a guard: it is two companies' default) too.
+    let refused = sandbox.run(&["deactivate", "old-basic"]);
+    assert_exit(&refused, 1);
+    assert!(!refused.stderr.contains(&0x1b) && !refused.stderr.contains(&0x07), "{:?}", stderr(&refused));
 }
 
 /// Import says what it changes in trust: sign-in apps with their endpoints, CA files.

@@ -9,7 +9,7 @@ use mailsettings::oauth::tokens::TokenSet;
 
 use crate::oauth::{Browser, OAuthSandbox, is_active, oauth_setting};
 use crate::rig::rig;
-use crate::support::{BIN, assert_exit, stderr, stdout};
+use crate::support::{BIN, assert_exit, run_command, stderr, stdout};
 
 fn connected(id: &str) -> OAuthSandbox {
     let sandbox = OAuthSandbox::new(oauth_setting(rig(), id, "ar"));
@@ -35,6 +35,15 @@ fn delivered(run_id: &str) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
     false
+}
+
+/// The shell command a mail program runs for a token: `mailsettings token ID` with this sandbox's files.
+fn token_helper(sandbox: &OAuthSandbox, id: &str) -> String {
+    format!(
+        "MAILSETTINGS_SECRET_STORE=file:{} {BIN} --config {} token {id}",
+        sandbox.dir.path().join("secrets.json").display(),
+        sandbox.config_path().display()
+    )
 }
 
 fn message(run_id: &str) -> String {
@@ -150,34 +159,23 @@ fn msmtp_sends_with_the_helper_as_its_passwordeval() {
     let sandbox = connected(id);
     expire(&sandbox, id); // msmtp's call refreshes it
     let rig = rig();
-    let store = format!("file:{}", sandbox.dir.path().join("secrets.json").display());
     // The recipe from the README, with this sandbox's paths.
     let msmtprc = sandbox.dir.path().join("msmtprc");
     std::fs::write(
         &msmtprc,
         format!(
             "account rig\nhost localhost\nport {port}\nfrom ar@rig.test\nauth xoauth2\nuser ar@rig.test\n\
-             passwordeval \"MAILSETTINGS_SECRET_STORE={store} {BIN} --config {config} token {id}\"\n\
-             tls on\ntls_starttls on\ntls_trust_file {ca}\naccount default : rig\n",
+             passwordeval \"{helper}\"\ntls on\ntls_starttls on\ntls_trust_file {ca}\naccount default : rig\n",
             port = rig.smtp_port,
-            config = sandbox.config_path().display(),
+            helper = token_helper(&sandbox, id),
             ca = rig.ca_file.display(),
         ),
     )
     .unwrap();
     let run_id = format!("msmtp-{}", std::process::id());
-    let mut child = Command::new("msmtp")
-        .arg("-C")
-        .arg(&msmtprc)
-        .arg("admin@example.org")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("msmtp (scripts/install-test-deps installs it)");
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(message(&run_id).as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
+    let mut msmtp = Command::new("msmtp");
+    msmtp.arg("-C").arg(&msmtprc).arg("admin@example.org");
+    let output = run_command(msmtp, &message(&run_id));
     assert!(output.status.success(), "msmtp: {}", String::from_utf8_lossy(&output.stderr));
     assert!(delivered(&run_id), "the message msmtp sent arrived");
 }
@@ -191,38 +189,31 @@ fn neomutt_sends_with_the_helper_as_its_oauth_refresh_command() {
     let sandbox = connected(id);
     expire(&sandbox, id); // neomutt's call refreshes it
     let rig = rig();
-    let store = format!("file:{}", sandbox.dir.path().join("secrets.json").display());
     let muttrc = sandbox.dir.path().join("neomuttrc");
     std::fs::write(
         &muttrc,
         format!(
             "set smtp_url=\"smtp://ar%40rig.test@localhost:{port}/\"\n\
              set smtp_authenticators=\"xoauth2\"\n\
-             set smtp_oauth_refresh_command=\"MAILSETTINGS_SECRET_STORE={store} {BIN} --config {config} token {id}\"\n\
+             set smtp_oauth_refresh_command=\"{helper}\"\n\
              set ssl_starttls=yes\nset ssl_force_tls=yes\nset ssl_ca_certificates_file=\"{ca}\"\n\
              set from=\"ar@rig.test\"\nset use_from=yes\nset record=\"\"\nset copy=no\n",
             port = rig.smtp_port,
-            config = sandbox.config_path().display(),
+            helper = token_helper(&sandbox, id),
             ca = rig.ca_file.display(),
         ),
     )
     .unwrap();
     let run_id = format!("neomutt-{}", std::process::id());
-    let mut child = Command::new("neomutt")
+    let mut neomutt = Command::new("neomutt");
+    neomutt
         .args(["-n", "-F"])
         .arg(&muttrc)
         .args(["-s", "sent by neomutt with the token helper", "-e"])
         .arg(format!("my_hdr X-Helper-Run: {run_id}"))
         .args(["--", "admin@example.org"])
-        .env("HOME", sandbox.dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("neomutt (scripts/install-test-deps installs it)");
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"hello from neomutt\n").unwrap();
-    let output = child.wait_with_output().unwrap();
+        .env("HOME", sandbox.dir.path());
+    let output = run_command(neomutt, "hello from neomutt\n");
     assert!(
         output.status.success(),
         "neomutt: {}{}",
@@ -416,7 +407,6 @@ fn mbsync_reads_the_mailbox_with_the_helper_as_its_passcmd() {
     let subject = format!("for mbsync {}", std::process::id());
     rig.empty("mbsync", "INBOX");
     rig.plant("mbsync", "INBOX", &subject);
-    let store = format!("file:{}", sandbox.dir.path().join("secrets.json").display());
     let maildir = sandbox.dir.path().join("mail");
     std::fs::create_dir_all(&maildir).unwrap();
     // The recipe from the README, with this sandbox's paths (XOAUTH2 through Cyrus SASL's plugin).
@@ -425,14 +415,14 @@ fn mbsync_reads_the_mailbox_with_the_helper_as_its_passcmd() {
         &rc,
         format!(
             "IMAPAccount rig\nHost localhost\nPort {port}\nUser {user}\n\
-             PassCmd \"MAILSETTINGS_SECRET_STORE={store} {BIN} --config {config} token {id}\"\n\
+             PassCmd \"{helper}\"\n\
              AuthMechs XOAUTH2\nSSLType IMAPS\nCertificateFile {ca}\n\n\
              IMAPStore rig-remote\nAccount rig\n\n\
              MaildirStore local\nPath {maildir}/\nInbox {maildir}/INBOX\n\n\
              Channel rig\nFar :rig-remote:\nNear :local:\nPatterns INBOX\nCreate Near\nSyncState *\n",
             port = rig.imaps_port,
             user = rig.address("mbsync"),
-            config = sandbox.config_path().display(),
+            helper = token_helper(&sandbox, id),
             ca = rig.ca_file.display(),
             maildir = maildir.display(),
         ),

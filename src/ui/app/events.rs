@@ -3,6 +3,7 @@
 //! and the migration's delete once its re-check is in.
 
 use super::{MailSettingsApp, Notice};
+use crate::model::LeftoverRoute;
 use crate::oauth::ConnectionState;
 use crate::ui::jobs::{ConnectFailure, JobEvent, JobKind};
 use crate::ui::migration_view::route_button_label;
@@ -43,12 +44,14 @@ impl MailSettingsApp {
             }
             JobEvent::ConnectWaiting { .. } | JobEvent::DeviceCode { .. } | JobEvent::Finished { .. } => {}
             JobEvent::Leftover { setting_id, leftover, route } => {
-                let in_migration = self.workspace.config().migration(&setting_id).is_some();
-                let recorded = if let Some(route) = route.filter(|_| in_migration) {
-                    crate::migration::record_leftover(&mut self.workspace, &setting_id, &leftover, route)
-                        .map_err(|e| e.to_string())
-                } else {
-                    Ok(leftover.total().map(|total| total == 0))
+                // A route is given only for a migration's old setting; it may have ended since.
+                let route = route.filter(|_| self.workspace.config().migration(&setting_id).is_some());
+                let recorded = match route {
+                    Some(route) => {
+                        crate::migration::record_leftover(&mut self.workspace, &setting_id, &leftover, route)
+                            .map_err(|e| e.to_string())
+                    }
+                    None => Ok(leftover.total().map(|total| total == 0)),
                 };
                 self.notice = Some(match recorded {
                     Ok(Some(true)) => Notice::info("No mail left in the old folders (Mail Not Read, Mail Not Filed)"),
@@ -56,28 +59,7 @@ impl MailSettingsApp {
                         "{} message(s) are still in the folders: retrieve them in Messages > Mail, then check again",
                         leftover.total().unwrap_or(0)
                     )),
-                    Ok(None) => {
-                        match route.filter(|_| in_migration) {
-                            Some(route) => {
-                                let config = self.workspace.config();
-                                let failure =
-                                    crate::migration::leftover_failure(config, &setting_id, route, &leftover.report);
-                                let next = match &failure.other {
-                                Some((other, words)) => {
-                                    format!("Try the other way, {words}: {}.", route_button_label(*other))
-                                }
-                                None => "If no sign-in reaches the old folders any more, use \"Cannot check…\" and say why."
-                                    .to_owned(),
-                            };
-                                self.migration.offer_route(&setting_id, failure.other.map(|(other, _)| other));
-                                Notice::error(format!("{} {next}", failure.text))
-                            }
-                            None => Notice::error(format!(
-                                "The folders could not be opened: {}",
-                                leftover.report.failure_summary()
-                            )),
-                        }
-                    }
+                    Ok(None) => self.leftover_not_opened(&setting_id, route, &leftover.report),
                     Err(err) => Notice::error(err),
                 });
                 self.report = Some(leftover.report);
@@ -177,4 +159,27 @@ impl MailSettingsApp {
 /// `2026-11-26T04:57:56.61Z` > `04:57`.
 fn time_of_day(rfc3339: &str) -> String {
     rfc3339.split('T').nth(1).and_then(|t| t.get(..5)).unwrap_or(rfc3339).to_owned()
+}
+
+impl MailSettingsApp {
+    /// The notice when a leftover check could not open the folders: for a
+    /// migration's old setting, which sign-in was refused and the other way (offered
+    /// as a button beside the step), or how to accept without a check.
+    fn leftover_not_opened(
+        &mut self,
+        old: &str,
+        route: Option<LeftoverRoute>,
+        report: &crate::probe::Report,
+    ) -> Notice {
+        let Some(route) = route else {
+            return Notice::error(format!("The folders could not be opened: {}", report.failure_summary()));
+        };
+        let failure = crate::migration::leftover_failure(self.workspace.config(), old, route, report);
+        let next = match &failure.other {
+            Some((other, words)) => format!("Try the other way, {words}: {}.", route_button_label(*other)),
+            None => "If no sign-in reaches the old folders any more, use \"Cannot check…\" and say why.".to_owned(),
+        };
+        self.migration.offer_route(old, failure.other.map(|(other, _)| other));
+        Notice::error(format!("{} {next}", failure.text))
+    }
 }

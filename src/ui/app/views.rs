@@ -44,12 +44,11 @@ impl MailSettingsApp {
             }
             View::Bridge => {
                 egui::CentralPanel::default().show(ui, |ui| {
-                    let config_dir = self.workspace.path().parent().unwrap_or(std::path::Path::new(".")).to_owned();
                     self.bridge.ui(
                         ui,
                         self.workspace.config(),
                         self.workspace.secrets(),
-                        &config_dir,
+                        self.workspace.path(),
                         &mut self.commands,
                     );
                 });
