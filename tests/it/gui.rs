@@ -15,8 +15,13 @@ fn harness(sandbox: &Sandbox) -> Harness<'static, MailSettingsApp> {
 }
 
 fn harness_for(workspace: Workspace) -> Harness<'static, MailSettingsApp> {
+    harness_at(workspace, egui::vec2(1280.0, 720.0))
+}
+
+/// The window at `size` (1024×640 is the smallest it allows).
+fn harness_at(workspace: Workspace, size: egui::Vec2) -> Harness<'static, MailSettingsApp> {
     let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
+        .with_size(size)
         // kittest's default budget: a UI that needs more frames than this to settle
         // is animating or waiting, and `settle` waits for jobs in real time instead.
         .with_max_steps(4)
@@ -634,7 +639,7 @@ fn a_refused_sign_in_to_the_old_folders_offers_the_other_way() {
         needs_reconnect: None,
     };
     tokens.save(&secrets, &new).unwrap();
-    let mut harness = harness_for(workspace);
+    let mut harness = harness_at(workspace, egui::vec2(1024.0, 640.0));
     click(&mut harness, "Migration");
     press(&mut harness, "Check leftover mail");
     let refused = "The server refused the new setting's";
@@ -654,6 +659,13 @@ fn a_refused_sign_in_to_the_old_folders_offers_the_other_way() {
     assert!(!notice.contains(".."), "{notice}");
     assert!(notice.contains("Try the other way, the old setting's password as"), "{notice}");
     assert!(notice.ends_with("Check with the old password."), "{notice}");
+    // Offered beside the step, within reach at the window's smallest size.
+    harness.get_by_role_and_label(Role::Button, "Check with the old password").scroll_to_me();
+    harness.run_steps(10);
+    screenshot(&mut harness, "leftover-other-way");
+    let offered = harness.get_by_role_and_label(Role::Button, "Check with the old password").rect();
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1024.0, 640.0));
+    assert!(screen.contains_rect(offered), "not in view at 1024×640: {offered:?}");
 
     press(&mut harness, "Check with the old password");
     wait_until(&mut harness, "the check the other way", |h| {
