@@ -1076,8 +1076,8 @@ fn run_migrate(workspace: &mut Workspace, command: &MigrateCommand, out: &mut dy
             if !blockers.is_empty() {
                 return Err(migration::MigrationError::DeleteBlocked(blockers).into());
             }
-            let (recheck, _) = check_leftover(workspace, old, &probe::imap::default_leftover_folders(), None)?;
-            migration::finish(workspace, old, &connection, &recheck)?;
+            let (recheck, route) = check_leftover(workspace, old, &probe::imap::default_leftover_folders(), None)?;
+            migration::finish(workspace, old, &connection, &recheck, route)?;
             Ok(writeln!(out, "Deleted \"{name}\" (it stays restorable with: mailsettings restore {old})")?)
         }
         MigrateCommand::Rollback { old } => {

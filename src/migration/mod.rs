@@ -674,13 +674,14 @@ fn remember_previous_defaults(entry: &mut Migration, companies: &[String], old_i
 }
 
 /// Deletes the old setting (to the trash) when every guard holds. The old
-/// folders are checked again at this moment (`recheck`): a clean check from
-/// earlier is no proof that nothing arrived since.
+/// folders are checked again at this moment (`recheck`, signed in along `route`):
+/// a clean check from earlier is no proof that nothing arrived since.
 pub fn finish(
     workspace: &mut Workspace,
     old_id: &str,
     connection: &ConnectionState,
     recheck: &Leftover,
+    route: LeftoverRoute,
 ) -> Result<(), MigrationError> {
     migration_of(workspace.config(), old_id)?;
     if workspace.config().setting(old_id).is_none() {
@@ -690,8 +691,6 @@ pub fn finish(
     if !others.is_empty() {
         return Err(MigrationError::DeleteBlocked(others));
     }
-    // The re-check signed in the way `leftover_sign_in` picks with no route given.
-    let route = leftover_sign_in(workspace.config(), old_id, None).map_or(LeftoverRoute::OldSignIn, |s| s.route);
     if record_leftover(workspace, old_id, recheck, route)?.is_none() {
         let acknowledged = migration_of(workspace.config(), old_id)?.leftover_acknowledged.is_some();
         if !acknowledged {
@@ -895,7 +894,7 @@ mod tests {
         assert!(matches!(list.step(StepId::OldInactive).unwrap().state, StepState::Blocked(_)), "new is inactive");
         assert_eq!(list.delete_blockers.len(), 4, "{:?}", list.delete_blockers);
         assert!(list.delete_blockers[0].contains("Acme Ltd"), "companies by name: {:?}", list.delete_blockers);
-        let err = finish(&mut ws, "old-basic", &connected(), &leftover(Some(0))).unwrap_err();
+        let err = finish(&mut ws, "old-basic", &connected(), &leftover(Some(0)), LeftoverRoute::OldSignIn).unwrap_err();
         assert!(matches!(err, MigrationError::DeleteBlocked(_)));
         ws.activate(&new).unwrap();
         // The guide's order: the old setting goes Inactive first, its companies moving with it.
@@ -966,14 +965,14 @@ mod tests {
         let mut ws = ready_to_delete(dir.path());
         let list = checklist(ws.config(), "old-basic", &connected()).unwrap();
         assert!(list.delete_blockers.is_empty(), "{:?}", list.delete_blockers);
-        let err = finish(&mut ws, "old-basic", &connected(), &leftover(Some(3))).unwrap_err();
+        let err = finish(&mut ws, "old-basic", &connected(), &leftover(Some(3)), LeftoverRoute::OldSignIn).unwrap_err();
         assert!(err.to_string().contains("mail may be left in the old folders"), "{err}");
         assert!(ws.config().setting("old-basic").is_some(), "not deleted");
         // A re-check that cannot sign in, with nothing accepted, blocks too.
-        let err = finish(&mut ws, "old-basic", &connected(), &leftover(None)).unwrap_err();
+        let err = finish(&mut ws, "old-basic", &connected(), &leftover(None), LeftoverRoute::OldSignIn).unwrap_err();
         assert!(err.to_string().contains("could not be checked again"), "{err}");
         // Retrieved: the re-check is clean and the delete goes through.
-        finish(&mut ws, "old-basic", &connected(), &leftover(Some(0))).unwrap();
+        finish(&mut ws, "old-basic", &connected(), &leftover(Some(0)), LeftoverRoute::OldSignIn).unwrap();
         assert!(ws.config().setting("old-basic").is_none());
         let list = checklist(ws.config(), "old-basic", &connected()).unwrap();
         assert!(list.is_finished(), "{}", list.to_text());

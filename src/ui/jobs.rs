@@ -96,6 +96,8 @@ pub enum JobEvent {
         old: String,
         connection: oauth::ConnectionState,
         recheck: Box<probe::imap::Leftover>,
+        /// The sign-in the re-check used.
+        route: crate::model::LeftoverRoute,
     },
     StoredPasswords {
         setting_id: String,
@@ -437,7 +439,8 @@ fn run_check(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn
     let event = match (kind, outcome) {
         (JobKind::FinishMigration, Outcome::Leftover(recheck)) => {
             let connection = crate::migration::connection_of(&input.config, &input.secrets, &setting_id);
-            JobEvent::ReadyToFinish { old: setting_id, connection, recheck }
+            let route = input.leftover_route.unwrap_or(crate::model::LeftoverRoute::OldSignIn);
+            JobEvent::ReadyToFinish { old: setting_id, connection, recheck, route }
         }
         (_, Outcome::Leftover(leftover)) => JobEvent::Leftover { setting_id, leftover, route: input.leftover_route },
         (_, Outcome::Report(report)) => JobEvent::Report { setting_id, kind, report },

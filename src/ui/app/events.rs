@@ -64,9 +64,9 @@ impl MailSettingsApp {
                 });
                 self.report = Some(leftover.report);
             }
-            JobEvent::ReadyToFinish { old, connection, recheck } => {
+            JobEvent::ReadyToFinish { old, connection, recheck, route } => {
                 let name = self.workspace.config().setting_name(&old);
-                let result = crate::migration::finish(&mut self.workspace, &old, &connection, &recheck);
+                let result = crate::migration::finish(&mut self.workspace, &old, &connection, &recheck, route);
                 self.notice = Some(match result {
                     Ok(()) => Notice::info(format!("Deleted \"{name}\" (restorable from the trash)")),
                     Err(err) => {
