@@ -63,6 +63,11 @@ pub fn apply(ctx: &egui::Context, theme: ThemeChoice, zoom: f32) {
         .into();
         style.spacing.interact_size.y = 26.0;
         style.spacing.button_padding = egui::vec2(8.0, 4.0);
+        // No animations: each animated frame is a whole repaint, which on software GL
+        // (remote desktops, VMs — where this app is used) costs tens of milliseconds
+        // of CPU, and a screen-share shows the motion only as stutter. (The scroll
+        // bars' fade-in under the pointer alone drew 8 frames after the window opened.)
+        style.animation_time = 0.0;
     });
     // Colours only: what the host chose for the text cursor (e.g. no blinking) is kept.
     for (theme, mut visuals) in [(egui::Theme::Dark, dark()), (egui::Theme::Light, light())] {
@@ -218,6 +223,23 @@ mod tests {
             let selected = contrast_ratio(visuals.selection.stroke.color, visuals.selection.bg_fill);
             assert!(selected >= 4.5, "selected text: {selected:.2}:1");
         }
+    }
+
+    /// Each animated frame is a whole repaint — tens of milliseconds of CPU on
+    /// software GL. (egui_kittest switches animations off itself, so this is checked
+    /// on a plain context, frames 1/60 s apart as on a screen.)
+    #[test]
+    fn animations_end_in_the_frame_they_start() {
+        let ctx = egui::Context::default();
+        apply(&ctx, ThemeChoice::Light, ZOOM_NORMAL);
+        let id = egui::Id::unique("an animation");
+        let mut shown = Vec::new();
+        for (frame, target) in [false, true, true].into_iter().enumerate() {
+            let input = egui::RawInput { time: Some(frame as f64 / 60.0), ..Default::default() };
+            ctx.run_ui(input, |ui| shown.push(ui.ctx().animate_bool(id, target))).textures_delta.clear();
+        }
+        assert_eq!(shown, [0.0, 1.0, 1.0], "an animation takes more than one frame");
+        assert!(!ctx.has_requested_repaint(), "{:?}", ctx.repaint_causes());
     }
 
     #[test]
