@@ -78,7 +78,10 @@ impl Reading {
 
     fn into_app(self, workspace: Workspace, ctx: &egui::Context) -> MailSettingsApp {
         tracing::info!(config = %workspace.path().display(), "config read");
-        MailSettingsApp::with_preferences(workspace, self.prefs).with_launch_time(self.launched).styled_for(ctx)
+        MailSettingsApp::with_preferences(workspace, self.prefs)
+            .with_launch_time(self.launched)
+            .on_cleared_background()
+            .styled_for(ctx)
     }
 }
 
@@ -102,6 +105,10 @@ impl eframe::App for StartupApp {
             (None, Some(reading)) => reading_ui(ui, reading.failed.as_deref()),
             (None, None) => {}
         }
+    }
+
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        super::theme::panel_clear_colour(visuals)
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

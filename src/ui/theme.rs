@@ -120,6 +120,13 @@ pub fn light() -> Visuals {
     v
 }
 
+/// What the window clears to before each frame: the panels' colour, so the
+/// panels can leave their own fill out (eframe's default is a translucent
+/// near-black, for transparent windows, which this app does not use).
+pub fn panel_clear_colour(visuals: &Visuals) -> [f32; 4] {
+    visuals.panel_fill.to_normalized_gamma_f32()
+}
+
 pub fn error_color(visuals: &Visuals) -> Color32 {
     visuals.error_fg_color
 }

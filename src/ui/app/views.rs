@@ -18,7 +18,7 @@ impl MailSettingsApp {
             View::MailSettings => self.settings_view_ui(ui),
             View::Companies => {
                 let read_only = self.read_only();
-                egui::CentralPanel::default().show(ui, |ui| {
+                self.central_panel(ui).show(ui, |ui| {
                     self.companies.ui(ui, self.workspace.config(), read_only, &mut self.commands);
                 });
             }
@@ -32,18 +32,18 @@ impl MailSettingsApp {
                     .selected(config)
                     .and_then(|old| config.migration(&old).map(|m| m.new.clone()))
                     .map_or(ConnectionState::NotConnected, |new| self.connection(&new));
-                egui::CentralPanel::default().show(ui, |ui| {
+                self.central_panel(ui).show(ui, |ui| {
                     self.migration.ui(ui, config, &connection, &running, &mut self.prefs.recipient, &mut self.commands);
                 });
             }
             View::SignInApps => {
                 let read_only = self.read_only();
-                egui::CentralPanel::default().show(ui, |ui| {
+                self.central_panel(ui).show(ui, |ui| {
                     self.sign_in_apps.ui(ui, self.workspace.config(), read_only, &mut self.commands);
                 });
             }
             View::Bridge => {
-                egui::CentralPanel::default().show(ui, |ui| {
+                self.central_panel(ui).show(ui, |ui| {
                     self.bridge.ui(
                         ui,
                         self.workspace.config(),
@@ -54,7 +54,7 @@ impl MailSettingsApp {
                 });
             }
             View::Log => {
-                egui::CentralPanel::default().show(ui, |ui| {
+                self.central_panel(ui).show(ui, |ui| {
                     crate::ui::log_view::log_ui(ui, &self.log_entries, self.workspace.config(), &mut self.commands);
                 });
             }
@@ -64,15 +64,20 @@ impl MailSettingsApp {
     fn report_panel_ui(&mut self, ui: &mut Ui) {
         if let Some(report) = &self.report {
             let name = self.workspace.config().setting_name(&report.setting_id);
-            egui::Panel::bottom("report").resizable(true).default_size(300.0).min_size(140.0).show(ui, |ui| {
-                report_ui(ui, report, &name, &mut self.commands);
-            });
+            self.edge_panel(egui::Panel::bottom("report"), ui)
+                .resizable(true)
+                .default_size(300.0)
+                .min_size(140.0)
+                .show(ui, |ui| {
+                    report_ui(ui, report, &name, &mut self.commands);
+                });
         }
     }
 
     fn settings_view_ui(&mut self, ui: &mut Ui) {
         let editing = self.form.as_ref().and_then(EditForm::editing_id).map(str::to_owned);
         let connection = editing.as_deref().map_or(ConnectionState::NotConnected, |id| self.connection(id));
+        let edge_frame = self.panel_frame(egui::Frame::side_top_panel(ui.style()));
         if let Some(form) = &mut self.form {
             let connect_waiting = editing
                 .as_deref()
@@ -105,20 +110,26 @@ impl MailSettingsApp {
                 saving: self.pending_save.is_some(),
             };
             egui::Panel::right("edit_form")
+                .frame(edge_frame)
                 .resizable(true)
                 .default_size(theme::FORM_WIDTH)
                 .min_size(420.0)
                 .show(ui, |ui| form.ui(ui, &mut context, &mut self.commands));
             if let Some(old) = self.compare_with.as_deref().and_then(|id| self.workspace.config().setting(id)) {
                 let old = old.clone();
-                egui::Panel::right("compare").resizable(true).default_size(360.0).min_size(280.0).show(ui, |ui| {
-                    form.compare_ui(ui, &old);
-                });
+                egui::Panel::right("compare")
+                    .frame(edge_frame)
+                    .resizable(true)
+                    .default_size(360.0)
+                    .min_size(280.0)
+                    .show(ui, |ui| {
+                        form.compare_ui(ui, &old);
+                    });
             }
         }
         self.report_panel_ui(ui);
         let show_welcome = self.workspace.config().mail_settings.is_empty() && self.form.is_none() && !self.read_only();
-        egui::CentralPanel::default().show(ui, |ui| {
+        self.central_panel(ui).show(ui, |ui| {
             if show_welcome {
                 crate::ui::welcome::welcome_ui(ui, &mut self.commands);
             } else {
