@@ -531,7 +531,7 @@ fn crowded_sandbox(count: usize) -> (Sandbox, String) {
 #[test]
 fn the_table_is_drawn_in_few_draw_calls_and_long_text_stays_in_its_column() {
     let (sandbox, long) = crowded_sandbox(40);
-    let mut harness = harness(&sandbox);
+    let harness = harness(&sandbox);
     let output = harness.output().clone();
     let primitives = harness.ctx.tessellate(output.shapes, output.pixels_per_point);
     assert!(primitives.len() <= 16, "{} draw calls for one screen of the table", primitives.len());
@@ -582,6 +582,64 @@ fn the_window_without_panel_fills_looks_the_same_over_its_clear_colour() {
     let (width, height) = cleared_image.dimensions();
     let transparent = cleared_image.pixels().filter(|p| p[3] == 0).count();
     assert!(transparent * 4 > (width * height) as usize, "most of the window is left to the clear colour");
+}
+
+/// The stripes, drawn a row at a time under the cells, lie under every other row
+/// — the whole row, up to the next — wherever the table is scrolled to.
+#[test]
+fn every_other_row_is_striped_wherever_the_table_is_scrolled() {
+    let (sandbox, long) = crowded_sandbox(60);
+    let mut harness = harness(&sandbox);
+    let mut on_screen: Vec<String> =
+        (0..60).map(|n| if n == 0 { long.clone() } else { format!("Mailbox {n}") }).collect();
+    on_screen.sort_by_key(|description| description.to_lowercase());
+    let visuals = harness.ctx.global_style().visuals.clone();
+    let (stripe, plain) = (visuals.faint_bg_color, visuals.panel_fill);
+    let mut firsts = std::collections::HashSet::new();
+    // Scrolled by amounts that are no multiple of a row, down to the end.
+    for scrolled_by in [0.0, 45.0, 333.0, 5000.0] {
+        if scrolled_by > 0.0 {
+            harness.hover_at(egui::pos2(500.0, 400.0));
+            harness.event(egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Point,
+                delta: egui::vec2(0.0, -scrolled_by),
+                phase: egui::TouchPhase::Move,
+                source: egui::MouseWheelSource::Wheel,
+                modifiers: egui::Modifiers::NONE,
+            });
+            // Past the end the scroll area springs back over a few frames.
+            harness.run_steps(8);
+            // Off the table, so no row is drawn hovered.
+            harness.hover_at(egui::pos2(500.0, 710.0));
+            harness.run();
+        }
+        let empty_column = harness.get_by_label("Default for").rect().center().x;
+        let body_top = harness.get_by_label("Credential type").rect().bottom() + 16.0;
+        let image = harness.render().unwrap();
+        let body_bottom = image.height() as f32 - 60.0;
+        let mut rows_seen = 0;
+        let mut first_seen = None;
+        for (index, description) in on_screen.iter().enumerate() {
+            let Some(label) = harness.query_by_label(description) else { continue };
+            let middle = label.rect().center().y;
+            if middle < body_top || middle > body_bottom {
+                continue;
+            }
+            rows_seen += 1;
+            first_seen.get_or_insert(index);
+            let want = if index % 2 == 0 { stripe } else { plain };
+            for y in [middle - 13.0, middle, middle + 13.0] {
+                let pixel = image.get_pixel(empty_column as u32, y as u32);
+                let differs = (0..3).any(|i| pixel[i].abs_diff(want[i]) > 2);
+                assert!(
+                    !differs,
+                    "row {index} ({description}) at y {y}: {pixel:?}, want {want:?} (scrolled by {scrolled_by})"
+                );
+            }
+        }
+        assert!(rows_seen >= 10, "only {rows_seen} rows checked (scrolled by {scrolled_by})");
+        assert!(firsts.insert(first_seen), "scrolling by {scrolled_by} showed the same rows");
+    }
 }
 
 #[test]
