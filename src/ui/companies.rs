@@ -58,7 +58,8 @@ impl CompaniesView {
             config.mail_settings.iter().filter(|s| s.active).map(|s| (s.id.as_str(), s.description.as_str())).collect();
         TableBuilder::new(ui)
             .id_salt("companies_table")
-            .striped(true)
+            // Striped by `table_stripes_ui`, one rectangle a row.
+            .striped(false)
             .column(Column::initial(220.0).at_least(120.0))
             .column(Column::initial(120.0).at_least(80.0))
             .column(Column::remainder().at_least(200.0))
@@ -69,7 +70,8 @@ impl CompaniesView {
                     });
                 }
             })
-            .body(|body| {
+            .body(|mut body| {
+                super::widgets::table_stripes_ui(&mut body, theme::ROW_HEIGHT + 6.0, config.companies.len());
                 body.rows(theme::ROW_HEIGHT + 6.0, config.companies.len(), |mut row| {
                     let Some(company) = config.companies.get(row.index()) else { return };
                     row.col(|ui| {

@@ -23,7 +23,8 @@ pub fn log_ui(ui: &mut Ui, entries: &[AuditEntry], config: &Config, commands: &m
     }
     TableBuilder::new(ui)
         .id_salt("audit_log")
-        .striped(true)
+        // Striped by `table_stripes_ui`, one rectangle a row.
+        .striped(false)
         .resizable(true)
         .column(Column::initial(190.0))
         .column(Column::initial(90.0))
@@ -36,7 +37,8 @@ pub fn log_ui(ui: &mut Ui, entries: &[AuditEntry], config: &Config, commands: &m
                 });
             }
         })
-        .body(|body| {
+        .body(|mut body| {
+            super::widgets::table_stripes_ui(&mut body, theme::ROW_HEIGHT, entries.len());
             body.rows(theme::ROW_HEIGHT, entries.len(), |mut row| {
                 let Some(entry) = entries.len().checked_sub(row.index() + 1).and_then(|i| entries.get(i)) else {
                     return;

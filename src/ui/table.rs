@@ -165,7 +165,7 @@ impl SettingsTable {
         ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
         let builder = TableBuilder::new(ui)
             .id_salt("mail_settings_table")
-            // Striped by `stripes_ui`, one rectangle a row.
+            // Striped by `table_stripes_ui`, one rectangle a row.
             .striped(false)
             .resizable(true)
             .sense(egui::Sense::click())
@@ -197,7 +197,7 @@ impl SettingsTable {
                 }
             })
             .body(|mut body| {
-                stripes_ui(&mut body, theme::ROW_HEIGHT, self.rows.len());
+                super::widgets::table_stripes_ui(&mut body, theme::ROW_HEIGHT, self.rows.len());
                 body.rows(theme::ROW_HEIGHT, self.rows.len(), |mut row| {
                     let Some(setting) = self.rows.get(row.index()).and_then(|&i| config.mail_settings.get(i)) else {
                         return;
@@ -239,30 +239,6 @@ impl SettingsTable {
                 self.stale = true;
             }
         });
-    }
-}
-
-/// Every other row's background, for the eye to follow a row across the table:
-/// one rectangle a visible row, under the cells (egui_extras stripes each cell
-/// on its own — 90 rectangles for a screen of the table, ~3 ms of every frame on
-/// software GL). Rows are placed as egui_extras places them: every
-/// `row_height` + item spacing from the top of the body, the first one striped.
-fn stripes_ui(body: &mut egui_extras::TableBody<'_>, row_height: f32, rows: usize) {
-    let width: f32 = body.widths().iter().sum::<f32>();
-    let columns = body.widths().len();
-    let ui = body.ui_mut();
-    let spacing = ui.spacing().item_spacing;
-    let width = width + spacing.x * columns.saturating_sub(1) as f32;
-    let step = row_height + spacing.y;
-    let content = ui.available_rect_before_wrap();
-    let visible = ui.clip_rect();
-    let first = ((visible.top() - content.top()) / step).floor().max(0.0) as usize;
-    let last = (((visible.bottom() - content.top()) / step).ceil().max(0.0) as usize + 1).min(rows);
-    let fill = ui.visuals().faint_bg_color;
-    for index in (first..last).filter(|index| index % 2 == 0) {
-        let top = content.top() + index as f32 * step;
-        let row = egui::Rect::from_min_size(egui::pos2(content.left(), top), egui::vec2(width, row_height));
-        ui.painter().rect_filled(egui::emath::GuiRounding::round_ui(row.expand2(0.5 * spacing)), 0.0, fill);
     }
 }
 

@@ -1,5 +1,5 @@
 //! Small reusable widgets: labelled fields with their validation messages,
-//! and the masked password field.
+//! the masked password field, and table stripes.
 
 use egui::{Response, RichText, Ui};
 use zeroize::Zeroizing;
@@ -94,4 +94,28 @@ pub fn password_row_ui(
         edit
     })
     .inner
+}
+
+/// Every other row's background, for the eye to follow a row across the table:
+/// one rectangle a visible row, under the cells (egui_extras stripes each cell
+/// on its own — 90 rectangles for a screen of the table, ~3 ms of every frame on
+/// software GL). Rows are placed as egui_extras places them: every
+/// `row_height` + item spacing from the top of the body, the first one striped.
+pub fn table_stripes_ui(body: &mut egui_extras::TableBody<'_>, row_height: f32, rows: usize) {
+    let width: f32 = body.widths().iter().sum::<f32>();
+    let columns = body.widths().len();
+    let ui = body.ui_mut();
+    let spacing = ui.spacing().item_spacing;
+    let width = width + spacing.x * columns.saturating_sub(1) as f32;
+    let step = row_height + spacing.y;
+    let content = ui.available_rect_before_wrap();
+    let visible = ui.clip_rect();
+    let first = ((visible.top() - content.top()) / step).floor().max(0.0) as usize;
+    let last = (((visible.bottom() - content.top()) / step).ceil().max(0.0) as usize + 1).min(rows);
+    let fill = ui.visuals().faint_bg_color;
+    for index in (first..last).filter(|index| index % 2 == 0) {
+        let top = content.top() + index as f32 * step;
+        let row = egui::Rect::from_min_size(egui::pos2(content.left(), top), egui::vec2(width, row_height));
+        ui.painter().rect_filled(egui::emath::GuiRounding::round_ui(row.expand2(0.5 * spacing)), 0.0, fill);
+    }
 }
