@@ -89,6 +89,7 @@ fn startup(quick: bool, many: &std::path::Path) {
     let bare = std::env::var("MAILSETTINGS_BARE_WINDOW").ok();
     let (mut ours, mut ours_settled, mut baseline) = (Vec::new(), Vec::new(), Vec::new());
     let (mut ours_10k, mut ours_10k_table) = (Vec::new(), Vec::new());
+    let (mut cold_10k, mut cold_10k_table) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
         if let Some((first, last)) = first_pixel(&mut app_command(typical.path())) {
             ours.push(first);
@@ -96,6 +97,13 @@ fn startup(quick: bool, many: &std::path::Path) {
         }
         if let Some(bare) = &bare {
             baseline.extend(first_pixel(&mut Command::new(bare)).map(|(first, _)| first));
+        }
+        // The first start after the file changed parses its TOML; later ones read
+        // the parse cache the first one left.
+        let _ = std::fs::remove_dir_all(many.join("cache"));
+        if let Some((first, last)) = first_pixel(&mut app_command(many)) {
+            cold_10k.push(first);
+            cold_10k_table.push(last);
         }
         if let Some((first, last)) = first_pixel(&mut app_command(many)) {
             ours_10k.push(first);
@@ -118,7 +126,12 @@ fn startup(quick: bool, many: &std::path::Path) {
     }
     if let (Some(first), Some(table)) = (median_ms(ours_10k), median_ms(ours_10k_table)) {
         println!(
-            "  start-up with 10,000 settings: first painted pixel {first:.0} ms (aim <= 150 ms), the table on screen {table:.0} ms"
+            "  start-up with 10,000 settings: first painted pixel {first:.0} ms, the table on screen {table:.0} ms (aim <= 150 ms)"
+        );
+    }
+    if let (Some(first), Some(table)) = (median_ms(cold_10k), median_ms(cold_10k_table)) {
+        println!(
+            "    the first start after the file changed (no parse cache): first painted pixel {first:.0} ms, the table {table:.0} ms"
         );
     }
 }
@@ -132,6 +145,7 @@ fn app_command(dir: &std::path::Path) -> Command {
         .arg(dir.join("config.toml"))
         .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", dir.join("secrets.json").display()))
         .env("XDG_DATA_HOME", &data)
+        .env("XDG_CACHE_HOME", dir.join("cache"))
         .env("XDG_CONFIG_HOME", dir.join("config"));
     command
 }

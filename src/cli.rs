@@ -379,7 +379,11 @@ pub fn run(cli: &Cli, command: &Command) -> ExitCode {
 fn open(config: Option<&Path>) -> Result<Workspace, Failure> {
     let path = resolve_config_path(config).map_err(|e| Failure::check(e.to_string()))?;
     let secrets = Secrets::from_env().map_err(|e| Failure::usage(e.to_string()))?;
-    Workspace::open(&path, secrets).map_err(|e| Failure::check(e.to_string()))
+    let mut workspace = Workspace::open(&path, secrets).map_err(|e| Failure::check(e.to_string()))?;
+    if let Some(keep_parsed) = workspace.parse_cache_writer() {
+        keep_parsed();
+    }
+    Ok(workspace)
 }
 
 fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Result<(), Failure> {

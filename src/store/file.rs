@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use super::parse_cache::ParseCache;
 use crate::model::Config;
 
 /// The first line of every config file this version writes.
@@ -92,6 +93,9 @@ fn choose_config_path(
 pub struct ConfigFile {
     path: PathBuf,
     loaded_fingerprint: Option<Fingerprint>,
+    /// After a slow parse of a large file: where to keep what it gave, and the
+    /// bytes it was parsed from (see [`Self::parse_cache_writer`]).
+    uncached: Option<(ParseCache, Vec<u8>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +114,7 @@ impl Fingerprint {
 
 impl ConfigFile {
     pub fn new(path: PathBuf) -> Self {
-        Self { path, loaded_fingerprint: None }
+        Self { path, loaded_fingerprint: None, uncached: None }
     }
 
     pub fn path(&self) -> &Path {
@@ -125,7 +129,7 @@ impl ConfigFile {
     pub fn load(&mut self) -> Result<Config, StoreError> {
         match fs::read(&self.path) {
             Ok(bytes) => {
-                let config = parse_config(&bytes, &self.path)?;
+                let config = self.parse(&bytes)?;
                 self.loaded_fingerprint = Some(Fingerprint::of(&bytes));
                 Ok(config)
             }
@@ -135,6 +139,33 @@ impl ConfigFile {
             }
             Err(err) => Err(StoreError::io("read", &self.path, err)),
         }
+    }
+
+    /// Parses the file's bytes; a large file (thousands of settings) is read from
+    /// the parse cache when it holds these exact bytes.
+    fn parse(&mut self, bytes: &[u8]) -> Result<Config, StoreError> {
+        self.uncached = None;
+        if bytes.len() < ParseCache::WORTH_CACHING_FROM {
+            return parse_config(bytes, &self.path);
+        }
+        let cache = ParseCache::for_config(&self.path);
+        if let Some(config) = cache.as_ref().and_then(|cache| cache.read(bytes)) {
+            tracing::debug!(config = %self.path.display(), "config read from the parse cache");
+            return Ok(config);
+        }
+        let config = parse_config(bytes, &self.path)?;
+        self.uncached = cache.map(|cache| (cache, bytes.to_vec()));
+        Ok(config)
+    }
+
+    /// After a slow parse of a large file: the work that keeps `config` (what it
+    /// gave) in the parse cache, for the caller to run when it is not in the way —
+    /// it takes tens of milliseconds of CPU (a hash, the JSON), which on a small
+    /// machine would compete with the window's first frames.
+    pub fn parse_cache_writer(&mut self, config: &Config) -> Option<impl FnOnce() + Send + 'static> {
+        let (cache, bytes) = self.uncached.take()?;
+        let config = config.clone();
+        Some(move || cache.write(&bytes, &config))
     }
 
     /// Writes `config` atomically, keeping the previous file as the backup.

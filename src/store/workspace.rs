@@ -110,6 +110,12 @@ impl Workspace {
         self.generation
     }
 
+    /// After a slow read of a large config: the work that keeps it in the parse
+    /// cache, so the next start reads it faster (see [`ConfigFile::parse_cache_writer`]).
+    pub fn parse_cache_writer(&mut self) -> Option<impl FnOnce() + Send + 'static> {
+        self.file.parse_cache_writer(&self.config)
+    }
+
     /// Re-reads the file (after another program changed it).
     pub fn reload(&mut self) -> Result<(), StoreError> {
         self.config = self.file.load()?;

@@ -557,3 +557,37 @@ fn a_migration_keeps_the_relay_for_sending_and_moves_the_mailbox_to_oauth() {
     let outgoing_password = show.lines().find(|l| l.trim_start().starts_with("Password:")).unwrap_or_default();
     assert!(outgoing_password.contains("stored in the"), "the relay's API key went along: {show}");
 }
+
+/// A large config (thousands of settings) is read from the parse cache from the
+/// second run on — and only while the file holds the same bytes.
+#[test]
+fn a_large_config_is_read_from_the_parse_cache_while_it_is_unchanged() {
+    let sandbox = Sandbox::new();
+    let mut config = mailsettings::model::Config::default();
+    for n in 0..4000 {
+        let mut setting = mailsettings::model::MailSetting {
+            id: format!("s{n}"),
+            description: format!("Mailbox {n}"),
+            ..Default::default()
+        };
+        setting.smtp.server = format!("smtp{n}.example.com");
+        config.mail_settings.push(setting);
+    }
+    let text = mailsettings::store::file::to_toml(&config).unwrap();
+    assert!(text.len() >= mailsettings::store::parse_cache::ParseCache::WORTH_CACHING_FROM);
+    std::fs::write(sandbox.config(), &text).unwrap();
+    let from_cache = "config read from the parse cache";
+    let first = sandbox.run(&["list"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(!String::from_utf8_lossy(&first.stderr).contains(from_cache));
+    let entries: Vec<_> = std::fs::read_dir(sandbox.path("cache").join("mailsettings")).unwrap().flatten().collect();
+    assert_eq!(entries.len(), 1, "one entry for the file: {entries:?}");
+    let second = sandbox.run(&["list"]);
+    assert!(String::from_utf8_lossy(&second.stderr).contains(from_cache));
+    assert_eq!(second.stdout, first.stdout, "the same settings either way");
+    // Changed by hand: the TOML is read again.
+    std::fs::write(sandbox.config(), text + "\n[[mail_setting]]\nid = \"added-by-hand\"\n").unwrap();
+    let third = sandbox.run(&["list"]);
+    assert!(!String::from_utf8_lossy(&third.stderr).contains(from_cache));
+    assert!(String::from_utf8_lossy(&third.stdout).contains("added-by-hand"));
+}

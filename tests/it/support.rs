@@ -44,6 +44,8 @@ impl Sandbox {
             .args(args)
             .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", self.secrets_file().display()))
             .env_remove("MAILSETTINGS_CONFIG")
+            // The parse cache of large configs, kept in the sandbox.
+            .env("XDG_CACHE_HOME", self.path("cache"))
             .env("MAILSETTINGS_LOG", "trace");
         run_command(command, stdin)
     }

@@ -113,6 +113,9 @@ pub struct MailSettingsApp {
     compare_with: Option<String>,
     show_trust: bool,
     connections_scanned: bool,
+    /// Whether this app has drawn its first frame (the connection scan and the
+    /// parse cache's writing wait for it).
+    drew_a_frame: bool,
     /// When the process started; logged once with the first frame (start-up benchmark).
     launched: Option<std::time::Instant>,
     /// The window clears every frame to the panel colour, so panels need no fill of their own.
@@ -159,6 +162,7 @@ impl MailSettingsApp {
             compare_with: None,
             show_trust: false,
             connections_scanned: false,
+            drew_a_frame: false,
             launched: None,
             cleared_to_panel_colour: false,
             migration: MigrationView::default(),
@@ -281,12 +285,21 @@ impl eframe::App for MailSettingsApp {
         self.apply_look(&ctx);
         // The connection scan starts once the first frame is on screen: on a small
         // machine its thread (and the secret store) would compete with that paint.
+        // (The app's first frame, not the window's: a window up before its config was
+        // read drew "Reading the mail settings…" first.)
         if !self.connections_scanned {
-            if ctx.cumulative_frame_nr() == 0 {
+            if !self.drew_a_frame {
+                self.drew_a_frame = true;
                 ctx.request_repaint();
             } else {
                 self.connections_scanned = true;
                 self.jobs.scan_connections(&ctx, self.workspace.config(), self.workspace.secrets());
+                if let Some(keep_parsed) = self.workspace.parse_cache_writer() {
+                    let spawned = std::thread::Builder::new().name("config-cache".to_owned()).spawn(keep_parsed);
+                    if let Err(err) = spawned {
+                        tracing::debug!("no parse cache entry: {err}");
+                    }
+                }
             }
         }
         self.poll_jobs(&ctx);
