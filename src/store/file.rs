@@ -158,8 +158,8 @@ impl ConfigFile {
         Ok(config)
     }
 
-    /// After a slow parse of a large file: the work that keeps `config` (what it
-    /// gave) in the parse cache, for the caller to run when it is not in the way —
+    /// After a slow parse of a large file, or a save of one: the work that keeps
+    /// `config` (what the file holds) in the parse cache, for the caller to run when it is not in the way —
     /// it takes tens of milliseconds of CPU (a hash, the JSON), which on a small
     /// machine would compete with the window's first frames.
     pub fn parse_cache_writer(&mut self, config: &Config) -> Option<impl FnOnce() + Send + 'static> {
@@ -186,6 +186,11 @@ impl ConfigFile {
         }
         write_atomically(&self.path, text.as_bytes())?;
         self.loaded_fingerprint = Some(Fingerprint::of(text.as_bytes()));
+        // What was saved is what the next start reads: a large file is worth keeping parsed.
+        self.uncached = (text.len() >= ParseCache::WORTH_CACHING_FROM)
+            .then(|| ParseCache::for_config(&self.path))
+            .flatten()
+            .map(|cache| (cache, text.into_bytes()));
         Ok(())
     }
 }
@@ -384,6 +389,27 @@ mod tests {
         assert!(text.contains("[[company]]"));
         let mut again = ConfigFile::new(file.path().to_owned());
         assert_eq!(again.load().unwrap(), sample());
+    }
+
+    /// A large config just saved is what the next start reads: the writer the save
+    /// leaves keeps it in the parse cache, for exactly the bytes saved.
+    #[test]
+    fn a_saved_large_config_can_be_kept_parsed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = ConfigFile::new(dir.path().join("config.toml"));
+        let mut config = sample();
+        config.mail_settings.extend((0..4000).map(|n| MailSetting { id: format!("s{n}"), ..MailSetting::default() }));
+        file.load().unwrap();
+        file.save(&Config::default()).unwrap();
+        assert!(file.parse_cache_writer(&Config::default()).is_none(), "a small file is not kept");
+        file.save(&config).unwrap();
+        let keep = file.parse_cache_writer(&config).expect("a large file is kept");
+        keep();
+        let saved = fs::read(file.path()).unwrap();
+        assert!(saved.len() >= ParseCache::WORTH_CACHING_FROM);
+        let cache = ParseCache::for_config(file.path()).unwrap();
+        assert!(cache.read(&saved) == Some(config), "the entry holds what was saved");
+        assert!(file.parse_cache_writer(&Config::default()).is_none(), "kept once");
     }
 
     #[test]

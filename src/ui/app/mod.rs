@@ -114,7 +114,7 @@ pub struct MailSettingsApp {
     show_trust: bool,
     connections_scanned: bool,
     /// Whether this app has drawn its first frame (the connection scan and the
-    /// parse cache's writing wait for it).
+    /// parse cache's writing wait for the next one).
     drew_a_frame: bool,
     /// When the process started; logged once with the first frame (start-up benchmark).
     launched: Option<std::time::Instant>,
@@ -294,12 +294,16 @@ impl eframe::App for MailSettingsApp {
             } else {
                 self.connections_scanned = true;
                 self.jobs.scan_connections(&ctx, self.workspace.config(), self.workspace.secrets());
-                if let Some(keep_parsed) = self.workspace.parse_cache_writer() {
-                    let spawned = std::thread::Builder::new().name("config-cache".to_owned()).spawn(keep_parsed);
-                    if let Err(err) = spawned {
-                        tracing::debug!("no parse cache entry: {err}");
-                    }
-                }
+            }
+        }
+        // A large config read the slow way, or just saved, is kept parsed for the next
+        // start — once this app's first frame is on screen.
+        if self.connections_scanned
+            && let Some(keep_parsed) = self.workspace.parse_cache_writer()
+        {
+            let spawned = std::thread::Builder::new().name("config-cache".to_owned()).spawn(keep_parsed);
+            if let Err(err) = spawned {
+                tracing::debug!("no parse cache entry: {err}");
             }
         }
         self.poll_jobs(&ctx);
