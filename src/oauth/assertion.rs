@@ -100,7 +100,7 @@ impl ClientCertificate {
 
     fn thumbprint_sha1(&self) -> String {
         first_certificate_der(&self.certificate_pem)
-            .map(|der| hex(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der).as_ref()))
+            .map(|der| hex::encode_upper(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der).as_ref()))
             .unwrap_or_default()
     }
 
@@ -170,10 +170,6 @@ fn pem_of(der: &[u8]) -> String {
     let body = base64::engine::general_purpose::STANDARD.encode(der);
     let lines: Vec<&str> = body.as_bytes().chunks(64).filter_map(|chunk| std::str::from_utf8(chunk).ok()).collect();
     format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
 #[cfg(test)]

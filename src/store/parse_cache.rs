@@ -43,7 +43,7 @@ impl ParseCache {
 
     /// The entry for `config_path` inside `folder`.
     pub fn in_folder(folder: &Path, config_path: &Path) -> Self {
-        let name = hex(&sha256(config_path.to_string_lossy().as_bytes())[..8]);
+        let name = hex::encode(&sha256(config_path.to_string_lossy().as_bytes())[..8]);
         Self { entry: folder.join(format!("parsed-{name}.json")) }
     }
 
@@ -79,9 +79,7 @@ impl ParseCache {
             Err(err) => tracing::debug!(entry = %self.entry.display(), "no parse cache entry: {err}"),
         }
     }
-}
 
-impl ParseCache {
     /// Replaces the entry whole (a reader never sees half of one), without the
     /// flushes to disk a config write makes: a lost entry is only a slower start.
     fn replace_with(&self, stored: &[u8]) -> Result<(), String> {
@@ -100,15 +98,11 @@ impl ParseCache {
 fn header_for(bytes: &[u8]) -> Option<String> {
     let program = fs::metadata(std::env::current_exe().ok()?).ok()?;
     let built = program.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
-    Some(format!("{HEADER_TAG} program={}-{built} sha256={}", program.len(), hex(&sha256(bytes))))
+    Some(format!("{HEADER_TAG} program={}-{built} sha256={}", program.len(), hex::encode(sha256(bytes))))
 }
 
 fn sha256(bytes: &[u8]) -> Vec<u8> {
     ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().to_vec()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -53,10 +53,11 @@ pub fn native_options() -> eframe::NativeOptions {
 }
 
 /// Whether the config file is big enough (about 2,000 settings) that reading it
-/// takes longer than making the window.
+/// can take longer than making the window — the size from which it is also kept
+/// in the parse cache.
 fn config_is_large(config: Option<&Path>) -> bool {
-    const LARGE: u64 = 1024 * 1024;
-    resolve_config_path(config).ok().and_then(|path| std::fs::metadata(path).ok()).is_some_and(|m| m.len() >= LARGE)
+    let large = crate::store::parse_cache::ParseCache::WORTH_CACHING_FROM as u64;
+    resolve_config_path(config).ok().and_then(|path| std::fs::metadata(path).ok()).is_some_and(|m| m.len() >= large)
 }
 
 /// Opens the workspace for the window: a file that cannot be read opens

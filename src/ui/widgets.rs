@@ -98,7 +98,7 @@ pub fn password_row_ui(
 
 /// Every other row's background, for the eye to follow a row across the table:
 /// one rectangle a visible row, under the cells (egui_extras stripes each cell
-/// on its own — 90 rectangles for a screen of the table, ~3 ms of every frame on
+/// on its own — 90 rectangles for a screen of the table, ~2 ms of every frame on
 /// software GL). Rows are placed as egui_extras places them: every
 /// `row_height` + item spacing from the top of the body, the first one striped.
 pub fn table_stripes_ui(body: &mut egui_extras::TableBody<'_>, row_height: f32, rows: usize) {
