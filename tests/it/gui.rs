@@ -642,6 +642,21 @@ fn every_other_row_is_striped_wherever_the_table_is_scrolled() {
     }
 }
 
+/// A large config read the slow way (its TOML parsed) is kept in the parse cache
+/// once the app's first frame is on screen, so the next start reads it fast.
+#[test]
+fn a_large_config_is_kept_parsed_after_the_first_frame() {
+    use mailsettings::store::parse_cache::ParseCache;
+    let (sandbox, _) = crowded_sandbox(4000);
+    let bytes = std::fs::read(sandbox.config()).unwrap();
+    assert!(bytes.len() >= ParseCache::WORTH_CACHING_FROM, "{} bytes", bytes.len());
+    let cache = ParseCache::for_config(&sandbox.config()).expect("an OS cache folder");
+    assert_eq!(cache.read(&bytes), None, "nothing kept before the window read it");
+    let mut harness = harness(&sandbox);
+    wait_until(&mut harness, "the parse cache entry", |_| cache.read(&bytes).is_some());
+    assert!(cache.read(&bytes).as_ref() == Some(harness.state().workspace().config()), "the entry holds what was read");
+}
+
 #[test]
 fn a_whole_migration_in_the_window() {
     let rig = crate::rig::rig();
