@@ -388,24 +388,32 @@ fn open(config: Option<&Path>) -> Result<Workspace, Failure> {
 
 fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Result<(), Failure> {
     let mut workspace = open(config)?;
+    let done = execute_in(&mut workspace, command, out);
+    // A large config this command saved is kept parsed too, as the window does after
+    // a save, so the next start after a scripted change reads it fast.
+    if let Some(keep_parsed) = workspace.parse_cache_writer() {
+        keep_parsed();
+    }
+    done
+}
+
+fn execute_in(workspace: &mut Workspace, command: &Command, out: &mut dyn Write) -> Result<(), Failure> {
     match command {
-        Command::List(flag) => list(&workspace, flag.json, out).map_err(Failure::from),
-        Command::Show { id, json } => show(&workspace, id, json.json, out),
-        Command::Validate { id } => validate(&workspace, id.as_deref(), out),
-        Command::Import { file } => import(&mut workspace, file, out),
+        Command::List(flag) => list(workspace, flag.json, out).map_err(Failure::from),
+        Command::Show { id, json } => show(workspace, id, json.json, out),
+        Command::Validate { id } => validate(workspace, id.as_deref(), out),
+        Command::Import { file } => import(workspace, file, out),
         Command::Export { file } => {
             workspace.export(file)?;
             let count = workspace.config().mail_settings.len();
             Ok(writeln!(out, "Exported {count} setting(s) to {} (no passwords or tokens)", file.display())?)
         }
-        Command::SetPassword(args) => set_password(&workspace, args, out),
+        Command::SetPassword(args) => set_password(workspace, args, out),
         Command::Activate { id } => {
             workspace.activate(id)?;
             Ok(writeln!(out, "\"{id}\" is active")?)
         }
-        Command::Deactivate { id, switch_defaults_to } => {
-            deactivate(&mut workspace, id, switch_defaults_to.as_deref(), out)
-        }
+        Command::Deactivate { id, switch_defaults_to } => deactivate(workspace, id, switch_defaults_to.as_deref(), out),
         Command::SetDefault { company, id } => {
             workspace.set_default(company, id)?;
             Ok(writeln!(out, "Company \"{company}\" now uses \"{id}\"")?)
@@ -422,24 +430,24 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             workspace.restore(id)?;
             Ok(writeln!(out, "Restored \"{id}\"")?)
         }
-        Command::Test(test) => run_probe(&mut workspace, test, out),
-        Command::Migrate(migrate) => run_migrate(&mut workspace, migrate, out),
-        Command::Log(flag) => print_log(&workspace, flag.json, out),
+        Command::Test(test) => run_probe(workspace, test, out),
+        Command::Migrate(migrate) => run_migrate(workspace, migrate, out),
+        Command::Log(flag) => print_log(workspace, flag.json, out),
         Command::Detect { id, json } => {
-            let report = run_check(&workspace, id, &Check::Detect)?;
+            let report = run_check(workspace, id, &Check::Detect)?;
             print_report(report.report(), json.json, out)
         }
-        Command::Leftover { id, folders, json } => leftover(&workspace, id, folders, json.json, out),
+        Command::Leftover { id, folders, json } => leftover(workspace, id, folders, json.json, out),
         Command::Connect { id, .. } if find(workspace.config(), id)?.oauth_flow == crate::model::OAuthFlow::App => {
-            check_app_access(&workspace, id, out)
+            check_app_access(workspace, id, out)
         }
-        Command::Connect { id, device: true, .. } => connect_on_another_device(&workspace, id, out),
-        Command::Connect { id, no_browser, timeout, .. } => connect(&workspace, id, *no_browser, *timeout, out),
-        Command::Disconnect { id } => disconnect(&workspace, id, out),
+        Command::Connect { id, device: true, .. } => connect_on_another_device(workspace, id, out),
+        Command::Connect { id, no_browser, timeout, .. } => connect(workspace, id, *no_browser, *timeout, out),
+        Command::Disconnect { id } => disconnect(workspace, id, out),
         Command::Send { id, extract_recipients, from, recipients, .. } => {
-            send(&workspace, id, *extract_recipients, from.as_deref(), recipients, &mut std::io::stdin().lock(), out)
+            send(workspace, id, *extract_recipients, from.as_deref(), recipients, &mut std::io::stdin().lock(), out)
         }
-        Command::Token { id, json } => print_token(&workspace, id, *json, out),
+        Command::Token { id, json } => print_token(workspace, id, *json, out),
         Command::Bridge(BridgeCommand::Password { id }) => {
             let setting = find(workspace.config(), id)?;
             if !setting.uses_oauth() {
@@ -492,7 +500,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             announced?;
             result.map_err(|e| Failure::check(e.to_string()))
         }
-        Command::TokenStatus { id, json } => token_status(&workspace, id, json.json, out),
+        Command::TokenStatus { id, json } => token_status(workspace, id, json.json, out),
         Command::OauthApp(OauthAppCommand::Show) => oauth_app_show(workspace.config(), workspace.secrets(), out),
         Command::OauthApp(OauthAppCommand::Set {
             provider,
@@ -529,7 +537,7 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
             };
             Ok(writeln!(out, "Saved the sign-in app for {provider}{kept}; Connect uses it now")?)
         }
-        Command::Paths => paths(&workspace, out),
+        Command::Paths => paths(workspace, out),
         Command::Gui => Err(Failure::usage("the window is opened by main, not by the CLI")),
     }
 }

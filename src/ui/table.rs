@@ -61,6 +61,20 @@ impl SortColumn {
     ];
 }
 
+/// Each column's preferred and smallest width: Edit, then the sortable columns
+/// (the last takes what is left of the window).
+const COLUMN_WIDTHS: [(f32, f32); 9] = [
+    (64.0, 60.0),
+    (220.0, 120.0),
+    (180.0, 80.0),
+    (70.0, 60.0),
+    (130.0, 80.0),
+    (150.0, 80.0),
+    (150.0, 80.0),
+    (170.0, 80.0),
+    (150.0, 80.0),
+];
+
 /// Table view state: filter, sort, selection, and the row order derived
 /// from them (recomputed only when one of them or the config changes).
 #[derive(Debug, Default)]
@@ -79,11 +93,19 @@ pub struct SettingsTable {
     computed_for: Option<(u64, u64)>,
     /// Set to focus the filter box on the next frame (Ctrl+F).
     pub focus_filter: bool,
+    /// The widths the columns would like: the defaults, or where the admin dragged them.
+    preferred_widths: Vec<f32>,
+    /// The width the columns were last fitted into, and the widths they got then.
+    fitted: Option<(f32, Vec<f32>)>,
 }
 
 impl SettingsTable {
     pub fn new() -> Self {
-        Self { stale: true, ..Self::default() }
+        Self {
+            stale: true,
+            preferred_widths: COLUMN_WIDTHS.iter().map(|&(preferred, _)| preferred).collect(),
+            ..Self::default()
+        }
     }
 
     pub fn visible_count(&self) -> usize {
@@ -163,25 +185,37 @@ impl SettingsTable {
         // of its own, which makes each cell a draw call of its own — on software GL
         // (remote desktops, VMs) 180 of them made the window's first frame 9 ms slower.
         ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
-        let builder = TableBuilder::new(ui)
+        // Every column in view, from the smallest window (1024 px) up: the columns are
+        // fitted to the width they have whenever it changes, shrunk in proportion
+        // from the widths they would like (the admin's own after a drag).
+        let available = ui.available_width();
+        let refit = self.fitted.as_ref().is_none_or(|(fitted_to, _)| (fitted_to - available).abs() > 0.5);
+        if refit {
+            let spacing = ui.spacing().item_spacing.x * (COLUMN_WIDTHS.len() - 1) as f32;
+            let minimums = COLUMN_WIDTHS.map(|(_, minimum)| minimum);
+            self.fitted = Some((available, fit_column_widths(&self.preferred_widths, &minimums, available - spacing)));
+        }
+        let widths = self.fitted.as_ref().map_or(&self.preferred_widths, |(_, widths)| widths).clone();
+        let mut builder = TableBuilder::new(ui)
             .id_salt("mail_settings_table")
             // Striped by `table_stripes_ui`, one rectangle a row.
             .striped(false)
             .resizable(true)
             .sense(egui::Sense::click())
             // Labels and buttons on one line: centred in the row, as a reader scans it.
-            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-            // A fixed first width: an auto-sized column costs a sizing pass, which draws
-            // the first frame of the window without its rows.
-            .column(Column::initial(64.0).at_least(60.0))
-            .column(Column::initial(220.0).at_least(120.0))
-            .column(Column::initial(180.0).at_least(80.0))
-            .column(Column::initial(70.0).at_least(60.0))
-            .column(Column::initial(130.0).at_least(80.0))
-            .column(Column::initial(150.0).at_least(80.0))
-            .column(Column::initial(170.0).at_least(80.0))
-            .column(Column::initial(170.0).at_least(80.0))
-            .column(Column::remainder().at_least(80.0));
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+        // Fixed widths, never auto-sized: an auto-sized column costs a sizing pass, which
+        // draws the first frame of the window without its rows.
+        let last = COLUMN_WIDTHS.len() - 1;
+        for (index, (&width, &(_, minimum))) in widths.iter().zip(&COLUMN_WIDTHS).enumerate() {
+            let column = if index == last { Column::remainder() } else { Column::initial(width) };
+            builder = builder.column(column.at_least(minimum));
+        }
+        if refit {
+            // egui_extras keeps the widths it was given first; the fitted ones replace them.
+            builder.reset();
+        }
+        let mut dragged_to = None;
         builder
             .header(theme::ROW_HEIGHT + 4.0, |mut header| {
                 header.col(|ui| {
@@ -197,6 +231,13 @@ impl SettingsTable {
                 }
             })
             .body(|mut body| {
+                // Widths other than those fitted: the admin dragged a column's edge.
+                let now = body.widths();
+                if now.len() == widths.len()
+                    && now.iter().zip(&widths).take(last).any(|(now, was)| (now - was).abs() > 0.5)
+                {
+                    dragged_to = Some(now.to_vec());
+                }
                 super::widgets::table_stripes_ui(&mut body, theme::ROW_HEIGHT, self.rows.len());
                 body.rows(theme::ROW_HEIGHT, self.rows.len(), |mut row| {
                     let Some(setting) = self.rows.get(row.index()).and_then(|&i| config.mail_settings.get(i)) else {
@@ -207,6 +248,10 @@ impl SettingsTable {
                     row_ui(&mut row, setting, is_selected, default_for, extras, commands);
                 });
             });
+        if let Some(dragged) = dragged_to {
+            self.preferred_widths[..last].copy_from_slice(&dragged[..last]);
+            self.fitted = Some((available, dragged));
+        }
         if let Some(column) = clicked_sort {
             if self.sort == column {
                 self.descending = !self.descending;
@@ -240,6 +285,46 @@ impl SettingsTable {
             }
         });
     }
+}
+
+/// Columns are shrunk to fit down to this share of the widths they would like; in
+/// less room (the edit form open beside the table) the last ones are cut off at the
+/// edge instead, and the first ones, which name the settings, stay readable.
+const SMALLEST_SCALE: f32 = 0.7;
+
+/// `preferred` column widths made to fit `available` (the spacing between columns
+/// taken off): unchanged when they fit, else each shrunk in the same proportion —
+/// but not below [`SMALLEST_SCALE`] — and none below its `minimum` (what those take
+/// is shared among the others).
+fn fit_column_widths(preferred: &[f32], minimums: &[f32], available: f32) -> Vec<f32> {
+    let mut widths = preferred.to_vec();
+    if preferred.iter().sum::<f32>() <= available {
+        return widths;
+    }
+    // Columns at their minimum leave the rest to the others; each pass pins at least
+    // one more column, so there are at most as many passes as columns.
+    let mut pinned = vec![false; widths.len()];
+    for _ in 0..widths.len() {
+        let pinned_width: f32 = minimums.iter().zip(&pinned).filter(|(_, pinned)| **pinned).map(|(m, _)| m).sum();
+        let free_preferred: f32 = preferred.iter().zip(&pinned).filter(|(_, pinned)| !**pinned).map(|(p, _)| p).sum();
+        let scale = ((available - pinned_width) / free_preferred).max(SMALLEST_SCALE);
+        let mut pinned_more = false;
+        for (index, width) in widths.iter_mut().enumerate() {
+            if pinned[index] {
+                *width = minimums[index];
+            } else if preferred[index] * scale < minimums[index] {
+                pinned[index] = true;
+                pinned_more = true;
+                *width = minimums[index];
+            } else {
+                *width = preferred[index] * scale;
+            }
+        }
+        if !pinned_more {
+            break;
+        }
+    }
+    widths
 }
 
 /// One row: Edit, the description (click to open), and the columns; right-click for more.
@@ -336,4 +421,48 @@ fn connection_label(setting: &MailSetting, extras: &HashMap<String, RowExtras>) 
         .get(&setting.id)
         .and_then(|e| e.connection.as_ref())
         .map_or_else(|| "Not connected".to_owned(), ConnectionState::label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit_column_widths;
+
+    #[test]
+    fn widths_that_fit_are_kept() {
+        assert_eq!(fit_column_widths(&[100.0, 200.0], &[50.0, 50.0], 400.0), vec![100.0, 200.0]);
+        assert_eq!(fit_column_widths(&[100.0, 200.0], &[50.0, 50.0], 300.0), vec![100.0, 200.0]);
+    }
+
+    #[test]
+    fn widths_too_wide_shrink_in_proportion() {
+        let widths = fit_column_widths(&[100.0, 300.0], &[10.0, 10.0], 320.0);
+        assert_eq!(widths, vec![80.0, 240.0]);
+    }
+
+    #[test]
+    fn a_column_stops_at_its_minimum_and_the_others_share_the_rest() {
+        // In proportion the first would get 75 (below its 90): it keeps 90, the others share 660.
+        let widths = fit_column_widths(&[100.0, 400.0, 500.0], &[90.0, 10.0, 10.0], 750.0);
+        assert_eq!(widths[0], 90.0);
+        assert!((widths[1] + widths[2] - 660.0).abs() < 1e-3, "{widths:?}");
+        assert!((widths[2] / widths[1] - 500.0 / 400.0).abs() < 1e-3, "{widths:?}");
+    }
+
+    #[test]
+    fn columns_shrink_no_further_than_the_smallest_scale_and_no_column_below_its_minimum() {
+        let widths = fit_column_widths(&[100.0, 300.0], &[10.0, 10.0], 100.0);
+        assert_eq!(widths, vec![100.0 * super::SMALLEST_SCALE, 300.0 * super::SMALLEST_SCALE]);
+        let widths = fit_column_widths(&[100.0, 100.0], &[80.0, 70.0], 50.0);
+        assert_eq!(widths, vec![80.0, 70.0]);
+    }
+
+    #[test]
+    fn the_mail_settings_columns_fit_the_smallest_window() {
+        let preferred = super::COLUMN_WIDTHS.map(|(preferred, _)| preferred);
+        let minimums = super::COLUMN_WIDTHS.map(|(_, minimum)| minimum);
+        // 1024 px less the window's margins and the spacing between columns.
+        let widths = fit_column_widths(&preferred, &minimums, 940.0);
+        assert!((widths.iter().sum::<f32>() - 940.0).abs() < 1e-2, "{widths:?}");
+        assert!(widths.iter().zip(&minimums).all(|(width, minimum)| width >= minimum), "{widths:?}");
+    }
 }

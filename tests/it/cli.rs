@@ -590,4 +590,12 @@ fn a_large_config_is_read_from_the_parse_cache_while_it_is_unchanged() {
     let third = sandbox.run(&["list"]);
     assert!(!String::from_utf8_lossy(&third.stderr).contains(from_cache));
     assert!(String::from_utf8_lossy(&third.stdout).contains("added-by-hand"));
+    // Changed by a command of its own: kept parsed again, so the next run reads the cache.
+    let deactivate = sandbox.run(&["deactivate", "s5"]);
+    assert!(deactivate.status.success(), "{}", String::from_utf8_lossy(&deactivate.stderr));
+    let fourth = sandbox.run(&["list", "--json"]);
+    assert!(String::from_utf8_lossy(&fourth.stderr).contains(from_cache), "the saved config was not kept parsed");
+    let listed: serde_json::Value = serde_json::from_slice(&fourth.stdout).unwrap();
+    let s5 = listed.as_array().unwrap().iter().find(|setting| setting["id"] == "s5").unwrap();
+    assert_eq!(s5["active"], false, "the cache holds the saved change: {s5}");
 }

@@ -1524,3 +1524,85 @@ fn retype(harness: &mut Harness<'_, MailSettingsApp>, label: &str, text: &str) {
     input(harness, label).type_text(text);
     settle(harness);
 }
+
+/// From the smallest window up (1024×640) every column of the table is in view
+/// (the IMAP server column used to start past the window's edge), and the columns
+/// grow back when the window does.
+#[test]
+fn every_column_of_the_table_is_in_view_from_the_smallest_window_up() {
+    let (sandbox, _) = crowded_sandbox(5);
+    let workspace = Workspace::open_or_read_only(&sandbox.config(), Secrets::file(sandbox.secrets_file()));
+    let mut harness = harness_at(workspace, egui::vec2(1024.0, 640.0));
+    let in_view = |harness: &Harness<'_, MailSettingsApp>, width: f32| {
+        for label in ["IMAP server", "imap4.example.com", "SMTP server", "smtp4.example.com", "Last tests"] {
+            let rect = harness.get_by_label(label).rect();
+            assert!(rect.right() <= width, "\"{label}\" ends past the window's {width} px: {rect:?}");
+            assert!(rect.width() >= 40.0, "\"{label}\" is squeezed to {rect:?}");
+        }
+        harness.get_by_label("SMTP server").rect().left()
+    };
+    let smtp_column_at_1024 = in_view(&harness, 1024.0);
+
+    harness.set_size(egui::vec2(1440.0, 720.0));
+    harness.run();
+    let smtp_column_at_1440 = in_view(&harness, 1440.0);
+    assert!(
+        smtp_column_at_1440 > smtp_column_at_1024 + 100.0,
+        "the columns did not grow with the window: SMTP server at {smtp_column_at_1024} then {smtp_column_at_1440}"
+    );
+
+    harness.set_size(egui::vec2(1024.0, 640.0));
+    harness.run();
+    // (Within a pixel: a label a fraction wider than its column widens it.)
+    let again = in_view(&harness, 1024.0);
+    assert!(
+        (again - smtp_column_at_1024).abs() < 1.0,
+        "the same width fits differently: {smtp_column_at_1024} then {again}"
+    );
+}
+
+/// A column the admin drags wider keeps its width while the window keeps its size,
+/// and fitting the columns to a new window size starts from the dragged widths.
+#[test]
+fn a_dragged_column_keeps_its_width_when_the_window_changes() {
+    let (sandbox, _) = crowded_sandbox(5);
+    let workspace = Workspace::open_or_read_only(&sandbox.config(), Secrets::file(sandbox.secrets_file()));
+    let mut harness = harness_at(workspace, egui::vec2(1440.0, 720.0));
+    let column_left = |harness: &Harness<'_, MailSettingsApp>, title: &str| harness.get_by_label(title).rect().left();
+    let before = column_left(&harness, "Credential type");
+    let edge = egui::pos2(
+        before - harness.ctx.style_of(harness.ctx.theme()).spacing.item_spacing.x / 2.0,
+        harness.get_by_label("Credential type").rect().center().y,
+    );
+    let press = |pressed: bool, pos: egui::Pos2| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    harness.event(egui::Event::PointerMoved(edge));
+    harness.step();
+    harness.event(press(true, edge));
+    harness.step();
+    for step in 1..=6 {
+        harness.event(egui::Event::PointerMoved(edge + egui::vec2(10.0 * step as f32, 0.0)));
+        harness.step();
+    }
+    harness.event(press(false, edge + egui::vec2(60.0, 0.0)));
+    harness.run();
+    let dragged = column_left(&harness, "Credential type");
+    assert!((dragged - before - 60.0).abs() < 2.0, "the drag moved the column from {before} to {dragged}");
+    harness.run();
+    assert_eq!(column_left(&harness, "Credential type"), dragged, "the dragged width stays");
+
+    // Narrower: everything is shrunk in proportion from the dragged widths, so the
+    // description column stays wider than it started.
+    harness.set_size(egui::vec2(1024.0, 640.0));
+    harness.run();
+    let narrow = column_left(&harness, "Credential type");
+    harness.set_size(egui::vec2(1440.0, 720.0));
+    harness.run();
+    let back = column_left(&harness, "Credential type");
+    assert!((back - dragged).abs() < 1.0, "back at the first size the dragged width is not: {dragged} then {back}");
+    assert!(narrow < dragged, "the columns shrank with the window: {narrow} vs {dragged}");
+}
