@@ -599,9 +599,8 @@ fn the_window_without_panel_fills_looks_the_same_over_its_clear_colour() {
 fn every_other_row_is_striped_wherever_the_table_is_scrolled() {
     let (sandbox, long) = crowded_sandbox(60);
     let mut harness = harness(&sandbox);
-    let mut on_screen: Vec<String> =
-        (0..60).map(|n| if n == 0 { long.clone() } else { format!("Mailbox {n}") }).collect();
-    on_screen.sort_by_key(|description| description.to_lowercase());
+    // In the table's order: by description, numbers by their value ("Mailbox 9" before "Mailbox 10").
+    let on_screen: Vec<String> = (0..60).map(|n| if n == 0 { long.clone() } else { format!("Mailbox {n}") }).collect();
     let visuals = harness.ctx.global_style().visuals.clone();
     let (stripe, plain) = (visuals.faint_bg_color, visuals.panel_fill);
     let mut firsts = std::collections::HashSet::new();
@@ -1605,4 +1604,24 @@ fn a_dragged_column_keeps_its_width_when_the_window_changes() {
     let back = column_left(&harness, "Credential type");
     assert!((back - dragged).abs() < 1.0, "back at the first size the dragged width is not: {dragged} then {back}");
     assert!(narrow < dragged, "the columns shrank with the window: {narrow} vs {dragged}");
+}
+
+/// The table sorts text as people read it: "Mailbox 2" before "Mailbox 10", and by a
+/// column's title ("SMTP server"), with a second click the other way round.
+#[test]
+fn the_table_sorts_numbers_in_names_by_their_value() {
+    let (sandbox, _) = crowded_sandbox(12);
+    let mut harness = harness(&sandbox);
+    let above = |harness: &Harness<'_, MailSettingsApp>, upper: &str, lower: &str| {
+        harness.get_by_label(upper).rect().top() < harness.get_by_label(lower).rect().top()
+    };
+    assert!(above(&harness, "Mailbox 2", "Mailbox 10"), "sorted by description, 2 comes before 10");
+    assert!(above(&harness, "Mailbox 9", "Mailbox 11"));
+
+    harness.get_by_label("SMTP server").click();
+    harness.run();
+    assert!(above(&harness, "smtp2.example.com", "smtp10.example.com"), "by SMTP server, smtp2 before smtp10");
+    harness.get_by_label("SMTP server").click();
+    harness.run();
+    assert!(above(&harness, "smtp10.example.com", "smtp2.example.com"), "a second click sorts the other way");
 }
