@@ -282,22 +282,21 @@ impl EditForm {
             self.tests_ui(ui, &id, context, commands);
             ui.separator();
         }
-        // Save and Cancel stay in view below the fields, whatever the window height.
-        let buttons_height = 80.0;
-        egui::ScrollArea::vertical()
-            .auto_shrink([false, false])
-            .max_height((ui.available_height() - buttons_height).max(120.0))
-            .show(ui, |ui| {
-                ui.add_enabled_ui(!context.read_only, |ui| {
-                    self.general_ui(ui, config, &findings);
-                    ui.add_space(10.0);
-                    self.smtp_ui(ui, &findings);
-                    ui.add_space(10.0);
-                    self.imap_ui(ui, &findings);
-                });
+        // Save and Cancel stay in view below the fields, whatever the window height: a
+        // bottom panel of the form's own, laid out first, and the fields scroll in what
+        // is left (all of it: at 1024×640 every line counts).
+        egui::Panel::bottom("form_buttons")
+            .frame(egui::Frame::NONE.inner_margin(egui::Margin::symmetric(0, 6)))
+            .show(ui, |ui| self.buttons_ui(ui, context, &findings, commands));
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            ui.add_enabled_ui(!context.read_only, |ui| {
+                self.general_ui(ui, config, &findings);
+                ui.add_space(10.0);
+                self.smtp_ui(ui, &findings);
+                ui.add_space(10.0);
+                self.imap_ui(ui, &findings);
             });
-        ui.separator();
-        self.buttons_ui(ui, context, &findings, commands);
+        });
     }
 
     /// "Compare with": the setting being replaced, shown read-only beside the form.
