@@ -92,7 +92,9 @@ impl CompaniesView {
                                 .selected_text(shown)
                                 .width(320.0)
                                 .show_ui(ui, |ui| {
-                                    for (id, description) in &active {
+                                    let mut in_order = active.clone();
+                                    super::table::sort_by_name(&mut in_order);
+                                    for (id, description) in &in_order {
                                         if ui.selectable_label(current == Some(*id), *description).clicked()
                                             && current != Some(*id)
                                         {

@@ -313,9 +313,16 @@ impl EditForm {
                     if ui.selectable_label(current.is_none(), "Nothing").clicked() {
                         commands.send(Command::CompareWith(None));
                     }
-                    for other in config.mail_settings.iter().filter(|s| Some(s.id.as_str()) != own) {
-                        if ui.selectable_label(current == Some(other.id.as_str()), &other.description).clicked() {
-                            commands.send(Command::CompareWith(Some(other.id.clone())));
+                    let mut others: Vec<(&str, &str)> = config
+                        .mail_settings
+                        .iter()
+                        .filter(|s| Some(s.id.as_str()) != own)
+                        .map(|s| (s.id.as_str(), s.description.as_str()))
+                        .collect();
+                    super::table::sort_by_name(&mut others);
+                    for (id, description) in others {
+                        if ui.selectable_label(current == Some(id), description).clicked() {
+                            commands.send(Command::CompareWith(Some(id.to_owned())));
                         }
                     }
                 })

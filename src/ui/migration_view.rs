@@ -249,8 +249,10 @@ impl MigrationView {
             egui::ComboBox::from_id_salt("migrate_old")
                 .selected_text(shown)
                 .show_ui(ui, |ui| {
-                    for (id, description) in &basics {
-                        ui.selectable_value(&mut self.start_old, Some((*id).to_owned()), *description);
+                    let mut in_order = basics.clone();
+                    super::table::sort_by_name(&mut in_order);
+                    for (id, description) in in_order {
+                        ui.selectable_value(&mut self.start_old, Some(id.to_owned()), description);
                     }
                 })
                 .response

@@ -313,6 +313,12 @@ fn natural_sort_key(text: &str) -> String {
     key
 }
 
+/// Sorts (id, name) pairs by name, in the order the table sorts text; for the lists
+/// that offer settings by name. Called when a list is opened, not on every frame.
+pub fn sort_by_name<Id, Name: AsRef<str>>(items: &mut [(Id, Name)]) {
+    items.sort_by_cached_key(|(_, name)| natural_sort_key(name.as_ref()));
+}
+
 /// Columns are shrunk to fit down to this share of the widths they would like; in
 /// less room (the edit form open beside the table) the last ones are cut off at the
 /// edge instead, and the first ones, which name the settings, stay readable.

@@ -1625,3 +1625,49 @@ fn the_table_sorts_numbers_in_names_by_their_value() {
     harness.run();
     assert!(above(&harness, "smtp10.example.com", "smtp2.example.com"), "a second click sorts the other way");
 }
+
+/// Lists that offer settings by name follow the table's order: "Mailbox 2" before
+/// "Mailbox 10", whatever order the config file has them in.
+#[test]
+fn lists_of_settings_are_in_the_order_people_read() {
+    let sandbox = Sandbox::new();
+    let mut config = mailsettings::model::Config::default();
+    for (id, description) in
+        [("s10", "Mailbox 10"), ("s9", "Mailbox 9"), ("other", "Other"), ("s2", "Mailbox 2"), ("s1", "Mailbox 1")]
+    {
+        config.mail_settings.push(mailsettings::model::MailSetting {
+            id: id.into(),
+            description: description.into(),
+            ..Default::default()
+        });
+    }
+    std::fs::write(sandbox.config(), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
+    let mut harness = harness(&sandbox);
+    // The open list's entries: those right of its label (the table's rows are further left).
+    let offered_in_order = |harness: &Harness<'_, MailSettingsApp>, list: &str| {
+        let left_edge = harness.get_by_label(list).rect().left();
+        let top = |label: &str| {
+            let entries: Vec<_> =
+                harness.get_all_by_label(label).filter(|node| node.rect().left() >= left_edge).collect();
+            assert_eq!(entries.len(), 1, "\"{label}\" is offered once in the open list");
+            entries[0].rect().top()
+        };
+        top("Mailbox 1") < top("Mailbox 2")
+            && top("Mailbox 2") < top("Mailbox 9")
+            && top("Mailbox 9") < top("Mailbox 10")
+    };
+    click(&mut harness, "Migration");
+    harness.get_by_label("Replace").click();
+    settle(&mut harness);
+    assert!(offered_in_order(&harness, "Replace"), "the settings to replace are not in order");
+    harness.key_press(egui::Key::Escape);
+    harness.run();
+
+    // "Compare with" in the form of another setting lists the rest in order too.
+    harness.get_by_role_and_label(Role::Button, "Mail Settings").click();
+    settle(&mut harness);
+    click(&mut harness, "Other");
+    harness.get_by_label("Compare with").click();
+    settle(&mut harness);
+    assert!(offered_in_order(&harness, "Compare with"), "the settings to compare with are not in order");
+}

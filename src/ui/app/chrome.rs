@@ -380,7 +380,9 @@ impl MailSettingsApp {
                         egui::ComboBox::from_id_salt("move_defaults_to")
                             .selected_text(shown)
                             .show_ui(ui, |ui| {
-                                for (id, name) in &choices {
+                                let mut in_order = choices.clone();
+                                crate::ui::table::sort_by_name(&mut in_order);
+                                for (id, name) in &in_order {
                                     ui.selectable_value(to, Some(id.clone()), name);
                                 }
                             })
