@@ -252,7 +252,13 @@ impl SettingsTable {
                 });
             });
         if let Some(dragged) = dragged_to {
-            self.preferred_widths[..last].copy_from_slice(&dragged[..last]);
+            // Only the dragged column's width becomes its preferred one: the others keep
+            // theirs, so they grow back when the window does.
+            for (index, (now, was)) in dragged.iter().zip(&widths).enumerate().take(last) {
+                if (now - was).abs() > 0.5 {
+                    self.preferred_widths[index] = *now;
+                }
+            }
             self.fitted = Some((available, dragged));
         }
         if let Some(column) = clicked_sort {

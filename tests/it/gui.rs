@@ -1569,26 +1569,7 @@ fn a_dragged_column_keeps_its_width_when_the_window_changes() {
     let mut harness = harness_at(workspace, egui::vec2(1440.0, 720.0));
     let column_left = |harness: &Harness<'_, MailSettingsApp>, title: &str| harness.get_by_label(title).rect().left();
     let before = column_left(&harness, "Credential type");
-    let edge = egui::pos2(
-        before - harness.ctx.style_of(harness.ctx.theme()).spacing.item_spacing.x / 2.0,
-        harness.get_by_label("Credential type").rect().center().y,
-    );
-    let press = |pressed: bool, pos: egui::Pos2| egui::Event::PointerButton {
-        pos,
-        button: egui::PointerButton::Primary,
-        pressed,
-        modifiers: egui::Modifiers::NONE,
-    };
-    harness.event(egui::Event::PointerMoved(edge));
-    harness.step();
-    harness.event(press(true, edge));
-    harness.step();
-    for step in 1..=6 {
-        harness.event(egui::Event::PointerMoved(edge + egui::vec2(10.0 * step as f32, 0.0)));
-        harness.step();
-    }
-    harness.event(press(false, edge + egui::vec2(60.0, 0.0)));
-    harness.run();
+    drag_left_edge_of_column(&mut harness, "Credential type", 60.0);
     let dragged = column_left(&harness, "Credential type");
     assert!((dragged - before - 60.0).abs() < 2.0, "the drag moved the column from {before} to {dragged}");
     harness.run();
@@ -1604,6 +1585,42 @@ fn a_dragged_column_keeps_its_width_when_the_window_changes() {
     let back = column_left(&harness, "Credential type");
     assert!((back - dragged).abs() < 1.0, "back at the first size the dragged width is not: {dragged} then {back}");
     assert!(narrow < dragged, "the columns shrank with the window: {narrow} vs {dragged}");
+
+    // A drag in the small window changes that column only: the others grow back.
+    let smtp_wide = column_left(&harness, "SMTP server");
+    harness.set_size(egui::vec2(1024.0, 640.0));
+    harness.run();
+    drag_left_edge_of_column(&mut harness, "Credential type", 20.0);
+    harness.set_size(egui::vec2(1440.0, 720.0));
+    harness.run();
+    let smtp_after = column_left(&harness, "SMTP server");
+    assert!(
+        smtp_after > 0.9 * smtp_wide,
+        "the columns stayed shrunk after a drag in the small window: SMTP server at {smtp_after}, was {smtp_wide}"
+    );
+}
+
+/// Drags the edge left of the column titled `title` by `dx` points with the pointer.
+fn drag_left_edge_of_column(harness: &mut Harness<'_, MailSettingsApp>, title: &str, dx: f32) {
+    let header = harness.get_by_label(title).rect();
+    let spacing = harness.ctx.style_of(harness.ctx.theme()).spacing.item_spacing.x;
+    let edge = egui::pos2(header.left() - spacing / 2.0, header.center().y);
+    let press = |pressed: bool, pos: egui::Pos2| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    harness.event(egui::Event::PointerMoved(edge));
+    harness.step();
+    harness.event(press(true, edge));
+    harness.step();
+    for step in 1..=6 {
+        harness.event(egui::Event::PointerMoved(edge + egui::vec2(dx * step as f32 / 6.0, 0.0)));
+        harness.step();
+    }
+    harness.event(press(false, edge + egui::vec2(dx, 0.0)));
+    harness.run();
 }
 
 /// The table sorts text as people read it: "Mailbox 2" before "Mailbox 10", and by a
