@@ -155,8 +155,11 @@ fn park_the_pointer() {
     let Ok((conn, screen)) = x11rb::connect(None) else { return };
     let Some(screen) = conn.setup().roots.get(screen) else { return };
     let (x, y) = (screen.width_in_pixels as i16 - 1, screen.height_in_pixels as i16 - 1);
-    let _ = conn.warp_pointer(x11rb::NONE, screen.root, 0, 0, 0, 0, x, y);
-    let _ = conn.flush();
+    // Checked: it waits until the server has moved the pointer (a dropped request
+    // cookie did not always get the request sent).
+    if let Ok(cookie) = conn.warp_pointer(x11rb::NONE, screen.root, 0, 0, 0, 0, x, y) {
+        let _ = cookie.check();
+    }
 }
 
 fn app_command(dir: &std::path::Path) -> Command {
