@@ -78,7 +78,7 @@ const COLUMN_WIDTHS: [(f32, f32); 9] = [
 
 /// Table view state: filter, sort, selection, and the row order derived
 /// from them (recomputed only when one of them or the config changes).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SettingsTable {
     pub filter: String,
     sort: SortColumn,
@@ -100,12 +100,28 @@ pub struct SettingsTable {
     fitted: Option<(f32, Vec<f32>)>,
 }
 
+/// The same as [`SettingsTable::new`]: a default with no column widths would lay
+/// the table out with none.
+impl Default for SettingsTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl SettingsTable {
     pub fn new() -> Self {
         Self {
+            filter: String::new(),
+            sort: SortColumn::default(),
+            descending: false,
+            selected: None,
+            rows: Vec::new(),
+            default_for: HashMap::new(),
             stale: true,
+            computed_for: None,
+            focus_filter: false,
             preferred_widths: COLUMN_WIDTHS.iter().map(|&(preferred, _)| preferred).collect(),
-            ..Self::default()
+            fitted: None,
         }
     }
 
