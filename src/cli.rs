@@ -379,18 +379,15 @@ pub fn run(cli: &Cli, command: &Command) -> ExitCode {
 fn open(config: Option<&Path>) -> Result<Workspace, Failure> {
     let path = resolve_config_path(config).map_err(|e| Failure::check(e.to_string()))?;
     let secrets = Secrets::from_env().map_err(|e| Failure::usage(e.to_string()))?;
-    let mut workspace = Workspace::open(&path, secrets).map_err(|e| Failure::check(e.to_string()))?;
-    if let Some(keep_parsed) = workspace.parse_cache_writer() {
-        keep_parsed();
-    }
-    Ok(workspace)
+    Workspace::open(&path, secrets).map_err(|e| Failure::check(e.to_string()))
 }
 
 fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Result<(), Failure> {
     let mut workspace = open(config)?;
     let done = execute_in(&mut workspace, command, out);
-    // A large config this command saved is kept parsed too, as the window does after
-    // a save, so the next start after a scripted change reads it fast.
+    // A large config read the slow way, or saved by this command, is kept parsed for
+    // the next start — once, after the command, so its answer is not delayed (and
+    // an entry for what a save replaced is never written).
     if let Some(keep_parsed) = workspace.parse_cache_writer() {
         keep_parsed();
     }
