@@ -20,6 +20,7 @@ pub mod oauth;
 pub mod printable;
 pub mod secret;
 pub mod send;
+pub mod start;
 pub mod store;
 pub mod tls;
 pub mod ui;

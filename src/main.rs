@@ -3,5 +3,5 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() -> std::process::ExitCode {
-    mailsettings::cli::main_with(std::time::Instant::now())
+    mailsettings::start::main_with(std::time::Instant::now())
 }

@@ -3,5 +3,5 @@
 //! scripts and support staff see the CLI's output. Elsewhere it is identical.
 
 fn main() -> std::process::ExitCode {
-    mailsettings::cli::main_with(std::time::Instant::now())
+    mailsettings::start::main_with(std::time::Instant::now())
 }

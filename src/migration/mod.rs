@@ -126,14 +126,13 @@ pub fn new_setting_from(old: &MailSetting, target: &Target, config: &Config) -> 
 }
 
 /// Whether `setting` sends through a relay of its own beside an OAuth mailbox.
-pub fn keeps_relay(setting: &MailSetting) -> bool {
+fn keeps_relay(setting: &MailSetting) -> bool {
     setting.uses_oauth() && setting.smtp_credential() == CredentialKind::Basic
 }
 
 /// A new setting that keeps the old one's relay needs its password too: copies
-/// the old outgoing password over (the window does this on a job thread).
-/// Returns whether there was one to copy.
-pub fn copy_relay_password(
+/// the old outgoing password over. Returns whether there was one to copy.
+fn copy_relay_password(
     secrets: &Secrets,
     old_id: &str,
     new: &MailSetting,
@@ -166,7 +165,7 @@ fn without_basic_suffix(description: &str) -> &str {
 }
 
 /// Starts a migration of `old_id`; returns the new setting's id.
-pub fn start(workspace: &mut Workspace, old_id: &str, target: &Target) -> Result<String, MigrationError> {
+pub fn start(workspace: &mut Workspace, old_id: &str, target: &Target) -> Result<Started, MigrationError> {
     let config = workspace.config();
     let old = config.setting(old_id).ok_or_else(|| MigrationError::UnknownSetting(old_id.to_owned()))?;
     if old.uses_oauth() {
@@ -184,12 +183,52 @@ pub fn start(workspace: &mut Workspace, old_id: &str, target: &Target) -> Result
         started_at: crate::clock::now_rfc3339(),
         ..Migration::default()
     };
+    let relay = keeps_relay(&new).then(|| RelayCopy { old_id: old_id.to_owned(), new: new.clone() });
     workspace.apply("migrate-start", |config| {
         config.add_setting(new)?;
         config.migrations.push(migration);
         Ok(())
     })?;
-    Ok(new_id)
+    Ok(Started { new: new_id, relay })
+}
+
+/// A started migration: the new setting's id, and the relay password still to copy
+/// when sending stays with the old setting's relay.
+#[derive(Debug)]
+pub struct Started {
+    pub new: String,
+    pub relay: Option<RelayCopy>,
+}
+
+/// The old setting's relay password (or API key), to be copied to the new setting.
+/// The caller picks the thread: the secret store can take seconds (the window copies
+/// on a job thread, the CLI at once).
+#[derive(Debug, Clone)]
+pub struct RelayCopy {
+    old_id: String,
+    new: MailSetting,
+}
+
+impl RelayCopy {
+    /// The relay's server, which sending stays with.
+    pub fn server(&self) -> &str {
+        &self.new.smtp.server
+    }
+
+    /// How replies are read now, e.g. "Microsoft 365 (MSO365)".
+    pub fn replies_via(&self) -> &'static str {
+        self.new.imap_credential().label()
+    }
+
+    /// The new setting's id.
+    pub fn new_id(&self) -> &str {
+        &self.new.id
+    }
+
+    /// Copies the password; whether there was one to copy.
+    pub fn copy(&self, secrets: &Secrets) -> Result<bool, crate::store::SecretStoreError> {
+        copy_relay_password(secrets, &self.old_id, &self.new)
+    }
 }
 
 fn migration_of<'c>(config: &'c Config, old_id: &str) -> Result<&'c Migration, MigrationError> {
@@ -763,7 +802,7 @@ mod tests {
         let secrets = Secrets::file(dir.path().join("s.json"));
         let mut ws = Workspace::open(&dir.path().join("c.toml"), secrets).unwrap();
         ws.save_setting(basic(), &Default::default()).unwrap();
-        let new = start(&mut ws, "old-basic", &Target::Microsoft365App).unwrap();
+        let new = start(&mut ws, "old-basic", &Target::Microsoft365App).unwrap().new;
         let list = checklist(ws.config(), "old-basic", &ConnectionState::NotConnected).unwrap();
         assert!(matches!(list.step(StepId::Connected).unwrap().state, StepState::Done(_)));
         assert!(matches!(list.step(StepId::OutgoingTested).unwrap().state, StepState::ToDo(_)), "the tests come next");
@@ -864,7 +903,7 @@ mod tests {
         ws.save_setting(basic(), &Default::default()).unwrap();
         ws.add_company(Company { id: "acme".into(), name: "Acme Ltd".into(), default_mail_setting: None }).unwrap();
         ws.set_default("acme", "old-basic").unwrap();
-        let new = start(&mut ws, "old-basic", &Target::Gmail).unwrap();
+        let new = start(&mut ws, "old-basic", &Target::Gmail).unwrap().new;
         (ws, new)
     }
 

@@ -296,11 +296,11 @@ impl Jobs {
     }
 
     /// Copies the old setting's relay password to a migration's new setting, off the UI thread.
-    pub fn copy_relay_password(&self, secrets: &Secrets, old_id: String, new: crate::model::MailSetting) {
+    pub fn copy_relay_password(&self, secrets: &Secrets, relay: crate::migration::RelayCopy) {
         let secrets = secrets.clone();
         let spawned = std::thread::Builder::new().name("secret-store-copy".to_owned()).spawn(move || {
-            if let Err(err) = crate::migration::copy_relay_password(&secrets, &old_id, &new) {
-                tracing::warn!("could not copy the relay password to {}: {err}", new.id);
+            if let Err(err) = relay.copy(&secrets) {
+                tracing::warn!("could not copy the relay password to {}: {err}", relay.new_id());
             }
         });
         if let Err(err) = spawned {

@@ -783,7 +783,7 @@ fn a_refused_sign_in_to_the_old_folders_offers_the_other_way() {
     }
     let mut workspace = Workspace::open(&sandbox.config(), secrets.clone()).unwrap();
     let target = mailsettings::migration::Target::Provider("rigidp".to_owned());
-    let new = mailsettings::migration::start(&mut workspace, "reroute-old", &target).unwrap();
+    let new = mailsettings::migration::start(&mut workspace, "reroute-old", &target).unwrap().new;
     // The new setting reaches the same mailbox, so the check tries its sign-in first;
     // its token is one the server no longer accepts.
     let now = time::OffsetDateTime::now_utc();

@@ -265,15 +265,15 @@ impl MailSettingsApp {
         let result: Result<String, String> = match action {
             MigrationAction::Start(target) => migration::Target::parse(&target, config)
                 .and_then(|target| migration::start(&mut self.workspace, old, &target))
-                .map(|new| {
+                .map(|started| {
                     self.migration.select(old.to_owned());
-                    let new_name = self.workspace.config().setting_name(&new);
-                    match self.workspace.config().setting(&new).filter(|s| migration::keeps_relay(s)) {
-                        Some(created) => {
-                            self.jobs.copy_relay_password(self.workspace.secrets(), old.to_owned(), created.clone());
+                    let new_name = self.workspace.config().setting_name(&started.new);
+                    match started.relay {
+                        Some(relay) => {
+                            let server = relay.server().to_owned();
+                            self.jobs.copy_relay_password(self.workspace.secrets(), relay);
                             format!(
-                                "Created \"{new_name}\" from \"{old_name}\"; sending stays with {}; next: Connect",
-                                created.smtp.server
+                                "Created \"{new_name}\" from \"{old_name}\"; sending stays with {server}; next: Connect"
                             )
                         }
                         None => format!("Created \"{new_name}\" from \"{old_name}\"; next: Connect"),

@@ -1,0 +1,289 @@
+//! The command line's words: every command, its arguments and their help, as clap
+//! reads them. What a command does is in the handler files beside this one.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mailsettings",
+    version,
+    about = "Set up, test and migrate the mailboxes your receivables automation sends and receives mail through.",
+    long_about = "Set up, test and migrate the mailboxes your receivables automation sends and receives mail \
+                  through.\n\nWith no command, opens the Mail Settings window."
+)]
+pub struct Cli {
+    /// Config file to use (default: MAILSETTINGS_CONFIG, else the OS config folder)
+    #[arg(long, global = false, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every mail setting
+    List(JsonFlag),
+    /// Show one mail setting (passwords are never shown, only whether they are stored)
+    Show {
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Check one setting, or all settings and company defaults
+    Validate { id: Option<String> },
+    /// Add or replace settings, companies and providers from a file (by id)
+    Import { file: PathBuf },
+    /// Write settings, companies and providers to a file (never passwords or tokens)
+    Export { file: PathBuf },
+    /// Store a password, read from standard input (never from the command line)
+    SetPassword(SetPasswordArgs),
+    /// Make a setting active
+    Activate { id: String },
+    /// Make a setting inactive (refused while it is a company's default, unless they move)
+    Deactivate {
+        id: String,
+        /// First move the companies that use it as their default to this (active) setting
+        #[arg(long, value_name = "ID")]
+        switch_defaults_to: Option<String>,
+    },
+    /// Make a setting the default of a company (it must be active)
+    SetDefault { company: String, id: String },
+    /// Add a company
+    AddCompany {
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Move a setting to the trash (refused while it is a company's default)
+    Delete { id: String },
+    /// Bring a deleted setting back from the trash
+    Restore { id: String },
+    /// Connection tests: outgoing (two test messages), incoming (sign-in and folders), roundtrip
+    #[command(subcommand)]
+    Test(TestCommand),
+    /// Find which security mode each standard port of a setting's servers speaks
+    Detect {
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Count messages left in a setting's inbox and folders (default "Mail Not Read", "Mail Not Filed")
+    Leftover {
+        id: String,
+        /// A folder to count (repeat for more); replaces the default folders
+        #[arg(long = "folder", value_name = "NAME")]
+        folders: Vec<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Sign in with OAuth2 in the browser (loopback redirect); tokens go to the OS secret store
+    Connect {
+        id: String,
+        /// Print the link instead of opening a browser
+        #[arg(long)]
+        no_browser: bool,
+        /// Sign in on another device with a short code (for a machine without a browser)
+        #[arg(long, conflicts_with = "no_browser")]
+        device: bool,
+        /// Give up after this many seconds (1 to 86400)
+        #[arg(long, default_value_t = 300, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        timeout: u64,
+    },
+    /// The sign-in apps (client ids) Connect uses: show them, or set one
+    #[command(subcommand)]
+    OauthApp(OauthAppCommand),
+    /// Revoke (where the provider supports it) and delete a setting's tokens
+    Disconnect { id: String },
+    /// Send the message on standard input through a setting, as sendmail does (sysexits codes;
+    /// the diagnosis on stderr)
+    Send {
+        id: String,
+        /// Take the recipients from the To, Cc and Bcc headers too (Bcc is removed from the message)
+        #[arg(short = 't')]
+        extract_recipients: bool,
+        /// The envelope sender (default: the setting's send-as address)
+        #[arg(short = 'f', value_name = "ADDR")]
+        from: Option<String>,
+        /// Accepted for sendmail compatibility and ignored: a line with a single '.' never ends the message
+        #[arg(short = 'i')]
+        ignore_dots: bool,
+        /// sendmail's -o options (-oi, -oem …), accepted and ignored
+        #[arg(short = 'o', value_name = "OPTION")]
+        sendmail_options: Vec<String>,
+        /// Recipients
+        recipients: Vec<String>,
+    },
+    /// A loopback SMTP and IMAP bridge for programs that only know a user name and password
+    #[command(subcommand)]
+    Bridge(BridgeCommand),
+    /// Print a fresh access token of a connected setting on standard output and nothing
+    /// else (refreshing it first when needed), for other programs: msmtp's passwordeval,
+    /// curl --oauth2-bearer, mbsync's PassCmd
+    Token {
+        id: String,
+        /// Print JSON with the token, its type, expiry and the signed-in account instead
+        #[arg(long)]
+        json: bool,
+    },
+    /// Connection state and token health of a setting (never the tokens)
+    TokenStatus {
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// The migration assistant: Basic → OAuth with guard rails
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+    /// Every change to settings and company defaults (the audit log)
+    Log(JsonFlag),
+    /// Print where the config file, its backup, the log and the secrets are
+    Paths,
+    /// Open the window (the same as giving no command)
+    Gui,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BridgeCommand {
+    /// Make (or replace) the local password programs sign in to the bridge with; printed once
+    Password { id: String },
+    /// Serve these settings on 127.0.0.1 until stopped (Ctrl+C or SIGTERM)
+    Run {
+        /// Port for SMTP (0: any free port)
+        #[arg(long, default_value_t = 1587)]
+        smtp_port: u16,
+        /// Port for IMAP (0: any free port)
+        #[arg(long, default_value_t = 1993)]
+        imap_port: u16,
+        /// Offer STARTTLS to the programs, with the bridge's own certificate for localhost
+        /// (made once; its key in the OS store, the certificate written beside the config),
+        /// and take a sign-in only after it
+        #[arg(long)]
+        local_tls: bool,
+        /// The settings to serve
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OauthAppCommand {
+    /// The client id set for each provider (built in, in the config, or missing)
+    Show,
+    /// Set the client id of your organisation's registered app
+    Set(SetAppArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TestCommand {
+    /// Send two test messages to ADDR in one session (Test Outgoing)
+    Outgoing {
+        id: String,
+        /// The address the two test messages go to
+        #[arg(long, value_name = "ADDR")]
+        to: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Sign in over IMAP and check the inbox and sent folders (Test Incoming)
+    Incoming {
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Send a message to the incoming mailbox and wait until it arrives
+    Roundtrip {
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Create the new OAuth setting from an old Basic one
+    Start {
+        old: String,
+        /// microsoft365, gmail, or the id of an [[oauth_provider]]
+        #[arg(long, value_name = "TARGET")]
+        to: String,
+    },
+    /// The checklist: what is done, what is next, what blocks
+    Status {
+        old: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Switch the companies whose default is the old setting to the new one
+    SwitchDefaults {
+        old: String,
+        /// Only this company (repeat for more); all of them when absent
+        #[arg(long = "company", value_name = "ID")]
+        companies: Vec<String>,
+    },
+    /// Count mail left in the old setting's folders ("Mail Not Read", "Mail Not Filed"), signing in
+    /// with the new setting when both reach the same mailbox; or accept with a reason that they
+    /// cannot be checked
+    #[command(alias = "audit")]
+    Leftover {
+        old: String,
+        #[arg(long = "folder", value_name = "NAME")]
+        folders: Vec<String>,
+        /// Which sign-in opens the old folders: old-sign-in (the old setting's password) or
+        /// new-sign-in (the new setting's OAuth, same server); by default the one that works
+        #[arg(long, value_name = "SIGN-IN")]
+        via: Option<crate::model::LeftoverRoute>,
+        /// Accept that the folders cannot be checked (e.g. no sign-in reaches them any more)
+        #[arg(long, value_name = "REASON")]
+        acknowledge: Option<String>,
+    },
+    /// Check the old folders once more, then delete the old setting when every guard holds
+    Finish { old: String },
+    /// Old setting active again, previous company defaults restored
+    Rollback { old: String },
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetPasswordArgs {
+    pub id: String,
+    /// Only the outgoing (SMTP) password
+    #[arg(long, conflicts_with = "imap")]
+    pub smtp: bool,
+    /// Only the incoming (IMAP) password
+    #[arg(long)]
+    pub imap: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetAppArgs {
+    /// microsoft365, gmail, or the id of an [[oauth_provider]]
+    pub provider: String,
+    #[arg(long, value_name = "ID")]
+    pub client_id: String,
+    /// Microsoft 365: the tenant (id or domain) of settings that name none
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: Option<String>,
+    /// Also store the app's client secret (Google desktop apps), read from standard input,
+    /// in the OS credential store — never in the config file or an export
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+    /// When the client secret expires (YYYY-MM-DD): app-only settings warn before it does
+    #[arg(long, value_name = "DATE")]
+    pub client_secret_expires: Option<String>,
+    /// App-only access with a certificate instead of a client secret (Microsoft): the
+    /// certificate uploaded to the app registration (PEM)
+    #[arg(long, value_name = "FILE", requires = "private_key")]
+    pub certificate: Option<PathBuf>,
+    /// The certificate's RSA private key (PEM); kept in the OS credential store —
+    /// delete the file afterwards
+    #[arg(long, value_name = "FILE", requires = "certificate")]
+    pub private_key: Option<PathBuf>,
+}

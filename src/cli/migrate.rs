@@ -1,0 +1,128 @@
+//! `migrate …`: the Basic → OAuth assistant's steps from the command line.
+
+use std::io::Write;
+
+use super::args::MigrateCommand;
+use super::failure::Failure;
+use super::support::{leftover_outcome, print_json, run_check_as};
+use crate::checks::Check;
+use crate::model::GuardError;
+use crate::probe;
+use crate::store::Workspace;
+
+pub(super) fn run_migrate(
+    workspace: &mut Workspace,
+    command: &MigrateCommand,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    use crate::migration;
+    let print_status = |workspace: &Workspace, old: &str, json: bool, out: &mut dyn Write| -> Result<(), Failure> {
+        let connection = migration::connection_of(workspace.config(), workspace.secrets(), old);
+        let list = migration::checklist(workspace.config(), old, &connection)?;
+        if json { print_json(&list, out) } else { out.write_all(list.to_text().as_bytes()).map_err(Failure::from) }
+    };
+    match command {
+        MigrateCommand::Start { old, to } => {
+            let target = migration::Target::parse(to, workspace.config())?;
+            let started = migration::start(workspace, old, &target)?;
+            let new = &started.new;
+            writeln!(out, "Created \"{new}\" from \"{old}\" (inactive). Next: mailsettings connect {new}")
+                .map_err(Failure::from)?;
+            if let Some(relay) = &started.relay {
+                let copied = relay.copy(workspace.secrets()).map_err(|e| Failure::check(e.to_string()))?;
+                writeln!(
+                    out,
+                    "Sending stays with the relay {} (password or API key{}); replies move to {}.",
+                    crate::printable::printable(relay.server()),
+                    if copied { " copied" } else { " not stored yet: mailsettings set-password --smtp NEW" },
+                    relay.replies_via()
+                )
+                .map_err(Failure::from)?;
+            }
+            print_status(workspace, old, false, out)
+        }
+        MigrateCommand::Status { old, json } => print_status(workspace, old, json.json, out),
+        MigrateCommand::SwitchDefaults { old, companies } => {
+            let only = (!companies.is_empty()).then_some(companies.as_slice());
+            let switched = migration::switch_defaults(workspace, old, only)?;
+            if switched.is_empty() {
+                writeln!(out, "No company uses \"{old}\" as its default").map_err(Failure::from)
+            } else {
+                writeln!(out, "Switched {} to the new setting", switched.join(", ")).map_err(Failure::from)
+            }
+        }
+        MigrateCommand::Leftover { old, folders, acknowledge, via } => {
+            if let Some(reason) = acknowledge {
+                if reason.trim().is_empty() {
+                    return Err(Failure::usage("--acknowledge needs a reason"));
+                }
+                migration::acknowledge_leftover(workspace, old, reason)?;
+                return Ok(writeln!(out, "Accepted without a check of the old folders: {reason}")?);
+            }
+            let folders = if folders.is_empty() { probe::imap::default_leftover_folders() } else { folders.clone() };
+            let (leftover, route) = check_leftover(workspace, old, &folders, *via)?;
+            out.write_all(leftover.report.to_text().as_bytes())?;
+            match migration::record_leftover(workspace, old, &leftover, route)? {
+                Some(true) => Ok(writeln!(out, "No mail left in the old folders")?),
+                Some(false) => Err(Failure::check(format!(
+                    "{} message(s) are still in the old folders; retrieve them and check again",
+                    leftover.total().unwrap_or(0)
+                ))),
+                None => {
+                    let failure = migration::leftover_failure(workspace.config(), old, route, &leftover.report);
+                    let next = match failure.other {
+                        Some((other, words)) => {
+                            format!(
+                                "try the other way, {words}: mailsettings migrate leftover {old} --via {}",
+                                other.as_str()
+                            )
+                        }
+                        None => "if no sign-in reaches them any more, accept with --acknowledge \"REASON\"".to_owned(),
+                    };
+                    Err(Failure::check(format!("{}; {next}", failure.text.trim_end_matches('.'))))
+                }
+            }
+        }
+        MigrateCommand::Finish { old } => {
+            let name = workspace.config().setting_name(old);
+            let connection = migration::connection_of(workspace.config(), workspace.secrets(), old);
+            let blockers = migration::blockers_before_recheck(workspace.config(), old, &connection)?;
+            if !blockers.is_empty() {
+                return Err(migration::MigrationError::DeleteBlocked(blockers).into());
+            }
+            let (recheck, route) = check_leftover(workspace, old, &probe::imap::default_leftover_folders(), None)?;
+            migration::finish(workspace, old, &connection, &recheck, route)?;
+            Ok(writeln!(out, "Deleted \"{name}\" (it stays restorable with: mailsettings restore {old})")?)
+        }
+        MigrateCommand::Rollback { old } => {
+            let restored = migration::rollback(workspace, old)?;
+            writeln!(
+                out,
+                "Rolled back: \"{old}\" is active again; defaults restored for: {}",
+                if restored.is_empty() { "-".to_owned() } else { restored.join(", ") }
+            )
+            .map_err(Failure::from)
+        }
+    }
+}
+
+/// Counts the mail in the old setting's folders, signing in the way that works
+/// (see [`crate::migration::leftover_sign_in`]).
+fn check_leftover(
+    workspace: &Workspace,
+    old: &str,
+    folders: &[String],
+    via: Option<crate::model::LeftoverRoute>,
+) -> Result<(probe::imap::Leftover, crate::model::LeftoverRoute), Failure> {
+    let sign_in = crate::migration::leftover_sign_in(workspace.config(), old, via)
+        .ok_or_else(|| Failure::usage(GuardError::UnknownSetting(old.to_owned()).to_string()))?;
+    if let Some(wanted) = via.filter(|wanted| *wanted != sign_in.route) {
+        return Err(Failure::usage(format!(
+            "the old folders cannot be opened with --via {}: the new setting does not sign in with OAuth on the old setting's IMAP server",
+            wanted.as_str()
+        )));
+    }
+    let check = Check::Leftover { folders: folders.to_vec() };
+    let outcome = run_check_as(workspace, &sign_in.setting, old, &check)?;
+    Ok((leftover_outcome(outcome), sign_in.route))
+}

@@ -1,0 +1,325 @@
+//! Commands on the settings themselves: list, show, validate, import/export,
+//! passwords, active/inactive, company defaults, trash, the audit log and paths.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::args::SetPasswordArgs;
+use super::failure::Failure;
+use super::support::{find, print_json, read_password};
+use crate::model::validate::{Severity, has_errors};
+use crate::model::{Company, Finding, MailSetting, StoredPasswords, validate_setting};
+use crate::store::{SecretKind, Workspace};
+
+pub(super) fn import(workspace: &mut Workspace, file: &Path, out: &mut dyn Write) -> Result<(), Failure> {
+    let summary = workspace.import(file)?;
+    writeln!(
+        out,
+        "Imported from {}: {} setting(s) added, {} replaced; {} company(ies) added, {} replaced",
+        file.display(),
+        summary.added.len(),
+        summary.replaced.len(),
+        summary.companies_added.len(),
+        summary.companies_replaced.len()
+    )?;
+    if !summary.trust_changes.is_empty() {
+        let text = format!("Changes of trust:\n{}", summary.trust_text());
+        out.write_all(crate::printable::printable(&text).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// `deactivate ID [--switch-defaults-to NEW]`: the guide's step 10 before step 11.
+pub(super) fn deactivate(
+    workspace: &mut Workspace,
+    id: &str,
+    new: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    if let Some(new) = new {
+        let moved = workspace.deactivate_moving_defaults(id, new)?;
+        let config = workspace.config();
+        let names: Vec<String> = moved.iter().map(|c| config.company_name(c)).collect();
+        if !names.is_empty() {
+            writeln!(out, "{} now use \"{}\"", names.join(", "), config.setting_name(new))?;
+        }
+    } else {
+        workspace.deactivate(id)?;
+    }
+    Ok(writeln!(out, "\"{}\" is inactive", workspace.config().setting_name(id))?)
+}
+
+pub(super) fn paths(workspace: &Workspace, out: &mut dyn Write) -> Result<(), Failure> {
+    let log = crate::logging::data_dir().map(|d| d.join("mailsettings.log"));
+    Ok(writeln!(
+        out,
+        "config file:  {}\nbackup:       {}\nwindow log:   {}\nsecret store: {}",
+        workspace.path().display(),
+        crate::store::file::backup_path_for(workspace.path()).display(),
+        log.map_or_else(|| "unknown".to_owned(), |p| p.display().to_string()),
+        workspace.secrets().describe()
+    )?)
+}
+
+#[derive(Serialize)]
+struct ListRow<'a> {
+    id: &'a str,
+    description: &'a str,
+    credential: &'a str,
+    /// How each side signs in (the same as `credential` unless a side overrides it).
+    smtp_credential: &'a str,
+    imap_credential: &'a str,
+    active: bool,
+    default_for: Vec<String>,
+}
+
+pub(super) fn list(workspace: &Workspace, json: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    let config = workspace.config();
+    let rows: Vec<ListRow<'_>> = config
+        .mail_settings
+        .iter()
+        .map(|s| ListRow {
+            id: &s.id,
+            description: &s.description,
+            credential: s.credential.config_name(),
+            smtp_credential: s.smtp_credential().config_name(),
+            imap_credential: s.imap_credential().config_name(),
+            active: s.active,
+            default_for: config.companies_defaulting_to(&s.id),
+        })
+        .collect();
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &rows)?;
+        return writeln!(out);
+    }
+    if rows.is_empty() {
+        return writeln!(out, "No mail settings yet. Add one in the window, or: mailsettings import FILE");
+    }
+    let id_width = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
+    writeln!(out, "{:id_width$}  {:8}  {:12}  {:30}  DEFAULT FOR", "ID", "ACTIVE", "CREDENTIAL", "DESCRIPTION")?;
+    for row in rows {
+        let line = format!(
+            "{:id_width$}  {:8}  {:12}  {:30}  {}",
+            row.id,
+            if row.active { "active" } else { "inactive" },
+            row.credential,
+            row.description,
+            row.default_for.join(", ")
+        );
+        // The description may come from an imported file: printed, never run.
+        writeln!(out, "{}", crate::printable::printable(&line))?;
+    }
+    Ok(())
+}
+
+pub(super) fn print_log(workspace: &Workspace, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
+    let entries = crate::store::audit::read(&workspace.audit_path());
+    if json {
+        return print_json(&entries, out);
+    }
+    for entry in entries {
+        let subject = match (&entry.setting, &entry.company) {
+            (Some(setting), Some(company)) => format!("{company} → {setting}"),
+            (Some(setting), None) => setting.clone(),
+            (None, Some(company)) => company.clone(),
+            (None, None) => entry.provider.clone().or_else(|| entry.trust.clone()).unwrap_or_default(),
+        };
+        let line = format!("{}  {:<12} {:<40} {subject}", entry.time, entry.user, entry.action);
+        writeln!(out, "{}", crate::printable::printable(&line))?;
+    }
+    Ok(())
+}
+
+pub(super) fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
+    let config = workspace.config();
+    let setting = find(config, id)?;
+    let passwords = workspace.secrets().stored_passwords(id);
+    let default_for = config.companies_defaulting_to(id);
+    if json {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            #[serde(flatten)]
+            setting: &'a MailSetting,
+            default_for: Vec<String>,
+            smtp_password_stored: Option<bool>,
+            imap_password_stored: Option<bool>,
+        }
+        let (smtp, imap) = passwords.as_ref().map_or((None, None), |p| (Some(p.smtp), Some(p.imap)));
+        let shown = Shown { setting, default_for, smtp_password_stored: smtp, imap_password_stored: imap };
+        return print_json(&shown, out);
+    }
+    let stored = |present: fn(&StoredPasswords) -> bool| match &passwords {
+        Ok(p) if present(p) => format!("stored in the {}", workspace.secrets().describe()),
+        Ok(_) => "not set".to_owned(),
+        Err(err) => format!("unknown ({err})"),
+    };
+    let (smtp, imap) = (&setting.smtp, &setting.imap);
+    let text = format!(
+        "{description} ({id})\n\
+         \x20 Credential type:  {credential}\n\
+         \x20 Status:           {status}\n\
+         \x20 Subject tag:      {tag}\n\
+         \x20 Default for:      {default_for}\n\
+         Outgoing (SMTP)\n\
+         \x20 Server:           {smtp_server}:{smtp_port} ({smtp_security})\n\
+         \x20 Send as:          {send_as}\n\
+         \x20 From name:        {from_name}\n\
+         \x20 User name:        {smtp_user}\n\
+         \x20 User domain:      {smtp_domain}\n\
+         \x20 Password:         {smtp_password}\n\
+         Incoming (IMAP)\n\
+         \x20 Server:           {imap_server}:{imap_port} ({imap_security})\n\
+         \x20 Inbox folder:     {inbox}\n\
+         \x20 Sent folder:      {sent}\n\
+         \x20 User name:        {imap_user}\n\
+         \x20 User domain:      {imap_domain}\n\
+         \x20 Password:         {imap_password}\n",
+        description = setting.description,
+        credential = setting.credential_label(),
+        status = if setting.active { "Active" } else { "Inactive" },
+        tag = setting.subject_tag,
+        default_for = if default_for.is_empty() { "-".to_owned() } else { default_for.join(", ") },
+        smtp_server = smtp.server,
+        smtp_port = smtp.port,
+        smtp_security = smtp.security.label(),
+        send_as = smtp.send_as,
+        from_name = smtp.from_name,
+        smtp_user = smtp.user_name,
+        smtp_domain = smtp.user_domain,
+        smtp_password = if setting.smtp_credential().uses_oauth() {
+            format!("not used (signs in with {})", setting.smtp_credential().label())
+        } else {
+            stored(|p| p.smtp)
+        },
+        imap_server = imap.server,
+        imap_port = imap.port,
+        imap_security = imap.security.label(),
+        inbox = imap.inbox_folder,
+        sent = imap.sent_folder,
+        imap_user = imap.user_name,
+        imap_domain = imap.user_domain,
+        imap_password = if setting.imap_credential().uses_oauth() {
+            format!("not used (signs in with {})", setting.imap_credential().label())
+        } else {
+            stored(|p| p.imap)
+        },
+    );
+    // Values come from the config file, which may have been imported: printed, never run.
+    out.write_all(crate::printable::printable(&text).as_bytes()).map_err(Failure::from)
+}
+
+pub(super) fn validate(workspace: &Workspace, id: Option<&str>, out: &mut dyn Write) -> Result<(), Failure> {
+    let config = workspace.config();
+    let settings: Vec<&MailSetting> = match id {
+        Some(id) => vec![find(config, id)?],
+        None => config.mail_settings.iter().collect(),
+    };
+    let mut failed = false;
+    let mut warned = 0;
+    for setting in settings {
+        // The store is asked only when a side signs in with a password.
+        let passwords = if !setting.smtp_credential().uses_oauth() || !setting.imap_credential().uses_oauth() {
+            workspace.secrets().stored_passwords(&setting.id).map_err(|e| Failure::check(e.to_string()))?
+        } else {
+            StoredPasswords::default()
+        };
+        let findings: Vec<Finding> = validate_setting(setting, config, passwords);
+        failed |= has_errors(&findings);
+        warned += findings.iter().filter(|f| f.severity == Severity::Warning).count();
+        if findings.is_empty() {
+            writeln!(out, "{}: OK", setting.id).map_err(Failure::from)?;
+        }
+        for finding in findings {
+            writeln!(out, "{}: {finding}", setting.id).map_err(Failure::from)?;
+        }
+    }
+    if id.is_none() {
+        for problem in config.consistency_problems() {
+            failed = true;
+            writeln!(out, "error: {problem}").map_err(Failure::from)?;
+        }
+    }
+    if failed {
+        Err(Failure::check("validation found errors"))
+    } else {
+        if warned > 0 {
+            writeln!(out, "{warned} warning(s); nothing blocks saving").map_err(Failure::from)?;
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn set_password(workspace: &Workspace, args: &SetPasswordArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let setting = find(workspace.config(), &args.id)?;
+    let kinds: &[SecretKind] = match (args.smtp, args.imap) {
+        (true, _) => &[SecretKind::SmtpPassword],
+        (_, true) => &[SecretKind::ImapPassword],
+        _ => &[SecretKind::SmtpPassword, SecretKind::ImapPassword],
+    };
+    let oauth_sides: Vec<&str> = kinds
+        .iter()
+        .filter(|kind| match kind {
+            SecretKind::SmtpPassword => setting.smtp_credential().uses_oauth(),
+            _ => setting.imap_credential().uses_oauth(),
+        })
+        .map(|kind| if *kind == SecretKind::SmtpPassword { "outgoing" } else { "incoming" })
+        .collect();
+    if !oauth_sides.is_empty() {
+        writeln!(
+            out,
+            "Note: the {} side of \"{}\" signs in with OAuth; the password is kept but not used there",
+            oauth_sides.join(" and "),
+            args.id
+        )
+        .map_err(|e| Failure::check(e.to_string()))?;
+    }
+    let password = read_password()?;
+    for kind in kinds {
+        workspace.set_password(&args.id, *kind, &password)?;
+    }
+    let which = match kinds {
+        [SecretKind::SmtpPassword] => "outgoing password",
+        [SecretKind::ImapPassword] => "incoming password",
+        _ => "outgoing and incoming passwords",
+    };
+    writeln!(out, "Stored the {which} of \"{}\" in the {}", args.id, workspace.secrets().describe())
+        .map_err(|e| Failure::check(e.to_string()))
+}
+
+pub(super) fn export(workspace: &Workspace, file: &Path, out: &mut dyn Write) -> Result<(), Failure> {
+    workspace.export(file)?;
+    let count = workspace.config().mail_settings.len();
+    Ok(writeln!(out, "Exported {count} setting(s) to {} (no passwords or tokens)", file.display())?)
+}
+
+pub(super) fn activate(workspace: &mut Workspace, id: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    workspace.activate(id)?;
+    Ok(writeln!(out, "\"{id}\" is active")?)
+}
+
+pub(super) fn set_default(
+    workspace: &mut Workspace,
+    company: &str,
+    id: &str,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    workspace.set_default(company, id)?;
+    Ok(writeln!(out, "Company \"{company}\" now uses \"{id}\"")?)
+}
+
+pub(super) fn add_company(workspace: &mut Workspace, id: &str, name: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    workspace.add_company(Company { id: id.to_owned(), name: name.to_owned(), default_mail_setting: None })?;
+    Ok(writeln!(out, "Added company \"{id}\"")?)
+}
+
+pub(super) fn delete(workspace: &mut Workspace, id: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    workspace.delete(id)?;
+    Ok(writeln!(out, "Moved \"{id}\" to the trash; bring it back with: mailsettings restore {id}")?)
+}
+
+pub(super) fn restore(workspace: &mut Workspace, id: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    workspace.restore(id)?;
+    Ok(writeln!(out, "Restored \"{id}\"")?)
+}
