@@ -11,6 +11,7 @@ pub mod checks;
 pub mod cli;
 pub mod clock;
 pub mod diagnosis;
+pub mod folders;
 #[cfg(test)]
 mod fuzz;
 pub mod logging;

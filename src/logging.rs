@@ -27,22 +27,10 @@ pub fn init_cli() {
         .try_init();
 }
 
-/// The folder for the log file (and other app data).
-pub fn data_dir() -> Option<PathBuf> {
-    use etcetera::AppStrategy;
-    let strategy = etcetera::choose_app_strategy(etcetera::AppStrategyArgs {
-        top_level_domain: "rs".to_owned(),
-        author: String::new(),
-        app_name: crate::store::file::APP_NAME.to_owned(),
-    })
-    .ok()?;
-    Some(strategy.data_dir())
-}
-
 /// Logs to `mailsettings.log` in the data folder; returns its path. Falls back
 /// to stderr when the folder cannot be written.
 pub fn init_gui() -> Option<PathBuf> {
-    let path = data_dir()?.join("mailsettings.log");
+    let path = crate::folders::log_file()?;
     let file = open_log_file(&path);
     match file {
         Some(file) => {
@@ -65,5 +53,5 @@ fn open_log_file(path: &PathBuf) -> Option<File> {
     if fs::metadata(path).is_ok_and(|m| m.len() > MAX_LOG_BYTES) {
         let _ = fs::rename(path, path.with_extension("log.old"));
     }
-    crate::store::file::open_private_append(path).ok()
+    crate::folders::open_private_append(path).ok()
 }

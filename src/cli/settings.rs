@@ -52,7 +52,7 @@ pub(super) fn deactivate(
 }
 
 pub(super) fn paths(workspace: &Workspace, out: &mut dyn Write) -> Result<(), Failure> {
-    let log = crate::logging::data_dir().map(|d| d.join("mailsettings.log"));
+    let log = crate::folders::log_file();
     Ok(writeln!(
         out,
         "config file:  {}\nbackup:       {}\nwindow log:   {}\nsecret store: {}",

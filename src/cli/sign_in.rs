@@ -112,9 +112,9 @@ fn read_app_certificate(certificate: &Path, key: &Path) -> Result<crate::oauth::
 /// The sign-in apps: configured, built into this copy, or missing (with the command that sets one).
 
 pub(super) fn oauth_app_show(config: &Config, secrets: &Secrets, out: &mut dyn Write) -> Result<(), Failure> {
-    use crate::oauth::provider::{builtin_label, embedded_client_id};
-    for id in ["microsoft365", "gmail"] {
-        let label = builtin_label(id).unwrap_or(id);
+    use crate::model::providers::{self, embedded_client_id};
+    for provider in providers::signing_in() {
+        let (id, label) = (provider.id, provider.label);
         let configured = config.oauth_provider(id).map(|p| p.client_id.trim()).filter(|c| !c.is_empty());
         let shown = match (configured, embedded_client_id(id)) {
             (Some(client), _) => client.to_owned(),
@@ -133,7 +133,7 @@ pub(super) fn oauth_app_show(config: &Config, secrets: &Secrets, out: &mut dyn W
         }
         certificate_line(config, id, out)?;
     }
-    for provider in config.oauth_providers.iter().filter(|p| builtin_label(&p.id).is_none()) {
+    for provider in config.oauth_providers.iter().filter(|p| providers::by_id(&p.id).is_none()) {
         writeln!(out, "{:<14} {}", provider.id, crate::printable::printable(&provider.client_id))?;
         certificate_line(config, &provider.id, out)?;
     }
@@ -268,7 +268,15 @@ fn connect_in_browser(
 /// client secret or certificate kept in the OS credential store.
 pub(super) fn set_app(workspace: &mut Workspace, args: &SetAppArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let certificate = match args.certificate.as_deref().zip(args.private_key.as_deref()) {
-        Some((certificate, key)) => Some(read_app_certificate(certificate, key)?),
+        Some((certificate, key)) => {
+            let certificate = read_app_certificate(certificate, key)?;
+            let facts = certificate.facts().map_err(|e| Failure::check(e.to_string()))?;
+            Some(crate::store::AppCertificate {
+                stored: certificate.to_stored(),
+                thumbprint: facts.thumbprint,
+                expires: facts.expires,
+            })
+        }
         None => None,
     };
     let change = crate::store::SignInAppChange {
@@ -280,14 +288,11 @@ pub(super) fn set_app(workspace: &mut Workspace, args: &SetAppArgs, out: &mut dy
     let secret = if args.client_secret_stdin { Some(read_password()?) } else { None };
     workspace.set_sign_in_app(change, secret.as_ref(), certificate.as_ref())?;
     let kept = match (&secret, &certificate) {
-        (_, Some(certificate)) => {
-            let facts = certificate.facts().map_err(|e| Failure::check(e.to_string()))?;
-            format!(
-                " (certificate {} valid until {}, with its key, in the OS credential store; the key file can be \
-                 deleted now)",
-                facts.thumbprint, facts.expires
-            )
-        }
+        (_, Some(certificate)) => format!(
+            " (certificate {} valid until {}, with its key, in the OS credential store; the key file can be deleted \
+             now)",
+            certificate.thumbprint, certificate.expires
+        ),
         (Some(_), None) => " (client secret in the OS credential store)".to_owned(),
         (None, None) => String::new(),
     };

@@ -494,7 +494,7 @@ impl Config {
             }
         }
         for provider in incoming.oauth_providers {
-            if let Some(problem) = super::validate::provider_problems(&provider).into_iter().next() {
+            if let Some(problem) = provider.problems().into_iter().next() {
                 return Err(GuardError::InsecureEndpoint(problem));
             }
             let endpoints =
@@ -549,7 +549,7 @@ impl Config {
             }
         }
         for provider in &self.oauth_providers {
-            problems.extend(super::validate::provider_problems(provider));
+            problems.extend(provider.problems());
         }
         let mut seen = std::collections::BTreeSet::new();
         for company in &self.companies {
@@ -586,6 +586,35 @@ impl Config {
                 companies: companies.iter().map(|c| self.company_name(c)).collect(),
             })
         }
+    }
+}
+
+impl OAuthProvider {
+    /// Everything wrong with a sign-in app's endpoints and redirect host.
+    pub fn problems(&self) -> Vec<String> {
+        let provider = self;
+        let id = &provider.id;
+        let mut problems: Vec<String> = [
+            ("authorize_url", Some(provider.authorize_url.as_str())),
+            ("token_url", Some(provider.token_url.as_str())),
+            ("revoke_url", provider.revoke_url.as_deref()),
+            ("userinfo_url", provider.userinfo_url.as_deref()),
+            ("device_authorization_url", provider.device_authorization_url.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(field, value)| value.filter(|v| !v.trim().is_empty()).map(|v| (field, v)))
+        .filter_map(|(field, value)| {
+            super::endpoints::endpoint_problem(&format!("OAuth2 provider \"{id}\": {field}"), value)
+        })
+        .collect();
+        if let Some(host) = &provider.redirect_host
+            && !["localhost", "127.0.0.1", "::1", "[::1]"].contains(&host.trim())
+        {
+            problems.push(format!(
+                "OAuth2 provider \"{id}\": redirect_host \"{host}\" must be this computer (localhost or 127.0.0.1)"
+            ));
+        }
+        problems
     }
 }
 

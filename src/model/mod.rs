@@ -3,7 +3,9 @@
 //! defaults. Pure: no I/O, no network, no UI.
 
 pub mod config;
+pub mod endpoints;
 pub mod presets;
+pub mod providers;
 pub mod setting;
 pub mod validate;
 

@@ -1,14 +1,15 @@
-//! Known providers' hosts, ports and security, so admins do not type them.
-//!
-//! Facts from the providers' documentation (see `../shared/reference`):
-//! Microsoft 365 and Gmail for both directions; SendGrid and Postmark are
-//! outgoing-only relays, so their presets leave IMAP as it is.
+//! Filling a setting's servers from a provider of the catalogue
+//! ([`super::providers`]), so admins do not type them; and the host names admins
+//! type that look right but are not. SendGrid and Postmark are outgoing-only
+//! relays, so their presets leave IMAP as it is.
 
-use super::setting::{CredentialKind, MailSetting, Security};
+use super::providers::{self, Endpoint, Provider};
+use super::setting::{CredentialKind, MailSetting};
 
-/// A provider whose server details can be filled in for the admin.
+/// A provider's servers, to be filled into a setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Preset {
+    /// The provider's label.
     pub name: &'static str,
     pub smtp: Endpoint,
     /// `None` for send-only relays.
@@ -19,55 +20,45 @@ pub struct Preset {
     pub smtp_user_name: Option<&'static str>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Endpoint {
-    pub server: &'static str,
-    pub port: u16,
-    pub security: Security,
+impl Preset {
+    /// The servers of a catalogue entry.
+    pub const fn of(provider: &Provider) -> Self {
+        Self {
+            name: provider.label,
+            smtp: provider.smtp,
+            imap: provider.imap,
+            credential: provider.credential,
+            smtp_user_name: provider.smtp_user_name,
+        }
+    }
 }
 
-pub const MICROSOFT_365: Preset = Preset {
-    name: "Microsoft 365",
-    smtp: Endpoint { server: "smtp.office365.com", port: 587, security: Security::Starttls },
-    imap: Some(Endpoint { server: "outlook.office365.com", port: 993, security: Security::Tls }),
-    credential: CredentialKind::Microsoft365,
-    smtp_user_name: None,
-};
+impl From<&Provider> for Preset {
+    fn from(provider: &Provider) -> Self {
+        Self::of(provider)
+    }
+}
 
-pub const GMAIL: Preset = Preset {
-    name: "Gmail",
-    smtp: Endpoint { server: "smtp.gmail.com", port: 587, security: Security::Starttls },
-    imap: Some(Endpoint { server: "imap.gmail.com", port: 993, security: Security::Tls }),
-    credential: CredentialKind::Gmail,
-    smtp_user_name: None,
-};
+pub const MICROSOFT_365: Preset = Preset::of(&providers::MICROSOFT_365);
+pub const GMAIL: Preset = Preset::of(&providers::GMAIL);
+pub const SENDGRID: Preset = Preset::of(&providers::SENDGRID);
+pub const POSTMARK: Preset = Preset::of(&providers::POSTMARK);
 
-pub const SENDGRID: Preset = Preset {
-    name: "SendGrid",
-    smtp: Endpoint { server: "smtp.sendgrid.net", port: 587, security: Security::Starttls },
-    imap: None,
-    credential: CredentialKind::Basic,
-    smtp_user_name: Some("apikey"),
+/// Every provider's servers, in the catalogue's order.
+pub const ALL: [Preset; providers::CATALOGUE.len()] = {
+    let mut all = [MICROSOFT_365; providers::CATALOGUE.len()];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = Preset::of(&providers::CATALOGUE[i]);
+        i += 1;
+    }
+    all
 };
-
-pub const POSTMARK: Preset = Preset {
-    name: "Postmark",
-    smtp: Endpoint { server: "smtp.postmarkapp.com", port: 587, security: Security::Starttls },
-    imap: None,
-    credential: CredentialKind::Basic,
-    smtp_user_name: None,
-};
-
-pub const ALL: [Preset; 4] = [MICROSOFT_365, GMAIL, SENDGRID, POSTMARK];
 
 impl Preset {
     /// The preset that belongs to an OAuth credential type, if any.
     pub fn for_credential(credential: CredentialKind) -> Option<Self> {
-        match credential {
-            CredentialKind::Microsoft365 => Some(MICROSOFT_365),
-            CredentialKind::Gmail => Some(GMAIL),
-            CredentialKind::Basic | CredentialKind::Oauth2 => None,
-        }
+        providers::for_credential(credential).map(Self::of)
     }
 
     /// Fills hosts, ports and security of both sides it knows; leaves addresses and names alone.
@@ -98,6 +89,20 @@ impl Preset {
             setting.imap.security = imap.security;
             setting.imap.credential = None;
         }
+    }
+}
+
+// Here rather than in setting.rs: naming a relay needs the presets, which build on the setting's types.
+impl MailSetting {
+    /// The credential in a few words: "Microsoft 365 (MSO365)", or for mixed sides
+    /// "Microsoft 365 (MSO365) in / SendGrid out" (a relay named by its preset).
+    pub fn credential_label(&self) -> String {
+        if !self.mixed_credentials() {
+            return self.credential.label().to_owned();
+        }
+        let outgoing =
+            relay_name(&self.smtp.server).map_or_else(|| self.smtp_credential().label().to_owned(), str::to_owned);
+        format!("{} in / {outgoing} out", self.imap_credential().label())
     }
 }
 
@@ -136,6 +141,7 @@ pub fn corrected_host(host: &str, for_imap: bool) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Security;
 
     #[test]
     fn a_relay_fills_only_the_outgoing_side_and_signs_it_in_with_a_password() {

@@ -23,25 +23,7 @@ pub enum CredentialKind {
 impl CredentialKind {
     pub const ALL: [Self; 4] = [Self::Basic, Self::Microsoft365, Self::Gmail, Self::Oauth2];
 
-    /// The word the config file uses.
-    pub fn config_name(self) -> &'static str {
-        match self {
-            Self::Basic => "basic",
-            Self::Microsoft365 => "microsoft365",
-            Self::Gmail => "gmail",
-            Self::Oauth2 => "oauth2",
-        }
-    }
-
-    /// The words an admin sees.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Basic => "Basic (password)",
-            Self::Microsoft365 => "Microsoft 365 (MSO365)",
-            Self::Gmail => "Gmail",
-            Self::Oauth2 => "Custom OAuth2 provider",
-        }
-    }
+    // `config_name` and `label` are in the provider catalogue (providers.rs).
 
     pub fn uses_oauth(self) -> bool {
         self != Self::Basic
@@ -244,17 +226,6 @@ impl MailSetting {
     /// The sides sign in differently.
     pub fn mixed_credentials(&self) -> bool {
         self.smtp_credential() != self.imap_credential()
-    }
-
-    /// The credential in a few words: "Microsoft 365 (MSO365)", or for mixed sides
-    /// "Microsoft 365 (MSO365) in / SendGrid out" (a relay named by its preset).
-    pub fn credential_label(&self) -> String {
-        if !self.mixed_credentials() {
-            return self.credential.label().to_owned();
-        }
-        let outgoing = super::presets::relay_name(&self.smtp.server)
-            .map_or_else(|| self.smtp_credential().label().to_owned(), str::to_owned);
-        format!("{} in / {outgoing} out", self.imap_credential().label())
     }
 
     /// A complete Basic setting on example.com that passes every check (unit tests

@@ -154,7 +154,7 @@ fn device_client(provider: &ResolvedProvider) -> Result<DeviceClient, ConnectErr
         .device_authorization_url
         .clone()
         .ok_or_else(|| ConnectError::NoDeviceSignIn(provider.label.clone()))?;
-    if let Some(problem) = crate::model::validate::endpoint_problem("device_authorization_url", &url) {
+    if let Some(problem) = crate::model::endpoints::endpoint_problem("device_authorization_url", &url) {
         return Err(TokenError::BadUrl(problem).into());
     }
     let url = DeviceAuthorizationUrl::new(url).map_err(|e| TokenError::BadUrl(e.to_string()))?;

@@ -5,18 +5,9 @@
 
 use thiserror::Error;
 
+use crate::model::providers::{self, Provider};
 use crate::model::{Config, CredentialKind, MailSetting, OAuthProvider};
 use crate::secret::Secret;
-
-pub const MICROSOFT_SCOPES: [&str; 6] = [
-    "https://outlook.office.com/IMAP.AccessAsUser.All",
-    "https://outlook.office.com/SMTP.Send",
-    "offline_access",
-    "openid",
-    "email",
-    "profile",
-];
-pub const GMAIL_SCOPES: [&str; 3] = ["https://mail.google.com/", "openid", "email"];
 
 /// Everything the flow needs to talk to one authorization server.
 #[derive(Debug, Clone)]
@@ -51,11 +42,8 @@ pub enum ProviderError {
          Sign-in apps, or run: mailsettings oauth-app set {id} --client-id <the application (client) id>"
     )]
     MissingClientId { provider: &'static str, id: &'static str },
-    #[error(
-        "the Microsoft 365 client id \"{0}\" is not a GUID: copy the \"Application (client) ID\" from the app's \
-         Overview page in Microsoft Entra (it looks like 0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab)"
-    )]
-    ClientIdNotGuid(String),
+    #[error(transparent)]
+    ClientIdNotGuid(#[from] providers::ClientIdNotGuid),
     #[error(
         "the setting uses OAuth2 provider \"{0}\", which is not in the config file; add an [[oauth_provider]] with that id"
     )]
@@ -72,58 +60,9 @@ pub enum ProviderError {
 pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvider, ProviderError> {
     match setting.oauth_credential().unwrap_or(CredentialKind::Basic) {
         CredentialKind::Basic => Err(ProviderError::NotOAuth(setting.id.clone())),
-        CredentialKind::Microsoft365 => {
-            let app_tenant = config.oauth_provider("microsoft365").and_then(|p| p.tenant.as_deref());
-            let tenant = [setting.tenant.as_deref(), app_tenant]
-                .into_iter()
-                .flatten()
-                .map(str::trim)
-                .find(|t| !t.is_empty())
-                .unwrap_or("organizations");
-            let base = format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0");
-            let defaults = ResolvedProvider {
-                id: "microsoft365".to_owned(),
-                label: "Microsoft 365".to_owned(),
-                authorize_url: format!("{base}/authorize"),
-                token_url: format!("{base}/token"),
-                revoke_url: None,
-                userinfo_url: Some("https://graph.microsoft.com/oidc/userinfo".to_owned()),
-                device_authorization_url: Some(format!("{base}/devicecode")),
-                client_id: String::new(),
-                client_secret: None,
-                client_certificate: None,
-                scopes: MICROSOFT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
-                app_scopes: vec!["https://outlook.office365.com/.default".to_owned()],
-                redirect_host: "localhost".to_owned(),
-                authorize_params: Vec::new(),
-                mail_scopes: MICROSOFT_SCOPES[..2].iter().map(|s| (*s).to_owned()).collect(),
-            };
-            builtin(defaults, config.oauth_provider("microsoft365"), "Microsoft 365", "microsoft365")
-        }
-        CredentialKind::Gmail => {
-            let defaults = ResolvedProvider {
-                id: "gmail".to_owned(),
-                label: "Google".to_owned(),
-                authorize_url: "https://accounts.google.com/o/oauth2/v2/auth".to_owned(),
-                token_url: "https://oauth2.googleapis.com/token".to_owned(),
-                revoke_url: Some("https://oauth2.googleapis.com/revoke".to_owned()),
-                userinfo_url: Some("https://openidconnect.googleapis.com/v1/userinfo".to_owned()),
-                // Google's device flow does not allow the mail scope.
-                device_authorization_url: None,
-                client_id: String::new(),
-                client_secret: None,
-                client_certificate: None,
-                scopes: GMAIL_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
-                app_scopes: Vec::new(),
-                redirect_host: "127.0.0.1".to_owned(),
-                // Google issues a refresh token only for offline access with consent.
-                authorize_params: vec![
-                    ("access_type".to_owned(), "offline".to_owned()),
-                    ("prompt".to_owned(), "consent".to_owned()),
-                ],
-                mail_scopes: vec![GMAIL_SCOPES[0].to_owned()],
-            };
-            builtin(defaults, config.oauth_provider("gmail"), "Google (Gmail)", "gmail")
+        builtin @ (CredentialKind::Microsoft365 | CredentialKind::Gmail) => {
+            let provider = providers::for_credential(builtin).ok_or(ProviderError::NoProvider)?;
+            from_catalogue(provider, setting, config)
         }
         CredentialKind::Oauth2 => {
             let id = setting
@@ -161,6 +100,44 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
     }
 }
 
+/// A built-in provider's sign-in, from its catalogue entry, with the organisation's
+/// app (client id, tenant, endpoint overrides) from its `[[oauth_provider]]` entry.
+fn from_catalogue(
+    provider: &'static Provider,
+    setting: &MailSetting,
+    config: &Config,
+) -> Result<ResolvedProvider, ProviderError> {
+    let sign_in = provider.sign_in.ok_or_else(|| ProviderError::NotOAuth(setting.id.clone()))?;
+    let entry = config.oauth_provider(provider.id);
+    let app_tenant = entry.and_then(|p| p.tenant.as_deref());
+    let tenant = [setting.tenant.as_deref(), app_tenant]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|t| !t.is_empty())
+        .unwrap_or("organizations");
+    let address = |template: &str| template.replace("{tenant}", tenant);
+    let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let defaults = ResolvedProvider {
+        id: provider.id.to_owned(),
+        label: provider.label.to_owned(),
+        authorize_url: address(sign_in.authorize_url),
+        token_url: address(sign_in.token_url),
+        revoke_url: sign_in.revoke_url.map(address),
+        userinfo_url: sign_in.userinfo_url.map(address),
+        device_authorization_url: sign_in.device_authorization_url.map(address),
+        client_id: String::new(),
+        client_secret: None,
+        client_certificate: None,
+        scopes: owned(sign_in.scopes),
+        app_scopes: owned(sign_in.app_scopes),
+        redirect_host: sign_in.redirect_host.to_owned(),
+        authorize_params: sign_in.authorize_params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        mail_scopes: owned(sign_in.mail_scopes),
+    };
+    builtin(defaults, entry, provider.label, provider.id)
+}
+
 /// When the client secret of the app `setting` signs in with expires, as the admin
 /// entered it (or the last day of its certificate).
 pub fn app_secret_expires(setting: &MailSetting, config: &Config) -> Option<String> {
@@ -169,10 +146,9 @@ pub fn app_secret_expires(setting: &MailSetting, config: &Config) -> Option<Stri
 
 fn app_entry<'c>(setting: &MailSetting, config: &'c Config) -> Option<&'c OAuthProvider> {
     let id = match setting.oauth_credential()? {
-        CredentialKind::Microsoft365 => "microsoft365",
-        CredentialKind::Gmail => "gmail",
         CredentialKind::Oauth2 => setting.oauth_provider.as_deref()?.trim(),
         CredentialKind::Basic => return None,
+        builtin => providers::for_credential(builtin)?.id,
     };
     config.oauth_provider(id)
 }
@@ -227,47 +203,11 @@ pub fn with_stored_app_certificate(
     provider
 }
 
-/// Client ids a vendor build embeds at compile time (`MAILSETTINGS_MICROSOFT365_CLIENT_ID`,
-/// `MAILSETTINGS_GMAIL_CLIENT_ID`); an `[[oauth_provider]]` in the config overrides them.
-pub fn embedded_client_id(id: &str) -> Option<&'static str> {
-    let embedded = match id {
-        "microsoft365" => option_env!("MAILSETTINGS_MICROSOFT365_CLIENT_ID"),
-        "gmail" => option_env!("MAILSETTINGS_GMAIL_CLIENT_ID"),
-        _ => None,
-    };
-    embedded.map(str::trim).filter(|c| !c.is_empty())
-}
-
-/// The embedded client ids, for the About box.
+/// The client ids built into this copy (label, client id), for the About box.
 pub fn embedded_client_ids() -> Vec<(&'static str, &'static str)> {
-    [("microsoft365", "Microsoft 365"), ("gmail", "Gmail")]
-        .into_iter()
-        .filter_map(|(id, label)| embedded_client_id(id).map(|client| (label, client)))
+    providers::signing_in()
+        .filter_map(|p| providers::embedded_client_id(p.id).map(|client| (p.label, client)))
         .collect()
-}
-
-/// The people's name of a built-in provider id.
-pub fn builtin_label(id: &str) -> Option<&'static str> {
-    match id {
-        "microsoft365" => Some("Microsoft 365"),
-        "gmail" => Some("Gmail"),
-        _ => None,
-    }
-}
-
-/// Whether `text` is a GUID (8-4-4-4-12 hex digits), the form of every Microsoft client id.
-pub fn is_guid(text: &str) -> bool {
-    let groups: Vec<&str> = text.trim().split('-').collect();
-    groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
-}
-
-/// Checks a client id typed for a built-in provider (Sign-in apps, `oauth-app set`).
-pub fn check_client_id(provider: &str, client_id: &str) -> Result<(), ProviderError> {
-    if provider == "microsoft365" && !is_guid(client_id) {
-        return Err(ProviderError::ClientIdNotGuid(client_id.trim().to_owned()));
-    }
-    Ok(())
 }
 
 fn builtin(
@@ -277,8 +217,9 @@ fn builtin(
     id: &'static str,
 ) -> Result<ResolvedProvider, ProviderError> {
     let configured = entry.map(|e| e.client_id.trim()).filter(|c| !c.is_empty());
-    let client_id =
-        configured.or_else(|| embedded_client_id(id)).ok_or(ProviderError::MissingClientId { provider, id })?;
+    let client_id = configured
+        .or_else(|| providers::embedded_client_id(id))
+        .ok_or(ProviderError::MissingClientId { provider, id })?;
     resolved.client_id = client_id.to_owned();
     let Some(entry) = entry else { return Ok(resolved) };
     let set = |target: &mut String, value: &str| {
@@ -317,6 +258,7 @@ fn builtin(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::providers::{check_client_id, is_guid};
 
     fn setting(credential: CredentialKind) -> MailSetting {
         MailSetting { id: "s".into(), credential, ..MailSetting::default() }

@@ -8,8 +8,20 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::tokens::TokenError;
+use thiserror::Error;
+
 use crate::store::Secrets;
+
+/// Why the refresh lock could not be taken.
+#[derive(Debug, Error)]
+pub enum LockError {
+    #[error("could not open the refresh lock {path}: {source}")]
+    Open { path: PathBuf, source: std::io::Error },
+    #[error("another Mail Settings is still refreshing this setting's sign-in; try again")]
+    Busy,
+    #[error("could not lock {path}: {source}")]
+    Lock { path: PathBuf, source: std::io::Error },
+}
 
 /// Held while refreshing; the lock is released when it is dropped.
 #[derive(Debug)]
@@ -18,7 +30,7 @@ pub struct RefreshLock {
 }
 
 /// Waits (up to `timeout`) for the refresh lock of `setting_id` in `secrets`.
-pub fn acquire(secrets: &Secrets, setting_id: &str, timeout: Duration) -> Result<RefreshLock, TokenError> {
+pub fn acquire(secrets: &Secrets, setting_id: &str, timeout: Duration) -> Result<RefreshLock, LockError> {
     let path = lock_path(secrets, setting_id);
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
@@ -28,7 +40,7 @@ pub fn acquire(secrets: &Secrets, setting_id: &str, timeout: Duration) -> Result
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| TokenError::Unreachable(format!("could not open the refresh lock {}: {e}", path.display())))?;
+        .map_err(|source| LockError::Open { path: path.clone(), source })?;
     let started = Instant::now();
     loop {
         match file.try_lock() {
@@ -37,12 +49,10 @@ pub fn acquire(secrets: &Secrets, setting_id: &str, timeout: Duration) -> Result
                 std::thread::sleep(Duration::from_millis(25));
             }
             Err(TryLockError::WouldBlock) => {
-                return Err(TokenError::Unreachable(
-                    "another Mail Settings is still refreshing this setting's sign-in; try again".to_owned(),
-                ));
+                return Err(LockError::Busy);
             }
             Err(TryLockError::Error(err)) => {
-                return Err(TokenError::Unreachable(format!("could not lock {}: {err}", path.display())));
+                return Err(LockError::Lock { path, source: err });
             }
         }
     }
@@ -51,7 +61,7 @@ pub fn acquire(secrets: &Secrets, setting_id: &str, timeout: Duration) -> Result
 /// `DATA/locks/refresh-<store and setting>.lock`: the same file for every
 /// process using the same secret store and setting.
 fn lock_path(secrets: &Secrets, setting_id: &str) -> PathBuf {
-    let dir = crate::logging::data_dir().unwrap_or_else(std::env::temp_dir).join("locks");
+    let dir = crate::folders::locks_dir();
     let key = format!("{}|{setting_id}", secrets.describe());
     dir.join(format!("refresh-{:016x}.lock", fnv1a(key.as_bytes())))
 }

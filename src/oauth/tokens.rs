@@ -70,6 +70,12 @@ pub enum TokenError {
     AppAccess(String),
 }
 
+impl From<super::refresh_lock::LockError> for TokenError {
+    fn from(err: super::refresh_lock::LockError) -> Self {
+        Self::Unreachable(err.to_string())
+    }
+}
+
 impl TokenError {
     pub fn diagnosis(&self) -> Option<Diagnosis> {
         match self {
@@ -90,7 +96,7 @@ pub fn client(provider: &ResolvedProvider, redirect_uri: Option<&str>) -> Result
         ("userinfo_url", provider.userinfo_url.as_ref()),
     ];
     for (field, address) in endpoints {
-        if let Some(problem) = address.and_then(|a| crate::model::validate::endpoint_problem(field, a)) {
+        if let Some(problem) = address.and_then(|a| crate::model::endpoints::endpoint_problem(field, a)) {
             return Err(TokenError::BadUrl(problem));
         }
     }

@@ -152,7 +152,7 @@ pub fn append(path: &Path, entries: &[AuditEntry]) {
     if entries.is_empty() {
         return;
     }
-    let written = super::file::open_private_append(path).and_then(|mut file| {
+    let written = crate::folders::open_private_append(path).and_then(|mut file| {
         // One appender at a time (the window and the CLI may both write): what looks
         // torn below is then never another process's line still being written.
         file.lock()?;
@@ -211,7 +211,7 @@ mod tests {
         let path = dir.path().join("audit.jsonl");
         append(&path, &[event("first", "a")]);
         // A process killed mid-append left half a line.
-        let mut file = super::super::file::open_private_append(&path).unwrap();
+        let mut file = crate::folders::open_private_append(&path).unwrap();
         file.write_all(br#"{"at":"2026-11-27T00:00:00Z","act"#).unwrap();
         append(&path, &[event("after", "b"), event("after", "c")]);
         let actions: Vec<String> = read(&path).into_iter().map(|e| e.action).collect();

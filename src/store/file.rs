@@ -23,7 +23,7 @@ pub const FORMAT: &str = "mailsettings/1";
 const FORMAT_FAMILY: &str = "mailsettings/";
 /// Overrides the config file location (the `--config` option wins over it).
 pub const CONFIG_ENV: &str = "MAILSETTINGS_CONFIG";
-pub const APP_NAME: &str = "mailsettings";
+pub use crate::folders::APP_NAME;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -68,7 +68,7 @@ impl StoreError {
 /// Where the config file is: `--config`, else `MAILSETTINGS_CONFIG`, else the OS config dir.
 pub fn resolve_config_path(explicit: Option<&Path>) -> Result<PathBuf, StoreError> {
     choose_config_path(explicit, std::env::var_os(CONFIG_ENV), || {
-        confy::get_configuration_file_path(APP_NAME, "config").map_err(|e| StoreError::NoConfigDir(e.to_string()))
+        crate::folders::default_config_file().map_err(StoreError::NoConfigDir)
     })
 }
 
@@ -266,16 +266,6 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
     (line, column)
-}
-
-/// Opens `path` for appending, creating it readable by its owner only (0600 on
-/// Unix), like the config: the log and the audit log name mailboxes and people.
-pub fn open_private_append(path: &Path) -> std::io::Result<fs::File> {
-    let mut options = fs::OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
 }
 
 /// What a write in progress names its temporary file: `.mailsettings-XXXXXX.tmp`.

@@ -11,4 +11,4 @@ pub mod workspace;
 
 pub use file::{ConfigFile, FORMAT, StoreError, resolve_config_path};
 pub use secrets::{SecretKind, SecretStoreError, Secrets, client_secret_owner};
-pub use workspace::{PasswordChanges, SignInAppChange, Workspace, WorkspaceError};
+pub use workspace::{AppCertificate, PasswordChanges, SignInAppChange, Workspace, WorkspaceError};

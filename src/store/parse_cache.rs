@@ -31,14 +31,7 @@ impl ParseCache {
     /// The entry for the config at `config_path` in the OS cache folder (one
     /// entry per config file); `None` when the OS names no cache folder.
     pub fn for_config(config_path: &Path) -> Option<Self> {
-        use etcetera::AppStrategy;
-        let strategy = etcetera::choose_app_strategy(etcetera::AppStrategyArgs {
-            top_level_domain: "rs".to_owned(),
-            author: String::new(),
-            app_name: super::file::APP_NAME.to_owned(),
-        })
-        .ok()?;
-        Some(Self::in_folder(&strategy.cache_dir(), config_path))
+        Some(Self::in_folder(&crate::folders::cache_dir()?, config_path))
     }
 
     /// The entry for `config_path` inside `folder`.

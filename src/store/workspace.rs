@@ -46,6 +46,17 @@ pub struct SignInAppChange {
     pub client_secret_expires: Option<String>,
 }
 
+/// An app's certificate and key for app-only access, as the credential store keeps
+/// them (one value), with the facts the config records: its thumbprint and last day.
+/// Read and checked by the sign-in part (`oauth::assertion`) before it gets here.
+#[derive(Debug, Clone)]
+pub struct AppCertificate {
+    pub stored: Secret,
+    pub thumbprint: String,
+    /// `YYYY-MM-DD`.
+    pub expires: String,
+}
+
 /// Passwords typed in the form alongside a setting; `None` leaves the stored one.
 #[derive(Debug, Default, Clone)]
 pub struct PasswordChanges {
@@ -220,16 +231,16 @@ impl Workspace {
         &mut self,
         app: SignInAppChange,
         client_secret: Option<&Secret>,
-        certificate: Option<&crate::oauth::assertion::ClientCertificate>,
+        certificate: Option<&AppCertificate>,
     ) -> Result<(), WorkspaceError> {
         let client_id = app.client_id.trim().to_owned();
         if client_id.is_empty() {
             return Err(WorkspaceError::Invalid("the client id is empty".to_owned()));
         }
-        crate::oauth::provider::check_client_id(&app.provider, &client_id)
+        crate::model::providers::check_client_id(&app.provider, &client_id)
             .map_err(|e| WorkspaceError::Invalid(e.to_string()))?;
-        let builtin = crate::oauth::provider::builtin_label(&app.provider).is_some();
-        if !builtin && self.config.oauth_provider(&app.provider).is_none() {
+        let builtin = crate::model::providers::by_id(&app.provider);
+        if builtin.is_none() && self.config.oauth_provider(&app.provider).is_none() {
             return Err(WorkspaceError::Invalid(format!("there is no OAuth2 provider \"{}\"", app.provider)));
         }
         if let Some(expires) = &app.client_secret_expires
@@ -242,14 +253,10 @@ impl Workspace {
         if let Some(secret) = client_secret {
             self.secrets.set(&owner, SecretKind::ClientSecret, secret)?;
         }
-        let certificate_facts = match certificate {
-            Some(certificate) => {
-                let facts = certificate.facts().map_err(|e| WorkspaceError::Invalid(e.to_string()))?;
-                self.secrets.set(&owner, SecretKind::ClientCertificate, &certificate.to_stored())?;
-                Some(facts)
-            }
-            None => None,
-        };
+        if let Some(certificate) = certificate {
+            self.secrets.set(&owner, SecretKind::ClientCertificate, &certificate.stored)?;
+        }
+        let certificate_facts = certificate;
         let secret_stored = client_secret.is_some();
         self.change("set-sign-in-app", |config| {
             if config.oauth_provider(&app.provider).is_none() {
@@ -260,7 +267,7 @@ impl Workspace {
             }
             if let Some(entry) = config.oauth_providers.iter_mut().find(|p| p.id == app.provider) {
                 entry.client_id = client_id;
-                if app.provider == "microsoft365" {
+                if builtin.and_then(|p| p.sign_in).is_some_and(|s| s.has_tenant) {
                     entry.tenant = tenant;
                 }
                 if secret_stored {
@@ -400,7 +407,7 @@ impl Workspace {
 /// fixed one field at a time). Whether a password is stored is not asked here —
 /// that is the secret store's business, checked by the form and `validate`.
 fn new_errors(before: &Config, after: &Config) -> Vec<String> {
-    use crate::model::validate::{Severity, provider_problems};
+    use crate::model::validate::Severity;
     use crate::model::{StoredPasswords, validate_setting};
     let assume_stored = StoredPasswords { smtp: true, imap: true };
     let errors = |setting: &MailSetting, config: &Config| -> Vec<(crate::model::Rule, crate::model::Field, String)> {
@@ -428,8 +435,8 @@ fn new_errors(before: &Config, after: &Config) -> Vec<String> {
         if previous == Some(provider) {
             continue;
         }
-        let known = previous.map(provider_problems).unwrap_or_default();
-        problems.extend(provider_problems(provider).into_iter().filter(|p| !known.contains(p)));
+        let known = previous.map(crate::model::OAuthProvider::problems).unwrap_or_default();
+        problems.extend(provider.problems().into_iter().filter(|p| !known.contains(p)));
     }
     problems
 }

@@ -47,7 +47,7 @@ pub struct SignInApp {
 
 impl SignInApp {
     pub fn label(&self) -> String {
-        crate::oauth::provider::builtin_label(&self.provider).map_or_else(|| self.provider.clone(), str::to_owned)
+        crate::model::providers::by_id(&self.provider).map_or_else(|| self.provider.clone(), |p| p.label.to_owned())
     }
 
     pub fn into_change(self) -> SignInAppChange {

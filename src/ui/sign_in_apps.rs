@@ -9,7 +9,6 @@ use egui::{RichText, Ui};
 use super::commands::{Command, CommandQueue, SignInApp};
 use super::theme;
 use crate::model::Config;
-use crate::oauth::provider;
 
 #[derive(Debug, Default)]
 pub struct SignInAppsView {
@@ -72,7 +71,8 @@ impl SignInAppsView {
             self.microsoft_tenant.get_or_insert_with(|| saved.and_then(|p| p.tenant.clone()).unwrap_or_default());
         group_ui(ui, "Microsoft 365 (MSO365)", |ui| {
             header_ui(ui, "Microsoft 365 (MSO365)", "microsoft365", saved, &MICROSOFT_STEPS);
-            let check = (!client_id.trim().is_empty()).then(|| provider::check_client_id("microsoft365", client_id));
+            let check = (!client_id.trim().is_empty())
+                .then(|| crate::model::providers::check_client_id("microsoft365", client_id));
             egui::Grid::new("microsoft_app").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
                 let focus = self.focus.take_if(|p| *p == "microsoft365").is_some();
                 client_id_field_ui(
@@ -158,7 +158,7 @@ fn client_id_field_ui(ui: &mut Ui, label: &str, client_id: &mut String, example:
 }
 
 fn status_ui(ui: &mut Ui, saved: Option<&str>, id: &str) {
-    let text = match (saved, provider::embedded_client_id(id)) {
+    let text = match (saved, crate::model::providers::embedded_client_id(id)) {
         (Some(client), _) => format!("Set up: client id {client}"),
         (None, Some(client)) => format!("Using the app built into this copy ({client}); enter yours to replace it"),
         (None, None) => "Not set up yet: Connect needs a client id".to_owned(),

@@ -1,0 +1,56 @@
+//! Where the app keeps its files, in one place: the config file's default
+//! location (chosen by confy), the data folder (the window's log, the refresh
+//! locks), the cache folder (the parse cache), and how a private file in them is
+//! opened. Everything that writes outside the config file asks here.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The app's name in the OS folders and the credential store.
+pub const APP_NAME: &str = "mailsettings";
+
+fn strategy() -> Option<impl etcetera::AppStrategy> {
+    etcetera::choose_app_strategy(etcetera::AppStrategyArgs {
+        top_level_domain: "rs".to_owned(),
+        author: String::new(),
+        app_name: APP_NAME.to_owned(),
+    })
+    .ok()
+}
+
+/// The default config file: `config.toml` in the OS config folder (confy's choice).
+pub fn default_config_file() -> Result<PathBuf, String> {
+    confy::get_configuration_file_path(APP_NAME, "config").map_err(|e| e.to_string())
+}
+
+/// The data folder (`~/.local/share/mailsettings` on Linux).
+pub fn data_dir() -> Option<PathBuf> {
+    use etcetera::AppStrategy;
+    Some(strategy()?.data_dir())
+}
+
+/// The cache folder (`~/.cache/mailsettings` on Linux): safe to delete.
+pub fn cache_dir() -> Option<PathBuf> {
+    use etcetera::AppStrategy;
+    Some(strategy()?.cache_dir())
+}
+
+/// The window's log file, in the data folder.
+pub fn log_file() -> Option<PathBuf> {
+    Some(data_dir()?.join("mailsettings.log"))
+}
+
+/// The folder of the cross-process locks (the data folder's `locks`, else the temp folder's).
+pub fn locks_dir() -> PathBuf {
+    data_dir().unwrap_or_else(std::env::temp_dir).join("locks")
+}
+
+/// Opens `path` for appending, creating it readable by its owner only (0600 on
+/// Unix), like the config: the log and the audit log name mailboxes and people.
+pub fn open_private_append(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}

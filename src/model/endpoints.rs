@@ -1,0 +1,58 @@
+//! Whether a sign-in app's addresses may be used: https, or plain http only on this
+//! computer; a loopback redirect host. Read by validation, by import and by the
+//! sign-in itself before any request is sent.
+
+/// Why a sign-in endpoint may not be used: it must be https, except on this
+/// computer (127.0.0.0/8, ::1, localhost) where local test servers run.
+pub fn endpoint_problem(what: &str, address: &str) -> Option<String> {
+    let Ok(url) = url::Url::parse(address.trim()) else {
+        return Some(format!("{what} \"{address}\" is not a web address"));
+    };
+    match url.scheme() {
+        "https" => None,
+        "http" if url.host().is_some_and(|host| is_loopback_host(&host)) => None,
+        _ => Some(format!(
+            "{what} \"{address}\" must use https (plain http is allowed only for this computer, e.g. 127.0.0.1)"
+        )),
+    }
+}
+
+fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_endpoints_must_be_https_except_on_this_computer() {
+        for good in [
+            "https://login.microsoftonline.com/x/oauth2/v2.0/token",
+            "http://127.0.0.1:8080/token",
+            "http://127.9.9.9/token",
+            "http://localhost:9000/auth",
+            "http://[::1]:9000/auth",
+        ] {
+            assert_eq!(endpoint_problem("token_url", good), None, "{good}");
+        }
+        for bad in ["http://idp.example.com/token", "ftp://idp.example.com/", "http://10.0.0.1/token", "token", ""] {
+            assert!(endpoint_problem("token_url", bad).is_some(), "{bad}");
+        }
+        let provider = crate::model::OAuthProvider {
+            id: "corp".into(),
+            authorize_url: "https://idp.example.com/auth".into(),
+            token_url: "http://idp.example.com/token".into(),
+            redirect_host: Some("evil.example.com".into()),
+            ..Default::default()
+        };
+        let problems = provider.problems();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("token_url") && problems[0].contains("must use https"));
+        assert!(problems[1].contains("redirect_host"));
+    }
+}

@@ -1,0 +1,284 @@
+//! The provider catalogue: every built-in provider as one entry — its id, its
+//! one label, how its mailboxes sign in, its servers, its sign-in endpoints and
+//! scopes, how its app is registered, and whether a Basic setting can migrate to
+//! it. Presets, sign-in, the Sign-in apps view, `oauth-app show`, the migration's
+//! targets and the credential type's words all read it; adding a provider is
+//! adding an entry to [`CATALOGUE`] (see the test at the end).
+//!
+//! Facts from the providers' documentation (see `../shared/reference`).
+
+use super::setting::{CredentialKind, Security};
+
+/// A host, port and security.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    pub server: &'static str,
+    pub port: u16,
+    pub security: Security,
+}
+
+/// One built-in provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Provider {
+    /// The id in the config file (`credential = "microsoft365"`, `[[oauth_provider]] id`) and on the CLI.
+    pub id: &'static str,
+    /// The one name people see, everywhere.
+    pub label: &'static str,
+    /// How its mailboxes sign in: its own credential type, or Basic for relays.
+    pub credential: CredentialKind,
+    pub smtp: Endpoint,
+    /// `None` for send-only relays.
+    pub imap: Option<Endpoint>,
+    /// A fixed SMTP user name the provider requires (SendGrid: `apikey`).
+    pub smtp_user_name: Option<&'static str>,
+    /// OAuth2 sign-in; `None` for providers that take a password (or API key).
+    pub sign_in: Option<SignIn>,
+}
+
+/// How a provider's OAuth2 sign-in works. `{tenant}` in an address is replaced by
+/// the setting's tenant (or the sign-in app's, else `organizations`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignIn {
+    pub authorize_url: &'static str,
+    pub token_url: &'static str,
+    pub revoke_url: Option<&'static str>,
+    pub userinfo_url: Option<&'static str>,
+    /// RFC 8628 sign-in on another device; `None` where the provider has none for mail.
+    pub device_authorization_url: Option<&'static str>,
+    pub scopes: &'static [&'static str],
+    /// The scopes the mail servers need; missing ones are warned about after Connect.
+    pub mail_scopes: &'static [&'static str],
+    /// Scopes of an app-only token; empty where the provider has no app-only access for mail.
+    pub app_scopes: &'static [&'static str],
+    /// `localhost` (Microsoft) or `127.0.0.1` (Google).
+    pub redirect_host: &'static str,
+    pub authorize_params: &'static [(&'static str, &'static str)],
+    /// Whether settings name a tenant (Microsoft Entra).
+    pub has_tenant: bool,
+    /// Whether a client id must be a GUID (Microsoft's "Application (client) ID").
+    pub client_id_is_guid: bool,
+    /// Where the client id field shows what a client id looks like.
+    pub client_id_hint: &'static str,
+    /// A client id built into this copy by a vendor build (see [`embedded_client_id`]).
+    pub embedded_client_id: Option<&'static str>,
+    /// Registering the organisation's app, step by step (the Sign-in apps view).
+    pub registration_steps: &'static [&'static str],
+    /// The sign-in app needs a client secret too (Google desktop apps).
+    pub needs_client_secret: bool,
+}
+
+pub const MICROSOFT_365: Provider = Provider {
+    id: "microsoft365",
+    label: "Microsoft 365 (MSO365)",
+    credential: CredentialKind::Microsoft365,
+    smtp: Endpoint { server: "smtp.office365.com", port: 587, security: Security::Starttls },
+    imap: Some(Endpoint { server: "outlook.office365.com", port: 993, security: Security::Tls }),
+    smtp_user_name: None,
+    sign_in: Some(SignIn {
+        authorize_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
+        token_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+        revoke_url: None,
+        userinfo_url: Some("https://graph.microsoft.com/oidc/userinfo"),
+        device_authorization_url: Some("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode"),
+        scopes: &[
+            "https://outlook.office.com/IMAP.AccessAsUser.All",
+            "https://outlook.office.com/SMTP.Send",
+            "offline_access",
+            "openid",
+            "email",
+            "profile",
+        ],
+        mail_scopes: &["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send"],
+        app_scopes: &["https://outlook.office365.com/.default"],
+        redirect_host: "localhost",
+        authorize_params: &[],
+        has_tenant: true,
+        client_id_is_guid: true,
+        client_id_hint: "e.g. 0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab",
+        embedded_client_id: option_env!("MAILSETTINGS_MICROSOFT365_CLIENT_ID"),
+        registration_steps: &[
+            "In the Microsoft Entra admin center, open App registrations > New registration.",
+            "Name it (e.g. \"Mail Settings\"); supported account types: accounts in this organizational directory only.",
+            "Redirect URI: platform \"Public client/native (mobile & desktop)\", URI http://localhost",
+            "API permissions > Add a permission > APIs my organization uses > Office 365 Exchange Online > Delegated: \
+             IMAP.AccessAsUser.All and SMTP.Send; plus Microsoft Graph offline_access, openid, email, profile. Grant \
+             admin consent.",
+            "Authentication > Allow public client flows: Yes (no client secret is needed).",
+            "Copy the \"Application (client) ID\" from the Overview page into the field below.",
+        ],
+        needs_client_secret: false,
+    }),
+};
+
+pub const GMAIL: Provider = Provider {
+    id: "gmail",
+    label: "Gmail",
+    credential: CredentialKind::Gmail,
+    smtp: Endpoint { server: "smtp.gmail.com", port: 587, security: Security::Starttls },
+    imap: Some(Endpoint { server: "imap.gmail.com", port: 993, security: Security::Tls }),
+    smtp_user_name: None,
+    sign_in: Some(SignIn {
+        authorize_url: "https://accounts.google.com/o/oauth2/v2/auth",
+        token_url: "https://oauth2.googleapis.com/token",
+        revoke_url: Some("https://oauth2.googleapis.com/revoke"),
+        userinfo_url: Some("https://openidconnect.googleapis.com/v1/userinfo"),
+        // Google's device flow does not allow the mail scope.
+        device_authorization_url: None,
+        scopes: &["https://mail.google.com/", "openid", "email"],
+        mail_scopes: &["https://mail.google.com/"],
+        app_scopes: &[],
+        redirect_host: "127.0.0.1",
+        // Google issues a refresh token only for offline access with consent.
+        authorize_params: &[("access_type", "offline"), ("prompt", "consent")],
+        has_tenant: false,
+        client_id_is_guid: false,
+        client_id_hint: "…apps.googleusercontent.com",
+        embedded_client_id: option_env!("MAILSETTINGS_GMAIL_CLIENT_ID"),
+        registration_steps: &[
+            "In Google Cloud console, APIs & Services > OAuth consent screen: set it up (internal for Workspace) with \
+             the scope https://mail.google.com/",
+            "Credentials > Create credentials > OAuth client ID > Application type \"Desktop app\".",
+            "Copy the client ID (it ends in .apps.googleusercontent.com) into the field below.",
+            "Google also issues a \"client secret\" for desktop apps. Store it in the OS credential store (never the \
+             config file) with: mailsettings oauth-app set gmail --client-id … --client-secret-stdin",
+        ],
+        needs_client_secret: true,
+    }),
+};
+
+pub const SENDGRID: Provider = Provider {
+    id: "sendgrid",
+    label: "SendGrid",
+    credential: CredentialKind::Basic,
+    smtp: Endpoint { server: "smtp.sendgrid.net", port: 587, security: Security::Starttls },
+    imap: None,
+    smtp_user_name: Some("apikey"),
+    sign_in: None,
+};
+
+pub const POSTMARK: Provider = Provider {
+    id: "postmark",
+    label: "Postmark",
+    credential: CredentialKind::Basic,
+    smtp: Endpoint { server: "smtp.postmarkapp.com", port: 587, security: Security::Starttls },
+    imap: None,
+    smtp_user_name: None,
+    sign_in: None,
+};
+
+/// Every built-in provider, mailbox providers first.
+pub const CATALOGUE: [Provider; 4] = [MICROSOFT_365, GMAIL, SENDGRID, POSTMARK];
+
+/// The built-in provider with this id.
+pub fn by_id(id: &str) -> Option<&'static Provider> {
+    CATALOGUE.iter().find(|p| p.id == id.trim())
+}
+
+/// The built-in provider whose own credential type this is (none for Basic and custom OAuth2).
+pub fn for_credential(credential: CredentialKind) -> Option<&'static Provider> {
+    CATALOGUE.iter().find(|p| p.credential == credential && p.sign_in.is_some())
+}
+
+/// The providers people sign in to with OAuth2 (Sign-in apps, migration targets).
+pub fn signing_in() -> impl Iterator<Item = &'static Provider> {
+    CATALOGUE.iter().filter(|p| p.sign_in.is_some())
+}
+
+/// A client id built into this copy at compile time for a built-in provider; an
+/// `[[oauth_provider]]` in the config overrides it.
+pub fn embedded_client_id(id: &str) -> Option<&'static str> {
+    by_id(id)?.sign_in?.embedded_client_id.map(str::trim).filter(|c| !c.is_empty())
+}
+
+impl Provider {
+    /// Whether this provider only sends (a relay: no mailbox to read).
+    pub fn is_relay(&self) -> bool {
+        self.imap.is_none()
+    }
+}
+
+/// Why a client id typed for a built-in provider cannot be right.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the {label} client id \"{client_id}\" is not a GUID: copy the \"Application (client) ID\" from the app's \
+     Overview page in Microsoft Entra (it looks like 0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab)"
+)]
+pub struct ClientIdNotGuid {
+    pub label: &'static str,
+    pub client_id: String,
+}
+
+/// Checks a client id typed for a provider (Sign-in apps, `oauth-app set`); custom providers pass.
+pub fn check_client_id(provider: &str, client_id: &str) -> Result<(), ClientIdNotGuid> {
+    match by_id(provider).and_then(|p| Some((p.label, p.sign_in?))) {
+        Some((label, sign_in)) if sign_in.client_id_is_guid && !is_guid(client_id) => {
+            Err(ClientIdNotGuid { label, client_id: client_id.trim().to_owned() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether `text` is a GUID (8-4-4-4-12 hex digits), the form of every Microsoft client id.
+pub fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.trim().split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+// The credential type's words live here: a provider's credential type is named as its provider.
+impl CredentialKind {
+    /// The word the config file uses.
+    pub fn config_name(self) -> &'static str {
+        match self {
+            Self::Basic => "basic",
+            Self::Oauth2 => "oauth2",
+            provider => for_credential(provider).map_or("oauth2", |p| p.id),
+        }
+    }
+
+    /// The words an admin sees.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Basic => "Basic (password)",
+            Self::Oauth2 => "Custom OAuth2 provider",
+            provider => for_credential(provider).map_or("OAuth2", |p| p.label),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_is_whole_and_ids_and_labels_are_unique() {
+        for (i, provider) in CATALOGUE.iter().enumerate() {
+            assert!(CATALOGUE[..i].iter().all(|p| p.id != provider.id && p.label != provider.label));
+            assert_eq!(provider.is_relay(), provider.sign_in.is_none(), "{}: relays take a password", provider.id);
+            if let Some(sign_in) = provider.sign_in {
+                assert_eq!(for_credential(provider.credential), Some(provider));
+                assert_eq!(provider.credential.config_name(), provider.id, "the config's word is the id");
+                assert_eq!(provider.credential.label(), provider.label, "one label");
+                assert!(sign_in.mail_scopes.iter().all(|s| sign_in.scopes.contains(s)));
+                assert!(!sign_in.registration_steps.is_empty());
+            }
+        }
+    }
+
+    /// Adding a provider is adding an entry: the presets (and so the form's "Fill
+    /// servers from…" and the relay names) are made from the catalogue, whatever it holds.
+    #[test]
+    fn the_presets_are_the_catalogue() {
+        let presets = super::super::presets::ALL;
+        assert_eq!(presets.len(), CATALOGUE.len());
+        for (preset, provider) in presets.iter().zip(CATALOGUE.iter()) {
+            assert_eq!(*preset, super::super::presets::Preset::of(provider));
+            assert_eq!(super::super::presets::relay_name(provider.smtp.server).is_some(), provider.is_relay());
+        }
+        // Client ids of built-in providers follow their entry's rule.
+        assert!(check_client_id("microsoft365", "not-a-guid").is_err());
+        assert!(check_client_id("microsoft365", "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab").is_ok());
+        assert!(check_client_id("gmail", "123.apps.googleusercontent.com").is_ok());
+        assert!(check_client_id("custom-idp", "anything").is_ok());
+    }
+}
