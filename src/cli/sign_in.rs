@@ -110,7 +110,6 @@ fn read_app_certificate(certificate: &Path, key: &Path) -> Result<crate::oauth::
 }
 
 /// The sign-in apps: configured, built into this copy, or missing (with the command that sets one).
-
 pub(super) fn oauth_app_show(config: &Config, secrets: &Secrets, out: &mut dyn Write) -> Result<(), Failure> {
     use crate::model::providers::{self, embedded_client_id};
     for provider in providers::signing_in() {

@@ -751,6 +751,7 @@ mod tests {
     /// Replies exactly as providers send them (continuation lines, trailing trace ids),
     /// read by the same readers the probes use, diagnosed by their words.
     #[test]
+    #[allow(clippy::too_many_lines, reason = "a table of real replies, one row each")]
     fn real_replies_are_diagnosed_by_their_words() {
         let smtp: &[(&str, &str)] = &[
             (

@@ -9,6 +9,7 @@ use egui::{RichText, Ui};
 use super::commands::{Command, CommandQueue, SignInApp};
 use super::theme;
 use crate::model::Config;
+use crate::model::providers::{self, Provider};
 
 #[derive(Debug, Default)]
 pub struct SignInAppsView {
@@ -18,25 +19,6 @@ pub struct SignInAppsView {
     /// The provider whose client id field takes focus on the next frame.
     focus: Option<&'static str>,
 }
-
-const MICROSOFT_STEPS: [&str; 6] = [
-    "In the Microsoft Entra admin center, open App registrations > New registration.",
-    "Name it (e.g. \"Mail Settings\"); supported account types: accounts in this organizational directory only.",
-    "Redirect URI: platform \"Public client/native (mobile & desktop)\", URI http://localhost",
-    "API permissions > Add a permission > APIs my organization uses > Office 365 Exchange Online > Delegated: \
-     IMAP.AccessAsUser.All and SMTP.Send; plus Microsoft Graph offline_access, openid, email, profile. Grant admin consent.",
-    "Authentication > Allow public client flows: Yes (no client secret is needed).",
-    "Copy the \"Application (client) ID\" from the Overview page into the field below.",
-];
-
-const GOOGLE_STEPS: [&str; 4] = [
-    "In Google Cloud console, APIs & Services > OAuth consent screen: set it up (internal for Workspace) with the \
-     scope https://mail.google.com/",
-    "Credentials > Create credentials > OAuth client ID > Application type \"Desktop app\".",
-    "Copy the client ID (it ends in .apps.googleusercontent.com) into the field below.",
-    "Google also issues a \"client secret\" for desktop apps. Store it in the OS credential store (never the \
-     config file) with: mailsettings oauth-app set gmail --client-id … --client-secret-stdin",
-];
 
 impl SignInAppsView {
     /// Focus the client id field of `provider` (`microsoft365` or `gmail`) on the next frame.
@@ -70,7 +52,7 @@ impl SignInAppsView {
         let tenant =
             self.microsoft_tenant.get_or_insert_with(|| saved.and_then(|p| p.tenant.clone()).unwrap_or_default());
         group_ui(ui, "Microsoft 365 (MSO365)", |ui| {
-            header_ui(ui, "Microsoft 365 (MSO365)", "microsoft365", saved, &MICROSOFT_STEPS);
+            header_ui(ui, &providers::MICROSOFT_365, saved);
             let check = (!client_id.trim().is_empty())
                 .then(|| crate::model::providers::check_client_id("microsoft365", client_id));
             egui::Grid::new("microsoft_app").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
@@ -113,7 +95,7 @@ impl SignInAppsView {
         let client_id =
             self.gmail_client_id.get_or_insert_with(|| saved.map(|p| p.client_id.clone()).unwrap_or_default());
         group_ui(ui, "Gmail", |ui| {
-            header_ui(ui, "Gmail", "gmail", saved, &GOOGLE_STEPS);
+            header_ui(ui, &providers::GMAIL, saved);
             ui.horizontal(|ui| {
                 let focus = self.focus.take_if(|p| *p == "gmail").is_some();
                 client_id_field_ui(ui, "Client ID", client_id, "1234-abc.apps.googleusercontent.com", focus);
@@ -141,7 +123,9 @@ fn group_ui(ui: &mut Ui, title: &str, add_contents: impl FnOnce(&mut Ui)) {
 
 /// A provider's heading, whether it is set up, and the registration steps
 /// (open while it is not set up).
-fn header_ui(ui: &mut Ui, title: &str, id: &str, saved: Option<&crate::model::OAuthProvider>, steps: &[&str]) {
+fn header_ui(ui: &mut Ui, provider: &Provider, saved: Option<&crate::model::OAuthProvider>) {
+    let (title, id) = (provider.label, provider.id);
+    let steps = provider.sign_in.map_or(&[][..], |s| s.registration_steps);
     ui.label(RichText::new(title).heading());
     let saved = saved.map(|p| p.client_id.trim()).filter(|c| !c.is_empty());
     status_ui(ui, saved, id);

@@ -969,6 +969,7 @@ fn retype_in(harness: &mut Harness<'_, MailSettingsApp>, name: &str, label: &str
 /// window, not in a file) against the rig's authorization server, which stands
 /// in for Microsoft's endpoints here. Counts the clicks (typing aside).
 #[test]
+#[allow(clippy::too_many_lines, reason = "the whole guide, step by step, in one test")]
 fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     let rig = crate::rig::rig();
     for folder in ["INBOX", "Mail Not Read", "Mail Not Filed"] {

@@ -109,6 +109,7 @@ fn read_line(stream: &mut impl Read, received: &Mutex<Vec<u8>>) -> Option<String
     }
 }
 
+#[allow(clippy::too_many_lines, reason = "the test server: one arm per hostile behaviour")]
 fn serve(mut stream: TcpStream, behaviour: &Behaviour, received: &Mutex<Vec<u8>>, stop: &AtomicBool) {
     stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
     match behaviour {

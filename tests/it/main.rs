@@ -12,5 +12,6 @@ mod migration; // a whole Basic → OAuth migration by CLI against the rig
 mod oauth; // Connect against the real authorization server with a scripted browser
 mod probe; // connection tests against the real rig and the hostile servers
 mod rig; // the Dovecot + Postfix rig started by scripts/test
+mod structure; // the code's shape: no files or parts importing each other, no file over 800 lines
 mod support; // helpers: temp workspaces, running the binary
 mod window; // the binary in a real X window under Xvfb

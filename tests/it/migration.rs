@@ -36,6 +36,7 @@ impl Migration {
 }
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "the whole migration, step by step, in one test")]
 fn a_whole_migration_by_cli_with_every_guard_and_a_rollback() {
     let rig = rig();
     for folder in ["INBOX", "Mail Not Read", "Mail Not Filed"] {

@@ -1,0 +1,165 @@
+//! "Compare with": the setting being replaced, read-only beside the form, with
+//! differing fields marked and "Use" to copy a value across.
+
+use egui::{RichText, Ui};
+
+use super::EditForm;
+use crate::model::{Config, MailSetting};
+use crate::ui::commands::{Command, CommandQueue};
+
+/// One row of the side-by-side comparison.
+struct CompareField {
+    label: &'static str,
+    get: fn(&MailSetting) -> String,
+    set: fn(&mut MailSetting, &MailSetting),
+}
+
+const COMPARE_FIELDS: &[CompareField] = &[
+    CompareField {
+        label: "Subject Tag",
+        get: |s| s.subject_tag.clone(),
+        set: |d, o| d.subject_tag = o.subject_tag.clone(),
+    },
+    CompareField {
+        label: "Outgoing server",
+        get: |s| s.smtp.server.clone(),
+        set: |d, o| d.smtp.server = o.smtp.server.clone(),
+    },
+    CompareField { label: "Outgoing port", get: |s| s.smtp.port.to_string(), set: |d, o| d.smtp.port = o.smtp.port },
+    CompareField {
+        label: "Outgoing security",
+        get: |s| s.smtp.security.label().to_owned(),
+        set: |d, o| d.smtp.security = o.smtp.security,
+    },
+    CompareField {
+        label: "Send-as address",
+        get: |s| s.smtp.send_as.clone(),
+        set: |d, o| d.smtp.send_as = o.smtp.send_as.clone(),
+    },
+    CompareField {
+        label: "From name",
+        get: |s| s.smtp.from_name.clone(),
+        set: |d, o| d.smtp.from_name = o.smtp.from_name.clone(),
+    },
+    CompareField {
+        label: "Outgoing user name",
+        get: |s| s.smtp.user_name.clone(),
+        set: |d, o| d.smtp.user_name = o.smtp.user_name.clone(),
+    },
+    CompareField {
+        label: "Outgoing user domain",
+        get: |s| s.smtp.user_domain.clone(),
+        set: |d, o| d.smtp.user_domain = o.smtp.user_domain.clone(),
+    },
+    CompareField {
+        label: "Incoming server",
+        get: |s| s.imap.server.clone(),
+        set: |d, o| d.imap.server = o.imap.server.clone(),
+    },
+    CompareField { label: "Incoming port", get: |s| s.imap.port.to_string(), set: |d, o| d.imap.port = o.imap.port },
+    CompareField {
+        label: "Incoming security",
+        get: |s| s.imap.security.label().to_owned(),
+        set: |d, o| d.imap.security = o.imap.security,
+    },
+    CompareField {
+        label: "Inbox folder",
+        get: |s| s.imap.inbox_folder.clone(),
+        set: |d, o| d.imap.inbox_folder = o.imap.inbox_folder.clone(),
+    },
+    CompareField {
+        label: "Sent items folder",
+        get: |s| s.imap.sent_folder.clone(),
+        set: |d, o| d.imap.sent_folder = o.imap.sent_folder.clone(),
+    },
+    CompareField {
+        label: "Incoming user name",
+        get: |s| s.imap.user_name.clone(),
+        set: |d, o| d.imap.user_name = o.imap.user_name.clone(),
+    },
+    CompareField {
+        label: "Incoming user domain",
+        get: |s| s.imap.user_domain.clone(),
+        set: |d, o| d.imap.user_domain = o.imap.user_domain.clone(),
+    },
+];
+
+impl EditForm {
+    /// "Compare with": the setting being replaced, shown read-only beside the form.
+    pub(super) fn compare_picker_ui(
+        &self,
+        ui: &mut Ui,
+        config: &Config,
+        commands: &mut CommandQueue,
+        current: Option<&str>,
+    ) {
+        let own = self.editing_id();
+        ui.horizontal(|ui| {
+            let label = ui.label("Compare with");
+            let selected = current
+                .and_then(|id| config.setting(id))
+                .map_or_else(|| "Nothing".to_owned(), |s| s.description.clone());
+            egui::ComboBox::from_id_salt("compare_with")
+                .selected_text(selected)
+                .show_ui(ui, |ui| {
+                    if ui.selectable_label(current.is_none(), "Nothing").clicked() {
+                        commands.send(Command::CompareWith(None));
+                    }
+                    let mut others: Vec<(&str, &str)> = config
+                        .mail_settings
+                        .iter()
+                        .filter(|s| Some(s.id.as_str()) != own)
+                        .map(|s| (s.id.as_str(), s.description.as_str()))
+                        .collect();
+                    crate::ui::table::sort_by_name(&mut others);
+                    for (id, description) in others {
+                        if ui.selectable_label(current == Some(id), description).clicked() {
+                            commands.send(Command::CompareWith(Some(id.to_owned())));
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id)
+                .on_hover_text("Show the setting being replaced beside this one, to copy its values across");
+        });
+    }
+
+    /// The setting being replaced, read-only, with differing fields marked and
+    /// a "Use" button per field that copies its value into the form.
+    pub fn compare_ui(&mut self, ui: &mut Ui, old: &MailSetting) {
+        ui.heading(format!("Compare: \"{}\"", old.description));
+        ui.label(
+            RichText::new("Read-only. Fields that differ are marked; \"Use\" copies a value into the form.").weak(),
+        );
+        ui.separator();
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            egui::Grid::new("compare").num_columns(3).spacing([10.0, 6.0]).show(ui, |ui| {
+                for field in COMPARE_FIELDS {
+                    let theirs = (field.get)(old);
+                    let ours = (field.get)(&self.draft);
+                    let differs = theirs != ours;
+                    ui.label(field.label);
+                    let text = if theirs.is_empty() { "—".to_owned() } else { theirs.clone() };
+                    if differs {
+                        egui::Frame::new().fill(crate::ui::theme::differs_fill(ui.visuals())).inner_margin(2.0).show(
+                            ui,
+                            |ui| {
+                                ui.label(RichText::new(text).strong()).on_hover_text("Differs from the form");
+                            },
+                        );
+                    } else {
+                        ui.label(text);
+                    }
+                    let copy = ui.add_enabled(differs, egui::Button::new("Use"));
+                    let copy = copy.on_hover_text(format!("Copy the old {} into the form", field.label.to_lowercase()));
+                    if copy.clicked() {
+                        (field.set)(&mut self.draft, old);
+                        self.smtp_port_text = self.draft.smtp.port.to_string();
+                        self.imap_port_text = self.draft.imap.port.to_string();
+                    }
+                    ui.end_row();
+                }
+            });
+        });
+    }
+}

@@ -1,0 +1,220 @@
+//! Connect / Disconnect with the sign-in state, the device code, and the test
+//! buttons (Test Outgoing/Incoming Settings, Round trip, Detect, leftover mail).
+
+use egui::{RichText, Ui};
+
+use super::{EditForm, FormContext};
+use crate::model::CredentialKind;
+use crate::oauth::ConnectionState;
+use crate::ui::commands::{Command, CommandQueue};
+use crate::ui::jobs::JobKind;
+use crate::ui::widgets::hinted_input_ui;
+
+impl EditForm {
+    /// Connect / Disconnect for OAuth settings, with the sign-in state.
+    pub(super) fn connection_ui(&self, ui: &mut Ui, id: &str, context: &FormContext<'_>, commands: &mut CommandQueue) {
+        if !self.draft.uses_oauth() {
+            return;
+        }
+        ui.strong("Sign-in");
+        let saved_oauth = self.original.as_ref().is_some_and(|s| s.oauth_credential() == self.draft.oauth_credential());
+        if let Some(url) = context.connect_waiting {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(if url.is_empty() {
+                    "Starting the sign-in…"
+                } else {
+                    "Waiting for sign-in in your browser…"
+                });
+            });
+            ui.horizontal(|ui| {
+                if !url.is_empty()
+                    && ui.button("Copy link").on_hover_text("If no browser opened, paste this link into one").clicked()
+                {
+                    commands.send(Command::CopyText(url.to_owned()));
+                }
+                if ui.button("Cancel sign-in").clicked() {
+                    commands.send(Command::CancelJob(id.to_owned(), JobKind::Connect));
+                }
+            });
+            return;
+        }
+        if let Some(device) = context.device_waiting {
+            device_code_ui(ui, id, device, commands);
+            return;
+        }
+        if self.draft.oauth_flow == crate::model::OAuthFlow::App {
+            // Nobody signs in: the app's own token, asked for on each use.
+            ui.label(
+                "App-only access (client credentials): nobody signs in; the app's certificate or secret is in the \
+                 secret store.",
+            );
+            let today = time::OffsetDateTime::now_utc().date();
+            if let Some((text, near)) =
+                crate::oauth::provider::app_credential_expiry(&self.draft, context.config, today)
+            {
+                if near {
+                    ui.colored_label(crate::ui::theme::warning_color(ui.visuals()), text);
+                } else {
+                    ui.label(text);
+                }
+            }
+            let check = ui.add_enabled(saved_oauth && !context.busy, egui::Button::new("Check app access"));
+            if check.on_hover_text("Gets the app's token and opens the mailbox with it (Test Incoming)").clicked() {
+                commands.send(Command::StartJob(id.to_owned(), JobKind::Incoming));
+            }
+            return;
+        }
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(context.connection.label()).strong());
+            let connected = matches!(
+                context.connection,
+                ConnectionState::Connected { .. } | ConnectionState::NeedsReconnect { .. }
+            );
+            if connected {
+                if ui.add_enabled(!context.busy, egui::Button::new("Disconnect")).clicked() {
+                    commands.send(Command::StartJob(id.to_owned(), JobKind::Disconnect));
+                }
+            } else {
+                let button = ui.add_enabled(saved_oauth && !context.busy, egui::Button::new("Connect"));
+                let button = if saved_oauth { button } else { button.on_disabled_hover_text("Save the setting first") };
+                if button.clicked() {
+                    commands.send(Command::StartJob(id.to_owned(), JobKind::Connect));
+                }
+                // Google does not allow the mail scope with a device code.
+                if self.draft.oauth_credential() != Some(CredentialKind::Gmail) {
+                    let device =
+                        ui.add_enabled(saved_oauth && !context.busy, egui::Button::new("Sign in on another device"));
+                    if device
+                        .on_hover_text(
+                            "For a computer without a browser: shows a code to enter on a phone or another computer",
+                        )
+                        .clicked()
+                    {
+                        commands.send(Command::StartJob(id.to_owned(), JobKind::DeviceConnect));
+                    }
+                }
+            }
+        });
+        match context.connection {
+            ConnectionState::NeedsReconnect { reason } => {
+                let color = crate::ui::theme::warning_color(ui.visuals());
+                ui.add(egui::Label::new(RichText::new(format!("Needs reconnect: {reason}")).color(color)).wrap());
+            }
+            ConnectionState::Unknown { reason } => {
+                let color = crate::ui::theme::warning_color(ui.visuals());
+                ui.add(egui::Label::new(RichText::new(reason).color(color)).wrap());
+            }
+            _ => {}
+        }
+        if !saved_oauth {
+            ui.label("Save first: Connect signs in with the saved setting.");
+        }
+        for line in context.connect_messages {
+            ui.add(egui::Label::new(line.as_str()).wrap());
+        }
+    }
+
+    /// Test Outgoing Settings (asks for the recipient), Test Incoming Settings,
+    /// Round trip, Detect, Check leftover mail. Always clickable on a saved
+    /// setting: a missing address is asked for inline; unsaved changes are saved first.
+    pub(super) fn tests_ui(&self, ui: &mut Ui, id: &str, context: &mut FormContext<'_>, commands: &mut CommandQueue) {
+        ui.strong("Tests");
+        let dirty = self.is_dirty();
+        let recipient = &mut *context.recipient;
+        ui.horizontal(|ui| {
+            let label = ui.label("Send test emails to");
+            let field = hinted_input_ui(
+                ui,
+                egui::TextEdit::singleline(recipient).desired_width(240.0),
+                "you@company.com",
+                &label,
+            );
+            if std::mem::take(context.ask_recipient) {
+                field.request_focus();
+            }
+        });
+        let recipient_ok = crate::model::validate::is_well_formed_address(recipient.trim());
+        if !recipient_ok && !recipient.trim().is_empty() {
+            ui.colored_label(crate::ui::theme::error_color(ui.visuals()), "That is not an email address");
+        }
+        if dirty {
+            ui.label("You have unsaved changes: a test saves them first.");
+        }
+        ui.horizontal_wrapped(|ui| {
+            for kind in [JobKind::Outgoing, JobKind::Incoming, JobKind::RoundTrip, JobKind::Detect, JobKind::Leftover] {
+                if context.running.contains(&kind) {
+                    ui.spinner();
+                    if ui.button(format!("Cancel {}", kind.label())).clicked() {
+                        commands.send(Command::CancelJob(id.to_owned(), kind));
+                    }
+                    continue;
+                }
+                let label = if dirty { format!("Save and {}", kind.label()) } else { kind.label().to_owned() };
+                let button = ui.add_enabled(!context.saving && !context.read_only, egui::Button::new(label));
+                let button = match kind {
+                    JobKind::Outgoing => button.on_hover_text("Sends two test emails to the address above"),
+                    JobKind::Incoming => {
+                        button.on_hover_text("Signs in over IMAP and checks the inbox and sent folders")
+                    }
+                    JobKind::Leftover => button.on_hover_text(
+                        "Counts the mail still in \"Mail Not Read\" and \"Mail Not Filed\" (not yet retrieved)",
+                    ),
+                    _ => button,
+                };
+                if button.clicked() {
+                    commands.send(if dirty {
+                        Command::SaveAndTest(kind)
+                    } else {
+                        Command::StartJob(id.to_owned(), kind)
+                    });
+                }
+            }
+        });
+    }
+}
+
+/// A device sign-in in progress: where to go, the code in large type (read over a
+/// screen-share), Copy for both, and how long the code is good for.
+fn device_code_ui(
+    ui: &mut Ui,
+    id: &str,
+    device: Option<&(crate::oauth::device::DeviceCode, std::time::Instant)>,
+    commands: &mut CommandQueue,
+) {
+    let cancel = |ui: &mut Ui, commands: &mut CommandQueue| {
+        if ui.button("Cancel sign-in").clicked() {
+            commands.send(Command::CancelJob(id.to_owned(), JobKind::DeviceConnect));
+        }
+    };
+    let Some((code, expires_at)) = device else {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Asking for a sign-in code…");
+            cancel(ui, commands);
+        });
+        return;
+    };
+    ui.label("On any device, open");
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(&code.verification_uri).strong());
+        if ui.button("Copy address").clicked() {
+            commands.send(Command::CopyText(code.verification_uri.clone()));
+        }
+    });
+    ui.label("and enter the code");
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(&code.user_code).size(34.0).strong());
+        if ui.button("Copy code").clicked() {
+            commands.send(Command::CopyText(code.user_code.clone()));
+        }
+    });
+    let left = expires_at.saturating_duration_since(std::time::Instant::now()).as_secs();
+    ui.horizontal(|ui| {
+        ui.spinner();
+        ui.label(format!("Waiting for the sign-in there; the code is good for {}:{:02} more", left / 60, left % 60));
+    });
+    // The countdown moves once a second (the spinner repaints more often anyway).
+    ui.ctx().request_repaint_after(std::time::Duration::from_secs(1));
+    cancel(ui, commands);
+}

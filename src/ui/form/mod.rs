@@ -1,0 +1,267 @@
+//! The edit form: one mail setting, grouped like the customer's setup guide
+//! (Outgoing SMTP settings, Incoming IMAP settings), validated as the admin
+//! types. The form edits a copy; nothing changes until Save.
+//!
+//! The form's state and its frame live here; its parts are one file each:
+//! `sections` (General, Outgoing SMTP, Incoming IMAP), `connection` (Connect and
+//! the tests), `compare` (the setting being replaced, side by side).
+
+mod compare;
+mod connection;
+mod sections;
+
+use egui::{RichText, Ui};
+use zeroize::Zeroizing;
+
+use super::commands::{Command, CommandQueue};
+use super::jobs::JobKind;
+use crate::model::validate::{Rule, Severity, has_errors};
+use crate::model::{Config, CredentialKind, Finding, MailSetting, Preset, StoredPasswords};
+use crate::oauth::ConnectionState;
+use crate::secret::Secret;
+use crate::store::PasswordChanges;
+
+/// The form's state: a draft of the setting plus what the admin typed that is
+/// not part of the setting itself (port text, passwords).
+#[derive(Debug)]
+pub struct EditForm {
+    /// `None` for a new record.
+    original: Option<MailSetting>,
+    draft: MailSetting,
+    smtp_port_text: String,
+    imap_port_text: String,
+    smtp_password: Zeroizing<String>,
+    imap_password: Zeroizing<String>,
+    /// Which passwords the OS store holds; `None` while a job thread asks it.
+    stored: Option<StoredPasswords>,
+    /// Set when the OS store could not say which passwords exist.
+    secret_store_problem: Option<String>,
+    /// Set after a Save attempt: from then on every finding is shown.
+    save_attempted: bool,
+    /// The "discard changes?" question is open.
+    pub confirming_discard: bool,
+    /// A new record's starting point (its type's preset), for `is_dirty`.
+    original_blank: Option<MailSetting>,
+}
+
+/// What the form shows besides the setting: read from app state each frame.
+#[derive(Debug)]
+pub struct FormContext<'a> {
+    pub config: &'a Config,
+    pub read_only: bool,
+    pub compare_with: Option<&'a str>,
+    pub connection: &'a ConnectionState,
+    /// The sign-in link while Connect waits for the browser.
+    pub connect_waiting: Option<&'a str>,
+    /// A device sign-in is running: its code once the provider gave one.
+    pub device_waiting: Option<Option<&'a (crate::oauth::device::DeviceCode, std::time::Instant)>>,
+    /// The outcome of the last Connect / Disconnect (account, warnings, diagnosis).
+    pub connect_messages: &'a [String],
+    /// Jobs running for this setting.
+    pub running: Vec<JobKind>,
+    pub busy: bool,
+    /// Test Outgoing's recipient, remembered between tests.
+    pub recipient: &'a mut String,
+    /// Test Outgoing was pressed with no address: focus the field and say so.
+    pub ask_recipient: &'a mut bool,
+    /// Save is waiting for the secret store.
+    pub saving: bool,
+}
+
+/// Width of the label column, shared by the three grids so they line up.
+const LABEL_WIDTH: f32 = 150.0;
+
+/// What Save needs from the form.
+#[derive(Debug)]
+pub struct FormOutput {
+    pub setting: MailSetting,
+    pub passwords: PasswordChanges,
+}
+
+impl EditForm {
+    /// An empty form of this credential type, its provider's servers filled in.
+    pub fn new_record(credential: CredentialKind) -> Self {
+        let mut draft = MailSetting { credential, ..MailSetting::default() };
+        if let Some(preset) = Preset::for_credential(credential) {
+            preset.apply(&mut draft);
+        }
+        let mut form = Self::from_setting(None, draft, Some(StoredPasswords::default()));
+        // A new record's baseline is the empty setting of its type, so "unsaved changes" means typed ones.
+        form.original_blank = Some(form.draft.clone());
+        form
+    }
+
+    /// The form on a saved setting. `stored_known`: no need to ask the secret
+    /// store (an OAuth setting keeps no password); else [`Self::set_stored`] follows.
+    pub fn edit(setting: &MailSetting, stored_known: bool) -> Self {
+        Self::from_setting(Some(setting.clone()), setting.clone(), stored_known.then(StoredPasswords::default))
+    }
+
+    /// What the secret store said (from a job thread).
+    pub fn set_stored(&mut self, stored: Result<StoredPasswords, String>) {
+        match stored {
+            Ok(stored) => self.stored = Some(stored),
+            Err(problem) => {
+                self.stored = Some(StoredPasswords::default());
+                self.secret_store_problem = Some(problem);
+            }
+        }
+    }
+
+    fn from_setting(original: Option<MailSetting>, draft: MailSetting, stored: Option<StoredPasswords>) -> Self {
+        Self {
+            smtp_port_text: draft.smtp.port.to_string(),
+            imap_port_text: draft.imap.port.to_string(),
+            original,
+            draft,
+            smtp_password: Zeroizing::default(),
+            imap_password: Zeroizing::default(),
+            stored,
+            secret_store_problem: None,
+            save_attempted: false,
+            confirming_discard: false,
+            original_blank: None,
+        }
+    }
+
+    pub fn is_new(&self) -> bool {
+        self.original.is_none()
+    }
+
+    /// The id of the setting being edited (`None` for a new record).
+    pub fn editing_id(&self) -> Option<&str> {
+        self.original.as_ref().map(|s| s.id.as_str())
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        let baseline = self.original.clone().or_else(|| self.original_blank.clone()).unwrap_or_default();
+        self.draft != baseline
+            || !self.smtp_password.is_empty()
+            || !self.imap_password.is_empty()
+            || self.smtp_port_text != baseline.smtp.port.to_string()
+            || self.imap_port_text != baseline.imap.port.to_string()
+    }
+
+    /// Which passwords the setting will have after Save.
+    /// While the store has not answered, stored passwords are assumed (Save
+    /// then keeps whatever is there rather than asking for it again).
+    fn passwords_after_save(&self) -> StoredPasswords {
+        let stored = self.stored.unwrap_or(StoredPasswords { smtp: true, imap: true });
+        StoredPasswords {
+            smtp: stored.smtp || !self.smtp_password.is_empty(),
+            imap: stored.imap || !self.imap_password.is_empty(),
+        }
+    }
+
+    /// The setting as it would be saved (a new record gets an id from its description).
+    fn candidate(&self, config: &Config) -> MailSetting {
+        let mut setting = self.draft.clone();
+        if self.is_new() {
+            setting.id = config.unused_id(&setting.description);
+        }
+        setting
+    }
+
+    pub fn findings(&self, config: &Config) -> Vec<Finding> {
+        crate::model::validate_setting(&self.candidate(config), config, self.passwords_after_save())
+    }
+
+    /// Checks the form; on success, what to save. On failure every finding becomes visible.
+    pub fn prepare_save(&mut self, config: &Config) -> Result<FormOutput, usize> {
+        self.save_attempted = true;
+        let findings = self.findings(config);
+        if has_errors(&findings) {
+            return Err(findings.iter().filter(|f| f.severity == Severity::Error).count());
+        }
+        let take = |typed: &Zeroizing<String>| (!typed.is_empty()).then(|| Secret::new(typed.as_str()));
+        Ok(FormOutput {
+            setting: self.candidate(config),
+            passwords: PasswordChanges { smtp: take(&self.smtp_password), imap: take(&self.imap_password) },
+        })
+    }
+
+    /// Before the first Save attempt on a new record, "required" findings for
+    /// fields not filled in yet would only be noise.
+    fn visible_findings(&self, config: &Config) -> Vec<Finding> {
+        let mut findings = self.findings(config);
+        if self.is_new() && !self.save_attempted {
+            findings.retain(|f| !matches!(f.rule, Rule::Required | Rule::PasswordMissing));
+        }
+        findings
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, context: &mut FormContext<'_>, commands: &mut CommandQueue) {
+        let config = context.config;
+        let findings = self.visible_findings(config);
+        ui.horizontal(|ui| {
+            let title = if self.is_new() {
+                "New mail setting".to_owned()
+            } else {
+                format!("Edit \"{}\"", self.draft.description)
+            };
+            ui.heading(title);
+        });
+        if let Some(problem) = &self.secret_store_problem {
+            ui.add(egui::Label::new(RichText::new(problem).color(ui.visuals().warn_fg_color)).wrap());
+        }
+        self.compare_picker_ui(ui, config, commands, context.compare_with);
+        ui.separator();
+        // The actions (sign-in, tests) come first, so they are always in view.
+        if let Some(id) = self.editing_id().map(str::to_owned) {
+            self.connection_ui(ui, &id, context, commands);
+            self.tests_ui(ui, &id, context, commands);
+            ui.separator();
+        }
+        // Save and Cancel stay in view below the fields, whatever the window height: a
+        // bottom panel of the form's own, laid out first, and the fields scroll in what
+        // is left (all of it: at 1024×640 every line counts).
+        egui::Panel::bottom("form_buttons")
+            .frame(egui::Frame::NONE.inner_margin(egui::Margin::symmetric(0, 6)))
+            .show(ui, |ui| self.buttons_ui(ui, context, &findings, commands));
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            ui.add_enabled_ui(!context.read_only, |ui| {
+                self.general_ui(ui, config, &findings);
+                ui.add_space(10.0);
+                self.smtp_ui(ui, &findings);
+                ui.add_space(10.0);
+                self.imap_ui(ui, &findings);
+            });
+        });
+    }
+
+    fn buttons_ui(&self, ui: &mut Ui, context: &FormContext<'_>, findings: &[Finding], commands: &mut CommandQueue) {
+        ui.horizontal(|ui| {
+            let save = ui
+                .add_enabled(!context.read_only && !context.saving, egui::Button::new("Save").shortcut_text("Ctrl+S"));
+            if save.clicked() {
+                commands.send(Command::SaveForm);
+            }
+            if ui.add(egui::Button::new("Cancel").shortcut_text("Esc")).clicked() {
+                commands.send(Command::CancelForm);
+            }
+            if context.saving {
+                ui.spinner();
+                ui.label("Saving the passwords…");
+            }
+            if let Some(id) = self.editing_id() {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui.add_enabled(!context.read_only, egui::Button::new("Delete")).clicked() {
+                        commands.send(Command::AskDelete(id.to_owned()));
+                    }
+                });
+            }
+        });
+        let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+        if self.save_attempted && errors > 0 {
+            ui.colored_label(
+                crate::ui::theme::error_color(ui.visuals()),
+                format!("Fix the {errors} problem(s) marked above, then Save again"),
+            );
+        }
+    }
+}
+
+/// A one-line summary of the form's problems, for the status bar.
+pub fn summarize(count: usize) -> String {
+    format!("Not saved: {count} problem(s) to fix (marked in red)")
+}

@@ -1,0 +1,205 @@
+//! The shape of the code, held by a test rather than by review: no two source
+//! files import each other, no two parts (top-level modules) import each other,
+//! and no file holds more than 800 lines of non-test code. (Functions over 100
+//! lines are clippy's `too_many_lines`, run by the test command.)
+//!
+//! Imports are read from the paths in the code (`crate::a::b`, `super::x`,
+//! `self::x`, and `use` groups), before the file's `#[cfg(test)]` part.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+const MAX_NON_TEST_LINES: usize = 800;
+
+type Module = Vec<String>;
+
+struct SourceFile {
+    path: PathBuf,
+    /// The module path; `mod.rs`/`lib.rs`/`main.rs` name their folder.
+    module: Module,
+    is_folder_module: bool,
+    code: String,
+}
+
+fn source_files(dir: &Path, root: &Path, found: &mut Vec<SourceFile>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            source_files(&path, root, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let relative = path.strip_prefix(root).unwrap().with_extension("");
+            let mut module: Module = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+            let is_folder_module = matches!(module.last().map(String::as_str), Some("mod" | "lib" | "main"));
+            if is_folder_module {
+                module.pop();
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default().to_owned();
+            found.push(SourceFile { path, module, is_folder_module, code });
+        }
+    }
+}
+
+fn without_comments(code: &str) -> String {
+    code.lines().map(|line| line.split("//").next().unwrap_or_default()).collect::<Vec<_>>().join("\n")
+}
+
+/// Every path the code names from `crate`, `super` or `self`, with `use` groups expanded.
+fn named_paths(code: &str) -> Vec<Vec<String>> {
+    let code = without_comments(code);
+    let bytes = code.as_bytes();
+    let mut paths = Vec::new();
+    for head in ["crate::", "super::", "self::"] {
+        let mut from = 0;
+        while let Some(at) = code[from..].find(head) {
+            let start = from + at;
+            from = start + head.len();
+            let before = start.checked_sub(1).map(|i| bytes[i]);
+            if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':') {
+                continue;
+            }
+            expand(&code[start..], Vec::new(), &mut paths);
+        }
+    }
+    paths
+}
+
+/// Reads `a::b::{c, d::e}` at the start of `text` into full paths.
+fn expand(text: &str, prefix: Vec<String>, paths: &mut Vec<Vec<String>>) {
+    let mut path = prefix;
+    let mut rest = text;
+    loop {
+        let word_len = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        if word_len == 0 {
+            break;
+        }
+        path.push(rest[..word_len].to_owned());
+        rest = &rest[word_len..];
+        if let Some(after) = rest.strip_prefix("::") {
+            rest = after;
+            if let Some(group) = rest.strip_prefix('{') {
+                let mut depth = 0;
+                let mut item_start = 0;
+                for (i, c) in group.char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth == 0 => {
+                            expand(group[item_start..i].trim_start(), path.clone(), paths);
+                            return;
+                        }
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            expand(group[item_start..i].trim_start(), path.clone(), paths);
+                            item_start = i + 1;
+                        }
+                        _ => {}
+                    }
+                }
+                return;
+            }
+        } else {
+            break;
+        }
+    }
+    paths.push(path);
+}
+
+/// The file a path names: the longest prefix that is a module of the crate.
+fn resolve(file: &SourceFile, path: &[String], modules: &BTreeSet<Module>) -> Option<Module> {
+    let base: Module = if file.is_folder_module {
+        file.module.clone()
+    } else {
+        file.module[..file.module.len().saturating_sub(1)].to_vec()
+    };
+    let mut full: Module = match path.first().map(String::as_str) {
+        Some("crate") => Vec::new(),
+        Some("self") if file.is_folder_module => base.clone(),
+        Some("self") => file.module.clone(),
+        Some("super") if file.is_folder_module => base[..base.len().saturating_sub(1)].to_vec(),
+        Some("super") => base.clone(),
+        _ => return None,
+    };
+    let mut rest = &path[1..];
+    while rest.first().is_some_and(|s| s == "super") {
+        full.pop();
+        rest = &rest[1..];
+    }
+    full.extend(rest.iter().cloned());
+    (1..=full.len()).rev().map(|n| full[..n].to_vec()).find(|m| modules.contains(m))
+}
+
+fn import_graph() -> (Vec<SourceFile>, BTreeMap<Module, BTreeSet<Module>>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    source_files(&root, &root, &mut files);
+    let modules: BTreeSet<Module> = files.iter().map(|f| f.module.clone()).collect();
+    let mut edges: BTreeMap<Module, BTreeSet<Module>> = BTreeMap::new();
+    for file in &files {
+        let targets = edges.entry(file.module.clone()).or_default();
+        for path in named_paths(&file.code) {
+            if let Some(target) = resolve(file, &path, &modules)
+                && target != file.module
+                && !target.is_empty()
+            {
+                targets.insert(target);
+            }
+        }
+    }
+    (files, edges)
+}
+
+#[test]
+fn no_two_files_and_no_two_parts_import_each_other() {
+    let (_, edges) = import_graph();
+    let mut both_ways = Vec::new();
+    for (from, targets) in &edges {
+        for to in targets {
+            if from < to && !from.is_empty() && edges.get(to).is_some_and(|back| back.contains(from)) {
+                both_ways.push(format!("{} <-> {}", from.join("::"), to.join("::")));
+            }
+        }
+    }
+    let mut parts: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (from, targets) in &edges {
+        for to in targets {
+            if let (Some(a), Some(b)) = (from.first(), to.first())
+                && a != b
+            {
+                parts.entry(a).or_default().insert(b);
+            }
+        }
+    }
+    for (a, targets) in &parts {
+        for b in targets {
+            if a < b && parts.get(b).is_some_and(|back| back.contains(a)) {
+                both_ways.push(format!("part {a} <-> part {b}"));
+            }
+        }
+    }
+    // The check itself must see imports: the CLI's dispatcher reaches its handlers' shared parts.
+    assert!(
+        edges[&vec!["cli".to_owned(), "settings".to_owned()]].contains(&vec!["cli".to_owned(), "failure".to_owned()])
+    );
+    assert!(both_ways.is_empty(), "files or parts that import each other:\n{}", both_ways.join("\n"));
+}
+
+#[test]
+fn no_file_holds_more_than_800_lines_of_non_test_code() {
+    let (files, _) = import_graph();
+    let long: Vec<String> = files
+        .iter()
+        .map(|f| (f.code.lines().count(), &f.path))
+        .filter(|(lines, _)| *lines > MAX_NON_TEST_LINES)
+        .map(|(lines, path)| format!("{}: {lines} lines", path.display()))
+        .collect();
+    assert!(files.len() > 50, "the source files were found");
+    assert!(long.is_empty(), "files over {MAX_NON_TEST_LINES} lines of non-test code:\n{}", long.join("\n"));
+}
+
+#[test]
+fn the_import_reader_expands_groups_and_climbs_super() {
+    let paths =
+        named_paths("use super::{a::B, c::{d, e::F}};\nlet x = crate::model::Config::default(); // crate::nope");
+    let shown: Vec<String> = paths.iter().map(|p| p.join("::")).collect();
+    assert_eq!(shown, ["crate::model::Config::default", "super::a::B", "super::c::d", "super::c::e::F"]);
+}
