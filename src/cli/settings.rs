@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::args::SetPasswordArgs;
 use super::failure::Failure;
 use super::support::{find, print_json, read_password};
+use crate::model::fields::{self, Field};
 use crate::model::validate::{Severity, has_errors};
 use crate::model::{Company, Finding, MailSetting, StoredPasswords, validate_setting};
 use crate::store::{SecretKind, Workspace};
@@ -156,56 +157,48 @@ pub(super) fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Wr
         Err(err) => format!("unknown ({err})"),
     };
     let (smtp, imap) = (&setting.smtp, &setting.imap);
-    let text = format!(
-        "{description} ({id})\n\
-         \x20 Credential type:  {credential}\n\
-         \x20 Status:           {status}\n\
-         \x20 Subject tag:      {tag}\n\
-         \x20 Default for:      {default_for}\n\
-         Outgoing (SMTP)\n\
-         \x20 Server:           {smtp_server}:{smtp_port} ({smtp_security})\n\
-         \x20 Send as:          {send_as}\n\
-         \x20 From name:        {from_name}\n\
-         \x20 User name:        {smtp_user}\n\
-         \x20 User domain:      {smtp_domain}\n\
-         \x20 Password:         {smtp_password}\n\
-         Incoming (IMAP)\n\
-         \x20 Server:           {imap_server}:{imap_port} ({imap_security})\n\
-         \x20 Inbox folder:     {inbox}\n\
-         \x20 Sent folder:      {sent}\n\
-         \x20 User name:        {imap_user}\n\
-         \x20 User domain:      {imap_domain}\n\
-         \x20 Password:         {imap_password}\n",
-        description = setting.description,
-        credential = setting.credential_label(),
-        status = if setting.active { "Active" } else { "Inactive" },
-        tag = setting.subject_tag,
-        default_for = if default_for.is_empty() { "-".to_owned() } else { default_for.join(", ") },
-        smtp_server = smtp.server,
-        smtp_port = smtp.port,
-        smtp_security = smtp.security.label(),
-        send_as = smtp.send_as,
-        from_name = smtp.from_name,
-        smtp_user = smtp.user_name,
-        smtp_domain = smtp.user_domain,
-        smtp_password = if setting.smtp_credential().uses_oauth() {
-            format!("not used (signs in with {})", setting.smtp_credential().label())
+    let password = |credential: crate::model::CredentialKind, present: fn(&StoredPasswords) -> bool| {
+        if credential.uses_oauth() {
+            format!("not used (signs in with {})", credential.label())
         } else {
-            stored(|p| p.smtp)
-        },
-        imap_server = imap.server,
-        imap_port = imap.port,
-        imap_security = imap.security.label(),
-        inbox = imap.inbox_folder,
-        sent = imap.sent_folder,
-        imap_user = imap.user_name,
-        imap_domain = imap.user_domain,
-        imap_password = if setting.imap_credential().uses_oauth() {
-            format!("not used (signs in with {})", setting.imap_credential().label())
-        } else {
-            stored(|p| p.imap)
-        },
-    );
+            stored(present)
+        }
+    };
+    let default_for = if default_for.is_empty() { "-".to_owned() } else { default_for.join(", ") };
+    // Each line in the form's words (model::fields), so what is read aloud is found on screen.
+    let rows: [(Option<&str>, Field, String); 19] = [
+        (None, Field::CredentialType, setting.credential_label()),
+        (None, Field::Active, (if setting.active { "Active" } else { "Inactive" }).to_owned()),
+        (None, Field::SubjectTag, setting.subject_tag.clone()),
+        (Some(fields::OUTGOING), Field::SmtpServer, smtp.server.clone()),
+        (None, Field::SmtpPort, smtp.port.to_string()),
+        (None, Field::SmtpSecurity, smtp.security.label().to_owned()),
+        (None, Field::SmtpSendAs, smtp.send_as.clone()),
+        (None, Field::SmtpFromName, smtp.from_name.clone()),
+        (None, Field::SmtpUserName, smtp.user_name.clone()),
+        (None, Field::SmtpUserDomain, smtp.user_domain.clone()),
+        (None, Field::SmtpPassword, password(setting.smtp_credential(), |p| p.smtp)),
+        (Some(fields::INCOMING), Field::ImapServer, imap.server.clone()),
+        (None, Field::ImapPort, imap.port.to_string()),
+        (None, Field::ImapSecurity, imap.security.label().to_owned()),
+        (None, Field::ImapInboxFolder, imap.inbox_folder.clone()),
+        (None, Field::ImapSentFolder, imap.sent_folder.clone()),
+        (None, Field::ImapUserName, imap.user_name.clone()),
+        (None, Field::ImapUserDomain, imap.user_domain.clone()),
+        (None, Field::ImapPassword, password(setting.imap_credential(), |p| p.imap)),
+    ];
+    let width = rows.iter().map(|(_, field, _)| field.label().len()).max().unwrap_or(0) + 1;
+    let mut text = format!("{} ({id})\n", setting.description);
+    for (section, field, value) in &rows {
+        if let Some(section) = section {
+            text.push_str(section);
+            text.push('\n');
+        }
+        text.push_str(&format!("  {:width$} {value}\n", format!("{}:", field.label())));
+        if *field == Field::SubjectTag {
+            text.push_str(&format!("  {:width$} {default_for}\n", "Default for:"));
+        }
+    }
     // Values come from the config file, which may have been imported: printed, never run.
     out.write_all(crate::printable::printable(&text).as_bytes()).map_err(Failure::from)
 }

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod endpoints;
+pub mod fields;
 pub mod presets;
 pub mod providers;
 pub mod setting;

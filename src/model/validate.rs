@@ -10,6 +10,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::config::Config;
+pub use super::fields::Field;
 use super::presets::corrected_host;
 use super::setting::{CredentialKind, MailSetting, Security, domain_of, is_valid_id};
 
@@ -18,70 +19,6 @@ use super::setting::{CredentialKind, MailSetting, Security, domain_of, is_valid_
 pub enum Severity {
     Error,
     Warning,
-}
-
-/// The field a finding belongs to; `Display` gives the config file's dotted name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum Field {
-    Id,
-    Description,
-    SubjectTag,
-    OauthProvider,
-    Tenant,
-    SmtpServer,
-    SmtpPort,
-    SmtpSecurity,
-    SmtpSendAs,
-    SmtpFromName,
-    SmtpUserName,
-    SmtpUserDomain,
-    SmtpPassword,
-    SmtpCredential,
-    ImapServer,
-    ImapPort,
-    ImapSecurity,
-    ImapInboxFolder,
-    ImapSentFolder,
-    ImapUserName,
-    ImapUserDomain,
-    ImapPassword,
-    ImapCredential,
-}
-
-impl Field {
-    pub fn config_name(self) -> &'static str {
-        match self {
-            Self::Id => "id",
-            Self::Description => "description",
-            Self::SubjectTag => "subject_tag",
-            Self::OauthProvider => "oauth_provider",
-            Self::Tenant => "tenant",
-            Self::SmtpServer => "smtp.server",
-            Self::SmtpPort => "smtp.port",
-            Self::SmtpSecurity => "smtp.security",
-            Self::SmtpSendAs => "smtp.send_as",
-            Self::SmtpFromName => "smtp.from_name",
-            Self::SmtpUserName => "smtp.user_name",
-            Self::SmtpUserDomain => "smtp.user_domain",
-            Self::SmtpPassword => "smtp.password",
-            Self::SmtpCredential => "smtp.credential",
-            Self::ImapServer => "imap.server",
-            Self::ImapPort => "imap.port",
-            Self::ImapSecurity => "imap.security",
-            Self::ImapInboxFolder => "imap.inbox_folder",
-            Self::ImapSentFolder => "imap.sent_folder",
-            Self::ImapUserName => "imap.user_name",
-            Self::ImapUserDomain => "imap.user_domain",
-            Self::ImapPassword => "imap.password",
-            Self::ImapCredential => "imap.credential",
-        }
-    }
-}
-
-impl fmt::Display for Field {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.config_name())
-    }
 }
 
 /// Every check the model makes. The name is stable (CLI `--json`, tests).
@@ -181,9 +118,9 @@ impl Checks {
         self.push(rule, Severity::Warning, field, message);
     }
 
-    fn required(&mut self, value: &str, field: Field, what: &str) -> bool {
+    fn required(&mut self, value: &str, field: Field) -> bool {
         if value.trim().is_empty() {
-            self.error(Rule::Required, field, format!("{what} is required"));
+            self.error(Rule::Required, field, format!("{} is required", field.name()));
             false
         } else {
             true
@@ -195,12 +132,12 @@ impl Checks {
             self.error(
                 Rule::InvalidId,
                 Field::Id,
-                "The id may use only lower-case letters, digits, '-' and '_' (at most 64 characters)",
+                "Id may use only lower-case letters, digits, '-' and '_' (at most 64 characters)",
             );
         }
-        self.required(&setting.description, Field::Description, "Description");
-        if self.required(&setting.subject_tag, Field::SubjectTag, "Subject Tag") {
-            self.no_line_breaks(&setting.subject_tag, Field::SubjectTag, "Subject Tag");
+        self.required(&setting.description, Field::Description);
+        if self.required(&setting.subject_tag, Field::SubjectTag) {
+            self.no_line_breaks(&setting.subject_tag, Field::SubjectTag);
         }
         if setting.smtp_credential().uses_oauth()
             && setting.imap_credential().uses_oauth()
@@ -209,7 +146,11 @@ impl Checks {
             self.error(
                 Rule::TwoOauthSignIns,
                 Field::SmtpCredential,
-                "A setting connects to one OAuth sign-in: sign in to both sides with the same one, or send with a password",
+                format!(
+                    "A setting connects to one OAuth sign-in: set {} and {} to the same one, or send with a password",
+                    Field::SmtpCredential.name(),
+                    Field::ImapCredential.name()
+                ),
             );
         }
         if setting.oauth_flow == super::setting::OAuthFlow::App {
@@ -222,7 +163,8 @@ impl Checks {
                 Some(CredentialKind::Gmail) => self.error(
                     Rule::AppAccessNotAvailable,
                     Field::OauthProvider,
-                    "Google offers no app-only access to Gmail mailboxes: use a person's sign-in (Connect)",
+                    "Google offers no app-only access to Gmail mailboxes: use a person's sign-in (Connect), not an \
+                     OAuth2 provider's app",
                 ),
                 Some(_) => {}
             }
@@ -248,7 +190,7 @@ impl Checks {
             self.warning(
                 Rule::TenantNotUsed,
                 Field::Tenant,
-                "A tenant is only used with Microsoft 365 OAuth; it is ignored for this credential type",
+                "Tenant is only used with Microsoft 365 OAuth; it is ignored for this Credential Type",
             );
         }
     }
@@ -257,17 +199,21 @@ impl Checks {
         let smtp = &setting.smtp;
         self.host(&smtp.server, Field::SmtpServer, false);
         self.port_and_security(smtp.port, smtp.security, Field::SmtpPort, Field::SmtpSecurity, Protocol::Smtp);
-        if self.required(&smtp.send_as, Field::SmtpSendAs, "Send-as address") {
-            self.address(&smtp.send_as, Field::SmtpSendAs, "Send-as address");
+        if self.required(&smtp.send_as, Field::SmtpSendAs) {
+            self.address(&smtp.send_as, Field::SmtpSendAs);
         }
-        self.no_line_breaks(&smtp.from_name, Field::SmtpFromName, "From name");
-        self.required(&smtp.user_name, Field::SmtpUserName, "Outgoing user name");
-        self.user_domain(&smtp.user_domain, &smtp.send_as, Field::SmtpUserDomain, "send-as address");
+        self.no_line_breaks(&smtp.from_name, Field::SmtpFromName);
+        self.required(&smtp.user_name, Field::SmtpUserName);
+        self.user_domain(&smtp.user_domain, &smtp.send_as, Field::SmtpUserDomain, Field::SmtpSendAs);
         if setting.smtp_credential() == CredentialKind::Basic && !smtp.user_name.trim().is_empty() && !passwords.smtp {
             self.error(
                 Rule::PasswordMissing,
                 Field::SmtpPassword,
-                "Enter the password (or API key) for the outgoing user name: this side signs in with a password",
+                format!(
+                    "{}: enter the password (or API key) of the {}; this side signs in with a password",
+                    Field::SmtpPassword.name(),
+                    Field::SmtpUserName.name()
+                ),
             );
         }
     }
@@ -276,24 +222,27 @@ impl Checks {
         let imap = &setting.imap;
         self.host(&imap.server, Field::ImapServer, true);
         self.port_and_security(imap.port, imap.security, Field::ImapPort, Field::ImapSecurity, Protocol::Imap);
-        self.required(&imap.inbox_folder, Field::ImapInboxFolder, "Inbox folder name");
-        self.required(&imap.sent_folder, Field::ImapSentFolder, "Sent items folder name");
-        if self.required(&imap.user_name, Field::ImapUserName, "Incoming user name (the reply-to address)") {
-            self.address(&imap.user_name, Field::ImapUserName, "Incoming user name (the reply-to address)");
+        self.required(&imap.inbox_folder, Field::ImapInboxFolder);
+        self.required(&imap.sent_folder, Field::ImapSentFolder);
+        if self.required(&imap.user_name, Field::ImapUserName) {
+            self.address(&imap.user_name, Field::ImapUserName);
         }
-        self.user_domain(&imap.user_domain, &imap.user_name, Field::ImapUserDomain, "incoming user name");
+        self.user_domain(&imap.user_domain, &imap.user_name, Field::ImapUserDomain, Field::ImapUserName);
         if setting.imap_credential() == CredentialKind::Basic && !passwords.imap {
             self.error(
                 Rule::PasswordMissing,
                 Field::ImapPassword,
-                "Enter the password for the incoming user name: this side signs in with a password",
+                format!(
+                    "{}: enter the password of the {}; this side signs in with a password",
+                    Field::ImapPassword.name(),
+                    Field::ImapUserName.name()
+                ),
             );
         }
     }
 
     fn host(&mut self, host: &str, field: Field, for_imap: bool) {
-        let what = if for_imap { "Incoming server name" } else { "Outgoing server name" };
-        if !self.required(host, field, what) {
+        if !self.required(host, field) {
             return;
         }
         let host = host.trim();
@@ -304,8 +253,9 @@ impl Checks {
                 Rule::MalformedHost,
                 field,
                 format!(
-                    "\"{host}\" is not a server name: enter only the host, like mail.example.com \
-                     (no https://, no port, no spaces)"
+                    "\"{host}\" is not a server name: enter only the host in {}, like mail.example.com \
+                     (no https://, no port, no spaces)",
+                    field.name()
                 ),
             );
             return;
@@ -315,10 +265,12 @@ impl Checks {
             let message = if host.eq_ignore_ascii_case("office365.com") {
                 format!(
                     "The setup guide writes \"office365.com\", but that is not a mail server: Microsoft 365 \
-                     receives mail at \"outlook.office365.com\" and sends at \"smtp.office365.com\"; use \"{right}\""
+                     receives mail at \"outlook.office365.com\" and sends at \"smtp.office365.com\"; use \"{right}\" \
+                     in {}",
+                    field.name()
                 )
             } else {
-                format!("\"{host}\" is not a mail server; use \"{right}\"")
+                format!("\"{host}\" is not a mail server; use \"{right}\" in {}", field.name())
             };
             self.error(Rule::KnownWrongHost, field, message);
         }
@@ -333,14 +285,17 @@ impl Checks {
         protocol: Protocol,
     ) {
         if port == 0 {
-            self.error(Rule::PortOutOfRange, port_field, port_message());
+            self.error(Rule::PortOutOfRange, port_field, format!("{}: {}", port_field.name(), port_message()));
             return;
         }
         if security == Security::None {
             self.error(
                 Rule::CredentialsWithoutEncryption,
                 security_field,
-                "Passwords and tokens are never sent unencrypted: choose Start TLS or TLS on connect (SSL)",
+                format!(
+                    "Passwords and tokens are never sent unencrypted: set {} to Start TLS or TLS on connect (SSL)",
+                    security_field.name()
+                ),
             );
             return;
         }
@@ -350,11 +305,11 @@ impl Checks {
             _ => None,
         };
         if let Some(expected) = expected.filter(|e| *e != security) {
-            let name = protocol.name();
             let mut message = format!(
-                "{name} port {port} uses {}, not {}; choose {} (or use port {} for {})",
+                "Port {port} uses {}, not {}; set {} to {} (or use port {} for {})",
                 expected.label(),
                 security.label(),
+                security_field.name(),
                 expected.label(),
                 protocol.port_for(security),
                 security.label(),
@@ -370,18 +325,18 @@ impl Checks {
         }
     }
 
-    fn address(&mut self, address: &str, field: Field, what: &str) {
+    fn address(&mut self, address: &str, field: Field) {
         if !is_well_formed_address(address) {
             self.error(
                 Rule::MalformedAddress,
                 field,
-                format!("{what} \"{}\" is not an e-mail address like name@example.com", address.trim()),
+                format!("{} \"{}\" is not an e-mail address like name@example.com", field.name(), address.trim()),
             );
         }
     }
 
-    fn user_domain(&mut self, user_domain: &str, address: &str, field: Field, what: &str) {
-        if !self.required(user_domain, field, "User domain") {
+    fn user_domain(&mut self, user_domain: &str, address: &str, field: Field, address_field: Field) {
+        if !self.required(user_domain, field) {
             return;
         }
         let Some(expected) = domain_of(address) else {
@@ -391,14 +346,19 @@ impl Checks {
             self.error(
                 Rule::UserDomainMismatch,
                 field,
-                format!("User domain \"{}\" must match the domain of the {what}, \"{expected}\"", user_domain.trim()),
+                format!(
+                    "{} \"{}\" must match the domain of the {}, \"{expected}\"",
+                    field.name(),
+                    user_domain.trim(),
+                    address_field.name()
+                ),
             );
         }
     }
 
-    fn no_line_breaks(&mut self, value: &str, field: Field, what: &str) {
+    fn no_line_breaks(&mut self, value: &str, field: Field) {
         if value.contains(['\r', '\n']) {
-            self.error(Rule::HeaderInjection, field, format!("{what} cannot contain line breaks"));
+            self.error(Rule::HeaderInjection, field, format!("{} cannot contain line breaks", field.name()));
         }
     }
 }
@@ -410,13 +370,6 @@ enum Protocol {
 }
 
 impl Protocol {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Smtp => "Outgoing (SMTP)",
-            Self::Imap => "Incoming (IMAP)",
-        }
-    }
-
     fn port_for(self, security: Security) -> u16 {
         match (self, security) {
             (Self::Smtp, Security::Tls) => 465,
@@ -499,6 +452,89 @@ mod tests {
         let found = findings(setting);
         assert_eq!(found.len(), 1, "expected exactly one finding, got {found:#?}");
         (found[0].rule, found[0].severity, found[0].field)
+    }
+
+    /// One field vocabulary: every message names its field as the form labels it,
+    /// for every rule the model checks (the list below reaches each one).
+    #[test]
+    fn every_message_names_its_field_by_the_forms_label() {
+        let mut broken: Vec<(MailSetting, StoredPasswords)> = Vec::new();
+        let mut push = |change: &dyn Fn(&mut MailSetting), passwords: StoredPasswords| {
+            let mut s = good();
+            change(&mut s);
+            broken.push((s, passwords));
+        };
+        push(&|s| *s = MailSetting { id: "Bad Id".into(), ..MailSetting::default() }, BOTH);
+        push(&|s| s.smtp.port = 0, BOTH);
+        push(&|s| s.smtp.send_as = "not an address".into(), BOTH);
+        push(&|s| s.imap.user_name = "nope".into(), BOTH);
+        push(&|s| s.smtp.server = "https://smtp.example.com".into(), BOTH);
+        push(&|s| s.imap.server = "office365.com".into(), BOTH);
+        push(&|s| s.smtp.server = "outlook.com".into(), BOTH);
+        push(&|s| s.smtp.user_domain = "other.com".into(), BOTH);
+        push(&|s| s.imap.security = Security::Starttls, BOTH);
+        push(&|s| s.smtp.security = Security::None, BOTH);
+        push(&|s| s.credential = CredentialKind::Basic, StoredPasswords::default());
+        push(&|s| s.smtp.from_name = "A\r\nBcc: x@example.com".into(), BOTH);
+        push(&|s| s.subject_tag = "[AR]\n".into(), BOTH);
+        push(
+            &|s| {
+                s.credential = CredentialKind::Oauth2;
+                s.oauth_provider = Some("nowhere".into());
+            },
+            BOTH,
+        );
+        push(&|s| s.credential = CredentialKind::Oauth2, BOTH);
+        push(&|s| s.tenant = Some("contoso.com".into()), BOTH);
+        push(&|s| s.credential = CredentialKind::Gmail, BOTH);
+        push(
+            &|s| {
+                s.credential = CredentialKind::Microsoft365;
+                s.smtp.credential = Some(CredentialKind::Gmail);
+            },
+            BOTH,
+        );
+        push(&|s| s.oauth_flow = crate::model::OAuthFlow::App, BOTH);
+        push(
+            &|s| {
+                s.credential = CredentialKind::Gmail;
+                s.oauth_flow = crate::model::OAuthFlow::App;
+            },
+            BOTH,
+        );
+        push(&|s| s.credential = CredentialKind::Basic, BOTH);
+        let mut rules = std::collections::BTreeSet::new();
+        for (setting, passwords) in &broken {
+            for finding in validate_setting(setting, &Config::default(), *passwords) {
+                assert!(
+                    finding.message.contains(&finding.field.name()),
+                    "{:?} does not name \"{}\": {}",
+                    finding.rule,
+                    finding.field.name(),
+                    finding.message
+                );
+                rules.insert(format!("{:?}", finding.rule));
+            }
+        }
+        let every = [
+            Rule::InvalidId,
+            Rule::Required,
+            Rule::PortOutOfRange,
+            Rule::MalformedAddress,
+            Rule::MalformedHost,
+            Rule::UserDomainMismatch,
+            Rule::PortSecurityMismatch,
+            Rule::KnownWrongHost,
+            Rule::CredentialsWithoutEncryption,
+            Rule::PasswordMissing,
+            Rule::HeaderInjection,
+            Rule::UnknownOauthProvider,
+            Rule::TenantNotUsed,
+            Rule::TwoOauthSignIns,
+            Rule::AppAccessNotAvailable,
+        ];
+        let missed: Vec<String> = every.iter().map(|r| format!("{r:?}")).filter(|r| !rules.contains(r)).collect();
+        assert!(missed.is_empty(), "rules no broken setting above reached: {missed:?}");
     }
 
     #[test]
@@ -591,7 +627,7 @@ mod tests {
         assert_eq!(only(&s), (Rule::UserDomainMismatch, Severity::Error, Field::SmtpUserDomain));
         assert_eq!(
             findings(&s)[0].message,
-            "User domain \"other.com\" must match the domain of the send-as address, \"example.com\""
+            "(From) User Domain \"other.com\" must match the domain of the Default Send as Email, \"example.com\""
         );
         let mut s = good();
         s.imap.user_domain = "Example.COM".into();
@@ -608,8 +644,8 @@ mod tests {
         let message = &findings(&s)[0].message;
         assert_eq!(
             message,
-            "Incoming (IMAP) port 993 uses TLS on connect (SSL), not Start TLS; choose TLS on connect (SSL) (or use port 143 \
-             for Start TLS). The setup guide says \"993 works with Start TLS and 143 works with SSL\"; it is the other way round"
+            "Port 993 uses TLS on connect (SSL), not Start TLS; set Security (Incoming IMAP Settings) to TLS on connect \
+             (SSL) (or use port 143 for Start TLS). The setup guide says \"993 works with Start TLS and 143 works with SSL\"; it is the other way round"
         );
         let mut s = good();
         s.imap.port = 143;

@@ -173,7 +173,9 @@ fn validation_messages_appear_beside_the_fields_and_block_save() {
     fill(&mut harness, "(From) User Domain", "other.com");
     assert!(
         harness
-            .query_by_label("User domain \"other.com\" must match the domain of the send-as address, \"example.com\"")
+            .query_by_label(
+                "(From) User Domain \"other.com\" must match the domain of the Default Send as Email, \"example.com\"",
+            )
             .is_some(),
         "a live domain-mismatch message"
     );

@@ -4,81 +4,81 @@
 use egui::{RichText, Ui};
 
 use super::EditForm;
-use crate::model::{Config, MailSetting};
+use crate::model::{Config, Field, MailSetting};
 use crate::ui::commands::{Command, CommandQueue};
 
 /// One row of the side-by-side comparison.
 struct CompareField {
-    label: &'static str,
+    field: Field,
     get: fn(&MailSetting) -> String,
     set: fn(&mut MailSetting, &MailSetting),
 }
 
 const COMPARE_FIELDS: &[CompareField] = &[
     CompareField {
-        label: "Subject Tag",
+        field: Field::SubjectTag,
         get: |s| s.subject_tag.clone(),
         set: |d, o| d.subject_tag = o.subject_tag.clone(),
     },
     CompareField {
-        label: "Outgoing server",
+        field: Field::SmtpServer,
         get: |s| s.smtp.server.clone(),
         set: |d, o| d.smtp.server = o.smtp.server.clone(),
     },
-    CompareField { label: "Outgoing port", get: |s| s.smtp.port.to_string(), set: |d, o| d.smtp.port = o.smtp.port },
+    CompareField { field: Field::SmtpPort, get: |s| s.smtp.port.to_string(), set: |d, o| d.smtp.port = o.smtp.port },
     CompareField {
-        label: "Outgoing security",
+        field: Field::SmtpSecurity,
         get: |s| s.smtp.security.label().to_owned(),
         set: |d, o| d.smtp.security = o.smtp.security,
     },
     CompareField {
-        label: "Send-as address",
+        field: Field::SmtpSendAs,
         get: |s| s.smtp.send_as.clone(),
         set: |d, o| d.smtp.send_as = o.smtp.send_as.clone(),
     },
     CompareField {
-        label: "From name",
+        field: Field::SmtpFromName,
         get: |s| s.smtp.from_name.clone(),
         set: |d, o| d.smtp.from_name = o.smtp.from_name.clone(),
     },
     CompareField {
-        label: "Outgoing user name",
+        field: Field::SmtpUserName,
         get: |s| s.smtp.user_name.clone(),
         set: |d, o| d.smtp.user_name = o.smtp.user_name.clone(),
     },
     CompareField {
-        label: "Outgoing user domain",
+        field: Field::SmtpUserDomain,
         get: |s| s.smtp.user_domain.clone(),
         set: |d, o| d.smtp.user_domain = o.smtp.user_domain.clone(),
     },
     CompareField {
-        label: "Incoming server",
+        field: Field::ImapServer,
         get: |s| s.imap.server.clone(),
         set: |d, o| d.imap.server = o.imap.server.clone(),
     },
-    CompareField { label: "Incoming port", get: |s| s.imap.port.to_string(), set: |d, o| d.imap.port = o.imap.port },
+    CompareField { field: Field::ImapPort, get: |s| s.imap.port.to_string(), set: |d, o| d.imap.port = o.imap.port },
     CompareField {
-        label: "Incoming security",
+        field: Field::ImapSecurity,
         get: |s| s.imap.security.label().to_owned(),
         set: |d, o| d.imap.security = o.imap.security,
     },
     CompareField {
-        label: "Inbox folder",
+        field: Field::ImapInboxFolder,
         get: |s| s.imap.inbox_folder.clone(),
         set: |d, o| d.imap.inbox_folder = o.imap.inbox_folder.clone(),
     },
     CompareField {
-        label: "Sent items folder",
+        field: Field::ImapSentFolder,
         get: |s| s.imap.sent_folder.clone(),
         set: |d, o| d.imap.sent_folder = o.imap.sent_folder.clone(),
     },
     CompareField {
-        label: "Incoming user name",
+        field: Field::ImapUserName,
         get: |s| s.imap.user_name.clone(),
         set: |d, o| d.imap.user_name = o.imap.user_name.clone(),
     },
     CompareField {
-        label: "Incoming user domain",
+        field: Field::ImapUserDomain,
         get: |s| s.imap.user_domain.clone(),
         set: |d, o| d.imap.user_domain = o.imap.user_domain.clone(),
     },
@@ -134,11 +134,20 @@ impl EditForm {
         ui.separator();
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             egui::Grid::new("compare").num_columns(3).spacing([10.0, 6.0]).show(ui, |ui| {
+                let mut section = None;
                 for field in COMPARE_FIELDS {
+                    // Grouped as the form is, so each row says the form's words.
+                    if field.field.section() != section {
+                        section = field.field.section();
+                        if let Some(title) = section {
+                            ui.label(RichText::new(title).strong());
+                            ui.end_row();
+                        }
+                    }
                     let theirs = (field.get)(old);
                     let ours = (field.get)(&self.draft);
                     let differs = theirs != ours;
-                    ui.label(field.label);
+                    ui.label(field.field.label());
                     let text = if theirs.is_empty() { "—".to_owned() } else { theirs.clone() };
                     if differs {
                         egui::Frame::new().fill(crate::ui::theme::differs_fill(ui.visuals())).inner_margin(2.0).show(
@@ -151,7 +160,7 @@ impl EditForm {
                         ui.label(text);
                     }
                     let copy = ui.add_enabled(differs, egui::Button::new("Use"));
-                    let copy = copy.on_hover_text(format!("Copy the old {} into the form", field.label.to_lowercase()));
+                    let copy = copy.on_hover_text(format!("Copy the old {} into the form", field.field.name()));
                     if copy.clicked() {
                         (field.set)(&mut self.draft, old);
                         self.smtp_port_text = self.draft.smtp.port.to_string();

@@ -6,15 +6,16 @@ use egui::{RichText, Ui};
 use zeroize::Zeroizing;
 
 use super::{EditForm, LABEL_WIDTH};
+use crate::model::fields::{self, Field};
 use crate::model::validate::parse_port;
-use crate::model::{Config, CredentialKind, Field, Finding, Preset, Security, presets};
+use crate::model::{Config, CredentialKind, Finding, Preset, Security, presets};
 use crate::ui::widgets::{Need, findings_ui, password_row_ui, text_row_ui};
 
 impl EditForm {
     pub(super) fn general_ui(&mut self, ui: &mut Ui, config: &Config, findings: &[Finding]) {
         egui::Grid::new("general").num_columns(2).spacing([12.0, 8.0]).min_col_width(LABEL_WIDTH).show(ui, |ui| {
             // The guide's "CRITICAL STEP": the credential type comes first.
-            let label = crate::ui::widgets::field_label_ui(ui, "Credential Type", Need::Required);
+            let label = crate::ui::widgets::field_label_ui(ui, Field::CredentialType.label(), Need::Required);
             let before = self.draft.credential;
             egui::ComboBox::from_id_salt("credential")
                 .selected_text(RichText::new(self.draft.credential.label()).strong())
@@ -35,14 +36,20 @@ impl EditForm {
             }
             text_row_ui(
                 ui,
-                "Description",
+                Field::Description.label(),
                 Need::Required,
                 &mut self.draft.description,
                 "e.g. Collections mailbox (Microsoft 365)",
             );
             ui.end_row();
             row_findings_ui(ui, findings, Field::Description);
-            let tag = text_row_ui(ui, "Subject Tag", Need::Required, &mut self.draft.subject_tag, "e.g. [ACME-AR]");
+            let tag = text_row_ui(
+                ui,
+                Field::SubjectTag.label(),
+                Need::Required,
+                &mut self.draft.subject_tag,
+                "e.g. [ACME-AR]",
+            );
             tag.on_hover_text("Put at the start of the subject of every mail the automation sends");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SubjectTag);
@@ -52,7 +59,7 @@ impl EditForm {
                     let mut tenant = self.draft.tenant.clone().unwrap_or_default();
                     let edited = text_row_ui(
                         ui,
-                        "Tenant",
+                        Field::Tenant.label(),
                         Need::Optional,
                         &mut tenant,
                         "organizations, or your tenant id or domain",
@@ -64,7 +71,7 @@ impl EditForm {
                     row_findings_ui(ui, findings, Field::Tenant);
                 }
                 CredentialKind::Oauth2 => {
-                    let label = crate::ui::widgets::field_label_ui(ui, "OAuth2 provider", Need::Required);
+                    let label = crate::ui::widgets::field_label_ui(ui, Field::OauthProvider.label(), Need::Required);
                     let current = self.draft.oauth_provider.clone().unwrap_or_default();
                     egui::ComboBox::from_id_salt("oauth_provider")
                         .selected_text(if current.is_empty() { "Choose…" } else { current.as_str() })
@@ -102,7 +109,7 @@ impl EditForm {
                 ui.end_row();
             }
             ui.label("");
-            ui.checkbox(&mut self.draft.active, "Active");
+            ui.checkbox(&mut self.draft.active, Field::Active.label());
             ui.end_row();
         });
     }
@@ -148,12 +155,12 @@ impl EditForm {
     }
 
     pub(super) fn smtp_ui(&mut self, ui: &mut Ui, findings: &[Finding]) {
-        section_ui(ui, "Outgoing SMTP Settings", |ui| self.smtp_fields_ui(ui, findings));
+        section_ui(ui, fields::OUTGOING, |ui| self.smtp_fields_ui(ui, findings));
     }
 
     fn smtp_fields_ui(&mut self, ui: &mut Ui, findings: &[Finding]) {
         ui.horizontal(|ui| {
-            ui.label(RichText::new("Outgoing SMTP Settings").heading());
+            ui.label(RichText::new(fields::OUTGOING).heading());
             ui.menu_button("Fill servers from…", |ui| {
                 for preset in presets::ALL {
                     if ui.button(preset.name).clicked() {
@@ -175,47 +182,70 @@ impl EditForm {
             side_credential_row_ui(ui, "smtp_credential", setting_credential, &mut self.draft.smtp.credential);
             row_findings_ui(ui, findings, Field::SmtpCredential);
             let smtp = &mut self.draft.smtp;
-            text_row_ui(ui, "Server Name", Need::Required, &mut smtp.server, "e.g. smtp.office365.com");
+            text_row_ui(ui, Field::SmtpServer.label(), Need::Required, &mut smtp.server, "e.g. smtp.office365.com");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SmtpServer);
-            port_row_ui(ui, "Port", &mut self.smtp_port_text, &mut smtp.port, "587");
+            port_row_ui(ui, Field::SmtpPort.label(), &mut self.smtp_port_text, &mut smtp.port, "587");
             row_findings_ui(ui, findings, Field::SmtpPort);
-            security_row_ui(ui, "Security", "smtp_security", &mut smtp.security);
+            security_row_ui(ui, Field::SmtpSecurity.label(), "smtp_security", &mut smtp.security);
             row_findings_ui(ui, findings, Field::SmtpSecurity);
-            text_row_ui(ui, "Default Send as Email", Need::Required, &mut smtp.send_as, "e.g. collections@company.com")
-                .on_hover_text("The \"from\" address recipients see, e.g. collections@ or accountsreceivable@");
+            text_row_ui(
+                ui,
+                Field::SmtpSendAs.label(),
+                Need::Required,
+                &mut smtp.send_as,
+                "e.g. collections@company.com",
+            )
+            .on_hover_text("The \"from\" address recipients see, e.g. collections@ or accountsreceivable@");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SmtpSendAs);
-            text_row_ui(ui, "From Name", Need::Optional, &mut smtp.from_name, "e.g. Acme Accounts Receivable Team")
-                .on_hover_text("Shown to recipients instead of the send-as address");
+            text_row_ui(
+                ui,
+                Field::SmtpFromName.label(),
+                Need::Optional,
+                &mut smtp.from_name,
+                "e.g. Acme Accounts Receivable Team",
+            )
+            .on_hover_text("Shown to recipients instead of the send-as address");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SmtpFromName);
-            text_row_ui(ui, "(From) User Name", Need::Required, &mut smtp.user_name, "the account that signs in")
-                .on_hover_text("The email address (or user name) that signs in to the outgoing server");
+            text_row_ui(
+                ui,
+                Field::SmtpUserName.label(),
+                Need::Required,
+                &mut smtp.user_name,
+                "the account that signs in",
+            )
+            .on_hover_text("The email address (or user name) that signs in to the outgoing server");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SmtpUserName);
-            text_row_ui(ui, "(From) User Domain", Need::Required, &mut smtp.user_domain, "the send-as domain")
+            text_row_ui(ui, Field::SmtpUserDomain.label(), Need::Required, &mut smtp.user_domain, "the send-as domain")
                 .on_hover_text("The domain of the Default Send as Email; they must match");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SmtpUserDomain);
             password_or_sign_in_row_ui(ui, credential, &mut self.smtp_password, stored);
             row_findings_ui(ui, findings, Field::SmtpPassword);
         });
-        suggest_domain_ui(ui, &mut self.draft.smtp.user_domain, &self.draft.smtp.send_as, "(From) User Domain");
+        suggest_domain_ui(
+            ui,
+            &mut self.draft.smtp.user_domain,
+            &self.draft.smtp.send_as,
+            Field::SmtpUserDomain.label(),
+        );
         if let Some(relay) = presets::relay_name(&self.draft.smtp.server) {
             ui.label(relay_sign_in_hint(relay));
         }
     }
 
     pub(super) fn imap_ui(&mut self, ui: &mut Ui, findings: &[Finding]) {
-        section_ui(ui, "Incoming IMAP Settings", |ui| self.imap_fields_ui(ui, findings));
+        section_ui(ui, fields::INCOMING, |ui| self.imap_fields_ui(ui, findings));
     }
 
     /// In the guide's order: Server Name, Port, Inbox Folder Name, Sent Items
     /// Folder, User Name, Password, User Domain.
     fn imap_fields_ui(&mut self, ui: &mut Ui, findings: &[Finding]) {
         ui.horizontal(|ui| {
-            ui.label(RichText::new("Incoming IMAP Settings").heading());
+            ui.label(RichText::new(fields::INCOMING).heading());
             ui.menu_button("Fill servers from…", |ui| {
                 for preset in presets::ALL.iter().filter(|p| p.imap.is_some()) {
                     if ui.button(preset.name).clicked() {
@@ -235,24 +265,24 @@ impl EditForm {
             side_credential_row_ui(ui, "imap_credential", setting_credential, &mut self.draft.imap.credential);
             row_findings_ui(ui, findings, Field::ImapCredential);
             let imap = &mut self.draft.imap;
-            text_row_ui(ui, "Server Name", Need::Required, &mut imap.server, "e.g. outlook.office365.com");
+            text_row_ui(ui, Field::ImapServer.label(), Need::Required, &mut imap.server, "e.g. outlook.office365.com");
             ui.end_row();
             row_findings_ui(ui, findings, Field::ImapServer);
-            port_row_ui(ui, "Port", &mut self.imap_port_text, &mut imap.port, "993");
+            port_row_ui(ui, Field::ImapPort.label(), &mut self.imap_port_text, &mut imap.port, "993");
             row_findings_ui(ui, findings, Field::ImapPort);
-            security_row_ui(ui, "Security", "imap_security", &mut imap.security);
+            security_row_ui(ui, Field::ImapSecurity.label(), "imap_security", &mut imap.security);
             row_findings_ui(ui, findings, Field::ImapSecurity);
-            text_row_ui(ui, "Inbox Folder Name", Need::Required, &mut imap.inbox_folder, "Inbox")
+            text_row_ui(ui, Field::ImapInboxFolder.label(), Need::Required, &mut imap.inbox_folder, "Inbox")
                 .on_hover_text("\"Inbox\" is the general default");
             ui.end_row();
             row_findings_ui(ui, findings, Field::ImapInboxFolder);
-            text_row_ui(ui, "Sent Items Folder", Need::Required, &mut imap.sent_folder, "Sent")
+            text_row_ui(ui, Field::ImapSentFolder.label(), Need::Required, &mut imap.sent_folder, "Sent")
                 .on_hover_text("\"Sent\" is the general default; Test Incoming Settings confirms it with the server");
             ui.end_row();
             row_findings_ui(ui, findings, Field::ImapSentFolder);
             text_row_ui(
                 ui,
-                "User Name",
+                Field::ImapUserName.label(),
                 Need::Required,
                 &mut imap.user_name,
                 "the reply-to mailbox, e.g. replies@company.com",
@@ -262,12 +292,23 @@ impl EditForm {
             row_findings_ui(ui, findings, Field::ImapUserName);
             password_or_sign_in_row_ui(ui, credential, &mut self.imap_password, stored);
             row_findings_ui(ui, findings, Field::ImapPassword);
-            text_row_ui(ui, "User Domain", Need::Required, &mut imap.user_domain, "the user name's domain")
-                .on_hover_text("The domain of the User Name; they must match");
+            text_row_ui(
+                ui,
+                Field::ImapUserDomain.label(),
+                Need::Required,
+                &mut imap.user_domain,
+                "the user name's domain",
+            )
+            .on_hover_text("The domain of the User Name; they must match");
             ui.end_row();
             row_findings_ui(ui, findings, Field::ImapUserDomain);
         });
-        suggest_domain_ui(ui, &mut self.draft.imap.user_domain, &self.draft.imap.user_name, "User Domain");
+        suggest_domain_ui(
+            ui,
+            &mut self.draft.imap.user_domain,
+            &self.draft.imap.user_name,
+            Field::ImapUserDomain.label(),
+        );
     }
 }
 
@@ -303,7 +344,7 @@ fn side_credential_row_ui(
     setting_credential: CredentialKind,
     side: &mut Option<CredentialKind>,
 ) {
-    let label = crate::ui::widgets::field_label_ui(ui, "Signs in with", Need::Optional);
+    let label = crate::ui::widgets::field_label_ui(ui, Field::SmtpCredential.label(), Need::Optional);
     let same = "Same as Credential Type".to_owned();
     let shown = match side {
         Some(kind) if *kind != setting_credential => kind.label().to_owned(),
@@ -341,11 +382,11 @@ fn password_or_sign_in_row_ui(
     stored: Option<bool>,
 ) {
     if credential == CredentialKind::Basic {
-        password_row_ui(ui, "Password", Need::Required, typed, stored);
+        password_row_ui(ui, Field::SmtpPassword.label(), Need::Required, typed, stored);
         ui.end_row();
         return;
     }
-    crate::ui::widgets::field_label_ui(ui, "Password", Need::Optional);
+    crate::ui::widgets::field_label_ui(ui, Field::SmtpPassword.label(), Need::Optional);
     let provider = match credential {
         CredentialKind::Microsoft365 => "Microsoft's",
         CredentialKind::Gmail => "Google's",
