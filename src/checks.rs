@@ -10,6 +10,7 @@ use thiserror::Error;
 use crate::cancel::CancelToken;
 use crate::model::{Config, MailSetting};
 use crate::probe::{self, ProbeOptions, Report};
+use crate::secret::Secret;
 use crate::store::{SecretStoreError, Secrets, Workspace};
 
 /// What to check.
@@ -52,6 +53,37 @@ pub enum CheckError {
     Secrets(#[from] SecretStoreError),
 }
 
+/// The one way to a setting's access token, for every caller (the checks, `send`,
+/// `token`, the bridge): `None` for Basic settings; for OAuth settings a fresh
+/// token — the app's own (app-only) or the signed-in person's, refreshed when
+/// needed — or the reason there is none (which a probe reports as its sign-in failure).
+pub fn access_token(
+    setting: &MailSetting,
+    config: &Config,
+    secrets: &Secrets,
+    options: &ProbeOptions,
+) -> Option<Result<Secret, String>> {
+    if !setting.uses_oauth() {
+        return None;
+    }
+    let provider = match crate::oauth::provider::resolve(setting, config) {
+        Ok(provider) => crate::oauth::provider::with_stored_client_secret(provider, secrets),
+        Err(err) => return Some(Err(err.to_string())),
+    };
+    let timeout = options.connect_timeout.max(std::time::Duration::from_secs(10));
+    if setting.oauth_flow == crate::model::OAuthFlow::App {
+        let provider = crate::oauth::provider::with_stored_app_certificate(provider, secrets);
+        return Some(
+            crate::oauth::tokens::app_access_token(&provider, options.tls.clone(), timeout)
+                .map_err(|err| err.to_string()),
+        );
+    }
+    Some(
+        crate::oauth::tokens::fresh_access_token(secrets, &setting.id, &provider, options.tls.clone(), timeout)
+            .map_err(|err| err.to_string()),
+    )
+}
+
 /// Runs `check` with `setting`'s servers and sign-in. `subject_id` is the
 /// setting the result is reported under (a migration's old setting whose
 /// folders are read through the new one's sign-in); usually `setting.id`.
@@ -66,7 +98,7 @@ pub fn run(
     let options = ProbeOptions::from_config(config)?;
     // Only what signs in needs a token refresh or a password: Detect never reads a credential.
     let inputs = || -> Result<(probe::OutgoingInput, probe::IncomingInput), CheckError> {
-        let bearer = crate::oauth::bearer_for_probe(setting, config, secrets, &options);
+        let bearer = access_token(setting, config, secrets, &options);
         let (mut outgoing, mut incoming) = probe::inputs_for(setting, secrets, bearer.as_ref())?;
         subject_id.clone_into(&mut outgoing.setting_id);
         subject_id.clone_into(&mut incoming.setting_id);

@@ -496,7 +496,7 @@ impl Upstream {
 
 /// A fresh token for the setting (refreshed when needed, as for the tests).
 fn bearer(shared: &Shared, setting: &MailSetting) -> Result<Secret, String> {
-    match crate::oauth::bearer_for_probe(setting, &shared.config, &shared.secrets, &shared.options) {
+    match crate::checks::access_token(setting, &shared.config, &shared.secrets, &shared.options) {
         Some(result) => result,
         None => Err("the setting does not sign in with OAuth".to_owned()),
     }

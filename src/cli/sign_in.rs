@@ -37,7 +37,7 @@ pub(super) fn print_token(workspace: &Workspace, id: &str, json: bool, out: &mut
         )));
     }
     let options = probe_options(workspace)?;
-    let token = match crate::oauth::bearer_for_probe(setting, workspace.config(), workspace.secrets(), &options) {
+    let token = match crate::checks::access_token(setting, workspace.config(), workspace.secrets(), &options) {
         Some(Ok(token)) => token,
         Some(Err(reason)) => return Err(Failure::check(reason)),
         None => return Err(Failure::check("this setting has no token")),

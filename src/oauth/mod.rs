@@ -1,6 +1,11 @@
-//! OAuth2 sign-in for Microsoft 365, Gmail and custom providers: the PKCE
-//! flow in the system browser with a loopback redirect, tokens in the OS
-//! secret store, refresh and revocation. Knows nothing of egui.
+//! OAuth2 sign-in for the catalogue's providers (Microsoft 365, Gmail) and
+//! custom ones, in three ways: a person in the system browser (authorization
+//! code + PKCE, caught on a loopback redirect: `flow`, `listener`), a person on
+//! another device (RFC 8628: `device`), or the organisation's app itself
+//! (client credentials with a secret or a certificate assertion: `tokens`,
+//! `assertion`). Tokens live in the OS secret store and are refreshed one at a
+//! time (`refresh_lock`). Knows nothing of egui or of the probes; the one way
+//! from a setting to its token is `checks::access_token`.
 
 pub mod assertion;
 pub mod device;
@@ -12,39 +17,5 @@ pub mod provider;
 pub mod refresh_lock;
 pub mod tokens;
 
-use std::time::Duration;
-
 pub use flow::{ConnectError, ConnectFlow, Connected};
 pub use tokens::{ConnectionState, TokenError, TokenStatus};
-
-use crate::model::{Config, MailSetting};
-use crate::probe::ProbeOptions;
-use crate::secret::Secret;
-use crate::store::Secrets;
-
-/// The bearer token a probe of `setting` signs in with: `None` for Basic
-/// settings; for OAuth settings a fresh token, or the reason there is none
-/// (which the probe reports as its sign-in failure).
-pub fn bearer_for_probe(
-    setting: &MailSetting,
-    config: &Config,
-    secrets: &Secrets,
-    options: &ProbeOptions,
-) -> Option<Result<Secret, String>> {
-    if !setting.uses_oauth() {
-        return None;
-    }
-    let provider = match provider::resolve(setting, config) {
-        Ok(provider) => provider::with_stored_client_secret(provider, secrets),
-        Err(err) => return Some(Err(err.to_string())),
-    };
-    let timeout = options.connect_timeout.max(Duration::from_secs(10));
-    if setting.oauth_flow == crate::model::OAuthFlow::App {
-        let provider = provider::with_stored_app_certificate(provider, secrets);
-        return Some(tokens::app_access_token(&provider, options.tls.clone(), timeout).map_err(|err| err.to_string()));
-    }
-    Some(
-        tokens::fresh_access_token(secrets, &setting.id, &provider, options.tls.clone(), timeout)
-            .map_err(|err| err.to_string()),
-    )
-}

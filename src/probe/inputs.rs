@@ -74,7 +74,7 @@ impl IncomingInput {
 }
 
 /// The probe inputs of a setting. `bearer` is, for OAuth settings, the fresh
-/// access token or the reason there is none (see `oauth::bearer_for_probe`);
+/// access token or the reason there is none (see `checks::access_token`);
 /// Basic settings read their passwords from the secret store.
 pub fn inputs_for(
     setting: &MailSetting,

@@ -331,9 +331,8 @@ fn an_expiring_token_is_refreshed_and_the_rotated_refresh_token_saved() {
     tokens.save(&secrets, "refresh").unwrap();
 
     let setting = sandbox.config.setting("refresh").unwrap().clone();
-    let bearer = mailsettings::oauth::bearer_for_probe(&setting, &sandbox.config, &secrets, &sandbox.options())
-        .unwrap()
-        .unwrap();
+    let bearer =
+        mailsettings::checks::access_token(&setting, &sandbox.config, &secrets, &sandbox.options()).unwrap().unwrap();
     assert_ne!(bearer.expose(), old_access, "a new access token");
     let refreshed = TokenSet::load(&secrets, "refresh").unwrap().unwrap();
     assert_ne!(refreshed.refresh_token.as_ref().unwrap().expose(), old_refresh.expose(), "the refresh token rotated");
