@@ -3,10 +3,13 @@
 //!
 //! A client signs in to 127.0.0.1 with the setting's user name and a local
 //! password made here (kept in the OS store, shown once). Nothing goes upstream
-//! before that password matches. Then the bridge signs in upstream — always over
-//! TLS with full verification, with XOAUTH2 and a fresh token — answers the
-//! client's sign-in, and from there passes the session through unchanged, byte for
-//! byte, both ways. Every session has its own threads; at most [`MAX_SESSIONS`]
+//! before that password matches. Then the bridge signs in upstream through the
+//! probes' own SMTP and IMAP sessions (`probe::smtp`/`probe::imap`
+//! `sign_in_to_pass_through`: always over TLS with full verification, XOAUTH2
+//! with a fresh token from `checks::access_token`, the same stages, deadlines and
+//! diagnoses as Test Outgoing/Incoming), answers the client's sign-in, and from
+//! there passes the session through unchanged, byte for byte, both ways. A failed
+//! upstream sign-in is logged as its staged report. Every session has its own threads; at most [`MAX_SESSIONS`]
 //! run at once, an idle one ends after [`IDLE`].
 
 use std::io::{self, Read, Write};
@@ -16,13 +19,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
-use rustls::ClientConnection;
 use thiserror::Error;
 
 use crate::cancel::CancelToken;
-use crate::model::{Config, MailSetting, Security};
+use crate::model::{Config, MailSetting};
 use crate::probe::ProbeOptions;
-use crate::probe::net::{DeadlineSocket, StepClock};
 use crate::secret::Secret;
 use crate::store::{SecretKind, SecretStoreError, Secrets};
 
@@ -291,10 +292,9 @@ fn smtp_session(shared: &Shared, mut client: Local) -> io::Result<()> {
                 return match upstream_smtp(shared, &served.setting) {
                     Ok(upstream) => {
                         client.write_all(b"235 2.7.0 signed in through the bridge\r\n")?;
-                        splice(client, upstream.into_end())
+                        splice(client, upstream)
                     }
                     Err(reason) => {
-                        let reason = crate::printable::printable(&reason).replace(['\r', '\n'], " ");
                         client.write_all(format!("454 4.7.0 the mailbox could not be reached: {reason}\r\n").as_bytes())
                     }
                 };
@@ -414,14 +414,10 @@ fn imap_session(shared: &Shared, mut client: Local) -> io::Result<()> {
         return match upstream_imap(shared, &served.setting) {
             Ok(upstream) => {
                 client.write_all(format!("{tag} OK signed in through the bridge\r\n").as_bytes())?;
-                splice(client, upstream.into_end())
+                splice(client, upstream)
             }
-            Err(reason) => {
-                let reason = crate::printable::printable(&reason).replace(['\r', '\n'], " ");
-                client.write_all(
-                    format!("{tag} NO [UNAVAILABLE] the mailbox could not be reached: {reason}\r\n").as_bytes(),
-                )
-            }
+            Err(reason) => client
+                .write_all(format!("{tag} NO [UNAVAILABLE] the mailbox could not be reached: {reason}\r\n").as_bytes()),
         };
     }
 }
@@ -462,170 +458,46 @@ fn imap_astrings(arguments: &str) -> Option<(String, String)> {
 
 // ---- upstream ------------------------------------------------------------------
 
-/// A TLS connection to the mailbox's server. Until it is handed to [`splice`],
-/// every read and write is held to the step deadline (a server that trickles bytes
-/// cannot keep a sign-in going), as the probes' are.
-struct Upstream {
-    socket: DeadlineSocket,
-    clock: StepClock,
-    step: Duration,
-    tls: ClientConnection,
+/// Why the bridge could not sign in upstream: the staged report Test Outgoing or
+/// Test Incoming would have given, logged for the admin (redacted, as every report).
+/// The program is told the diagnosis's cause in a line of its own, never the
+/// server's words (a server that echoes the sign-in would hand it the token).
+fn refused(setting: &MailSetting, report: &crate::probe::Report) -> String {
+    tracing::warn!("bridge: {} could not sign in upstream:\n{}", setting.id, report.to_text());
+    let said = report
+        .diagnosis
+        .as_ref()
+        .map_or_else(|| report.failure_summary(), |diagnosis| format!("{} {}", diagnosis.cause, diagnosis.next_step));
+    crate::printable::printable(&said).replace(['\r', '\n'], " ")
 }
 
-impl Upstream {
-    /// The connection, for passing the session through (no more deadlines: the
-    /// session's idle timeout takes over).
-    fn into_end(self) -> End {
-        End::tls(self.socket.into_inner(), rustls::Connection::Client(self.tls))
-    }
-
-    /// Sends a command; its answer is a new step with its own deadline.
-    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.clock.begin(self.step);
-        rustls::Stream::new(&mut self.tls, &mut self.socket).write_all(bytes)
-    }
-
-    fn read_line(&mut self) -> io::Result<String> {
-        let bytes = crate::probe::net::read_line(&mut rustls::Stream::new(&mut self.tls, &mut self.socket), MAX_LINE)?;
-        if bytes.is_empty() {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed the connection"));
-        }
-        Ok(String::from_utf8_lossy(&bytes).trim_end_matches(['\r', '\n']).to_owned())
-    }
+/// Signs in upstream as Test Outgoing does (the probe's session: stages, deadlines,
+/// diagnosis), with a fresh token; the connection is then the program's.
+fn upstream_smtp(shared: &Shared, setting: &MailSetting) -> Result<End, String> {
+    let (outgoing, _) = upstream_inputs(shared, setting)?;
+    crate::probe::smtp::sign_in_to_pass_through(&outgoing, &shared.options, &CancelToken::new())
+        .map(|signed_in| End::tls(signed_in.socket, rustls::Connection::Client(signed_in.tls)))
+        .map_err(|report| refused(setting, &report))
 }
 
-/// A fresh token for the setting (refreshed when needed, as for the tests).
-fn bearer(shared: &Shared, setting: &MailSetting) -> Result<Secret, String> {
-    match crate::checks::access_token(setting, &shared.config, &shared.secrets, &shared.options) {
-        Some(result) => result,
-        None => Err("the setting does not sign in with OAuth".to_owned()),
-    }
+/// Signs in upstream as Test Incoming does; the connection is then the program's.
+fn upstream_imap(shared: &Shared, setting: &MailSetting) -> Result<End, String> {
+    let (_, incoming) = upstream_inputs(shared, setting)?;
+    crate::probe::imap::sign_in_to_pass_through(&incoming, &shared.options, &CancelToken::new())
+        .map(|signed_in| End::tls(signed_in.socket, rustls::Connection::Client(signed_in.tls)))
+        .map_err(|report| refused(setting, &report))
 }
 
-fn xoauth2(user: &str, token: &Secret) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("user={user}\x01auth=Bearer {}\x01\x01", token.expose()))
-}
-
-/// Connects (TLS on connect, or plain text upgraded with STARTTLS — `starttls`
-/// says how), with the step timeout on every read.
-fn connect_tls(
+/// The setting's servers and a fresh token (the one way: `checks::access_token`).
+fn upstream_inputs(
     shared: &Shared,
-    host: &str,
-    port: u16,
-    security: Security,
-    starttls: impl FnOnce(&mut DeadlineSocket) -> Result<(), String>,
-) -> Result<Upstream, String> {
-    if security == Security::None {
-        return Err("the server is set up without encryption; the bridge signs in only over TLS".to_owned());
+    setting: &MailSetting,
+) -> Result<(crate::probe::OutgoingInput, crate::probe::IncomingInput), String> {
+    if !setting.uses_oauth() {
+        return Err("the setting does not sign in with OAuth".to_owned());
     }
-    let cancel = CancelToken::new();
-    let addrs =
-        crate::probe::net::resolve(host, port, shared.options.connect_timeout, &cancel).map_err(|e| e.to_string())?;
-    let socket =
-        crate::probe::net::connect(&addrs, shared.options.connect_timeout, &cancel).map_err(|e| e.to_string())?;
-    let (clock, step) = (StepClock::new(), shared.options.step_timeout);
-    let mut socket = DeadlineSocket::new(socket, clock.clone(), cancel);
-    clock.begin(step);
-    if security == Security::Starttls {
-        starttls(&mut socket)?;
-    }
-    let name = crate::tls::server_name(host)?;
-    let mut tls = ClientConnection::new(shared.options.tls.clone(), name).map_err(|e| e.to_string())?;
-    clock.begin(step);
-    while tls.is_handshaking() {
-        tls.complete_io(&mut socket).map_err(|e| format!("TLS: {e}"))?;
-    }
-    // The greeting after TLS on connect is the next step.
-    clock.begin(step);
-    Ok(Upstream { socket, clock, step, tls })
-}
-
-fn plain_line(socket: &mut DeadlineSocket) -> Result<String, String> {
-    let bytes = crate::probe::net::read_line(socket, MAX_LINE).map_err(|e| e.to_string())?;
-    Ok(String::from_utf8_lossy(&bytes).trim_end().to_owned())
-}
-
-/// An SMTP reply (all its lines); the code of the last.
-fn smtp_reply(read: &mut dyn FnMut() -> Result<String, String>) -> Result<(String, String), String> {
-    let mut lines = Vec::new();
-    loop {
-        let line = read()?;
-        let last = line.len() < 4 || line.as_bytes()[3] != b'-';
-        lines.push(line);
-        if last {
-            let code = lines.last().map(|l| l.chars().take(3).collect()).unwrap_or_default();
-            return Ok((code, lines.join(" / ")));
-        }
-    }
-}
-
-fn upstream_smtp(shared: &Shared, setting: &MailSetting) -> Result<Upstream, String> {
-    let token = bearer(shared, setting)?;
-    let smtp = &setting.smtp;
-    let mut upstream = connect_tls(shared, smtp.server.trim(), smtp.port, smtp.security, |socket| {
-        let mut read = || plain_line(socket);
-        let (code, text) = smtp_reply(&mut read)?;
-        if code != "220" {
-            return Err(text);
-        }
-        socket.write_all(b"EHLO localhost\r\n").map_err(|e| e.to_string())?;
-        smtp_reply(&mut || plain_line(socket))?;
-        socket.write_all(b"STARTTLS\r\n").map_err(|e| e.to_string())?;
-        let (code, text) = smtp_reply(&mut || plain_line(socket))?;
-        if code == "220" { Ok(()) } else { Err(format!("STARTTLS refused: {text}")) }
-    })?;
-    if smtp.security == Security::Tls {
-        let (code, text) = smtp_reply(&mut || upstream.read_line().map_err(|e| e.to_string()))?;
-        if code != "220" {
-            return Err(text);
-        }
-    }
-    let io = |e: io::Error| e.to_string();
-    upstream.write_all(b"EHLO localhost\r\n").map_err(io)?;
-    smtp_reply(&mut || upstream.read_line().map_err(io))?;
-    let user = if smtp.user_name.trim().is_empty() { smtp.send_as.trim() } else { smtp.user_name.trim() };
-    upstream.write_all(format!("AUTH XOAUTH2 {}\r\n", xoauth2(user, &token)).as_bytes()).map_err(io)?;
-    let (mut code, mut text) = smtp_reply(&mut || upstream.read_line().map_err(io))?;
-    if code == "334" {
-        // The server's error report; an empty line gets the final reply.
-        upstream.write_all(b"\r\n").map_err(io)?;
-        (code, text) = smtp_reply(&mut || upstream.read_line().map_err(io))?;
-    }
-    if code == "235" { Ok(upstream) } else { Err(format!("the server refused the token: {text}")) }
-}
-
-fn upstream_imap(shared: &Shared, setting: &MailSetting) -> Result<Upstream, String> {
-    let token = bearer(shared, setting)?;
-    let imap = &setting.imap;
-    let mut upstream = connect_tls(shared, imap.server.trim(), imap.port, imap.security, |socket| {
-        plain_line(socket)?; // the greeting
-        socket.write_all(b"s1 STARTTLS\r\n").map_err(|e| e.to_string())?;
-        loop {
-            let line = plain_line(socket)?;
-            if let Some(status) = line.strip_prefix("s1 ") {
-                return if status.starts_with("OK") { Ok(()) } else { Err(format!("STARTTLS refused: {line}")) };
-            }
-        }
-    })?;
-    let io = |e: io::Error| e.to_string();
-    if imap.security == Security::Tls {
-        upstream.read_line().map_err(io)?; // the greeting
-    }
-    upstream
-        .write_all(format!("u1 AUTHENTICATE XOAUTH2 {}\r\n", xoauth2(imap.user_name.trim(), &token)).as_bytes())
-        .map_err(io)?;
-    loop {
-        let line = upstream.read_line().map_err(io)?;
-        if line.starts_with('+') {
-            upstream.write_all(b"\r\n").map_err(io)?; // after the server's error report
-        } else if let Some(status) = line.strip_prefix("u1 ") {
-            return if status.starts_with("OK") {
-                Ok(upstream)
-            } else {
-                Err(format!("the server refused the token: {status}"))
-            };
-        }
-    }
+    let token = crate::checks::access_token(setting, &shared.config, &shared.secrets, &shared.options);
+    crate::probe::inputs_for(setting, &shared.secrets, token.as_ref()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -232,6 +232,111 @@ pub fn roundtrip(
     run.finish()
 }
 
+/// Connects and signs in as Test Incoming does — the same stages, deadlines and
+/// diagnosis — and hands the signed-in connection over for a program's session
+/// to be passed through (the bridge). The sign-in is XOAUTH2 written here rather
+/// than by the imap crate, whose session keeps its connection. On failure, the
+/// staged report.
+pub fn sign_in_to_pass_through(
+    input: &IncomingInput,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> Result<super::SignedIn, Box<Report>> {
+    let mut run =
+        Run::new(ProbeKind::Bridge, &input.setting_id, Protocol::Imap, &input.endpoint, &input.user, input.redactor());
+    let Some(stream) = open(&mut run, options, cancel) else { return Err(Box::new(run.finish())) };
+    let clock = stream.clock();
+    let Some((mut client, greeting_capabilities)) = greet(&mut run, stream, options, cancel) else {
+        return Err(Box::new(run.finish()));
+    };
+    clock.begin(options.step_timeout);
+    let Some(capabilities) = capabilities_step(&mut run, &mut client, greeting_capabilities) else {
+        return Err(Box::new(run.finish()));
+    };
+    let started = Instant::now();
+    let mut stream = match client.into_inner() {
+        Ok(stream) => stream,
+        Err(err) => {
+            run.failed(StageName::Authentication, started, &imap_error(&err), None);
+            return Err(Box::new(run.finish()));
+        }
+    };
+    clock.begin(options.step_timeout);
+    match xoauth2_on(&mut stream, input, &capabilities) {
+        Ok(()) => {
+            run.passed(StageName::Authentication, started, &format!("signed in as {} with XOAUTH2", input.user), None);
+            super::SignedIn::from_stream(stream, run)
+        }
+        Err((err, reply)) => {
+            run.failed(StageName::Authentication, started, &err, reply.as_deref());
+            Err(Box::new(run.finish()))
+        }
+    }
+}
+
+/// AUTHENTICATE XOAUTH2 on the connection itself, never before TLS is up; a
+/// challenge is the server's error report, answered with an empty line.
+fn xoauth2_on(
+    stream: &mut GuardedStream,
+    input: &IncomingInput,
+    capabilities: &[String],
+) -> Result<(), (ProbeError, Option<String>)> {
+    if !stream.is_tls() {
+        let err = ProbeError::Protocol(
+            "the connection is not encrypted, so the credentials were not sent (choose Start TLS or TLS on connect)"
+                .to_owned(),
+        );
+        return Err((err, None));
+    }
+    let token = match &input.sign_in {
+        SignIn::Bearer(token) => token,
+        SignIn::Missing(reason) => return Err((ProbeError::MissingCredentials(reason.clone()), None)),
+        SignIn::Password(_) => {
+            return Err((ProbeError::Protocol("only an OAuth sign-in is passed through".to_owned()), None));
+        }
+    };
+    if !capabilities.iter().any(|c| c.eq_ignore_ascii_case("AUTH=XOAUTH2")) {
+        let offered: Vec<&str> = capabilities.iter().filter(|c| c.starts_with("AUTH=")).map(String::as_str).collect();
+        return Err((ProbeError::NoUsableMechanism { offered: offered.join(", ") }, None));
+    }
+    let authenticator = XOAuth2 { user: &input.user, token: token.expose(), challenge: RefCell::new(None) };
+    use base64::Engine;
+    let encoded = zeroize::Zeroizing::new(
+        base64::engine::general_purpose::STANDARD.encode(imap::Authenticator::process(&authenticator, b"").as_bytes()),
+    );
+    let io = |e: std::io::Error| (ProbeError::from_io(&e), None);
+    stream.write_all(format!("a1 AUTHENTICATE XOAUTH2 {}\r\n", encoded.as_str()).as_bytes()).map_err(io)?;
+    stream.flush().map_err(io)?;
+    let mut challenge = None;
+    for _ in 0..3 {
+        let line = read_text_line(stream).map_err(|e| (e, None))?;
+        if let Some(rest) = line.strip_prefix('+') {
+            challenge = Some(decode_challenge(rest.trim()));
+            stream.write_all(b"\r\n").and_then(|()| stream.flush()).map_err(io)?;
+        } else if let Some(status) = line.strip_prefix("a1 ") {
+            if status.get(..2).is_some_and(|ok| ok.eq_ignore_ascii_case("OK")) {
+                return Ok(());
+            }
+            let base = ProbeError::Refused { reply: status.to_owned() };
+            return Err(match challenge {
+                Some(challenge) => {
+                    let text = format!("{challenge}\n{base}");
+                    (ProbeError::Refused { reply: format!("xoauth2 rejected: {text}") }, Some(text))
+                }
+                None => (base, Some(status.to_owned())),
+            });
+        }
+    }
+    Err((ProbeError::Garbage { protocol: "IMAP", text: "no answer to AUTHENTICATE".to_owned() }, None))
+}
+
+fn decode_challenge(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_or_else(|_| text.to_owned(), |bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Connect, greeting, capabilities, STARTTLS when asked, sign-in — each a stage.
 type Client = imap::Client<GuardedStream>;
 

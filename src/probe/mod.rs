@@ -131,6 +131,28 @@ impl Run {
     }
 }
 
+/// A session signed in over TLS with nothing sent after the sign-in: what the
+/// bridge passes a program's session through. Dropping it closes the connection.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub socket: std::net::TcpStream,
+    pub tls: rustls::ClientConnection,
+}
+
+impl SignedIn {
+    fn from_stream(stream: GuardedStream, mut run: Run) -> Result<Self, Box<Report>> {
+        let started = Instant::now();
+        match stream.into_tls() {
+            Some((socket, tls)) => Ok(Self { socket, tls }),
+            None => {
+                let err = ProbeError::Protocol("the connection is not encrypted".to_owned());
+                run.failed(StageName::Authentication, started, &err, None);
+                Err(Box::new(run.finish()))
+            }
+        }
+    }
+}
+
 /// Name lookup, TCP connect and (for TLS on connect) the handshake, each a stage.
 pub(crate) fn open(run: &mut Run, options: &ProbeOptions, cancel: &CancelToken) -> Option<GuardedStream> {
     let endpoint = run.endpoint.clone();

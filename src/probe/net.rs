@@ -292,6 +292,19 @@ impl GuardedStream {
         }
     }
 
+    /// The socket and the TLS session, once nothing more is to be checked: a
+    /// signed-in connection handed on to be passed through (the bridge). `None`
+    /// before TLS is up.
+    pub fn into_tls(self) -> Option<(TcpStream, ClientConnection)> {
+        match self.transport {
+            Transport::Tls(tls) => {
+                let StreamOwned { conn, sock } = *tls;
+                Some((sock.into_inner(), conn))
+            }
+            Transport::Plain(_) | Transport::Taken => None,
+        }
+    }
+
     pub fn tls_connection(&self) -> Option<&ClientConnection> {
         match &self.transport {
             Transport::Tls(tls) => Some(&tls.conn),

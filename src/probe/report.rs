@@ -85,6 +85,8 @@ pub enum ProbeKind {
     Leftover,
     /// `mailsettings send`: a real message, not a test.
     Send,
+    /// The bridge signing in upstream for a program's session.
+    Bridge,
 }
 
 impl ProbeKind {
@@ -96,6 +98,7 @@ impl ProbeKind {
             Self::Detect => "Detect security mode",
             Self::Leftover => "Leftover mail",
             Self::Send => "Send",
+            Self::Bridge => "Bridge sign-in",
         }
     }
 }

@@ -224,6 +224,26 @@ pub fn relay_message(
     run.finish()
 }
 
+/// Connects and signs in as Test Outgoing does — the same stages, deadlines and
+/// diagnosis — and hands the signed-in connection over for a program's session
+/// to be passed through (the bridge). On failure, the staged report.
+pub fn sign_in_to_pass_through(
+    input: &OutgoingInput,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) -> Result<super::SignedIn, Box<Report>> {
+    let mut run =
+        Run::new(ProbeKind::Bridge, &input.setting_id, Protocol::Smtp, &input.endpoint, &input.user, input.redactor());
+    let Some(mut session) = Session::establish(&mut run, options, cancel) else {
+        return Err(Box::new(run.finish()));
+    };
+    if !session.authenticate(&mut run, input, options) {
+        session.quit(options);
+        return Err(Box::new(run.finish()));
+    }
+    super::SignedIn::from_stream(session.stream, run)
+}
+
 struct Session {
     stream: GuardedStream,
     info: ServerInfo,
