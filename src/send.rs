@@ -11,7 +11,7 @@ use std::io::BufRead;
 use lettre::message::{Mailbox, Mailboxes};
 use thiserror::Error;
 
-use crate::probe::report::{Outcome, Report, StageName};
+use crate::probe::report::{FailureKind, Outcome, Report, StageName};
 
 /// The longest head read (headers of real mail are a few KB).
 pub const MAX_HEAD: usize = 1024 * 1024;
@@ -176,14 +176,14 @@ pub fn exit_code(report: &Report) -> u8 {
         return EX_UNAVAILABLE;
     };
     let reply = stage.server_reply.as_deref().unwrap_or_default();
-    let signature = report.diagnosis.as_ref().map_or("", |d| d.signature);
-    if stage.detail.contains("data:") {
+    let failure = report.failure.unwrap_or(FailureKind::Unavailable);
+    if failure == FailureKind::BadMessage {
         return EX_DATAERR;
     }
     if reply.starts_with('4') || reply.lines().any(|line| line.starts_with('4')) {
         return EX_TEMPFAIL;
     }
-    if stage.name == StageName::Authentication || signature == "credentials-missing" {
+    if stage.name == StageName::Authentication || failure == FailureKind::Credentials {
         return EX_NOPERM;
     }
     if reply.starts_with('5') {
@@ -195,8 +195,8 @@ pub fn exit_code(report: &Report) -> u8 {
             EX_UNAVAILABLE
         };
     }
-    match signature {
-        "connection-timed-out" | "step-timed-out" | "connection-dropped" | "silent-tls-port" => EX_TEMPFAIL,
+    match failure {
+        FailureKind::Temporary => EX_TEMPFAIL,
         _ => EX_UNAVAILABLE,
     }
 }

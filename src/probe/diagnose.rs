@@ -69,6 +69,7 @@ impl Symptom {
             ProbeError::StarttlsNotOffered => "starttls-not-offered".to_owned(),
             ProbeError::NoUsableMechanism { offered } => format!("no-mechanism: {offered}"),
             ProbeError::Protocol(text) => format!("protocol: {text}"),
+            ProbeError::BadMessage(text) => format!("bad-message: {text}"),
             ProbeError::WrongSecurityMode(text) => format!("wrong-mode: {text}"),
             ProbeError::MissingCredentials(text) => format!("missing-credentials: {text}"),
             ProbeError::FolderMissing { folder, suggestion } => {

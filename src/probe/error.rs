@@ -44,6 +44,33 @@ pub enum ProbeError {
     Cancelled,
     #[error("timed out: {0}")]
     TimedOut(String),
+    /// The message or its addresses cannot be sent as given (`send`): the caller's data, not the server.
+    #[error("the message cannot be sent: {0}")]
+    BadMessage(String),
+}
+
+impl ProbeError {
+    /// What kind of failure this is, for a caller that acts on it (`send`'s exit code).
+    pub fn failure_kind(&self) -> super::report::FailureKind {
+        use super::report::FailureKind;
+        match self {
+            Self::BadMessage(_) => FailureKind::BadMessage,
+            Self::MissingCredentials(_) => FailureKind::Credentials,
+            Self::Refused { .. } | Self::NoUsableMechanism { .. } => FailureKind::Refused,
+            Self::Silent { .. } | Self::TimedOut(_) | Self::Io(_) | Self::WrongSecurityMode(_) | Self::Cancelled => {
+                FailureKind::Temporary
+            }
+            Self::Connect { kind: std::io::ErrorKind::TimedOut, .. } => FailureKind::Temporary,
+            Self::Dns { .. }
+            | Self::Connect { .. }
+            | Self::Tls(_)
+            | Self::Garbage { .. }
+            | Self::StarttlsNotOffered
+            | Self::Protocol(_)
+            | Self::FolderMissing { .. }
+            | Self::NotDelivered { .. } => FailureKind::Unavailable,
+        }
+    }
 }
 
 /// A TLS failure, keeping rustls' classification where there is one.

@@ -108,6 +108,7 @@ impl Run {
 
     /// Records a failed stage and its diagnosis. Only the first failure diagnoses.
     pub fn failed(&mut self, name: StageName, started: Instant, error: &ProbeError, reply: Option<&str>) {
+        self.report.failure.get_or_insert(error.failure_kind());
         let detail = error.to_string();
         self.report.stage(name, started.elapsed(), Outcome::Failed, &detail, reply);
         if self.report.diagnosis.is_none() {

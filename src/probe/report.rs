@@ -103,6 +103,22 @@ impl ProbeKind {
     }
 }
 
+/// What kind of failure ended a probe, typed (not read from its words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// The message or its addresses, as the caller gave them.
+    BadMessage,
+    /// No password or token to sign in with.
+    Credentials,
+    /// The server said no (its reply code tells how firmly).
+    Refused,
+    /// Silence, a timeout, a dropped connection: worth trying again.
+    Temporary,
+    /// The server cannot be reached or spoken to as set up.
+    Unavailable,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     pub kind: ProbeKind,
@@ -116,6 +132,9 @@ pub struct Report {
     pub passed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<Diagnosis>,
+    /// The kind of the first failure, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureKind>,
     #[serde(skip)]
     redactor: Redactor,
 }
@@ -131,6 +150,7 @@ impl Report {
             facts: Vec::new(),
             passed: true,
             diagnosis: None,
+            failure: None,
             redactor,
         }
     }

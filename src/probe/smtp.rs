@@ -195,11 +195,11 @@ pub fn relay_message(
             (from, addresses)
         }
         Ok(_) => {
-            run.failed(StageName::Send, started, &ProbeError::Protocol("data: no recipients".to_owned()), None);
+            run.failed(StageName::Send, started, &ProbeError::BadMessage("no recipients".to_owned()), None);
             return run.finish();
         }
         Err(reason) => {
-            run.failed(StageName::Send, started, &ProbeError::Protocol(format!("data: {reason}")), None);
+            run.failed(StageName::Send, started, &ProbeError::BadMessage(reason), None);
             return run.finish();
         }
     };
@@ -489,7 +489,7 @@ impl Session {
                 Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
                 // The server drops a DATA that never ends with its marker: nothing is sent.
                 Err(err) => {
-                    return Err((ProbeError::Protocol(format!("data: could not read the message: {err}")), None));
+                    return Err((ProbeError::BadMessage(format!("could not read the message: {err}")), None));
                 }
             };
             wire.clear();
