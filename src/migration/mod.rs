@@ -6,230 +6,19 @@
 //! and the previous defaults in one action. Every change goes through the
 //! workspace, so it lands in the audit log. Knows nothing of egui.
 
-use serde::Serialize;
-use thiserror::Error;
+mod error;
+mod start;
 
-use crate::model::{
-    Config, CredentialKind, GuardError, LeftoverCheck, LeftoverRoute, MailSetting, Migration, Preset, PreviousDefault,
-};
+use serde::Serialize;
+
+pub use error::MigrationError;
+pub use start::{RelayCopy, Started, Target, new_setting_from, start};
+
+use crate::model::{Config, LeftoverCheck, LeftoverRoute, MailSetting, Migration, PreviousDefault};
 use crate::oauth::ConnectionState;
 use crate::probe::Report;
 use crate::probe::imap::Leftover;
-use crate::store::{Secrets, Workspace, WorkspaceError};
-
-#[derive(Debug, Error)]
-pub enum MigrationError {
-    #[error("there is no mail setting with id \"{0}\"")]
-    UnknownSetting(String),
-    #[error("\"{0}\" already signs in with OAuth; a migration starts from a Basic (password) setting")]
-    NotBasic(String),
-    #[error("\"{0}\" is already being migrated to \"{1}\"; use `migrate status {0}` (or roll it back first)")]
-    AlreadyStarted(String, String),
-    #[error("no migration of \"{0}\" has been started; start one with `migrate start {0} --to …`")]
-    NotStarted(String),
-    #[error("\"{target}\" is not a target: use microsoft365, gmail, or the id of an [[oauth_provider]]")]
-    UnknownTarget { target: String },
-    #[error("the old setting cannot be deleted yet:\n{}", .0.iter().map(|r| format!("  - {r}")).collect::<Vec<_>>().join("\n"))]
-    DeleteBlocked(Vec<String>),
-    #[error("{0}")]
-    Workspace(#[from] WorkspaceError),
-}
-
-impl From<GuardError> for MigrationError {
-    fn from(err: GuardError) -> Self {
-        Self::Workspace(WorkspaceError::Guard(err))
-    }
-}
-
-/// Where the new setting signs in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    Microsoft365,
-    /// Microsoft 365 with app-only access (client credentials): for the unattended automation.
-    Microsoft365App,
-    Gmail,
-    Provider(String),
-}
-
-impl Target {
-    pub fn parse(text: &str, config: &Config) -> Result<Self, MigrationError> {
-        match text.trim() {
-            "microsoft365" | "m365" => Ok(Self::Microsoft365),
-            "microsoft365-app" | "m365-app" => Ok(Self::Microsoft365App),
-            "gmail" => Ok(Self::Gmail),
-            other if config.oauth_provider(other).is_some() => Ok(Self::Provider(other.to_owned())),
-            other => Err(MigrationError::UnknownTarget { target: other.to_owned() }),
-        }
-    }
-
-    pub fn id(&self) -> &str {
-        match self {
-            Self::Microsoft365 => "microsoft365",
-            Self::Microsoft365App => "microsoft365-app",
-            Self::Gmail => "gmail",
-            Self::Provider(id) => id,
-        }
-    }
-
-    fn label(&self) -> String {
-        match self {
-            Self::Microsoft365 => "Microsoft 365 OAuth".to_owned(),
-            Self::Microsoft365App => "Microsoft 365 app-only".to_owned(),
-            Self::Gmail => "Gmail OAuth".to_owned(),
-            Self::Provider(id) => format!("{id} OAuth"),
-        }
-    }
-}
-
-/// The new setting, made from the old one: descriptions, subject tag,
-/// addresses and folders carried over; hosts, ports and security from the
-/// provider's preset (custom providers keep the old servers). An old setting
-/// that sends through a relay (SendGrid, Postmark) keeps it: only the mailbox
-/// side moves to OAuth, the relay goes on signing in with its password.
-pub fn new_setting_from(old: &MailSetting, target: &Target, config: &Config) -> MailSetting {
-    let relay =
-        old.smtp_credential() == CredentialKind::Basic && crate::model::presets::relay_name(&old.smtp.server).is_some();
-    let mut new = old.clone();
-    new.smtp.credential = None;
-    new.imap.credential = None;
-    new.description = format!("{} ({})", without_basic_suffix(&old.description), target.label());
-    new.id = config.unused_id(&new.description);
-    new.active = false;
-    new.tenant = None;
-    new.oauth_provider = None;
-    match target {
-        Target::Microsoft365 | Target::Microsoft365App => {
-            new.credential = CredentialKind::Microsoft365;
-            // The tenant a mailbox lives in is usually its own domain.
-            new.tenant = crate::model::setting::domain_of(&old.imap.user_name);
-            if *target == Target::Microsoft365App {
-                new.oauth_flow = crate::model::OAuthFlow::App;
-            }
-        }
-        Target::Gmail => new.credential = CredentialKind::Gmail,
-        Target::Provider(id) => {
-            new.credential = CredentialKind::Oauth2;
-            new.oauth_provider = Some(id.clone());
-        }
-    }
-    if let Some(preset) = Preset::for_credential(new.credential) {
-        if relay {
-            preset.apply_incoming(&mut new);
-        } else {
-            preset.apply(&mut new);
-        }
-    }
-    if relay {
-        new.smtp.credential = Some(CredentialKind::Basic);
-    }
-    new
-}
-
-/// Whether `setting` sends through a relay of its own beside an OAuth mailbox.
-fn keeps_relay(setting: &MailSetting) -> bool {
-    setting.uses_oauth() && setting.smtp_credential() == CredentialKind::Basic
-}
-
-/// A new setting that keeps the old one's relay needs its password too: copies
-/// the old outgoing password over. Returns whether there was one to copy.
-fn copy_relay_password(
-    secrets: &Secrets,
-    old_id: &str,
-    new: &MailSetting,
-) -> Result<bool, crate::store::SecretStoreError> {
-    use crate::store::SecretKind;
-    if !keeps_relay(new) {
-        return Ok(false);
-    }
-    match secrets.get(old_id, SecretKind::SmtpPassword)? {
-        Some(password) if !password.is_empty() => {
-            secrets.set(&new.id, SecretKind::SmtpPassword, &password)?;
-            Ok(true)
-        }
-        _ => Ok(false),
-    }
-}
-
-/// "Collections (Basic)" or "(BasicAuth)", as the guide calls it, without that suffix.
-fn without_basic_suffix(description: &str) -> &str {
-    let trimmed = description.trim_end();
-    for suffix in [" (basic)", " (basicauth)", " (basic auth)"] {
-        if trimmed.len() > suffix.len()
-            && trimmed.is_char_boundary(trimmed.len() - suffix.len())
-            && trimmed[trimmed.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
-        {
-            return &trimmed[..trimmed.len() - suffix.len()];
-        }
-    }
-    trimmed
-}
-
-/// Starts a migration of `old_id`; returns the new setting's id.
-pub fn start(workspace: &mut Workspace, old_id: &str, target: &Target) -> Result<Started, MigrationError> {
-    let config = workspace.config();
-    let old = config.setting(old_id).ok_or_else(|| MigrationError::UnknownSetting(old_id.to_owned()))?;
-    if old.uses_oauth() {
-        return Err(MigrationError::NotBasic(old_id.to_owned()));
-    }
-    if let Some(existing) = config.migration(old_id) {
-        return Err(MigrationError::AlreadyStarted(old_id.to_owned(), existing.new.clone()));
-    }
-    let new = new_setting_from(old, target, config);
-    let new_id = new.id.clone();
-    let migration = Migration {
-        old: old_id.to_owned(),
-        new: new_id.clone(),
-        target: target.id().to_owned(),
-        started_at: crate::clock::now_rfc3339(),
-        ..Migration::default()
-    };
-    let relay = keeps_relay(&new).then(|| RelayCopy { old_id: old_id.to_owned(), new: new.clone() });
-    workspace.apply("migrate-start", |config| {
-        config.add_setting(new)?;
-        config.migrations.push(migration);
-        Ok(())
-    })?;
-    Ok(Started { new: new_id, relay })
-}
-
-/// A started migration: the new setting's id, and the relay password still to copy
-/// when sending stays with the old setting's relay.
-#[derive(Debug)]
-pub struct Started {
-    pub new: String,
-    pub relay: Option<RelayCopy>,
-}
-
-/// The old setting's relay password (or API key), to be copied to the new setting.
-/// The caller picks the thread: the secret store can take seconds (the window copies
-/// on a job thread, the CLI at once).
-#[derive(Debug, Clone)]
-pub struct RelayCopy {
-    old_id: String,
-    new: MailSetting,
-}
-
-impl RelayCopy {
-    /// The relay's server, which sending stays with.
-    pub fn server(&self) -> &str {
-        &self.new.smtp.server
-    }
-
-    /// How replies are read now, e.g. "Microsoft 365 (MSO365)".
-    pub fn replies_via(&self) -> &'static str {
-        self.new.imap_credential().label()
-    }
-
-    /// The new setting's id.
-    pub fn new_id(&self) -> &str {
-        &self.new.id
-    }
-
-    /// Copies the password; whether there was one to copy.
-    pub fn copy(&self, secrets: &Secrets) -> Result<bool, crate::store::SecretStoreError> {
-        copy_relay_password(secrets, &self.old_id, &self.new)
-    }
-}
+use crate::store::{Secrets, Workspace};
 
 fn migration_of<'c>(config: &'c Config, old_id: &str) -> Result<&'c Migration, MigrationError> {
     config.migration(old_id).ok_or_else(|| MigrationError::NotStarted(old_id.to_owned()))
@@ -779,7 +568,7 @@ pub fn rollback(workspace: &mut Workspace, old_id: &str) -> Result<Vec<String>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Company;
+    use crate::model::{Company, CredentialKind};
 
     /// A complete Basic setting on contoso.com (the tenant is taken from the mailbox's domain).
     fn basic() -> MailSetting {
@@ -802,7 +591,7 @@ mod tests {
         let secrets = Secrets::file(dir.path().join("s.json"));
         let mut ws = Workspace::open(&dir.path().join("c.toml"), secrets).unwrap();
         ws.save_setting(basic(), &Default::default()).unwrap();
-        let new = start(&mut ws, "old-basic", &Target::Microsoft365App).unwrap().new;
+        let new = start(&mut ws, "old-basic", &Target::MICROSOFT_365_APP).unwrap().new;
         let list = checklist(ws.config(), "old-basic", &ConnectionState::NotConnected).unwrap();
         assert!(matches!(list.step(StepId::Connected).unwrap().state, StepState::Done(_)));
         assert!(matches!(list.step(StepId::OutgoingTested).unwrap().state, StepState::ToDo(_)), "the tests come next");
@@ -823,59 +612,13 @@ mod tests {
     }
 
     #[test]
-    fn a_relay_stays_for_sending_while_the_mailbox_moves_to_oauth() {
-        let mut old = basic();
-        crate::model::presets::SENDGRID.apply(&mut old);
-        let config = Config { mail_settings: vec![old.clone()], ..Config::default() };
-        let new = new_setting_from(&old, &Target::Microsoft365, &config);
-        assert_eq!(new.credential, CredentialKind::Microsoft365);
-        assert_eq!((new.smtp.server.as_str(), new.smtp.user_name.as_str()), ("smtp.sendgrid.net", "apikey"));
-        assert_eq!(new.smtp.credential, Some(CredentialKind::Basic));
-        assert_eq!(new.imap.server, "outlook.office365.com");
-        assert!(keeps_relay(&new));
-        let dir = tempfile::tempdir().unwrap();
-        let secrets = Secrets::file(dir.path().join("s.json"));
-        use crate::store::SecretKind;
-        secrets.set(&old.id, SecretKind::SmtpPassword, &crate::Secret::new("SG.canary-api-key")).unwrap();
-        assert!(copy_relay_password(&secrets, &old.id, &new).unwrap());
-        assert_eq!(secrets.get(&new.id, SecretKind::SmtpPassword).unwrap().unwrap().expose(), "SG.canary-api-key");
-        // Without a relay nothing is kept or copied.
-        let plain = new_setting_from(&basic(), &Target::Microsoft365, &config);
-        assert_eq!((plain.smtp.server.as_str(), plain.smtp.credential), ("smtp.office365.com", None));
-        assert!(!copy_relay_password(&secrets, &old.id, &plain).unwrap());
-    }
-
-    #[test]
-    fn the_new_setting_carries_the_old_ones_fields_and_the_presets_servers() {
-        let config = Config { mail_settings: vec![basic()], ..Config::default() };
-        let new = new_setting_from(&basic(), &Target::Microsoft365, &config);
-        assert_eq!(new.description, "Collections (Microsoft 365 OAuth)");
-        for old in ["Guide (BasicAuth)", "Guide (Basic Auth) ", "Guide (basic)", "Guide"] {
-            assert_eq!(without_basic_suffix(old), "Guide", "{old}");
-        }
-        assert_eq!(without_basic_suffix("(Basic)"), "(Basic)", "nothing left: kept whole");
-        assert_eq!(new.id, "collections-microsoft-365-oauth");
-        assert_eq!(new.credential, CredentialKind::Microsoft365);
-        assert_eq!(new.tenant.as_deref(), Some("contoso.com"));
-        assert_eq!(new.subject_tag, "[AR]");
-        assert_eq!(new.smtp.send_as, "ar@contoso.com");
-        assert_eq!(new.imap.inbox_folder, "INBOX");
-        assert_eq!(new.smtp.server, "smtp.office365.com");
-        assert_eq!(new.imap.server, "outlook.office365.com");
-        assert!(!new.active);
-        let custom = new_setting_from(&basic(), &Target::Provider("corp".into()), &config);
-        assert_eq!(custom.oauth_provider.as_deref(), Some("corp"));
-        assert_eq!(custom.smtp.server, "mail.contoso.com", "custom providers keep the servers");
-    }
-
-    #[test]
     fn targets_parse() {
         let config = Config {
             oauth_providers: vec![crate::model::OAuthProvider { id: "corp".into(), ..Default::default() }],
             ..Config::default()
         };
-        assert_eq!(Target::parse("microsoft365", &config).unwrap(), Target::Microsoft365);
-        assert_eq!(Target::parse("gmail", &config).unwrap(), Target::Gmail);
+        assert_eq!(Target::parse("microsoft365", &config).unwrap(), Target::MICROSOFT_365);
+        assert_eq!(Target::parse("gmail", &config).unwrap(), Target::GMAIL);
         assert_eq!(Target::parse("corp", &config).unwrap(), Target::Provider("corp".into()));
         assert!(Target::parse("yahoo", &config).is_err());
     }
@@ -903,7 +646,7 @@ mod tests {
         ws.save_setting(basic(), &Default::default()).unwrap();
         ws.add_company(Company { id: "acme".into(), name: "Acme Ltd".into(), default_mail_setting: None }).unwrap();
         ws.set_default("acme", "old-basic").unwrap();
-        let new = start(&mut ws, "old-basic", &Target::Gmail).unwrap().new;
+        let new = start(&mut ws, "old-basic", &Target::GMAIL).unwrap().new;
         (ws, new)
     }
 
@@ -911,7 +654,7 @@ mod tests {
     fn the_checklist_follows_the_guide_and_blocks_delete_until_every_guard_holds() {
         let dir = tempfile::tempdir().unwrap();
         let (mut ws, new) = started_workspace(dir.path());
-        assert!(matches!(start(&mut ws, "old-basic", &Target::Gmail), Err(MigrationError::AlreadyStarted(..))));
+        assert!(matches!(start(&mut ws, "old-basic", &Target::GMAIL), Err(MigrationError::AlreadyStarted(..))));
         let list = checklist(ws.config(), "old-basic", &ConnectionState::NotConnected).unwrap();
         let ids: Vec<StepId> = list.steps.iter().map(|s| s.id).collect();
         assert_eq!(

@@ -22,8 +22,12 @@ pub struct Endpoint {
 pub struct Provider {
     /// The id in the config file (`credential = "microsoft365"`, `[[oauth_provider]] id`) and on the CLI.
     pub id: &'static str,
-    /// The one name people see, everywhere.
+    /// The one name people see for it as a choice (the credential type, a preset).
     pub label: &'static str,
+    /// The product's name in running text: "Sign in to …", "Collections (… OAuth)".
+    pub name: &'static str,
+    /// Other ids the CLI accepts for it (`migrate start --to m365`).
+    pub aliases: &'static [&'static str],
     /// How its mailboxes sign in: its own credential type, or Basic for relays.
     pub credential: CredentialKind,
     pub smtp: Endpoint,
@@ -57,7 +61,9 @@ pub struct SignIn {
     pub has_tenant: bool,
     /// Whether a client id must be a GUID (Microsoft's "Application (client) ID").
     pub client_id_is_guid: bool,
-    /// Where the client id field shows what a client id looks like.
+    /// The client id field's label, in the provider's console's words.
+    pub client_id_label: &'static str,
+    /// What a client id looks like, shown in the empty field.
     pub client_id_hint: &'static str,
     /// A client id built into this copy by a vendor build (see [`embedded_client_id`]).
     pub embedded_client_id: Option<&'static str>,
@@ -70,6 +76,8 @@ pub struct SignIn {
 pub const MICROSOFT_365: Provider = Provider {
     id: "microsoft365",
     label: "Microsoft 365 (MSO365)",
+    name: "Microsoft 365",
+    aliases: &["m365"],
     credential: CredentialKind::Microsoft365,
     smtp: Endpoint { server: "smtp.office365.com", port: 587, security: Security::Starttls },
     imap: Some(Endpoint { server: "outlook.office365.com", port: 993, security: Security::Tls }),
@@ -94,7 +102,8 @@ pub const MICROSOFT_365: Provider = Provider {
         authorize_params: &[],
         has_tenant: true,
         client_id_is_guid: true,
-        client_id_hint: "e.g. 0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab",
+        client_id_label: "Application (client) ID",
+        client_id_hint: "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab",
         embedded_client_id: option_env!("MAILSETTINGS_MICROSOFT365_CLIENT_ID"),
         registration_steps: &[
             "In the Microsoft Entra admin center, open App registrations > New registration.",
@@ -113,6 +122,8 @@ pub const MICROSOFT_365: Provider = Provider {
 pub const GMAIL: Provider = Provider {
     id: "gmail",
     label: "Gmail",
+    name: "Gmail",
+    aliases: &[],
     credential: CredentialKind::Gmail,
     smtp: Endpoint { server: "smtp.gmail.com", port: 587, security: Security::Starttls },
     imap: Some(Endpoint { server: "imap.gmail.com", port: 993, security: Security::Tls }),
@@ -132,7 +143,8 @@ pub const GMAIL: Provider = Provider {
         authorize_params: &[("access_type", "offline"), ("prompt", "consent")],
         has_tenant: false,
         client_id_is_guid: false,
-        client_id_hint: "…apps.googleusercontent.com",
+        client_id_label: "Client ID",
+        client_id_hint: "1234-abc.apps.googleusercontent.com",
         embedded_client_id: option_env!("MAILSETTINGS_GMAIL_CLIENT_ID"),
         registration_steps: &[
             "In Google Cloud console, APIs & Services > OAuth consent screen: set it up (internal for Workspace) with \
@@ -149,6 +161,8 @@ pub const GMAIL: Provider = Provider {
 pub const SENDGRID: Provider = Provider {
     id: "sendgrid",
     label: "SendGrid",
+    name: "SendGrid",
+    aliases: &[],
     credential: CredentialKind::Basic,
     smtp: Endpoint { server: "smtp.sendgrid.net", port: 587, security: Security::Starttls },
     imap: None,
@@ -159,6 +173,8 @@ pub const SENDGRID: Provider = Provider {
 pub const POSTMARK: Provider = Provider {
     id: "postmark",
     label: "Postmark",
+    name: "Postmark",
+    aliases: &[],
     credential: CredentialKind::Basic,
     smtp: Endpoint { server: "smtp.postmarkapp.com", port: 587, security: Security::Starttls },
     imap: None,
@@ -172,6 +188,11 @@ pub const CATALOGUE: [Provider; 4] = [MICROSOFT_365, GMAIL, SENDGRID, POSTMARK];
 /// The built-in provider with this id.
 pub fn by_id(id: &str) -> Option<&'static Provider> {
     CATALOGUE.iter().find(|p| p.id == id.trim())
+}
+
+/// The built-in provider with this id or one of its aliases.
+pub fn by_id_or_alias(id: &str) -> Option<&'static Provider> {
+    by_id(id).or_else(|| CATALOGUE.iter().find(|p| p.aliases.contains(&id.trim())))
 }
 
 /// The built-in provider whose own credential type this is (none for Basic and custom OAuth2).

@@ -12,7 +12,7 @@ use super::commands::{Command, CommandQueue, MigrationAction, View};
 use super::jobs::JobKind;
 use super::theme;
 use crate::migration::{Checklist, Step, StepId, StepState};
-use crate::model::{Config, CredentialKind, LeftoverRoute};
+use crate::model::{Config, LeftoverRoute};
 use crate::oauth::ConnectionState;
 
 /// Height of one checklist row: every row the same, so the list reads as a list.
@@ -213,18 +213,7 @@ impl MigrationView {
             .filter(|s| !s.uses_oauth() && config.migration(&s.id).is_none())
             .map(|s| (s.id.as_str(), s.description.as_str()))
             .collect();
-        let mut targets: Vec<(String, String)> = vec![
-            ("microsoft365".to_owned(), CredentialKind::Microsoft365.label().to_owned()),
-            ("microsoft365-app".to_owned(), "Microsoft 365, app-only access (no person signs in)".to_owned()),
-            ("gmail".to_owned(), CredentialKind::Gmail.label().to_owned()),
-        ];
-        targets.extend(
-            config
-                .oauth_providers
-                .iter()
-                .filter(|p| p.id != "microsoft365" && p.id != "gmail")
-                .map(|p| (p.id.clone(), p.id.clone())),
-        );
+        let targets = crate::migration::Target::choices(config);
         // One Basic setting to replace: nothing to choose. The target defaults to the guide's Microsoft 365.
         if self.start_old.as_deref().is_none_or(|id| !basics.iter().any(|(b, _)| *b == id)) {
             self.start_old = match basics.as_slice() {
@@ -233,7 +222,8 @@ impl MigrationView {
             };
         }
         if self.start_target.is_none() {
-            self.start_target = Some("microsoft365".to_owned());
+            // The first of the catalogue: the guide's Microsoft 365.
+            self.start_target = targets.first().map(|(id, _)| id.clone());
         }
         if basics.is_empty() {
             ui.label("No Basic setting is waiting to be replaced.");

@@ -13,15 +13,20 @@ use crate::model::providers::{self, Provider};
 
 #[derive(Debug, Default)]
 pub struct SignInAppsView {
-    microsoft_client_id: Option<String>,
-    microsoft_tenant: Option<String>,
-    gmail_client_id: Option<String>,
+    /// What is typed for each provider (by id), from the config until edited.
+    drafts: std::collections::BTreeMap<&'static str, AppDraft>,
     /// The provider whose client id field takes focus on the next frame.
     focus: Option<&'static str>,
 }
 
+#[derive(Debug, Default)]
+struct AppDraft {
+    client_id: String,
+    tenant: String,
+}
+
 impl SignInAppsView {
-    /// Focus the client id field of `provider` (`microsoft365` or `gmail`) on the next frame.
+    /// Focus the client id field of `provider` (a catalogue id) on the next frame.
     pub fn focus(&mut self, provider: &'static str) {
         self.focus = Some(provider);
     }
@@ -38,74 +43,58 @@ impl SignInAppsView {
             );
             ui.add_space(8.0);
             ui.add_enabled_ui(!read_only, |ui| {
-                self.microsoft_ui(ui, config, commands);
-                ui.add_space(12.0);
-                self.gmail_ui(ui, config, commands);
+                for (index, provider) in providers::signing_in().enumerate() {
+                    if index > 0 {
+                        ui.add_space(12.0);
+                    }
+                    self.provider_ui(ui, provider, config, commands);
+                }
             });
         });
     }
 
-    fn microsoft_ui(&mut self, ui: &mut Ui, config: &Config, commands: &mut CommandQueue) {
-        let saved = config.oauth_provider("microsoft365");
-        let client_id =
-            self.microsoft_client_id.get_or_insert_with(|| saved.map(|p| p.client_id.clone()).unwrap_or_default());
-        let tenant =
-            self.microsoft_tenant.get_or_insert_with(|| saved.and_then(|p| p.tenant.clone()).unwrap_or_default());
-        group_ui(ui, "Microsoft 365 (MSO365)", |ui| {
-            header_ui(ui, &providers::MICROSOFT_365, saved);
-            let check = (!client_id.trim().is_empty())
-                .then(|| crate::model::providers::check_client_id("microsoft365", client_id));
-            egui::Grid::new("microsoft_app").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
-                let focus = self.focus.take_if(|p| *p == "microsoft365").is_some();
-                client_id_field_ui(
-                    ui,
-                    "Application (client) ID",
-                    client_id,
-                    "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab",
-                    focus,
-                );
+    /// One provider's app: its steps, its client id (and tenant), Save.
+    fn provider_ui(&mut self, ui: &mut Ui, provider: &'static Provider, config: &Config, commands: &mut CommandQueue) {
+        let Some(sign_in) = provider.sign_in else { return };
+        let saved = config.oauth_provider(provider.id);
+        let draft = self.drafts.entry(provider.id).or_insert_with(|| AppDraft {
+            client_id: saved.map(|p| p.client_id.clone()).unwrap_or_default(),
+            tenant: saved.and_then(|p| p.tenant.clone()).unwrap_or_default(),
+        });
+        let focus = self.focus.take_if(|p| *p == provider.id).is_some();
+        group_ui(ui, provider.label, |ui| {
+            header_ui(ui, provider, saved);
+            let check =
+                (!draft.client_id.trim().is_empty()).then(|| providers::check_client_id(provider.id, &draft.client_id));
+            egui::Grid::new(("sign_in_app", provider.id)).num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
+                let (label, example) = (sign_in.client_id_label, sign_in.client_id_hint);
+                client_id_field_ui(ui, label, &mut draft.client_id, example, focus);
                 ui.end_row();
-                let label = ui.label("Tenant");
-                hinted_input_ui(
-                    ui,
-                    egui::TextEdit::singleline(tenant).desired_width(380.0),
-                    "organizations, or your tenant id or domain",
-                    &label,
-                )
-                .on_hover_text("Used by settings that name no tenant of their own");
-                ui.end_row();
+                if sign_in.has_tenant {
+                    let label = ui.label("Tenant");
+                    hinted_input_ui(
+                        ui,
+                        egui::TextEdit::singleline(&mut draft.tenant).desired_width(380.0),
+                        "organizations, or your tenant id or domain",
+                        &label,
+                    )
+                    .on_hover_text("Used by settings that name no tenant of their own");
+                    ui.end_row();
+                }
             });
             if let Some(Err(err)) = &check {
                 ui.add(egui::Label::new(RichText::new(err.to_string()).color(theme::error_color(ui.visuals()))).wrap());
             }
             let valid = matches!(check, Some(Ok(())));
-            if ui.add_enabled(valid, egui::Button::new("Save Microsoft 365 app")).clicked() {
+            if ui.add_enabled(valid, egui::Button::new(format!("Save {} app", provider.name))).clicked() {
                 commands.send(Command::SaveSignInApp(SignInApp {
-                    provider: "microsoft365".to_owned(),
-                    client_id: client_id.trim().to_owned(),
-                    tenant: Some(tenant.trim().to_owned()),
+                    provider: provider.id.to_owned(),
+                    client_id: draft.client_id.trim().to_owned(),
+                    tenant: sign_in.has_tenant.then(|| draft.tenant.trim().to_owned()),
                 }));
             }
-            app_only_steps_ui(ui, client_id.trim(), config, commands);
-        });
-    }
-
-    fn gmail_ui(&mut self, ui: &mut Ui, config: &Config, commands: &mut CommandQueue) {
-        let saved = config.oauth_provider("gmail");
-        let client_id =
-            self.gmail_client_id.get_or_insert_with(|| saved.map(|p| p.client_id.clone()).unwrap_or_default());
-        group_ui(ui, "Gmail", |ui| {
-            header_ui(ui, &providers::GMAIL, saved);
-            ui.horizontal(|ui| {
-                let focus = self.focus.take_if(|p| *p == "gmail").is_some();
-                client_id_field_ui(ui, "Client ID", client_id, "1234-abc.apps.googleusercontent.com", focus);
-            });
-            if ui.add_enabled(!client_id.trim().is_empty(), egui::Button::new("Save Gmail app")).clicked() {
-                commands.send(Command::SaveSignInApp(SignInApp {
-                    provider: "gmail".to_owned(),
-                    client_id: client_id.trim().to_owned(),
-                    tenant: None,
-                }));
+            if !sign_in.app_scopes.is_empty() {
+                app_only_steps_ui(ui, draft.client_id.trim(), config, commands);
             }
         });
     }

@@ -196,6 +196,31 @@ fn no_file_holds_more_than_800_lines_of_non_test_code() {
     assert!(long.is_empty(), "files over {MAX_NON_TEST_LINES} lines of non-test code:\n{}", long.join("\n"));
 }
 
+/// Provider knowledge lives in the catalogue: its ids appear as literals nowhere
+/// else in non-test code.
+#[test]
+fn provider_ids_are_written_only_in_the_catalogue() {
+    let (files, _) = import_graph();
+    let catalogue = files.iter().find(|f| f.module == ["model", "providers"]).expect("model/providers.rs");
+    let ids: Vec<String> = catalogue
+        .code
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("id: \""))
+        .filter_map(|rest| rest.split('"').next())
+        .map(|id| format!("\"{id}\""))
+        .collect();
+    assert!(ids.len() >= 4, "the catalogue's ids were read: {ids:?}");
+    let mut found = Vec::new();
+    for file in files.iter().filter(|f| f.module != catalogue.module) {
+        for (number, line) in without_comments(&file.code).lines().enumerate() {
+            for id in ids.iter().filter(|id| line.contains(id.as_str())) {
+                found.push(format!("{}:{}: {id}", file.path.display(), number + 1));
+            }
+        }
+    }
+    assert!(found.is_empty(), "provider ids outside the catalogue:\n{}", found.join("\n"));
+}
+
 #[test]
 fn the_import_reader_expands_groups_and_climbs_super() {
     let paths =
