@@ -1,34 +1,23 @@
 //! The Bridge view: which OAuth settings the loopback bridge serves, on which
 //! ports, how many sessions are open, and each setting's local password (made on
-//! request, shown masked with Copy). The bridge itself (`crate::bridge`) runs on
-//! its own named thread; this view only starts and stops it and reads its state.
+//! request, shown masked with Copy). The bridge itself (`crate::bridge`) runs as a
+//! job like every other (`ui::jobs`, `JobKind::Bridge`); this view asks for it to
+//! start and stop and shows what the job reports.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use egui::{RichText, Ui};
 
 use super::commands::{Command, CommandQueue};
+use super::jobs::{BRIDGE, JobKind};
 use crate::bridge::Ports;
-use crate::cancel::CancelToken;
 use crate::model::Config;
-use crate::store::Secrets;
 
-/// What the bridge thread reports.
-#[derive(Debug, Default)]
-struct Reported {
-    listening: Option<Ports>,
-    /// With local TLS: the certificate's file and SHA-256 fingerprint.
-    certificate: Option<(std::path::PathBuf, String)>,
-    ended: Option<Result<(), String>>,
-}
-
-#[derive(Debug)]
-struct Running {
-    stop: CancelToken,
-    sessions: Arc<AtomicUsize>,
-    reported: Arc<Mutex<Reported>>,
+/// Whether the bridge job runs, and its open sessions (read by the app from its jobs).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BridgeStatus {
+    pub running: bool,
+    pub sessions: usize,
 }
 
 /// A local password made in this session of the window (or why it could not be).
@@ -41,11 +30,14 @@ pub struct BridgeView {
     serve: BTreeSet<String>,
     /// STARTTLS for the programs, with the bridge's own certificate.
     local_tls: bool,
-    running: Option<Running>,
+    /// Where the running bridge listens, once it does.
+    listening: Option<Ports>,
+    /// With local TLS: the certificate's file and SHA-256 fingerprint.
+    certificate: Option<(std::path::PathBuf, String)>,
     /// The last run's end, when it ended with an error.
     last_error: Option<String>,
     /// Local passwords made in this session of the window: (setting id, password or error).
-    made: Arc<Mutex<Vec<MadePassword>>>,
+    made: Vec<MadePassword>,
 }
 
 impl Default for BridgeView {
@@ -55,24 +47,38 @@ impl Default for BridgeView {
             imap_port: "1993".to_owned(),
             serve: BTreeSet::new(),
             local_tls: false,
-            running: None,
+            listening: None,
+            certificate: None,
             last_error: None,
-            made: Arc::default(),
+            made: Vec::new(),
         }
     }
 }
 
 impl BridgeView {
-    /// `config_file`: the local TLS certificate is written beside it for the programs to trust.
-    pub fn ui(
-        &mut self,
-        ui: &mut Ui,
-        config: &Config,
-        secrets: &Secrets,
-        config_file: &std::path::Path,
-        commands: &mut CommandQueue,
-    ) {
-        self.collect_end();
+    /// A start was asked for: what the last run said is forgotten.
+    pub fn started(&mut self) {
+        (self.listening, self.certificate, self.last_error) = (None, None, None);
+    }
+
+    /// The bridge job listens.
+    pub fn on_listening(&mut self, ports: Ports, certificate: Option<(std::path::PathBuf, String)>) {
+        (self.listening, self.certificate) = (Some(ports), certificate);
+    }
+
+    /// The bridge job ended (stopped, or could not start).
+    pub fn on_ended(&mut self, result: Result<(), String>) {
+        (self.listening, self.certificate) = (None, None);
+        self.last_error = result.err();
+    }
+
+    /// A local password job answered.
+    pub fn on_local_password(&mut self, setting_id: String, result: Result<zeroize::Zeroizing<String>, String>) {
+        self.made.retain(|(known, _)| *known != setting_id);
+        self.made.push((setting_id, result));
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, config: &Config, status: BridgeStatus, commands: &mut CommandQueue) {
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             ui.heading("Bridge");
             ui.add(
@@ -89,7 +95,7 @@ impl BridgeView {
                 ui.label("No setting signs in with OAuth, so no bridge is needed.");
                 return;
             }
-            let running = self.running.is_some();
+            let running = status.running;
             for setting in oauth {
                 ui.horizontal(|ui| {
                     let mut on = self.serve.contains(&setting.id);
@@ -103,7 +109,7 @@ impl BridgeView {
                     }
                     if ui.button("New local password").on_hover_text("Replaces the old one; shown here once").clicked()
                     {
-                        self.make_password(ui.ctx(), secrets, &setting.id);
+                        commands.send(Command::StartJob(setting.id.clone(), JobKind::LocalPassword));
                     }
                 });
                 self.password_ui(ui, &setting.id, commands);
@@ -124,20 +130,18 @@ impl BridgeView {
             .on_hover_text(
                 "For programs that insist on TLS even on this computer; they then sign in only after STARTTLS",
             );
-            self.run_ui(ui, config, secrets, config_file);
+            self.run_ui(ui, status, commands);
         });
     }
 
-    fn run_ui(&mut self, ui: &mut Ui, config: &Config, secrets: &Secrets, config_file: &std::path::Path) {
-        if let Some(running) = &self.running {
-            let listening = running.reported.lock().ok().and_then(|r| r.listening);
-            match listening {
+    fn run_ui(&mut self, ui: &mut Ui, status: BridgeStatus, commands: &mut CommandQueue) {
+        if status.running {
+            match self.listening {
                 Some(ports) => {
-                    let open = running.sessions.load(Ordering::SeqCst);
                     ui.label(
                         RichText::new(format!(
-                            "Running: SMTP on 127.0.0.1:{}, IMAP on 127.0.0.1:{} — {open} session(s) open",
-                            ports.smtp, ports.imap
+                            "Running: SMTP on 127.0.0.1:{}, IMAP on 127.0.0.1:{} — {} session(s) open",
+                            ports.smtp, ports.imap, status.sessions
                         ))
                         .strong(),
                     );
@@ -146,8 +150,7 @@ impl BridgeView {
                     ui.label("Starting…");
                 }
             }
-            let certificate = running.reported.lock().ok().and_then(|r| r.certificate.clone());
-            if let Some((path, fingerprint)) = certificate {
+            if let Some((path, fingerprint)) = &self.certificate {
                 ui.add(
                     egui::Label::new(format!(
                         "Programs trust the bridge's certificate: {} (SHA-256 {fingerprint})",
@@ -159,7 +162,7 @@ impl BridgeView {
             // The session count moves while it runs.
             ui.ctx().request_repaint_after(std::time::Duration::from_secs(1));
             if ui.button("Stop bridge").clicked() {
-                running.stop.cancel();
+                commands.send(Command::CancelJob(BRIDGE.to_owned(), JobKind::Bridge));
             }
             return;
         }
@@ -173,91 +176,14 @@ impl BridgeView {
         if start.clicked()
             && let Some((smtp, imap)) = ports
         {
-            self.start(ui.ctx(), config, secrets, config_file, Ports { smtp, imap });
-        }
-    }
-
-    fn start(
-        &mut self,
-        ctx: &egui::Context,
-        config: &Config,
-        secrets: &Secrets,
-        config_file: &std::path::Path,
-        ports: Ports,
-    ) {
-        let running = Running { stop: CancelToken::new(), sessions: Arc::default(), reported: Arc::default() };
-        let (stop, sessions, reported) = (running.stop.clone(), running.sessions.clone(), running.reported.clone());
-        let (config, secrets, ids, ctx) =
-            (config.clone(), secrets.clone(), self.serve.iter().cloned().collect::<Vec<_>>(), ctx.clone());
-        let (local_tls, config_file) = (self.local_tls, config_file.to_owned());
-        let spawned = std::thread::Builder::new().name("bridge".to_owned()).spawn(move || {
-            // The key is read from (or made into) the secret store here, off the UI thread.
-            let local_tls = local_tls.then(|| crate::bridge::local_tls::load_or_create(&secrets, &config_file));
-            let local_tls = match local_tls.transpose() {
-                Ok(local_tls) => local_tls,
-                Err(err) => {
-                    if let Ok(mut reported) = reported.lock() {
-                        reported.ended = Some(Err(err.to_string()));
-                    }
-                    ctx.request_repaint();
-                    return;
-                }
-            };
-            if let (Some(tls), Ok(mut reported)) = (&local_tls, reported.lock()) {
-                reported.certificate = Some((tls.certificate_path.clone(), tls.fingerprint.clone()));
-            }
-            let listen = crate::bridge::Listen { ports, local_tls };
-            let on_listening = |ports| {
-                if let Ok(mut reported) = reported.lock() {
-                    reported.listening = Some(ports);
-                }
-                ctx.request_repaint();
-            };
-            let result = crate::bridge::run_counting(&config, &secrets, &ids, &listen, &stop, on_listening, &sessions);
-            if let Ok(mut reported) = reported.lock() {
-                reported.ended = Some(result.map_err(|e| e.to_string()));
-            }
-            ctx.request_repaint();
-        });
-        match spawned {
-            Ok(_) => {
-                self.last_error = None;
-                self.running = Some(running);
-            }
-            Err(err) => self.last_error = Some(format!("the bridge could not start: {err}")),
-        }
-    }
-
-    /// Takes the end of a run (stopped, or failed to start).
-    fn collect_end(&mut self) {
-        let ended = self.running.as_ref().and_then(|r| r.reported.lock().ok().and_then(|mut r| r.ended.take()));
-        if let Some(result) = ended {
-            self.running = None;
-            self.last_error = result.err();
-        }
-    }
-
-    fn make_password(&self, ctx: &egui::Context, secrets: &Secrets, id: &str) {
-        let (secrets, id, made, ctx) = (secrets.clone(), id.to_owned(), self.made.clone(), ctx.clone());
-        let spawned = std::thread::Builder::new().name("secret-store-write".to_owned()).spawn(move || {
-            let result = crate::bridge::new_local_password(&secrets, &id)
-                .map(|p| zeroize::Zeroizing::new(p.expose().to_owned()))
-                .map_err(|e| e.to_string());
-            if let Ok(mut made) = made.lock() {
-                made.retain(|(known, _)| *known != id);
-                made.push((id, result));
-            }
-            ctx.request_repaint();
-        });
-        if let Err(err) = spawned {
-            tracing::warn!("could not start making a local password: {err}");
+            let ids = self.serve.iter().cloned().collect();
+            commands.send(Command::StartBridge { ids, ports: Ports { smtp, imap }, local_tls: self.local_tls });
         }
     }
 
     /// A password made in this session: masked, with Copy.
     fn password_ui(&self, ui: &mut Ui, id: &str, commands: &mut CommandQueue) {
-        let Ok(made) = self.made.lock() else { return };
-        let Some((_, result)) = made.iter().find(|(known, _)| known == id) else { return };
+        let Some((_, result)) = self.made.iter().find(|(known, _)| known == id) else { return };
         match result {
             Ok(password) => {
                 ui.horizontal(|ui| {

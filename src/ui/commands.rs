@@ -75,6 +75,8 @@ pub enum Command {
     CheckLeftoverVia(String, crate::model::LeftoverRoute),
     /// Cancel a running job.
     CancelJob(String, JobKind),
+    /// Start the loopback bridge for these settings (a job; Stop is `CancelJob(jobs::BRIDGE, Bridge)`).
+    StartBridge { ids: Vec<String>, ports: crate::bridge::Ports, local_tls: bool },
     /// Put text on the clipboard (never a secret).
     CopyText(String),
     /// Copy the shown report (redacted) to the clipboard.

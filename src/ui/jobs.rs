@@ -4,6 +4,8 @@
 //! cancelled. The work itself is the core's (probe, oauth) — this module only
 //! starts it and carries the results back.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::cancel::CancelToken;
@@ -33,6 +35,10 @@ pub enum JobKind {
     ReadStoredPasswords,
     /// Writes the passwords typed in the form; the app saves the setting after.
     SavePasswords,
+    /// The loopback bridge, serving until cancelled (the Bridge view's Stop).
+    Bridge,
+    /// Makes (or replaces) a setting's local bridge password.
+    LocalPassword,
 }
 
 impl JobKind {
@@ -49,6 +55,8 @@ impl JobKind {
             Self::FinishMigration => "Delete old setting",
             Self::ReadStoredPasswords => "Reading the secret store",
             Self::SavePasswords => "Saving passwords",
+            Self::Bridge => "Bridge",
+            Self::LocalPassword => "New local password",
         }
     }
 
@@ -64,7 +72,8 @@ impl JobKind {
             Self::Leftover => "leftover-check",
             Self::FinishMigration => "migration-finish",
             Self::ReadStoredPasswords => "secret-store-read",
-            Self::SavePasswords => "secret-store-write",
+            Self::SavePasswords | Self::LocalPassword => "secret-store-write",
+            Self::Bridge => "bridge",
         }
     }
 }
@@ -132,6 +141,20 @@ pub enum JobEvent {
         kind: JobKind,
         message: String,
     },
+    /// The bridge listens (with local TLS: the certificate's file and SHA-256 fingerprint).
+    BridgeListening {
+        ports: crate::bridge::Ports,
+        certificate: Option<(std::path::PathBuf, String)>,
+    },
+    /// The bridge stopped (or could not start).
+    BridgeEnded {
+        result: Result<(), String>,
+    },
+    /// A new local bridge password, to be shown once (or why it could not be made).
+    LocalPassword {
+        setting_id: String,
+        result: Result<zeroize::Zeroizing<String>, String>,
+    },
     /// The connection state of every OAuth setting (read from the secret store).
     Connections(std::collections::HashMap<String, oauth::ConnectionState>),
     /// The job's thread ended (always sent last).
@@ -150,6 +173,8 @@ pub struct RunningJob {
     pub connect_url: Option<String>,
     /// For a device sign-in: the code to show, and when it runs out.
     pub device_code: Option<(oauth::device::DeviceCode, std::time::Instant)>,
+    /// For the bridge: the sessions open now (counted by the bridge, read by the view).
+    pub sessions: Option<Arc<AtomicUsize>>,
 }
 
 #[derive(Debug)]
@@ -185,7 +210,23 @@ pub struct JobInput {
     pub passwords: PasswordChanges,
     /// For a migration's leftover check: the sign-in that opens the old folders.
     pub leftover_route: Option<crate::model::LeftoverRoute>,
+    /// For the bridge: what to serve, and how.
+    pub bridge: Option<BridgeRequest>,
 }
+
+/// What the Bridge view asked the bridge to serve.
+#[derive(Debug, Clone)]
+pub struct BridgeRequest {
+    pub ids: Vec<String>,
+    pub ports: crate::bridge::Ports,
+    /// STARTTLS for the programs, with the bridge's own certificate (written beside `config_file`).
+    pub local_tls: bool,
+    pub config_file: std::path::PathBuf,
+    pub sessions: Arc<AtomicUsize>,
+}
+
+/// The subject the bridge job runs under (it serves several settings).
+pub const BRIDGE: &str = "bridge";
 
 impl JobInput {
     pub fn new(setting: MailSetting, config: Config, secrets: Secrets) -> Self {
@@ -197,6 +238,7 @@ impl JobInput {
             recipient: String::new(),
             passwords: PasswordChanges::default(),
             leftover_route: None,
+            bridge: None,
         }
     }
 }
@@ -228,6 +270,7 @@ impl Jobs {
         let sender = self.sender.clone();
         let (thread_cancel, thread_ctx) = (cancel.clone(), ctx.clone());
         let setting_id = input.subject_id.clone();
+        let sessions = input.bridge.as_ref().map(|b| b.sessions.clone());
         let spawned = std::thread::Builder::new().name(kind.thread_name().to_owned()).spawn(move || {
             let notify = |event: JobEvent| {
                 let _ = sender.send(event);
@@ -245,7 +288,15 @@ impl Jobs {
         });
         match spawned {
             Ok(_) => {
-                self.running.push(RunningJob { id, setting_id, kind, cancel, connect_url: None, device_code: None });
+                self.running.push(RunningJob {
+                    id,
+                    setting_id,
+                    kind,
+                    cancel,
+                    connect_url: None,
+                    device_code: None,
+                    sessions,
+                });
                 true
             }
             Err(err) => {
@@ -339,6 +390,31 @@ impl Jobs {
     }
 }
 
+/// Serves the bridge until cancelled; the local TLS key is read from (or made
+/// into) the secret store here, off the UI thread.
+fn run_bridge(input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
+    let Some(request) = &input.bridge else { return };
+    let local_tls =
+        request.local_tls.then(|| crate::bridge::local_tls::load_or_create(&input.secrets, &request.config_file));
+    let local_tls = match local_tls.transpose() {
+        Ok(local_tls) => local_tls,
+        Err(err) => return notify(JobEvent::BridgeEnded { result: Err(err.to_string()) }),
+    };
+    let certificate = local_tls.as_ref().map(|tls| (tls.certificate_path.clone(), tls.fingerprint.clone()));
+    let listen = crate::bridge::Listen { ports: request.ports, local_tls };
+    let on_listening = |ports| notify(JobEvent::BridgeListening { ports, certificate: certificate.clone() });
+    let result = crate::bridge::run_counting(
+        &input.config,
+        &input.secrets,
+        &request.ids,
+        &listen,
+        cancel,
+        on_listening,
+        &request.sessions,
+    );
+    notify(JobEvent::BridgeEnded { result: result.map_err(|e| e.to_string()) });
+}
+
 fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
     let setting_id = input.subject_id.clone();
     let fail = |message: String| notify(JobEvent::Failed { setting_id: setting_id.clone(), kind, message });
@@ -352,6 +428,13 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
             let result = save_passwords(&input.secrets, &input.setting.id, &input.passwords);
             return notify(JobEvent::PasswordsSaved { setting_id: setting_id.clone(), result });
         }
+        JobKind::LocalPassword => {
+            let result = crate::bridge::new_local_password(&input.secrets, &input.setting.id)
+                .map(|p| zeroize::Zeroizing::new(p.expose().to_owned()))
+                .map_err(|e| e.to_string());
+            return notify(JobEvent::LocalPassword { setting_id: setting_id.clone(), result });
+        }
+        JobKind::Bridge => return run_bridge(input, cancel, notify),
         JobKind::Leftover
         | JobKind::FinishMigration
         | JobKind::Detect

@@ -18,6 +18,9 @@ impl MailSettingsApp {
 
     fn handle_job_event(&mut self, ctx: &egui::Context, event: JobEvent) {
         match event {
+            JobEvent::BridgeListening { ports, certificate } => self.bridge.on_listening(ports, certificate),
+            JobEvent::BridgeEnded { result } => self.bridge.on_ended(result),
+            JobEvent::LocalPassword { setting_id, result } => self.bridge.on_local_password(setting_id, result),
             JobEvent::Report { setting_id, kind, report } => {
                 let outcome = (report.passed, time_of_day(&report.started_at));
                 match kind {

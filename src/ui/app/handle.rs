@@ -57,6 +57,7 @@ impl MailSettingsApp {
             Command::StartJob(id, kind) => self.start_job(ctx, &id, kind),
             Command::CheckLeftoverVia(id, route) => self.start_job_via(ctx, &id, JobKind::Leftover, Some(route)),
             Command::CancelJob(id, kind) => self.jobs.cancel(&id, kind),
+            Command::StartBridge { ids, ports, local_tls } => self.start_bridge(ctx, ids, ports, local_tls),
             Command::CopyText(text) => ctx.copy_text(text),
             Command::CopyReport => {
                 if let Some(report) = &self.report {
@@ -322,6 +323,19 @@ impl MailSettingsApp {
     fn company_names(&self, ids: &[String]) -> String {
         let names: Vec<String> = ids.iter().map(|c| self.workspace.config().company_name(c)).collect();
         if names.is_empty() { "no company".to_owned() } else { names.join(", ") }
+    }
+
+    /// The bridge runs as a job like any other: named thread, events over the channel, Stop is its cancel.
+    fn start_bridge(&mut self, ctx: &egui::Context, ids: Vec<String>, ports: crate::bridge::Ports, local_tls: bool) {
+        let config = self.workspace.config();
+        let Some(first) = ids.first().and_then(|id| config.setting(id)) else { return };
+        let mut input = JobInput::new(first.clone(), config.clone(), self.workspace.secrets().clone());
+        crate::ui::jobs::BRIDGE.clone_into(&mut input.subject_id);
+        let sessions = std::sync::Arc::default();
+        let config_file = self.workspace.path().to_owned();
+        input.bridge = Some(crate::ui::jobs::BridgeRequest { ids, ports, local_tls, config_file, sessions });
+        self.bridge.started();
+        self.jobs.start(ctx, JobKind::Bridge, input);
     }
 
     pub(super) fn start_job(&mut self, ctx: &egui::Context, id: &str, kind: JobKind) {

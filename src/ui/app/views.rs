@@ -44,13 +44,17 @@ impl MailSettingsApp {
             }
             View::Bridge => {
                 self.central_panel(ui).show(ui, |ui| {
-                    self.bridge.ui(
-                        ui,
-                        self.workspace.config(),
-                        self.workspace.secrets(),
-                        self.workspace.path(),
-                        &mut self.commands,
+                    let status = self.jobs.job(crate::ui::jobs::BRIDGE, crate::ui::jobs::JobKind::Bridge).map_or_else(
+                        crate::ui::bridge_view::BridgeStatus::default,
+                        |job| crate::ui::bridge_view::BridgeStatus {
+                            running: true,
+                            sessions: job
+                                .sessions
+                                .as_ref()
+                                .map_or(0, |count| count.load(std::sync::atomic::Ordering::SeqCst)),
+                        },
                     );
+                    self.bridge.ui(ui, self.workspace.config(), status, &mut self.commands);
                 });
             }
             View::Log => {
