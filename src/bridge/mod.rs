@@ -22,7 +22,7 @@ use base64::Engine as _;
 use thiserror::Error;
 
 use crate::cancel::CancelToken;
-use crate::model::{Config, MailSetting};
+use crate::model::{Config, MailSetting, Protocol};
 use crate::probe::ProbeOptions;
 use crate::secret::Secret;
 use crate::store::{SecretKind, SecretStoreError, Secrets};
@@ -171,12 +171,6 @@ pub fn run_counting(
         }
     }
     Ok(())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Protocol {
-    Smtp,
-    Imap,
 }
 
 fn start_session(shared: &Arc<Shared>, mut client: TcpStream, protocol: Protocol) {

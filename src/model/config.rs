@@ -140,7 +140,7 @@ pub struct PreviousDefault {
     pub setting: String,
 }
 
-/// The result of the last leftover-mail audit of the old setting.
+/// The result of the last leftover check of the old setting (its folders checked for mail not yet retrieved).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct LeftoverCheck {

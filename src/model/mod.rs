@@ -15,5 +15,5 @@ pub use config::{
     PreviousDefault, TlsConfig,
 };
 pub use presets::Preset;
-pub use setting::{CredentialKind, ImapSettings, MailSetting, OAuthFlow, Security, SmtpSettings};
+pub use setting::{CredentialKind, ImapSettings, MailSetting, OAuthFlow, Protocol, Security, SmtpSettings};
 pub use validate::{Field, Finding, Rule, Severity, StoredPasswords, validate_setting};

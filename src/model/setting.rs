@@ -88,6 +88,35 @@ impl Security {
     }
 }
 
+/// The two mail protocols: SMTP to send, IMAP to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Smtp,
+    Imap,
+}
+
+impl Protocol {
+    /// The standard port for this protocol with this security (465/587, 993/143).
+    pub fn port_for(self, security: Security) -> u16 {
+        match (self, security) {
+            (Self::Smtp, Security::Tls) => 465,
+            (Self::Smtp, _) => 587,
+            (Self::Imap, Security::Tls) => 993,
+            (Self::Imap, _) => 143,
+        }
+    }
+
+    /// The security a standard port speaks, if `port` is one.
+    pub fn security_of_port(self, port: u16) -> Option<Security> {
+        match (self, port) {
+            (Self::Imap, 993) | (Self::Smtp, 465) => Some(Security::Tls),
+            (Self::Imap, 143) | (Self::Smtp, 587) => Some(Security::Starttls),
+            _ => None,
+        }
+    }
+}
+
 /// Outgoing mail: the SMTP submission server the automation sends through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::config::Config;
 pub use super::fields::Field;
 use super::presets::corrected_host;
-use super::setting::{CredentialKind, MailSetting, Security, domain_of, is_valid_id};
+use super::setting::{CredentialKind, MailSetting, Protocol, Security, domain_of, is_valid_id};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -299,11 +299,7 @@ impl Checks {
             );
             return;
         }
-        let expected = match (protocol, port) {
-            (Protocol::Imap, 993) | (Protocol::Smtp, 465) => Some(Security::Tls),
-            (Protocol::Imap, 143) | (Protocol::Smtp, 587) => Some(Security::Starttls),
-            _ => None,
-        };
+        let expected = protocol.security_of_port(port);
         if let Some(expected) = expected.filter(|e| *e != security) {
             let mut message = format!(
                 "Port {port} uses {}, not {}; set {} to {} (or use port {} for {})",
@@ -359,23 +355,6 @@ impl Checks {
     fn no_line_breaks(&mut self, value: &str, field: Field) {
         if value.contains(['\r', '\n']) {
             self.error(Rule::HeaderInjection, field, format!("{} cannot contain line breaks", field.name()));
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Protocol {
-    Smtp,
-    Imap,
-}
-
-impl Protocol {
-    fn port_for(self, security: Security) -> u16 {
-        match (self, security) {
-            (Self::Smtp, Security::Tls) => 465,
-            (Self::Smtp, _) => 587,
-            (Self::Imap, Security::Tls) => 993,
-            (Self::Imap, _) => 143,
         }
     }
 }

@@ -12,11 +12,7 @@ use super::report::StageName;
 use crate::diagnosis::{Actor, Diagnosis};
 use crate::model::Security;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protocol {
-    Smtp,
-    Imap,
-}
+pub use crate::model::Protocol;
 
 /// A failure, reduced to what the signatures look at.
 #[derive(Debug, Clone)]

@@ -44,7 +44,7 @@ pub struct FolderCount {
     pub unseen: u32,
 }
 
-/// The leftover-mail audit: total and unseen messages in the inbox and the named folders.
+/// The leftover check: total and unseen messages in the inbox and the named folders.
 #[derive(Debug, Clone)]
 pub struct Leftover {
     pub report: Report,
