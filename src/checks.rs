@@ -30,12 +30,12 @@ pub enum Check {
 
 /// What a check found.
 #[derive(Debug)]
-pub enum Outcome {
+pub enum CheckResult {
     Report(Box<Report>),
     Leftover(Box<probe::imap::Leftover>),
 }
 
-impl Outcome {
+impl CheckResult {
     pub fn report(&self) -> &Report {
         match self {
             Self::Report(report) => report,
@@ -94,7 +94,7 @@ pub fn run(
     config: &Config,
     secrets: &Secrets,
     cancel: &CancelToken,
-) -> Result<Outcome, CheckError> {
+) -> Result<CheckResult, CheckError> {
     let options = ProbeOptions::from_config(config)?;
     // Only what signs in needs a token refresh or a password: Detect never reads a credential.
     let inputs = || -> Result<(probe::OutgoingInput, probe::IncomingInput), CheckError> {
@@ -117,10 +117,10 @@ pub fn run(
         }
         Check::Leftover { folders } => {
             let leftover = probe::imap::leftover(&inputs()?.1, folders, &options, cancel);
-            return Ok(Outcome::Leftover(Box::new(leftover)));
+            return Ok(CheckResult::Leftover(Box::new(leftover)));
         }
     };
-    Ok(Outcome::Report(Box::new(with_app_access_diagnosis(report, setting))))
+    Ok(CheckResult::Report(Box::new(with_app_access_diagnosis(report, setting))))
 }
 
 /// With app-only access nobody signs in, so a refused token means the app was not

@@ -106,7 +106,7 @@ proptest! {
     ) {
         let answer = crate::oauth::listener::answer(&bytes, "fuzzstate");
         prop_assert!(matches!(answer.status, 200 | 400 | 404), "{}", answer.status);
-        if !matches!(answer.outcome, crate::oauth::listener::Outcome::Stray) {
+        if !matches!(answer.outcome, crate::oauth::listener::RedirectOutcome::Stray) {
             prop_assert!(String::from_utf8_lossy(&bytes).contains("state="), "the flow ended without our state");
         }
     }

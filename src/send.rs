@@ -11,7 +11,7 @@ use std::io::BufRead;
 use lettre::message::{Mailbox, Mailboxes};
 use thiserror::Error;
 
-use crate::probe::report::{FailureKind, Outcome, Report, StageName};
+use crate::probe::report::{FailureKind, Report, StageName, StageOutcome};
 
 /// The longest head read (headers of real mail are a few KB).
 pub const MAX_HEAD: usize = 1024 * 1024;
@@ -172,7 +172,7 @@ pub fn exit_code(report: &Report) -> u8 {
     if report.passed {
         return EX_OK;
     }
-    let Some(stage) = report.stages.iter().rev().find(|s| s.outcome == Outcome::Failed) else {
+    let Some(stage) = report.stages.iter().rev().find(|s| s.outcome == StageOutcome::Failed) else {
         return EX_UNAVAILABLE;
     };
     let reply = stage.server_reply.as_deref().unwrap_or_default();

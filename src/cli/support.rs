@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::failure::Failure;
 use crate::cancel::CancelToken;
-use crate::checks::{Check, Outcome};
+use crate::checks::{Check, CheckResult};
 use crate::model::{Config, GuardError, MailSetting};
 use crate::probe::{self, ProbeOptions};
 use crate::secret::Secret;
@@ -40,7 +40,7 @@ pub(super) fn probe_options(workspace: &Workspace) -> Result<ProbeOptions, Failu
 }
 
 /// Runs a check with `sign_in`'s servers and credentials, reported under `subject` (see [`crate::checks`]).
-pub(super) fn run_check(workspace: &Workspace, id: &str, check: &Check) -> Result<Outcome, Failure> {
+pub(super) fn run_check(workspace: &Workspace, id: &str, check: &Check) -> Result<CheckResult, Failure> {
     run_check_as(workspace, find(workspace.config(), id)?, id, check)
 }
 
@@ -50,15 +50,15 @@ pub(super) fn run_check_as(
     sign_in: &MailSetting,
     subject: &str,
     check: &Check,
-) -> Result<Outcome, Failure> {
+) -> Result<CheckResult, Failure> {
     crate::checks::run(check, sign_in, subject, workspace.config(), workspace.secrets(), &interrupted())
         .map_err(|e| Failure::check(e.to_string()))
 }
 
-pub(super) fn leftover_outcome(outcome: Outcome) -> probe::imap::Leftover {
+pub(super) fn leftover_outcome(outcome: CheckResult) -> probe::imap::Leftover {
     match outcome {
-        Outcome::Leftover(leftover) => *leftover,
-        Outcome::Report(report) => probe::imap::Leftover { report: *report, counts: None },
+        CheckResult::Leftover(leftover) => *leftover,
+        CheckResult::Report(report) => probe::imap::Leftover { report: *report, counts: None },
     }
 }
 

@@ -810,7 +810,7 @@ mod tests {
 
     #[test]
     fn a_refused_leftover_sign_in_names_it_and_offers_the_other_way() {
-        use crate::probe::report::{Outcome as StageOutcome, StageName};
+        use crate::probe::report::{StageName, StageOutcome};
         let dir = tempfile::tempdir().unwrap();
         let (mut ws, new) = started_workspace(dir.path());
         ws.apply("t", |c| {

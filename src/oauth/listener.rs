@@ -90,14 +90,14 @@ struct Connection {
     accepted: Instant,
     head: Vec<u8>,
     /// The answer's bytes, how many are written, and what the request meant.
-    reply: Option<(Vec<u8>, usize, Outcome)>,
+    reply: Option<(Vec<u8>, usize, RedirectOutcome)>,
 }
 
 /// What became of a connection this turn.
 enum Progress {
     Waiting,
     /// Answered (or given up): closed, with what the request meant.
-    Closed(Outcome),
+    Closed(RedirectOutcome),
 }
 
 impl Connection {
@@ -106,11 +106,11 @@ impl Connection {
             let mut buffer = [0u8; 2048];
             loop {
                 match self.stream.read(&mut buffer) {
-                    Ok(0) => return self.close(Outcome::Stray),
+                    Ok(0) => return self.close(RedirectOutcome::Stray),
                     Ok(read) => self.head.extend_from_slice(&buffer[..read]),
                     Err(error) if error.kind() == ErrorKind::WouldBlock => break,
                     Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                    Err(_) => return self.close(Outcome::Stray),
+                    Err(_) => return self.close(RedirectOutcome::Stray),
                 }
                 if let Some(end) = self.head.windows(4).position(|w| w == b"\r\n\r\n") {
                     self.head.truncate(end + 4);
@@ -135,7 +135,7 @@ impl Connection {
                     Err(_) => break,
                 }
             }
-            let outcome = self.reply.take().map_or(Outcome::Stray, |(_, _, outcome)| outcome);
+            let outcome = self.reply.take().map_or(RedirectOutcome::Stray, |(_, _, outcome)| outcome);
             return self.close(outcome);
         }
         self.expire(limits)
@@ -144,13 +144,13 @@ impl Connection {
     fn expire(&mut self, limits: &Limits) -> Progress {
         if self.accepted.elapsed() >= limits.connection_time {
             // Too slow to ask or to read the answer. A redirect already understood still counts.
-            let outcome = self.reply.take().map_or(Outcome::Stray, |(_, _, outcome)| outcome);
+            let outcome = self.reply.take().map_or(RedirectOutcome::Stray, |(_, _, outcome)| outcome);
             return self.close(outcome);
         }
         Progress::Waiting
     }
 
-    fn close(&mut self, outcome: Outcome) -> Progress {
+    fn close(&mut self, outcome: RedirectOutcome) -> Progress {
         // Half-close, then discard what the client already sent (a pipelined request):
         // closing with unread data would reset the connection and could take the
         // answer with it.
@@ -167,7 +167,7 @@ impl Connection {
 
 /// What one request meant, as the serving thread reports it.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum RedirectOutcome {
     /// Not the redirect (answered, the flow goes on).
     Stray,
     Code(String),
@@ -183,7 +183,7 @@ pub struct Answer {
     pub status: u16,
     pub title: &'static str,
     pub text: String,
-    pub outcome: Outcome,
+    pub outcome: RedirectOutcome,
 }
 
 impl Listener {
@@ -266,9 +266,9 @@ impl Listener {
                         busy = true;
                         connections.remove(index);
                         match outcome {
-                            Outcome::Stray => self.stray_requests += 1,
-                            Outcome::Code(code) => return Ok(Redirect { code }),
-                            Outcome::Denied { error, description } => {
+                            RedirectOutcome::Stray => self.stray_requests += 1,
+                            RedirectOutcome::Code(code) => return Ok(Redirect { code }),
+                            RedirectOutcome::Denied { error, description } => {
                                 return Err(ListenError::Denied { error, description });
                             }
                         }
@@ -287,14 +287,15 @@ fn too_large() -> Answer {
         status: 431,
         title: "Request too large",
         text: "This address only receives the Mail Settings sign-in.".to_owned(),
-        outcome: Outcome::Stray,
+        outcome: RedirectOutcome::Stray,
     }
 }
 
 /// What to answer to a request head, and what it means for the flow (pure: the
 /// fuzz tests feed it arbitrary bytes).
 pub fn answer(head: &[u8], state: &str) -> Answer {
-    let stray = |status, title, text: &str| Answer { status, title, text: text.to_owned(), outcome: Outcome::Stray };
+    let stray =
+        |status, title, text: &str| Answer { status, title, text: text.to_owned(), outcome: RedirectOutcome::Stray };
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut request = httparse::Request::new(&mut headers);
     let target = match request.parse(head) {
@@ -325,7 +326,7 @@ pub fn answer(head: &[u8], state: &str) -> Answer {
                 "{error}: {}. You may close this page and return to Mail Settings.",
                 description.clone().unwrap_or_default()
             ),
-            outcome: Outcome::Denied { error, description },
+            outcome: RedirectOutcome::Denied { error, description },
         };
     }
     match query.get("code").filter(|c| !c.is_empty()) {
@@ -333,7 +334,7 @@ pub fn answer(head: &[u8], state: &str) -> Answer {
             status: 200,
             title: "Mail Settings",
             text: SUCCESS_PAGE.to_owned(),
-            outcome: Outcome::Code(code.clone()),
+            outcome: RedirectOutcome::Code(code.clone()),
         },
         None => stray(400, "No sign-in code", "The redirect carried no code. Press Connect again."),
     }
@@ -400,11 +401,11 @@ mod tests {
     #[test]
     fn only_the_redirect_with_our_state_and_a_code_ends_the_flow() {
         let code = answer(&request(&format!("/?code=abc&state={STATE}")), STATE);
-        assert_eq!((code.status, code.outcome), (200, Outcome::Code("abc".to_owned())));
+        assert_eq!((code.status, code.outcome), (200, RedirectOutcome::Code("abc".to_owned())));
         let denied =
             answer(&request(&format!("/?error=access_denied&error_description=No%1b[2J&state={STATE}")), STATE);
         assert_eq!(denied.status, 200);
-        let Outcome::Denied { error, description } = denied.outcome else { panic!("{denied:?}") };
+        let RedirectOutcome::Denied { error, description } = denied.outcome else { panic!("{denied:?}") };
         assert_eq!(error, "access_denied");
         assert!(!description.unwrap().contains('\x1b'), "the reason is made printable");
         for (head, status) in [
@@ -421,7 +422,7 @@ mod tests {
             let answered = answer(&head, STATE);
             assert_eq!(
                 (answered.status, &answered.outcome),
-                (status, &Outcome::Stray),
+                (status, &RedirectOutcome::Stray),
                 "{:?}",
                 String::from_utf8_lossy(&head)
             );

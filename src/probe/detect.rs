@@ -10,7 +10,7 @@ use super::ProbeOptions;
 use super::diagnose::Protocol;
 use super::inputs::Endpoint;
 use super::net::{self, GuardedStream};
-use super::report::{Outcome, ProbeKind, Redactor, Report, StageName};
+use super::report::{ProbeKind, Redactor, Report, StageName, StageOutcome};
 use crate::cancel::CancelToken;
 use crate::model::Security;
 use crate::tls;
@@ -188,8 +188,8 @@ pub fn detect(
             Protocol::Imap => "Incoming (IMAP)",
         };
         let outcome = match mode {
-            PortMode::Tls(_) | PortMode::Starttls => Outcome::Passed,
-            PortMode::TlsUntrusted(_) | PortMode::PlainOnly | PortMode::Nothing(_) => Outcome::Warning,
+            PortMode::Tls(_) | PortMode::Starttls => StageOutcome::Passed,
+            PortMode::TlsUntrusted(_) | PortMode::PlainOnly | PortMode::Nothing(_) => StageOutcome::Warning,
         };
         report.stage(
             StageName::PortCheck,

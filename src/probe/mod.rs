@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 pub use diagnose::Protocol;
 pub use error::ProbeError;
 pub use inputs::{Endpoint, IncomingInput, OutgoingInput, SignIn, inputs_for};
-pub use report::{Outcome, ProbeKind, Report, Stage, StageName};
+pub use report::{ProbeKind, Report, Stage, StageName, StageOutcome};
 
 use crate::model::Security;
 use diagnose::{Symptom, diagnose};
@@ -99,18 +99,18 @@ impl Run {
     }
 
     pub fn passed(&mut self, name: StageName, started: Instant, detail: &str, reply: Option<&str>) {
-        self.report.stage(name, started.elapsed(), Outcome::Passed, detail, reply);
+        self.report.stage(name, started.elapsed(), StageOutcome::Passed, detail, reply);
     }
 
     pub fn warned(&mut self, name: StageName, started: Instant, detail: &str, reply: Option<&str>) {
-        self.report.stage(name, started.elapsed(), Outcome::Warning, detail, reply);
+        self.report.stage(name, started.elapsed(), StageOutcome::Warning, detail, reply);
     }
 
     /// Records a failed stage and its diagnosis. Only the first failure diagnoses.
     pub fn failed(&mut self, name: StageName, started: Instant, error: &ProbeError, reply: Option<&str>) {
         self.report.failure.get_or_insert(error.failure_kind());
         let detail = error.to_string();
-        self.report.stage(name, started.elapsed(), Outcome::Failed, &detail, reply);
+        self.report.stage(name, started.elapsed(), StageOutcome::Failed, &detail, reply);
         if self.report.diagnosis.is_none() {
             let mut symptom = Symptom::of(
                 error,

@@ -56,7 +56,7 @@ impl StageName {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum StageOutcome {
     Passed,
     Warning,
     Failed,
@@ -66,7 +66,7 @@ pub enum Outcome {
 pub struct Stage {
     pub name: StageName,
     pub duration_ms: f64,
-    pub outcome: Outcome,
+    pub outcome: StageOutcome,
     /// What happened, in plain words (TLS version and certificate, counts…).
     pub detail: String,
     /// The server's exact words, when it said something that matters.
@@ -155,8 +155,15 @@ impl Report {
         }
     }
 
-    pub fn stage(&mut self, name: StageName, elapsed: Duration, outcome: Outcome, detail: &str, reply: Option<&str>) {
-        if outcome == Outcome::Failed {
+    pub fn stage(
+        &mut self,
+        name: StageName,
+        elapsed: Duration,
+        outcome: StageOutcome,
+        detail: &str,
+        reply: Option<&str>,
+    ) {
+        if outcome == StageOutcome::Failed {
             self.passed = false;
         }
         self.stages.push(Stage {
@@ -190,7 +197,7 @@ impl Report {
 
     /// The server refused the sign-in (as opposed to never being reached).
     pub fn sign_in_refused(&self) -> bool {
-        self.stages.iter().any(|s| s.name == StageName::Authentication && s.outcome == Outcome::Failed)
+        self.stages.iter().any(|s| s.name == StageName::Authentication && s.outcome == StageOutcome::Failed)
     }
 
     /// Why the probe failed, in one line: the diagnosis' cause, else the failed stage.
@@ -201,7 +208,7 @@ impl Report {
         self.stages
             .iter()
             .rev()
-            .find(|s| s.outcome == Outcome::Failed)
+            .find(|s| s.outcome == StageOutcome::Failed)
             .map_or_else(|| "no reason was given".to_owned(), |s| format!("{}: {}", s.name.label(), s.detail))
     }
 
@@ -217,9 +224,9 @@ impl Report {
         let _ = writeln!(out);
         for stage in &self.stages {
             let mark = match stage.outcome {
-                Outcome::Passed => "ok  ",
-                Outcome::Warning => "warn",
-                Outcome::Failed => "FAIL",
+                StageOutcome::Passed => "ok  ",
+                StageOutcome::Warning => "warn",
+                StageOutcome::Failed => "FAIL",
             };
             let _ =
                 writeln!(out, "[{mark}] {:<24} {:>8.1} ms  {}", stage.name.label(), stage.duration_ms, stage.detail);
@@ -490,7 +497,7 @@ mod tests {
         report.stage(
             StageName::Authentication,
             Duration::from_millis(3),
-            Outcome::Failed,
+            StageOutcome::Failed,
             "sent canary-pw-123",
             Some("535 canary-pw-123"),
         );

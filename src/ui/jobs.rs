@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::cancel::CancelToken;
-use crate::checks::{self, Check, Outcome};
+use crate::checks::{self, Check, CheckResult};
 use crate::diagnosis::Diagnosis;
 use crate::model::{Config, MailSetting, StoredPasswords};
 use crate::oauth::{self, ConnectFlow, Connected};
@@ -520,13 +520,15 @@ fn run_check(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn
         Err(err) => return notify(JobEvent::Failed { setting_id, kind, message: err.to_string() }),
     };
     let event = match (kind, outcome) {
-        (JobKind::FinishMigration, Outcome::Leftover(recheck)) => {
+        (JobKind::FinishMigration, CheckResult::Leftover(recheck)) => {
             let connection = crate::migration::connection_of(&input.config, &input.secrets, &setting_id);
             let route = input.leftover_route.unwrap_or(crate::model::LeftoverRoute::OldSignIn);
             JobEvent::ReadyToFinish { old: setting_id, connection, recheck, route }
         }
-        (_, Outcome::Leftover(leftover)) => JobEvent::Leftover { setting_id, leftover, route: input.leftover_route },
-        (_, Outcome::Report(report)) => JobEvent::Report { setting_id, kind, report },
+        (_, CheckResult::Leftover(leftover)) => {
+            JobEvent::Leftover { setting_id, leftover, route: input.leftover_route }
+        }
+        (_, CheckResult::Report(report)) => JobEvent::Report { setting_id, kind, report },
     };
     notify(event);
 }

@@ -5,7 +5,7 @@ use egui::{RichText, Ui};
 
 use super::commands::{Command, CommandQueue};
 use super::theme;
-use crate::probe::{Outcome, Report};
+use crate::probe::{Report, StageOutcome};
 
 /// `setting_name`: how the report's setting is named to people (its description).
 pub fn report_ui(ui: &mut Ui, report: &Report, setting_name: &str, commands: &mut CommandQueue) {
@@ -33,9 +33,9 @@ pub fn report_ui(ui: &mut Ui, report: &Report, setting_name: &str, commands: &mu
         egui::Grid::new("stages").num_columns(4).striped(true).spacing([12.0, 4.0]).show(ui, |ui| {
             for stage in &report.stages {
                 let (mark, color) = match stage.outcome {
-                    Outcome::Passed => ("OK", theme::pass_color(ui.visuals())),
-                    Outcome::Warning => ("WARN", theme::warning_color(ui.visuals())),
-                    Outcome::Failed => ("FAIL", theme::error_color(ui.visuals())),
+                    StageOutcome::Passed => ("OK", theme::pass_color(ui.visuals())),
+                    StageOutcome::Warning => ("WARN", theme::warning_color(ui.visuals())),
+                    StageOutcome::Failed => ("FAIL", theme::error_color(ui.visuals())),
                 };
                 ui.label(RichText::new(mark).color(color).strong().monospace());
                 ui.label(stage.name.label());

@@ -361,7 +361,7 @@ fn bad_certificates_are_each_diagnosed() {
     let report =
         probe::smtp::test_outgoing(&outgoing, "admin@example.org", &fast_options(&ca.pem_file), &CancelToken::new());
     let tls = report.stages.iter().find(|s| s.name == StageName::Tls).unwrap();
-    assert_eq!(tls.outcome, probe::Outcome::Passed, "{}", report.to_text());
+    assert_eq!(tls.outcome, probe::StageOutcome::Passed, "{}", report.to_text());
 }
 
 /// A server that drips a TLS record one byte at a time keeps every socket read
