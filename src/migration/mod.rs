@@ -181,41 +181,9 @@ pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) ->
         },
     ));
     let old_inactive = old.is_none_or(|o| !o.active);
-    steps.push(Step::new(
-        StepId::OldInactive,
-        if old_inactive {
-            StepState::Done("Inactive".to_owned())
-        } else if defaults.is_empty() {
-            StepState::ToDo(format!("set \"{old_name}\" Inactive"))
-        } else if !new_active {
-            StepState::Blocked(format!(
-                "{} still use the old setting: set the new setting Active first, so they can move to it",
-                defaults.join(", ")
-            ))
-        } else {
-            StepState::ToDo(format!(
-                "set \"{old_name}\" Inactive; {} move to \"{new_name}\" in the same step",
-                defaults.join(", ")
-            ))
-        },
-    ));
-    steps.push(Step::new(
-        StepId::DefaultsSwitched,
-        if defaults.is_empty() {
-            StepState::Done(if migration.previous_defaults.is_empty() {
-                "no company used the old setting".to_owned()
-            } else {
-                format!("{} company(ies) use \"{new_name}\"", migration.previous_defaults.len())
-            })
-        } else if !new_active {
-            StepState::Blocked(format!(
-                "set the new setting Active first ({} still use the old one)",
-                defaults.join(", ")
-            ))
-        } else {
-            StepState::ToDo(format!("switch {} to \"{new_name}\"", defaults.join(", ")))
-        },
-    ));
+    let names = (old_name.as_str(), new_name.as_str());
+    steps.push(Step::new(StepId::OldInactive, old_inactive_state(old_inactive, new_active, &defaults, names)));
+    steps.push(Step::new(StepId::DefaultsSwitched, defaults_state(migration, new_active, &defaults, &new_name)));
     let leftover_state = leftover_state(migration);
     let leftover_clean = matches!(leftover_state, StepState::Done(_));
     steps.push(Step::new(StepId::LeftoverChecked, leftover_state));
@@ -239,6 +207,41 @@ pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) ->
 }
 
 /// Where the check of the old folders stands: mail found blocks, whatever was accepted earlier.
+/// Setting the old setting Inactive: its companies move along, once the new one is Active.
+fn old_inactive_state(old_inactive: bool, new_active: bool, defaults: &[String], names: (&str, &str)) -> StepState {
+    let (old_name, new_name) = names;
+    if old_inactive {
+        StepState::Done("Inactive".to_owned())
+    } else if defaults.is_empty() {
+        StepState::ToDo(format!("set \"{old_name}\" Inactive"))
+    } else if !new_active {
+        StepState::Blocked(format!(
+            "{} still use the old setting: set the new setting Active first, so they can move to it",
+            defaults.join(", ")
+        ))
+    } else {
+        StepState::ToDo(format!(
+            "set \"{old_name}\" Inactive; {} move to \"{new_name}\" in the same step",
+            defaults.join(", ")
+        ))
+    }
+}
+
+/// The companies' defaults: moved to the new setting, or why not yet.
+fn defaults_state(migration: &Migration, new_active: bool, defaults: &[String], new_name: &str) -> StepState {
+    if defaults.is_empty() {
+        StepState::Done(if migration.previous_defaults.is_empty() {
+            "no company used the old setting".to_owned()
+        } else {
+            format!("{} company(ies) use \"{new_name}\"", migration.previous_defaults.len())
+        })
+    } else if !new_active {
+        StepState::Blocked(format!("set the new setting Active first ({} still use the old one)", defaults.join(", ")))
+    } else {
+        StepState::ToDo(format!("switch {} to \"{new_name}\"", defaults.join(", ")))
+    }
+}
+
 fn leftover_state(migration: &Migration) -> StepState {
     match (&migration.leftover, &migration.leftover_acknowledged) {
         (Some(check), _) if check.total > 0 => StepState::Blocked(format!(

@@ -204,17 +204,8 @@ impl SettingsTable {
         // of its own, which makes each cell a draw call of its own — on software GL
         // (remote desktops, VMs) 180 of them made the window's first frame 9 ms slower.
         ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
-        // Every column in view, from the smallest window (1024 px) up: the columns are
-        // fitted to the width they have whenever it changes, shrunk in proportion
-        // from the widths they would like (the admin's own after a drag).
         let available = ui.available_width();
-        let refit = self.fitted.as_ref().is_none_or(|(fitted_to, _)| (fitted_to - available).abs() > 0.5);
-        if refit {
-            let spacing = ui.spacing().item_spacing.x * (COLUMN_WIDTHS.len() - 1) as f32;
-            let minimums = COLUMN_WIDTHS.map(|(_, minimum)| minimum);
-            self.fitted = Some((available, fit_column_widths(&self.preferred_widths, &minimums, available - spacing)));
-        }
-        let widths = self.fitted.as_ref().map_or(&self.preferred_widths, |(_, widths)| widths).clone();
+        let (widths, refit) = self.fitted_widths(ui, available);
         let mut builder = TableBuilder::new(ui)
             .id_salt("mail_settings_table")
             // Striped by `table_stripes_ui`, one rectangle a row.
@@ -268,24 +259,48 @@ impl SettingsTable {
                 });
             });
         if let Some(dragged) = dragged_to {
-            // Only the dragged column's width becomes its preferred one: the others keep
-            // theirs, so they grow back when the window does.
-            for (index, (now, was)) in dragged.iter().zip(&widths).enumerate().take(last) {
-                if (now - was).abs() > 0.5 {
-                    self.preferred_widths[index] = *now;
-                }
-            }
-            self.fitted = Some((available, dragged));
+            self.keep_dragged(dragged, &widths, available);
         }
         if let Some(column) = clicked_sort {
-            if self.sort == column {
-                self.descending = !self.descending;
-            } else {
-                self.sort = column;
-                self.descending = false;
-            }
-            self.stale = true;
+            self.sort_by(column);
         }
+    }
+
+    /// Every column in view, from the smallest window (1024 px) up: the columns are
+    /// fitted to the width they have whenever it changes, shrunk in proportion from
+    /// the widths they would like (the admin's own after a drag). Whether they were
+    /// fitted again this frame, too.
+    fn fitted_widths(&mut self, ui: &Ui, available: f32) -> (Vec<f32>, bool) {
+        let refit = self.fitted.as_ref().is_none_or(|(fitted_to, _)| (fitted_to - available).abs() > 0.5);
+        if refit {
+            let spacing = ui.spacing().item_spacing.x * (COLUMN_WIDTHS.len() - 1) as f32;
+            let minimums = COLUMN_WIDTHS.map(|(_, minimum)| minimum);
+            self.fitted = Some((available, fit_column_widths(&self.preferred_widths, &minimums, available - spacing)));
+        }
+        (self.fitted.as_ref().map_or(&self.preferred_widths, |(_, widths)| widths).clone(), refit)
+    }
+
+    /// Only the dragged column's width becomes its preferred one: the others keep
+    /// theirs, so they grow back when the window does.
+    fn keep_dragged(&mut self, dragged: Vec<f32>, widths: &[f32], available: f32) {
+        let last = COLUMN_WIDTHS.len() - 1;
+        for (index, (now, was)) in dragged.iter().zip(widths).enumerate().take(last) {
+            if (now - was).abs() > 0.5 {
+                self.preferred_widths[index] = *now;
+            }
+        }
+        self.fitted = Some((available, dragged));
+    }
+
+    /// A click on a column's title: sort by it, or the other way round.
+    fn sort_by(&mut self, column: SortColumn) {
+        if self.sort == column {
+            self.descending = !self.descending;
+        } else {
+            self.sort = column;
+            self.descending = false;
+        }
+        self.stale = true;
     }
 
     fn filter_ui(&mut self, ui: &mut Ui) {

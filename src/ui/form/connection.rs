@@ -4,7 +4,6 @@
 use egui::{RichText, Ui};
 
 use super::{EditForm, FormContext};
-use crate::model::CredentialKind;
 use crate::oauth::ConnectionState;
 use crate::ui::commands::{Command, CommandQueue};
 use crate::ui::jobs::JobKind;
@@ -19,51 +18,14 @@ impl EditForm {
         ui.strong("Sign-in");
         let saved_oauth = self.original.as_ref().is_some_and(|s| s.oauth_credential() == self.draft.oauth_credential());
         if let Some(url) = context.connect_waiting {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(if url.is_empty() {
-                    "Starting the sign-in…"
-                } else {
-                    "Waiting for sign-in in your browser…"
-                });
-            });
-            ui.horizontal(|ui| {
-                if !url.is_empty()
-                    && ui.button("Copy link").on_hover_text("If no browser opened, paste this link into one").clicked()
-                {
-                    commands.send(Command::CopyText(url.to_owned()));
-                }
-                if ui.button("Cancel sign-in").clicked() {
-                    commands.send(Command::CancelJob(id.to_owned(), JobKind::Connect));
-                }
-            });
-            return;
+            return connect_waiting_ui(ui, id, url, commands);
         }
         if let Some(device) = context.device_waiting {
             device_code_ui(ui, id, device, commands);
             return;
         }
         if self.draft.oauth_flow == crate::model::OAuthFlow::App {
-            // Nobody signs in: the app's own token, asked for on each use.
-            ui.label(
-                "App-only access (client credentials): nobody signs in; the app's certificate or secret is in the \
-                 secret store.",
-            );
-            let today = time::OffsetDateTime::now_utc().date();
-            if let Some((text, near)) =
-                crate::oauth::provider::app_credential_expiry(&self.draft, context.config, today)
-            {
-                if near {
-                    ui.colored_label(crate::ui::theme::warning_color(ui.visuals()), text);
-                } else {
-                    ui.label(text);
-                }
-            }
-            let check = ui.add_enabled(saved_oauth && !context.busy, egui::Button::new("Check app access"));
-            if check.on_hover_text("Gets the app's token and opens the mailbox with it (Test Incoming)").clicked() {
-                commands.send(Command::StartJob(id.to_owned(), JobKind::Incoming));
-            }
-            return;
+            return self.app_only_ui(ui, id, saved_oauth, context, commands);
         }
         ui.horizontal(|ui| {
             ui.label(RichText::new(context.connection.label()).strong());
@@ -81,8 +43,9 @@ impl EditForm {
                 if button.clicked() {
                     commands.send(Command::StartJob(id.to_owned(), JobKind::Connect));
                 }
-                // Google does not allow the mail scope with a device code.
-                if self.draft.oauth_credential() != Some(CredentialKind::Gmail) {
+                // Only where the provider allows mail with a device code (Google does not).
+                let device_flow = self.draft.oauth_credential().and_then(crate::model::providers::for_credential);
+                if device_flow.is_none_or(|p| p.sign_in.is_some_and(|s| s.device_authorization_url.is_some())) {
                     let device =
                         ui.add_enabled(saved_oauth && !context.busy, egui::Button::new("Sign in on another device"));
                     if device
@@ -112,6 +75,33 @@ impl EditForm {
         }
         for line in context.connect_messages {
             ui.add(egui::Label::new(line.as_str()).wrap());
+        }
+    }
+
+    /// App-only access: nobody signs in; the app's own token, asked for on each use.
+    fn app_only_ui(
+        &self,
+        ui: &mut Ui,
+        id: &str,
+        saved_oauth: bool,
+        context: &FormContext<'_>,
+        commands: &mut CommandQueue,
+    ) {
+        ui.label(
+            "App-only access (client credentials): nobody signs in; the app's certificate or secret is in the secret \
+             store.",
+        );
+        let today = time::OffsetDateTime::now_utc().date();
+        if let Some((text, near)) = crate::oauth::provider::app_credential_expiry(&self.draft, context.config, today) {
+            if near {
+                ui.colored_label(crate::ui::theme::warning_color(ui.visuals()), text);
+            } else {
+                ui.label(text);
+            }
+        }
+        let check = ui.add_enabled(saved_oauth && !context.busy, egui::Button::new("Check app access"));
+        if check.on_hover_text("Gets the app's token and opens the mailbox with it (Test Incoming)").clicked() {
+            commands.send(Command::StartJob(id.to_owned(), JobKind::Incoming));
         }
     }
 
@@ -172,6 +162,24 @@ impl EditForm {
             }
         });
     }
+}
+
+/// A browser sign-in in progress: the link to copy if no browser opened, and Cancel.
+fn connect_waiting_ui(ui: &mut Ui, id: &str, url: &str, commands: &mut CommandQueue) {
+    ui.horizontal(|ui| {
+        ui.spinner();
+        ui.label(if url.is_empty() { "Starting the sign-in…" } else { "Waiting for sign-in in your browser…" });
+    });
+    ui.horizontal(|ui| {
+        if !url.is_empty()
+            && ui.button("Copy link").on_hover_text("If no browser opened, paste this link into one").clicked()
+        {
+            commands.send(Command::CopyText(url.to_owned()));
+        }
+        if ui.button("Cancel sign-in").clicked() {
+            commands.send(Command::CancelJob(id.to_owned(), JobKind::Connect));
+        }
+    });
 }
 
 /// A device sign-in in progress: where to go, the code in large type (read over a

@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 
 use super::{EditForm, LABEL_WIDTH};
 use crate::model::fields::{self, Field};
+use crate::model::providers;
 use crate::model::validate::parse_port;
 use crate::model::{Config, CredentialKind, Finding, Preset, Security, presets};
 use crate::ui::widgets::{Need, findings_ui, password_row_ui, text_row_ui};
@@ -53,65 +54,74 @@ impl EditForm {
             tag.on_hover_text("Put at the start of the subject of every mail the automation sends");
             ui.end_row();
             row_findings_ui(ui, findings, Field::SubjectTag);
-            match self.draft.oauth_credential().unwrap_or(self.draft.credential) {
-                CredentialKind::Microsoft365 => {
-                    // Edited through a buffer so an untouched empty tenant stays `None` (not a change).
-                    let mut tenant = self.draft.tenant.clone().unwrap_or_default();
-                    let edited = text_row_ui(
-                        ui,
-                        Field::Tenant.label(),
-                        Need::Optional,
-                        &mut tenant,
-                        "organizations, or your tenant id or domain",
-                    );
-                    if edited.changed() {
-                        self.draft.tenant = (!tenant.is_empty()).then_some(tenant);
-                    }
-                    ui.end_row();
-                    row_findings_ui(ui, findings, Field::Tenant);
-                }
-                CredentialKind::Oauth2 => {
-                    let label = crate::ui::widgets::field_label_ui(ui, Field::OauthProvider.label(), Need::Required);
-                    let current = self.draft.oauth_provider.clone().unwrap_or_default();
-                    egui::ComboBox::from_id_salt("oauth_provider")
-                        .selected_text(if current.is_empty() { "Choose…" } else { current.as_str() })
-                        .show_ui(ui, |ui| {
-                            for provider in &config.oauth_providers {
-                                let selected = current == provider.id;
-                                if ui.selectable_label(selected, &provider.id).clicked() {
-                                    self.draft.oauth_provider = Some(provider.id.clone());
-                                }
-                            }
-                        })
-                        .response
-                        .labelled_by(label.id);
-                    ui.end_row();
-                    row_findings_ui(ui, findings, Field::OauthProvider);
-                }
-                CredentialKind::Basic | CredentialKind::Gmail => {}
-            }
-            // Microsoft 365 and custom providers may let the organisation's app in by itself.
-            if matches!(self.draft.oauth_credential(), Some(CredentialKind::Microsoft365 | CredentialKind::Oauth2)) {
-                let label = crate::ui::widgets::field_label_ui(ui, "Access", Need::Optional);
-                egui::ComboBox::from_id_salt("oauth_flow")
-                    .selected_text(self.draft.oauth_flow.label())
-                    .width(300.0)
-                    .show_ui(ui, |ui| {
-                        for flow in [crate::model::OAuthFlow::Delegated, crate::model::OAuthFlow::App] {
-                            ui.selectable_value(&mut self.draft.oauth_flow, flow, flow.label());
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id)
-                    .on_hover_text(
-                        "App-only: for an unattended automation, the app signs in as itself with its client secret",
-                    );
-                ui.end_row();
-            }
+            self.sign_in_rows_ui(ui, config, findings);
             ui.label("");
             ui.checkbox(&mut self.draft.active, Field::Active.label());
             ui.end_row();
         });
+    }
+
+    /// The rows of an OAuth sign-in, as its provider has them: the tenant (Microsoft
+    /// Entra), the custom provider, and who signs in (a person, or the app itself).
+    fn sign_in_rows_ui(&mut self, ui: &mut Ui, config: &Config, findings: &[Finding]) {
+        let credential = self.draft.oauth_credential().unwrap_or(self.draft.credential);
+        let sign_in = providers::for_credential(credential).and_then(|p| p.sign_in);
+        match credential {
+            _ if sign_in.is_some_and(|s| s.has_tenant) => {
+                // Edited through a buffer so an untouched empty tenant stays `None` (not a change).
+                let mut tenant = self.draft.tenant.clone().unwrap_or_default();
+                let edited = text_row_ui(
+                    ui,
+                    Field::Tenant.label(),
+                    Need::Optional,
+                    &mut tenant,
+                    "organizations, or your tenant id or domain",
+                );
+                if edited.changed() {
+                    self.draft.tenant = (!tenant.is_empty()).then_some(tenant);
+                }
+                ui.end_row();
+                row_findings_ui(ui, findings, Field::Tenant);
+            }
+            CredentialKind::Oauth2 => {
+                let label = crate::ui::widgets::field_label_ui(ui, Field::OauthProvider.label(), Need::Required);
+                let current = self.draft.oauth_provider.clone().unwrap_or_default();
+                egui::ComboBox::from_id_salt("oauth_provider")
+                    .selected_text(if current.is_empty() { "Choose…" } else { current.as_str() })
+                    .show_ui(ui, |ui| {
+                        for provider in &config.oauth_providers {
+                            let selected = current == provider.id;
+                            if ui.selectable_label(selected, &provider.id).clicked() {
+                                self.draft.oauth_provider = Some(provider.id.clone());
+                            }
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+                row_findings_ui(ui, findings, Field::OauthProvider);
+            }
+            _ => {}
+        }
+        // Providers with app-only access for mail (and custom ones) may let the organisation's app in by itself.
+        let app_only = sign_in.is_some_and(|s| !s.app_scopes.is_empty()) || credential == CredentialKind::Oauth2;
+        if self.draft.oauth_credential().is_some() && app_only {
+            let label = crate::ui::widgets::field_label_ui(ui, "Access", Need::Optional);
+            egui::ComboBox::from_id_salt("oauth_flow")
+                .selected_text(self.draft.oauth_flow.label())
+                .width(300.0)
+                .show_ui(ui, |ui| {
+                    for flow in [crate::model::OAuthFlow::Delegated, crate::model::OAuthFlow::App] {
+                        ui.selectable_value(&mut self.draft.oauth_flow, flow, flow.label());
+                    }
+                })
+                .response
+                .labelled_by(label.id)
+                .on_hover_text(
+                    "App-only: for an unattended automation, the app signs in as itself with its client secret",
+                );
+            ui.end_row();
+        }
     }
 
     /// A new OAuth type fills in its provider's servers when they are empty or
