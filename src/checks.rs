@@ -1,9 +1,12 @@
-//! One way to run a connection check, for every front end: the CLI and the
-//! window's job threads both call [`run`], which resolves the trust store,
-//! refreshes an OAuth setting's token (never for Detect, which only needs the
-//! servers' addresses), reads passwords, runs the probe and hands back its
-//! result; [`record`] then notes a test of a migration's new setting. Sits
-//! above `probe` and `oauth`, which know nothing of each other's workflows.
+//! The one way from a setting to a working connection. [`access_token`] gives a
+//! setting's token (a person's, refreshed when needed, or the app's own);
+//! [`connection_inputs`] both sides' servers and sign-ins — for the checks,
+//! `send`, `token` and the bridge alike. [`run`] is the one way to run a check,
+//! for the CLI and the window's job threads: it resolves the trust store, gets
+//! the sign-ins (never for Detect, which only needs the servers' addresses), runs
+//! the probe and hands back its result; [`record`] then notes a test of a
+//! migration's new setting. Sits above `probe` and `oauth`, which know nothing of
+//! each other.
 
 use thiserror::Error;
 
@@ -84,6 +87,19 @@ pub fn access_token(
     )
 }
 
+/// Both sides of a setting, ready to connect: servers, user names, and the
+/// password or a fresh token each side signs in with (the one way, for the checks,
+/// `send` and the bridge).
+pub fn connection_inputs(
+    setting: &MailSetting,
+    config: &Config,
+    secrets: &Secrets,
+    options: &ProbeOptions,
+) -> Result<(probe::OutgoingInput, probe::IncomingInput), SecretStoreError> {
+    let token = access_token(setting, config, secrets, options);
+    probe::inputs_for(setting, secrets, token.as_ref())
+}
+
 /// Runs `check` with `setting`'s servers and sign-in. `subject_id` is the
 /// setting the result is reported under (a migration's old setting whose
 /// folders are read through the new one's sign-in); usually `setting.id`.
@@ -98,8 +114,7 @@ pub fn run(
     let options = ProbeOptions::from_config(config)?;
     // Only what signs in needs a token refresh or a password: Detect never reads a credential.
     let inputs = || -> Result<(probe::OutgoingInput, probe::IncomingInput), CheckError> {
-        let bearer = access_token(setting, config, secrets, &options);
-        let (mut outgoing, mut incoming) = probe::inputs_for(setting, secrets, bearer.as_ref())?;
+        let (mut outgoing, mut incoming) = connection_inputs(setting, config, secrets, &options)?;
         subject_id.clone_into(&mut outgoing.setting_id);
         subject_id.clone_into(&mut incoming.setting_id);
         Ok((outgoing, incoming))

@@ -1,9 +1,13 @@
 //! mailsettings: set up, test and migrate the mailboxes an accounts-receivable
 //! automation sends and receives mail through.
 //!
-//! The core (`model`, `store`) knows nothing of egui; `ui` knows nothing of
-//! sockets or files beyond what the core hands it. The CLI (`cli`) and the
-//! window (`ui`) call the same core functions.
+//! Parts, lowest first (README "Architecture"): `model` (data, validation, the
+//! provider catalogue, the field vocabulary) · `store` (config file, secrets, the
+//! workspace, audit) · `probe` (SMTP/IMAP sessions, reports, diagnosis) · `oauth`
+//! (sign-in flows, tokens) · `checks` (the one way from a setting to a working
+//! connection) · `migration`, `send`, `bridge` · front ends `cli` and `ui`, picked
+//! by `start`. No part imports one above it (tests/it/structure.rs); the core
+//! knows nothing of egui and `ui` opens no socket.
 
 pub mod bridge;
 pub mod cancel;

@@ -490,8 +490,8 @@ fn upstream_inputs(
     if !setting.uses_oauth() {
         return Err("the setting does not sign in with OAuth".to_owned());
     }
-    let token = crate::checks::access_token(setting, &shared.config, &shared.secrets, &shared.options);
-    crate::probe::inputs_for(setting, &shared.secrets, token.as_ref()).map_err(|e| e.to_string())
+    crate::checks::connection_inputs(setting, &shared.config, &shared.secrets, &shared.options)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

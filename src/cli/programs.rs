@@ -33,8 +33,7 @@ pub(super) fn send(
     let prepared = crate::send::prepare(&head, recipients, extract, &sender, time::OffsetDateTime::now_utc())
         .map_err(|e| data_error(e.to_string()))?;
     let options = probe_options(workspace).map_err(|f| Failure { code: EX_UNAVAILABLE, message: f.message })?;
-    let bearer = crate::checks::access_token(setting, workspace.config(), workspace.secrets(), &options);
-    let (outgoing, _) = probe::inputs_for(setting, workspace.secrets(), bearer.as_ref())
+    let (outgoing, _) = crate::checks::connection_inputs(setting, workspace.config(), workspace.secrets(), &options)
         .map_err(|e| Failure { code: EX_NOPERM, message: e.to_string() })?;
     let envelope_from = envelope_from.map_or_else(|| send_as.to_string(), str::to_owned);
     let mut message = std::io::Read::chain(prepared.head.as_slice(), input);

@@ -1,7 +1,10 @@
 //! Connection tests against real mail servers: Test Outgoing (SMTP, two
 //! messages in one session), Test Incoming (IMAP sign-in and folders), the
 //! round trip (SMTP → IMAP), security-mode detection and the leftover-mail
-//! count. Every probe returns a staged [`Report`]; none of this knows egui.
+//! count — and the bridge's upstream sign-in (`sign_in_to_pass_through`), so
+//! there is one SMTP and one IMAP client in the program. `net` holds sockets,
+//! deadlines, TLS and cancel. Every probe returns a staged [`Report`] whose
+//! failure has a typed kind; none of this knows egui.
 //!
 //! Rules every probe keeps: each network step has a deadline and can be
 //! cancelled from another thread; credentials are only ever written to a TLS
