@@ -82,13 +82,13 @@ impl DeviceSignIn {
                 .details
                 .verification_uri_complete()
                 .map(|uri| crate::printable::printable(uri.secret())),
-            expires_in: self.details.expires_in(),
+            expires_in: code_life(self.details.expires_in()),
         }
     }
 
     /// When the code runs out.
     pub fn expires_at(&self) -> Instant {
-        self.started + self.details.expires_in()
+        self.started + code_life(self.details.expires_in())
     }
 
     /// Polls until the admin signed in on the other device, declined, the code
@@ -161,14 +161,53 @@ fn device_client(provider: &ResolvedProvider) -> Result<DeviceClient, ConnectErr
     Ok(tokens::client(provider, None)?.set_device_authorization_url(url))
 }
 
-/// Waits `wait`, waking early when cancelled (the next request then fails at once).
+/// The longest a device code is believed to live: providers give 15 minutes
+/// (Microsoft) to 30 (RFC 8628's example); a server's `expires_in` of centuries
+/// would otherwise overflow the clock's arithmetic (and a sign-in would wait forever).
+const LONGEST_CODE_LIFE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The longest wait between two polls, whatever `interval` the server asks for.
+const LONGEST_POLL_WAIT: Duration = Duration::from_secs(60);
+
+fn code_life(expires_in: Duration) -> Duration {
+    expires_in.min(LONGEST_CODE_LIFE)
+}
+
+/// Waits `wait` (at most [`LONGEST_POLL_WAIT`]), waking early when cancelled (the
+/// next request then fails at once).
 fn sleep_unless_cancelled(wait: Duration, cancel: &CancelToken) {
-    let until = Instant::now() + wait;
+    let until = Instant::now() + wait.min(LONGEST_POLL_WAIT);
     while !cancel.is_cancelled() {
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return;
         }
         std::thread::sleep(left.min(Duration::from_millis(100)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A device endpoint that says its code lives for centuries, or to wait as long
+    /// between polls, gets bounded times — not an overflow panic (the CLI's) or a
+    /// sign-in that waits forever.
+    #[test]
+    fn a_servers_huge_times_are_bounded_not_overflowed() {
+        assert_eq!(code_life(Duration::MAX), LONGEST_CODE_LIFE);
+        assert_eq!(code_life(Duration::from_secs(900)), Duration::from_secs(900));
+        assert!(Instant::now().checked_add(code_life(Duration::from_secs(u64::MAX))).is_some());
+        let details: oauth2::StandardDeviceAuthorizationResponse = serde_json::from_str(
+            r#"{"device_code":"d","user_code":"ABCD-EFGH","verification_uri":"https://example.com/device",
+                "expires_in":18446744073709551615,"interval":18446744073709551615}"#,
+        )
+        .unwrap();
+        let started = Instant::now();
+        assert!(started + code_life(details.expires_in()) > started);
+        let cancel = CancelToken::new();
+        cancel.cancel();
+        sleep_unless_cancelled(details.interval(), &cancel);
+        assert!(started.elapsed() < Duration::from_secs(1), "a cancelled wait ends at once");
     }
 }
