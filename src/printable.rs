@@ -3,7 +3,8 @@
 //! a terminal or paste into a ticket: control characters (ESC, BEL, the rest of
 //! C0 and C1) and bidirectional overrides are shown escaped (`\u{1b}`), so
 //! they can neither run as terminal commands nor reorder what a reader sees.
-//! Line breaks and tabs stay: replies are multi-line.
+//! Line breaks and tabs stay: replies are multi-line. [`PrintableWriter`] does
+//! the same to everything written through it (the CLI's standard output).
 
 /// `text` with every dangerous character written as a visible escape.
 pub fn printable(text: &str) -> String {
@@ -22,6 +23,54 @@ fn is_dangerous(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{8}' | '\u{b}'..='\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
         || matches!(c, '\r')
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        // The Arabic letter mark reorders like the marks above; the line and paragraph
+        // separators break a line where a reader (and a ticket system) sees none coming.
+        || matches!(c, '\u{61c}' | '\u{2028}' | '\u{2029}')
+}
+
+/// A writer that passes everything through [`printable`]: a command's output
+/// cannot carry a terminal command or a reordering mark, whichever handler wrote
+/// it and whatever imported text it quotes. A character split across two writes
+/// waits for its last byte.
+#[derive(Debug)]
+pub struct PrintableWriter<W: std::io::Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: std::io::Write> PrintableWriter<W> {
+    pub fn new(inner: W) -> Self {
+        Self { inner, pending: Vec::new() }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for PrintableWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        let valid = match std::str::from_utf8(&self.pending) {
+            Ok(text) => text.len(),
+            // An incomplete character at the end waits; invalid bytes are shown escaped.
+            Err(err) if err.error_len().is_none() => err.valid_up_to(),
+            Err(_) => self.pending.len(),
+        };
+        let ready: Vec<u8> = self.pending.drain(..valid).collect();
+        self.inner.write_all(printable(&String::from_utf8_lossy(&ready)).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.pending.is_empty() {
+            let rest = std::mem::take(&mut self.pending);
+            self.inner.write_all(printable(&String::from_utf8_lossy(&rest)).as_bytes())?;
+        }
+        self.inner.flush()
+    }
+}
+
+impl<W: std::io::Write> Drop for PrintableWriter<W> {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
 }
 
 #[cfg(test)]
@@ -37,5 +86,21 @@ mod tests {
         assert_eq!(printable("line 1\nline 2\ttab"), "line 1\nline 2\ttab", "line breaks and tabs stay");
         assert_eq!(printable("CRLF\r\n"), "CRLF\\u{d}\n", "a bare CR could overwrite a line");
         assert_eq!(printable("Grüße, 日本"), "Grüße, 日本");
+        assert_eq!(printable("a\u{2028}b\u{2029}c\u{61c}"), "a\\u{2028}b\\u{2029}c\\u{61c}", "separators and the ALM");
+    }
+
+    #[test]
+    fn the_writer_escapes_whatever_is_written_even_split_mid_character() {
+        use std::io::Write;
+        let mut out = Vec::new();
+        {
+            let mut writer = PrintableWriter::new(&mut out);
+            let text = "Grüße \u{1b}[2J\u{202e}done\n".as_bytes();
+            let split = 3; // inside "ü"
+            writer.write_all(&text[..split]).unwrap();
+            writer.write_all(&text[split..]).unwrap();
+            writer.flush().unwrap();
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), "Grüße \\u{1b}[2J\\u{202e}done\n");
     }
 }

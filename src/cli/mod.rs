@@ -25,7 +25,10 @@ use crate::store::{Secrets, Workspace, resolve_config_path};
 
 /// Runs a parsed command and prints its failure, if any, on stderr.
 pub fn run(cli: &Cli, command: &Command) -> ExitCode {
-    let result = execute(cli.config.as_deref(), command, &mut std::io::stdout().lock());
+    // Everything a command prints goes through the escaping writer: names and servers
+    // from an imported file are shown, never run by the terminal (every handler alike).
+    let result =
+        execute(cli.config.as_deref(), command, &mut crate::printable::PrintableWriter::new(std::io::stdout().lock()));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

@@ -486,6 +486,17 @@ fn values_from_an_imported_file_are_printed_escaped() {
     let refused = sandbox.run(&["deactivate", "old-basic"]);
     assert_exit(&refused, 1);
     assert!(!refused.stderr.contains(&0x1b) && !refused.stderr.contains(&0x07), "{:?}", stderr(&refused));
+    // Every command's success output too, whichever handler wrote it: here the one that
+    // names the setting after moving its companies (U+2028 would break the line unseen).
+    let hostile = SAMPLE.replace("Collections (Basic)", "Collections \\u001b[2J\\u2028(Basic)");
+    std::fs::write(&file, hostile).unwrap();
+    assert_exit(&sandbox.run(&["import", file.to_str().unwrap()]), 0);
+    assert_exit(&sandbox.run(&["activate", "new-m365"]), 0);
+    let moved = sandbox.run(&["deactivate", "old-basic", "--switch-defaults-to", "new-m365"]);
+    assert_exit(&moved, 0);
+    let text = stdout(&moved);
+    assert!(text.contains("\\u{1b}[2J\\u{2028}(Basic)\" is inactive"), "{text}");
+    assert!(!moved.stdout.contains(&0x1b) && !text.contains('\u{2028}'), "{text:?}");
 }
 
 /// Import says what it changes in trust: sign-in apps with their endpoints, CA files.
