@@ -60,9 +60,50 @@ impl fmt::Display for Secret {
     }
 }
 
+/// A secret being typed (a password field) or held to be shown masked (a new
+/// local bridge password): editable as a `String`, wiped on drop, and `Debug`
+/// prints `(redacted)` — a `{:?}` of the form's or a view's state shows no secret.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretText(Zeroizing<String>);
+
+impl SecretText {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(Zeroizing::new(value.into()))
+    }
+}
+
+impl std::ops::Deref for SecretText {
+    type Target = String;
+
+    fn deref(&self) -> &String {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for SecretText {
+    fn deref_mut(&mut self) -> &mut String {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_being_typed_is_editable_but_never_debug_printed() {
+        let mut typed = SecretText::default();
+        typed.push_str("canary-typed-password");
+        assert_eq!(typed.as_str(), "canary-typed-password");
+        let state = (String::from("form"), typed);
+        assert!(!format!("{state:?} {state:#?}").contains("canary"), "a {{:?}} of UI state shows no secret");
+    }
 
     #[test]
     fn debug_and_display_never_show_the_value() {

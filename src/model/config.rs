@@ -28,7 +28,8 @@ pub struct Company {
 
 /// An `[[oauth_provider]]` table: a custom OAuth2 provider, or (with id
 /// `microsoft365` / `gmail`) the client id and endpoint overrides of a built-in one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// Its `Debug` never shows the client secret (a `{:?}` of the config reaches logs).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct OAuthProvider {
     pub id: String,
@@ -73,6 +74,28 @@ pub struct OAuthProvider {
     /// which some providers require before they issue a refresh token).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub authorize_params: std::collections::BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for OAuthProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthProvider")
+            .field("id", &self.id)
+            .field("authorize_url", &self.authorize_url)
+            .field("token_url", &self.token_url)
+            .field("revoke_url", &self.revoke_url)
+            .field("userinfo_url", &self.userinfo_url)
+            .field("device_authorization_url", &self.device_authorization_url)
+            .field("client_id", &self.client_id)
+            .field("tenant", &self.tenant)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "(redacted)"))
+            .field("client_secret_expires", &self.client_secret_expires)
+            .field("client_certificate", &self.client_certificate)
+            .field("scopes", &self.scopes)
+            .field("app_scopes", &self.app_scopes)
+            .field("redirect_host", &self.redirect_host)
+            .field("authorize_params", &self.authorize_params)
+            .finish()
+    }
 }
 
 /// `[tls]`: trust beyond the built-in roots.
@@ -621,6 +644,18 @@ impl OAuthProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_secret_never_shows_in_debug_output() {
+        let provider = OAuthProvider {
+            id: "corp".into(),
+            client_secret: Some("canary-client-secret".into()),
+            ..OAuthProvider::default()
+        };
+        let config = Config { oauth_providers: vec![provider], ..Config::default() };
+        let shown = format!("{config:?} {config:#?}");
+        assert!(!shown.contains("canary-client-secret") && shown.contains("(redacted)"), "{shown}");
+    }
 
     fn setting(id: &str, active: bool) -> MailSetting {
         MailSetting { id: id.into(), description: id.into(), active, ..MailSetting::default() }

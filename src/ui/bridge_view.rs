@@ -21,7 +21,7 @@ pub struct BridgeStatus {
 }
 
 /// A local password made in this session of the window (or why it could not be).
-type MadePassword = (String, Result<zeroize::Zeroizing<String>, String>);
+type MadePassword = (String, Result<crate::secret::SecretText, String>);
 
 #[derive(Debug)]
 pub struct BridgeView {
@@ -73,7 +73,7 @@ impl BridgeView {
     }
 
     /// A local password job answered.
-    pub fn on_local_password(&mut self, setting_id: String, result: Result<zeroize::Zeroizing<String>, String>) {
+    pub fn on_local_password(&mut self, setting_id: String, result: Result<crate::secret::SecretText, String>) {
         self.made.retain(|(known, _)| *known != setting_id);
         self.made.push((setting_id, result));
     }

@@ -153,7 +153,7 @@ pub enum JobEvent {
     /// A new local bridge password, to be shown once (or why it could not be made).
     LocalPassword {
         setting_id: String,
-        result: Result<zeroize::Zeroizing<String>, String>,
+        result: Result<crate::secret::SecretText, String>,
     },
     /// The connection state of every OAuth setting (read from the secret store).
     Connections(std::collections::HashMap<String, oauth::ConnectionState>),
@@ -430,7 +430,7 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
         }
         JobKind::LocalPassword => {
             let result = crate::bridge::new_local_password(&input.secrets, &input.setting.id)
-                .map(|p| zeroize::Zeroizing::new(p.expose().to_owned()))
+                .map(|p| crate::secret::SecretText::new(p.expose()))
                 .map_err(|e| e.to_string());
             return notify(JobEvent::LocalPassword { setting_id: setting_id.clone(), result });
         }

@@ -1,8 +1,8 @@
 //! Small reusable widgets: labelled fields with their validation messages,
 //! the masked password field, and table stripes.
 
+use crate::secret::SecretText;
 use egui::{Response, RichText, Ui};
-use zeroize::Zeroizing;
 
 use super::theme;
 use crate::model::{Field, Finding, Severity};
@@ -58,13 +58,7 @@ pub fn hinted_input_ui(ui: &mut Ui, edit: egui::TextEdit<'_>, hint: &str, label:
 /// down, so a screen-share never sees it by accident. Stored passwords are
 /// never loaded into it: `stored` only changes the hint (`None`: the secret
 /// store has not answered yet).
-pub fn password_row_ui(
-    ui: &mut Ui,
-    label: &str,
-    need: Need,
-    value: &mut Zeroizing<String>,
-    stored: Option<bool>,
-) -> Response {
+pub fn password_row_ui(ui: &mut Ui, label: &str, need: Need, value: &mut SecretText, stored: Option<bool>) -> Response {
     let label_response = field_label_ui(ui, label, need);
     let hint = match stored {
         Some(true) => "Stored — type to replace",

@@ -10,8 +10,8 @@ mod compare;
 mod connection;
 mod sections;
 
+use crate::secret::SecretText;
 use egui::{RichText, Ui};
-use zeroize::Zeroizing;
 
 use super::commands::{Command, CommandQueue};
 use super::jobs::JobKind;
@@ -30,8 +30,8 @@ pub struct EditForm {
     draft: MailSetting,
     smtp_port_text: String,
     imap_port_text: String,
-    smtp_password: Zeroizing<String>,
-    imap_password: Zeroizing<String>,
+    smtp_password: SecretText,
+    imap_password: SecretText,
     /// Which passwords the OS store holds; `None` while a job thread asks it.
     stored: Option<StoredPasswords>,
     /// Set when the OS store could not say which passwords exist.
@@ -114,8 +114,8 @@ impl EditForm {
             imap_port_text: draft.imap.port.to_string(),
             original,
             draft,
-            smtp_password: Zeroizing::default(),
-            imap_password: Zeroizing::default(),
+            smtp_password: SecretText::default(),
+            imap_password: SecretText::default(),
             stored,
             secret_store_problem: None,
             save_attempted: false,
@@ -173,7 +173,7 @@ impl EditForm {
         if has_errors(&findings) {
             return Err(findings.iter().filter(|f| f.severity == Severity::Error).count());
         }
-        let take = |typed: &Zeroizing<String>| (!typed.is_empty()).then(|| Secret::new(typed.as_str()));
+        let take = |typed: &SecretText| (!typed.is_empty()).then(|| Secret::new(typed.as_str()));
         Ok(FormOutput {
             setting: self.candidate(config),
             passwords: PasswordChanges { smtp: take(&self.smtp_password), imap: take(&self.imap_password) },
@@ -264,4 +264,19 @@ impl EditForm {
 /// A one-line summary of the form's problems, for the status bar.
 pub fn summarize(count: usize) -> String {
     format!("Not saved: {count} problem(s) to fix (marked in red)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The form's state can be `{:?}`-printed (a log line, a panic) without what was typed.
+    #[test]
+    fn the_forms_debug_output_has_no_typed_password() {
+        let mut form = EditForm::new_record(CredentialKind::Basic);
+        form.smtp_password.push_str("canary-smtp-typed");
+        form.imap_password.push_str("canary-imap-typed");
+        let shown = format!("{form:?}");
+        assert!(!shown.contains("canary"), "{shown}");
+    }
 }

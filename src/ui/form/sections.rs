@@ -2,8 +2,8 @@
 //! Description, Subject Tag, Active), Outgoing SMTP settings, Incoming IMAP
 //! settings — and the rows they are made of.
 
+use crate::secret::SecretText;
 use egui::{RichText, Ui};
-use zeroize::Zeroizing;
 
 use super::{EditForm, LABEL_WIDTH};
 use crate::model::fields::{self, Field};
@@ -385,12 +385,7 @@ fn side_credential_row_ui(
 
 /// The guide's Password row: a masked field for Basic; for OAuth, where the
 /// password is typed instead (on the provider's own page, at Connect).
-fn password_or_sign_in_row_ui(
-    ui: &mut Ui,
-    credential: CredentialKind,
-    typed: &mut Zeroizing<String>,
-    stored: Option<bool>,
-) {
+fn password_or_sign_in_row_ui(ui: &mut Ui, credential: CredentialKind, typed: &mut SecretText, stored: Option<bool>) {
     if credential == CredentialKind::Basic {
         password_row_ui(ui, Field::SmtpPassword.label(), Need::Required, typed, stored);
         ui.end_row();
