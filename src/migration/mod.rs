@@ -452,8 +452,8 @@ pub fn record_leftover(
     let Some(counts) = &leftover.counts else { return Ok(None) };
     let check = LeftoverCheck {
         checked_at: crate::clock::now_rfc3339(),
-        total: counts.iter().map(|c| c.total).sum(),
-        unseen: counts.iter().map(|c| c.unseen).sum(),
+        total: crate::probe::imap::saturating_sum(counts.iter().map(|c| c.total)),
+        unseen: crate::probe::imap::saturating_sum(counts.iter().map(|c| c.unseen)),
         folders: counts.iter().filter(|c| c.exists).map(|c| c.folder.clone()).collect(),
         signed_in_with: Some(route),
     };

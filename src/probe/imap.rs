@@ -53,10 +53,16 @@ pub struct Leftover {
 }
 
 impl Leftover {
-    /// Messages still in the audited folders (missing folders count as empty).
+    /// Messages still in the checked folders (missing folders count as empty).
+    /// Saturating: a server that claims billions cannot overflow the sum.
     pub fn total(&self) -> Option<u32> {
-        self.counts.as_ref().map(|counts| counts.iter().map(|c| c.total).sum())
+        self.counts.as_ref().map(|counts| saturating_sum(counts.iter().map(|c| c.total)))
     }
+}
+
+/// A sum of message counts that stops at `u32::MAX` instead of overflowing.
+pub fn saturating_sum(counts: impl Iterator<Item = u32>) -> u32 {
+    counts.fold(0, u32::saturating_add)
 }
 
 /// The folders the leftover check looks in by default: the setup guide's "Mail
@@ -740,4 +746,15 @@ pub(crate) fn refusal<T: std::fmt::Debug>(status: &str, code: Option<&T>, inform
 
 fn code_text<T: std::fmt::Debug>(code: Option<&T>) -> String {
     code.map(|c| format!("[{c:?}] ")).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_a_server_inflates_saturate_instead_of_overflowing() {
+        assert_eq!(saturating_sum([u32::MAX, u32::MAX, 3].into_iter()), u32::MAX);
+        assert_eq!(saturating_sum([1, 2].into_iter()), 3);
+    }
 }
