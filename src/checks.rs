@@ -131,11 +131,14 @@ pub fn run(
             probe::imap::roundtrip(&outgoing, &incoming, &options, cancel)
         }
         Check::Leftover { folders } => {
-            let leftover = probe::imap::leftover(&inputs()?.1, folders, &options, cancel);
+            let mut leftover = probe::imap::leftover(&inputs()?.1, folders, &options, cancel);
+            leftover.report.name_support(&config.support_contact());
             return Ok(CheckResult::Leftover(Box::new(leftover)));
         }
     };
-    Ok(CheckResult::Report(Box::new(with_app_access_diagnosis(report, setting))))
+    let mut report = with_app_access_diagnosis(report, setting);
+    report.name_support(&config.support_contact());
+    Ok(CheckResult::Report(Box::new(report)))
 }
 
 /// With app-only access nobody signs in, so a refused token means the app was not

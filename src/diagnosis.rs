@@ -38,6 +38,17 @@ pub struct Diagnosis {
     pub next_step: String,
 }
 
+impl Diagnosis {
+    /// Names who support is ("send it to support" becomes "send it to
+    /// help@vendor.example"): the config's contact, a vendor build's, or "your
+    /// support contact" — never a dead end.
+    #[must_use]
+    pub fn naming_support(mut self, contact: &str) -> Self {
+        self.next_step = self.next_step.replace("send it to support", &format!("send it to {contact}"));
+        self
+    }
+}
+
 /// Three lines, as shown under a failed Connect and in the CLI's messages.
 impl std::fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

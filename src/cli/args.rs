@@ -140,6 +140,9 @@ pub enum Command {
     Log(JsonFlag),
     /// Print where the config file, its backup, the log and the secrets are
     Paths,
+    /// Who failures the admin cannot fix go to: named in diagnoses and copied reports
+    #[command(subcommand)]
+    Support(SupportCommand),
     /// Open the window (the same as giving no command)
     Gui,
 }
@@ -164,6 +167,17 @@ pub enum BridgeCommand {
         /// The settings to serve
         #[arg(required = true)]
         ids: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SupportCommand {
+    /// The support contact in use (the config's, a vendor build's, or none)
+    Show,
+    /// Set the support contact (an address, a phone number, a portal); an empty one removes it
+    Set {
+        #[arg(long, value_name = "TEXT")]
+        contact: String,
     },
 }
 

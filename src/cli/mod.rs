@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-pub use args::{BridgeCommand, Cli, Command, MigrateCommand, OauthAppCommand, TestCommand};
+pub use args::{BridgeCommand, Cli, Command, MigrateCommand, OauthAppCommand, SupportCommand, TestCommand};
 pub use failure::Failure;
 
 use crate::store::{Secrets, Workspace, resolve_config_path};
@@ -77,6 +77,8 @@ fn execute_in(workspace: &mut Workspace, command: &Command, out: &mut dyn Write)
         Command::Restore { id } => settings::restore(ws, id, out),
         Command::Log(flag) => settings::print_log(ws, flag.json, out),
         Command::Paths => settings::paths(ws, out),
+        Command::Support(SupportCommand::Show) => settings::support_show(ws, out),
+        Command::Support(SupportCommand::Set { contact }) => settings::support_set(ws, contact, out),
         Command::Test(test) => checks::run_probe(ws, test, out),
         Command::Detect { id, json } => checks::detect(ws, id, json.json, out),
         Command::Leftover { id, folders, json } => checks::leftover(ws, id, folders, json.json, out),

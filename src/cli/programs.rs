@@ -45,6 +45,8 @@ pub(super) fn send(
         &options,
         &interrupted(),
     );
+    let mut report = report;
+    report.name_support(&workspace.config().support_contact());
     let code = crate::send::exit_code(&report);
     if code == crate::send::EX_OK {
         return Ok(out.flush()?);

@@ -316,3 +316,24 @@ pub(super) fn restore(workspace: &mut Workspace, id: &str, out: &mut dyn Write) 
     workspace.restore(id)?;
     Ok(writeln!(out, "Restored \"{id}\"")?)
 }
+
+/// `support show`: the contact diagnoses and copied reports name.
+pub(super) fn support_show(workspace: &Workspace, out: &mut dyn Write) -> Result<(), Failure> {
+    let contact = workspace.config().support_contact();
+    let from = if workspace.config().support.contact.is_some() { " (set in the config)" } else { "" };
+    Ok(writeln!(out, "Support: {contact}{from}")?)
+}
+
+/// `support set --contact TEXT`: audited like every change; an empty text removes it.
+pub(super) fn support_set(workspace: &mut Workspace, contact: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    let contact = contact.trim();
+    if contact.contains(['\r', '\n']) {
+        return Err(Failure::usage("the support contact is one line"));
+    }
+    let kept = (!contact.is_empty()).then(|| contact.to_owned());
+    workspace.apply("set-support-contact", |config| {
+        config.support.contact = kept;
+        Ok(())
+    })?;
+    Ok(writeln!(out, "Support: {}", workspace.config().support_contact())?)
+}

@@ -183,11 +183,13 @@ fn connect_on_another_device(workspace: &Workspace, id: &str, out: &mut dyn Writ
     )
     .map_err(Failure::from)?;
     out.flush().map_err(Failure::from)?;
-    connected_or_failure(sign_in.finish(workspace.secrets(), options.tls.clone(), &interrupted()), out)
+    let support = workspace.config().support_contact();
+    connected_or_failure(sign_in.finish(workspace.secrets(), options.tls.clone(), &interrupted()), &support, out)
 }
 
 fn connected_or_failure(
     result: Result<crate::oauth::Connected, crate::oauth::ConnectError>,
+    support: &str,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     match result {
@@ -200,7 +202,7 @@ fn connected_or_failure(
         }
         Err(err) => {
             let mut message = format!("Connect failed: {err}");
-            if let Some(diagnosis) = err.diagnosis() {
+            if let Some(diagnosis) = err.diagnosis().map(|d| d.naming_support(support)) {
                 for line in diagnosis.to_string().lines() {
                     message.push_str("\n  ");
                     message.push_str(line);
@@ -260,7 +262,7 @@ fn connect_in_browser(
         std::time::Duration::from_secs(timeout_secs),
         &interrupted(),
     );
-    connected_or_failure(result, out)
+    connected_or_failure(result, &workspace.config().support_contact(), out)
 }
 
 /// `oauth-app set PROVIDER --client-id …`: the organisation's registered app, with its

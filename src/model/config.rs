@@ -107,6 +107,34 @@ pub struct TlsConfig {
     pub extra_ca_files: Vec<PathBuf>,
 }
 
+/// `[support]`: who helps when a failure is not the admin's to fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct SupportConfig {
+    /// How to reach support (an address, a phone number, a portal), in the admin's words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+}
+
+impl SupportConfig {
+    pub fn is_empty(&self) -> bool {
+        self.contact.is_none()
+    }
+}
+
+impl Config {
+    /// Who to send a failure to: the config's contact, else the one a vendor build
+    /// embedded (`MAILSETTINGS_SUPPORT_CONTACT` at compile time), else the words
+    /// "your support contact".
+    pub fn support_contact(&self) -> String {
+        let configured = self.support.contact.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        configured
+            .or_else(|| option_env!("MAILSETTINGS_SUPPORT_CONTACT").map(str::trim).filter(|c| !c.is_empty()))
+            .unwrap_or("your support contact")
+            .to_owned()
+    }
+}
+
 /// `[probe]`: how long connection tests wait.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -223,6 +251,8 @@ pub struct DeletedSetting {
 pub struct Config {
     pub tls: TlsConfig,
     pub probe: ProbeConfig,
+    #[serde(skip_serializing_if = "SupportConfig::is_empty")]
+    pub support: SupportConfig,
     #[serde(rename = "mail_setting")]
     pub mail_settings: Vec<MailSetting>,
     #[serde(rename = "company")]
@@ -644,6 +674,19 @@ impl OAuthProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_support_contact_is_the_configs_else_a_plain_phrase() {
+        let mut config = Config::default();
+        if option_env!("MAILSETTINGS_SUPPORT_CONTACT").is_none() {
+            assert_eq!(config.support_contact(), "your support contact");
+        }
+        config.support.contact = Some(" help@vendor.example ".into());
+        assert_eq!(config.support_contact(), "help@vendor.example");
+        let text = toml::to_string(&config).unwrap();
+        assert!(text.contains("[support]") && text.contains("contact = \" help@vendor.example \""), "{text}");
+        assert!(!toml::to_string(&Config::default()).unwrap().contains("[support]"), "absent when unset");
+    }
 
     #[test]
     fn a_client_secret_never_shows_in_debug_output() {

@@ -12,7 +12,7 @@ pub mod validate;
 
 pub use config::{
     Company, Config, DeletedSetting, GuardError, ImportSummary, LeftoverCheck, LeftoverRoute, Migration, OAuthProvider,
-    PreviousDefault, TlsConfig,
+    PreviousDefault, SupportConfig, TlsConfig,
 };
 pub use presets::Preset;
 pub use setting::{CredentialKind, ImapSettings, MailSetting, OAuthFlow, Protocol, Security, SmtpSettings};

@@ -181,6 +181,18 @@ impl Report {
         self.facts.push((name.to_owned(), value));
     }
 
+    /// A failed report names who support is, in its diagnosis and as a fact, so a
+    /// copied report says where it goes.
+    pub fn name_support(&mut self, contact: &str) {
+        if self.passed {
+            return;
+        }
+        if let Some(diagnosis) = self.diagnosis.take() {
+            self.diagnosis = Some(diagnosis.naming_support(contact));
+        }
+        self.fact("Support", contact);
+    }
+
     pub fn set_diagnosis(&mut self, diagnosis: Diagnosis) {
         self.passed = false;
         let mut diagnosis = diagnosis;
@@ -416,6 +428,28 @@ mod tests {
         let mut redactor = Redactor::new();
         redactor.add("ar@example.com", &Secret::new("canary-pw-123"));
         redactor
+    }
+
+    /// An unrecognised failure says where to send the report, and the copied
+    /// report names it too; a passed report is left alone.
+    #[test]
+    fn a_failed_report_names_the_support_contact() {
+        let mut report = Report::new(ProbeKind::Outgoing, "s", "host:587", Redactor::new());
+        report.set_diagnosis(crate::probe::diagnose::diagnose(&crate::probe::diagnose::Symptom {
+            stage: StageName::Greeting,
+            protocol: crate::model::Protocol::Smtp,
+            text: "421 4.3.2 weird thing".to_owned(),
+            host: "host".to_owned(),
+            port: 587,
+            security: crate::model::Security::Starttls,
+        }));
+        report.name_support("help@vendor.example");
+        let next = &report.diagnosis.as_ref().unwrap().next_step;
+        assert!(next.contains("send it to help@vendor.example"), "{next}");
+        assert!(report.to_text().contains("help@vendor.example"), "{}", report.to_text());
+        let mut passed = Report::new(ProbeKind::Outgoing, "s", "host:587", Redactor::new());
+        passed.name_support("help@vendor.example");
+        assert!(!passed.to_text().contains("help@vendor.example"));
     }
 
     #[test]

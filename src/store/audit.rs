@@ -109,6 +109,16 @@ pub fn diff(action: &str, before: &Config, after: &Config) -> Vec<AuditEntry> {
         }
     }
     diff_trust(action, before, after, &mut entries);
+    if before.support != after.support {
+        let value = |support: &crate::model::SupportConfig| support.contact.clone().map(serde_json::Value::String);
+        entries.push(entry(
+            &format!("{action}: support contact"),
+            None,
+            None,
+            value(&before.support),
+            value(&after.support),
+        ));
+    }
     entries
 }
 

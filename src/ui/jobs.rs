@@ -78,6 +78,14 @@ impl JobKind {
     }
 }
 
+/// A failed Connect as the window shows it: the error, and its diagnosis naming support.
+fn connect_failure(err: &oauth::ConnectError, config: &Config) -> ConnectFailure {
+    ConnectFailure {
+        message: err.to_string(),
+        diagnosis: err.diagnosis().map(|d| d.naming_support(&config.support_contact())),
+    }
+}
+
 /// A failed Connect, ready to show.
 #[derive(Debug, Clone)]
 pub struct ConnectFailure {
@@ -472,7 +480,7 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
         ) {
             Ok(sign_in) => sign_in,
             Err(err) => {
-                let failure = ConnectFailure { message: err.to_string(), diagnosis: err.diagnosis() };
+                let failure = connect_failure(&err, &input.config);
                 return notify(JobEvent::Connected { setting_id, result: Err(failure) });
             }
         };
@@ -481,15 +489,14 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
             code: sign_in.code(),
             expires_at: sign_in.expires_at(),
         });
-        let result = sign_in
-            .finish(&input.secrets, options.tls, cancel)
-            .map_err(|err| ConnectFailure { message: err.to_string(), diagnosis: err.diagnosis() });
+        let result =
+            sign_in.finish(&input.secrets, options.tls, cancel).map_err(|err| connect_failure(&err, &input.config));
         return notify(JobEvent::Connected { setting_id, result });
     }
     let flow = match ConnectFlow::start(&input.setting, &input.config) {
         Ok(flow) => flow,
         Err(err) => {
-            let failure = ConnectFailure { message: err.to_string(), diagnosis: err.diagnosis() };
+            let failure = connect_failure(&err, &input.config);
             return notify(JobEvent::Connected { setting_id, result: Err(failure) });
         }
     };
@@ -499,7 +506,7 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
     }
     let result = flow
         .finish(&input.secrets, options.tls, oauth::flow::DEFAULT_TIMEOUT, cancel)
-        .map_err(|err| ConnectFailure { message: err.to_string(), diagnosis: err.diagnosis() });
+        .map_err(|err| connect_failure(&err, &input.config));
     notify(JobEvent::Connected { setting_id, result });
 }
 

@@ -612,3 +612,24 @@ fn a_large_config_is_read_from_the_parse_cache_while_it_is_unchanged() {
     let s5 = listed.as_array().unwrap().iter().find(|setting| setting["id"] == "s5").unwrap();
     assert_eq!(s5["active"], false, "the cache holds the saved change: {s5}");
 }
+
+/// The support contact: set once, named by `support show` and About, audited, and
+/// named in a failed report's diagnosis (see the report's unit test) — a line only.
+#[test]
+fn the_support_contact_is_set_shown_and_audited() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let shown = stdout(&sandbox.run(&["support", "show"]));
+    assert!(shown.contains("Support: "), "{shown}");
+    let set = sandbox.run(&["support", "set", "--contact", "help@vendor.example (+1 555 0100)"]);
+    assert_exit(&set, 0);
+    let shown = stdout(&sandbox.run(&["support", "show"]));
+    assert!(shown.contains("help@vendor.example (+1 555 0100) (set in the config)"), "{shown}");
+    let file = std::fs::read_to_string(sandbox.config()).unwrap();
+    assert!(file.contains("[support]") && file.contains("help@vendor.example"), "{file}");
+    let log = stdout(&sandbox.run(&["log"]));
+    assert!(log.contains("support contact"), "{log}");
+    assert_exit(&sandbox.run(&["support", "set", "--contact", "a\nb"]), 2);
+    assert_exit(&sandbox.run(&["support", "set", "--contact", ""]), 0);
+    assert!(!std::fs::read_to_string(sandbox.config()).unwrap().contains("[support]"), "removed");
+}

@@ -259,6 +259,9 @@ impl MailSettingsApp {
                     ui.label("Secret store");
                     ui.label(self.workspace.secrets().describe());
                     ui.end_row();
+                    ui.label("Support");
+                    ui.label(self.workspace.config().support_contact());
+                    ui.end_row();
                     for (provider, client_id) in crate::oauth::provider::embedded_client_ids() {
                         ui.label(format!("Built-in {provider} app"));
                         ui.label(client_id);
