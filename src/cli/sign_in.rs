@@ -285,6 +285,7 @@ pub(super) fn set_app(workspace: &mut Workspace, args: &SetAppArgs, out: &mut dy
         client_id: args.client_id.clone(),
         tenant: args.tenant.clone(),
         client_secret_expires: args.client_secret_expires.clone(),
+        client_secret_stored: false,
     };
     let secret = if args.client_secret_stdin { Some(read_password()?) } else { None };
     workspace.set_sign_in_app(change, secret.as_ref(), certificate.as_ref())?;

@@ -151,8 +151,9 @@ pub const GMAIL: Provider = Provider {
              the scope https://mail.google.com/",
             "Credentials > Create credentials > OAuth client ID > Application type \"Desktop app\".",
             "Copy the client ID (it ends in .apps.googleusercontent.com) into the field below.",
-            "Google also issues a \"client secret\" for desktop apps. Store it in the OS credential store (never the \
-             config file) with: mailsettings oauth-app set gmail --client-id … --client-secret-stdin",
+            "Google also issues a \"client secret\" for desktop apps: enter it below too. It is kept in the OS \
+             credential store, never in the config file (or from a terminal: mailsettings oauth-app set gmail \
+             --client-id … --client-secret-stdin).",
         ],
         needs_client_secret: true,
     }),

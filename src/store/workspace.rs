@@ -44,6 +44,8 @@ pub struct SignInAppChange {
     pub tenant: Option<String>,
     /// When the client secret expires (`YYYY-MM-DD`); `None` leaves it as it is.
     pub client_secret_expires: Option<String>,
+    /// The client secret was just put in the OS store (by a job): any in the config goes.
+    pub client_secret_stored: bool,
 }
 
 /// An app's certificate and key for app-only access, as the credential store keeps
@@ -257,7 +259,7 @@ impl Workspace {
             self.secrets.set(&owner, SecretKind::ClientCertificate, &certificate.stored)?;
         }
         let certificate_facts = certificate;
-        let secret_stored = client_secret.is_some();
+        let secret_stored = client_secret.is_some() || app.client_secret_stored;
         self.change("set-sign-in-app", |config| {
             if config.oauth_provider(&app.provider).is_none() {
                 config.oauth_providers.push(crate::model::OAuthProvider {

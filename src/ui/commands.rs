@@ -43,6 +43,9 @@ pub struct SignInApp {
     pub provider: String,
     pub client_id: String,
     pub tenant: Option<String>,
+    /// Typed in the window (Google desktop apps): goes to the OS credential store
+    /// on a job thread before the app is saved, never to the config.
+    pub client_secret: Option<crate::secret::Secret>,
 }
 
 impl SignInApp {
@@ -56,6 +59,7 @@ impl SignInApp {
             client_id: self.client_id,
             tenant: self.tenant,
             client_secret_expires: None,
+            client_secret_stored: false,
         }
     }
 }

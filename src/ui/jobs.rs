@@ -158,6 +158,11 @@ pub enum JobEvent {
     BridgeEnded {
         result: Result<(), String>,
     },
+    /// A sign-in app's client secret is in the OS store (or could not be stored).
+    ClientSecretStored {
+        app: crate::ui::commands::SignInApp,
+        result: Result<(), String>,
+    },
     /// A new local bridge password, to be shown once (or why it could not be made).
     LocalPassword {
         setting_id: String,
@@ -351,6 +356,28 @@ impl Jobs {
             .spawn(move || crate::store::workspace::purge_secrets(&secrets, &setting_ids));
         if let Err(err) = spawned {
             tracing::warn!("could not start removing purged secrets: {err}");
+        }
+    }
+
+    /// Stores a sign-in app's client secret in the OS store, off the UI thread; the
+    /// app (without the secret) comes back in [`JobEvent::ClientSecretStored`].
+    pub fn store_client_secret(
+        &self,
+        ctx: &egui::Context,
+        secrets: &Secrets,
+        mut app: crate::ui::commands::SignInApp,
+        secret: crate::secret::Secret,
+    ) {
+        app.client_secret = None;
+        let (sender, ctx, secrets) = (self.sender.clone(), ctx.clone(), secrets.clone());
+        let spawned = std::thread::Builder::new().name("secret-store-write".to_owned()).spawn(move || {
+            let owner = crate::store::client_secret_owner(&app.provider);
+            let result = secrets.set(&owner, SecretKind::ClientSecret, &secret).map_err(|e| e.to_string());
+            let _ = sender.send(JobEvent::ClientSecretStored { app, result });
+            ctx.request_repaint();
+        });
+        if let Err(err) = spawned {
+            tracing::warn!("could not start storing the client secret: {err}");
         }
     }
 

@@ -23,6 +23,8 @@ pub struct SignInAppsView {
 struct AppDraft {
     client_id: String,
     tenant: String,
+    /// Typed for apps that need one (Google desktop apps); cleared once sent to be stored.
+    client_secret: crate::secret::SecretText,
 }
 
 impl SignInAppsView {
@@ -60,6 +62,7 @@ impl SignInAppsView {
         let draft = self.drafts.entry(provider.id).or_insert_with(|| AppDraft {
             client_id: saved.map(|p| p.client_id.clone()).unwrap_or_default(),
             tenant: saved.and_then(|p| p.tenant.clone()).unwrap_or_default(),
+            client_secret: crate::secret::SecretText::default(),
         });
         let focus = self.focus.take_if(|p| *p == provider.id).is_some();
         group_ui(ui, provider.label, |ui| {
@@ -70,6 +73,16 @@ impl SignInAppsView {
                 let (label, example) = (sign_in.client_id_label, sign_in.client_id_hint);
                 client_id_field_ui(ui, label, &mut draft.client_id, example, focus);
                 ui.end_row();
+                if sign_in.needs_client_secret {
+                    let label = ui.label("Client secret");
+                    hinted_input_ui(
+                        ui,
+                        egui::TextEdit::singleline(&mut *draft.client_secret).password(true).desired_width(380.0),
+                        "kept in the OS credential store, never in the file — type to set or replace",
+                        &label,
+                    );
+                    ui.end_row();
+                }
                 if sign_in.has_tenant {
                     let label = ui.label("Tenant");
                     hinted_input_ui(
@@ -91,7 +104,10 @@ impl SignInAppsView {
                     provider: provider.id.to_owned(),
                     client_id: draft.client_id.trim().to_owned(),
                     tenant: sign_in.has_tenant.then(|| draft.tenant.trim().to_owned()),
+                    client_secret: (!draft.client_secret.is_empty())
+                        .then(|| crate::secret::Secret::new(draft.client_secret.as_str())),
                 }));
+                draft.client_secret = crate::secret::SecretText::default();
             }
             if !sign_in.app_scopes.is_empty() {
                 app_only_steps_ui(ui, draft.client_id.trim(), config, commands);

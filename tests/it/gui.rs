@@ -1691,3 +1691,28 @@ fn lists_of_settings_are_in_the_order_people_read() {
     settle(&mut harness);
     assert!(offered_in_order(&harness, "Compare with"), "the settings to compare with are not in order");
 }
+
+/// Gmail's sign-in app in the window, client secret and all: typed masked, kept in
+/// the OS credential store (the file store here) on a job thread, never in the
+/// config — no terminal needed.
+#[test]
+fn gmails_client_secret_is_entered_in_the_window_and_kept_out_of_the_file() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut harness = harness(&sandbox);
+    click(&mut harness, "Sign-in apps");
+    fill(&mut harness, "Client ID", "1234-abc.apps.googleusercontent.com");
+    fill(&mut harness, "Client secret", "GOCSPX-canary-client-secret");
+    assert_eq!(input(&harness, "Client secret").accesskit_node().role(), Role::PasswordInput, "masked");
+    press(&mut harness, "Save Gmail app");
+    wait_until(&mut harness, "the app saved", |h| h.query_by_label_contains("Saved the Gmail sign-in app").is_some());
+    let config = std::fs::read_to_string(sandbox.config()).unwrap();
+    assert!(config.contains("1234-abc.apps.googleusercontent.com"), "the client id is saved: {config}");
+    assert!(!config.contains("canary-client-secret"), "the secret is not in the file: {config}");
+    let stored = Secrets::file(sandbox.secrets_file())
+        .get(&mailsettings::store::client_secret_owner("gmail"), mailsettings::store::SecretKind::ClientSecret)
+        .unwrap()
+        .expect("stored");
+    assert_eq!(stored.expose(), "GOCSPX-canary-client-secret");
+    assert!(harness.query_by_label_contains("GOCSPX").is_none(), "never on screen");
+}

@@ -82,20 +82,11 @@ impl MailSettingsApp {
                     Err(err) => Notice::error(format!("Not added: {err}")),
                 });
             }
-            Command::SaveSignInApp(app) => {
-                let label = app.label();
-                match self.workspace.set_sign_in_app(app.into_change(), None, None) {
-                    Ok(()) => {
-                        self.notice = Some(Notice::info(format!("Saved the {label} sign-in app")));
-                        // Back to where Connect was pressed, and on with it.
-                        if let Some((id, view)) = self.resume_connect.take() {
-                            self.prefs.view = view;
-                            self.start_job(ctx, &id, JobKind::Connect);
-                        }
-                    }
-                    Err(err) => self.notice = Some(Notice::error(format!("Not saved: {err}"))),
-                }
-            }
+            Command::SaveSignInApp(app) => match app.client_secret.clone() {
+                // The secret goes to the OS store on a job thread first; the app is saved after.
+                Some(secret) => self.jobs.store_client_secret(ctx, self.workspace.secrets(), app, secret),
+                None => self.save_sign_in_app(ctx, app, false),
+            },
             Command::Import
             | Command::ImportConfirmed(_)
             | Command::Export
@@ -103,6 +94,30 @@ impl MailSettingsApp {
             | Command::RemoveCaFile(_) => {
                 self.run_file_command(ctx, command);
             }
+        }
+    }
+
+    /// Saves a sign-in app (its client secret, if any, already in the OS store).
+    pub(super) fn save_sign_in_app(
+        &mut self,
+        ctx: &egui::Context,
+        app: crate::ui::commands::SignInApp,
+        secret_stored: bool,
+    ) {
+        let label = app.label();
+        let mut change = app.into_change();
+        change.client_secret_stored = secret_stored;
+        match self.workspace.set_sign_in_app(change, None, None) {
+            Ok(()) => {
+                let kept = if secret_stored { " (client secret in the OS credential store)" } else { "" };
+                self.notice = Some(Notice::info(format!("Saved the {label} sign-in app{kept}")));
+                // Back to where Connect was pressed, and on with it.
+                if let Some((id, view)) = self.resume_connect.take() {
+                    self.prefs.view = view;
+                    self.start_job(ctx, &id, JobKind::Connect);
+                }
+            }
+            Err(err) => self.notice = Some(Notice::error(format!("Not saved: {err}"))),
         }
     }
 
