@@ -49,10 +49,6 @@ pub struct SignInApp {
 }
 
 impl SignInApp {
-    pub fn label(&self) -> String {
-        crate::model::providers::by_id(&self.provider).map_or_else(|| self.provider.clone(), |p| p.label.to_owned())
-    }
-
     pub fn into_change(self) -> SignInAppChange {
         SignInAppChange {
             provider: self.provider,

@@ -160,7 +160,7 @@ pub enum JobEvent {
     },
     /// A sign-in app's client secret is in the OS store (or could not be stored).
     ClientSecretStored {
-        app: crate::ui::commands::SignInApp,
+        change: crate::store::SignInAppChange,
         result: Result<(), String>,
     },
     /// A new local bridge password, to be shown once (or why it could not be made).
@@ -360,20 +360,19 @@ impl Jobs {
     }
 
     /// Stores a sign-in app's client secret in the OS store, off the UI thread; the
-    /// app (without the secret) comes back in [`JobEvent::ClientSecretStored`].
+    /// change to save after it comes back in [`JobEvent::ClientSecretStored`].
     pub fn store_client_secret(
         &self,
         ctx: &egui::Context,
         secrets: &Secrets,
-        mut app: crate::ui::commands::SignInApp,
+        change: crate::store::SignInAppChange,
         secret: crate::secret::Secret,
     ) {
-        app.client_secret = None;
         let (sender, ctx, secrets) = (self.sender.clone(), ctx.clone(), secrets.clone());
         let spawned = std::thread::Builder::new().name("secret-store-write".to_owned()).spawn(move || {
-            let owner = crate::store::client_secret_owner(&app.provider);
+            let owner = crate::store::client_secret_owner(&change.provider);
             let result = secrets.set(&owner, SecretKind::ClientSecret, &secret).map_err(|e| e.to_string());
-            let _ = sender.send(JobEvent::ClientSecretStored { app, result });
+            let _ = sender.send(JobEvent::ClientSecretStored { change, result });
             ctx.request_repaint();
         });
         if let Err(err) = spawned {

@@ -19,7 +19,7 @@ impl MailSettingsApp {
     fn handle_job_event(&mut self, ctx: &egui::Context, event: JobEvent) {
         match event {
             JobEvent::BridgeListening { ports, certificate } => self.bridge.on_listening(ports, certificate),
-            JobEvent::ClientSecretStored { app, result: Ok(()) } => self.save_sign_in_app(ctx, app, true),
+            JobEvent::ClientSecretStored { change, result: Ok(()) } => self.save_sign_in_app(ctx, change),
             JobEvent::ClientSecretStored { result: Err(err), .. } => {
                 self.notice = Some(Notice::error(format!("Not saved: the client secret could not be stored: {err}")));
             }

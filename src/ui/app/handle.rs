@@ -82,10 +82,14 @@ impl MailSettingsApp {
                     Err(err) => Notice::error(format!("Not added: {err}")),
                 });
             }
-            Command::SaveSignInApp(app) => match app.client_secret.clone() {
+            Command::SaveSignInApp(mut app) => match app.client_secret.take() {
                 // The secret goes to the OS store on a job thread first; the app is saved after.
-                Some(secret) => self.jobs.store_client_secret(ctx, self.workspace.secrets(), app, secret),
-                None => self.save_sign_in_app(ctx, app, false),
+                Some(secret) => {
+                    let mut change = app.into_change();
+                    change.client_secret_stored = true;
+                    self.jobs.store_client_secret(ctx, self.workspace.secrets(), change, secret);
+                }
+                None => self.save_sign_in_app(ctx, app.into_change()),
             },
             Command::Import
             | Command::ImportConfirmed(_)
@@ -98,18 +102,12 @@ impl MailSettingsApp {
     }
 
     /// Saves a sign-in app (its client secret, if any, already in the OS store).
-    pub(super) fn save_sign_in_app(
-        &mut self,
-        ctx: &egui::Context,
-        app: crate::ui::commands::SignInApp,
-        secret_stored: bool,
-    ) {
-        let label = app.label();
-        let mut change = app.into_change();
-        change.client_secret_stored = secret_stored;
+    pub(super) fn save_sign_in_app(&mut self, ctx: &egui::Context, change: crate::store::SignInAppChange) {
+        let label = crate::model::providers::by_id(&change.provider).map_or(change.provider.as_str(), |p| p.label);
+        let label = label.to_owned();
+        let kept = if change.client_secret_stored { " (client secret in the OS credential store)" } else { "" };
         match self.workspace.set_sign_in_app(change, None, None) {
             Ok(()) => {
-                let kept = if secret_stored { " (client secret in the OS credential store)" } else { "" };
                 self.notice = Some(Notice::info(format!("Saved the {label} sign-in app{kept}")));
                 // Back to where Connect was pressed, and on with it.
                 if let Some((id, view)) = self.resume_connect.take() {
