@@ -186,19 +186,37 @@ pub struct Answer {
     pub outcome: RedirectOutcome,
 }
 
+/// 127.0.0.1 and [::1] on one port, both ours: the redirect says `localhost`, and
+/// a browser may take either. When [::1] on the port 127.0.0.1 got is taken by
+/// someone else (another local user waiting for a redirect), both are dropped and
+/// another port tried; only a machine without IPv6 loopback gets 127.0.0.1 alone
+/// (its browser cannot reach [::1] either).
+fn bind_both(bind_v6: impl Fn(u16) -> std::io::Result<TcpListener>) -> Result<(Vec<TcpListener>, u16), ListenError> {
+    let bind_error = |e: std::io::Error| ListenError::Bind(e.to_string());
+    for _ in 0..20 {
+        let v4 = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).map_err(bind_error)?;
+        let port = v4.local_addr().map_err(bind_error)?.port();
+        match bind_v6(port) {
+            Ok(v6) => return Ok((vec![v4, v6], port)),
+            Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => {
+                tracing::debug!("[::1]:{port} is taken; trying another port for the sign-in redirect");
+            }
+            Err(err) => {
+                tracing::debug!("no IPv6 loopback ({err}); the sign-in redirect listens on 127.0.0.1 only");
+                return Ok((vec![v4], port));
+            }
+        }
+    }
+    Err(ListenError::Bind("no port was free on both 127.0.0.1 and [::1]".to_owned()))
+}
+
 impl Listener {
     pub fn bind() -> Result<Self, ListenError> {
         Self::bind_with(Limits::default())
     }
 
     pub fn bind_with(limits: Limits) -> Result<Self, ListenError> {
-        let v4 = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-            .map_err(|e| ListenError::Bind(e.to_string()))?;
-        let port = v4.local_addr().map_err(|e| ListenError::Bind(e.to_string()))?.port();
-        let mut sockets = vec![v4];
-        if let Ok(v6) = TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))) {
-            sockets.push(v6);
-        }
+        let (sockets, port) = bind_both(|port| TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))))?;
         for socket in &sockets {
             socket.set_nonblocking(true).map_err(|e| ListenError::Bind(e.to_string()))?;
         }
@@ -388,6 +406,29 @@ mod wait_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Someone holding [::1] on the port 127.0.0.1 got cannot receive the redirect:
+    /// another port is taken for both; no IPv6 at all leaves 127.0.0.1 alone.
+    #[test]
+    fn a_taken_ipv6_loopback_port_is_never_shared() {
+        let tries = std::cell::Cell::new(0);
+        let (sockets, port) = bind_both(|_| {
+            tries.set(tries.get() + 1);
+            if tries.get() < 3 {
+                Err(std::io::Error::from(std::io::ErrorKind::AddrInUse))
+            } else {
+                // A stand-in for the [::1] socket (the machine may have no IPv6).
+                TcpListener::bind(("127.0.0.1", 0))
+            }
+        })
+        .unwrap();
+        assert_eq!((tries.get(), sockets.len()), (3, 2), "retried until both were ours");
+        assert_eq!(sockets[0].local_addr().unwrap().port(), port);
+        let (sockets, _) = bind_both(|_| Err(std::io::Error::from(std::io::ErrorKind::AddrNotAvailable))).unwrap();
+        assert_eq!(sockets.len(), 1, "no IPv6 loopback: 127.0.0.1 alone");
+        let all_taken = bind_both(|_| Err(std::io::Error::from(std::io::ErrorKind::AddrInUse)));
+        assert!(all_taken.is_err(), "never 127.0.0.1 alone while [::1] is someone else's");
+    }
     use std::io::{Read, Write};
     use std::net::TcpStream;
     use std::thread;
