@@ -573,19 +573,9 @@ mod tests {
     use super::*;
     use crate::model::{Company, CredentialKind};
 
-    /// A complete Basic setting on contoso.com (the tenant is taken from the mailbox's domain).
+    /// A complete Basic setting on contoso.com (the one the start's tests use too).
     fn basic() -> MailSetting {
-        let mut s = MailSetting { description: "Collections (Basic)".into(), ..MailSetting::example("old-basic") };
-        s.smtp.server = "mail.contoso.com".into();
-        s.smtp.send_as = "ar@contoso.com".into();
-        s.smtp.from_name = "AR".into();
-        s.smtp.user_name = "ar@contoso.com".into();
-        s.smtp.user_domain = "contoso.com".into();
-        s.imap.server = "mail.contoso.com".into();
-        s.imap.user_name = "replies@contoso.com".into();
-        s.imap.user_domain = "contoso.com".into();
-        s.imap.inbox_folder = "INBOX".into();
-        s
+        start::example_basic()
     }
 
     #[test]

@@ -222,22 +222,27 @@ impl RelayCopy {
 }
 
 #[cfg(test)]
+/// A complete Basic setting on contoso.com (the tenant is taken from the mailbox's domain).
+pub(super) fn example_basic() -> MailSetting {
+    let mut s = MailSetting { description: "Collections (Basic)".into(), ..MailSetting::example("old-basic") };
+    s.smtp.server = "mail.contoso.com".into();
+    s.smtp.send_as = "ar@contoso.com".into();
+    s.smtp.from_name = "AR".into();
+    s.smtp.user_name = "ar@contoso.com".into();
+    s.smtp.user_domain = "contoso.com".into();
+    s.imap.server = "mail.contoso.com".into();
+    s.imap.user_name = "replies@contoso.com".into();
+    s.imap.user_domain = "contoso.com".into();
+    s.imap.inbox_folder = "INBOX".into();
+    s
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A complete Basic setting on contoso.com (the tenant is taken from the mailbox's domain).
     fn basic() -> MailSetting {
-        let mut s = MailSetting { description: "Collections (Basic)".into(), ..MailSetting::example("old-basic") };
-        s.smtp.server = "mail.contoso.com".into();
-        s.smtp.send_as = "ar@contoso.com".into();
-        s.smtp.from_name = "AR".into();
-        s.smtp.user_name = "ar@contoso.com".into();
-        s.smtp.user_domain = "contoso.com".into();
-        s.imap.server = "mail.contoso.com".into();
-        s.imap.user_name = "replies@contoso.com".into();
-        s.imap.user_domain = "contoso.com".into();
-        s.imap.inbox_folder = "INBOX".into();
-        s
+        example_basic()
     }
 
     #[test]
