@@ -39,8 +39,13 @@ pub enum Command {
     Export { file: PathBuf },
     /// Store a password, read from standard input (never from the command line)
     SetPassword(SetPasswordArgs),
-    /// Make a setting active
-    Activate { id: String },
+    /// Make a setting active (a migration's new setting only once connected and tested)
+    Activate {
+        id: String,
+        /// Make a migration's new setting active before it passed its tests (audited)
+        #[arg(long)]
+        untested: bool,
+    },
     /// Make a setting inactive (refused while it is a company's default, unless they move)
     Deactivate {
         id: String,

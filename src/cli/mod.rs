@@ -69,7 +69,7 @@ fn execute_in(workspace: &mut Workspace, command: &Command, out: &mut dyn Write)
         Command::Import { file } => settings::import(ws, file, out),
         Command::Export { file } => settings::export(ws, file, out),
         Command::SetPassword(args) => settings::set_password(ws, args, out),
-        Command::Activate { id } => settings::activate(ws, id, out),
+        Command::Activate { id, untested } => settings::activate(ws, id, *untested, out),
         Command::Deactivate { id, switch_defaults_to: to } => settings::deactivate(ws, id, to.as_deref(), out),
         Command::SetDefault { company, id } => settings::set_default(ws, company, id, out),
         Command::AddCompany { id, name } => settings::add_company(ws, id, name, out),

@@ -287,8 +287,25 @@ pub(super) fn export(workspace: &Workspace, file: &Path, out: &mut dyn Write) ->
     Ok(writeln!(out, "Exported {count} setting(s) to {} (no passwords or tokens)", file.display())?)
 }
 
-pub(super) fn activate(workspace: &mut Workspace, id: &str, out: &mut dyn Write) -> Result<(), Failure> {
+/// `activate ID [--untested]`: a migration's new setting is tested before it goes
+/// Active, as the guide orders, unless the admin says otherwise (audited).
+pub(super) fn activate(
+    workspace: &mut Workspace,
+    id: &str,
+    untested: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let blocker = crate::migration::untested_activation(workspace.config(), workspace.secrets(), id);
+    if let Some(reason) = &blocker
+        && !untested
+    {
+        return Err(Failure::check(format!("{reason}; or, to go on anyway: mailsettings activate {id} --untested")));
+    }
     workspace.activate(id)?;
+    if blocker.is_some() {
+        workspace.log_event("activate-untested", id);
+        return Ok(writeln!(out, "\"{id}\" is active (untested)")?);
+    }
     Ok(writeln!(out, "\"{id}\" is active")?)
 }
 

@@ -176,6 +176,8 @@ pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) ->
         StepId::NewActive,
         if new_active {
             StepState::Done("Active".to_owned())
+        } else if !is_verified(connected, migration) {
+            StepState::Blocked(UNTESTED.to_owned())
         } else {
             StepState::ToDo(format!("set \"{new_name}\" Active"))
         },
@@ -293,6 +295,24 @@ pub fn blockers_before_recheck(
 }
 
 /// The new setting counts as verified when it is connected and both tests passed.
+/// The guide tests before it sets Active.
+const UNTESTED: &str = "connect it and pass Test Outgoing and Test Incoming first (the guide tests before Active)";
+
+/// Why a migration's new setting should not be made Active yet: it is not
+/// connected, or a test has not passed. `None` when it may be, or when `id` is no
+/// running migration's new setting. The front ends refuse unless the admin says
+/// "untested" (audited).
+pub fn untested_activation(config: &Config, secrets: &Secrets, id: &str) -> Option<String> {
+    let migration = config.migrations.iter().find(|m| {
+        m.new == id && m.rolled_back_at.is_none() && m.finished_at.is_none() && config.setting(&m.old).is_some()
+    })?;
+    let app_only = config.setting(id).is_some_and(|n| n.oauth_flow == crate::model::OAuthFlow::App);
+    let connected =
+        app_only || matches!(connection_of(config, secrets, &migration.old), ConnectionState::Connected { .. });
+    (!is_verified(connected, migration))
+        .then(|| format!("\"{}\" is not tested yet: {UNTESTED}", config.setting_name(id)))
+}
+
 fn is_verified(connected: bool, migration: &Migration) -> bool {
     connected && migration.outgoing_passed_at.is_some() && migration.incoming_passed_at.is_some()
 }
@@ -641,6 +661,24 @@ mod tests {
         ws.set_default("acme", "old-basic").unwrap();
         let new = start(&mut ws, "old-basic", &Target::GMAIL).unwrap().new;
         (ws, new)
+    }
+
+    /// Tests before Active, as the guide orders: the step is blocked (with the way
+    /// on) until the new setting is connected and both tests passed.
+    #[test]
+    fn setting_the_new_one_active_waits_for_its_tests() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut ws, new) = started_workspace(dir.path());
+        let state = |ws: &Workspace, connection: &ConnectionState| {
+            checklist(ws.config(), "old-basic", connection).unwrap().step(StepId::NewActive).unwrap().state.clone()
+        };
+        assert!(matches!(state(&ws, &connected()), StepState::Blocked(why) if why.contains("tests before Active")));
+        record_test(&mut ws, &new, true, true);
+        record_test(&mut ws, &new, false, true);
+        assert!(matches!(state(&ws, &ConnectionState::NotConnected), StepState::Blocked(_)), "not connected");
+        assert!(matches!(state(&ws, &connected()), StepState::ToDo(_)));
+        assert!(untested_activation(ws.config(), ws.secrets(), &new).is_some(), "no tokens stored here");
+        assert!(untested_activation(ws.config(), ws.secrets(), "old-basic").is_none(), "not a new setting");
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub enum MigrationAction {
     /// Start, to this target (`microsoft365`, `gmail`, a provider id).
     Start(String),
     ActivateNew,
+    /// Set the new setting Active before its tests passed (the admin confirmed; audited).
+    ActivateNewUntested,
     SwitchDefaults,
     /// The old setting Inactive, its companies moved to the new one.
     DeactivateOld,

@@ -321,6 +321,10 @@ impl MigrationView {
                 }
             }
             StepId::IncomingTested => job_button(ui, new, JobKind::Incoming, "Test Incoming Settings", commands),
+            StepId::NewActive if matches!(step.state, StepState::Blocked(_)) => {
+                let untested = MigrationAction::ActivateNewUntested;
+                action_button(ui, "Set Active untested", old, untested, commands);
+            }
             StepId::NewActive if !done => action_button(ui, "Set Active", old, MigrationAction::ActivateNew, commands),
             StepId::OldInactive if !done => {
                 action_button(ui, "Set old Inactive", old, MigrationAction::DeactivateOld, commands);

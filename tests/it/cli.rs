@@ -633,3 +633,20 @@ fn the_support_contact_is_set_shown_and_audited() {
     assert_exit(&sandbox.run(&["support", "set", "--contact", ""]), 0);
     assert!(!std::fs::read_to_string(sandbox.config()).unwrap().contains("[support]"), "removed");
 }
+
+/// `activate NEW --untested`: a migration's new setting made Active before its
+/// tests, on purpose — allowed, said so, and in the audit log.
+#[test]
+fn a_migrations_new_setting_goes_active_untested_only_when_asked_and_audited() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    assert_exit(&sandbox.run(&["migrate", "start", "old-basic", "--to", "microsoft365"]), 0);
+    let new = "collections-microsoft-365-oauth";
+    assert_exit(&sandbox.run(&["activate", new]), 1);
+    let done = sandbox.run(&["activate", new, "--untested"]);
+    assert_exit(&done, 0);
+    assert!(stdout(&done).contains("is active (untested)"), "{}", stdout(&done));
+    assert!(stdout(&sandbox.run(&["log"])).contains("activate-untested"), "audited");
+    // A setting that is no migration's new one is activated as ever.
+    assert_exit(&sandbox.run(&["activate", "new-m365"]), 0);
+}

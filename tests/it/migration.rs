@@ -70,6 +70,17 @@ fn a_whole_migration_by_cli_with_every_guard_and_a_rollback() {
     assert_exit(&blocked, 1);
     assert!(stderr(&blocked).contains("still the default for Acme, Globex"), "{}", stderr(&blocked));
 
+    // The guide tests before Active: not yet, unless the admin says untested.
+    let untested = m.run(Browser::Idle, &["activate", new], "");
+    assert_exit(&untested, 1);
+    assert!(
+        stderr(&untested).contains("is not tested yet") && stderr(&untested).contains("--untested"),
+        "{}",
+        stderr(&untested)
+    );
+    let status = m.ok(&["migrate", "status", "old-basic", "--json"]);
+    assert!(status.contains("the guide tests before Active"), "the checklist says why: {status}");
+
     // Connect and verify the new setting.
     assert_exit(&m.run(Browser::SignIn, &["connect", new], ""), 0);
     m.ok(&["test", "outgoing", new, "--to", "admin@example.org"]);

@@ -16,15 +16,26 @@ impl MailSettingsApp {
         }
     }
 
-    fn handle_job_event(&mut self, ctx: &egui::Context, event: JobEvent) {
+    /// What the Bridge and Sign-in apps views' jobs reported.
+    fn handle_view_event(&mut self, ctx: &egui::Context, event: JobEvent) {
         match event {
             JobEvent::BridgeListening { ports, certificate } => self.bridge.on_listening(ports, certificate),
+            JobEvent::BridgeEnded { result } => self.bridge.on_ended(result),
+            JobEvent::LocalPassword { setting_id, result } => self.bridge.on_local_password(setting_id, result),
             JobEvent::ClientSecretStored { change, result: Ok(()) } => self.save_sign_in_app(ctx, change),
             JobEvent::ClientSecretStored { result: Err(err), .. } => {
                 self.notice = Some(Notice::error(format!("Not saved: the client secret could not be stored: {err}")));
             }
-            JobEvent::BridgeEnded { result } => self.bridge.on_ended(result),
-            JobEvent::LocalPassword { setting_id, result } => self.bridge.on_local_password(setting_id, result),
+            _ => {}
+        }
+    }
+
+    fn handle_job_event(&mut self, ctx: &egui::Context, event: JobEvent) {
+        match event {
+            event @ (JobEvent::BridgeListening { .. }
+            | JobEvent::BridgeEnded { .. }
+            | JobEvent::LocalPassword { .. }
+            | JobEvent::ClientSecretStored { .. }) => self.handle_view_event(ctx, event),
             JobEvent::Report { setting_id, kind, report } => {
                 let outcome = (report.passed, time_of_day(&report.started_at));
                 match kind {

@@ -299,6 +299,16 @@ impl MailSettingsApp {
                 .activate(new.as_deref().unwrap_or_default())
                 .map(|()| format!("\"{new_name}\" is Active"))
                 .map_err(|e| e.to_string()),
+            MigrationAction::ActivateNewUntested => {
+                let new = new.as_deref().unwrap_or_default();
+                self.workspace
+                    .activate(new)
+                    .map(|()| {
+                        self.workspace.log_event("activate-untested", new);
+                        format!("\"{new_name}\" is Active, untested: run Test Outgoing and Test Incoming soon")
+                    })
+                    .map_err(|e| e.to_string())
+            }
             MigrationAction::SwitchDefaults => migration::switch_defaults(&mut self.workspace, old, None)
                 .map(|companies| format!("{} now use \"{new_name}\"", self.company_names(&companies)))
                 .map_err(|e| e.to_string()),
