@@ -152,7 +152,9 @@ impl MigrationView {
                     let title = if is_current { RichText::new(title).strong() } else { RichText::new(title) };
                     ui.add_sized([260.0, STEP_ROW_HEIGHT - 6.0], egui::Label::new(title).truncate());
                     // The action before the detail, so a long reason never pushes it out of view.
-                    let blocked = matches!(step.state, StepState::Blocked(_)) && step.id != StepId::LeftoverChecked;
+                    // The leftover check and "Set Active untested" are the ways past their own blocks.
+                    let blocked = matches!(step.state, StepState::Blocked(_))
+                        && !matches!(step.id, StepId::LeftoverChecked | StepId::NewActive);
                     ui.add_enabled_ui(!blocked, |ui| {
                         self.step_action_ui(ui, step, list, running, recipient, commands);
                     });

@@ -1716,3 +1716,23 @@ fn gmails_client_secret_is_entered_in_the_window_and_kept_out_of_the_file() {
     assert_eq!(stored.expose(), "GOCSPX-canary-client-secret");
     assert!(harness.query_by_label_contains("GOCSPX").is_none(), "never on screen");
 }
+
+/// Tests before Active: the checklist offers "Set Active untested" while the new
+/// setting is untested — a deliberate click, which the audit log records.
+#[test]
+fn the_checklist_sets_the_new_setting_active_untested_only_on_purpose() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut workspace = Workspace::open(&sandbox.config(), Secrets::file(sandbox.secrets_file())).unwrap();
+    let target = mailsettings::migration::Target::MICROSOFT_365;
+    let new = mailsettings::migration::start(&mut workspace, "old-basic", &target).unwrap().new;
+    let mut harness = harness_for(workspace);
+    click(&mut harness, "Migration");
+    assert!(harness.query_by_label("Set Active").is_none(), "no plain Set Active while untested");
+    press(&mut harness, "Set Active untested");
+    settle(&mut harness);
+    let workspace = Workspace::open(&sandbox.config(), Secrets::file(sandbox.secrets_file())).unwrap();
+    assert!(workspace.config().setting(&new).unwrap().active, "Active");
+    let log = std::fs::read_to_string(workspace.audit_path()).unwrap();
+    assert!(log.contains("activate-untested"), "audited: {log}");
+}
