@@ -23,7 +23,6 @@ pub const FORMAT: &str = "mailsettings/1";
 const FORMAT_FAMILY: &str = "mailsettings/";
 /// Overrides the config file location (the `--config` option wins over it).
 pub const CONFIG_ENV: &str = "MAILSETTINGS_CONFIG";
-pub use crate::folders::APP_NAME;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
