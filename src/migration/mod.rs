@@ -303,14 +303,25 @@ const UNTESTED: &str = "connect it and pass Test Outgoing and Test Incoming firs
 /// running migration's new setting. The front ends refuse unless the admin says
 /// "untested" (audited).
 pub fn untested_activation(config: &Config, secrets: &Secrets, id: &str) -> Option<String> {
-    let migration = config.migrations.iter().find(|m| {
-        m.new == id && m.rolled_back_at.is_none() && m.finished_at.is_none() && config.setting(&m.old).is_some()
-    })?;
+    let migration = running_migration_to(config, id)?;
+    untested_with(config, id, &connection_of(config, secrets, &migration.old))
+}
+
+/// [`untested_activation`] with the new setting's connection state as the caller
+/// knows it (the window's, read off its thread): no secret store read here.
+pub fn untested_with(config: &Config, id: &str, connection: &ConnectionState) -> Option<String> {
+    let migration = running_migration_to(config, id)?;
     let app_only = config.setting(id).is_some_and(|n| n.oauth_flow == crate::model::OAuthFlow::App);
-    let connected =
-        app_only || matches!(connection_of(config, secrets, &migration.old), ConnectionState::Connected { .. });
+    let connected = app_only || matches!(connection, ConnectionState::Connected { .. });
     (!is_verified(connected, migration))
         .then(|| format!("\"{}\" is not tested yet: {UNTESTED}", config.setting_name(id)))
+}
+
+/// The running migration whose new setting `id` is.
+fn running_migration_to<'c>(config: &'c Config, id: &str) -> Option<&'c Migration> {
+    config.migrations.iter().find(|m| {
+        m.new == id && m.rolled_back_at.is_none() && m.finished_at.is_none() && config.setting(&m.old).is_some()
+    })
 }
 
 fn is_verified(connected: bool, migration: &Migration) -> bool {

@@ -119,6 +119,8 @@ pub enum Command {
     SaveAndTest(JobKind),
     /// Save the form after moving the companies that use the setting to this one (the setting goes Inactive).
     SaveMovingDefaults(String),
+    /// Save the form that sets a migration's new setting Active untested (confirmed; audited).
+    SaveUntested,
     /// Close the form; asks first when there are unsaved changes.
     CancelForm,
     /// Close the form and drop its changes (after the admin confirmed).

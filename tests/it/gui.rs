@@ -1736,3 +1736,33 @@ fn the_checklist_sets_the_new_setting_active_untested_only_on_purpose() {
     let log = std::fs::read_to_string(workspace.audit_path()).unwrap();
     assert!(log.contains("activate-untested"), "audited: {log}");
 }
+
+/// The guide's literal path sets Active in the form: for a migration's untested
+/// new setting, Save asks first; "Keep editing" saves nothing, "Set Active
+/// untested" saves it Active and the audit log says so.
+#[test]
+fn the_form_asks_before_saving_a_migrations_untested_setting_active() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut workspace = Workspace::open(&sandbox.config(), Secrets::file(sandbox.secrets_file())).unwrap();
+    let target = mailsettings::migration::Target::MICROSOFT_365;
+    let new = mailsettings::migration::start(&mut workspace, "old-basic", &target).unwrap().new;
+    let name = workspace.config().setting_name(&new);
+    let mut harness = harness_for(workspace);
+    click(&mut harness, &name);
+    harness.get_by_role_and_label(Role::CheckBox, "Active").click();
+    settle(&mut harness);
+    click(&mut harness, "Save Ctrl+S");
+    assert!(harness.query_by_label_contains("Active untested?").is_some(), "asked first");
+    click(&mut harness, "Keep editing");
+    let active = |sandbox: &Sandbox| {
+        let workspace = Workspace::open(&sandbox.config(), Secrets::file(sandbox.secrets_file())).unwrap();
+        workspace.config().setting(&new).unwrap().active
+    };
+    assert!(!active(&sandbox), "nothing saved while the admin keeps editing");
+    click(&mut harness, "Save Ctrl+S");
+    click(&mut harness, "Set Active untested");
+    wait_until(&mut harness, "saved", |_| active(&sandbox));
+    let log = std::fs::read_to_string(mailsettings::store::audit::audit_path_for(&sandbox.config())).unwrap();
+    assert!(log.contains("activate-untested"), "audited: {log}");
+}

@@ -307,6 +307,9 @@ impl MailSettingsApp {
             match dialog {
                 Dialog::ConfirmDelete { id } => confirm_delete_ui(ui, config, id, commands),
                 Dialog::ConfirmImport { path, trust_changes } => confirm_import_ui(ui, path, trust_changes, commands),
+                Dialog::ActivateUntested { output, reason } => {
+                    activate_untested_ui(ui, &config.setting_name(&output.setting.id), reason, commands);
+                }
                 Dialog::MoveDefaults { output, companies, to } => {
                     move_defaults_ui(ui, config, &output.setting.id, companies, to, commands);
                 }
@@ -348,6 +351,21 @@ fn confirm_delete_ui(ui: &mut Ui, config: &crate::model::Config, id: &str, comma
             commands.send(Command::CloseDialog);
         }
         if ui.button("Cancel").clicked() {
+            commands.send(Command::CloseDialog);
+        }
+    });
+}
+
+/// Setting a migration's new setting Active before its tests passed: said, and only on purpose.
+fn activate_untested_ui(ui: &mut Ui, name: &str, reason: &str, commands: &mut CommandQueue) {
+    ui.heading(format!("Set \"{name}\" Active untested?"));
+    ui.add(egui::Label::new(reason).wrap());
+    ui.label("The automation would send and read through it before anyone saw it work.");
+    ui.horizontal(|ui| {
+        if ui.button("Set Active untested").clicked() {
+            commands.send(Command::SaveUntested);
+        }
+        if ui.button("Keep editing").clicked() {
             commands.send(Command::CloseDialog);
         }
     });

@@ -32,6 +32,7 @@ impl MailSettingsApp {
             | Command::Edit(_)
             | Command::SaveForm
             | Command::SaveMovingDefaults(_)
+            | Command::SaveUntested
             | Command::SaveAndTest(_)
             | Command::CancelForm
             | Command::DiscardForm
@@ -156,6 +157,12 @@ impl MailSettingsApp {
             Command::SaveMovingDefaults(to) => {
                 if let Some(Dialog::MoveDefaults { output, .. }) = self.dialog.take() {
                     self.commit_save(ctx, *output, Some(to));
+                }
+            }
+            Command::SaveUntested => {
+                if let Some(Dialog::ActivateUntested { output, .. }) = self.dialog.take() {
+                    self.workspace.log_event("activate-untested", &output.setting.id);
+                    self.commit_save(ctx, *output, None);
                 }
             }
             Command::CancelForm => match &mut self.form {
@@ -445,6 +452,14 @@ impl MailSettingsApp {
                     }
                 });
             self.dialog = Some(Dialog::MoveDefaults { output: Box::new(output), companies, to: proposal });
+            return;
+        }
+        // The guide tests before Active: a migration's new setting goes Active untested only when confirmed.
+        let activates = output.setting.active && config.setting(&output.setting.id).is_some_and(|s| !s.active);
+        let connection = self.extras.get(&output.setting.id).and_then(|e| e.connection.clone());
+        let connection = connection.unwrap_or(crate::oauth::ConnectionState::NotConnected);
+        if activates && let Some(reason) = migration::untested_with(config, &output.setting.id, &connection) {
+            self.dialog = Some(Dialog::ActivateUntested { output: Box::new(output), reason });
             return;
         }
         self.commit_save(ctx, output, None);

@@ -77,6 +77,8 @@ pub enum Dialog {
     /// Saving makes a company default Inactive: move its companies to `to` first.
     /// Holds what Save would write (the typed passwords too) until the answer.
     MoveDefaults { output: Box<FormOutput>, companies: Vec<String>, to: Option<String> },
+    /// Saving makes a migration's new setting Active before its tests passed: only when confirmed.
+    ActivateUntested { output: Box<FormOutput>, reason: String },
     /// An import that changes trust (sign-in apps, CA files): listed, applied only when confirmed.
     ConfirmImport { path: std::path::PathBuf, trust_changes: Vec<String> },
 }
