@@ -258,7 +258,12 @@ pub enum MigrateCommand {
         acknowledge: Option<String>,
     },
     /// Check the old folders once more, then delete the old setting when every guard holds
-    Finish { old: String },
+    Finish {
+        old: String,
+        /// Keep the old setting Inactive instead of deleting it (the guide allows both)
+        #[arg(long)]
+        keep_inactive: bool,
+    },
     /// Old setting active again, previous company defaults restored
     Rollback { old: String },
 }

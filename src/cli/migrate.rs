@@ -83,17 +83,7 @@ pub(super) fn run_migrate(
                 }
             }
         }
-        MigrateCommand::Finish { old } => {
-            let name = workspace.config().setting_name(old);
-            let connection = migration::connection_of(workspace.config(), workspace.secrets(), old);
-            let blockers = migration::blockers_before_recheck(workspace.config(), old, &connection)?;
-            if !blockers.is_empty() {
-                return Err(migration::MigrationError::DeleteBlocked(blockers).into());
-            }
-            let (recheck, route) = check_leftover(workspace, old, &probe::imap::default_leftover_folders(), None)?;
-            migration::finish(workspace, old, &connection, &recheck, route)?;
-            Ok(writeln!(out, "Deleted \"{name}\" (it stays restorable with: mailsettings restore {old})")?)
-        }
+        MigrateCommand::Finish { old, keep_inactive } => finish(workspace, old, *keep_inactive, out),
         MigrateCommand::Rollback { old } => {
             let restored = migration::rollback(workspace, old)?;
             writeln!(
@@ -104,6 +94,29 @@ pub(super) fn run_migrate(
             .map_err(Failure::from)
         }
     }
+}
+
+/// `migrate finish OLD [--keep-inactive]`: the old folders checked once more, then the
+/// old setting deleted — or kept Inactive, as the guide also allows.
+fn finish(workspace: &mut Workspace, old: &str, keep_inactive: bool, out: &mut dyn Write) -> Result<(), Failure> {
+    use crate::migration;
+    let name = workspace.config().setting_name(old);
+    let connection = migration::connection_of(workspace.config(), workspace.secrets(), old);
+    let blockers = migration::blockers_before_recheck(workspace.config(), old, &connection)?;
+    if !blockers.is_empty() {
+        return Err(migration::MigrationError::DeleteBlocked(blockers).into());
+    }
+    let (recheck, route) = check_leftover(workspace, old, &probe::imap::default_leftover_folders(), None)?;
+    if keep_inactive {
+        migration::finish_keeping_old(workspace, old, &connection, &recheck, route)?;
+        return Ok(writeln!(
+            out,
+            "Finished: \"{name}\" stays Inactive (check its folders again now and then: mailsettings \
+             migrate leftover {old}). Congratulations! You are now set up!"
+        )?);
+    }
+    migration::finish(workspace, old, &connection, &recheck, route)?;
+    Ok(writeln!(out, "Deleted \"{name}\" (it stays restorable with: mailsettings restore {old})")?)
 }
 
 /// Counts the mail in the old setting's folders, signing in the way that works

@@ -199,6 +199,8 @@ pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) ->
         StepId::OldDeleted,
         if old.is_none() {
             StepState::Done("moved to the trash".to_owned())
+        } else if migration.kept_old_inactive && migration.finished_at.is_some() {
+            StepState::Done("kept Inactive, as the guide allows: check its folders again now and then".to_owned())
         } else if blockers.is_empty() {
             StepState::ToDo("delete the old setting (its folders are checked once more first)".to_owned())
         } else {
@@ -549,6 +551,51 @@ pub fn finish(
     if workspace.config().setting(old_id).is_none() {
         return Ok(());
     }
+    ready_to_finish(workspace, old_id, connection, recheck, route)?;
+    let now = crate::clock::now_rfc3339();
+    workspace.apply("migrate-finish", |config| {
+        config.delete_setting(old_id, now.clone())?;
+        if let Some(entry) = config.migration_mut(old_id) {
+            entry.finished_at = Some(now);
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// The guide's other ending: every guard of [`finish`] holds (the old folders
+/// checked once more), and the old setting stays, Inactive, instead of being deleted.
+pub fn finish_keeping_old(
+    workspace: &mut Workspace,
+    old_id: &str,
+    connection: &ConnectionState,
+    recheck: &Leftover,
+    route: LeftoverRoute,
+) -> Result<(), MigrationError> {
+    if workspace.config().setting(old_id).is_none() {
+        return Err(MigrationError::UnknownSetting(old_id.to_owned()));
+    }
+    ready_to_finish(workspace, old_id, connection, recheck, route)?;
+    let now = crate::clock::now_rfc3339();
+    workspace.apply("migrate-finish-keep-inactive", |config| {
+        if let Some(entry) = config.migration_mut(old_id) {
+            entry.finished_at = Some(now);
+            entry.kept_old_inactive = true;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Every guard before the old setting may go: the others first, then the old
+/// folders checked once more (or a failed check acknowledged).
+fn ready_to_finish(
+    workspace: &mut Workspace,
+    old_id: &str,
+    connection: &ConnectionState,
+    recheck: &Leftover,
+    route: LeftoverRoute,
+) -> Result<(), MigrationError> {
     let others = blockers_before_recheck(workspace.config(), old_id, connection)?;
     if !others.is_empty() {
         return Err(MigrationError::DeleteBlocked(others));
@@ -566,14 +613,6 @@ pub fn finish(
     if !list.delete_blockers.is_empty() {
         return Err(MigrationError::DeleteBlocked(list.delete_blockers));
     }
-    let now = crate::clock::now_rfc3339();
-    workspace.apply("migrate-finish", |config| {
-        config.delete_setting(old_id, now.clone())?;
-        if let Some(entry) = config.migration_mut(old_id) {
-            entry.finished_at = Some(now);
-        }
-        Ok(())
-    })?;
     Ok(())
 }
 
@@ -672,6 +711,30 @@ mod tests {
         ws.set_default("acme", "old-basic").unwrap();
         let new = start(&mut ws, "old-basic", &Target::GMAIL).unwrap().new;
         (ws, new)
+    }
+
+    /// The guide's other ending: the old setting kept Inactive, every guard of the
+    /// delete held, "Congratulations" all the same.
+    #[test]
+    fn a_migration_may_finish_keeping_the_old_setting_inactive() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut ws, new) = started_workspace(dir.path());
+        let early =
+            finish_keeping_old(&mut ws, "old-basic", &connected(), &leftover(Some(0)), LeftoverRoute::OldSignIn);
+        assert!(matches!(early, Err(MigrationError::DeleteBlocked(_))), "the same guards as the delete");
+        record_test(&mut ws, &new, true, true);
+        record_test(&mut ws, &new, false, true);
+        ws.activate(&new).unwrap();
+        deactivate_old(&mut ws, "old-basic").unwrap();
+        let mail_left =
+            finish_keeping_old(&mut ws, "old-basic", &connected(), &leftover(Some(2)), LeftoverRoute::OldSignIn);
+        assert!(matches!(mail_left, Err(MigrationError::DeleteBlocked(_))), "mail left blocks it too");
+        finish_keeping_old(&mut ws, "old-basic", &connected(), &leftover(Some(0)), LeftoverRoute::OldSignIn).unwrap();
+        let old = ws.config().setting("old-basic").expect("kept");
+        assert!(!old.active, "kept Inactive");
+        let list = checklist(ws.config(), "old-basic", &connected()).unwrap();
+        assert!(list.is_finished(), "Congratulations: {}", list.to_text());
+        assert!(list.to_text().contains("kept Inactive"), "{}", list.to_text());
     }
 
     /// Tests before Active, as the guide orders: the step is blocked (with the way

@@ -180,6 +180,10 @@ pub struct Migration {
     pub leftover_acknowledged: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+    /// Finished by keeping the old setting Inactive instead of deleting it (the
+    /// guide allows both; the kept one's folders are worth checking now and then).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub kept_old_inactive: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rolled_back_at: Option<String>,
 }

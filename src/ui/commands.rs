@@ -36,6 +36,8 @@ pub enum MigrationAction {
     Acknowledge(String),
     /// Check the old folders once more, then delete the old setting.
     Finish,
+    /// Check the old folders once more, then finish keeping the old setting Inactive.
+    FinishKeepingOld,
     Rollback,
 }
 

@@ -115,6 +115,8 @@ pub enum JobEvent {
         recheck: Box<probe::imap::Leftover>,
         /// The sign-in the re-check used.
         route: crate::model::LeftoverRoute,
+        /// Keep the old setting Inactive instead of deleting it.
+        keep_old: bool,
     },
     StoredPasswords {
         setting_id: String,
@@ -225,6 +227,8 @@ pub struct JobInput {
     pub leftover_route: Option<crate::model::LeftoverRoute>,
     /// For the bridge: what to serve, and how.
     pub bridge: Option<BridgeRequest>,
+    /// For a migration's finish: keep the old setting Inactive instead of deleting it.
+    pub keep_old: bool,
 }
 
 /// What the Bridge view asked the bridge to serve.
@@ -252,6 +256,7 @@ impl JobInput {
             passwords: PasswordChanges::default(),
             leftover_route: None,
             bridge: None,
+            keep_old: false,
         }
     }
 }
@@ -556,7 +561,7 @@ fn run_check(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn
         (JobKind::FinishMigration, CheckResult::Leftover(recheck)) => {
             let connection = crate::migration::connection_of(&input.config, &input.secrets, &setting_id);
             let route = input.leftover_route.unwrap_or(crate::model::LeftoverRoute::OldSignIn);
-            JobEvent::ReadyToFinish { old: setting_id, connection, recheck, route }
+            JobEvent::ReadyToFinish { old: setting_id, connection, recheck, route, keep_old: input.keep_old }
         }
         (_, CheckResult::Leftover(leftover)) => {
             JobEvent::Leftover { setting_id, leftover, route: input.leftover_route }

@@ -189,6 +189,17 @@ impl MigrationView {
             if delete.clicked() {
                 commands.send(Command::Migration(list.old.clone(), MigrationAction::Finish));
             }
+            // The guide allows keeping the old setting Inactive instead: the same guards, no delete.
+            let keep = ui.add_enabled(
+                list.delete_blockers.is_empty() && exists && !busy && !list.is_finished(),
+                egui::Button::new("Keep old Inactive"),
+            );
+            if keep
+                .on_hover_text("Checks the old folders once more, then finishes with the old setting kept Inactive")
+                .clicked()
+            {
+                commands.send(Command::Migration(list.old.clone(), MigrationAction::FinishKeepingOld));
+            }
             if ui
                 .button("Roll back")
                 .on_hover_text("Old setting Active again, previous company defaults restored")

@@ -16,6 +16,33 @@ impl MailSettingsApp {
         }
     }
 
+    /// A migration's finish, its old folders checked once more: delete the old
+    /// setting, or keep it Inactive.
+    fn finish_migration(
+        &mut self,
+        old: &str,
+        connection: &ConnectionState,
+        recheck: crate::probe::imap::Leftover,
+        route: LeftoverRoute,
+        keep_old: bool,
+    ) {
+        let name = self.workspace.config().setting_name(old);
+        let (result, done) = if keep_old {
+            let kept = crate::migration::finish_keeping_old(&mut self.workspace, old, connection, &recheck, route);
+            (kept, format!("\"{name}\" stays Inactive; check its folders again now and then"))
+        } else {
+            let deleted = crate::migration::finish(&mut self.workspace, old, connection, &recheck, route);
+            (deleted, format!("Deleted \"{name}\" (restorable from the trash)"))
+        };
+        self.notice = Some(match result {
+            Ok(()) => Notice::info(done),
+            Err(err) => {
+                self.report = Some(recheck.report);
+                Notice::error(format!("Not finished: {err}"))
+            }
+        });
+    }
+
     /// What the Bridge and Sign-in apps views' jobs reported.
     fn handle_view_event(&mut self, ctx: &egui::Context, event: JobEvent) {
         match event {
@@ -82,16 +109,8 @@ impl MailSettingsApp {
                 });
                 self.report = Some(leftover.report);
             }
-            JobEvent::ReadyToFinish { old, connection, recheck, route } => {
-                let name = self.workspace.config().setting_name(&old);
-                let result = crate::migration::finish(&mut self.workspace, &old, &connection, &recheck, route);
-                self.notice = Some(match result {
-                    Ok(()) => Notice::info(format!("Deleted \"{name}\" (restorable from the trash)")),
-                    Err(err) => {
-                        self.report = Some(recheck.report);
-                        Notice::error(format!("Not deleted: {err}"))
-                    }
-                });
+            JobEvent::ReadyToFinish { old, connection, recheck, route, keep_old } => {
+                self.finish_migration(&old, &connection, *recheck, route, keep_old);
             }
             JobEvent::StoredPasswords { setting_id, result } => {
                 if let Some(form) = &mut self.form

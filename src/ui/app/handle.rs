@@ -335,6 +335,10 @@ impl MailSettingsApp {
                 self.start_job(ctx, old, JobKind::FinishMigration);
                 return;
             }
+            MigrationAction::FinishKeepingOld => {
+                self.start_finish_keeping_old(ctx, old);
+                return;
+            }
             MigrationAction::Rollback => migration::rollback(&mut self.workspace, old)
                 .map(|companies| {
                     format!(
@@ -366,6 +370,17 @@ impl MailSettingsApp {
         input.bridge = Some(crate::ui::jobs::BridgeRequest { ids, ports, local_tls, config_file, sessions });
         self.bridge.started();
         self.jobs.start(ctx, JobKind::Bridge, input);
+    }
+
+    /// The finish that keeps the old setting Inactive: the same re-check of its folders first.
+    fn start_finish_keeping_old(&mut self, ctx: &egui::Context, old: &str) {
+        let config = self.workspace.config();
+        let Some(sign_in) = migration::leftover_sign_in(config, old, None) else { return };
+        let mut input = JobInput::new(sign_in.setting, config.clone(), self.workspace.secrets().clone());
+        old.clone_into(&mut input.subject_id);
+        input.leftover_route = Some(sign_in.route);
+        input.keep_old = true;
+        self.jobs.start(ctx, JobKind::FinishMigration, input);
     }
 
     pub(super) fn start_job(&mut self, ctx: &egui::Context, id: &str, kind: JobKind) {
