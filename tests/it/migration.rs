@@ -186,3 +186,39 @@ fn a_whole_migration_by_cli_with_every_guard_and_a_rollback() {
     }
     assert!(m.ok(&["log"]).contains("migrate-rollback: default changed"));
 }
+
+/// The guide's other ending by CLI: the old setting kept Inactive instead of
+/// deleted — the same guards (its folders checked once more), then finished with
+/// "Congratulations", the old setting still there and Inactive.
+#[test]
+fn a_migration_by_cli_can_finish_keeping_the_old_setting_inactive() {
+    let rig = rig();
+    for folder in ["INBOX", "Mail Not Read", "Mail Not Filed"] {
+        rig.empty("keep", folder);
+    }
+    let mut old = rig.basic_setting("keep-basic", "keep");
+    old.description = "Keep (Basic)".to_owned();
+    let mut config = rig.config_with(vec![old]);
+    config.oauth_providers.push(provider_entry(rig, "rigidp"));
+    let m = Migration { dir: tempfile::tempdir().unwrap() };
+    std::fs::write(m.dir.path().join("config.toml"), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
+    assert_exit(&m.run(Browser::Idle, &["set-password", "keep-basic"], &format!("{}\n", rig.password)), 0);
+    m.ok(&["migrate", "start", "keep-basic", "--to", "rigidp"]);
+    let new = "keep-rigidp-oauth";
+    let early = m.run(Browser::Idle, &["migrate", "finish", "keep-basic", "--keep-inactive"], "");
+    assert_exit(&early, 1);
+    assert_exit(&m.run(Browser::SignIn, &["connect", new], ""), 0);
+    m.ok(&["test", "outgoing", new, "--to", "admin@example.org"]);
+    m.ok(&["test", "incoming", new]);
+    m.ok(&["activate", new]);
+    m.ok(&["deactivate", "keep-basic"]);
+    m.ok(&["migrate", "leftover", "keep-basic"]);
+    let finished = m.ok(&["migrate", "finish", "keep-basic", "--keep-inactive"]);
+    assert!(finished.contains("stays Inactive") && finished.contains("Congratulations"), "{finished}");
+    let listed: serde_json::Value = serde_json::from_str(&m.ok(&["list", "--json"])).unwrap();
+    let kept = listed.as_array().unwrap().iter().find(|s| s["id"] == "keep-basic").expect("kept, not deleted");
+    assert_eq!(kept["active"], false);
+    let status = m.ok(&["migrate", "status", "keep-basic"]);
+    assert!(status.contains("kept Inactive"), "{status}");
+    assert!(status.lines().skip(1).all(|line| line.starts_with("[done")), "every step done: {status}");
+}
