@@ -380,7 +380,9 @@ impl MailSettingsApp {
         old.clone_into(&mut input.subject_id);
         input.leftover_route = Some(sign_in.route);
         input.keep_old = true;
-        self.jobs.start(ctx, JobKind::FinishMigration, input);
+        if !self.jobs.start(ctx, JobKind::FinishMigration, input) {
+            self.notice = Some(Notice::error("The old folders are already being checked once more; wait for it"));
+        }
     }
 
     pub(super) fn start_job(&mut self, ctx: &egui::Context, id: &str, kind: JobKind) {
