@@ -172,3 +172,24 @@ pub fn record(workspace: &mut Workspace, setting_id: &str, check: &Check, report
         Check::RoundTrip | Check::Detect | Check::Leftover { .. } => {}
     }
 }
+
+/// Takes the server's own folder in place of a configured one it does not have
+/// (Test Incoming's [`probe::folders::FolderFix`]: "Sent" → "Sent Items"), saved
+/// through the workspace so the audit log records it.
+pub fn use_server_folder(
+    workspace: &mut Workspace,
+    setting_id: &str,
+    fix: &probe::folders::FolderFix,
+) -> Result<(), crate::store::WorkspaceError> {
+    workspace.apply("use-server-folder", |config| {
+        let setting = config
+            .setting_mut(setting_id)
+            .ok_or_else(|| crate::model::GuardError::UnknownSetting(setting_id.to_owned()))?;
+        let field = match fix.role {
+            probe::folders::FolderRole::Inbox => &mut setting.imap.inbox_folder,
+            probe::folders::FolderRole::Sent => &mut setting.imap.sent_folder,
+        };
+        fix.server_folder.clone_into(field);
+        Ok(())
+    })
+}

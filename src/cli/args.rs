@@ -208,6 +208,10 @@ pub enum TestCommand {
     /// Sign in over IMAP and check the inbox and sent folders (Test Incoming)
     Incoming {
         id: String,
+        /// When the setting's sent (or inbox) folder does not exist, use the server's own
+        /// (e.g. "Sent Items") and test again
+        #[arg(long)]
+        fix_sent: bool,
         #[command(flatten)]
         json: JsonFlag,
     },

@@ -19,7 +19,9 @@ pub(super) fn leftover(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let folders = if folders.is_empty() { probe::imap::default_leftover_folders() } else { folders.to_vec() };
+    let named = if folders.is_empty() { probe::imap::default_leftover_folders() } else { folders.to_vec() };
+    let inbox = workspace.config().setting(id).map(|s| s.imap.inbox_folder.clone());
+    let folders = inbox.into_iter().chain(named).collect();
     let result = leftover_outcome(run_check(workspace, id, &Check::Leftover { folders })?);
     if !json {
         return print_report(&result.report, false, out);
@@ -44,12 +46,48 @@ pub(super) fn run_probe(workspace: &mut Workspace, test: &TestCommand, out: &mut
             }
             (id, Check::Outgoing { to: to.trim().to_owned() }, json.json)
         }
-        TestCommand::Incoming { id, json } => (id, Check::Incoming, json.json),
+        TestCommand::Incoming { id, fix_sent: true, json } => {
+            return incoming_fixing_folders(workspace, id, json.json, out);
+        }
+        TestCommand::Incoming { id, json, .. } => (id, Check::Incoming, json.json),
         TestCommand::Roundtrip { id, json } => (id, Check::RoundTrip, json.json),
     };
     let outcome = run_check(workspace, id, &check)?;
     crate::checks::record(workspace, id, &check, outcome.report());
     print_report(outcome.report(), json, out)
+}
+
+/// `test incoming ID --fix-sent`: Test Incoming; when a folder of the setting is
+/// missing and the server has its own for that role, the setting takes it and
+/// the test runs again.
+fn incoming_fixing_folders(
+    workspace: &mut Workspace,
+    id: &str,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let first = run_check(workspace, id, &Check::Incoming)?;
+    let Some(fix) = first.report().folder_fix.clone() else {
+        crate::checks::record(workspace, id, &Check::Incoming, first.report());
+        return print_report(first.report(), json, out);
+    };
+    crate::checks::use_server_folder(workspace, id, &fix)?;
+    let field = match fix.role {
+        probe::folders::FolderRole::Inbox => crate::model::fields::Field::ImapInboxFolder,
+        probe::folders::FolderRole::Sent => crate::model::fields::Field::ImapSentFolder,
+    };
+    if !json {
+        writeln!(
+            out,
+            "{}: \"{}\" does not exist on the server; now \"{}\", the server's own. Testing again.",
+            field.label(),
+            fix.configured,
+            fix.server_folder
+        )?;
+    }
+    let again = run_check(workspace, id, &Check::Incoming)?;
+    crate::checks::record(workspace, id, &Check::Incoming, again.report());
+    print_report(again.report(), json, out)
 }
 
 /// `detect ID`: which security each standard port of the setting's servers speaks.

@@ -59,15 +59,15 @@ pub(super) fn run_migrate(
                 migration::acknowledge_leftover(workspace, old, reason)?;
                 return Ok(writeln!(out, "Accepted without a check of the old folders: {reason}")?);
             }
-            let folders = if folders.is_empty() { probe::imap::default_leftover_folders() } else { folders.clone() };
+            if !folders.is_empty() {
+                migration::set_leftover_folders(workspace, old, folders)?;
+            }
+            let folders = migration::leftover_folders(workspace.config(), old);
             let (leftover, route) = check_leftover(workspace, old, &folders, *via)?;
             out.write_all(leftover.report.to_text().as_bytes())?;
             match migration::record_leftover(workspace, old, &leftover, route)? {
                 Some(true) => Ok(writeln!(out, "No mail left in the old folders")?),
-                Some(false) => Err(Failure::check(format!(
-                    "{} message(s) are still in the old folders; retrieve them and check again",
-                    leftover.total().unwrap_or(0)
-                ))),
+                Some(false) => Err(Failure::check(not_clean(workspace, old))),
                 None => {
                     let failure = migration::leftover_failure(workspace.config(), old, route, &leftover.report);
                     let next = match failure.other {
@@ -106,7 +106,8 @@ fn finish(workspace: &mut Workspace, old: &str, keep_inactive: bool, out: &mut d
     if !blockers.is_empty() {
         return Err(migration::MigrationError::DeleteBlocked(blockers).into());
     }
-    let (recheck, route) = check_leftover(workspace, old, &probe::imap::default_leftover_folders(), None)?;
+    let folders = migration::leftover_folders(workspace.config(), old);
+    let (recheck, route) = check_leftover(workspace, old, &folders, None)?;
     if keep_inactive {
         migration::finish_keeping_old(workspace, old, &connection, &recheck, route)?;
         return Ok(writeln!(
@@ -117,6 +118,27 @@ fn finish(workspace: &mut Workspace, old: &str, keep_inactive: bool, out: &mut d
     }
     migration::finish(workspace, old, &connection, &recheck, route)?;
     Ok(writeln!(out, "Deleted \"{name}\" (it stays restorable with: mailsettings restore {old})")?)
+}
+
+/// Why the leftover check just recorded is not clean, and the one thing to do.
+fn not_clean(workspace: &Workspace, old: &str) -> String {
+    let check = workspace.config().migration(old).and_then(|m| m.leftover.as_ref());
+    match check {
+        Some(check) if check.total > 0 => format!(
+            "{} message(s) ({} unseen) are still in {}; retrieve them and check again",
+            check.total,
+            check.unseen,
+            check.folders.join(", ")
+        ),
+        Some(check) => {
+            let missing: Vec<String> = check.missing.iter().map(crate::model::MissingFolder::describe).collect();
+            format!(
+                "not found on the old server: {}; name the folders to check with --folder (repeat it), then check again",
+                missing.join("; ")
+            )
+        }
+        None => "the old folders were not checked".to_owned(),
+    }
 }
 
 /// Counts the mail in the old setting's folders, signing in the way that works

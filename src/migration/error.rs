@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::model::GuardError;
+use crate::model::{Config, GuardError, Migration};
 use crate::store::WorkspaceError;
 
 #[derive(Debug, Error)]
@@ -27,4 +27,9 @@ impl From<GuardError> for MigrationError {
     fn from(err: GuardError) -> Self {
         Self::Workspace(WorkspaceError::Guard(err))
     }
+}
+
+/// The migration of `old_id`, or why there is none.
+pub(super) fn migration_of<'c>(config: &'c Config, old_id: &str) -> Result<&'c Migration, MigrationError> {
+    config.migration(old_id).ok_or_else(|| MigrationError::NotStarted(old_id.to_owned()))
 }

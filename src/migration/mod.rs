@@ -7,22 +7,23 @@
 //! workspace, so it lands in the audit log. Knows nothing of egui.
 
 mod error;
+mod leftover;
 mod start;
 
 use serde::Serialize;
 
 pub use error::MigrationError;
+use error::migration_of;
+pub use leftover::{
+    LeftoverFailure, LeftoverSignIn, acknowledge_leftover, describe_route, leftover_failure, leftover_folders,
+    leftover_routes, leftover_sign_in, record_leftover, same_mailbox, set_leftover_folders,
+};
 pub use start::{RelayCopy, Started, Target, new_setting_from, start};
 
-use crate::model::{Config, LeftoverCheck, LeftoverRoute, MailSetting, Migration, PreviousDefault};
+use crate::model::{Config, LeftoverRoute, Migration, PreviousDefault};
 use crate::oauth::ConnectionState;
-use crate::probe::Report;
 use crate::probe::imap::Leftover;
 use crate::store::{Secrets, Workspace};
-
-fn migration_of<'c>(config: &'c Config, old_id: &str) -> Result<&'c Migration, MigrationError> {
-    config.migration(old_id).ok_or_else(|| MigrationError::NotStarted(old_id.to_owned()))
-}
 
 /// Where one step of the procedure stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,6 +93,8 @@ pub struct Checklist {
     pub steps: Vec<Step>,
     /// Why the old setting cannot be deleted yet (empty when it can).
     pub delete_blockers: Vec<String>,
+    /// The folders the leftover check counts (see [`leftover_folders`]).
+    pub leftover_folders: Vec<String>,
 }
 
 impl Checklist {
@@ -207,7 +210,13 @@ pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) ->
             StepState::Blocked(blockers.join("; "))
         },
     ));
-    Ok(Checklist { old: old_id.to_owned(), new: migration.new.clone(), steps, delete_blockers: blockers })
+    Ok(Checklist {
+        old: old_id.to_owned(),
+        new: migration.new.clone(),
+        steps,
+        delete_blockers: blockers,
+        leftover_folders: leftover_folders(config, old_id),
+    })
 }
 
 /// Where the check of the old folders stands: mail found blocks, whatever was accepted earlier.
@@ -246,14 +255,25 @@ fn defaults_state(migration: &Migration, new_active: bool, defaults: &[String], 
     }
 }
 
+/// The leftover step: found mail first (nothing outranks it), then folders not
+/// found, then an accepted "cannot check"; each blocked state names the one
+/// action that unblocks it.
 fn leftover_state(migration: &Migration) -> StepState {
     match (&migration.leftover, &migration.leftover_acknowledged) {
         (Some(check), _) if check.total > 0 => StepState::Blocked(format!(
-            "{} message(s) ({} unseen) still in {}: retrieve them, then check again",
+            "{} message(s) ({} unseen) still in {}: retrieve them (Messages, then Mail), then check again",
             check.total,
             check.unseen,
             check.folders.join(", ")
         )),
+        (Some(check), _) if !check.missing.is_empty() => {
+            let missing: Vec<String> = check.missing.iter().map(crate::model::MissingFolder::describe).collect();
+            StepState::Blocked(format!(
+                "not found on the old server: {}; correct the folder names to check (or remove one this mailbox \
+                 never had), then check again",
+                missing.join("; ")
+            ))
+        }
         (_, Some(reason)) => StepState::Done(format!("accepted: {reason}")),
         (Some(check), None) => {
             StepState::Done(format!("no mail left in {} (checked {})", check.folders.join(", "), check.checked_at))
@@ -376,142 +396,6 @@ pub fn switch_defaults(
         Ok(())
     })?;
     Ok(companies)
-}
-
-/// The ways a leftover check can open a setting's folders, the one to try first
-/// first. For a migration's old setting: the new setting's OAuth sign-in when it
-/// reaches the same mailbox (same IMAP server and user name) — by the time of the
-/// check Microsoft has usually switched the old Basic password off — else the old
-/// setting's own sign-in; the other way is offered when it can work at all (the
-/// new side signs in with OAuth on the same server). A setting outside a
-/// migration has only its own sign-in.
-pub fn leftover_routes(config: &Config, old_id: &str) -> Vec<LeftoverRoute> {
-    let Some(old) = config.setting(old_id) else { return Vec::new() };
-    let new = config.migration(old_id).and_then(|m| config.setting(&m.new));
-    let same_server = |new: &MailSetting| new.imap.server.trim().eq_ignore_ascii_case(old.imap.server.trim());
-    let Some(new) = new.filter(|new| new.imap_credential().uses_oauth() && same_server(new)) else {
-        return vec![LeftoverRoute::OldSignIn];
-    };
-    if new.imap.user_name.trim().eq_ignore_ascii_case(old.imap.user_name.trim()) {
-        vec![LeftoverRoute::NewSignIn, LeftoverRoute::OldSignIn]
-    } else {
-        vec![LeftoverRoute::OldSignIn, LeftoverRoute::NewSignIn]
-    }
-}
-
-/// What signs in to read `old_id`'s folders along `route` (`None`: the way that
-/// last gave a clean check, else the first of [`leftover_routes`]). For the new
-/// sign-in that is the new setting opening the old mailbox (its user name), so
-/// the report names the mailbox it counted.
-pub fn leftover_sign_in(config: &Config, old_id: &str, route: Option<LeftoverRoute>) -> Option<LeftoverSignIn> {
-    let routes = leftover_routes(config, old_id);
-    let last_worked = config.migration(old_id).and_then(|m| m.leftover.as_ref()).and_then(|check| check.signed_in_with);
-    let route = route.or(last_worked).filter(|r| routes.contains(r)).or_else(|| routes.first().copied())?;
-    let old = config.setting(old_id)?;
-    let setting = match route {
-        LeftoverRoute::OldSignIn => old.clone(),
-        LeftoverRoute::NewSignIn => {
-            let mut new = config.migration(old_id).and_then(|m| config.setting(&m.new))?.clone();
-            new.imap.user_name.clone_from(&old.imap.user_name);
-            new
-        }
-    };
-    let other = routes.into_iter().find(|r| *r != route);
-    Some(LeftoverSignIn { route, setting, other })
-}
-
-/// How a leftover check signs in: see [`leftover_sign_in`].
-#[derive(Debug, Clone)]
-pub struct LeftoverSignIn {
-    pub route: LeftoverRoute,
-    /// The setting whose servers and sign-in the check uses.
-    pub setting: MailSetting,
-    /// The other way, when there is one.
-    pub other: Option<LeftoverRoute>,
-}
-
-/// The sign-in along `route`, in words: "the old setting's password as
-/// ar@contoso.com", "the new setting's Gmail sign-in as ar@contoso.com".
-pub fn describe_route(config: &Config, old_id: &str, route: LeftoverRoute) -> String {
-    let Some(sign_in) = leftover_sign_in(config, old_id, Some(route)) else { return route.as_str().to_owned() };
-    let credential = sign_in.setting.imap_credential();
-    let how = if credential.uses_oauth() { format!("{} sign-in", credential.label()) } else { "password".to_owned() };
-    let whose = match route {
-        LeftoverRoute::OldSignIn => "the old setting's",
-        LeftoverRoute::NewSignIn => "the new setting's",
-    };
-    format!("{whose} {how} as {}", sign_in.setting.imap.user_name.trim())
-}
-
-/// Why a leftover check of `old_id` along `route` could not open the folders:
-/// which sign-in the server refused, and the other way when there is one (the
-/// CLI offers it as `--via`, the window as a button).
-pub fn leftover_failure(config: &Config, old_id: &str, route: LeftoverRoute, report: &Report) -> LeftoverFailure {
-    let used = describe_route(config, old_id, route);
-    let summary = report.failure_summary();
-    let summary = summary.trim_end_matches('.');
-    if !report.sign_in_refused() {
-        return LeftoverFailure {
-            text: format!("The old folders could not be opened with {used}: {summary}"),
-            other: None,
-        };
-    }
-    let other = leftover_routes(config, old_id).into_iter().find(|r| *r != route);
-    LeftoverFailure {
-        text: format!("The server refused {used}: {summary}."),
-        other: other.map(|other| (other, describe_route(config, old_id, other))),
-    }
-}
-
-/// See [`leftover_failure`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeftoverFailure {
-    /// What happened, naming the sign-in that was tried.
-    pub text: String,
-    /// After a refused sign-in: the other way, and it in words.
-    pub other: Option<(LeftoverRoute, String)>,
-}
-
-/// Stores the result of a leftover check of the old setting (`Leftover` from
-/// `probe::imap::leftover`); returns whether it was clean (`None`: the
-/// mailbox could not be opened, nothing stored).
-pub fn record_leftover(
-    workspace: &mut Workspace,
-    old_id: &str,
-    leftover: &Leftover,
-    route: LeftoverRoute,
-) -> Result<Option<bool>, MigrationError> {
-    migration_of(workspace.config(), old_id)?;
-    let Some(counts) = &leftover.counts else { return Ok(None) };
-    let check = LeftoverCheck {
-        checked_at: crate::clock::now_rfc3339(),
-        total: crate::probe::imap::saturating_sum(counts.iter().map(|c| c.total)),
-        unseen: crate::probe::imap::saturating_sum(counts.iter().map(|c| c.unseen)),
-        folders: counts.iter().filter(|c| c.exists).map(|c| c.folder.clone()).collect(),
-        signed_in_with: Some(route),
-    };
-    let clean = check.total == 0;
-    workspace.apply("migrate-leftover", |config| {
-        if let Some(entry) = config.migration_mut(old_id) {
-            entry.leftover = Some(check);
-        }
-        Ok(())
-    })?;
-    Ok(Some(clean))
-}
-
-/// Accepts that the old folders cannot be checked (for example when no
-/// sign-in reaches them any more), with a reason.
-pub fn acknowledge_leftover(workspace: &mut Workspace, old_id: &str, reason: &str) -> Result<(), MigrationError> {
-    migration_of(workspace.config(), old_id)?;
-    let reason = reason.trim().to_owned();
-    workspace.apply("migrate-acknowledge-leftover", |config| {
-        if let Some(entry) = config.migration_mut(old_id) {
-            entry.leftover_acknowledged = Some(reason);
-        }
-        Ok(())
-    })?;
-    Ok(())
 }
 
 /// The guide's step 10 for the old setting: Inactive, with the companies that
@@ -641,7 +525,8 @@ pub fn rollback(workspace: &mut Workspace, old_id: &str) -> Result<Vec<String>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Company, CredentialKind};
+    use crate::model::{Company, CredentialKind, MailSetting};
+    use crate::probe::Report;
 
     /// A complete Basic setting on contoso.com (the one the start's tests use too).
     fn basic() -> MailSetting {
@@ -694,9 +579,92 @@ mod tests {
             crate::probe::report::Redactor::default(),
         );
         let counts = counts.map(|total| {
-            vec![crate::probe::imap::FolderCount { folder: "Mail Not Read".into(), exists: true, total, unseen: total }]
+            vec![crate::probe::imap::FolderCount {
+                folder: "Mail Not Read".into(),
+                exists: true,
+                total,
+                unseen: total,
+                closest: Vec::new(),
+            }]
         });
         Leftover { report, counts }
+    }
+
+    /// A check that found "Mail Not Read" empty and no "Mail Not Filed" at all.
+    fn leftover_with_a_folder_missing() -> Leftover {
+        let mut found = leftover(Some(0));
+        if let Some(counts) = &mut found.counts {
+            counts.push(crate::probe::imap::FolderCount {
+                folder: "Mail Not Filed".into(),
+                exists: false,
+                total: 0,
+                unseen: 0,
+                closest: vec!["Mail not filed".into(), "Archive".into()],
+            });
+        }
+        found
+    }
+
+    #[test]
+    fn found_mail_outranks_an_acknowledgement_and_a_missing_folder_is_never_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut ws, _new) = started_workspace(dir.path());
+        acknowledge_leftover(&mut ws, "old-basic", "the old password is switched off").unwrap();
+        let state = |ws: &Workspace| {
+            checklist(ws.config(), "old-basic", &connected())
+                .unwrap()
+                .step(StepId::LeftoverChecked)
+                .unwrap()
+                .state
+                .clone()
+        };
+        assert!(matches!(state(&ws), StepState::Done(_)), "accepted");
+        // Then a check gets through after all, and finds mail: the acknowledgement no longer counts.
+        assert_eq!(
+            record_leftover(&mut ws, "old-basic", &leftover(Some(2)), LeftoverRoute::OldSignIn).unwrap(),
+            Some(false)
+        );
+        let StepState::Blocked(why) = state(&ws) else { panic!("found mail blocks: {:?}", state(&ws)) };
+        assert!(why.contains("2 message(s)") && why.contains("retrieve them"), "{why}");
+        let blockers = checklist(ws.config(), "old-basic", &connected()).unwrap().delete_blockers;
+        assert!(blockers.iter().any(|b| b.contains("mail may be left")), "{blockers:?}");
+        // A folder the server does not have: not clean, named with what the server has instead.
+        let missing = leftover_with_a_folder_missing();
+        assert_eq!(record_leftover(&mut ws, "old-basic", &missing, LeftoverRoute::OldSignIn).unwrap(), Some(false));
+        let StepState::Blocked(why) = state(&ws) else { panic!("a missing folder blocks: {:?}", state(&ws)) };
+        assert!(why.contains("\"Mail Not Filed\" (the server has \"Mail not filed\", \"Archive\")"), "{why}");
+        assert!(why.contains("correct the folder names"), "the one action that unblocks it: {why}");
+        // Named right, the check is clean.
+        set_leftover_folders(&mut ws, "old-basic", &["Mail Not Read".into(), "  ".into()]).unwrap();
+        assert_eq!(ws.config().migration("old-basic").unwrap().leftover_folders, vec!["Mail Not Read".to_owned()]);
+        assert_eq!(
+            record_leftover(&mut ws, "old-basic", &leftover(Some(0)), LeftoverRoute::OldSignIn).unwrap(),
+            Some(true)
+        );
+        assert!(matches!(state(&ws), StepState::Done(_)));
+    }
+
+    #[test]
+    fn the_old_inbox_counts_only_when_it_is_not_the_new_settings_mailbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut ws, new) = started_workspace(dir.path());
+        // Basic on contoso's own server, OAuth at Gmail: two mailboxes, so the old inbox is left behind.
+        assert_eq!(leftover_folders(ws.config(), "old-basic"), ["INBOX", "Mail Not Read", "Mail Not Filed"]);
+        // The same mailbox (server and user name): its inbox is live, read by the new setting.
+        let old = ws.config().setting("old-basic").unwrap().imap.clone();
+        ws.apply("test", |config| {
+            let setting = config.setting_mut(&new).unwrap();
+            setting.imap.server = old.server.to_uppercase();
+            setting.imap.user_name.clone_from(&old.user_name);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(leftover_folders(ws.config(), "old-basic"), ["Mail Not Read", "Mail Not Filed"]);
+        set_leftover_folders(&mut ws, "old-basic", &["Mail Not Read".into(), "Mail Not Filed".into()]).unwrap();
+        assert!(
+            ws.config().migration("old-basic").unwrap().leftover_folders.is_empty(),
+            "the guide's two: the default"
+        );
     }
 
     fn connected() -> ConnectionState {

@@ -175,6 +175,10 @@ pub struct Migration {
     /// in the file: the format never renames a field.)
     #[serde(rename = "audit", skip_serializing_if = "Option::is_none")]
     pub leftover: Option<LeftoverCheck>,
+    /// The folders the leftover check counts, when the admin named others than the
+    /// guide's "Mail Not Read" and "Mail Not Filed" (empty: those two).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leftover_folders: Vec<String>,
     /// Why the admin accepted a leftover check that could not run.
     #[serde(rename = "audit_acknowledged", skip_serializing_if = "Option::is_none")]
     pub leftover_acknowledged: Option<String>,
@@ -204,9 +208,33 @@ pub struct LeftoverCheck {
     pub total: u32,
     pub unseen: u32,
     pub folders: Vec<String>,
+    /// Folders the server does not have: not checked, so the check is not clean.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<MissingFolder>,
     /// The sign-in that read the folders; the delete's re-check signs in the same way.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signed_in_with: Option<LeftoverRoute>,
+}
+
+/// A folder the leftover check looked for and the server does not have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct MissingFolder {
+    pub folder: String,
+    /// The server's folders closest to it, best first (a few).
+    pub closest: Vec<String>,
+}
+
+impl MissingFolder {
+    /// `"Mail Not Read" (the server has "Mail not read", "Archive")`.
+    pub fn describe(&self) -> String {
+        let closest: Vec<String> = self.closest.iter().map(|f| format!("\"{f}\"")).collect();
+        if closest.is_empty() {
+            format!("\"{}\"", self.folder)
+        } else {
+            format!("\"{}\" (the server has {})", self.folder, closest.join(", "))
+        }
+    }
 }
 
 /// Which sign-in opens a migration's old folders for the leftover check.

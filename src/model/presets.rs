@@ -4,7 +4,7 @@
 //! relays, so their presets leave IMAP as it is.
 
 use super::providers::{self, Endpoint, Provider};
-use super::setting::{CredentialKind, MailSetting};
+use super::setting::{CredentialKind, DEFAULT_SENT_FOLDER, MailSetting};
 
 /// A provider's servers, to be filled into a setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub struct Preset {
     pub credential: CredentialKind,
     /// A fixed SMTP user name the provider requires (SendGrid: `apikey`).
     pub smtp_user_name: Option<&'static str>,
+    /// The provider's name for the sent folder, where it is not "Sent".
+    pub sent_folder: Option<&'static str>,
 }
 
 impl Preset {
@@ -29,6 +31,7 @@ impl Preset {
             imap: provider.imap,
             credential: provider.credential,
             smtp_user_name: provider.smtp_user_name,
+            sent_folder: provider.sent_folder,
         }
     }
 }
@@ -81,13 +84,18 @@ impl Preset {
         setting.smtp.credential = (relay && setting.credential.uses_oauth()).then_some(CredentialKind::Basic);
     }
 
-    /// Fills the incoming side, for providers that have one (relays do not).
+    /// Fills the incoming side, for providers that have one (relays do not), and the
+    /// provider's sent folder in place of a general default ("Sent", or another
+    /// provider's) — never in place of a name the admin chose.
     pub fn apply_incoming(&self, setting: &mut MailSetting) {
         if let Some(imap) = self.imap {
             setting.imap.server = imap.server.to_owned();
             setting.imap.port = imap.port;
             setting.imap.security = imap.security;
             setting.imap.credential = None;
+            if is_default_sent_folder(&setting.imap.sent_folder) {
+                self.sent_folder.unwrap_or(DEFAULT_SENT_FOLDER).clone_into(&mut setting.imap.sent_folder);
+            }
         }
     }
 }
@@ -104,6 +112,13 @@ impl MailSetting {
             relay_name(&self.smtp.server).map_or_else(|| self.smtp_credential().label().to_owned(), str::to_owned);
         format!("{} in / {outgoing} out", self.imap_credential().label())
     }
+}
+
+/// Whether a sent folder name is a default rather than the admin's choice: empty,
+/// the guide's "Sent", or a provider's own name from the catalogue.
+pub fn is_default_sent_folder(folder: &str) -> bool {
+    let folder = folder.trim();
+    folder.is_empty() || folder == DEFAULT_SENT_FOLDER || ALL.iter().any(|p| p.sent_folder == Some(folder))
 }
 
 /// The name of the send-only relay (SendGrid, Postmark) whose server this is.
@@ -172,6 +187,21 @@ mod tests {
         assert_eq!((setting.smtp.port, setting.smtp.security), (587, Security::Starttls));
         assert_eq!(setting.imap.server, "outlook.office365.com");
         assert_eq!((setting.imap.port, setting.imap.security), (993, Security::Tls));
+    }
+
+    #[test]
+    fn presets_name_the_providers_sent_folder_but_keep_the_admins_own() {
+        let mut setting = MailSetting::default();
+        assert_eq!(setting.imap.sent_folder, "Sent", "the guide's general default");
+        MICROSOFT_365.apply(&mut setting);
+        assert_eq!(setting.imap.sent_folder, "Sent Items");
+        GMAIL.apply(&mut setting);
+        assert_eq!(setting.imap.sent_folder, "[Gmail]/Sent Mail", "another provider's name is a default too");
+        setting.imap.sent_folder = "AR/Sent invoices".into();
+        MICROSOFT_365.apply(&mut setting);
+        assert_eq!(setting.imap.sent_folder, "AR/Sent invoices", "a name the admin chose stays");
+        SENDGRID.apply(&mut setting);
+        assert_eq!(setting.imap.sent_folder, "AR/Sent invoices", "a relay has no sent folder");
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct Provider {
     pub imap: Option<Endpoint>,
     /// A fixed SMTP user name the provider requires (SendGrid: `apikey`).
     pub smtp_user_name: Option<&'static str>,
+    /// The provider's own name for the sent folder ("Sent Items" at Microsoft 365), where it is
+    /// not the guide's general default "Sent"; `None` for relays.
+    pub sent_folder: Option<&'static str>,
     /// OAuth2 sign-in; `None` for providers that take a password (or API key).
     pub sign_in: Option<SignIn>,
 }
@@ -82,6 +85,7 @@ pub const MICROSOFT_365: Provider = Provider {
     smtp: Endpoint { server: "smtp.office365.com", port: 587, security: Security::Starttls },
     imap: Some(Endpoint { server: "outlook.office365.com", port: 993, security: Security::Tls }),
     smtp_user_name: None,
+    sent_folder: Some("Sent Items"),
     sign_in: Some(SignIn {
         authorize_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
         token_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
@@ -128,6 +132,7 @@ pub const GMAIL: Provider = Provider {
     smtp: Endpoint { server: "smtp.gmail.com", port: 587, security: Security::Starttls },
     imap: Some(Endpoint { server: "imap.gmail.com", port: 993, security: Security::Tls }),
     smtp_user_name: None,
+    sent_folder: Some("[Gmail]/Sent Mail"),
     sign_in: Some(SignIn {
         authorize_url: "https://accounts.google.com/o/oauth2/v2/auth",
         token_url: "https://oauth2.googleapis.com/token",
@@ -168,6 +173,7 @@ pub const SENDGRID: Provider = Provider {
     smtp: Endpoint { server: "smtp.sendgrid.net", port: 587, security: Security::Starttls },
     imap: None,
     smtp_user_name: Some("apikey"),
+    sent_folder: None,
     sign_in: None,
 };
 
@@ -180,6 +186,7 @@ pub const POSTMARK: Provider = Provider {
     smtp: Endpoint { server: "smtp.postmarkapp.com", port: 587, security: Security::Starttls },
     imap: None,
     smtp_user_name: None,
+    sent_folder: None,
     sign_in: None,
 };
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::diagnose::Protocol;
 use super::error::ProbeError;
+use super::folders::{self, FolderRole, Listed};
 use super::inputs::{IncomingInput, OutgoingInput, SignIn};
 use super::net::{self, GuardedStream, StepClock};
 use super::report::{ProbeKind, Report, StageName};
@@ -42,9 +43,12 @@ pub struct FolderCount {
     pub exists: bool,
     pub total: u32,
     pub unseen: u32,
+    /// For a folder the server does not have: the folders it has, closest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub closest: Vec<String>,
 }
 
-/// The leftover check: total and unseen messages in the inbox and the named folders.
+/// The leftover check: total and unseen messages in the named folders.
 #[derive(Debug, Clone)]
 pub struct Leftover {
     pub report: Report,
@@ -53,10 +57,15 @@ pub struct Leftover {
 }
 
 impl Leftover {
-    /// Messages still in the checked folders (missing folders count as empty).
+    /// Messages still in the folders that exist (see [`Self::missing`] for the others).
     /// Saturating: a server that claims billions cannot overflow the sum.
     pub fn total(&self) -> Option<u32> {
         self.counts.as_ref().map(|counts| saturating_sum(counts.iter().map(|c| c.total)))
+    }
+
+    /// The folders the server does not have: not checked, so never counted as empty.
+    pub fn missing(&self) -> Vec<&FolderCount> {
+        self.counts.iter().flatten().filter(|c| !c.exists).collect()
     }
 }
 
@@ -73,6 +82,9 @@ pub fn default_leftover_folders() -> Vec<String> {
     DEFAULT_LEFTOVER_FOLDERS.iter().map(|f| (*f).to_owned()).collect()
 }
 
+/// Counts the messages in exactly `folders` (the caller decides whether the
+/// inbox is one of them). A folder the server does not have is reported as not
+/// found, with the server's folders closest to it first.
 pub fn leftover(input: &IncomingInput, folders: &[String], options: &ProbeOptions, cancel: &CancelToken) -> Leftover {
     let mut run = Run::new(
         ProbeKind::Leftover,
@@ -86,23 +98,20 @@ pub fn leftover(input: &IncomingInput, folders: &[String], options: &ProbeOption
         return Leftover { report: run.finish(), counts: None };
     };
     let started = Instant::now();
-    let mut names = vec![input.inbox_folder.clone()];
-    names.extend(folders.iter().filter(|f| !f.trim().is_empty()).cloned());
-    let mut counts = Vec::new();
     clock.begin(options.step_timeout);
-    let listed =
-        session.list(None, Some("*")).map(|names| names.iter().map(|n| n.name().to_owned()).collect::<Vec<_>>());
-    let listed = match listed {
-        Ok(listed) => listed,
+    let listed = match session.list(None, Some("*")) {
+        Ok(names) => names.iter().map(Listed::from_name).collect::<Vec<_>>(),
         Err(err) => {
             run.failed(StageName::Counts, started, &imap_error(&err), None);
             logout(session, &clock);
             return Leftover { report: run.finish(), counts: None };
         }
     };
-    for name in names {
-        let Some(actual) = find_folder(&listed, &name) else {
-            counts.push(FolderCount { folder: name, exists: false, total: 0, unseen: 0 });
+    let mut counts = Vec::new();
+    for name in folders.iter().map(|f| f.trim()).filter(|f| !f.is_empty()) {
+        let Some(actual) = folders::find(&listed, name) else {
+            let closest = folders::closest_first(&listed, name);
+            counts.push(FolderCount { folder: name.to_owned(), exists: false, total: 0, unseen: 0, closest });
             continue;
         };
         clock.begin(options.step_timeout);
@@ -112,6 +121,7 @@ pub fn leftover(input: &IncomingInput, folders: &[String], options: &ProbeOption
                 exists: true,
                 total: status.exists,
                 unseen: status.unseen.unwrap_or(0),
+                closest: Vec::new(),
             }),
             Err(err) => {
                 run.failed(StageName::Counts, started, &imap_error(&err), None);
@@ -120,27 +130,22 @@ pub fn leftover(input: &IncomingInput, folders: &[String], options: &ProbeOption
             }
         }
     }
-    let summary: Vec<String> = counts
-        .iter()
-        .map(|c| {
-            if c.exists {
-                format!("{}: {} ({} unseen)", c.folder, c.total, c.unseen)
-            } else {
-                format!("{}: no such folder", c.folder)
-            }
-        })
-        .collect();
+    let summary: Vec<String> = counts.iter().map(count_words).collect();
     run.passed(StageName::Counts, started, &summary.join("; "), None);
     for count in &counts {
-        let value = if count.exists {
-            format!("{} messages, {} unseen", count.total, count.unseen)
-        } else {
-            "no such folder".to_owned()
-        };
-        run.report.fact(&count.folder, value);
+        run.report.fact(&count.folder, count_words(count));
     }
     logout(session, &clock);
     Leftover { report: run.finish(), counts: Some(counts) }
+}
+
+fn count_words(count: &FolderCount) -> String {
+    if count.exists {
+        format!("{}: {} messages, {} unseen", count.folder, count.total, count.unseen)
+    } else {
+        let nearest: Vec<String> = count.closest.iter().take(5).map(|f| format!("\"{f}\"")).collect();
+        format!("{}: not found on the server (it has {})", count.folder, nearest.join(", "))
+    }
 }
 
 /// Round trip: send a tagged message to the incoming mailbox over SMTP and
@@ -184,7 +189,7 @@ pub fn roundtrip(
     };
     let started = Instant::now();
     clock.begin(options.step_timeout);
-    if let Err(err) = session.select(imap_name(&incoming.inbox_folder)) {
+    if let Err(err) = session.select(folders::imap_name(&incoming.inbox_folder)) {
         run.failed(StageName::Delivery, started, &imap_error(&err), None);
         logout(session, &clock);
         return run.finish();
@@ -622,14 +627,14 @@ fn check_folders(
     let mut details = Vec::new();
     // STATUS straight away (one round trip per folder); the folder list is
     // fetched only to explain a folder that is missing.
-    for (role, wanted) in [("inbox", &input.inbox_folder), ("sent", &input.sent_folder)] {
+    for (role, wanted) in [(FolderRole::Inbox, &input.inbox_folder), (FolderRole::Sent, &input.sent_folder)] {
         clock.begin(options.step_timeout);
-        match session.status(imap_name(wanted), "(MESSAGES UNSEEN)") {
+        match session.status(folders::imap_name(wanted), "(MESSAGES UNSEEN)") {
             Ok(status) => {
                 let unseen = status.unseen.unwrap_or(0);
                 details.push(format!("{wanted}: {} messages ({unseen} unseen)", status.exists));
                 run.report.fact(
-                    &format!("{role} folder \"{wanted}\""),
+                    &format!("{} folder \"{wanted}\"", role.as_str()),
                     format!("{} messages, {unseen} unseen", status.exists),
                 );
             }
@@ -646,49 +651,33 @@ fn check_folders(
     run.passed(StageName::Folders, started, &details.join("; "), None);
 }
 
-/// Lists the server's folders to name the one that was meant.
+/// Lists the server's folders to name the one that was meant: its own folder
+/// for the role (recorded as the report's fix), the rest closest first.
 fn explain_missing_folder(
     run: &mut Run,
     session: &mut Session,
     clock: &StepClock,
     options: &ProbeOptions,
     started: Instant,
-    role: &str,
+    role: FolderRole,
     wanted: &str,
 ) {
     clock.begin(options.step_timeout);
-    let names = match session.list(None, Some("*")) {
-        Ok(names) => names,
+    let listed = match session.list(None, Some("*")) {
+        Ok(names) => names.iter().map(Listed::from_name).collect::<Vec<_>>(),
         Err(err) => {
             run.failed(StageName::Folders, started, &imap_error(&err), None);
             return;
         }
     };
-    let listed: Vec<String> = names.iter().map(|n| n.name().to_owned()).collect();
-    let suggestion = if role == "inbox" {
-        Some("INBOX".to_owned())
-    } else {
-        names.iter().find(|n| n.attributes().iter().any(|a| format!("{a:?}") == "Sent")).map(|n| n.name().to_owned())
-    };
-    let hint = match suggestion.filter(|s| find_folder(&listed, s).is_some()) {
-        Some(s) => format!("; the server's {role} folder is \"{s}\""),
-        None => String::new(),
-    };
+    let fix = folders::fix_for(&listed, role, wanted);
+    let hint = fix.as_ref().map_or_else(String::new, |fix| {
+        format!("; the server's {} folder is \"{}\"", role.as_str(), fix.server_folder)
+    });
     let err = ProbeError::FolderMissing { folder: wanted.to_owned(), suggestion: hint };
-    run.failed(StageName::Folders, started, &err, Some(&format!("folders on the server: {}", listed.join(", "))));
-}
-
-/// INBOX is case-insensitive (RFC 3501) and servers answer with "INBOX".
-fn imap_name(folder: &str) -> &str {
-    if folder.eq_ignore_ascii_case("inbox") { "INBOX" } else { folder }
-}
-
-/// The server's name for `wanted` (INBOX is case-insensitive by RFC 3501).
-fn find_folder(listed: &[String], wanted: &str) -> Option<String> {
-    listed
-        .iter()
-        .find(|name| *name == wanted || (wanted.eq_ignore_ascii_case("inbox") && name.eq_ignore_ascii_case("inbox")))
-        .cloned()
+    let closest = folders::closest_first(&listed, wanted).join(", ");
+    run.failed(StageName::Folders, started, &err, Some(&format!("folders on the server, closest first: {closest}")));
+    run.report.folder_fix = fix;
 }
 
 /// Sends LOGOUT without waiting for the goodbye: nothing in it matters, and

@@ -14,6 +14,7 @@
 pub mod detect;
 pub mod diagnose;
 pub mod error;
+pub mod folders;
 pub mod imap;
 pub mod inputs;
 pub mod net;

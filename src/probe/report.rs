@@ -135,6 +135,9 @@ pub struct Report {
     /// The kind of the first failure, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<FailureKind>,
+    /// A configured folder the server does not have, and the server's own one in its place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folder_fix: Option<super::folders::FolderFix>,
     #[serde(skip)]
     redactor: Redactor,
 }
@@ -151,6 +154,7 @@ impl Report {
             passed: true,
             diagnosis: None,
             failure: None,
+            folder_fix: None,
             redactor,
         }
     }

@@ -34,6 +34,8 @@ pub enum MigrationAction {
     DeactivateOld,
     /// Accept that the old folders cannot be checked, with a reason.
     Acknowledge(String),
+    /// The folders the leftover check counts from now on.
+    SetLeftoverFolders(Vec<String>),
     /// Check the old folders once more, then delete the old setting.
     Finish,
     /// Check the old folders once more, then finish keeping the old setting Inactive.
@@ -85,6 +87,8 @@ pub enum Command {
     CopyText(String),
     /// Copy the shown report (redacted) to the clipboard.
     CopyReport,
+    /// Take the server's own folder in place of a missing one (saved), then test again.
+    UseServerFolder(String, crate::probe::folders::FolderFix),
     /// Close the report panel.
     CloseReport,
     /// Show (or stop showing) another setting beside the form.

@@ -549,7 +549,7 @@ fn run_check(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn
         JobKind::Incoming => Check::Incoming,
         JobKind::RoundTrip => Check::RoundTrip,
         JobKind::Leftover | JobKind::FinishMigration => {
-            Check::Leftover { folders: probe::imap::default_leftover_folders() }
+            Check::Leftover { folders: crate::migration::leftover_folders(&input.config, &setting_id) }
         }
         _ => Check::Detect,
     };

@@ -25,6 +25,8 @@ pub struct MigrationView {
     start_old: Option<String>,
     start_target: Option<String>,
     acknowledgement: String,
+    /// The folder names being edited for the leftover check (one per line), and whose.
+    leftover_folders: Option<(String, String)>,
     /// After a refused sign-in to the old folders: the other way to try.
     offered_route: Option<(String, LeftoverRoute)>,
 }
@@ -356,6 +358,7 @@ impl MigrationView {
                         commands.send(Command::CheckLeftoverVia(old.to_owned(), route));
                     }
                 }
+                self.leftover_folders_ui(ui, old, list, commands);
                 if !done {
                     ui.menu_button("Cannot check…", |ui| {
                         ui.label("If no sign-in reaches the old folders any more, say why:");
@@ -380,6 +383,31 @@ impl MigrationView {
     }
 }
 
+impl MigrationView {
+    /// "Folders…": the names the leftover check counts, editable (one per line) and
+    /// remembered — the way past a folder the old server does not have.
+    fn leftover_folders_ui(&mut self, ui: &mut Ui, old: &str, list: &Checklist, commands: &mut CommandQueue) {
+        let response = ui.menu_button("Folders…", |ui| {
+            let editing =
+                self.leftover_folders.get_or_insert_with(|| (old.to_owned(), list.leftover_folders.join("\n")));
+            if editing.0 != old {
+                *editing = (old.to_owned(), list.leftover_folders.join("\n"));
+            }
+            let label = ui.label("Folders to check, one per line:");
+            ui.add(egui::TextEdit::multiline(&mut editing.1).desired_rows(3).desired_width(280.0))
+                .labelled_by(label.id);
+            ui.label("The old inbox counts too when it is not the new setting's mailbox.");
+            if ui.button("Save folders").clicked() {
+                let folders = editing.1.lines().map(str::to_owned).collect();
+                commands.send(Command::Migration(old.to_owned(), MigrationAction::SetLeftoverFolders(folders)));
+                self.leftover_folders = None;
+                ui.close();
+            }
+        });
+        response.response.on_hover_text(format!("Checks {}", list.leftover_folders.join(", ")));
+    }
+}
+
 /// A button that sends one migration action for the old setting `old`.
 fn action_button(ui: &mut Ui, label: &str, old: &str, action: MigrationAction, commands: &mut CommandQueue) {
     if ui.button(label).clicked() {
@@ -397,10 +425,15 @@ fn congratulations_ui(ui: &mut Ui, config: &Config, list: &Checklist) {
                 .color(theme::pass_color(ui.visuals()))
                 .strong(),
         );
+        let kept = config.migration(&list.old).is_some_and(|m| m.kept_old_inactive);
+        let old_words = if kept {
+            "stays Inactive: check its folders again now and then (Check leftover mail)"
+        } else {
+            "is in the trash (restorable)"
+        };
         ui.add(
             egui::Label::new(format!(
-                "\"{}\" is connected, tested, Active and the default for its companies; \"{}\" is in the trash \
-                 (restorable).",
+                "\"{}\" is connected, tested, Active and the default for its companies; \"{}\" {old_words}.",
                 config.setting_name(&list.new),
                 config.setting_name(&list.old)
             ))

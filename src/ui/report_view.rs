@@ -5,6 +5,8 @@ use egui::{RichText, Ui};
 
 use super::commands::{Command, CommandQueue};
 use super::theme;
+use crate::model::fields::Field;
+use crate::probe::folders::FolderRole;
 use crate::probe::{Report, StageOutcome};
 
 /// `setting_name`: how the report's setting is named to people (its description).
@@ -67,6 +69,20 @@ pub fn report_ui(ui: &mut Ui, report: &Report, setting_name: &str, commands: &mu
                     ui.label(RichText::new(format!("What went wrong: {}", diagnosis.cause)).strong());
                     ui.label(format!("Who can fix it: {}", diagnosis.who.label()));
                     ui.label(format!("Next step: {}", diagnosis.next_step));
+                    if let Some(fix) = &report.folder_fix {
+                        let field = match fix.role {
+                            FolderRole::Inbox => Field::ImapInboxFolder,
+                            FolderRole::Sent => Field::ImapSentFolder,
+                        };
+                        let button = ui.button(format!("Use \"{}\"", fix.server_folder)).on_hover_text(format!(
+                            "Sets {} to the server's own folder (in place of \"{}\") and tests again",
+                            field.label(),
+                            fix.configured
+                        ));
+                        if button.clicked() {
+                            commands.send(Command::UseServerFolder(report.setting_id.clone(), fix.clone()));
+                        }
+                    }
                 },
             );
         }

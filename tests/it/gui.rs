@@ -405,6 +405,42 @@ fn a_wrong_port_shows_its_diagnosis() {
     assert!(copied.contains("connection-refused"), "{copied}");
 }
 
+/// The guide's "Sent" on a Microsoft-shaped mailbox: Test Incoming fails naming
+/// the server's "Sent Items", and one click takes it — saved, the open form
+/// following without unsaved changes — and tests again, passing.
+#[test]
+fn a_missing_sent_folder_is_fixed_with_one_click() {
+    let rig = crate::rig::rig();
+    let sandbox = Sandbox::new();
+    let setting = rig.basic_setting("m365-sent", "m365");
+    Secrets::file(sandbox.secrets_file())
+        .set(
+            "m365-sent",
+            mailsettings::store::SecretKind::ImapPassword,
+            &mailsettings::Secret::new(rig.password.clone()),
+        )
+        .unwrap();
+    let mut harness = rig_harness(&sandbox, &rig.config_with(vec![setting]));
+    click(&mut harness, "Rig m365");
+    press(&mut harness, "Test Incoming Settings");
+    wait_until(&mut harness, "the report", |h| !h.state().is_busy() && h.state().shown_report().is_some());
+    assert!(harness.query_by_label("FAILED").is_some());
+    assert!(harness.query_by_label_contains("the server's sent folder is \"Sent Items\"").is_some());
+    press(&mut harness, "Use \"Sent Items\"");
+    wait_until(&mut harness, "the second test", |h| {
+        !h.state().is_busy() && h.state().shown_report().is_some_and(|r| r.passed)
+    });
+    let saved = harness.state().workspace().config().setting("m365-sent").unwrap().imap.sent_folder.clone();
+    assert_eq!(saved, "Sent Items");
+    assert!(std::fs::read_to_string(sandbox.config()).unwrap().contains("sent_folder = \"Sent Items\""));
+    assert!(harness.query_all_by_label("OK").count() > 0, "the guide's OK");
+    press(&mut harness, "Close");
+    harness.run_steps(3);
+    let field = input(&harness, "Sent Items Folder");
+    assert_eq!(field.accesskit_node().value().as_deref(), Some("Sent Items"), "the open form follows");
+    assert!(harness.query_by_label_contains("unsaved changes").is_none(), "and has nothing left to save");
+}
+
 /// The password really passes through the report path here: the server repeats
 /// the client's LOGIN command — password and all, in IMAP's quoting — in its
 /// refusal, and the report keeps the server's words.
@@ -974,9 +1010,12 @@ fn retype_in(harness: &mut Harness<'_, MailSettingsApp>, name: &str, label: &str
 #[allow(clippy::too_many_lines, reason = "the whole guide, step by step, in one test")]
 fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     let rig = crate::rig::rig();
-    for folder in ["INBOX", "Mail Not Read", "Mail Not Filed"] {
+    for folder in ["Mail Not Read", "Mail Not Filed"] {
         rig.empty("guide", folder);
     }
+    // Old and new reach the same mailbox (a Microsoft-shaped one: "Sent Items", no "Sent"):
+    // its inbox is live, read by the new setting, so mail there never blocks the migration.
+    rig.plant("guide", "INBOX", "live mail the new setting goes on reading");
     let sandbox = Sandbox::new();
     let mut old = rig.basic_setting("guide-basic", "guide");
     old.description = "Guide (BasicAuth)".to_owned();
@@ -1010,6 +1049,8 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     assert_eq!(migration.target, "microsoft365");
     let new = migration.new;
     let new = new.as_str();
+    let sent = harness.state().workspace().config().setting(new).unwrap().imap.sent_folder.clone();
+    assert_eq!(sent, "Sent Items", "Microsoft 365's own name, not the guide's general \"Sent\"");
 
     // Step 8: Connect. No sign-in app yet: the window opens Sign-in apps with the field focused,
     // and once the app is saved it goes back and signs in.

@@ -106,7 +106,7 @@ fn a_whole_migration_by_cli_with_every_guard_and_a_rollback() {
     rig.plant("old", "Mail Not Read", "not retrieved 2");
     let check = m.run(Browser::Idle, &["migrate", "leftover", "old-basic"], "");
     assert_exit(&check, 1);
-    assert!(stderr(&check).contains("2 message(s) are still in the old folders"), "{}", stderr(&check));
+    assert!(stderr(&check).contains("2 message(s) (2 unseen) are still in Mail Not Read"), "{}", stderr(&check));
     let blocked = m.run(Browser::Idle, &["migrate", "finish", "old-basic"], "");
     assert_exit(&blocked, 1);
     assert!(stderr(&blocked).contains("mail may be left in the old folders"), "{}", stderr(&blocked));
@@ -221,4 +221,72 @@ fn a_migration_by_cli_can_finish_keeping_the_old_setting_inactive() {
     let status = m.ok(&["migrate", "status", "keep-basic"]);
     assert!(status.contains("kept Inactive"), "{status}");
     assert!(status.lines().skip(1).all(|line| line.starts_with("[done")), "every step done: {status}");
+}
+
+/// A Basic setting typed from the guide ("Sent") on a Microsoft-shaped mailbox:
+/// Test Incoming names the server's own sent folder, `--fix-sent` takes it (saved,
+/// audited) and the test passes. And a leftover folder the old server does not
+/// have is "not found" with the server's folders — never counted as empty — until
+/// the admin names the folders to check, which is remembered.
+#[test]
+fn the_cli_fixes_the_sent_folder_and_never_takes_a_missing_folder_for_an_empty_one() {
+    let rig = rig();
+    let mut old = rig.basic_setting("m365-basic", "m365");
+    old.description = "M365 (Basic)".to_owned();
+    let mut config = rig.config_with(vec![old]);
+    config.oauth_providers.push(provider_entry(rig, "rigidp"));
+    let m = Migration { dir: tempfile::tempdir().unwrap() };
+    std::fs::write(m.dir.path().join("config.toml"), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
+    assert_exit(&m.run(Browser::Idle, &["set-password", "m365-basic"], &format!("{}\n", rig.password)), 0);
+
+    let failed = m.run(Browser::Idle, &["test", "incoming", "m365-basic"], "");
+    assert_exit(&failed, 1);
+    assert!(stdout(&failed).contains("the server's sent folder is \"Sent Items\""), "{}", stdout(&failed));
+    let fixed = m.ok(&["test", "incoming", "m365-basic", "--fix-sent"]);
+    assert!(fixed.contains("Sent Items Folder: \"Sent\" does not exist on the server; now \"Sent Items\""), "{fixed}");
+    let shown = m.ok(&["show", "m365-basic", "--json"]);
+    assert!(shown.contains("\"sent_folder\": \"Sent Items\""), "saved: {shown}");
+    let files = all_files_text(m.dir.path());
+    assert!(files.iter().any(|(_, text)| text.contains("use-server-folder")), "audited");
+
+    // The leftover check: "Mail Not Filed" misspelt as the admin might type it.
+    m.ok(&["migrate", "start", "m365-basic", "--to", "rigidp"]);
+    let wrong = m.run(
+        Browser::Idle,
+        &[
+            "migrate",
+            "leftover",
+            "m365-basic",
+            "--via",
+            "old-sign-in",
+            "--folder",
+            "Mail Not Read",
+            "--folder",
+            "Mail not filed",
+        ],
+        "",
+    );
+    assert_exit(&wrong, 1);
+    assert!(
+        stderr(&wrong).contains("not found on the old server: \"Mail not filed\" (the server has \"Mail Not Filed\""),
+        "{}",
+        stderr(&wrong)
+    );
+    let status = m.ok(&["migrate", "status", "m365-basic"]);
+    let step = status.lines().find(|l| l.contains("No mail left in the old folders")).unwrap_or_default();
+    assert!(step.starts_with("[blocked]") && step.contains("correct the folder names"), "{status}");
+    // Named right once, remembered for every later check (the finish's re-check too).
+    m.ok(&[
+        "migrate",
+        "leftover",
+        "m365-basic",
+        "--via",
+        "old-sign-in",
+        "--folder",
+        "Mail Not Read",
+        "--folder",
+        "Mail Not Filed",
+    ]);
+    let again = m.ok(&["migrate", "leftover", "m365-basic", "--via", "old-sign-in"]);
+    assert!(again.contains("No mail left"), "{again}");
 }

@@ -159,6 +159,40 @@ fn a_missing_sent_folder_names_the_servers_own() {
     let folders = report.stages.iter().find(|s| s.name == StageName::Folders).unwrap();
     assert!(folders.detail.contains("the server's sent folder is \"Sent\""), "{}", folders.detail);
     assert!(folders.server_reply.as_deref().unwrap().contains("Mail Not Read"), "lists the server's folders");
+    let fix = report.folder_fix.clone().expect("a fix to offer");
+    assert_eq!((fix.configured.as_str(), fix.server_folder.as_str()), ("Sent Items", "Sent"));
+}
+
+/// The rig's Microsoft-shaped and Gmail-shaped mailboxes: the guide's "Sent" does
+/// not exist there; the provider's preset names their own, and the probe finds it
+/// (marked \Sent) when the setting still says "Sent".
+#[test]
+fn provider_shaped_mailboxes_have_their_own_sent_folders() {
+    let rig = rig();
+    for (user, preset, sent) in [
+        ("m365", mailsettings::model::presets::MICROSOFT_365, "Sent Items"),
+        ("gmail", mailsettings::model::presets::GMAIL, "[Gmail]/Sent Mail"),
+    ] {
+        let setting = rig.basic_setting("shaped", user);
+        assert_eq!(setting.imap.sent_folder, "Sent", "the guide's general default");
+        let (_, incoming) = inputs(&setting, &rig.password);
+        let report = probe::imap::test_incoming(&incoming, &rig_options(), &CancelToken::new());
+        assert_eq!(signature(&report), "folder-missing", "{}", report.to_text());
+        let fix = report.folder_fix.clone().expect("the server's own sent folder");
+        assert_eq!(fix.server_folder, sent, "{}", report.to_text());
+        let listed = report.stages.iter().find(|s| s.name == StageName::Folders).unwrap();
+        assert!(!listed.server_reply.as_deref().unwrap().contains("Sent,"), "no \"Sent\" here: {listed:?}");
+        // The provider's preset names it from the start.
+        let mut preset_setting = setting.clone();
+        preset.apply_incoming(&mut preset_setting);
+        preset_setting.imap.server = "localhost".to_owned();
+        preset_setting.imap.port = rig.imaps_port;
+        assert_eq!(preset_setting.imap.sent_folder, sent);
+        let (_, incoming) = inputs(&preset_setting, &rig.password);
+        let report = probe::imap::test_incoming(&incoming, &rig_options(), &CancelToken::new());
+        assert_passed(&report);
+        assert!(fact(&report, &format!("sent folder \"{sent}\"")).contains("messages"), "{}", report.to_text());
+    }
 }
 
 #[test]
@@ -185,7 +219,7 @@ fn leftover_counts_messages_in_the_audited_folders() {
     rig.plant("leftover", "Mail Not Read", "unread two");
     rig.plant("leftover", "Mail Not Filed", "not filed");
     let (_, incoming) = inputs(&setting, &rig.password);
-    let folders = vec!["Mail Not Read".to_owned(), "Mail Not Filed".to_owned(), "Does Not Exist".to_owned()];
+    let folders = ["INBOX", "Mail Not Read", "Mail Not Filed", "Mail not filed ", "Does Not Exist"].map(str::to_owned);
     let result = probe::imap::leftover(&incoming, &folders, &rig_options(), &CancelToken::new());
     assert_passed(&result.report);
     let counts = result.counts.clone().unwrap();
@@ -193,7 +227,12 @@ fn leftover_counts_messages_in_the_audited_folders() {
     assert_eq!((by_name("Mail Not Read").total, by_name("Mail Not Read").unseen), (2, 2));
     assert_eq!(by_name("Mail Not Filed").total, 1);
     assert_eq!(by_name("INBOX").total, 0);
-    assert!(!by_name("Does Not Exist").exists);
+    assert!(!by_name("Does Not Exist").exists, "not found, never counted as empty");
+    let misspelt = by_name("Mail not filed");
+    assert!(!misspelt.exists, "IMAP folder names are exact");
+    assert_eq!(misspelt.closest[0], "Mail Not Filed", "the server's folders, closest first: {:?}", misspelt.closest);
+    assert!(fact(&result.report, "Mail not filed").contains("not found on the server"), "{}", result.report.to_text());
+    assert_eq!(result.missing().len(), 2);
     assert_eq!(result.total(), Some(3));
     for folder in ["Mail Not Read", "Mail Not Filed"] {
         rig.empty("leftover", folder);

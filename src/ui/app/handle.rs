@@ -67,6 +67,7 @@ impl MailSettingsApp {
                 }
             }
             Command::CloseReport => self.report = None,
+            Command::UseServerFolder(id, fix) => self.use_server_folder(ctx, &id, &fix),
             Command::CompareWith(id) => self.compare_with = id,
             Command::SetDefault { company, setting } => {
                 let config = self.workspace.config();
@@ -331,6 +332,14 @@ impl MailSettingsApp {
             MigrationAction::Acknowledge(reason) => migration::acknowledge_leftover(&mut self.workspace, old, &reason)
                 .map(|()| "Accepted without a check of the old folders".to_owned())
                 .map_err(|e| e.to_string()),
+            MigrationAction::SetLeftoverFolders(folders) => {
+                migration::set_leftover_folders(&mut self.workspace, old, &folders)
+                    .map(|()| {
+                        let checked = migration::leftover_folders(self.workspace.config(), old);
+                        format!("The leftover check counts {}; check again", checked.join(", "))
+                    })
+                    .map_err(|e| e.to_string())
+            }
             MigrationAction::Finish => {
                 self.start_job(ctx, old, JobKind::FinishMigration);
                 return;
@@ -387,6 +396,26 @@ impl MailSettingsApp {
 
     pub(super) fn start_job(&mut self, ctx: &egui::Context, id: &str, kind: JobKind) {
         self.start_job_via(ctx, id, kind, None);
+    }
+
+    /// "Use \"Sent Items\"": the setting takes the server's folder (saved and audited;
+    /// an open form on it follows without becoming dirty), and Test Incoming runs again.
+    fn use_server_folder(&mut self, ctx: &egui::Context, id: &str, fix: &crate::probe::folders::FolderFix) {
+        if let Err(err) = crate::checks::use_server_folder(&mut self.workspace, id, fix) {
+            self.notice = Some(Notice::error(format!("Could not change the folder: {err}")));
+            return;
+        }
+        if let Some(form) = &mut self.form
+            && form.editing_id() == Some(id)
+        {
+            form.take_server_folder(fix);
+        }
+        self.notice = Some(Notice::info(format!(
+            "Now \"{}\", the server's {} folder; testing again",
+            fix.server_folder,
+            fix.role.as_str()
+        )));
+        self.start_job(ctx, id, JobKind::Incoming);
     }
 
     /// `route`: for a migration's leftover check, the sign-in to use (`None`: the one that works).

@@ -124,6 +124,19 @@ impl EditForm {
         }
     }
 
+    /// The server's folder, saved elsewhere already: in the draft and its baseline alike.
+    pub fn take_server_folder(&mut self, fix: &crate::probe::folders::FolderFix) {
+        use crate::probe::folders::FolderRole;
+        let settings = std::iter::once(&mut self.draft).chain(self.original.as_mut());
+        for setting in settings {
+            let field = match fix.role {
+                FolderRole::Inbox => &mut setting.imap.inbox_folder,
+                FolderRole::Sent => &mut setting.imap.sent_folder,
+            };
+            fix.server_folder.clone_into(field);
+        }
+    }
+
     pub fn is_new(&self) -> bool {
         self.original.is_none()
     }
