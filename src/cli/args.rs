@@ -226,11 +226,15 @@ pub enum TestCommand {
 #[derive(Debug, Subcommand)]
 pub enum MigrateCommand {
     /// Create the new OAuth setting from an old Basic one
+    #[command(group(clap::ArgGroup::new("new_setting").required(true).args(["to", "to_existing"])))]
     Start {
         old: String,
-        /// microsoft365, gmail, or the id of an [[oauth_provider]]
+        /// Create the new setting: microsoft365, gmail, or the id of an [[oauth_provider]]
         #[arg(long, value_name = "TARGET")]
-        to: String,
+        to: Option<String>,
+        /// Use an OAuth setting made already (the guide's "+ Add new record") as the new setting
+        #[arg(long, value_name = "NEW")]
+        to_existing: Option<String>,
     },
     /// The checklist: what is done, what is next, what blocks
     Status {

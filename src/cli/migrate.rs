@@ -22,23 +22,13 @@ pub(super) fn run_migrate(
         if json { print_json(&list, out) } else { out.write_all(list.to_text().as_bytes()).map_err(Failure::from) }
     };
     match command {
-        MigrateCommand::Start { old, to } => {
-            let target = migration::Target::parse(to, workspace.config())?;
-            let started = migration::start(workspace, old, &target)?;
-            let new = &started.new;
-            writeln!(out, "Created \"{new}\" from \"{old}\" (inactive). Next: mailsettings connect {new}")
-                .map_err(Failure::from)?;
-            if let Some(relay) = &started.relay {
-                let copied = relay.copy(workspace.secrets()).map_err(|e| Failure::check(e.to_string()))?;
-                writeln!(
-                    out,
-                    "Sending stays with the relay {} (password or API key{}); replies move to {}.",
-                    crate::printable::printable(relay.server()),
-                    if copied { " copied" } else { " not stored yet: mailsettings set-password --smtp NEW" },
-                    relay.replies_via()
-                )
-                .map_err(Failure::from)?;
-            }
+        MigrateCommand::Start { old, to_existing: Some(new), .. } => {
+            migration::start_with_existing(workspace, old, new, migration::AlreadyPassed::default())?;
+            writeln!(out, "Migrating \"{old}\" to \"{new}\", the setting made already (nothing created).")?;
+            print_status(workspace, old, false, out)
+        }
+        MigrateCommand::Start { old, to, .. } => {
+            start_creating(workspace, old, to.as_deref().unwrap_or_default(), out)?;
             print_status(workspace, old, false, out)
         }
         MigrateCommand::Status { old, json } => print_status(workspace, old, json.json, out),
@@ -94,6 +84,41 @@ pub(super) fn run_migrate(
             .map_err(Failure::from)
         }
     }
+}
+
+/// `migrate start OLD --to TARGET`: the new setting made from the old one (and a
+/// relay's password copied); names any setting made for the mailbox already.
+fn start_creating(workspace: &mut Workspace, old: &str, to: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    use crate::migration;
+    let target = migration::Target::parse(to, workspace.config())?;
+    let started = migration::start(workspace, old, &target)?;
+    let new = &started.new;
+    writeln!(out, "Created \"{new}\" from \"{old}\" (inactive). Next: mailsettings connect {new}")
+        .map_err(Failure::from)?;
+    let made: Vec<&str> = migration::adoptable_for(workspace.config(), old)
+        .iter()
+        .filter(|s| s.id != *new)
+        .map(|s| s.id.as_str())
+        .collect();
+    if !made.is_empty() {
+        writeln!(
+            out,
+            "Note: {} was made for the same mailbox already; to use it instead: mailsettings migrate rollback {old}, then migrate start {old} --to-existing ID",
+            crate::printable::printable(&made.join(", "))
+        )?;
+    }
+    if let Some(relay) = &started.relay {
+        let copied = relay.copy(workspace.secrets()).map_err(|e| Failure::check(e.to_string()))?;
+        writeln!(
+            out,
+            "Sending stays with the relay {} (password or API key{}); replies move to {}.",
+            crate::printable::printable(relay.server()),
+            if copied { " copied" } else { " not stored yet: mailsettings set-password --smtp NEW" },
+            relay.replies_via()
+        )
+        .map_err(Failure::from)?;
+    }
+    Ok(())
 }
 
 /// `migrate finish OLD [--keep-inactive]`: the old folders checked once more, then the

@@ -13,6 +13,8 @@ pub enum MigrationError {
     NotBasic(String),
     #[error("\"{0}\" is already being migrated to \"{1}\"; use `migrate status {0}` (or roll it back first)")]
     AlreadyStarted(String, String),
+    #[error("\"{0}\" cannot be the new setting: it must sign in with OAuth and take part in no other migration")]
+    NotAdoptable(String),
     #[error("no migration of \"{0}\" has been started; start one with `migrate start {0} --to …`")]
     NotStarted(String),
     #[error("\"{target}\" is not a target: use microsoft365, gmail, or the id of an [[oauth_provider]]")]

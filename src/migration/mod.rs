@@ -18,7 +18,10 @@ pub use leftover::{
     LeftoverFailure, LeftoverSignIn, acknowledge_leftover, describe_route, leftover_failure, leftover_folders,
     leftover_routes, leftover_sign_in, record_leftover, same_mailbox, set_leftover_folders,
 };
-pub use start::{RelayCopy, Started, Target, new_setting_from, start};
+pub use start::{
+    AlreadyPassed, RelayCopy, Started, Target, adoptable_for, could_replace, new_setting_from, replacements, replaces,
+    start, start_with_existing,
+};
 
 use crate::model::{Config, LeftoverRoute, Migration, PreviousDefault};
 use crate::oauth::ConnectionState;

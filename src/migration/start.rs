@@ -182,6 +182,130 @@ pub fn start(workspace: &mut Workspace, old_id: &str, target: &Target) -> Result
     Ok(Started { new: new_id, relay })
 }
 
+/// Whether `new` is an OAuth setting made for `old`'s mailbox (the guide's literal
+/// path: "+ Add new record" beside the Basic one): `old` signs in with a password,
+/// `new` with OAuth, and they share the IMAP user name or the send-as address.
+pub fn could_replace(old: &MailSetting, new: &MailSetting) -> bool {
+    let same = |a: &str, b: &str| !a.trim().is_empty() && a.trim().eq_ignore_ascii_case(b.trim());
+    old.id != new.id
+        && !old.uses_oauth()
+        && new.imap_credential().uses_oauth()
+        && (same(&old.imap.user_name, &new.imap.user_name) || same(&old.smtp.send_as, &new.smtp.send_as))
+}
+
+/// Whether `id` takes part in a migration that is still going on (old or new side).
+fn in_running_migration(config: &Config, id: &str) -> bool {
+    config
+        .migrations
+        .iter()
+        .any(|m| (m.old == id || m.new == id) && m.rolled_back_at.is_none() && m.finished_at.is_none())
+}
+
+/// The OAuth settings the admin already made for `old_id`'s mailbox, that a
+/// migration of it can adopt instead of creating another.
+pub fn adoptable_for<'c>(config: &'c Config, old_id: &str) -> Vec<&'c MailSetting> {
+    let Some(old) = config.setting(old_id) else { return Vec::new() };
+    config
+        .mail_settings
+        .iter()
+        .filter(|new| could_replace(old, new) && !in_running_migration(config, &new.id))
+        .collect()
+}
+
+/// The Basic setting `new_id` was made to replace, when no migration joins them yet:
+/// the form and the table say so and offer the checklist.
+pub fn replaces<'c>(config: &'c Config, new_id: &str) -> Option<&'c MailSetting> {
+    let new = config.setting(new_id)?;
+    if in_running_migration(config, new_id) || config.migrations.iter().any(|m| m.new == new_id) {
+        return None;
+    }
+    config.mail_settings.iter().find(|old| old.active && could_replace(old, new) && config.migration(&old.id).is_none())
+}
+
+/// Every OAuth setting made to replace an Active Basic one and not joined to it by a
+/// migration yet, as new id → old id ([`replaces`] for the whole table at once, in
+/// one pass: the table has thousands of rows).
+pub fn replacements(config: &Config) -> std::collections::HashMap<String, String> {
+    let key = |text: &str| text.trim().to_lowercase();
+    let mut basic_by_address: std::collections::HashMap<String, &MailSetting> = std::collections::HashMap::new();
+    let waiting =
+        config.mail_settings.iter().filter(|s| s.active && !s.uses_oauth() && config.migration(&s.id).is_none());
+    for old in waiting {
+        for address in [&old.imap.user_name, &old.smtp.send_as] {
+            if !address.trim().is_empty() {
+                basic_by_address.entry(key(address)).or_insert(old);
+            }
+        }
+    }
+    if basic_by_address.is_empty() {
+        return std::collections::HashMap::new();
+    }
+    let joined: std::collections::HashSet<&str> = config.migrations.iter().map(|m| m.new.as_str()).collect();
+    config
+        .mail_settings
+        .iter()
+        .filter(|new| new.imap_credential().uses_oauth() && !joined.contains(new.id.as_str()))
+        .filter_map(|new| {
+            [&new.imap.user_name, &new.smtp.send_as]
+                .into_iter()
+                .find_map(|address| basic_by_address.get(&key(address)))
+                .filter(|old| could_replace(old, new))
+                .map(|old| (new.id.clone(), old.id.clone()))
+        })
+        .collect()
+}
+
+/// Tests of the adopted setting that already passed (the window remembers them
+/// from this session), carried into the checklist so they are not run twice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlreadyPassed {
+    pub outgoing_at: Option<String>,
+    pub incoming_at: Option<String>,
+}
+
+/// Starts a migration of `old_id` to the OAuth setting `new_id` the admin made
+/// already (nothing is created): the checklist picks up where they are.
+pub fn start_with_existing(
+    workspace: &mut Workspace,
+    old_id: &str,
+    new_id: &str,
+    passed: AlreadyPassed,
+) -> Result<Started, MigrationError> {
+    let config = workspace.config();
+    let old = config.setting(old_id).ok_or_else(|| MigrationError::UnknownSetting(old_id.to_owned()))?;
+    let new = config.setting(new_id).ok_or_else(|| MigrationError::UnknownSetting(new_id.to_owned()))?;
+    if old.uses_oauth() {
+        return Err(MigrationError::NotBasic(old_id.to_owned()));
+    }
+    if let Some(existing) = config.migration(old_id) {
+        return Err(MigrationError::AlreadyStarted(old_id.to_owned(), existing.new.clone()));
+    }
+    if !new.imap_credential().uses_oauth() || in_running_migration(config, new_id) {
+        return Err(MigrationError::NotAdoptable(new_id.to_owned()));
+    }
+    let target = match (new.credential, &new.oauth_provider) {
+        (CredentialKind::Oauth2, Some(provider)) => provider.clone(),
+        (credential, _) => {
+            let id = providers::for_credential(credential).map_or("oauth2", |p| p.id);
+            if new.oauth_flow == crate::model::OAuthFlow::App { format!("{id}-app") } else { id.to_owned() }
+        }
+    };
+    let migration = Migration {
+        old: old_id.to_owned(),
+        new: new_id.to_owned(),
+        target,
+        started_at: crate::clock::now_rfc3339(),
+        outgoing_passed_at: passed.outgoing_at,
+        incoming_passed_at: passed.incoming_at,
+        ..Migration::default()
+    };
+    workspace.apply("migrate-start-existing", |config| {
+        config.migrations.push(migration);
+        Ok(())
+    })?;
+    Ok(Started { new: new_id.to_owned(), relay: None })
+}
+
 /// A started migration: the new setting's id, and the relay password still to copy
 /// when sending stays with the old setting's relay.
 #[derive(Debug)]
@@ -289,5 +413,45 @@ mod tests {
         let custom = new_setting_from(&basic(), &Target::Provider("corp".into()), &config);
         assert_eq!(custom.oauth_provider.as_deref(), Some("corp"));
         assert_eq!(custom.smtp.server, "mail.contoso.com", "custom providers keep the servers");
+    }
+
+    #[test]
+    fn a_setting_made_for_the_same_mailbox_is_recognised_once_and_adopted_without_a_copy() {
+        let old = basic();
+        let mut made = MailSetting { id: "made-m365".into(), credential: CredentialKind::Microsoft365, ..old.clone() };
+        made.imap.user_name = "someone-else@contoso.com".into();
+        let mut unrelated = MailSetting { id: "other".into(), credential: CredentialKind::Gmail, ..old.clone() };
+        unrelated.smtp.send_as = "billing@contoso.com".into();
+        unrelated.imap.user_name = "billing@contoso.com".into();
+        assert!(could_replace(&old, &made), "the same send-as address");
+        assert!(!could_replace(&old, &unrelated));
+        assert!(!could_replace(&made, &old), "a Basic setting replaces nothing");
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = Workspace::open(&dir.path().join("c.toml"), Secrets::file(dir.path().join("s.json"))).unwrap();
+        for setting in [old, made, unrelated] {
+            ws.save_setting(setting, &Default::default()).unwrap();
+        }
+        let config = ws.config();
+        assert_eq!(replaces(config, "made-m365").map(|s| s.id.as_str()), Some("old-basic"));
+        assert_eq!(replaces(config, "other"), None);
+        let all = replacements(config);
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert_eq!(
+            all.get("made-m365").map(String::as_str),
+            Some("old-basic"),
+            "the table's pass agrees with the form's"
+        );
+        assert_eq!(adoptable_for(config, "old-basic").iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["made-m365"]);
+
+        let passed = AlreadyPassed { outgoing_at: Some("2026-12-03T10:00:00Z".into()), incoming_at: None };
+        let started = start_with_existing(&mut ws, "old-basic", "made-m365", passed).unwrap();
+        assert_eq!(started.new, "made-m365");
+        assert_eq!(ws.config().mail_settings.len(), 3, "nothing created");
+        let migration = ws.config().migration("old-basic").unwrap();
+        assert_eq!((migration.target.as_str(), migration.outgoing_passed_at.is_some()), ("microsoft365", true));
+        assert!(replaces(ws.config(), "made-m365").is_none() && replacements(ws.config()).is_empty(), "joined now");
+        assert!(adoptable_for(ws.config(), "old-basic").is_empty());
+        let err = start_with_existing(&mut ws, "old-basic", "other", AlreadyPassed::default()).unwrap_err();
+        assert!(matches!(err, MigrationError::AlreadyStarted(..)), "{err}");
     }
 }

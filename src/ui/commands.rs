@@ -26,6 +26,8 @@ pub enum View {
 pub enum MigrationAction {
     /// Start, to this target (`microsoft365`, `gmail`, a provider id).
     Start(String),
+    /// Start, with this OAuth setting made already as the new one (nothing created).
+    Adopt(String),
     ActivateNew,
     /// Set the new setting Active before its tests passed (the admin confirmed; audited).
     ActivateNewUntested,

@@ -244,6 +244,14 @@ impl MigrationView {
             ui.label("No Basic setting is waiting to be replaced.");
             return;
         }
+        let made: Vec<(String, String)> = self
+            .start_old
+            .as_deref()
+            .map(|old| crate::migration::adoptable_for(config, old))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| (s.id.clone(), s.description.clone()))
+            .collect();
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("Replace");
             let shown = self
@@ -262,7 +270,23 @@ impl MigrationView {
                 })
                 .response
                 .labelled_by(label.id);
-            let label = ui.label("with");
+            // The setting the admin made already for this mailbox comes first: no duplicate.
+            if !made.is_empty() {
+                ui.label("with the setting made already for this mailbox:");
+                for (id, description) in &made {
+                    let button = ui
+                        .button(format!("Use \"{description}\""))
+                        .on_hover_text("Migrate to the OAuth setting made already (nothing is created)");
+                    if button.clicked()
+                        && let Some(old) = self.start_old.take()
+                    {
+                        commands.send(Command::Migration(old, MigrationAction::Adopt(id.clone())));
+                    }
+                }
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label(if made.is_empty() { "with" } else { "or create a new one with" });
             let shown = self
                 .start_target
                 .as_deref()
@@ -277,7 +301,10 @@ impl MigrationView {
                 .response
                 .labelled_by(label.id);
             let ready = self.start_old.is_some() && self.start_target.is_some();
-            if ui.add_enabled(ready, egui::Button::new("Start migration")).clicked()
+            let start = ui
+                .add_enabled(ready, egui::Button::new("Start migration"))
+                .on_hover_text("Creates the new OAuth setting from the old one");
+            if start.clicked()
                 && let (Some(old), Some(target)) = (self.start_old.take(), self.start_target.clone())
             {
                 commands.send(Command::Migration(old, MigrationAction::Start(target)));

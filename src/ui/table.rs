@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
-use super::commands::{Command, CommandQueue};
+use super::commands::{Command, CommandQueue, MigrationAction, View};
 use super::jobs::JobKind;
 use super::theme;
 use crate::model::{Config, MailSetting};
@@ -21,6 +21,9 @@ pub struct RowExtras {
     pub connection: Option<ConnectionState>,
     pub last_outgoing: Option<(bool, String)>,
     pub last_incoming: Option<(bool, String)>,
+    /// When the last Test Outgoing / Incoming passed (RFC 3339), while it is the last one.
+    pub outgoing_passed_at: Option<String>,
+    pub incoming_passed_at: Option<String>,
 }
 
 impl RowExtras {
@@ -88,6 +91,8 @@ pub struct SettingsTable {
     rows: Vec<usize>,
     /// Setting id → "Acme, Globex".
     default_for: HashMap<String, String>,
+    /// Setting id → what its migration asks of it (shown in the Active column).
+    notes: HashMap<String, RowNote>,
     /// Filter or sort changed since the rows were computed.
     stale: bool,
     /// The (workspace, extras) generations the rows were computed from.
@@ -117,6 +122,7 @@ impl SettingsTable {
             selected: None,
             rows: Vec::new(),
             default_for: HashMap::new(),
+            notes: HashMap::new(),
             stale: true,
             computed_for: None,
             focus_filter: false,
@@ -130,6 +136,7 @@ impl SettingsTable {
     }
 
     fn refresh(&mut self, config: &Config, extras: &HashMap<String, RowExtras>) {
+        self.notes = row_notes(config);
         self.default_for.clear();
         for company in &config.companies {
             if let Some(id) = &company.default_mail_setting {
@@ -255,7 +262,8 @@ impl SettingsTable {
                     };
                     let is_selected = selected.as_deref() == Some(setting.id.as_str());
                     let default_for = self.default_for.get(&setting.id).map_or("", String::as_str);
-                    row_ui(&mut row, setting, is_selected, default_for, extras, commands);
+                    let cells = RowCells { default_for, note: self.notes.get(&setting.id) };
+                    row_ui(&mut row, setting, is_selected, &cells, extras, commands);
                 });
             });
         if let Some(dragged) = dragged_to {
@@ -397,11 +405,70 @@ fn fit_column_widths(preferred: &[f32], minimums: &[f32], available: f32) -> Vec
 }
 
 /// One row: Edit, the description (click to open), and the columns; right-click for more.
+/// What a migration asks of a setting, said in its row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RowNote {
+    /// An OAuth setting made for this Basic setting's mailbox, not migrated to yet.
+    Replaces { old: String, old_name: String },
+    /// The old setting of a finished migration, kept Inactive: its folders are worth a look now and then.
+    KeptInactive,
+}
+
+fn row_notes(config: &Config) -> HashMap<String, RowNote> {
+    let mut notes: HashMap<String, RowNote> = crate::migration::replacements(config)
+        .into_iter()
+        .map(|(new, old)| (new, RowNote::Replaces { old_name: config.setting_name(&old), old }))
+        .collect();
+    let kept = config.migrations.iter().filter(|m| m.kept_old_inactive && m.rolled_back_at.is_none());
+    for migration in kept.filter(|m| config.setting(&m.old).is_some_and(|s| !s.active)) {
+        notes.insert(migration.old.clone(), RowNote::KeptInactive);
+    }
+    notes
+}
+
+/// The texts of a row that come from more than its setting.
+struct RowCells<'a> {
+    default_for: &'a str,
+    note: Option<&'a RowNote>,
+}
+
+/// The Active column: Active or Inactive, and what a migration asks of the setting
+/// as a button that does it (the kept old setting's folder check; the checklist
+/// for a setting made to replace a Basic one).
+fn status_ui(ui: &mut Ui, setting: &MailSetting, note: Option<&RowNote>, commands: &mut CommandQueue) {
+    let status = if setting.active { "Active" } else { "Inactive" };
+    let mut rich = RichText::new(status);
+    if !setting.active {
+        rich = rich.color(theme::inactive_color(ui.visuals()));
+    }
+    ui.label(rich);
+    match note {
+        Some(RowNote::KeptInactive) => {
+            let button = ui.button("Check folders").on_hover_text(
+                "Kept Inactive after its migration: check its folders for mail not yet retrieved now and then",
+            );
+            if button.clicked() {
+                commands.send(Command::StartJob(setting.id.clone(), JobKind::Leftover));
+            }
+        }
+        Some(RowNote::Replaces { old, old_name }) => {
+            let button = ui.button(format!("Replaces \"{old_name}\"")).on_hover_text(
+                "Made for the same mailbox as this Basic setting: opens the migration checklist with both",
+            );
+            if button.clicked() {
+                commands.send(Command::Migration(old.clone(), MigrationAction::Adopt(setting.id.clone())));
+                commands.send(Command::ShowView(View::Migration));
+            }
+        }
+        None => {}
+    }
+}
+
 fn row_ui(
     row: &mut egui_extras::TableRow<'_, '_>,
     setting: &MailSetting,
     is_selected: bool,
-    default_for: &str,
+    cells: &RowCells<'_>,
     extras: &HashMap<String, RowExtras>,
     commands: &mut CommandQueue,
 ) {
@@ -420,23 +487,15 @@ fn row_ui(
         open |= ui.add(egui::Button::selectable(is_selected, rich)).clicked();
     });
     let tests = extras.get(&setting.id).map(RowExtras::tests_summary).unwrap_or_default();
-    let status = if setting.active { "Active" } else { "Inactive" };
-    // (text, shown weaker): only "Inactive" is.
-    for (text, weaker) in [
-        (setting.credential_label().as_str(), false),
-        (status, !setting.active),
-        (default_for, false),
-        (&connection_label(setting, extras), false),
-        (&tests, false),
-        (&setting.smtp.server, false),
-        (&setting.imap.server, false),
-    ] {
+    row.col(|ui| {
+        ui.label(setting.credential_label());
+    });
+    row.col(|ui| status_ui(ui, setting, cells.note, commands));
+    for text in
+        [cells.default_for, &connection_label(setting, extras), &tests, &setting.smtp.server, &setting.imap.server]
+    {
         row.col(|ui| {
-            let mut rich = RichText::new(text);
-            if weaker {
-                rich = rich.color(theme::inactive_color(ui.visuals()));
-            }
-            ui.label(rich);
+            ui.label(text);
         });
     }
     let response = row.response();

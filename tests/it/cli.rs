@@ -650,3 +650,30 @@ fn a_migrations_new_setting_goes_active_untested_only_when_asked_and_audited() {
     // A setting that is no migration's new one is activated as ever.
     assert_exit(&sandbox.run(&["activate", "new-m365"]), 0);
 }
+
+/// The guide's literal path by CLI: the OAuth setting made already ("+ Add new
+/// record") is adopted by `migrate start --to-existing` — nothing is created — and
+/// `--to` says when one was made already.
+#[test]
+fn a_migration_adopts_the_setting_made_already() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let created = sandbox.run(&["migrate", "start", "old-basic", "--to", "microsoft365"]);
+    assert_exit(&created, 0);
+    assert!(stdout(&created).contains("Note: new-m365 was made for the same mailbox already"), "{}", stdout(&created));
+    assert_exit(&sandbox.run(&["migrate", "rollback", "old-basic"]), 0);
+
+    let adopted = sandbox.run(&["migrate", "start", "old-basic", "--to-existing", "new-m365"]);
+    assert_exit(&adopted, 0);
+    assert!(stdout(&adopted).contains("nothing created"), "{}", stdout(&adopted));
+    let status: serde_json::Value =
+        serde_json::from_slice(&sandbox.run(&["migrate", "status", "old-basic", "--json"]).stdout).unwrap();
+    assert_eq!(status["new"], "new-m365");
+    let again = sandbox.run(&["migrate", "start", "old-basic", "--to-existing", "new-m365"]);
+    assert_exit(&again, 1);
+    assert!(stderr(&again).contains("is already being migrated"), "{}", stderr(&again));
+    let neither = sandbox.run(&["migrate", "start", "old-basic"]);
+    assert_exit(&neither, 2);
+    let basic_as_new = sandbox.run(&["migrate", "start", "new-m365", "--to-existing", "old-basic"]);
+    assert_exit(&basic_as_new, 1);
+}

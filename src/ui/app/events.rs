@@ -65,9 +65,11 @@ impl MailSettingsApp {
             | JobEvent::ClientSecretStored { .. }) => self.handle_view_event(ctx, event),
             JobEvent::Report { setting_id, kind, report } => {
                 let outcome = (report.passed, time_of_day(&report.started_at));
+                let passed_at = report.passed.then(|| report.started_at.clone());
+                let extras = self.extras_mut(&setting_id);
                 match kind {
-                    JobKind::Outgoing => self.extras_mut(&setting_id).last_outgoing = Some(outcome),
-                    JobKind::Incoming => self.extras_mut(&setting_id).last_incoming = Some(outcome),
+                    JobKind::Outgoing => (extras.last_outgoing, extras.outgoing_passed_at) = (Some(outcome), passed_at),
+                    JobKind::Incoming => (extras.last_incoming, extras.incoming_passed_at) = (Some(outcome), passed_at),
                     _ => {}
                 }
                 if matches!(kind, JobKind::Outgoing | JobKind::Incoming) {

@@ -302,6 +302,16 @@ impl MailSettingsApp {
                     }
                 })
                 .map_err(|e| e.to_string()),
+            MigrationAction::Adopt(new_id) => {
+                let passed = self.tests_passed_this_session(&new_id);
+                migration::start_with_existing(&mut self.workspace, old, &new_id, passed)
+                    .map(|_| {
+                        self.migration.select(old.to_owned());
+                        let new_name = self.workspace.config().setting_name(&new_id);
+                        format!("Migrating \"{old_name}\" to \"{new_name}\", the setting you made (nothing created)")
+                    })
+                    .map_err(|e| e.to_string())
+            }
             MigrationAction::ActivateNew => self
                 .workspace
                 .activate(new.as_deref().unwrap_or_default())
@@ -361,6 +371,16 @@ impl MailSettingsApp {
             Ok(text) => Notice::info(text),
             Err(text) => Notice::error(text),
         });
+    }
+
+    /// The tests of `id` that passed in this window (the table's "Last tests"), for a
+    /// migration that adopts it: the checklist need not ask for them again.
+    fn tests_passed_this_session(&self, id: &str) -> migration::AlreadyPassed {
+        let extras = self.extras.get(id);
+        migration::AlreadyPassed {
+            outgoing_at: extras.and_then(|e| e.outgoing_passed_at.clone()),
+            incoming_at: extras.and_then(|e| e.incoming_passed_at.clone()),
+        }
     }
 
     fn company_names(&self, ids: &[String]) -> String {

@@ -13,7 +13,7 @@ mod sections;
 use crate::secret::SecretText;
 use egui::{RichText, Ui};
 
-use super::commands::{Command, CommandQueue};
+use super::commands::{Command, CommandQueue, MigrationAction, View};
 use super::jobs::JobKind;
 use crate::model::validate::{Rule, Severity, has_errors};
 use crate::model::{Config, CredentialKind, Finding, MailSetting, Preset, StoredPasswords};
@@ -218,6 +218,9 @@ impl EditForm {
             ui.add(egui::Label::new(RichText::new(problem).color(ui.visuals().warn_fg_color)).wrap());
         }
         self.compare_picker_ui(ui, config, commands, context.compare_with);
+        if let Some(id) = self.editing_id() {
+            replaces_ui(ui, config, id, commands);
+        }
         ui.separator();
         // The actions (sign-in, tests) come first, so they are always in view.
         if let Some(id) = self.editing_id().map(str::to_owned) {
@@ -272,6 +275,23 @@ impl EditForm {
             );
         }
     }
+}
+
+/// The guide's literal path ("+ Add new record" beside the Basic setting): this
+/// OAuth setting was made for the Basic one's mailbox, so the form says which it
+/// replaces and opens the migration checklist with both — no second new setting.
+fn replaces_ui(ui: &mut Ui, config: &Config, id: &str, commands: &mut CommandQueue) {
+    let Some(old) = crate::migration::replaces(config, id) else { return };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("Replaces \"{}\" (the same mailbox).", old.description));
+        let open = ui
+            .button("Open the checklist")
+            .on_hover_text("The migration checklist with both settings: test, Active, defaults, old folders");
+        if open.clicked() {
+            commands.send(Command::Migration(old.id.clone(), MigrationAction::Adopt(id.to_owned())));
+            commands.send(Command::ShowView(View::Migration));
+        }
+    });
 }
 
 /// A one-line summary of the form's problems, for the status bar.
