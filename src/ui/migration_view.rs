@@ -63,11 +63,15 @@ impl MigrationView {
             .or_else(|| config.migrations.iter().rev().find(|m| m.rolled_back_at.is_none()).map(|m| m.old.clone()))
     }
 
+    /// `connect_messages`: what the last Connect of the new setting said (its failure and
+    /// diagnosis, or warnings), shown here where Connect was pressed.
+    #[allow(clippy::too_many_arguments, reason = "the view's inputs, each read from app state")]
     pub fn ui(
         &mut self,
         ui: &mut Ui,
         config: &Config,
         connection: &ConnectionState,
+        connect_messages: &[String],
         running: &[(String, JobKind, Option<String>)],
         recipient: &mut String,
         commands: &mut CommandQueue,
@@ -100,6 +104,7 @@ impl MigrationView {
                 congratulations_ui(ui, config, &list);
             }
             self.checklist_ui(ui, config, &list, running, recipient, commands);
+            connect_messages_ui(ui, connect_messages, commands);
         });
     }
 
@@ -433,6 +438,28 @@ impl MigrationView {
         });
         response.response.on_hover_text(format!("Checks {}", list.leftover_folders.join(", ")));
     }
+}
+
+/// The last Connect's words (a failure with its diagnosis, or warnings such as a
+/// missing permission) where Connect was pressed, with a way to copy them for support.
+fn connect_messages_ui(ui: &mut Ui, messages: &[String], commands: &mut CommandQueue) {
+    let Some(first) = messages.first() else { return };
+    ui.add_space(8.0);
+    let failed = first.starts_with("Connect failed");
+    egui::Frame::new().fill(theme::banner_fill(ui.visuals())).inner_margin(8.0).corner_radius(4.0).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            let title = if failed { "Connect failed" } else { "After Connect" };
+            let color = if failed { theme::error_color(ui.visuals()) } else { theme::warning_color(ui.visuals()) };
+            ui.label(RichText::new(title).strong().color(color));
+            if ui.button("Copy").on_hover_text("Copies these lines (they hold no password or token)").clicked() {
+                commands.send(Command::CopyText(messages.join("\n")));
+            }
+        });
+        for line in messages.iter().skip(usize::from(failed && first == "Connect failed")) {
+            ui.add(egui::Label::new(line.as_str()).wrap());
+        }
+    });
 }
 
 /// A button that sends one migration action for the old setting `old`.

@@ -1949,3 +1949,34 @@ fn the_setup_guide_followed_literally_is_adopted_and_ends_in_congratulations() {
     assert!(harness.state().shown_report().unwrap().passed, "the reminder in the table is one click");
     println!("the setup guide, followed literally, took {clicks} clicks (typing aside) and one sign-in");
 }
+
+/// Errors where the action was: a Connect started from the Migration view that
+/// fails shows its reason and diagnosis under the checklist — no form is open to
+/// "see" — and copies out for support.
+#[test]
+fn a_failed_connect_from_the_checklist_is_explained_in_the_checklist() {
+    let rig = crate::rig::rig();
+    let sandbox = Sandbox::new();
+    let mut old = rig.basic_setting("declined-basic", "ar");
+    old.imap.user_name = "deny@rig.test".to_owned(); // the rig's user declines the sign-in
+    let mut config = rig.config_with(vec![old]);
+    config.oauth_providers.push(crate::oauth::provider_entry(rig, "rigidp"));
+    std::fs::write(sandbox.config(), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
+    let mut workspace = Workspace::open(&sandbox.config(), Secrets::file(sandbox.secrets_file())).unwrap();
+    let target = mailsettings::migration::Target::Provider("rigidp".to_owned());
+    mailsettings::migration::start(&mut workspace, "declined-basic", &target).unwrap();
+    let mut harness = harness_at(workspace, egui::vec2(1024.0, 640.0));
+    click(&mut harness, "Migration");
+    press(&mut harness, "Connect");
+    wait_until(&mut harness, "the sign-in link", |h| h.query_by_label("Copy link").is_some());
+    let url = press_and_copy(&mut harness, "Copy link");
+    let script = crate::oauth::browser_script(sandbox.dir.path(), crate::oauth::Browser::SignIn);
+    std::process::Command::new(script).arg(&url).env("RIG_CA_FILE", &rig.ca_file).status().unwrap();
+    wait_until(&mut harness, "the failed Connect", |h| {
+        !h.state().is_busy() && h.query_by_label_contains("the reason is under the checklist").is_some()
+    });
+    assert!(harness.query_all_by_label_contains("declined").count() > 0, "the reason, in the Migration view");
+    assert!(harness.query_all_by_label_contains("Press Connect again").count() > 0, "and what to do");
+    let copied = press_and_copy(&mut harness, "Copy");
+    assert!(copied.contains("access_denied") && copied.contains("Press Connect again"), "{copied}");
+}

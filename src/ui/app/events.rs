@@ -176,7 +176,12 @@ impl MailSettingsApp {
                 if let Some(d) = failure.diagnosis {
                     lines.extend(d.to_string().lines().map(str::to_owned));
                 }
-                self.notice = Some(Notice::error("Connect failed; see the form"));
+                let where_shown = if self.prefs.view == crate::ui::commands::View::Migration {
+                    "the reason is under the checklist"
+                } else {
+                    "the reason is in the form"
+                };
+                self.notice = Some(Notice::error(format!("Connect failed; {where_shown}")));
                 lines
             }
         };

@@ -27,13 +27,20 @@ impl MailSettingsApp {
                 let running: Vec<(String, JobKind, Option<String>)> =
                     self.jobs.running.iter().map(|j| (j.setting_id.clone(), j.kind, j.connect_url.clone())).collect();
                 let config = self.workspace.config();
-                let connection = self
-                    .migration
-                    .selected(config)
-                    .and_then(|old| config.migration(&old).map(|m| m.new.clone()))
-                    .map_or(ConnectionState::NotConnected, |new| self.connection(&new));
+                let new = self.migration.selected(config).and_then(|old| config.migration(&old).map(|m| m.new.clone()));
+                let connection = new.as_deref().map_or(ConnectionState::NotConnected, |new| self.connection(new));
+                let no_messages = Vec::new();
+                let messages = new.as_deref().and_then(|new| self.connect_messages.get(new)).unwrap_or(&no_messages);
                 self.central_panel(ui).show(ui, |ui| {
-                    self.migration.ui(ui, config, &connection, &running, &mut self.prefs.recipient, &mut self.commands);
+                    self.migration.ui(
+                        ui,
+                        config,
+                        &connection,
+                        messages,
+                        &running,
+                        &mut self.prefs.recipient,
+                        &mut self.commands,
+                    );
                 });
             }
             View::SignInApps => {
