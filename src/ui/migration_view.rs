@@ -29,6 +29,9 @@ pub struct MigrationView {
     leftover_folders: Option<(String, String)>,
     /// After a refused sign-in to the old folders: the other way to try.
     offered_route: Option<(String, LeftoverRoute)>,
+    /// The current step last scrolled into view, and the visible height then: a new
+    /// step, or less room (a report opened below), scrolls it into view again.
+    scrolled_to: Option<(String, Option<StepId>, i32)>,
 }
 
 /// The button that checks the old folders along `route`.
@@ -140,34 +143,43 @@ impl MigrationView {
                 .strong(),
         );
         ui.add_space(4.0);
+        #[allow(clippy::cast_possible_truncation, reason = "a height in points, well inside i32")]
+        let visible = ui.clip_rect().height().round() as i32;
+        let wanted = (list.old.clone(), current, visible);
+        let scroll_to_current = self.scrolled_to.as_ref() != Some(&wanted);
+        self.scrolled_to = Some(wanted);
         for (number, step) in list.steps.iter().enumerate() {
             let is_current = current == Some(step.id);
             let fill = if is_current { theme::current_fill(ui.visuals()) } else { egui::Color32::TRANSPARENT };
-            egui::Frame::new().fill(fill).inner_margin(egui::vec2(6.0, 2.0)).corner_radius(4.0).show(ui, |ui| {
-                ui.set_min_height(STEP_ROW_HEIGHT);
-                ui.horizontal(|ui| {
-                    let (mark, color, detail) = match &step.state {
-                        StepState::Done(d) => ("done", theme::pass_color(ui.visuals()), d),
-                        StepState::ToDo(d) => ("to do", ui.visuals().text_color(), d),
-                        StepState::Blocked(d) => ("blocked", theme::warning_color(ui.visuals()), d),
-                    };
-                    ui.add_sized(
-                        [70.0, STEP_ROW_HEIGHT - 6.0],
-                        egui::Label::new(RichText::new(mark).color(color).strong()),
-                    );
-                    let title = format!("{}. {}", number + 1, step.name);
-                    let title = if is_current { RichText::new(title).strong() } else { RichText::new(title) };
-                    ui.add_sized([260.0, STEP_ROW_HEIGHT - 6.0], egui::Label::new(title).truncate());
-                    // The action before the detail, so a long reason never pushes it out of view.
-                    // The leftover check and "Set Active untested" are the ways past their own blocks.
-                    let blocked = matches!(step.state, StepState::Blocked(_))
-                        && !matches!(step.id, StepId::LeftoverChecked | StepId::NewActive);
-                    ui.add_enabled_ui(!blocked, |ui| {
-                        self.step_action_ui(ui, step, list, running, recipient, commands);
+            let row =
+                egui::Frame::new().fill(fill).inner_margin(egui::vec2(6.0, 2.0)).corner_radius(4.0).show(ui, |ui| {
+                    ui.set_min_height(STEP_ROW_HEIGHT);
+                    ui.horizontal(|ui| {
+                        let (mark, color, detail) = match &step.state {
+                            StepState::Done(d) => ("done", theme::pass_color(ui.visuals()), d),
+                            StepState::ToDo(d) => ("to do", ui.visuals().text_color(), d),
+                            StepState::Blocked(d) => ("blocked", theme::warning_color(ui.visuals()), d),
+                        };
+                        ui.add_sized(
+                            [70.0, STEP_ROW_HEIGHT - 6.0],
+                            egui::Label::new(RichText::new(mark).color(color).strong()),
+                        );
+                        let title = format!("{}. {}", number + 1, step.name);
+                        let title = if is_current { RichText::new(title).strong() } else { RichText::new(title) };
+                        ui.add_sized([260.0, STEP_ROW_HEIGHT - 6.0], egui::Label::new(title).truncate());
+                        // The action before the detail, so a long reason never pushes it out of view.
+                        // The leftover check and "Set Active untested" are the ways past their own blocks.
+                        let blocked = matches!(step.state, StepState::Blocked(_))
+                            && !matches!(step.id, StepId::LeftoverChecked | StepId::NewActive);
+                        ui.add_enabled_ui(!blocked, |ui| {
+                            self.step_action_ui(ui, step, list, running, recipient, commands);
+                        });
+                        ui.add(egui::Label::new(detail.as_str()).truncate()).on_hover_text(detail.as_str());
                     });
-                    ui.add(egui::Label::new(detail.as_str()).truncate()).on_hover_text(detail.as_str());
                 });
-            });
+            if is_current && scroll_to_current {
+                row.response.scroll_to_me(Some(egui::Align::Center));
+            }
         }
         if let Some(step) = current.and_then(|id| list.step(id)) {
             let detail = match &step.state {

@@ -9,6 +9,18 @@ use crate::model::fields::Field;
 use crate::probe::folders::FolderRole;
 use crate::probe::{Report, StageOutcome};
 
+/// The height the report needs in its panel (title row, stages, facts, diagnosis),
+/// estimated from its lines: the panel opens at this height, up to a third of the window.
+pub fn wanted_height(report: &Report) -> f32 {
+    const LINE: f32 = 22.0;
+    let stage_lines: usize =
+        report.stages.iter().map(|s| 1 + usize::from(s.server_reply.is_some()) + s.detail.len() / 90).sum();
+    let diagnosis_lines = if report.diagnosis.is_some() { 4 } else { 0 };
+    let lines = stage_lines + report.facts.len() + diagnosis_lines;
+    // The title row, its separator and the panel's margins.
+    56.0 + LINE * f32::from(u16::try_from(lines).unwrap_or(u16::MAX))
+}
+
 /// `setting_name`: how the report's setting is named to people (its description).
 pub fn report_ui(ui: &mut Ui, report: &Report, setting_name: &str, commands: &mut CommandQueue) {
     ui.horizontal(|ui| {

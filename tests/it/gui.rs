@@ -992,6 +992,25 @@ fn screenshot(harness: &mut Harness<'_, MailSettingsApp>, name: &str) {
     image.save(std::path::Path::new(&dir).join(format!("{name}.png"))).expect("save the screenshot");
 }
 
+/// The form's field rows fully in view at the window's size: inputs, drop-downs and
+/// check boxes from "Credential Type" down to the Save button (one per line of the form).
+fn form_rows_in_view(harness: &Harness<'_, MailSettingsApp>) -> usize {
+    let save_top = harness.get_by_role_and_label(Role::Button, "Save Ctrl+S").rect().top();
+    let first = harness.get_by(|n| n.role() == Role::ComboBox && is_labelled(n, "Credential Type")).rect().top();
+    let fields = [Role::TextInput, Role::PasswordInput, Role::ComboBox, Role::CheckBox];
+    let lines: std::collections::BTreeSet<i32> = harness
+        .query_all(egui_kittest::kittest::by().predicate(move |n| fields.contains(&n.role())))
+        .map(|n| n.rect())
+        .filter(|r| r.top() >= first - 1.0 && r.bottom() <= save_top && r.left() > 400.0)
+        .map(|r| (r.center().y / 8.0).round() as i32)
+        .collect();
+    lines.len()
+}
+
+fn is_labelled(node: &egui_kittest::kittest::AccessKitNode<'_>, label: &str) -> bool {
+    node.labelled_by().any(|labeller| labeller.value().as_deref() == Some(label))
+}
+
 /// Replaces the text of the input (select all, then type), as an admin would.
 fn retype_in(harness: &mut Harness<'_, MailSettingsApp>, name: &str, label: &str, text: &str) {
     input_in(harness, name, label).focus();
@@ -1087,6 +1106,9 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     retype_in(&mut harness, INCOMING, "Port", &rig.imaps_port.to_string());
     guide_click(&mut harness, &mut rig_only_clicks, "Save Ctrl+S");
     screenshot(&mut harness, "edit-microsoft365-connected");
+    // Room at 1024×640: connected, with the sign-in's permission warning, the fields still show.
+    let rows = form_rows_in_view(&harness);
+    assert!(rows >= 8, "only {rows} field rows in view with a connected Microsoft 365 setting open");
     guide_click(&mut harness, &mut rig_only_clicks, "Migration");
 
     // Step 9, from the checklist: Test Outgoing Settings to a typed address, then Test Incoming Settings.
@@ -1099,6 +1121,14 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     assert!(harness.state().shown_report().unwrap().passed, "{}", harness.state().shown_report().unwrap().to_text());
     assert!(harness.query_by_label_contains("Test Outgoing Settings: OK").is_some(), "the guide's \"OK\"");
     screenshot(&mut harness, "test-outgoing-ok");
+    // The report opens at the height it needs up to a third of the window, and never hides
+    // the checklist's current step (now Test Incoming Settings).
+    let report_top = harness.get_by_role_and_label(Role::Button, "Copy report").rect().top() - 12.0;
+    let status_bar_top = harness.get_by_label_contains("mail setting(s)").rect().top() - 6.0;
+    let report_height = status_bar_top - report_top;
+    assert!(report_height <= 640.0 / 3.0 + 8.0, "the report panel takes {report_height} px of 640");
+    let current = harness.get_by_role_and_label(Role::Button, "Test Incoming Settings").rect();
+    assert!(current.top() >= 60.0 && current.bottom() <= report_top, "the current step is hidden: {current:?}");
     guide_click(&mut harness, &mut clicks, "Test Incoming Settings");
     wait_until(&mut harness, "Test Incoming", |h| {
         !h.state().is_busy()

@@ -12,6 +12,9 @@ use crate::ui::jobs::JobKind;
 use crate::ui::report_view::report_ui;
 use crate::ui::theme;
 
+/// The report panel's smallest height: its title row and two stages.
+const REPORT_MIN_HEIGHT: f32 = 120.0;
+
 impl MailSettingsApp {
     pub(super) fn view_ui(&mut self, ui: &mut Ui) {
         match self.prefs.view {
@@ -72,16 +75,20 @@ impl MailSettingsApp {
         }
     }
 
+    /// The report under the view: each report opens at the height its content needs, up to
+    /// a third of the window (the view above keeps the rest), and can be resized.
     fn report_panel_ui(&mut self, ui: &mut Ui) {
         if let Some(report) = &self.report {
             let name = self.workspace.config().setting_name(&report.setting_id);
-            self.edge_panel(egui::Panel::bottom("report"), ui)
-                .resizable(true)
-                .default_size(300.0)
-                .min_size(140.0)
-                .show(ui, |ui| {
+            let most = (ui.ctx().content_rect().height() / 3.0).max(REPORT_MIN_HEIGHT);
+            let wanted = crate::ui::report_view::wanted_height(report).clamp(REPORT_MIN_HEIGHT, most);
+            let panel = egui::Panel::bottom(("report", report.started_at.clone(), report.kind.label()));
+            self.edge_panel(panel, ui).resizable(true).default_size(wanted).min_size(REPORT_MIN_HEIGHT).show(
+                ui,
+                |ui| {
                     report_ui(ui, report, &name, &mut self.commands);
-                });
+                },
+            );
         }
     }
 

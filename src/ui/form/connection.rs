@@ -11,12 +11,21 @@ use crate::ui::widgets::hinted_input_ui;
 
 impl EditForm {
     /// Connect / Disconnect for OAuth settings, with the sign-in state.
-    pub(super) fn connection_ui(&self, ui: &mut Ui, id: &str, context: &FormContext<'_>, commands: &mut CommandQueue) {
+    pub(super) fn connection_ui(
+        &mut self,
+        ui: &mut Ui,
+        id: &str,
+        context: &FormContext<'_>,
+        commands: &mut CommandQueue,
+    ) {
         if !self.draft.uses_oauth() {
             return;
         }
-        ui.strong("Sign-in");
         let saved_oauth = self.original.as_ref().is_some_and(|s| s.oauth_credential() == self.draft.oauth_credential());
+        let waiting = context.connect_waiting.is_some() || context.device_waiting.is_some();
+        if waiting || self.draft.oauth_flow == crate::model::OAuthFlow::App {
+            ui.strong("Sign-in");
+        }
         if let Some(url) = context.connect_waiting {
             return connect_waiting_ui(ui, id, url, commands);
         }
@@ -27,7 +36,9 @@ impl EditForm {
         if self.draft.oauth_flow == crate::model::OAuthFlow::App {
             return self.app_only_ui(ui, id, saved_oauth, context, commands);
         }
+        // One line for the heading and the state: at 1024×640 every line of the form counts.
         ui.horizontal(|ui| {
+            ui.strong("Sign-in:");
             ui.label(RichText::new(context.connection.label()).strong());
             let connected = matches!(
                 context.connection,
@@ -73,9 +84,7 @@ impl EditForm {
         if !saved_oauth {
             ui.label("Save first: Connect signs in with the saved setting.");
         }
-        for line in context.connect_messages {
-            ui.add(egui::Label::new(line.as_str()).wrap());
-        }
+        messages_ui(ui, &mut self.connect_messages_open, context.connect_messages);
     }
 
     /// App-only access: nobody signs in; the app's own token, asked for on each use.
@@ -109,10 +118,10 @@ impl EditForm {
     /// Round trip, Detect, Check leftover mail. Always clickable on a saved
     /// setting: a missing address is asked for inline; unsaved changes are saved first.
     pub(super) fn tests_ui(&self, ui: &mut Ui, id: &str, context: &mut FormContext<'_>, commands: &mut CommandQueue) {
-        ui.strong("Tests");
         let dirty = self.is_dirty();
         let recipient = &mut *context.recipient;
         ui.horizontal(|ui| {
+            ui.strong("Tests:");
             let label = ui.label("Send test emails to");
             let field = hinted_input_ui(
                 ui,
@@ -225,4 +234,26 @@ fn device_code_ui(
     // The countdown moves once a second (the spinner repaints more often anyway).
     ui.ctx().request_repaint_after(std::time::Duration::from_secs(1));
     cancel(ui, commands);
+}
+
+/// What the last Connect said (warnings, a failure with its diagnosis): its first
+/// line, and "more" for the rest — the fields below stay in view at 1024×640.
+fn messages_ui(ui: &mut Ui, open: &mut bool, messages: &[String]) {
+    let Some(first) = messages.first() else { return };
+    let color = crate::ui::theme::warning_color(ui.visuals());
+    ui.horizontal(|ui| {
+        let toggle = if *open { "less" } else { "more" };
+        if ui.button(toggle).on_hover_text("Shows or hides the whole text").clicked() {
+            *open = !*open;
+        }
+        if !*open {
+            ui.add(egui::Label::new(RichText::new(first.as_str()).color(color)).truncate())
+                .on_hover_text(messages.join("\n"));
+        }
+    });
+    if *open {
+        for line in messages {
+            ui.add(egui::Label::new(RichText::new(line.as_str()).color(color)).wrap());
+        }
+    }
 }

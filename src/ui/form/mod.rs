@@ -42,6 +42,8 @@ pub struct EditForm {
     pub confirming_discard: bool,
     /// A new record's starting point (its type's preset), for `is_dirty`.
     original_blank: Option<MailSetting>,
+    /// The last Connect's messages shown whole ("more"), not just their first line.
+    connect_messages_open: bool,
 }
 
 /// What the form shows besides the setting: read from app state each frame.
@@ -121,6 +123,7 @@ impl EditForm {
             save_attempted: false,
             confirming_discard: false,
             original_blank: None,
+            connect_messages_open: false,
         }
     }
 
