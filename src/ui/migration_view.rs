@@ -188,54 +188,7 @@ impl MigrationView {
             ui.add_space(6.0);
             ui.add(egui::Label::new(RichText::new(format!("Next — {}: {detail}", step.name)).strong()).wrap());
         }
-        ui.add_space(8.0);
-        ui.horizontal(|ui| {
-            let exists = config.setting(&list.old).is_some();
-            let busy = running.iter().any(|(s, k, _)| s == &list.old && *k == JobKind::FinishMigration);
-            if busy {
-                ui.spinner();
-                ui.label("Checking the old folders once more…");
-            }
-            let delete = ui.add_enabled(
-                list.delete_blockers.is_empty() && exists && !busy,
-                egui::Button::new("Delete old setting"),
-            );
-            let delete = if list.delete_blockers.is_empty() {
-                delete.on_hover_text("Checks the old folders once more, then moves the old setting to the trash")
-            } else {
-                delete.on_disabled_hover_text(format!("Not yet: {}", list.delete_blockers.join("; ")))
-            };
-            if delete.clicked() {
-                commands.send(Command::Migration(list.old.clone(), MigrationAction::Finish));
-            }
-            // The guide allows keeping the old setting Inactive instead: the same guards, no delete.
-            let keep = ui.add_enabled(
-                list.delete_blockers.is_empty() && exists && !busy && !list.is_finished(),
-                egui::Button::new("Keep old Inactive"),
-            );
-            if keep
-                .on_hover_text("Checks the old folders once more, then finishes with the old setting kept Inactive")
-                .clicked()
-            {
-                commands.send(Command::Migration(list.old.clone(), MigrationAction::FinishKeepingOld));
-            }
-            if ui
-                .button("Roll back")
-                .on_hover_text("Old setting Active again, previous company defaults restored")
-                .clicked()
-            {
-                commands.send(Command::Migration(list.old.clone(), MigrationAction::Rollback));
-            }
-        });
-        if !list.delete_blockers.is_empty() && config.setting(&list.old).is_some() {
-            ui.add(
-                egui::Label::new(
-                    RichText::new(format!("Delete is blocked: {}", list.delete_blockers.join("; ")))
-                        .color(theme::warning_color(ui.visuals())),
-                )
-                .wrap(),
-            );
-        }
+        finish_buttons_ui(ui, config, list, running, commands);
     }
 
     fn start_ui(&mut self, ui: &mut Ui, config: &Config, commands: &mut CommandQueue) {
@@ -472,6 +425,62 @@ fn connect_messages_ui(ui: &mut Ui, messages: &[String], commands: &mut CommandQ
             ui.add(egui::Label::new(line.as_str()).wrap());
         }
     });
+}
+
+/// Delete, Keep old Inactive and Roll back under the checklist, and what blocks the delete.
+fn finish_buttons_ui(
+    ui: &mut Ui,
+    config: &Config,
+    list: &Checklist,
+    running: &[(String, JobKind, Option<String>)],
+    commands: &mut CommandQueue,
+) {
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        let exists = config.setting(&list.old).is_some();
+        let busy = running.iter().any(|(s, k, _)| s == &list.old && *k == JobKind::FinishMigration);
+        if busy {
+            ui.spinner();
+            ui.label("Checking the old folders once more…");
+        }
+        let delete =
+            ui.add_enabled(list.delete_blockers.is_empty() && exists && !busy, egui::Button::new("Delete old setting"));
+        let delete = if list.delete_blockers.is_empty() {
+            delete.on_hover_text("Checks the old folders once more, then moves the old setting to the trash")
+        } else {
+            delete.on_disabled_hover_text(format!("Not yet: {}", list.delete_blockers.join("; ")))
+        };
+        if delete.clicked() {
+            commands.send(Command::Migration(list.old.clone(), MigrationAction::Finish));
+        }
+        // The guide allows keeping the old setting Inactive instead: the same guards, no delete.
+        let keep = ui.add_enabled(
+            list.delete_blockers.is_empty() && exists && !busy && !list.is_finished(),
+            egui::Button::new("Keep old Inactive"),
+        );
+        if keep
+            .on_hover_text("Checks the old folders once more, then finishes with the old setting kept Inactive")
+            .clicked()
+        {
+            commands.send(Command::Migration(list.old.clone(), MigrationAction::FinishKeepingOld));
+        }
+        if ui
+            .button("Roll back")
+            .on_hover_text("Old setting Active again, previous company defaults restored")
+            .clicked()
+        {
+            commands.send(Command::Migration(list.old.clone(), MigrationAction::Rollback));
+        }
+    });
+    if !list.delete_blockers.is_empty() && config.setting(&list.old).is_some() {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!("Delete is blocked: {}", list.delete_blockers.join("; ")))
+                    .color(theme::warning_color(ui.visuals())),
+            )
+            .wrap(),
+        );
+    }
 }
 
 /// A button that sends one migration action for the old setting `old`.
