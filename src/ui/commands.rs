@@ -119,6 +119,9 @@ pub enum Command {
     RemoveCaFile(std::path::PathBuf),
     /// Open an empty form ("+ Add new record"), of this credential type (default Microsoft 365).
     NewRecord(Option<CredentialKind>),
+    /// A new Basic record for the old setting, typed as the old system shows it; the
+    /// migration assistant opens with it after Save (the welcome's migrate path).
+    NewOldSetting,
     /// Open the form on an existing setting.
     Edit(String),
     /// Save the open form.

@@ -47,6 +47,11 @@ impl MigrationView {
         self.selected = Some(old);
     }
 
+    /// Chooses `old` as the setting to replace in "Start migration".
+    pub fn choose_to_replace(&mut self, old: &str) {
+        self.start_old = Some(old.to_owned());
+    }
+
     /// Offers `route` (when some) beside "Check leftover mail" for `old`.
     pub fn offer_route(&mut self, old: &str, route: Option<LeftoverRoute>) {
         self.offered_route = route.map(|route| (old.to_owned(), route));

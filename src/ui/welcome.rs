@@ -1,6 +1,6 @@
 //! The first screen on an empty config: the three ways in, instead of an
-//! empty table — set up a Microsoft 365 or Gmail mailbox, bring in existing
-//! settings to migrate, or add any other server.
+//! empty table — set up a Microsoft 365 or Gmail mailbox, type in the old Basic
+//! setting and migrate it (or import a settings file), or add any other server.
 
 use egui::{RichText, Ui};
 
@@ -36,10 +36,16 @@ pub fn welcome_ui(ui: &mut Ui, commands: &mut CommandQueue) {
         if choice(
             ui,
             "Migrate an existing Basic setting…",
-            "Import the settings file exported from the old system, then move its Basic setting to OAuth in Migration.",
+            "Type the old Basic setting as the old system shows it (a screenshot will do); the migration assistant \
+             follows, in the setup guide's order.",
         ) {
+            commands.send(Command::NewOldSetting);
+        }
+        let import = ui.button("Or import a settings file…");
+        if import.on_hover_text("A file exported from Mail Settings on another computer").clicked() {
             commands.send(Command::Import);
         }
+        ui.add_space(10.0);
         if choice(
             ui,
             "Add any other server",

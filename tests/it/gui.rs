@@ -2010,3 +2010,24 @@ fn a_failed_connect_from_the_checklist_is_explained_in_the_checklist() {
     let copied = press_and_copy(&mut harness, "Copy");
     assert!(copied.contains("access_denied") && copied.contains("Press Connect again"), "{copied}");
 }
+
+/// The welcome's migrate path starts from the guide, not from an export: the old
+/// Basic setting is typed into the same form, and its Save goes straight on to the
+/// migration assistant with it chosen.
+#[test]
+fn the_welcome_migrates_an_old_setting_typed_in() {
+    let sandbox = Sandbox::new();
+    let mut harness = harness(&sandbox);
+    click(&mut harness, "Migrate an existing Basic setting…");
+    assert!(harness.query_by_label_contains("Type the old Basic setting as the old system shows it").is_some());
+    fill_valid_basic_record(&mut harness);
+    click(&mut harness, "Save Ctrl+S");
+    assert_eq!(harness.state().preferences().view, mailsettings::ui::commands::View::Migration);
+    assert!(harness.query_by_label_contains("choose what it moves to, then Start migration").is_some());
+    let start = harness.get_by_role_and_label(Role::Button, "Start migration");
+    assert!(!start.accesskit_node().is_disabled(), "the typed setting is the one to replace, a target chosen");
+    press(&mut harness, "Start migration");
+    settle(&mut harness);
+    let config = harness.state().workspace().config().clone();
+    assert!(config.migration("collections-test").is_some(), "the migration of the typed setting started");
+}

@@ -29,6 +29,7 @@ impl MailSettingsApp {
             Command::Migration(old, action) => self.run_migration(ctx, &old, action),
             Command::RefreshLog => self.log_entries = crate::store::audit::read(&self.workspace.audit_path()),
             Command::NewRecord(_)
+            | Command::NewOldSetting
             | Command::Edit(_)
             | Command::SaveForm
             | Command::SaveMovingDefaults(_)
@@ -139,6 +140,19 @@ impl MailSettingsApp {
                     self.table.selected = None;
                 }
             }
+            Command::NewOldSetting => {
+                self.run_form_command(ctx, Command::NewRecord(Some(CredentialKind::Basic)));
+                if let Some(form) = &mut self.form
+                    && form.is_new()
+                {
+                    form.note = Some(
+                        "Type the old Basic setting as the old system shows it (a screenshot of it will do). \
+                         After Save, the migration assistant opens with it."
+                            .to_owned(),
+                    );
+                    self.migrate_after_save = true;
+                }
+            }
             Command::Edit(id) => {
                 self.prefs.view = View::MailSettings;
                 if self.form.as_ref().and_then(EditForm::editing_id) == Some(id.as_str()) {
@@ -168,9 +182,15 @@ impl MailSettingsApp {
             }
             Command::CancelForm => match &mut self.form {
                 Some(form) if form.is_dirty() => form.confirming_discard = true,
-                _ => self.form = None,
+                _ => {
+                    self.form = None;
+                    self.migrate_after_save = false;
+                }
             },
-            Command::DiscardForm => self.form = None,
+            Command::DiscardForm => {
+                self.form = None;
+                self.migrate_after_save = false;
+            }
             Command::KeepEditing => {
                 if let Some(form) = &mut self.form {
                     form.confirming_discard = false;
@@ -559,6 +579,16 @@ impl MailSettingsApp {
         match self.workspace.save_setting_moving_defaults(setting, move_defaults_to, passwords_changed) {
             Ok(()) => {
                 self.notice = Some(Notice::info(format!("Saved \"{description}\"")));
+                if std::mem::take(&mut self.migrate_after_save) {
+                    // The welcome's migrate path: the old setting typed in, on to the assistant.
+                    self.form = None;
+                    self.migration.choose_to_replace(&id);
+                    self.prefs.view = View::Migration;
+                    self.notice = Some(Notice::info(format!(
+                        "Saved \"{description}\"; choose what it moves to, then Start migration"
+                    )));
+                    return;
+                }
                 // Stay on the saved setting, so Connect and the tests are one click away.
                 self.form = None;
                 self.open_form(ctx, &id);

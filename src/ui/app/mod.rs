@@ -129,6 +129,8 @@ pub struct MailSettingsApp {
     pending_save: Option<PendingSave>,
     /// A test to start once the form's Save has landed ("Save and test").
     test_after_save: Option<JobKind>,
+    /// The form holds the old setting typed in from the welcome: Migration follows its Save.
+    migrate_after_save: bool,
     /// Set when Test Outgoing was pressed with no address: the field takes focus.
     ask_recipient: bool,
     /// Connect was pressed with no sign-in app: once one is saved, go back to
@@ -173,6 +175,7 @@ impl MailSettingsApp {
             dialog: None,
             pending_save: None,
             test_after_save: None,
+            migrate_after_save: false,
             ask_recipient: false,
             companies_without_default: None,
             resume_connect: None,

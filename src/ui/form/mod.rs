@@ -44,6 +44,8 @@ pub struct EditForm {
     original_blank: Option<MailSetting>,
     /// The last Connect's messages shown whole ("more"), not just their first line.
     connect_messages_open: bool,
+    /// Why this form is open, said under its title (the welcome's migrate path).
+    pub note: Option<String>,
 }
 
 /// What the form shows besides the setting: read from app state each frame.
@@ -124,6 +126,7 @@ impl EditForm {
             confirming_discard: false,
             original_blank: None,
             connect_messages_open: false,
+            note: None,
         }
     }
 
@@ -217,6 +220,9 @@ impl EditForm {
             };
             ui.heading(title);
         });
+        if let Some(note) = &self.note {
+            ui.add(egui::Label::new(RichText::new(note).strong()).wrap());
+        }
         if let Some(problem) = &self.secret_store_problem {
             ui.add(egui::Label::new(RichText::new(problem).color(ui.visuals().warn_fg_color)).wrap());
         }
