@@ -992,6 +992,12 @@ fn screenshot(harness: &mut Harness<'_, MailSettingsApp>, name: &str) {
     image.save(std::path::Path::new(&dir).join(format!("{name}.png"))).expect("save the screenshot");
 }
 
+/// Microsoft 365's own scopes, which the rig grants as a consenting tenant does.
+fn microsoft_scopes() -> Vec<String> {
+    let sign_in = mailsettings::model::providers::MICROSOFT_365.sign_in.expect("Microsoft signs in with OAuth");
+    sign_in.scopes.iter().map(|s| (*s).to_owned()).collect()
+}
+
 /// The form's field rows fully in view at the window's size: inputs, drop-downs and
 /// check boxes from "Credential Type" down to the Save button (one per line of the form).
 fn form_rows_in_view(harness: &Harness<'_, MailSettingsApp>) -> usize {
@@ -1050,6 +1056,7 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     let mut endpoints = crate::oauth::provider_entry(rig, "microsoft365");
     endpoints.client_id.clear();
     endpoints.redirect_host = None;
+    endpoints.scopes = microsoft_scopes();
     config.oauth_providers.push(endpoints);
     let secrets = Secrets::file(sandbox.secrets_file());
     for kind in [mailsettings::store::SecretKind::SmtpPassword, mailsettings::store::SecretKind::ImapPassword] {
@@ -1340,6 +1347,15 @@ fn connect_warns_when_the_signed_in_account_is_not_the_outgoing_user() {
             .is_some(),
         "the mismatch is pointed out"
     );
+    // At 1024×640 the note takes one line ("more" opens it): the fields stay in view.
+    harness.set_size(egui::vec2(1024.0, 640.0));
+    settle(&mut harness);
+    screenshot(&mut harness, "sign-in-note");
+    let rows = form_rows_in_view(&harness);
+    assert!(rows >= 8, "only {rows} field rows in view beside the sign-in note");
+    press(&mut harness, "more");
+    settle(&mut harness);
+    assert!(harness.query_by_role_and_label(Role::Button, "less").is_some(), "the whole note on demand");
 }
 
 /// The guide's step 10 in the form: making a company default Inactive moves its
@@ -1866,6 +1882,7 @@ fn the_setup_guide_followed_literally_is_adopted_and_ends_in_congratulations() {
     // Microsoft's endpoints, pointed at the rig; the organisation's app is registered already.
     let mut endpoints = crate::oauth::provider_entry(rig, "microsoft365");
     endpoints.redirect_host = None;
+    endpoints.scopes = microsoft_scopes();
     config.oauth_providers.push(endpoints);
     let secrets = Secrets::file(sandbox.secrets_file());
     for kind in [mailsettings::store::SecretKind::SmtpPassword, mailsettings::store::SecretKind::ImapPassword] {

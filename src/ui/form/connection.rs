@@ -140,36 +140,48 @@ impl EditForm {
         if dirty {
             ui.label("You have unsaved changes: a test saves them first.");
         }
-        ui.horizontal_wrapped(|ui| {
-            for kind in [JobKind::Outgoing, JobKind::Incoming, JobKind::RoundTrip, JobKind::Detect, JobKind::Leftover] {
-                if context.running.contains(&kind) {
-                    ui.spinner();
-                    if ui.button(format!("Cancel {}", kind.label())).clicked() {
-                        commands.send(Command::CancelJob(id.to_owned(), kind));
-                    }
-                    continue;
+        let enabled = !context.saving && !context.read_only;
+        let mut test_button = |ui: &mut Ui, kind: JobKind| {
+            if context.running.contains(&kind) {
+                ui.spinner();
+                if ui.button(format!("Cancel {}", kind.label())).clicked() {
+                    commands.send(Command::CancelJob(id.to_owned(), kind));
                 }
-                let label = if dirty { format!("Save and {}", kind.label()) } else { kind.label().to_owned() };
-                let button = ui.add_enabled(!context.saving && !context.read_only, egui::Button::new(label));
-                let button = match kind {
-                    JobKind::Outgoing => button.on_hover_text("Sends two test emails to the address above"),
-                    JobKind::Incoming => {
-                        button.on_hover_text("Signs in over IMAP and checks the inbox and sent folders")
-                    }
-                    JobKind::Leftover => button.on_hover_text(
-                        "Counts the mail still in \"Mail Not Read\" and \"Mail Not Filed\" (not yet retrieved)",
-                    ),
-                    _ => button,
-                };
-                if button.clicked() {
-                    commands.send(if dirty {
-                        Command::SaveAndTest(kind)
-                    } else {
-                        Command::StartJob(id.to_owned(), kind)
-                    });
-                }
+                return;
             }
+            let label = if dirty { format!("Save and {}", kind.label()) } else { kind.label().to_owned() };
+            let button = ui.add_enabled(enabled, egui::Button::new(label)).on_hover_text(test_hint(kind));
+            if button.clicked() {
+                commands.send(if dirty { Command::SaveAndTest(kind) } else { Command::StartJob(id.to_owned(), kind) });
+                ui.close();
+            }
+        };
+        // The guide's two tests in view; the others one click further, so the fields keep the room.
+        ui.horizontal_wrapped(|ui| {
+            test_button(ui, JobKind::Outgoing);
+            test_button(ui, JobKind::Incoming);
+            let more = [JobKind::RoundTrip, JobKind::Detect, JobKind::Leftover];
+            for kind in more.into_iter().filter(|k| context.running.contains(k)) {
+                test_button(ui, kind);
+            }
+            ui.menu_button("More tests…", |ui| {
+                for kind in more.into_iter().filter(|k| !context.running.contains(k)) {
+                    test_button(ui, kind);
+                }
+            });
         });
+    }
+}
+
+/// What each test does, on hover.
+fn test_hint(kind: JobKind) -> &'static str {
+    match kind {
+        JobKind::Outgoing => "Sends two test emails to the address above",
+        JobKind::Incoming => "Signs in over IMAP and checks the inbox and sent folders",
+        JobKind::RoundTrip => "Sends a message to the incoming mailbox and waits until it arrives",
+        JobKind::Detect => "Tries the standard ports to find which security each one speaks",
+        JobKind::Leftover => "Counts the mail still in \"Mail Not Read\" and \"Mail Not Filed\" (not yet retrieved)",
+        _ => "",
     }
 }
 

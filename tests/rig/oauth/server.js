@@ -97,7 +97,13 @@ const configuration = {
     },
   ],
   pkce: { required: () => true },
-  scopes: ['openid', 'offline_access', 'email', 'profile', 'mail'],
+  // The providers' own mail scopes are granted as they name them, so a sign-in through Microsoft's or
+  // Google's endpoints (pointed at the rig) gets what a consenting tenant grants.
+  scopes: [
+    'openid', 'offline_access', 'email', 'profile', 'mail',
+    'https://outlook.office.com/IMAP.AccessAsUser.All', 'https://outlook.office.com/SMTP.Send',
+    'https://mail.google.com/',
+  ],
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   features: {
     devInteractions: { enabled: false },
