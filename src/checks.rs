@@ -65,25 +65,26 @@ pub fn access_token(
     config: &Config,
     secrets: &Secrets,
     options: &ProbeOptions,
-) -> Option<Result<Secret, String>> {
+) -> Option<Result<Secret, probe::TokenFailure>> {
     if !setting.uses_oauth() {
         return None;
     }
+    let failure = |err: crate::oauth::tokens::TokenError| probe::TokenFailure {
+        temporary: err.is_temporary(),
+        reason: err.to_string(),
+    };
     let provider = match crate::oauth::provider::resolve(setting, config) {
         Ok(provider) => crate::oauth::provider::with_stored_client_secret(provider, secrets),
-        Err(err) => return Some(Err(err.to_string())),
+        Err(err) => return Some(Err(probe::TokenFailure { reason: err.to_string(), temporary: false })),
     };
     let timeout = options.connect_timeout.max(std::time::Duration::from_secs(10));
     if setting.oauth_flow == crate::model::OAuthFlow::App {
         let provider = crate::oauth::provider::with_stored_app_certificate(provider, secrets);
-        return Some(
-            crate::oauth::tokens::app_access_token(&provider, options.tls.clone(), timeout)
-                .map_err(|err| err.to_string()),
-        );
+        return Some(crate::oauth::tokens::app_access_token(&provider, options.tls.clone(), timeout).map_err(failure));
     }
     Some(
         crate::oauth::tokens::fresh_access_token(secrets, &setting.id, &provider, options.tls.clone(), timeout)
-            .map_err(|err| err.to_string()),
+            .map_err(failure),
     )
 }
 

@@ -39,7 +39,11 @@ pub(super) fn print_token(workspace: &Workspace, id: &str, json: bool, out: &mut
     let options = probe_options(workspace)?;
     let token = match crate::checks::access_token(setting, workspace.config(), workspace.secrets(), &options) {
         Some(Ok(token)) => token,
-        Some(Err(reason)) => return Err(Failure::check(reason)),
+        // Busy or out of reach: sendmail's EX_TEMPFAIL, so a program's caller tries again later.
+        Some(Err(failure)) if failure.temporary => {
+            return Err(Failure { code: crate::send::EX_TEMPFAIL, message: failure.reason });
+        }
+        Some(Err(failure)) => return Err(Failure::check(failure.reason)),
         None => return Err(Failure::check("this setting has no token")),
     };
     if !json {

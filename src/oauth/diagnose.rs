@@ -119,6 +119,13 @@ const KNOWN: &[Known] = &[
         next_step: "Press Connect and sign in again.",
     },
     Known {
+        id: "token-endpoint-busy",
+        any: &["busy: http", "aadsts50196", "temporarily_unavailable", "server_error"],
+        cause: "The provider's sign-in service is throttling or failing for now (HTTP 429 or 5xx). The sign-in is kept: nothing to reconnect.",
+        who: Actor::You,
+        next_step: "Try again in a few minutes (Mail Settings already retried, waiting as the provider asked); if it lasts, see the provider's service health page.",
+    },
+    Known {
         id: "token-endpoint-unreachable",
         any: &["unreachable", "connection refused", "timed out", "dns"],
         cause: "The authorization server could not be reached.",
@@ -192,6 +199,7 @@ mod tests {
             ("access_denied: The user declined", "access-denied"),
             ("invalid_grant: Token has been expired or revoked.", "invalid-grant"),
             ("the authorization server is unreachable: Connection refused", "token-endpoint-unreachable"),
+            ("busy: HTTP 503 temporarily_unavailable", "token-endpoint-busy"),
         ];
         for (text, id) in cases {
             assert_eq!(diagnose(text).signature, id, "{text}");

@@ -18,6 +18,40 @@ pub struct TokenHttp {
     agent: ureq::Agent,
     /// Refuses further requests once cancelled (a device sign-in polls until told to stop).
     cancel: Option<crate::cancel::CancelToken>,
+    /// The status of the last answer, and how long it asked to wait: oauth2's error
+    /// types keep neither, and a 429 or 503 is to be tried again, not reconnected.
+    last: Arc<std::sync::Mutex<Option<StatusSeen>>>,
+}
+
+/// An HTTP answer's status and its `Retry-After`, as seen by [`TokenHttp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusSeen {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+}
+
+/// The longest wait a provider's `Retry-After` is taken at its word for.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+/// `Retry-After` in seconds (the HTTP-date form is treated as absent: a minute's
+/// guess is no better than the caller's own backoff).
+fn retry_after(header: Option<&str>) -> Option<Duration> {
+    let seconds: u64 = header?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+}
+
+/// Microsoft's throttling text names a wait ("… Suggested Backoff Time: 30 seconds" or
+/// "SuggestedBackoffTime 00:00:30"): the seconds in it, when there are any.
+pub fn suggested_backoff(text: &str) -> Option<Duration> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("suggested backoff time").or_else(|| lower.find("suggestedbackofftime"))?;
+    let rest = &text[at..];
+    let start = rest.find(|c: char| c.is_ascii_digit())?;
+    let number: String = rest[start..].chars().take_while(|c| c.is_ascii_digit() || *c == ':').collect();
+    let seconds = number.split(':').try_fold(0_u64, |total, part| {
+        part.parse::<u64>().ok().map(|value| total.saturating_mul(60).saturating_add(value))
+    })?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
 }
 
 impl TokenHttp {
@@ -29,7 +63,12 @@ impl TokenHttp {
             .redirects(0)
             .user_agent(concat!("mailsettings/", env!("CARGO_PKG_VERSION")))
             .build();
-        Self { agent, cancel: None }
+        Self { agent, cancel: None, last: Arc::default() }
+    }
+
+    /// The status of the last answer (and its `Retry-After`), if one came.
+    pub fn last_status(&self) -> Option<StatusSeen> {
+        self.last.lock().ok().and_then(|last| *last)
     }
 
     /// The same client, refusing requests once `cancel` is cancelled.
@@ -72,6 +111,12 @@ impl SyncHttpClient for TokenHttp {
             Ok(response) | Err(ureq::Error::Status(_, response)) => response,
             Err(err) => return Err(HttpClientError::Reqwest(Box::new(err))),
         };
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some(StatusSeen {
+                status: response.status(),
+                retry_after: retry_after(response.header("retry-after")),
+            });
+        }
         let mut builder = oauth2::http::Response::builder().status(response.status());
         if let Some(content_type) = response.header("content-type") {
             builder = builder.header(oauth2::http::header::CONTENT_TYPE, content_type);
@@ -79,5 +124,23 @@ impl SyncHttpClient for TokenHttp {
         let mut body = Vec::new();
         response.into_reader().take(MAX_BODY).read_to_end(&mut body)?;
         builder.body(body).map_err(HttpClientError::Http)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_are_read_from_retry_after_and_microsofts_words_and_capped() {
+        assert_eq!(retry_after(Some(" 7 ")), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after(Some("Wed, 21 Oct 2026 07:28:00 GMT")), None);
+        assert_eq!(retry_after(Some("99999")), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            suggested_backoff("AADSTS50196: throttled. Suggested Backoff Time: 30 seconds"),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(suggested_backoff("SuggestedBackoffTime 00:01:05"), Some(Duration::from_secs(65)));
+        assert_eq!(suggested_backoff("invalid_grant: AADSTS70043"), None);
     }
 }

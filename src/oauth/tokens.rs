@@ -63,6 +63,9 @@ pub enum TokenError {
     Refused(String),
     #[error("the authorization server could not be reached: {0}")]
     Unreachable(String),
+    /// The token endpoint answered 429 or 5xx: busy or failing for now, the sign-in kept.
+    #[error("the authorization server is busy or failing (HTTP {status}); the sign-in is kept, try again{}: {reason}", retry_words(*.retry_after))]
+    Busy { status: u16, reason: String, retry_after: Option<Duration> },
     #[error("the provider's address is not valid: {0}")]
     BadUrl(String),
     /// App-only access is set up incompletely (no client secret, or a provider without it).
@@ -81,9 +84,23 @@ impl TokenError {
         match self {
             Self::NeedsReconnect(text) | Self::Refused(text) => Some(super::diagnose::diagnose(text)),
             Self::Unreachable(text) => Some(super::diagnose::diagnose(&format!("unreachable: {text}"))),
+            Self::Busy { status, reason, .. } => {
+                Some(super::diagnose::diagnose(&format!("busy: HTTP {status} {reason}")))
+            }
             _ => None,
         }
     }
+
+    /// Whether trying again later can help — the provider out of reach, busy or
+    /// failing — so the tokens are kept and nobody reconnects; only a refusal of the
+    /// refresh token itself (invalid_grant) ends a sign-in.
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, Self::Unreachable(_) | Self::Busy { .. })
+    }
+}
+
+fn retry_words(after: Option<Duration>) -> String {
+    after.map_or_else(String::new, |after| format!(" in {} s", after.as_secs().max(1)))
 }
 
 /// The client for a provider and redirect address.
@@ -334,29 +351,86 @@ pub fn fresh_access_token(
     let Some(refresh_token) = tokens.refresh_token.clone() else {
         return Err(TokenError::NeedsReconnect("the access token expired and there is no refresh token".to_owned()));
     };
-    let http = TokenHttp::new(tls, timeout);
+    let deadline = std::time::Instant::now() + timeout;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match refresh_once(&tokens, &refresh_token, provider, &tls, timeout) {
+            Ok(refreshed) => {
+                refreshed.save(secrets, setting_id)?;
+                tracing::info!(setting = setting_id, "access token refreshed");
+                return Ok(refreshed.access_token);
+            }
+            Err(TokenError::NeedsReconnect(reason)) => {
+                tokens.needs_reconnect = Some(reason.clone());
+                tokens.save(secrets, setting_id)?;
+                return Err(TokenError::NeedsReconnect(reason));
+            }
+            Err(err) if err.is_temporary() && attempt < REFRESH_ATTEMPTS => {
+                // Wait as the provider asks (Retry-After, Microsoft's "Suggested Backoff Time"),
+                // else a little longer each time — but never past the caller's deadline.
+                let asked = match &err {
+                    TokenError::Busy { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                let wait = asked.unwrap_or(Duration::from_millis(500 * (1 << attempt)));
+                if std::time::Instant::now() + wait >= deadline {
+                    return Err(err);
+                }
+                tracing::warn!(setting = setting_id, attempt, "token refresh failed for now, trying again: {err}");
+                std::thread::sleep(wait);
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// How many times a refresh is tried when the provider is busy or out of reach.
+const REFRESH_ATTEMPTS: u32 = 3;
+
+/// One refresh request: the new token set, or why not — `NeedsReconnect` only when the
+/// provider refuses the refresh token itself (invalid_grant, invalid_client).
+fn refresh_once(
+    tokens: &TokenSet,
+    refresh_token: &Secret,
+    provider: &ResolvedProvider,
+    tls: &Arc<rustls::ClientConfig>,
+    timeout: Duration,
+) -> Result<TokenSet, TokenError> {
+    let http = TokenHttp::new(tls.clone(), timeout);
     let result = client(provider, None)?
         .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_owned()))
         .request(&http);
+    let busy = |reason: String| {
+        http.last_status().filter(|seen| seen.status == 429 || seen.status >= 500).map(|seen| TokenError::Busy {
+            status: seen.status,
+            reason: reason.clone(),
+            retry_after: seen.retry_after,
+        })
+    };
     match result {
-        Ok(response) => {
-            let refreshed = TokenSet::from_response(&response, &provider.id, Some(&tokens));
-            refreshed.save(secrets, setting_id)?;
-            tracing::info!(setting = setting_id, "access token refreshed");
-            Ok(refreshed.access_token)
-        }
+        Ok(response) => Ok(TokenSet::from_response(&response, &provider.id, Some(tokens))),
         Err(RequestTokenError::ServerResponse(response)) => {
             let reason = describe_error(response.error(), response.error_description().map(String::as_str));
             if matches!(response.error(), BasicErrorResponseType::InvalidGrant | BasicErrorResponseType::InvalidClient)
             {
-                tokens.needs_reconnect = Some(reason.clone());
-                tokens.save(secrets, setting_id)?;
                 Err(TokenError::NeedsReconnect(reason))
             } else {
-                Err(TokenError::Refused(reason))
+                let suggested = super::http::suggested_backoff(&reason);
+                Err(busy(reason.clone())
+                    .map(|err| match err {
+                        TokenError::Busy { status, reason, retry_after } => {
+                            TokenError::Busy { status, reason, retry_after: retry_after.or(suggested) }
+                        }
+                        other => other,
+                    })
+                    .unwrap_or(TokenError::Refused(reason)))
             }
         }
-        Err(other) => Err(TokenError::Unreachable(error_chain(&other))),
+        Err(other) => {
+            let reason = error_chain(&other);
+            Err(busy(reason.clone()).unwrap_or(TokenError::Unreachable(reason)))
+        }
     }
 }
 

@@ -68,6 +68,7 @@ impl Symptom {
             ProbeError::BadMessage(text) => format!("bad-message: {text}"),
             ProbeError::WrongSecurityMode(text) => format!("wrong-mode: {text}"),
             ProbeError::MissingCredentials(text) => format!("missing-credentials: {text}"),
+            ProbeError::TokenUnavailable(text) => format!("token-unavailable: {text}"),
             ProbeError::FolderMissing { folder, suggestion } => {
                 format!("folder-missing: {folder}{suggestion}")
             }
@@ -651,6 +652,17 @@ const SIGNATURES: &[Signature] = &[
         who: Actor::You,
         next_step: "Enter the password in the form (Basic) or press Connect (OAuth).",
         example: (Protocol::Smtp, "missing-credentials: no outgoing password is stored"),
+    },
+    Signature {
+        id: "token-unavailable",
+        protocol: None,
+        any: &["token-unavailable"],
+        and_any: &[],
+        hosts: &[],
+        cause: "The sign-in is kept, but the provider's sign-in service was busy or out of reach, so no fresh token could be had just now.",
+        who: Actor::You,
+        next_step: "Nothing to reconnect: try the test again in a few minutes; if it lasts, check this computer's network or proxy to the provider's sign-in service.",
+        example: (Protocol::Smtp, "token-unavailable: the authorization server could not be reached"),
     },
     Signature {
         id: "connection-dropped",

@@ -36,6 +36,9 @@ pub enum ProbeError {
     WrongSecurityMode(String),
     #[error("no credentials: {0}")]
     MissingCredentials(String),
+    /// The OAuth sign-in is kept, but no fresh token could be had now.
+    #[error("no fresh token just now (the sign-in is kept): {0}")]
+    TokenUnavailable(String),
     #[error("the folder \"{folder}\" does not exist{suggestion}")]
     FolderMissing { folder: String, suggestion: String },
     #[error("the test message did not arrive within {secs} s")]
@@ -56,6 +59,7 @@ impl ProbeError {
         match self {
             Self::BadMessage(_) => FailureKind::BadMessage,
             Self::MissingCredentials(_) => FailureKind::Credentials,
+            Self::TokenUnavailable(_) => FailureKind::Temporary,
             Self::Refused { .. } | Self::NoUsableMechanism { .. } => FailureKind::Refused,
             Self::Silent { .. } | Self::TimedOut(_) | Self::Io(_) | Self::WrongSecurityMode(_) | Self::Cancelled => {
                 FailureKind::Temporary

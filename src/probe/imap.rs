@@ -302,6 +302,7 @@ fn xoauth2_on(
     let token = match &input.sign_in {
         SignIn::Bearer(token) => token,
         SignIn::Missing(reason) => return Err((ProbeError::MissingCredentials(reason.clone()), None)),
+        SignIn::TokenUnavailable(reason) => return Err((ProbeError::TokenUnavailable(reason.clone()), None)),
         SignIn::Password(_) => {
             return Err((ProbeError::Protocol("only an OAuth sign-in is passed through".to_owned()), None));
         }
@@ -447,6 +448,10 @@ fn authenticate(
     let result = match &input.sign_in {
         SignIn::Missing(reason) => {
             run.failed(StageName::Authentication, started, &ProbeError::MissingCredentials(reason.clone()), None);
+            return None;
+        }
+        SignIn::TokenUnavailable(reason) => {
+            run.failed(StageName::Authentication, started, &ProbeError::TokenUnavailable(reason.clone()), None);
             return None;
         }
         SignIn::Password(password) => {

@@ -25,6 +25,23 @@ pub enum SignIn {
     Bearer(Secret),
     /// Nothing usable is stored; the reason says what to do.
     Missing(String),
+    /// The sign-in is kept, but no fresh token could be had just now (the provider
+    /// busy or out of reach): worth trying again, no reconnect needed.
+    TokenUnavailable(String),
+}
+
+/// Why no access token could be had: the words, and whether trying again later
+/// can help (the provider busy or out of reach) rather than a reconnect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenFailure {
+    pub reason: String,
+    pub temporary: bool,
+}
+
+impl std::fmt::Display for TokenFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
 }
 
 impl SignIn {
@@ -79,7 +96,7 @@ impl IncomingInput {
 pub fn inputs_for(
     setting: &MailSetting,
     secrets: &Secrets,
-    bearer: Option<&Result<Secret, String>>,
+    bearer: Option<&Result<Secret, TokenFailure>>,
 ) -> Result<(OutgoingInput, IncomingInput), SecretStoreError> {
     // Each side as it signs in: a relay's password beside an OAuth mailbox, or one credential for both.
     let sign_in = |kind: SecretKind, what: &str| -> Result<SignIn, SecretStoreError> {
@@ -88,7 +105,8 @@ pub fn inputs_for(
         if credential.uses_oauth() {
             return Ok(match bearer {
                 Some(Ok(token)) => SignIn::Bearer(token.clone()),
-                Some(Err(reason)) => SignIn::Missing(reason.clone()),
+                Some(Err(failure)) if failure.temporary => SignIn::TokenUnavailable(failure.reason.clone()),
+                Some(Err(failure)) => SignIn::Missing(failure.reason.clone()),
                 None => SignIn::Missing("this setting is not connected: press Connect to sign in".to_owned()),
             });
         }

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 pub use diagnose::Protocol;
 pub use error::ProbeError;
-pub use inputs::{Endpoint, IncomingInput, OutgoingInput, SignIn, inputs_for};
+pub use inputs::{Endpoint, IncomingInput, OutgoingInput, SignIn, TokenFailure, inputs_for};
 pub use report::{ProbeKind, Report, Stage, StageName, StageOutcome};
 
 use crate::model::Security;

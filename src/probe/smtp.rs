@@ -349,6 +349,10 @@ impl Session {
                 run.failed(StageName::Authentication, started, &ProbeError::MissingCredentials(reason.clone()), None);
                 return false;
             }
+            SignIn::TokenUnavailable(reason) => {
+                run.failed(StageName::Authentication, started, &ProbeError::TokenUnavailable(reason.clone()), None);
+                return false;
+            }
             SignIn::Bearer(token) => (Mechanism::Xoauth2, token),
             SignIn::Password(password) => {
                 let mechanism = if self.info.supports_auth_mechanism(Mechanism::Plain) {

@@ -870,3 +870,176 @@ fn a_device_code_nobody_enters_expires_with_a_clear_message() {
     assert!(stderr(&output).contains("the code expired before anyone signed in with it"), "{}", stderr(&output));
     assert!(started.elapsed() < Duration::from_secs(30), "ended at the code's expiry: {:?}", started.elapsed());
 }
+
+/// What the plain-HTTP front of the rig's token endpoint does with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Front {
+    /// Passes it to the rig's authorization server.
+    Up,
+    /// Answers 503 with `Retry-After: 1` this many more times, then passes requests on.
+    Busy(u32),
+}
+
+/// A loopback HTTP front for the rig's token endpoint, as a provider's edge: the
+/// test stops it (connections refused, as a server that went away) and starts it
+/// again on the same port, or makes it answer 503 with Retry-After first.
+struct TokenFront {
+    port: u16,
+    mode: std::sync::Arc<std::sync::Mutex<Front>>,
+    stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl TokenFront {
+    fn start() -> Self {
+        let mut front = Self { port: 0, mode: std::sync::Arc::new(std::sync::Mutex::new(Front::Up)), stop: None };
+        front.listen(std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+        front
+    }
+
+    fn listen(&mut self, listener: std::net::TcpListener) {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        self.port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        self.stop = Some(stop.clone());
+        let mode = self.mode.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    return; // the listener goes with the thread: connections are refused
+                }
+                let Ok(stream) = stream else { continue };
+                let mode = mode.clone();
+                std::thread::spawn(move || serve_token_request(stream, &mode));
+            }
+        });
+    }
+
+    /// Goes away: the port refuses connections.
+    fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// Comes back on the same port.
+    fn restart(&mut self) {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", self.port)).unwrap();
+        self.listen(listener);
+    }
+
+    fn set(&self, mode: Front) {
+        *self.mode.lock().unwrap() = mode;
+    }
+}
+
+fn serve_token_request(mut stream: std::net::TcpStream, mode: &std::sync::Mutex<Front>) {
+    use std::io::{BufRead, Read, Write};
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut head = Vec::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        if line == "\r\n" {
+            break;
+        }
+        head.push(line);
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    let busy = {
+        let mut mode = mode.lock().unwrap();
+        match *mode {
+            Front::Busy(left) if left > 0 => {
+                *mode = Front::Busy(left - 1);
+                true
+            }
+            _ => false,
+        }
+    };
+    let (status, content_type, answer) = if busy {
+        let json =
+            br#"{"error":"temporarily_unavailable","error_description":"The service is busy. Try again later."}"#;
+        (503, "application/json".to_owned(), json.to_vec())
+    } else {
+        let rig = rig();
+        let tls = mailsettings::tls::client_config(&[rig.ca_file.clone()]).unwrap();
+        let agent = ureq::AgentBuilder::new().tls_config(tls).build();
+        let mut call = agent.post(&format!("https://127.0.0.1:{}/token", rig.oauth_port));
+        for line in head.iter().skip(1) {
+            if let Some((name, value)) = line.split_once(':') {
+                let name = name.trim();
+                if ["content-type", "authorization", "accept"].contains(&name.to_ascii_lowercase().as_str()) {
+                    call = call.set(name, value.trim());
+                }
+            }
+        }
+        let response = match call.send_bytes(&body) {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(_) => return,
+        };
+        let status = response.status();
+        let content_type = response.header("content-type").unwrap_or("application/json").to_owned();
+        let mut answer = Vec::new();
+        response.into_reader().read_to_end(&mut answer).unwrap();
+        (status, content_type, answer)
+    };
+    let retry = if busy { "Retry-After: 1\r\n" } else { "" };
+    let head = format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\n{retry}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        answer.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&answer);
+}
+
+/// A provider that goes away during a refresh costs no reconnect: the tokens are
+/// kept, `token` exits 75 (try again later) and the setting stays Connected; a 503
+/// with Retry-After is waited out and tried again; once the server is back the
+/// refresh works and the mailbox opens — without anyone signing in again.
+#[test]
+fn an_authorization_server_that_goes_away_and_comes_back_costs_no_reconnect() {
+    let rig = rig();
+    let mut sandbox = OAuthSandbox::new(oauth_setting(rig, "away", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "away"]), 0);
+    let mut front = TokenFront::start();
+    sandbox.config.oauth_providers[0].token_url = format!("http://127.0.0.1:{}/token", front.port);
+    sandbox.write_config();
+    let secrets = sandbox.secrets();
+    let expire_soon = || {
+        let mut tokens = TokenSet::load(&secrets, "away").unwrap().unwrap();
+        tokens.expires_at = Some(time::OffsetDateTime::now_utc() + time::Duration::seconds(10));
+        tokens.save(&secrets, "away").unwrap();
+    };
+
+    expire_soon();
+    front.stop();
+    let away = sandbox.run(Browser::Idle, &["token", "away"]);
+    assert_exit(&away, 75);
+    assert!(stderr(&away).contains("could not be reached"), "{}", stderr(&away));
+    let kept = TokenSet::load(&secrets, "away").unwrap().expect("the tokens are kept");
+    assert!(kept.needs_reconnect.is_none(), "no reconnect for a server that went away: {:?}", kept.needs_reconnect);
+    let status = stdout(&sandbox.run(Browser::Idle, &["token-status", "away"]));
+    assert!(status.contains("Connected"), "{status}");
+    let test = sandbox.run(Browser::Idle, &["test", "incoming", "away"]);
+    assert!(stdout(&test).contains("token-unavailable"), "the test says the sign-in is kept: {}", stdout(&test));
+
+    // Back, but busy once: the 503's Retry-After is waited out, then the refresh goes through.
+    front.restart();
+    front.set(Front::Busy(1));
+    let started = std::time::Instant::now();
+    let back = sandbox.run(Browser::Idle, &["token", "away"]);
+    assert_exit(&back, 0);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "the Retry-After was honoured");
+    assert_eq!(*front.mode.lock().unwrap(), Front::Busy(0), "the busy answer was met, then retried");
+    let refreshed = TokenSet::load(&secrets, "away").unwrap().unwrap();
+    assert_ne!(refreshed.refresh_token.as_ref().unwrap().expose(), kept.refresh_token.as_ref().unwrap().expose());
+    assert_exit(&sandbox.run(Browser::Idle, &["test", "incoming", "away"]), 0);
+}
