@@ -83,7 +83,7 @@ pub fn access_token(
         return Some(crate::oauth::tokens::app_access_token(&provider, options.tls.clone(), timeout).map_err(failure));
     }
     Some(
-        crate::oauth::tokens::fresh_access_token(secrets, &setting.id, &provider, options.tls.clone(), timeout)
+        crate::oauth::tokens::fresh_access_token(secrets, &setting.id, &provider, &options.tls, timeout)
             .map_err(failure),
     )
 }

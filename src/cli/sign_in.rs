@@ -187,15 +187,17 @@ fn connect_on_another_device(workspace: &Workspace, id: &str, out: &mut dyn Writ
     )
     .map_err(Failure::from)?;
     out.flush().map_err(Failure::from)?;
-    let support = workspace.config().support_contact();
-    connected_or_failure(sign_in.finish(workspace.secrets(), options.tls.clone(), &interrupted()), &support, out)
+    let result = sign_in.finish(workspace.secrets(), options.tls.clone(), &interrupted());
+    connected_or_failure(result, setting, workspace.config(), out)
 }
 
 fn connected_or_failure(
     result: Result<crate::oauth::Connected, crate::oauth::ConnectError>,
-    support: &str,
+    setting: &crate::model::MailSetting,
+    config: &crate::model::Config,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
+    let support = &config.support_contact();
     match result {
         Ok(connected) => {
             writeln!(out, "{}", connected.status.state.label()).map_err(Failure::from)?;
@@ -210,6 +212,15 @@ fn connected_or_failure(
                 for line in diagnosis.to_string().lines() {
                     message.push_str("\n  ");
                     message.push_str(line);
+                }
+                // Users may not consent here: the request to forward, approval link included.
+                let request = crate::oauth::diagnose::needs_admin_consent(&diagnosis)
+                    .then(|| crate::oauth::provider::resolve(setting, config).ok())
+                    .flatten()
+                    .and_then(|provider| crate::oauth::provider::admin_consent_request(&provider));
+                if let Some(request) = request {
+                    message.push_str("\n\nSend this to your Microsoft 365 administrator:\n");
+                    message.push_str(&request);
                 }
             }
             Err(Failure::check(message))
@@ -266,7 +277,7 @@ fn connect_in_browser(
         std::time::Duration::from_secs(timeout_secs),
         &interrupted(),
     );
-    connected_or_failure(result, &workspace.config().support_contact(), out)
+    connected_or_failure(result, setting, workspace.config(), out)
 }
 
 /// `oauth-app set PROVIDER --client-id …`: the organisation's registered app, with its

@@ -70,6 +70,10 @@ pub struct OAuthProvider {
     /// Host in the loopback redirect URI: `localhost` or `127.0.0.1`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_host: Option<String>,
+    /// Where the tenant's administrator approves the app (`{tenant}` and `{client_id}`
+    /// filled in); Microsoft's is built in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_consent_url: Option<String>,
     /// Extra parameters for the authorization request (e.g. `prompt = "consent"`,
     /// which some providers require before they issue a refresh token).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -93,6 +97,7 @@ impl std::fmt::Debug for OAuthProvider {
             .field("scopes", &self.scopes)
             .field("app_scopes", &self.app_scopes)
             .field("redirect_host", &self.redirect_host)
+            .field("admin_consent_url", &self.admin_consent_url)
             .field("authorize_params", &self.authorize_params)
             .finish()
     }
@@ -685,6 +690,7 @@ impl OAuthProvider {
             ("revoke_url", provider.revoke_url.as_deref()),
             ("userinfo_url", provider.userinfo_url.as_deref()),
             ("device_authorization_url", provider.device_authorization_url.as_deref()),
+            ("admin_consent_url", provider.admin_consent_url.as_deref()),
         ]
         .into_iter()
         .filter_map(|(field, value)| value.filter(|v| !v.trim().is_empty()).map(|v| (field, v)))

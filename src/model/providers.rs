@@ -74,6 +74,9 @@ pub struct SignIn {
     pub registration_steps: &'static [&'static str],
     /// The sign-in app needs a client secret too (Google desktop apps).
     pub needs_client_secret: bool,
+    /// Where a tenant's administrator approves the app for everyone (`{tenant}`,
+    /// `{client_id}` filled in), for tenants where users may not consent themselves.
+    pub admin_consent_url: Option<&'static str>,
 }
 
 pub const MICROSOFT_365: Provider = Provider {
@@ -120,6 +123,7 @@ pub const MICROSOFT_365: Provider = Provider {
             "Copy the \"Application (client) ID\" from the Overview page into the field below.",
         ],
         needs_client_secret: false,
+        admin_consent_url: Some("https://login.microsoftonline.com/{tenant}/adminconsent?client_id={client_id}"),
     }),
 };
 
@@ -161,6 +165,8 @@ pub const GMAIL: Provider = Provider {
              --client-id … --client-secret-stdin).",
         ],
         needs_client_secret: true,
+        // A Workspace administrator trusts the app in the Admin console instead (no link).
+        admin_consent_url: None,
     }),
 };
 

@@ -35,11 +35,18 @@ const KNOWN: &[Known] = &[
         next_step: "Remove client_secret from the [[oauth_provider]] entry for Microsoft 365.",
     },
     Known {
+        id: "aad-admin-approval",
+        any: &["aadsts90094", "aadsts90095", "needs admin approval", "admin_consent_required"],
+        cause: "This organisation lets only administrators approve apps that read and send mail, and nobody has approved this one yet.",
+        who: Actor::MailAdmin,
+        next_step: "Send your Microsoft 365 administrator the approval link (Copy request for your administrator); once they approve, press Connect again — nothing else changes.",
+    },
+    Known {
         id: "aad-consent-required",
         any: &["aadsts65001", "consent_required"],
-        cause: "Nobody has consented to the app's mail permissions in this tenant.",
+        cause: "Nobody has consented to the app's mail permissions in this tenant, and users may not do it themselves.",
         who: Actor::MailAdmin,
-        next_step: "A Microsoft 365 administrator grants admin consent for the app (Enterprise applications > Permissions).",
+        next_step: "Send your Microsoft 365 administrator the approval link (Copy request for your administrator); once they approve, press Connect again — nothing else changes.",
     },
     Known {
         id: "aad-client-secret-invalid",
@@ -133,6 +140,11 @@ const KNOWN: &[Known] = &[
         next_step: "Check this computer's network and proxy; then try again.",
     },
 ];
+
+/// Whether a sign-in failed because the tenant's administrator must approve the app first.
+pub fn needs_admin_consent(diagnosis: &Diagnosis) -> bool {
+    matches!(diagnosis.signature, "aad-admin-approval" | "aad-consent-required")
+}
 
 /// A diagnosis for an OAuth error text (error code and description together).
 pub fn diagnose(text: &str) -> Diagnosis {

@@ -33,6 +33,8 @@ pub struct ResolvedProvider {
     pub authorize_params: Vec<(String, String)>,
     /// Scopes the mail servers need; missing ones are warned about after Connect.
     pub mail_scopes: Vec<String>,
+    /// Where the tenant's administrator approves the app for everyone, filled in.
+    pub admin_consent_url: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -95,6 +97,7 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
                 redirect_host: entry.redirect_host.clone().unwrap_or_else(|| "127.0.0.1".to_owned()),
                 authorize_params: entry.authorize_params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 mail_scopes: Vec::new(),
+                admin_consent_url: None,
             })
         }
     }
@@ -134,8 +137,33 @@ fn from_catalogue(
         redirect_host: sign_in.redirect_host.to_owned(),
         authorize_params: sign_in.authorize_params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
         mail_scopes: owned(sign_in.mail_scopes),
+        admin_consent_url: sign_in.admin_consent_url.map(str::to_owned),
     };
-    builtin(defaults, entry, provider.label, provider.id)
+    let mut resolved = builtin(defaults, entry, provider.label, provider.id)?;
+    // An administrator approves for a named tenant: the setting's, the app's, else the mailbox's domain.
+    let consent_tenant = Some(tenant)
+        .filter(|t| !matches!(*t, "organizations" | "common"))
+        .map(str::to_owned)
+        .or_else(|| crate::model::setting::domain_of(&setting.imap.user_name))
+        .unwrap_or_else(|| "organizations".to_owned());
+    let override_url = entry.and_then(|e| e.admin_consent_url.as_deref()).filter(|u| !u.trim().is_empty());
+    resolved.admin_consent_url = override_url
+        .map(str::to_owned)
+        .or(resolved.admin_consent_url)
+        .map(|template| template.replace("{tenant}", &consent_tenant).replace("{client_id}", &resolved.client_id));
+    Ok(resolved)
+}
+
+/// The request an admin forwards to the tenant's administrator when users may not
+/// consent to the app's mail permissions: the approval link, and what to do there.
+pub fn admin_consent_request(provider: &ResolvedProvider) -> Option<String> {
+    let link = provider.admin_consent_url.as_deref()?;
+    Some(format!(
+        "Please approve our mail app for the organisation: open {link} signed in as an administrator of our \
+         Microsoft 365 (Global, Cloud Application or Application Administrator) and accept the mail permissions \
+         it asks for (IMAP.AccessAsUser.All and SMTP.Send). After that I can connect the mailbox; nothing else \
+         needs to change."
+    ))
 }
 
 /// When the client secret of the app `setting` signs in with expires, as the admin
@@ -325,6 +353,33 @@ mod tests {
         assert_eq!(p.redirect_host, "localhost");
         s.tenant = None;
         assert!(resolve(&s, &config).unwrap().authorize_url.contains("/organizations/"));
+    }
+
+    #[test]
+    fn the_admin_consent_link_names_the_app_and_a_real_tenant() {
+        let mut s = setting(CredentialKind::Microsoft365);
+        s.imap.user_name = "ar@contoso.com".into();
+        let config = config_with(OAuthProvider {
+            id: "microsoft365".into(),
+            client_id: "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab".into(),
+            ..OAuthProvider::default()
+        });
+        let link = |s: &MailSetting| resolve(s, &config).unwrap().admin_consent_url.unwrap();
+        assert_eq!(
+            link(&s),
+            "https://login.microsoftonline.com/contoso.com/adminconsent?client_id=0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab",
+            "\"organizations\" cannot approve: the mailbox's domain stands in"
+        );
+        s.tenant = Some("2f1d4c1e-0000-4000-8000-000000000001".into());
+        assert!(link(&s).contains("/2f1d4c1e-0000-4000-8000-000000000001/adminconsent"));
+        let request = admin_consent_request(&resolve(&s, &config).unwrap()).unwrap();
+        assert!(request.contains(&link(&s)) && request.contains("IMAP.AccessAsUser.All"), "{request}");
+        let gmail = config_with(OAuthProvider {
+            id: "gmail".into(),
+            client_id: "x.apps.googleusercontent.com".into(),
+            ..OAuthProvider::default()
+        });
+        assert_eq!(resolve(&setting(CredentialKind::Gmail), &gmail).unwrap().admin_consent_url, None);
     }
 
     #[test]

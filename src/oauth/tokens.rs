@@ -330,7 +330,7 @@ pub fn fresh_access_token(
     secrets: &Secrets,
     setting_id: &str,
     provider: &ResolvedProvider,
-    tls: Arc<rustls::ClientConfig>,
+    tls: &Arc<rustls::ClientConfig>,
     timeout: Duration,
 ) -> Result<Secret, TokenError> {
     let tokens = TokenSet::load(secrets, setting_id)?.ok_or(TokenError::NotConnected)?;
@@ -355,7 +355,7 @@ pub fn fresh_access_token(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match refresh_once(&tokens, &refresh_token, provider, &tls, timeout) {
+        match refresh_once(&tokens, &refresh_token, provider, tls, timeout) {
             Ok(refreshed) => {
                 refreshed.save(secrets, setting_id)?;
                 tracing::info!(setting = setting_id, "access token refreshed");

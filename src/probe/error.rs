@@ -59,12 +59,14 @@ impl ProbeError {
         match self {
             Self::BadMessage(_) => FailureKind::BadMessage,
             Self::MissingCredentials(_) => FailureKind::Credentials,
-            Self::TokenUnavailable(_) => FailureKind::Temporary,
             Self::Refused { .. } | Self::NoUsableMechanism { .. } => FailureKind::Refused,
-            Self::Silent { .. } | Self::TimedOut(_) | Self::Io(_) | Self::WrongSecurityMode(_) | Self::Cancelled => {
-                FailureKind::Temporary
-            }
-            Self::Connect { kind: std::io::ErrorKind::TimedOut, .. } => FailureKind::Temporary,
+            Self::Silent { .. }
+            | Self::TimedOut(_)
+            | Self::Io(_)
+            | Self::WrongSecurityMode(_)
+            | Self::Cancelled
+            | Self::TokenUnavailable(_)
+            | Self::Connect { kind: std::io::ErrorKind::TimedOut, .. } => FailureKind::Temporary,
             Self::Dns { .. }
             | Self::Connect { .. }
             | Self::Tls(_)

@@ -79,11 +79,14 @@ impl JobKind {
 }
 
 /// A failed Connect as the window shows it: the error, and its diagnosis naming support.
-fn connect_failure(err: &oauth::ConnectError, config: &Config) -> ConnectFailure {
-    ConnectFailure {
-        message: err.to_string(),
-        diagnosis: err.diagnosis().map(|d| d.naming_support(&config.support_contact())),
-    }
+fn connect_failure(err: &oauth::ConnectError, input: &JobInput) -> ConnectFailure {
+    let diagnosis = err.diagnosis().map(|d| d.naming_support(&input.config.support_contact()));
+    let consent_request = diagnosis
+        .as_ref()
+        .filter(|d| oauth::diagnose::needs_admin_consent(d))
+        .and_then(|_| oauth::provider::resolve(&input.setting, &input.config).ok())
+        .and_then(|provider| oauth::provider::admin_consent_request(&provider));
+    ConnectFailure { message: err.to_string(), diagnosis, consent_request }
 }
 
 /// A failed Connect, ready to show.
@@ -91,6 +94,8 @@ fn connect_failure(err: &oauth::ConnectError, config: &Config) -> ConnectFailure
 pub struct ConnectFailure {
     pub message: String,
     pub diagnosis: Option<Diagnosis>,
+    /// Where users may not consent: the request (with the approval link) to forward to the tenant's administrator.
+    pub consent_request: Option<String>,
 }
 
 /// What a job reports back.
@@ -511,7 +516,7 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
         ) {
             Ok(sign_in) => sign_in,
             Err(err) => {
-                let failure = connect_failure(&err, &input.config);
+                let failure = connect_failure(&err, input);
                 return notify(JobEvent::Connected { setting_id, result: Err(failure) });
             }
         };
@@ -520,14 +525,13 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
             code: sign_in.code(),
             expires_at: sign_in.expires_at(),
         });
-        let result =
-            sign_in.finish(&input.secrets, options.tls, cancel).map_err(|err| connect_failure(&err, &input.config));
+        let result = sign_in.finish(&input.secrets, options.tls, cancel).map_err(|err| connect_failure(&err, input));
         return notify(JobEvent::Connected { setting_id, result });
     }
     let flow = match ConnectFlow::start(&input.setting, &input.config) {
         Ok(flow) => flow,
         Err(err) => {
-            let failure = connect_failure(&err, &input.config);
+            let failure = connect_failure(&err, input);
             return notify(JobEvent::Connected { setting_id, result: Err(failure) });
         }
     };
@@ -537,7 +541,7 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
     }
     let result = flow
         .finish(&input.secrets, options.tls, oauth::flow::DEFAULT_TIMEOUT, cancel)
-        .map_err(|err| connect_failure(&err, &input.config));
+        .map_err(|err| connect_failure(&err, input));
     notify(JobEvent::Connected { setting_id, result });
 }
 

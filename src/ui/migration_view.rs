@@ -80,6 +80,7 @@ impl MigrationView {
         config: &Config,
         connection: &ConnectionState,
         connect_messages: &[String],
+        consent_request: Option<&str>,
         running: &[(String, JobKind, Option<String>)],
         recipient: &mut String,
         commands: &mut CommandQueue,
@@ -113,6 +114,9 @@ impl MigrationView {
             }
             self.checklist_ui(ui, config, &list, running, recipient, commands);
             connect_messages_ui(ui, connect_messages, commands);
+            if let Some(request) = consent_request {
+                super::form::consent_request_ui(ui, request, commands);
+            }
         });
     }
 

@@ -2048,3 +2048,36 @@ fn the_welcome_migrates_an_old_setting_typed_in() {
     let config = harness.state().workspace().config().clone();
     assert!(config.migration("collections-test").is_some(), "the migration of the typed setting started");
 }
+
+/// Admin approval in the window: a Connect refused because users may not consent
+/// offers the request to forward (with the tenant's approval link), one click to copy.
+#[test]
+fn a_sign_in_needing_admin_approval_offers_the_request_to_forward() {
+    let rig = crate::rig::rig();
+    let sandbox = Sandbox::new();
+    let mut setting = rig.basic_setting("win-consent", "ar");
+    setting.credential = mailsettings::model::CredentialKind::Microsoft365;
+    setting.description = "Consent".to_owned();
+    setting.imap.user_name = "consent-window@rig.test".to_owned();
+    let mut config = rig.config_with(vec![setting]);
+    let mut entry = crate::oauth::provider_entry(rig, "microsoft365");
+    entry.client_id = "mailsettings-confidential".to_owned();
+    entry.client_secret = Some("rig-desktop-client-secret".to_owned());
+    entry.scopes = microsoft_scopes();
+    entry.admin_consent_url =
+        Some(format!("https://127.0.0.1:{}/adminconsent?client_id={{client_id}}", rig.oauth_port));
+    config.oauth_providers.push(entry);
+    let mut harness = rig_harness(&sandbox, &config);
+    click(&mut harness, "Consent");
+    press(&mut harness, "Connect");
+    wait_until(&mut harness, "the sign-in link", |h| h.query_by_label("Copy link").is_some());
+    let url = press_and_copy(&mut harness, "Copy link");
+    let script = crate::oauth::browser_script(sandbox.dir.path(), crate::oauth::Browser::SignIn);
+    std::process::Command::new(script).arg(&url).env("RIG_CA_FILE", &rig.ca_file).status().unwrap();
+    wait_until(&mut harness, "the refused Connect", |h| {
+        !h.state().is_busy() && h.query_by_role_and_label(Role::Button, "Copy request for your administrator").is_some()
+    });
+    let request = press_and_copy(&mut harness, "Copy request for your administrator");
+    let link = format!("https://127.0.0.1:{}/adminconsent?client_id=mailsettings-confidential", rig.oauth_port);
+    assert!(request.contains(&link) && request.contains("administrator"), "{request}");
+}

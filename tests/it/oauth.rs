@@ -1043,3 +1043,44 @@ fn an_authorization_server_that_goes_away_and_comes_back_costs_no_reconnect() {
     assert_ne!(refreshed.refresh_token.as_ref().unwrap().expose(), kept.refresh_token.as_ref().unwrap().expose());
     assert_exit(&sandbox.run(Browser::Idle, &["test", "incoming", "away"]), 0);
 }
+
+/// A tenant where users may not consent to mail permissions (AADSTS65001): Connect
+/// ends with the request to forward — the tenant's admin-consent link for the app's
+/// client id and the mailbox's tenant — and once the administrator has approved,
+/// Connect works with nothing changed.
+#[test]
+fn a_tenant_that_needs_admin_approval_gets_the_link_to_forward() {
+    let rig = rig();
+    let mut setting = rig.basic_setting("consent", "ar");
+    setting.credential = CredentialKind::Microsoft365;
+    setting.imap.user_name = "consent@rig.test".to_owned();
+    let mut config = rig.config_with(vec![setting]);
+    let mut entry = provider_entry(rig, "microsoft365");
+    entry.client_id = "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab".to_owned();
+    let microsoft = mailsettings::model::providers::MICROSOFT_365.sign_in.unwrap();
+    entry.scopes = microsoft.scopes.iter().map(|s| (*s).to_owned()).collect();
+    entry.admin_consent_url =
+        Some(format!("https://127.0.0.1:{}/adminconsent?client_id={{client_id}}&tenant={{tenant}}", rig.oauth_port));
+    config.oauth_providers.push(entry);
+    let sandbox = OAuthSandbox { dir: tempfile::tempdir().unwrap(), config };
+    sandbox.write_config();
+
+    let refused = sandbox.run(Browser::SignIn, &["connect", "consent"]);
+    assert_exit(&refused, 1);
+    let err = stderr(&refused);
+    assert!(err.contains("AADSTS65001") && err.contains("Send your Microsoft 365 administrator"), "{err}");
+    assert!(err.contains("Send this to your Microsoft 365 administrator:"), "{err}");
+    let link = format!(
+        "https://127.0.0.1:{}/adminconsent?client_id=0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab&tenant=rig.test",
+        rig.oauth_port
+    );
+    assert!(err.contains(&link), "the link names the app and the mailbox's tenant: {err}");
+    assert!(TokenSet::load(&sandbox.secrets(), "consent").unwrap().is_none());
+
+    // The administrator opens the link and approves.
+    let approved = Command::new("curl").args(["-sS", "--cacert"]).arg(&rig.ca_file).arg(&link).output().unwrap();
+    assert!(String::from_utf8_lossy(&approved.stdout).contains("Permissions granted"));
+    let connected = sandbox.run(Browser::SignIn, &["connect", "consent"]);
+    assert_exit(&connected, 0);
+    assert!(stdout(&connected).contains("Connected as consent@rig.test"), "{}", stdout(&connected));
+}

@@ -172,6 +172,9 @@ impl MailSettingsApp {
                 warnings
             }
             Err(failure) => {
+                if let Some(request) = &failure.consent_request {
+                    self.consent_requests.insert(setting_id.to_owned(), request.clone());
+                }
                 let mut lines = vec![format!("Connect failed: {}", failure.message)];
                 if let Some(d) = failure.diagnosis {
                     lines.extend(d.to_string().lines().map(str::to_owned));

@@ -496,6 +496,7 @@ impl MailSettingsApp {
             return;
         }
         self.connect_messages.remove(id);
+        self.consent_requests.remove(id);
         let mut input = JobInput::new(setting, config.clone(), self.workspace.secrets().clone());
         id.clone_into(&mut input.subject_id);
         input.recipient = self.prefs.recipient.trim().to_owned();

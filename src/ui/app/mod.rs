@@ -112,6 +112,8 @@ pub struct MailSettingsApp {
     extras_generation: u64,
     /// Per setting: what the last Connect / Disconnect said.
     connect_messages: HashMap<String, Vec<String>>,
+    /// Per setting: after a sign-in that needs the tenant administrator's approval, the request to forward.
+    consent_requests: HashMap<String, String>,
     compare_with: Option<String>,
     show_trust: bool,
     connections_scanned: bool,
@@ -163,6 +165,7 @@ impl MailSettingsApp {
             extras: HashMap::new(),
             extras_generation: 0,
             connect_messages: HashMap::new(),
+            consent_requests: HashMap::new(),
             compare_with: None,
             show_trust: false,
             connections_scanned: false,

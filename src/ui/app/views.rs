@@ -34,12 +34,14 @@ impl MailSettingsApp {
                 let connection = new.as_deref().map_or(ConnectionState::NotConnected, |new| self.connection(new));
                 let no_messages = Vec::new();
                 let messages = new.as_deref().and_then(|new| self.connect_messages.get(new)).unwrap_or(&no_messages);
+                let consent_request = new.as_deref().and_then(|new| self.consent_requests.get(new)).map(String::as_str);
                 self.central_panel(ui).show(ui, |ui| {
                     self.migration.ui(
                         ui,
                         config,
                         &connection,
                         messages,
+                        consent_request,
                         &running,
                         &mut self.prefs.recipient,
                         &mut self.commands,
@@ -121,6 +123,7 @@ impl MailSettingsApp {
                     .as_deref()
                     .and_then(|id| self.connect_messages.get(id))
                     .unwrap_or(&no_messages),
+                consent_request: editing.as_deref().and_then(|id| self.consent_requests.get(id)).map(String::as_str),
                 busy: running.iter().any(|k| *k != JobKind::ReadStoredPasswords),
                 running,
                 recipient: &mut self.prefs.recipient,

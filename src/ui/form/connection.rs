@@ -85,6 +85,9 @@ impl EditForm {
             ui.label("Save first: Connect signs in with the saved setting.");
         }
         messages_ui(ui, &mut self.connect_messages_open, context.connect_messages);
+        if let Some(request) = context.consent_request {
+            consent_request_ui(ui, request, commands);
+        }
     }
 
     /// App-only access: nobody signs in; the app's own token, asked for on each use.
@@ -267,5 +270,14 @@ fn messages_ui(ui: &mut Ui, open: &mut bool, messages: &[String]) {
         for line in messages {
             ui.add(egui::Label::new(RichText::new(line.as_str()).color(color)).wrap());
         }
+    }
+}
+
+/// The way past "needs admin approval": the request, approval link included, to send
+/// to the tenant's administrator (the admin using this app rarely is one).
+pub fn consent_request_ui(ui: &mut Ui, request: &str, commands: &mut CommandQueue) {
+    let copy = ui.button("Copy request for your administrator").on_hover_text(request.to_owned());
+    if copy.clicked() {
+        commands.send(Command::CopyText(request.to_owned()));
     }
 }

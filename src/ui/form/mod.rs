@@ -8,6 +8,7 @@
 
 mod compare;
 mod connection;
+pub use connection::consent_request_ui;
 mod sections;
 
 use crate::secret::SecretText;
@@ -61,6 +62,8 @@ pub struct FormContext<'a> {
     pub device_waiting: Option<Option<&'a (crate::oauth::device::DeviceCode, std::time::Instant)>>,
     /// The outcome of the last Connect / Disconnect (account, warnings, diagnosis).
     pub connect_messages: &'a [String],
+    /// After a sign-in that needs the tenant administrator's approval: the request to forward.
+    pub consent_request: Option<&'a str>,
     /// Jobs running for this setting.
     pub running: Vec<JobKind>,
     pub busy: bool,

@@ -159,9 +159,21 @@ function logTokenRequest(ctx, outcome) {
 provider.on('grant.success', (ctx) => logTokenRequest(ctx, 'ok'));
 provider.on('grant.error', (ctx, err) => logTokenRequest(ctx, err.error || 'error'));
 
+// Client ids an administrator has approved for the whole tenant (see /adminconsent).
+const adminApproved = new Set();
+
 async function interaction(req, res) {
   const { prompt, params, session, grantId } = await provider.interactionDetails(req, res);
   const hint = String(params.login_hint || 'ar@rig.test');
+  // A tenant where users may not consent to mail permissions (Microsoft's default in many
+  // organisations): a hint starting with "consent" is refused until an administrator has
+  // approved the app at /adminconsent, as Entra ID's admin-consent endpoint does.
+  if (hint.startsWith('consent') && !adminApproved.has(String(params.client_id))) {
+    return provider.interactionFinished(req, res, {
+      error: 'consent_required',
+      error_description: `AADSTS65001: The user or administrator has not consented to use the application with ID '${params.client_id}'. Send an interactive authorization request for this user and resource.`,
+    }, { mergeWithLastSubmission: false });
+  }
   if (hint.startsWith('deny')) {
     return provider.interactionFinished(req, res, {
       error: 'access_denied',
@@ -187,6 +199,13 @@ https.createServer({
   cert: fs.readFileSync(process.env.OAUTH_TLS_CERT),
   key: fs.readFileSync(process.env.OAUTH_TLS_KEY),
 }, (req, res) => {
+  if (req.url.startsWith('/adminconsent')) {
+    const clientId = new URL(req.url, issuer).searchParams.get('client_id') || '';
+    adminApproved.add(clientId);
+    res.setHeader('Content-Type', 'text/plain');
+    res.end(`Permissions granted for ${clientId} in this organisation.\n`);
+    return;
+  }
   if (req.url.startsWith('/interaction/')) {
     interaction(req, res).catch((err) => {
       res.statusCode = 500;
