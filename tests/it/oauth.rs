@@ -970,7 +970,7 @@ fn serve_token_request(mut stream: std::net::TcpStream, mode: &std::sync::Mutex<
         (503, "application/json".to_owned(), json.to_vec())
     } else {
         let rig = rig();
-        let tls = mailsettings::tls::client_config(&[rig.ca_file.clone()]).unwrap();
+        let tls = mailsettings::tls::client_config(std::slice::from_ref(&rig.ca_file)).unwrap();
         let agent = ureq::AgentBuilder::new().tls_config(tls).build();
         let mut call = agent.post(&format!("https://127.0.0.1:{}/token", rig.oauth_port));
         for line in head.iter().skip(1) {
@@ -981,10 +981,7 @@ fn serve_token_request(mut stream: std::net::TcpStream, mode: &std::sync::Mutex<
                 }
             }
         }
-        let response = match call.send_bytes(&body) {
-            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-            Err(_) => return,
-        };
+        let (Ok(response) | Err(ureq::Error::Status(_, response))) = call.send_bytes(&body) else { return };
         let status = response.status();
         let content_type = response.header("content-type").unwrap_or("application/json").to_owned();
         let mut answer = Vec::new();
