@@ -42,6 +42,16 @@ impl Diagnosis {
     /// Names who support is ("send it to support" becomes "send it to
     /// help@vendor.example"): the config's contact, a vendor build's, or "your
     /// support contact" — never a dead end.
+    /// Fills the mailbox into the next step's commands ("Set-CASMailbox <mailbox> …"),
+    /// so the IT admin can run them as they stand.
+    #[must_use]
+    pub fn for_mailbox(mut self, mailbox: &str) -> Self {
+        if !mailbox.trim().is_empty() {
+            self.next_step = self.next_step.replace("<mailbox>", mailbox.trim());
+        }
+        self
+    }
+
     #[must_use]
     pub fn naming_support(mut self, contact: &str) -> Self {
         self.next_step = self.next_step.replace("send it to support", &format!("send it to {contact}"));

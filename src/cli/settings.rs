@@ -199,6 +199,10 @@ pub(super) fn show(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Wr
             text.push_str(&format!("  {:width$} {default_for}\n", "Default for:"));
         }
     }
+    let today = time::OffsetDateTime::now_utc().date();
+    if let Some((_, words)) = crate::model::providers::basic_smtp_ending(setting, today) {
+        text.push_str(&format!("Note: {words} (mailsettings migrate start {id} --to microsoft365)\n"));
+    }
     // Values come from the config file, which may have been imported: printed, never run.
     out.write_all(crate::printable::printable(&text).as_bytes()).map_err(Failure::from)
 }

@@ -7,7 +7,7 @@
 //!
 //! Facts from the providers' documentation (see `../shared/reference`).
 
-use super::setting::{CredentialKind, Security};
+use super::setting::{CredentialKind, MailSetting, Security};
 
 /// A host, port and security.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +195,47 @@ pub const POSTMARK: Provider = Provider {
     sent_folder: None,
     sign_in: None,
 };
+
+/// Microsoft switches Basic (password) authentication for SMTP AUTH off by default in
+/// every tenant at the end of December 2026 (existing tenants may switch it back on for a
+/// while; new tenants start without it; the final removal is to be announced).
+pub const MICROSOFT_BASIC_SMTP_OFF: time::Date = time::macros::date!(2026 - 12 - 31);
+
+/// Whether a host is one of Microsoft's mail servers (Exchange Online, Outlook.com).
+pub fn is_microsoft_host(host: &str) -> bool {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    ["office365.com", "outlook.com"].iter().any(|domain| host == *domain || host.ends_with(&format!(".{domain}")))
+}
+
+/// For a setting that sends with a password through Microsoft's servers: the days
+/// until Basic SMTP AUTH goes off by default (negative after), and that in words.
+pub fn basic_smtp_ending(setting: &MailSetting, today: time::Date) -> Option<(i64, String)> {
+    if setting.smtp_credential() != CredentialKind::Basic || !is_microsoft_host(&setting.smtp.server) {
+        return None;
+    }
+    let days = (MICROSOFT_BASIC_SMTP_OFF - today).whole_days();
+    let when = match days {
+        2.. => format!("in {days} days"),
+        1 => "tomorrow".to_owned(),
+        0 => "today".to_owned(),
+        _ => {
+            return Some((
+                days,
+                "Microsoft switched Basic (password) sign-in for sending off by default on 31 December 2026: this \
+                 setting's mail is refused unless the tenant switched it back on for a while. Migrate it to \
+                 Microsoft 365 OAuth."
+                    .to_owned(),
+            ));
+        }
+    };
+    Some((
+        days,
+        format!(
+            "Microsoft switches Basic (password) sign-in for sending off by default on 31 December 2026 — {when}. \
+             Migrate this setting to Microsoft 365 OAuth before then."
+        ),
+    ))
+}
 
 /// Every built-in provider, mailbox providers first.
 pub const CATALOGUE: [Provider; 4] = [MICROSOFT_365, GMAIL, SENDGRID, POSTMARK];

@@ -40,6 +40,7 @@ pub enum Rule {
     TenantNotUsed,
     TwoOauthSignIns,
     AppAccessNotAvailable,
+    BasicSmtpRetiring,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -198,6 +199,13 @@ impl Checks {
     fn smtp(&mut self, setting: &MailSetting, passwords: StoredPasswords) {
         let smtp = &setting.smtp;
         self.host(&smtp.server, Field::SmtpServer, false);
+        let today = time::OffsetDateTime::now_utc().date();
+        let ending = super::providers::basic_smtp_ending(setting, today);
+        // A host the admin must correct first says so alone (one message per field).
+        if let Some((_, words)) = ending.filter(|_| corrected_host(&smtp.server, false).is_none()) {
+            let at = format!("(it sends with a password through Microsoft's {})", Field::SmtpServer.name());
+            self.warning(Rule::BasicSmtpRetiring, Field::SmtpServer, format!("{words} {at}"));
+        }
         self.port_and_security(smtp.port, smtp.security, Field::SmtpPort, Field::SmtpSecurity, Protocol::Smtp);
         if self.required(&smtp.send_as, Field::SmtpSendAs) {
             self.address(&smtp.send_as, Field::SmtpSendAs);
@@ -381,6 +389,9 @@ mod tests {
             ..MailSetting::default()
         };
         MICROSOFT_365.apply(&mut s);
+        // Basic sign-in at a server of the organisation's own: Microsoft's would be warned of (see
+        // `basic_sign_in_at_microsoft_is_counted_down`).
+        s.smtp.server = "smtp.example.com".into();
         s.smtp.send_as = "collections@example.com".into();
         s.smtp.from_name = "Example AR Team".into();
         s.smtp.user_name = "collections@example.com".into();
@@ -392,6 +403,27 @@ mod tests {
 
     fn findings(setting: &MailSetting) -> Vec<Finding> {
         validate_setting(setting, &Config::default(), BOTH)
+    }
+
+    #[test]
+    fn basic_sign_in_at_microsoft_is_counted_down() {
+        use crate::model::providers::basic_smtp_ending;
+        let mut s = good();
+        s.smtp.server = "SMTP.Office365.com.".into();
+        let day = |d: u8| time::Date::from_calendar_date(2026, time::Month::December, d).unwrap();
+        let (days, words) = basic_smtp_ending(&s, day(3)).unwrap();
+        assert_eq!(days, 28);
+        assert!(words.contains("31 December 2026 — in 28 days"), "{words}");
+        assert!(basic_smtp_ending(&s, day(30)).unwrap().1.contains("tomorrow"));
+        let after = time::Date::from_calendar_date(2027, time::Month::January, 5).unwrap();
+        let (days, words) = basic_smtp_ending(&s, after).unwrap();
+        assert!(days < 0 && words.contains("switched"), "{words}");
+        assert!(findings(&s).iter().any(|f| f.rule == Rule::BasicSmtpRetiring && f.severity == Severity::Warning));
+        s.credential = CredentialKind::Microsoft365;
+        assert_eq!(basic_smtp_ending(&s, day(3)), None, "OAuth is not affected");
+        s.credential = CredentialKind::Basic;
+        s.smtp.server = "smtp.gmail.com".into();
+        assert_eq!(basic_smtp_ending(&s, day(3)), None, "only Microsoft's servers");
     }
 
     #[test]
@@ -482,6 +514,13 @@ mod tests {
             BOTH,
         );
         push(&|s| s.credential = CredentialKind::Basic, BOTH);
+        push(
+            &|s| {
+                s.credential = CredentialKind::Basic;
+                s.smtp.server = "smtp.office365.com".into();
+            },
+            BOTH,
+        );
         let mut rules = std::collections::BTreeSet::new();
         for (setting, passwords) in &broken {
             for finding in validate_setting(setting, &Config::default(), *passwords) {
@@ -511,6 +550,7 @@ mod tests {
             Rule::TenantNotUsed,
             Rule::TwoOauthSignIns,
             Rule::AppAccessNotAvailable,
+            Rule::BasicSmtpRetiring,
         ];
         let missed: Vec<String> = every.iter().map(|r| format!("{r:?}")).filter(|r| !rules.contains(r)).collect();
         assert!(missed.is_empty(), "rules no broken setting above reached: {missed:?}");

@@ -87,6 +87,8 @@ pub(crate) struct Run {
     pub report: Report,
     pub protocol: Protocol,
     pub endpoint: Endpoint,
+    /// Who signs in: fills the diagnoses' commands ("Set-CASMailbox <mailbox> …").
+    pub who: String,
 }
 
 impl Run {
@@ -99,7 +101,12 @@ impl Run {
         redactor: report::Redactor,
     ) -> Self {
         let target = format!("{}:{} ({}) as {who}", endpoint.host, endpoint.port, endpoint.security.label());
-        Self { report: Report::new(kind, setting_id, &target, redactor), protocol, endpoint: endpoint.clone() }
+        Self {
+            report: Report::new(kind, setting_id, &target, redactor),
+            protocol,
+            endpoint: endpoint.clone(),
+            who: who.trim().to_owned(),
+        }
     }
 
     pub fn passed(&mut self, name: StageName, started: Instant, detail: &str, reply: Option<&str>) {
@@ -127,7 +134,7 @@ impl Run {
             if let Some(reply) = reply {
                 symptom.text = format!("{} {reply}", symptom.text);
             }
-            self.report.set_diagnosis(diagnose(&symptom));
+            self.report.set_diagnosis(diagnose(&symptom).for_mailbox(&self.who));
         }
     }
 

@@ -412,6 +412,9 @@ enum RowNote {
     Replaces { old: String, old_name: String },
     /// The old setting of a finished migration, kept Inactive: its folders are worth a look now and then.
     KeptInactive,
+    /// Sends with a password through Microsoft, which switches that off by default on a
+    /// known day: the days left (negative after), and it in words.
+    BasicEnding { days: i64, words: String },
 }
 
 fn row_notes(config: &Config) -> HashMap<String, RowNote> {
@@ -422,6 +425,12 @@ fn row_notes(config: &Config) -> HashMap<String, RowNote> {
     let kept = config.migrations.iter().filter(|m| m.kept_old_inactive && m.rolled_back_at.is_none());
     for migration in kept.filter(|m| config.setting(&m.old).is_some_and(|s| !s.active)) {
         notes.insert(migration.old.clone(), RowNote::KeptInactive);
+    }
+    let today = time::OffsetDateTime::now_utc().date();
+    for setting in config.mail_settings.iter().filter(|s| s.active && config.migration(&s.id).is_none()) {
+        if let Some((days, words)) = crate::model::providers::basic_smtp_ending(setting, today) {
+            notes.insert(setting.id.clone(), RowNote::BasicEnding { days, words });
+        }
     }
     notes
 }
@@ -458,6 +467,12 @@ fn status_ui(ui: &mut Ui, setting: &MailSetting, note: Option<&RowNote>, command
             if button.clicked() {
                 commands.send(Command::Migration(old.clone(), MigrationAction::Adopt(setting.id.clone())));
                 commands.send(Command::ShowView(View::Migration));
+            }
+        }
+        Some(RowNote::BasicEnding { days, words }) => {
+            let label = if *days > 0 { format!("Migrate ({days} days left)") } else { "Migrate now".to_owned() };
+            if ui.button(label).on_hover_text(words.as_str()).clicked() {
+                commands.send(Command::MigrateSetting(setting.id.clone()));
             }
         }
         None => {}

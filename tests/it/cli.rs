@@ -677,3 +677,25 @@ fn a_migration_adopts_the_setting_made_already() {
     let basic_as_new = sandbox.run(&["migrate", "start", "new-m365", "--to-existing", "old-basic"]);
     assert_exit(&basic_as_new, 1);
 }
+
+/// `show` and `validate` count down to the day Microsoft switches Basic SMTP AUTH off
+/// by default, on a setting that sends with a password through Microsoft.
+#[test]
+fn show_and_validate_count_down_to_the_end_of_basic_smtp_at_microsoft() {
+    let sandbox = Sandbox::new();
+    let at_microsoft = SAMPLE.replacen("server = \"smtp.example.com\"", "server = \"smtp.office365.com\"", 1);
+    assert_ne!(at_microsoft, SAMPLE);
+    std::fs::write(sandbox.config(), &at_microsoft).unwrap();
+    let shown = stdout(&sandbox.run(&["show", "old-basic"]));
+    assert!(
+        shown.contains(
+            "Note: Microsoft switches Basic (password) sign-in for sending off by default on 31 December 2026"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("mailsettings migrate start old-basic --to microsoft365"), "{shown}");
+    let validated = sandbox.run(&["validate", "old-basic"]);
+    assert!(stdout(&validated).contains("31 December 2026"), "{}", stdout(&validated));
+    let shown = stdout(&sandbox.run(&["show", "new-m365"]));
+    assert!(!shown.contains("31 December 2026"), "OAuth settings are not affected: {shown}");
+}

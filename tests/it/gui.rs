@@ -2081,3 +2081,35 @@ fn a_sign_in_needing_admin_approval_offers_the_request_to_forward() {
     let link = format!("https://127.0.0.1:{}/adminconsent?client_id=mailsettings-confidential", rig.oauth_port);
     assert!(request.contains(&link) && request.contains("administrator"), "{request}");
 }
+
+/// A Basic setting that sends through Microsoft: the table and the form count down to
+/// the day Microsoft switches Basic SMTP AUTH off by default, and one click opens the
+/// migration with it chosen.
+#[test]
+fn a_basic_microsoft_setting_counts_down_to_the_end_of_basic_smtp() {
+    let sandbox = Sandbox::new();
+    let mut setting = crate::rig::rig().basic_setting("m365-basic", "ar");
+    setting.description = "Microsoft Basic".to_owned();
+    mailsettings::model::presets::MICROSOFT_365.apply(&mut setting);
+    std::fs::write(
+        sandbox.config(),
+        mailsettings::store::file::to_toml(&mailsettings::model::Config {
+            mail_settings: vec![setting],
+            ..Default::default()
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    let mut harness = harness(&sandbox);
+    let today = time::OffsetDateTime::now_utc().date();
+    let days = (mailsettings::model::providers::MICROSOFT_BASIC_SMTP_OFF - today).whole_days();
+    let label = if days > 0 { format!("Migrate ({days} days left)") } else { "Migrate now".to_owned() };
+    assert!(harness.query_by_role_and_label(Role::Button, &label).is_some(), "the table counts down: {label}");
+    click(&mut harness, "Microsoft Basic");
+    assert!(harness.query_all_by_label_contains("sign-in for sending off by default on 31 December 2026").count() > 0);
+    press(&mut harness, "Migrate this setting");
+    settle(&mut harness);
+    assert_eq!(harness.state().preferences().view, mailsettings::ui::commands::View::Migration);
+    let start = harness.get_by_role_and_label(Role::Button, "Start migration");
+    assert!(!start.accesskit_node().is_disabled(), "the setting is chosen, Microsoft 365 too: one click to start");
+}

@@ -26,6 +26,10 @@ impl MailSettingsApp {
             }
             Command::Theme(choice) => self.prefs.theme = choice,
             Command::SelectMigration(old) => self.migration.select(old),
+            Command::MigrateSetting(id) => {
+                self.migration.choose_to_replace(&id);
+                self.prefs.view = View::Migration;
+            }
             Command::Migration(old, action) => self.run_migration(ctx, &old, action),
             Command::RefreshLog => self.log_entries = crate::store::audit::read(&self.workspace.audit_path()),
             Command::NewRecord(_)

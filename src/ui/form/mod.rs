@@ -232,6 +232,7 @@ impl EditForm {
         self.compare_picker_ui(ui, config, commands, context.compare_with);
         if let Some(id) = self.editing_id() {
             replaces_ui(ui, config, id, commands);
+            basic_ending_ui(ui, self.original.as_ref(), commands);
         }
         ui.separator();
         // The actions (sign-in, tests) come first, so they are always in view.
@@ -302,6 +303,20 @@ fn replaces_ui(ui: &mut Ui, config: &Config, id: &str, commands: &mut CommandQue
         if open.clicked() {
             commands.send(Command::Migration(old.id.clone(), MigrationAction::Adopt(id.to_owned())));
             commands.send(Command::ShowView(View::Migration));
+        }
+    });
+}
+
+/// A saved setting that sends with a password through Microsoft: the day that stops,
+/// counting down, and the migration one click away.
+fn basic_ending_ui(ui: &mut Ui, saved: Option<&MailSetting>, commands: &mut CommandQueue) {
+    let Some(saved) = saved else { return };
+    let today = time::OffsetDateTime::now_utc().date();
+    let Some((_, words)) = crate::model::providers::basic_smtp_ending(saved, today) else { return };
+    ui.horizontal_wrapped(|ui| {
+        ui.add(egui::Label::new(RichText::new(words).color(crate::ui::theme::warning_color(ui.visuals()))).wrap());
+        if ui.button("Migrate this setting").clicked() {
+            commands.send(Command::MigrateSetting(saved.id.clone()));
         }
     });
 }
