@@ -74,6 +74,13 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Ask the servers whether a mailbox is ready for the end of Basic SMTP AUTH: sending and
+    /// receiving sign-ins, the permissions granted, and for each "no" the step for the IT admin
+    Readiness {
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
     /// Count messages left in a setting's inbox and folders (default "Mail Not Read", "Mail Not Filed")
     Leftover {
         id: String,

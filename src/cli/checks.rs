@@ -95,3 +95,12 @@ pub(super) fn detect(workspace: &Workspace, id: &str, json: bool, out: &mut dyn 
     let outcome = run_check(workspace, id, &Check::Detect)?;
     print_report(outcome.report(), json, out)
 }
+
+/// `readiness ID`: the servers asked whether the mailbox is ready (see [`crate::readiness`]).
+pub(super) fn readiness(workspace: &Workspace, id: &str, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
+    let setting = super::support::find(workspace.config(), id)?;
+    let report =
+        crate::readiness::check(setting, workspace.config(), workspace.secrets(), &super::support::interrupted())
+            .map_err(|e| Failure::check(e.to_string()))?;
+    print_report(&report, json, out)
+}

@@ -81,6 +81,7 @@ fn execute_in(workspace: &mut Workspace, command: &Command, out: &mut dyn Write)
         Command::Support(SupportCommand::Set { contact }) => settings::support_set(ws, contact, out),
         Command::Test(test) => checks::run_probe(ws, test, out),
         Command::Detect { id, json } => checks::detect(ws, id, json.json, out),
+        Command::Readiness { id, json } => checks::readiness(ws, id, json.json, out),
         Command::Leftover { id, folders, json } => checks::leftover(ws, id, folders, json.json, out),
         Command::Connect { id, no_browser, device, timeout } => {
             sign_in::connect(ws, id, sign_in::Way { no_browser: *no_browser, device: *device, timeout: *timeout }, out)

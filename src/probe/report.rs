@@ -32,6 +32,12 @@ pub enum StageName {
     Counts,
     Logout,
     PortCheck,
+    /// Readiness: does sending sign in.
+    SendingSignIn,
+    /// Readiness: does receiving (IMAP) sign in.
+    ReceivingSignIn,
+    /// Readiness: the mail permissions the sign-in was granted.
+    Permissions,
 }
 
 impl StageName {
@@ -50,6 +56,9 @@ impl StageName {
             Self::Counts => "Count messages",
             Self::Logout => "Log out",
             Self::PortCheck => "Port check",
+            Self::SendingSignIn => "Sending",
+            Self::ReceivingSignIn => "Receiving",
+            Self::Permissions => "Permissions",
         }
     }
 }
@@ -87,6 +96,8 @@ pub enum ProbeKind {
     Send,
     /// The bridge signing in upstream for a program's session.
     Bridge,
+    /// Whether the mailbox is ready for the end of Basic SMTP AUTH (sign-ins, permissions).
+    Readiness,
 }
 
 impl ProbeKind {
@@ -99,6 +110,7 @@ impl ProbeKind {
             Self::Leftover => "Leftover mail",
             Self::Send => "Send",
             Self::Bridge => "Bridge sign-in",
+            Self::Readiness => "Readiness",
         }
     }
 }

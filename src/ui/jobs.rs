@@ -39,6 +39,8 @@ pub enum JobKind {
     Bridge,
     /// Makes (or replaces) a setting's local bridge password.
     LocalPassword,
+    /// Asks the servers whether the mailbox is ready for the end of Basic SMTP AUTH.
+    Readiness,
 }
 
 impl JobKind {
@@ -57,6 +59,7 @@ impl JobKind {
             Self::SavePasswords => "Saving passwords",
             Self::Bridge => "Bridge",
             Self::LocalPassword => "New local password",
+            Self::Readiness => "Check readiness",
         }
     }
 
@@ -74,6 +77,7 @@ impl JobKind {
             Self::ReadStoredPasswords => "secret-store-read",
             Self::SavePasswords | Self::LocalPassword => "secret-store-write",
             Self::Bridge => "bridge",
+            Self::Readiness => "readiness",
         }
     }
 }
@@ -479,6 +483,13 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
             return notify(JobEvent::LocalPassword { setting_id: setting_id.clone(), result });
         }
         JobKind::Bridge => return run_bridge(input, cancel, notify),
+        JobKind::Readiness => {
+            let event = match crate::readiness::check(&input.setting, &input.config, &input.secrets, cancel) {
+                Ok(report) => JobEvent::Report { setting_id: setting_id.clone(), kind, report: Box::new(report) },
+                Err(err) => JobEvent::Failed { setting_id: setting_id.clone(), kind, message: err.to_string() },
+            };
+            return notify(event);
+        }
         JobKind::Leftover
         | JobKind::FinishMigration
         | JobKind::Detect

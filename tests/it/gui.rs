@@ -2113,3 +2113,37 @@ fn a_basic_microsoft_setting_counts_down_to_the_end_of_basic_smtp() {
     let start = harness.get_by_role_and_label(Role::Button, "Start migration");
     assert!(!start.accesskit_node().is_disabled(), "the setting is chosen, Microsoft 365 too: one click to start");
 }
+
+/// "Check readiness" in the form's More tests: the servers asked, the answer in the
+/// report panel like any test's.
+#[test]
+fn check_readiness_in_the_window() {
+    let rig = crate::rig::rig();
+    let sandbox = Sandbox::new();
+    Secrets::file(sandbox.secrets_file())
+        .set(
+            "ready-basic",
+            mailsettings::store::SecretKind::SmtpPassword,
+            &mailsettings::Secret::new(rig.password.clone()),
+        )
+        .unwrap();
+    Secrets::file(sandbox.secrets_file())
+        .set(
+            "ready-basic",
+            mailsettings::store::SecretKind::ImapPassword,
+            &mailsettings::Secret::new(rig.password.clone()),
+        )
+        .unwrap();
+    let mut harness = rig_harness(&sandbox, &rig.config_with(vec![rig.basic_setting("ready-basic", "ar")]));
+    click(&mut harness, "Rig ar");
+    click(&mut harness, "More tests…");
+    click(&mut harness, "Check readiness");
+    wait_until(&mut harness, "the readiness report", |h| {
+        !h.state().is_busy()
+            && h.state().shown_report().is_some_and(|r| r.kind == mailsettings::probe::ProbeKind::Readiness)
+    });
+    let report = harness.state().shown_report().unwrap();
+    assert!(report.passed, "{}", report.to_text());
+    assert!(harness.query_by_label_contains("Readiness").is_some());
+    assert!(harness.query_all_by_label_contains("IMAP sign-in works").count() > 0);
+}

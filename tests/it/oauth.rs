@@ -1081,3 +1081,41 @@ fn a_tenant_that_needs_admin_approval_gets_the_link_to_forward() {
     assert_exit(&connected, 0);
     assert!(stdout(&connected).contains("Connected as consent@rig.test"), "{}", stdout(&connected));
 }
+
+/// `readiness ID` asks the servers, question by question: a connected mailbox signs in
+/// to send and to receive; a sign-in that was not granted SMTP.Send says so and hands
+/// on the request for the tenant's administrator.
+#[test]
+fn readiness_asks_the_servers_and_names_the_step_for_each_no() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "ready", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "ready"]), 0);
+    let ready = sandbox.run(Browser::Idle, &["readiness", "ready"]);
+    assert_exit(&ready, 0);
+    let text = stdout(&ready);
+    assert!(text.contains("Readiness") && text.contains("OAuth sign-in for sending (SMTP AUTH) works"), "{text}");
+    assert!(text.contains("IMAP sign-in works"), "{text}");
+
+    // Microsoft 365 whose sign-in was granted IMAP but not SMTP.Send.
+    let mut setting = rig.basic_setting("half", "ar");
+    setting.credential = CredentialKind::Microsoft365;
+    let mut config = rig.config_with(vec![setting]);
+    let mut entry = provider_entry(rig, "microsoft365");
+    entry.client_id = "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab".to_owned();
+    entry.scopes = ["openid", "email", "offline_access", "https://outlook.office.com/IMAP.AccessAsUser.All"]
+        .map(str::to_owned)
+        .to_vec();
+    config.oauth_providers.push(entry);
+    let half = OAuthSandbox { dir: tempfile::tempdir().unwrap(), config };
+    half.write_config();
+    assert_exit(&half.run(Browser::SignIn, &["connect", "half"]), 0);
+    let answer = half.run(Browser::Idle, &["readiness", "half", "--json"]);
+    assert_exit(&answer, 1);
+    let report: serde_json::Value = serde_json::from_slice(&answer.stdout).unwrap();
+    let stage = |name: &str| report["stages"].as_array().unwrap().iter().find(|s| s["name"] == name).cloned();
+    let permissions = stage("permissions").expect("the permissions question");
+    assert_eq!(permissions["outcome"], "failed");
+    assert!(permissions["detail"].as_str().unwrap().contains("SMTP.Send"), "{permissions}");
+    let facts = report["facts"].to_string();
+    assert!(facts.contains("To do (mail administrator)") && facts.contains("/adminconsent?client_id="), "{facts}");
+}

@@ -163,7 +163,7 @@ impl EditForm {
         ui.horizontal_wrapped(|ui| {
             test_button(ui, JobKind::Outgoing);
             test_button(ui, JobKind::Incoming);
-            let more = [JobKind::RoundTrip, JobKind::Detect, JobKind::Leftover];
+            let more = [JobKind::Readiness, JobKind::RoundTrip, JobKind::Detect, JobKind::Leftover];
             for kind in more.into_iter().filter(|k| context.running.contains(k)) {
                 test_button(ui, kind);
             }
@@ -183,6 +183,10 @@ fn test_hint(kind: JobKind) -> &'static str {
         JobKind::Incoming => "Signs in over IMAP and checks the inbox and sent folders",
         JobKind::RoundTrip => "Sends a message to the incoming mailbox and waits until it arrives",
         JobKind::Detect => "Tries the standard ports to find which security each one speaks",
+        JobKind::Readiness => {
+            "Asks the servers whether this mailbox is ready for the end of Basic SMTP AUTH: sending and receiving \
+             sign-ins and the permissions granted, with the step for each \"no\""
+        }
         JobKind::Leftover => "Counts the mail still in \"Mail Not Read\" and \"Mail Not Filed\" (not yet retrieved)",
         _ => "",
     }

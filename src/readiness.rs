@@ -1,0 +1,125 @@
+//! Is this mailbox ready for the end of Basic SMTP AUTH at Microsoft? Asked of the
+//! servers themselves, one question at a time: does sending sign in (and with what —
+//! a password Microsoft is about to refuse, or OAuth with "Authenticated SMTP" on for
+//! the mailbox), does IMAP sign in (enabled for the mailbox), were the mail
+//! permissions granted. Each "no" carries the exact step for the IT admin (the
+//! mailbox filled into the Exchange PowerShell line) in the report's facts, so Copy
+//! report hands it on. One staged [`Report`], like every other check.
+
+use std::time::Instant;
+
+use crate::cancel::CancelToken;
+use crate::checks::CheckError;
+use crate::model::{Config, MailSetting};
+use crate::probe::report::{ProbeKind, Redactor, Report, StageName, StageOutcome};
+use crate::probe::{self, ProbeOptions};
+use crate::store::Secrets;
+
+/// Asks the servers whether `setting`'s mailbox is ready, question by question.
+pub fn check(
+    setting: &MailSetting,
+    config: &Config,
+    secrets: &Secrets,
+    cancel: &CancelToken,
+) -> Result<Report, CheckError> {
+    let options = ProbeOptions::from_config(config)?;
+    let (outgoing, incoming) = crate::checks::connection_inputs(setting, config, secrets, &options)?;
+    let target = format!("{} ({} and {})", outgoing.user, outgoing.endpoint.host, incoming.endpoint.host);
+    let mut report = Report::new(ProbeKind::Readiness, &setting.id, &target, Redactor::default());
+    sending(&mut report, setting, &outgoing, &options, cancel);
+    if !cancel.is_cancelled() {
+        receiving(&mut report, &incoming, &options, cancel);
+    }
+    permissions(&mut report, setting, config, secrets);
+    report.name_support(&config.support_contact());
+    Ok(report)
+}
+
+/// Sending: a sign-in alone (no message), and what it means for the date Microsoft set.
+fn sending(
+    report: &mut Report,
+    setting: &MailSetting,
+    input: &probe::OutgoingInput,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+) {
+    let started = Instant::now();
+    let oauth = setting.smtp_credential().uses_oauth();
+    match probe::smtp::sign_in_to_pass_through(input, options, cancel) {
+        Ok(signed_in) => {
+            drop(signed_in);
+            let today = time::OffsetDateTime::now_utc().date();
+            if let Some((_, words)) = crate::model::providers::basic_smtp_ending(setting, today) {
+                let detail = format!("Basic (password) sign-in for sending works today. {words}");
+                report.stage(StageName::SendingSignIn, started.elapsed(), StageOutcome::Warning, &detail, None);
+                report.fact(
+                    "To do (you)",
+                    format!("Migrate to OAuth: mailsettings migrate start {} --to microsoft365", setting.id),
+                );
+            } else {
+                let how =
+                    if oauth { "OAuth sign-in for sending (SMTP AUTH) works" } else { "sign-in for sending works" };
+                report.stage(StageName::SendingSignIn, started.elapsed(), StageOutcome::Passed, how, None);
+            }
+        }
+        Err(failed) => answer_no(report, StageName::SendingSignIn, started, &failed, "sending"),
+    }
+}
+
+/// Receiving: Test Incoming's sign-in (IMAP enabled for the mailbox, the token accepted).
+fn receiving(report: &mut Report, input: &probe::IncomingInput, options: &ProbeOptions, cancel: &CancelToken) {
+    let started = Instant::now();
+    let tested = probe::imap::test_incoming(input, options, cancel);
+    let signed_in =
+        tested.stages.iter().any(|s| s.name == StageName::Authentication && s.outcome == StageOutcome::Passed);
+    if signed_in {
+        let detail = "IMAP sign-in works (IMAP is enabled for this mailbox)";
+        report.stage(StageName::ReceivingSignIn, started.elapsed(), StageOutcome::Passed, detail, None);
+    } else {
+        answer_no(report, StageName::ReceivingSignIn, started, &tested, "receiving");
+    }
+}
+
+/// A "no": the server's words, the diagnosis, and the step for whoever must act.
+fn answer_no(report: &mut Report, name: StageName, started: Instant, failed: &Report, side: &str) {
+    let reply = failed.stages.iter().rev().find(|s| s.outcome == StageOutcome::Failed);
+    let detail = format!("{side}: {}", failed.failure_summary());
+    report.stage(name, started.elapsed(), StageOutcome::Failed, &detail, reply.and_then(|s| s.server_reply.as_deref()));
+    if let Some(diagnosis) = &failed.diagnosis {
+        report.fact(&format!("To do ({})", diagnosis.who.label()), diagnosis.next_step.clone());
+        if report.diagnosis.is_none() {
+            report.set_diagnosis(diagnosis.clone());
+        }
+    }
+}
+
+/// The mail permissions the sign-in was granted (a person's OAuth sign-in only).
+fn permissions(report: &mut Report, setting: &MailSetting, config: &Config, secrets: &Secrets) {
+    let started = Instant::now();
+    if !setting.uses_oauth() || setting.oauth_flow == crate::model::OAuthFlow::App {
+        return;
+    }
+    let Ok(provider) = crate::oauth::provider::resolve(setting, config) else { return };
+    let Ok(Some(tokens)) = crate::oauth::tokens::TokenSet::load(secrets, &setting.id) else { return };
+    if provider.mail_scopes.is_empty() {
+        return; // a custom provider: nothing known to compare with
+    }
+    if tokens.scopes.is_empty() {
+        let detail = "the provider did not say which permissions it granted";
+        report.stage(StageName::Permissions, started.elapsed(), StageOutcome::Warning, detail, None);
+        return;
+    }
+    let missing: Vec<&String> = provider.mail_scopes.iter().filter(|s| !tokens.scopes.contains(s)).collect();
+    if missing.is_empty() {
+        let detail = format!("granted: {}", provider.mail_scopes.join(", "));
+        report.stage(StageName::Permissions, started.elapsed(), StageOutcome::Passed, &detail, None);
+        return;
+    }
+    let missing: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+    let detail = format!("not granted: {}", missing.join(", "));
+    report.stage(StageName::Permissions, started.elapsed(), StageOutcome::Failed, &detail, None);
+    let request = crate::oauth::provider::admin_consent_request(&provider).unwrap_or_else(|| {
+        "An administrator grants the app these permissions (admin consent), then press Connect again".to_owned()
+    });
+    report.fact("To do (mail administrator)", request);
+}
