@@ -557,3 +557,27 @@ fn cli_test_commands_exit_0_on_pass_1_on_failure_2_on_bad_usage() {
     assert!(text.contains("FAILED") && text.contains("signature: imap-authentication-failed"), "{text}");
     assert!(!text.contains("canary-not-the-password"));
 }
+
+/// Mailboxes that sign in but may not send, answered in the providers' own words
+/// (the rig's Postfix replies verbatim): each is diagnosed by its meaning — blocked
+/// for spam, over Microsoft's quota, past Gmail's daily limit — naming who lifts it.
+#[test]
+fn sending_refused_after_sign_in_is_diagnosed_by_meaning() {
+    let rig = rig();
+    for (user, signature, words) in [
+        ("spamblocked", "m365-sender-restricted", "OutboundSpamException"),
+        ("overquota", "m365-sending-limit", "SubmissionQuotaExceededException"),
+        ("dailylimit", "gmail-sending-limit", "Daily user sending limit exceeded"),
+    ] {
+        let setting = rig.basic_setting(user, user);
+        let (outgoing, _) = inputs(&setting, &rig.password);
+        let report = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &rig_options(), &CancelToken::new());
+        assert_eq!(self::signature(&report), signature, "{}", report.to_text());
+        let signed_in = report
+            .stages
+            .iter()
+            .any(|s| s.name == StageName::Authentication && s.outcome == mailsettings::probe::StageOutcome::Passed);
+        assert!(signed_in, "the sign-in worked; sending did not: {}", report.to_text());
+        assert!(report.to_text().contains(words), "the server's own words are kept: {}", report.to_text());
+    }
+}
