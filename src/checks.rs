@@ -69,9 +69,15 @@ pub fn access_token(
     if !setting.uses_oauth() {
         return None;
     }
-    let failure = |err: crate::oauth::tokens::TokenError| probe::TokenFailure {
-        temporary: err.is_temporary(),
-        reason: err.to_string(),
+    let failure = |err: crate::oauth::tokens::TokenError| {
+        // A sign-in that ended says why and what to do (Google's Testing apps, a revocation…).
+        let next = matches!(err, crate::oauth::tokens::TokenError::NeedsReconnect(_))
+            .then(|| err.diagnosis())
+            .flatten()
+            .filter(|d| d.signature != "oauth-unrecognised")
+            .map(|d| format!(" Next: {}", d.next_step))
+            .unwrap_or_default();
+        probe::TokenFailure { temporary: err.is_temporary(), reason: format!("{err}{next}") }
     };
     let provider = match crate::oauth::provider::resolve(setting, config) {
         Ok(provider) => crate::oauth::provider::with_stored_client_secret(provider, secrets),

@@ -325,4 +325,26 @@ pub struct SetAppArgs {
     /// delete the file afterwards
     #[arg(long, value_name = "FILE", requires = "certificate")]
     pub private_key: Option<PathBuf>,
+    /// Google: the app's publishing status on its OAuth consent screen. In Testing, Google ends
+    /// refresh tokens 7 days after sign-in; until you say otherwise that clock is shown
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub publishing_status: Option<PublishingStatus>,
+}
+
+/// A Google app's publishing status (its OAuth consent screen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PublishingStatus {
+    Testing,
+    Production,
+    Internal,
+}
+
+impl PublishingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Testing => "testing",
+            Self::Production => "production",
+            Self::Internal => "internal",
+        }
+    }
 }

@@ -95,10 +95,20 @@ pub(super) fn token_status(workspace: &Workspace, id: &str, json: bool, out: &mu
         ("connected at", &status.connected_at),
         ("access token expires", &status.access_token_expires_at),
         ("last refresh", &status.last_refresh),
+        ("refresh token issued", &status.refresh_token_issued_at),
     ] {
         if let Some(value) = value {
             writeln!(out, "  {label:<21} {value}")?;
         }
+    }
+    let provider = crate::oauth::provider::resolve(setting, workspace.config()).ok();
+    let today = time::OffsetDateTime::now_utc().date();
+    let clock = status
+        .refresh_issued
+        .zip(provider)
+        .and_then(|(issued, p)| crate::oauth::tokens::testing_clock(issued, &p, today));
+    if let Some(clock) = clock {
+        writeln!(out, "  {clock}")?;
     }
     Ok(())
 }
@@ -301,6 +311,7 @@ pub(super) fn set_app(workspace: &mut Workspace, args: &SetAppArgs, out: &mut dy
         tenant: args.tenant.clone(),
         client_secret_expires: args.client_secret_expires.clone(),
         client_secret_stored: false,
+        publishing_status: args.publishing_status.map(|status| status.as_str().to_owned()),
     };
     let secret = if args.client_secret_stdin { Some(read_password()?) } else { None };
     workspace.set_sign_in_app(change, secret.as_ref(), certificate.as_ref())?;

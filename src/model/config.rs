@@ -74,6 +74,11 @@ pub struct OAuthProvider {
     /// filled in); Microsoft's is built in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_consent_url: Option<String>,
+    /// Google: the app's publishing status on its OAuth consent screen — `testing`,
+    /// `production` or `internal`. Unset, the app may be in Testing, whose refresh
+    /// tokens end 7 days after sign-in, so the clock is shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publishing_status: Option<String>,
     /// Extra parameters for the authorization request (e.g. `prompt = "consent"`,
     /// which some providers require before they issue a refresh token).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -98,6 +103,7 @@ impl std::fmt::Debug for OAuthProvider {
             .field("app_scopes", &self.app_scopes)
             .field("redirect_host", &self.redirect_host)
             .field("admin_consent_url", &self.admin_consent_url)
+            .field("publishing_status", &self.publishing_status)
             .field("authorize_params", &self.authorize_params)
             .finish()
     }

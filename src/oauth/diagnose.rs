@@ -13,6 +13,28 @@ struct Known {
 }
 
 const KNOWN: &[Known] = &[
+    // Google's causes first: the reason also says invalid_grant.
+    Known {
+        id: "google-testing-expiry",
+        any: &["google app is in testing"],
+        cause: "The Google app is in Testing: Google ends its refresh tokens 7 days after sign-in, so this one is gone.",
+        who: Actor::MailAdmin,
+        next_step: "In Google Cloud console > OAuth consent screen, publish the app (In production) or make it Internal (Workspace); then Connect again. Until then every sign-in lasts 7 days.",
+    },
+    Known {
+        id: "google-unused-expiry",
+        any: &["unused for six months"],
+        cause: "Google ended this sign-in because it went unused for six months.",
+        who: Actor::You,
+        next_step: "Press Connect again; keep the setting in use (a scheduled check does).",
+    },
+    Known {
+        id: "google-revoked",
+        any: &["the sign-in was revoked"],
+        cause: "Google revoked this sign-in: the account's password changed, its access was removed, or the app has more than 100 sign-ins for the account.",
+        who: Actor::You,
+        next_step: "Press Connect again. If it keeps happening, remove old sign-ins of the app at myaccount.google.com > Security > Third-party access.",
+    },
     Known {
         id: "aad-redirect-uri",
         any: &["aadsts50011", "aadsts500113", "aadsts900971"],
@@ -141,6 +163,34 @@ const KNOWN: &[Known] = &[
     },
 ];
 
+/// Google answers every dead refresh token with the same `invalid_grant: Token has
+/// been expired or revoked.` The likely cause, from what this app recorded: a Testing
+/// app's 7 days, six months unused, else a revocation (password change, access
+/// removed, over 100 sign-ins for the app). Added to the reason the diagnosis reads.
+pub fn google_invalid_grant_cause(
+    issued: time::OffsetDateTime,
+    last_used: time::OffsetDateTime,
+    now: time::OffsetDateTime,
+    may_be_testing: bool,
+) -> String {
+    let age = (now - issued).whole_days();
+    if may_be_testing && age >= 7 {
+        return format!(
+            "likely cause: the Google app is in Testing, whose refresh tokens end 7 days after sign-in (this one was \
+             issued {age} days ago)"
+        );
+    }
+    let unused = (now - last_used).whole_days();
+    if unused >= 182 {
+        return format!(
+            "likely cause: the sign-in went unused for six months ({unused} days), which ends it at Google"
+        );
+    }
+    "likely cause: the sign-in was revoked — the account's password changed, its access was removed at \
+     myaccount.google.com, or the app has more than 100 sign-ins for this account (Google drops the oldest)"
+        .to_owned()
+}
+
 /// Whether a sign-in failed because the tenant's administrator must approve the app first.
 pub fn needs_admin_consent(diagnosis: &Diagnosis) -> bool {
     matches!(diagnosis.signature, "aad-admin-approval" | "aad-consent-required")
@@ -217,5 +267,21 @@ mod tests {
             assert_eq!(diagnose(text).signature, id, "{text}");
         }
         assert_eq!(diagnose("weird").signature, "oauth-unrecognised");
+    }
+
+    #[test]
+    fn googles_dead_refresh_tokens_are_explained_by_their_dates() {
+        let now = time::OffsetDateTime::now_utc();
+        let days = |n: i64| now - time::Duration::days(n);
+        let testing = google_invalid_grant_cause(days(8), days(1), now, true);
+        assert!(testing.contains("in Testing") && testing.contains("8 days ago"), "{testing}");
+        assert_eq!(
+            diagnose(&format!("invalid_grant: Token has been expired or revoked. ({testing})")).signature,
+            "google-testing-expiry"
+        );
+        let unused = google_invalid_grant_cause(days(400), days(200), now, false);
+        assert_eq!(diagnose(&format!("invalid_grant ({unused})")).signature, "google-unused-expiry");
+        let revoked = google_invalid_grant_cause(days(3), days(1), now, true);
+        assert_eq!(diagnose(&format!("invalid_grant ({revoked})")).signature, "google-revoked", "{revoked}");
     }
 }

@@ -292,6 +292,7 @@ mod tests {
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             provider: "microsoft365".into(),
             needs_reconnect: None,
+            refresh_issued_at: None,
         }
     }
 

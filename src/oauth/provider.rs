@@ -35,6 +35,11 @@ pub struct ResolvedProvider {
     pub mail_scopes: Vec<String>,
     /// Where the tenant's administrator approves the app for everyone, filled in.
     pub admin_consent_url: Option<String>,
+    /// A Google app that is (or may be) in Testing: its refresh tokens end 7 days after sign-in.
+    pub may_be_testing: bool,
+    /// Google's refresh-token lifetimes apply (six months unused, 100 per account and app),
+    /// so a dead one is explained by its recorded dates.
+    pub google_lifetimes: bool,
 }
 
 #[derive(Debug, Error)]
@@ -98,6 +103,8 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
                 authorize_params: entry.authorize_params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 mail_scopes: Vec::new(),
                 admin_consent_url: None,
+                may_be_testing: false,
+                google_lifetimes: false,
             })
         }
     }
@@ -138,8 +145,14 @@ fn from_catalogue(
         authorize_params: sign_in.authorize_params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
         mail_scopes: owned(sign_in.mail_scopes),
         admin_consent_url: sign_in.admin_consent_url.map(str::to_owned),
+        may_be_testing: false,
+        google_lifetimes: provider.credential == CredentialKind::Gmail,
     };
     let mut resolved = builtin(defaults, entry, provider.label, provider.id)?;
+    // Google's apps start in Testing; only the admin knows whether theirs was published.
+    let status = entry.and_then(|e| e.publishing_status.as_deref()).map(|s| s.trim().to_ascii_lowercase());
+    resolved.may_be_testing =
+        provider.credential == CredentialKind::Gmail && !matches!(status.as_deref(), Some("production" | "internal"));
     // An administrator approves for a named tenant: the setting's, the app's, else the mailbox's domain.
     let consent_tenant = Some(tenant)
         .filter(|t| !matches!(*t, "organizations" | "common"))

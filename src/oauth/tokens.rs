@@ -148,6 +148,9 @@ pub struct TokenSet {
     pub provider: String,
     /// Set when a refresh was refused; the reason.
     pub needs_reconnect: Option<String>,
+    /// When the refresh token in use was issued (at Connect, or when a refresh rotated
+    /// it): Google ends a Testing app's refresh tokens 7 days after this.
+    pub refresh_issued_at: Option<OffsetDateTime>,
 }
 
 /// The JSON shape in the secret store; exists only inside load/save.
@@ -163,6 +166,8 @@ struct Stored {
     scopes: Vec<String>,
     provider: String,
     needs_reconnect: Option<String>,
+    #[serde(default)]
+    refresh_issued_at: Option<i64>,
 }
 
 fn from_unix(seconds: i64) -> OffsetDateTime {
@@ -184,6 +189,7 @@ impl TokenSet {
             scopes: stored.scopes,
             provider: stored.provider,
             needs_reconnect: stored.needs_reconnect,
+            refresh_issued_at: stored.refresh_issued_at.map(from_unix),
         }))
     }
 
@@ -198,6 +204,7 @@ impl TokenSet {
             scopes: self.scopes.clone(),
             provider: self.provider.clone(),
             needs_reconnect: self.needs_reconnect.clone(),
+            refresh_issued_at: self.refresh_issued_at.map(OffsetDateTime::unix_timestamp),
         };
         let json = zeroize::Zeroizing::new(serde_json::to_string(&stored).unwrap_or_default());
         secrets.set(setting_id, SecretKind::OAuthTokens, &Secret::new(json.as_str()))
@@ -211,6 +218,14 @@ impl TokenSet {
             .map(|s| s.iter().map(|scope| scope.to_string()).collect())
             .or_else(|| previous.map(|p| p.scopes.clone()))
             .unwrap_or_default();
+        let rotated = response.refresh_token().is_some_and(|new| {
+            previous.and_then(|p| p.refresh_token.as_ref()).is_none_or(|old| old.expose() != new.secret())
+        });
+        let refresh_issued_at = if rotated || previous.is_none() {
+            Some(now)
+        } else {
+            previous.and_then(|p| p.refresh_issued_at.or(Some(p.connected_at)))
+        };
         Self {
             access_token: Secret::new(response.access_token().secret().clone()),
             // Providers that do not rotate keep the old refresh token valid.
@@ -229,7 +244,18 @@ impl TokenSet {
             scopes,
             provider: provider.to_owned(),
             needs_reconnect: None,
+            refresh_issued_at,
         }
+    }
+
+    /// When the refresh token was issued (older token sets: when they connected).
+    pub fn refresh_issued(&self) -> OffsetDateTime {
+        self.refresh_issued_at.unwrap_or(self.connected_at)
+    }
+
+    /// When the refresh token was last used (a refresh), else issued.
+    pub fn refresh_last_used(&self) -> OffsetDateTime {
+        self.last_refresh.unwrap_or_else(|| self.refresh_issued())
     }
 
     fn expires_soon(&self) -> bool {
@@ -285,8 +311,34 @@ pub struct TokenStatus {
     pub access_token_expires_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_refresh: Option<String>,
+    /// When the refresh token in use was issued (Google's Testing apps end it 7 days later).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_issued_at: Option<String>,
+    #[serde(skip)]
+    pub refresh_issued: Option<OffsetDateTime>,
     pub has_refresh_token: bool,
     pub scopes: Vec<String>,
+}
+
+/// For a Google app that is (or may be) in Testing: the day a sign-in whose refresh
+/// token was issued at `issued` ends (7 days later), counting down, with the fix.
+pub fn testing_clock(issued: OffsetDateTime, provider: &ResolvedProvider, today: time::Date) -> Option<String> {
+    if !provider.may_be_testing {
+        return None;
+    }
+    let ends = (issued + time::Duration::days(7)).date();
+    let days = (ends - today).whole_days();
+    let when = match days {
+        2.. => format!("in {days} days"),
+        1 => "tomorrow".to_owned(),
+        0 => "today".to_owned(),
+        _ => "it has ended".to_owned(),
+    };
+    Some(format!(
+        "If your Google app is in Testing, this sign-in ends on {ends} ({when}): publish the app (OAuth consent \
+         screen > In production) or make it Internal, then say so: mailsettings oauth-app set gmail --client-id … \
+         --publishing-status production"
+    ))
 }
 
 fn rfc3339(at: OffsetDateTime) -> String {
@@ -301,6 +353,8 @@ pub fn status(secrets: &Secrets, setting_id: &str, uses_oauth: bool) -> Result<T
         connected_at: None,
         access_token_expires_at: None,
         last_refresh: None,
+        refresh_token_issued_at: None,
+        refresh_issued: None,
         has_refresh_token: false,
         scopes: Vec::new(),
     };
@@ -318,6 +372,8 @@ pub fn status(secrets: &Secrets, setting_id: &str, uses_oauth: bool) -> Result<T
         connected_at: Some(rfc3339(tokens.connected_at)),
         access_token_expires_at: tokens.expires_at.map(rfc3339),
         last_refresh: tokens.last_refresh.map(rfc3339),
+        refresh_token_issued_at: tokens.refresh_token.is_some().then(|| rfc3339(tokens.refresh_issued())),
+        refresh_issued: tokens.refresh_token.is_some().then(|| tokens.refresh_issued()),
         has_refresh_token: tokens.refresh_token.is_some(),
         scopes: tokens.scopes.clone(),
     })
@@ -414,6 +470,18 @@ fn refresh_once(
             let reason = describe_error(response.error(), response.error_description().map(String::as_str));
             if matches!(response.error(), BasicErrorResponseType::InvalidGrant | BasicErrorResponseType::InvalidClient)
             {
+                let reason = if provider.google_lifetimes {
+                    let now = OffsetDateTime::now_utc();
+                    let cause = super::diagnose::google_invalid_grant_cause(
+                        tokens.refresh_issued(),
+                        tokens.refresh_last_used(),
+                        now,
+                        provider.may_be_testing,
+                    );
+                    format!("{reason} ({cause})")
+                } else {
+                    reason
+                };
                 Err(TokenError::NeedsReconnect(reason))
             } else {
                 let suggested = super::http::suggested_backoff(&reason);

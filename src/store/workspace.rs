@@ -46,6 +46,8 @@ pub struct SignInAppChange {
     pub client_secret_expires: Option<String>,
     /// The client secret was just put in the OS store (by a job): any in the config goes.
     pub client_secret_stored: bool,
+    /// Google: the app's publishing status (`testing`, `production`, `internal`); `None` leaves it.
+    pub publishing_status: Option<String>,
 }
 
 /// An app's certificate and key for app-only access, as the credential store keeps
@@ -277,6 +279,9 @@ impl Workspace {
                 }
                 if let Some(expires) = &app.client_secret_expires {
                     entry.client_secret_expires = Some(expires.clone());
+                }
+                if let Some(status) = &app.publishing_status {
+                    entry.publishing_status = Some(status.clone());
                 }
                 if let Some(facts) = &certificate_facts {
                     entry.client_certificate = Some(facts.thumbprint.clone());

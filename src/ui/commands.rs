@@ -59,6 +59,7 @@ pub struct SignInApp {
 impl SignInApp {
     pub fn into_change(self) -> SignInAppChange {
         SignInAppChange {
+            publishing_status: None,
             provider: self.provider,
             client_id: self.client_id,
             tenant: self.tenant,

@@ -180,7 +180,8 @@ pub enum JobEvent {
         result: Result<crate::secret::SecretText, String>,
     },
     /// The connection state of every OAuth setting (read from the secret store).
-    Connections(std::collections::HashMap<String, oauth::ConnectionState>),
+    /// Each OAuth setting's connection, and when its refresh token was issued.
+    Connections(std::collections::HashMap<String, (oauth::ConnectionState, Option<time::OffsetDateTime>)>),
     /// The job's thread ended (always sent last).
     Finished {
         job: u64,
@@ -348,8 +349,8 @@ impl Jobs {
                 .into_iter()
                 .map(|id| {
                     let state = oauth::tokens::status(&secrets, &id, true).map_or_else(
-                        |err| oauth::ConnectionState::NeedsReconnect { reason: err.to_string() },
-                        |s| s.state,
+                        |err| (oauth::ConnectionState::NeedsReconnect { reason: err.to_string() }, None),
+                        |s| (s.state, s.refresh_issued),
                     );
                     (id, state)
                 })

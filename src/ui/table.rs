@@ -24,6 +24,8 @@ pub struct RowExtras {
     /// When the last Test Outgoing / Incoming passed (RFC 3339), while it is the last one.
     pub outgoing_passed_at: Option<String>,
     pub incoming_passed_at: Option<String>,
+    /// When the OAuth sign-in's refresh token was issued (a Google Testing app's 7-day clock).
+    pub refresh_issued: Option<time::OffsetDateTime>,
 }
 
 impl RowExtras {

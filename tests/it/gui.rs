@@ -835,6 +835,7 @@ fn a_refused_sign_in_to_the_old_folders_offers_the_other_way() {
         scopes: Vec::new(),
         provider: "rigidp".to_owned(),
         needs_reconnect: None,
+        refresh_issued_at: None,
     };
     tokens.save(&secrets, &new).unwrap();
     let mut harness = harness_at(workspace, egui::vec2(1024.0, 640.0));

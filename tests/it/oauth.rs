@@ -1119,3 +1119,60 @@ fn readiness_asks_the_servers_and_names_the_step_for_each_no() {
     let facts = report["facts"].to_string();
     assert!(facts.contains("To do (mail administrator)") && facts.contains("/adminconsent?client_id="), "{facts}");
 }
+
+/// Google's token lifetimes: the sign-in's refresh token is dated; while the Google app
+/// may be in Testing, token-status shows the 7-day clock; a refresh token Google no
+/// longer takes after those 7 days is explained by that cause, with the fix — not a
+/// bare invalid_grant. Once the app is said to be in production, no clock.
+#[test]
+fn a_google_testing_apps_seven_days_are_counted_and_explained() {
+    let rig = rig();
+    let mut setting = rig.basic_setting("google", "gmail");
+    setting.credential = CredentialKind::Gmail;
+    let mut config = rig.config_with(vec![setting]);
+    let mut entry = provider_entry(rig, "gmail");
+    entry.client_id = "mailsettings-confidential".to_owned();
+    entry.scopes = vec!["openid".into(), "email".into(), "offline_access".into(), "https://mail.google.com/".into()];
+    config.oauth_providers.push(entry);
+    let sandbox = OAuthSandbox { dir: tempfile::tempdir().unwrap(), config };
+    sandbox.write_config();
+    let set = ["oauth-app", "set", "gmail", "--client-id", "mailsettings-confidential", "--client-secret-stdin"];
+    assert_exit(&run_command(sandbox.command(Browser::Idle, &set), "rig-desktop-client-secret\n"), 0);
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "google"]), 0);
+    let status = stdout(&sandbox.run(Browser::Idle, &["token-status", "google"]));
+    assert!(status.contains("refresh token issued"), "{status}");
+    assert!(
+        status.contains("If your Google app is in Testing, this sign-in ends on") && status.contains("(in 7 days)"),
+        "{status}"
+    );
+
+    // Eight days on, Google (the rig) no longer takes the refresh token.
+    let secrets = sandbox.secrets();
+    let mut tokens = TokenSet::load(&secrets, "google").unwrap().unwrap();
+    let refresh = tokens.refresh_token.clone().unwrap();
+    let revoked = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+        .arg(&rig.ca_file)
+        .args(["-u", "mailsettings-confidential:rig-desktop-client-secret", "-d"])
+        .arg(format!("token={}", refresh.expose()))
+        .arg(format!("https://127.0.0.1:{}/token/revocation", rig.oauth_port))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&revoked.stdout), "200");
+    let now = time::OffsetDateTime::now_utc();
+    tokens.refresh_issued_at = Some(now - time::Duration::days(8));
+    tokens.expires_at = Some(now + time::Duration::seconds(5));
+    tokens.save(&secrets, "google").unwrap();
+    let ended = sandbox.run(Browser::Idle, &["token", "google"]);
+    assert_exit(&ended, 1);
+    let err = stderr(&ended);
+    assert!(err.contains("the Google app is in Testing, whose refresh tokens end 7 days after sign-in"), "{err}");
+    assert!(err.contains("publish the app"), "the fix comes with it: {err}");
+
+    // Published: no clock.
+    let publish =
+        ["oauth-app", "set", "gmail", "--client-id", "mailsettings-confidential", "--publishing-status", "production"];
+    assert_exit(&sandbox.run(Browser::Idle, &publish), 0);
+    let status = stdout(&sandbox.run(Browser::Idle, &["token-status", "google"]));
+    assert!(!status.contains("If your Google app is in Testing"), "{status}");
+}

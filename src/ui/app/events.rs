@@ -144,8 +144,10 @@ impl MailSettingsApp {
                 self.notice = Some(Notice::error(format!("{} could not run: {message}", kind.label())));
             }
             JobEvent::Connections(states) => {
-                for (id, state) in states {
-                    self.extras_mut(&id).connection = Some(state);
+                for (id, (state, refresh_issued)) in states {
+                    let extras = self.extras_mut(&id);
+                    extras.connection = Some(state);
+                    extras.refresh_issued = refresh_issued;
                 }
             }
         }
@@ -156,6 +158,7 @@ impl MailSettingsApp {
             Ok(connected) => {
                 let state = connected.status.state.clone();
                 self.extras_mut(setting_id).connection = Some(state.clone());
+                self.extras_mut(setting_id).refresh_issued = connected.status.refresh_issued;
                 self.notice = Some(Notice::info(state.label()));
                 let mut warnings = connected.warnings;
                 if let (ConnectionState::Connected { account: Some(account) }, Some(setting)) =

@@ -94,10 +94,19 @@ impl MailSettingsApp {
         }
     }
 
+    /// A connected Google setting whose app may be in Testing: when its sign-in ends.
+    fn testing_clock(&self, id: &str) -> Option<String> {
+        let issued = self.extras.get(id)?.refresh_issued?;
+        let config = self.workspace.config();
+        let provider = crate::oauth::provider::resolve(config.setting(id)?, config).ok()?;
+        crate::oauth::tokens::testing_clock(issued, &provider, time::OffsetDateTime::now_utc().date())
+    }
+
     fn settings_view_ui(&mut self, ui: &mut Ui) {
         let editing = self.form.as_ref().and_then(EditForm::editing_id).map(str::to_owned);
         let connection = editing.as_deref().map_or(ConnectionState::NotConnected, |id| self.connection(id));
         let edge_frame = self.panel_frame(egui::Frame::side_top_panel(ui.style()));
+        let testing_clock = editing.as_deref().and_then(|id| self.testing_clock(id));
         if let Some(form) = &mut self.form {
             let connect_waiting = editing
                 .as_deref()
@@ -124,6 +133,7 @@ impl MailSettingsApp {
                     .and_then(|id| self.connect_messages.get(id))
                     .unwrap_or(&no_messages),
                 consent_request: editing.as_deref().and_then(|id| self.consent_requests.get(id)).map(String::as_str),
+                testing_clock,
                 busy: running.iter().any(|k| *k != JobKind::ReadStoredPasswords),
                 running,
                 recipient: &mut self.prefs.recipient,

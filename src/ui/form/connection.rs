@@ -84,6 +84,9 @@ impl EditForm {
         if !saved_oauth {
             ui.label("Save first: Connect signs in with the saved setting.");
         }
+        if let Some(clock) = &context.testing_clock {
+            ui.add(egui::Label::new(RichText::new(clock).color(crate::ui::theme::warning_color(ui.visuals()))).wrap());
+        }
         messages_ui(ui, &mut self.connect_messages_open, context.connect_messages);
         if let Some(request) = context.consent_request {
             consent_request_ui(ui, request, commands);

@@ -64,6 +64,8 @@ pub struct FormContext<'a> {
     pub connect_messages: &'a [String],
     /// After a sign-in that needs the tenant administrator's approval: the request to forward.
     pub consent_request: Option<&'a str>,
+    /// A Google app that may be in Testing: when this sign-in ends, in words.
+    pub testing_clock: Option<String>,
     /// Jobs running for this setting.
     pub running: Vec<JobKind>,
     pub busy: bool,
