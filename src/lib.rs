@@ -5,7 +5,7 @@
 //! provider catalogue, the field vocabulary) · `store` (config file, secrets, the
 //! workspace, audit) · `probe` (SMTP/IMAP sessions, reports, diagnosis) · `oauth`
 //! (sign-in flows, tokens) · `checks` (the one way from a setting to a working
-//! connection) · `readiness`, `migration`, `send`, `bridge` · front ends `cli` and `ui`, picked
+//! connection) · `readiness`, `health`, `migration`, `send`, `bridge` · front ends `cli` and `ui`, picked
 //! by `start`. No part imports one above it (tests/it/structure.rs); the core
 //! knows nothing of egui and `ui` opens no socket.
 
@@ -18,6 +18,7 @@ pub mod diagnosis;
 pub mod folders;
 #[cfg(test)]
 mod fuzz;
+pub mod health;
 pub mod logging;
 pub mod migration;
 pub mod model;

@@ -74,6 +74,21 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Check every Active setting at once: its sign-in's health (and dates that end something)
+    /// and Test Incoming, worst first; exit 0 all well, 1 something failed, 75 only temporary failures
+    Check {
+        /// Every Active setting (the only way for now)
+        #[arg(long, required = true)]
+        all: bool,
+        /// Also Test Outgoing: the two test emails to this address
+        #[arg(long, value_name = "ADDR")]
+        outgoing: Option<String>,
+        /// Settings checked at the same time (at most 16)
+        #[arg(long, value_name = "N", default_value_t = 8)]
+        at_once: usize,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
     /// Ask the servers whether a mailbox is ready for the end of Basic SMTP AUTH: sending and
     /// receiving sign-ins, the permissions granted, and for each "no" the step for the IT admin
     Readiness {

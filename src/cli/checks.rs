@@ -104,3 +104,40 @@ pub(super) fn readiness(workspace: &Workspace, id: &str, json: bool, out: &mut d
             .map_err(|e| Failure::check(e.to_string()))?;
     print_report(&report, json, out)
 }
+
+/// `check --all`: every Active setting checked at once, a line each, worst first; the
+/// outcomes kept in the check history.
+pub(super) fn check_all(
+    workspace: &Workspace,
+    outgoing: Option<&str>,
+    at_once: usize,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    if let Some(to) = outgoing.filter(|to| !crate::model::validate::is_well_formed_address(to.trim())) {
+        return Err(Failure::usage(format!("--outgoing \"{to}\" is not an e-mail address")));
+    }
+    let options = crate::health::CheckAll { outgoing_to: outgoing.map(|to| to.trim().to_owned()), at_once };
+    let results =
+        crate::health::check_all(workspace.config(), workspace.secrets(), &options, &super::support::interrupted());
+    let history = crate::store::history::history_path_for(workspace.path());
+    crate::store::history::append(&history, &crate::health::history_entries(&results));
+    if json {
+        print_json(&results, out)?;
+    } else if results.is_empty() {
+        writeln!(out, "No Active mail setting to check")?;
+    } else {
+        let width = results.iter().map(|r| r.health.label().len()).max().unwrap_or(0);
+        for result in &results {
+            let mut line = format!("{:width$}  {}", result.health.label(), result.name);
+            if !result.reason.is_empty() {
+                line.push_str(&format!(" — {}", result.reason));
+            }
+            writeln!(out, "{}", crate::printable::printable(&line))?;
+        }
+    }
+    match crate::health::exit_code(&results) {
+        0 => Ok(()),
+        code => Err(Failure { code, message: String::new() }),
+    }
+}

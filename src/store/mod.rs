@@ -1,10 +1,11 @@
 //! Everything kept between runs: the config file (TOML, atomic writes, a
 //! backup, a format version, a parse cache for large ones) and the secrets that
 //! must never be in it (the OS credential store). Knows nothing of the UI or the
-//! network.
+//! network. The check history (`history`) is kept beside the audit log.
 
 pub mod audit;
 pub mod file;
+pub mod history;
 pub mod parse_cache;
 pub mod secrets;
 pub mod workspace;

@@ -120,6 +120,8 @@ pub enum Command {
     RemoveCaFile(std::path::PathBuf),
     /// Open an empty form ("+ Add new record"), of this credential type (default Microsoft 365).
     NewRecord(Option<CredentialKind>),
+    /// Check every Active setting now (sign-in health and Test Incoming).
+    CheckAll,
     /// Open Migration with this (Basic) setting chosen to replace.
     MigrateSetting(String),
     /// A new Basic record for the old setting, typed as the old system shows it; the

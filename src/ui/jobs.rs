@@ -41,6 +41,8 @@ pub enum JobKind {
     LocalPassword,
     /// Asks the servers whether the mailbox is ready for the end of Basic SMTP AUTH.
     Readiness,
+    /// Checks every Active setting ("Check all now").
+    CheckAll,
 }
 
 impl JobKind {
@@ -60,6 +62,7 @@ impl JobKind {
             Self::Bridge => "Bridge",
             Self::LocalPassword => "New local password",
             Self::Readiness => "Check readiness",
+            Self::CheckAll => "Check all",
         }
     }
 
@@ -78,6 +81,7 @@ impl JobKind {
             Self::SavePasswords | Self::LocalPassword => "secret-store-write",
             Self::Bridge => "bridge",
             Self::Readiness => "readiness",
+            Self::CheckAll => "check-all",
         }
     }
 }
@@ -180,6 +184,8 @@ pub enum JobEvent {
         result: Result<crate::secret::SecretText, String>,
     },
     /// The connection state of every OAuth setting (read from the secret store).
+    /// "Check all now" finished: each Active setting's health, worst first.
+    CheckedAll(Vec<crate::health::SettingHealth>),
     /// Each OAuth setting's connection, and when its refresh token was issued.
     Connections(std::collections::HashMap<String, (oauth::ConnectionState, Option<time::OffsetDateTime>)>),
     /// The job's thread ended (always sent last).
@@ -239,6 +245,8 @@ pub struct JobInput {
     pub bridge: Option<BridgeRequest>,
     /// For a migration's finish: keep the old setting Inactive instead of deleting it.
     pub keep_old: bool,
+    /// For "Check all now": the check history to append the outcomes to.
+    pub history_file: Option<std::path::PathBuf>,
 }
 
 /// What the Bridge view asked the bridge to serve.
@@ -255,6 +263,9 @@ pub struct BridgeRequest {
 /// The subject the bridge job runs under (it serves several settings).
 pub const BRIDGE: &str = "bridge";
 
+/// The subject of "Check all now": every Active setting.
+pub const ALL: &str = "all settings";
+
 impl JobInput {
     pub fn new(setting: MailSetting, config: Config, secrets: Secrets) -> Self {
         Self {
@@ -267,6 +278,7 @@ impl JobInput {
             leftover_route: None,
             bridge: None,
             keep_old: false,
+            history_file: None,
         }
     }
 }
@@ -484,6 +496,14 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
             return notify(JobEvent::LocalPassword { setting_id: setting_id.clone(), result });
         }
         JobKind::Bridge => return run_bridge(input, cancel, notify),
+        JobKind::CheckAll => {
+            let options = crate::health::CheckAll { outgoing_to: None, at_once: 8 };
+            let results = crate::health::check_all(&input.config, &input.secrets, &options, cancel);
+            if let Some(history) = &input.history_file {
+                crate::store::history::append(history, &crate::health::history_entries(&results));
+            }
+            return notify(JobEvent::CheckedAll(results));
+        }
         JobKind::Readiness => {
             let event = match crate::readiness::check(&input.setting, &input.config, &input.secrets, cancel) {
                 Ok(report) => JobEvent::Report { setting_id: setting_id.clone(), kind, report: Box::new(report) },

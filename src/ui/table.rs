@@ -463,9 +463,9 @@ fn status_ui(ui: &mut Ui, setting: &MailSetting, note: Option<&RowNote>, command
             }
         }
         Some(RowNote::Replaces { old, old_name }) => {
-            let button = ui.button(format!("Replaces \"{old_name}\"")).on_hover_text(
-                "Made for the same mailbox as this Basic setting: opens the migration checklist with both",
-            );
+            let button = ui.button("Replaces Basic").on_hover_text(format!(
+                "Made for the same mailbox as \"{old_name}\": opens the migration checklist with both"
+            ));
             if button.clicked() {
                 commands.send(Command::Migration(old.clone(), MigrationAction::Adopt(setting.id.clone())));
                 commands.send(Command::ShowView(View::Migration));

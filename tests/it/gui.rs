@@ -1924,10 +1924,7 @@ fn the_setup_guide_followed_literally_is_adopted_and_ends_in_congratulations() {
         harness.query_by_label_contains("Replaces \"Literal (BasicAuth)\" (the same mailbox)").is_some(),
         "the form knows which setting this one replaces"
     );
-    assert!(
-        harness.query_by_role_and_label(Role::Button, "Replaces \"Literal (BasicAuth)\"").is_some(),
-        "and so does the table"
-    );
+    assert!(harness.query_by_role_and_label(Role::Button, "Replaces Basic").is_some(), "and so does the table");
 
     // Step 8: Connect, in the form.
     guide_click(&mut harness, &mut clicks, "Connect");
@@ -2147,4 +2144,30 @@ fn check_readiness_in_the_window() {
     assert!(report.passed, "{}", report.to_text());
     assert!(harness.query_by_label_contains("Readiness").is_some());
     assert!(harness.query_all_by_label_contains("IMAP sign-in works").count() > 0);
+}
+
+/// "Check all now": every Active setting checked on a job thread; the status bar names
+/// what is not working, the failing report opens, and each result lands in "Last tests".
+#[test]
+fn check_all_now_in_the_window_names_what_is_not_working() {
+    let rig = crate::rig::rig();
+    let sandbox = Sandbox::new();
+    let good = rig.basic_setting("win-all-good", "ar");
+    let mut wrong = rig.basic_setting("win-all-wrong", "ar");
+    wrong.description = "Rig wrong password".to_owned();
+    let secrets = Secrets::file(sandbox.secrets_file());
+    for (id, password) in [("win-all-good", rig.password.as_str()), ("win-all-wrong", "not-the-password")] {
+        for kind in [mailsettings::store::SecretKind::SmtpPassword, mailsettings::store::SecretKind::ImapPassword] {
+            secrets.set(id, kind, &mailsettings::Secret::new(password)).unwrap();
+        }
+    }
+    let mut harness = rig_harness(&sandbox, &rig.config_with(vec![good, wrong]));
+    press(&mut harness, "Check all now");
+    wait_until(&mut harness, "the checks", |h| {
+        !h.state().is_busy() && h.query_by_label_contains("Checked 2:").is_some()
+    });
+    assert!(harness.query_by_label_contains("Checked 2: 1 not working: Rig wrong password").is_some());
+    assert!(harness.state().shown_report().is_some_and(|r| !r.passed), "the failing report is open");
+    assert!(harness.query_all_by_label_contains("In passed").count() > 0, "the good one's Last tests");
+    assert!(std::fs::read_to_string(sandbox.dir.path().join("checks.jsonl")).unwrap().lines().count() == 2);
 }

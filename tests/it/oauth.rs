@@ -1176,3 +1176,53 @@ fn a_google_testing_apps_seven_days_are_counted_and_explained() {
     let status = stdout(&sandbox.run(Browser::Idle, &["token-status", "google"]));
     assert!(!status.contains("If your Google app is in Testing"), "{status}");
 }
+
+/// `check --all`: every Active setting checked at once, worst first, one line each;
+/// exit 1 when something failed, 75 when only temporary failures; the outcomes kept
+/// in the check history beside the audit log.
+#[test]
+fn check_all_checks_every_active_setting_worst_first() {
+    let rig = rig();
+    let good = rig.basic_setting("all-good", "ar");
+    let mut wrong = rig.basic_setting("all-wrong", "ar");
+    wrong.description = "Rig wrong password".to_owned();
+    let mut unconnected = oauth_setting(rig, "all-unconnected", "ar");
+    unconnected.description = "Rig not connected".to_owned();
+    let mut off = rig.basic_setting("all-off", "ar");
+    off.active = false;
+    let mut sandbox = OAuthSandbox::new(good);
+    sandbox.config.mail_settings.extend([wrong, unconnected, off]);
+    sandbox.write_config();
+    let secrets = sandbox.secrets();
+    for (id, password) in [("all-good", rig.password.as_str()), ("all-wrong", "not-the-password")] {
+        for kind in [SecretKind::SmtpPassword, SecretKind::ImapPassword] {
+            secrets.set(id, kind, &mailsettings::Secret::new(password)).unwrap();
+        }
+    }
+    let checked = sandbox.run(Browser::Idle, &["check", "--all"]);
+    assert_exit(&checked, 1);
+    let lines: Vec<String> = stdout(&checked).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 3, "Active settings only: {lines:?}");
+    assert!(lines[0].starts_with("FAILING") && lines[1].starts_with("FAILING"), "worst first: {lines:?}");
+    assert!(lines[2].starts_with("OK") && lines[2].contains("Rig ar"), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("Rig not connected") && l.contains("not connected")), "{lines:?}");
+    let history = std::fs::read_to_string(sandbox.dir.path().join("checks.jsonl")).unwrap();
+    assert_eq!(history.lines().count(), 3, "{history}");
+    assert!(history.contains("\"outcome\":\"failing\"") && history.contains("\"outcome\":\"ok\""), "{history}");
+
+    // Only a temporary failure (the provider out of reach while the token must refresh): 75.
+    let mut temporary = OAuthSandbox::new(oauth_setting(rig, "all-away", "ar"));
+    assert_exit(&temporary.run(Browser::SignIn, &["connect", "all-away"]), 0);
+    let mut tokens = TokenSet::load(&temporary.secrets(), "all-away").unwrap().unwrap();
+    tokens.expires_at = Some(time::OffsetDateTime::now_utc() + time::Duration::seconds(5));
+    tokens.save(&temporary.secrets(), "all-away").unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    temporary.config.oauth_providers[0].token_url =
+        format!("http://127.0.0.1:{}/token", closed.local_addr().unwrap().port());
+    drop(closed);
+    temporary.write_config();
+    let away = temporary.run(Browser::Idle, &["check", "--all", "--json"]);
+    assert_exit(&away, 75);
+    let results: serde_json::Value = serde_json::from_slice(&away.stdout).unwrap();
+    assert_eq!(results[0]["health"], "temporary", "{results}");
+}

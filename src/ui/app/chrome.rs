@@ -149,6 +149,20 @@ impl MailSettingsApp {
             if ui.add_enabled(!self.read_only(), add).clicked() {
                 self.commands.send(Command::NewRecord(None));
             }
+            let checking = self.jobs.job(crate::ui::jobs::ALL, crate::ui::jobs::JobKind::CheckAll).is_some();
+            if checking {
+                ui.spinner();
+                if ui.button("Cancel Check all").clicked() {
+                    self.commands
+                        .send(Command::CancelJob(crate::ui::jobs::ALL.to_owned(), crate::ui::jobs::JobKind::CheckAll));
+                }
+            } else if ui
+                .button("Check all now")
+                .on_hover_text("Signs in and runs Test Incoming for every Active setting, a few at a time")
+                .clicked()
+            {
+                self.commands.send(Command::CheckAll);
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.add(egui::Label::new(self.workspace.path().display().to_string()).truncate())
                     .on_hover_text("The config file these settings are saved in");

@@ -143,6 +143,7 @@ impl MailSettingsApp {
                 }
                 self.notice = Some(Notice::error(format!("{} could not run: {message}", kind.label())));
             }
+            JobEvent::CheckedAll(results) => self.checked_all(&results),
             JobEvent::Connections(states) => {
                 for (id, (state, refresh_issued)) in states {
                     let extras = self.extras_mut(&id);
@@ -150,6 +151,31 @@ impl MailSettingsApp {
                     extras.refresh_issued = refresh_issued;
                 }
             }
+        }
+    }
+
+    /// "Check all now" done: each setting's Test Incoming lands in "Last tests", and the
+    /// status bar sums it up, naming what fails.
+    fn checked_all(&mut self, results: &[crate::health::SettingHealth]) {
+        use crate::health::Health;
+        for result in results {
+            if let Some(report) = result.reports.first() {
+                let outcome = (result.incoming_passed, time_of_day(&report.started_at));
+                let passed_at = result.incoming_passed.then(|| report.started_at.clone());
+                let extras = self.extras_mut(&result.id);
+                (extras.last_incoming, extras.incoming_passed_at) = (Some(outcome), passed_at);
+            }
+        }
+        let failing: Vec<&str> =
+            results.iter().filter(|r| r.health >= Health::Temporary).map(|r| r.name.as_str()).collect();
+        let attention = results.iter().filter(|r| r.health == Health::Attention).count();
+        self.notice = Some(if failing.is_empty() {
+            Notice::info(format!("Checked {}: all working ({attention} need attention soon)", results.len()))
+        } else {
+            Notice::error(format!("Checked {}: {} not working: {}", results.len(), failing.len(), failing.join(", ")))
+        });
+        if let Some(worst) = results.iter().find(|r| r.health >= Health::Temporary) {
+            self.report = worst.reports.iter().find(|r| !r.passed).cloned();
         }
     }
 

@@ -26,6 +26,7 @@ impl MailSettingsApp {
             }
             Command::Theme(choice) => self.prefs.theme = choice,
             Command::SelectMigration(old) => self.migration.select(old),
+            Command::CheckAll => self.start_check_all(ctx),
             Command::MigrateSetting(id) => {
                 self.migration.choose_to_replace(&id);
                 self.prefs.view = View::Migration;
@@ -423,6 +424,19 @@ impl MailSettingsApp {
         input.bridge = Some(crate::ui::jobs::BridgeRequest { ids, ports, local_tls, config_file, sessions });
         self.bridge.started();
         self.jobs.start(ctx, JobKind::Bridge, input);
+    }
+
+    /// "Check all now": every Active setting, on a job thread like any check.
+    fn start_check_all(&mut self, ctx: &egui::Context) {
+        let config = self.workspace.config();
+        let Some(first) = config.mail_settings.iter().find(|s| s.active) else {
+            self.notice = Some(Notice::info("No Active mail setting to check"));
+            return;
+        };
+        let mut input = JobInput::new(first.clone(), config.clone(), self.workspace.secrets().clone());
+        crate::ui::jobs::ALL.clone_into(&mut input.subject_id);
+        input.history_file = Some(crate::store::history::history_path_for(self.workspace.path()));
+        self.jobs.start(ctx, JobKind::CheckAll, input);
     }
 
     /// The finish that keeps the old setting Inactive: the same re-check of its folders first.

@@ -1,0 +1,206 @@
+//! Every Active mailbox checked at once — after "Congratulations" the automation
+//! depends on them every day, and OAuth connections die quietly. For each setting:
+//! its sign-in's health (a token that refreshes; the dates things end: Basic SMTP at
+//! Microsoft, a Google Testing app's 7 days, an app's secret or certificate) and
+//! Test Incoming (optionally Test Outgoing); a bounded number at a time, each under
+//! its deadlines; worst first. The outcomes are kept in the check history.
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::cancel::CancelToken;
+use crate::checks::{Check, CheckResult};
+use crate::model::{Config, MailSetting};
+use crate::probe::report::FailureKind;
+use crate::store::Secrets;
+use crate::store::history::HistoryEntry;
+
+/// Settings checked at the same time, at most: never more than 16 connections to one
+/// server (Microsoft and Google throttle many parallel sign-ins of one tenant).
+pub const MAX_AT_ONCE: usize = 16;
+
+/// How a mailbox stands, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    Ok,
+    /// Works, but something ends soon (a date within 14 days).
+    Attention,
+    /// Failed for now (network, busy provider): worth trying again.
+    Temporary,
+    Failing,
+}
+
+impl Health {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ok => "OK",
+            Self::Attention => "attention",
+            Self::Temporary => "temporary failure",
+            Self::Failing => "FAILING",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Attention => "attention",
+            Self::Temporary => "temporary",
+            Self::Failing => "failing",
+        }
+    }
+}
+
+/// One setting's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingHealth {
+    pub id: String,
+    pub name: String,
+    pub health: Health,
+    /// Why, in words ("" when all is well).
+    pub reason: String,
+    /// Dates that end something, in words (Basic SMTP at Microsoft, Google's 7 days…).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ends: Vec<String>,
+    /// Whether Test Incoming passed (and Test Outgoing, when asked).
+    pub incoming_passed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outgoing_passed: Option<bool>,
+    #[serde(skip)]
+    pub reports: Vec<crate::probe::Report>,
+}
+
+/// What to check besides sign-in and Test Incoming.
+#[derive(Debug, Clone, Default)]
+pub struct CheckAll {
+    /// Also Test Outgoing, the two test emails to this address.
+    pub outgoing_to: Option<String>,
+    /// Settings at once (1..=[`MAX_AT_ONCE`]).
+    pub at_once: usize,
+}
+
+/// Checks every Active setting, `options.at_once` at a time; worst first.
+pub fn check_all(config: &Config, secrets: &Secrets, options: &CheckAll, cancel: &CancelToken) -> Vec<SettingHealth> {
+    let queue: Mutex<Vec<&MailSetting>> = Mutex::new(config.mail_settings.iter().filter(|s| s.active).rev().collect());
+    let results = Mutex::new(Vec::new());
+    let workers = options.at_once.clamp(1, MAX_AT_ONCE);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.pop());
+                    let Some(setting) = next else { break };
+                    if cancel.is_cancelled() {
+                        break;
+                    }
+                    let checked = check_one(setting, config, secrets, options, cancel);
+                    if let Ok(mut results) = results.lock() {
+                        results.push(checked);
+                    }
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by(|a, b| b.health.cmp(&a.health).then_with(|| a.name.cmp(&b.name)));
+    results
+}
+
+fn check_one(
+    setting: &MailSetting,
+    config: &Config,
+    secrets: &Secrets,
+    options: &CheckAll,
+    cancel: &CancelToken,
+) -> SettingHealth {
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut result = SettingHealth {
+        id: setting.id.clone(),
+        name: config.setting_name(&setting.id),
+        health: Health::Ok,
+        reason: String::new(),
+        ends: ends(setting, config, secrets, today),
+        incoming_passed: false,
+        outgoing_passed: None,
+        reports: Vec::new(),
+    };
+    let mut checks = vec![Check::Incoming];
+    if let Some(to) = &options.outgoing_to {
+        checks.push(Check::Outgoing { to: to.clone() });
+    }
+    for check in checks {
+        let outcome = crate::checks::run(&check, setting, &setting.id, config, secrets, cancel);
+        let (passed, health, reason) = match &outcome {
+            Ok(CheckResult::Report(report)) if report.passed => (true, Health::Ok, String::new()),
+            Ok(CheckResult::Report(report)) => {
+                let temporary = report.failure == Some(FailureKind::Temporary);
+                (false, if temporary { Health::Temporary } else { Health::Failing }, report.failure_summary())
+            }
+            Ok(CheckResult::Leftover(_)) => (true, Health::Ok, String::new()),
+            Err(err) => (false, Health::Failing, err.to_string()),
+        };
+        if let Ok(CheckResult::Report(report)) = outcome {
+            result.reports.push(*report);
+        }
+        match check {
+            Check::Outgoing { .. } => result.outgoing_passed = Some(passed),
+            _ => result.incoming_passed = passed,
+        }
+        if health > result.health {
+            result.health = health;
+            result.reason = reason;
+        }
+    }
+    if result.health == Health::Ok && !result.ends.is_empty() {
+        result.health = Health::Attention;
+        result.reason.clone_from(&result.ends[0]);
+    }
+    result
+}
+
+/// The dates that end something for `setting` within 14 days (or already passed), in words.
+fn ends(setting: &MailSetting, config: &Config, secrets: &Secrets, today: time::Date) -> Vec<String> {
+    let mut ends = Vec::new();
+    if let Some((days, words)) = crate::model::providers::basic_smtp_ending(setting, today)
+        && days <= 14
+    {
+        ends.push(words);
+    }
+    if let Some((words, true)) = crate::oauth::provider::app_credential_expiry(setting, config, today) {
+        ends.push(words);
+    }
+    let provider = crate::oauth::provider::resolve(setting, config).ok();
+    let tokens = crate::oauth::tokens::TokenSet::load(secrets, &setting.id).ok().flatten();
+    if let (Some(provider), Some(tokens)) = (provider, tokens)
+        && let Some(words) = crate::oauth::tokens::testing_clock(tokens.refresh_issued(), &provider, today)
+    {
+        ends.push(words);
+    }
+    ends
+}
+
+/// The outcomes as the check history keeps them.
+pub fn history_entries(results: &[SettingHealth]) -> Vec<HistoryEntry> {
+    let time = crate::clock::now_rfc3339();
+    results
+        .iter()
+        .map(|r| HistoryEntry {
+            time: time.clone(),
+            setting: r.id.clone(),
+            check: "all".to_owned(),
+            outcome: r.health.key().to_owned(),
+            reason: r.reason.clone(),
+        })
+        .collect()
+}
+
+/// The exit code of `check --all`: 0 all well (attention included), 75 only temporary
+/// failures, 1 something failed.
+pub fn exit_code(results: &[SettingHealth]) -> u8 {
+    match results.iter().map(|r| r.health).max() {
+        Some(Health::Failing) => 1,
+        Some(Health::Temporary) => crate::send::EX_TEMPFAIL,
+        _ => 0,
+    }
+}
