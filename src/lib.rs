@@ -5,10 +5,11 @@
 //! provider catalogue, the field vocabulary) · `store` (config file, secrets, the
 //! workspace, audit) · `probe` (SMTP/IMAP sessions, reports, diagnosis) · `oauth`
 //! (sign-in flows, tokens) · `checks` (the one way from a setting to a working
-//! connection) · `readiness`, `health`, `migration`, `send`, `bridge` · front ends `cli` and `ui`, picked
+//! connection) · `readiness`, `health` (with `alerts` and `schedule`), `migration`, `send`, `bridge` · front ends `cli` and `ui`, picked
 //! by `start`. No part imports one above it (tests/it/structure.rs); the core
 //! knows nothing of egui and `ui` opens no socket.
 
+pub mod alerts;
 pub mod bridge;
 pub mod cancel;
 pub mod checks;
@@ -25,6 +26,7 @@ pub mod model;
 pub mod oauth;
 pub mod printable;
 pub mod readiness;
+pub mod schedule;
 pub mod secret;
 pub mod send;
 pub mod start;

@@ -86,9 +86,18 @@ pub enum Command {
         /// Settings checked at the same time (at most 16)
         #[arg(long, value_name = "N", default_value_t = 8)]
         at_once: usize,
+        /// Tell a change of state to the configured alerts (see `alerts`): one alert per change
+        #[arg(long)]
+        alert: bool,
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Where a change of a mailbox's state is told (`check --all --alert`)
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+    /// Run `check --all --alert` on a schedule (a per-user timer of the OS)
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
     /// Ask the servers whether a mailbox is ready for the end of Basic SMTP AUTH: sending and
     /// receiving sign-ins, the permissions granted, and for each "no" the step for the IT admin
     Readiness {
@@ -195,6 +204,49 @@ pub enum BridgeCommand {
         #[arg(required = true)]
         ids: Vec<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// The channels alerts go to
+    Show,
+    /// Add or change channels (the others stay); --clear removes them all
+    Set {
+        /// An https address that gets {"text": …} (Teams or Slack incoming webhooks take it)
+        #[arg(long, value_name = "URL")]
+        webhook: Option<String>,
+        /// The admin's address for alert emails
+        #[arg(long, value_name = "ADDR")]
+        email: Option<String>,
+        /// The setting alert emails are sent through (else the first other working one)
+        #[arg(long, value_name = "ID", requires = "email")]
+        via: Option<String>,
+        /// A command run with MAILSETTINGS_ALERT_TEXT, _SETTING, _NAME, _STATE, _REASON set
+        #[arg(long, value_name = "CMD")]
+        command: Option<String>,
+        /// A desktop notification
+        #[arg(long)]
+        desktop: bool,
+        /// Remove every channel
+        #[arg(long, conflicts_with_all = ["webhook", "email", "via", "command", "desktop"])]
+        clear: bool,
+    },
+    /// Send a test alert on every channel
+    Test,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Install the timer (systemd user timer, LaunchAgent, or Task Scheduler task)
+    Install {
+        /// How often: 30m, 1h, 6h … (5 minutes to a day)
+        #[arg(long, value_name = "INTERVAL", default_value = "1h")]
+        every: String,
+    },
+    /// Whether checks are scheduled, and when the last one ran
+    Status,
+    /// Stop and remove the timer
+    Remove,
 }
 
 #[derive(Debug, Subcommand)]

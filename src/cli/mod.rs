@@ -13,6 +13,7 @@ mod programs;
 mod settings;
 mod sign_in;
 mod support;
+mod watch;
 
 use std::io::Write;
 use std::path::Path;
@@ -82,9 +83,11 @@ fn execute_in(workspace: &mut Workspace, command: &Command, out: &mut dyn Write)
         Command::Test(test) => checks::run_probe(ws, test, out),
         Command::Detect { id, json } => checks::detect(ws, id, json.json, out),
         Command::Readiness { id, json } => checks::readiness(ws, id, json.json, out),
-        Command::Check { outgoing, at_once, json, .. } => {
-            checks::check_all(ws, outgoing.as_deref(), *at_once, json.json, out)
+        Command::Check { outgoing, at_once, alert, json, .. } => {
+            watch::check_all(ws, outgoing.as_deref(), *at_once, *alert, json.json, out)
         }
+        Command::Alerts(command) => watch::alerts(ws, command, out),
+        Command::Schedule(command) => watch::schedule(ws, command, out),
         Command::Leftover { id, folders, json } => checks::leftover(ws, id, folders, json.json, out),
         Command::Connect { id, no_browser, device, timeout } => {
             sign_in::connect(ws, id, sign_in::Way { no_browser: *no_browser, device: *device, timeout: *timeout }, out)

@@ -127,6 +127,35 @@ pub struct SupportConfig {
     pub contact: Option<String>,
 }
 
+/// `[alerts]`: where a change of a mailbox's state is told (`check --all --alert`,
+/// as the schedule runs it). Never carried in by an import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct AlertsConfig {
+    /// An https address (loopback http allowed) that gets a small JSON document (`{"text": …}`,
+    /// as Teams and Slack incoming webhooks take it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<String>,
+    /// The admin's address for an alert email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The setting the alert email is sent through (else the first working one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_via: Option<String>,
+    /// A command run with the alert in its environment (`MAILSETTINGS_ALERT_TEXT` …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// A desktop notification (the OS's own: D-Bus notifications on Linux).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub desktop: bool,
+}
+
+impl AlertsConfig {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 impl SupportConfig {
     pub fn is_empty(&self) -> bool {
         self.contact.is_none()
@@ -296,6 +325,8 @@ pub struct Config {
     pub probe: ProbeConfig,
     #[serde(skip_serializing_if = "SupportConfig::is_empty")]
     pub support: SupportConfig,
+    #[serde(skip_serializing_if = "AlertsConfig::is_empty")]
+    pub alerts: AlertsConfig,
     #[serde(rename = "mail_setting")]
     pub mail_settings: Vec<MailSetting>,
     #[serde(rename = "company")]

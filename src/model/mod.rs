@@ -11,8 +11,8 @@ pub mod setting;
 pub mod validate;
 
 pub use config::{
-    Company, Config, DeletedSetting, GuardError, ImportSummary, LeftoverCheck, LeftoverRoute, Migration, MissingFolder,
-    OAuthProvider, PreviousDefault, SupportConfig, TlsConfig,
+    AlertsConfig, Company, Config, DeletedSetting, GuardError, ImportSummary, LeftoverCheck, LeftoverRoute, Migration,
+    MissingFolder, OAuthProvider, PreviousDefault, SupportConfig, TlsConfig,
 };
 pub use presets::Preset;
 pub use setting::{CredentialKind, ImapSettings, MailSetting, OAuthFlow, Protocol, Security, SmtpSettings};

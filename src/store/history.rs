@@ -74,6 +74,22 @@ pub fn read(path: &Path) -> Vec<HistoryEntry> {
     text.lines().filter_map(|line| serde_json::from_str(line).ok()).collect()
 }
 
+/// When the last `check` of any setting ran, read from the file's end only (the
+/// window asks this while drawing).
+pub fn last_time(path: &Path, check: &str) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let length = file.metadata().ok()?.len();
+    file.seek(SeekFrom::Start(length.saturating_sub(8192))).ok()?;
+    let mut tail = String::new();
+    file.take(8192).read_to_string(&mut tail).ok()?;
+    tail.lines()
+        .rev()
+        .filter_map(|line| serde_json::from_str::<HistoryEntry>(line).ok())
+        .find(|entry| entry.check == check)
+        .map(|entry| entry.time)
+}
+
 /// Since when `setting`'s `check` has had its latest outcome (the first entry of the
 /// current run of equal outcomes), and the entry before that run, if any.
 pub fn since<'h>(
@@ -109,6 +125,8 @@ mod tests {
         let history = read(&path);
         let (since, before) = since(&history, "ar", "incoming").unwrap();
         assert_eq!((since.time.as_str(), before.map(|b| b.outcome.as_str())), ("2026-12-03T09:10:00Z", Some("ok")));
+        assert_eq!(last_time(&path, "incoming").as_deref(), Some("2026-12-03T09:20:00Z"));
+        assert_eq!(last_time(&path, "all"), None);
         let many: Vec<HistoryEntry> =
             (0..MAX_LINES + 10).map(|i| entry(u32::try_from(i % 60).unwrap(), "ok")).collect();
         append(&path, &many);

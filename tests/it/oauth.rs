@@ -1226,3 +1226,153 @@ fn check_all_checks_every_active_setting_worst_first() {
     let results: serde_json::Value = serde_json::from_slice(&away.stdout).unwrap();
     assert_eq!(results[0]["health"], "temporary", "{results}");
 }
+
+/// A local HTTP server that records the bodies POSTed to it (a webhook's receiver).
+fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}/hook", listener.local_addr().unwrap().port());
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let received = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_ok() {
+                received.lock().unwrap().push(String::from_utf8_lossy(&body).into_owned());
+            }
+            let _ = (&stream).write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+        }
+    });
+    (url, bodies)
+}
+
+/// Alerts on a change, never per run: a mailbox whose password changes between two
+/// checks produces exactly one alert on each channel (a webhook received by a local
+/// HTTP server, an email arriving in a rig mailbox through another working setting, a
+/// command), a second failing check none, and the fix one recovery alert.
+#[test]
+fn a_mailbox_that_stops_working_is_alerted_once_on_each_channel_and_once_when_fixed() {
+    let rig = rig();
+    let mut watched = rig.basic_setting("alert-watched", "ar");
+    watched.description = "Watched mailbox".to_owned();
+    let sender = rig.basic_setting("alert-sender", "sendto");
+    let mut sandbox = OAuthSandbox::new(watched);
+    sandbox.config.mail_settings.push(sender);
+    sandbox.write_config();
+    let secrets = sandbox.secrets();
+    let set_password = |id: &str, password: &str| {
+        for kind in [SecretKind::SmtpPassword, SecretKind::ImapPassword] {
+            secrets.set(id, kind, &mailsettings::Secret::new(password)).unwrap();
+        }
+    };
+    set_password("alert-watched", &rig.password);
+    set_password("alert-sender", &rig.password);
+    let (url, bodies) = webhook_receiver();
+    let commands = sandbox.dir.path().join("alerts.txt");
+    let command = format!(
+        "printf '%s|%s\\n' \"$MAILSETTINGS_ALERT_STATE\" \"$MAILSETTINGS_ALERT_TEXT\" >> '{}'",
+        commands.display()
+    );
+    let address = rig.address("alerts-inbox");
+    let set = ["alerts", "set", "--webhook", &url, "--email", &address, "--via", "alert-sender", "--command", &command];
+    assert_exit(&sandbox.run(Browser::Idle, &set), 0);
+    let test = sandbox.run(Browser::Idle, &["alerts", "test"]);
+    assert_exit(&test, 0);
+    assert!(stdout(&test).contains("webhook: sent") && stdout(&test).contains("email: sent"), "{}", stdout(&test));
+    bodies.lock().unwrap().clear();
+    std::fs::remove_file(&commands).unwrap();
+    // The test alert's email arrives (delivery is queued), then the inbox is emptied for the count below.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while rig.count_with_header("alerts-inbox", "INBOX", "X-Mailsettings-Alert", "test") < 1
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    rig.empty("alerts-inbox", "INBOX");
+
+    let check = || sandbox.run(Browser::Idle, &["check", "--all", "--alert"]);
+    assert_exit(&check(), 0);
+    assert!(bodies.lock().unwrap().is_empty(), "all well: no alert");
+    set_password("alert-watched", "the-password-was-changed");
+    let failing = check();
+    assert_exit(&failing, 1);
+    assert!(
+        stderr(&failing).contains("Alert: Mail Settings: \"Watched mailbox\" stopped working"),
+        "{}",
+        stderr(&failing)
+    );
+    assert_exit(&check(), 1);
+    set_password("alert-watched", &rig.password);
+    assert_exit(&check(), 0);
+
+    let bodies = bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 2, "one alert per change: {bodies:?}");
+    assert!(bodies[0].contains("stopped working") && bodies[1].contains("works again"), "{bodies:?}");
+    let ran = std::fs::read_to_string(&commands).unwrap();
+    assert_eq!(ran.lines().collect::<Vec<_>>().len(), 2, "{ran}");
+    assert!(ran.starts_with("failing|") && ran.lines().nth(1).unwrap().starts_with("ok|"), "{ran}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while rig.count_with_header("alerts-inbox", "INBOX", "X-Mailsettings-Alert", "alert-watched") < 2
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        rig.count_with_header("alerts-inbox", "INBOX", "X-Mailsettings-Alert", "alert-watched"),
+        2,
+        "two alert emails"
+    );
+    for body in &bodies {
+        assert!(!body.contains(&rig.password) && !body.contains("the-password-was-changed"), "no secret in an alert");
+    }
+}
+
+/// `schedule install|status|remove` writes a systemd user timer into the user's systemd
+/// folder (under XDG_CONFIG_HOME), which systemd-analyze accepts where systemd is present.
+#[test]
+fn a_schedule_is_installed_as_a_user_timer_and_removed_again() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(rig.basic_setting("scheduled", "ar"));
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut command = sandbox.command(Browser::Idle, args);
+        command.env("XDG_CONFIG_HOME", home.path()).env_remove("DBUS_SESSION_BUS_ADDRESS");
+        run_command(command, "")
+    };
+    let installed = run(&["schedule", "install", "--every", "30m"]);
+    assert_exit(&installed, 0);
+    let folder = home.path().join("systemd/user");
+    let service = std::fs::read_to_string(folder.join("mailsettings-check.service")).unwrap();
+    assert!(
+        service.contains("check --all --alert") && service.contains(&sandbox.config_path().display().to_string()),
+        "{service}"
+    );
+    let timer = std::fs::read_to_string(folder.join("mailsettings-check.timer")).unwrap();
+    assert!(timer.contains("OnUnitActiveSec=1800s"), "{timer}");
+    if std::path::Path::new("/usr/bin/systemd-analyze").exists() {
+        let verified = Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(folder.join("mailsettings-check.service"))
+            .arg(folder.join("mailsettings-check.timer"))
+            .output()
+            .unwrap();
+        assert!(verified.status.success(), "systemd-analyze verify: {}", String::from_utf8_lossy(&verified.stderr));
+    }
+    let status = stdout(&run(&["schedule", "status"]));
+    assert!(status.contains("Scheduled: every 30 min") && status.contains("Last check:"), "{status}");
+    let removed = run(&["schedule", "remove"]);
+    assert_exit(&removed, 0);
+    assert!(!folder.join("mailsettings-check.timer").exists());
+    assert!(stdout(&run(&["schedule", "status"])).contains("Not scheduled"));
+}

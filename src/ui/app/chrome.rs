@@ -163,6 +163,8 @@ impl MailSettingsApp {
             {
                 self.commands.send(Command::CheckAll);
             }
+            let note = self.schedule_note.get_or_insert_with(|| schedule_note(self.workspace.path()));
+            ui.label(note.as_str()).on_hover_text("Scheduled checks: mailsettings schedule install --every 1h");
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.add(egui::Label::new(self.workspace.path().display().to_string()).truncate())
                     .on_hover_text("The config file these settings are saved in");
@@ -456,4 +458,19 @@ fn move_defaults_ui(
             commands.send(Command::CloseDialog);
         }
     });
+}
+
+/// Whether checks are scheduled, and when the last check of every setting ran.
+fn schedule_note(config_path: &std::path::Path) -> String {
+    let scheduled = crate::schedule::folder().ok().and_then(|folder| crate::schedule::installed(&folder));
+    let scheduled = match scheduled {
+        Some(Some(every)) => format!("Checked every {} min", every.as_secs() / 60),
+        Some(None) => "Checked on a schedule".to_owned(),
+        None => "Not checked on a schedule".to_owned(),
+    };
+    let history = crate::store::history::history_path_for(config_path);
+    match crate::store::history::last_time(&history, "all") {
+        Some(last) => format!("{scheduled} · last check {}", last.replace('T', " ").get(..16).unwrap_or(&last)),
+        None => scheduled,
+    }
 }

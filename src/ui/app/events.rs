@@ -158,6 +158,7 @@ impl MailSettingsApp {
     /// status bar sums it up, naming what fails.
     fn checked_all(&mut self, results: &[crate::health::SettingHealth]) {
         use crate::health::Health;
+        self.schedule_note = None;
         for result in results {
             if let Some(report) = result.reports.first() {
                 let outcome = (result.incoming_passed, time_of_day(&report.started_at));

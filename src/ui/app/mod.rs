@@ -126,6 +126,8 @@ pub struct MailSettingsApp {
     cleared_to_panel_colour: bool,
     migration: MigrationView,
     log_entries: Vec<crate::store::audit::AuditEntry>,
+    /// "Scheduled every 1 h · last check 19:10" (read once, again after Check all).
+    schedule_note: Option<String>,
     show_about: bool,
     dialog: Option<Dialog>,
     pending_save: Option<PendingSave>,
@@ -174,6 +176,7 @@ impl MailSettingsApp {
             cleared_to_panel_colour: false,
             migration: MigrationView::default(),
             log_entries: Vec::new(),
+            schedule_note: None,
             show_about: false,
             dialog: None,
             pending_save: None,

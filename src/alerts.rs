@@ -1,0 +1,273 @@
+//! Alerts when a mailbox's state changes — never one per run. `check --all --alert`
+//! compares each setting's new state with the last one the check history kept:
+//! working → failing, failing → working, or a date that ends something coming within
+//! 14 days. A temporary failure is no change (no alert storm while the network is
+//! down). Each change goes to every configured channel: a webhook (a small JSON
+//! document, as Teams and Slack incoming webhooks take it), an email through another
+//! working setting, a command, a desktop notification. Alerts name settings by
+//! description and carry no secret: reasons come from redacted reports.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::cancel::CancelToken;
+use crate::health::{Health, SettingHealth};
+use crate::model::{AlertsConfig, Config};
+use crate::store::Secrets;
+use crate::store::history::HistoryEntry;
+
+/// A mailbox whose state changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub setting: String,
+    pub name: String,
+    /// `ok`, `attention` or `failing` (the kept state before; `None` on the first check).
+    pub from: Option<String>,
+    pub to: String,
+    pub reason: String,
+    /// When the state before began (RFC 3339), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// The alert in one line.
+    pub text: String,
+}
+
+/// The state classes alerts follow; a temporary failure keeps the state before.
+fn class(health: Health) -> Option<&'static str> {
+    match health {
+        Health::Ok => Some("ok"),
+        Health::Attention => Some("attention"),
+        Health::Failing => Some("failing"),
+        Health::Temporary => None,
+    }
+}
+
+/// The changes between the kept history and these results.
+pub fn changes(history: &[HistoryEntry], results: &[SettingHealth]) -> Vec<Change> {
+    let mut last: HashMap<&str, &HistoryEntry> = HashMap::new();
+    for entry in history.iter().filter(|e| e.check == "all" && e.outcome != "temporary") {
+        last.insert(entry.setting.as_str(), entry);
+    }
+    results
+        .iter()
+        .filter_map(|result| {
+            let to = class(result.health)?;
+            let before = last.get(result.id.as_str());
+            let from = before.map(|e| e.outcome.as_str());
+            // The first check alerts only on what is not well.
+            if from.unwrap_or("ok") == to {
+                return None;
+            }
+            let since = before.and_then(|_| crate::store::history::since(history, &result.id, "all"));
+            let since = since.map(|(start, _)| start.time.clone());
+            let was = match (from, &since) {
+                (Some(from), Some(since)) => format!(" (was {from} since {since})"),
+                _ => String::new(),
+            };
+            let text = match to {
+                "failing" => format!("Mail Settings: \"{}\" stopped working: {}{was}", result.name, result.reason),
+                "attention" => format!("Mail Settings: \"{}\" needs attention: {}", result.name, result.reason),
+                _ => format!("Mail Settings: \"{}\" works again{was}", result.name),
+            };
+            Some(Change {
+                setting: result.id.clone(),
+                name: result.name.clone(),
+                from: from.map(str::to_owned),
+                to: to.to_owned(),
+                reason: result.reason.clone(),
+                since,
+                text,
+            })
+        })
+        .collect()
+}
+
+/// What telling one change on one channel came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Told {
+    pub channel: &'static str,
+    pub result: Result<(), String>,
+}
+
+/// Tells `change` on every channel `config` names.
+pub fn tell(change: &Change, config: &Config, secrets: &Secrets, cancel: &CancelToken) -> Vec<Told> {
+    let alerts = &config.alerts;
+    let mut told = Vec::new();
+    if let Some(url) = alerts.webhook.as_deref().filter(|u| !u.trim().is_empty()) {
+        told.push(Told { channel: "webhook", result: webhook(url, change, config) });
+    }
+    if let Some(command) = alerts.command.as_deref().filter(|c| !c.trim().is_empty()) {
+        told.push(Told { channel: "command", result: run_command(command, change) });
+    }
+    if let Some(to) = alerts.email.as_deref().filter(|a| !a.trim().is_empty()) {
+        told.push(Told { channel: "email", result: email(to, change, config, secrets, cancel) });
+    }
+    if alerts.desktop {
+        told.push(Told { channel: "desktop", result: desktop(change) });
+    }
+    told
+}
+
+/// Every channel `alerts` names, in words ("webhook https://…, email ar@…").
+pub fn describe(alerts: &AlertsConfig) -> Vec<String> {
+    let mut channels = Vec::new();
+    if let Some(url) = &alerts.webhook {
+        channels.push(format!("webhook {url}"));
+    }
+    if let Some(to) = &alerts.email {
+        let via = alerts.email_via.as_deref().map_or_else(String::new, |via| format!(" (sent through {via})"));
+        channels.push(format!("email to {to}{via}"));
+    }
+    if let Some(command) = &alerts.command {
+        channels.push(format!("command {command}"));
+    }
+    if alerts.desktop {
+        channels.push("desktop notification".to_owned());
+    }
+    channels
+}
+
+fn webhook(url: &str, change: &Change, config: &Config) -> Result<(), String> {
+    if let Some(problem) = crate::model::endpoints::endpoint_problem("the alert webhook", url) {
+        return Err(problem);
+    }
+    let tls = crate::tls::client_config(&config.tls.extra_ca_files).map_err(|e| e.to_string())?;
+    let agent = ureq::AgentBuilder::new()
+        .tls_config(tls)
+        .timeout(std::time::Duration::from_secs(20))
+        .redirects(0)
+        .user_agent(concat!("mailsettings/", env!("CARGO_PKG_VERSION")))
+        .build();
+    let body = serde_json::json!({ "text": change.text, "mailsettings": change });
+    let request = agent.post(url.trim()).set("Content-Type", "application/json");
+    match request.send_string(&body.to_string()) {
+        Ok(_) => Ok(()),
+        Err(ureq::Error::Status(status, _)) => Err(format!("the webhook answered HTTP {status}")),
+        Err(err) => Err(format!("the webhook could not be reached: {err}")),
+    }
+}
+
+fn run_command(command: &str, change: &Change) -> Result<(), String> {
+    let mut shell = if cfg!(windows) {
+        let mut shell = std::process::Command::new("cmd");
+        shell.arg("/C");
+        shell
+    } else {
+        let mut shell = std::process::Command::new("sh");
+        shell.arg("-c");
+        shell
+    };
+    let status = shell
+        .arg(command)
+        .env("MAILSETTINGS_ALERT_TEXT", &change.text)
+        .env("MAILSETTINGS_ALERT_SETTING", &change.setting)
+        .env("MAILSETTINGS_ALERT_NAME", &change.name)
+        .env("MAILSETTINGS_ALERT_STATE", &change.to)
+        .env("MAILSETTINGS_ALERT_REASON", &change.reason)
+        .stdin(std::process::Stdio::null())
+        .status()
+        .map_err(|e| format!("the alert command could not start: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("the alert command failed ({status})")) }
+}
+
+/// The alert as an email, sent through `email_via` or else the first Active setting
+/// that is not the one the alert is about.
+fn email(to: &str, change: &Change, config: &Config, secrets: &Secrets, cancel: &CancelToken) -> Result<(), String> {
+    let via = config
+        .alerts
+        .email_via
+        .as_deref()
+        .and_then(|id| config.setting(id))
+        .or_else(|| config.mail_settings.iter().find(|s| s.active && s.id != change.setting))
+        .ok_or("no other Active mail setting to send the alert email through")?;
+    let options = crate::probe::ProbeOptions::from_config(config).map_err(|e| e.to_string())?;
+    let (outgoing, _) = crate::checks::connection_inputs(via, config, secrets, &options).map_err(|e| e.to_string())?;
+    let from = via.smtp.send_as.trim();
+    let date =
+        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
+    let subject = change.text.replace(['\r', '\n'], " ");
+    let message = format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\nX-Mailsettings-Alert: {}\r\n\r\n{}\r\n\r\nReason: {}\r\n",
+        change.setting, change.text, change.reason
+    );
+    let report = crate::probe::smtp::relay_message(
+        &outgoing,
+        from,
+        &[to.trim().to_owned()],
+        &mut message.as_bytes(),
+        &options,
+        cancel,
+    );
+    if report.passed { Ok(()) } else { Err(format!("the alert email was not sent: {}", report.failure_summary())) }
+}
+
+/// A desktop notification through the session bus (org.freedesktop.Notifications).
+fn desktop(change: &Change) -> Result<(), String> {
+    if !cfg!(target_os = "linux") {
+        return Err("desktop notifications are sent on Linux only for now".to_owned());
+    }
+    let connection = zbus::blocking::Connection::session().map_err(|e| format!("no desktop session bus: {e}"))?;
+    let hints: HashMap<&str, zbus::zvariant::Value<'_>> = HashMap::new();
+    let summary = format!("Mail Settings: {}", change.name);
+    let urgency_body = change.text.trim_start_matches("Mail Settings: ").to_owned();
+    connection
+        .call_method(
+            Some("org.freedesktop.Notifications"),
+            "/org/freedesktop/Notifications",
+            Some("org.freedesktop.Notifications"),
+            "Notify",
+            &("Mail Settings", 0_u32, "", summary.as_str(), urgency_body.as_str(), Vec::<&str>::new(), hints, -1_i32),
+        )
+        .map(|_| ())
+        .map_err(|e| format!("the desktop notification was not shown: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(id: &str, health: Health) -> SettingHealth {
+        SettingHealth {
+            id: id.into(),
+            name: format!("Setting {id}"),
+            health,
+            reason: if health == Health::Ok { String::new() } else { "the server refused the password".into() },
+            ends: Vec::new(),
+            incoming_passed: health == Health::Ok,
+            outgoing_passed: None,
+            reports: Vec::new(),
+        }
+    }
+
+    fn kept(id: &str, outcome: &str, minute: u32) -> HistoryEntry {
+        HistoryEntry {
+            time: format!("2026-12-03T08:{minute:02}:00Z"),
+            setting: id.into(),
+            check: "all".into(),
+            outcome: outcome.into(),
+            reason: String::new(),
+        }
+    }
+
+    #[test]
+    fn one_alert_per_change_never_one_per_run_and_none_for_temporary() {
+        // First check: only what is not well.
+        let first = changes(&[], &[result("a", Health::Ok), result("b", Health::Failing)]);
+        assert_eq!(first.iter().map(|c| c.setting.as_str()).collect::<Vec<_>>(), ["b"]);
+        let history = [kept("a", "ok", 0), kept("b", "failing", 0), kept("b", "failing", 10)];
+        // The same states again: nothing.
+        assert!(changes(&history, &[result("a", Health::Ok), result("b", Health::Failing)]).is_empty());
+        // The network down: temporary is no change.
+        assert!(changes(&history, &[result("a", Health::Temporary)]).is_empty());
+        // a breaks, b recovers: one alert each, b's saying since when it failed.
+        let both = changes(&history, &[result("a", Health::Failing), result("b", Health::Ok)]);
+        assert_eq!(both.len(), 2);
+        assert!(
+            both[0].text.contains("\"Setting a\" stopped working: the server refused")
+                && both[0].text.contains("was ok since")
+        );
+        assert_eq!(both[1].text, "Mail Settings: \"Setting b\" works again (was failing since 2026-12-03T08:00:00Z)");
+    }
+}
