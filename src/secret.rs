@@ -92,6 +92,18 @@ impl fmt::Debug for SecretText {
     }
 }
 
+/// An address without the `user:password@` part, to name it on screen or in a log.
+pub fn without_userinfo(address: &str) -> String {
+    match url::Url::parse(address) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        _ => address.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,6 +92,9 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// The proxy sign-in and token requests go through (else https_proxy / no_proxy)
+    #[command(subcommand)]
+    Network(NetworkCommand),
     /// Where a change of a mailbox's state is told (`check --all --alert`)
     #[command(subcommand)]
     Alerts(AlertsCommand),
@@ -203,6 +206,23 @@ pub enum BridgeCommand {
         /// The settings to serve
         #[arg(required = true)]
         ids: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NetworkCommand {
+    /// The proxy in effect, and where it comes from
+    Show,
+    /// Set the proxy (an http:// address) and the hosts reached without it
+    Set {
+        #[arg(long, value_name = "URL")]
+        proxy: Option<String>,
+        /// Comma-separated hosts or domains (.corp.example) reached directly
+        #[arg(long, value_name = "LIST")]
+        no_proxy: Option<String>,
+        /// Remove both (the environment's https_proxy / no_proxy apply again)
+        #[arg(long, conflicts_with_all = ["proxy", "no_proxy"])]
+        clear: bool,
     },
 }
 

@@ -50,6 +50,7 @@ fn open(config: Option<&Path>) -> Result<Workspace, Failure> {
 
 fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Result<(), Failure> {
     let mut workspace = open(config)?;
+    crate::oauth::http::use_network(&workspace.config().network);
     let done = execute_in(&mut workspace, command, out);
     // A large config read the slow way, or saved by this command, is kept parsed for
     // the next start — once, after the command, so its answer is not delayed (and
@@ -87,6 +88,7 @@ fn execute_in(workspace: &mut Workspace, command: &Command, out: &mut dyn Write)
             watch::check_all(ws, outgoing.as_deref(), *at_once, *alert, json.json, out)
         }
         Command::Alerts(command) => watch::alerts(ws, command, out),
+        Command::Network(command) => settings::network(ws, command, out),
         Command::Schedule(command) => watch::schedule(ws, command, out),
         Command::Leftover { id, folders, json } => checks::leftover(ws, id, folders, json.json, out),
         Command::Connect { id, no_browser, device, timeout } => {

@@ -358,3 +358,46 @@ pub(super) fn support_set(workspace: &mut Workspace, contact: &str, out: &mut dy
     })?;
     Ok(writeln!(out, "Support: {}", workspace.config().support_contact())?)
 }
+
+/// `network show|set`: the proxy sign-in and token requests go through.
+pub(super) fn network(
+    workspace: &mut Workspace,
+    command: &super::args::NetworkCommand,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    use super::args::NetworkCommand;
+    if let NetworkCommand::Set { proxy, no_proxy, clear } = command {
+        let proxy = proxy.as_deref().map(str::trim);
+        if let Some(proxy) = proxy.filter(|p| !p.is_empty()) {
+            let parsed = url::Url::parse(proxy).map_err(|e| Failure::usage(format!("--proxy \"{proxy}\": {e}")))?;
+            if parsed.scheme() != "http" || parsed.password().is_some() {
+                return Err(Failure::usage(
+                    "--proxy takes an address like http://proxy.corp.example:3128, without a password",
+                ));
+            }
+        }
+        workspace.apply("set-network", |config| {
+            if *clear {
+                config.network = crate::model::NetworkConfig::default();
+            }
+            if let Some(proxy) = proxy {
+                config.network.proxy = (!proxy.is_empty()).then(|| proxy.to_owned());
+            }
+            if let Some(list) = no_proxy {
+                config.network.no_proxy = (!list.trim().is_empty()).then(|| list.trim().to_owned());
+            }
+            Ok(())
+        })?;
+        crate::oauth::http::use_network(&workspace.config().network);
+    }
+    let route = crate::oauth::http::proxy_route();
+    let from = if workspace.config().network.proxy.is_some() { "the config" } else { "the environment" };
+    match &route.proxy {
+        Some(proxy) => writeln!(out, "Proxy: {} (from {from})", crate::secret::without_userinfo(proxy))?,
+        None => writeln!(out, "Proxy: none (sign-in and token requests go direct)")?,
+    }
+    if !route.no_proxy.is_empty() {
+        writeln!(out, "Direct: {}", route.no_proxy.join(", "))?;
+    }
+    Ok(())
+}

@@ -127,6 +127,26 @@ pub struct SupportConfig {
     pub contact: Option<String>,
 }
 
+/// `[network]`: how sign-in and token requests reach the providers. Unset, the
+/// environment's `https_proxy` / `all_proxy` and `no_proxy` apply (as curl reads them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct NetworkConfig {
+    /// An HTTP proxy, e.g. `http://proxy.corp.example:3128` (no password here: a proxy
+    /// that asks for one takes it from the environment's proxy address).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    /// Hosts reached without the proxy, comma-separated (`.corp.example`, `10.0.0.5`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_proxy: Option<String>,
+}
+
+impl NetworkConfig {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// `[alerts]`: where a change of a mailbox's state is told (`check --all --alert`,
 /// as the schedule runs it). Never carried in by an import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -327,6 +347,8 @@ pub struct Config {
     pub support: SupportConfig,
     #[serde(skip_serializing_if = "AlertsConfig::is_empty")]
     pub alerts: AlertsConfig,
+    #[serde(skip_serializing_if = "NetworkConfig::is_empty")]
+    pub network: NetworkConfig,
     #[serde(rename = "mail_setting")]
     pub mail_settings: Vec<MailSetting>,
     #[serde(rename = "company")]

@@ -12,7 +12,7 @@ pub mod validate;
 
 pub use config::{
     AlertsConfig, Company, Config, DeletedSetting, GuardError, ImportSummary, LeftoverCheck, LeftoverRoute, Migration,
-    MissingFolder, OAuthProvider, PreviousDefault, SupportConfig, TlsConfig,
+    MissingFolder, NetworkConfig, OAuthProvider, PreviousDefault, SupportConfig, TlsConfig,
 };
 pub use presets::Preset;
 pub use setting::{CredentialKind, ImapSettings, MailSetting, OAuthFlow, Protocol, Security, SmtpSettings};

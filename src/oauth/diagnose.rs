@@ -155,6 +155,13 @@ const KNOWN: &[Known] = &[
         next_step: "Try again in a few minutes (Mail Settings already retried, waiting as the provider asked); if it lasts, see the provider's service health page.",
     },
     Known {
+        id: "proxy-failed",
+        any: &["the proxy "],
+        cause: "The proxy between this computer and the provider refused or failed the request (it is down, asks for a password, or does not allow the provider).",
+        who: Actor::NetworkAdmin,
+        next_step: "Check the proxy address (Network in the window, or [network] proxy / https_proxy) with your network administrator; the sign-in is kept.",
+    },
+    Known {
         id: "token-endpoint-unreachable",
         any: &["unreachable", "connection refused", "timed out", "dns"],
         cause: "The authorization server could not be reached.",

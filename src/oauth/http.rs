@@ -13,9 +13,65 @@ use oauth2::{HttpClientError, HttpRequest, HttpResponse, SyncHttpClient};
 /// Largest token response accepted (Microsoft token sets are a few KB).
 const MAX_BODY: u64 = 1024 * 1024;
 
+/// Which proxy sign-in and token requests take: the config's `[network]`, else the
+/// environment's (`https_proxy`, `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY`; `no_proxy`).
+/// Set once the config is read (`use_network`), for every request of the process.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyRoute {
+    pub proxy: Option<String>,
+    pub no_proxy: Vec<String>,
+}
+
+static CONFIGURED: std::sync::RwLock<Option<ProxyRoute>> = std::sync::RwLock::new(None);
+
+/// Takes the config's `[network]` for the requests that follow (the front ends call it
+/// whenever the config is read).
+pub fn use_network(network: &crate::model::NetworkConfig) {
+    let route = network.proxy.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(|proxy| ProxyRoute {
+        proxy: Some(proxy.to_owned()),
+        no_proxy: split_no_proxy(network.no_proxy.as_deref().unwrap_or("")),
+    });
+    if let Ok(mut configured) = CONFIGURED.write() {
+        *configured = route;
+    }
+}
+
+fn split_no_proxy(list: &str) -> Vec<String> {
+    list.split([',', ' '])
+        .map(|h| h.trim().trim_start_matches('*').to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect()
+}
+
+/// The proxy in effect: the config's, else the environment's.
+pub fn proxy_route() -> ProxyRoute {
+    if let Some(route) = CONFIGURED.read().ok().and_then(|c| c.clone()) {
+        return route;
+    }
+    let env = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok()).filter(|v| !v.trim().is_empty());
+    ProxyRoute {
+        proxy: env(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]),
+        no_proxy: split_no_proxy(&env(&["no_proxy", "NO_PROXY"]).unwrap_or_default()),
+    }
+}
+
+impl ProxyRoute {
+    /// The proxy for a request to `host`, unless `no_proxy` names it (a suffix match, as curl does).
+    pub fn for_host(&self, host: &str) -> Option<&str> {
+        let host = host.trim_matches(['[', ']']).to_ascii_lowercase();
+        let bypass = self.no_proxy.iter().any(|entry| {
+            let domain = entry.trim_start_matches('.');
+            entry == "*" || host == domain || host.ends_with(&format!(".{domain}"))
+        });
+        if bypass { None } else { self.proxy.as_deref() }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TokenHttp {
     agent: ureq::Agent,
+    /// The same through the proxy in effect, when there is one.
+    proxied: Option<(ureq::Agent, ProxyRoute)>,
     /// Refuses further requests once cancelled (a device sign-in polls until told to stop).
     cancel: Option<crate::cancel::CancelToken>,
     /// The status of the last answer, and how long it asked to wait: oauth2's error
@@ -55,15 +111,34 @@ pub fn suggested_backoff(text: &str) -> Option<Duration> {
 }
 
 impl TokenHttp {
+    #[allow(clippy::needless_pass_by_value, reason = "callers hand over their Arc, as ureq's tls_config takes one")]
     pub fn new(tls: Arc<rustls::ClientConfig>, timeout: Duration) -> Self {
-        let agent = ureq::AgentBuilder::new()
-            .tls_config(tls)
-            .timeout_connect(timeout)
-            .timeout(timeout * 2)
-            .redirects(0)
-            .user_agent(concat!("mailsettings/", env!("CARGO_PKG_VERSION")))
-            .build();
-        Self { agent, cancel: None, last: Arc::default() }
+        let builder = || {
+            ureq::AgentBuilder::new()
+                .tls_config(tls.clone())
+                .timeout_connect(timeout)
+                .timeout(timeout * 2)
+                .redirects(0)
+                .user_agent(concat!("mailsettings/", env!("CARGO_PKG_VERSION")))
+        };
+        let route = proxy_route();
+        let proxied = route.proxy.as_deref().and_then(|proxy| match ureq::Proxy::new(proxy) {
+            Ok(proxy) => Some((builder().proxy(proxy).build(), route.clone())),
+            Err(err) => {
+                tracing::warn!("the proxy address is not usable, going direct: {err}");
+                None
+            }
+        });
+        Self { agent: builder().build(), proxied, cancel: None, last: Arc::default() }
+    }
+
+    /// The agent for `url`: through the proxy unless `no_proxy` names its host.
+    fn agent_for(&self, url: &str) -> &ureq::Agent {
+        let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+        match &self.proxied {
+            Some((agent, route)) if route.for_host(&host).is_some() => agent,
+            _ => &self.agent,
+        }
     }
 
     /// The status of the last answer (and its `Retry-After`), if one came.
@@ -79,7 +154,7 @@ impl TokenHttp {
 
     /// GET with a bearer token (userinfo). Returns the status and body.
     pub fn get_bearer(&self, url: &str, token: &str) -> Result<(u16, Vec<u8>), String> {
-        let result = self.agent.get(url).set("Authorization", &format!("Bearer {token}")).call();
+        let result = self.agent_for(url).get(url).set("Authorization", &format!("Bearer {token}")).call();
         let response = match result {
             Ok(response) | Err(ureq::Error::Status(_, response)) => response,
             Err(ureq::Error::Transport(transport)) => return Err(transport.to_string()),
@@ -99,8 +174,8 @@ impl SyncHttpClient for TokenHttp {
             return Err(HttpClientError::Other("cancelled".to_owned()));
         }
         let uri = request.uri().to_string();
-        let mut call =
-            if request.method() == oauth2::http::Method::POST { self.agent.post(&uri) } else { self.agent.get(&uri) };
+        let agent = self.agent_for(&uri);
+        let mut call = if request.method() == oauth2::http::Method::POST { agent.post(&uri) } else { agent.get(&uri) };
         for (name, value) in request.headers() {
             let value = value.to_str().map_err(|_| HttpClientError::Other(format!("header {name} is not text")))?;
             call = call.set(name.as_str(), value);
@@ -109,7 +184,17 @@ impl SyncHttpClient for TokenHttp {
             if request.method() == oauth2::http::Method::POST { call.send_bytes(request.body()) } else { call.call() };
         let response = match result {
             Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-            Err(err) => return Err(HttpClientError::Reqwest(Box::new(err))),
+            // Through a proxy, its failure is named as the proxy's, not the provider's.
+            Err(err) => {
+                let proxy = self.proxied.as_ref().filter(|(proxied, _)| std::ptr::eq(proxied, agent));
+                return Err(match proxy.and_then(|(_, route)| route.proxy.as_deref()) {
+                    Some(proxy) => HttpClientError::Other(format!(
+                        "the proxy {} failed: {err}",
+                        crate::secret::without_userinfo(proxy)
+                    )),
+                    None => HttpClientError::Reqwest(Box::new(err)),
+                });
+            }
         };
         if let Ok(mut last) = self.last.lock() {
             *last = Some(StatusSeen {
@@ -130,6 +215,19 @@ impl SyncHttpClient for TokenHttp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_proxy_names_hosts_and_domains_as_curl_reads_it() {
+        let route = ProxyRoute {
+            proxy: Some("http://proxy:3128".into()),
+            no_proxy: split_no_proxy("*.corp.example, 10.0.0.5 ,localhost"),
+        };
+        assert_eq!(route.for_host("login.microsoftonline.com"), Some("http://proxy:3128"));
+        assert_eq!(route.for_host("auth.corp.example"), None);
+        assert_eq!(route.for_host("corp.example"), None);
+        assert_eq!(route.for_host("10.0.0.5"), None);
+        assert_eq!(route.for_host("notcorp.example"), Some("http://proxy:3128"));
+    }
 
     #[test]
     fn waits_are_read_from_retry_after_and_microsofts_words_and_capped() {

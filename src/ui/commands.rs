@@ -122,6 +122,8 @@ pub enum Command {
     NewRecord(Option<CredentialKind>),
     /// Check every Active setting now (sign-in health and Test Incoming).
     CheckAll,
+    /// The proxy for sign-in and token requests.
+    SaveNetwork(crate::model::NetworkConfig),
     /// Open Migration with this (Basic) setting chosen to replace.
     MigrateSetting(String),
     /// A new Basic record for the old setting, typed as the old system shows it; the

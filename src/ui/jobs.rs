@@ -304,6 +304,8 @@ impl Jobs {
         if self.is_running(&input.subject_id, kind) {
             return false;
         }
+        // Sign-in and token requests take the proxy the config names now.
+        oauth::http::use_network(&input.config.network);
         let id = self.next_id;
         self.next_id += 1;
         let cancel = CancelToken::new();

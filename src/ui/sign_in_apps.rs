@@ -17,6 +17,8 @@ pub struct SignInAppsView {
     drafts: std::collections::BTreeMap<&'static str, AppDraft>,
     /// The provider whose client id field takes focus on the next frame.
     focus: Option<&'static str>,
+    /// The proxy fields as typed (from the config until edited).
+    network: Option<(String, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -51,7 +53,51 @@ impl SignInAppsView {
                     }
                     self.provider_ui(ui, provider, config, commands);
                 }
+                ui.add_space(12.0);
+                self.network_ui(ui, config, commands);
             });
+        });
+    }
+
+    /// The proxy sign-in and token requests go through (a corporate network).
+    fn network_ui(&mut self, ui: &mut Ui, config: &Config, commands: &mut CommandQueue) {
+        let (proxy, direct) = self.network.get_or_insert_with(|| {
+            let network = &config.network;
+            (network.proxy.clone().unwrap_or_default(), network.no_proxy.clone().unwrap_or_default())
+        });
+        group_ui(ui, "Network", |ui| {
+            ui.heading("Network");
+            ui.add(
+                egui::Label::new(
+                    "If this computer reaches the internet only through a proxy, sign-in and token requests go \
+                     through it. Empty: the system's https_proxy applies.",
+                )
+                .wrap(),
+            );
+            egui::Grid::new("network").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
+                let label = ui.label("Proxy");
+                hinted_input_ui(
+                    ui,
+                    egui::TextEdit::singleline(proxy).desired_width(320.0),
+                    "http://proxy.corp.example:3128",
+                    &label,
+                );
+                ui.end_row();
+                let label = ui.label("Reach directly");
+                hinted_input_ui(
+                    ui,
+                    egui::TextEdit::singleline(direct).desired_width(320.0),
+                    ".corp.example, 10.0.0.5",
+                    &label,
+                );
+                ui.end_row();
+            });
+            if ui.button("Save network").clicked() {
+                commands.send(Command::SaveNetwork(crate::model::NetworkConfig {
+                    proxy: Some(proxy.trim().to_owned()).filter(|p| !p.is_empty()),
+                    no_proxy: Some(direct.trim().to_owned()).filter(|d| !d.is_empty()),
+                }));
+            }
         });
     }
 

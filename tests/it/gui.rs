@@ -2171,3 +2171,30 @@ fn check_all_now_in_the_window_names_what_is_not_working() {
     assert!(harness.query_all_by_label_contains("In passed").count() > 0, "the good one's Last tests");
     assert!(std::fs::read_to_string(sandbox.dir.path().join("checks.jsonl")).unwrap().lines().count() == 2);
 }
+
+/// Sign-in apps' Network section: the proxy typed in the window is saved to the config
+/// (and a proxy address with a password in it is refused).
+#[test]
+fn the_proxy_is_set_in_the_window() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut harness = harness(&sandbox);
+    click(&mut harness, "Sign-in apps");
+    fill(&mut harness, "Proxy", "http://user:secret@proxy.corp.example:3128");
+    press(&mut harness, "Save network");
+    settle(&mut harness);
+    assert!(harness.query_by_label_contains("without a password").is_some());
+    assert!(!std::fs::read_to_string(sandbox.config()).unwrap().contains("proxy"));
+    input(&harness, "Proxy").focus();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    settle(&mut harness);
+    input(&harness, "Proxy").type_text("http://proxy.corp.example:3128");
+    fill(&mut harness, "Reach directly", ".corp.example");
+    press(&mut harness, "Save network");
+    settle(&mut harness);
+    let text = std::fs::read_to_string(sandbox.config()).unwrap();
+    assert!(
+        text.contains("proxy = \"http://proxy.corp.example:3128\"") && text.contains("no_proxy = \".corp.example\""),
+        "{text}"
+    );
+}

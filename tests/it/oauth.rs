@@ -1376,3 +1376,110 @@ fn a_schedule_is_installed_as_a_user_timer_and_removed_again() {
     assert!(!folder.join("mailsettings-check.timer").exists());
     assert!(stdout(&run(&["schedule", "status"])).contains("Not scheduled"));
 }
+
+/// A real HTTP proxy (tinyproxy, from Debian) on loopback, logging every CONNECT.
+struct Tinyproxy {
+    child: std::process::Child,
+    port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tinyproxy {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let log = dir.path().join("tinyproxy.log");
+        let conf = dir.path().join("tinyproxy.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile \"{}\"\nLogLevel Connect\nMaxClients 20\nAllow 127.0.0.1\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("tinyproxy")
+            .arg("-d")
+            .arg("-c")
+            .arg(&conf)
+            .spawn()
+            .expect("tinyproxy (scripts/install-test-deps)");
+        for _ in 0..100 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, port, log, _dir: dir }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The CONNECTs it passed to `port`.
+    fn connects_to(&self, port: u16) -> usize {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log.lines().filter(|l| l.contains(&format!("CONNECT 127.0.0.1:{port} "))).count()
+    }
+}
+
+impl Drop for Tinyproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Behind a corporate proxy: sign-in and token requests go through it, from the
+/// environment (`https_proxy`) or from the config (`network set --proxy`), hosts in
+/// `no_proxy` go direct, and a proxy that is down is named as the proxy — the
+/// sign-in kept (exit 75).
+#[test]
+fn sign_in_and_tokens_go_through_a_real_proxy() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "proxied", "ar"));
+    let mut proxy = Tinyproxy::start();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut command = sandbox.command(Browser::SignIn, args);
+        for name in ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"] {
+            command.env_remove(name);
+        }
+        command.envs(env.iter().copied());
+        run_command(command, "")
+    };
+    let expire = || {
+        let secrets = sandbox.secrets();
+        let mut tokens = TokenSet::load(&secrets, "proxied").unwrap().unwrap();
+        tokens.expires_at = Some(time::OffsetDateTime::now_utc() + time::Duration::seconds(5));
+        tokens.save(&secrets, "proxied").unwrap();
+    };
+    let url = proxy.url();
+    assert_exit(&run(&["connect", "proxied"], &[("https_proxy", url.as_str())]), 0);
+    let through_env = proxy.connects_to(rig.oauth_port);
+    assert!(through_env >= 1, "the token request went through the proxy");
+
+    // From the config, with no environment.
+    assert_exit(&run(&["network", "set", "--proxy", &url], &[]), 0);
+    expire();
+    assert_exit(&run(&["token", "proxied"], &[]), 0);
+    let through_config = proxy.connects_to(rig.oauth_port);
+    assert!(through_config > through_env, "the refresh went through the config's proxy");
+
+    // no_proxy: direct.
+    assert_exit(&run(&["network", "set", "--no-proxy", "127.0.0.1"], &[]), 0);
+    expire();
+    assert_exit(&run(&["token", "proxied"], &[]), 0);
+    assert_eq!(proxy.connects_to(rig.oauth_port), through_config, "no_proxy went direct");
+
+    // The proxy goes down: named as the proxy, the sign-in kept.
+    assert_exit(&run(&["network", "set", "--no-proxy", ""], &[]), 0);
+    drop(std::mem::replace(&mut proxy, Tinyproxy::start()));
+    expire();
+    let down = run(&["token", "proxied"], &[]);
+    assert_exit(&down, 75);
+    let named = [format!("the proxy {url}/ failed"), format!("the proxy {url} failed")];
+    assert!(named.iter().any(|n| stderr(&down).contains(n.as_str())), "{}", stderr(&down));
+    assert!(TokenSet::load(&sandbox.secrets(), "proxied").unwrap().unwrap().needs_reconnect.is_none());
+}

@@ -27,6 +27,7 @@ impl MailSettingsApp {
             Command::Theme(choice) => self.prefs.theme = choice,
             Command::SelectMigration(old) => self.migration.select(old),
             Command::CheckAll => self.start_check_all(ctx),
+            Command::SaveNetwork(network) => self.save_network(network),
             Command::MigrateSetting(id) => {
                 self.migration.choose_to_replace(&id);
                 self.prefs.view = View::Migration;
@@ -424,6 +425,29 @@ impl MailSettingsApp {
         input.bridge = Some(crate::ui::jobs::BridgeRequest { ids, ports, local_tls, config_file, sessions });
         self.bridge.started();
         self.jobs.start(ctx, JobKind::Bridge, input);
+    }
+
+    /// The proxy typed in Sign-in apps: checked, saved (audited), in effect at once.
+    fn save_network(&mut self, network: crate::model::NetworkConfig) {
+        let problem = network.proxy.as_deref().and_then(|proxy| match url::Url::parse(proxy) {
+            Ok(url) if url.scheme() == "http" && url.password().is_none() => None,
+            _ => Some("The proxy is an address like http://proxy.corp.example:3128, without a password"),
+        });
+        if let Some(problem) = problem {
+            self.notice = Some(Notice::error(problem));
+            return;
+        }
+        let saved = self.workspace.apply("set-network", |config| {
+            config.network = network;
+            Ok(())
+        });
+        self.notice = Some(match saved {
+            Ok(()) => {
+                crate::oauth::http::use_network(&self.workspace.config().network);
+                Notice::info("Network saved: sign-in and token requests take it from now on")
+            }
+            Err(err) => Notice::error(format!("Not saved: {err}")),
+        });
     }
 
     /// "Check all now": every Active setting, on a job thread like any check.
