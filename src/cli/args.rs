@@ -34,7 +34,17 @@ pub enum Command {
     /// Check one setting, or all settings and company defaults
     Validate { id: Option<String> },
     /// Add or replace settings, companies and providers from a file (by id)
-    Import { file: PathBuf },
+    Import {
+        file: PathBuf,
+        /// Accept its changes of trust (new sign-in apps or CA files, settings whose servers or
+        /// sign-in change); without it they are listed and nothing is imported
+        #[arg(long)]
+        yes: bool,
+        /// Keep the stored passwords and sign-ins of settings whose servers or sign-in change
+        /// (by default they are dropped: a password is never sent to a host it was not typed for)
+        #[arg(long)]
+        keep_secrets: bool,
+    },
     /// Write settings, companies and providers to a file (never passwords or tokens)
     Export { file: PathBuf },
     /// Store a password, read from standard input (never from the command line)

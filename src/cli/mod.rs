@@ -68,7 +68,7 @@ fn execute_in(workspace: &mut Workspace, command: &Command, out: &mut dyn Write)
         Command::List(flag) => settings::list(ws, flag.json, out).map_err(Failure::from),
         Command::Show { id, json } => settings::show(ws, id, json.json, out),
         Command::Validate { id } => settings::validate(ws, id.as_deref(), out),
-        Command::Import { file } => settings::import(ws, file, out),
+        Command::Import { file, yes, keep_secrets } => settings::import(ws, file, *yes, *keep_secrets, out),
         Command::Export { file } => settings::export(ws, file, out),
         Command::SetPassword(args) => settings::set_password(ws, args, out),
         Command::Activate { id, untested } => settings::activate(ws, id, *untested, out),

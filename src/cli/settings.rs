@@ -14,8 +14,31 @@ use crate::model::validate::{Severity, has_errors};
 use crate::model::{Company, Finding, MailSetting, StoredPasswords, validate_setting};
 use crate::store::{SecretKind, Workspace};
 
-pub(super) fn import(workspace: &mut Workspace, file: &Path, out: &mut dyn Write) -> Result<(), Failure> {
+pub(super) fn import(
+    workspace: &mut Workspace,
+    file: &Path,
+    yes: bool,
+    keep_secrets: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let preview = workspace.preview_import(file)?;
+    if !preview.trust_changes.is_empty() && !yes {
+        let text = format!("Changes of trust:\n{}", preview.trust_text());
+        out.write_all(crate::printable::printable(&text).as_bytes())?;
+        return Err(Failure::check(
+            "nothing imported: it changes what is trusted (above); run again with --yes to accept",
+        ));
+    }
     let summary = workspace.import(file)?;
+    if !keep_secrets && !summary.secrets_dropped.is_empty() {
+        crate::store::workspace::purge_secrets(workspace.secrets(), &summary.secrets_dropped);
+        let names = crate::printable::printable(&summary.secrets_dropped.join(", "));
+        writeln!(
+            out,
+            "Dropped the stored passwords and sign-ins of {names}: their servers or sign-in changed, so nothing is \
+             sent to the new host until you enter them (mailsettings set-password ID, or connect ID)"
+        )?;
+    }
     writeln!(
         out,
         "Imported from {}: {} setting(s) added, {} replaced; {} company(ies) added, {} replaced",

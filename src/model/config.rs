@@ -417,8 +417,45 @@ pub struct ImportSummary {
     pub companies_added: Vec<String>,
     pub companies_replaced: Vec<String>,
     /// Changes of trust, listed before they are applied: sign-in apps (with
-    /// their endpoints) added or changed, CA files newly trusted.
+    /// their endpoints) added or changed, CA files newly trusted, settings whose
+    /// servers or sign-in change.
     pub trust_changes: Vec<String>,
+    /// Replaced settings whose servers, security, user names or sign-in change: their
+    /// stored passwords and tokens are not carried to the new host (the workspace drops them).
+    pub secrets_dropped: Vec<String>,
+}
+
+/// What of a setting's sign-in moves between `old` and `new`, in words — anything a
+/// stored password or token would be sent to, or sent as (servers, ports, security,
+/// user names, the kind of sign-in, its provider or tenant); `None` when nothing does.
+fn moved_sign_in(old: &MailSetting, new: &MailSetting) -> Option<String> {
+    let side = |name: &str, a: &super::setting::SmtpSettings, b: &super::setting::SmtpSettings| {
+        let (from, to) = (
+            format!("{}:{} {} as {}", a.server.trim(), a.port, a.security.label(), a.user_name.trim()),
+            format!("{}:{} {} as {}", b.server.trim(), b.port, b.security.label(), b.user_name.trim()),
+        );
+        (!from.eq_ignore_ascii_case(&to) || a.credential != b.credential).then(|| format!("{name} {from} → {to}"))
+    };
+    let imap = |a: &super::setting::ImapSettings, b: &super::setting::ImapSettings| {
+        let (from, to) = (
+            format!("{}:{} {} as {}", a.server.trim(), a.port, a.security.label(), a.user_name.trim()),
+            format!("{}:{} {} as {}", b.server.trim(), b.port, b.security.label(), b.user_name.trim()),
+        );
+        (!from.eq_ignore_ascii_case(&to) || a.credential != b.credential).then(|| format!("incoming {from} → {to}"))
+    };
+    let mut moved: Vec<String> =
+        [side("outgoing", &old.smtp, &new.smtp), imap(&old.imap, &new.imap)].into_iter().flatten().collect();
+    let words = |value: &Option<String>| value.as_deref().unwrap_or("none").to_owned();
+    if old.credential != new.credential {
+        moved.push(format!("sign-in {} → {}", old.credential_label(), new.credential_label()));
+    }
+    if old.oauth_provider != new.oauth_provider {
+        moved.push(format!("OAuth2 provider {} → {}", words(&old.oauth_provider), words(&new.oauth_provider)));
+    }
+    if old.tenant != new.tenant {
+        moved.push(format!("tenant {} → {}", words(&old.tenant), words(&new.tenant)));
+    }
+    (!moved.is_empty()).then(|| moved.join("; "))
 }
 
 impl ImportSummary {
@@ -613,7 +650,14 @@ impl Config {
             if !is_valid_id(&setting.id) {
                 return Err(GuardError::InvalidId(setting.id));
             }
-            if next.setting(&setting.id).is_some() {
+            if let Some(current) = next.setting(&setting.id) {
+                if let Some(moved) = moved_sign_in(current, &setting) {
+                    summary.trust_changes.push(format!(
+                        "setting \"{}\": {moved}; its stored password and sign-in are not carried over",
+                        setting.id
+                    ));
+                    summary.secrets_dropped.push(setting.id.clone());
+                }
                 summary.replaced.push(setting.id.clone());
                 next.update_setting(setting)?;
             } else {

@@ -227,7 +227,7 @@ fn import_adds_and_replaces_and_export_round_trips() {
                 )
             }),
     );
-    let output = sandbox.run(&["import", incoming.to_str().unwrap()]);
+    let output = sandbox.run(&["import", incoming.to_str().unwrap(), "--yes"]);
     assert_exit(&output, 0);
     assert!(stdout(&output).contains("1 setting(s) added, 1 replaced"), "{}", stdout(&output));
     let export = sandbox.path("out.toml");
@@ -510,7 +510,11 @@ fn import_lists_its_changes_of_trust() {
         "format = \"mailsettings/1\"\n[tls]\nextra_ca_files = [\"/etc/ssl/corp-ca.pem\"]\n\n[[oauth_provider]]\nid = \"corp-idp\"\nauthorize_url = \"https://idp.example.com/authorize\"\ntoken_url = \"https://idp.example.com/token\"\nclient_id = \"desk\"\n",
     )
     .unwrap();
-    let output = sandbox.run(&["import", file.to_str().unwrap()]);
+    let asked = sandbox.run(&["import", file.to_str().unwrap()]);
+    assert_exit(&asked, 1);
+    assert!(stdout(&asked).contains("Changes of trust:"), "listed, nothing imported: {}", stdout(&asked));
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE);
+    let output = sandbox.run(&["import", file.to_str().unwrap(), "--yes"]);
     assert_exit(&output, 0);
     let text = stdout(&output);
     assert!(text.contains("Changes of trust:"), "{text}");
@@ -698,4 +702,58 @@ fn show_and_validate_count_down_to_the_end_of_basic_smtp_at_microsoft() {
     assert!(stdout(&validated).contains("31 December 2026"), "{}", stdout(&validated));
     let shown = stdout(&sandbox.run(&["show", "new-m365"]));
     assert!(!shown.contains("31 December 2026"), "OAuth settings are not affected: {shown}");
+}
+
+/// An import that moves a setting to another host does not carry its stored password
+/// there: the move is listed as a change of trust (nothing imported without --yes),
+/// the password and sign-in are dropped, and a test afterwards sends nothing to the
+/// new host — a recording server sees no credential — until one is entered for it.
+#[test]
+fn an_import_moving_a_setting_to_a_new_host_does_not_take_its_password_along() {
+    use crate::hostile::{Behaviour, Hostile, TestCa};
+    let ca = TestCa::new();
+    let now = time::OffsetDateTime::now_utc();
+    let recorder = Hostile::start(Behaviour::ImapEchoesLogin(ca.server(
+        "localhost",
+        now - time::Duration::DAY,
+        now + time::Duration::DAY,
+    )));
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    assert_exit(&sandbox.run_with_stdin(&["set-password", "old-basic"], &format!("{CANARY}\n")), 0);
+    let mut moved: mailsettings::model::Config = toml::from_str(SAMPLE.split_once('\n').unwrap().1).unwrap();
+    moved.companies.clear();
+    moved.mail_settings.retain(|s| s.id == "old-basic");
+    moved.mail_settings[0].imap.server = "localhost".to_owned();
+    moved.mail_settings[0].imap.port = recorder.port;
+    moved.tls.extra_ca_files = vec![ca.pem_file.clone()];
+    let file = sandbox.path("moved.toml");
+    std::fs::write(&file, mailsettings::store::file::to_toml(&moved).unwrap()).unwrap();
+
+    let asked = sandbox.run(&["import", file.to_str().unwrap()]);
+    assert_exit(&asked, 1);
+    assert!(
+        stdout(&asked).contains(&format!("setting \"old-basic\": incoming imap.example.com:993 TLS on connect (SSL) as replies@example.com → localhost:{} ", recorder.port)),
+        "{}",
+        stdout(&asked)
+    );
+    assert!(stderr(&asked).contains("nothing imported") && stderr(&asked).contains("--yes"), "{}", stderr(&asked));
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE, "nothing imported without --yes");
+
+    let imported = sandbox.run(&["import", file.to_str().unwrap(), "--yes"]);
+    assert_exit(&imported, 0);
+    assert!(
+        stdout(&imported).contains("Dropped the stored passwords and sign-ins of old-basic"),
+        "{}",
+        stdout(&imported)
+    );
+    let tested = sandbox.run(&["test", "incoming", "old-basic"]);
+    assert_exit(&tested, 1);
+    assert!(stdout(&tested).contains("no incoming password is stored"), "{}", stdout(&tested));
+    assert!(!recorder.received().contains(CANARY), "the old password never reached the new host");
+    assert!(
+        !recorder.received().to_ascii_uppercase().contains("LOGIN"),
+        "no sign-in was even tried: {}",
+        recorder.received()
+    );
 }

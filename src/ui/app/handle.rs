@@ -295,9 +295,17 @@ impl MailSettingsApp {
     fn import(&mut self, ctx: &egui::Context, path: &std::path::Path) {
         match self.workspace.import(path) {
             Ok(summary) => {
+                // A password is never sent to a host it was not typed for: settings whose servers or
+                // sign-in changed lose their stored secrets (off this thread).
+                self.jobs.purge_secrets(self.workspace.secrets(), summary.secrets_dropped.clone());
                 self.rescan(ctx);
+                let dropped = if summary.secrets_dropped.is_empty() {
+                    String::new()
+                } else {
+                    format!("; enter the passwords (or Connect) again for {}", summary.secrets_dropped.join(", "))
+                };
                 self.notice = Some(Notice::info(format!(
-                    "Imported: {} added, {} replaced",
+                    "Imported: {} added, {} replaced{dropped}",
                     summary.added.len(),
                     summary.replaced.len()
                 )));
