@@ -615,6 +615,17 @@ fn a_large_config_is_read_from_the_parse_cache_while_it_is_unchanged() {
     let listed: serde_json::Value = serde_json::from_slice(&fourth.stdout).unwrap();
     let s5 = listed.as_array().unwrap().iter().find(|setting| setting["id"] == "s5").unwrap();
     assert_eq!(s5["active"], false, "the cache holds the saved change: {s5}");
+    // Someone who can write the cache folder changes a server in the entry, keeping its header
+    // (anyone who can read the config can compute that): the app shows the TOML's value.
+    let entry = std::fs::read_dir(sandbox.path("cache").join("mailsettings")).unwrap().flatten().next().unwrap().path();
+    let stored = std::fs::read_to_string(&entry).unwrap();
+    let forged = stored.replacen("smtp7.example.com", "smtp.attacker.example", 1);
+    assert_ne!(forged, stored);
+    std::fs::write(&entry, forged).unwrap();
+    let fifth = sandbox.run(&["show", "s7", "--json"]);
+    assert!(!String::from_utf8_lossy(&fifth.stderr).contains(from_cache), "a forged entry is not read");
+    let shown = String::from_utf8_lossy(&fifth.stdout);
+    assert!(shown.contains("smtp7.example.com") && !shown.contains("attacker"), "{shown}");
 }
 
 /// The support contact: set once, named by `support show` and About, audited, and

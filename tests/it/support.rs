@@ -44,8 +44,9 @@ impl Sandbox {
             .args(args)
             .env("MAILSETTINGS_SECRET_STORE", format!("file:{}", self.secrets_file().display()))
             .env_remove("MAILSETTINGS_CONFIG")
-            // The parse cache of large configs, kept in the sandbox.
+            // The parse cache of large configs, and its key, kept in the sandbox.
             .env("XDG_CACHE_HOME", self.path("cache"))
+            .env("XDG_DATA_HOME", self.path("data"))
             .env("MAILSETTINGS_LOG", "trace");
         run_command(command, stdin)
     }
