@@ -9,6 +9,8 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+
+pub use super::options::{AlertsConfig, NetworkConfig, SupportConfig};
 use thiserror::Error;
 
 use super::setting::{MailSetting, is_valid_id};
@@ -116,70 +118,6 @@ pub struct TlsConfig {
     /// PEM files with CA certificates to trust in addition to the system's
     /// (on-premises servers, test rigs).
     pub extra_ca_files: Vec<PathBuf>,
-}
-
-/// `[support]`: who helps when a failure is not the admin's to fix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct SupportConfig {
-    /// How to reach support (an address, a phone number, a portal), in the admin's words.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact: Option<String>,
-}
-
-/// `[network]`: how sign-in and token requests reach the providers. Unset, the
-/// environment's `https_proxy` / `all_proxy` and `no_proxy` apply (as curl reads them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct NetworkConfig {
-    /// An HTTP proxy, e.g. `http://proxy.corp.example:3128` (no password here: a proxy
-    /// that asks for one takes it from the environment's proxy address).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub proxy: Option<String>,
-    /// Hosts reached without the proxy, comma-separated (`.corp.example`, `10.0.0.5`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub no_proxy: Option<String>,
-}
-
-impl NetworkConfig {
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-}
-
-/// `[alerts]`: where a change of a mailbox's state is told (`check --all --alert`,
-/// as the schedule runs it). Never carried in by an import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct AlertsConfig {
-    /// An https address (loopback http allowed) that gets a small JSON document (`{"text": …}`,
-    /// as Teams and Slack incoming webhooks take it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub webhook: Option<String>,
-    /// The admin's address for an alert email.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// The setting the alert email is sent through (else the first working one).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email_via: Option<String>,
-    /// A command run with the alert in its environment (`MAILSETTINGS_ALERT_TEXT` …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-    /// A desktop notification (the OS's own: D-Bus notifications on Linux).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub desktop: bool,
-}
-
-impl AlertsConfig {
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-}
-
-impl SupportConfig {
-    pub fn is_empty(&self) -> bool {
-        self.contact.is_none()
-    }
 }
 
 impl Config {

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod endpoints;
 pub mod fields;
+mod options;
 pub mod presets;
 pub mod providers;
 pub mod setting;
