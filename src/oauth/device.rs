@@ -126,7 +126,11 @@ impl DeviceSignIn {
         let mut token_set = TokenSet::from_response(&response, &self.provider.id, None);
         token_set.account = identity(&response, &self.provider, &http);
         let warnings = warnings(&token_set, &self.provider, &self.mailbox, response.refresh_token().is_some());
-        token_set.save(secrets, &self.setting_id)?;
+        {
+            let _lock = super::refresh_lock::acquire(secrets, &self.setting_id, Duration::from_secs(30))
+                .map_err(TokenError::from)?;
+            token_set.save(secrets, &self.setting_id)?;
+        }
         tracing::info!(setting = %self.setting_id, account = ?token_set.account, "connected on another device");
         let status = tokens::status(secrets, &self.setting_id, true).map_err(TokenError::from)?;
         Ok(Connected { account: token_set.account, warnings, status })

@@ -1,8 +1,9 @@
 //! One token refresh at a time per setting, across the threads of this process
 //! and the other Mail Settings processes of the same user (the window, the CLI,
 //! scripts): an OS file lock in the data folder, named after the secret store
-//! and the setting. A rotated refresh token is then never used twice, and a
-//! newer token set never overwritten by an older one.
+//! (however its path is spelled) and the setting. Refresh, Connect and Disconnect
+//! all write tokens under it: a rotated refresh token is then never used twice, and
+//! a newer token set never overwritten by an older one.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;
@@ -62,7 +63,7 @@ pub fn acquire(secrets: &Secrets, setting_id: &str, timeout: Duration) -> Result
 /// process using the same secret store and setting.
 fn lock_path(secrets: &Secrets, setting_id: &str) -> PathBuf {
     let dir = crate::folders::locks_dir();
-    let key = format!("{}|{setting_id}", secrets.describe());
+    let key = format!("{}|{setting_id}", secrets.lock_identity());
     dir.join(format!("refresh-{:016x}.lock", fnv1a(key.as_bytes())))
 }
 
@@ -88,5 +89,15 @@ mod tests {
         drop(held);
         assert!(acquire(&secrets, "lock-test", Duration::from_millis(10)).is_ok(), "free again");
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c, "FNV-1a as specified");
+    }
+
+    #[test]
+    fn the_lock_names_the_store_however_its_path_is_spelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = Secrets::file(dir.path().join("s.json"));
+        let dotted = Secrets::file(dir.path().join(".").join("sub").join("..").join("s.json"));
+        std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+        assert_eq!(lock_path(&plain, "ar"), lock_path(&dotted, "ar"));
+        assert_ne!(lock_path(&plain, "ar"), lock_path(&plain, "other"));
     }
 }

@@ -602,6 +602,8 @@ pub fn disconnect(
     if let Revocation::Failed(reason) = &revocation {
         tracing::warn!("revocation failed, deleting the tokens anyway: {reason}");
     }
+    // Under the refresh lock: a refresh running elsewhere cannot write the tokens back after this.
+    let _lock = super::refresh_lock::acquire(secrets, setting_id, Duration::from_secs(30))?;
     secrets.delete(setting_id, SecretKind::OAuthTokens)?;
     Ok(revocation)
 }

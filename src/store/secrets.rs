@@ -91,6 +91,10 @@ pub enum SecretStoreError {
 /// A place that keeps named strings. Names are `SETTING-ID/KIND[#N]`.
 trait Backend: Send + Sync {
     fn describe(&self) -> String;
+    /// What names this store the same way however its path was spelled (locks key on it).
+    fn identity(&self) -> String {
+        self.describe()
+    }
     fn get(&self, name: &str) -> Result<Option<String>, BackendError>;
     fn set(&self, name: &str, value: &str) -> Result<(), BackendError>;
     fn delete(&self, name: &str) -> Result<(), BackendError>;
@@ -147,6 +151,11 @@ impl Secrets {
     /// Human words for the store in use (About box, error messages).
     pub fn describe(&self) -> String {
         self.backend.describe()
+    }
+
+    /// The store's identity for locks: the same for every spelling of a secret file's path.
+    pub fn lock_identity(&self) -> String {
+        self.backend.identity()
     }
 
     /// Checks that the store can be reached, by reading an entry that need not exist.
@@ -399,9 +408,24 @@ impl FileBackend {
 
     fn update(&self, change: impl FnOnce(&mut BTreeMap<String, String>)) -> Result<(), BackendError> {
         let _guard = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Across processes too (the window, the CLI, the bridge): a read-change-write of one
+        // never drops the other's write — a rotated refresh token saved between them included.
+        let _file_lock = self.lock_file()?;
         let mut entries = self.read()?;
         change(&mut entries);
         self.write(&entries)
+    }
+
+    /// An OS lock on `<file>.lock` beside the secret file, held while it is rewritten.
+    fn lock_file(&self) -> Result<std::fs::File, BackendError> {
+        let mut name = self.path.file_name().unwrap_or_default().to_owned();
+        name.push(".lock");
+        let path = self.path.with_file_name(name);
+        let fail = |e: std::io::Error| BackendError { unavailable: false, reason: format!("{}: {e}", path.display()) };
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(fail)?;
+        restrict_permissions(&path)?;
+        file.lock().map_err(fail)?;
+        Ok(file)
     }
 }
 
@@ -420,6 +444,14 @@ fn restrict_permissions(_path: &Path) -> Result<(), BackendError> {
 impl Backend for FileBackend {
     fn describe(&self) -> String {
         format!("secret file {}", self.path.display())
+    }
+
+    fn identity(&self) -> String {
+        // The file may not exist yet: its folder, resolved, and its name.
+        let folder = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+        let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_owned());
+        let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        format!("secret file {}", folder.join(name).display())
     }
 
     fn get(&self, name: &str) -> Result<Option<String>, BackendError> {
@@ -587,5 +619,34 @@ mod tests {
         assert!(matches!(Secrets::from_choice("vault"), Err(SecretStoreError::BadChoice(_))));
         assert!(matches!(Secrets::from_choice("file:"), Err(SecretStoreError::BadChoice(_))));
         assert!(Secrets::from_choice("os").is_ok());
+    }
+
+    #[test]
+    fn two_stores_on_one_file_never_lose_each_others_writes() {
+        // Two Secrets on the same file stand in for two processes (each has its own in-process lock).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        let writers: Vec<_> = (0..2)
+            .map(|writer| {
+                let store = Secrets::file(path.clone());
+                std::thread::spawn(move || {
+                    for n in 0..40 {
+                        store.set(&format!("w{writer}-{n}"), SecretKind::SmtpPassword, &Secret::new("x")).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        let store = Secrets::file(path);
+        for writer in 0..2 {
+            for n in 0..40 {
+                assert!(
+                    store.get(&format!("w{writer}-{n}"), SecretKind::SmtpPassword).unwrap().is_some(),
+                    "w{writer}-{n} lost"
+                );
+            }
+        }
     }
 }
