@@ -9,8 +9,12 @@
 //! with a fresh token from `checks::access_token`, the same stages, deadlines and
 //! diagnoses as Test Outgoing/Incoming), answers the client's sign-in, and from
 //! there passes the session through unchanged, byte for byte, both ways. A failed
-//! upstream sign-in is logged as its staged report. Every session has its own threads; at most [`MAX_SESSIONS`]
-//! run at once, an idle one ends after [`IDLE`].
+//! upstream sign-in is logged as its staged report. Every session has its own
+//! threads; at most [`MAX_SESSIONS`] run at once, an idle one (no traffic either
+//! way) ends after [`IDLE`]. On a machine shared with other users: a session must
+//! sign in within 30 s, only 128 wait to sign in at once (the longest-waiting
+//! stranger makes room), three wrong sign-ins close it (each logged with its peer
+//! port and the user tried, never the password), and Stop closes every session.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -28,9 +32,11 @@ use crate::secret::Secret;
 use crate::store::{SecretKind, SecretStoreError, Secrets};
 
 pub mod local_tls;
+mod sessions;
 mod splice;
 
 pub use local_tls::LocalTls;
+use sessions::{MAX_FAILED_SIGN_INS, Registry};
 use splice::{End, Local, splice};
 
 /// Sessions served at once.
@@ -81,7 +87,19 @@ struct Shared {
     sessions: Arc<AtomicUsize>,
     /// `--local-tls`: STARTTLS offered, and required before a sign-in.
     local_tls: Option<Arc<rustls::ServerConfig>>,
+    /// Every open session (deadlines, room for newcomers, Stop).
+    registry: Registry,
 }
+
+/// One accepted session: its place in the registry, and who connected.
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    id: u64,
+    peer: SocketAddr,
+}
+
+/// How long a write to a client may take (a client that never reads cannot hold a session).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The ports the bridge listens on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,14 +171,16 @@ pub fn run_counting(
         served,
         sessions: sessions.clone(),
         local_tls: listen.local_tls.as_ref().map(|tls| tls.server_config.clone()),
+        registry: Registry::default(),
     });
     while !stop.is_cancelled() {
         let mut accepted = false;
+        shared.registry.reap();
         for (listener, protocol) in [(&smtp, Protocol::Smtp), (&imap, Protocol::Imap)] {
             match listener.accept() {
-                Ok((client, _)) => {
+                Ok((client, peer)) => {
                     accepted = true;
-                    start_session(&shared, client, protocol);
+                    start_session(&shared, client, peer, protocol);
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
                 Err(err) => tracing::warn!("the bridge could not accept a connection: {err}"),
@@ -170,10 +190,14 @@ pub fn run_counting(
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+    // Stop ends every session, not only the listening.
+    shared.registry.close_all();
     Ok(())
 }
 
-fn start_session(shared: &Arc<Shared>, mut client: TcpStream, protocol: Protocol) {
+fn start_session(shared: &Arc<Shared>, mut client: TcpStream, peer: SocketAddr, protocol: Protocol) {
+    let _ = client.set_nonblocking(false);
+    let _ = client.set_write_timeout(Some(WRITE_TIMEOUT));
     if shared.sessions.fetch_add(1, Ordering::SeqCst) >= MAX_SESSIONS {
         shared.sessions.fetch_sub(1, Ordering::SeqCst);
         let busy: &[u8] = match protocol {
@@ -183,24 +207,49 @@ fn start_session(shared: &Arc<Shared>, mut client: TcpStream, protocol: Protocol
         let _ = client.write_all(busy);
         return;
     }
+    let Some(id) = shared.registry.admit(&client) else {
+        shared.sessions.fetch_sub(1, Ordering::SeqCst);
+        let busy: &[u8] = match protocol {
+            Protocol::Smtp => b"421 4.3.2 too many sessions waiting to sign in, try again later\r\n",
+            Protocol::Imap => b"* BYE too many sessions waiting to sign in, try again later\r\n",
+        };
+        let _ = client.write_all(busy);
+        return;
+    };
+    let session = Session { id, peer };
     let shared_for_thread = shared.clone();
     let spawned = std::thread::Builder::new().name("bridge-session".to_owned()).spawn(move || {
-        let _ = client.set_nonblocking(false);
         let _ = client.set_read_timeout(Some(IDLE));
         let client = Local::Plain(client);
         let result = match protocol {
-            Protocol::Smtp => smtp_session(&shared_for_thread, client),
-            Protocol::Imap => imap_session(&shared_for_thread, client),
+            Protocol::Smtp => smtp_session(&shared_for_thread, session, client),
+            Protocol::Imap => imap_session(&shared_for_thread, session, client),
         };
         if let Err(err) = result {
             tracing::debug!("bridge session ended: {err}");
         }
+        shared_for_thread.registry.leave(session.id);
         shared_for_thread.sessions.fetch_sub(1, Ordering::SeqCst);
     });
     if let Err(err) = spawned {
+        shared.registry.leave(id);
         shared.sessions.fetch_sub(1, Ordering::SeqCst);
         tracing::warn!("could not start a bridge session: {err}");
     }
+}
+
+/// A wrong sign-in: logged (the peer's port and the user tried, never the password);
+/// whether the session has now had too many.
+fn wrong_sign_in(session: Session, protocol: Protocol, user: &str, failures: &mut u32) -> bool {
+    *failures += 1;
+    tracing::warn!(
+        peer_port = session.peer.port(),
+        user = %crate::printable::printable(user),
+        protocol = ?protocol,
+        failures = *failures,
+        "bridge: wrong local sign-in"
+    );
+    *failures >= MAX_FAILED_SIGN_INS
 }
 
 /// The setting whose user name is `user` and whose local password is `password`.
@@ -247,8 +296,9 @@ fn decode_text(payload: &str) -> Option<String> {
 
 // ---- SMTP --------------------------------------------------------------------
 
-fn smtp_session(shared: &Shared, mut client: Local) -> io::Result<()> {
+fn smtp_session(shared: &Shared, session: Session, mut client: Local) -> io::Result<()> {
     client.write_all(b"220 localhost ESMTP mailsettings bridge\r\n")?;
+    let mut failures = 0;
     loop {
         let line = read_line(&mut client)?;
         let upper = line.to_ascii_uppercase();
@@ -280,9 +330,14 @@ fn smtp_session(shared: &Shared, mut client: Local) -> io::Result<()> {
                     continue;
                 };
                 let Some(served) = authorised(shared, &user, &password, Protocol::Smtp) else {
+                    if wrong_sign_in(session, Protocol::Smtp, &user, &mut failures) {
+                        client.write_all(b"421 4.7.0 too many wrong sign-ins, closing\r\n")?;
+                        return Ok(());
+                    }
                     client.write_all(b"535 5.7.8 the user name or local bridge password is wrong\r\n")?;
                     continue;
                 };
+                shared.registry.signed_in(session.id);
                 return match upstream_smtp(shared, &served.setting) {
                     Ok(upstream) => {
                         client.write_all(b"235 2.7.0 signed in through the bridge\r\n")?;
@@ -331,7 +386,8 @@ fn smtp_credentials(client: &mut Local, line: &str) -> io::Result<Option<(String
 
 // ---- IMAP --------------------------------------------------------------------
 
-fn imap_session(shared: &Shared, mut client: Local) -> io::Result<()> {
+fn imap_session(shared: &Shared, session: Session, mut client: Local) -> io::Result<()> {
+    let mut failures = 0;
     // With local TLS asked for, the sign-in waits for it (RFC 3501's LOGINDISABLED).
     let needs_tls = |client: &Local| shared.local_tls.is_some() && !client.is_tls();
     let capabilities = |client: &Local| {
@@ -399,12 +455,17 @@ fn imap_session(shared: &Shared, mut client: Local) -> io::Result<()> {
             continue;
         };
         let Some(served) = authorised(shared, &user, &password, Protocol::Imap) else {
+            if wrong_sign_in(session, Protocol::Imap, &user, &mut failures) {
+                client.write_all(b"* BYE too many wrong sign-ins\r\n")?;
+                return Ok(());
+            }
             client.write_all(
                 format!("{tag} NO [AUTHENTICATIONFAILED] the user name or local bridge password is wrong\r\n")
                     .as_bytes(),
             )?;
             continue;
         };
+        shared.registry.signed_in(session.id);
         return match upstream_imap(shared, &served.setting) {
             Ok(upstream) => {
                 client.write_all(format!("{tag} OK signed in through the bridge\r\n").as_bytes())?;

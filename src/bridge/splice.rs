@@ -5,8 +5,9 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::{Connection, ServerConfig, ServerConnection, StreamOwned};
 
@@ -141,22 +142,51 @@ fn lock(tls: &Mutex<Connection>) -> io::Result<MutexGuard<'_, Connection>> {
     tls.lock().map_err(|_| io::Error::other("a session thread stopped while holding the TLS connection"))
 }
 
-/// Passes bytes both ways until either side finishes or the session is idle for [`IDLE`].
+/// How often a waiting direction looks at the session's one idle clock.
+const IDLE_CHECK: Duration = Duration::from_secs(5);
+
+/// When either direction last carried a byte: one idle clock for the session, so a
+/// client quiet while the server talks (IMAP IDLE) is not cut.
+#[derive(Debug)]
+struct Activity {
+    started: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn touch(&self) {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_ms.store(now, Ordering::Relaxed);
+    }
+
+    fn idle_for(&self) -> Duration {
+        self.started.elapsed().saturating_sub(Duration::from_millis(self.last_ms.load(Ordering::Relaxed)))
+    }
+}
+
+/// Passes bytes both ways until either side finishes or the session — both ways —
+/// is idle for [`IDLE`].
 pub fn splice(client: Local, upstream: End) -> io::Result<()> {
+    splice_idle(client, upstream, IDLE)
+}
+
+fn splice_idle(client: Local, upstream: End, idle: Duration) -> io::Result<()> {
     let mut client = client.into_end();
     let mut upstream = upstream;
     for end in [&client, &upstream] {
-        end.socket.set_read_timeout(Some(IDLE))?;
-        end.socket.set_write_timeout(Some(IDLE))?;
+        end.socket.set_read_timeout(Some(IDLE_CHECK.min(idle)))?;
+        end.socket.set_write_timeout(Some(idle))?;
     }
+    let activity = Arc::new(Activity { started: Instant::now(), last_ms: AtomicU64::new(0) });
     let (mut from_server, mut to_client) = (upstream.try_clone()?, client.try_clone()?);
+    let down_activity = activity.clone();
     let downstream = std::thread::Builder::new().name("bridge-down".to_owned()).spawn(move || {
-        let result = pass(&mut from_server, &mut to_client);
+        let result = pass(&mut from_server, &mut to_client, &down_activity, idle);
         // The server is done (or gone): so is the client's side, which ends the other direction.
         to_client.close();
         result
     })?;
-    let upstream_result = pass(&mut client, &mut upstream);
+    let upstream_result = pass(&mut client, &mut upstream, &activity, idle);
     // The client is done (or gone): close upstream too, which ends the other direction.
     upstream.close();
     client.close();
@@ -164,13 +194,61 @@ pub fn splice(client: Local, upstream: End) -> io::Result<()> {
     upstream_result
 }
 
-fn pass(from: &mut End, to: &mut End) -> io::Result<()> {
+fn pass(from: &mut End, to: &mut End, activity: &Activity, idle: Duration) -> io::Result<()> {
     let (mut buffer, mut raw) = (vec![0u8; 16 * 1024], vec![0u8; 16 * 1024]);
     loop {
-        let read = from.read(&mut buffer, &mut raw)?;
+        let read = match from.read(&mut buffer, &mut raw) {
+            Ok(read) => read,
+            // Quiet this way: the session ends only when it was quiet both ways.
+            Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                if activity.idle_for() >= idle {
+                    return Err(io::Error::new(io::ErrorKind::TimedOut, "the session was idle both ways"));
+                }
+                continue;
+            }
+            Err(err) => return Err(err),
+        };
         if read == 0 {
             return Ok(());
         }
+        activity.touch();
         to.write_all(&buffer[..read])?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connected pair of loopback sockets.
+    fn pair() -> (TcpStream, TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let near = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        (near, listener.accept().unwrap().0)
+    }
+
+    #[test]
+    fn a_client_quiet_while_the_server_talks_is_not_cut_and_quiet_both_ways_ends() {
+        let (program, bridge_client_side) = pair();
+        let (bridge_server_side, mut server) = pair();
+        let idle = Duration::from_millis(400);
+        let started = Instant::now();
+        let session = std::thread::spawn(move || {
+            splice_idle(Local::Plain(bridge_client_side), End { socket: bridge_server_side, tls: None }, idle)
+        });
+        // The server talks for 1.2 s (as IMAP IDLE's updates); the program never writes.
+        let mut program = program;
+        program.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        for _ in 0..12 {
+            server.write_all(b"* 1 EXISTS\r\n").unwrap();
+            let mut line = [0u8; 12];
+            program.read_exact(&mut line).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(!session.is_finished(), "cut while the server was talking");
+        // Now quiet both ways: it ends, closing the program's side.
+        let _ = session.join().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(4), "ended {:?} after starting", started.elapsed());
+        assert_eq!(program.read(&mut [0u8; 4]).unwrap_or(0), 0, "the program sees the session end");
     }
 }

@@ -396,3 +396,53 @@ except imaplib.IMAP4.error as e:
     assert!(seconds < 6.0, "the sign-in ended {seconds} s later (step deadline 2 s)");
     assert!(stop(bridge).success());
 }
+
+/// On a machine shared with other users: 210 connections that never say anything
+/// cannot keep a real program out (only 32 wait at once, the longest-waiting making
+/// room), and three wrong sign-ins close a session.
+#[test]
+fn idle_strangers_cannot_starve_the_bridge_and_wrong_sign_ins_close_the_session() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "bridge-crowded", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "bridge-crowded"]), 0);
+    let password = local_password(&sandbox, "bridge-crowded");
+    let (bridge, smtp, _imap) = start_bridge(&sandbox, "bridge-crowded");
+    let strangers: Vec<std::net::TcpStream> =
+        (0..210).map(|_| std::net::TcpStream::connect(("127.0.0.1", smtp)).unwrap()).collect();
+    // They have idled past the few seconds a real program needs to sign in.
+    std::thread::sleep(Duration::from_millis(2500));
+    let started = Instant::now();
+    let script = format!(
+        r#"
+import smtplib
+s = smtplib.SMTP("127.0.0.1", {smtp}, timeout=45)
+s.login("ar@rig.test", "{password}")
+s.noop()
+s.quit()
+print("signed in")
+w = smtplib.SMTP("127.0.0.1", {smtp}, timeout=20)
+for attempt in range(3):
+    try:
+        w.login("ar@rig.test", "wrong-" + str(attempt))
+    except smtplib.SMTPAuthenticationError as e:
+        print("refused", e.smtp_code)
+    except smtplib.SMTPServerDisconnected:
+        print("closed")
+        break
+else:
+    try:
+        w.noop()
+        print("still open")
+    except smtplib.SMTPServerDisconnected:
+        print("closed")
+"#
+    );
+    let output = python(&script);
+    let text = stdout(&output);
+    assert!(text.contains("signed in"), "{text}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(started.elapsed() < Duration::from_secs(45), "the real program waited {:?}", started.elapsed());
+    assert!(text.contains("closed") && !text.contains("still open"), "three wrong sign-ins close the session: {text}");
+    assert!(text.matches("refused 535").count() <= 2, "{text}");
+    drop(strangers);
+    assert!(stop(bridge).success());
+}
