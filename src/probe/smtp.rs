@@ -244,6 +244,58 @@ pub fn sign_in_to_pass_through(
     super::SignedIn::from_stream(session.stream, run)
 }
 
+/// A message made fit for DATA as it streams: every line end CRLF — a bare LF and a
+/// bare CR alike (some servers end a line at a bare CR, so a "\r." left alone could end
+/// the data early: SMTP smuggling) — and a line starting with "." doubled.
+#[derive(Debug)]
+struct WireEncoder {
+    at_line_start: bool,
+    pending_cr: bool,
+}
+
+impl Default for WireEncoder {
+    fn default() -> Self {
+        Self { at_line_start: true, pending_cr: false }
+    }
+}
+
+impl WireEncoder {
+    fn encode(&mut self, input: &[u8], wire: &mut Vec<u8>) {
+        for &byte in input {
+            if std::mem::take(&mut self.pending_cr) {
+                wire.extend_from_slice(b"\r\n");
+                self.at_line_start = true;
+                if byte == b'\n' {
+                    continue;
+                }
+            }
+            match byte {
+                b'\r' => self.pending_cr = true,
+                b'\n' => {
+                    wire.extend_from_slice(b"\r\n");
+                    self.at_line_start = true;
+                }
+                _ => {
+                    if self.at_line_start && byte == b'.' {
+                        wire.push(b'.');
+                    }
+                    wire.push(byte);
+                    self.at_line_start = false;
+                }
+            }
+        }
+    }
+
+    /// The rest of a line, then the end-of-data marker.
+    fn finish(&mut self, wire: &mut Vec<u8>) {
+        if std::mem::take(&mut self.pending_cr) {
+            wire.extend_from_slice(b"\r\n");
+            self.at_line_start = true;
+        }
+        wire.extend_from_slice(if self.at_line_start { b".\r\n" } else { b"\r\n.\r\n" });
+    }
+}
+
 struct Session {
     stream: GuardedStream,
     info: ServerInfo,
@@ -485,7 +537,7 @@ impl Session {
     ) -> Result<(String, u64), (ProbeError, Option<String>)> {
         let mut chunk = vec![0u8; 64 * 1024];
         let mut wire = Vec::with_capacity(chunk.len() * 2 + 8);
-        let (mut at_line_start, mut previous, mut sent) = (true, 0u8, 0u64);
+        let (mut encoder, mut sent) = (WireEncoder::default(), 0u64);
         loop {
             let read = match message.read(&mut chunk) {
                 Ok(0) => break,
@@ -497,24 +549,15 @@ impl Session {
                 }
             };
             wire.clear();
-            for &byte in &chunk[..read] {
-                if at_line_start && byte == b'.' {
-                    wire.push(b'.');
-                }
-                if byte == b'\n' && previous != b'\r' {
-                    wire.push(b'\r');
-                }
-                wire.push(byte);
-                at_line_start = byte == b'\n';
-                previous = byte;
-            }
+            encoder.encode(&chunk[..read], &mut wire);
             self.stream.begin_step(options.step_timeout);
             self.stream.write_all(&wire).map_err(|e| (ProbeError::from_io(&e), None))?;
             sent += wire.len() as u64;
         }
-        let end: &[u8] = if at_line_start { b".\r\n" } else { b"\r\n.\r\n" };
+        wire.clear();
+        encoder.finish(&mut wire);
         self.stream.begin_step(options.step_timeout);
-        self.stream.write_all(end).map_err(|e| (ProbeError::from_io(&e), None))?;
+        self.stream.write_all(&wire).map_err(|e| (ProbeError::from_io(&e), None))?;
         self.stream.flush().map_err(|e| (ProbeError::from_io(&e), None))?;
         let reply = read_reply(&mut self.stream).map_err(|e| (e, None))?;
         let reply = expect(reply, "250")?;
@@ -686,6 +729,29 @@ fn dot_stuff(message: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn on_the_wire(chunks: &[&[u8]]) -> Vec<u8> {
+        let (mut encoder, mut wire) = (WireEncoder::default(), Vec::new());
+        for chunk in chunks {
+            encoder.encode(chunk, &mut wire);
+        }
+        encoder.finish(&mut wire);
+        wire
+    }
+
+    #[test]
+    fn every_line_end_is_crlf_and_a_bare_cr_cannot_smuggle_an_end_of_data() {
+        assert_eq!(on_the_wire(&[b"a\nb\r\n"]), b"a\r\nb\r\n.\r\n");
+        // A bare CR before "." is a line end too: the dot is doubled, the data goes on.
+        assert_eq!(
+            on_the_wire(&[b"x\r.\r\nMAIL FROM:<evil@example.com>"]),
+            b"x\r\n..\r\nMAIL FROM:<evil@example.com>\r\n.\r\n"
+        );
+        // Split across reads: CR at the end of one, LF at the start of the next.
+        assert_eq!(on_the_wire(&[b"one\r", b"\n.two"]), b"one\r\n..two\r\n.\r\n");
+        assert_eq!(on_the_wire(&[b"end\r"]), b"end\r\n.\r\n");
+        assert_eq!(on_the_wire(&[b""]), b".\r\n");
+    }
     use crate::probe::inputs::Endpoint;
     use crate::secret::Secret;
 
