@@ -18,6 +18,7 @@ pub enum View {
     Migration,
     SignInApps,
     Bridge,
+    Health,
     Log,
 }
 

@@ -7,6 +7,7 @@ pub mod bridge_view;
 pub mod commands;
 pub mod companies;
 pub mod form;
+pub mod health_view;
 pub mod jobs;
 pub mod log_view;
 pub mod migration_view;

@@ -2161,7 +2161,13 @@ fn check_all_now_in_the_window_names_what_is_not_working() {
             secrets.set(id, kind, &mailsettings::Secret::new(password)).unwrap();
         }
     }
-    let mut harness = rig_harness(&sandbox, &rig.config_with(vec![good, wrong]));
+    let mut config = rig.config_with(vec![good, wrong]);
+    config.companies = vec![mailsettings::model::Company {
+        id: "acme".into(),
+        name: "Acme".into(),
+        default_mail_setting: Some("win-all-wrong".into()),
+    }];
+    let mut harness = rig_harness(&sandbox, &config);
     press(&mut harness, "Check all now");
     wait_until(&mut harness, "the checks", |h| {
         !h.state().is_busy() && h.query_by_label_contains("Checked 2:").is_some()
@@ -2170,6 +2176,18 @@ fn check_all_now_in_the_window_names_what_is_not_working() {
     assert!(harness.state().shown_report().is_some_and(|r| !r.passed), "the failing report is open");
     assert!(harness.query_all_by_label_contains("In passed").count() > 0, "the good one's Last tests");
     assert!(std::fs::read_to_string(sandbox.dir.path().join("checks.jsonl")).unwrap().lines().count() == 2);
+
+    // Health at a glance: worst first, since when, and the company whose default fails.
+    harness.get_by_role_and_label(Role::Button, "Health").click();
+    settle(&mut harness);
+    press(&mut harness, "Close");
+    settle(&mut harness);
+    let failing = harness.get_by_label("FAILING").rect();
+    let ok = harness.get_by_label("OK").rect();
+    assert!(failing.top() < ok.top(), "worst first");
+    assert!(harness.query_by_label_contains("FAILING since").is_some());
+    assert!(harness.query_by_label_contains("The default for Acme: their mail stops until this works").is_some());
+    screenshot(&mut harness, "health");
 }
 
 /// Sign-in apps' Network section: the proxy typed in the window is saved to the config

@@ -20,10 +20,11 @@ const ZOOM_OUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key
 const ZOOM_RESET: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num0);
 
 /// The view tabs, in the order of the guide's journey.
-const VIEWS: [(View, &str); 6] = [
+const VIEWS: [(View, &str); 7] = [
     (View::MailSettings, "Mail Settings"),
     (View::Companies, "Companies"),
     (View::Migration, "Migration"),
+    (View::Health, "Health"),
     (View::SignInApps, "Sign-in apps"),
     (View::Bridge, "Bridge"),
     (View::Log, "Audit log"),

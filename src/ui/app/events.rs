@@ -159,6 +159,17 @@ impl MailSettingsApp {
     fn checked_all(&mut self, results: &[crate::health::SettingHealth]) {
         use crate::health::Health;
         self.schedule_note = None;
+        self.health = results
+            .iter()
+            .map(|r| crate::ui::health_view::HealthRow {
+                id: r.id.clone(),
+                health: r.health,
+                reason: r.reason.clone(),
+                ends: r.ends.clone(),
+            })
+            .collect();
+        self.check_history =
+            crate::store::history::read(&crate::store::history::history_path_for(self.workspace.path()));
         for result in results {
             if let Some(report) = result.reports.first() {
                 let outcome = (result.incoming_passed, time_of_day(&report.started_at));

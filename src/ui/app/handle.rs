@@ -133,6 +133,13 @@ impl MailSettingsApp {
         if view == View::Log {
             self.log_entries = crate::store::audit::read(&self.workspace.audit_path());
         }
+        if view == View::Health {
+            self.check_history =
+                crate::store::history::read(&crate::store::history::history_path_for(self.workspace.path()));
+            if self.health.is_empty() {
+                self.health = crate::ui::health_view::HealthRow::from_history(&self.check_history);
+            }
+        }
     }
 
     fn run_form_command(&mut self, ctx: &egui::Context, command: Command) {

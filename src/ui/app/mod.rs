@@ -128,6 +128,9 @@ pub struct MailSettingsApp {
     log_entries: Vec<crate::store::audit::AuditEntry>,
     /// "Scheduled every 1 h · last check 19:10" (read once, again after Check all).
     schedule_note: Option<String>,
+    /// The Health view's rows (the last Check all, else the kept history) and the history.
+    health: Vec<crate::ui::health_view::HealthRow>,
+    check_history: Vec<crate::store::history::HistoryEntry>,
     show_about: bool,
     dialog: Option<Dialog>,
     pending_save: Option<PendingSave>,
@@ -177,6 +180,8 @@ impl MailSettingsApp {
             migration: MigrationView::default(),
             log_entries: Vec::new(),
             schedule_note: None,
+            health: Vec::new(),
+            check_history: Vec::new(),
             show_about: false,
             dialog: None,
             pending_save: None,

@@ -69,6 +69,20 @@ impl MailSettingsApp {
                     self.bridge.ui(ui, self.workspace.config(), status, &mut self.commands);
                 });
             }
+            View::Health => {
+                self.report_panel_ui(ui);
+                let checking = self.jobs.job(crate::ui::jobs::ALL, JobKind::CheckAll).is_some();
+                self.central_panel(ui).show(ui, |ui| {
+                    crate::ui::health_view::health_ui(
+                        ui,
+                        self.workspace.config(),
+                        &self.health,
+                        &self.check_history,
+                        checking,
+                        &mut self.commands,
+                    );
+                });
+            }
             View::Log => {
                 self.central_panel(ui).show(ui, |ui| {
                     crate::ui::log_view::log_ui(ui, &self.log_entries, self.workspace.config(), &mut self.commands);
