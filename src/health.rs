@@ -16,8 +16,8 @@ use crate::probe::report::FailureKind;
 use crate::store::Secrets;
 use crate::store::history::HistoryEntry;
 
-/// Settings checked at the same time, at most: never more than 16 connections to one
-/// server (Microsoft and Google throttle many parallel sign-ins of one tenant).
+/// Checks on one server at the same time, at most: never more than 16 connections to
+/// one server (Microsoft and Google throttle many parallel sign-ins of one tenant).
 pub const MAX_AT_ONCE: usize = 16;
 
 /// How a mailbox stands, best first.
@@ -76,27 +76,31 @@ pub struct SettingHealth {
 pub struct CheckAll {
     /// Also Test Outgoing, the two test emails to this address.
     pub outgoing_to: Option<String>,
-    /// Settings at once (1..=[`MAX_AT_ONCE`]).
+    /// Checks at once on any one server (1..=[`MAX_AT_ONCE`]).
     pub at_once: usize,
 }
 
-/// Checks every Active setting, `options.at_once` at a time; worst first.
+/// Checks every Active setting — at most `options.at_once` (≤ [`MAX_AT_ONCE`]) at a
+/// time on any one server, settings on other servers alongside; worst first.
 pub fn check_all(config: &Config, secrets: &Secrets, options: &CheckAll, cancel: &CancelToken) -> Vec<SettingHealth> {
-    let queue: Mutex<Vec<&MailSetting>> = Mutex::new(config.mail_settings.iter().filter(|s| s.active).rev().collect());
+    let per_server = options.at_once.clamp(1, MAX_AT_ONCE);
+    let pending: Vec<&MailSetting> = config.mail_settings.iter().filter(|s| s.active).collect();
+    let servers = pending.iter().map(|s| server_of(s)).collect::<std::collections::HashSet<_>>().len();
+    let workers = pending.len().min(per_server.saturating_mul(servers.max(1))).min(MAX_WORKERS);
+    let work = Mutex::new(Work { pending, busy: std::collections::HashMap::new() });
     let results = Mutex::new(Vec::new());
-    let workers = options.at_once.clamp(1, MAX_AT_ONCE);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                loop {
-                    let next = queue.lock().ok().and_then(|mut q| q.pop());
-                    let Some(setting) = next else { break };
-                    if cancel.is_cancelled() {
-                        break;
-                    }
+                while let Some(setting) = next_setting(&work, per_server, cancel) {
                     let checked = check_one(setting, config, secrets, options, cancel);
                     if let Ok(mut results) = results.lock() {
                         results.push(checked);
+                    }
+                    if let Ok(mut work) = work.lock()
+                        && let Some(count) = work.busy.get_mut(&server_of(setting))
+                    {
+                        *count = count.saturating_sub(1);
                     }
                 }
             });
@@ -105,6 +109,44 @@ pub fn check_all(config: &Config, secrets: &Secrets, options: &CheckAll, cancel:
     let mut results = results.into_inner().unwrap_or_default();
     results.sort_by(|a, b| b.health.cmp(&a.health).then_with(|| a.name.cmp(&b.name)));
     results
+}
+
+/// Threads checking at once, whatever the number of servers.
+const MAX_WORKERS: usize = 64;
+
+/// What is left to check, and the checks running on each server.
+struct Work<'c> {
+    pending: Vec<&'c MailSetting>,
+    busy: std::collections::HashMap<String, usize>,
+}
+
+/// The server a check connects to first (its IMAP host, as Test Incoming does).
+fn server_of(setting: &MailSetting) -> String {
+    setting.imap.server.trim().to_ascii_lowercase()
+}
+
+/// The next setting whose server has room, waiting while every server with work is
+/// full; `None` when all is done (or cancelled).
+fn next_setting<'c>(work: &Mutex<Work<'c>>, per_server: usize, cancel: &CancelToken) -> Option<&'c MailSetting> {
+    loop {
+        if cancel.is_cancelled() {
+            return None;
+        }
+        {
+            let mut work = work.lock().ok()?;
+            if work.pending.is_empty() {
+                return None;
+            }
+            let Work { pending, busy } = &mut *work;
+            let room = pending.iter().position(|s| busy.get(&server_of(s)).copied().unwrap_or(0) < per_server);
+            if let Some(index) = room {
+                let setting = pending.remove(index);
+                *busy.entry(server_of(setting)).or_insert(0) += 1;
+                return Some(setting);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 fn check_one(
@@ -202,5 +244,33 @@ pub fn exit_code(results: &[SettingHealth]) -> u8 {
         Some(Health::Failing) => 1,
         Some(Health::Temporary) => crate::send::EX_TEMPFAIL,
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_server_gets_more_than_its_share_at_once() {
+        let settings: Vec<MailSetting> = (0..40)
+            .map(|n| {
+                let mut s = MailSetting { id: format!("s{n}"), ..MailSetting::default() };
+                s.imap.server = if n % 4 == 0 { "imap.other.example".into() } else { "Outlook.Office365.com".into() };
+                s
+            })
+            .collect();
+        let work = Mutex::new(Work { pending: settings.iter().collect(), busy: std::collections::HashMap::new() });
+        let cancel = CancelToken::new();
+        let mut taken = Vec::new();
+        // Take without giving back: the busy server fills at 3, the other still gets its turn.
+        while taken.len() < 6 {
+            let setting = next_setting(&work, 3, &cancel).unwrap();
+            taken.push(server_of(setting));
+        }
+        assert_eq!(taken.iter().filter(|s| s.as_str() == "outlook.office365.com").count(), 3, "{taken:?}");
+        assert_eq!(taken.iter().filter(|s| s.as_str() == "imap.other.example").count(), 3, "{taken:?}");
+        cancel.cancel();
+        assert!(next_setting(&work, 3, &cancel).is_none(), "every server full and cancelled: nothing, no wait");
     }
 }

@@ -93,7 +93,7 @@ pub enum Command {
         /// Also Test Outgoing: the two test emails to this address
         #[arg(long, value_name = "ADDR")]
         outgoing: Option<String>,
-        /// Settings checked at the same time (at most 16)
+        /// Checks at once on any one server (at most 16; other servers alongside)
         #[arg(long, value_name = "N", default_value_t = 8)]
         at_once: usize,
         /// Tell a change of state to the configured alerts (see `alerts`): one alert per change
