@@ -202,7 +202,9 @@ fn bind_both(bind_v6: impl Fn(u16) -> std::io::Result<TcpListener>) -> Result<(V
                 tracing::debug!("[::1]:{port} is taken; trying another port for the sign-in redirect");
             }
             Err(err) => {
-                tracing::debug!("no IPv6 loopback ({err}); the sign-in redirect listens on 127.0.0.1 only");
+                // Said, not only logged for debugging: the redirect says `localhost`, and a browser
+                // that tries [::1] first falls back to 127.0.0.1 only after a refusal.
+                tracing::warn!("no IPv6 loopback ({err}); the sign-in redirect listens on 127.0.0.1 only");
                 return Ok((vec![v4], port));
             }
         }

@@ -256,6 +256,9 @@ fn a_wrong_local_password_is_refused_before_anything_goes_upstream() {
     setting.imap.server = "127.0.0.1".to_owned();
     setting.imap.port = upstream.port;
     let sandbox = OAuthSandbox::new(setting);
+    // Connected: were a wrong local password let through, the bridge could reach upstream —
+    // so this test fails if a password or user-name check goes missing.
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "bridge-guard"]), 0);
     let password = local_password(&sandbox, "bridge-guard");
     let (bridge, smtp, imap) = start_bridge(&sandbox, "bridge-guard");
     let script = format!(
