@@ -124,6 +124,11 @@ fn set_password_reads_stdin_and_secrets_never_reach_files_or_output() {
     assert!(stdout(&output).contains("outgoing and incoming passwords"), "{}", stdout(&output));
     let smtp_only = sandbox.run_with_stdin(&["set-password", "new-m365", "--smtp"], CANARY);
     assert_exit(&smtp_only, 0);
+    // The commands that read the password say nothing of it, on stdout or in their log on stderr
+    // (the sandbox runs them with MAILSETTINGS_LOG=trace).
+    for reading in [&output, &smtp_only] {
+        assert!(!stdout(reading).contains(CANARY) && !stderr(reading).contains(CANARY), "{}", stderr(reading));
+    }
     assert!(stdout(&smtp_only).contains("signs in with OAuth"));
 
     // Now validation passes: both passwords exist.
