@@ -1483,3 +1483,36 @@ fn sign_in_and_tokens_go_through_a_real_proxy() {
     assert!(named.iter().any(|n| stderr(&down).contains(n.as_str())), "{}", stderr(&down));
     assert!(TokenSet::load(&sandbox.secrets(), "proxied").unwrap().unwrap().needs_reconnect.is_none());
 }
+
+/// A refresh under trace logging: neither the tokens it used nor the ones it got reach the
+/// command's output, its log (stderr) or any file of the run but the secret store.
+#[test]
+fn a_refresh_logged_at_trace_level_leaves_no_token_anywhere() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "traced", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "traced"]), 0);
+    let secrets = sandbox.secrets();
+    let mut tokens = TokenSet::load(&secrets, "traced").unwrap().unwrap();
+    let old_refresh = tokens.refresh_token.clone().unwrap().expose().to_owned();
+    tokens.expires_at = Some(time::OffsetDateTime::now_utc() + time::Duration::seconds(5));
+    tokens.save(&secrets, "traced").unwrap();
+    let mut command = sandbox.command(Browser::Idle, &["test", "incoming", "traced"]);
+    command.env("MAILSETTINGS_LOG", "trace");
+    let output = run_command(command, "");
+    assert_exit(&output, 0);
+    let refreshed = TokenSet::load(&secrets, "traced").unwrap().unwrap();
+    let secrets_seen =
+        [old_refresh, refreshed.access_token.expose().to_owned(), refreshed.refresh_token.unwrap().expose().to_owned()];
+    assert_ne!(secrets_seen[0], secrets_seen[2], "the refresh happened (the token rotated)");
+    for secret in &secrets_seen {
+        assert!(
+            !stdout(&output).contains(secret.as_str()) && !stderr(&output).contains(secret.as_str()),
+            "a token in the output or log"
+        );
+        for (path, text) in all_files_text(sandbox.dir.path()) {
+            if !path.ends_with("secrets.json") {
+                assert!(!text.contains(secret.as_str()), "a token in {}", path.display());
+            }
+        }
+    }
+}
