@@ -45,7 +45,7 @@ pub(super) fn send(
         &options,
         &interrupted(),
     );
-    let mut report = report;
+    let mut report = crate::checks::setting_diagnosis(report, setting);
     report.name_support(&workspace.config().support_contact());
     let code = crate::send::exit_code(&report);
     if code == crate::send::EX_OK {

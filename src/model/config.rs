@@ -393,6 +393,9 @@ fn moved_sign_in(old: &MailSetting, new: &MailSetting) -> Option<String> {
     if old.tenant != new.tenant {
         moved.push(format!("tenant {} → {}", words(&old.tenant), words(&new.tenant)));
     }
+    if old.delegate != new.delegate {
+        moved.push(format!("signed in by {} → {}", words(&old.delegate), words(&new.delegate)));
+    }
     (!moved.is_empty()).then(|| moved.join("; "))
 }
 

@@ -17,6 +17,7 @@ pub enum Field {
     Active,
     OauthProvider,
     Tenant,
+    Delegate,
     SmtpServer,
     SmtpPort,
     SmtpSecurity,
@@ -43,13 +44,14 @@ pub const INCOMING: &str = "Incoming IMAP Settings";
 
 impl Field {
     /// Every field, in the form's order.
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 26] = [
         Self::CredentialType,
         Self::Description,
         Self::SubjectTag,
         Self::Active,
         Self::OauthProvider,
         Self::Tenant,
+        Self::Delegate,
         Self::Id,
         Self::SmtpCredential,
         Self::SmtpServer,
@@ -81,6 +83,7 @@ impl Field {
             Self::Active => "Active",
             Self::OauthProvider => "OAuth2 provider",
             Self::Tenant => "Tenant",
+            Self::Delegate => "Signed in by",
             Self::SmtpServer | Self::ImapServer => "Server Name",
             Self::SmtpPort | Self::ImapPort => "Port",
             Self::SmtpSecurity | Self::ImapSecurity => "Security",
@@ -129,6 +132,7 @@ impl Field {
             Self::Active => "active",
             Self::OauthProvider => "oauth_provider",
             Self::Tenant => "tenant",
+            Self::Delegate => "delegate",
             Self::SmtpServer => "smtp.server",
             Self::SmtpPort => "smtp.port",
             Self::SmtpSecurity => "smtp.security",

@@ -207,6 +207,12 @@ pub struct MailSetting {
     /// `delegated` (default, written only when not) or `app`: app-only access.
     #[serde(skip_serializing_if = "OAuthFlow::is_delegated")]
     pub oauth_flow: OAuthFlow,
+    /// For a shared mailbox: the person with Full Access who signs in (Connect) for it.
+    /// Incoming signs in as the mailbox (`imap.user_name`) with this person's token;
+    /// outgoing signs in as `smtp.user_name` — this person (with Send As on the
+    /// mailbox) or the mailbox itself (a licensed mailbox with SMTP AUTH).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delegate: Option<String>,
     pub active: bool,
     pub smtp: SmtpSettings,
     pub imap: ImapSettings,
@@ -222,6 +228,7 @@ impl Default for MailSetting {
             oauth_provider: None,
             tenant: None,
             oauth_flow: OAuthFlow::Delegated,
+            delegate: None,
             active: true,
             smtp: SmtpSettings::default(),
             imap: ImapSettings::default(),
@@ -245,6 +252,19 @@ impl MailSetting {
     /// one connection, so both OAuth sides must be the same kind (validation says so).
     pub fn oauth_credential(&self) -> Option<CredentialKind> {
         [self.imap_credential(), self.smtp_credential()].into_iter().find(|kind| kind.uses_oauth())
+    }
+
+    /// The person who signs in for a shared mailbox, when one is named and a person
+    /// signs in (not with app-only access).
+    pub fn shared_mailbox_delegate(&self) -> Option<&str> {
+        let delegate = self.delegate.as_deref().map(str::trim).filter(|d| !d.is_empty())?;
+        (self.uses_oauth() && self.oauth_flow.is_delegated()).then_some(delegate)
+    }
+
+    /// The account Connect expects to sign in: the shared mailbox's delegate, else
+    /// the mailbox (the incoming user name).
+    pub fn expected_account(&self) -> &str {
+        self.shared_mailbox_delegate().unwrap_or_else(|| self.imap.user_name.trim())
     }
 
     /// Whether any side signs in with OAuth (Connect is offered).

@@ -41,6 +41,8 @@ pub enum Rule {
     TwoOauthSignIns,
     AppAccessNotAvailable,
     BasicSmtpRetiring,
+    DelegateNotUsed,
+    SharedMailboxSendsItself,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -186,12 +188,49 @@ impl Checks {
             },
             CredentialKind::Basic | CredentialKind::Microsoft365 | CredentialKind::Gmail => {}
         }
+        self.delegate(setting);
         let has_tenant = setting.tenant.as_deref().is_some_and(|t| !t.trim().is_empty());
         if has_tenant && setting.oauth_credential() != Some(CredentialKind::Microsoft365) {
             self.warning(
                 Rule::TenantNotUsed,
                 Field::Tenant,
                 "Tenant is only used with Microsoft 365 OAuth; it is ignored for this Credential Type",
+            );
+        }
+    }
+
+    /// A shared mailbox's delegate: an address, used only when a person signs in
+    /// with OAuth, and not the mailbox itself; the outgoing side signing in as an
+    /// (often unlicensed) shared mailbox is warned about with the way round it.
+    fn delegate(&mut self, setting: &MailSetting) {
+        let Some(delegate) = setting.delegate.as_deref().map(str::trim).filter(|d| !d.is_empty()) else {
+            return;
+        };
+        self.address(delegate, Field::Delegate);
+        let mailbox = setting.imap.user_name.trim();
+        if setting.shared_mailbox_delegate().is_none() {
+            self.warning(
+                Rule::DelegateNotUsed,
+                Field::Delegate,
+                "Signed in by is only used when a person signs in with OAuth (Connect); it is ignored here",
+            );
+        } else if delegate.eq_ignore_ascii_case(mailbox) {
+            self.warning(
+                Rule::DelegateNotUsed,
+                Field::Delegate,
+                "Signed in by is the mailbox itself; leave it empty unless the mailbox is a shared mailbox",
+            );
+        } else if setting.smtp_credential().uses_oauth() && setting.smtp.user_name.trim().eq_ignore_ascii_case(mailbox)
+        {
+            self.warning(
+                Rule::SharedMailboxSendsItself,
+                Field::SmtpUserName,
+                format!(
+                    "Sending signs in as the shared mailbox {mailbox} itself, which Microsoft 365 refuses unless the \
+                     mailbox has a licence and SMTP AUTH; to send as {delegate} with Send As on {mailbox}, enter \
+                     {delegate} as the {}",
+                    Field::SmtpUserName.label()
+                ),
             );
         }
     }
@@ -506,6 +545,15 @@ mod tests {
             BOTH,
         );
         push(&|s| s.oauth_flow = crate::model::OAuthFlow::App, BOTH);
+        push(&|s| s.delegate = Some("person@example.com".into()), BOTH);
+        push(
+            &|s| {
+                s.credential = CredentialKind::Microsoft365;
+                s.delegate = Some("person@example.com".into());
+                s.smtp.user_name = s.imap.user_name.clone();
+            },
+            BOTH,
+        );
         push(
             &|s| {
                 s.credential = CredentialKind::Gmail;
@@ -551,6 +599,8 @@ mod tests {
             Rule::TwoOauthSignIns,
             Rule::AppAccessNotAvailable,
             Rule::BasicSmtpRetiring,
+            Rule::DelegateNotUsed,
+            Rule::SharedMailboxSendsItself,
         ];
         let missed: Vec<String> = every.iter().map(|r| format!("{r:?}")).filter(|r| !rules.contains(r)).collect();
         assert!(missed.is_empty(), "rules no broken setting above reached: {missed:?}");
@@ -761,6 +811,27 @@ mod tests {
         assert_eq!(findings(&s), vec![]);
         s.credential = CredentialKind::Gmail;
         assert_eq!(only(&s), (Rule::TenantNotUsed, Severity::Warning, Field::Tenant));
+    }
+
+    #[test]
+    fn a_shared_mailbox_delegate_is_checked_where_it_is_used() {
+        let mut s = good();
+        s.credential = CredentialKind::Microsoft365;
+        s.delegate = Some("person@example.com".into());
+        s.smtp.user_name = "person@example.com".into();
+        assert_eq!(findings(&s), vec![], "the delegate sends with Send As");
+        s.smtp.user_name = s.imap.user_name.clone();
+        assert_eq!(only(&s), (Rule::SharedMailboxSendsItself, Severity::Warning, Field::SmtpUserName));
+        s.delegate = Some(s.imap.user_name.to_uppercase());
+        assert_eq!(only(&s), (Rule::DelegateNotUsed, Severity::Warning, Field::Delegate));
+        s.delegate = Some("not an address".into());
+        assert!(findings(&s).iter().any(|f| f.rule == Rule::MalformedAddress && f.field == Field::Delegate));
+        s.delegate = Some("person@example.com".into());
+        s.oauth_flow = crate::model::OAuthFlow::App;
+        assert!(findings(&s).iter().any(|f| f.rule == Rule::DelegateNotUsed), "app-only access has no person");
+        s.credential = CredentialKind::Basic;
+        s.oauth_flow = crate::model::OAuthFlow::Delegated;
+        assert!(findings(&s).iter().any(|f| f.rule == Rule::DelegateNotUsed));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub struct DeviceSignIn {
     details: StandardDeviceAuthorizationResponse,
     started: Instant,
     setting_id: String,
-    mailbox: String,
+    expected: super::flow::Expected,
 }
 
 impl std::fmt::Debug for DeviceSignIn {
@@ -69,7 +69,7 @@ impl DeviceSignIn {
             details,
             started: Instant::now(),
             setting_id: setting.id.clone(),
-            mailbox: setting.imap.user_name.trim().to_owned(),
+            expected: super::flow::Expected::of(setting),
         })
     }
 
@@ -125,7 +125,7 @@ impl DeviceSignIn {
             })?;
         let mut token_set = TokenSet::from_response(&response, &self.provider.id, None);
         token_set.account = identity(&response, &self.provider, &http);
-        let warnings = warnings(&token_set, &self.provider, &self.mailbox, response.refresh_token().is_some());
+        let warnings = warnings(&token_set, &self.provider, &self.expected, response.refresh_token().is_some());
         {
             let _lock = super::refresh_lock::acquire(secrets, &self.setting_id, Duration::from_secs(30))
                 .map_err(TokenError::from)?;

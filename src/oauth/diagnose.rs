@@ -64,6 +64,20 @@ const KNOWN: &[Known] = &[
         next_step: "Send your Microsoft 365 administrator the approval link (Copy request for your administrator); once they approve, press Connect again — nothing else changes.",
     },
     Known {
+        id: "aad-no-tenant",
+        any: &["aadsts50059"],
+        cause: "Microsoft could not tell which organisation to sign in to: the request named none and the account did not say (a shared mailbox, which has no sign-in of its own, often ends here).",
+        who: Actor::You,
+        next_step: "Enter your organisation's domain (e.g. contoso.com) under Tenant, and for a shared mailbox enter the person with Full Access under Signed in by; then Connect again, signed in as that person.",
+    },
+    Known {
+        id: "aad-account-disabled",
+        any: &["aadsts50057"],
+        cause: "The account that signed in is disabled for sign-in — as every shared mailbox's account is.",
+        who: Actor::You,
+        next_step: "For a shared mailbox, enter the person with Full Access to it under Signed in by and Connect again as them; otherwise ask your Microsoft 365 administrator to unblock the account.",
+    },
+    Known {
         id: "aad-consent-required",
         any: &["aadsts65001", "consent_required"],
         cause: "Nobody has consented to the app's mail permissions in this tenant, and users may not do it themselves.",
@@ -242,6 +256,11 @@ mod tests {
                 "aad-secret-for-public-client",
             ),
             ("consent_required: AADSTS65001: The user or administrator has not consented", "aad-consent-required"),
+            (
+                "invalid_request: AADSTS50059: No tenant-identifying information found in either the request or implied by any provided credentials.",
+                "aad-no-tenant",
+            ),
+            ("access_denied: AADSTS50057: The user account is disabled.", "aad-account-disabled"),
             ("unauthorized_client: AADSTS700016: Application with identifier 'x' was not found", "aad-unknown-client"),
             ("invalid_grant: AADSTS70043: The refresh token has expired", "aad-refresh-expired"),
             ("invalid_grant: AADSTS54005: OAuth2 Authorization code was already redeemed", "aad-code-redeemed"),

@@ -74,7 +74,7 @@ pub struct ConnectFlow {
     state: CsrfToken,
     verifier: PkceCodeVerifier,
     setting_id: String,
-    mailbox: String,
+    expected: Expected,
 }
 
 impl std::fmt::Debug for ConnectFlow {
@@ -103,13 +103,13 @@ impl ConnectFlow {
         let redirect_uri = format!("http://{}:{}/", provider.redirect_host, listener.port());
         let client = tokens::client(&provider, Some(&redirect_uri))?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let mailbox = setting.imap.user_name.trim().to_owned();
+        let expected = Expected::of(setting);
         let mut request = client
             .authorize_url(CsrfToken::new_random)
             .set_pkce_challenge(challenge)
             .add_scopes(provider.scopes.iter().map(|s| Scope::new(s.clone())));
-        if !mailbox.is_empty() {
-            request = request.add_extra_param("login_hint", mailbox.clone());
+        if !expected.account.is_empty() {
+            request = request.add_extra_param("login_hint", expected.account.clone());
         }
         for (key, value) in &provider.authorize_params {
             request = request.add_extra_param(key.clone(), value.clone());
@@ -123,7 +123,7 @@ impl ConnectFlow {
             state,
             verifier,
             setting_id: setting.id.clone(),
-            mailbox,
+            expected,
         })
     }
 
@@ -165,7 +165,7 @@ impl ConnectFlow {
             .map_err(exchange_error)?;
         let mut token_set = TokenSet::from_response(&response, &self.provider.id, None);
         token_set.account = identity(&response, &self.provider, &http);
-        let warnings = warnings(&token_set, &self.provider, &self.mailbox, response.refresh_token().is_some());
+        let warnings = warnings(&token_set, &self.provider, &self.expected, response.refresh_token().is_some());
         {
             // Under the refresh lock: a refresh running elsewhere never overwrites the new sign-in.
             let _lock = super::refresh_lock::acquire(secrets, &self.setting_id, Duration::from_secs(30))
@@ -233,21 +233,41 @@ pub(crate) fn id_token_claims(id_token: &str) -> Option<serde_json::Value> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// Who a Connect expects: the account that signs in (a shared mailbox's delegate,
+/// else the mailbox), the mailbox it opens, and who the outgoing side signs in as.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Expected {
+    pub account: String,
+    pub mailbox: String,
+    /// The outgoing user name when the outgoing side signs in with this token.
+    pub outgoing_user: Option<String>,
+    pub shared: bool,
+}
+
+impl Expected {
+    pub fn of(setting: &MailSetting) -> Self {
+        Self {
+            account: setting.expected_account().to_owned(),
+            mailbox: setting.imap.user_name.trim().to_owned(),
+            outgoing_user: setting
+                .smtp_credential()
+                .uses_oauth()
+                .then(|| setting.smtp.user_name.trim().to_owned())
+                .filter(|user| !user.is_empty()),
+            shared: setting.shared_mailbox_delegate().is_some(),
+        }
+    }
+}
+
 pub(super) fn warnings(
     tokens: &TokenSet,
     provider: &ResolvedProvider,
-    mailbox: &str,
+    expected: &Expected,
     got_refresh_token: bool,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
-    if let Some(account) = &tokens.account
-        && !mailbox.is_empty()
-        && !account.eq_ignore_ascii_case(mailbox)
-    {
-        warnings.push(format!(
-            "You signed in as {account}, but the incoming user name is {mailbox}. That works only if {account} has \
-             full access to {mailbox} (a shared mailbox); otherwise press Disconnect and sign in as {mailbox}."
-        ));
+    if let Some(account) = &tokens.account {
+        warnings.extend(account_warnings(account.trim(), expected));
     }
     if !tokens.scopes.is_empty() {
         let missing: Vec<&String> = provider
@@ -268,6 +288,43 @@ pub(super) fn warnings(
             "The provider issued no refresh token, so you will have to Connect again when the access token expires."
                 .to_owned(),
         );
+    }
+    warnings
+}
+
+/// What to say when the account that signed in is not the one the setting
+/// expects, and when sending signs in as someone else than that account.
+fn account_warnings(account: &str, expected: &Expected) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let Expected { account: wanted, mailbox, outgoing_user, shared } = expected;
+    if !wanted.is_empty() && !account.eq_ignore_ascii_case(wanted) {
+        warnings.push(if *shared {
+            format!(
+                "You signed in as {account}, but this setting is signed in by {wanted} for the shared mailbox \
+                 {mailbox}. Press Disconnect and sign in as {wanted}, or enter {account} under Signed in by if \
+                 {account} has Full Access to {mailbox}."
+            )
+        } else {
+            format!(
+                "You signed in as {account}, but the incoming user name is {mailbox}. That works only if {account} has \
+                 full access to {mailbox} (a shared mailbox: enter {account} under Signed in by); otherwise press \
+                 Disconnect and sign in as {mailbox}."
+            )
+        });
+    }
+    if let Some(outgoing) = outgoing_user.as_deref().filter(|user| !user.eq_ignore_ascii_case(account)) {
+        warnings.push(if *shared && outgoing.eq_ignore_ascii_case(mailbox) {
+            format!(
+                "Sending signs in as the shared mailbox {mailbox} itself, which Microsoft 365 refuses unless it has a \
+                 licence and SMTP AUTH; to send as {account} with Send As on {mailbox}, enter {account} as the outgoing \
+                 user name"
+            )
+        } else {
+            format!(
+                "You signed in as {account}, but the outgoing user name is {outgoing}: the server may refuse to send \
+                 as another mailbox unless {account} has Send As rights"
+            )
+        });
     }
     warnings
 }
@@ -317,17 +374,37 @@ mod tests {
     #[test]
     fn another_account_and_missing_scopes_are_warned_about() {
         let scopes = ["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send"];
-        assert!(warnings(&token_set(Some("AR@contoso.com"), &scopes), &microsoft(), "ar@contoso.com", true).is_empty());
-        let w = warnings(&token_set(Some("admin@contoso.com"), &scopes), &microsoft(), "ar@contoso.com", true);
-        assert!(w[0].contains("shared mailbox"), "{w:?}");
-        let w = warnings(
-            &token_set(None, &["https://outlook.office.com/IMAP.AccessAsUser.All"]),
-            &microsoft(),
-            "ar@contoso.com",
-            true,
-        );
+        let ar = Expected { account: "ar@contoso.com".into(), mailbox: "ar@contoso.com".into(), ..Expected::default() };
+        assert!(warnings(&token_set(Some("AR@contoso.com"), &scopes), &microsoft(), &ar, true).is_empty());
+        let w = warnings(&token_set(Some("admin@contoso.com"), &scopes), &microsoft(), &ar, true);
+        assert!(w[0].contains("shared mailbox") && w[0].contains("Signed in by"), "{w:?}");
+        let w =
+            warnings(&token_set(None, &["https://outlook.office.com/IMAP.AccessAsUser.All"]), &microsoft(), &ar, true);
         assert!(w[0].contains("SMTP.Send"), "{w:?}");
-        let w = warnings(&token_set(None, &[]), &microsoft(), "", false);
+        let w = warnings(&token_set(None, &[]), &microsoft(), &Expected::default(), false);
         assert!(w[0].contains("no refresh token"));
+    }
+
+    #[test]
+    fn a_shared_mailbox_expects_its_delegate_and_knows_how_sending_signs_in() {
+        let mut setting = MailSetting::example("shared");
+        setting.credential = crate::model::CredentialKind::Microsoft365;
+        setting.imap.user_name = "collections@contoso.com".into();
+        setting.delegate = Some("pat@contoso.com".into());
+        setting.smtp.user_name = "pat@contoso.com".into();
+        let expected = Expected::of(&setting);
+        assert_eq!(expected.account, "pat@contoso.com", "the login hint and the account expected");
+        assert!(account_warnings("Pat@contoso.com", &expected).is_empty(), "the delegate with Send As: nothing to say");
+        let w = account_warnings("sam@contoso.com", &expected);
+        assert!(w[0].contains("signed in by pat@contoso.com for the shared mailbox collections@contoso.com"), "{w:?}");
+        setting.smtp.user_name = "collections@contoso.com".into();
+        let w = account_warnings("pat@contoso.com", &Expected::of(&setting));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("refuses unless it has a licence") && w[0].contains("enter pat@contoso.com"), "{w:?}");
+        setting.delegate = None;
+        setting.smtp.user_name = "other@contoso.com".into();
+        setting.imap.user_name = "pat@contoso.com".into();
+        let w = account_warnings("pat@contoso.com", &Expected::of(&setting));
+        assert!(w[0].contains("outgoing user name is other@contoso.com") && w[0].contains("Send As"), "{w:?}");
     }
 }

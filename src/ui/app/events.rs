@@ -198,19 +198,7 @@ impl MailSettingsApp {
                 self.extras_mut(setting_id).connection = Some(state.clone());
                 self.extras_mut(setting_id).refresh_issued = connected.status.refresh_issued;
                 self.notice = Some(Notice::info(state.label()));
-                let mut warnings = connected.warnings;
-                if let (ConnectionState::Connected { account: Some(account) }, Some(setting)) =
-                    (&state, self.workspace.config().setting(setting_id))
-                {
-                    let outgoing_user = setting.smtp.user_name.trim();
-                    if !outgoing_user.is_empty() && !outgoing_user.eq_ignore_ascii_case(account.trim()) {
-                        warnings.push(format!(
-                            "You signed in as {account}, but the outgoing user name is {outgoing_user}: the \
-                             server may refuse to send as another mailbox unless {account} has Send As rights"
-                        ));
-                    }
-                }
-                warnings
+                connected.warnings
             }
             Err(failure) => {
                 if let Some(request) = &failure.consent_request {

@@ -122,6 +122,27 @@ impl EditForm {
                 );
             ui.end_row();
         }
+        if self.draft.oauth_credential().is_some() && self.draft.oauth_flow.is_delegated() {
+            self.delegate_row_ui(ui, findings);
+        }
+    }
+
+    /// Who signs in for a shared mailbox (a person with Full Access); empty when the
+    /// mailbox signs in itself. Edited through a buffer so empty stays `None`.
+    fn delegate_row_ui(&mut self, ui: &mut Ui, findings: &[Finding]) {
+        let mut delegate = self.draft.delegate.clone().unwrap_or_default();
+        let edited = text_row_ui(
+            ui,
+            Field::Delegate.label(),
+            Need::Optional,
+            &mut delegate,
+            "for a shared mailbox: the person with Full Access",
+        );
+        if edited.changed() {
+            self.draft.delegate = (!delegate.is_empty()).then_some(delegate);
+        }
+        ui.end_row();
+        row_findings_ui(ui, findings, Field::Delegate);
     }
 
     /// A new OAuth type fills in its provider's servers when they are empty or

@@ -8,6 +8,9 @@
 //! migration's new setting. Sits above `probe` and `oauth`, which know nothing of
 //! each other.
 
+mod for_setting;
+
+pub use for_setting::diagnosis as setting_diagnosis;
 use thiserror::Error;
 
 use crate::cancel::CancelToken;
@@ -143,31 +146,9 @@ pub fn run(
             return Ok(CheckResult::Leftover(Box::new(leftover)));
         }
     };
-    let mut report = with_app_access_diagnosis(report, setting);
+    let mut report = for_setting::diagnosis(report, setting);
     report.name_support(&config.support_contact());
     Ok(CheckResult::Report(Box::new(report)))
-}
-
-/// With app-only access nobody signs in, so a refused token means the app was not
-/// granted this mailbox — the fix is in Exchange, not a new Connect.
-fn with_app_access_diagnosis(mut report: Report, setting: &MailSetting) -> Report {
-    let refused_token = report.diagnosis.as_ref().is_some_and(|d| {
-        matches!(d.signature, "oauth-token-rejected" | "m365-imap-authenticate-failed" | "m365-auth-unsuccessful")
-    });
-    if setting.oauth_flow == crate::model::OAuthFlow::App && refused_token {
-        let mailbox = setting.imap.user_name.trim();
-        report.diagnosis = Some(crate::diagnosis::Diagnosis {
-            signature: "app-not-granted-on-mailbox",
-            cause: format!("The app's token was refused for {mailbox}: the app has not been granted this mailbox."),
-            who: crate::diagnosis::Actor::MailAdmin,
-            next_step: format!(
-                "In Exchange Online PowerShell: New-ServicePrincipal for the app (once), then Add-MailboxPermission \
-                 -Identity {mailbox} -User <service principal id> -AccessRights FullAccess (and Add-RecipientPermission \
-                 … -AccessRights SendAs for sending); the app needs IMAP.AccessAsApp and SMTP.SendAsApp with admin consent."
-            ),
-        });
-    }
-    report
 }
 
 /// Notes a finished Test Outgoing / Test Incoming of a migration's new setting

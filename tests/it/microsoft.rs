@@ -1,0 +1,124 @@
+//! Microsoft 365's real shapes on the rig: a shared mailbox opened with a delegate's
+//! sign-in (Full Access, Send As, an unlicensed mailbox that cannot use SMTP AUTH
+//! itself) and a mailbox whose Authenticated SMTP is switched off — each failure
+//! ends in the server's words and the Exchange line for whoever must grant what.
+
+use mailsettings::model::{CredentialKind, MailSetting};
+
+use crate::oauth::{Browser, OAuthSandbox, provider_entry};
+use crate::rig::{Rig, rig};
+use crate::support::{Sandbox, assert_exit, stdout};
+
+/// A Microsoft 365 setting for the rig's shared mailbox collections@, signed in by `delegate`
+/// (who also signs in to send, as the shared mailbox with Send As).
+fn shared_setting(rig: &Rig, id: &str, delegate: &str) -> MailSetting {
+    let mut setting = rig.basic_setting(id, "collections");
+    setting.credential = CredentialKind::Microsoft365;
+    setting.delegate = Some(rig.address(delegate));
+    setting.smtp.user_name = rig.address(delegate);
+    setting.imap.sent_folder = "Sent Items".to_owned();
+    setting
+}
+
+fn sandbox(setting: MailSetting) -> OAuthSandbox {
+    let rig = rig();
+    let mut config = rig.config_with(vec![setting]);
+    config.oauth_providers.push(provider_entry(rig, "microsoft365"));
+    let sandbox = OAuthSandbox { dir: tempfile::tempdir().unwrap(), config };
+    sandbox.write_config();
+    sandbox
+}
+
+#[test]
+fn a_shared_mailbox_opens_with_its_delegates_sign_in_and_sends_with_send_as() {
+    let rig = rig();
+    let mut shared = sandbox(shared_setting(rig, "shared", "m365"));
+    let connect = shared.run(Browser::SignIn, &["connect", "shared"]);
+    assert_exit(&connect, 0);
+    let said = stdout(&connect);
+    assert!(said.contains("login_hint=m365%40rig.test"), "the delegate is asked to sign in: {said}");
+    assert!(said.contains("Connected as m365@rig.test"), "{said}");
+    assert!(!said.contains("You signed in as"), "the delegate is who this setting expects: {said}");
+
+    let incoming = shared.run(Browser::Idle, &["test", "incoming", "shared"]);
+    assert_exit(&incoming, 0);
+    assert!(stdout(&incoming).contains("signed in as collections@rig.test with XOAUTH2"), "{}", stdout(&incoming));
+    let outgoing = shared.run(Browser::Idle, &["test", "outgoing", "shared", "--to", "admin@example.org"]);
+    assert_exit(&outgoing, 0);
+
+    // Sending signs in as the (unlicensed) shared mailbox itself: refused, and the way round it named.
+    shared.config.mail_settings[0].smtp.user_name = rig.address("collections");
+    shared.write_config();
+    let itself = shared.run(Browser::Idle, &["test", "outgoing", "shared", "--to", "admin@example.org"]);
+    assert_exit(&itself, 1);
+    let said = stdout(&itself);
+    assert!(said.contains("the user credentials were incorrect"), "the server's words: {said}");
+    assert!(said.contains("Enter m365@rig.test as the outgoing (From) User Name"), "{said}");
+    assert!(said.contains("Add-RecipientPermission -Identity collections@rig.test -Trustee m365@rig.test"), "{said}");
+}
+
+#[test]
+fn a_delegate_without_full_access_or_send_as_is_told_what_to_grant() {
+    let rig = rig();
+    let sandbox = sandbox(shared_setting(rig, "no-access", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "no-access"]), 0);
+
+    let incoming = sandbox.run(Browser::Idle, &["test", "incoming", "no-access"]);
+    assert_exit(&incoming, 1);
+    let said = stdout(&incoming);
+    assert!(
+        said.contains(
+            "Add-MailboxPermission -Identity collections@rig.test -User ar@rig.test -AccessRights FullAccess"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("no new Connect is needed"), "{said}");
+
+    let outgoing = sandbox.run(Browser::Idle, &["test", "outgoing", "no-access", "--to", "admin@example.org"]);
+    assert_exit(&outgoing, 1);
+    let said = stdout(&outgoing);
+    assert!(said.contains("Client does not have permissions to send as this sender"), "the server's words: {said}");
+    assert!(
+        said.contains(
+            "Add-RecipientPermission -Identity collections@rig.test -Trustee ar@rig.test -AccessRights SendAs"
+        ),
+        "{said}"
+    );
+}
+
+/// A mailbox whose Authenticated SMTP is off (Set-CASMailbox -SmtpClientAuthenticationDisabled
+/// $true): IMAP works, sending is refused in Microsoft's words, and the line to run names it.
+#[test]
+fn smtp_auth_switched_off_for_one_mailbox_names_the_line_to_turn_it_on() {
+    let rig = rig();
+    let sandbox = Sandbox::new();
+    let mut setting = rig.basic_setting("smtp-off", "smtpoff");
+    setting.imap.sent_folder = "Sent Items".to_owned();
+    let config = rig.config_with(vec![setting]);
+    std::fs::write(sandbox.config(), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
+    assert_exit(&sandbox.run_with_stdin(&["set-password", "smtp-off"], &format!("{}\n", rig.password)), 0);
+    assert_exit(&sandbox.run(&["test", "incoming", "smtp-off"]), 0);
+    let outgoing = sandbox.run(&["test", "outgoing", "smtp-off", "--to", "admin@example.org"]);
+    assert_exit(&outgoing, 1);
+    let said = stdout(&outgoing);
+    assert!(said.contains("SmtpClientAuthentication is disabled for the Mailbox"), "the server's words: {said}");
+    assert!(said.contains("Set-CASMailbox smtpoff@rig.test -SmtpClientAuthenticationDisabled $false"), "{said}");
+}
+
+/// Readiness of that mailbox once it moved to OAuth: the sending sign-in is refused, so the
+/// mailbox is not ready, and the step for the IT admin is the line that turns SMTP AUTH on.
+#[test]
+fn readiness_of_a_mailbox_with_smtp_auth_off_is_no_with_the_line_to_run() {
+    let rig = rig();
+    let mut setting = rig.basic_setting("smtp-off-oauth", "smtpoff");
+    setting.credential = CredentialKind::Microsoft365;
+    setting.imap.sent_folder = "Sent Items".to_owned();
+    let sandbox = sandbox(setting);
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "smtp-off-oauth"]), 0);
+    let answer = sandbox.run(Browser::Idle, &["readiness", "smtp-off-oauth"]);
+    assert_exit(&answer, 1);
+    let said = stdout(&answer);
+    assert!(said.contains("IMAP sign-in works"), "{said}");
+    assert!(said.contains("SmtpClientAuthentication is disabled for the Mailbox"), "{said}");
+    assert!(said.contains("Set-CASMailbox smtpoff@rig.test -SmtpClientAuthenticationDisabled $false"), "{said}");
+}
