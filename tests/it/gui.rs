@@ -1359,6 +1359,43 @@ fn connect_warns_when_the_signed_in_account_is_not_the_outgoing_user() {
     assert!(harness.query_by_role_and_label(Role::Button, "less").is_some(), "the whole note on demand");
 }
 
+/// A shared mailbox in the window: "Signed in by" names the person with Full Access;
+/// Connect signs them in without calling it "another account", and the shared
+/// mailbox opens with their sign-in.
+#[test]
+fn a_shared_mailbox_is_signed_in_by_its_delegate_in_the_window() {
+    let rig = crate::rig::rig();
+    let sandbox = Sandbox::new();
+    let mut setting = crate::oauth::oauth_setting(rig, "win-shared", "collections");
+    setting.smtp.user_name = rig.address("m365");
+    setting.imap.sent_folder = "Sent Items".to_owned();
+    let mut config = rig.config_with(vec![setting]);
+    config.oauth_providers.push(crate::oauth::provider_entry(rig, "rigidp"));
+    let mut harness = rig_harness(&sandbox, &config);
+    click(&mut harness, "Rig collections");
+    fill(&mut harness, "Signed in by", &rig.address("m365"));
+    press(&mut harness, "Save Ctrl+S");
+    wait_until(&mut harness, "the save", |h| !h.state().is_busy());
+    let saved = harness.state().workspace().config().setting("win-shared").unwrap().delegate.clone();
+    assert_eq!(saved.as_deref(), Some("m365@rig.test"));
+    press(&mut harness, "Connect");
+    wait_until(&mut harness, "the sign-in link", |h| h.query_by_label("Copy link").is_some());
+    let url = press_and_copy(&mut harness, "Copy link");
+    assert!(url.contains("login_hint=m365%40rig.test"), "the delegate is asked to sign in: {url}");
+    let script = crate::oauth::browser_script(sandbox.dir.path(), crate::oauth::Browser::SignIn);
+    assert!(std::process::Command::new(script).arg(&url).env("RIG_CA_FILE", &rig.ca_file).status().unwrap().success());
+    wait_until(&mut harness, "connected", |h| h.query_by_role_and_label(Role::Button, "Disconnect").is_some());
+    assert!(harness.query_by_label_contains("You signed in as").is_none(), "the delegate is expected");
+    press(&mut harness, "Test Incoming Settings");
+    wait_until(&mut harness, "the incoming report", |h| {
+        !h.state().is_busy()
+            && h.state().shown_report().is_some_and(|r| r.kind == mailsettings::probe::ProbeKind::Incoming)
+    });
+    let report = harness.state().shown_report().unwrap().clone();
+    assert!(report.passed, "{}", report.to_text());
+    assert!(report.to_text().contains("signed in as collections@rig.test with XOAUTH2"), "{}", report.to_text());
+}
+
 /// The guide's step 10 in the form: making a company default Inactive moves its
 /// companies to the proposed setting, then saves — one confirmation.
 #[test]
