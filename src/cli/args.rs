@@ -223,15 +223,20 @@ pub enum BridgeCommand {
 pub enum NetworkCommand {
     /// The proxy in effect, and where it comes from
     Show,
-    /// Set the proxy (an http:// address) and the hosts reached without it
+    /// Set the proxy (an http:// address, with a user name if it asks for one) and the hosts
+    /// reached without it
     Set {
         #[arg(long, value_name = "URL")]
         proxy: Option<String>,
         /// Comma-separated hosts or domains (.corp.example) reached directly
         #[arg(long, value_name = "LIST")]
         no_proxy: Option<String>,
-        /// Remove both (the environment's https_proxy / no_proxy apply again)
-        #[arg(long, conflicts_with_all = ["proxy", "no_proxy"])]
+        /// Read the proxy's password from standard input into the OS credential store (never
+        /// the config file or the command line)
+        #[arg(long)]
+        proxy_password_stdin: bool,
+        /// Remove all three (the environment's https_proxy / no_proxy apply again)
+        #[arg(long, conflicts_with_all = ["proxy", "no_proxy", "proxy_password_stdin"])]
         clear: bool,
     },
 }

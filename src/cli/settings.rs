@@ -389,15 +389,27 @@ pub(super) fn network(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     use super::args::NetworkCommand;
-    if let NetworkCommand::Set { proxy, no_proxy, clear } = command {
+    if let NetworkCommand::Set { proxy, no_proxy, proxy_password_stdin, clear } = command {
         let proxy = proxy.as_deref().map(str::trim);
         if let Some(proxy) = proxy.filter(|p| !p.is_empty()) {
             let parsed = url::Url::parse(proxy).map_err(|e| Failure::usage(format!("--proxy \"{proxy}\": {e}")))?;
             if parsed.scheme() != "http" || parsed.password().is_some() {
                 return Err(Failure::usage(
-                    "--proxy takes an address like http://proxy.corp.example:3128, without a password",
+                    "--proxy takes an address like http://proxy.corp.example:3128 (or http://name@proxy…:3128), \
+                     without a password: give that with --proxy-password-stdin",
                 ));
             }
+        }
+        let secrets = workspace.secrets().clone();
+        if *proxy_password_stdin {
+            let password = super::support::read_password()?;
+            secrets
+                .set(crate::store::PROXY_OWNER, crate::store::SecretKind::ProxyPassword, &password)
+                .map_err(|e| Failure::check(format!("the proxy's password was not stored: {e}")))?;
+        } else if *clear {
+            secrets
+                .delete(crate::store::PROXY_OWNER, crate::store::SecretKind::ProxyPassword)
+                .map_err(|e| Failure::check(format!("the proxy's password was not removed: {e}")))?;
         }
         workspace.apply("set-network", |config| {
             if *clear {
@@ -411,12 +423,23 @@ pub(super) fn network(
             }
             Ok(())
         })?;
-        crate::oauth::http::use_network(&workspace.config().network);
+        crate::oauth::http::use_network(&workspace.config().network, workspace.secrets());
     }
     let route = crate::oauth::http::proxy_route();
     let from = if workspace.config().network.proxy.is_some() { "the config" } else { "the environment" };
     match &route.proxy {
-        Some(proxy) => writeln!(out, "Proxy: {} (from {from})", crate::secret::without_userinfo(proxy))?,
+        Some(proxy) => {
+            let user = url::Url::parse(proxy).map(|url| url.username().to_owned()).unwrap_or_default();
+            let shown = crate::secret::without_userinfo(proxy);
+            let signs_in = match (user.is_empty(), route.password.is_some()) {
+                (true, _) => String::new(),
+                (false, true) => format!(", signing in as {user} with the password in the OS credential store"),
+                (false, false) => {
+                    format!(", signing in as {user} — no password stored yet (network set --proxy-password-stdin)")
+                }
+            };
+            writeln!(out, "Proxy: {shown} (from {from}){signs_in}")?;
+        }
         None => writeln!(out, "Proxy: none (sign-in and token requests go direct)")?,
     }
     if !route.no_proxy.is_empty() {

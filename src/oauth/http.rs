@@ -18,21 +18,63 @@ const MAX_BODY: u64 = 1024 * 1024;
 /// Set once the config is read (`use_network`), for every request of the process.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProxyRoute {
+    /// The proxy's address; the config's carries at most a user name.
     pub proxy: Option<String>,
     pub no_proxy: Vec<String>,
+    /// The config's proxy's password, from the OS credential store.
+    pub password: Option<crate::secret::Secret>,
 }
 
 static CONFIGURED: std::sync::RwLock<Option<ProxyRoute>> = std::sync::RwLock::new(None);
 
 /// Takes the config's `[network]` for the requests that follow (the front ends call it
 /// whenever the config is read).
-pub fn use_network(network: &crate::model::NetworkConfig) {
-    let route = network.proxy.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(|proxy| ProxyRoute {
-        proxy: Some(proxy.to_owned()),
-        no_proxy: split_no_proxy(network.no_proxy.as_deref().unwrap_or("")),
+/// A proxy that asks for a password gets it from the OS credential store (`network
+/// set --proxy-password-stdin`, or the window's Network), never from the config.
+pub fn use_network(network: &crate::model::NetworkConfig, secrets: &crate::store::Secrets) {
+    let route = network.proxy.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(|proxy| {
+        let has_user = url::Url::parse(proxy).is_ok_and(|url| !url.username().is_empty());
+        let password = if has_user { proxy_password(secrets) } else { None };
+        ProxyRoute {
+            proxy: Some(proxy.to_owned()),
+            no_proxy: split_no_proxy(network.no_proxy.as_deref().unwrap_or("")),
+            password,
+        }
     });
     if let Ok(mut configured) = CONFIGURED.write() {
         *configured = route;
+    }
+}
+
+fn proxy_password(secrets: &crate::store::Secrets) -> Option<crate::secret::Secret> {
+    match secrets.get(crate::store::PROXY_OWNER, crate::store::SecretKind::ProxyPassword) {
+        Ok(password) => password.filter(|p| !p.is_empty()),
+        Err(err) => {
+            tracing::warn!("the proxy's password could not be read: {err}");
+            None
+        }
+    }
+}
+
+/// The address ureq connects through: the user name and the stored password put
+/// together here, at the last moment, and never shown.
+fn proxy_address(route: &ProxyRoute, proxy: &str) -> String {
+    let Ok(url) = url::Url::parse(proxy) else {
+        return proxy.to_owned();
+    };
+    let host_port = match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        _ => return proxy.to_owned(),
+    };
+    // A user name without its password is not sent at all: the proxy's refusal then
+    // says a password is wanted (ureq also refuses "user@" without one).
+    if url.username().is_empty() || url.password().is_some() {
+        return proxy.to_owned(); // none asked for, or the environment's own
+    }
+    match &route.password {
+        Some(password) => format!("{}://{}:{}@{host_port}", url.scheme(), url.username(), password.expose()),
+        None => format!("{}://{host_port}", url.scheme()),
     }
 }
 
@@ -52,6 +94,7 @@ pub fn proxy_route() -> ProxyRoute {
     ProxyRoute {
         proxy: env(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]),
         no_proxy: split_no_proxy(&env(&["no_proxy", "NO_PROXY"]).unwrap_or_default()),
+        password: None,
     }
 }
 
@@ -122,7 +165,7 @@ impl TokenHttp {
                 .user_agent(concat!("mailsettings/", env!("CARGO_PKG_VERSION")))
         };
         let route = proxy_route();
-        let proxied = route.proxy.as_deref().and_then(|proxy| match ureq::Proxy::new(proxy) {
+        let proxied = route.proxy.as_deref().and_then(|proxy| match ureq::Proxy::new(proxy_address(&route, proxy)) {
             Ok(proxy) => Some((builder().proxy(proxy).build(), route.clone())),
             Err(err) => {
                 tracing::warn!("the proxy address is not usable, going direct: {err}");
@@ -217,10 +260,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_stored_password_joins_the_user_name_only_on_the_way_out() {
+        let stored = ProxyRoute { password: Some("pw".into()), ..ProxyRoute::default() };
+        assert_eq!(proxy_address(&stored, "http://arteam@proxy:3128"), "http://arteam:pw@proxy:3128");
+        assert_eq!(proxy_address(&ProxyRoute::default(), "http://arteam@proxy:3128"), "http://proxy:3128");
+        assert_eq!(proxy_address(&stored, "http://env:own@proxy:3128"), "http://env:own@proxy:3128");
+        assert_eq!(proxy_address(&stored, "http://proxy:3128"), "http://proxy:3128");
+        assert!(!format!("{stored:?}").contains("pw"), "the route's Debug keeps the password out");
+    }
+
+    #[test]
     fn no_proxy_names_hosts_and_domains_as_curl_reads_it() {
         let route = ProxyRoute {
             proxy: Some("http://proxy:3128".into()),
             no_proxy: split_no_proxy("*.corp.example, 10.0.0.5 ,localhost"),
+            password: None,
         };
         assert_eq!(route.for_host("login.microsoftonline.com"), Some("http://proxy:3128"));
         assert_eq!(route.for_host("auth.corp.example"), None);

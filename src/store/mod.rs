@@ -11,5 +11,5 @@ pub mod secrets;
 pub mod workspace;
 
 pub use file::{ConfigFile, FORMAT, StoreError, resolve_config_path};
-pub use secrets::{SecretKind, SecretStoreError, Secrets, client_secret_owner};
+pub use secrets::{PROXY_OWNER, SecretKind, SecretStoreError, Secrets, client_secret_owner};
 pub use workspace::{AppCertificate, PasswordChanges, SignInAppChange, Workspace, WorkspaceError};

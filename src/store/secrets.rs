@@ -47,7 +47,13 @@ pub enum SecretKind {
     /// The private key (and certificate) of the bridge's local STARTTLS, kept
     /// under [`crate::bridge::local_tls::OWNER`] instead of a setting id.
     BridgeTlsKey,
+    /// The password of the proxy the config's `[network]` names, kept under
+    /// [`PROXY_OWNER`] (the proxy's user name is in the config, its password never).
+    ProxyPassword,
 }
+
+/// The secret-store owner of the proxy's password.
+pub const PROXY_OWNER: &str = "network-proxy";
 
 /// The secret-store owner of a sign-in app's client secret: `oauth-app-PROVIDER`.
 pub fn client_secret_owner(provider: &str) -> String {
@@ -67,6 +73,7 @@ impl SecretKind {
             Self::ClientCertificate => "client-certificate",
             Self::BridgePassword => "bridge-password",
             Self::BridgeTlsKey => "bridge-tls-key",
+            Self::ProxyPassword => "proxy-password",
         }
     }
 }
@@ -269,6 +276,7 @@ fn what(kind: SecretKind) -> &'static str {
         SecretKind::ClientCertificate => "app certificate",
         SecretKind::BridgePassword => "local bridge password",
         SecretKind::BridgeTlsKey => "bridge's local TLS key",
+        SecretKind::ProxyPassword => "proxy password",
     }
 }
 

@@ -123,8 +123,9 @@ pub enum Command {
     NewRecord(Option<CredentialKind>),
     /// Check every Active setting now (sign-in health and Test Incoming).
     CheckAll,
-    /// The proxy for sign-in and token requests.
-    SaveNetwork(crate::model::NetworkConfig),
+    /// The proxy for sign-in and token requests, and its password when one was typed
+    /// (for the OS credential store, never the config).
+    SaveNetwork(crate::model::NetworkConfig, Option<crate::secret::Secret>),
     /// Open Migration with this (Basic) setting chosen to replace.
     MigrateSetting(String),
     /// A new Basic record for the old setting, typed as the old system shows it; the

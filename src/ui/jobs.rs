@@ -173,6 +173,11 @@ pub enum JobEvent {
     BridgeEnded {
         result: Result<(), String>,
     },
+    /// The proxy's password is in the OS store (or could not be stored); the network to save after it.
+    ProxyPasswordStored {
+        network: crate::model::NetworkConfig,
+        result: Result<(), String>,
+    },
     /// A sign-in app's client secret is in the OS store (or could not be stored).
     ClientSecretStored {
         change: crate::store::SignInAppChange,
@@ -304,8 +309,6 @@ impl Jobs {
         if self.is_running(&input.subject_id, kind) {
             return false;
         }
-        // Sign-in and token requests take the proxy the config names now.
-        oauth::http::use_network(&input.config.network);
         let id = self.next_id;
         self.next_id += 1;
         let cancel = CancelToken::new();
@@ -318,6 +321,9 @@ impl Jobs {
                 let _ = sender.send(event);
                 thread_ctx.request_repaint();
             };
+            // Sign-in and token requests take the proxy the config names now (its password
+            // read here, off the UI thread: the credential store may wait).
+            oauth::http::use_network(&input.config.network, &input.secrets);
             // A job that panics still reports, and still finishes: the window never waits on it.
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 run(kind, &input, &thread_cancel, &notify);
@@ -406,6 +412,27 @@ impl Jobs {
         });
         if let Err(err) = spawned {
             tracing::warn!("could not start storing the client secret: {err}");
+        }
+    }
+
+    /// Stores the proxy's password in the OS store, off the UI thread; the network to
+    /// save after it comes back in [`JobEvent::ProxyPasswordStored`].
+    pub fn store_proxy_password(
+        &self,
+        ctx: &egui::Context,
+        secrets: &Secrets,
+        network: crate::model::NetworkConfig,
+        password: crate::secret::Secret,
+    ) {
+        let (sender, ctx, secrets) = (self.sender.clone(), ctx.clone(), secrets.clone());
+        let spawned = std::thread::Builder::new().name("secret-store-write".to_owned()).spawn(move || {
+            let result =
+                secrets.set(crate::store::PROXY_OWNER, SecretKind::ProxyPassword, &password).map_err(|e| e.to_string());
+            let _ = sender.send(JobEvent::ProxyPasswordStored { network, result });
+            ctx.request_repaint();
+        });
+        if let Err(err) = spawned {
+            tracing::warn!("could not start storing the proxy's password: {err}");
         }
     }
 

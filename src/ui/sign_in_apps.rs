@@ -19,6 +19,8 @@ pub struct SignInAppsView {
     focus: Option<&'static str>,
     /// The proxy fields as typed (from the config until edited).
     network: Option<(String, String)>,
+    /// The proxy's password as typed; cleared once sent to be stored.
+    proxy_password: crate::secret::SecretText,
 }
 
 #[derive(Debug, Default)]
@@ -91,12 +93,24 @@ impl SignInAppsView {
                     &label,
                 );
                 ui.end_row();
+                let label = ui.label("Proxy password");
+                hinted_input_ui(
+                    ui,
+                    egui::TextEdit::singleline(&mut *self.proxy_password).password(true).desired_width(320.0),
+                    "only if it asks: name@ in the address, the password here",
+                    &label,
+                );
+                ui.end_row();
             });
             if ui.button("Save network").clicked() {
-                commands.send(Command::SaveNetwork(crate::model::NetworkConfig {
+                let password =
+                    (!self.proxy_password.is_empty()).then(|| crate::secret::Secret::new(self.proxy_password.as_str()));
+                self.proxy_password = crate::secret::SecretText::default();
+                let network = crate::model::NetworkConfig {
                     proxy: Some(proxy.trim().to_owned()).filter(|p| !p.is_empty()),
                     no_proxy: Some(direct.trim().to_owned()).filter(|d| !d.is_empty()),
-                }));
+                };
+                commands.send(Command::SaveNetwork(network, password));
             }
         });
     }

@@ -2238,7 +2238,7 @@ fn the_proxy_is_set_in_the_window() {
     fill(&mut harness, "Proxy", "http://user:secret@proxy.corp.example:3128");
     press(&mut harness, "Save network");
     settle(&mut harness);
-    assert!(harness.query_by_label_contains("without a password").is_some());
+    assert!(harness.query_by_label_contains("the password goes in its own field").is_some());
     assert!(!std::fs::read_to_string(sandbox.config()).unwrap().contains("proxy"));
     input(&harness, "Proxy").focus();
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
@@ -2252,4 +2252,24 @@ fn the_proxy_is_set_in_the_window() {
         text.contains("proxy = \"http://proxy.corp.example:3128\"") && text.contains("no_proxy = \".corp.example\""),
         "{text}"
     );
+
+    // A proxy that asks for a password: the name in the address, the password (masked) to the OS store.
+    input(&harness, "Proxy").focus();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    settle(&mut harness);
+    input(&harness, "Proxy").type_text("http://arteam@proxy.corp.example:3128");
+    fill(&mut harness, "Proxy password", CANARY);
+    assert!(harness.query_by_label_contains(CANARY).is_none(), "the password is masked");
+    press(&mut harness, "Save network");
+    wait_until(&mut harness, "the password stored", |h| {
+        h.query_by_label_contains("its password in the OS credential store").is_some()
+    });
+    let text = std::fs::read_to_string(sandbox.config()).unwrap();
+    assert!(text.contains("proxy = \"http://arteam@proxy.corp.example:3128\"") && !text.contains(CANARY), "{text}");
+    let stored = Secrets::file(sandbox.secrets_file())
+        .get(mailsettings::store::PROXY_OWNER, mailsettings::store::SecretKind::ProxyPassword)
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.expose(), CANARY);
+    assert!(input(&harness, "Proxy password").value().is_none_or(|v| v.is_empty()), "the field is emptied");
 }

@@ -1387,6 +1387,15 @@ struct Tinyproxy {
 
 impl Tinyproxy {
     fn start() -> Self {
+        Self::start_with("")
+    }
+
+    /// One that asks for a user name and password (HTTP Basic, 407 without them).
+    fn start_with_sign_in(user: &str, password: &str) -> Self {
+        Self::start_with(&format!("BasicAuth {user} {password}\n"))
+    }
+
+    fn start_with(extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let log = dir.path().join("tinyproxy.log");
@@ -1394,7 +1403,7 @@ impl Tinyproxy {
         std::fs::write(
             &conf,
             format!(
-                "Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile \"{}\"\nLogLevel Connect\nMaxClients 20\nAllow 127.0.0.1\n",
+                "Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile \"{}\"\nLogLevel Connect\nMaxClients 20\nAllow 127.0.0.1\n{extra}",
                 log.display()
             ),
         )
@@ -1482,6 +1491,55 @@ fn sign_in_and_tokens_go_through_a_real_proxy() {
     let named = [format!("the proxy {url}/ failed"), format!("the proxy {url} failed")];
     assert!(named.iter().any(|n| stderr(&down).contains(n.as_str())), "{}", stderr(&down));
     assert!(TokenSet::load(&sandbox.secrets(), "proxied").unwrap().unwrap().needs_reconnect.is_none());
+}
+
+/// A proxy that asks for a password: the config names it with its user name, the password
+/// goes to the OS credential store (read from stdin), never to the config file, the output
+/// or the log; without it the proxy's refusal is named as the proxy's.
+#[test]
+fn a_proxy_that_asks_for_a_password_gets_it_from_the_credential_store() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "proxy-auth", "ar"));
+    let proxy_password = "proxy-Pa55-canary-41d";
+    let proxy = Tinyproxy::start_with_sign_in("arteam", proxy_password);
+    let run = |args: &[&str], stdin: &str| {
+        let mut command = sandbox.command(Browser::SignIn, args);
+        for name in ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"] {
+            command.env_remove(name);
+        }
+        command.env("MAILSETTINGS_LOG", "trace");
+        run_command(command, stdin)
+    };
+    let with_user = format!("http://arteam@127.0.0.1:{}", proxy.port);
+    let refused = run(&["network", "set", "--proxy", &format!("http://arteam:{proxy_password}@127.0.0.1:1")], "");
+    assert_exit(&refused, 2);
+    assert!(stderr(&refused).contains("--proxy-password-stdin"), "{}", stderr(&refused));
+    let set = run(&["network", "set", "--proxy", &with_user], "");
+    assert_exit(&set, 0);
+    assert!(stdout(&set).contains("no password stored yet"), "{}", stdout(&set));
+    let without = run(&["connect", "proxy-auth"], "");
+    assert_ne!(without.status.code(), Some(0), "the proxy refuses without its password");
+    let said = format!("{}{}", stdout(&without), stderr(&without));
+    assert!(said.contains(&format!("the proxy http://127.0.0.1:{}", proxy.port)), "named as the proxy: {said}");
+
+    let stored = run(&["network", "set", "--proxy-password-stdin"], &format!("{proxy_password}\n"));
+    assert_exit(&stored, 0);
+    assert!(stdout(&stored).contains("signing in as arteam with the password in the OS credential store"));
+    let connect = run(&["connect", "proxy-auth"], "");
+    assert_exit(&connect, 0);
+    assert!(proxy.connects_to(rig.oauth_port) >= 1, "the token request went through the proxy");
+    for output in [&refused, &set, &without, &stored, &connect] {
+        assert!(!stdout(output).contains(proxy_password) && !stderr(output).contains(proxy_password));
+    }
+    for (path, text) in all_files_text(sandbox.dir.path()) {
+        if !path.ends_with("secrets.json") {
+            assert!(!text.contains(proxy_password), "the proxy's password in {}", path.display());
+        }
+    }
+    let cleared = run(&["network", "set", "--clear"], "");
+    assert_exit(&cleared, 0);
+    let store = std::fs::read_to_string(sandbox.dir.path().join("secrets.json")).unwrap();
+    assert!(!store.contains("proxy-password"), "--clear removes the stored password too");
 }
 
 /// A refresh under trace logging: neither the tokens it used nor the ones it got reach the

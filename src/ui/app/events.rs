@@ -50,6 +50,11 @@ impl MailSettingsApp {
             JobEvent::BridgeEnded { result } => self.bridge.on_ended(result),
             JobEvent::LocalPassword { setting_id, result } => self.bridge.on_local_password(setting_id, result),
             JobEvent::ClientSecretStored { change, result: Ok(()) } => self.save_sign_in_app(ctx, change),
+            JobEvent::ProxyPasswordStored { network, result: Ok(()) } => self.save_network(network, true),
+            JobEvent::ProxyPasswordStored { result: Err(err), .. } => {
+                self.notice =
+                    Some(Notice::error(format!("Not saved: the proxy's password could not be stored: {err}")));
+            }
             JobEvent::ClientSecretStored { result: Err(err), .. } => {
                 self.notice = Some(Notice::error(format!("Not saved: the client secret could not be stored: {err}")));
             }
@@ -62,7 +67,8 @@ impl MailSettingsApp {
             event @ (JobEvent::BridgeListening { .. }
             | JobEvent::BridgeEnded { .. }
             | JobEvent::LocalPassword { .. }
-            | JobEvent::ClientSecretStored { .. }) => self.handle_view_event(ctx, event),
+            | JobEvent::ClientSecretStored { .. }
+            | JobEvent::ProxyPasswordStored { .. }) => self.handle_view_event(ctx, event),
             JobEvent::Report { setting_id, kind, report } => {
                 let outcome = (report.passed, time_of_day(&report.started_at));
                 let passed_at = report.passed.then(|| report.started_at.clone());

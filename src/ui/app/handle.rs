@@ -27,7 +27,11 @@ impl MailSettingsApp {
             Command::Theme(choice) => self.prefs.theme = choice,
             Command::SelectMigration(old) => self.migration.select(old),
             Command::CheckAll => self.start_check_all(ctx),
-            Command::SaveNetwork(network) => self.save_network(network),
+            Command::SaveNetwork(network, None) => self.save_network(network, false),
+            // The password goes to the OS store on a job thread first; the network is saved after.
+            Command::SaveNetwork(network, Some(password)) => {
+                self.jobs.store_proxy_password(ctx, self.workspace.secrets(), network, password);
+            }
             Command::MigrateSetting(id) => {
                 self.migration.choose_to_replace(&id);
                 self.prefs.view = View::Migration;
@@ -442,11 +446,15 @@ impl MailSettingsApp {
         self.jobs.start(ctx, JobKind::Bridge, input);
     }
 
-    /// The proxy typed in Sign-in apps: checked, saved (audited), in effect at once.
-    fn save_network(&mut self, network: crate::model::NetworkConfig) {
+    /// The proxy typed in Sign-in apps: checked, saved (audited), in effect from the
+    /// next job (each reads it, with its password, on its own thread).
+    pub(super) fn save_network(&mut self, network: crate::model::NetworkConfig, password_stored: bool) {
         let problem = network.proxy.as_deref().and_then(|proxy| match url::Url::parse(proxy) {
             Ok(url) if url.scheme() == "http" && url.password().is_none() => None,
-            _ => Some("The proxy is an address like http://proxy.corp.example:3128, without a password"),
+            _ => Some(
+                "The proxy is an address like http://proxy.corp.example:3128 (with name@ before the host if it asks \
+                 for a password; the password goes in its own field)",
+            ),
         });
         if let Some(problem) = problem {
             self.notice = Some(Notice::error(problem));
@@ -457,10 +465,10 @@ impl MailSettingsApp {
             Ok(())
         });
         self.notice = Some(match saved {
-            Ok(()) => {
-                crate::oauth::http::use_network(&self.workspace.config().network);
-                Notice::info("Network saved: sign-in and token requests take it from now on")
-            }
+            Ok(()) if password_stored => Notice::info(
+                "Network saved, its password in the OS credential store: sign-in and token requests take it from now on",
+            ),
+            Ok(()) => Notice::info("Network saved: sign-in and token requests take it from now on"),
             Err(err) => Notice::error(format!("Not saved: {err}")),
         });
     }
