@@ -4,6 +4,7 @@
 mod bridge; // the loopback bridge with Python's smtplib and imaplib as password-only clients
 mod cli; // the headless commands: exit codes, messages, secrets never in files
 mod crash; // a config write killed midway leaves the old file intact
+mod desktop; // alerts told to a real notification daemon (dunst) on a private session bus
 mod gui; // the real app driven by egui_kittest through its accessible labels
 mod helpers; // other programs (curl, msmtp) using a connected mailbox through `mailsettings token`
 mod hostile; // small misbehaving servers for the failure paths
