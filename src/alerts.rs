@@ -109,6 +109,37 @@ pub fn tell(change: &Change, config: &Config, secrets: &Secrets, cancel: &Cancel
     told
 }
 
+/// The alert "Send a test alert" and `alerts test` send: it says where alerts arrive.
+pub fn test_change() -> Change {
+    Change {
+        setting: "test".to_owned(),
+        name: "Test alert".to_owned(),
+        from: None,
+        to: "ok".to_owned(),
+        reason: "a test from Mail Settings".to_owned(),
+        since: None,
+        text: "Mail Settings: this is a test alert; alerts reach you here".to_owned(),
+    }
+}
+
+/// What is wrong with channels about to be saved (`what` names each field as the
+/// caller shows it: a CLI flag or a form label), before anything is saved.
+pub fn problem(alerts: &AlertsConfig, config: &Config, what: impl Fn(&str) -> String) -> Option<String> {
+    if let Some(problem) =
+        alerts.webhook.as_deref().and_then(|url| crate::model::endpoints::endpoint_problem(&what("webhook"), url))
+    {
+        return Some(problem);
+    }
+    if let Some(address) = alerts.email.as_deref().filter(|a| !crate::model::validate::is_well_formed_address(a.trim()))
+    {
+        return Some(format!("{} \"{address}\" is not an e-mail address", what("email")));
+    }
+    if let Some(id) = alerts.email_via.as_deref().filter(|id| config.setting(id).is_none()) {
+        return Some(format!("{}: there is no mail setting with id \"{id}\"", what("via")));
+    }
+    None
+}
+
 /// Every channel `alerts` names, in words ("webhook https://…, email ar@…").
 pub fn describe(alerts: &AlertsConfig) -> Vec<String> {
     let mut channels = Vec::new();

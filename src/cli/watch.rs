@@ -84,18 +84,14 @@ pub(super) fn alerts(workspace: &mut Workspace, command: &AlertsCommand, out: &m
             Ok(())
         }
         AlertsCommand::Set { webhook, email, via, command, desktop, clear } => {
-            if let Some(problem) =
-                webhook.as_deref().and_then(|url| crate::model::endpoints::endpoint_problem("--webhook", url))
-            {
+            let asked = crate::model::AlertsConfig {
+                webhook: webhook.clone(),
+                email: email.clone(),
+                email_via: via.clone(),
+                ..crate::model::AlertsConfig::default()
+            };
+            if let Some(problem) = crate::alerts::problem(&asked, workspace.config(), |flag| format!("--{flag}")) {
                 return Err(Failure::usage(problem));
-            }
-            if let Some(address) =
-                email.as_deref().filter(|a| !crate::model::validate::is_well_formed_address(a.trim()))
-            {
-                return Err(Failure::usage(format!("--email \"{address}\" is not an e-mail address")));
-            }
-            if let Some(id) = via.as_deref().filter(|id| workspace.config().setting(id).is_none()) {
-                return Err(Failure::usage(format!("--via: there is no mail setting with id \"{id}\"")));
             }
             workspace.apply("set-alerts", |config| {
                 let alerts = &mut config.alerts;
@@ -119,15 +115,7 @@ pub(super) fn alerts(workspace: &mut Workspace, command: &AlertsCommand, out: &m
             alerts(workspace, &AlertsCommand::Show, out)
         }
         AlertsCommand::Test => {
-            let change = crate::alerts::Change {
-                setting: "test".to_owned(),
-                name: "Test alert".to_owned(),
-                from: None,
-                to: "ok".to_owned(),
-                reason: "a test from mailsettings alerts test".to_owned(),
-                since: None,
-                text: "Mail Settings: this is a test alert; alerts reach you here".to_owned(),
-            };
+            let change = crate::alerts::test_change();
             let told = crate::alerts::tell(&change, workspace.config(), workspace.secrets(), &interrupted());
             if told.is_empty() {
                 return Err(Failure::check("no alert channel is set: mailsettings alerts set …"));

@@ -86,7 +86,11 @@ pub enum Command {
     /// Cancel a running job.
     CancelJob(String, JobKind),
     /// Start the loopback bridge for these settings (a job; Stop is `CancelJob(jobs::BRIDGE, Bridge)`).
-    StartBridge { ids: Vec<String>, ports: crate::bridge::Ports, local_tls: bool },
+    StartBridge {
+        ids: Vec<String>,
+        ports: crate::bridge::Ports,
+        local_tls: bool,
+    },
     /// Put text on the clipboard (never a secret).
     CopyText(String),
     /// Copy the shown report (redacted) to the clipboard.
@@ -98,9 +102,15 @@ pub enum Command {
     /// Show (or stop showing) another setting beside the form.
     CompareWith(Option<String>),
     /// Make a setting a company's default.
-    SetDefault { company: String, setting: String },
+    SetDefault {
+        company: String,
+        setting: String,
+    },
     /// Add a company.
-    AddCompany { id: String, name: String },
+    AddCompany {
+        id: String,
+        name: String,
+    },
     /// Save the client id of a sign-in app (Sign-in apps).
     SaveSignInApp(SignInApp),
     /// File → Import…
@@ -123,6 +133,11 @@ pub enum Command {
     NewRecord(Option<CredentialKind>),
     /// Check every Active setting now (sign-in health and Test Incoming).
     CheckAll,
+    /// Where a change of a mailbox's state is told (Health view > Alerts).
+    SaveAlerts(crate::model::AlertsConfig),
+    /// A test alert to every saved channel, on a job thread.
+    SendTestAlert,
+    CancelTestAlert,
     /// The proxy for sign-in and token requests, and its password when one was typed
     /// (for the OS credential store, never the config).
     SaveNetwork(crate::model::NetworkConfig, Option<crate::secret::Secret>),

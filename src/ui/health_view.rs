@@ -59,7 +59,7 @@ pub fn health_ui(
     checking: bool,
     commands: &mut CommandQueue,
 ) {
-    egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+    {
         ui.horizontal(|ui| {
             ui.heading("Health");
             // "Check all now" is in the toolbar above, in every view.
@@ -112,5 +112,5 @@ pub fn health_ui(
                 ui.end_row();
             }
         });
-    });
+    }
 }

@@ -173,6 +173,10 @@ pub enum JobEvent {
     BridgeEnded {
         result: Result<(), String>,
     },
+    /// What each alert channel said to the test alert.
+    TestAlertSent {
+        told: Vec<crate::alerts::Told>,
+    },
     /// The proxy's password is in the OS store (or could not be stored); the network to save after it.
     ProxyPasswordStored {
         network: crate::model::NetworkConfig,
@@ -412,6 +416,21 @@ impl Jobs {
         });
         if let Err(err) = spawned {
             tracing::warn!("could not start storing the client secret: {err}");
+        }
+    }
+
+    /// Sends the test alert to every channel `config` saves, off the UI thread (a webhook
+    /// or an email may take seconds); what each said comes back in [`JobEvent::TestAlertSent`].
+    pub fn send_test_alert(&self, ctx: &egui::Context, config: Config, secrets: &Secrets, cancel: CancelToken) {
+        let (sender, ctx, secrets) = (self.sender.clone(), ctx.clone(), secrets.clone());
+        let spawned = std::thread::Builder::new().name("test-alert".to_owned()).spawn(move || {
+            oauth::http::use_network(&config.network, &secrets);
+            let told = crate::alerts::tell(&crate::alerts::test_change(), &config, &secrets, &cancel);
+            let _ = sender.send(JobEvent::TestAlertSent { told });
+            ctx.request_repaint();
+        });
+        if let Err(err) = spawned {
+            tracing::warn!("could not start the test alert: {err}");
         }
     }
 

@@ -2,6 +2,7 @@
 //! [`commands::Command`]s; the app runs them once per frame. Nothing here
 //! opens a socket or writes a file except through the core.
 
+pub mod alerts_panel;
 pub mod app;
 pub mod bridge_view;
 pub mod commands;

@@ -59,7 +59,11 @@ impl NotificationDesk {
         }
         let monitored = dir.path().join("notify-calls.txt");
         let monitor = Command::new("dbus-monitor")
-            .args(["--address", &address, "type='method_call',interface='org.freedesktop.Notifications',member='Notify'"])
+            .args([
+                "--address",
+                &address,
+                "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+            ])
             .stdout(std::fs::File::create(&monitored).unwrap())
             .spawn()
             .expect("dbus-monitor");

@@ -2227,6 +2227,47 @@ fn check_all_now_in_the_window_names_what_is_not_working() {
     screenshot(&mut harness, "health");
 }
 
+/// Health view > Alerts: the channels typed in the window are checked and saved (a plain
+/// http webhook to another host is refused), and "Send a test alert" reaches a real
+/// local webhook receiver, its result shown per channel.
+#[test]
+fn alerts_are_set_in_the_window_and_a_test_alert_arrives() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let mut harness = harness(&sandbox);
+    harness.get_by_role_and_label(Role::Button, "Health").click();
+    settle(&mut harness);
+    assert!(
+        harness.get_by_role_and_label(Role::Button, "Send a test alert").accesskit_node().is_disabled(),
+        "nothing to test before a channel is saved"
+    );
+    fill(&mut harness, "Webhook", "http://hooks.example.com/x");
+    press(&mut harness, "Save alerts");
+    settle(&mut harness);
+    assert!(harness.query_by_label_contains("Alerts not saved: Webhook").is_some(), "plain http elsewhere refused");
+    assert!(!std::fs::read_to_string(sandbox.config()).unwrap().contains("hooks.example.com"));
+
+    let (url, bodies) = crate::oauth::webhook_receiver();
+    input(&harness, "Webhook").focus();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    settle(&mut harness);
+    input(&harness, "Webhook").type_text(&url);
+    harness.get_by_role_and_label(Role::CheckBox, "Desktop notification").click();
+    settle(&mut harness);
+    press(&mut harness, "Save alerts");
+    settle(&mut harness);
+    assert!(harness.query_by_label_contains("Alerts saved: webhook").is_some());
+    let text = std::fs::read_to_string(sandbox.config()).unwrap();
+    assert!(text.contains(&format!("webhook = \"{url}\"")) && text.contains("desktop = true"), "{text}");
+
+    press(&mut harness, "Send a test alert");
+    wait_until(&mut harness, "the test alert", |h| h.query_by_label_contains("Test alert — webhook: sent").is_some());
+    let received = bodies.lock().unwrap().clone();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert!(received[0].contains("this is a test alert"), "{received:?}");
+    screenshot(&mut harness, "health-alerts");
+}
+
 /// Sign-in apps' Network section: the proxy typed in the window is saved to the config
 /// (and a proxy address with a password in it is refused).
 #[test]

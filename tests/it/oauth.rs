@@ -1228,7 +1228,7 @@ fn check_all_checks_every_active_setting_worst_first() {
 }
 
 /// A local HTTP server that records the bodies POSTed to it (a webhook's receiver).
-fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+pub(crate) fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{BufRead, Read};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}/hook", listener.local_addr().unwrap().port());

@@ -50,6 +50,21 @@ impl MailSettingsApp {
             JobEvent::BridgeEnded { result } => self.bridge.on_ended(result),
             JobEvent::LocalPassword { setting_id, result } => self.bridge.on_local_password(setting_id, result),
             JobEvent::ClientSecretStored { change, result: Ok(()) } => self.save_sign_in_app(ctx, change),
+            JobEvent::TestAlertSent { told } => {
+                // A cancelled test says nothing more: Cancel already did.
+                if self.test_alert.take().is_some_and(|cancel| !cancel.is_cancelled()) {
+                    let said: Vec<String> = told
+                        .iter()
+                        .map(|t| match &t.result {
+                            Ok(()) => format!("{}: sent", t.channel),
+                            Err(reason) => format!("{}: {}", t.channel, crate::printable::printable(reason)),
+                        })
+                        .collect();
+                    let text = format!("Test alert — {}", said.join("; "));
+                    let all_sent = told.iter().all(|t| t.result.is_ok());
+                    self.notice = Some(if all_sent { Notice::info(text) } else { Notice::error(text) });
+                }
+            }
             JobEvent::ProxyPasswordStored { network, result: Ok(()) } => self.save_network(network, true),
             JobEvent::ProxyPasswordStored { result: Err(err), .. } => {
                 self.notice =
@@ -68,7 +83,8 @@ impl MailSettingsApp {
             | JobEvent::BridgeEnded { .. }
             | JobEvent::LocalPassword { .. }
             | JobEvent::ClientSecretStored { .. }
-            | JobEvent::ProxyPasswordStored { .. }) => self.handle_view_event(ctx, event),
+            | JobEvent::ProxyPasswordStored { .. }
+            | JobEvent::TestAlertSent { .. }) => self.handle_view_event(ctx, event),
             JobEvent::Report { setting_id, kind, report } => {
                 let outcome = (report.passed, time_of_day(&report.started_at));
                 let passed_at = report.passed.then(|| report.started_at.clone());
@@ -229,6 +245,7 @@ impl MailSettingsApp {
     /// After a reload or import: forget what no longer exists and re-read the connections.
     pub(super) fn rescan(&mut self, ctx: &egui::Context) {
         self.extras_generation += 1;
+        self.alerts.reset();
         self.jobs.scan_connections(ctx, self.workspace.config(), self.workspace.secrets());
         if let Some(form) = &self.form
             && form.editing_id().is_some_and(|id| self.workspace.config().setting(id).is_none())

@@ -27,6 +27,21 @@ impl MailSettingsApp {
             Command::Theme(choice) => self.prefs.theme = choice,
             Command::SelectMigration(old) => self.migration.select(old),
             Command::CheckAll => self.start_check_all(ctx),
+            Command::SaveAlerts(alerts) => self.save_alerts(alerts),
+            Command::SendTestAlert => {
+                if self.test_alert.is_none() {
+                    let cancel = crate::cancel::CancelToken::new();
+                    let config = self.workspace.config().clone();
+                    self.jobs.send_test_alert(ctx, config, self.workspace.secrets(), cancel.clone());
+                    self.test_alert = Some(cancel);
+                }
+            }
+            Command::CancelTestAlert => {
+                if let Some(cancel) = self.test_alert.take() {
+                    cancel.cancel();
+                    self.notice = Some(Notice::info("Test alert cancelled"));
+                }
+            }
             Command::SaveNetwork(network, None) => self.save_network(network, false),
             // The password goes to the OS store on a job thread first; the network is saved after.
             Command::SaveNetwork(network, Some(password)) => {
@@ -444,6 +459,33 @@ impl MailSettingsApp {
         input.bridge = Some(crate::ui::jobs::BridgeRequest { ids, ports, local_tls, config_file, sessions });
         self.bridge.started();
         self.jobs.start(ctx, JobKind::Bridge, input);
+    }
+
+    /// The alert channels typed in the Health view: checked, then saved (audited).
+    fn save_alerts(&mut self, alerts: crate::model::AlertsConfig) {
+        let label = |field: &str| {
+            match field {
+                "webhook" => "Webhook",
+                "email" => "Email to",
+                _ => "Sent through",
+            }
+            .to_owned()
+        };
+        if let Some(problem) = crate::alerts::problem(&alerts, self.workspace.config(), label) {
+            self.notice = Some(Notice::error(format!("Alerts not saved: {problem}")));
+            return;
+        }
+        let channels = crate::alerts::describe(&alerts);
+        let saved = self.workspace.apply("set-alerts", |config| {
+            config.alerts = alerts;
+            Ok(())
+        });
+        self.notice = Some(match saved {
+            Ok(()) if channels.is_empty() => Notice::info("Alerts saved: none (nothing will be told)"),
+            Ok(()) => Notice::info(format!("Alerts saved: {}", channels.join("; "))),
+            Err(err) => Notice::error(format!("Alerts not saved: {err}")),
+        });
+        self.alerts.reset();
     }
 
     /// The proxy typed in Sign-in apps: checked, saved (audited), in effect from the

@@ -100,6 +100,9 @@ pub struct MailSettingsApp {
     form: Option<EditForm>,
     companies: CompaniesView,
     sign_in_apps: SignInAppsView,
+    alerts: crate::ui::alerts_panel::AlertsPanel,
+    /// A test alert on its way, and how to stop it.
+    test_alert: Option<crate::cancel::CancelToken>,
     bridge: crate::ui::bridge_view::BridgeView,
     notice: Option<Notice>,
     commands: CommandQueue,
@@ -162,6 +165,8 @@ impl MailSettingsApp {
             form: None,
             companies: CompaniesView::default(),
             sign_in_apps: SignInAppsView::default(),
+            alerts: crate::ui::alerts_panel::AlertsPanel::default(),
+            test_alert: None,
             bridge: crate::ui::bridge_view::BridgeView::default(),
             notice: None,
             commands: CommandQueue::default(),

@@ -1,0 +1,150 @@
+//! The Health view's alerts: where a change of a mailbox's state is told (a
+//! webhook, an email through another setting, a command, a desktop
+//! notification), saved like every change (audited), and "Send a test alert" to
+//! see that they arrive. The fields hold what is typed until saved or reloaded.
+
+use egui::Ui;
+
+use super::commands::{Command, CommandQueue};
+use super::widgets::hinted_input_ui;
+use crate::model::{AlertsConfig, Config};
+
+/// The alerts section and what is typed in it.
+#[derive(Debug, Default)]
+pub struct AlertsPanel {
+    draft: Option<Draft>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Draft {
+    webhook: String,
+    email: String,
+    via: String,
+    command: String,
+    desktop: bool,
+}
+
+impl Draft {
+    fn from_config(alerts: &AlertsConfig) -> Self {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        Self {
+            webhook: text(&alerts.webhook),
+            email: text(&alerts.email),
+            via: text(&alerts.email_via),
+            command: text(&alerts.command),
+            desktop: alerts.desktop,
+        }
+    }
+
+    fn to_config(&self) -> AlertsConfig {
+        let value = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+        let email = value(&self.email);
+        AlertsConfig {
+            webhook: value(&self.webhook),
+            email_via: email.as_ref().and_then(|_| value(&self.via)),
+            email,
+            command: value(&self.command),
+            desktop: self.desktop,
+        }
+    }
+}
+
+impl AlertsPanel {
+    /// Forgets what was typed (after a save, an import or a reload).
+    pub fn reset(&mut self) {
+        self.draft = None;
+    }
+
+    /// `sending`: a test alert is on its way (its Cancel is shown).
+    pub fn ui(&mut self, ui: &mut Ui, config: &Config, sending: bool, commands: &mut CommandQueue) {
+        let draft = self.draft.get_or_insert_with(|| Draft::from_config(&config.alerts));
+        ui.heading("Alerts");
+        ui.add(
+            egui::Label::new(
+                "When a mailbox stops working, works again, or something it needs ends within 14 days, scheduled \
+                 checks tell it once on each channel here (never once per check). Alerts name settings by \
+                 description and carry no password or token.",
+            )
+            .wrap(),
+        );
+        egui::Grid::new("alerts").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
+            let label = ui.label("Webhook");
+            let field = egui::TextEdit::singleline(&mut draft.webhook).desired_width(360.0);
+            hinted_input_ui(ui, field, "https://… (a Teams or Slack incoming webhook)", &label);
+            ui.end_row();
+            let label = ui.label("Email to");
+            hinted_input_ui(ui, egui::TextEdit::singleline(&mut draft.email).desired_width(360.0), "you@…", &label);
+            ui.end_row();
+            let label = ui.label("Sent through");
+            let chosen =
+                if draft.via.is_empty() { "any working setting".to_owned() } else { config.setting_name(&draft.via) };
+            egui::ComboBox::from_id_salt("alerts_via")
+                .selected_text(chosen)
+                .width(360.0)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut draft.via, String::new(), "any working setting");
+                    for setting in config.mail_settings.iter().filter(|s| s.active) {
+                        ui.selectable_value(&mut draft.via, setting.id.clone(), config.setting_name(&setting.id));
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("Command");
+            let field = egui::TextEdit::singleline(&mut draft.command).desired_width(360.0);
+            hinted_input_ui(ui, field, "run with MAILSETTINGS_ALERT_TEXT set", &label);
+            ui.end_row();
+            ui.label("");
+            ui.checkbox(&mut draft.desktop, "Desktop notification");
+            ui.end_row();
+        });
+        let edited = *draft != Draft::from_config(&config.alerts);
+        ui.horizontal(|ui| {
+            if ui.add_enabled(edited, egui::Button::new("Save alerts")).clicked() {
+                commands.send(Command::SaveAlerts(draft.to_config()));
+            }
+            if sending {
+                ui.spinner();
+                ui.label("Sending a test alert…");
+                if ui.button("Cancel test alert").clicked() {
+                    commands.send(Command::CancelTestAlert);
+                }
+            } else {
+                let why_not = if config.alerts.is_empty() {
+                    Some("Save a channel first")
+                } else if edited {
+                    Some("Save the changes first: the test goes to the saved channels")
+                } else {
+                    None
+                };
+                let button = ui.add_enabled(why_not.is_none(), egui::Button::new("Send a test alert"));
+                if let Some(why_not) = why_not {
+                    button.on_disabled_hover_text(why_not);
+                } else if button.clicked() {
+                    commands.send(Command::SendTestAlert);
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_typed_channels_become_the_config_trimmed_and_without_a_lone_via() {
+        let draft = Draft {
+            webhook: " https://hooks.example/x ".into(),
+            email: String::new(),
+            via: "sender".into(),
+            command: String::new(),
+            desktop: true,
+        };
+        let config = draft.to_config();
+        assert_eq!(config.webhook.as_deref(), Some("https://hooks.example/x"));
+        assert_eq!(config.email_via, None, "no email, no sender");
+        assert!(config.desktop && config.command.is_none());
+        assert_eq!(Draft::from_config(&config).to_config(), config);
+    }
+}
