@@ -50,21 +50,7 @@ impl MailSettingsApp {
             JobEvent::BridgeEnded { result } => self.bridge.on_ended(result),
             JobEvent::LocalPassword { setting_id, result } => self.bridge.on_local_password(setting_id, result),
             JobEvent::ClientSecretStored { change, result: Ok(()) } => self.save_sign_in_app(ctx, change),
-            JobEvent::TestAlertSent { told } => {
-                // A cancelled test says nothing more: Cancel already did.
-                if self.test_alert.take().is_some_and(|cancel| !cancel.is_cancelled()) {
-                    let said: Vec<String> = told
-                        .iter()
-                        .map(|t| match &t.result {
-                            Ok(()) => format!("{}: sent", t.channel),
-                            Err(reason) => format!("{}: {}", t.channel, crate::printable::printable(reason)),
-                        })
-                        .collect();
-                    let text = format!("Test alert — {}", said.join("; "));
-                    let all_sent = told.iter().all(|t| t.result.is_ok());
-                    self.notice = Some(if all_sent { Notice::info(text) } else { Notice::error(text) });
-                }
-            }
+            JobEvent::TestAlertSent { told } => self.test_alert_sent(&told),
             JobEvent::ProxyPasswordStored { network, result: Ok(()) } => self.save_network(network, true),
             JobEvent::ProxyPasswordStored { result: Err(err), .. } => {
                 self.notice =
@@ -240,6 +226,24 @@ impl MailSettingsApp {
             }
         };
         self.connect_messages.insert(setting_id.to_owned(), messages);
+    }
+
+    /// What each channel said to the test alert (a cancelled test says nothing more:
+    /// Cancel already did).
+    fn test_alert_sent(&mut self, told: &[crate::alerts::Told]) {
+        if self.test_alert.take().is_none_or(|cancel| cancel.is_cancelled()) {
+            return;
+        }
+        let said: Vec<String> = told
+            .iter()
+            .map(|t| match &t.result {
+                Ok(()) => format!("{}: sent", t.channel),
+                Err(reason) => format!("{}: {}", t.channel, crate::printable::printable(reason)),
+            })
+            .collect();
+        let text = format!("Test alert — {}", said.join("; "));
+        self.notice =
+            Some(if told.iter().all(|t| t.result.is_ok()) { Notice::info(text) } else { Notice::error(text) });
     }
 
     /// After a reload or import: forget what no longer exists and re-read the connections.

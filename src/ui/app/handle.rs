@@ -28,14 +28,7 @@ impl MailSettingsApp {
             Command::SelectMigration(old) => self.migration.select(old),
             Command::CheckAll => self.start_check_all(ctx),
             Command::SaveAlerts(alerts) => self.save_alerts(alerts),
-            Command::SendTestAlert => {
-                if self.test_alert.is_none() {
-                    let cancel = crate::cancel::CancelToken::new();
-                    let config = self.workspace.config().clone();
-                    self.jobs.send_test_alert(ctx, config, self.workspace.secrets(), cancel.clone());
-                    self.test_alert = Some(cancel);
-                }
-            }
+            Command::SendTestAlert => self.send_test_alert(ctx),
             Command::CancelTestAlert => {
                 if let Some(cancel) = self.test_alert.take() {
                     cancel.cancel();
@@ -459,6 +452,15 @@ impl MailSettingsApp {
         input.bridge = Some(crate::ui::jobs::BridgeRequest { ids, ports, local_tls, config_file, sessions });
         self.bridge.started();
         self.jobs.start(ctx, JobKind::Bridge, input);
+    }
+
+    fn send_test_alert(&mut self, ctx: &egui::Context) {
+        if self.test_alert.is_none() {
+            let cancel = crate::cancel::CancelToken::new();
+            let config = self.workspace.config().clone();
+            self.jobs.send_test_alert(ctx, config, self.workspace.secrets(), cancel.clone());
+            self.test_alert = Some(cancel);
+        }
     }
 
     /// The alert channels typed in the Health view: checked, then saved (audited).
