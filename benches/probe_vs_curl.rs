@@ -10,6 +10,10 @@
 //!   with MAIL/RCPT/DATA pipelined, QUIT. curl: one whole session per message
 //!   (curl sends one message per run), each with the same steps unpipelined.
 //!
+//! - check --all at scale: `check --all --at-once 16` over 200 settings of one
+//!   server against the same over one (at most 16 at once on a server, so about
+//!   13 rounds of one check's time; one after another would be 200×).
+//!
 //! Run with `scripts/bench` (starts the rig, release build). `-- --quick`
 //! runs three rounds instead of ten (CI uses it to keep the benchmark working).
 
@@ -101,13 +105,15 @@ fn main() {
     let (outgoing_ours, outgoing_curl) = interleaved_medians(rounds, outgoing_ours, outgoing_curl);
 
     let (bridge_direct, bridge_through) = bridge_overhead(&rig, dir.path(), smtp_proxy, rounds);
+    let (check_one, check_many) = check_all_at_scale(&rig, dir.path(), imap_proxy, if quick { 1 } else { 3 });
 
-    println!("Probe vs curl, 50 ms round-trip latency added, median of {rounds} rounds");
+    println!("Probe vs curl (and check --all at scale), 50 ms round-trip latency added, median of {rounds} rounds");
     println!("{:<46} {:>9} {:>9} {:>7}", "work", "ours", "baseline", "ratio");
     for (work, ours, curl, aim) in [
         ("Test Incoming vs curl IMAPS login + EXAMINE", incoming_ours, incoming_curl, 1.0),
         ("Test Outgoing (2 msgs, 1 session) vs curl x2", outgoing_ours, outgoing_curl, 0.6),
         ("smtplib through the bridge vs straight (XOAUTH2)", bridge_through, bridge_direct, 1.1),
+        ("check --all: 200 settings on one server vs 1", check_many, check_one, 20.0),
     ] {
         let ratio = ours.as_secs_f64() / curl.as_secs_f64();
         println!(
@@ -119,6 +125,40 @@ fn main() {
             if ratio <= aim { "" } else { "  ABOVE AIM" }
         );
     }
+}
+
+/// `check --all --at-once 16` over 200 settings of one server (the rig's mailbox through the
+/// 50 ms proxy) against the same command over one of them: one after another would be 200×;
+/// the aim is within 20×. Medians of `rounds` runs each.
+fn check_all_at_scale(rig: &Rig, dir: &std::path::Path, imap_proxy: u16, rounds: usize) -> (Duration, Duration) {
+    const SETTINGS: usize = 200;
+    let setting = |n: usize| {
+        format!(
+            "[[mail_setting]]\nid = \"scale-{n:03}\"\ndescription = \"Scale {n:03}\"\nsubject_tag = \"[SCALE]\"\n\
+             credential = \"basic\"\nactive = true\n\n[mail_setting.smtp]\nserver = \"localhost\"\nport = {imap_proxy}\n\
+             security = \"tls\"\nsend_as = \"ar@rig.test\"\nfrom_name = \"Scale\"\nuser_name = \"ar@rig.test\"\n\
+             user_domain = \"rig.test\"\n\n[mail_setting.imap]\nserver = \"localhost\"\nport = {imap_proxy}\n\
+             security = \"tls\"\nuser_name = \"ar@rig.test\"\nuser_domain = \"rig.test\"\n\n"
+        )
+    };
+    let head = format!("format = \"mailsettings/1\"\n\n[tls]\nextra_ca_files = [\"{}\"]\n\n", rig.ca_file);
+    let one = dir.join("scale-one.toml");
+    let many = dir.join("scale-many.toml");
+    std::fs::write(&one, format!("{head}{}", setting(0))).expect("write config");
+    std::fs::write(&many, format!("{head}{}", (0..SETTINGS).map(setting).collect::<String>())).expect("write config");
+    let secrets = dir.join("scale-secrets.json");
+    for n in 0..SETTINGS {
+        mailsettings_cli(&many, &secrets, &["set-password", &format!("scale-{n:03}")], &format!("{}\n", rig.password));
+    }
+    let check = |config: &std::path::Path| {
+        let started = Instant::now();
+        let printed = mailsettings_cli(config, &secrets, &["check", "--all", "--at-once", "16"], "");
+        assert!(!printed.contains("FAILING"), "a check failed: {printed}");
+        started.elapsed()
+    };
+    let one_times: Vec<Duration> = (0..rounds).map(|_| check(&one)).collect();
+    let many_times: Vec<Duration> = (0..rounds).map(|_| check(&many)).collect();
+    (median(one_times), median(many_times))
 }
 
 /// The bridge's cost: Python's smtplib sending one message through `mailsettings

@@ -102,12 +102,20 @@ proptest! {
                 .prop_map(String::into_bytes),
             "GET /\\?((code|state|error|error_description)=[ -~&&[^ &#]]{0,40}&?){0,6} HTTP/1\\.1\r\n\r\n"
                 .prop_map(String::into_bytes),
+            // Our state, and states that are nearly ours (a prefix, longer, another case, empty).
+            ("(fuzzstate|fuzzstat|fuzzstatex|FUZZSTATE|f|)", "(code=[a-z0-9]{1,8}|error=access_denied)")
+                .prop_map(|(state, rest)| format!("GET /?{rest}&state={state} HTTP/1.1\r\n\r\n").into_bytes()),
         ],
     ) {
         let answer = crate::oauth::listener::answer(&bytes, "fuzzstate");
         prop_assert!(matches!(answer.status, 200 | 400 | 404), "{}", answer.status);
         if !matches!(answer.outcome, crate::oauth::listener::RedirectOutcome::Stray) {
-            prop_assert!(String::from_utf8_lossy(&bytes).contains("state="), "the flow ended without our state");
+            // The flow ends only on exactly our state, as the request's own query says it.
+            let text = String::from_utf8_lossy(&bytes);
+            let target = text.split(' ').nth(1).unwrap_or_default();
+            let query = target.split_once('?').map_or("", |(_, query)| query);
+            let ours = url::form_urlencoded::parse(query.as_bytes()).any(|(k, v)| k == "state" && v == "fuzzstate");
+            prop_assert!(ours, "the flow ended without exactly our state: {text:?}");
         }
     }
 

@@ -1,8 +1,10 @@
-//! The bridge's own TLS, for programs that insist on STARTTLS even on
-//! loopback (`bridge run --local-tls`): a self-signed certificate for
-//! `localhost` and `127.0.0.1`, made once and then kept — its private key in the
-//! OS store, the certificate written beside the config for the programs to
-//! trust (or to compare its fingerprint with what they show).
+//! The bridge's own TLS, on by default (`bridge run --no-local-tls` turns it
+//! off): a self-signed certificate for `localhost` and `127.0.0.1`, made once
+//! and then kept — its private key in the OS store, the certificate written
+//! beside the config. Programs trust that file or pin the certificate (its
+//! SHA-256 fingerprint for msmtp's `tls_fingerprint`, its public key for curl's
+//! `--pinnedpubkey`), so a program that pins it never sends its local password
+//! to whoever else holds the port while the bridge is down.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,8 +37,28 @@ pub struct LocalTls {
     pub server_config: Arc<ServerConfig>,
     /// Where the certificate was written for the programs to trust.
     pub certificate_path: PathBuf,
-    /// SHA-256 of the certificate, as `AB:CD:…` (what mail programs show).
+    /// SHA-256 of the certificate, as `AB:CD:…` (what mail programs show; msmtp's `tls_fingerprint`).
     pub fingerprint: String,
+    /// `sha256//BASE64` of the certificate's public key (curl's `--pinnedpubkey`).
+    pub public_key_pin: String,
+}
+
+/// What programs need to trust the bridge: the certificate's file and its pins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pins {
+    pub certificate_path: PathBuf,
+    pub fingerprint: String,
+    pub public_key_pin: String,
+}
+
+impl LocalTls {
+    pub fn pins(&self) -> Pins {
+        Pins {
+            certificate_path: self.certificate_path.clone(),
+            fingerprint: self.fingerprint.clone(),
+            public_key_pin: self.public_key_pin.clone(),
+        }
+    }
 }
 
 impl std::fmt::Debug for LocalTls {
@@ -66,6 +88,7 @@ pub fn load_or_create(secrets: &Secrets, config_file: &Path) -> Result<LocalTls,
     let key = PrivateKeyDer::from_pem_slice(stored.key_pem.as_bytes())
         .map_err(|e| BridgeError::LocalTls(format!("the stored key cannot be read: {e}")))?;
     let fingerprint = fingerprint(&certificate);
+    let public_key_pin = public_key_pin(&certificate)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let server_config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -74,7 +97,7 @@ pub fn load_or_create(secrets: &Secrets, config_file: &Path) -> Result<LocalTls,
     let certificate_path = config_file.with_file_name(CERTIFICATE_FILE);
     crate::store::file::write_atomically(&certificate_path, stored.certificate_pem.as_bytes())
         .map_err(|e| BridgeError::LocalTls(format!("{}: {e}", certificate_path.display())))?;
-    Ok(LocalTls { server_config: Arc::new(server_config), certificate_path, fingerprint })
+    Ok(LocalTls { server_config: Arc::new(server_config), certificate_path, fingerprint, public_key_pin })
 }
 
 fn make_certificate() -> Result<Stored, BridgeError> {
@@ -96,6 +119,15 @@ fn fingerprint(certificate: &CertificateDer<'_>) -> String {
     digest.as_ref().iter().map(|byte| format!("{byte:02X}")).collect::<Vec<_>>().join(":")
 }
 
+fn public_key_pin(certificate: &CertificateDer<'_>) -> Result<String, BridgeError> {
+    use base64::Engine as _;
+    use x509_parser::prelude::FromDer as _;
+    let (_, parsed) = x509_parser::certificate::X509Certificate::from_der(certificate.as_ref())
+        .map_err(|e| BridgeError::LocalTls(format!("the stored certificate cannot be read: {e}")))?;
+    let digest = ring::digest::digest(&ring::digest::SHA256, parsed.public_key().raw);
+    Ok(format!("sha256//{}", base64::engine::general_purpose::STANDARD.encode(digest.as_ref())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +145,8 @@ mod tests {
         assert_eq!(first.fingerprint, again.fingerprint, "kept, so programs that trust it keep working");
         assert_eq!(std::fs::read_to_string(&again.certificate_path).unwrap(), written);
         assert_eq!(first.fingerprint.len(), 32 * 3 - 1);
+        assert!(first.public_key_pin.starts_with("sha256//") && first.public_key_pin.len() == 8 + 44);
+        assert_eq!(first.public_key_pin, again.public_key_pin);
         // A store that lost it gets a new one.
         secrets.delete(OWNER, SecretKind::BridgeTlsKey).unwrap();
         assert_ne!(load_or_create(&secrets, &config_file).unwrap().fingerprint, first.fingerprint);

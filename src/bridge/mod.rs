@@ -15,6 +15,8 @@
 //! sign in within 30 s, only 128 wait to sign in at once (the longest-waiting
 //! stranger makes room), three wrong sign-ins close it (each logged with its peer
 //! port and the user tried, never the password), and Stop closes every session.
+//! On Linux only the bridge's own user may connect at all (the socket's owner,
+//! from the kernel's table: [`peer`]).
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -32,6 +34,7 @@ use crate::secret::Secret;
 use crate::store::{SecretKind, SecretStoreError, Secrets};
 
 pub mod local_tls;
+mod peer;
 mod sessions;
 mod splice;
 
@@ -198,6 +201,18 @@ pub fn run_counting(
 fn start_session(shared: &Arc<Shared>, mut client: TcpStream, peer: SocketAddr, protocol: Protocol) {
     let _ = client.set_nonblocking(false);
     let _ = client.set_write_timeout(Some(WRITE_TIMEOUT));
+    // Only the bridge's own user may use it (where the OS says whose a socket is).
+    if let Some(local) = client.local_addr().ok()
+        && let peer::Owner::Other(uid) = peer::owner(local, peer)
+    {
+        tracing::warn!(peer_port = peer.port(), uid, "the bridge refused a connection from another user");
+        let refusal: &[u8] = match protocol {
+            Protocol::Smtp => b"554 5.7.1 this bridge serves only the user who started it\r\n",
+            Protocol::Imap => b"* BYE this bridge serves only the user who started it\r\n",
+        };
+        let _ = client.write_all(refusal);
+        return;
+    }
     if shared.sessions.fetch_add(1, Ordering::SeqCst) >= MAX_SESSIONS {
         shared.sessions.fetch_sub(1, Ordering::SeqCst);
         let busy: &[u8] = match protocol {

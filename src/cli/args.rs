@@ -208,11 +208,15 @@ pub enum BridgeCommand {
         /// Port for IMAP (0: any free port)
         #[arg(long, default_value_t = 1993)]
         imap_port: u16,
-        /// Offer STARTTLS to the programs, with the bridge's own certificate for localhost
-        /// (made once; its key in the OS store, the certificate written beside the config),
-        /// and take a sign-in only after it
+        /// STARTTLS for the programs, with the bridge's own certificate for localhost (made
+        /// once; its key in the OS store, the certificate written beside the config), a sign-in
+        /// taken only after it — the default; kept for scripts that name it
         #[arg(long)]
         local_tls: bool,
+        /// Plain text on loopback instead (any local program could then pose as the bridge
+        /// while it is down and collect the local password)
+        #[arg(long, conflicts_with = "local_tls")]
+        no_local_tls: bool,
         /// The settings to serve
         #[arg(required = true)]
         ids: Vec<String>,

@@ -105,9 +105,13 @@ fn execute_in(workspace: &mut Workspace, command: &Command, out: &mut dyn Write)
             programs::send(ws, id, *extract_recipients, from.as_deref(), recipients, stdin, out)
         }
         Command::Bridge(BridgeCommand::Password { id }) => programs::bridge_password(ws, id, out),
-        Command::Bridge(BridgeCommand::Run { smtp_port, imap_port, local_tls, ids }) => {
-            programs::bridge_run(ws, crate::bridge::Ports { smtp: *smtp_port, imap: *imap_port }, *local_tls, ids, out)
-        }
+        Command::Bridge(BridgeCommand::Run { smtp_port, imap_port, no_local_tls, ids, .. }) => programs::bridge_run(
+            ws,
+            crate::bridge::Ports { smtp: *smtp_port, imap: *imap_port },
+            !*no_local_tls,
+            ids,
+            out,
+        ),
         Command::Gui => Err(Failure::usage("the window is opened by main, not by the CLI")),
     }
 }

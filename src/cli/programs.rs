@@ -97,13 +97,19 @@ pub(super) fn bridge_run(
     } else {
         None
     };
-    let tls_note = local_tls.as_ref().map_or_else(String::new, |tls| {
-        format!(
-            " STARTTLS required; the certificate is {} (SHA-256 {}).",
-            tls.certificate_path.display(),
-            tls.fingerprint
-        )
-    });
+    let tls_note = local_tls.as_ref().map_or_else(
+        || " Plain text on loopback (--no-local-tls).".to_owned(),
+        |tls| {
+            format!(
+                " STARTTLS required; the certificate is {} (SHA-256 {}); pin it: msmtp tls_fingerprint {}, \
+                 curl --pinnedpubkey {}.",
+                tls.certificate_path.display(),
+                tls.fingerprint,
+                tls.fingerprint,
+                tls.public_key_pin
+            )
+        },
+    );
     let listen = crate::bridge::Listen { ports, local_tls };
     let mut announced: Result<(), Failure> = Ok(());
     let result = crate::bridge::run(workspace.config(), workspace.secrets(), ids, &listen, &interrupted(), |ports| {

@@ -453,6 +453,9 @@ mod tests {
         assert!(!description.unwrap().contains('\x1b'), "the reason is made printable");
         for (head, status) in [
             (request("/?code=abc&state=forged"), 400),
+            (request(&format!("/?code=abc&state={}", &STATE[..STATE.len() - 1])), 400),
+            (request(&format!("/?code=abc&state={STATE}x")), 400),
+            (request("/?code=abc&state="), 400),
             (request("/?code=abc"), 400),
             (request(&format!("/?state={STATE}")), 400),
             (request(&format!("/?code=&state={STATE}")), 400),

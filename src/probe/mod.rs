@@ -246,7 +246,8 @@ pub(crate) fn read_plain_greeting<T>(
     stream.begin_step(options.wrong_mode_after);
     match read(stream) {
         Err(ProbeError::TimedOut(_)) => {
-            if detect::answers_tls(&run.endpoint, options, cancel) {
+            // A server that began a plain-text greeting is not waiting for TLS: it is slow.
+            if !stream.heard_anything() && detect::answers_tls(&run.endpoint, options, cancel) {
                 return Err(ProbeError::WrongSecurityMode(format!(
                     "port {} sent no greeting for {:.1} s but answered a TLS handshake: it expects TLS on connect",
                     run.endpoint.port,
@@ -255,7 +256,9 @@ pub(crate) fn read_plain_greeting<T>(
             }
             stream.begin_step(options.step_timeout.saturating_sub(options.wrong_mode_after));
             read(stream).map_err(|err| match err {
-                ProbeError::TimedOut(_) => ProbeError::Silent { secs: options.step_timeout.as_secs() },
+                ProbeError::TimedOut(_) if !stream.heard_anything() => {
+                    ProbeError::Silent { secs: options.step_timeout.as_secs() }
+                }
                 other => other,
             })
         }

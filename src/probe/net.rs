@@ -98,6 +98,8 @@ struct ClockInner {
     origin: Instant,
     deadline_micros: AtomicU64,
     bytes_left: AtomicUsize,
+    /// Every byte read since the connection opened (a server that said anything is not silent).
+    bytes_read: AtomicUsize,
 }
 
 impl Default for StepClock {
@@ -113,6 +115,7 @@ impl StepClock {
                 origin: Instant::now(),
                 deadline_micros: AtomicU64::new(0),
                 bytes_left: AtomicUsize::new(STEP_BYTE_BUDGET),
+                bytes_read: AtomicUsize::new(0),
             }),
         }
     }
@@ -137,6 +140,12 @@ impl StepClock {
     fn spend(&self, bytes: usize) {
         let left = self.bytes_left().saturating_sub(bytes);
         self.inner.bytes_left.store(left, Ordering::SeqCst);
+        self.inner.bytes_read.fetch_add(bytes, Ordering::SeqCst);
+    }
+
+    /// Whether the server has sent anything at all on this connection.
+    pub fn heard_anything(&self) -> bool {
+        self.inner.bytes_read.load(Ordering::SeqCst) > 0
     }
 }
 
@@ -225,6 +234,11 @@ impl GuardedStream {
     /// Starts a new step: `timeout` from now, a fresh byte budget.
     pub fn begin_step(&mut self, timeout: Duration) {
         self.clock.begin(timeout);
+    }
+
+    /// Whether the server has sent anything at all on this connection.
+    pub fn heard_anything(&self) -> bool {
+        self.clock.heard_anything()
     }
 
     /// A handle to start steps after the stream has been handed to a library.

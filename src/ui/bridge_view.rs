@@ -33,7 +33,7 @@ pub struct BridgeView {
     /// Where the running bridge listens, once it does.
     listening: Option<Ports>,
     /// With local TLS: the certificate's file and SHA-256 fingerprint.
-    certificate: Option<(std::path::PathBuf, String)>,
+    certificate: Option<crate::bridge::local_tls::Pins>,
     /// The last run's end, when it ended with an error.
     last_error: Option<String>,
     /// Local passwords made in this session of the window: (setting id, password or error).
@@ -46,7 +46,7 @@ impl Default for BridgeView {
             smtp_port: "1587".to_owned(),
             imap_port: "1993".to_owned(),
             serve: BTreeSet::new(),
-            local_tls: false,
+            local_tls: true,
             listening: None,
             certificate: None,
             last_error: None,
@@ -62,7 +62,7 @@ impl BridgeView {
     }
 
     /// The bridge job listens.
-    pub fn on_listening(&mut self, ports: Ports, certificate: Option<(std::path::PathBuf, String)>) {
+    pub fn on_listening(&mut self, ports: Ports, certificate: Option<crate::bridge::local_tls::Pins>) {
         (self.listening, self.certificate) = (Some(ports), certificate);
     }
 
@@ -150,13 +150,21 @@ impl BridgeView {
                     ui.label("Starting…");
                 }
             }
-            if let Some((path, fingerprint)) = &self.certificate {
+            if let Some(pins) = &self.certificate {
                 ui.add(
                     egui::Label::new(format!(
-                        "Programs trust the bridge's certificate: {} (SHA-256 {fingerprint})",
-                        path.display()
+                        "Programs trust the bridge's certificate: {} (SHA-256 {}) or pin it — msmtp: \
+                         tls_fingerprint {}; curl: --pinnedpubkey {}",
+                        pins.certificate_path.display(),
+                        pins.fingerprint,
+                        pins.fingerprint,
+                        pins.public_key_pin
                     ))
                     .wrap(),
+                );
+            } else if self.listening.is_some() {
+                ui.label(
+                    "Plain text on loopback: any program on this computer could pose as the bridge while it is down.",
                 );
             }
             // The session count moves while it runs.

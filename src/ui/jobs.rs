@@ -167,7 +167,7 @@ pub enum JobEvent {
     /// The bridge listens (with local TLS: the certificate's file and SHA-256 fingerprint).
     BridgeListening {
         ports: crate::bridge::Ports,
-        certificate: Option<(std::path::PathBuf, String)>,
+        certificate: Option<crate::bridge::local_tls::Pins>,
     },
     /// The bridge stopped (or could not start).
     BridgeEnded {
@@ -509,7 +509,7 @@ fn run_bridge(input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent))
         Ok(local_tls) => local_tls,
         Err(err) => return notify(JobEvent::BridgeEnded { result: Err(err.to_string()) }),
     };
-    let certificate = local_tls.as_ref().map(|tls| (tls.certificate_path.clone(), tls.fingerprint.clone()));
+    let certificate = local_tls.as_ref().map(crate::bridge::LocalTls::pins);
     let listen = crate::bridge::Listen { ports: request.ports, local_tls };
     let on_listening = |ports| notify(JobEvent::BridgeListening { ports, certificate: certificate.clone() });
     let result = crate::bridge::run_counting(

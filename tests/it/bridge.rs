@@ -19,8 +19,9 @@ fn local_password(sandbox: &OAuthSandbox, id: &str) -> String {
 }
 
 /// `bridge run` on free ports; returns the process and its SMTP and IMAP ports.
+/// Plain text on loopback (`--no-local-tls`), as password-only programs without TLS speak.
 fn start_bridge(sandbox: &OAuthSandbox, id: &str) -> (Child, u16, u16) {
-    start_bridge_with(sandbox, id, &[]).0
+    start_bridge_with(sandbox, id, &["--no-local-tls"]).0
 }
 
 /// [`start_bridge`] with more options; also returns the line it announced itself with.
@@ -135,9 +136,10 @@ fn curl_through_bridge(smtp: u16, imap: u16, password: &str, run_id: &str, tls: 
     stdout(&read)
 }
 
-/// `--local-tls`: programs that insist on TLS get STARTTLS with the bridge's own
-/// certificate (verified by the client against the file it wrote), and no sign-in
-/// is taken before it.
+/// Local TLS, the default: programs get STARTTLS with the bridge's own certificate
+/// (verified by the client against the file it wrote, or pinned by its fingerprint or
+/// public key as announced), and no sign-in is taken before it. A wrong pin — a program
+/// talking to whatever else holds the port — fails before the password is sent.
 #[test]
 fn with_local_tls_programs_sign_in_only_after_starttls_and_verify_the_bridges_certificate() {
     let rig = rig();
@@ -145,7 +147,7 @@ fn with_local_tls_programs_sign_in_only_after_starttls_and_verify_the_bridges_ce
     let sandbox = OAuthSandbox::new(oauth_setting(rig, "bridge-tls", "ar"));
     assert_exit(&sandbox.run(Browser::SignIn, &["connect", "bridge-tls"]), 0);
     let password = local_password(&sandbox, "bridge-tls");
-    let ((bridge, smtp, imap), announced) = start_bridge_with(&sandbox, "bridge-tls", &["--local-tls"]);
+    let ((bridge, smtp, imap), announced) = start_bridge_with(&sandbox, "bridge-tls", &[]);
     let certificate = sandbox.dir.path().join("bridge-localhost.pem");
     assert!(announced.contains(&format!("the certificate is {}", certificate.display())), "{announced}");
     let pem = std::fs::read_to_string(&certificate).unwrap();
@@ -222,12 +224,13 @@ print("junk sent")
     let again =
         curl_through_bridge(smtp, imap, &password, &format!("{run_id}-after"), &["--ssl-reqd", "--cacert", &cacert]);
     assert!(again.contains("EXISTS"), "still serving after a broken handshake: {again}");
+    programs_pin_the_bridge(&sandbox, (smtp, imap), &password, &run_id, &announced);
     assert!(stop(bridge).success());
     // The certificate is kept: the next run serves the same one, so programs keep trusting it.
     let ((again, _, _), _) = start_bridge_with(&sandbox, "bridge-tls", &["--local-tls"]);
     assert_eq!(std::fs::read_to_string(&certificate).unwrap(), pem);
     assert!(stop(again).success());
-    // Without --local-tls, STARTTLS is not offered.
+    // With --no-local-tls, STARTTLS is not offered.
     let (plain, smtp, _) = start_bridge(&sandbox, "bridge-tls");
     let script = format!(
         r#"
@@ -243,6 +246,76 @@ print("plain")
     let output = python(&script);
     assert!(stdout(&output).contains("plain"), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
     assert!(stop(plain).success());
+}
+
+/// Pinned instead of trusted: curl with the public key `bridge run` announced (a wrong pin
+/// fails before any sign-in), msmtp with the fingerprint.
+fn programs_pin_the_bridge(
+    sandbox: &OAuthSandbox,
+    (smtp, imap): (u16, u16),
+    password: &str,
+    run_id: &str,
+    announced: &str,
+) {
+    let announced_after = |marker: &str| {
+        announced
+            .split(marker)
+            .nth(1)
+            .unwrap()
+            .split([',', ' '])
+            .find(|w| !w.is_empty())
+            .unwrap()
+            .trim_end_matches('.')
+            .to_owned()
+    };
+    let (fingerprint, pin) = (announced_after("tls_fingerprint "), announced_after("--pinnedpubkey "));
+    assert!(pin.starts_with("sha256//") && fingerprint.len() == 95, "{announced}");
+    let pinned = curl_through_bridge(
+        smtp,
+        imap,
+        password,
+        &format!("{run_id}-pin"),
+        &["--ssl-reqd", "-k", "--pinnedpubkey", &pin],
+    );
+    assert!(pinned.contains("EXISTS"), "{pinned}");
+    let wrong_pin = "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let refused = Command::new("curl")
+        .args(["-sS", "--max-time", "20", "--ssl-reqd", "-k", "--pinnedpubkey", wrong_pin])
+        .arg(format!("imap://127.0.0.1:{imap}/INBOX"))
+        .args(["--user", &format!("ar@rig.test:{password}"), "-X", "EXAMINE INBOX"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "a wrong pin is refused before the sign-in");
+    let msmtp_config = sandbox.dir.path().join("msmtprc");
+    std::fs::write(
+        &msmtp_config,
+        format!(
+            "account bridge\nhost 127.0.0.1\nport {smtp}\nauth plain\nuser ar@rig.test\npassword {password}\n\
+             from ar@rig.test\ntls on\ntls_starttls on\ntls_fingerprint {fingerprint}\naccount default : bridge\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&msmtp_config, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let mut msmtp = Command::new("msmtp")
+        .args(["-C", msmtp_config.to_str().unwrap(), "admin@example.org"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    msmtp
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("Subject: pinned\r\nX-Helper-Run: {run_id}-msmtp\r\n\r\nhello\r\n").as_bytes())
+        .unwrap();
+    let sent = msmtp.wait_with_output().unwrap();
+    assert!(sent.status.success(), "msmtp with tls_fingerprint: {}", String::from_utf8_lossy(&sent.stderr));
+    wait_for_arrival(
+        "catchall",
+        &format!("{run_id}-msmtp"),
+        "the message msmtp sent with a pinned fingerprint never arrived",
+    );
 }
 
 #[test]
@@ -447,5 +520,43 @@ else:
     assert!(text.contains("closed") && !text.contains("still open"), "three wrong sign-ins close the session: {text}");
     assert!(text.matches("refused 535").count() <= 2, "{text}");
     drop(strangers);
+    assert!(stop(bridge).success());
+}
+
+/// On a machine shared with other users, only the bridge's own user may use it: a
+/// connection from another account (here `nobody`, through setpriv) is refused before
+/// it can sign in or wait for a session, while the owner's own programs go on.
+#[test]
+fn another_users_connection_is_refused_before_it_can_sign_in() {
+    let rig = rig();
+    let sandbox = OAuthSandbox::new(oauth_setting(rig, "bridge-own", "ar"));
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "bridge-own"]), 0);
+    let password = local_password(&sandbox, "bridge-own");
+    let (bridge, smtp, imap) = start_bridge(&sandbox, "bridge-own");
+    let own = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap();
+    assert_eq!(own, 0, "the test switches to another user with setpriv, which needs root (as scripts/test runs)");
+    let greeting = |port: u16| {
+        let output = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c"])
+            .arg(format!(
+                "import socket\ns = socket.create_connection(('127.0.0.1', {port}), timeout=10)\nprint(s.recv(200).decode())"
+            ))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        stdout(&output)
+    };
+    assert!(greeting(smtp).starts_with("554 5.7.1 this bridge serves only the user who started it"));
+    assert!(greeting(imap).starts_with("* BYE this bridge serves only the user who started it"));
+    let script = format!(
+        "import smtplib\ns = smtplib.SMTP('127.0.0.1', {smtp}, timeout=20)\ns.login('ar@rig.test', '{password}')\n\
+         s.noop()\ns.quit()\nprint('signed in')\n"
+    );
+    let output = python(&script);
+    assert!(
+        stdout(&output).contains("signed in"),
+        "the owner's own program: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stop(bridge).success());
 }

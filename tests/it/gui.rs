@@ -1583,6 +1583,10 @@ fn the_bridge_view_starts_a_bridge_a_password_only_client_can_use() {
     assert!(harness.query_by_label_contains(&password).is_none(), "masked on screen");
     harness.get_all_by_role(Role::CheckBox).next().unwrap().click();
     settle(&mut harness);
+    let local_tls = "Local TLS (STARTTLS with the bridge's own certificate)";
+    let toggled = harness.get_by_label(local_tls).accesskit_node().toggled();
+    assert_eq!(toggled, Some(egui::accesskit::Toggled::True), "on by default");
+    click(&mut harness, local_tls); // plain text first, as a program that cannot do TLS
     for label in ["SMTP port", "IMAP port"] {
         retype(&mut harness, label, "0");
     }
@@ -1605,7 +1609,7 @@ fn the_bridge_view_starts_a_bridge_a_password_only_client_can_use() {
     });
 
     // Again with local TLS: the certificate is named on screen and the client verifies it.
-    click(&mut harness, "Local TLS (STARTTLS with the bridge's own certificate)");
+    click(&mut harness, local_tls);
     press(&mut harness, "Start bridge");
     let trust = "Programs trust the bridge's certificate: ";
     wait_until(&mut harness, "the bridge with local TLS", |h| {
@@ -1615,6 +1619,7 @@ fn the_bridge_view_starts_a_bridge_a_password_only_client_can_use() {
     let shown = node.accesskit_node().label().or_else(|| node.accesskit_node().value()).unwrap_or_default();
     let certificate = sandbox.dir.path().join("bridge-localhost.pem");
     assert!(shown.contains(&certificate.display().to_string()) && shown.contains("SHA-256 "), "{shown}");
+    assert!(shown.contains("tls_fingerprint ") && shown.contains("--pinnedpubkey sha256//"), "{shown}");
     let smtp = bridge_smtp_port(&harness);
     python_prints(
         &format!(

@@ -35,6 +35,9 @@ pub enum Behaviour {
     /// Answers a TLS client with the start of a huge handshake record, then one
     /// byte every 100 ms: every socket read is "in time", the record never ends.
     Drip,
+    /// Plain text: the start of a greeting, one byte every 100 ms for 2.5 s, then
+    /// silence with the connection open — each read "in time", the line never ends.
+    PlainTrickleThenSilent,
     /// IMAP whose greeting and replies carry terminal commands (clear screen,
     /// an OSC 52 clipboard write, BEL) and a bidi override.
     TerminalCommands,
@@ -202,6 +205,22 @@ fn serve(mut stream: TcpStream, behaviour: &Behaviour, received: &Mutex<Vec<u8>>
             let _ = stream.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]);
             while !stop.load(Ordering::SeqCst) && stream.write_all(&[0x02]).is_ok() {
                 std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+        Behaviour::PlainTrickleThenSilent => {
+            let started = std::time::Instant::now();
+            while !stop.load(Ordering::SeqCst) && started.elapsed() < std::time::Duration::from_millis(2500) {
+                if stream.write_all(b"2").is_err() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            let mut buf = [0u8; 1024];
+            while !stop.load(Ordering::SeqCst) {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => record(received, &buf[..n]),
+                }
             }
         }
         Behaviour::TerminalCommands => {

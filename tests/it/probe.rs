@@ -432,6 +432,38 @@ fn a_dripping_tls_server_ends_at_the_step_deadline() {
     assert_nothing_secret_sent(&server);
 }
 
+/// The same in plain text (STARTTLS ports, before TLS): a greeting trickled for most of the
+/// step and then stalled ends at the step's deadline — each read is armed with the time
+/// left, not with a whole step again (which would run to 2.5 s + 3 s here).
+#[test]
+fn a_plain_text_trickle_then_silence_ends_at_the_step_deadline() {
+    let options = fast_options(&rig().ca_file);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let imap_server = Hostile::start(Behaviour::PlainTrickleThenSilent);
+        let smtp_server = Hostile::start(Behaviour::PlainTrickleThenSilent);
+        let setting = hostile_setting(smtp_server.port, Security::Starttls, imap_server.port, Security::Starttls);
+        let (outgoing, incoming) = inputs(&setting, HOSTILE_PASSWORD);
+        let started = Instant::now();
+        let imap = probe::imap::test_incoming(&incoming, &options, &CancelToken::new());
+        let imap_took = started.elapsed();
+        let started = Instant::now();
+        let smtp = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &options, &CancelToken::new());
+        let _ = sender.send((imap, imap_took, smtp, started.elapsed()));
+        drop((imap_server, smtp_server));
+    });
+    let (imap, imap_took, smtp, smtp_took) =
+        receiver.recv_timeout(Duration::from_secs(30)).expect("a trickling server kept the probes going past 30 s");
+    let step = Duration::from_secs(3);
+    let slack = Duration::from_millis(700);
+    assert!(imap_took < step + slack, "IMAP ran {imap_took:?} for a {step:?} step: {}", imap.to_text());
+    assert!(smtp_took < step + slack, "SMTP ran {smtp_took:?} for a {step:?} step: {}", smtp.to_text());
+    for report in [&imap, &smtp] {
+        assert!(!report.passed);
+        assert!(report.to_text().contains("did not answer in time"), "{}", report.to_text());
+    }
+}
+
 #[test]
 fn a_silent_server_times_out_with_a_diagnosis() {
     let server = Hostile::start(Behaviour::Silent);
