@@ -27,18 +27,8 @@ impl MailSettingsApp {
             Command::Theme(choice) => self.prefs.theme = choice,
             Command::SelectMigration(old) => self.migration.select(old),
             Command::CheckAll => self.start_check_all(ctx),
-            Command::SaveAlerts(alerts) => self.save_alerts(alerts),
-            Command::SendTestAlert => self.send_test_alert(ctx),
-            Command::CancelTestAlert => {
-                if let Some(cancel) = self.test_alert.take() {
-                    cancel.cancel();
-                    self.notice = Some(Notice::info("Test alert cancelled"));
-                }
-            }
-            Command::SaveNetwork(network, None) => self.save_network(network, false),
-            // The password goes to the OS store on a job thread first; the network is saved after.
-            Command::SaveNetwork(network, Some(password)) => {
-                self.jobs.store_proxy_password(ctx, self.workspace.secrets(), network, password);
+            Command::SaveAlerts(_) | Command::SendTestAlert | Command::CancelTestAlert | Command::SaveNetwork(..) => {
+                self.run_watch_command(ctx, command);
             }
             Command::MigrateSetting(id) => {
                 self.migration.choose_to_replace(&id);
@@ -452,6 +442,26 @@ impl MailSettingsApp {
         input.bridge = Some(crate::ui::jobs::BridgeRequest { ids, ports, local_tls, config_file, sessions });
         self.bridge.started();
         self.jobs.start(ctx, JobKind::Bridge, input);
+    }
+
+    /// Alerts and the network they (and sign-ins) go through.
+    fn run_watch_command(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
+            Command::SaveAlerts(alerts) => self.save_alerts(alerts),
+            Command::SendTestAlert => self.send_test_alert(ctx),
+            Command::CancelTestAlert => {
+                if let Some(cancel) = self.test_alert.take() {
+                    cancel.cancel();
+                    self.notice = Some(Notice::info("Test alert cancelled"));
+                }
+            }
+            Command::SaveNetwork(network, None) => self.save_network(network, false),
+            // The password goes to the OS store on a job thread first; the network is saved after.
+            Command::SaveNetwork(network, Some(password)) => {
+                self.jobs.store_proxy_password(ctx, self.workspace.secrets(), network, password);
+            }
+            _ => {}
+        }
     }
 
     fn send_test_alert(&mut self, ctx: &egui::Context) {
