@@ -26,6 +26,9 @@ pub struct Change {
     pub from: Option<String>,
     pub to: String,
     pub reason: String,
+    /// What to do about a failure, and who does it, when the diagnosis knows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<String>,
     /// When the state before began (RFC 3339), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
@@ -65,8 +68,12 @@ pub fn changes(history: &[HistoryEntry], results: &[SettingHealth]) -> Vec<Chang
                 (Some(from), Some(since)) => format!(" (was {from} since {since})"),
                 _ => String::new(),
             };
+            let next = result.next_step.as_ref().filter(|_| to == "failing");
+            let next_words = next.map(|step| format!(" Next: {step}")).unwrap_or_default();
             let text = match to {
-                "failing" => format!("Mail Settings: \"{}\" stopped working: {}{was}", result.name, result.reason),
+                "failing" => {
+                    format!("Mail Settings: \"{}\" stopped working: {}{was}{next_words}", result.name, result.reason)
+                }
                 "attention" => format!("Mail Settings: \"{}\" needs attention: {}", result.name, result.reason),
                 _ => format!("Mail Settings: \"{}\" works again{was}", result.name),
             };
@@ -76,6 +83,7 @@ pub fn changes(history: &[HistoryEntry], results: &[SettingHealth]) -> Vec<Chang
                 from: from.map(str::to_owned),
                 to: to.to_owned(),
                 reason: result.reason.clone(),
+                next_step: next.cloned(),
                 since,
                 text,
             })
@@ -117,6 +125,7 @@ pub fn test_change() -> Change {
         from: None,
         to: "ok".to_owned(),
         reason: "a test from Mail Settings".to_owned(),
+        next_step: None,
         since: None,
         text: "Mail Settings: this is a test alert; alerts reach you here".to_owned(),
     }
@@ -196,6 +205,7 @@ fn run_command(command: &str, change: &Change) -> Result<(), String> {
         .env("MAILSETTINGS_ALERT_NAME", &change.name)
         .env("MAILSETTINGS_ALERT_STATE", &change.to)
         .env("MAILSETTINGS_ALERT_REASON", &change.reason)
+        .env("MAILSETTINGS_ALERT_NEXT_STEP", change.next_step.as_deref().unwrap_or_default())
         .stdin(std::process::Stdio::null())
         .status()
         .map_err(|e| format!("the alert command could not start: {e}"))?;
@@ -217,10 +227,12 @@ fn email(to: &str, change: &Change, config: &Config, secrets: &Secrets, cancel: 
     let from = via.smtp.send_as.trim();
     let date =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
-    let subject = change.text.replace(['\r', '\n'], " ");
+    // The subject says what happened; what to do is in the body.
+    let subject = change.text.split(" Next: ").next().unwrap_or_default().replace(['\r', '\n'], " ");
+    let next = change.next_step.as_ref().map(|step| format!("What to do: {step}\r\n")).unwrap_or_default();
     let message = format!(
         "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=utf-8\r\nX-Mailsettings-Alert: {}\r\n\r\n{}\r\n\r\nReason: {}\r\n",
+         Content-Type: text/plain; charset=utf-8\r\nX-Mailsettings-Alert: {}\r\n\r\n{}\r\n\r\nReason: {}\r\n{next}",
         change.setting, change.text, change.reason
     );
     let report = crate::probe::smtp::relay_message(
@@ -268,6 +280,7 @@ mod tests {
             ends: Vec::new(),
             incoming_passed: health == Health::Ok,
             outgoing_passed: None,
+            next_step: (health != Health::Ok).then(|| "type the new password (you)".into()),
             reports: Vec::new(),
         }
     }
@@ -279,6 +292,7 @@ mod tests {
             check: "all".into(),
             outcome: outcome.into(),
             reason: String::new(),
+            next_step: String::new(),
         }
     }
 
@@ -298,7 +312,10 @@ mod tests {
         assert!(
             both[0].text.contains("\"Setting a\" stopped working: the server refused")
                 && both[0].text.contains("was ok since")
+                && both[0].text.ends_with(" Next: type the new password (you)")
         );
+        assert_eq!(both[0].next_step.as_deref(), Some("type the new password (you)"));
+        assert_eq!(both[1].next_step, None, "a recovery has nothing to do");
         assert_eq!(both[1].text, "Mail Settings: \"Setting b\" works again (was failing since 2026-12-03T08:00:00Z)");
     }
 }

@@ -1,9 +1,10 @@
 //! Every Active mailbox checked at once — after "Congratulations" the automation
 //! depends on them every day, and OAuth connections die quietly. For each setting:
 //! its sign-in's health (a token that refreshes; the dates things end: Basic SMTP at
-//! Microsoft, a Google Testing app's 7 days, an app's secret or certificate) and
-//! Test Incoming (optionally Test Outgoing); a bounded number at a time, each under
-//! its deadlines; worst first. The outcomes are kept in the check history.
+//! Microsoft, a Google Testing app's 7 days, an app's secret or certificate), Test
+//! Incoming, and a sign-in for sending (SMTP AUTH switched off or Basic retired is how
+//! a working mailbox usually stops; Test Outgoing's emails only when asked); a bounded
+//! number at a time, each under its deadlines; worst first. The outcomes are kept in the check history.
 
 use std::sync::Mutex;
 
@@ -63,10 +64,14 @@ pub struct SettingHealth {
     /// Dates that end something, in words (Basic SMTP at Microsoft, Google's 7 days…).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ends: Vec<String>,
-    /// Whether Test Incoming passed (and Test Outgoing, when asked).
+    /// Whether Test Incoming passed.
     pub incoming_passed: bool,
+    /// Whether sending signed in (or Test Outgoing passed, when asked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outgoing_passed: Option<bool>,
+    /// What to do about the failure, and who does it (from the diagnosis), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_step: Option<String>,
     #[serde(skip)]
     pub reports: Vec<crate::probe::Report>,
 }
@@ -85,7 +90,7 @@ pub struct CheckAll {
 pub fn check_all(config: &Config, secrets: &Secrets, options: &CheckAll, cancel: &CancelToken) -> Vec<SettingHealth> {
     let per_server = options.at_once.clamp(1, MAX_AT_ONCE);
     let pending: Vec<&MailSetting> = config.mail_settings.iter().filter(|s| s.active).collect();
-    let servers = pending.iter().map(|s| server_of(s)).collect::<std::collections::HashSet<_>>().len();
+    let servers = pending.iter().flat_map(|s| servers_of(s)).collect::<std::collections::HashSet<_>>().len();
     let workers = pending.len().min(per_server.saturating_mul(servers.max(1))).min(MAX_WORKERS);
     let work = Mutex::new(Work { pending, busy: std::collections::HashMap::new() });
     let results = Mutex::new(Vec::new());
@@ -97,10 +102,12 @@ pub fn check_all(config: &Config, secrets: &Secrets, options: &CheckAll, cancel:
                     if let Ok(mut results) = results.lock() {
                         results.push(checked);
                     }
-                    if let Ok(mut work) = work.lock()
-                        && let Some(count) = work.busy.get_mut(&server_of(setting))
-                    {
-                        *count = count.saturating_sub(1);
+                    if let Ok(mut work) = work.lock() {
+                        for server in servers_of(setting) {
+                            if let Some(count) = work.busy.get_mut(&server) {
+                                *count = count.saturating_sub(1);
+                            }
+                        }
                     }
                 }
             });
@@ -120,13 +127,16 @@ struct Work<'c> {
     busy: std::collections::HashMap<String, usize>,
 }
 
-/// The server a check connects to first (its IMAP host, as Test Incoming does).
-fn server_of(setting: &MailSetting) -> String {
-    setting.imap.server.trim().to_ascii_lowercase()
+/// The servers a check connects to: its IMAP host, and its SMTP host when another
+/// (many mailboxes on different IMAP servers may send through one relay).
+fn servers_of(setting: &MailSetting) -> Vec<String> {
+    let imap = setting.imap.server.trim().to_ascii_lowercase();
+    let smtp = setting.smtp.server.trim().to_ascii_lowercase();
+    if smtp == imap || smtp.is_empty() { vec![imap] } else { vec![imap, smtp] }
 }
 
-/// The next setting whose server has room, waiting while every server with work is
-/// full; `None` when all is done (or cancelled).
+/// The next setting whose servers all have room, waiting while none has; `None` when
+/// all is done (or cancelled).
 fn next_setting<'c>(work: &Mutex<Work<'c>>, per_server: usize, cancel: &CancelToken) -> Option<&'c MailSetting> {
     loop {
         if cancel.is_cancelled() {
@@ -138,10 +148,14 @@ fn next_setting<'c>(work: &Mutex<Work<'c>>, per_server: usize, cancel: &CancelTo
                 return None;
             }
             let Work { pending, busy } = &mut *work;
-            let room = pending.iter().position(|s| busy.get(&server_of(s)).copied().unwrap_or(0) < per_server);
-            if let Some(index) = room {
+            let has_room = |s: &MailSetting| {
+                servers_of(s).iter().all(|server| busy.get(server).copied().unwrap_or(0) < per_server)
+            };
+            if let Some(index) = pending.iter().position(|s| has_room(s)) {
                 let setting = pending.remove(index);
-                *busy.entry(server_of(setting)).or_insert(0) += 1;
+                for server in servers_of(setting) {
+                    *busy.entry(server).or_insert(0) += 1;
+                }
                 return Some(setting);
             }
         }
@@ -165,33 +179,35 @@ fn check_one(
         ends: ends(setting, config, secrets, today),
         incoming_passed: false,
         outgoing_passed: None,
+        next_step: None,
         reports: Vec::new(),
     };
-    let mut checks = vec![Check::Incoming];
-    if let Some(to) = &options.outgoing_to {
-        checks.push(Check::Outgoing { to: to.clone() });
-    }
-    for check in checks {
+    // Sending is always asked: a sign-in alone unless test emails were asked for.
+    let sending = options.outgoing_to.clone().map_or(Check::SendingSignIn, |to| Check::Outgoing { to });
+    for check in [Check::Incoming, sending] {
         let outcome = crate::checks::run(&check, setting, &setting.id, config, secrets, cancel);
-        let (passed, health, reason) = match &outcome {
-            Ok(CheckResult::Report(report)) if report.passed => (true, Health::Ok, String::new()),
+        let (passed, health, reason, next_step) = match &outcome {
+            Ok(CheckResult::Report(report)) if report.passed => (true, Health::Ok, String::new(), None),
             Ok(CheckResult::Report(report)) => {
                 let temporary = report.failure == Some(FailureKind::Temporary);
-                (false, if temporary { Health::Temporary } else { Health::Failing }, report.failure_summary())
+                let health = if temporary { Health::Temporary } else { Health::Failing };
+                let next_step = report.diagnosis.as_ref().map(|d| format!("{} ({})", d.next_step, d.who.label()));
+                (false, health, report.failure_summary(), next_step)
             }
-            Ok(CheckResult::Leftover(_)) => (true, Health::Ok, String::new()),
-            Err(err) => (false, Health::Failing, err.to_string()),
+            Ok(CheckResult::Leftover(_)) => (true, Health::Ok, String::new(), None),
+            Err(err) => (false, Health::Failing, err.to_string(), None),
         };
         if let Ok(CheckResult::Report(report)) = outcome {
             result.reports.push(*report);
         }
         match check {
-            Check::Outgoing { .. } => result.outgoing_passed = Some(passed),
-            _ => result.incoming_passed = passed,
+            Check::Incoming => result.incoming_passed = passed,
+            _ => result.outgoing_passed = Some(passed),
         }
         if health > result.health {
             result.health = health;
             result.reason = reason;
+            result.next_step = next_step;
         }
     }
     if result.health == Health::Ok && !result.ends.is_empty() {
@@ -233,6 +249,7 @@ pub fn history_entries(results: &[SettingHealth]) -> Vec<HistoryEntry> {
             check: "all".to_owned(),
             outcome: r.health.key().to_owned(),
             reason: r.reason.clone(),
+            next_step: r.next_step.clone().unwrap_or_default(),
         })
         .collect()
 }
@@ -253,23 +270,33 @@ mod tests {
 
     #[test]
     fn no_server_gets_more_than_its_share_at_once() {
+        // Microsoft's mailboxes, and two IMAP servers whose mailboxes send through one relay.
         let settings: Vec<MailSetting> = (0..40)
             .map(|n| {
                 let mut s = MailSetting { id: format!("s{n}"), ..MailSetting::default() };
-                s.imap.server = if n % 4 == 0 { "imap.other.example".into() } else { "Outlook.Office365.com".into() };
+                let (imap, smtp) = match n % 4 {
+                    0 => ("imap.other.example", "smtp.sendgrid.net"),
+                    1 => ("imap.third.example", "smtp.sendgrid.net"),
+                    _ => ("Outlook.Office365.com", "smtp.office365.com"),
+                };
+                (s.imap.server, s.smtp.server) = (imap.into(), smtp.into());
                 s
             })
             .collect();
         let work = Mutex::new(Work { pending: settings.iter().collect(), busy: std::collections::HashMap::new() });
         let cancel = CancelToken::new();
         let mut taken = Vec::new();
-        // Take without giving back: the busy server fills at 3, the other still gets its turn.
-        while taken.len() < 6 {
+        // Take without giving back: each server fills at 3 — the relay too, though its
+        // mailboxes are on two IMAP servers — and the others still get their turn.
+        for _ in 0..6 {
             let setting = next_setting(&work, 3, &cancel).unwrap();
-            taken.push(server_of(setting));
+            taken.extend(servers_of(setting));
         }
-        assert_eq!(taken.iter().filter(|s| s.as_str() == "outlook.office365.com").count(), 3, "{taken:?}");
-        assert_eq!(taken.iter().filter(|s| s.as_str() == "imap.other.example").count(), 3, "{taken:?}");
+        let count = |server: &str| taken.iter().filter(|s| s.as_str() == server).count();
+        assert_eq!(count("outlook.office365.com"), 3, "{taken:?}");
+        assert_eq!(count("smtp.office365.com"), 3, "{taken:?}");
+        assert_eq!(count("smtp.sendgrid.net"), 3, "{taken:?}");
+        assert_eq!(count("imap.other.example") + count("imap.third.example"), 3, "{taken:?}");
         cancel.cancel();
         assert!(next_setting(&work, 3, &cancel).is_none(), "every server full and cancelled: nothing, no wait");
     }

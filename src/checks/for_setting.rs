@@ -28,7 +28,7 @@ enum Side {
 
 fn side(report: &Report, signature: &str) -> Option<Side> {
     match report.kind {
-        ProbeKind::Outgoing | ProbeKind::Send => Some(Side::Sending),
+        ProbeKind::Outgoing | ProbeKind::Send | ProbeKind::SendingSignIn => Some(Side::Sending),
         ProbeKind::Incoming | ProbeKind::Leftover => Some(Side::Receiving),
         _ if signature.starts_with("smtp-") || signature == "send-as-denied" => Some(Side::Sending),
         _ if signature.starts_with("imap-") || signature.starts_with("m365-imap") => Some(Side::Receiving),

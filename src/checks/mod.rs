@@ -26,6 +26,8 @@ pub enum Check {
     Outgoing { to: String },
     /// Test Incoming Settings: sign in, check the folders.
     Incoming,
+    /// Sign in for sending and quit, no message (every scheduled check).
+    SendingSignIn,
     /// A message to the incoming mailbox, waited for.
     RoundTrip,
     /// Which security mode each standard port speaks.
@@ -136,6 +138,7 @@ pub fn run(
         }
         Check::Outgoing { to } => probe::smtp::test_outgoing(&inputs()?.0, to, &options, cancel),
         Check::Incoming => probe::imap::test_incoming(&inputs()?.1, &options, cancel),
+        Check::SendingSignIn => probe::smtp::test_sign_in(&inputs()?.0, &options, cancel),
         Check::RoundTrip => {
             let (outgoing, incoming) = inputs()?;
             probe::imap::roundtrip(&outgoing, &incoming, &options, cancel)
@@ -157,7 +160,7 @@ pub fn record(workspace: &mut Workspace, setting_id: &str, check: &Check, report
     match check {
         Check::Outgoing { .. } => crate::migration::record_test(workspace, setting_id, true, report.passed),
         Check::Incoming => crate::migration::record_test(workspace, setting_id, false, report.passed),
-        Check::RoundTrip | Check::Detect | Check::Leftover { .. } => {}
+        Check::SendingSignIn | Check::RoundTrip | Check::Detect | Check::Leftover { .. } => {}
     }
 }
 

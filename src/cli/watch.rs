@@ -58,6 +58,9 @@ pub(super) fn check_all(
             if !result.reason.is_empty() {
                 line.push_str(&format!(" — {}", result.reason));
             }
+            if let Some(step) = &result.next_step {
+                line.push_str(&format!(" Next: {step}"));
+            }
             writeln!(out, "{}", crate::printable::printable(&line))?;
         }
     }

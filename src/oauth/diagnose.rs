@@ -2,7 +2,7 @@
 //! and error responses from the token endpoint (AADSTS codes, Google's
 //! reasons), each with who acts and the next step.
 
-use crate::diagnosis::{Actor, Diagnosis};
+use crate::diagnosis::{Actor, Diagnosis, mentions};
 
 struct Known {
     id: &'static str,
@@ -220,7 +220,7 @@ pub fn needs_admin_consent(diagnosis: &Diagnosis) -> bool {
 /// A diagnosis for an OAuth error text (error code and description together).
 pub fn diagnose(text: &str) -> Diagnosis {
     let lower = text.to_lowercase();
-    match KNOWN.iter().find(|k| k.any.iter().any(|needle| lower.contains(needle))) {
+    match KNOWN.iter().find(|k| k.any.iter().any(|needle| mentions(&lower, needle))) {
         Some(known) => Diagnosis {
             signature: known.id,
             cause: known.cause.to_owned(),

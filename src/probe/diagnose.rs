@@ -9,7 +9,7 @@
 
 use super::error::{ProbeError, TlsFailureKind};
 use super::report::StageName;
-use crate::diagnosis::{Actor, Diagnosis};
+use crate::diagnosis::{Actor, Diagnosis, mentions};
 use crate::model::Security;
 
 pub use crate::model::Protocol;
@@ -209,7 +209,9 @@ const SIGNATURES: &[Signature] = &[
         hosts: &[],
         cause: "Microsoft 365 no longer accepts a password (Basic authentication) for sending.",
         who: Actor::You,
-        next_step: "Move this setting to Microsoft 365 OAuth: use the migration assistant, then Connect.",
+        next_step: "Move this setting to Microsoft 365 OAuth: use the migration assistant, then Connect. Until \
+                    then the tenant's Microsoft 365 administrator can switch Basic authentication for SMTP AUTH \
+                    back on for a while (Microsoft turns it off by default at the end of December 2026).",
         example: (Protocol::Smtp, "550 5.7.30 Basic authentication is not supported for Client Submission."),
     },
     Signature {
@@ -755,8 +757,8 @@ pub fn diagnose(symptom: &Symptom) -> Diagnosis {
     let host = symptom.host.trim_end_matches('.').to_ascii_lowercase();
     let found = SIGNATURES.iter().find(|signature| {
         signature.protocol.is_none_or(|p| p == symptom.protocol)
-            && signature.any.iter().any(|needle| text.contains(needle))
-            && (signature.and_any.is_empty() || signature.and_any.iter().any(|needle| text.contains(needle)))
+            && signature.any.iter().any(|needle| mentions(&text, needle))
+            && (signature.and_any.is_empty() || signature.and_any.iter().any(|needle| mentions(&text, needle)))
             && (signature.hosts.is_empty() || signature.hosts.iter().any(|suffix| host.ends_with(suffix)))
     });
     match found {
@@ -1032,5 +1034,19 @@ mod tests {
             Security::Starttls,
         );
         assert_eq!(diagnose(&s).signature, "silent-tls-port");
+    }
+
+    /// The clock's digits are not a reply code: an expired certificate checked at a time
+    /// whose seconds contain "535" was diagnosed as a refused sign-in (seen 2026-12-04).
+    #[test]
+    fn a_reply_code_inside_a_timestamp_is_not_a_reply() {
+        let expired = ProbeError::Tls(super::super::error::TlsFailure {
+            kind: TlsFailureKind::Expired,
+            message: "invalid peer certificate: certificate expired: verification time 1796358535 (UNIX), but \
+                      certificate is not valid after 1796272135 (86400 seconds ago)"
+                .into(),
+        });
+        let s = Symptom::of(&expired, StageName::Tls, Protocol::Smtp, "h", 587, Security::Starttls);
+        assert_eq!(diagnose(&s).signature, "tls-expired");
     }
 }

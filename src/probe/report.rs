@@ -98,6 +98,8 @@ pub enum ProbeKind {
     Bridge,
     /// Whether the mailbox is ready for the end of Basic SMTP AUTH (sign-ins, permissions).
     Readiness,
+    /// Signing in for sending, no message (every scheduled check).
+    SendingSignIn,
 }
 
 impl ProbeKind {
@@ -111,6 +113,7 @@ impl ProbeKind {
             Self::Send => "Send",
             Self::Bridge => "Bridge sign-in",
             Self::Readiness => "Readiness",
+            Self::SendingSignIn => "Sending sign-in",
         }
     }
 }

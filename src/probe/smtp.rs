@@ -224,6 +224,26 @@ pub fn relay_message(
     run.finish()
 }
 
+/// Signs in for sending and quits — no message. What a scheduled check asks of every
+/// mailbox: the commonest way a working mailbox stops sending is a sign-in refused
+/// (SMTP AUTH switched off for it, Basic authentication retired), which a check of
+/// the incoming side alone never sees.
+pub fn test_sign_in(input: &OutgoingInput, options: &ProbeOptions, cancel: &CancelToken) -> Report {
+    let mut run = Run::new(
+        ProbeKind::SendingSignIn,
+        &input.setting_id,
+        Protocol::Smtp,
+        &input.endpoint,
+        &input.user,
+        input.redactor(),
+    );
+    if let Some(mut session) = Session::establish(&mut run, options, cancel) {
+        session.authenticate(&mut run, input, options);
+        session.quit(options);
+    }
+    run.finish()
+}
+
 /// Connects and signs in as Test Outgoing does — the same stages, deadlines and
 /// diagnosis — and hands the signed-in connection over for a program's session
 /// to be passed through (the bridge). On failure, the staged report.

@@ -24,6 +24,9 @@ pub struct HistoryEntry {
     pub outcome: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+    /// What to do about a failure, and who does it, when the diagnosis knew.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub next_step: String,
 }
 
 pub fn history_path_for(config_path: &Path) -> PathBuf {
@@ -114,6 +117,7 @@ mod tests {
             check: "incoming".into(),
             outcome: outcome.into(),
             reason: String::new(),
+            next_step: String::new(),
         }
     }
 

@@ -18,6 +18,8 @@ pub struct HealthRow {
     pub id: String,
     pub health: Health,
     pub reason: String,
+    /// What to do, and who does it, when the diagnosis knows.
+    pub next_step: Option<String>,
     pub ends: Vec<String>,
 }
 
@@ -32,7 +34,13 @@ impl HealthRow {
                 "temporary" => Health::Temporary,
                 _ => Health::Failing,
             };
-            let row = Self { id: entry.setting.clone(), health, reason: entry.reason.clone(), ends: Vec::new() };
+            let row = Self {
+                id: entry.setting.clone(),
+                health,
+                reason: entry.reason.clone(),
+                next_step: Some(entry.next_step.clone()).filter(|step| !step.is_empty()),
+                ends: Vec::new(),
+            };
             match rows.iter_mut().find(|r| r.id == entry.setting) {
                 Some(slot) => *slot = row,
                 None => rows.push(row),
@@ -93,6 +101,9 @@ pub fn health_ui(
                 ui.vertical(|ui| {
                     if !row.reason.is_empty() {
                         ui.add(egui::Label::new(row.reason.as_str()).wrap());
+                    }
+                    if let Some(step) = &row.next_step {
+                        ui.add(egui::Label::new(format!("Next: {step}")).wrap());
                     }
                     for end in &row.ends {
                         ui.add(egui::Label::new(RichText::new(end).color(theme::warning_color(ui.visuals()))).wrap());

@@ -122,3 +122,66 @@ fn readiness_of_a_mailbox_with_smtp_auth_off_is_no_with_the_line_to_run() {
     assert!(said.contains("SmtpClientAuthentication is disabled for the Mailbox"), "{said}");
     assert!(said.contains("Set-CASMailbox smtpoff@rig.test -SmtpClientAuthenticationDisabled $false"), "{said}");
 }
+
+/// The day Microsoft switches Basic authentication for SMTP AUTH off (the end of December
+/// 2026, on by default until then): a Basic setting that worked yesterday is refused a
+/// password for sending while its IMAP still works. The scheduled check signs in to send
+/// on every run (no test email), so it notices that day: the setting is FAILING with
+/// Microsoft's words and the migration as the next step, one alert says so (a second
+/// run, none), readiness says it too — and an OAuth setting on the same mailbox sends.
+#[test]
+fn the_day_basic_smtp_is_switched_off_the_scheduled_check_alerts_once_with_the_migration() {
+    let rig = rig();
+    let mut basic = rig.basic_setting("cutover-basic", "cutover");
+    basic.description = "Collections (Basic)".to_owned();
+    basic.imap.sent_folder = "Sent Items".to_owned();
+    let mut oauth = basic.clone();
+    oauth.id = "cutover-oauth".to_owned();
+    oauth.description = "Collections (OAuth)".to_owned();
+    oauth.credential = CredentialKind::Microsoft365;
+    oauth.active = false;
+    let mut watch = sandbox(basic);
+    watch.config.mail_settings.push(oauth);
+    watch.write_config();
+    for kind in [mailsettings::store::SecretKind::SmtpPassword, mailsettings::store::SecretKind::ImapPassword] {
+        watch.secrets().set("cutover-basic", kind, &mailsettings::Secret::new(rig.password.clone())).unwrap();
+    }
+    let told = watch.dir.path().join("alerts.txt");
+    let command = format!(
+        "printf '%s|%s\\n' \"$MAILSETTINGS_ALERT_STATE\" \"$MAILSETTINGS_ALERT_NEXT_STEP\" >> '{}'",
+        told.display()
+    );
+    assert_exit(&watch.run(Browser::Idle, &["alerts", "set", "--command", &command]), 0);
+    let check = || watch.run(Browser::Idle, &["check", "--all", "--alert"]);
+
+    let before = check();
+    assert_exit(&before, 0);
+    assert!(stdout(&before).contains("OK  Collections (Basic)"), "{}", stdout(&before));
+    assert!(!told.exists(), "all well: no alert");
+
+    rig.switch_off_basic_smtp("cutover");
+    let after = check();
+    assert_exit(&after, 1);
+    let said = stdout(&after);
+    assert!(said.contains("FAILING  Collections (Basic)"), "{said}");
+    assert!(said.contains("no longer accepts a password (Basic authentication) for sending"), "{said}");
+    assert!(said.contains("Next: Move this setting to Microsoft 365 OAuth"), "{said}");
+    assert_exit(&check(), 1);
+    let alerts = std::fs::read_to_string(&told).unwrap();
+    assert_eq!(alerts.lines().count(), 1, "one alert for the change, none for the run after: {alerts}");
+    assert!(alerts.starts_with("failing|Move this setting to Microsoft 365 OAuth"), "{alerts}");
+
+    // Receiving still works; readiness says what stopped and what to do, in the server's words.
+    assert_exit(&watch.run(Browser::Idle, &["test", "incoming", "cutover-basic"]), 0);
+    let ready = watch.run(Browser::Idle, &["readiness", "cutover-basic"]);
+    assert_exit(&ready, 1);
+    let said = stdout(&ready);
+    assert!(said.contains("5.7.30 Basic authentication is not supported for Client Submission"), "{said}");
+    assert!(said.contains("migration assistant"), "{said}");
+
+    // The way out: the same mailbox over OAuth still signs in and sends.
+    assert_exit(&watch.run(Browser::SignIn, &["connect", "cutover-oauth"]), 0);
+    let sent = watch.run(Browser::Idle, &["test", "outgoing", "cutover-oauth", "--to", "admin@example.org"]);
+    assert_exit(&sent, 0);
+    assert!(stdout(&sent).contains("XOAUTH2"), "{}", stdout(&sent));
+}

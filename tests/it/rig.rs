@@ -30,6 +30,8 @@ pub struct Rig {
     /// The app-only app's certificate and private key (rig client `mailsettings-app-cert`).
     pub app_certificate: PathBuf,
     pub app_key: PathBuf,
+    /// The mailboxes whose tenant has switched Basic authentication for SMTP AUTH off.
+    pub basic_smtp_off: PathBuf,
 }
 
 pub fn rig() -> &'static Rig {
@@ -54,6 +56,7 @@ pub fn rig() -> &'static Rig {
             token_log: PathBuf::from(env["RIG_TOKEN_LOG"]),
             app_certificate: PathBuf::from(env["RIG_APP_CERT"]),
             app_key: PathBuf::from(env["RIG_APP_KEY"]),
+            basic_smtp_off: PathBuf::from(env["RIG_BASIC_SMTP_OFF"]),
         }
     })
 }
@@ -69,6 +72,15 @@ impl Rig {
                 (grant == "refresh_token" && token == refresh_token).then(|| outcome.to_owned())
             })
             .collect()
+    }
+
+    /// Microsoft's switch for `user`'s tenant turned: a password for sending is refused from
+    /// now on (5.7.30), OAuth still signs in. For the one test that owns `user`.
+    pub fn switch_off_basic_smtp(&self, user: &str) {
+        use std::io::Write;
+        claim(user);
+        let mut list = std::fs::OpenOptions::new().append(true).open(&self.basic_smtp_off).expect("the rig's switch");
+        writeln!(list, "{}", self.address(user)).expect("switch Basic SMTP off");
     }
 
     pub fn address(&self, user: &str) -> String {

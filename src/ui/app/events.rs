@@ -173,6 +173,7 @@ impl MailSettingsApp {
                 id: r.id.clone(),
                 health: r.health,
                 reason: r.reason.clone(),
+                next_step: r.next_step.clone(),
                 ends: r.ends.clone(),
             })
             .collect();
