@@ -733,18 +733,86 @@ fn imap_error(err: &imap::Error) -> ProbeError {
     }
 }
 
-/// A tagged NO/BAD/BYE as the diagnosis reads it: status, response code, the server's words.
-pub(crate) fn refusal<T: std::fmt::Debug>(status: &str, code: Option<&T>, information: &str) -> ProbeError {
-    ProbeError::Refused { reply: format!("{status} {}{information}", code_text(code)) }
+/// A tagged NO/BAD/BYE as the server said it: status, response code, the server's words.
+pub(crate) fn refusal(status: &str, code: Option<&imap_proto::ResponseCode<'_>>, information: &str) -> ProbeError {
+    let code = code.map(|c| format!("[{}] ", wire_code(c))).unwrap_or_default();
+    ProbeError::Refused { reply: format!("{status} {code}{information}") }
 }
 
-fn code_text<T: std::fmt::Debug>(code: Option<&T>) -> String {
-    code.map(|c| format!("[{c:?}] ")).unwrap_or_default()
+/// A response code as IMAP writes it ("ALERT", "UIDVALIDITY 3") — the parser keeps only
+/// its meaning, and a report shows the server's words, not a Rust name for them.
+fn wire_code(code: &imap_proto::ResponseCode<'_>) -> String {
+    use imap_proto::ResponseCode as Code;
+    let uids = |set: &[imap_proto::UidSetMember]| {
+        set.iter()
+            .map(|member| match member {
+                imap_proto::UidSetMember::Uid(uid) => uid.to_string(),
+                imap_proto::UidSetMember::UidRange(range) => format!("{}:{}", range.start(), range.end()),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match code {
+        Code::Alert => "ALERT".to_owned(),
+        Code::BadCharset(None) => "BADCHARSET".to_owned(),
+        Code::BadCharset(Some(sets)) => format!("BADCHARSET ({})", sets.join(" ")),
+        Code::Capabilities(capabilities) => {
+            let names = capabilities.iter().map(|capability| match capability {
+                imap_proto::Capability::Imap4rev1 => "IMAP4rev1".to_owned(),
+                imap_proto::Capability::Auth(mechanism) => format!("AUTH={mechanism}"),
+                imap_proto::Capability::Atom(atom) => atom.to_string(),
+            });
+            std::iter::once("CAPABILITY".to_owned()).chain(names).collect::<Vec<_>>().join(" ")
+        }
+        Code::HighestModSeq(value) => format!("HIGHESTMODSEQ {value}"),
+        Code::Parse => "PARSE".to_owned(),
+        Code::PermanentFlags(flags) => format!("PERMANENTFLAGS ({})", flags.join(" ")),
+        Code::ReadOnly => "READ-ONLY".to_owned(),
+        Code::ReadWrite => "READ-WRITE".to_owned(),
+        Code::TryCreate => "TRYCREATE".to_owned(),
+        Code::UidNext(value) => format!("UIDNEXT {value}"),
+        Code::UidValidity(value) => format!("UIDVALIDITY {value}"),
+        Code::Unseen(value) => format!("UNSEEN {value}"),
+        Code::AppendUid(validity, set) => format!("APPENDUID {validity} {}", uids(set)),
+        Code::CopyUid(validity, from, to) => format!("COPYUID {validity} {} {}", uids(from), uids(to)),
+        Code::UidNotSticky => "UIDNOTSTICKY".to_owned(),
+        Code::MetadataLongEntries(value) => format!("METADATA LONGENTRIES {value}"),
+        Code::MetadataMaxSize(value) => format!("METADATA MAXSIZE {value}"),
+        Code::MetadataTooMany => "METADATA TOOMANY".to_owned(),
+        Code::MetadataNoPrivate => "METADATA NOPRIVATE".to_owned(),
+        // A code a newer parser knows: its name, as near to the wire as can be said.
+        other => format!("{other:?}").to_ascii_uppercase(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Gmail's refusal of an account password is shown as Gmail wrote it (it read
+    /// "NO [Alert] …", the parser's name for the code).
+    #[test]
+    fn a_refusal_keeps_the_servers_words_and_its_response_code_as_written() {
+        let wire = "a2 NO [ALERT] Application-specific password required: \
+                    https://support.google.com/accounts/answer/185833 (Failure)\r\n";
+        let Ok((_, imap_proto::Response::Done { code, information, .. })) =
+            imap_proto::parser::parse_response(wire.as_bytes())
+        else {
+            panic!("not a tagged reply");
+        };
+        let refused = refusal("NO", code.as_ref(), information.as_deref().unwrap_or_default());
+        assert_eq!(
+            refused.to_string(),
+            "the server refused: NO [ALERT] Application-specific password required: \
+             https://support.google.com/accounts/answer/185833 (Failure)"
+        );
+        let other = "a3 NO [TRYCREATE] No such mailbox\r\n";
+        let Ok((_, imap_proto::Response::Done { code, .. })) = imap_proto::parser::parse_response(other.as_bytes())
+        else {
+            panic!("not a tagged reply");
+        };
+        assert_eq!(code.as_ref().map(wire_code).as_deref(), Some("TRYCREATE"));
+    }
 
     #[test]
     fn counts_a_server_inflates_saturate_instead_of_overflowing() {

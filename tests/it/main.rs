@@ -5,11 +5,12 @@ mod bridge; // the loopback bridge with Python's smtplib and imaplib as password
 mod cli; // the headless commands: exit codes, messages, secrets never in files
 mod crash; // a config write killed midway leaves the old file intact
 mod desktop; // alerts told to a real notification daemon (dunst) on a private session bus
+mod google; // Google's shapes on the rig: the account's own password refused in Google's words, an app password taken
 mod gui; // the real app driven by egui_kittest through its accessible labels
 mod helpers; // other programs (curl, msmtp) using a connected mailbox through `mailsettings token`
 mod hostile; // small misbehaving servers for the failure paths
 mod keyring; // the real Secret Service (GNOME Keyring on a private session bus)
-mod microsoft; // Microsoft 365's shapes on the rig: a shared mailbox and its delegate, SMTP AUTH off per mailbox
+mod microsoft; // Microsoft 365's shapes on the rig: a shared mailbox and its delegate, SMTP AUTH off per mailbox, Basic SMTP switched off
 mod migration; // a whole Basic → OAuth migration by CLI against the rig
 mod oauth; // Connect against the real authorization server with a scripted browser
 mod probe; // connection tests against the real rig and the hostile servers

@@ -175,7 +175,9 @@ fn provider_shaped_mailboxes_have_their_own_sent_folders() {
     ] {
         let setting = rig.basic_setting("shaped", user);
         assert_eq!(setting.imap.sent_folder, "Sent", "the guide's general default");
-        let (_, incoming) = inputs(&setting, &rig.password);
+        // Google takes an app password, never the account's own (tests/it/google.rs).
+        let password = if user == "gmail" { &rig.gmail_app_password } else { &rig.password };
+        let (_, incoming) = inputs(&setting, password);
         let report = probe::imap::test_incoming(&incoming, &rig_options(), &CancelToken::new());
         assert_eq!(signature(&report), "folder-missing", "{}", report.to_text());
         let fix = report.folder_fix.clone().expect("the server's own sent folder");
@@ -188,7 +190,7 @@ fn provider_shaped_mailboxes_have_their_own_sent_folders() {
         preset_setting.imap.server = "localhost".to_owned();
         preset_setting.imap.port = rig.imaps_port;
         assert_eq!(preset_setting.imap.sent_folder, sent);
-        let (_, incoming) = inputs(&preset_setting, &rig.password);
+        let (_, incoming) = inputs(&preset_setting, password);
         let report = probe::imap::test_incoming(&incoming, &rig_options(), &CancelToken::new());
         assert_passed(&report);
         assert!(fact(&report, &format!("sent folder \"{sent}\"")).contains("messages"), "{}", report.to_text());

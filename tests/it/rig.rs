@@ -32,6 +32,8 @@ pub struct Rig {
     pub app_key: PathBuf,
     /// The mailboxes whose tenant has switched Basic authentication for SMTP AUTH off.
     pub basic_smtp_off: PathBuf,
+    /// The app password the Gmail-shaped mailbox takes (its account password is refused).
+    pub gmail_app_password: String,
 }
 
 pub fn rig() -> &'static Rig {
@@ -57,6 +59,7 @@ pub fn rig() -> &'static Rig {
             app_certificate: PathBuf::from(env["RIG_APP_CERT"]),
             app_key: PathBuf::from(env["RIG_APP_KEY"]),
             basic_smtp_off: PathBuf::from(env["RIG_BASIC_SMTP_OFF"]),
+            gmail_app_password: env["RIG_GMAIL_APP_PASSWORD"].to_owned(),
         }
     })
 }
