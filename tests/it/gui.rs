@@ -405,39 +405,40 @@ fn a_wrong_port_shows_its_diagnosis() {
     assert!(copied.contains("connection-refused"), "{copied}");
 }
 
-/// The guide's "Sent" on a Microsoft-shaped mailbox: Test Incoming fails naming
-/// the server's "Sent Items", and one click takes it — saved, the open form
+/// The guide's "Sent" on the Gmail-shaped mailbox (signed in with the app password
+/// Google requires): Test Incoming fails naming the server's "[Gmail]/Sent Mail", and
+/// one click takes it — saved, the open form
 /// following without unsaved changes — and tests again, passing.
 #[test]
 fn a_missing_sent_folder_is_fixed_with_one_click() {
     let rig = crate::rig::rig();
     let sandbox = Sandbox::new();
-    let setting = rig.basic_setting("m365-sent", "m365");
+    let setting = rig.basic_setting("gmail-sent", "gmail");
     Secrets::file(sandbox.secrets_file())
         .set(
-            "m365-sent",
+            "gmail-sent",
             mailsettings::store::SecretKind::ImapPassword,
-            &mailsettings::Secret::new(rig.password.clone()),
+            &mailsettings::Secret::new(rig.gmail_app_password.clone()),
         )
         .unwrap();
     let mut harness = rig_harness(&sandbox, &rig.config_with(vec![setting]));
-    click(&mut harness, "Rig m365");
+    click(&mut harness, "Rig gmail");
     press(&mut harness, "Test Incoming Settings");
     wait_until(&mut harness, "the report", |h| !h.state().is_busy() && h.state().shown_report().is_some());
     assert!(harness.query_by_label("FAILED").is_some());
-    assert!(harness.query_by_label_contains("the server's sent folder is \"Sent Items\"").is_some());
-    press(&mut harness, "Use \"Sent Items\"");
+    assert!(harness.query_by_label_contains("the server's sent folder is \"[Gmail]/Sent Mail\"").is_some());
+    press(&mut harness, "Use \"[Gmail]/Sent Mail\"");
     wait_until(&mut harness, "the second test", |h| {
         !h.state().is_busy() && h.state().shown_report().is_some_and(|r| r.passed)
     });
-    let saved = harness.state().workspace().config().setting("m365-sent").unwrap().imap.sent_folder.clone();
-    assert_eq!(saved, "Sent Items");
-    assert!(std::fs::read_to_string(sandbox.config()).unwrap().contains("sent_folder = \"Sent Items\""));
+    let saved = harness.state().workspace().config().setting("gmail-sent").unwrap().imap.sent_folder.clone();
+    assert_eq!(saved, "[Gmail]/Sent Mail");
+    assert!(std::fs::read_to_string(sandbox.config()).unwrap().contains("sent_folder = \"[Gmail]/Sent Mail\""));
     assert!(harness.query_all_by_label("OK").count() > 0, "the guide's OK");
     press(&mut harness, "Close");
     harness.run_steps(3);
     let field = input(&harness, "Sent Items Folder");
-    assert_eq!(field.accesskit_node().value().as_deref(), Some("Sent Items"), "the open form follows");
+    assert_eq!(field.accesskit_node().value().as_deref(), Some("[Gmail]/Sent Mail"), "the open form follows");
     assert!(harness.query_by_label_contains("unsaved changes").is_none(), "and has nothing left to save");
 }
 

@@ -87,7 +87,8 @@ fn a_delegate_without_full_access_or_send_as_is_told_what_to_grant() {
 }
 
 /// A mailbox whose Authenticated SMTP is off (Set-CASMailbox -SmtpClientAuthenticationDisabled
-/// $true): IMAP works, sending is refused in Microsoft's words, and the line to run names it.
+/// $true): sending is refused in Microsoft's words, and the line to run names it. (Its IMAP takes
+/// no password either — Microsoft's rule since 2022 — with "LOGIN failed.")
 #[test]
 fn smtp_auth_switched_off_for_one_mailbox_names_the_line_to_turn_it_on() {
     let rig = rig();
@@ -97,7 +98,9 @@ fn smtp_auth_switched_off_for_one_mailbox_names_the_line_to_turn_it_on() {
     let config = rig.config_with(vec![setting]);
     std::fs::write(sandbox.config(), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
     assert_exit(&sandbox.run_with_stdin(&["set-password", "smtp-off"], &format!("{}\n", rig.password)), 0);
-    assert_exit(&sandbox.run(&["test", "incoming", "smtp-off"]), 0);
+    let incoming = sandbox.run(&["test", "incoming", "smtp-off"]);
+    assert_exit(&incoming, 1);
+    assert!(stdout(&incoming).contains("LOGIN failed."), "Microsoft's words: {}", stdout(&incoming));
     let outgoing = sandbox.run(&["test", "outgoing", "smtp-off", "--to", "admin@example.org"]);
     assert_exit(&outgoing, 1);
     let said = stdout(&outgoing);
@@ -125,27 +128,31 @@ fn readiness_of_a_mailbox_with_smtp_auth_off_is_no_with_the_line_to_run() {
 
 /// The day Microsoft switches Basic authentication for SMTP AUTH off (the end of December
 /// 2026, on by default until then): a Basic setting that worked yesterday is refused a
-/// password for sending while its IMAP still works. The scheduled check signs in to send
+/// password for sending while its IMAP (over OAuth) still works. The scheduled check signs in to send
 /// on every run (no test email), so it notices that day: the setting is FAILING with
 /// Microsoft's words and the migration as the next step, one alert says so (a second
 /// run, none), readiness says it too — and an OAuth setting on the same mailbox sends.
 #[test]
 fn the_day_basic_smtp_is_switched_off_the_scheduled_check_alerts_once_with_the_migration() {
     let rig = rig();
+    // As Microsoft 365 settings are in 2026: receiving over OAuth (IMAP has refused passwords
+    // since 2022), sending still with the password.
     let mut basic = rig.basic_setting("cutover-basic", "cutover");
     basic.description = "Collections (Basic)".to_owned();
     basic.imap.sent_folder = "Sent Items".to_owned();
+    basic.imap.credential = Some(CredentialKind::Microsoft365);
     let mut oauth = basic.clone();
     oauth.id = "cutover-oauth".to_owned();
     oauth.description = "Collections (OAuth)".to_owned();
     oauth.credential = CredentialKind::Microsoft365;
+    oauth.imap.credential = None;
     oauth.active = false;
     let mut watch = sandbox(basic);
     watch.config.mail_settings.push(oauth);
     watch.write_config();
-    for kind in [mailsettings::store::SecretKind::SmtpPassword, mailsettings::store::SecretKind::ImapPassword] {
-        watch.secrets().set("cutover-basic", kind, &mailsettings::Secret::new(rig.password.clone())).unwrap();
-    }
+    let password = mailsettings::Secret::new(rig.password.clone());
+    watch.secrets().set("cutover-basic", mailsettings::store::SecretKind::SmtpPassword, &password).unwrap();
+    assert_exit(&watch.run(Browser::SignIn, &["connect", "cutover-basic"]), 0);
     let told = watch.dir.path().join("alerts.txt");
     let command = format!(
         "printf '%s|%s\\n' \"$MAILSETTINGS_ALERT_STATE\" \"$MAILSETTINGS_ALERT_NEXT_STEP\" >> '{}'",
@@ -184,4 +191,38 @@ fn the_day_basic_smtp_is_switched_off_the_scheduled_check_alerts_once_with_the_m
     let sent = watch.run(Browser::Idle, &["test", "outgoing", "cutover-oauth", "--to", "admin@example.org"]);
     assert_exit(&sent, 0);
     assert!(stdout(&sent).contains("XOAUTH2"), "{}", stdout(&sent));
+}
+
+/// A Microsoft 365 setting typed from the guide: a password for IMAP is refused whatever it is
+/// (Basic authentication for IMAP has been off at Microsoft since 2022), in Microsoft's words and
+/// never echoing the password. Over OAuth the mailbox opens; the guide's "Sent" is not there, so
+/// Test Incoming names Microsoft's "Sent Items" and `--fix-sent` takes it, saved.
+#[test]
+fn microsoft_imap_takes_no_password_and_over_oauth_its_sent_items_is_found() {
+    let rig = rig();
+    let basic = rig.basic_setting("m365-basic", "m365");
+    let mut oauth = rig.basic_setting("m365-oauth", "m365");
+    oauth.credential = CredentialKind::Microsoft365;
+    assert_eq!(oauth.imap.sent_folder, "Sent", "the guide's general default");
+    let mut sandbox = sandbox(basic);
+    sandbox.config.mail_settings.push(oauth);
+    sandbox.write_config();
+    let password = mailsettings::Secret::new(rig.password.clone());
+    sandbox.secrets().set("m365-basic", mailsettings::store::SecretKind::ImapPassword, &password).unwrap();
+
+    let refused = sandbox.run(Browser::Idle, &["test", "incoming", "m365-basic"]);
+    assert_exit(&refused, 1);
+    let said = stdout(&refused);
+    assert!(said.contains("LOGIN failed."), "Microsoft's words: {said}");
+    assert!(!said.contains(&rig.password) && !crate::support::stderr(&refused).contains(&rig.password));
+
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "m365-oauth"]), 0);
+    let missing = sandbox.run(Browser::Idle, &["test", "incoming", "m365-oauth"]);
+    assert_exit(&missing, 1);
+    assert!(stdout(&missing).contains("the server's sent folder is \"Sent Items\""), "{}", stdout(&missing));
+    let fixed = sandbox.run(Browser::Idle, &["test", "incoming", "m365-oauth", "--fix-sent"]);
+    assert_exit(&fixed, 0);
+    assert!(stdout(&fixed).contains("now \"Sent Items\""), "{}", stdout(&fixed));
+    let saved = std::fs::read_to_string(sandbox.config_path()).unwrap();
+    assert!(saved.contains("sent_folder = \"Sent Items\""), "{saved}");
 }

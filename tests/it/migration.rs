@@ -223,40 +223,44 @@ fn a_migration_by_cli_can_finish_keeping_the_old_setting_inactive() {
     assert!(status.lines().skip(1).all(|line| line.starts_with("[done")), "every step done: {status}");
 }
 
-/// A Basic setting typed from the guide ("Sent") on a Microsoft-shaped mailbox:
-/// Test Incoming names the server's own sent folder, `--fix-sent` takes it (saved,
-/// audited) and the test passes. And a leftover folder the old server does not
+/// A Basic setting typed from the guide ("Sent") on the Gmail-shaped mailbox, with the
+/// app password Google requires: Test Incoming names the server's own sent folder,
+/// `--fix-sent` takes it (saved, audited) and the test passes. (Microsoft's IMAP takes no
+/// password at all: its "Sent Items" is fixed over OAuth in tests/it/microsoft.rs.) And a leftover folder the old server does not
 /// have is "not found" with the server's folders — never counted as empty — until
 /// the admin names the folders to check, which is remembered.
 #[test]
 fn the_cli_fixes_the_sent_folder_and_never_takes_a_missing_folder_for_an_empty_one() {
     let rig = rig();
-    let mut old = rig.basic_setting("m365-basic", "m365");
-    old.description = "M365 (Basic)".to_owned();
+    let mut old = rig.basic_setting("gmail-basic", "gmail");
+    old.description = "Gmail (Basic)".to_owned();
     let mut config = rig.config_with(vec![old]);
     config.oauth_providers.push(provider_entry(rig, "rigidp"));
     let m = Migration { dir: tempfile::tempdir().unwrap() };
     std::fs::write(m.dir.path().join("config.toml"), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
-    assert_exit(&m.run(Browser::Idle, &["set-password", "m365-basic"], &format!("{}\n", rig.password)), 0);
+    assert_exit(&m.run(Browser::Idle, &["set-password", "gmail-basic"], &format!("{}\n", rig.gmail_app_password)), 0);
 
-    let failed = m.run(Browser::Idle, &["test", "incoming", "m365-basic"], "");
+    let failed = m.run(Browser::Idle, &["test", "incoming", "gmail-basic"], "");
     assert_exit(&failed, 1);
-    assert!(stdout(&failed).contains("the server's sent folder is \"Sent Items\""), "{}", stdout(&failed));
-    let fixed = m.ok(&["test", "incoming", "m365-basic", "--fix-sent"]);
-    assert!(fixed.contains("Sent Items Folder: \"Sent\" does not exist on the server; now \"Sent Items\""), "{fixed}");
-    let shown = m.ok(&["show", "m365-basic", "--json"]);
-    assert!(shown.contains("\"sent_folder\": \"Sent Items\""), "saved: {shown}");
+    assert!(stdout(&failed).contains("the server's sent folder is \"[Gmail]/Sent Mail\""), "{}", stdout(&failed));
+    let fixed = m.ok(&["test", "incoming", "gmail-basic", "--fix-sent"]);
+    assert!(
+        fixed.contains("Sent Items Folder: \"Sent\" does not exist on the server; now \"[Gmail]/Sent Mail\""),
+        "{fixed}"
+    );
+    let shown = m.ok(&["show", "gmail-basic", "--json"]);
+    assert!(shown.contains("\"sent_folder\": \"[Gmail]/Sent Mail\""), "saved: {shown}");
     let files = all_files_text(m.dir.path());
     assert!(files.iter().any(|(_, text)| text.contains("use-server-folder")), "audited");
 
     // The leftover check: "Mail Not Filed" misspelt as the admin might type it.
-    m.ok(&["migrate", "start", "m365-basic", "--to", "rigidp"]);
+    m.ok(&["migrate", "start", "gmail-basic", "--to", "rigidp"]);
     let wrong = m.run(
         Browser::Idle,
         &[
             "migrate",
             "leftover",
-            "m365-basic",
+            "gmail-basic",
             "--via",
             "old-sign-in",
             "--folder",
@@ -272,14 +276,14 @@ fn the_cli_fixes_the_sent_folder_and_never_takes_a_missing_folder_for_an_empty_o
         "{}",
         stderr(&wrong)
     );
-    let status = m.ok(&["migrate", "status", "m365-basic"]);
+    let status = m.ok(&["migrate", "status", "gmail-basic"]);
     let step = status.lines().find(|l| l.contains("No mail left in the old folders")).unwrap_or_default();
     assert!(step.starts_with("[blocked]") && step.contains("correct the folder names"), "{status}");
     // Named right once, remembered for every later check (the finish's re-check too).
     m.ok(&[
         "migrate",
         "leftover",
-        "m365-basic",
+        "gmail-basic",
         "--via",
         "old-sign-in",
         "--folder",
@@ -287,6 +291,6 @@ fn the_cli_fixes_the_sent_folder_and_never_takes_a_missing_folder_for_an_empty_o
         "--folder",
         "Mail Not Filed",
     ]);
-    let again = m.ok(&["migrate", "leftover", "m365-basic", "--via", "old-sign-in"]);
+    let again = m.ok(&["migrate", "leftover", "gmail-basic", "--via", "old-sign-in"]);
     assert!(again.contains("No mail left"), "{again}");
 }

@@ -163,38 +163,64 @@ fn a_missing_sent_folder_names_the_servers_own() {
     assert_eq!((fix.configured.as_str(), fix.server_folder.as_str()), ("Sent Items", "Sent"));
 }
 
-/// The rig's Microsoft-shaped and Gmail-shaped mailboxes: the guide's "Sent" does
-/// not exist there; the provider's preset names their own, and the probe finds it
-/// (marked \Sent) when the setting still says "Sent".
+/// The rig's Gmail-shaped mailbox: the guide's "Sent" does not exist there; Gmail's
+/// preset names its own, and the probe finds it (marked \Sent) when the setting still
+/// says "Sent". (The Microsoft-shaped mailboxes take no password for IMAP — below — so
+/// their "Sent Items" is found over OAuth, in tests/it/microsoft.rs.)
 #[test]
 fn provider_shaped_mailboxes_have_their_own_sent_folders() {
     let rig = rig();
-    for (user, preset, sent) in [
-        ("m365", mailsettings::model::presets::MICROSOFT_365, "Sent Items"),
-        ("gmail", mailsettings::model::presets::GMAIL, "[Gmail]/Sent Mail"),
-    ] {
-        let setting = rig.basic_setting("shaped", user);
-        assert_eq!(setting.imap.sent_folder, "Sent", "the guide's general default");
-        // Google takes an app password, never the account's own (tests/it/google.rs).
-        let password = if user == "gmail" { &rig.gmail_app_password } else { &rig.password };
-        let (_, incoming) = inputs(&setting, password);
+    let (preset, sent) = (mailsettings::model::presets::GMAIL, "[Gmail]/Sent Mail");
+    let setting = rig.basic_setting("shaped", "gmail");
+    assert_eq!(setting.imap.sent_folder, "Sent", "the guide's general default");
+    // Google takes an app password, never the account's own (tests/it/google.rs).
+    let password = &rig.gmail_app_password;
+    let (_, incoming) = inputs(&setting, password);
+    let report = probe::imap::test_incoming(&incoming, &rig_options(), &CancelToken::new());
+    assert_eq!(signature(&report), "folder-missing", "{}", report.to_text());
+    let fix = report.folder_fix.clone().expect("the server's own sent folder");
+    assert_eq!(fix.server_folder, sent, "{}", report.to_text());
+    let listed = report.stages.iter().find(|s| s.name == StageName::Folders).unwrap();
+    assert!(!listed.server_reply.as_deref().unwrap().contains("Sent,"), "no \"Sent\" here: {listed:?}");
+    // The provider's preset names it from the start.
+    let mut preset_setting = setting.clone();
+    preset.apply_incoming(&mut preset_setting);
+    preset_setting.imap.server = "localhost".to_owned();
+    preset_setting.imap.port = rig.imaps_port;
+    assert_eq!(preset_setting.imap.sent_folder, sent);
+    let (_, incoming) = inputs(&preset_setting, password);
+    let report = probe::imap::test_incoming(&incoming, &rig_options(), &CancelToken::new());
+    assert_passed(&report);
+    assert!(fact(&report, &format!("sent folder \"{sent}\"")).contains("messages"), "{}", report.to_text());
+}
+
+/// Exchange Online switched Basic authentication for IMAP off in 2022: every Microsoft-shaped
+/// mailbox on the rig refuses its own, right password with Microsoft's "LOGIN failed." — the
+/// sign-in stage fails with those words, and the password appears nowhere in the report.
+#[test]
+fn microsoft_shaped_imap_refuses_even_the_right_password() {
+    let rig = rig();
+    for user in ["m365", "guide", "cutover"] {
+        let setting = rig.basic_setting("m365-password", user);
+        let (_, incoming) = inputs(&setting, &rig.password);
         let report = probe::imap::test_incoming(&incoming, &rig_options(), &CancelToken::new());
-        assert_eq!(signature(&report), "folder-missing", "{}", report.to_text());
-        let fix = report.folder_fix.clone().expect("the server's own sent folder");
-        assert_eq!(fix.server_folder, sent, "{}", report.to_text());
-        let listed = report.stages.iter().find(|s| s.name == StageName::Folders).unwrap();
-        assert!(!listed.server_reply.as_deref().unwrap().contains("Sent,"), "no \"Sent\" here: {listed:?}");
-        // The provider's preset names it from the start.
-        let mut preset_setting = setting.clone();
-        preset.apply_incoming(&mut preset_setting);
-        preset_setting.imap.server = "localhost".to_owned();
-        preset_setting.imap.port = rig.imaps_port;
-        assert_eq!(preset_setting.imap.sent_folder, sent);
-        let (_, incoming) = inputs(&preset_setting, password);
-        let report = probe::imap::test_incoming(&incoming, &rig_options(), &CancelToken::new());
-        assert_passed(&report);
-        assert!(fact(&report, &format!("sent folder \"{sent}\"")).contains("messages"), "{}", report.to_text());
+        assert!(!report.passed, "{}", report.to_text());
+        let sign_in = report.stages.iter().find(|s| s.name == StageName::Authentication).unwrap();
+        assert_eq!(sign_in.outcome, probe::StageOutcome::Failed, "{}", report.to_text());
+        assert!(sign_in.detail.contains("the server refused: NO [ALERT] LOGIN failed."), "{}", report.to_text());
+        assert!(!report.to_text().contains(&rig.password));
     }
+    // The same password for a mailbox elsewhere still opens it: the refusal is Microsoft's rule.
+    let (_, incoming) = inputs(&rig.basic_setting("elsewhere", "ar"), &rig.password);
+    let elsewhere = probe::imap::test_incoming(&incoming, &rig_options(), &CancelToken::new());
+    assert!(
+        elsewhere
+            .stages
+            .iter()
+            .any(|s| s.name == StageName::Authentication && s.outcome == probe::StageOutcome::Passed),
+        "{}",
+        elsewhere.to_text()
+    );
 }
 
 #[test]
