@@ -237,6 +237,16 @@ pub fn basic_smtp_ending(setting: &MailSetting, today: time::Date) -> Option<(i6
     ))
 }
 
+/// For a setting that receives with a password from Microsoft's servers: why that cannot
+/// work. Exchange Online switched Basic authentication for IMAP off in October 2022 and
+/// answers every password, right or wrong, with "LOGIN failed.".
+pub fn basic_imap_refused(setting: &MailSetting) -> Option<&'static str> {
+    (setting.imap_credential() == CredentialKind::Basic && is_microsoft_host(&setting.imap.server)).then_some(
+        "Microsoft has refused every password (Basic authentication) for IMAP since October 2022, so this \
+         setting cannot receive mail whatever the password. Migrate it to Microsoft 365 OAuth.",
+    )
+}
+
 /// Every built-in provider, mailbox providers first.
 pub const CATALOGUE: [Provider; 4] = [MICROSOFT_365, GMAIL, SENDGRID, POSTMARK];
 

@@ -41,6 +41,7 @@ pub enum Rule {
     TwoOauthSignIns,
     AppAccessNotAvailable,
     BasicSmtpRetiring,
+    BasicImapRefused,
     DelegateNotUsed,
     SharedMailboxSendsItself,
 }
@@ -268,6 +269,12 @@ impl Checks {
     fn imap(&mut self, setting: &MailSetting, passwords: StoredPasswords) {
         let imap = &setting.imap;
         self.host(&imap.server, Field::ImapServer, true);
+        if let Some(words) = super::providers::basic_imap_refused(setting)
+            && corrected_host(&imap.server, true).is_none()
+        {
+            let at = format!("(it receives with a password from Microsoft's {})", Field::ImapServer.name());
+            self.warning(Rule::BasicImapRefused, Field::ImapServer, format!("{words} {at}"));
+        }
         self.port_and_security(imap.port, imap.security, Field::ImapPort, Field::ImapSecurity, Protocol::Imap);
         self.required(&imap.inbox_folder, Field::ImapInboxFolder);
         self.required(&imap.sent_folder, Field::ImapSentFolder);
@@ -428,9 +435,10 @@ mod tests {
             ..MailSetting::default()
         };
         MICROSOFT_365.apply(&mut s);
-        // Basic sign-in at a server of the organisation's own: Microsoft's would be warned of (see
-        // `basic_sign_in_at_microsoft_is_counted_down`).
+        // Basic sign-in at servers of the organisation's own: Microsoft's would be warned of (see
+        // `basic_sign_in_at_microsoft_is_counted_down`, `a_password_for_microsofts_imap_is_flagged_as_refused`).
         s.smtp.server = "smtp.example.com".into();
+        s.imap.server = "imap.example.com".into();
         s.smtp.send_as = "collections@example.com".into();
         s.smtp.from_name = "Example AR Team".into();
         s.smtp.user_name = "collections@example.com".into();
@@ -463,6 +471,21 @@ mod tests {
         s.credential = CredentialKind::Basic;
         s.smtp.server = "smtp.gmail.com".into();
         assert_eq!(basic_smtp_ending(&s, day(3)), None, "only Microsoft's servers");
+    }
+
+    #[test]
+    fn a_password_for_microsofts_imap_is_flagged_as_refused() {
+        let refused = |s: &MailSetting| findings(s).into_iter().find(|f| f.rule == Rule::BasicImapRefused);
+        let mut s = good();
+        s.imap.server = "Outlook.Office365.com".into();
+        let finding = refused(&s).expect("a password for Microsoft's IMAP");
+        assert_eq!((finding.severity, finding.field), (Severity::Warning, Field::ImapServer));
+        assert!(finding.message.contains("since October 2022") && finding.message.contains("OAuth"), "{finding}");
+        s.imap.credential = Some(CredentialKind::Microsoft365);
+        assert_eq!(refused(&s), None, "receiving over OAuth, sending with a password: the 2026 shape");
+        let mut elsewhere = good();
+        elsewhere.imap.server = "imap.gmail.com".into();
+        assert_eq!(refused(&elsewhere), None, "only Microsoft's servers");
     }
 
     #[test]
@@ -569,6 +592,13 @@ mod tests {
             },
             BOTH,
         );
+        push(
+            &|s| {
+                s.credential = CredentialKind::Basic;
+                s.imap.server = "outlook.office365.com".into();
+            },
+            BOTH,
+        );
         let mut rules = std::collections::BTreeSet::new();
         for (setting, passwords) in &broken {
             for finding in validate_setting(setting, &Config::default(), *passwords) {
@@ -599,6 +629,7 @@ mod tests {
             Rule::TwoOauthSignIns,
             Rule::AppAccessNotAvailable,
             Rule::BasicSmtpRetiring,
+            Rule::BasicImapRefused,
             Rule::DelegateNotUsed,
             Rule::SharedMailboxSendsItself,
         ];

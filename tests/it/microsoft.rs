@@ -135,6 +135,7 @@ fn readiness_of_a_mailbox_with_smtp_auth_off_is_no_with_the_line_to_run() {
 #[test]
 fn the_day_basic_smtp_is_switched_off_the_scheduled_check_alerts_once_with_the_migration() {
     let rig = rig();
+    rig.switch_on_basic_smtp("cutover");
     // As Microsoft 365 settings are in 2026: receiving over OAuth (IMAP has refused passwords
     // since 2022), sending still with the password.
     let mut basic = rig.basic_setting("cutover-basic", "cutover");

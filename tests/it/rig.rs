@@ -86,6 +86,17 @@ impl Rig {
         writeln!(list, "{}", self.address(user)).expect("switch Basic SMTP off");
     }
 
+    /// The switch as a tenant has it before the end of December 2026: on for `user`. A test that
+    /// turns it off starts with this, so it runs again on the same rig.
+    pub fn switch_on_basic_smtp(&self, user: &str) {
+        claim(user);
+        let list = std::fs::read_to_string(&self.basic_smtp_off).expect("the rig's switch");
+        let address = self.address(user);
+        let kept: String =
+            list.lines().filter(|line| !line.eq_ignore_ascii_case(&address)).map(|l| format!("{l}\n")).collect();
+        std::fs::write(&self.basic_smtp_off, kept).expect("switch Basic SMTP on");
+    }
+
     pub fn address(&self, user: &str) -> String {
         format!("{user}@{}", self.domain)
     }
