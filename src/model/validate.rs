@@ -588,14 +588,7 @@ mod tests {
         push(
             &|s| {
                 s.credential = CredentialKind::Basic;
-                s.smtp.server = "smtp.office365.com".into();
-            },
-            BOTH,
-        );
-        push(
-            &|s| {
-                s.credential = CredentialKind::Basic;
-                s.imap.server = "outlook.office365.com".into();
+                (s.smtp.server, s.imap.server) = ("smtp.office365.com".into(), "outlook.office365.com".into());
             },
             BOTH,
         );
