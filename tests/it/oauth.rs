@@ -1061,6 +1061,13 @@ fn a_tenant_that_needs_admin_approval_gets_the_link_to_forward() {
     config.oauth_providers.push(entry);
     let sandbox = OAuthSandbox { dir: tempfile::tempdir().unwrap(), config };
     sandbox.write_config();
+    // A tenant nobody has approved the app in yet, also on a rig an earlier run approved it on.
+    let withdraw = format!(
+        "https://127.0.0.1:{}/rig/withdraw-consent?client_id=0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab",
+        rig.oauth_port
+    );
+    let withdrawn = Command::new("curl").args(["-sS", "--cacert"]).arg(&rig.ca_file).arg(&withdraw).output().unwrap();
+    assert!(String::from_utf8_lossy(&withdrawn.stdout).contains("Approval withdrawn"));
 
     let refused = sandbox.run(Browser::SignIn, &["connect", "consent"]);
     assert_exit(&refused, 1);

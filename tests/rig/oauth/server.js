@@ -206,6 +206,15 @@ https.createServer({
     res.end(`Permissions granted for ${clientId} in this organisation.\n`);
     return;
   }
+  if (req.url.startsWith('/rig/withdraw-consent')) {
+    // Not Entra's: the rig's control, so a test starts from a tenant nobody has approved
+    // yet even on a rig an earlier run left behind.
+    const clientId = new URL(req.url, issuer).searchParams.get('client_id') || '';
+    adminApproved.delete(clientId);
+    res.setHeader('Content-Type', 'text/plain');
+    res.end(`Approval withdrawn for ${clientId}.\n`);
+    return;
+  }
   if (req.url.startsWith('/interaction/')) {
     interaction(req, res).catch((err) => {
       res.statusCode = 500;
