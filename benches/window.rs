@@ -162,9 +162,22 @@ fn park_the_pointer() {
     }
 }
 
+/// Each start begins with an empty data folder, as a first start does — except the
+/// parse cache's key, which a user's data folder keeps from start to start: without it
+/// every entry is unproven and each start would parse the TOML again.
+fn forget_all_but_the_parse_cache_key(data: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(data.join("mailsettings")) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name() != "parse-cache.key" {
+            let path = entry.path();
+            let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+        }
+    }
+}
+
 fn app_command(dir: &std::path::Path) -> Command {
     let data = dir.join("data");
-    let _ = std::fs::remove_dir_all(&data);
+    forget_all_but_the_parse_cache_key(&data);
     let mut command = Command::new(env!("CARGO_BIN_EXE_mailsettings"));
     command
         .arg("--config")

@@ -99,6 +99,8 @@ pub struct SettingsTable {
     stale: bool,
     /// The (workspace, extras) generations the rows were computed from.
     computed_for: Option<(u64, u64)>,
+    /// The day the notes were worked out on.
+    notes_day: Option<time::Date>,
     /// Set to focus the filter box on the next frame (Ctrl+F).
     pub focus_filter: bool,
     /// The widths the columns would like: the defaults, or where the admin dragged them.
@@ -127,6 +129,7 @@ impl SettingsTable {
             notes: HashMap::new(),
             stale: true,
             computed_for: None,
+            notes_day: None,
             focus_filter: false,
             preferred_widths: COLUMN_WIDTHS.iter().map(|&(preferred, _)| preferred).collect(),
             fitted: None,
@@ -137,16 +140,21 @@ impl SettingsTable {
         self.rows.len()
     }
 
-    fn refresh(&mut self, config: &Config, extras: &HashMap<String, RowExtras>) {
-        self.notes = row_notes(config);
-        self.default_for.clear();
-        for company in &config.companies {
-            if let Some(id) = &company.default_mail_setting {
-                let names = self.default_for.entry(id.clone()).or_default();
-                if !names.is_empty() {
-                    names.push_str(", ");
+    /// `config_moved`: the settings or their extras changed, not only the filter or
+    /// the sort — only then are the notes and company names worked out again (over
+    /// 10,000 settings that is most of a keystroke's work).
+    fn refresh(&mut self, config: &Config, extras: &HashMap<String, RowExtras>, config_moved: bool) {
+        if config_moved {
+            self.notes = row_notes(config);
+            self.default_for.clear();
+            for company in &config.companies {
+                if let Some(id) = &company.default_mail_setting {
+                    let names = self.default_for.entry(id.clone()).or_default();
+                    if !names.is_empty() {
+                        names.push_str(", ");
+                    }
+                    names.push_str(if company.name.is_empty() { &company.id } else { &company.name });
                 }
-                names.push_str(if company.name.is_empty() { &company.id } else { &company.name });
             }
         }
         let needle = self.filter.trim().to_lowercase();
@@ -193,8 +201,13 @@ impl SettingsTable {
         commands: &mut CommandQueue,
     ) {
         self.filter_ui(ui);
-        if self.stale || self.computed_for != Some(generation) {
-            self.refresh(config, extras);
+        // The notes count days down to a provider's date: a window left open overnight
+        // works them out again on the new day.
+        let today = time::OffsetDateTime::now_utc().date();
+        let config_moved = self.computed_for != Some(generation) || self.notes_day != Some(today);
+        self.notes_day = Some(today);
+        if self.stale || config_moved {
+            self.refresh(config, extras, config_moved);
             self.computed_for = Some(generation);
         }
         if config.mail_settings.is_empty() {
