@@ -140,9 +140,9 @@ impl SettingsTable {
         self.rows.len()
     }
 
-    /// `config_moved`: the settings or their extras changed, not only the filter or
-    /// the sort — only then are the notes and company names worked out again (over
-    /// 10,000 settings that is most of a keystroke's work).
+    /// `config_moved`: the settings, their extras or the day changed, not only the
+    /// filter or the sort — only then are the notes and company names worked out
+    /// again (a keystroke does not change them).
     fn refresh(&mut self, config: &Config, extras: &HashMap<String, RowExtras>, config_moved: bool) {
         if config_moved {
             self.notes = row_notes(config);
