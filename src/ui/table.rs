@@ -146,16 +146,7 @@ impl SettingsTable {
     fn refresh(&mut self, config: &Config, extras: &HashMap<String, RowExtras>, config_moved: bool) {
         if config_moved {
             self.notes = row_notes(config);
-            self.default_for.clear();
-            for company in &config.companies {
-                if let Some(id) = &company.default_mail_setting {
-                    let names = self.default_for.entry(id.clone()).or_default();
-                    if !names.is_empty() {
-                        names.push_str(", ");
-                    }
-                    names.push_str(if company.name.is_empty() { &company.id } else { &company.name });
-                }
-            }
+            self.default_for = default_for(config);
         }
         let needle = self.filter.trim().to_lowercase();
         let default_for = &self.default_for;
@@ -430,6 +421,21 @@ enum RowNote {
     /// Sends with a password through Microsoft, which switches that off by default on a
     /// known day: the days left (negative after), and it in words.
     BasicEnding { days: i64, words: String },
+}
+
+/// Setting id → the companies it is the default for, as the Default for column shows them.
+fn default_for(config: &Config) -> HashMap<String, String> {
+    let mut names_by_setting: HashMap<String, String> = HashMap::new();
+    for company in &config.companies {
+        if let Some(id) = &company.default_mail_setting {
+            let names = names_by_setting.entry(id.clone()).or_default();
+            if !names.is_empty() {
+                names.push_str(", ");
+            }
+            names.push_str(if company.name.is_empty() { &company.id } else { &company.name });
+        }
+    }
+    names_by_setting
 }
 
 fn row_notes(config: &Config) -> HashMap<String, RowNote> {

@@ -1066,8 +1066,11 @@ fn a_tenant_that_needs_admin_approval_gets_the_link_to_forward() {
         "https://127.0.0.1:{}/rig/withdraw-consent?client_id=0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab",
         rig.oauth_port
     );
-    let withdrawn = Command::new("curl").args(["-sS", "--cacert"]).arg(&rig.ca_file).arg(&withdraw).output().unwrap();
-    assert!(String::from_utf8_lossy(&withdrawn.stdout).contains("Approval withdrawn"));
+    let open_as_admin = |link: &str| {
+        let page = Command::new("curl").args(["-sS", "--cacert"]).arg(&rig.ca_file).arg(link).output().unwrap();
+        String::from_utf8_lossy(&page.stdout).into_owned()
+    };
+    assert!(open_as_admin(&withdraw).contains("Approval withdrawn"));
 
     let refused = sandbox.run(Browser::SignIn, &["connect", "consent"]);
     assert_exit(&refused, 1);
@@ -1082,8 +1085,7 @@ fn a_tenant_that_needs_admin_approval_gets_the_link_to_forward() {
     assert!(TokenSet::load(&sandbox.secrets(), "consent").unwrap().is_none());
 
     // The administrator opens the link and approves.
-    let approved = Command::new("curl").args(["-sS", "--cacert"]).arg(&rig.ca_file).arg(&link).output().unwrap();
-    assert!(String::from_utf8_lossy(&approved.stdout).contains("Permissions granted"));
+    assert!(open_as_admin(&link).contains("Permissions granted"));
     let connected = sandbox.run(Browser::SignIn, &["connect", "consent"]);
     assert_exit(&connected, 0);
     assert!(stdout(&connected).contains("Connected as consent@rig.test"), "{}", stdout(&connected));
