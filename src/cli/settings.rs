@@ -52,6 +52,17 @@ pub(super) fn import(
         let text = format!("Changes of trust:\n{}", summary.trust_text());
         out.write_all(crate::printable::printable(&text).as_bytes())?;
     }
+    // Errors would have refused the import; what is left to say are the warnings (a
+    // Microsoft setting that signs in with a password, above all). Passwords are
+    // entered after an import, so their absence is not repeated here.
+    let config = workspace.config();
+    for id in summary.added.iter().chain(&summary.replaced) {
+        let Some(setting) = config.setting(id) else { continue };
+        let findings = validate_setting(setting, config, StoredPasswords::default());
+        for finding in findings.iter().filter(|f| f.severity == Severity::Warning) {
+            out.write_all(crate::printable::printable(&format!("{id}: {finding}\n")).as_bytes())?;
+        }
+    }
     Ok(())
 }
 

@@ -248,6 +248,29 @@ fn import_adds_and_replaces_and_export_round_trips() {
     assert_eq!(listed.as_array().unwrap().len(), 3);
 }
 
+/// An imported old Basic setting at Microsoft is told what the validation knows at
+/// once: receiving with a password is refused already, sending ends on Microsoft's date.
+#[test]
+fn an_import_of_a_microsoft_basic_setting_warns_of_the_end_of_passwords() {
+    let sandbox = Sandbox::new();
+    let incoming = sandbox.write(
+        "old.toml",
+        "format = \"mailsettings/1\"\n\n[[mail_setting]]\nid = \"old\"\ndescription = \"Collections\"\n\
+         subject_tag = \"[AR]\"\ncredential = \"basic\"\nactive = true\n\n[mail_setting.smtp]\n\
+         server = \"smtp.office365.com\"\nport = 587\nsecurity = \"starttls\"\nsend_as = \"ar@example.com\"\n\
+         user_name = \"ar@example.com\"\nuser_domain = \"example.com\"\n\n[mail_setting.imap]\n\
+         server = \"outlook.office365.com\"\nport = 993\nsecurity = \"tls\"\nuser_name = \"ar@example.com\"\n\
+         user_domain = \"example.com\"\n",
+    );
+    let output = sandbox.run(&["import", incoming.to_str().unwrap(), "--yes"]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(text.contains("1 setting(s) added"), "{text}");
+    assert!(text.contains("old: warning: imap.server: Microsoft has refused every password"), "{text}");
+    assert!(text.contains("old: warning: smtp.server: Microsoft switches Basic"), "{text}");
+    assert!(!text.contains("enter the password"), "passwords come after an import: {text}");
+}
+
 #[test]
 fn a_malformed_import_file_changes_nothing() {
     let sandbox = Sandbox::new();
