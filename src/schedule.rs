@@ -129,6 +129,51 @@ pub fn scheduled_task(job: &Job) -> (String, String) {
     (format!("{NAME}.xml"), task)
 }
 
+/// The bytes of a definition file in the encoding its XML declaration names: the
+/// Task Scheduler's task declares UTF-16 (as the tasks Windows exports do), so it is
+/// written as UTF-16LE with a byte-order mark — an XML reader takes the declaration at
+/// its word, and UTF-8 bytes read as UTF-16 are not XML.
+pub fn encoded(text: &str) -> Vec<u8> {
+    if declared_encoding(text).is_some_and(|encoding| encoding.eq_ignore_ascii_case("UTF-16")) {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        bytes
+    } else {
+        text.as_bytes().to_vec()
+    }
+}
+
+/// A definition file read back: UTF-16 with a byte-order mark, else UTF-8.
+pub fn decoded(bytes: &[u8]) -> Option<String> {
+    let units = |bytes: &[u8], unit: fn([u8; 2]) -> u16| -> Option<String> {
+        let units: Vec<u16> = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]])).collect();
+        String::from_utf16(&units).ok()
+    };
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => units(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => units(rest, u16::from_be_bytes),
+        _ => String::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes).to_vec()).ok(),
+    }
+}
+
+/// The `encoding` of an `<?xml …?>` declaration.
+fn declared_encoding(text: &str) -> Option<&str> {
+    let declaration = text.strip_prefix("<?xml")?.split("?>").next()?;
+    let value = declaration.split("encoding=").nth(1)?;
+    let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    value[1..].split(quote).next()
+}
+
+/// The program a scheduled check runs: on Windows the window binary (built as a GUI
+/// program, so no console window opens every interval) even when the console twin
+/// `mailsettings-cli.exe` installed the schedule; elsewhere this program.
+pub fn scheduled_program(current: &Path) -> PathBuf {
+    let is_console_twin =
+        current.file_stem().is_some_and(|stem| stem.to_string_lossy().eq_ignore_ascii_case("mailsettings-cli"));
+    let window = current.with_file_name(if cfg!(windows) { "mailsettings.exe" } else { "mailsettings" });
+    if cfg!(windows) && is_console_twin && window.is_file() { window } else { current.to_owned() }
+}
+
 /// "1 h", "30 min".
 fn words(every: Duration) -> String {
     let minutes = every.as_secs() / 60;
@@ -177,7 +222,7 @@ pub fn install(job: &Job, folder: &Path) -> Result<Installed, ScheduleError> {
     let mut files = Vec::new();
     for (name, text) in definitions(job) {
         let path = folder.join(name);
-        std::fs::write(&path, text).map_err(|source| ScheduleError::Write { path: path.clone(), source })?;
+        std::fs::write(&path, encoded(&text)).map_err(|source| ScheduleError::Write { path: path.clone(), source })?;
         files.push(path);
     }
     let started = start(&files);
@@ -243,7 +288,7 @@ pub fn installed(folder: &Path) -> Option<Option<Duration>> {
     if !paths.iter().all(|p| p.exists()) {
         return None;
     }
-    let text = paths.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect::<String>();
+    let text = paths.iter().filter_map(|p| decoded(&std::fs::read(p).ok()?)).collect::<String>();
     let seconds = ["OnUnitActiveSec=", "<integer>", "<Interval>PT"].iter().find_map(|key| {
         let rest = &text[text.find(key)? + key.len()..];
         rest.chars()

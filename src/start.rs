@@ -10,6 +10,9 @@ use crate::cli::{Cli, Command};
 /// The whole program. Both binaries (`mailsettings`, and the console
 /// `mailsettings-cli` for Windows) call this.
 pub fn main_with(launched: std::time::Instant) -> ExitCode {
+    if crate::ui::show_start_failure_if_asked() {
+        return ExitCode::from(1);
+    }
     let cli = Cli::parse();
     match &cli.command {
         None | Some(Command::Gui) => {

@@ -5,9 +5,10 @@
 //! Elsewhere the owner is unknown and the local password (and local TLS) are the
 //! guard — the README says so.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 /// Whose connection this is, as far as the OS says.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code, reason = "only Linux names a socket's owner"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Owner {
     /// The bridge's own user.
@@ -43,6 +44,7 @@ pub fn owner(local: SocketAddr, peer: SocketAddr) -> Owner {
 
 /// The uid of the socket whose local address is `socket` and remote `other`, from
 /// the text of `/proc/net/tcp[6]`.
+#[cfg(any(target_os = "linux", test))]
 fn socket_owner(table: &str, socket: SocketAddr, other: SocketAddr) -> Option<u32> {
     let (want_local, want_remote) = (hex_address(socket), hex_address(other));
     table.lines().skip(1).find_map(|line| {
@@ -56,7 +58,9 @@ fn socket_owner(table: &str, socket: SocketAddr, other: SocketAddr) -> Option<u3
 
 /// An address as the kernel's table writes it: the address in host byte order
 /// per 32-bit word (little-endian here), then `:` and the port in hex.
+#[cfg(any(target_os = "linux", test))]
 fn hex_address(address: SocketAddr) -> String {
+    use std::net::IpAddr;
     let words: Vec<u8> = match address.ip() {
         IpAddr::V4(ip) => ip.octets().to_vec(),
         IpAddr::V6(ip) => ip.octets().to_vec(),

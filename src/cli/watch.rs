@@ -146,6 +146,7 @@ pub(super) fn schedule(workspace: &Workspace, command: &ScheduleCommand, out: &m
             let every = crate::schedule::parse_interval(every).map_err(|e| Failure::usage(e.to_string()))?;
             let program = std::env::current_exe()
                 .map_err(|e| Failure::check(format!("cannot tell where this program is: {e}")))?;
+            let program = crate::schedule::scheduled_program(&program);
             let config = std::path::absolute(workspace.path()).unwrap_or_else(|_| workspace.path().to_owned());
             let job = crate::schedule::Job { program, config, every };
             let installed = crate::schedule::install(&job, &folder).map_err(|e| Failure::check(e.to_string()))?;

@@ -168,8 +168,11 @@ impl ConfigFile {
     }
 
     /// Writes `config` atomically, keeping the previous file as the backup.
-    /// Refuses when the file changed on disk since [`Self::load`].
+    /// Refuses when the file changed on disk since [`Self::load`]. The check and the
+    /// write happen under an OS lock on `<config>.lock`, so of two programs saving at
+    /// once the second sees the first one's file and refuses, instead of replacing it.
     pub fn save(&mut self, config: &Config) -> Result<(), StoreError> {
+        let _lock = self.lock()?;
         let current = match fs::read(&self.path) {
             Ok(bytes) => Some(bytes),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
@@ -191,6 +194,26 @@ impl ConfigFile {
             .flatten()
             .map(|cache| (cache, text.into_bytes()));
         Ok(())
+    }
+}
+
+impl ConfigFile {
+    /// The OS lock (`LockFileEx` on Windows, `flock` elsewhere) on `<config>.lock`, held while the file is saved.
+    fn lock(&self) -> Result<fs::File, StoreError> {
+        let mut name = self.path.file_name().unwrap_or_default().to_owned();
+        name.push(".lock");
+        let path = self.path.with_file_name(name);
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|e| StoreError::io("create the folder", dir, e))?;
+        }
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| StoreError::io("open the lock file", &path, e))?;
+        file.lock().map_err(|e| StoreError::io("lock", &path, e))?;
+        Ok(file)
     }
 }
 

@@ -118,7 +118,51 @@ pub fn run(config: Option<&Path>, log_file: Option<&Path>, launched: std::time::
         Err(err) => {
             tracing::error!("the window could not start: {err}");
             eprintln!("mailsettings: the window could not start: {err}");
+            if cfg!(windows) {
+                tell_the_window_could_not_start(&err.to_string(), log_file);
+            }
             ExitCode::from(1)
         }
     }
+}
+
+/// What tells a second start of this program to show why the window could not open, and nothing else.
+const START_FAILURE_ENV: &str = "MAILSETTINGS_START_FAILURE";
+
+/// On Windows the window binary has no console: a window that cannot open would
+/// otherwise end without a word after a double-click. The usual cause there is a
+/// computer without OpenGL 2 (a remote desktop or a virtual machine without a
+/// graphics driver): say so in a message box, with the way that still works. The box
+/// is shown by a second start of this program: in this process the failed window
+/// stays behind, and a message box made beside it waits for it forever (seen under Wine).
+fn tell_the_window_could_not_start(reason: &str, log_file: Option<&Path>) {
+    // glutin's own words list its whole config template: the log keeps them.
+    let reason = if reason.contains("glutin") {
+        "the graphics driver offers no OpenGL configuration to draw with"
+    } else {
+        reason
+    };
+    let log = log_file.map(|path| format!("\n\nDetails are in {}.", path.display())).unwrap_or_default();
+    let text = format!(
+        "Mail Settings could not open its window: {reason}\n\nThe window needs OpenGL 2 or later. On a remote \
+         desktop or a virtual machine without a graphics driver, install the graphics driver or open Mail Settings \
+         on the computer itself. The commands work without a window: mailsettings-cli --help.{log}"
+    );
+    let shown = std::env::current_exe()
+        .and_then(|program| std::process::Command::new(program).env(START_FAILURE_ENV, text).status());
+    if let Err(err) = shown {
+        tracing::warn!("the message that the window could not start was not shown: {err}");
+    }
+}
+
+/// When this start is only to show why the window could not open: shows it and says so.
+pub fn show_start_failure_if_asked() -> bool {
+    let Some(text) = std::env::var_os(START_FAILURE_ENV) else { return false };
+    rfd::MessageDialog::new()
+        .set_level(rfd::MessageLevel::Error)
+        .set_title("Mail Settings could not start")
+        .set_description(text.to_string_lossy())
+        .set_buttons(rfd::MessageButtons::Ok)
+        .show();
+    true
 }

@@ -18,3 +18,4 @@ mod rig; // the Dovecot + Postfix rig started by scripts/test
 mod structure; // the code's shape: no files or parts importing each other, no file over 800 lines
 mod support; // helpers: temp workspaces, running the binary
 mod window; // the binary in a real X window under Xvfb
+mod windows; // the Windows build under Wine: the CLI on the rig, Credential Manager, Task Scheduler, the window, the installer

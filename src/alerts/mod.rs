@@ -7,6 +7,8 @@
 //! working setting, a command, a desktop notification. Alerts name settings by
 //! description and carry no secret: reasons come from redacted reports.
 
+mod command;
+
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -143,6 +145,9 @@ pub fn problem(alerts: &AlertsConfig, config: &Config, what: impl Fn(&str) -> St
     {
         return Some(format!("{} \"{address}\" is not an e-mail address", what("email")));
     }
+    if let Some(problem) = alerts.command.as_deref().and_then(command::problem) {
+        return Some(format!("{}: {problem}", what("command")));
+    }
     if let Some(id) = alerts.email_via.as_deref().filter(|id| config.setting(id).is_none()) {
         return Some(format!("{}: there is no mail setting with id \"{id}\"", what("via")));
     }
@@ -189,27 +194,16 @@ fn webhook(url: &str, change: &Change, config: &Config) -> Result<(), String> {
 }
 
 fn run_command(command: &str, change: &Change) -> Result<(), String> {
-    let mut shell = if cfg!(windows) {
-        let mut shell = std::process::Command::new("cmd");
-        shell.arg("/C");
-        shell
-    } else {
-        let mut shell = std::process::Command::new("sh");
-        shell.arg("-c");
-        shell
-    };
-    let status = shell
-        .arg(command)
-        .env("MAILSETTINGS_ALERT_TEXT", &change.text)
-        .env("MAILSETTINGS_ALERT_SETTING", &change.setting)
-        .env("MAILSETTINGS_ALERT_NAME", &change.name)
-        .env("MAILSETTINGS_ALERT_STATE", &change.to)
-        .env("MAILSETTINGS_ALERT_REASON", &change.reason)
-        .env("MAILSETTINGS_ALERT_NEXT_STEP", change.next_step.as_deref().unwrap_or_default())
-        .stdin(std::process::Stdio::null())
-        .status()
-        .map_err(|e| format!("the alert command could not start: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("the alert command failed ({status})")) }
+    let variables = [
+        ("MAILSETTINGS_ALERT_TEXT", change.text.as_str()),
+        ("MAILSETTINGS_ALERT_SETTING", change.setting.as_str()),
+        ("MAILSETTINGS_ALERT_NAME", change.name.as_str()),
+        ("MAILSETTINGS_ALERT_STATE", change.to.as_str()),
+        ("MAILSETTINGS_ALERT_REASON", change.reason.as_str()),
+        ("MAILSETTINGS_ALERT_NEXT_STEP", change.next_step.as_deref().unwrap_or_default()),
+    ];
+    let json = serde_json::json!({ "text": change.text, "mailsettings": change }).to_string();
+    command::run(command, &variables, &json)
 }
 
 /// The alert as an email, sent through `email_via` or else the first Active setting
