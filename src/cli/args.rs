@@ -260,7 +260,8 @@ pub enum AlertsCommand {
         /// The setting alert emails are sent through (else the first other working one)
         #[arg(long, value_name = "ID", requires = "email")]
         via: Option<String>,
-        /// A command run with MAILSETTINGS_ALERT_TEXT, _SETTING, _NAME, _STATE, _REASON set
+        /// A command run with MAILSETTINGS_ALERT_TEXT, _SETTING, _NAME, _STATE, _REASON set and the
+        /// alert as JSON on its input (on Windows the program itself, never through cmd)
         #[arg(long, value_name = "CMD")]
         command: Option<String>,
         /// A desktop notification

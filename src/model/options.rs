@@ -47,7 +47,8 @@ pub struct AlertsConfig {
     /// The setting the alert email is sent through (else the first working one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_via: Option<String>,
-    /// A command run with the alert in its environment (`MAILSETTINGS_ALERT_TEXT` …).
+    /// A command run with the alert in its environment (`MAILSETTINGS_ALERT_TEXT` …) and as
+    /// JSON on its standard input (see `alerts::command` for how each OS starts it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     /// A desktop notification (the OS's own: D-Bus notifications on Linux).
