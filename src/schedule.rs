@@ -314,6 +314,30 @@ mod tests {
     }
 
     #[test]
+    fn each_file_is_written_in_the_encoding_it_declares_and_read_back() {
+        let (_, task) = scheduled_task(&job());
+        let bytes = encoded(&task);
+        assert_eq!(bytes[..2], [0xFF, 0xFE], "UTF-16LE with its byte-order mark");
+        assert_eq!(bytes.len(), 2 + task.encode_utf16().count() * 2);
+        assert_eq!(decoded(&bytes).as_deref(), Some(task.as_str()));
+        let (_, plist) = launch_agent(&job());
+        assert_eq!(encoded(&plist), plist.as_bytes(), "a UTF-8 declaration stays UTF-8");
+        assert_eq!(decoded(b"\xEF\xBB\xBFplain").as_deref(), Some("plain"));
+        assert_eq!(decoded(&[0xFF, 0xFE, 0x00, 0xD8]), None, "a lone surrogate is no text");
+    }
+
+    #[test]
+    fn the_console_twin_schedules_the_window_binary_only_on_windows() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = dir.path().join("mailsettings-cli.exe");
+        std::fs::write(dir.path().join("mailsettings.exe"), "").unwrap();
+        let expected = if cfg!(windows) { dir.path().join("mailsettings.exe") } else { cli.clone() };
+        assert_eq!(scheduled_program(&cli), expected);
+        let plain = dir.path().join("mailsettings");
+        assert_eq!(scheduled_program(&plain), plain);
+    }
+
+    #[test]
     fn intervals_are_minutes_or_hours_between_five_minutes_and_a_day() {
         assert_eq!(parse_interval("1h").unwrap(), Duration::from_secs(3600));
         assert_eq!(parse_interval(" 30M ").unwrap(), Duration::from_secs(1800));

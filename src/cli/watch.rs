@@ -91,6 +91,7 @@ pub(super) fn alerts(workspace: &mut Workspace, command: &AlertsCommand, out: &m
                 webhook: webhook.clone(),
                 email: email.clone(),
                 email_via: via.clone(),
+                command: command.clone(),
                 ..crate::model::AlertsConfig::default()
             };
             if let Some(problem) = crate::alerts::problem(&asked, workspace.config(), |flag| format!("--{flag}")) {

@@ -58,6 +58,15 @@ impl Sandbox {
     }
 }
 
+/// Held by every test that shows a window on the shared test display (Xvfb) and looks
+/// at the screen or moves the real pointer, so one test's window never sits over
+/// another's screenshot or click (the Linux and the Windows windows are both titled
+/// "Mail Settings").
+pub fn display_lock() -> std::sync::MutexGuard<'static, ()> {
+    static DISPLAY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    DISPLAY.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub fn run_command(mut command: Command, stdin: &str) -> Output {
     let mut child = command
         .stdin(Stdio::piped())

@@ -21,6 +21,7 @@ fn windows_named(title: &str) -> Vec<String> {
 #[test]
 fn the_binary_opens_a_real_window_titled_mail_settings() {
     display_required();
+    let _display = crate::support::display_lock();
     let sandbox = Sandbox::new();
     std::fs::write(sandbox.config(), SAMPLE).unwrap();
     let mut child = Command::new(BIN)
@@ -73,6 +74,7 @@ fn the_binary_opens_a_real_window_titled_mail_settings() {
 #[test]
 fn the_real_window_is_driven_through_its_accessibility_tree() {
     display_required();
+    let _display = crate::support::display_lock();
     let sandbox = Sandbox::new();
     let mut child = Command::new(BIN)
         .arg("--config")
