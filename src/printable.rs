@@ -19,6 +19,26 @@ pub fn printable(text: &str) -> String {
     out
 }
 
+/// `value` as pretty JSON whose every dangerous character is a JSON escape (`\u007f`):
+/// serde_json leaves DEL, C1 controls, bidirectional marks and U+2028 as they are, and
+/// [`printable`]'s `\u{7f}` inside a JSON string would make the output invalid JSON.
+/// Outside strings JSON holds only ASCII, so every such character is in a string.
+pub fn json_text(value: &impl serde::Serialize) -> serde_json::Result<String> {
+    let text = serde_json::to_string_pretty(value)?;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_dangerous(c) {
+            let mut units = [0_u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
 fn is_dangerous(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{8}' | '\u{b}'..='\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
         || matches!(c, '\r')
@@ -76,6 +96,21 @@ impl<W: std::io::Write> Drop for PrintableWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_keeps_hostile_replies_as_valid_json_escapes() {
+        let reply = "535 no\u{7f}\u{85}\u{9b}[31m\u{202e}gnp.exe\u{2028}next\u{1b}[0m\r\n";
+        let text = json_text(&serde_json::json!({ "reply": reply })).unwrap();
+        assert!(
+            text.contains("\\u007f")
+                && text.contains("\\u0085")
+                && text.contains("\\u202e")
+                && text.contains("\\u2028")
+        );
+        assert_eq!(printable(&text), text, "nothing left for the printable writer to change");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["reply"], reply, "the reply itself, exactly, once parsed");
+    }
 
     #[test]
     fn terminal_commands_and_bidi_overrides_are_shown_not_run() {

@@ -92,16 +92,26 @@ impl fmt::Debug for SecretText {
     }
 }
 
-/// An address without the `user:password@` part, to name it on screen or in a log.
+/// An address as it may be named on screen, in a report or in a log: its scheme,
+/// host and port, built from those parts alone — never the text it came as, which
+/// can hold `user:password@` in forms a URL parser does not take apart (no scheme:
+/// `arteam:Winter2026@proxy:3128`; a `#` or `/` in the password) while an HTTP
+/// client still signs in with them.
 pub fn without_userinfo(address: &str) -> String {
-    match url::Url::parse(address) {
-        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
-            let _ = url.set_username("");
-            let _ = url.set_password(None);
-            url.to_string()
+    let address = address.trim();
+    let (scheme, rest) = match address.split_once("://") {
+        Some((scheme, rest))
+            if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+        {
+            (scheme.to_ascii_lowercase(), rest)
         }
-        _ => address.to_owned(),
-    }
+        _ => ("http".to_owned(), address),
+    };
+    // The host follows the last '@' (a host holds none; an unencoded password may).
+    let after_userinfo = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let host_port = after_userinfo.split(['/', '?', '#']).next().unwrap_or_default();
+    let plain = !host_port.is_empty() && host_port.chars().all(|c| c.is_ascii_alphanumeric() || ".-_:[]%".contains(c));
+    if plain { format!("{scheme}://{host_port}") } else { format!("{scheme}://(an address that is not shown)") }
 }
 
 #[cfg(test)]
@@ -115,6 +125,27 @@ mod tests {
         assert_eq!(typed.as_str(), "canary-typed-password");
         let state = (String::from("form"), typed);
         assert!(!format!("{state:?} {state:#?}").contains("canary"), "a {{:?}} of UI state shows no secret");
+    }
+
+    #[test]
+    fn an_address_is_shown_by_its_parts_and_never_with_a_password() {
+        let password = "Winter2026";
+        for (address, shown) in [
+            ("http://arteam:Winter2026@proxy.example:3128", "http://proxy.example:3128"),
+            ("arteam:Winter2026@proxy.example:3128", "http://proxy.example:3128"),
+            ("http://arteam:Win#ter2026@proxy.example:3128/", "http://proxy.example:3128"),
+            ("http://arteam:Win/ter2026@proxy.example:3128", "http://proxy.example:3128"),
+            ("socks5://arteam:Winter2026@@proxy.example:1080", "socks5://proxy.example:1080"),
+            ("https://[::1]:8443", "https://[::1]:8443"),
+            ("proxy.example:3128", "http://proxy.example:3128"),
+            ("  HTTP://arteam:Winter2026@proxy  ", "http://proxy"),
+            ("http://arteam:Winter2026@", "http://(an address that is not shown)"),
+            ("Winter2026 proxy", "http://(an address that is not shown)"),
+        ] {
+            let displayed = without_userinfo(address);
+            assert_eq!(displayed, shown, "{address}");
+            assert!(!displayed.contains(password) && !displayed.contains("arteam"));
+        }
     }
 
     #[test]

@@ -248,7 +248,9 @@ fn desktop(change: &Change) -> Result<(), String> {
     let connection = zbus::blocking::Connection::session().map_err(|e| format!("no desktop session bus: {e}"))?;
     let hints: HashMap<&str, zbus::zvariant::Value<'_>> = HashMap::new();
     let summary = format!("Mail Settings: {}", change.name);
-    let urgency_body = change.text.trim_start_matches("Mail Settings: ").to_owned();
+    // The body is markup to servers with "body-markup" (dunst, GNOME): a description
+    // or a server's reply holding `<b>` or `&` is shown as written, not interpreted.
+    let urgency_body = markup_escaped(change.text.trim_start_matches("Mail Settings: "));
     connection
         .call_method(
             Some("org.freedesktop.Notifications"),
@@ -261,9 +263,22 @@ fn desktop(change: &Change) -> Result<(), String> {
         .map_err(|e| format!("the desktop notification was not shown: {e}"))
 }
 
+/// `text` safe inside notification markup (the spec's subset of XML): `&`, `<`, `>` escaped.
+fn markup_escaped(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_notification_body_shows_markup_as_text() {
+        assert_eq!(
+            markup_escaped("\"R&D <b>AR</b>\" stopped working: 535 <x@y>"),
+            "\"R&amp;D &lt;b&gt;AR&lt;/b&gt;\" stopped working: 535 &lt;x@y&gt;"
+        );
+    }
 
     fn result(id: &str, health: Health) -> SettingHealth {
         SettingHealth {

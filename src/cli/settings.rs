@@ -126,8 +126,8 @@ pub(super) fn list(workspace: &Workspace, json: bool, out: &mut dyn Write) -> st
         })
         .collect();
     if json {
-        serde_json::to_writer_pretty(&mut *out, &rows)?;
-        return writeln!(out);
+        let text = crate::printable::json_text(&rows).map_err(std::io::Error::other)?;
+        return writeln!(out, "{text}");
     }
     if rows.is_empty() {
         return writeln!(out, "No mail settings yet. Add one in the window, or: mailsettings import FILE");

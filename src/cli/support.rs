@@ -15,8 +15,8 @@ use crate::store::Workspace;
 
 /// A value as pretty JSON and a newline.
 pub(super) fn print_json(value: &impl Serialize, out: &mut dyn Write) -> Result<(), Failure> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(|e| Failure::check(e.to_string()))?;
-    Ok(writeln!(out)?)
+    let text = crate::printable::json_text(value).map_err(|e| Failure::check(e.to_string()))?;
+    Ok(writeln!(out, "{text}")?)
 }
 
 /// A cancel token that Ctrl+C (SIGINT) sets: a probe or a sign-in then ends at
@@ -65,7 +65,7 @@ pub(super) fn leftover_outcome(outcome: CheckResult) -> probe::imap::Leftover {
 /// The report on stdout; exit 1 (with no extra message) when it failed.
 pub(super) fn print_report(report: &probe::Report, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
     let written = if json {
-        serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::other).and_then(|()| writeln!(out))
+        crate::printable::json_text(report).map_err(std::io::Error::other).and_then(|text| writeln!(out, "{text}"))
     } else {
         out.write_all(report.to_text().as_bytes())
     };

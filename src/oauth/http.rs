@@ -16,13 +16,24 @@ const MAX_BODY: u64 = 1024 * 1024;
 /// Which proxy sign-in and token requests take: the config's `[network]`, else the
 /// environment's (`https_proxy`, `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY`; `no_proxy`).
 /// Set once the config is read (`use_network`), for every request of the process.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ProxyRoute {
     /// The proxy's address; the config's carries at most a user name.
     pub proxy: Option<String>,
     pub no_proxy: Vec<String>,
     /// The config's proxy's password, from the OS credential store.
     pub password: Option<crate::secret::Secret>,
+}
+
+/// The proxy by its scheme, host and port only: its address may carry a password.
+impl std::fmt::Debug for ProxyRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyRoute")
+            .field("proxy", &self.proxy.as_deref().map(crate::secret::without_userinfo))
+            .field("no_proxy", &self.no_proxy)
+            .field("password", &self.password)
+            .finish()
+    }
 }
 
 static CONFIGURED: std::sync::RwLock<Option<ProxyRoute>> = std::sync::RwLock::new(None);
@@ -78,6 +89,24 @@ fn proxy_address(route: &ProxyRoute, proxy: &str) -> String {
     }
 }
 
+/// `text` with the proxy's user information and stored password taken out: a
+/// transport error may quote the address it was given.
+fn without_secrets_of(text: &str, proxy: &str, route: Option<&ProxyRoute>) -> String {
+    let mut text = text.to_owned();
+    if let Some((userinfo, _)) = proxy.rsplit_once('@') {
+        let userinfo = userinfo.split_once("://").map_or(userinfo, |(_, rest)| rest);
+        for part in [userinfo, userinfo.split_once(':').map_or("", |(_, password)| password)] {
+            if !part.is_empty() {
+                text = text.replace(part, crate::secret::REDACTED);
+            }
+        }
+    }
+    if let Some(password) = route.and_then(|route| route.password.as_ref()).filter(|p| !p.expose().is_empty()) {
+        text = text.replace(password.expose(), crate::secret::REDACTED);
+    }
+    text
+}
+
 fn split_no_proxy(list: &str) -> Vec<String> {
     list.split([',', ' '])
         .map(|h| h.trim().trim_start_matches('*').to_ascii_lowercase())
@@ -110,7 +139,7 @@ impl ProxyRoute {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TokenHttp {
     agent: ureq::Agent,
     /// The same through the proxy in effect, when there is one.
@@ -153,6 +182,16 @@ pub fn suggested_backoff(text: &str) -> Option<Duration> {
     Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
 }
 
+/// ureq's agents print their proxy with its password: shown here by the route alone.
+impl std::fmt::Debug for TokenHttp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenHttp")
+            .field("proxied", &self.proxied.as_ref().map(|(_, route)| route))
+            .field("cancel", &self.cancel)
+            .finish_non_exhaustive()
+    }
+}
+
 impl TokenHttp {
     #[allow(clippy::needless_pass_by_value, reason = "callers hand over their Arc, as ureq's tls_config takes one")]
     pub fn new(tls: Arc<rustls::ClientConfig>, timeout: Duration) -> Self {
@@ -167,8 +206,10 @@ impl TokenHttp {
         let route = proxy_route();
         let proxied = route.proxy.as_deref().and_then(|proxy| match ureq::Proxy::new(proxy_address(&route, proxy)) {
             Ok(proxy) => Some((builder().proxy(proxy).build(), route.clone())),
-            Err(err) => {
-                tracing::warn!("the proxy address is not usable, going direct: {err}");
+            Err(_) => {
+                // ureq's words can quote the address: name it by its parts.
+                let shown = crate::secret::without_userinfo(proxy);
+                tracing::warn!("the proxy address {shown} is not usable, going direct");
                 None
             }
         });
@@ -232,8 +273,9 @@ impl SyncHttpClient for TokenHttp {
                 let proxy = self.proxied.as_ref().filter(|(proxied, _)| std::ptr::eq(proxied, agent));
                 return Err(match proxy.and_then(|(_, route)| route.proxy.as_deref()) {
                     Some(proxy) => HttpClientError::Other(format!(
-                        "the proxy {} failed: {err}",
-                        crate::secret::without_userinfo(proxy)
+                        "the proxy {} failed: {}",
+                        crate::secret::without_userinfo(proxy),
+                        without_secrets_of(&err.to_string(), proxy, self.proxied.as_ref().map(|(_, route)| route))
                     )),
                     None => HttpClientError::Reqwest(Box::new(err)),
                 });
@@ -258,6 +300,31 @@ impl SyncHttpClient for TokenHttp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A proxy's password never prints: not from the environment's raw address (no
+    /// scheme, a `#` in it), not from the stored one, not through `{:?}` of the client
+    /// (ureq's agent would print it), not in a failure's words.
+    #[test]
+    fn a_proxy_password_never_prints() {
+        for raw in ["arteam:Winter2026@127.0.0.1:9", "http://arteam:Win#ter2026@127.0.0.1:9"] {
+            let route = ProxyRoute {
+                proxy: Some(raw.to_owned()),
+                password: Some("Stored-Pa55".into()),
+                ..ProxyRoute::default()
+            };
+            let tls = crate::tls::client_config(&[]).unwrap();
+            let mut http = TokenHttp::new(tls, Duration::from_secs(1));
+            let agent = ureq::AgentBuilder::new().proxy(ureq::Proxy::new(raw).unwrap()).build();
+            http.proxied = Some((agent, route.clone()));
+            let printed = format!("{http:?} {http:#?} {route:?}");
+            assert!(!printed.contains("Winter2026") && !printed.contains("Win#ter2026"), "{printed}");
+            assert!(!printed.contains("Stored-Pa55") && printed.contains("127.0.0.1:9"), "{printed}");
+            let quoted = format!("connecting to {raw} with Stored-Pa55 failed");
+            let cleaned = without_secrets_of(&quoted, raw, Some(&route));
+            assert!(!cleaned.contains("Winter2026") && !cleaned.contains("Win#ter2026"), "{cleaned}");
+            assert!(!cleaned.contains("Stored-Pa55") && !cleaned.contains("arteam:"), "{cleaned}");
+        }
+    }
 
     #[test]
     fn the_stored_password_joins_the_user_name_only_on_the_way_out() {

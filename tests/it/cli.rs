@@ -479,6 +479,9 @@ fn terminal_commands_in_server_replies_are_shown_escaped() {
     let config = SAMPLE
         .replace("port = 993", &format!("port = {}", server.port))
         .replace("imap.example.com", "127.0.0.1")
+        // Nothing listens here: `check --all` fails to send at once, with no name to look up.
+        .replace("smtp.example.com", "127.0.0.1")
+        .replace("port = 587", "port = 1")
         .replacen("security = \"tls\"", "security = \"starttls\"", 1);
     std::fs::write(sandbox.config(), config).unwrap();
     assert_exit(&sandbox.run_with_stdin(&["set-password", "old-basic", "--imap"], &format!("{CANARY}\n")), 0);
@@ -489,9 +492,20 @@ fn terminal_commands_in_server_replies_are_shown_escaped() {
             assert!(!output.stdout.contains(&byte), "a raw {byte:#x} reached stdout: {:?}", stdout(&output));
             assert!(!output.stderr.contains(&byte), "a raw {byte:#x} reached stderr");
         }
-        assert!(!stdout(&output).contains('\u{202e}'), "a bidi override reached stdout");
+        for raw in ['\u{202e}', '\u{7f}', '\u{85}', '\u{9b}', '\u{2028}'] {
+            assert!(!stdout(&output).contains(raw), "a raw {raw:?} reached stdout");
+        }
         assert!(stdout(&output).contains("u{1b}[2J"), "shown escaped: {}", stdout(&output));
     }
+    // JSON stays JSON whatever the server said: `test --json` and `check --all --json` parse.
+    let json = sandbox.run(&["test", "incoming", "old-basic", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("test --json is JSON");
+    assert_eq!(report["passed"], false);
+    let check = sandbox.run(&["check", "--all", "--json"]);
+    let text = stdout(&check);
+    let results: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("check --all --json: {e}\n{text}"));
+    assert!(results.to_string().contains("old-basic"), "{results}");
 }
 
 /// A hostile imported file cannot drive the terminal either: its descriptions

@@ -224,10 +224,14 @@ fn serve(mut stream: TcpStream, behaviour: &Behaviour, received: &Mutex<Vec<u8>>
             }
         }
         Behaviour::TerminalCommands => {
-            let _ = stream.write_all(b"* OK \x1b[2J\x1b]52;c;ZXZpbA==\x07 hostile \xe2\x80\xae ready\r\n");
+            // ESC sequences, an OSC 52 clipboard write, BEL, a bidi override, DEL, C1
+            // controls (NEL, CSI) and U+2028.
+            let _ = stream.write_all(
+                b"* OK \x1b[2J\x1b]52;c;ZXZpbA==\x07 hostile \xe2\x80\xae ready\x7f \xc2\x85\xc2\x9b31m \xe2\x80\xa8end\r\n",
+            );
             while let Some(line) = read_line(&mut stream, received) {
                 let tag = line.split(' ').next().unwrap_or("*").to_owned();
-                let _ = stream.write_all(format!("{tag} NO \x1b[31mdenied\x07\r\n").as_bytes());
+                let _ = stream.write_all(format!("{tag} NO \x1b[31mdenied\x07\x7f\u{85}\u{2028}\r\n").as_bytes());
             }
         }
         Behaviour::Garbage => {
