@@ -17,6 +17,31 @@ pub fn endpoint_problem(what: &str, address: &str) -> Option<String> {
     }
 }
 
+/// Why a proxy address may not be kept in the config: it is an `http://host:port`
+/// address (the proxy is spoken to in plain HTTP; requests go through it with
+/// CONNECT), with at most a user name — its password belongs in the OS credential
+/// store, and a config file is copied, exported and read by support.
+pub fn proxy_problem(address: &str) -> Option<String> {
+    let shown = crate::secret::without_userinfo(address);
+    let wrong = || {
+        Some(format!(
+            "the proxy \"{shown}\" is not an address like http://proxy.corp.example:3128 (with name@ before the host \
+             when it asks for a password; the password is stored on its own, never in the config)"
+        ))
+    };
+    let Ok(url) = url::Url::parse(address.trim()) else { return wrong() };
+    if url.password().is_some() {
+        return Some(format!(
+            "the proxy \"{shown}\" carries a password: keep only the user name in the address and store the \
+             password on its own (network set --proxy-password-stdin, or the window's Network)"
+        ));
+    }
+    if url.scheme() != "http" || url.host_str().is_none_or(str::is_empty) {
+        return wrong();
+    }
+    None
+}
+
 fn is_loopback_host(host: &url::Host<&str>) -> bool {
     match host {
         url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),

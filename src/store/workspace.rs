@@ -445,6 +445,11 @@ fn new_errors(before: &Config, after: &Config) -> Vec<String> {
         let known = previous.map(crate::model::OAuthProvider::problems).unwrap_or_default();
         problems.extend(provider.problems().into_iter().filter(|p| !known.contains(p)));
     }
+    if after.network.proxy != before.network.proxy
+        && let Some(problem) = after.network.proxy.as_deref().and_then(crate::model::endpoints::proxy_problem)
+    {
+        problems.push(problem);
+    }
     problems
 }
 
@@ -524,6 +529,30 @@ mod tests {
         fixed_one.subject_tag.clear();
         let err = ws.save_setting(fixed_one, &PasswordChanges::default()).unwrap_err();
         assert!(err.to_string().contains("subject_tag"), "a new problem is refused: {err}");
+    }
+
+    /// Every way into the config (window, CLI, import, the migration) meets one rule:
+    /// a proxy address keeps at most a user name.
+    #[test]
+    fn a_proxy_password_never_reaches_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = workspace(dir.path());
+        for proxy in ["http://arteam:Winter2026@proxy:3128", "socks5://proxy:1080", "arteam:Winter2026@proxy:3128"] {
+            let err = ws
+                .apply("set-network", |config| {
+                    config.network.proxy = Some(proxy.to_owned());
+                    Ok(())
+                })
+                .unwrap_err();
+            let said = err.to_string();
+            assert!(said.contains("the proxy") && !said.contains("Winter2026"), "{said}");
+        }
+        ws.apply("set-network", |config| {
+            config.network.proxy = Some("http://arteam@proxy.corp.example:3128".to_owned());
+            Ok(())
+        })
+        .expect("a user name is no secret");
+        assert!(!std::fs::read_to_string(ws.path()).unwrap().contains("Winter2026"));
     }
 
     #[test]

@@ -1549,6 +1549,31 @@ fn a_proxy_that_asks_for_a_password_gets_it_from_the_credential_store() {
     assert_exit(&cleared, 0);
     let store = std::fs::read_to_string(sandbox.dir.path().join("secrets.json")).unwrap();
     assert!(!store.contains("proxy-password"), "--clear removes the stored password too");
+
+    // The environment's proxy, as shells set it: no scheme, or a '#' in the password. The
+    // client signs in with it; nothing the app prints or logs shows it.
+    for (raw, password) in [
+        (format!("arteam:{proxy_password}@127.0.0.1:1"), proxy_password.to_owned()),
+        (format!("http://arteam:Win#{proxy_password}@127.0.0.1:1"), format!("Win#{proxy_password}")),
+    ] {
+        let through_env = |args: &[&str]| {
+            let mut command = sandbox.command(Browser::SignIn, args);
+            for name in ["HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"] {
+                command.env_remove(name);
+            }
+            command.env("https_proxy", &raw).env("MAILSETTINGS_LOG", "trace");
+            run_command(command, "")
+        };
+        let show = through_env(&["network", "show"]);
+        assert!(stdout(&show).contains("Proxy: http://127.0.0.1:1 (from the environment)"), "{}", stdout(&show));
+        // The device sign-in's first request goes through the (closed) proxy: it fails at once.
+        let down = through_env(&["connect", "proxy-auth", "--device"]);
+        assert_ne!(down.status.code(), Some(0));
+        for output in [&show, &down] {
+            let said = format!("{}{}", stdout(output), stderr(output));
+            assert!(!said.contains(&password) && !said.contains(proxy_password), "{said}");
+        }
+    }
 }
 
 /// A refresh under trace logging: neither the tokens it used nor the ones it got reach the

@@ -503,15 +503,11 @@ impl MailSettingsApp {
     /// The proxy typed in Sign-in apps: checked, saved (audited), in effect from the
     /// next job (each reads it, with its password, on its own thread).
     pub(super) fn save_network(&mut self, network: crate::model::NetworkConfig, password_stored: bool) {
-        let problem = network.proxy.as_deref().and_then(|proxy| match url::Url::parse(proxy) {
-            Ok(url) if url.scheme() == "http" && url.password().is_none() => None,
-            _ => Some(
-                "The proxy is an address like http://proxy.corp.example:3128 (with name@ before the host if it asks \
-                 for a password; the password goes in its own field)",
-            ),
-        });
-        if let Some(problem) = problem {
-            self.notice = Some(Notice::error(problem));
+        if let Some(problem) = network.proxy.as_deref().and_then(crate::model::endpoints::proxy_problem) {
+            self.notice = Some(Notice::error(
+                problem
+                    .replace("network set --proxy-password-stdin, or the window's Network", "the Password field below"),
+            ));
             return;
         }
         let saved = self.workspace.apply("set-network", |config| {
