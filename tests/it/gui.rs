@@ -2285,7 +2285,9 @@ fn the_proxy_is_set_in_the_window() {
     fill(&mut harness, "Proxy", "http://user:secret@proxy.corp.example:3128");
     press(&mut harness, "Save network");
     settle(&mut harness);
-    assert!(harness.query_by_label_contains("the password goes in its own field").is_some());
+    let notice = harness.get_by_label_contains("store the password on its own (the Proxy password field)");
+    let said = format!("{:?}", notice.accesskit_node().label());
+    assert!(!said.contains("user:secret"), "the typed password is not echoed in the notice: {said}");
     assert!(!std::fs::read_to_string(sandbox.config()).unwrap().contains("proxy"));
     input(&harness, "Proxy").focus();
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);

@@ -506,7 +506,7 @@ impl MailSettingsApp {
         if let Some(problem) = network.proxy.as_deref().and_then(crate::model::endpoints::proxy_problem) {
             self.notice = Some(Notice::error(
                 problem
-                    .replace("network set --proxy-password-stdin, or the window's Network", "the Password field below"),
+                    .replace("network set --proxy-password-stdin, or the window's Network", "the Proxy password field"),
             ));
             return;
         }
