@@ -313,10 +313,37 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         .map_err(|e| StoreError::io("create a temporary file in", &dir, e))?;
     temp.write_all(bytes).map_err(|e| StoreError::io("write", temp.path(), e))?;
     temp.as_file().sync_all().map_err(|e| StoreError::io("flush", path, e))?;
-    temp.persist(path).map_err(|e| StoreError::io("replace", path, e.error))?;
+    replace_waiting_for_readers(temp, path)?;
     sync_dir(&dir);
     remove_stale_temp_files(&dir);
     Ok(())
+}
+
+/// Renames `temp` over `path`. Windows refuses to replace a file that another process
+/// has open ("Access denied", os error 5) — another mailsettings reading it this
+/// moment, a virus scanner, a backup agent — where POSIX replaces it under the reader.
+/// Those holds last milliseconds, so the replace is tried again for up to two seconds
+/// before the error is the admin's (the old file stays whole either way). Found by the
+/// concurrent-processes test under Wine.
+fn replace_waiting_for_readers(mut temp: tempfile::NamedTempFile, path: &Path) -> Result<(), StoreError> {
+    const PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        match temp.persist(path) {
+            Ok(_) => return Ok(()),
+            Err(err)
+                if cfg!(windows)
+                    && err.error.kind() == std::io::ErrorKind::PermissionDenied
+                    && started.elapsed() < PATIENCE =>
+            {
+                temp = err.file;
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(100));
+            }
+            Err(err) => return Err(StoreError::io("replace", path, err.error)),
+        }
+    }
 }
 
 /// Removes what killed writes left in `dir`. Best effort: a file that cannot be
