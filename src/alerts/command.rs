@@ -13,6 +13,7 @@
 
 use std::io::Write;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// Why the command cannot be run as it is written (None when it can).
 pub fn problem(command: &str) -> Option<String> {
@@ -53,22 +54,58 @@ fn process(command: &str, variables: &[(&str, &str)]) -> Result<Command, String>
     }
 }
 
-/// Runs `command` with `variables` in its environment and `json` on its standard input.
+/// How long an alert command may run: a hung one must not keep `check --all` from
+/// recording its run (or the next scheduled run from starting).
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Runs `command` with `variables` in its environment and `json` on its standard
+/// input, stopped (with what it started) past [`DEADLINE`].
 pub fn run(command: &str, variables: &[(&str, &str)], json: &str) -> Result<(), String> {
+    run_within(command, variables, json, DEADLINE)
+}
+
+fn run_within(command: &str, variables: &[(&str, &str)], json: &str, deadline: Duration) -> Result<(), String> {
     let mut process = process(command, variables)?;
     process.envs(variables.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::null());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut process, 0);
     let mut child = process.spawn().map_err(|e| format!("the alert command could not start: {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
-        // A command that does not read its input has closed it: that is no failure.
-        match stdin.write_all(json.as_bytes()) {
+        let json = json.to_owned();
+        // Written aside: a command that never reads a large input must not block us past the deadline.
+        std::thread::spawn(move || match stdin.write_all(json.as_bytes()) {
+            // A command that does not read its input has closed it: that is no failure.
             Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
                 tracing::debug!("the alert command's input was not written: {err}");
             }
             _ => {}
+        });
+    }
+    let started = Instant::now();
+    loop {
+        match child.try_wait().map_err(|e| format!("the alert command could not be waited for: {e}"))? {
+            Some(status) if status.success() => return Ok(()),
+            Some(status) => return Err(format!("the alert command failed ({status})")),
+            None if started.elapsed() >= deadline => {
+                stop(&mut child);
+                return Err(format!(
+                    "the alert command did not finish within {} s and was stopped",
+                    deadline.as_secs_f64()
+                ));
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
         }
     }
-    let status = child.wait().map_err(|e| format!("the alert command could not be waited for: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("the alert command failed ({status})")) }
+}
+
+/// Stops `child` and, on Unix, every process it started (its own process group).
+fn stop(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Some(group) = rustix::process::Pid::from_raw(child.id().cast_signed()) {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[cfg(test)]
@@ -101,5 +138,19 @@ mod tests {
         // A command that never reads its input still succeeds.
         run("true", &[], &"x".repeat(1 << 20)).unwrap();
         assert_eq!(run("exit 3", &[], "").unwrap_err(), "the alert command failed (exit status: 3)");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_hung_command_is_stopped_at_its_deadline_with_what_it_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let late = dir.path().join("late");
+        let started = Instant::now();
+        let command = format!("(sleep 1; touch '{}') & wait", late.display());
+        let stopped = run_within(&command, &[], &"x".repeat(1 << 20), Duration::from_millis(300)).unwrap_err();
+        assert_eq!(stopped, "the alert command did not finish within 0.3 s and was stopped");
+        assert!(started.elapsed() < Duration::from_millis(900), "{:?}", started.elapsed());
+        std::thread::sleep(Duration::from_millis(1300));
+        assert!(!late.exists(), "what the command started was stopped with it");
     }
 }

@@ -1,8 +1,10 @@
 //! Alerts when a mailbox's state changes — never one per run. `check --all --alert`
-//! compares each setting's new state with the last one the check history kept:
+//! compares each setting's new state with the last one an alert told (not with the
+//! check history, which checks by hand also write — they must not silence an alert):
 //! working → failing, failing → working, or a date that ends something coming within
 //! 14 days. A temporary failure is no change (no alert storm while the network is
-//! down). Each change goes to every configured channel: a webhook (a small JSON
+//! down). A change that reached no channel is told again on the next run. Each
+//! change goes to every configured channel: a webhook (a small JSON
 //! document, as Teams and Slack incoming webhooks take it), an email through another
 //! working setting, a command, a desktop notification. Alerts name settings by
 //! description and carry no secret: reasons come from redacted reports.
@@ -17,7 +19,7 @@ use crate::cancel::CancelToken;
 use crate::health::{Health, SettingHealth};
 use crate::model::{AlertsConfig, Config};
 use crate::store::Secrets;
-use crate::store::history::HistoryEntry;
+use crate::store::told::ToldStates;
 
 /// A mailbox whose state changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -48,24 +50,19 @@ fn class(health: Health) -> Option<&'static str> {
     }
 }
 
-/// The changes between the kept history and these results.
-pub fn changes(history: &[HistoryEntry], results: &[SettingHealth]) -> Vec<Change> {
-    let mut last: HashMap<&str, &HistoryEntry> = HashMap::new();
-    for entry in history.iter().filter(|e| e.check == "all" && e.outcome != "temporary") {
-        last.insert(entry.setting.as_str(), entry);
-    }
+/// The changes between what was last told and these results.
+pub fn changes(told: &ToldStates, results: &[SettingHealth]) -> Vec<Change> {
     results
         .iter()
         .filter_map(|result| {
             let to = class(result.health)?;
-            let before = last.get(result.id.as_str());
-            let from = before.map(|e| e.outcome.as_str());
+            let before = told.get(&result.id);
+            let from = before.map(|t| t.state.as_str());
             // The first check alerts only on what is not well.
             if from.unwrap_or("ok") == to {
                 return None;
             }
-            let since = before.and_then(|_| crate::store::history::since(history, &result.id, "all"));
-            let since = since.map(|(start, _)| start.time.clone());
+            let since = before.map(|t| t.since.clone());
             let was = match (from, &since) {
                 (Some(from), Some(since)) => format!(" (was {from} since {since})"),
                 _ => String::new(),
@@ -89,6 +86,36 @@ pub fn changes(history: &[HistoryEntry], results: &[SettingHealth]) -> Vec<Chang
                 since,
                 text,
             })
+        })
+        .collect()
+}
+
+/// Tells each change on every channel and records, in `told`, each one that at least
+/// one channel delivered (the rest are told again next time); a setting seen for
+/// the first time and well is recorded as well without telling. What each channel
+/// came to, per change.
+pub fn tell_changes(
+    told: &mut ToldStates,
+    results: &[SettingHealth],
+    config: &Config,
+    secrets: &Secrets,
+    cancel: &CancelToken,
+) -> Vec<(Change, Vec<Told>)> {
+    let changes = changes(told, results);
+    for result in results {
+        if told.get(&result.id).is_none() && class(result.health) == Some("ok") {
+            told.record(&result.id, "ok");
+        }
+    }
+    told.settings.retain(|id, _| config.setting(id).is_some());
+    changes
+        .into_iter()
+        .map(|change| {
+            let outcomes = tell(&change, config, secrets, cancel);
+            if outcomes.iter().any(|t| t.result.is_ok()) {
+                told.record(&change.setting, &change.to);
+            }
+            (change, outcomes)
         })
         .collect()
 }
@@ -294,23 +321,23 @@ mod tests {
         }
     }
 
-    fn kept(id: &str, outcome: &str, minute: u32) -> HistoryEntry {
-        HistoryEntry {
-            time: format!("2026-12-03T08:{minute:02}:00Z"),
-            setting: id.into(),
-            check: "all".into(),
-            outcome: outcome.into(),
-            reason: String::new(),
-            next_step: String::new(),
+    fn told(states: &[(&str, &str)]) -> ToldStates {
+        let mut told = ToldStates::default();
+        for (id, state) in states {
+            told.settings.insert(
+                (*id).to_owned(),
+                crate::store::told::ToldState { state: (*state).to_owned(), since: "2026-12-03T08:00:00Z".into() },
+            );
         }
+        told
     }
 
     #[test]
     fn one_alert_per_change_never_one_per_run_and_none_for_temporary() {
         // First check: only what is not well.
-        let first = changes(&[], &[result("a", Health::Ok), result("b", Health::Failing)]);
+        let first = changes(&ToldStates::default(), &[result("a", Health::Ok), result("b", Health::Failing)]);
         assert_eq!(first.iter().map(|c| c.setting.as_str()).collect::<Vec<_>>(), ["b"]);
-        let history = [kept("a", "ok", 0), kept("b", "failing", 0), kept("b", "failing", 10)];
+        let history = told(&[("a", "ok"), ("b", "failing")]);
         // The same states again: nothing.
         assert!(changes(&history, &[result("a", Health::Ok), result("b", Health::Failing)]).is_empty());
         // The network down: temporary is no change.

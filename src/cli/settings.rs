@@ -30,14 +30,24 @@ pub(super) fn import(
         ));
     }
     let summary = workspace.import(file)?;
-    if !keep_secrets && !summary.secrets_dropped.is_empty() {
-        crate::store::workspace::purge_secrets(workspace.secrets(), &summary.secrets_dropped);
-        let names = crate::printable::printable(&summary.secrets_dropped.join(", "));
-        writeln!(
-            out,
-            "Dropped the stored passwords and sign-ins of {names}: their servers or sign-in changed, so nothing is \
-             sent to the new host until you enter them (mailsettings set-password ID, or connect ID)"
-        )?;
+    if !keep_secrets {
+        crate::store::workspace::drop_after_import(workspace.secrets(), &summary);
+        if !summary.secrets_dropped.is_empty() {
+            let names = crate::printable::printable(&summary.secrets_dropped.join(", "));
+            writeln!(
+                out,
+                "Dropped the stored passwords and sign-ins of {names}: their servers or sign-in changed, so nothing \
+                 is sent to the new host until you enter them (mailsettings set-password ID, or connect ID)"
+            )?;
+        }
+        if !summary.tokens_dropped.is_empty() {
+            let names = crate::printable::printable(&summary.tokens_dropped.join(", "));
+            writeln!(
+                out,
+                "Dropped the sign-ins of {names}: their sign-in app now signs in elsewhere or is another app, so no \
+                 token goes to it until you connect again (mailsettings connect ID)"
+            )?;
+        }
     }
     writeln!(
         out,

@@ -28,20 +28,25 @@ pub(super) fn check_all(
     let results = crate::health::check_all(workspace.config(), workspace.secrets(), &options, &cancel);
     let history_file = crate::store::history::history_path_for(workspace.path());
     if alert {
-        let history = crate::store::history::read(&history_file);
-        for change in crate::alerts::changes(&history, &results) {
-            let told = crate::alerts::tell(&change, workspace.config(), workspace.secrets(), &cancel);
-            let told: Vec<String> = told
+        let told_file = crate::store::told::told_path_for(workspace.path());
+        let told = crate::store::told::update(&told_file, |told| {
+            crate::alerts::tell_changes(told, &results, workspace.config(), workspace.secrets(), &cancel)
+        });
+        let told = told.map_err(|err| Failure::check(format!("the alerts' state could not be kept: {err}")))?;
+        for (change, outcomes) in told {
+            let outcomes: Vec<String> = outcomes
                 .iter()
                 .map(|t| match &t.result {
                     Ok(()) => format!("{}: sent", t.channel),
                     Err(reason) => format!("{}: {reason}", t.channel),
                 })
                 .collect();
-            let channels = if told.is_empty() {
+            let channels = if outcomes.is_empty() {
                 "no alert channel is set: mailsettings alerts set …".to_owned()
+            } else if outcomes.iter().all(|o| !o.ends_with(": sent")) {
+                format!("{}; told again on the next run", outcomes.join("; "))
             } else {
-                told.join("; ")
+                outcomes.join("; ")
             };
             eprintln!("{}", crate::printable::printable(&format!("Alert: {} ({channels})", change.text)));
         }

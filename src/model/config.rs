@@ -343,8 +343,64 @@ fn describe_companies(companies: &[String]) -> String {
     }
 }
 
-fn or_builtin(url: &str) -> &str {
-    if url.trim().is_empty() { "the built-in one" } else { url.trim() }
+/// Every field of a sign-in app that an import changes, in words ("revoke_url
+/// none → https://…"), the client secret named but never shown; compared with the
+/// app as configured (`None`: as built in, unadjusted). Field by field through
+/// serde, so a field added later is listed without anyone remembering to.
+fn provider_differences(current: Option<&OAuthProvider>, incoming: &OAuthProvider) -> Vec<String> {
+    // An empty value is no value: `client_id = ""` and no client_id read the same.
+    let is_empty = |value: &serde_json::Value| match value {
+        serde_json::Value::String(text) => text.trim().is_empty(),
+        serde_json::Value::Array(items) => items.is_empty(),
+        serde_json::Value::Object(map) => map.is_empty(),
+        serde_json::Value::Null => true,
+        _ => false,
+    };
+    let fields = |provider: &OAuthProvider| match serde_json::to_value(provider) {
+        Ok(serde_json::Value::Object(mut map)) => {
+            map.retain(|_, value| !is_empty(value));
+            map
+        }
+        _ => serde_json::Map::new(),
+    };
+    let before = current.map(fields).unwrap_or_default();
+    let after = fields(incoming);
+    let mut names: Vec<&String> = before.keys().chain(after.keys()).filter(|name| *name != "id").collect();
+    names.sort();
+    names.dedup();
+    let words = |value: Option<&serde_json::Value>| match value {
+        None => "none".to_owned(),
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+    };
+    names
+        .into_iter()
+        .filter(|name| before.get(*name) != after.get(*name))
+        .map(|name| match name.as_str() {
+            "client_secret" => "client_secret changed (not shown)".to_owned(),
+            _ => format!("{name} {} → {}", words(before.get(name)), words(after.get(name))),
+        })
+        .collect()
+}
+
+/// Whether tokens or the client secret would now go somewhere else, or belong to
+/// another app: an endpoint, the client id, the tenant or the redirect host changed.
+fn redirects_tokens(current: Option<&OAuthProvider>, incoming: &OAuthProvider) -> bool {
+    let default = OAuthProvider::default();
+    let current = current.unwrap_or(&default);
+    let key = |p: &OAuthProvider| {
+        (
+            p.authorize_url.trim().to_owned(),
+            p.token_url.trim().to_owned(),
+            p.revoke_url.clone(),
+            p.userinfo_url.clone(),
+            p.device_authorization_url.clone(),
+            p.client_id.trim().to_owned(),
+            p.tenant.clone(),
+            p.redirect_host.clone(),
+        )
+    };
+    key(current) != key(incoming)
 }
 
 /// What [`Config::import`] did.
@@ -361,6 +417,12 @@ pub struct ImportSummary {
     /// Replaced settings whose servers, security, user names or sign-in change: their
     /// stored passwords and tokens are not carried to the new host (the workspace drops them).
     pub secrets_dropped: Vec<String>,
+    /// Settings whose sign-in app now sends its tokens elsewhere or is another app
+    /// (endpoints, client id, tenant): their stored tokens are dropped (Connect again).
+    pub tokens_dropped: Vec<String>,
+    /// Sign-in apps whose endpoints or client id change: their stored client secret
+    /// is dropped (it would be sent to the new token endpoint).
+    pub app_secrets_dropped: Vec<String>,
 }
 
 /// What of a setting's sign-in moves between `old` and `new`, in words — anything a
@@ -631,15 +693,28 @@ impl Config {
             if let Some(problem) = provider.problems().into_iter().next() {
                 return Err(GuardError::InsecureEndpoint(problem));
             }
-            let endpoints =
-                format!("authorize {}, token {}", or_builtin(&provider.authorize_url), or_builtin(&provider.token_url));
-            if let Some(slot) = next.oauth_providers.iter_mut().find(|p| p.id == provider.id) {
-                if *slot != provider {
-                    summary.trust_changes.push(format!("sign-in app \"{}\" changed ({endpoints})", provider.id));
+            let current = next.oauth_providers.iter().find(|p| p.id == provider.id);
+            let differences = provider_differences(current, &provider);
+            if !differences.is_empty() {
+                let verb = if current.is_some() { "changed" } else { "added" };
+                summary.trust_changes.push(format!(
+                    "sign-in app \"{}\" {verb}: {}",
+                    provider.id,
+                    differences.join("; ")
+                ));
+            }
+            if redirects_tokens(current, &provider) {
+                summary.app_secrets_dropped.push(provider.id.clone());
+                let users = next.mail_settings.iter().filter(|s| s.sign_in_app() == Some(provider.id.as_str()));
+                for setting in users {
+                    if !summary.secrets_dropped.contains(&setting.id) && !summary.tokens_dropped.contains(&setting.id) {
+                        summary.tokens_dropped.push(setting.id.clone());
+                    }
                 }
+            }
+            if let Some(slot) = next.oauth_providers.iter_mut().find(|p| p.id == provider.id) {
                 *slot = provider;
             } else {
-                summary.trust_changes.push(format!("sign-in app \"{}\" added ({endpoints})", provider.id));
                 next.oauth_providers.push(provider);
             }
         }
@@ -742,6 +817,14 @@ impl OAuthProvider {
             super::endpoints::endpoint_problem(&format!("OAuth2 provider \"{id}\": {field}"), value)
         })
         .collect();
+        if let Some(problem) = provider
+            .tenant
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .and_then(|t| super::endpoints::tenant_problem(&format!("OAuth2 provider \"{id}\": tenant"), t))
+        {
+            problems.push(problem);
+        }
         if let Some(host) = &provider.redirect_host
             && !["localhost", "127.0.0.1", "::1", "[::1]"].contains(&host.trim())
         {
@@ -935,6 +1018,38 @@ mod tests {
         assert_eq!(summary.companies_added, vec!["hooli".to_owned()]);
         assert_eq!(config.setting("new-m365").unwrap().description, "Changed");
         assert_eq!(config.mail_settings.len(), 4);
+    }
+
+    #[test]
+    fn a_changed_sign_in_app_lists_every_field_and_only_endpoints_drop_tokens() {
+        let app = OAuthProvider {
+            id: "corp".into(),
+            authorize_url: "https://idp.example.com/authorize".into(),
+            token_url: "https://idp.example.com/token".into(),
+            client_id: "desk".into(),
+            client_secret: Some("s3cret-value".into()),
+            ..OAuthProvider::default()
+        };
+        let mut changed = app.clone();
+        changed.userinfo_url = Some("https://collector.example.net/me".into());
+        changed.scopes = vec!["openid".into(), "mail".into()];
+        changed.authorize_params.insert("prompt".into(), "none".into());
+        changed.client_secret = Some("other-value".into());
+        let words = provider_differences(Some(&app), &changed);
+        assert_eq!(
+            words,
+            [
+                "authorize_params none → {\"prompt\":\"none\"}",
+                "client_secret changed (not shown)",
+                "scopes none → [\"openid\",\"mail\"]",
+                "userinfo_url none → https://collector.example.net/me",
+            ]
+        );
+        assert!(redirects_tokens(Some(&app), &changed), "the access token would go to a new address");
+        let mut scopes_only = app.clone();
+        scopes_only.scopes = vec!["mail".into()];
+        assert!(!redirects_tokens(Some(&app), &scopes_only), "new scopes: asked about, tokens stay");
+        assert!(provider_differences(Some(&app), &app).is_empty());
     }
 
     #[test]

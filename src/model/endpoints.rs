@@ -42,6 +42,42 @@ pub fn proxy_problem(address: &str) -> Option<String> {
     None
 }
 
+/// Why a Microsoft tenant value may not go into a sign-in address: it becomes a path
+/// segment of login.microsoftonline.com, so it is a directory (tenant) id — a GUID —,
+/// a domain name (`contoso.com`, `contoso.onmicrosoft.com`) or one of Microsoft's own
+/// words (`organizations`, `common`, `consumers`); `/`, `?`, `#`, `..` never.
+pub fn tenant_problem(what: &str, tenant: &str) -> Option<String> {
+    let tenant = tenant.trim();
+    let words = ["organizations", "common", "consumers"];
+    let ok = words.contains(&tenant.to_ascii_lowercase().as_str()) || is_guid(tenant) || is_domain_name(tenant);
+    (!ok).then(|| {
+        format!(
+            "{what} \"{}\" is not a tenant: enter the directory (tenant) id, a GUID, or the organisation's domain \
+             such as contoso.com",
+            crate::printable::printable(tenant)
+        )
+    })
+}
+
+fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A DNS name of two labels or more: letters, digits and inner hyphens, each label 1–63.
+fn is_domain_name(text: &str) -> bool {
+    let labels: Vec<&str> = text.split('.').collect();
+    text.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|label| {
+            (1..=63).contains(&label.len())
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
 fn is_loopback_host(host: &url::Host<&str>) -> bool {
     match host {
         url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
@@ -53,6 +89,31 @@ fn is_loopback_host(host: &url::Host<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tenant_is_a_guid_a_domain_or_microsofts_word() {
+        for good in [
+            "contoso.com",
+            "contoso.onmicrosoft.com",
+            "2f1d4c1e-0000-4000-8000-000000000001",
+            "organizations",
+            "Common",
+        ] {
+            assert_eq!(tenant_problem("Tenant", good), None, "{good}");
+        }
+        for bad in [
+            "contoso.com/oauth2/v2.0/token?",
+            "../common",
+            "evil.example#",
+            "contoso",
+            "a b.com",
+            "-x.com",
+            "x..com",
+            "",
+        ] {
+            assert!(tenant_problem("Tenant", bad).is_some_and(|p| p.starts_with("Tenant \"")), "{bad}");
+        }
+    }
 
     #[test]
     fn sign_in_endpoints_must_be_https_except_on_this_computer() {

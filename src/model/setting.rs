@@ -267,6 +267,16 @@ impl MailSetting {
         self.shared_mailbox_delegate().unwrap_or_else(|| self.imap.user_name.trim())
     }
 
+    /// The sign-in app the setting's OAuth connection uses: the built-in provider's id
+    /// (`microsoft365`, `gmail`, which an `[[oauth_provider]]` of that id adjusts) or the
+    /// `[[oauth_provider]]` it names; `None` for Basic.
+    pub fn sign_in_app(&self) -> Option<&str> {
+        match self.oauth_credential()? {
+            CredentialKind::Oauth2 => self.oauth_provider.as_deref().map(str::trim).filter(|p| !p.is_empty()),
+            builtin => Some(builtin.config_name()),
+        }
+    }
+
     /// Whether any side signs in with OAuth (Connect is offered).
     pub fn uses_oauth(&self) -> bool {
         self.oauth_credential().is_some()

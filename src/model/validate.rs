@@ -38,6 +38,7 @@ pub enum Rule {
     HeaderInjection,
     UnknownOauthProvider,
     TenantNotUsed,
+    MalformedTenant,
     TwoOauthSignIns,
     AppAccessNotAvailable,
     BasicSmtpRetiring,
@@ -191,6 +192,14 @@ impl Checks {
         }
         self.delegate(setting);
         let has_tenant = setting.tenant.as_deref().is_some_and(|t| !t.trim().is_empty());
+        if let Some(problem) = setting
+            .tenant
+            .as_deref()
+            .filter(|_| has_tenant)
+            .and_then(|tenant| super::endpoints::tenant_problem(&Field::Tenant.name(), tenant))
+        {
+            self.error(Rule::MalformedTenant, Field::Tenant, problem);
+        }
         if has_tenant && setting.oauth_credential() != Some(CredentialKind::Microsoft365) {
             self.warning(
                 Rule::TenantNotUsed,
@@ -560,6 +569,7 @@ mod tests {
         push(&|s| s.credential = CredentialKind::Oauth2, BOTH);
         push(&|s| s.tenant = Some("contoso.com".into()), BOTH);
         push(&|s| s.credential = CredentialKind::Gmail, BOTH);
+        push(&|s| (s.credential, s.tenant) = (CredentialKind::Microsoft365, Some("x.com/a?".into())), BOTH);
         push(
             &|s| {
                 s.credential = CredentialKind::Microsoft365;
@@ -619,6 +629,7 @@ mod tests {
             Rule::HeaderInjection,
             Rule::UnknownOauthProvider,
             Rule::TenantNotUsed,
+            Rule::MalformedTenant,
             Rule::TwoOauthSignIns,
             Rule::AppAccessNotAvailable,
             Rule::BasicSmtpRetiring,

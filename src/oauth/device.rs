@@ -64,6 +64,11 @@ impl DeviceSignIn {
             .add_scopes(provider.scopes.iter().map(|s| Scope::new(s.clone())))
             .request(&http)
             .map_err(exchange_error)?;
+        // The oauth2 crate adds 5 s to the interval on each `slow_down`, unchecked: an
+        // interval near u64::MAX panics there. No real provider asks for minutes.
+        if details.interval() > LONGEST_INTERVAL {
+            return Err(ConnectError::DeviceIntervalTooLong(details.interval().as_secs()));
+        }
         Ok(Self {
             provider,
             details,
@@ -169,6 +174,9 @@ fn device_client(provider: &ResolvedProvider) -> Result<DeviceClient, ConnectErr
 /// (Microsoft) to 30 (RFC 8628's example); a server's `expires_in` of centuries
 /// would otherwise overflow the clock's arithmetic (and a sign-in would wait forever).
 const LONGEST_CODE_LIFE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The longest `interval` a device endpoint may ask for (Microsoft and Google say 5 s).
+pub const LONGEST_INTERVAL: Duration = Duration::from_secs(300);
 
 /// The longest wait between two polls, whatever `interval` the server asks for.
 const LONGEST_POLL_WAIT: Duration = Duration::from_secs(60);

@@ -44,6 +44,12 @@ pub enum ConnectError {
     DeviceDeclined,
     #[error("the code expired before anyone signed in with it; start the sign-in on another device again")]
     DeviceCodeExpired,
+    #[error(
+        "the authorization server asks to wait {0} s between checks for the sign-in (more than {max} s would outlast \
+         the code); it is not polled — ask its administrator, or use Connect",
+        max = super::device::LONGEST_INTERVAL.as_secs()
+    )]
+    DeviceIntervalTooLong(u64),
     #[error("the sign-in was cancelled")]
     Cancelled,
 }

@@ -61,6 +61,8 @@ pub enum ProviderError {
     Incomplete { id: String, field: &'static str },
     #[error("\"{0}\" signs in with a password, not OAuth")]
     NotOAuth(String),
+    #[error("{0}")]
+    BadTenant(String),
 }
 
 /// The provider a setting connects with.
@@ -126,6 +128,10 @@ fn from_catalogue(
         .map(str::trim)
         .find(|t| !t.is_empty())
         .unwrap_or("organizations");
+    // Also checked on every write; a hand-edited file reaches here too.
+    if let Some(problem) = crate::model::endpoints::tenant_problem("Tenant", tenant) {
+        return Err(ProviderError::BadTenant(problem));
+    }
     let address = |template: &str| template.replace("{tenant}", tenant);
     let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     let defaults = ResolvedProvider {
@@ -158,12 +164,15 @@ fn from_catalogue(
         .filter(|t| !matches!(*t, "organizations" | "common"))
         .map(str::to_owned)
         .or_else(|| crate::model::setting::domain_of(&setting.imap.user_name))
+        .filter(|t| crate::model::endpoints::tenant_problem("", t).is_none())
         .unwrap_or_else(|| "organizations".to_owned());
+    // The client id goes into the link's query: encoded, whatever an app's id holds.
+    let client_id: String = url::form_urlencoded::byte_serialize(resolved.client_id.as_bytes()).collect();
     let override_url = entry.and_then(|e| e.admin_consent_url.as_deref()).filter(|u| !u.trim().is_empty());
     resolved.admin_consent_url = override_url
         .map(str::to_owned)
         .or(resolved.admin_consent_url)
-        .map(|template| template.replace("{tenant}", &consent_tenant).replace("{client_id}", &resolved.client_id));
+        .map(|template| template.replace("{tenant}", &consent_tenant).replace("{client_id}", &client_id));
     Ok(resolved)
 }
 
@@ -366,6 +375,10 @@ mod tests {
         assert_eq!(p.redirect_host, "localhost");
         s.tenant = None;
         assert!(resolve(&s, &config).unwrap().authorize_url.contains("/organizations/"));
+        // A hand-edited tenant cannot re-point the token request to another path or host.
+        s.tenant = Some("evil.example/../../x?".into());
+        let refused = resolve(&s, &config).unwrap_err();
+        assert!(matches!(refused, ProviderError::BadTenant(_)), "{refused}");
     }
 
     #[test]

@@ -202,19 +202,24 @@ impl ConfigFile {
     fn lock(&self) -> Result<fs::File, StoreError> {
         let mut name = self.path.file_name().unwrap_or_default().to_owned();
         name.push(".lock");
-        let path = self.path.with_file_name(name);
-        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(|e| StoreError::io("create the folder", dir, e))?;
-        }
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| StoreError::io("open the lock file", &path, e))?;
-        file.lock().map_err(|e| StoreError::io("lock", &path, e))?;
-        Ok(file)
+        hold_lock(&self.path.with_file_name(name))
     }
+}
+
+/// Opens (creating it and its folder) the lock file `path` and holds its OS lock
+/// (`LockFileEx` on Windows, `flock` elsewhere) until the returned file is dropped.
+pub(crate) fn hold_lock(path: &Path) -> Result<fs::File, StoreError> {
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(|e| StoreError::io("create the folder", dir, e))?;
+    }
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| StoreError::io("open the lock file", path, e))?;
+    file.lock().map_err(|e| StoreError::io("lock", path, e))?;
+    Ok(file)
 }
 
 pub fn backup_path_for(path: &Path) -> PathBuf {

@@ -453,6 +453,22 @@ fn new_errors(before: &Config, after: &Config) -> Vec<String> {
     problems
 }
 
+/// Drops what an import must not carry over (see [`ImportSummary`]): every secret of
+/// settings whose servers or sign-in moved, the tokens of settings whose sign-in app
+/// now points elsewhere, and those apps' client secrets. A failure is only logged
+/// (and the secret is unusable anyway: the host or app it was for is gone).
+pub fn drop_after_import(secrets: &Secrets, summary: &crate::model::ImportSummary) {
+    purge_secrets(secrets, &summary.secrets_dropped);
+    let owners = summary.tokens_dropped.iter().map(|id| (id.clone(), SecretKind::OAuthTokens)).chain(
+        summary.app_secrets_dropped.iter().map(|app| (super::client_secret_owner(app), SecretKind::ClientSecret)),
+    );
+    for (owner, kind) in owners {
+        if let Err(err) = secrets.delete(&owner, kind) {
+            tracing::warn!("could not remove the {kind:?} of {owner} after an import: {err}");
+        }
+    }
+}
+
 pub fn purge_secrets(secrets: &Secrets, setting_ids: &[String]) {
     for id in setting_ids {
         if let Err(err) = secrets.delete_all(id) {

@@ -384,17 +384,13 @@ impl Jobs {
         });
     }
 
-    /// Removes the secrets of settings pushed out of the trash, off the UI thread.
-    pub fn purge_secrets(&self, secrets: &Secrets, setting_ids: Vec<String>) {
-        if setting_ids.is_empty() {
-            return;
-        }
+    /// Removes secrets off the UI thread (an OS store can be slow, or ask): those of
+    /// settings pushed out of the trash, those an import must not carry over.
+    pub fn remove_secrets(&self, secrets: &Secrets, remove: impl FnOnce(&Secrets) + Send + 'static) {
         let secrets = secrets.clone();
-        let spawned = std::thread::Builder::new()
-            .name("secret-store-purge".to_owned())
-            .spawn(move || crate::store::workspace::purge_secrets(&secrets, &setting_ids));
+        let spawned = std::thread::Builder::new().name("secret-store-purge".to_owned()).spawn(move || remove(&secrets));
         if let Err(err) = spawned {
-            tracing::warn!("could not start removing purged secrets: {err}");
+            tracing::warn!("could not start removing secrets: {err}");
         }
     }
 

@@ -560,10 +560,54 @@ fn import_lists_its_changes_of_trust() {
     assert_exit(&output, 0);
     let text = stdout(&output);
     assert!(text.contains("Changes of trust:"), "{text}");
-    assert!(text.contains("sign-in app \"corp-idp\" added (authorize https://idp.example.com/authorize, token https://idp.example.com/token)"), "{text}");
+    assert!(
+        text.contains(
+            "sign-in app \"corp-idp\" added: authorize_url none → https://idp.example.com/authorize; client_id none → \
+             desk; token_url none → https://idp.example.com/token"
+        ),
+        "{text}"
+    );
     assert!(text.contains("CA certificates in /etc/ssl/corp-ca.pem trusted"), "{text}");
     let again = stdout(&sandbox.run(&["import", file.to_str().unwrap()]));
     assert!(!again.contains("Changes of trust"), "nothing new the second time: {again}");
+}
+
+/// An import cannot quietly re-point a sign-in app: every field it changes is listed
+/// (here only where Disconnect sends the refresh token), nothing is imported without
+/// --yes, and with it the tokens of every setting signing in with that app are dropped
+/// — the passwords of other settings stay.
+#[test]
+fn an_import_re_pointing_a_sign_in_app_lists_every_field_and_drops_its_tokens() {
+    use mailsettings::store::{SecretKind, Secrets};
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let secrets = Secrets::file(sandbox.secrets_file());
+    secrets
+        .set("new-m365", SecretKind::OAuthTokens, &mailsettings::Secret::new(r#"{"refresh_token":"RT-CANARY"}"#))
+        .unwrap();
+    secrets.set("old-basic", SecretKind::ImapPassword, &mailsettings::Secret::new("kept-password")).unwrap();
+    let file = sandbox.write(
+        "repoint.toml",
+        "format = \"mailsettings/1\"\n[[oauth_provider]]\nid = \"microsoft365\"\nrevoke_url = \"https://collector.example.net/revoke\"\n",
+    );
+    let asked = sandbox.run(&["import", file.to_str().unwrap()]);
+    assert_exit(&asked, 1);
+    assert!(
+        stdout(&asked)
+            .contains("sign-in app \"microsoft365\" added: revoke_url none → https://collector.example.net/revoke"),
+        "{}",
+        stdout(&asked)
+    );
+    assert_eq!(std::fs::read_to_string(sandbox.config()).unwrap(), SAMPLE, "nothing imported without --yes");
+    let imported = sandbox.run(&["import", file.to_str().unwrap(), "--yes"]);
+    assert_exit(&imported, 0);
+    assert!(stdout(&imported).contains("Dropped the sign-ins of new-m365"), "{}", stdout(&imported));
+    assert_eq!(
+        secrets.get("new-m365", SecretKind::OAuthTokens).unwrap(),
+        None,
+        "no refresh token goes to the new address"
+    );
+    assert!(secrets.get("old-basic", SecretKind::ImapPassword).unwrap().is_some(), "other settings keep theirs");
 }
 
 /// Ctrl+C ends a CLI probe at once and cleanly — a report saying it was

@@ -10,7 +10,7 @@ use mailsettings::store::SecretKind;
 
 use crate::oauth::{Browser, OAuthSandbox};
 use crate::rig::rig;
-use crate::support::{assert_exit, run_command, stdout};
+use crate::support::{assert_exit, run_command, stderr, stdout};
 
 /// A session bus of the test's own, a notification daemon on it, and a monitor of its
 /// Notify calls. Everything is stopped when dropped.
@@ -128,6 +128,15 @@ fn a_desktop_alert_reaches_the_notification_service_once_per_change() {
 
     assert_exit(&run(&["check", "--all", "--alert"]), 0);
     set_password("the-password-was-changed");
+    // A check by hand (as "Check all now" does) keeps the failure in the history: it
+    // must not silence the alert the next scheduled run owes.
+    assert_exit(&run(&["check", "--all"]), 1);
+    // Every channel down: the change reaches nobody, so it is told again next run.
+    let mut undelivered = sandbox.command(Browser::Idle, &["check", "--all", "--alert"]);
+    undelivered.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+    let undelivered = run_command(undelivered, "");
+    assert_exit(&undelivered, 1);
+    assert!(stderr(&undelivered).contains("told again on the next run"), "{}", stderr(&undelivered));
     assert_exit(&run(&["check", "--all", "--alert"]), 1);
     assert_exit(&run(&["check", "--all", "--alert"]), 1);
     set_password(&rig.password);

@@ -669,23 +669,8 @@ fn a_code_declined_on_the_other_device_says_so() {
 /// (tests/rig/slow-down-proxy, which also hands out a 1 s interval).
 #[test]
 fn polling_too_fast_is_slowed_down_as_the_server_asks() {
-    use std::io::{BufRead, BufReader};
-    let rig = rig();
-    let mut sandbox = OAuthSandbox::new(oauth_setting(rig, "device-slow", "ar"));
-    let certs = rig.ca_file.parent().unwrap();
-    let polls = sandbox.dir.path().join("polls.log");
-    let mut proxy = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rig/slow-down-proxy"))
-        .arg(format!("https://127.0.0.1:{}", rig.oauth_port))
-        .args([certs.join("server.pem"), certs.join("server.key"), rig.ca_file.clone(), polls.clone()])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut port = String::new();
-    BufReader::new(proxy.stdout.take().unwrap()).read_line(&mut port).unwrap();
-    let proxied = format!("https://127.0.0.1:{}", port.trim());
-    sandbox.config.oauth_providers[0].token_url = format!("{proxied}/token");
-    sandbox.config.oauth_providers[0].device_authorization_url = Some(format!("{proxied}/device/auth"));
-    sandbox.write_config();
+    let mut sandbox = OAuthSandbox::new(oauth_setting(rig(), "device-slow", "ar"));
+    let (mut proxy, polls) = slow_down_proxy(&mut sandbox, 1);
     let output = connect_on_another_device(&sandbox, "device-slow", "approve");
     let _ = proxy.kill();
     let _ = proxy.wait();
@@ -695,6 +680,47 @@ fn polling_too_fast_is_slowed_down_as_the_server_asks() {
     assert!(times.len() >= 2, "polled again after slow_down: {times:?}");
     let gap = times[1] - times[0];
     assert!(gap >= 5.5, "the 1 s interval plus 5 s after slow_down, not {gap:.1} s");
+}
+
+/// A device endpoint asking for an interval near u64::MAX (the oauth2 crate adds 5 s
+/// on slow_down, unchecked) is refused before the first poll, in words.
+#[test]
+fn a_huge_polling_interval_is_refused_before_any_poll() {
+    let mut sandbox = OAuthSandbox::new(oauth_setting(rig(), "device-huge", "ar"));
+    let (mut proxy, polls) = slow_down_proxy(&mut sandbox, u64::MAX);
+    let output = sandbox.run(Browser::Idle, &["connect", "device-huge", "--device"]);
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("asks to wait 18446744073709551615 s between checks for the sign-in"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!polls.exists(), "not polled once");
+}
+
+/// tests/rig/slow-down-proxy in front of the rig's authorization server, handing out
+/// `interval`; the sandbox's sign-in app pointed at it. The proxy and its poll log.
+fn slow_down_proxy(sandbox: &mut OAuthSandbox, interval: u64) -> (std::process::Child, PathBuf) {
+    use std::io::{BufRead, BufReader};
+    let rig = rig();
+    let certs = rig.ca_file.parent().unwrap();
+    let polls = sandbox.dir.path().join("polls.log");
+    let mut proxy = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rig/slow-down-proxy"))
+        .arg(format!("https://127.0.0.1:{}", rig.oauth_port))
+        .args([certs.join("server.pem"), certs.join("server.key"), rig.ca_file.clone(), polls.clone()])
+        .arg(interval.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    BufReader::new(proxy.stdout.take().unwrap()).read_line(&mut port).unwrap();
+    let proxied = format!("https://127.0.0.1:{}", port.trim());
+    sandbox.config.oauth_providers[0].token_url = format!("{proxied}/token");
+    sandbox.config.oauth_providers[0].device_authorization_url = Some(format!("{proxied}/device/auth"));
+    sandbox.write_config();
+    (proxy, polls)
 }
 
 #[test]

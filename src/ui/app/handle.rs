@@ -232,7 +232,9 @@ impl MailSettingsApp {
         let name = self.workspace.config().setting_name(id);
         match self.workspace.delete_leaving_secrets(id) {
             Ok((_, purged)) => {
-                self.jobs.purge_secrets(self.workspace.secrets(), purged);
+                self.jobs.remove_secrets(self.workspace.secrets(), move |secrets| {
+                    crate::store::workspace::purge_secrets(secrets, &purged);
+                });
                 self.form = None;
                 self.table.selected = None;
                 self.notice = Some(Notice {
@@ -306,12 +308,17 @@ impl MailSettingsApp {
             Ok(summary) => {
                 // A password is never sent to a host it was not typed for: settings whose servers or
                 // sign-in changed lose their stored secrets (off this thread).
-                self.jobs.purge_secrets(self.workspace.secrets(), summary.secrets_dropped.clone());
+                let again: Vec<String> =
+                    summary.secrets_dropped.iter().chain(&summary.tokens_dropped).cloned().collect();
+                let dropped_summary = summary.clone();
+                self.jobs.remove_secrets(self.workspace.secrets(), move |secrets| {
+                    crate::store::workspace::drop_after_import(secrets, &dropped_summary);
+                });
                 self.rescan(ctx);
-                let dropped = if summary.secrets_dropped.is_empty() {
+                let dropped = if again.is_empty() {
                     String::new()
                 } else {
-                    format!("; enter the passwords (or Connect) again for {}", summary.secrets_dropped.join(", "))
+                    format!("; enter the passwords (or Connect) again for {}", again.join(", "))
                 };
                 self.notice = Some(Notice::info(format!(
                     "Imported: {} added, {} replaced{dropped}",
