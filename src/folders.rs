@@ -40,9 +40,36 @@ pub fn log_file() -> Option<PathBuf> {
     Some(data_dir()?.join("mailsettings.log"))
 }
 
-/// The folder of the cross-process locks (the data folder's `locks`, else the temp folder's).
-pub fn locks_dir() -> PathBuf {
-    data_dir().unwrap_or_else(std::env::temp_dir).join("locks")
+/// The folder of the cross-process locks: the data folder's `locks`. Never a shared
+/// temporary folder — another user could hold (or pre-create) the lock files there.
+pub fn locks_dir() -> Option<PathBuf> {
+    Some(data_dir()?.join("locks"))
+}
+
+/// Creates `dir` (and its parents) if missing, the folder itself readable by its owner
+/// only (0700 on Unix); an existing one of another user's, or a link, is refused.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+        let meta = fs::symlink_metadata(dir)?;
+        if !meta.is_dir() || meta.uid() != rustix::process::getuid().as_raw() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("{} is not a folder of yours", dir.display()),
+            ));
+        }
+        // A folder an older version made with the default mask is tightened.
+        if meta.mode() & 0o077 != 0 {
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    Ok(())
 }
 
 /// Opens `path` for appending, creating it readable by its owner only (0600 on

@@ -22,6 +22,12 @@ pub enum ScheduleError {
     Remove { path: PathBuf, source: std::io::Error },
     #[error("no folder for the user's timers is known on this system (HOME is not set)")]
     NoFolder,
+    #[error(
+        "this program runs from {where_}: {path} — a schedule would stop when it is cleaned away or unmounted. \
+         Install Mail Settings (or copy it to a folder of yours) and run schedule install from there",
+        path = .path.display()
+    )]
+    EphemeralProgram { path: PathBuf, where_: &'static str },
 }
 
 /// Parses `30m`, `1h`, `90m`, `6h`; between 5 minutes and a day.
@@ -62,12 +68,46 @@ impl Job {
     }
 }
 
-/// systemd quoting for one word of `ExecStart=` (spaces and quotes escaped).
+/// systemd quoting for one word of `ExecStart=`: in double quotes, `\\` and `"`
+/// escaped, `%` (a specifier) doubled, `$` (a variable) doubled, control characters
+/// (a newline in a folder name) as C escapes — so the word reaches the program as it is.
 fn systemd_word(word: &str) -> String {
     if word.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:@".contains(c)) {
-        word.to_owned()
+        return word.to_owned();
+    }
+    let mut quoted = String::from("\"");
+    for c in word.chars() {
+        match c {
+            '\\' => quoted.push_str("\\\\"),
+            '"' => quoted.push_str("\\\""),
+            '%' => quoted.push_str("%%"),
+            '$' => quoted.push_str("$$"),
+            '\n' => quoted.push_str("\\n"),
+            c if c.is_control() => quoted.push_str(&format!("\\x{:02x}", u32::from(c) & 0xff)),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// Why `program` is no place for a schedule to run from — a temporary folder (a
+/// download run from where it was unpacked: cleaned away, often writable by others),
+/// an AppImage's or a disk image's mount, macOS's App Translocation — or `None`.
+pub fn ephemeral_location(program: &Path) -> Option<&'static str> {
+    let real = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let program = real(program);
+    let text = program.to_string_lossy();
+    if text.contains("/AppTranslocation/") {
+        Some("macOS's App Translocation (a copy made because the app was opened where it was downloaded)")
+    } else if cfg!(target_os = "macos") && text.starts_with("/Volumes/") {
+        Some("a mounted disk image")
+    } else if text.starts_with("/tmp/.mount_") || std::env::var_os("APPIMAGE").is_some() {
+        Some("an AppImage's mount")
+    } else if program.starts_with(real(&std::env::temp_dir())) || text.starts_with("/dev/shm/") {
+        Some("a temporary folder")
     } else {
-        format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\"").replace('%', "%%"))
+        None
     }
 }
 
@@ -218,6 +258,9 @@ pub struct Installed {
 
 /// Writes the definitions into `folder` and asks the OS to start the timer.
 pub fn install(job: &Job, folder: &Path) -> Result<Installed, ScheduleError> {
+    if let Some(where_) = ephemeral_location(&job.program) {
+        return Err(ScheduleError::EphemeralProgram { path: job.program.clone(), where_ });
+    }
     std::fs::create_dir_all(folder).map_err(|source| ScheduleError::Write { path: folder.to_owned(), source })?;
     let mut files = Vec::new();
     for (name, text) in definitions(job) {
@@ -362,6 +405,22 @@ mod tests {
         assert!(timer.contains("OnUnitActiveSec=3600s") && timer.contains("Persistent=true"), "{timer}");
         assert!(timer.contains("WantedBy=timers.target"));
         assert_eq!(systemd_word("100%"), "\"100%%\"", "systemd expands % specifiers");
+        assert_eq!(systemd_word("/home/ar/$HOME/x"), "\"/home/ar/$$HOME/x\"", "and $ variables");
+        assert_eq!(systemd_word("/srv/a\nb\u{7}"), "\"/srv/a\\nb\\x07\"", "a newline cannot end the line");
+    }
+
+    #[test]
+    fn a_program_in_a_temporary_folder_is_not_scheduled() {
+        let unpacked = std::env::temp_dir().join("mailsettings-1.0").join("mailsettings");
+        assert_eq!(ephemeral_location(&unpacked), Some("a temporary folder"));
+        assert_eq!(ephemeral_location(Path::new("/opt/Mail Settings/mailsettings")), None);
+        assert!(
+            ephemeral_location(Path::new("/private/var/folders/x/AppTranslocation/A/d/Mail Settings.app")).is_some()
+        );
+        let job = Job { program: unpacked, ..job() };
+        let refused = install(&job, &std::env::temp_dir().join("never-written")).unwrap_err();
+        assert!(refused.to_string().contains("runs from a temporary folder"), "{refused}");
+        assert!(!std::env::temp_dir().join("never-written").exists());
     }
 
     #[test]

@@ -20,6 +20,12 @@ pub enum TrustError {
     Empty { path: PathBuf },
     #[error("the CA certificate in {path} was not accepted: {reason}", path = .path.display())]
     Rejected { path: PathBuf, reason: String },
+    #[error(
+        "the CA certificate file {path} can be changed by other users of this computer: anyone could add a \
+         certificate to it and read your mail; make it writable by its owner only (chmod go-w)",
+        path = .path.display()
+    )]
+    WritableByOthers { path: PathBuf },
     #[error("TLS could not be set up: {0}")]
     Config(String),
 }
@@ -46,6 +52,16 @@ pub fn client_config(extra_ca_files: &[PathBuf]) -> Result<Arc<ClientConfig>, Tr
 }
 
 fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TrustError> {
+    // A CA file others can write is a way into every TLS connection the app makes.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| TrustError::Unreadable { path: path.to_owned(), reason: e.to_string() })?;
+        if meta.permissions().mode() & 0o002 != 0 {
+            return Err(TrustError::WritableByOthers { path: path.to_owned() });
+        }
+    }
     let bytes =
         std::fs::read(path).map_err(|e| TrustError::Unreadable { path: path.to_owned(), reason: e.to_string() })?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
@@ -109,5 +125,25 @@ pub fn summarize(connection: &rustls::ClientConnection) -> TlsSummary {
             not_after: "unknown".to_owned(),
             days_left: 0,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_ca_file_anyone_can_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("corp-ca.pem");
+        let ca = rcgen::generate_simple_self_signed(vec!["corp-ca.example".to_owned()]).unwrap();
+        std::fs::write(&path, ca.cert.pem()).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(client_config(std::slice::from_ref(&path)).is_ok());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let refused = client_config(std::slice::from_ref(&path)).unwrap_err();
+        assert!(matches!(refused, TrustError::WritableByOthers { .. }), "{refused}");
     }
 }

@@ -21,6 +21,41 @@ use crate::model::{AlertsConfig, Config};
 use crate::store::Secrets;
 use crate::store::told::ToldStates;
 
+/// What a save does with the webhook's address (kept in the OS credential store; the
+/// config holds only its scheme and host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookChange {
+    /// As it is.
+    Keep,
+    /// A newly typed address.
+    Replace(crate::secret::Secret),
+    /// No webhook any more.
+    Remove,
+}
+
+/// Why `address` cannot be the webhook, naming it only by scheme and host.
+pub fn webhook_problem(what: &str, address: &str) -> Option<String> {
+    let problem = crate::model::endpoints::endpoint_problem(what, address)?;
+    Some(problem.replace(address.trim(), &AlertsConfig::webhook_shown(address)))
+}
+
+/// The webhook's address: from the OS credential store, or a whole address an older
+/// config file still holds. `None` when no webhook is set.
+fn webhook_address(alerts: &AlertsConfig, secrets: &Secrets) -> Option<Result<crate::secret::Secret, String>> {
+    let shown = alerts.webhook.as_deref().filter(|w| !w.trim().is_empty())?;
+    if !alerts.webhook_is_shown_form() {
+        return Some(Ok(crate::secret::Secret::new(shown.trim())));
+    }
+    Some(match secrets.get(crate::store::ALERTS_OWNER, crate::store::SecretKind::WebhookUrl) {
+        Ok(Some(address)) => Ok(address),
+        Ok(None) => Err(format!(
+            "the address of the webhook {shown} is not in this computer's credential store: set it again \
+             (mailsettings alerts set --webhook, or the Health view's Webhook)"
+        )),
+        Err(err) => Err(err.to_string()),
+    })
+}
+
 /// A mailbox whose state changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
@@ -131,8 +166,9 @@ pub struct Told {
 pub fn tell(change: &Change, config: &Config, secrets: &Secrets, cancel: &CancelToken) -> Vec<Told> {
     let alerts = &config.alerts;
     let mut told = Vec::new();
-    if let Some(url) = alerts.webhook.as_deref().filter(|u| !u.trim().is_empty()) {
-        told.push(Told { channel: "webhook", result: webhook(url, change, config) });
+    if let Some(address) = webhook_address(alerts, secrets) {
+        let result = address.and_then(|address| webhook(address.expose(), change, config));
+        told.push(Told { channel: "webhook", result });
     }
     if let Some(command) = alerts.command.as_deref().filter(|c| !c.trim().is_empty()) {
         told.push(Told { channel: "command", result: run_command(command, change) });
@@ -163,8 +199,11 @@ pub fn test_change() -> Change {
 /// What is wrong with channels about to be saved (`what` names each field as the
 /// caller shows it: a CLI flag or a form label), before anything is saved.
 pub fn problem(alerts: &AlertsConfig, config: &Config, what: impl Fn(&str) -> String) -> Option<String> {
-    if let Some(problem) =
-        alerts.webhook.as_deref().and_then(|url| crate::model::endpoints::endpoint_problem(&what("webhook"), url))
+    if let Some(problem) = alerts
+        .webhook
+        .as_deref()
+        .filter(|_| !alerts.webhook_is_shown_form())
+        .and_then(|url| webhook_problem(&what("webhook"), url))
     {
         return Some(problem);
     }
@@ -185,7 +224,7 @@ pub fn problem(alerts: &AlertsConfig, config: &Config, what: impl Fn(&str) -> St
 pub fn describe(alerts: &AlertsConfig) -> Vec<String> {
     let mut channels = Vec::new();
     if let Some(url) = &alerts.webhook {
-        channels.push(format!("webhook {url}"));
+        channels.push(format!("webhook {}", AlertsConfig::webhook_shown(url)));
     }
     if let Some(to) = &alerts.email {
         let via = alerts.email_via.as_deref().map_or_else(String::new, |via| format!(" (sent through {via})"));
@@ -200,23 +239,21 @@ pub fn describe(alerts: &AlertsConfig) -> Vec<String> {
     channels
 }
 
+/// Posts the alert to the webhook, through the proxy in effect as every HTTP request
+/// of the app goes; the address (its path is the key) never in the words of a failure.
 fn webhook(url: &str, change: &Change, config: &Config) -> Result<(), String> {
-    if let Some(problem) = crate::model::endpoints::endpoint_problem("the alert webhook", url) {
+    if let Some(problem) = webhook_problem("the alert webhook", url) {
         return Err(problem);
     }
     let tls = crate::tls::client_config(&config.tls.extra_ca_files).map_err(|e| e.to_string())?;
-    let agent = ureq::AgentBuilder::new()
-        .tls_config(tls)
-        .timeout(std::time::Duration::from_secs(20))
-        .redirects(0)
-        .user_agent(concat!("mailsettings/", env!("CARGO_PKG_VERSION")))
-        .build();
+    let http = crate::oauth::http::TokenHttp::new(tls, std::time::Duration::from_secs(10));
     let body = serde_json::json!({ "text": change.text, "mailsettings": change });
-    let request = agent.post(url.trim()).set("Content-Type", "application/json");
-    match request.send_string(&body.to_string()) {
-        Ok(_) => Ok(()),
-        Err(ureq::Error::Status(status, _)) => Err(format!("the webhook answered HTTP {status}")),
-        Err(err) => Err(format!("the webhook could not be reached: {err}")),
+    let shown = AlertsConfig::webhook_shown(url);
+    let hidden = |text: String| text.replace(url.trim(), &shown);
+    match http.post_json(url.trim(), &body.to_string()) {
+        Ok(status) if (200..300).contains(&status) => Ok(()),
+        Ok(status) => Err(format!("the webhook {shown} answered HTTP {status}")),
+        Err(err) => Err(hidden(format!("the webhook {shown} could not be reached: {err}"))),
     }
 }
 

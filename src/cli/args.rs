@@ -251,7 +251,9 @@ pub enum AlertsCommand {
     Show,
     /// Add or change channels (the others stay); --clear removes them all
     Set {
-        /// An https address that gets {"text": …} (Teams or Slack incoming webhooks take it)
+        /// An https address that gets {"text": …} (Teams or Slack incoming webhooks take it); `-`
+        /// reads it from standard input, off the command line. Kept in the OS credential store
+        /// (its path is the webhook's key); the config shows only its scheme and host
         #[arg(long, value_name = "URL")]
         webhook: Option<String>,
         /// The admin's address for alert emails

@@ -7,6 +7,7 @@ use std::io::Write;
 use super::args::{AlertsCommand, ScheduleCommand};
 use super::failure::Failure;
 use super::support::{interrupted, print_json};
+use crate::secret::Secret;
 use crate::store::Workspace;
 
 /// `check --all`: every Active setting checked at once, a line each, worst first; with
@@ -92,8 +93,17 @@ pub(super) fn alerts(workspace: &mut Workspace, command: &AlertsCommand, out: &m
             Ok(())
         }
         AlertsCommand::Set { webhook, email, via, command, desktop, clear } => {
+            let webhook = match webhook.as_deref().map(str::trim) {
+                Some("-") => Some(super::support::read_password()?),
+                Some(address) => Some(crate::secret::Secret::new(address)),
+                None => None,
+            };
+            if let Some(problem) =
+                webhook.as_ref().and_then(|a| crate::alerts::webhook_problem("--webhook", a.expose()))
+            {
+                return Err(Failure::usage(problem));
+            }
             let asked = crate::model::AlertsConfig {
-                webhook: webhook.clone(),
                 email: email.clone(),
                 email_via: via.clone(),
                 command: command.clone(),
@@ -102,14 +112,22 @@ pub(super) fn alerts(workspace: &mut Workspace, command: &AlertsCommand, out: &m
             if let Some(problem) = crate::alerts::problem(&asked, workspace.config(), |flag| format!("--{flag}")) {
                 return Err(Failure::usage(problem));
             }
+            // The address goes to the credential store before the config names it.
+            let (owner, kind) = (crate::store::ALERTS_OWNER, crate::store::SecretKind::WebhookUrl);
+            let stored = match &webhook {
+                Some(address) => workspace.secrets().set(owner, kind, &Secret::new(address.expose().trim())),
+                None if *clear => workspace.secrets().delete(owner, kind),
+                None => Ok(()),
+            };
+            stored.map_err(|err| Failure::check(format!("the webhook's address was not stored: {err}")))?;
             workspace.apply("set-alerts", |config| {
                 let alerts = &mut config.alerts;
                 if *clear {
                     *alerts = crate::model::AlertsConfig::default();
                 }
                 let trimmed = |value: &Option<String>| value.as_deref().map(|v| v.trim().to_owned());
-                if webhook.is_some() {
-                    alerts.webhook = trimmed(webhook);
+                if let Some(address) = &webhook {
+                    alerts.webhook = Some(crate::model::AlertsConfig::webhook_shown(address.expose()));
                 }
                 if email.is_some() {
                     alerts.email = trimmed(email);

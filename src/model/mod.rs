@@ -5,6 +5,7 @@
 pub mod config;
 pub mod endpoints;
 pub mod fields;
+mod import;
 mod options;
 pub mod presets;
 pub mod providers;
@@ -12,9 +13,10 @@ pub mod setting;
 pub mod validate;
 
 pub use config::{
-    AlertsConfig, Company, Config, DeletedSetting, GuardError, ImportSummary, LeftoverCheck, LeftoverRoute, Migration,
-    MissingFolder, NetworkConfig, OAuthProvider, PreviousDefault, SupportConfig, TlsConfig,
+    AlertsConfig, Company, Config, DeletedSetting, GuardError, LeftoverCheck, LeftoverRoute, Migration, MissingFolder,
+    NetworkConfig, OAuthProvider, PreviousDefault, SupportConfig, TlsConfig,
 };
+pub use import::ImportSummary;
 pub use presets::Preset;
 pub use setting::{CredentialKind, ImapSettings, MailSetting, OAuthFlow, Protocol, Security, SmtpSettings};
 pub use validate::{Field, Finding, Rule, Severity, StoredPasswords, validate_setting};

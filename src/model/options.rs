@@ -37,8 +37,11 @@ impl NetworkConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct AlertsConfig {
-    /// An https address (loopback http allowed) that gets a small JSON document (`{"text": …}`,
-    /// as Teams and Slack incoming webhooks take it).
+    /// Where the webhook goes, as shown (`https://hooks.slack.com/…`: scheme and host).
+    /// The address itself — an https address (loopback http allowed) that gets a small
+    /// JSON document (`{"text": …}`, as Teams and Slack incoming webhooks take it) — is a
+    /// bearer secret and lives in the OS credential store. A file written before that
+    /// holds the whole address here; it is still used, and moved at the next save.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook: Option<String>,
     /// The admin's address for an alert email.
@@ -59,6 +62,21 @@ pub struct AlertsConfig {
 impl AlertsConfig {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
+    }
+
+    /// The webhook address as the config and the screen show it: scheme and host, the
+    /// path (which holds the key) left out.
+    pub fn webhook_shown(address: &str) -> String {
+        match url::Url::parse(address.trim()) {
+            Ok(url) => format!("{}://{}/…", url.scheme(), url.host_str().unwrap_or_default()),
+            Err(_) => "(an address that is not a web address)".to_owned(),
+        }
+    }
+
+    /// Whether the config's `webhook` is only the shown form (the address is in the
+    /// credential store), not a whole address from an older file.
+    pub fn webhook_is_shown_form(&self) -> bool {
+        self.webhook.as_deref().is_some_and(|w| w.ends_with("/…"))
     }
 }
 

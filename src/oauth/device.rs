@@ -13,7 +13,7 @@ use oauth2::{
     TokenResponse,
 };
 
-use super::flow::{ConnectError, Connected, exchange_error, identity, warnings};
+use super::flow::{ConnectError, Connected, LONGEST_DEVICE_INTERVAL, exchange_error, identity, warnings};
 use super::http::TokenHttp;
 use super::provider::ResolvedProvider;
 use super::tokens::{self, TokenError, TokenSet, error_chain};
@@ -66,7 +66,7 @@ impl DeviceSignIn {
             .map_err(exchange_error)?;
         // The oauth2 crate adds 5 s to the interval on each `slow_down`, unchecked: an
         // interval near u64::MAX panics there. No real provider asks for minutes.
-        if details.interval() > LONGEST_INTERVAL {
+        if details.interval() > LONGEST_DEVICE_INTERVAL {
             return Err(ConnectError::DeviceIntervalTooLong(details.interval().as_secs()));
         }
         Ok(Self {
@@ -174,9 +174,6 @@ fn device_client(provider: &ResolvedProvider) -> Result<DeviceClient, ConnectErr
 /// (Microsoft) to 30 (RFC 8628's example); a server's `expires_in` of centuries
 /// would otherwise overflow the clock's arithmetic (and a sign-in would wait forever).
 const LONGEST_CODE_LIFE: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// The longest `interval` a device endpoint may ask for (Microsoft and Google say 5 s).
-pub const LONGEST_INTERVAL: Duration = Duration::from_secs(300);
 
 /// The longest wait between two polls, whatever `interval` the server asks for.
 const LONGEST_POLL_WAIT: Duration = Duration::from_secs(60);

@@ -24,6 +24,10 @@ use crate::store::{SecretStoreError, Secrets};
 /// How long Connect waits for the browser by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
+/// The longest `interval` a device endpoint may ask for between polls (Microsoft and
+/// Google say 5 s); past it the sign-in on another device is refused before polling.
+pub const LONGEST_DEVICE_INTERVAL: Duration = Duration::from_secs(300);
+
 #[derive(Debug, Error)]
 pub enum ConnectError {
     #[error("{0}")]
@@ -47,7 +51,7 @@ pub enum ConnectError {
     #[error(
         "the authorization server asks to wait {0} s between checks for the sign-in (more than {max} s would outlast \
          the code); it is not polled — ask its administrator, or use Connect",
-        max = super::device::LONGEST_INTERVAL.as_secs()
+        max = LONGEST_DEVICE_INTERVAL.as_secs()
     )]
     DeviceIntervalTooLong(u64),
     #[error("the sign-in was cancelled")]

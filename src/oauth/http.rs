@@ -107,11 +107,66 @@ fn without_secrets_of(text: &str, proxy: &str, route: Option<&ProxyRoute>) -> St
     text
 }
 
+/// `no_proxy` as curl reads it: comma- (or space-) separated; `*` alone is every host;
+/// `*.corp.example` and `.corp.example` are the domain; a `:port` after a name is
+/// ignored (curl matches names whatever the port); IP addresses with `/bits` (CIDR).
 fn split_no_proxy(list: &str) -> Vec<String> {
     list.split([',', ' '])
-        .map(|h| h.trim().trim_start_matches('*').to_ascii_lowercase())
-        .filter(|h| !h.is_empty())
+        .map(|entry| {
+            let entry = entry.trim().to_ascii_lowercase();
+            if entry == "*" { entry } else { entry.trim_start_matches('*').to_owned() }
+        })
+        .filter(|entry| !entry.is_empty())
         .collect()
+}
+
+/// Whether one `no_proxy` entry names `host` (lower case, without brackets).
+fn no_proxy_entry_names(entry: &str, host: &str) -> bool {
+    if entry == "*" {
+        return true;
+    }
+    let address: Option<std::net::IpAddr> = host.parse().ok();
+    if let Some((network, bits)) = entry.split_once('/') {
+        let (Ok(network), Ok(bits), Some(address)) =
+            (network.parse::<std::net::IpAddr>(), bits.parse::<u32>(), address)
+        else {
+            return false;
+        };
+        return in_network(address, network, bits);
+    }
+    let entry = entry.trim_matches(['[', ']']);
+    if let Ok(ip) = entry.parse::<std::net::IpAddr>() {
+        return address == Some(ip);
+    }
+    // A name, perhaps with a port (`proxy.corp.example:8080`, `[::1]:80` handled above).
+    let name = match entry.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => entry,
+    };
+    let domain = name.trim_start_matches('.');
+    !domain.is_empty() && (host == domain || host.ends_with(&format!(".{domain}")))
+}
+
+/// Whether `address` is in `network`/`bits` (both of one family).
+fn in_network(address: std::net::IpAddr, network: std::net::IpAddr, bits: u32) -> bool {
+    use std::net::IpAddr;
+    let (address, network, width) = match (address, network) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => (u128::from(u32::from(a)), u128::from(u32::from(n)), 32),
+        (IpAddr::V6(a), IpAddr::V6(n)) => (u128::from(a), u128::from(n), 128),
+        _ => return false,
+    };
+    if bits > width {
+        return false;
+    }
+    let shift = width - bits;
+    (address >> shift.min(127)) == (network >> shift.min(127)) || bits == 0
+}
+
+/// Whether `host` names this computer (localhost, 127.0.0.0/8, ::1).
+fn is_this_computer(host: &str) -> bool {
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The proxy in effect: the config's, else the environment's.
@@ -128,14 +183,22 @@ pub fn proxy_route() -> ProxyRoute {
 }
 
 impl ProxyRoute {
-    /// The proxy for a request to `host`, unless `no_proxy` names it (a suffix match, as curl does).
+    /// The proxy for a request to `host`, unless `no_proxy` names it (as curl reads
+    /// it) or the host is this computer and the proxy is not: a proxy elsewhere cannot
+    /// reach this computer's servers, and would only see what is sent to them.
     pub fn for_host(&self, host: &str) -> Option<&str> {
         let host = host.trim_matches(['[', ']']).to_ascii_lowercase();
-        let bypass = self.no_proxy.iter().any(|entry| {
-            let domain = entry.trim_start_matches('.');
-            entry == "*" || host == domain || host.ends_with(&format!(".{domain}"))
-        });
+        let local_only = is_this_computer(&host) && !self.proxy_is_this_computer();
+        let bypass = local_only || self.no_proxy.iter().any(|entry| no_proxy_entry_names(entry, &host));
         if bypass { None } else { self.proxy.as_deref() }
+    }
+
+    /// A proxy on this computer (a local agent, a test proxy) can reach its servers.
+    fn proxy_is_this_computer(&self) -> bool {
+        let host = self.proxy.as_deref().map(crate::secret::without_userinfo).and_then(|shown| {
+            url::Url::parse(&shown).ok().and_then(|url| url.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()))
+        });
+        host.is_some_and(|host| is_this_computer(&host.to_ascii_lowercase()))
     }
 }
 
@@ -144,6 +207,12 @@ pub struct TokenHttp {
     agent: ureq::Agent,
     /// The same through the proxy in effect, when there is one.
     proxied: Option<(ureq::Agent, ProxyRoute)>,
+    /// Why the proxy in effect cannot be used (an `https://` proxy, a scheme ureq does
+    /// not speak): requests it would carry fail with these words instead of quietly
+    /// going direct past the organisation's proxy.
+    unusable_proxy: Option<String>,
+    /// The proxy in effect when the client was made.
+    route: ProxyRoute,
     /// Refuses further requests once cancelled (a device sign-in polls until told to stop).
     cancel: Option<crate::cancel::CancelToken>,
     /// The status of the last answer, and how long it asked to wait: oauth2's error
@@ -204,24 +273,57 @@ impl TokenHttp {
                 .user_agent(concat!("mailsettings/", env!("CARGO_PKG_VERSION")))
         };
         let route = proxy_route();
+        let mut unusable_proxy = None;
         let proxied = route.proxy.as_deref().and_then(|proxy| match ureq::Proxy::new(proxy_address(&route, proxy)) {
             Ok(proxy) => Some((builder().proxy(proxy).build(), route.clone())),
             Err(_) => {
                 // ureq's words can quote the address: name it by its parts.
-                let shown = crate::secret::without_userinfo(proxy);
-                tracing::warn!("the proxy address {shown} is not usable, going direct");
+                unusable_proxy = Some(format!(
+                    "the proxy {} cannot be used: give its address as http://host:port (requests go through it \
+                     with CONNECT, still encrypted end to end)",
+                    crate::secret::without_userinfo(proxy)
+                ));
                 None
             }
         });
-        Self { agent: builder().build(), proxied, cancel: None, last: Arc::default() }
+        Self { agent: builder().build(), proxied, unusable_proxy, route, cancel: None, last: Arc::default() }
     }
 
-    /// The agent for `url`: through the proxy unless `no_proxy` names its host.
-    fn agent_for(&self, url: &str) -> &ureq::Agent {
-        let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
-        match &self.proxied {
-            Some((agent, route)) if route.for_host(&host).is_some() => agent,
-            _ => &self.agent,
+    /// The agent for `url`: through the proxy unless `no_proxy` names its host; an
+    /// error when the proxy that should carry it cannot be used.
+    fn agent_for(&self, url: &str) -> Result<&ureq::Agent, String> {
+        let parsed = url::Url::parse(url).ok();
+        // Plain http (allowed only to this computer) never goes through a proxy: a
+        // token in it would cross the proxy in clear.
+        if parsed.as_ref().is_some_and(|u| u.scheme() == "http") {
+            return Ok(&self.agent);
+        }
+        let host = parsed.and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+        match (&self.proxied, &self.unusable_proxy) {
+            (Some((agent, route)), _) if route.for_host(&host).is_some() => Ok(agent),
+            (None, Some(unusable)) if self.route.for_host(&host).is_some() => Err(unusable.clone()),
+            _ => Ok(&self.agent),
+        }
+    }
+
+    /// POST `body` as JSON (the alert webhook): the answer's status, or the transport's
+    /// failure in words. The address is the caller's to keep out of those words.
+    pub fn post_json(&self, url: &str, body: &str) -> Result<u16, String> {
+        let agent = self.agent_for(url)?;
+        match agent.post(url).set("Content-Type", "application/json").send_string(body) {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => Ok(response.status()),
+            Err(ureq::Error::Transport(transport)) => {
+                let through = self.proxied.as_ref().filter(|(proxied, _)| std::ptr::eq(proxied, agent));
+                let words = transport.message().map_or_else(|| transport.kind().to_string(), str::to_owned);
+                Err(match through.and_then(|(_, route)| route.proxy.as_deref()) {
+                    Some(proxy) => format!(
+                        "the proxy {} failed: {}",
+                        crate::secret::without_userinfo(proxy),
+                        without_secrets_of(&words, proxy, through.map(|(_, route)| route))
+                    ),
+                    None => words,
+                })
+            }
         }
     }
 
@@ -238,7 +340,7 @@ impl TokenHttp {
 
     /// GET with a bearer token (userinfo). Returns the status and body.
     pub fn get_bearer(&self, url: &str, token: &str) -> Result<(u16, Vec<u8>), String> {
-        let result = self.agent_for(url).get(url).set("Authorization", &format!("Bearer {token}")).call();
+        let result = self.agent_for(url)?.get(url).set("Authorization", &format!("Bearer {token}")).call();
         let response = match result {
             Ok(response) | Err(ureq::Error::Status(_, response)) => response,
             Err(ureq::Error::Transport(transport)) => return Err(transport.to_string()),
@@ -258,7 +360,7 @@ impl SyncHttpClient for TokenHttp {
             return Err(HttpClientError::Other("cancelled".to_owned()));
         }
         let uri = request.uri().to_string();
-        let agent = self.agent_for(&uri);
+        let agent = self.agent_for(&uri).map_err(HttpClientError::Other)?;
         let mut call = if request.method() == oauth2::http::Method::POST { agent.post(&uri) } else { agent.get(&uri) };
         for (name, value) in request.headers() {
             let value = value.to_str().map_err(|_| HttpClientError::Other(format!("header {name} is not text")))?;
@@ -348,6 +450,36 @@ mod tests {
         assert_eq!(route.for_host("corp.example"), None);
         assert_eq!(route.for_host("10.0.0.5"), None);
         assert_eq!(route.for_host("notcorp.example"), Some("http://proxy:3128"));
+        // This computer is never reached through a proxy elsewhere, whatever no_proxy says…
+        for local in ["127.0.0.1", "127.3.4.5", "[::1]", "LOCALHOST", "oauth.localhost"] {
+            assert_eq!(ProxyRoute { no_proxy: Vec::new(), ..route.clone() }.for_host(local), None, "{local}");
+        }
+        // …but a proxy on this computer reaches its servers.
+        let local_proxy = ProxyRoute { proxy: Some("http://127.0.0.1:8888".into()), ..ProxyRoute::default() };
+        assert_eq!(local_proxy.for_host("127.0.0.1"), Some("http://127.0.0.1:8888"));
+        let every = ProxyRoute { no_proxy: split_no_proxy("*"), ..route.clone() };
+        assert_eq!(every.for_host("login.microsoftonline.com"), None, "no_proxy=* is every host");
+        let curl = ProxyRoute { no_proxy: split_no_proxy("10.0.0.0/8,fd00::/8,intranet.example:8443"), ..route };
+        assert_eq!(curl.for_host("10.20.30.40"), None, "CIDR");
+        assert_eq!(curl.for_host("11.0.0.1"), Some("http://proxy:3128"));
+        assert_eq!(curl.for_host("[fd12::1]"), None, "IPv6 CIDR");
+        assert_eq!(curl.for_host("login.intranet.example"), None, "a name's port is ignored, as curl does");
+        assert_eq!(curl.for_host("intranet.example.com"), Some("http://proxy:3128"));
+    }
+
+    /// An https:// proxy ureq cannot speak to is an error for what it should carry —
+    /// never a silent direct connection past the organisation's proxy.
+    #[test]
+    fn an_unusable_proxy_is_an_error_not_a_direct_connection() {
+        let tls = crate::tls::client_config(&[]).unwrap();
+        let mut http = TokenHttp::new(tls, Duration::from_secs(1));
+        http.proxied = None;
+        http.unusable_proxy = Some("the proxy https://proxy:3128 cannot be used".into());
+        http.route = ProxyRoute { proxy: Some("https://proxy:3128".into()), ..ProxyRoute::default() };
+        let refused = http.post_json("https://hooks.example.com/x", "{}").unwrap_err();
+        assert!(refused.contains("cannot be used"), "{refused}");
+        assert!(http.agent_for("http://127.0.0.1:9/token").is_ok(), "this computer is reached directly");
+        assert!(ureq::Proxy::new("https://proxy:3128").is_err(), "ureq 2 speaks to proxies in plain http only");
     }
 
     #[test]

@@ -16,6 +16,8 @@ use crate::store::Secrets;
 /// Why the refresh lock could not be taken.
 #[derive(Debug, Error)]
 pub enum LockError {
+    #[error("there is no data folder for the refresh locks (set HOME, or XDG_DATA_HOME)")]
+    NoFolder,
     #[error("could not open the refresh lock {path}: {source}")]
     Open { path: PathBuf, source: std::io::Error },
     #[error("another Mail Settings is still refreshing this setting's sign-in; try again")]
@@ -32,9 +34,9 @@ pub struct RefreshLock {
 
 /// Waits (up to `timeout`) for the refresh lock of `setting_id` in `secrets`.
 pub fn acquire(secrets: &Secrets, setting_id: &str, timeout: Duration) -> Result<RefreshLock, LockError> {
-    let path = lock_path(secrets, setting_id);
+    let path = lock_path(secrets, setting_id).ok_or(LockError::NoFolder)?;
     if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
+        crate::folders::create_private_dir(dir).map_err(|source| LockError::Open { path: dir.to_owned(), source })?;
     }
     let file = OpenOptions::new()
         .create(true)
@@ -61,10 +63,10 @@ pub fn acquire(secrets: &Secrets, setting_id: &str, timeout: Duration) -> Result
 
 /// `DATA/locks/refresh-<store and setting>.lock`: the same file for every
 /// process using the same secret store and setting.
-fn lock_path(secrets: &Secrets, setting_id: &str) -> PathBuf {
-    let dir = crate::folders::locks_dir();
+fn lock_path(secrets: &Secrets, setting_id: &str) -> Option<PathBuf> {
+    let dir = crate::folders::locks_dir()?;
     let key = format!("{}|{setting_id}", secrets.lock_identity());
-    dir.join(format!("refresh-{:016x}.lock", fnv1a(key.as_bytes())))
+    Some(dir.join(format!("refresh-{:016x}.lock", fnv1a(key.as_bytes()))))
 }
 
 /// A stable 64-bit hash for file names (FNV-1a): the same in every build and process.
@@ -88,6 +90,12 @@ mod tests {
         assert!(acquire(&secrets, "other-setting", Duration::from_millis(10)).is_ok(), "per setting");
         drop(held);
         assert!(acquire(&secrets, "lock-test", Duration::from_millis(10)).is_ok(), "free again");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let dir = crate::folders::locks_dir().unwrap();
+            assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o077, 0, "the user's own");
+        }
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c, "FNV-1a as specified");
     }
 

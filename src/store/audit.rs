@@ -109,6 +109,23 @@ pub fn diff(action: &str, before: &Config, after: &Config) -> Vec<AuditEntry> {
         }
     }
     diff_trust(action, before, after, &mut entries);
+    if before.alerts != after.alerts {
+        // The webhook as shown (scheme and host): an older file's whole address is a secret.
+        let shown = |alerts: &crate::model::AlertsConfig| {
+            let mut alerts = alerts.clone();
+            alerts.webhook = alerts.webhook.as_deref().map(crate::model::AlertsConfig::webhook_shown);
+            serde_json::to_value(alerts).ok()
+        };
+        entries.push(entry(&format!("{action}: alerts"), None, None, shown(&before.alerts), shown(&after.alerts)));
+    }
+    if before.network != after.network {
+        let shown = |network: &crate::model::NetworkConfig| {
+            let mut network = network.clone();
+            network.proxy = network.proxy.as_deref().map(crate::secret::without_userinfo);
+            serde_json::to_value(network).ok()
+        };
+        entries.push(entry(&format!("{action}: network"), None, None, shown(&before.network), shown(&after.network)));
+    }
     if before.support != after.support {
         let value = |support: &crate::model::SupportConfig| support.contact.clone().map(serde_json::Value::String);
         entries.push(entry(
@@ -228,6 +245,19 @@ mod tests {
         assert_eq!(actions, ["first", "after", "after"], "only the torn line is lost");
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.lines().all(|line| serde_json::from_str::<serde_json::Value>(line).is_ok()), "{text}");
+    }
+
+    #[test]
+    fn alerts_and_network_saves_are_audited_without_their_secrets() {
+        let before = Config::default();
+        let mut after = Config::default();
+        after.alerts.webhook = Some("https://hooks.slack.com/services/T0/B0/KEY".into());
+        after.network.proxy = Some("http://arteam:pw@proxy.corp.example:3128".into());
+        let entries = diff("set", &before, &after);
+        let text = serde_json::to_string(&entries).unwrap();
+        assert!(text.contains("set: alerts") && text.contains("set: network"), "{text}");
+        assert!(text.contains("hooks.slack.com") && text.contains("proxy.corp.example"), "{text}");
+        assert!(!text.contains("KEY") && !text.contains("pw") && !text.contains("arteam"), "{text}");
     }
 
     #[test]

@@ -50,10 +50,16 @@ pub enum SecretKind {
     /// The password of the proxy the config's `[network]` names, kept under
     /// [`PROXY_OWNER`] (the proxy's user name is in the config, its password never).
     ProxyPassword,
+    /// The alert webhook's address, kept under [`ALERTS_OWNER`]: Slack and Teams carry
+    /// the webhook's key in its path, so whoever has the address can post as it.
+    WebhookUrl,
 }
 
 /// The secret-store owner of the proxy's password.
 pub const PROXY_OWNER: &str = "network-proxy";
+
+/// The secret-store owner of the alert webhook's address.
+pub const ALERTS_OWNER: &str = "alerts";
 
 /// The secret-store owner of a sign-in app's client secret: `oauth-app-PROVIDER`.
 pub fn client_secret_owner(provider: &str) -> String {
@@ -74,6 +80,7 @@ impl SecretKind {
             Self::BridgePassword => "bridge-password",
             Self::BridgeTlsKey => "bridge-tls-key",
             Self::ProxyPassword => "proxy-password",
+            Self::WebhookUrl => "webhook-url",
         }
     }
 }
@@ -277,6 +284,7 @@ fn what(kind: SecretKind) -> &'static str {
         SecretKind::BridgePassword => "local bridge password",
         SecretKind::BridgeTlsKey => "bridge's local TLS key",
         SecretKind::ProxyPassword => "proxy password",
+        SecretKind::WebhookUrl => "alert webhook address",
     }
 }
 

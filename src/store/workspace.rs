@@ -477,9 +477,20 @@ pub fn purge_secrets(secrets: &Secrets, setting_ids: &[String]) {
     }
 }
 
+/// A config file to import. Its relative CA file paths are the file's own: resolved
+/// against its folder, never the working directory of whoever imports it.
 fn read_config(path: &Path) -> Result<Config, StoreError> {
     let bytes = std::fs::read(path).map_err(|e| StoreError::Io { action: "read", path: path.to_owned(), source: e })?;
-    file::parse_config(&bytes, path)
+    let mut config = file::parse_config(&bytes, path)?;
+    let folder = std::path::absolute(path).ok().and_then(|p| p.parent().map(Path::to_owned));
+    if let Some(folder) = folder {
+        for ca_file in &mut config.tls.extra_ca_files {
+            if ca_file.is_relative() {
+                *ca_file = folder.join(&*ca_file);
+            }
+        }
+    }
+    Ok(config)
 }
 
 #[cfg(test)]
@@ -493,6 +504,18 @@ mod tests {
 
     fn setting(id: &str) -> MailSetting {
         MailSetting::example(id)
+    }
+
+    #[test]
+    fn an_imported_relative_ca_file_is_the_import_files_neighbour() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ws = workspace(dir.path());
+        let shared = dir.path().join("shared");
+        std::fs::create_dir_all(&shared).unwrap();
+        let file = shared.join("import.toml");
+        std::fs::write(&file, "format = \"mailsettings/1\"\n[tls]\nextra_ca_files = [\"corp-ca.pem\"]\n").unwrap();
+        ws.import(&file).unwrap();
+        assert_eq!(ws.config().tls.extra_ca_files, [shared.join("corp-ca.pem")]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use egui::Ui;
 
 use super::commands::{Command, CommandQueue};
 use super::widgets::hinted_input_ui;
+use crate::alerts::WebhookChange;
 use crate::model::{AlertsConfig, Config};
 
 /// The alerts section and what is typed in it.
@@ -17,7 +18,10 @@ pub struct AlertsPanel {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Draft {
-    webhook: String,
+    /// A newly typed webhook address (masked: its path is the key); empty keeps the saved one.
+    webhook: crate::secret::SecretText,
+    /// The saved webhook is to go.
+    webhook_removed: bool,
     email: String,
     via: String,
     command: String,
@@ -28,7 +32,8 @@ impl Draft {
     fn from_config(alerts: &AlertsConfig) -> Self {
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         Self {
-            webhook: text(&alerts.webhook),
+            webhook: crate::secret::SecretText::default(),
+            webhook_removed: false,
             email: text(&alerts.email),
             via: text(&alerts.email_via),
             command: text(&alerts.command),
@@ -36,16 +41,27 @@ impl Draft {
         }
     }
 
-    fn to_config(&self) -> AlertsConfig {
+    /// The channels to save, and what becomes of the webhook's address (`saved` is the
+    /// config's shown form of the one stored).
+    fn to_config(&self, saved: Option<&String>) -> (AlertsConfig, WebhookChange) {
         let value = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
         let email = value(&self.email);
-        AlertsConfig {
-            webhook: value(&self.webhook),
+        let typed = self.webhook.trim();
+        let webhook = if !typed.is_empty() {
+            WebhookChange::Replace(crate::secret::Secret::new(typed))
+        } else if self.webhook_removed {
+            WebhookChange::Remove
+        } else {
+            WebhookChange::Keep
+        };
+        let alerts = AlertsConfig {
+            webhook: if self.webhook_removed { None } else { saved.cloned() },
             email_via: email.as_ref().and_then(|_| value(&self.via)),
             email,
             command: value(&self.command),
             desktop: self.desktop,
-        }
+        };
+        (alerts, webhook)
     }
 }
 
@@ -69,8 +85,21 @@ impl AlertsPanel {
         );
         egui::Grid::new("alerts").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
             let label = ui.label("Webhook");
-            let field = egui::TextEdit::singleline(&mut draft.webhook).desired_width(360.0);
-            hinted_input_ui(ui, field, "https://… (a Teams or Slack incoming webhook)", &label);
+            ui.vertical(|ui| {
+                // The address's path is the webhook's key: typed masked, saved in the OS store,
+                // shown afterwards by scheme and host only.
+                let hint = match &config.alerts.webhook {
+                    Some(saved) if !draft.webhook_removed => {
+                        format!("{} (type a new address to replace it)", AlertsConfig::webhook_shown(saved))
+                    }
+                    _ => "https://… (a Teams or Slack incoming webhook)".to_owned(),
+                };
+                let field = egui::TextEdit::singleline(&mut *draft.webhook).password(true).desired_width(360.0);
+                hinted_input_ui(ui, field, &hint, &label);
+                if config.alerts.webhook.is_some() && !draft.webhook_removed && ui.button("Remove webhook").clicked() {
+                    draft.webhook_removed = true;
+                }
+            });
             ui.end_row();
             let label = ui.label("Email to");
             hinted_input_ui(ui, egui::TextEdit::singleline(&mut draft.email).desired_width(360.0), "you@…", &label);
@@ -101,7 +130,8 @@ impl AlertsPanel {
         let edited = *draft != Draft::from_config(&config.alerts);
         ui.horizontal(|ui| {
             if ui.add_enabled(edited, egui::Button::new("Save alerts")).clicked() {
-                commands.send(Command::SaveAlerts(draft.to_config()));
+                let (alerts, webhook) = draft.to_config(config.alerts.webhook.as_ref());
+                commands.send(Command::SaveAlerts(alerts, webhook));
             }
             if sending {
                 ui.spinner();
@@ -135,16 +165,27 @@ mod tests {
     #[test]
     fn the_typed_channels_become_the_config_trimmed_and_without_a_lone_via() {
         let draft = Draft {
-            webhook: " https://hooks.example/x ".into(),
+            webhook: crate::secret::SecretText::new(" https://hooks.example/services/KEY "),
+            webhook_removed: false,
             email: String::new(),
             via: "sender".into(),
             command: String::new(),
             desktop: true,
         };
-        let config = draft.to_config();
-        assert_eq!(config.webhook.as_deref(), Some("https://hooks.example/x"));
+        let (config, webhook) = draft.to_config(None);
+        assert!(
+            matches!(&webhook, WebhookChange::Replace(address) if address.expose() == "https://hooks.example/services/KEY"),
+            "{webhook:?}"
+        );
+        assert!(!format!("{draft:?} {webhook:?}").contains("KEY"), "the typed address never prints");
         assert_eq!(config.email_via, None, "no email, no sender");
         assert!(config.desktop && config.command.is_none());
-        assert_eq!(Draft::from_config(&config).to_config(), config);
+        let saved = AlertsConfig { webhook: Some("https://hooks.example/…".into()), ..config };
+        let (again, kept) = Draft::from_config(&saved).to_config(saved.webhook.as_ref());
+        assert_eq!(again, saved);
+        assert!(matches!(kept, WebhookChange::Keep));
+        let removing = Draft { webhook_removed: true, ..Draft::from_config(&saved) };
+        let (removed, change) = removing.to_config(saved.webhook.as_ref());
+        assert!(removed.webhook.is_none() && matches!(change, WebhookChange::Remove));
     }
 }

@@ -134,7 +134,8 @@ pub enum Command {
     /// Check every Active setting now (sign-in health and Test Incoming).
     CheckAll,
     /// Where a change of a mailbox's state is told (Health view > Alerts).
-    SaveAlerts(crate::model::AlertsConfig),
+    /// The channels, and what happens to the webhook's address (kept in the OS store).
+    SaveAlerts(crate::model::AlertsConfig, crate::alerts::WebhookChange),
     /// A test alert to every saved channel, on a job thread.
     SendTestAlert,
     CancelTestAlert,

@@ -107,6 +107,15 @@ pub struct ConnectFailure {
 }
 
 /// What a job reports back.
+/// What a view saves once the secret typed with it is stored.
+#[derive(Debug, Clone)]
+pub enum AfterSecret {
+    /// The proxy, its password just stored.
+    Network(crate::model::NetworkConfig),
+    /// The alert channels, the webhook's address just stored (or removed).
+    Alerts(crate::model::AlertsConfig),
+}
+
 #[derive(Debug)]
 pub enum JobEvent {
     Report {
@@ -177,9 +186,9 @@ pub enum JobEvent {
     TestAlertSent {
         told: Vec<crate::alerts::Told>,
     },
-    /// The proxy's password is in the OS store (or could not be stored); the network to save after it.
-    ProxyPasswordStored {
-        network: crate::model::NetworkConfig,
+    /// A secret typed in a view is in the OS store (or could not be stored); what to save after it.
+    SecretStored {
+        then: AfterSecret,
         result: Result<(), String>,
     },
     /// A sign-in app's client secret is in the OS store (or could not be stored).
@@ -430,24 +439,27 @@ impl Jobs {
         }
     }
 
-    /// Stores the proxy's password in the OS store, off the UI thread; the network to
-    /// save after it comes back in [`JobEvent::ProxyPasswordStored`].
-    pub fn store_proxy_password(
+    /// Stores (or, with `None`, removes) a secret typed in a view in the OS store, off
+    /// the UI thread; what to save after it comes back in [`JobEvent::SecretStored`].
+    pub fn store_secret_then(
         &self,
         ctx: &egui::Context,
         secrets: &Secrets,
-        network: crate::model::NetworkConfig,
-        password: crate::secret::Secret,
+        (owner, kind): (&'static str, SecretKind),
+        secret: Option<crate::secret::Secret>,
+        then: AfterSecret,
     ) {
         let (sender, ctx, secrets) = (self.sender.clone(), ctx.clone(), secrets.clone());
         let spawned = std::thread::Builder::new().name("secret-store-write".to_owned()).spawn(move || {
-            let result =
-                secrets.set(crate::store::PROXY_OWNER, SecretKind::ProxyPassword, &password).map_err(|e| e.to_string());
-            let _ = sender.send(JobEvent::ProxyPasswordStored { network, result });
+            let result = match &secret {
+                Some(secret) => secrets.set(owner, kind, secret),
+                None => secrets.delete(owner, kind),
+            };
+            let _ = sender.send(JobEvent::SecretStored { then, result: result.map_err(|e| e.to_string()) });
             ctx.request_repaint();
         });
         if let Err(err) = spawned {
-            tracing::warn!("could not start storing the proxy's password: {err}");
+            tracing::warn!("could not start storing a secret: {err}");
         }
     }
 

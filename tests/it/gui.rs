@@ -2261,10 +2261,12 @@ fn alerts_are_set_in_the_window_and_a_test_alert_arrives() {
     harness.get_by_role_and_label(Role::CheckBox, "Desktop notification").click();
     settle(&mut harness);
     press(&mut harness, "Save alerts");
-    settle(&mut harness);
-    assert!(harness.query_by_label_contains("Alerts saved: webhook").is_some());
+    wait_until(&mut harness, "the alerts saved", |h| h.query_by_label_contains("Alerts saved: webhook").is_some());
+    // The address's path is the webhook's key: in the OS store, never in the config or on screen.
     let text = std::fs::read_to_string(sandbox.config()).unwrap();
-    assert!(text.contains(&format!("webhook = \"{url}\"")) && text.contains("desktop = true"), "{text}");
+    assert!(text.contains("webhook = \"http://127.0.0.1/…\"") && text.contains("desktop = true"), "{text}");
+    assert!(!text.contains("WEBHOOKKEY"), "{text}");
+    assert!(harness.query_by_label_contains("WEBHOOKKEY").is_none(), "the key is not shown");
 
     press(&mut harness, "Send a test alert");
     wait_until(&mut harness, "the test alert", |h| h.query_by_label_contains("Test alert — webhook: sent").is_some());

@@ -1266,7 +1266,8 @@ fn check_all_checks_every_active_setting_worst_first() {
 pub(crate) fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{BufRead, Read};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://127.0.0.1:{}/hook", listener.local_addr().unwrap().port());
+    // The path is the webhook's key, as in Slack's and Teams' addresses.
+    let url = format!("http://127.0.0.1:{}/services/T0001/B0001/WEBHOOKKEY", listener.local_addr().unwrap().port());
     let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let received = bodies.clone();
     std::thread::spawn(move || {
@@ -1321,7 +1322,18 @@ fn a_mailbox_that_stops_working_is_alerted_once_on_each_channel_and_once_when_fi
     );
     let address = rig.address("alerts-inbox");
     let set = ["alerts", "set", "--webhook", &url, "--email", &address, "--via", "alert-sender", "--command", &command];
-    assert_exit(&sandbox.run(Browser::Idle, &set), 0);
+    let shown = sandbox.run(Browser::Idle, &set);
+    assert_exit(&shown, 0);
+    // The webhook's key (its path) is in the credential store only: not in the config,
+    // not in `alerts show`, not in an export.
+    assert!(stdout(&shown).contains("webhook http://127.0.0.1/…"), "{}", stdout(&shown));
+    let exported = sandbox.dir.path().join("exported.toml");
+    assert_exit(&sandbox.run(Browser::Idle, &["export", exported.to_str().unwrap()]), 0);
+    let exported = std::fs::read_to_string(&exported).unwrap();
+    assert!(!exported.contains("[alerts]") && !exported.contains("[network]"), "{exported}");
+    for text in [stdout(&shown), std::fs::read_to_string(sandbox.config_path()).unwrap()] {
+        assert!(!text.contains("WEBHOOKKEY"), "{text}");
+    }
     let test = sandbox.run(Browser::Idle, &["alerts", "test"]);
     assert_exit(&test, 0);
     assert!(stdout(&test).contains("webhook: sent") && stdout(&test).contains("email: sent"), "{}", stdout(&test));
@@ -1382,7 +1394,8 @@ fn a_schedule_is_installed_as_a_user_timer_and_removed_again() {
     let home = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         let mut command = sandbox.command(Browser::Idle, args);
-        command.env("XDG_CONFIG_HOME", home.path()).env_remove("DBUS_SESSION_BUS_ADDRESS");
+        // The temporary folder is the test's own: wherever the checkout is, the program is not in it.
+        command.env("XDG_CONFIG_HOME", home.path()).env("TMPDIR", home.path()).env_remove("DBUS_SESSION_BUS_ADDRESS");
         run_command(command, "")
     };
     let installed = run(&["schedule", "install", "--every", "30m"]);
@@ -1517,8 +1530,20 @@ fn sign_in_and_tokens_go_through_a_real_proxy() {
     assert_exit(&run(&["token", "proxied"], &[]), 0);
     assert_eq!(proxy.connects_to(rig.oauth_port), through_config, "no_proxy went direct");
 
-    // The proxy goes down: named as the proxy, the sign-in kept.
+    // The alert webhook goes through the proxy too (any https address the rig answers:
+    // its 404 is the webhook's refusal, and its words carry no key).
     assert_exit(&run(&["network", "set", "--no-proxy", ""], &[]), 0);
+    let hook = format!("https://127.0.0.1:{}/hooks/T0/B0/WEBHOOKKEY", rig.oauth_port);
+    assert_exit(&run(&["alerts", "set", "--webhook", &hook], &[]), 0);
+    let before = proxy.connects_to(rig.oauth_port);
+    let told = run(&["alerts", "test"], &[]);
+    assert_exit(&told, 1);
+    assert!(stdout(&told).contains("webhook: the webhook https://127.0.0.1/… answered HTTP 404"), "{}", stdout(&told));
+    assert!(!stdout(&told).contains("WEBHOOKKEY") && !stderr(&told).contains("WEBHOOKKEY"));
+    assert_eq!(proxy.connects_to(rig.oauth_port), before + 1, "the webhook went through the proxy");
+    assert_exit(&run(&["alerts", "set", "--clear"], &[]), 0);
+
+    // The proxy goes down: named as the proxy, the sign-in kept.
     drop(std::mem::replace(&mut proxy, Tinyproxy::start()));
     expire();
     let down = run(&["token", "proxied"], &[]);

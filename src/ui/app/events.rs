@@ -5,7 +5,7 @@
 use super::{MailSettingsApp, Notice};
 use crate::model::LeftoverRoute;
 use crate::oauth::ConnectionState;
-use crate::ui::jobs::{ConnectFailure, JobEvent, JobKind};
+use crate::ui::jobs::{AfterSecret, ConnectFailure, JobEvent, JobKind};
 use crate::ui::migration_view::route_button_label;
 
 impl MailSettingsApp {
@@ -51,10 +51,17 @@ impl MailSettingsApp {
             JobEvent::LocalPassword { setting_id, result } => self.bridge.on_local_password(setting_id, result),
             JobEvent::ClientSecretStored { change, result: Ok(()) } => self.save_sign_in_app(ctx, change),
             JobEvent::TestAlertSent { told } => self.test_alert_sent(&told),
-            JobEvent::ProxyPasswordStored { network, result: Ok(()) } => self.save_network(network, true),
-            JobEvent::ProxyPasswordStored { result: Err(err), .. } => {
+            JobEvent::SecretStored { then: AfterSecret::Network(network), result: Ok(()) } => {
+                self.save_network(network, true);
+            }
+            JobEvent::SecretStored { then: AfterSecret::Network(_), result: Err(err) } => {
                 self.notice =
                     Some(Notice::error(format!("Not saved: the proxy's password could not be stored: {err}")));
+            }
+            JobEvent::SecretStored { then: AfterSecret::Alerts(alerts), result: Ok(()) } => self.save_alerts(alerts),
+            JobEvent::SecretStored { then: AfterSecret::Alerts(_), result: Err(err) } => {
+                self.notice =
+                    Some(Notice::error(format!("Alerts not saved: the webhook's address could not be stored: {err}")));
             }
             JobEvent::ClientSecretStored { result: Err(err), .. } => {
                 self.notice = Some(Notice::error(format!("Not saved: the client secret could not be stored: {err}")));
@@ -69,7 +76,7 @@ impl MailSettingsApp {
             | JobEvent::BridgeEnded { .. }
             | JobEvent::LocalPassword { .. }
             | JobEvent::ClientSecretStored { .. }
-            | JobEvent::ProxyPasswordStored { .. }
+            | JobEvent::SecretStored { .. }
             | JobEvent::TestAlertSent { .. }) => self.handle_view_event(ctx, event),
             JobEvent::Report { setting_id, kind, report } => {
                 let outcome = (report.passed, time_of_day(&report.started_at));

@@ -7,7 +7,7 @@ use crate::migration;
 use crate::model::{CredentialKind, LeftoverRoute, MailSetting};
 use crate::ui::commands::{Command, MigrationAction, View};
 use crate::ui::form::{EditForm, FormOutput, summarize};
-use crate::ui::jobs::{JobInput, JobKind};
+use crate::ui::jobs::{AfterSecret, JobInput, JobKind};
 use crate::ui::theme;
 
 impl MailSettingsApp {
@@ -27,7 +27,7 @@ impl MailSettingsApp {
             Command::Theme(choice) => self.prefs.theme = choice,
             Command::SelectMigration(old) => self.migration.select(old),
             Command::CheckAll => self.start_check_all(ctx),
-            Command::SaveAlerts(_) | Command::SendTestAlert | Command::CancelTestAlert | Command::SaveNetwork(..) => {
+            Command::SaveAlerts(..) | Command::SendTestAlert | Command::CancelTestAlert | Command::SaveNetwork(..) => {
                 self.run_watch_command(ctx, command);
             }
             Command::MigrateSetting(id) => {
@@ -454,7 +454,7 @@ impl MailSettingsApp {
     /// Alerts and the network they (and sign-ins) go through.
     fn run_watch_command(&mut self, ctx: &egui::Context, command: Command) {
         match command {
-            Command::SaveAlerts(alerts) => self.save_alerts(alerts),
+            Command::SaveAlerts(alerts, webhook) => self.store_webhook_then_save(ctx, alerts, webhook),
             Command::SendTestAlert => self.send_test_alert(ctx),
             Command::CancelTestAlert => {
                 if let Some(cancel) = self.test_alert.take() {
@@ -465,7 +465,9 @@ impl MailSettingsApp {
             Command::SaveNetwork(network, None) => self.save_network(network, false),
             // The password goes to the OS store on a job thread first; the network is saved after.
             Command::SaveNetwork(network, Some(password)) => {
-                self.jobs.store_proxy_password(ctx, self.workspace.secrets(), network, password);
+                let owner = (crate::store::PROXY_OWNER, crate::store::SecretKind::ProxyPassword);
+                let then = AfterSecret::Network(network);
+                self.jobs.store_secret_then(ctx, self.workspace.secrets(), owner, Some(password), then);
             }
             _ => {}
         }
@@ -481,7 +483,35 @@ impl MailSettingsApp {
     }
 
     /// The alert channels typed in the Health view: checked, then saved (audited).
-    fn save_alerts(&mut self, alerts: crate::model::AlertsConfig) {
+    /// A webhook address typed (or removed) goes to the OS store first, on a job
+    /// thread; the channels are saved after it, the config holding only its shown form.
+    fn store_webhook_then_save(
+        &mut self,
+        ctx: &egui::Context,
+        mut alerts: crate::model::AlertsConfig,
+        webhook: crate::alerts::WebhookChange,
+    ) {
+        use crate::alerts::WebhookChange;
+        let owner = (crate::store::ALERTS_OWNER, crate::store::SecretKind::WebhookUrl);
+        let address = match webhook {
+            WebhookChange::Keep => return self.save_alerts(alerts),
+            WebhookChange::Remove => None,
+            WebhookChange::Replace(address) => {
+                if let Some(problem) = crate::alerts::webhook_problem("Webhook", address.expose()) {
+                    self.notice = Some(Notice::error(format!("Alerts not saved: {problem}")));
+                    return;
+                }
+                alerts.webhook = Some(crate::model::AlertsConfig::webhook_shown(address.expose()));
+                Some(address)
+            }
+        };
+        if address.is_none() {
+            alerts.webhook = None;
+        }
+        self.jobs.store_secret_then(ctx, self.workspace.secrets(), owner, address, AfterSecret::Alerts(alerts));
+    }
+
+    pub(super) fn save_alerts(&mut self, alerts: crate::model::AlertsConfig) {
         let label = |field: &str| {
             match field {
                 "webhook" => "Webhook",
