@@ -441,7 +441,7 @@ pub fn finish(
     ready_to_finish(workspace, old_id, connection, recheck, route)?;
     let now = crate::clock::now_rfc3339();
     workspace.apply("migrate-finish", |config| {
-        config.delete_setting(old_id, now.clone())?;
+        config.delete_after_recheck(old_id, now.clone())?;
         if let Some(entry) = config.migration_mut(old_id) {
             entry.finished_at = Some(now);
         }

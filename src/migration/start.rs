@@ -182,15 +182,10 @@ pub fn start(workspace: &mut Workspace, old_id: &str, target: &Target) -> Result
     Ok(Started { new: new_id, relay })
 }
 
-/// Whether `new` is an OAuth setting made for `old`'s mailbox (the guide's literal
-/// path: "+ Add new record" beside the Basic one): `old` signs in with a password,
-/// `new` with OAuth, and they share the IMAP user name or the send-as address.
+/// Whether `new` is an OAuth setting made for `old`'s mailbox (see
+/// [`MailSetting::could_be_replaced_by`]).
 pub fn could_replace(old: &MailSetting, new: &MailSetting) -> bool {
-    let same = |a: &str, b: &str| !a.trim().is_empty() && a.trim().eq_ignore_ascii_case(b.trim());
-    old.id != new.id
-        && !old.uses_oauth()
-        && new.imap_credential().uses_oauth()
-        && (same(&old.imap.user_name, &new.imap.user_name) || same(&old.smtp.send_as, &new.smtp.send_as))
+    old.could_be_replaced_by(new)
 }
 
 /// Whether `id` takes part in a migration that is still going on (old or new side).
@@ -213,23 +208,28 @@ pub fn adoptable_for<'c>(config: &'c Config, old_id: &str) -> Vec<&'c MailSettin
 }
 
 /// The Basic setting `new_id` was made to replace, when no migration joins them yet:
-/// the form and the table say so and offer the checklist.
+/// the form and the table say so and offer the checklist — whatever the old setting's
+/// state (the guide's step 10 done by hand, Edit → Inactive → Save, keeps the link);
+/// an Active one first.
 pub fn replaces<'c>(config: &'c Config, new_id: &str) -> Option<&'c MailSetting> {
     let new = config.setting(new_id)?;
     if in_running_migration(config, new_id) || config.migrations.iter().any(|m| m.new == new_id) {
         return None;
     }
-    config.mail_settings.iter().find(|old| old.active && could_replace(old, new) && config.migration(&old.id).is_none())
+    let candidates =
+        || config.mail_settings.iter().filter(|old| could_replace(old, new) && config.migration(&old.id).is_none());
+    candidates().find(|old| old.active).or_else(|| candidates().next())
 }
 
-/// Every OAuth setting made to replace an Active Basic one and not joined to it by a
+/// Every OAuth setting made to replace a Basic one (Active or not) and not joined to it by a
 /// migration yet, as new id → old id ([`replaces`] for the whole table at once, in
 /// one pass: the table has thousands of rows).
 pub fn replacements(config: &Config) -> std::collections::HashMap<String, String> {
     let key = |text: &str| text.trim().to_lowercase();
     let mut basic_by_address: std::collections::HashMap<String, &MailSetting> = std::collections::HashMap::new();
-    let waiting =
-        config.mail_settings.iter().filter(|s| s.active && !s.uses_oauth() && config.migration(&s.id).is_none());
+    // Active ones first: an address both an Active and an Inactive Basic setting use is the Active one's.
+    let basic = config.mail_settings.iter().filter(|s| !s.uses_oauth() && config.migration(&s.id).is_none());
+    let waiting = basic.clone().filter(|s| s.active).chain(basic.filter(|s| !s.active));
     for old in waiting {
         for address in [&old.imap.user_name, &old.smtp.send_as] {
             if !address.trim().is_empty() {

@@ -326,6 +326,18 @@ pub enum GuardError {
         them = if .companies.len() == 1 { "it" } else { "them" }
     )]
     InUseAsDefault { setting_id: String, setting: String, action: GuardedAction, companies: Vec<String> },
+    /// `old` and `new` are display names. The old setting of a mailbox another setting
+    /// replaces goes only through its migration, which checks its folders first.
+    #[error(
+        "\"{old}\" is replaced by \"{new}\" (the same mailbox), so it is deleted through its migration, which \
+         first checks its folders for mail not yet retrieved: the Migration view's Delete, or {how}",
+        how = if *.migrating {
+            format!("mailsettings migrate finish {old_id}")
+        } else {
+            format!("mailsettings migrate start {old_id} --to-existing {new_id}, then migrate finish {old_id}")
+        }
+    )]
+    ReplacedMailbox { old_id: String, old: String, new_id: String, new: String, migrating: bool },
 }
 
 /// What was attempted when [`GuardError::InUseAsDefault`] refused it.
@@ -486,8 +498,36 @@ impl Config {
         Ok(())
     }
 
-    /// Moves a setting to the trash. Returns the trash entry (for undo).
+    /// The OAuth setting that replaces `old_id`'s mailbox: the new side of its migration
+    /// (not rolled back), else one made for the same mailbox — whatever the old
+    /// setting's state, so doing a step of the guide by hand loses no guard.
+    pub fn replaced_by(&self, old_id: &str) -> Option<(&MailSetting, bool)> {
+        let old = self.setting(old_id)?;
+        if let Some(migration) = self.migration(old_id) {
+            return self.setting(&migration.new).map(|new| (new, true));
+        }
+        self.mail_settings.iter().find(|new| old.could_be_replaced_by(new)).map(|new| (new, false))
+    }
+
+    /// Moves a setting to the trash. Returns the trash entry (for undo). The old setting
+    /// of a replaced mailbox is refused ([`GuardError::ReplacedMailbox`]): its migration
+    /// deletes it after checking its folders ([`Self::delete_after_recheck`]).
     pub fn delete_setting(&mut self, id: &str, deleted_at: String) -> Result<DeletedSetting, GuardError> {
+        if let Some((new, migrating)) = self.replaced_by(id) {
+            return Err(GuardError::ReplacedMailbox {
+                old_id: id.to_owned(),
+                old: self.setting_name(id),
+                new_id: new.id.clone(),
+                new: self.setting_name(&new.id),
+                migrating,
+            });
+        }
+        self.delete_after_recheck(id, deleted_at)
+    }
+
+    /// [`Self::delete_setting`] for a migration's finish, which has just checked the
+    /// old folders: every other guard still holds.
+    pub fn delete_after_recheck(&mut self, id: &str, deleted_at: String) -> Result<DeletedSetting, GuardError> {
         let index = self
             .mail_settings
             .iter()
@@ -698,6 +738,23 @@ mod tests {
         let mut edited = config.setting("old-basic").unwrap().clone();
         edited.active = false;
         assert!(matches!(config.update_setting(edited), Err(GuardError::InUseAsDefault { .. })));
+    }
+
+    #[test]
+    fn the_old_setting_of_a_replaced_mailbox_is_deleted_only_after_its_recheck() {
+        let mut config = sample();
+        let mut new = MailSetting::example("new-oauth");
+        new.credential = crate::model::CredentialKind::Microsoft365;
+        let mut old = MailSetting::example("spare");
+        old.active = false; // step 10 done by hand
+        config.mail_settings.retain(|s| s.id != "spare");
+        config.mail_settings.extend([old, new]);
+        let refused = config.delete_setting("spare", "t".into()).unwrap_err();
+        assert!(
+            matches!(&refused, GuardError::ReplacedMailbox { new_id, migrating: false, .. } if new_id == "new-oauth"),
+            "{refused}"
+        );
+        assert!(config.delete_after_recheck("spare", "t".into()).is_ok(), "the migration's finish may");
     }
 
     #[test]

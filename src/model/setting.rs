@@ -277,6 +277,17 @@ impl MailSetting {
         }
     }
 
+    /// Whether `new` is an OAuth setting made for this one's mailbox (the guide's literal
+    /// path: "+ Add new record" beside the Basic one): this signs in with a password,
+    /// `new` with OAuth, and they share the IMAP user name or the send-as address.
+    pub fn could_be_replaced_by(&self, new: &MailSetting) -> bool {
+        let same = |a: &str, b: &str| !a.trim().is_empty() && a.trim().eq_ignore_ascii_case(b.trim());
+        self.id != new.id
+            && !self.uses_oauth()
+            && new.imap_credential().uses_oauth()
+            && (same(&self.imap.user_name, &new.imap.user_name) || same(&self.smtp.send_as, &new.smtp.send_as))
+    }
+
     /// Whether any side signs in with OAuth (Connect is offered).
     pub fn uses_oauth(&self) -> bool {
         self.oauth_credential().is_some()

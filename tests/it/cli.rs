@@ -53,12 +53,29 @@ fn guards_exit_1_and_name_the_companies() {
     let refused = sandbox.run(&["set-default", "acme", "old-basic"]);
     assert_exit(&refused, 1);
     assert!(stderr(&refused).contains("is inactive"), "{}", stderr(&refused));
-    let deleted = sandbox.run(&["delete", "old-basic"]);
+    // Steps 10 and 11 done by hand: the old setting of the mailbox new-m365 replaces is
+    // still deleted only through the migration, which checks its folders first.
+    let refused = sandbox.run(&["delete", "old-basic"]);
+    assert_exit(&refused, 1);
+    assert!(
+        stderr(&refused).contains(
+            "\"Collections (Basic)\" is replaced by \"Collections (Microsoft 365)\" (the same mailbox), so it is \
+             deleted through its migration, which first checks its folders for mail not yet retrieved"
+        ) && stderr(&refused)
+            .contains("mailsettings migrate start old-basic --to-existing new-m365, then migrate finish"),
+        "{}",
+        stderr(&refused)
+    );
+    // A setting nothing replaces is deleted (and restored) at once.
+    assert_exit(&sandbox.run(&["activate", "old-basic"]), 0);
+    assert_exit(&sandbox.run(&["set-default", "acme", "old-basic"]), 0);
+    assert_exit(&sandbox.run(&["set-default", "globex", "old-basic"]), 0);
+    let deleted = sandbox.run(&["delete", "new-m365"]);
     assert_exit(&deleted, 0);
-    assert!(stdout(&deleted).contains("mailsettings restore old-basic"));
+    assert!(stdout(&deleted).contains("mailsettings restore new-m365"));
     let listed: serde_json::Value = serde_json::from_slice(&sandbox.run(&["list", "--json"]).stdout).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
-    assert_exit(&sandbox.run(&["restore", "old-basic"]), 0);
+    assert_exit(&sandbox.run(&["restore", "new-m365"]), 0);
     let listed: serde_json::Value = serde_json::from_slice(&sandbox.run(&["list", "--json"]).stdout).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 2);
 }

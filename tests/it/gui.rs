@@ -1936,60 +1936,17 @@ fn the_setup_guide_followed_literally_is_adopted_and_ends_in_congratulations() {
     harness.set_size(egui::vec2(1024.0, 640.0));
     settle(&mut harness);
     let mut clicks = 0;
-    let address = rig.address("literal");
 
     // Steps 1–2: look at the Basic setting, then Cancel.
     guide_click(&mut harness, &mut clicks, "Edit");
     assert!(harness.query_by_label_contains("Edit \"Literal (BasicAuth)\"").is_some());
     guide_click(&mut harness, &mut clicks, "Cancel Esc");
-    // Steps 3–7: "+ Add new record", Microsoft 365, the guide's fields.
-    guide_click(&mut harness, &mut clicks, "+ Add new record Ctrl+N");
-    fill(&mut harness, "Description", "Literal (Microsoft 365)");
-    fill(&mut harness, "Subject Tag", "[LIT-AR]");
-    fill(&mut harness, "Default Send as Email", &address);
-    fill(&mut harness, "From Name", "Literal AR Team");
-    fill(&mut harness, "(From) User Name", &address);
-    fill(&mut harness, "(From) User Domain", &rig.domain);
-    fill_in(&mut harness, INCOMING, "User Name", &address);
-    fill_in(&mut harness, INCOMING, "User Domain", &rig.domain);
-    let sent = input_in(&harness, INCOMING, "Sent Items Folder").accesskit_node().value().unwrap_or_default();
-    assert_eq!(sent, "Sent Items", "Microsoft 365's own name, filled by the type: nothing to retype");
-    // Only because the rig stands in for Microsoft: its servers replace Microsoft's (typing only).
-    retype_in(&mut harness, OUTGOING, "Server Name", "localhost");
-    retype_in(&mut harness, OUTGOING, "Port", &rig.smtp_port.to_string());
-    retype_in(&mut harness, INCOMING, "Server Name", "localhost");
-    retype_in(&mut harness, INCOMING, "Port", &rig.imaps_port.to_string());
-    guide_click(&mut harness, &mut clicks, "Save Ctrl+S");
-    let saved = harness.state().workspace().config().mail_settings.clone();
-    assert_eq!(saved.len(), 2, "saved beside the Basic setting");
-    let new = saved.iter().find(|s| s.id != "literal-basic").unwrap().id.clone();
+    let new = add_record_connect_and_test(&mut harness, &mut clicks, &sandbox, "literal", "Literal");
     assert!(
         harness.query_by_label_contains("Replaces \"Literal (BasicAuth)\" (the same mailbox)").is_some(),
         "the form knows which setting this one replaces"
     );
     assert!(harness.query_by_role_and_label(Role::Button, "Replaces Basic").is_some(), "and so does the table");
-
-    // Step 8: Connect, in the form.
-    guide_click(&mut harness, &mut clicks, "Connect");
-    wait_until(&mut harness, "the sign-in link", |h| h.query_by_label("Copy link").is_some());
-    let url = press_and_copy(&mut harness, "Copy link");
-    let script = crate::oauth::browser_script(sandbox.dir.path(), crate::oauth::Browser::SignIn);
-    assert!(std::process::Command::new(script).arg(&url).env("RIG_CA_FILE", &rig.ca_file).status().unwrap().success());
-    wait_until(&mut harness, "connected", |h| h.query_all_by_label(&format!("Connected as {address}")).count() > 0);
-
-    // Step 9: both tests, in the form.
-    fill(&mut harness, "Send test emails to", "admin@example.org");
-    for (button, kind) in [
-        ("Test Outgoing Settings", mailsettings::probe::ProbeKind::Outgoing),
-        ("Test Incoming Settings", mailsettings::probe::ProbeKind::Incoming),
-    ] {
-        guide_click(&mut harness, &mut clicks, button);
-        wait_until(&mut harness, button, |h| {
-            !h.state().is_busy() && h.state().shown_report().is_some_and(|r| r.kind == kind)
-        });
-        let report = harness.state().shown_report().unwrap();
-        assert!(report.passed, "{}", report.to_text());
-    }
 
     // The form's offer: the checklist with both settings, the tests already passed carried over.
     guide_click(&mut harness, &mut clicks, "Open the checklist");
@@ -2036,6 +1993,137 @@ fn the_setup_guide_followed_literally_is_adopted_and_ends_in_congratulations() {
     });
     assert!(harness.state().shown_report().unwrap().passed, "the reminder in the table is one click");
     println!("the setup guide, followed literally, took {clicks} clicks (typing aside) and one sign-in");
+}
+
+/// The guide done by hand where it says so, no assistant entered: after "+ Add new
+/// record", Connect and both tests, step 10 as written (Edit the former setting →
+/// Inactive → Save, its company moved to the new one as step 11 selects it), then the
+/// former setting deleted from the form. Every guard rail holds: the table still says
+/// which setting replaces it, and the Delete checks the old folders for mail not yet
+/// retrieved before it deletes, ending in "Congratulations".
+#[test]
+fn the_guide_done_by_hand_keeps_every_guard_rail_to_congratulations() {
+    let rig = crate::rig::rig();
+    for folder in ["Mail Not Read", "Mail Not Filed"] {
+        rig.empty("byhand", folder);
+    }
+    let sandbox = Sandbox::new();
+    let mut old = rig.basic_setting("byhand-basic", "byhand");
+    old.description = "ByHand (BasicAuth)".to_owned();
+    let mut config = rig.config_with(vec![old]);
+    config.companies = vec![mailsettings::model::Company {
+        id: "acme".into(),
+        name: "Acme".into(),
+        default_mail_setting: Some("byhand-basic".into()),
+    }];
+    let mut endpoints = crate::oauth::provider_entry(rig, "microsoft365");
+    endpoints.redirect_host = None;
+    endpoints.scopes = microsoft_scopes();
+    config.oauth_providers.push(endpoints);
+    let secrets = Secrets::file(sandbox.secrets_file());
+    for kind in [mailsettings::store::SecretKind::SmtpPassword, mailsettings::store::SecretKind::ImapPassword] {
+        secrets.set("byhand-basic", kind, &mailsettings::Secret::new(rig.password.clone())).unwrap();
+    }
+    let mut harness = rig_harness(&sandbox, &config);
+    harness.set_size(egui::vec2(1024.0, 640.0));
+    settle(&mut harness);
+    let mut clicks = 0;
+    let new = add_record_connect_and_test(&mut harness, &mut clicks, &sandbox, "byhand", "ByHand");
+
+    // Step 10 as the guide words it: Edit the former setting, Inactive, Save (its company
+    // moves to the new setting — the guide's step 11 — in the same confirmation).
+    guide_click(&mut harness, &mut clicks, "ByHand (BasicAuth)");
+    assert!(harness.query_by_label("Edit \"ByHand (BasicAuth)\"").is_some());
+    harness.get_by_role_and_label(Role::CheckBox, "Active").click();
+    settle(&mut harness);
+    guide_click(&mut harness, &mut clicks, "Save Ctrl+S");
+    guide_click(&mut harness, &mut clicks, "Move and set Inactive");
+    wait_until(&mut harness, "the save", |h| !h.state().is_busy());
+    let config_now = harness.state().workspace().config().clone();
+    assert!(!config_now.setting("byhand-basic").unwrap().active, "Inactive, by hand");
+    assert_eq!(config_now.company("acme").unwrap().default_mail_setting.as_deref(), Some(new.as_str()));
+    assert!(config_now.migration("byhand-basic").is_none(), "no assistant entered");
+    assert!(
+        harness.query_by_role_and_label(Role::Button, "Replaces Basic").is_some(),
+        "the table still says the new setting replaces the old one, Inactive as it is"
+    );
+
+    // The guide's last step, by hand: Delete the former setting from its form. It is not
+    // a plain delete: the old folders are checked first, then "Congratulations".
+    guide_click(&mut harness, &mut clicks, "ByHand (BasicAuth)");
+    guide_click(&mut harness, &mut clicks, "Delete");
+    assert!(harness.query_by_label_contains("is replaced by \"ByHand (Microsoft 365)\" (the same mailbox)").is_some());
+    guide_click(&mut harness, &mut clicks, "Check folders and delete");
+    wait_until(&mut harness, "the re-check and the delete", |h| {
+        !h.state().is_busy() && h.state().workspace().config().setting("byhand-basic").is_none()
+    });
+    settle(&mut harness);
+    assert!(harness.query_by_label("Congratulations! You are now set up!").is_some());
+    let config_now = harness.state().workspace().config().clone();
+    let migration = config_now.migrations.iter().find(|m| m.old == "byhand-basic").expect("recorded");
+    assert!(migration.finished_at.is_some(), "{migration:?}");
+    assert!(
+        migration.leftover.as_ref().is_some_and(|check| check.total == 0),
+        "the folders were checked: {migration:?}"
+    );
+    println!("the guide done by hand took {clicks} clicks (typing aside) and one sign-in");
+}
+
+/// The guide's steps 3–9 as written, beside the Basic setting `{mailbox}-basic`: "+ Add
+/// new record" (Microsoft 365 by its Sent Items), the guide's fields, Save, Connect in
+/// the form (signing in as `mailbox` on the rig), and both tests passing. The new id.
+fn add_record_connect_and_test(
+    harness: &mut Harness<'_, MailSettingsApp>,
+    clicks: &mut u32,
+    sandbox: &Sandbox,
+    mailbox: &str,
+    name: &str,
+) -> String {
+    let rig = crate::rig::rig();
+    let address = rig.address(mailbox);
+    guide_click(harness, clicks, "+ Add new record Ctrl+N");
+    fill(harness, "Description", &format!("{name} (Microsoft 365)"));
+    fill(harness, "Subject Tag", "[LIT-AR]");
+    fill(harness, "Default Send as Email", &address);
+    fill(harness, "From Name", &format!("{name} AR Team"));
+    fill(harness, "(From) User Name", &address);
+    fill(harness, "(From) User Domain", &rig.domain);
+    fill_in(harness, INCOMING, "User Name", &address);
+    fill_in(harness, INCOMING, "User Domain", &rig.domain);
+    let sent = input_in(harness, INCOMING, "Sent Items Folder").accesskit_node().value().unwrap_or_default();
+    assert_eq!(sent, "Sent Items", "Microsoft 365's own name, filled by the type: nothing to retype");
+    // Only because the rig stands in for Microsoft: its servers replace Microsoft's (typing only).
+    retype_in(harness, OUTGOING, "Server Name", "localhost");
+    retype_in(harness, OUTGOING, "Port", &rig.smtp_port.to_string());
+    retype_in(harness, INCOMING, "Server Name", "localhost");
+    retype_in(harness, INCOMING, "Port", &rig.imaps_port.to_string());
+    guide_click(harness, clicks, "Save Ctrl+S");
+    let saved = harness.state().workspace().config().mail_settings.clone();
+    assert_eq!(saved.len(), 2, "saved beside the Basic setting");
+    let new = saved.iter().find(|s| s.id != format!("{mailbox}-basic")).unwrap().id.clone();
+
+    // Step 8: Connect, in the form.
+    guide_click(harness, clicks, "Connect");
+    wait_until(harness, "the sign-in link", |h| h.query_by_label("Copy link").is_some());
+    let url = press_and_copy(harness, "Copy link");
+    let script = crate::oauth::browser_script(sandbox.dir.path(), crate::oauth::Browser::SignIn);
+    assert!(std::process::Command::new(script).arg(&url).env("RIG_CA_FILE", &rig.ca_file).status().unwrap().success());
+    wait_until(harness, "connected", |h| h.query_all_by_label(&format!("Connected as {address}")).count() > 0);
+
+    // Step 9: both tests, in the form.
+    fill(harness, "Send test emails to", "admin@example.org");
+    for (button, kind) in [
+        ("Test Outgoing Settings", mailsettings::probe::ProbeKind::Outgoing),
+        ("Test Incoming Settings", mailsettings::probe::ProbeKind::Incoming),
+    ] {
+        guide_click(harness, clicks, button);
+        wait_until(harness, button, |h| {
+            !h.state().is_busy() && h.state().shown_report().is_some_and(|r| r.kind == kind)
+        });
+        let report = harness.state().shown_report().unwrap();
+        assert!(report.passed, "{}", report.to_text());
+    }
+    new
 }
 
 /// Errors where the action was: a Connect started from the Migration view that
