@@ -142,6 +142,8 @@ pub enum Command {
     /// The proxy for sign-in and token requests, and its password when one was typed
     /// (for the OS credential store, never the config).
     SaveNetwork(crate::model::NetworkConfig, Option<crate::secret::Secret>),
+    /// The support contact typed in the About box (one line; empty clears it).
+    SaveSupportContact(String),
     /// Open Migration with this (Basic) setting chosen to replace.
     MigrateSetting(String),
     /// A new Basic record for the old setting, typed as the old system shows it; the

@@ -918,6 +918,16 @@ fn the_about_box_names_the_version_build_files_secret_store_and_licences() {
     assert!(harness.query_by_label_contains("secret file").is_some());
     assert!(harness.query_by_label_contains("rustls 0.23").is_some(), "the licence list");
     assert!(harness.query_by_label_contains("eframe 0.37").is_some());
+
+    // The support contact every report names is set here, saved and audited.
+    assert!(harness.query_by_label_contains("whenever sending or receiving fails").is_some(), "when to contact");
+    fill(&mut harness, "Support contact", "atcsupport@sage.com");
+    press(&mut harness, "Save support contact");
+    settle(&mut harness);
+    assert!(harness.query_by_label("Reports now name atcsupport@sage.com").is_some());
+    assert!(std::fs::read_to_string(sandbox.config()).unwrap().contains("contact = \"atcsupport@sage.com\""));
+    let log = std::fs::read_to_string(mailsettings::store::audit::audit_path_for(&sandbox.config())).unwrap();
+    assert!(log.contains("set-support-contact") && log.contains("atcsupport@sage.com"), "{log}");
 }
 
 // ---- snapshot images of the main screens (wgpu on lavapipe) ------------------

@@ -99,7 +99,8 @@ impl MailSettingsApp {
             ui.menu_button("View", |ui| self.view_menu_ui(ui));
             ui.menu_button("Help", |ui| {
                 if ui.button("About Mail Settings…").clicked() {
-                    self.show_about = true;
+                    let support_contact = self.workspace.config().support.contact.clone().unwrap_or_default();
+                    self.about = Some(super::AboutBox { support_contact });
                     ui.close();
                 }
             });
@@ -256,7 +257,12 @@ impl MailSettingsApp {
     }
 
     pub(super) fn about_window_ui(&mut self, ctx: &egui::Context) {
-        let mut open = self.show_about;
+        let Some(about) = &mut self.about else { return };
+        let mut open = true;
+        let read_only = self.workspace.read_only_reason().is_some();
+        let saved = self.workspace.config().support.contact.clone().unwrap_or_default();
+        let commands = &mut self.commands;
+        let workspace = &self.workspace;
         egui::Window::new("About Mail Settings").open(&mut open).collapsible(false).default_width(560.0).show(
             ctx,
             |ui| {
@@ -268,16 +274,13 @@ impl MailSettingsApp {
                     ui.label(env!("MAILSETTINGS_COMMIT"));
                     ui.end_row();
                     ui.label("Config file");
-                    ui.label(self.workspace.path().display().to_string());
+                    ui.label(workspace.path().display().to_string());
                     ui.end_row();
                     ui.label("Audit log");
-                    ui.label(self.workspace.audit_path().display().to_string());
+                    ui.label(workspace.audit_path().display().to_string());
                     ui.end_row();
                     ui.label("Secret store");
-                    ui.label(self.workspace.secrets().describe());
-                    ui.end_row();
-                    ui.label("Support");
-                    ui.label(self.workspace.config().support_contact());
+                    ui.label(workspace.secrets().describe());
                     ui.end_row();
                     for (provider, client_id) in crate::oauth::provider::embedded_client_ids() {
                         ui.label(format!("Built-in {provider} app"));
@@ -286,13 +289,17 @@ impl MailSettingsApp {
                     }
                 });
                 ui.separator();
+                support_contact_ui(ui, &mut about.support_contact, &saved, read_only, commands);
+                ui.separator();
                 ui.label(RichText::new("Open-source components").strong());
                 egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
                     ui.label(RichText::new(THIRD_PARTY_LICENSES).monospace());
                 });
             },
         );
-        self.show_about = open;
+        if !open {
+            self.about = None;
+        }
     }
 
     pub(super) fn discard_question_ui(&mut self, ui: &Ui) {
@@ -379,6 +386,29 @@ fn confirm_delete_ui(ui: &mut Ui, config: &crate::model::Config, id: &str, comma
         }
         if ui.button("Cancel").clicked() {
             commands.send(Command::CloseDialog);
+        }
+    });
+}
+
+/// Who the admin reaches for help, as every report and diagnosis names it: typed here,
+/// saved (and audited) with its button; when to reach them in the guide's words.
+fn support_contact_ui(ui: &mut Ui, typed: &mut String, saved: &str, read_only: bool, commands: &mut CommandQueue) {
+    ui.label(RichText::new("Support").strong());
+    ui.add(
+        egui::Label::new(
+            "Contact support before you set up an alternate outgoing provider (SendGrid, PostMark) or a \
+             connector, API or webhook, the first time you connect Microsoft 365, and whenever sending or \
+             receiving fails: copy the report and send it along. Reports name the contact below.",
+        )
+        .wrap(),
+    );
+    ui.horizontal(|ui| {
+        let label = ui.label("Support contact");
+        let field = egui::TextEdit::singleline(typed).desired_width(320.0);
+        super::super::widgets::hinted_input_ui(ui, field, "e.g. atcsupport@sage.com", &label);
+        let changed = typed.trim() != saved.trim();
+        if ui.add_enabled(changed && !read_only, egui::Button::new("Save support contact")).clicked() {
+            commands.send(Command::SaveSupportContact(typed.trim().to_owned()));
         }
     });
 }

@@ -27,7 +27,11 @@ impl MailSettingsApp {
             Command::Theme(choice) => self.prefs.theme = choice,
             Command::SelectMigration(old) => self.migration.select(old),
             Command::CheckAll => self.start_check_all(ctx),
-            Command::SaveAlerts(..) | Command::SendTestAlert | Command::CancelTestAlert | Command::SaveNetwork(..) => {
+            Command::SaveAlerts(..)
+            | Command::SendTestAlert
+            | Command::CancelTestAlert
+            | Command::SaveNetwork(..)
+            | Command::SaveSupportContact(_) => {
                 self.run_watch_command(ctx, command);
             }
             Command::MigrateSetting(id) => {
@@ -463,6 +467,17 @@ impl MailSettingsApp {
                 }
             }
             Command::SaveNetwork(network, None) => self.save_network(network, false),
+            Command::SaveSupportContact(contact) => {
+                let kept = (!contact.is_empty()).then_some(contact);
+                let saved = self.workspace.apply("set-support-contact", |config| {
+                    config.support.contact = kept;
+                    Ok(())
+                });
+                self.notice = Some(match saved {
+                    Ok(()) => Notice::info(format!("Reports now name {}", self.workspace.config().support_contact())),
+                    Err(err) => Notice::error(format!("Not saved: {err}")),
+                });
+            }
             // The password goes to the OS store on a job thread first; the network is saved after.
             Command::SaveNetwork(network, Some(password)) => {
                 let owner = (crate::store::PROXY_OWNER, crate::store::SecretKind::ProxyPassword);

@@ -90,6 +90,13 @@ struct PendingSave {
     move_defaults_to: Option<String>,
 }
 
+/// The About box's own state.
+#[derive(Debug, Default)]
+pub(crate) struct AboutBox {
+    /// The support contact as typed, until saved.
+    support_contact: String,
+}
+
 #[derive(Debug)]
 pub struct MailSettingsApp {
     workspace: Workspace,
@@ -134,7 +141,8 @@ pub struct MailSettingsApp {
     /// The Health view's rows (the last Check all, else the kept history) and the history.
     health: Vec<crate::ui::health_view::HealthRow>,
     check_history: Vec<crate::store::history::HistoryEntry>,
-    show_about: bool,
+    /// The About box, when open: what is typed in its Support contact field.
+    about: Option<AboutBox>,
     dialog: Option<Dialog>,
     pending_save: Option<PendingSave>,
     /// A test to start once the form's Save has landed ("Save and test").
@@ -187,7 +195,7 @@ impl MailSettingsApp {
             schedule_note: None,
             health: Vec::new(),
             check_history: Vec::new(),
-            show_about: false,
+            about: None,
             dialog: None,
             pending_save: None,
             test_after_save: None,
@@ -340,7 +348,7 @@ impl eframe::App for MailSettingsApp {
         if self.show_trust {
             self.trust_window_ui(&ctx);
         }
-        if self.show_about {
+        if self.about.is_some() {
             self.about_window_ui(&ctx);
         }
         self.discard_question_ui(ui);
