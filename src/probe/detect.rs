@@ -43,8 +43,8 @@ impl PortMode {
             Self::TlsUntrusted(reason) => {
                 format!("TLS on connect is spoken but the certificate is not trusted: {reason}")
             }
-            Self::Starttls => "plain greeting, STARTTLS offered".to_owned(),
-            Self::PlainOnly => "plain greeting, no STARTTLS: unsafe for passwords".to_owned(),
+            Self::Starttls => "plain greeting, Start TLS offered".to_owned(),
+            Self::PlainOnly => "plain greeting, no Start TLS: unsafe for passwords".to_owned(),
             Self::Nothing(reason) => reason.clone(),
         }
     }

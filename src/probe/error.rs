@@ -25,7 +25,7 @@ pub enum ProbeError {
     #[error("the server refused: {reply}")]
     Refused { reply: String },
     #[error(
-        "the server does not offer STARTTLS, so signing in would send the credentials unencrypted; nothing was sent"
+        "the server does not offer Start TLS (STARTTLS), so signing in would send the credentials unencrypted; nothing was sent"
     )]
     StarttlsNotOffered,
     #[error("the server offers none of the sign-in methods this setting can use (it offers: {offered})")]

@@ -48,7 +48,7 @@ impl StageName {
             Self::Tls => "TLS",
             Self::Greeting => "Server greeting",
             Self::Capabilities => "Capabilities",
-            Self::Starttls => "Upgrade with STARTTLS",
+            Self::Starttls => "Upgrade with Start TLS",
             Self::Authentication => "Sign in",
             Self::Folders => "Folders",
             Self::Send => "Send test messages",
@@ -247,7 +247,8 @@ impl Report {
     /// words, the diagnosis — and no secret.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        let verdict = if self.passed { "PASSED" } else { "FAILED" };
+        // The guide's word for a passed test, as the window shows it.
+        let verdict = if self.passed { "OK" } else { "FAILED" };
         let _ = writeln!(out, "Mail Settings — {} — {verdict}", self.kind.label());
         let _ = writeln!(out, "Setting: {}", self.setting_id);
         let _ = writeln!(out, "Server:  {}", self.target);

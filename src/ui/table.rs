@@ -31,7 +31,7 @@ pub struct RowExtras {
 impl RowExtras {
     fn tests_summary(&self) -> String {
         let one = |label: &str, result: &Option<(bool, String)>| {
-            result.as_ref().map(|(passed, at)| format!("{label} {} {at}", if *passed { "passed" } else { "FAILED" }))
+            result.as_ref().map(|(passed, at)| format!("{label} {} {at}", if *passed { "OK" } else { "FAILED" }))
         };
         [one("Out", &self.last_outgoing), one("In", &self.last_incoming)]
             .into_iter()

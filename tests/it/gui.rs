@@ -373,7 +373,7 @@ fn connect_in_the_window_then_test_outgoing_and_incoming_and_copy_the_report() {
     });
     assert!(harness.state().shown_report().unwrap().passed);
     let copied = press_and_copy(&mut harness, "Copy report");
-    assert!(copied.contains("Test Incoming — PASSED"), "{copied}");
+    assert!(copied.contains("Test Incoming — OK"), "{copied}");
     let tokens = mailsettings::oauth::tokens::TokenSet::load(&Secrets::file(sandbox.secrets_file()), "win-oauth")
         .unwrap()
         .unwrap();
@@ -2315,7 +2315,7 @@ fn check_all_now_in_the_window_names_what_is_not_working() {
     });
     assert!(harness.query_by_label_contains("Checked 2: 1 not working: Rig wrong password").is_some());
     assert!(harness.state().shown_report().is_some_and(|r| !r.passed), "the failing report is open");
-    assert!(harness.query_all_by_label_contains("In passed").count() > 0, "the good one's Last tests");
+    assert!(harness.query_all_by_label_contains("In OK").count() > 0, "the good one's Last tests");
     assert!(std::fs::read_to_string(sandbox.dir.path().join("checks.jsonl")).unwrap().lines().count() == 2);
 
     // Health at a glance: worst first, since when, and the company whose default fails.

@@ -589,7 +589,7 @@ fn cli_test_commands_exit_0_on_pass_1_on_failure_2_on_bad_usage() {
 
     let outgoing = sandbox.run(&["test", "outgoing", "cli-rig", "--to", "admin@example.org"]);
     assert_exit(&outgoing, 0);
-    assert!(stdout(&outgoing).contains("Test Outgoing — PASSED"), "{}", stdout(&outgoing));
+    assert!(stdout(&outgoing).contains("Test Outgoing — OK"), "{}", stdout(&outgoing));
     let incoming = sandbox.run(&["test", "incoming", "cli-rig", "--json"]);
     assert_exit(&incoming, 0);
     let json: serde_json::Value = serde_json::from_slice(&incoming.stdout).unwrap();

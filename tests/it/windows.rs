@@ -166,10 +166,10 @@ fn windows_passwords_live_in_the_credential_manager_and_both_tests_pass_on_the_r
 
     let incoming = sandbox.run(&["test", "incoming", id]);
     assert_exit(&incoming, 0);
-    assert!(stdout(&incoming).contains("PASSED"), "{}", stdout(&incoming));
+    assert!(stdout(&incoming).contains("Test Incoming — OK"), "{}", stdout(&incoming));
     let outgoing = sandbox.run(&["test", "outgoing", id, "--to", "admin@example.org"]);
     assert_exit(&outgoing, 0);
-    assert!(stdout(&outgoing).contains("Test Outgoing — PASSED"), "{}", stdout(&outgoing));
+    assert!(stdout(&outgoing).contains("Test Outgoing — OK"), "{}", stdout(&outgoing));
     let check = sandbox.run(&["check", "--all", "--json"]);
     assert_exit(&check, 0);
     let json: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap_or_else(|e| {

@@ -219,7 +219,7 @@ impl EditForm {
         let findings = self.visible_findings(config);
         ui.horizontal(|ui| {
             let title = if self.is_new() {
-                "New mail setting".to_owned()
+                "Add new record".to_owned() // the guide's words, as the toolbar button says them
             } else {
                 format!("Edit \"{}\"", self.draft.description)
             };
