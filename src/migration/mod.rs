@@ -19,8 +19,8 @@ pub use leftover::{
     leftover_routes, leftover_sign_in, record_leftover, same_mailbox, set_leftover_folders,
 };
 pub use start::{
-    AlreadyPassed, RelayCopy, Started, Target, adoptable_for, could_replace, new_setting_from, replacements, replaces,
-    start, start_with_existing,
+    AlreadyPassed, RelayCopy, Started, Target, adoptable_for, copy_mailbox_fields, could_replace, new_setting_from,
+    replacement_description, replacements, replaces, start, start_with_existing,
 };
 
 use crate::model::{Config, LeftoverRoute, Migration, PreviousDefault};

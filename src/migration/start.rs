@@ -81,7 +81,7 @@ pub fn new_setting_from(old: &MailSetting, target: &Target, config: &Config) -> 
     let mut new = old.clone();
     new.smtp.credential = None;
     new.imap.credential = None;
-    new.description = format!("{} ({})", without_basic_suffix(&old.description), target.label());
+    new.description = replacement_description(old, &target.label());
     new.id = config.unused_id(&new.description);
     new.active = false;
     new.tenant = None;
@@ -113,6 +113,27 @@ pub fn new_setting_from(old: &MailSetting, target: &Target, config: &Config) -> 
         new.smtp.credential = Some(CredentialKind::Basic);
     }
     new
+}
+
+/// The old setting's mailbox copied into `new` (a record being typed for the same
+/// mailbox): subject tag, send-as, from name, user names and domains, folders — never
+/// servers, ports, security, the credential or its secrets (the new sign-in's own).
+pub fn copy_mailbox_fields(new: &mut MailSetting, old: &MailSetting) {
+    new.subject_tag.clone_from(&old.subject_tag);
+    new.smtp.send_as.clone_from(&old.smtp.send_as);
+    new.smtp.from_name.clone_from(&old.smtp.from_name);
+    new.smtp.user_name.clone_from(&old.smtp.user_name);
+    new.smtp.user_domain.clone_from(&old.smtp.user_domain);
+    new.imap.user_name.clone_from(&old.imap.user_name);
+    new.imap.user_domain.clone_from(&old.imap.user_domain);
+    new.imap.inbox_folder.clone_from(&old.imap.inbox_folder);
+    new.imap.sent_folder.clone_from(&old.imap.sent_folder);
+}
+
+/// The description of a new record made for `old`'s mailbox: its own, with the new
+/// sign-in's name where "(Basic)" was ("Collections (Basic)" → "Collections (OAuth)").
+pub fn replacement_description(old: &MailSetting, sign_in: &str) -> String {
+    format!("{} ({sign_in})", without_basic_suffix(&old.description))
 }
 
 /// Whether `setting` sends through a relay of its own beside an OAuth mailbox.

@@ -505,6 +505,63 @@ fn copy_across_from_the_old_setting_fills_the_form() {
     assert_eq!(input_in(&harness, OUTGOING, "Server Name").value().as_deref(), Some("smtp.example.com"));
 }
 
+/// Nothing typed twice, at 1024×640: a new record copies the Basic setting's mailbox
+/// in one click (its description renamed for the new sign-in, its servers left to the
+/// new type), and "Compare with" — in the table's place, the window being narrow —
+/// offers "Use all" for the rest.
+#[test]
+fn a_new_record_copies_the_old_mailbox_in_one_click_and_compares_at_1024() {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config(), SAMPLE).unwrap();
+    let workspace = Workspace::open(&sandbox.config(), Secrets::file(sandbox.secrets_file())).unwrap();
+    let mut harness = harness_at(workspace, egui::vec2(1024.0, 640.0));
+    click(&mut harness, "+ Add new record Ctrl+N"); // Microsoft 365, the guide's first choice
+    click(&mut harness, "Copy from…");
+    // The menu's entry, over the form (the table row of the same name is on the left).
+    harness
+        .get_all_by_role_and_label(Role::Button, "Collections (Basic)")
+        .max_by(|a, b| a.rect().left().total_cmp(&b.rect().left()))
+        .unwrap()
+        .click();
+    settle(&mut harness);
+    let value =
+        |h: &Harness<'_, MailSettingsApp>, label: &str| input(h, label).accesskit_node().value().unwrap_or_default();
+    assert_eq!(value(&harness, "Description"), "Collections (Microsoft 365)");
+    assert_eq!(value(&harness, "Subject Tag"), "[ACME-AR]");
+    assert_eq!(value(&harness, "Default Send as Email"), "collections@example.com");
+    assert_eq!(input_in(&harness, INCOMING, "User Name").value().as_deref(), Some("replies@example.com"));
+    assert_eq!(
+        input_in(&harness, OUTGOING, "Server Name").value().as_deref(),
+        Some("smtp.office365.com"),
+        "the servers stay the new type's"
+    );
+
+    // An existing record: "Compare with" takes the table's place at this width, "Use all" copies the mailbox.
+    click(&mut harness, "Cancel Esc");
+    if harness.query_by_label("Discard changes").is_some() {
+        click(&mut harness, "Discard changes");
+    }
+    click(&mut harness, "Collections (Microsoft 365)");
+    fill(&mut harness, "Subject Tag", "X");
+    harness.get_by_label("Compare with").click();
+    settle(&mut harness);
+    harness
+        .get_all_by_label("Collections (Basic)")
+        .max_by(|a, b| a.rect().left().total_cmp(&b.rect().left()))
+        .unwrap()
+        .click();
+    settle(&mut harness);
+    let compare = harness.get_by_label("Compare: \"Collections (Basic)\"").rect();
+    assert!(
+        compare.right() <= 1024.0 - mailsettings::ui::theme::FORM_WIDTH + 1.0,
+        "beside the form, in the table's place: {compare:?}"
+    );
+    press(&mut harness, "Use all");
+    settle(&mut harness);
+    assert_eq!(value(&harness, "Subject Tag"), "[ACME-AR]");
+    assert_eq!(value(&harness, "Description"), "Collections (Microsoft 365)", "an existing record keeps its name");
+}
+
 #[test]
 fn companies_pick_their_default_from_active_settings() {
     let sandbox = Sandbox::new();

@@ -121,11 +121,15 @@ impl MailSettingsApp {
         crate::oauth::tokens::testing_clock(issued, &provider, time::OffsetDateTime::now_utc().date())
     }
 
+    #[allow(clippy::too_many_lines, reason = "the form, the compare panel and the table laid out in one place")]
     fn settings_view_ui(&mut self, ui: &mut Ui) {
         let editing = self.form.as_ref().and_then(EditForm::editing_id).map(str::to_owned);
         let connection = editing.as_deref().map_or(ConnectionState::NotConnected, |id| self.connection(id));
         let edge_frame = self.panel_frame(egui::Frame::side_top_panel(ui.style()));
         let testing_clock = editing.as_deref().and_then(|id| self.testing_clock(id));
+        let compare_replaces_table = self.compare_with.is_some()
+            && self.form.is_some()
+            && ui.available_width() < theme::FORM_WIDTH + COMPARE_WIDTH + TABLE_AT_LEAST;
         if let Some(form) = &mut self.form {
             let connect_waiting = editing
                 .as_deref()
@@ -165,12 +169,17 @@ impl MailSettingsApp {
                 .default_size(theme::FORM_WIDTH)
                 .min_size(420.0)
                 .show(ui, |ui| form.ui(ui, &mut context, &mut self.commands));
-            if let Some(old) = self.compare_with.as_deref().and_then(|id| self.workspace.config().setting(id)) {
+            // Beside the form while the table keeps a useful width; in a narrow window
+            // (1024 px: form 540 + compare 360 would leave the table ~120) it takes the
+            // table's place until "Compare with" is Nothing again.
+            if !compare_replaces_table
+                && let Some(old) = self.compare_with.as_deref().and_then(|id| self.workspace.config().setting(id))
+            {
                 let old = old.clone();
                 egui::Panel::right("compare")
                     .frame(edge_frame)
                     .resizable(true)
-                    .default_size(360.0)
+                    .default_size(COMPARE_WIDTH)
                     .min_size(280.0)
                     .show(ui, |ui| {
                         form.compare_ui(ui, &old);
@@ -179,8 +188,11 @@ impl MailSettingsApp {
         }
         self.report_panel_ui(ui);
         let show_welcome = self.workspace.config().mail_settings.is_empty() && self.form.is_none() && !self.read_only();
+        let compared = self.compare_with.as_deref().and_then(|id| self.workspace.config().setting(id)).cloned();
         self.central_panel(ui).show(ui, |ui| {
-            if show_welcome {
+            if let (true, Some(old), Some(form)) = (compare_replaces_table, compared, self.form.as_mut()) {
+                form.compare_ui(ui, &old);
+            } else if show_welcome {
                 crate::ui::welcome::welcome_ui(ui, &mut self.commands);
             } else {
                 let generation = (self.workspace.generation(), self.extras_generation);
@@ -189,3 +201,9 @@ impl MailSettingsApp {
         });
     }
 }
+
+/// The compare panel's width beside the form.
+const COMPARE_WIDTH: f32 = 360.0;
+
+/// The narrowest table worth showing beside the form and the compare panel.
+const TABLE_AT_LEAST: f32 = 420.0;

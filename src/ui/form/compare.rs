@@ -1,5 +1,7 @@
 //! "Compare with": the setting being replaced, read-only beside the form, with
-//! differing fields marked and "Use" to copy a value across.
+//! differing fields marked, "Use" to copy a value across and "Use all" for the whole
+//! mailbox; and on a new record, "Copy from" an Active Basic setting — nothing the
+//! old setting holds is typed twice.
 
 use egui::{RichText, Ui};
 
@@ -124,13 +126,63 @@ impl EditForm {
         });
     }
 
+    /// On a new record, while Basic settings exist: their mailbox fields copied in
+    /// one click (the guide's "+ Add new record" beside the old setting), the
+    /// description renamed for the new sign-in; servers and sign-in stay the new ones.
+    pub(super) fn copy_from_ui(&mut self, ui: &mut Ui, config: &Config) {
+        if !self.is_new() {
+            return;
+        }
+        let mut basic: Vec<&MailSetting> = config.mail_settings.iter().filter(|s| !s.uses_oauth()).collect();
+        basic.sort_by_key(|s| (!s.active, s.description.to_lowercase()));
+        if basic.is_empty() {
+            return;
+        }
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Replacing a Basic setting?");
+            ui.menu_button("Copy from…", |ui| {
+                for old in basic {
+                    let state = if old.active { "" } else { " (Inactive)" };
+                    if ui.button(format!("{}{state}", old.description)).clicked() {
+                        self.copy_mailbox_from(old);
+                        ui.close();
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Copies its subject tag, addresses, names, user names, domains and folders — not its servers or sign-in");
+        });
+    }
+
+    /// `old`'s mailbox into the draft; a new record also takes its description, renamed.
+    fn copy_mailbox_from(&mut self, old: &MailSetting) {
+        crate::migration::copy_mailbox_fields(&mut self.draft, old);
+        if self.is_new() {
+            let sign_in = crate::model::providers::for_credential(self.draft.credential)
+                .filter(|_| self.draft.uses_oauth())
+                .map_or("OAuth", |provider| provider.name);
+            self.draft.description = crate::migration::replacement_description(old, sign_in);
+        }
+        self.smtp_port_text = self.draft.smtp.port.to_string();
+        self.imap_port_text = self.draft.imap.port.to_string();
+    }
+
     /// The setting being replaced, read-only, with differing fields marked and
     /// a "Use" button per field that copies its value into the form.
     pub fn compare_ui(&mut self, ui: &mut Ui, old: &MailSetting) {
         ui.heading(format!("Compare: \"{}\"", old.description));
-        ui.label(
-            RichText::new("Read-only. Fields that differ are marked; \"Use\" copies a value into the form.").weak(),
+        ui.add(
+            egui::Label::new(
+                RichText::new("Read-only. Fields that differ are marked; \"Use\" copies a value into the form.").weak(),
+            )
+            .wrap(),
         );
+        let use_all = ui.button("Use all").on_hover_text(
+            "Copies the mailbox: subject tag, addresses, names, user names, domains and folders — not servers or sign-in",
+        );
+        if use_all.clicked() {
+            self.copy_mailbox_from(old);
+        }
         ui.separator();
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             egui::Grid::new("compare").num_columns(3).spacing([10.0, 6.0]).show(ui, |ui| {

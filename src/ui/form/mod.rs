@@ -232,6 +232,7 @@ impl EditForm {
             ui.add(egui::Label::new(RichText::new(problem).color(ui.visuals().warn_fg_color)).wrap());
         }
         self.compare_picker_ui(ui, config, commands, context.compare_with);
+        self.copy_from_ui(ui, config);
         if let Some(id) = self.editing_id() {
             replaces_ui(ui, config, id, commands);
             basic_ending_ui(ui, self.original.as_ref(), commands);
