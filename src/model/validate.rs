@@ -79,6 +79,17 @@ pub fn validate_setting(setting: &MailSetting, config: &Config, passwords: Store
     checks.identity(setting, config);
     checks.smtp(setting, passwords);
     checks.imap(setting, passwords);
+    if !setting.active {
+        // An Inactive setting never connects: it may be kept as the old system holds it
+        // (the guide's "office365.com", no password typed), a record to migrate from. It
+        // is validated again, with these as errors, the moment it is made Active.
+        for finding in &mut checks.findings {
+            if matches!(finding.rule, Rule::KnownWrongHost | Rule::PasswordMissing) {
+                finding.severity = Severity::Warning;
+                finding.message.push_str(" (only needed when it is made Active: an Inactive setting does not connect)");
+            }
+        }
+    }
     checks.findings.sort_by_key(|f| f.severity);
     checks.findings
 }

@@ -2233,7 +2233,21 @@ fn the_welcome_migrates_an_old_setting_typed_in() {
     let mut harness = harness(&sandbox);
     click(&mut harness, "Migrate an existing Basic setting…");
     assert!(harness.query_by_label_contains("Type the old Basic setting as the old system shows it").is_some());
-    fill_valid_basic_record(&mut harness);
+    // As the old system shows it, and the guide prints it: "office365.com", no passwords.
+    fill(&mut harness, "Description", "Collections test");
+    fill(&mut harness, "Subject Tag", "[TEST-AR]");
+    fill_in(&mut harness, OUTGOING, "Server Name", "office365.com");
+    fill(&mut harness, "Default Send as Email", "collections@example.com");
+    fill(&mut harness, "From Name", "Example AR Team");
+    fill(&mut harness, "(From) User Name", "collections@example.com");
+    fill(&mut harness, "(From) User Domain", "example.com");
+    fill_in(&mut harness, INCOMING, "Server Name", "outlook.office365.com");
+    fill(&mut harness, "User Name", "replies@example.com");
+    fill(&mut harness, "User Domain", "example.com");
+    assert!(
+        harness.query_by_label_contains("only needed when it is made Active").is_some(),
+        "the guide's host and the missing passwords are said, not refused"
+    );
     click(&mut harness, "Save Ctrl+S");
     assert_eq!(harness.state().preferences().view, mailsettings::ui::commands::View::Migration);
     assert!(harness.query_by_label_contains("choose what it moves to, then Start migration").is_some());
@@ -2242,7 +2256,11 @@ fn the_welcome_migrates_an_old_setting_typed_in() {
     press(&mut harness, "Start migration");
     settle(&mut harness);
     let config = harness.state().workspace().config().clone();
-    assert!(config.migration("collections-test").is_some(), "the migration of the typed setting started");
+    let migration = config.migration("collections-test").expect("the migration of the typed setting started");
+    let old = config.setting("collections-test").unwrap();
+    assert_eq!(old.smtp.server, "office365.com", "kept as the old system holds it");
+    assert!(!old.active, "a record to migrate from");
+    assert_eq!(config.setting(&migration.new).unwrap().smtp.server, "smtp.office365.com", "corrected on the new one");
 }
 
 /// Admin approval in the window: a Connect refused because users may not consent

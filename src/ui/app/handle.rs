@@ -164,8 +164,11 @@ impl MailSettingsApp {
                 if let Some(form) = &mut self.form
                     && form.is_new()
                 {
+                    form.as_old_system_record();
                     form.note = Some(
-                        "Type the old Basic setting as the old system shows it (a screenshot of it will do). \
+                        "Type the old Basic setting as the old system shows it (a screenshot of it will do): its \
+                         passwords are not needed, and a server such as \"office365.com\" stays as written — it \
+                         is kept Inactive, as the record to migrate from; the new setting gets the right servers. \
                          After Save, the migration assistant opens with it."
                             .to_owned(),
                     );

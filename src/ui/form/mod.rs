@@ -152,6 +152,13 @@ impl EditForm {
         self.original.is_none()
     }
 
+    /// A new record that stands for the old system's setting, typed as it shows it: kept
+    /// Inactive (a record to migrate from, which never connects), so neither its
+    /// passwords nor a host the guide itself misprints ("office365.com") stop its Save.
+    pub fn as_old_system_record(&mut self) {
+        self.draft.active = false;
+    }
+
     /// The id of the setting being edited (`None` for a new record).
     pub fn editing_id(&self) -> Option<&str> {
         self.original.as_ref().map(|s| s.id.as_str())
