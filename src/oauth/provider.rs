@@ -188,6 +188,35 @@ pub fn admin_consent_request(provider: &ResolvedProvider) -> Option<String> {
     ))
 }
 
+/// The message an admin sends the organisation's IT administrator before the first
+/// Connect, when no sign-in app is registered yet: the registration steps for
+/// `provider`, written out, and what to send back — so a support call can send it
+/// and go on instead of stopping. `None` for providers that sign in without an app.
+pub fn registration_request(provider: &providers::Provider) -> Option<String> {
+    let sign_in = provider.sign_in?;
+    let mut text = format!(
+        "Hello,\n\nTo connect our accounts-receivable mailbox to {} with OAuth (Basic passwords are being switched \
+         off), Mail Settings needs a sign-in app registered once for our organisation. Could you please:\n\n",
+        provider.label
+    );
+    for (number, step) in sign_in.registration_steps.iter().enumerate() {
+        let step = step.replace("into the field below", "and send it to me");
+        text.push_str(&format!("{}. {step}\n", number + 1));
+    }
+    if sign_in.admin_consent_url.is_some() {
+        text.push_str(
+            "\nIf you prefer to approve it by link afterwards: https://login.microsoftonline.com/<our tenant>/adminconsent?\
+             client_id=<the Application (client) ID>, signed in as a Global, Cloud Application or Application \
+             Administrator.\n",
+        );
+    }
+    text.push_str(&format!(
+        "\nPlease send me the {} when it is done; nothing else needs to change on our side.\n",
+        sign_in.client_id_label
+    ));
+    Some(text)
+}
+
 /// When the client secret of the app `setting` signs in with expires, as the admin
 /// entered it (or the last day of its certificate).
 pub fn app_secret_expires(setting: &MailSetting, config: &Config) -> Option<String> {

@@ -126,7 +126,7 @@ impl SignInAppsView {
         });
         let focus = self.focus.take_if(|p| *p == provider.id).is_some();
         group_ui(ui, provider.label, |ui| {
-            header_ui(ui, provider, saved);
+            header_ui(ui, provider, saved, commands);
             let check =
                 (!draft.client_id.trim().is_empty()).then(|| providers::check_client_id(provider.id, &draft.client_id));
             egui::Grid::new(("sign_in_app", provider.id)).num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
@@ -188,13 +188,16 @@ fn group_ui(ui: &mut Ui, title: &str, add_contents: impl FnOnce(&mut Ui)) {
 
 /// A provider's heading, whether it is set up, and the registration steps
 /// (open while it is not set up).
-fn header_ui(ui: &mut Ui, provider: &Provider, saved: Option<&crate::model::OAuthProvider>) {
-    let (title, id) = (provider.label, provider.id);
-    let steps = provider.sign_in.map_or(&[][..], |s| s.registration_steps);
-    ui.label(RichText::new(title).heading());
+fn header_ui(
+    ui: &mut Ui,
+    provider: &Provider,
+    saved: Option<&crate::model::OAuthProvider>,
+    commands: &mut CommandQueue,
+) {
+    ui.label(RichText::new(provider.label).heading());
     let saved = saved.map(|p| p.client_id.trim()).filter(|c| !c.is_empty());
-    status_ui(ui, saved, id);
-    steps_ui(ui, id, saved.is_none(), steps);
+    status_ui(ui, saved, provider.id);
+    steps_ui(ui, provider, saved.is_none(), commands);
 }
 
 /// The labelled client id input; `focus` puts the cursor in it (Connect sent the admin here).
@@ -216,11 +219,25 @@ fn status_ui(ui: &mut Ui, saved: Option<&str>, id: &str) {
     ui.label(RichText::new(text).color(color).strong());
 }
 
-/// The registration steps, written out (open while the app is not set up).
-fn steps_ui(ui: &mut Ui, id: &str, open: bool, steps: &[&str]) {
-    egui::CollapsingHeader::new("How to register the app").id_salt(("steps", id)).default_open(open).show(ui, |ui| {
+/// The registration steps, written out (open while the app is not set up), and the
+/// same as a message for the organisation's IT administrator, one click to copy.
+fn steps_ui(ui: &mut Ui, provider: &Provider, open: bool, commands: &mut CommandQueue) {
+    let steps = provider.sign_in.map_or(&[][..], |s| s.registration_steps);
+    let header = egui::CollapsingHeader::new("How to register the app").id_salt(("steps", provider.id));
+    header.default_open(open).show(ui, |ui| {
+        ui.add(
+            egui::Label::new(
+                "Your organisation's IT administrator does this once; send them the message below during the call.",
+            )
+            .wrap(),
+        );
         for (number, step) in steps.iter().enumerate() {
             ui.add(egui::Label::new(format!("{}. {step}", number + 1)).wrap());
+        }
+        if let Some(message) = crate::oauth::provider::registration_request(provider)
+            && ui.button(format!("Copy message for your IT administrator ({})", provider.name)).clicked()
+        {
+            commands.send(Command::CopyText(message));
         }
     });
 }

@@ -30,6 +30,20 @@ pub fn welcome_ui(ui: &mut Ui, commands: &mut CommandQueue) {
         ) {
             commands.send(Command::NewRecord(Some(CredentialKind::Microsoft365)));
         }
+        // Before the first Connect: the organisation's IT administrator registers the sign-in
+        // app once; the message for them is ready, so a screen-shared call need not stop.
+        let microsoft = &crate::model::providers::MICROSOFT_365;
+        if crate::model::providers::embedded_client_id(microsoft.id).is_none()
+            && let Some(message) = crate::oauth::provider::registration_request(microsoft)
+        {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Connect needs a sign-in app your IT administrator registers once.");
+                if ui.button(format!("Copy message for your IT administrator ({})", microsoft.name)).clicked() {
+                    commands.send(Command::CopyText(message));
+                }
+            });
+            ui.add_space(10.0);
+        }
         if choice(ui, "Set up a Gmail mailbox", "A new record with Gmail sign-in and Google's servers filled in.") {
             commands.send(Command::NewRecord(Some(CredentialKind::Gmail)));
         }

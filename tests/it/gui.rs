@@ -1154,6 +1154,14 @@ fn the_setup_guide_in_the_window_from_basic_to_congratulations() {
     guide_click(&mut harness, &mut clicks, "Connect");
     assert_eq!(harness.state().preferences().view, mailsettings::ui::commands::View::SignInApps);
     assert!(harness.query_by_label_contains("Connect needs your organisation's sign-in app first").is_some());
+    // The screen-shared call need not stop: the registration steps go to IT as a message.
+    let request = press_and_copy(&mut harness, "Copy message for your IT administrator (Microsoft 365)");
+    assert!(
+        request.contains("App registrations > New registration")
+            && request.contains("Application (client) ID")
+            && request.contains("adminconsent"),
+        "{request}"
+    );
     screenshot(&mut harness, "sign-in-apps");
     let client_id = input(&harness, "Application (client) ID");
     assert!(client_id.is_focused(), "the missing field has the focus");
@@ -2231,6 +2239,9 @@ fn a_failed_connect_from_the_checklist_is_explained_in_the_checklist() {
 fn the_welcome_migrates_an_old_setting_typed_in() {
     let sandbox = Sandbox::new();
     let mut harness = harness(&sandbox);
+    // Before the first Connect, the welcome has the message for IT ready.
+    let request = press_and_copy(&mut harness, "Copy message for your IT administrator (Microsoft 365)");
+    assert!(request.contains("sign-in app registered once") && request.contains("send it to me"), "{request}");
     click(&mut harness, "Migrate an existing Basic setting…");
     assert!(harness.query_by_label_contains("Type the old Basic setting as the old system shows it").is_some());
     // As the old system shows it, and the guide prints it: "office365.com", no passwords.

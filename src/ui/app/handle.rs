@@ -661,7 +661,9 @@ impl MailSettingsApp {
             self.resume_connect = Some((id.to_owned(), self.prefs.view));
             self.prefs.view = View::SignInApps;
             self.notice = Some(Notice::error(
-                "Connect needs your organisation's sign-in app first: enter its client id below and save; Connect goes on from there",
+                "Connect needs your organisation's sign-in app first: your IT administrator registers it once (\"Copy \
+                 message for your IT administrator\" below has the steps for them), then enter its client id and save; Connect \
+                 goes on from there",
             ));
             return;
         }
