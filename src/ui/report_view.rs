@@ -23,16 +23,9 @@ pub fn wanted_height(report: &Report) -> f32 {
 
 /// `setting_name`: how the report's setting is named to people (its description).
 pub fn report_ui(ui: &mut Ui, report: &Report, setting_name: &str, commands: &mut CommandQueue) {
+    // The buttons are laid out first, from the right: the title takes what is left and
+    // its setting name shortens ("…") before it could run under them.
     ui.horizontal(|ui| {
-        // The guide promises "OK" for a passed test.
-        let (verdict, color) = if report.passed {
-            ("OK", theme::pass_color(ui.visuals()))
-        } else {
-            ("FAILED", theme::error_color(ui.visuals()))
-        };
-        ui.heading(format!("{} — ", report.kind.label()));
-        ui.label(RichText::new(verdict).heading().color(color).strong());
-        ui.add(egui::Label::new(RichText::new(format!("{setting_name}  ·  {}", report.target)).weak()).truncate());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui.button("Close").clicked() {
                 commands.send(Command::CloseReport);
@@ -40,6 +33,18 @@ pub fn report_ui(ui: &mut Ui, report: &Report, setting_name: &str, commands: &mu
             if ui.button("Copy report").on_hover_text("Copies the report without any password or token").clicked() {
                 commands.send(Command::CopyReport);
             }
+            ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                // The guide promises "OK" for a passed test.
+                let (verdict, color) = if report.passed {
+                    ("OK", theme::pass_color(ui.visuals()))
+                } else {
+                    ("FAILED", theme::error_color(ui.visuals()))
+                };
+                ui.heading(format!("{} — ", report.kind.label()));
+                ui.label(RichText::new(verdict).heading().color(color).strong());
+                let target = RichText::new(format!("{setting_name}  ·  {}", report.target)).weak();
+                ui.add(egui::Label::new(target).truncate());
+            });
         });
     });
     ui.separator();

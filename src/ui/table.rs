@@ -69,6 +69,9 @@ impl SortColumn {
 
 /// Each column's preferred and smallest width: Edit, then the sortable columns
 /// (the last takes what is left of the window).
+/// The Active column: its state, and a migration's note as a button.
+const STATUS_COLUMN: usize = 3;
+
 const COLUMN_WIDTHS: [(f32, f32); 9] = [
     (64.0, 60.0),
     (220.0, 120.0),
@@ -107,6 +110,9 @@ pub struct SettingsTable {
     preferred_widths: Vec<f32>,
     /// The width the columns were last fitted into, and the widths they got then.
     fitted: Option<(f32, Vec<f32>)>,
+    /// The Active column's narrowest width that shows its state and its widest note
+    /// button whole (worked out again when the notes change).
+    status_width: Option<f32>,
 }
 
 /// The same as [`SettingsTable::new`]: a default with no column widths would lay
@@ -133,6 +139,7 @@ impl SettingsTable {
             focus_filter: false,
             preferred_widths: COLUMN_WIDTHS.iter().map(|&(preferred, _)| preferred).collect(),
             fitted: None,
+            status_width: None,
         }
     }
 
@@ -147,6 +154,7 @@ impl SettingsTable {
         if config_moved {
             self.notes = row_notes(config);
             self.default_for = default_for(config);
+            self.status_width = None;
         }
         let needle = self.filter.trim().to_lowercase();
         let default_for = &self.default_for;
@@ -210,6 +218,22 @@ impl SettingsTable {
             ui.label(format!("No mail setting matches \"{}\".", self.filter));
             return;
         }
+        // Columns at their narrowest can still be wider than the space beside the form
+        // (1024 px): then the table scrolls sideways instead of cutting its right edge off.
+        egui::ScrollArea::horizontal()
+            .id_salt("mail_settings_table_sideways")
+            .auto_shrink([false, false])
+            .show(ui, |ui| self.rows_ui(ui, config, extras, commands));
+    }
+
+    /// The table itself: header and rows, fitted to the width there is.
+    fn rows_ui(
+        &mut self,
+        ui: &mut Ui,
+        config: &Config,
+        extras: &HashMap<String, RowExtras>,
+        commands: &mut CommandQueue,
+    ) {
         let mut clicked_sort = None;
         let selected = self.selected.clone();
         // Text longer than its column ends in "…" (the whole text on hover and for
@@ -285,13 +309,42 @@ impl SettingsTable {
     /// the widths they would like (the admin's own after a drag). Whether they were
     /// fitted again this frame, too.
     fn fitted_widths(&mut self, ui: &Ui, available: f32) -> (Vec<f32>, bool) {
+        let status = match self.status_width {
+            Some(width) => width,
+            None => {
+                let width = self.widest_status(ui);
+                self.status_width = Some(width);
+                // The notes changed: fit again, to the new minimum.
+                self.fitted = None;
+                width
+            }
+        };
         let refit = self.fitted.as_ref().is_none_or(|(fitted_to, _)| (fitted_to - available).abs() > 0.5);
         if refit {
             let spacing = ui.spacing().item_spacing.x * (COLUMN_WIDTHS.len() - 1) as f32;
-            let minimums = COLUMN_WIDTHS.map(|(_, minimum)| minimum);
-            self.fitted = Some((available, fit_column_widths(&self.preferred_widths, &minimums, available - spacing)));
+            let mut minimums = COLUMN_WIDTHS.map(|(_, minimum)| minimum);
+            minimums[STATUS_COLUMN] = minimums[STATUS_COLUMN].max(status);
+            let mut preferred = self.preferred_widths.clone();
+            preferred[STATUS_COLUMN] = preferred[STATUS_COLUMN].max(status);
+            self.fitted = Some((available, fit_column_widths(&preferred, &minimums, available - spacing)));
         }
         (self.fitted.as_ref().map_or(&self.preferred_widths, |(_, widths)| widths).clone(), refit)
+    }
+
+    /// "Inactive" beside the widest note button any row shows, measured in the body font
+    /// (only the distinct labels: 10,000 rows share a handful).
+    fn widest_status(&self, ui: &Ui) -> f32 {
+        let labels: std::collections::BTreeSet<String> = self.notes.values().map(RowNote::button_label).collect();
+        if labels.is_empty() {
+            return COLUMN_WIDTHS[STATUS_COLUMN].1;
+        }
+        let font = egui::TextStyle::Button.resolve(ui.style());
+        let width = |text: &str| {
+            ui.painter().layout_no_wrap(text.to_owned(), font.clone(), egui::Color32::PLACEHOLDER).size().x
+        };
+        let button = ui.spacing().button_padding.x * 2.0;
+        let widest = labels.iter().map(|label| width(label) + button).fold(0.0, f32::max);
+        width("Inactive") + ui.spacing().item_spacing.x + widest + 2.0
     }
 
     /// Only the dragged column's width becomes its preferred one: the others keep
@@ -423,6 +476,21 @@ enum RowNote {
     BasicEnding { days: i64, words: String },
 }
 
+impl RowNote {
+    /// The words on the note's button, as [`status_ui`] draws it.
+    fn button_label(&self) -> String {
+        match self {
+            Self::Replaces { .. } => "Replaces Basic".to_owned(),
+            Self::KeptInactive => "Check folders".to_owned(),
+            Self::BasicEnding { days, .. } => migrate_label(*days),
+        }
+    }
+}
+
+fn migrate_label(days: i64) -> String {
+    if days > 0 { format!("Migrate ({days} days left)") } else { "Migrate now".to_owned() }
+}
+
 /// Setting id → the companies it is the default for, as the Default for column shows them.
 fn default_for(config: &Config) -> HashMap<String, String> {
     let mut names_by_setting: HashMap<String, String> = HashMap::new();
@@ -490,13 +558,12 @@ fn status_ui(ui: &mut Ui, setting: &MailSetting, note: Option<&RowNote>, command
                 commands.send(Command::ShowView(View::Migration));
             }
         }
-        Some(RowNote::BasicEnding { days, words }) => {
-            let label = if *days > 0 { format!("Migrate ({days} days left)") } else { "Migrate now".to_owned() };
-            if ui.button(label).on_hover_text(words.as_str()).clicked() {
-                commands.send(Command::MigrateSetting(setting.id.clone()));
-            }
+        Some(RowNote::BasicEnding { days, words })
+            if ui.button(migrate_label(*days)).on_hover_text(words.as_str()).clicked() =>
+        {
+            commands.send(Command::MigrateSetting(setting.id.clone()));
         }
-        None => {}
+        Some(RowNote::BasicEnding { .. }) | None => {}
     }
 }
 

@@ -562,6 +562,108 @@ fn a_new_record_copies_the_old_mailbox_in_one_click_and_compares_at_1024() {
     assert_eq!(value(&harness, "Description"), "Collections (Microsoft 365)", "an existing record keeps its name");
 }
 
+/// What a shared screen shows wrong: two controls drawn over each other, or a button
+/// whose words do not fit (egui shortens them with "…"). Read from egui's own record of
+/// the last frame's widgets — each with its rectangle as clipped by its panel or scroll
+/// area, its layer and its words — so a row scrolled out of sight or under a panel is
+/// no defect, nor is a notice floating above the window. `data` are words a table shows
+/// as data (descriptions), which may end in "…" with the whole text on hover.
+fn layout_defects(harness: &Harness<'_, MailSettingsApp>, view: &str, data: &[String]) -> Vec<String> {
+    let style = harness.ctx.global_style();
+    let font = egui::TextStyle::Button.resolve(&style);
+    let controls = [Role::Button, Role::CheckBox, Role::TextInput, Role::ComboBox, Role::Label];
+    let widgets: Vec<(egui::LayerId, Role, String, egui::Rect, egui::Rect)> = harness.ctx.viewport(|viewport| {
+        let rects = &viewport.prev_pass.widgets;
+        rects
+            .layers()
+            .flat_map(|(layer, widgets)| widgets.iter().map(move |w| (*layer, w)))
+            .filter_map(|(layer, w)| {
+                let info = rects.info(w.id)?;
+                let label = info.label.clone().unwrap_or_default();
+                controls.contains(&info.role).then_some((layer, info.role, label, w.rect, w.interact_rect))
+            })
+            .filter(|(.., shown)| shown.width() > 1.0 && shown.height() > 1.0)
+            .collect()
+    });
+    assert!(widgets.len() > 10, "{view}: egui recorded only {} widgets", widgets.len());
+    let mut defects = Vec::new();
+    for (_, typ, label, rect, shown) in &widgets {
+        let whole = (rect.width() - shown.width()).abs() < 0.5 && (rect.height() - shown.height()).abs() < 0.5;
+        if *typ == Role::Button && whole && !label.is_empty() && !data.contains(label) {
+            let needed =
+                harness.ctx.fonts_mut(|f| f.layout_no_wrap(label.clone(), font.clone(), egui::Color32::WHITE).size().x);
+            if rect.width() + 1.0 < needed {
+                defects.push(format!("{view}: \"{label}\" is cut short ({:.0} of {:.0} px)", rect.width(), needed));
+            }
+        }
+    }
+    for (i, (layer_a, typ_a, label_a, _, a)) in widgets.iter().enumerate() {
+        for (layer_b, typ_b, label_b, _, b) in &widgets[i + 1..] {
+            let overlap = a.intersect(*b);
+            let nested = a.contains_rect(*b) || b.contains_rect(*a);
+            let involves_button = *typ_a == Role::Button || *typ_b == Role::Button;
+            if layer_a == layer_b && involves_button && !nested && overlap.width() > 2.0 && overlap.height() > 2.0 {
+                defects.push(format!("{view}: \"{label_a}\" and \"{label_b}\" overlap at {overlap:?}"));
+            }
+        }
+    }
+    defects
+}
+
+/// At the smallest window (1024×640), every view and the form with its compare panel
+/// and a report open: nothing drawn over anything else, no button cut short — the
+/// report's title beside "Copy report", the table's "Check folders" beside the form.
+#[test]
+fn at_1024_by_640_nothing_overlaps_and_no_button_is_cut_short() {
+    let size = egui::vec2(1024.0, 640.0);
+    let sandbox = Sandbox::new();
+    let mut config: mailsettings::model::Config = toml::from_str(SAMPLE.split_once('\n').unwrap().1).unwrap();
+    // A finished migration that kept the old setting Inactive: the table's "Check folders".
+    config.setting_mut("old-basic").unwrap().active = false;
+    for company in &mut config.companies {
+        company.default_mail_setting = Some("new-m365".into());
+    }
+    config.migrations.push(mailsettings::model::Migration {
+        old: "old-basic".into(),
+        new: "new-m365".into(),
+        target: "microsoft365".into(),
+        started_at: "2026-12-01T09:00:00Z".into(),
+        finished_at: Some("2026-12-02T09:00:00Z".into()),
+        kept_old_inactive: true,
+        ..mailsettings::model::Migration::default()
+    });
+    std::fs::write(sandbox.config(), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
+    let workspace = Workspace::open(&sandbox.config(), Secrets::file(sandbox.secrets_file())).unwrap();
+    let mut harness = harness_at(workspace, size);
+    // egui records each widget's words beside its rectangle only with this debug flag (test builds).
+    harness.ctx.all_styles_mut(|style| style.debug.show_interactive_widgets = true);
+    settle(&mut harness);
+    let data: Vec<String> = config.mail_settings.iter().map(|s| s.description.clone()).collect();
+    let mut defects = layout_defects(&harness, "Mail Settings", &data);
+    // The form, a report (a test that fails at once: the example host is not reachable) and the compare panel.
+    click(&mut harness, "Collections (Microsoft 365)");
+    press(&mut harness, "Test Incoming Settings");
+    wait_until(&mut harness, "the report", |h| !h.state().is_busy() && h.state().shown_report().is_some());
+    defects.extend(layout_defects(&harness, "the form and a report", &data));
+    harness.get_by_label("Compare with").click();
+    settle(&mut harness);
+    harness
+        .get_all_by_label("Collections (Basic)")
+        .max_by(|a, b| a.rect().left().total_cmp(&b.rect().left()))
+        .unwrap()
+        .click();
+    settle(&mut harness);
+    defects.extend(layout_defects(&harness, "the form and its compare panel", &data));
+    press(&mut harness, "Close");
+    click(&mut harness, "Cancel Esc");
+    for view in ["Companies", "Migration", "Health", "Sign-in apps", "Bridge", "Audit log", "Mail Settings"] {
+        harness.get_by_role_and_label(Role::Button, view).click();
+        settle(&mut harness);
+        defects.extend(layout_defects(&harness, view, &data));
+    }
+    assert!(defects.is_empty(), "{} defects at 1024×640:\n{}", defects.len(), defects.join("\n"));
+}
+
 #[test]
 fn companies_pick_their_default_from_active_settings() {
     let sandbox = Sandbox::new();
