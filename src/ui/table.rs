@@ -57,8 +57,9 @@ pub enum SortColumn {
 impl SortColumn {
     const ALL: [(Self, &'static str); 8] = [
         (Self::Description, "Description"),
-        (Self::Credential, "Credential type"),
+        // Beside the name, so a migration's note button stays in view beside the form.
         (Self::Active, "Status"),
+        (Self::Credential, "Credential type"),
         (Self::DefaultFor, "Default for"),
         (Self::Connection, "Connection"),
         (Self::LastTests, "Last tests"),
@@ -70,13 +71,13 @@ impl SortColumn {
 /// Each column's preferred and smallest width: Edit, then the sortable columns
 /// (the last takes what is left of the window).
 /// The Active column: its state, and a migration's note as a button.
-const STATUS_COLUMN: usize = 3;
+const STATUS_COLUMN: usize = 2;
 
 const COLUMN_WIDTHS: [(f32, f32); 9] = [
     (64.0, 60.0),
     (220.0, 120.0),
-    (180.0, 80.0),
     (70.0, 60.0),
+    (180.0, 80.0),
     (130.0, 80.0),
     (150.0, 80.0),
     (150.0, 80.0),
@@ -590,10 +591,10 @@ fn row_ui(
         open |= ui.add(egui::Button::selectable(is_selected, rich)).clicked();
     });
     let tests = extras.get(&setting.id).map(RowExtras::tests_summary).unwrap_or_default();
+    row.col(|ui| status_ui(ui, setting, cells.note, commands));
     row.col(|ui| {
         ui.label(setting.credential_label());
     });
-    row.col(|ui| status_ui(ui, setting, cells.note, commands));
     for text in
         [cells.default_for, &connection_label(setting, extras), &tests, &setting.smtp.server, &setting.imap.server]
     {
