@@ -1,7 +1,7 @@
 //! mailsettings: set up, test and migrate the mailboxes an accounts-receivable
 //! automation sends and receives mail through.
 //!
-//! Parts, lowest first (README "Architecture"): `model` (data, validation, the
+//! Parts, lowest first (ARCHITECTURE.md): `model` (data, validation, the
 //! provider catalogue, the field vocabulary) · `store` (config file, secrets, the
 //! workspace, audit) · `probe` (SMTP/IMAP sessions, reports, diagnosis) · `oauth`
 //! (sign-in flows, tokens) · `checks` (the one way from a setting to a working

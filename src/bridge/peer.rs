@@ -3,7 +3,7 @@
 //! the client's socket: the bridge serves only its own user, so another account
 //! on a shared machine cannot use it, starve it or try passwords on it.
 //! Elsewhere the owner is unknown and the local password (and local TLS) are the
-//! guard — the README says so.
+//! guard — docs/other-programs.md says so.
 
 use std::net::SocketAddr;
 

@@ -1,7 +1,7 @@
 //! One mail setting: who sends (SMTP), who receives (IMAP), and how they sign in.
 //!
 //! Field names here are the config file's field names; the file format is a
-//! contract (see README "Config file"), so fields are added, never renamed.
+//! contract (docs/config.md), so fields are added, never renamed.
 
 use serde::{Deserialize, Serialize};
 

@@ -249,7 +249,22 @@ fn declared_format(text: &str) -> Option<String> {
     head.get("format").and_then(toml::Value::as_str).map(str::to_owned)
 }
 
+/// Parses a config file's bytes; relative `extra_ca_files` are the file's own, made
+/// absolute against its folder (never the working directory of whoever runs the app).
 pub fn parse_config(bytes: &[u8], path: &Path) -> Result<Config, StoreError> {
+    let mut config = parse_config_as_written(bytes, path)?;
+    let folder = std::path::absolute(path).ok().and_then(|p| p.parent().map(Path::to_owned));
+    if let Some(folder) = folder {
+        for ca_file in &mut config.tls.extra_ca_files {
+            if ca_file.is_relative() {
+                *ca_file = folder.join(&*ca_file);
+            }
+        }
+    }
+    Ok(config)
+}
+
+fn parse_config_as_written(bytes: &[u8], path: &Path) -> Result<Config, StoreError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let (line, column) = line_and_column(&String::from_utf8_lossy(bytes), e.valid_up_to());
         StoreError::Malformed {
@@ -466,6 +481,19 @@ mod tests {
         file.save(&sample()).unwrap();
         assert_eq!(fs::read(file.backup_path()).unwrap(), first);
         assert_eq!(file.backup_path().file_name().unwrap(), "config.toml.bak");
+    }
+
+    #[test]
+    fn a_relative_ca_file_is_the_config_files_neighbour_not_the_working_directorys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "format = \"mailsettings/1\"\n[tls]\nextra_ca_files = [\"corp-ca.pem\", \"/etc/ssl/a.pem\"]\n",
+        )
+        .unwrap();
+        let config = ConfigFile::new(path).load().unwrap();
+        assert_eq!(config.tls.extra_ca_files, [dir.path().join("corp-ca.pem"), PathBuf::from("/etc/ssl/a.pem")]);
     }
 
     #[test]

@@ -477,20 +477,10 @@ pub fn purge_secrets(secrets: &Secrets, setting_ids: &[String]) {
     }
 }
 
-/// A config file to import. Its relative CA file paths are the file's own: resolved
-/// against its folder, never the working directory of whoever imports it.
+/// A config file to import (its relative CA file paths resolved against its own folder).
 fn read_config(path: &Path) -> Result<Config, StoreError> {
     let bytes = std::fs::read(path).map_err(|e| StoreError::Io { action: "read", path: path.to_owned(), source: e })?;
-    let mut config = file::parse_config(&bytes, path)?;
-    let folder = std::path::absolute(path).ok().and_then(|p| p.parent().map(Path::to_owned));
-    if let Some(folder) = folder {
-        for ca_file in &mut config.tls.extra_ca_files {
-            if ca_file.is_relative() {
-                *ca_file = folder.join(&*ca_file);
-            }
-        }
-    }
-    Ok(config)
+    file::parse_config(&bytes, path)
 }
 
 #[cfg(test)]
