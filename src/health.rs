@@ -259,7 +259,7 @@ pub fn history_entries(results: &[SettingHealth]) -> Vec<HistoryEntry> {
 pub fn exit_code(results: &[SettingHealth]) -> u8 {
     match results.iter().map(|r| r.health).max() {
         Some(Health::Failing) => 1,
-        Some(Health::Temporary) => crate::send::EX_TEMPFAIL,
+        Some(Health::Temporary) => crate::sysexits::EX_TEMPFAIL,
         _ => 0,
     }
 }

@@ -31,6 +31,7 @@ pub mod secret;
 pub mod send;
 pub mod start;
 pub mod store;
+pub mod sysexits;
 pub mod tls;
 pub mod ui;
 

@@ -19,6 +19,17 @@ pub fn printable(text: &str) -> String {
     out
 }
 
+/// A line a server sent, fit to quote in a report: printable, its line end dropped,
+/// at most 300 characters (then "…") — a hostile server cannot flood a report.
+pub fn server_line(text: &str) -> String {
+    let text = text.trim_end();
+    let mut out = printable(&text.chars().take(300).collect::<String>());
+    if text.chars().count() > 300 {
+        out.push('…');
+    }
+    out
+}
+
 /// `value` as pretty JSON whose every dangerous character is a JSON escape (`\u007f`):
 /// serde_json leaves DEL, C1 controls, bidirectional marks and U+2028 as they are, and
 /// [`printable`]'s `\u{7f}` inside a JSON string would make the output invalid JSON.

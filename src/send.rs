@@ -12,20 +12,10 @@ use lettre::message::{Mailbox, Mailboxes};
 use thiserror::Error;
 
 use crate::probe::report::{FailureKind, Report, StageName, StageOutcome};
+use crate::sysexits::{EX_DATAERR, EX_NOPERM, EX_OK, EX_TEMPFAIL, EX_UNAVAILABLE};
 
 /// The longest head read (headers of real mail are a few KB).
 pub const MAX_HEAD: usize = 1024 * 1024;
-
-/// sysexits.h: all went well.
-pub const EX_OK: u8 = 0;
-/// The message or its addresses are wrong (fix the input).
-pub const EX_DATAERR: u8 = 65;
-/// The server or the network cannot take it (a permanent failure).
-pub const EX_UNAVAILABLE: u8 = 69;
-/// Try again later (a temporary reply, a timeout, a dropped connection).
-pub const EX_TEMPFAIL: u8 = 75;
-/// The sign-in or the server's policy refused it (credentials, send-as rights).
-pub const EX_NOPERM: u8 = 77;
 
 #[derive(Debug, Error)]
 pub enum SendError {

@@ -17,7 +17,7 @@ use crate::cancel::CancelToken;
 use crate::model::{Config, MailSetting};
 use crate::probe::{self, ProbeOptions, Report};
 use crate::secret::Secret;
-use crate::store::{SecretStoreError, Secrets, Workspace};
+use crate::store::{SecretKind, SecretStoreError, Secrets, Workspace};
 
 /// What to check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,8 +108,27 @@ pub fn connection_inputs(
     secrets: &Secrets,
     options: &ProbeOptions,
 ) -> Result<(probe::OutgoingInput, probe::IncomingInput), SecretStoreError> {
-    let token = access_token(setting, config, secrets, options);
-    probe::inputs_for(setting, secrets, token.as_ref())
+    let bearer = access_token(setting, config, secrets, options);
+    // Each side as it signs in: a relay's password beside an OAuth mailbox, or one credential for both.
+    let sign_in = |kind: SecretKind, what: &str| -> Result<probe::SignIn, SecretStoreError> {
+        let credential =
+            if kind == SecretKind::SmtpPassword { setting.smtp_credential() } else { setting.imap_credential() };
+        if credential.uses_oauth() {
+            return Ok(match &bearer {
+                Some(Ok(token)) => probe::SignIn::Bearer(token.clone()),
+                Some(Err(failure)) if failure.temporary => probe::SignIn::TokenUnavailable(failure.reason.clone()),
+                Some(Err(failure)) => probe::SignIn::Missing(failure.reason.clone()),
+                None => probe::SignIn::Missing("this setting is not connected: press Connect to sign in".to_owned()),
+            });
+        }
+        Ok(match secrets.get(&setting.id, kind)? {
+            Some(password) if !password.is_empty() => probe::SignIn::Password(password),
+            _ => probe::SignIn::Missing(format!("no {what} password is stored for this setting")),
+        })
+    };
+    let smtp = sign_in(SecretKind::SmtpPassword, "outgoing")?;
+    let imap = sign_in(SecretKind::ImapPassword, "incoming")?;
+    Ok(probe::inputs_for(setting, smtp, imap))
 }
 
 /// Runs `check` with `setting`'s servers and sign-in. `subject_id` is the
@@ -152,16 +171,6 @@ pub fn run(
     let mut report = for_setting::diagnosis(report, setting);
     report.name_support(&config.support_contact());
     Ok(CheckResult::Report(Box::new(report)))
-}
-
-/// Notes a finished Test Outgoing / Test Incoming of a migration's new setting
-/// (other checks record nothing).
-pub fn record(workspace: &mut Workspace, setting_id: &str, check: &Check, report: &Report) {
-    match check {
-        Check::Outgoing { .. } => crate::migration::record_test(workspace, setting_id, true, report.passed),
-        Check::Incoming => crate::migration::record_test(workspace, setting_id, false, report.passed),
-        Check::SendingSignIn | Check::RoundTrip | Check::Detect | Check::Leftover { .. } => {}
-    }
 }
 
 /// Takes the server's own folder in place of a configured one it does not have

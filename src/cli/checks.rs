@@ -53,7 +53,7 @@ pub(super) fn run_probe(workspace: &mut Workspace, test: &TestCommand, out: &mut
         TestCommand::Roundtrip { id, json } => (id, Check::RoundTrip, json.json),
     };
     let outcome = run_check(workspace, id, &check)?;
-    crate::checks::record(workspace, id, &check, outcome.report());
+    crate::migration::record_check(workspace, id, &check, outcome.report());
     print_report(outcome.report(), json, out)
 }
 
@@ -68,7 +68,7 @@ fn incoming_fixing_folders(
 ) -> Result<(), Failure> {
     let first = run_check(workspace, id, &Check::Incoming)?;
     let Some(fix) = first.report().folder_fix.clone() else {
-        crate::checks::record(workspace, id, &Check::Incoming, first.report());
+        crate::migration::record_check(workspace, id, &Check::Incoming, first.report());
         return print_report(first.report(), json, out);
     };
     crate::checks::use_server_folder(workspace, id, &fix)?;
@@ -86,7 +86,7 @@ fn incoming_fixing_folders(
         )?;
     }
     let again = run_check(workspace, id, &Check::Incoming)?;
-    crate::checks::record(workspace, id, &Check::Incoming, again.report());
+    crate::migration::record_check(workspace, id, &Check::Incoming, again.report());
     print_report(again.report(), json, out)
 }
 

@@ -18,7 +18,7 @@ pub(super) fn send(
     input: &mut dyn std::io::BufRead,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    use crate::send::{EX_DATAERR, EX_NOPERM, EX_UNAVAILABLE};
+    use crate::sysexits::{EX_DATAERR, EX_NOPERM, EX_UNAVAILABLE};
     let data_error = |message: String| Failure { code: EX_DATAERR, message };
     let setting = find(workspace.config(), id)?;
     let send_as: lettre::Address = setting
@@ -48,7 +48,7 @@ pub(super) fn send(
     let mut report = crate::checks::setting_diagnosis(report, setting);
     report.name_support(&workspace.config().support_contact());
     let code = crate::send::exit_code(&report);
-    if code == crate::send::EX_OK {
+    if code == crate::sysexits::EX_OK {
         return Ok(out.flush()?);
     }
     let mut message = format!("not sent: {}", report.failure_summary());

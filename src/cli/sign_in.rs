@@ -41,7 +41,7 @@ pub(super) fn print_token(workspace: &Workspace, id: &str, json: bool, out: &mut
         Some(Ok(token)) => token,
         // Busy or out of reach: sendmail's EX_TEMPFAIL, so a program's caller tries again later.
         Some(Err(failure)) if failure.temporary => {
-            return Err(Failure { code: crate::send::EX_TEMPFAIL, message: failure.reason });
+            return Err(Failure { code: crate::sysexits::EX_TEMPFAIL, message: failure.reason });
         }
         Some(Err(failure)) => return Err(Failure::check(failure.reason)),
         None => return Err(Failure::check("this setting has no token")),

@@ -353,8 +353,34 @@ fn is_verified(connected: bool, migration: &Migration) -> bool {
     connected && migration.outgoing_passed_at.is_some() && migration.incoming_passed_at.is_some()
 }
 
+/// The guide's two tests, whose passing a migration's new setting needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuideTest {
+    /// "Test Outgoing Settings": the two test emails sent.
+    Outgoing,
+    /// "Test Incoming Settings": signed in, the folders found.
+    Incoming,
+}
+
+/// Notes a finished check of a setting for its migration: Test Outgoing and Test
+/// Incoming of a migration's new setting count (other checks record nothing). The CLI
+/// and the window both record through here.
+pub fn record_check(
+    workspace: &mut Workspace,
+    setting_id: &str,
+    check: &crate::checks::Check,
+    report: &crate::probe::Report,
+) {
+    use crate::checks::Check;
+    match check {
+        Check::Outgoing { .. } => record_test(workspace, setting_id, GuideTest::Outgoing, report.passed),
+        Check::Incoming => record_test(workspace, setting_id, GuideTest::Incoming, report.passed),
+        Check::SendingSignIn | Check::RoundTrip | Check::Detect | Check::Leftover { .. } => {}
+    }
+}
+
 /// Records a test of a migrated-to setting (passed sets the time, failed clears it).
-pub fn record_test(workspace: &mut Workspace, setting_id: &str, outgoing: bool, passed: bool) {
+pub fn record_test(workspace: &mut Workspace, setting_id: &str, test: GuideTest, passed: bool) {
     let involved = workspace.config().migrations.iter().any(|m| m.new == setting_id && m.rolled_back_at.is_none());
     if !involved {
         return;
@@ -362,10 +388,9 @@ pub fn record_test(workspace: &mut Workspace, setting_id: &str, outgoing: bool, 
     let at = passed.then(crate::clock::now_rfc3339);
     let result = workspace.apply("migrate-record-test", |config| {
         for migration in config.migrations.iter_mut().filter(|m| m.new == setting_id && m.rolled_back_at.is_none()) {
-            if outgoing {
-                migration.outgoing_passed_at = at.clone();
-            } else {
-                migration.incoming_passed_at = at.clone();
+            match test {
+                GuideTest::Outgoing => migration.outgoing_passed_at = at.clone(),
+                GuideTest::Incoming => migration.incoming_passed_at = at.clone(),
             }
         }
         Ok(())
@@ -546,8 +571,8 @@ mod tests {
         let list = checklist(ws.config(), "old-basic", &ConnectionState::NotConnected).unwrap();
         assert!(matches!(list.step(StepId::Connected).unwrap().state, StepState::Done(_)));
         assert!(matches!(list.step(StepId::OutgoingTested).unwrap().state, StepState::ToDo(_)), "the tests come next");
-        record_test(&mut ws, &new, true, true);
-        record_test(&mut ws, &new, false, true);
+        record_test(&mut ws, &new, GuideTest::Outgoing, true);
+        record_test(&mut ws, &new, GuideTest::Incoming, true);
         let list = checklist(ws.config(), "old-basic", &ConnectionState::NotConnected).unwrap();
         assert!(!list.delete_blockers.iter().any(|b| b.contains("not verified")), "{:?}", list.delete_blockers);
     }
@@ -693,8 +718,8 @@ mod tests {
         let early =
             finish_keeping_old(&mut ws, "old-basic", &connected(), &leftover(Some(0)), LeftoverRoute::OldSignIn);
         assert!(matches!(early, Err(MigrationError::DeleteBlocked(_))), "the same guards as the delete");
-        record_test(&mut ws, &new, true, true);
-        record_test(&mut ws, &new, false, true);
+        record_test(&mut ws, &new, GuideTest::Outgoing, true);
+        record_test(&mut ws, &new, GuideTest::Incoming, true);
         ws.activate(&new).unwrap();
         deactivate_old(&mut ws, "old-basic").unwrap();
         let mail_left =
@@ -718,8 +743,8 @@ mod tests {
             checklist(ws.config(), "old-basic", connection).unwrap().step(StepId::NewActive).unwrap().state.clone()
         };
         assert!(matches!(state(&ws, &connected()), StepState::Blocked(why) if why.contains("tests before Active")));
-        record_test(&mut ws, &new, true, true);
-        record_test(&mut ws, &new, false, true);
+        record_test(&mut ws, &new, GuideTest::Outgoing, true);
+        record_test(&mut ws, &new, GuideTest::Incoming, true);
         assert!(matches!(state(&ws, &ConnectionState::NotConnected), StepState::Blocked(_)), "not connected");
         assert!(matches!(state(&ws, &connected()), StepState::ToDo(_)));
         assert!(untested_activation(ws.config(), ws.secrets(), &new).is_some(), "no tokens stored here");
@@ -806,8 +831,8 @@ mod tests {
         let (mut ws, new) = started_workspace(dir);
         ws.activate(&new).unwrap();
         deactivate_old(&mut ws, "old-basic").unwrap();
-        record_test(&mut ws, &new, true, true);
-        record_test(&mut ws, &new, false, true);
+        record_test(&mut ws, &new, GuideTest::Outgoing, true);
+        record_test(&mut ws, &new, GuideTest::Incoming, true);
         assert_eq!(
             record_leftover(&mut ws, "old-basic", &leftover(Some(0)), LeftoverRoute::OldSignIn).unwrap(),
             Some(true)

@@ -547,7 +547,7 @@ pub(crate) fn read_untagged_greeting(stream: &mut GuardedStream) -> Result<Strin
     if line.starts_with("* ") {
         Ok(line)
     } else {
-        Err(ProbeError::Garbage { protocol: "IMAP", text: super::smtp::printable(&line) })
+        Err(ProbeError::Garbage { protocol: "IMAP", text: crate::printable::server_line(&line) })
     }
 }
 
@@ -574,7 +574,7 @@ fn raw_command(stream: &mut GuardedStream, tag: &str, command: &str) -> Result<(
             return Ok((untagged, rest.to_owned()));
         }
         if !line.starts_with("* ") && !line.starts_with("+ ") {
-            return Err(ProbeError::Garbage { protocol: "IMAP", text: super::smtp::printable(&line) });
+            return Err(ProbeError::Garbage { protocol: "IMAP", text: crate::printable::server_line(&line) });
         }
         untagged.push(line);
     }
@@ -727,7 +727,7 @@ fn imap_error(err: &imap::Error) -> ProbeError {
         },
         imap::Error::ConnectionLost => ProbeError::Io("the server closed the connection".to_owned()),
         imap::Error::Parse(parse) => {
-            ProbeError::Garbage { protocol: "IMAP", text: super::smtp::printable(&parse.to_string()) }
+            ProbeError::Garbage { protocol: "IMAP", text: crate::printable::server_line(&parse.to_string()) }
         }
         other => ProbeError::Protocol(other.to_string()),
     }

@@ -1,13 +1,12 @@
 //! What a probe needs from a mail setting: where to connect, who signs in and
-//! with what. Built from the setting and the secret store; a probe never
-//! reads the store itself.
+//! with what. Built from the setting and the sign-ins the caller read from the
+//! secret store; a probe never reads the store itself.
 
 use serde::Serialize;
 
 use super::report::Redactor;
 use crate::model::{MailSetting, Security};
 use crate::secret::Secret;
-use crate::store::{SecretKind, SecretStoreError, Secrets};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Endpoint {
@@ -90,37 +89,16 @@ impl IncomingInput {
     }
 }
 
-/// The probe inputs of a setting. `bearer` is, for OAuth settings, the fresh
-/// access token or the reason there is none (see `checks::access_token`);
-/// Basic settings read their passwords from the secret store.
-pub fn inputs_for(
-    setting: &MailSetting,
-    secrets: &Secrets,
-    bearer: Option<&Result<Secret, TokenFailure>>,
-) -> Result<(OutgoingInput, IncomingInput), SecretStoreError> {
-    // Each side as it signs in: a relay's password beside an OAuth mailbox, or one credential for both.
-    let sign_in = |kind: SecretKind, what: &str| -> Result<SignIn, SecretStoreError> {
-        let credential =
-            if kind == SecretKind::SmtpPassword { setting.smtp_credential() } else { setting.imap_credential() };
-        if credential.uses_oauth() {
-            return Ok(match bearer {
-                Some(Ok(token)) => SignIn::Bearer(token.clone()),
-                Some(Err(failure)) if failure.temporary => SignIn::TokenUnavailable(failure.reason.clone()),
-                Some(Err(failure)) => SignIn::Missing(failure.reason.clone()),
-                None => SignIn::Missing("this setting is not connected: press Connect to sign in".to_owned()),
-            });
-        }
-        Ok(match secrets.get(&setting.id, kind)? {
-            Some(password) if !password.is_empty() => SignIn::Password(password),
-            _ => SignIn::Missing(format!("no {what} password is stored for this setting")),
-        })
-    };
+/// The probe inputs of a setting, each side signing in as given: the caller
+/// (`checks::connection_inputs`) reads the passwords and fetches the token — a probe
+/// never touches the secret store.
+pub fn inputs_for(setting: &MailSetting, smtp_sign_in: SignIn, imap_sign_in: SignIn) -> (OutgoingInput, IncomingInput) {
     let (smtp, imap) = endpoints(setting);
     let outgoing = OutgoingInput {
         setting_id: setting.id.clone(),
         endpoint: smtp,
         user: setting.smtp.user_name.trim().to_owned(),
-        sign_in: sign_in(SecretKind::SmtpPassword, "outgoing")?,
+        sign_in: smtp_sign_in,
         send_as: setting.smtp.send_as.trim().to_owned(),
         from_name: setting.smtp.from_name.trim().to_owned(),
         reply_to: setting.imap.user_name.trim().to_owned(),
@@ -130,11 +108,11 @@ pub fn inputs_for(
         setting_id: setting.id.clone(),
         endpoint: imap,
         user: setting.imap.user_name.trim().to_owned(),
-        sign_in: sign_in(SecretKind::ImapPassword, "incoming")?,
+        sign_in: imap_sign_in,
         inbox_folder: setting.imap.inbox_folder.trim().to_owned(),
         sent_folder: setting.imap.sent_folder.trim().to_owned(),
     };
-    Ok((outgoing, incoming))
+    (outgoing, incoming)
 }
 
 /// Where a setting's servers are (outgoing, incoming) — all that Detect needs,

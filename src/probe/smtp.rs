@@ -679,26 +679,18 @@ pub(crate) fn read_reply(stream: &mut GuardedStream) -> Result<Response, ProbeEr
             && bytes[..3].iter().all(u8::is_ascii_digit)
             && matches!(bytes[3], b' ' | b'-' | b'\r' | b'\n');
         if !well_formed {
-            return Err(ProbeError::Garbage { protocol: "SMTP", text: printable(&line) });
+            return Err(ProbeError::Garbage { protocol: "SMTP", text: crate::printable::server_line(&line) });
         }
         let last = bytes[3] != b'-';
         text.push_str(&line);
         if last {
-            return Response::from_str(&text)
-                .map_err(|e| ProbeError::Garbage { protocol: "SMTP", text: format!("{e}: {}", printable(&text)) });
+            return Response::from_str(&text).map_err(|e| ProbeError::Garbage {
+                protocol: "SMTP",
+                text: format!("{e}: {}", crate::printable::server_line(&text)),
+            });
         }
     }
     Err(ProbeError::Garbage { protocol: "SMTP", text: "a reply of more than 200 lines".to_owned() })
-}
-
-/// Server text made safe to show ([`crate::printable`]), length capped for a one-line message.
-pub(crate) fn printable(text: &str) -> String {
-    let text = text.trim_end();
-    let mut out = crate::printable::printable(&text.chars().take(300).collect::<String>());
-    if text.chars().count() > 300 {
-        out.push('…');
-    }
-    out
 }
 
 /// The reply as the server wrote it: `code text` per line.
@@ -810,7 +802,7 @@ mod tests {
 
     #[test]
     fn printable_escapes_control_bytes() {
-        assert_eq!(printable("220 ok\u{1b}[31m\r\n"), "220 ok\\u{1b}[31m");
-        assert!(printable(&"x".repeat(1000)).ends_with('…'));
+        assert_eq!(crate::printable::server_line("220 ok\u{1b}[31m\r\n"), "220 ok\\u{1b}[31m");
+        assert!(crate::printable::server_line(&"x".repeat(1000)).ends_with('…'));
     }
 }

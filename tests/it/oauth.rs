@@ -339,7 +339,8 @@ fn an_expiring_token_is_refreshed_and_the_rotated_refresh_token_saved() {
     assert!(refreshed.last_refresh.is_some());
     assert_eq!(refreshed.account.as_deref(), Some("ar@rig.test"));
     // The refreshed token signs in to Dovecot.
-    let (_, incoming) = probe::inputs_for(&setting, &secrets, Some(&Ok(bearer))).unwrap();
+    let (_, incoming) =
+        probe::inputs_for(&setting, probe::SignIn::Bearer(bearer.clone()), probe::SignIn::Bearer(bearer));
     let report = probe::imap::test_incoming(&incoming, &sandbox.options(), &CancelToken::new());
     assert!(report.passed, "{}", report.to_text());
 }
@@ -410,7 +411,8 @@ fn a_token_the_server_rejects_is_diagnosed_on_the_wire() {
     let setting = oauth_setting(rig, "bogus", "ar");
     let sandbox = OAuthSandbox::new(setting.clone());
     let fake = mailsettings::Secret::new("canary-bogus-token-0000");
-    let (outgoing, incoming) = probe::inputs_for(&setting, &sandbox.secrets(), Some(&Ok(fake))).unwrap();
+    let (outgoing, incoming) =
+        probe::inputs_for(&setting, probe::SignIn::Bearer(fake.clone()), probe::SignIn::Bearer(fake));
     let imap = probe::imap::test_incoming(&incoming, &sandbox.options(), &CancelToken::new());
     assert_eq!(imap.diagnosis.as_ref().unwrap().signature, "oauth-token-rejected", "{}", imap.to_text());
     let smtp = probe::smtp::test_outgoing(&outgoing, "admin@example.org", &sandbox.options(), &CancelToken::new());

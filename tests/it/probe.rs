@@ -9,18 +9,14 @@ use mailsettings::Secret;
 use mailsettings::cancel::CancelToken;
 use mailsettings::model::{MailSetting, Security};
 use mailsettings::probe::{self, IncomingInput, OutgoingInput, ProbeOptions, Report, StageName};
-use mailsettings::store::{SecretKind, Secrets};
 
 use crate::hostile::{Behaviour, Hostile, TestCa, self_signed_server};
 use crate::rig::rig;
 
 /// Probe inputs for a setting whose passwords are `password`.
 fn inputs(setting: &MailSetting, password: &str) -> (OutgoingInput, IncomingInput) {
-    let dir = tempfile::tempdir().unwrap();
-    let secrets = Secrets::file(dir.path().join("secrets.json"));
-    secrets.set(&setting.id, SecretKind::SmtpPassword, &Secret::new(password)).unwrap();
-    secrets.set(&setting.id, SecretKind::ImapPassword, &Secret::new(password)).unwrap();
-    probe::inputs_for(setting, &secrets, None).unwrap()
+    let password = || probe::SignIn::Password(Secret::new(password));
+    probe::inputs_for(setting, password(), password())
 }
 
 fn options_trusting(ca: &Path) -> ProbeOptions {

@@ -1,15 +1,39 @@
-//! The shape of the code, held by a test rather than by review: no two source
-//! files import each other, no two parts (top-level modules) import each other,
-//! and no file holds more than 800 lines of non-test code. (Functions over 100
+//! The shape of the code, held by a test rather than by review: every part
+//! (top-level module) has a rank in one list, [`LAYERS`], and imports only parts of a
+//! lower rank (never up, never sideways) — ARCHITECTURE.md renders the same list; no
+//! two source files import each other; and no file holds more than 800 lines of
+//! non-test code. (Functions over 100
 //! lines are clippy's `too_many_lines`, run by the test command.)
 //!
 //! Imports are read from the paths in the code (`crate::a::b`, `super::x`,
-//! `self::x`, and `use` groups), before the file's `#[cfg(test)]` part.
+//! `self::x`, and `use` groups), leaving out every `#[cfg(test)]` item.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 const MAX_NON_TEST_LINES: usize = 800;
+
+/// The parts, lowest first, and what each rank holds. A part imports only parts of a
+/// lower rank: the core never reaches up into a front end, and two parts of one rank
+/// never lean on each other.
+const LAYERS: &[(&[&str], &str)] = &[
+    (
+        &["cancel", "clock", "diagnosis", "folders", "printable", "secret", "sysexits", "tls"],
+        "shared bits: cancelling, time, diagnoses, the app's folders, safe text, the redacting secret, exit codes, TLS",
+    ),
+    (&["logging", "model"], "plain data, validation, guards, the provider catalogue; where logs go"),
+    (&["store"], "the config file, secrets, the Workspace every change goes through, audit, history"),
+    (&["probe"], "sockets, deadlines, SMTP and IMAP sessions, staged reports"),
+    (&["oauth"], "sign-in flows, tokens, refresh"),
+    (&["checks"], "the one way from a setting to a working connection"),
+    (
+        &["bridge", "health", "migration", "readiness", "schedule", "send"],
+        "what is built on a working connection: the bridge, health, the migration, readiness, the schedule, sendmail",
+    ),
+    (&["alerts", "fuzz"], "telling a change of health; the fuzzing entry points"),
+    (&["cli", "ui"], "the two front ends (the UI opens no socket)"),
+    (&["start"], "what both binaries run: the window or the CLI"),
+];
 
 type Module = Vec<String>;
 
@@ -34,10 +58,48 @@ fn source_files(dir: &Path, root: &Path, found: &mut Vec<SourceFile>) {
                 module.pop();
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default().to_owned();
+            let code = without_test_items(&text);
             found.push(SourceFile { path, module, is_folder_module, code });
         }
     }
+}
+
+/// `text` without its `#[cfg(test)]` items — a `mod tests { … }` or a single
+/// test-only function or import — wherever they are in the file (non-test code after a
+/// test item still counts).
+fn without_test_items(text: &str) -> String {
+    let mut kept = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        kept.push_str(&rest[..at]);
+        let item = &rest[at + "#[cfg(test)]".len()..];
+        let end = match (item.find('{'), item.find(';')) {
+            (Some(open), Some(semi)) if semi < open => semi + 1,
+            (Some(open), _) => {
+                let mut depth = 0usize;
+                let mut close = item.len();
+                for (i, c) in item[open..].char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                close = open + i + 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                close
+            }
+            (None, Some(semi)) => semi + 1,
+            (None, None) => item.len(),
+        };
+        rest = &item[end..];
+    }
+    kept.push_str(rest);
+    kept
 }
 
 fn without_comments(code: &str) -> String {
@@ -183,6 +245,62 @@ fn no_two_files_and_no_two_parts_import_each_other() {
     assert!(both_ways.is_empty(), "files or parts that import each other:\n{}", both_ways.join("\n"));
 }
 
+fn rank_of(part: &str) -> Option<usize> {
+    LAYERS.iter().position(|(parts, _)| parts.contains(&part))
+}
+
+/// The layers as ARCHITECTURE.md shows them (and must: the test reads it).
+fn rendered_layers() -> String {
+    LAYERS
+        .iter()
+        .enumerate()
+        .map(|(rank, (parts, what))| format!("{rank}  {}\n     {what}\n", parts.join(" · ")))
+        .collect()
+}
+
+#[test]
+fn every_part_imports_only_parts_ranked_below_it() {
+    let (files, edges) = import_graph();
+    let mut problems = Vec::new();
+    let parts: BTreeSet<&str> =
+        files.iter().filter_map(|f| f.module.first().map(String::as_str)).filter(|p| *p != "bin").collect();
+    for part in &parts {
+        if rank_of(part).is_none() {
+            problems.push(format!(
+                "part {part} has no rank: place it in LAYERS (tests/it/structure.rs) and ARCHITECTURE.md"
+            ));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (from, targets) in &edges {
+        for to in targets {
+            let (Some(a), Some(b)) = (from.first(), to.first()) else { continue };
+            if a == b || !seen.insert((a.clone(), b.clone())) {
+                continue;
+            }
+            if let (Some(rank_a), Some(rank_b)) = (rank_of(a), rank_of(b))
+                && rank_b >= rank_a
+            {
+                let way = if rank_b == rank_a { "sideways" } else { "up" };
+                problems.push(format!(
+                    "{} imports {} ({way}: rank {rank_a} → {rank_b})",
+                    from.join("::"),
+                    to.join("::")
+                ));
+            }
+        }
+    }
+    assert!(parts.len() > 15, "the parts were found: {parts:?}");
+    assert!(problems.is_empty(), "imports against the layers:\n{}", problems.join("\n"));
+    let architecture = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md")).unwrap();
+    let trimmed = |text: &str| text.lines().map(str::trim).collect::<Vec<_>>().join("\n");
+    assert!(
+        trimmed(&architecture).contains(&trimmed(&rendered_layers())),
+        "ARCHITECTURE.md does not show the layers as they are; put this in it:\n{}",
+        rendered_layers()
+    );
+}
+
 #[test]
 fn no_file_holds_more_than_800_lines_of_non_test_code() {
     let (files, _) = import_graph();
@@ -227,4 +345,13 @@ fn the_import_reader_expands_groups_and_climbs_super() {
         named_paths("use super::{a::B, c::{d, e::F}};\nlet x = crate::model::Config::default(); // crate::nope");
     let shown: Vec<String> = paths.iter().map(|p| p.join("::")).collect();
     assert_eq!(shown, ["crate::model::Config::default", "super::a::B", "super::c::d", "super::c::e::F"]);
+}
+
+#[test]
+fn test_items_are_left_out_wherever_they_are_and_code_after_them_counts() {
+    let text = "fn a() {}\n#[cfg(test)]\nuse x::y;\n#[cfg(test)]\nfn only_in_tests() { if true { } }\nfn b() {}\n\
+                #[cfg(test)]\nmod tests {\n    fn t() { let _ = { 1 }; }\n}\nfn c() {}\n";
+    let code = without_test_items(text);
+    assert!(code.contains("fn a()") && code.contains("fn b()") && code.contains("fn c()"), "{code}");
+    assert!(!code.contains("only_in_tests") && !code.contains("fn t()") && !code.contains("x::y"), "{code}");
 }

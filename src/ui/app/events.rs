@@ -87,13 +87,13 @@ impl MailSettingsApp {
                     JobKind::Incoming => (extras.last_incoming, extras.incoming_passed_at) = (Some(outcome), passed_at),
                     _ => {}
                 }
-                if matches!(kind, JobKind::Outgoing | JobKind::Incoming) {
-                    crate::migration::record_test(
-                        &mut self.workspace,
-                        &setting_id,
-                        kind == JobKind::Outgoing,
-                        report.passed,
-                    );
+                let guide_test = match kind {
+                    JobKind::Outgoing => Some(crate::migration::GuideTest::Outgoing),
+                    JobKind::Incoming => Some(crate::migration::GuideTest::Incoming),
+                    _ => None,
+                };
+                if let Some(test) = guide_test {
+                    crate::migration::record_test(&mut self.workspace, &setting_id, test, report.passed);
                     // The guide promises "OK" for a passed test.
                     let name = self.workspace.config().setting_name(&setting_id);
                     self.notice = Some(if report.passed {
