@@ -71,7 +71,8 @@ pub enum Command {
         #[arg(long)]
         name: String,
     },
-    /// Move a setting to the trash (refused while it is a company's default)
+    /// Move a setting to the trash (refused while it is a company's default, or while an OAuth setting
+    /// replaces its mailbox: `migrate finish` deletes it after checking its folders)
     Delete { id: String },
     /// Bring a deleted setting back from the trash
     Restore { id: String },
@@ -194,6 +195,14 @@ pub enum Command {
     Support(SupportCommand),
     /// Open the window (the same as giving no command)
     Gui,
+    /// Print shell completions (bash, zsh, fish, powershell, elvish), e.g.
+    /// `mailsettings completions bash > /etc/bash_completion.d/mailsettings`
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `mailsettings manual > mailsettings.1`
+    Manual,
 }
 
 #[derive(Debug, Subcommand)]

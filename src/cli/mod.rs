@@ -10,6 +10,7 @@ mod checks;
 mod failure;
 mod migrate;
 mod programs;
+mod reference;
 mod settings;
 mod sign_in;
 mod support;
@@ -21,6 +22,7 @@ use std::process::ExitCode;
 
 pub use args::{BridgeCommand, Cli, Command, MigrateCommand, OauthAppCommand, SupportCommand, TestCommand};
 pub use failure::Failure;
+pub use reference::markdown as reference_markdown;
 
 use crate::store::{Secrets, Workspace, resolve_config_path};
 
@@ -49,6 +51,9 @@ fn open(config: Option<&Path>) -> Result<Workspace, Failure> {
 }
 
 fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Result<(), Failure> {
+    if let Some(done) = reference::without_config(command, out) {
+        return done;
+    }
     let mut workspace = open(config)?;
     crate::oauth::http::use_network(&workspace.config().network, workspace.secrets());
     let done = execute_in(&mut workspace, command, out);
@@ -113,5 +118,7 @@ fn execute_in(workspace: &mut Workspace, command: &Command, out: &mut dyn Write)
             out,
         ),
         Command::Gui => Err(Failure::usage("the window is opened by main, not by the CLI")),
+        // Answered before any config is opened (`reference::without_config`).
+        Command::Completions { .. } | Command::Manual => Ok(()),
     }
 }

@@ -871,3 +871,29 @@ fn an_import_moving_a_setting_to_a_new_host_does_not_take_its_password_along() {
         recorder.received()
     );
 }
+
+/// docs/cli-reference.md is the program's own help — every command, at a fixed width —
+/// and the shell completions and the manual page come from the same definition.
+#[test]
+fn the_command_reference_is_the_programs_own() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/cli-reference.md");
+    let generated = mailsettings::cli::reference_markdown();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/cli-reference.md is behind the commands: run UPDATE_DOCS=1 cargo test --test it \
+         cli::the_command_reference_is_the_programs_own"
+    );
+    assert!(generated.contains("## mailsettings migrate finish") && generated.contains("--keep-inactive"));
+    let sandbox = Sandbox::new();
+    let completions = sandbox.run(&["completions", "bash"]);
+    assert_exit(&completions, 0);
+    assert!(stdout(&completions).contains("set-password") && stdout(&completions).contains("--to-existing"));
+    let manual = sandbox.run(&["manual"]);
+    assert_exit(&manual, 0);
+    assert!(stdout(&manual).contains(".TH mailsettings 1") && stdout(&manual).contains("migrate"));
+    assert!(!sandbox.config().exists(), "neither needs nor writes a config");
+}
