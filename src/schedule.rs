@@ -252,8 +252,17 @@ pub fn definitions(job: &Job) -> Vec<(String, String)> {
 #[derive(Debug, Clone)]
 pub struct Installed {
     pub files: Vec<PathBuf>,
-    /// The OS tool's part: started, or the command to run when it could not be.
-    pub started: Result<String, String>,
+    /// The OS tool's part: the command that started it, or why it could not.
+    pub started: Result<String, NotStarted>,
+}
+
+/// The OS's tool did not start the timer: the command to run by hand, and what the
+/// tool (or starting it) said.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{command} ({reason})")]
+pub struct NotStarted {
+    pub command: String,
+    pub reason: String,
 }
 
 /// Writes the definitions into `folder` and asks the OS to start the timer.
@@ -272,30 +281,31 @@ pub fn install(job: &Job, folder: &Path) -> Result<Installed, ScheduleError> {
     Ok(Installed { files, started })
 }
 
+/// Runs the OS's tool: what it wrote on standard error (or why it did not start) when it fails.
 fn run(program: &str, arguments: &[&str]) -> Result<(), String> {
     let output = std::process::Command::new(program).args(arguments).output().map_err(|e| e.to_string())?;
     if output.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&output.stderr).trim().to_owned()) }
 }
 
-fn start(files: &[PathBuf]) -> Result<String, String> {
+fn start(files: &[PathBuf]) -> Result<String, NotStarted> {
     let first = files.first().map(|f| f.display().to_string()).unwrap_or_default();
     if cfg!(target_os = "macos") {
         let command = format!("launchctl load -w {first}");
         return run("launchctl", &["load", "-w", &first])
             .map(|()| command.clone())
-            .map_err(|e| format!("{command} ({e})"));
+            .map_err(|reason| NotStarted { command, reason });
     }
     if cfg!(windows) {
         let command = format!("schtasks /Create /TN {NAME} /XML \"{first}\" /F");
         return run("schtasks", &["/Create", "/TN", NAME, "/XML", &first, "/F"])
             .map(|()| command.clone())
-            .map_err(|e| format!("{command} ({e})"));
+            .map_err(|reason| NotStarted { command, reason });
     }
     let command = format!("systemctl --user daemon-reload && systemctl --user enable --now {NAME}.timer");
     run("systemctl", &["--user", "daemon-reload"])
         .and_then(|()| run("systemctl", &["--user", "enable", "--now", &format!("{NAME}.timer")]))
         .map(|()| command.clone())
-        .map_err(|e| format!("{command} ({e})"))
+        .map_err(|reason| NotStarted { command, reason })
 }
 
 /// Removes the definitions from `folder` (after asking the OS to stop the timer).

@@ -12,8 +12,26 @@
 //! and a `%MAILSETTINGS_ALERT_…%` placeholder becomes (part of) one argument.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+/// Why the alert command did not tell the alert.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("the alert command is empty")]
+    Empty,
+    /// The command as written cannot be run on this OS (see [`problem`]).
+    #[error("{0}")]
+    Refused(String),
+    #[error("the alert command could not start: {0}")]
+    Start(#[source] std::io::Error),
+    #[error("the alert command could not be waited for: {0}")]
+    Wait(#[source] std::io::Error),
+    #[error("the alert command failed ({0})")]
+    Failed(ExitStatus),
+    #[error("the alert command did not finish within {seconds} s and was stopped")]
+    Stopped { seconds: f64 },
+}
 
 /// Why the command cannot be run as it is written (None when it can).
 pub fn problem(command: &str) -> Option<String> {
@@ -37,13 +55,13 @@ pub fn windows_arguments(command: &str, variables: &[(&str, &str)]) -> Vec<Strin
         .collect()
 }
 
-fn process(command: &str, variables: &[(&str, &str)]) -> Result<Command, String> {
+fn process(command: &str, variables: &[(&str, &str)]) -> Result<Command, CommandError> {
     if cfg!(windows) {
         if let Some(problem) = problem(command) {
-            return Err(problem);
+            return Err(CommandError::Refused(problem));
         }
         let arguments = windows_arguments(command, variables);
-        let (program, rest) = arguments.split_first().ok_or("the alert command is empty")?;
+        let (program, rest) = arguments.split_first().ok_or(CommandError::Empty)?;
         let mut process = Command::new(program);
         process.args(rest);
         Ok(process)
@@ -60,16 +78,16 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 
 /// Runs `command` with `variables` in its environment and `json` on its standard
 /// input, stopped (with what it started) past [`DEADLINE`].
-pub fn run(command: &str, variables: &[(&str, &str)], json: &str) -> Result<(), String> {
+pub fn run(command: &str, variables: &[(&str, &str)], json: &str) -> Result<(), CommandError> {
     run_within(command, variables, json, DEADLINE)
 }
 
-fn run_within(command: &str, variables: &[(&str, &str)], json: &str, deadline: Duration) -> Result<(), String> {
+fn run_within(command: &str, variables: &[(&str, &str)], json: &str, deadline: Duration) -> Result<(), CommandError> {
     let mut process = process(command, variables)?;
     process.envs(variables.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::null());
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut process, 0);
-    let mut child = process.spawn().map_err(|e| format!("the alert command could not start: {e}"))?;
+    let mut child = process.spawn().map_err(CommandError::Start)?;
     if let Some(mut stdin) = child.stdin.take() {
         let json = json.to_owned();
         // Written aside: a command that never reads a large input must not block us past the deadline.
@@ -83,15 +101,12 @@ fn run_within(command: &str, variables: &[(&str, &str)], json: &str, deadline: D
     }
     let started = Instant::now();
     loop {
-        match child.try_wait().map_err(|e| format!("the alert command could not be waited for: {e}"))? {
+        match child.try_wait().map_err(CommandError::Wait)? {
             Some(status) if status.success() => return Ok(()),
-            Some(status) => return Err(format!("the alert command failed ({status})")),
+            Some(status) => return Err(CommandError::Failed(status)),
             None if started.elapsed() >= deadline => {
                 stop(&mut child);
-                return Err(format!(
-                    "the alert command did not finish within {} s and was stopped",
-                    deadline.as_secs_f64()
-                ));
+                return Err(CommandError::Stopped { seconds: deadline.as_secs_f64() });
             }
             None => std::thread::sleep(Duration::from_millis(20)),
         }
@@ -137,7 +152,7 @@ mod tests {
         assert!(!dir.path().join("f").exists());
         // A command that never reads its input still succeeds.
         run("true", &[], &"x".repeat(1 << 20)).unwrap();
-        assert_eq!(run("exit 3", &[], "").unwrap_err(), "the alert command failed (exit status: 3)");
+        assert_eq!(run("exit 3", &[], "").unwrap_err().to_string(), "the alert command failed (exit status: 3)");
     }
 
     #[cfg(unix)]
@@ -148,7 +163,7 @@ mod tests {
         let started = Instant::now();
         let command = format!("(sleep 1; touch '{}') & wait", late.display());
         let stopped = run_within(&command, &[], &"x".repeat(1 << 20), Duration::from_millis(300)).unwrap_err();
-        assert_eq!(stopped, "the alert command did not finish within 0.3 s and was stopped");
+        assert_eq!(stopped.to_string(), "the alert command did not finish within 0.3 s and was stopped");
         assert!(started.elapsed() < Duration::from_millis(900), "{:?}", started.elapsed());
         std::thread::sleep(Duration::from_millis(1300));
         assert!(!late.exists(), "what the command started was stopped with it");

@@ -21,6 +21,40 @@ use crate::model::{AlertsConfig, Config};
 use crate::store::Secrets;
 use crate::store::told::ToldStates;
 
+/// Why an alert did not reach a channel. Every message names the channel and, for the
+/// webhook, its scheme and host only (its path is its key).
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    #[error(
+        "the address of the webhook {shown} is not in this computer's credential store: set it again \
+         (mailsettings alerts set --webhook, or the Health view's Webhook)"
+    )]
+    WebhookNotStored { shown: String },
+    /// The webhook's address cannot be used as it is (not https elsewhere than this computer).
+    #[error("{0}")]
+    WebhookRefused(String),
+    #[error("the webhook {shown} answered HTTP {status}")]
+    WebhookStatus { shown: String, status: u16 },
+    #[error("the webhook {shown} could not be reached: {reason}")]
+    WebhookUnreachable { shown: String, reason: String },
+    #[error(transparent)]
+    Command(#[from] command::CommandError),
+    #[error("no other Active mail setting to send the alert email through")]
+    NoSender,
+    #[error("the alert email was not sent: {0}")]
+    EmailNotSent(String),
+    #[error("desktop notifications are sent on Linux only for now")]
+    DesktopUnsupported,
+    #[error("no desktop session bus: {0}")]
+    NoSessionBus(String),
+    #[error("the desktop notification was not shown: {0}")]
+    NotShown(String),
+    #[error(transparent)]
+    SecretStore(#[from] crate::store::SecretStoreError),
+    #[error(transparent)]
+    Trust(#[from] crate::tls::TrustError),
+}
+
 /// What a save does with the webhook's address (kept in the OS credential store; the
 /// config holds only its scheme and host).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,18 +75,15 @@ pub fn webhook_problem(what: &str, address: &str) -> Option<String> {
 
 /// The webhook's address: from the OS credential store, or a whole address an older
 /// config file still holds. `None` when no webhook is set.
-fn webhook_address(alerts: &AlertsConfig, secrets: &Secrets) -> Option<Result<crate::secret::Secret, String>> {
+fn webhook_address(alerts: &AlertsConfig, secrets: &Secrets) -> Option<Result<crate::secret::Secret, AlertError>> {
     let shown = alerts.webhook.as_deref().filter(|w| !w.trim().is_empty())?;
     if !alerts.webhook_is_shown_form() {
         return Some(Ok(crate::secret::Secret::new(shown.trim())));
     }
     Some(match secrets.get(crate::store::ALERTS_OWNER, crate::store::SecretKind::WebhookUrl) {
         Ok(Some(address)) => Ok(address),
-        Ok(None) => Err(format!(
-            "the address of the webhook {shown} is not in this computer's credential store: set it again \
-             (mailsettings alerts set --webhook, or the Health view's Webhook)"
-        )),
-        Err(err) => Err(err.to_string()),
+        Ok(None) => Err(AlertError::WebhookNotStored { shown: shown.to_owned() }),
+        Err(err) => Err(err.into()),
     })
 }
 
@@ -156,10 +187,20 @@ pub fn tell_changes(
 }
 
 /// What telling one change on one channel came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Told {
     pub channel: &'static str,
-    pub result: Result<(), String>,
+    pub result: Result<(), AlertError>,
+}
+
+impl Told {
+    /// "webhook: sent", or the channel and why not — printable, as the CLI and the window show it.
+    pub fn words(&self) -> String {
+        match &self.result {
+            Ok(()) => format!("{}: sent", self.channel),
+            Err(reason) => crate::printable::printable(&format!("{}: {reason}", self.channel)),
+        }
+    }
 }
 
 /// Tells `change` on every channel `config` names.
@@ -241,23 +282,22 @@ pub fn describe(alerts: &AlertsConfig) -> Vec<String> {
 
 /// Posts the alert to the webhook, through the proxy in effect as every HTTP request
 /// of the app goes; the address (its path is the key) never in the words of a failure.
-fn webhook(url: &str, change: &Change, config: &Config) -> Result<(), String> {
+fn webhook(url: &str, change: &Change, config: &Config) -> Result<(), AlertError> {
     if let Some(problem) = webhook_problem("the alert webhook", url) {
-        return Err(problem);
+        return Err(AlertError::WebhookRefused(problem));
     }
-    let tls = crate::tls::client_config(&config.tls.extra_ca_files).map_err(|e| e.to_string())?;
+    let tls = crate::tls::client_config(&config.tls.extra_ca_files)?;
     let http = crate::oauth::http::TokenHttp::new(tls, std::time::Duration::from_secs(10));
     let body = serde_json::json!({ "text": change.text, "mailsettings": change });
     let shown = AlertsConfig::webhook_shown(url);
-    let hidden = |text: String| text.replace(url.trim(), &shown);
     match http.post_json(url.trim(), &body.to_string()) {
         Ok(status) if (200..300).contains(&status) => Ok(()),
-        Ok(status) => Err(format!("the webhook {shown} answered HTTP {status}")),
-        Err(err) => Err(hidden(format!("the webhook {shown} could not be reached: {err}"))),
+        Ok(status) => Err(AlertError::WebhookStatus { shown, status }),
+        Err(reason) => Err(AlertError::WebhookUnreachable { reason: reason.replace(url.trim(), &shown), shown }),
     }
 }
 
-fn run_command(command: &str, change: &Change) -> Result<(), String> {
+fn run_command(command: &str, change: &Change) -> Result<(), AlertError> {
     let variables = [
         ("MAILSETTINGS_ALERT_TEXT", change.text.as_str()),
         ("MAILSETTINGS_ALERT_SETTING", change.setting.as_str()),
@@ -267,21 +307,27 @@ fn run_command(command: &str, change: &Change) -> Result<(), String> {
         ("MAILSETTINGS_ALERT_NEXT_STEP", change.next_step.as_deref().unwrap_or_default()),
     ];
     let json = serde_json::json!({ "text": change.text, "mailsettings": change }).to_string();
-    command::run(command, &variables, &json)
+    Ok(command::run(command, &variables, &json)?)
 }
 
 /// The alert as an email, sent through `email_via` or else the first Active setting
 /// that is not the one the alert is about.
-fn email(to: &str, change: &Change, config: &Config, secrets: &Secrets, cancel: &CancelToken) -> Result<(), String> {
+fn email(
+    to: &str,
+    change: &Change,
+    config: &Config,
+    secrets: &Secrets,
+    cancel: &CancelToken,
+) -> Result<(), AlertError> {
     let via = config
         .alerts
         .email_via
         .as_deref()
         .and_then(|id| config.setting(id))
         .or_else(|| config.mail_settings.iter().find(|s| s.active && s.id != change.setting))
-        .ok_or("no other Active mail setting to send the alert email through")?;
-    let options = crate::probe::ProbeOptions::from_config(config).map_err(|e| e.to_string())?;
-    let (outgoing, _) = crate::checks::connection_inputs(via, config, secrets, &options).map_err(|e| e.to_string())?;
+        .ok_or(AlertError::NoSender)?;
+    let options = crate::probe::ProbeOptions::from_config(config)?;
+    let (outgoing, _) = crate::checks::connection_inputs(via, config, secrets, &options)?;
     let from = via.smtp.send_as.trim();
     let date =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
@@ -301,15 +347,15 @@ fn email(to: &str, change: &Change, config: &Config, secrets: &Secrets, cancel: 
         &options,
         cancel,
     );
-    if report.passed { Ok(()) } else { Err(format!("the alert email was not sent: {}", report.failure_summary())) }
+    if report.passed { Ok(()) } else { Err(AlertError::EmailNotSent(report.failure_summary())) }
 }
 
 /// A desktop notification through the session bus (org.freedesktop.Notifications).
-fn desktop(change: &Change) -> Result<(), String> {
+fn desktop(change: &Change) -> Result<(), AlertError> {
     if !cfg!(target_os = "linux") {
-        return Err("desktop notifications are sent on Linux only for now".to_owned());
+        return Err(AlertError::DesktopUnsupported);
     }
-    let connection = zbus::blocking::Connection::session().map_err(|e| format!("no desktop session bus: {e}"))?;
+    let connection = zbus::blocking::Connection::session().map_err(|e| AlertError::NoSessionBus(e.to_string()))?;
     let hints: HashMap<&str, zbus::zvariant::Value<'_>> = HashMap::new();
     let summary = format!("Mail Settings: {}", change.name);
     // The body is markup to servers with "body-markup" (dunst, GNOME): a description
@@ -324,7 +370,7 @@ fn desktop(change: &Change) -> Result<(), String> {
             &("Mail Settings", 0_u32, "", summary.as_str(), urgency_body.as_str(), Vec::<&str>::new(), hints, -1_i32),
         )
         .map(|_| ())
-        .map_err(|e| format!("the desktop notification was not shown: {e}"))
+        .map_err(|e| AlertError::NotShown(e.to_string()))
 }
 
 /// `text` safe inside notification markup (the spec's subset of XML): `&`, `<`, `>` escaped.

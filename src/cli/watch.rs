@@ -35,19 +35,13 @@ pub(super) fn check_all(
         });
         let told = told.map_err(|err| Failure::check(format!("the alerts' state could not be kept: {err}")))?;
         for (change, outcomes) in told {
-            let outcomes: Vec<String> = outcomes
-                .iter()
-                .map(|t| match &t.result {
-                    Ok(()) => format!("{}: sent", t.channel),
-                    Err(reason) => format!("{}: {reason}", t.channel),
-                })
-                .collect();
+            let words: Vec<String> = outcomes.iter().map(crate::alerts::Told::words).collect();
             let channels = if outcomes.is_empty() {
                 "no alert channel is set: mailsettings alerts set …".to_owned()
-            } else if outcomes.iter().all(|o| !o.ends_with(": sent")) {
-                format!("{}; told again on the next run", outcomes.join("; "))
+            } else if outcomes.iter().all(|t| t.result.is_err()) {
+                format!("{}; told again on the next run", words.join("; "))
             } else {
-                outcomes.join("; ")
+                words.join("; ")
             };
             eprintln!("{}", crate::printable::printable(&format!("Alert: {} ({channels})", change.text)));
         }
@@ -147,17 +141,10 @@ pub(super) fn alerts(workspace: &mut Workspace, command: &AlertsCommand, out: &m
             if told.is_empty() {
                 return Err(Failure::check("no alert channel is set: mailsettings alerts set …"));
             }
-            let mut failed = false;
-            for told in told {
-                match told.result {
-                    Ok(()) => writeln!(out, "{}: sent", told.channel)?,
-                    Err(reason) => {
-                        failed = true;
-                        writeln!(out, "{}: {}", told.channel, crate::printable::printable(&reason))?;
-                    }
-                }
+            for told in &told {
+                writeln!(out, "{}", told.words())?;
             }
-            if failed { Err(Failure::check("")) } else { Ok(()) }
+            if told.iter().all(|t| t.result.is_ok()) { Ok(()) } else { Err(Failure::check("")) }
         }
     }
 }

@@ -242,13 +242,7 @@ impl MailSettingsApp {
         if self.test_alert.take().is_none_or(|cancel| cancel.is_cancelled()) {
             return;
         }
-        let said: Vec<String> = told
-            .iter()
-            .map(|t| match &t.result {
-                Ok(()) => format!("{}: sent", t.channel),
-                Err(reason) => format!("{}: {}", t.channel, crate::printable::printable(reason)),
-            })
-            .collect();
+        let said: Vec<String> = told.iter().map(crate::alerts::Told::words).collect();
         let text = format!("Test alert — {}", said.join("; "));
         self.notice =
             Some(if told.iter().all(|t| t.result.is_ok()) { Notice::info(text) } else { Notice::error(text) });
