@@ -114,6 +114,8 @@ pub enum AfterSecret {
     Network(crate::model::NetworkConfig),
     /// The alert channels, the webhook's address just stored (or removed).
     Alerts(crate::model::AlertsConfig),
+    /// A sign-in app, its client secret just stored.
+    SignInApp(crate::store::SignInAppChange),
 }
 
 #[derive(Debug)]
@@ -189,11 +191,6 @@ pub enum JobEvent {
     /// A secret typed in a view is in the OS store (or could not be stored); what to save after it.
     SecretStored {
         then: AfterSecret,
-        result: Result<(), String>,
-    },
-    /// A sign-in app's client secret is in the OS store (or could not be stored).
-    ClientSecretStored {
-        change: crate::store::SignInAppChange,
         result: Result<(), String>,
     },
     /// A new local bridge password, to be shown once (or why it could not be made).
@@ -368,6 +365,34 @@ impl Jobs {
         }
     }
 
+    /// Runs `work` on a named background thread — every thread the window starts besides
+    /// a [`Self::start`]ed job goes through here: a panic in it is caught and logged (the
+    /// window never waits on it), and what it reports arrives over the channel with a
+    /// repaint of `ctx`.
+    fn background(
+        &self,
+        ctx: Option<&egui::Context>,
+        name: &'static str,
+        work: impl FnOnce() -> Option<JobEvent> + Send + 'static,
+    ) {
+        let (sender, ctx) = (self.sender.clone(), ctx.cloned());
+        let spawned = std::thread::Builder::new().name(name.to_owned()).spawn(move || {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+                Ok(Some(event)) => {
+                    let _ = sender.send(event);
+                    if let Some(ctx) = ctx {
+                        ctx.request_repaint();
+                    }
+                }
+                Ok(None) => {}
+                Err(_) => tracing::error!("the background work {name} stopped on an internal error"),
+            }
+        });
+        if let Err(err) = spawned {
+            tracing::warn!("could not start {name}: {err}");
+        }
+    }
+
     /// Reads the connection state of the OAuth settings on a background thread
     /// (the OS secret store can be slow, and there may be thousands of settings).
     pub fn scan_connections(&mut self, ctx: &egui::Context, config: &Config, secrets: &Secrets) {
@@ -375,9 +400,9 @@ impl Jobs {
         if ids.is_empty() {
             return;
         }
-        let (sender, ctx, secrets) = (self.sender.clone(), ctx.clone(), secrets.clone());
+        let secrets = secrets.clone();
         self.scanning = true;
-        let _ = std::thread::Builder::new().name("connection-scan".to_owned()).spawn(move || {
+        self.background(Some(ctx), "connection-scan", move || {
             let states = ids
                 .into_iter()
                 .map(|id| {
@@ -388,8 +413,7 @@ impl Jobs {
                     (id, state)
                 })
                 .collect();
-            let _ = sender.send(JobEvent::Connections(states));
-            ctx.request_repaint();
+            Some(JobEvent::Connections(states))
         });
     }
 
@@ -397,46 +421,21 @@ impl Jobs {
     /// settings pushed out of the trash, those an import must not carry over.
     pub fn remove_secrets(&self, secrets: &Secrets, remove: impl FnOnce(&Secrets) + Send + 'static) {
         let secrets = secrets.clone();
-        let spawned = std::thread::Builder::new().name("secret-store-purge".to_owned()).spawn(move || remove(&secrets));
-        if let Err(err) = spawned {
-            tracing::warn!("could not start removing secrets: {err}");
-        }
-    }
-
-    /// Stores a sign-in app's client secret in the OS store, off the UI thread; the
-    /// change to save after it comes back in [`JobEvent::ClientSecretStored`].
-    pub fn store_client_secret(
-        &self,
-        ctx: &egui::Context,
-        secrets: &Secrets,
-        change: crate::store::SignInAppChange,
-        secret: crate::secret::Secret,
-    ) {
-        let (sender, ctx, secrets) = (self.sender.clone(), ctx.clone(), secrets.clone());
-        let spawned = std::thread::Builder::new().name("secret-store-write".to_owned()).spawn(move || {
-            let owner = crate::store::client_secret_owner(&change.provider);
-            let result = secrets.set(&owner, SecretKind::ClientSecret, &secret).map_err(|e| e.to_string());
-            let _ = sender.send(JobEvent::ClientSecretStored { change, result });
-            ctx.request_repaint();
+        self.background(None, "secret-store-purge", move || {
+            remove(&secrets);
+            None
         });
-        if let Err(err) = spawned {
-            tracing::warn!("could not start storing the client secret: {err}");
-        }
     }
 
     /// Sends the test alert to every channel `config` saves, off the UI thread (a webhook
     /// or an email may take seconds); what each said comes back in [`JobEvent::TestAlertSent`].
     pub fn send_test_alert(&self, ctx: &egui::Context, config: Config, secrets: &Secrets, cancel: CancelToken) {
-        let (sender, ctx, secrets) = (self.sender.clone(), ctx.clone(), secrets.clone());
-        let spawned = std::thread::Builder::new().name("test-alert".to_owned()).spawn(move || {
+        let secrets = secrets.clone();
+        self.background(Some(ctx), "test-alert", move || {
             oauth::http::use_network(&config.network, &secrets);
             let told = crate::alerts::tell(&crate::alerts::test_change(), &config, &secrets, &cancel);
-            let _ = sender.send(JobEvent::TestAlertSent { told });
-            ctx.request_repaint();
+            Some(JobEvent::TestAlertSent { told })
         });
-        if let Err(err) = spawned {
-            tracing::warn!("could not start the test alert: {err}");
-        }
     }
 
     /// Stores (or, with `None`, removes) a secret typed in a view in the OS store, off
@@ -445,35 +444,29 @@ impl Jobs {
         &self,
         ctx: &egui::Context,
         secrets: &Secrets,
-        (owner, kind): (&'static str, SecretKind),
+        (owner, kind): (String, SecretKind),
         secret: Option<crate::secret::Secret>,
         then: AfterSecret,
     ) {
-        let (sender, ctx, secrets) = (self.sender.clone(), ctx.clone(), secrets.clone());
-        let spawned = std::thread::Builder::new().name("secret-store-write".to_owned()).spawn(move || {
+        let secrets = secrets.clone();
+        self.background(Some(ctx), "secret-store-write", move || {
             let result = match &secret {
-                Some(secret) => secrets.set(owner, kind, secret),
-                None => secrets.delete(owner, kind),
+                Some(secret) => secrets.set(&owner, kind, secret),
+                None => secrets.delete(&owner, kind),
             };
-            let _ = sender.send(JobEvent::SecretStored { then, result: result.map_err(|e| e.to_string()) });
-            ctx.request_repaint();
+            Some(JobEvent::SecretStored { then, result: result.map_err(|e| e.to_string()) })
         });
-        if let Err(err) = spawned {
-            tracing::warn!("could not start storing a secret: {err}");
-        }
     }
 
     /// Copies the old setting's relay password to a migration's new setting, off the UI thread.
     pub fn copy_relay_password(&self, secrets: &Secrets, relay: crate::migration::RelayCopy) {
         let secrets = secrets.clone();
-        let spawned = std::thread::Builder::new().name("secret-store-copy".to_owned()).spawn(move || {
+        self.background(None, "secret-store-copy", move || {
             if let Err(err) = relay.copy(&secrets) {
                 tracing::warn!("could not copy the relay password to {}: {err}", relay.new_id());
             }
+            None
         });
-        if let Err(err) = spawned {
-            tracing::warn!("could not start copying the relay password: {err}");
-        }
     }
 
     /// The events that arrived since the last frame.

@@ -49,7 +49,9 @@ impl MailSettingsApp {
             JobEvent::BridgeListening { ports, certificate } => self.bridge.on_listening(ports, certificate),
             JobEvent::BridgeEnded { result } => self.bridge.on_ended(result),
             JobEvent::LocalPassword { setting_id, result } => self.bridge.on_local_password(setting_id, result),
-            JobEvent::ClientSecretStored { change, result: Ok(()) } => self.save_sign_in_app(ctx, change),
+            JobEvent::SecretStored { then: AfterSecret::SignInApp(change), result: Ok(()) } => {
+                self.save_sign_in_app(ctx, change);
+            }
             JobEvent::TestAlertSent { told } => self.test_alert_sent(&told),
             JobEvent::SecretStored { then: AfterSecret::Network(network), result: Ok(()) } => {
                 self.save_network(network, true);
@@ -63,7 +65,7 @@ impl MailSettingsApp {
                 self.notice =
                     Some(Notice::error(format!("Alerts not saved: the webhook's address could not be stored: {err}")));
             }
-            JobEvent::ClientSecretStored { result: Err(err), .. } => {
+            JobEvent::SecretStored { then: AfterSecret::SignInApp(_), result: Err(err) } => {
                 self.notice = Some(Notice::error(format!("Not saved: the client secret could not be stored: {err}")));
             }
             _ => {}
@@ -75,7 +77,6 @@ impl MailSettingsApp {
             event @ (JobEvent::BridgeListening { .. }
             | JobEvent::BridgeEnded { .. }
             | JobEvent::LocalPassword { .. }
-            | JobEvent::ClientSecretStored { .. }
             | JobEvent::SecretStored { .. }
             | JobEvent::TestAlertSent { .. }) => self.handle_view_event(ctx, event),
             JobEvent::Report { setting_id, kind, report } => {

@@ -102,7 +102,10 @@ impl MailSettingsApp {
                 Some(secret) => {
                     let mut change = app.into_change();
                     change.client_secret_stored = true;
-                    self.jobs.store_client_secret(ctx, self.workspace.secrets(), change, secret);
+                    let owner =
+                        (crate::store::client_secret_owner(&change.provider), crate::store::SecretKind::ClientSecret);
+                    let then = AfterSecret::SignInApp(change);
+                    self.jobs.store_secret_then(ctx, self.workspace.secrets(), owner, Some(secret), then);
                 }
                 None => self.save_sign_in_app(ctx, app.into_change()),
             },
@@ -483,7 +486,7 @@ impl MailSettingsApp {
             }
             // The password goes to the OS store on a job thread first; the network is saved after.
             Command::SaveNetwork(network, Some(password)) => {
-                let owner = (crate::store::PROXY_OWNER, crate::store::SecretKind::ProxyPassword);
+                let owner = (crate::store::PROXY_OWNER.to_owned(), crate::store::SecretKind::ProxyPassword);
                 let then = AfterSecret::Network(network);
                 self.jobs.store_secret_then(ctx, self.workspace.secrets(), owner, Some(password), then);
             }
@@ -510,7 +513,7 @@ impl MailSettingsApp {
         webhook: crate::alerts::WebhookChange,
     ) {
         use crate::alerts::WebhookChange;
-        let owner = (crate::store::ALERTS_OWNER, crate::store::SecretKind::WebhookUrl);
+        let owner = (crate::store::ALERTS_OWNER.to_owned(), crate::store::SecretKind::WebhookUrl);
         let address = match webhook {
             WebhookChange::Keep => return self.save_alerts(alerts),
             WebhookChange::Remove => None,
