@@ -142,7 +142,7 @@ impl MailSettingsApp {
                     self.save_config(pending.setting, pending.move_defaults_to.as_deref(), true, ctx);
                 }
                 (Err(err), _) => {
-                    self.test_after_save = None;
+                    self.after_save = self.after_save.after_failed_save();
                     self.notice = Some(Notice::error(format!("Not saved: {err}")));
                 }
                 (_, other) => self.pending_save = other,

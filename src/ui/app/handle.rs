@@ -2,7 +2,7 @@
 //! change goes through the workspace (the same guards as the CLI); anything
 //! that may wait — network, secret store — is started as a job instead.
 
-use super::{Dialog, MailSettingsApp, Notice, PendingSave};
+use super::{AfterSave, Dialog, MailSettingsApp, Notice, PendingSave};
 use crate::migration;
 use crate::model::{CredentialKind, LeftoverRoute, MailSetting};
 use crate::ui::commands::{Command, MigrationAction, View};
@@ -159,6 +159,7 @@ impl MailSettingsApp {
                     self.notice = Some(Notice::error("Save or cancel the open form first"));
                 } else if !self.read_only() {
                     self.form = Some(EditForm::new_record(credential.unwrap_or(CredentialKind::Microsoft365)));
+                    self.after_save = AfterSave::OpenForm;
                     self.table.selected = None;
                 }
             }
@@ -175,7 +176,7 @@ impl MailSettingsApp {
                          After Save, the migration assistant opens with it."
                             .to_owned(),
                     );
-                    self.migrate_after_save = true;
+                    self.after_save = AfterSave::Migrate;
                 }
             }
             Command::Edit(id) => {
@@ -191,7 +192,7 @@ impl MailSettingsApp {
             }
             Command::SaveForm => self.save_form(ctx),
             Command::SaveAndTest(kind) => {
-                self.test_after_save = Some(kind);
+                self.after_save = AfterSave::Test(kind);
                 self.save_form(ctx);
             }
             Command::SaveMovingDefaults(to) => {
@@ -209,12 +210,12 @@ impl MailSettingsApp {
                 Some(form) if form.is_dirty() => form.confirming_discard = true,
                 _ => {
                     self.form = None;
-                    self.migrate_after_save = false;
+                    self.after_save = AfterSave::OpenForm;
                 }
             },
             Command::DiscardForm => {
                 self.form = None;
-                self.migrate_after_save = false;
+                self.after_save = AfterSave::OpenForm;
             }
             Command::KeepEditing => {
                 if let Some(form) = &mut self.form {
@@ -690,7 +691,7 @@ impl MailSettingsApp {
         let output = match form.prepare_save(config) {
             Ok(output) => output,
             Err(count) => {
-                self.test_after_save = None;
+                self.after_save = self.after_save.after_failed_save();
                 self.notice = Some(Notice::error(summarize(count)));
                 return;
             }
@@ -755,25 +756,28 @@ impl MailSettingsApp {
         match self.workspace.save_setting_moving_defaults(setting, move_defaults_to, passwords_changed) {
             Ok(()) => {
                 self.notice = Some(Notice::info(format!("Saved \"{description}\"")));
-                if std::mem::take(&mut self.migrate_after_save) {
-                    // The welcome's migrate path: the old setting typed in, on to the assistant.
-                    self.form = None;
-                    self.migration.choose_to_replace(&id);
-                    self.prefs.view = View::Migration;
-                    self.notice = Some(Notice::info(format!(
-                        "Saved \"{description}\"; choose what it moves to, then Start migration"
-                    )));
-                    return;
-                }
-                // Stay on the saved setting, so Connect and the tests are one click away.
-                self.form = None;
-                self.open_form(ctx, &id);
-                if let Some(kind) = self.test_after_save.take() {
-                    self.start_job(ctx, &id, kind);
+                match std::mem::take(&mut self.after_save) {
+                    AfterSave::Migrate => {
+                        // The welcome's migrate path: the old setting typed in, on to the assistant.
+                        self.form = None;
+                        self.migration.choose_to_replace(&id);
+                        self.prefs.view = View::Migration;
+                        self.notice = Some(Notice::info(format!(
+                            "Saved \"{description}\"; choose what it moves to, then Start migration"
+                        )));
+                    }
+                    then => {
+                        // Stay on the saved setting, so Connect and the tests are one click away.
+                        self.form = None;
+                        self.open_form(ctx, &id);
+                        if let AfterSave::Test(kind) = then {
+                            self.start_job(ctx, &id, kind);
+                        }
+                    }
                 }
             }
             Err(err) => {
-                self.test_after_save = None;
+                self.after_save = self.after_save.after_failed_save();
                 self.notice = Some(Notice::error(format!("Not saved: {err}")));
             }
         }

@@ -90,6 +90,26 @@ struct PendingSave {
     move_defaults_to: Option<String>,
 }
 
+/// What the window does once the form's Save has landed: one of these, never two.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum AfterSave {
+    /// Stay on the saved setting, so Connect and the tests are one click away.
+    #[default]
+    OpenForm,
+    /// "Save and test": this test starts on the saved setting.
+    Test(JobKind),
+    /// The form holds the old setting typed in from the welcome: Migration follows its Save.
+    Migrate,
+}
+
+impl AfterSave {
+    /// A save that failed: a test asked for with it is not run; the welcome's
+    /// migration still follows the next Save.
+    fn after_failed_save(self) -> Self {
+        if matches!(self, Self::Test(_)) { Self::OpenForm } else { self }
+    }
+}
+
 /// The About box's own state.
 #[derive(Debug, Default)]
 pub(crate) struct AboutBox {
@@ -145,10 +165,8 @@ pub struct MailSettingsApp {
     about: Option<AboutBox>,
     dialog: Option<Dialog>,
     pending_save: Option<PendingSave>,
-    /// A test to start once the form's Save has landed ("Save and test").
-    test_after_save: Option<JobKind>,
-    /// The form holds the old setting typed in from the welcome: Migration follows its Save.
-    migrate_after_save: bool,
+    /// What follows once the form's Save has landed.
+    after_save: AfterSave,
     /// Set when Test Outgoing was pressed with no address: the field takes focus.
     ask_recipient: bool,
     /// Connect was pressed with no sign-in app: once one is saved, go back to
@@ -198,8 +216,7 @@ impl MailSettingsApp {
             about: None,
             dialog: None,
             pending_save: None,
-            test_after_save: None,
-            migrate_after_save: false,
+            after_save: AfterSave::default(),
             ask_recipient: false,
             companies_without_default: None,
             resume_connect: None,
