@@ -333,12 +333,14 @@ const SIGNATURES: &[Signature] = &[
     Signature {
         id: "gmail-web-login-required",
         protocol: None,
-        any: &["5.7.14", "log in via your web browser", "web login required"],
+        any: &["5.7.14", "log in via your web browser", "web login required", "[webalert"],
         and_any: &[],
         hosts: &[],
         cause: "Google blocked the sign-in and wants it confirmed in a browser.",
         who: Actor::You,
-        next_step: "Use Gmail OAuth (Connect signs in through the browser); with a password, sign in at mail.google.com once and retry.",
+        next_step: "Use Gmail OAuth (Connect signs in through the browser); with a password, open the link the \
+                    server gave (in the report, after WEBALERT) signed in as the mailbox, or sign in at \
+                    mail.google.com once, and test again.",
         example: (
             Protocol::Smtp,
             "534-5.7.14 <https://accounts.google.com/signin/continue?...> Please log in via your web browser",
@@ -419,10 +421,50 @@ const SIGNATURES: &[Signature] = &[
             "* BAD [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections.",
         ),
     },
+    // The limits a provider puts on a mailbox, told apart: each says who acts and when to try again.
+    Signature {
+        id: "imap-too-many-connections",
+        protocol: IMAP,
+        any: &["too many simultaneous connections", "maximum number of connections", "too many connections"],
+        and_any: &[],
+        hosts: &[],
+        cause: "The mailbox already has as many connections open as the server allows at once (other mail \
+                programs, phones, or the automation itself reading it).",
+        who: Actor::You,
+        next_step: "Close other programs reading this mailbox, or wait a few minutes for their connections to end, \
+                    then test again.",
+        example: (Protocol::Imap, "* NO [ALERT] Too many simultaneous connections. (Failure)"),
+    },
+    Signature {
+        id: "imap-too-many-sign-ins",
+        protocol: IMAP,
+        any: &["too many login failures", "too many failed login", "too many authentication failures", "login rate"],
+        and_any: &[],
+        hosts: &[],
+        cause: "The server refuses sign-ins for a while after too many attempts (a wrong password retried, or many \
+                programs signing in at once).",
+        who: Actor::You,
+        next_step: "Fix the password first if it may be wrong, then wait 15 to 60 minutes before testing again: each \
+                    new attempt can extend the block.",
+        example: (Protocol::Imap, "a1 NO [ALERT] Too many login failures, try again later"),
+    },
+    Signature {
+        id: "imap-daily-quota",
+        protocol: IMAP,
+        any: &["exceeded command or bandwidth limits", "bandwidth limit exceeded", "daily limit"],
+        and_any: &[],
+        hosts: &[],
+        cause: "The mailbox used up the provider's daily allowance of downloads or commands (Gmail counts IMAP \
+                traffic per day).",
+        who: Actor::You,
+        next_step: "Wait until the allowance renews (Gmail: within 24 hours) and test again; meanwhile let other \
+                    programs that read this mailbox download less.",
+        example: (Protocol::Imap, "a1 NO [ALERT] Account exceeded command or bandwidth limits. (Failure)"),
+    },
     Signature {
         id: "imap-server-unavailable",
         protocol: IMAP,
-        any: &["[unavailable]", "temporarily unavailable"],
+        any: &["[unavailable]", "temporarily unavailable", "temporary system problem", "[systemerror]"],
         and_any: &[],
         hosts: &[],
         cause: "The mail server is temporarily unable to open the mailbox.",
@@ -750,6 +792,23 @@ const SIGNATURES: &[Signature] = &[
         example: (Protocol::Imap, "timeout: the server did not answer in time"),
     },
 ];
+
+/// Signatures of a failure worth trying again later without changing anything: a
+/// limit reached, a passing problem at the server (a scheduled check calls them
+/// temporary, and alerts wait for them to last).
+const TEMPORARY: &[&str] = &[
+    "imap-too-many-connections",
+    "imap-too-many-sign-ins",
+    "imap-daily-quota",
+    "imap-server-unavailable",
+    "smtp-temporary-auth-failure",
+    "gmail-rate-limited",
+];
+
+/// Whether the diagnosis `signature` is a failure to try again later (see [`TEMPORARY`]).
+pub fn is_temporary(signature: &str) -> bool {
+    TEMPORARY.contains(&signature)
+}
 
 /// The diagnosis for a symptom; a generic one when no signature matches.
 pub fn diagnose(symptom: &Symptom) -> Diagnosis {

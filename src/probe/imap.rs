@@ -462,7 +462,7 @@ fn authenticate(
                 run.failed(StageName::Authentication, started, &err, None);
                 return None;
             }
-            client.login(&input.user, password.expose()).map_err(|(err, _)| (imap_error(&err), None))
+            client.login(&input.user, password.expose()).map_err(|(err, client)| with_server_notes(&err, client, None))
         }
         SignIn::Bearer(token) => {
             if !capabilities.iter().any(|c| c.eq_ignore_ascii_case("AUTH=XOAUTH2")) {
@@ -473,16 +473,9 @@ fn authenticate(
                 return None;
             }
             let authenticator = XOAuth2 { user: &input.user, token: token.expose(), challenge: RefCell::new(None) };
-            client.authenticate("XOAUTH2", &authenticator).map_err(|(err, _)| {
-                let base = imap_error(&err);
-                match authenticator.challenge.borrow().clone() {
-                    Some(challenge) => {
-                        let text = format!("{challenge}\n{base}");
-                        (ProbeError::Refused { reply: format!("xoauth2 rejected: {text}") }, Some(text))
-                    }
-                    None => (base, None),
-                }
-            })
+            client
+                .authenticate("XOAUTH2", &authenticator)
+                .map_err(|(err, client)| with_server_notes(&err, client, authenticator.challenge.borrow().clone()))
         }
     };
     match result {
@@ -711,6 +704,47 @@ impl imap::Authenticator for XOAuth2<'_> {
             zeroize::Zeroizing::new(String::new())
         }
     }
+}
+
+/// A refused sign-in with everything the server said about it: the XOAUTH2 challenge
+/// (its JSON error), and the untagged lines it sent before the tagged refusal —
+/// `* NO [WEBALERT https://…]` (the unlock link), `* NO [ALERT] Too many simultaneous
+/// connections` — which the IMAP library reads past: taken from what the stream heard.
+fn with_server_notes(err: &imap::Error, client: Client, challenge: Option<String>) -> (ProbeError, Option<String>) {
+    let notes = client.into_inner().map(|stream| untagged_notes(stream.heard())).unwrap_or_default();
+    let base = imap_error(err);
+    let rejected_token = challenge.is_some();
+    let said: Vec<String> = notes.iter().cloned().chain(challenge).collect();
+    if said.is_empty() {
+        return (base, None);
+    }
+    let text = format!("{}\n{base}", said.join("\n"));
+    let error = match base {
+        _ if rejected_token => ProbeError::Refused { reply: format!("xoauth2 rejected: {text}") },
+        ProbeError::Refused { reply } => {
+            ProbeError::Refused { reply: format!("{reply} — the server also said: {}", notes.join(" | ")) }
+        }
+        other => other,
+    };
+    (error, Some(text))
+}
+
+/// The untagged lines of a refusal worth keeping: `* NO`, `* BAD`, `* BYE`, and any with
+/// an `[ALERT]` or `[WEBALERT …]` (the last few, printable and bounded).
+fn untagged_notes(heard: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(heard);
+    let notes: Vec<String> = text
+        .lines()
+        .filter(|line| line.starts_with("* "))
+        .filter(|line| {
+            let upper = line.to_ascii_uppercase();
+            ["* NO", "* BAD", "* BYE"].iter().any(|status| upper.starts_with(status))
+                || upper.contains("[ALERT]")
+                || upper.contains("[WEBALERT")
+        })
+        .map(crate::printable::server_line)
+        .collect();
+    notes[notes.len().saturating_sub(5)..].to_vec()
 }
 
 /// imap errors as probe errors, keeping the server's words.

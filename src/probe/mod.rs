@@ -134,7 +134,13 @@ impl Run {
             if let Some(reply) = reply {
                 symptom.text = format!("{} {reply}", symptom.text);
             }
-            self.report.set_diagnosis(diagnose(&symptom).for_mailbox(&self.who));
+            let diagnosis = diagnose(&symptom).for_mailbox(&self.who);
+            // A limit reached or a passing server problem is worth trying again later,
+            // whatever the protocol called it (IMAP says NO to all of them).
+            if diagnose::is_temporary(diagnosis.signature) {
+                self.report.failure = Some(report::FailureKind::Temporary);
+            }
+            self.report.set_diagnosis(diagnosis);
         }
     }
 

@@ -209,11 +209,18 @@ pub struct GuardedStream {
     pub transport: Transport,
     clock: StepClock,
     cancel: CancelToken,
+    /// The last bytes the server sent (at most [`HEARD_KEPT`]): the lines a protocol
+    /// library reads past — IMAP's untagged `* NO [ALERT] …` before a refusal — are
+    /// taken from here for the report.
+    heard: Vec<u8>,
 }
+
+/// How much of what the server sent last is kept (a refusal and the lines before it).
+const HEARD_KEPT: usize = 16 * 1024;
 
 impl GuardedStream {
     pub fn new(socket: TcpStream, cancel: CancelToken) -> Self {
-        Self { transport: Transport::Plain(socket), clock: StepClock::new(), cancel }
+        Self { transport: Transport::Plain(socket), clock: StepClock::new(), cancel, heard: Vec::new() }
     }
 
     /// A stream that reads `bytes` through a real loopback socket and then the end,
@@ -239,6 +246,11 @@ impl GuardedStream {
     /// Whether the server has sent anything at all on this connection.
     pub fn heard_anything(&self) -> bool {
         self.clock.heard_anything()
+    }
+
+    /// The last bytes the server sent (see [`HEARD_KEPT`]).
+    pub fn heard(&self) -> &[u8] {
+        &self.heard
     }
 
     /// A handle to start steps after the stream has been handed to a library.
@@ -363,6 +375,10 @@ impl Read for GuardedStream {
         match result {
             Ok(n) => {
                 self.clock.spend(n);
+                self.heard.extend_from_slice(&buf[..n]);
+                if self.heard.len() > HEARD_KEPT {
+                    self.heard.drain(..self.heard.len() - HEARD_KEPT);
+                }
                 Ok(n)
             }
             Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {

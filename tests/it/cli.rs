@@ -897,3 +897,50 @@ fn the_command_reference_is_the_programs_own() {
     assert!(stdout(&manual).contains(".TH mailsettings 1") && stdout(&manual).contains("migrate"));
     assert!(!sandbox.config().exists(), "neither needs nor writes a config");
 }
+
+/// Replies as providers really send them: the untagged lines before a refused sign-in
+/// are kept in the report (Gmail's WEBALERT carries the unlock link), and a limit — too
+/// many connections at once — is told apart from a wrong password: who acts, when to
+/// try again, and a temporary failure in `--json`.
+#[test]
+fn untagged_alerts_before_a_refusal_are_kept_and_limits_are_told_apart() {
+    use crate::hostile::{Behaviour, Hostile, TestCa};
+    let ca = TestCa::new();
+    let now = time::OffsetDateTime::now_utc();
+    let tls = || ca.server("localhost", now - time::Duration::DAY, now + time::Duration::DAY);
+    let cases = [
+        (
+            "* NO [WEBALERT https://accounts.google.com/signin/continue?sarp=1&scc=1&plt=AKgnsbt] Web login required.\r\n",
+            "NO [ALERT] Please log in via your web browser: https://support.google.com/mail/accounts/answer/78754 (Failure)",
+            "gmail-web-login-required",
+            "https://accounts.google.com/signin/continue?sarp=1&scc=1&plt=AKgnsbt",
+            "refused",
+        ),
+        (
+            "* NO [ALERT] Too many simultaneous connections. (Failure)\r\n",
+            "NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)",
+            "imap-too-many-connections",
+            "Too many simultaneous connections",
+            "temporary",
+        ),
+    ];
+    for (untagged, refusal, signature, kept, failure) in cases {
+        let server = Hostile::start(Behaviour::ImapRefuses { tls: tls(), untagged, refusal });
+        let sandbox = Sandbox::new();
+        let mut config: mailsettings::model::Config = toml::from_str(SAMPLE.split_once('\n').unwrap().1).unwrap();
+        config.mail_settings.retain(|s| s.id == "old-basic");
+        config.companies.clear();
+        config.mail_settings[0].imap.server = "localhost".to_owned();
+        config.mail_settings[0].imap.port = server.port;
+        config.tls.extra_ca_files = vec![ca.pem_file.clone()];
+        std::fs::write(sandbox.config(), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
+        assert_exit(&sandbox.run_with_stdin(&["set-password", "old-basic"], "pw\n"), 0);
+        let text = sandbox.run(&["test", "incoming", "old-basic"]);
+        assert_exit(&text, 1);
+        assert!(stdout(&text).contains(kept), "the untagged line is in the report: {}", stdout(&text));
+        let json = sandbox.run(&["test", "incoming", "old-basic", "--json"]);
+        let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(report["diagnosis"]["signature"], signature, "{report:#}");
+        assert_eq!(report["failure"], failure, "{report:#}");
+    }
+}

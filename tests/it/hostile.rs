@@ -45,6 +45,9 @@ pub enum Behaviour {
     /// repeats the client's whole command in its refusal — the password with it, in
     /// whatever quoting the client used.
     ImapEchoesLogin(Arc<rustls::ServerConfig>),
+    /// IMAP over TLS on connect that refuses every sign-in as a provider does: these
+    /// untagged lines first (`* NO [WEBALERT …]`), then the tagged refusal.
+    ImapRefuses { tls: Arc<rustls::ServerConfig>, untagged: &'static str, refusal: &'static str },
 }
 
 pub struct Hostile {
@@ -184,6 +187,27 @@ fn serve(mut stream: TcpStream, behaviour: &Behaviour, received: &Mutex<Vec<u8>>
                     Some("CAPABILITY") => format!("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n"),
                     Some("LOGOUT") => format!("* BYE\r\n{tag} OK bye\r\n"),
                     _ => format!("{tag} NO [AUTHENTICATIONFAILED] Invalid credentials in: {line}\r\n"),
+                };
+                if tls.write_all(reply.as_bytes()).is_err() {
+                    return;
+                }
+            }
+        }
+        Behaviour::ImapRefuses { tls: config, untagged, refusal } => {
+            let Ok(connection) = rustls::ServerConnection::new(config.clone()) else {
+                return;
+            };
+            let mut tls = rustls::StreamOwned::new(connection, stream);
+            if tls.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n").is_err() {
+                return;
+            }
+            while let Some(line) = read_line(&mut tls, received) {
+                let line = line.trim_end();
+                let tag = line.split(' ').next().unwrap_or("*");
+                let reply = match line.split(' ').nth(1).map(str::to_ascii_uppercase).as_deref() {
+                    Some("CAPABILITY") => format!("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n"),
+                    Some("LOGOUT") => format!("* BYE\r\n{tag} OK bye\r\n"),
+                    _ => format!("{untagged}{tag} {refusal}\r\n"),
                 };
                 if tls.write_all(reply.as_bytes()).is_err() {
                     return;
