@@ -31,8 +31,34 @@ pub fn check(
         receiving(&mut report, &incoming, &options, cancel);
     }
     permissions(&mut report, setting, config, secrets);
+    let microsoft = setting.oauth_credential() == Some(crate::model::CredentialKind::Microsoft365)
+        || crate::model::providers::is_microsoft_host(&setting.smtp.server);
+    if microsoft {
+        microsoft_notes(&mut report, setting);
+    }
     report.name_support(&config.support_contact());
     Ok(report)
+}
+
+/// What the IT admin of a Microsoft 365 tenant needs beside the answers: how to read
+/// the per-mailbox SMTP AUTH switch (empty is not "off"), and why Microsoft's other
+/// ways of sending are no way out for invoices to customers.
+fn microsoft_notes(report: &mut Report, setting: &MailSetting) {
+    let mailbox = setting.smtp.user_name.trim();
+    report.fact(
+        "SMTP AUTH for this mailbox (mail administrator)",
+        format!(
+            "Get-CASMailbox {mailbox} | Format-List SmtpClientAuthenticationDisabled — empty ($null) means the mailbox \
+             follows the organisation's setting (Get-TransportConfig | Format-List SmtpClientAuthenticationDisabled), \
+             which Microsoft turns off by default; $false turns it on for this mailbox whatever the organisation's \
+             says: Set-CASMailbox {mailbox} -SmtpClientAuthenticationDisabled $false"
+        ),
+    );
+    report.fact(
+        "Not a way out",
+        "High Volume Email and Direct Send reach only recipients inside your own organisation: invoices to \
+         customers need this mailbox (SMTP AUTH with OAuth), Microsoft Graph, or a connector to a relay service",
+    );
 }
 
 /// Sending: a sign-in alone (no message), and what it means for the date Microsoft set.

@@ -124,6 +124,9 @@ fn readiness_of_a_mailbox_with_smtp_auth_off_is_no_with_the_line_to_run() {
     assert!(said.contains("IMAP sign-in works"), "{said}");
     assert!(said.contains("SmtpClientAuthentication is disabled for the Mailbox"), "{said}");
     assert!(said.contains("Set-CASMailbox smtpoff@rig.test -SmtpClientAuthenticationDisabled $false"), "{said}");
+    // Reading the switch: empty is "the organisation's setting", not "off"; and no way around it.
+    assert!(said.contains("empty ($null) means the mailbox follows the organisation's setting"), "{said}");
+    assert!(said.contains("High Volume Email and Direct Send reach only recipients inside your own organisation"));
 }
 
 /// The day Microsoft switches Basic authentication for SMTP AUTH off (the end of December
