@@ -16,9 +16,11 @@ pub mod diagnose;
 pub mod error;
 pub mod folders;
 pub mod imap;
+mod imap_replies;
 pub mod inputs;
 pub mod net;
 pub mod report;
+mod signatures;
 pub mod smtp;
 
 use crate::cancel::CancelToken;
