@@ -1154,13 +1154,25 @@ fn guide_click(harness: &mut Harness<'_, MailSettingsApp>, clicks: &mut u32, lab
     }
 }
 
-/// With MAILSETTINGS_SCREENSHOTS=DIR, saves what the window shows now as DIR/NAME.png
-/// (the README's pictures come from here: scripts/screenshots).
+/// With MAILSETTINGS_SCREENSHOTS=DIR (the test command sets it to docs/screenshots),
+/// saves what the window shows now as DIR/NAME.png — when it differs from the picture
+/// there by more than a run's own details (a rig port, a device code, stage times — up to
+/// ~2.5% of the pixels): more than 3%.
 fn screenshot(harness: &mut Harness<'_, MailSettingsApp>, name: &str) {
     let Some(dir) = std::env::var_os("MAILSETTINGS_SCREENSHOTS") else { return };
     harness.run_steps(3);
     let image = harness.render().expect("render the window");
-    image.save(std::path::Path::new(&dir).join(format!("{name}.png"))).expect("save the screenshot");
+    let path = std::path::Path::new(&dir).join(format!("{name}.png"));
+    let changed = match image::open(&path).map(|old| old.to_rgba8()) {
+        Ok(old) if old.dimensions() == image.dimensions() => {
+            let differing = old.pixels().zip(image.pixels()).filter(|(a, b)| a != b).count();
+            differing * 100 > image.pixels().len() * 3
+        }
+        _ => true,
+    };
+    if changed {
+        image.save(&path).expect("save the screenshot");
+    }
 }
 
 /// Microsoft 365's own scopes, which the rig grants as a consenting tenant does.
