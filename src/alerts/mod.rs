@@ -208,7 +208,7 @@ pub fn tell(change: &Change, config: &Config, secrets: &Secrets, cancel: &Cancel
     let alerts = &config.alerts;
     let mut told = Vec::new();
     if let Some(address) = webhook_address(alerts, secrets) {
-        let result = address.and_then(|address| webhook(address.expose(), change, config));
+        let result = address.and_then(|address| webhook(address.expose(), change, config, secrets));
         told.push(Told { channel: "webhook", result });
     }
     if let Some(command) = alerts.command.as_deref().filter(|c| !c.trim().is_empty()) {
@@ -282,12 +282,13 @@ pub fn describe(alerts: &AlertsConfig) -> Vec<String> {
 
 /// Posts the alert to the webhook, through the proxy in effect as every HTTP request
 /// of the app goes; the address (its path is the key) never in the words of a failure.
-fn webhook(url: &str, change: &Change, config: &Config) -> Result<(), AlertError> {
+fn webhook(url: &str, change: &Change, config: &Config, secrets: &Secrets) -> Result<(), AlertError> {
     if let Some(problem) = webhook_problem("the alert webhook", url) {
         return Err(AlertError::WebhookRefused(problem));
     }
     let tls = crate::tls::client_config(&config.tls.extra_ca_files)?;
-    let http = crate::oauth::http::TokenHttp::new(tls, std::time::Duration::from_secs(10));
+    let route = crate::oauth::http::route_for(&config.network, secrets);
+    let http = crate::oauth::http::TokenHttp::new(tls, std::time::Duration::from_secs(10), &route);
     let body = serde_json::json!({ "text": change.text, "mailsettings": change });
     let shown = AlertsConfig::webhook_shown(url);
     match http.post_json(url.trim(), &body.to_string()) {

@@ -89,12 +89,15 @@ pub fn access_token(
         Err(err) => return Some(Err(probe::TokenFailure { reason: err.to_string(), temporary: false })),
     };
     let timeout = options.connect_timeout.max(std::time::Duration::from_secs(10));
+    let route = crate::oauth::http::route_for(&config.network, secrets);
     if setting.oauth_flow == crate::model::OAuthFlow::App {
         let provider = crate::oauth::provider::with_stored_app_certificate(provider, secrets);
-        return Some(crate::oauth::tokens::app_access_token(&provider, options.tls.clone(), timeout).map_err(failure));
+        return Some(
+            crate::oauth::tokens::app_access_token(&provider, (options.tls.clone(), &route), timeout).map_err(failure),
+        );
     }
     Some(
-        crate::oauth::tokens::fresh_access_token(secrets, &setting.id, &provider, &options.tls, timeout)
+        crate::oauth::tokens::fresh_access_token(secrets, &setting.id, &provider, (&options.tls, &route), timeout)
             .map_err(failure),
     )
 }

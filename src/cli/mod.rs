@@ -55,7 +55,6 @@ fn execute(config: Option<&Path>, command: &Command, out: &mut dyn Write) -> Res
         return done;
     }
     let mut workspace = open(config)?;
-    crate::oauth::http::use_network(&workspace.config().network, workspace.secrets());
     let done = execute_in(&mut workspace, command, out);
     // A large config read the slow way, or saved by this command, is kept parsed for
     // the next start — once, after the command, so its answer is not delayed (and

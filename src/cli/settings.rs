@@ -444,9 +444,8 @@ pub(super) fn network(
             }
             Ok(())
         })?;
-        crate::oauth::http::use_network(&workspace.config().network, workspace.secrets());
     }
-    let route = crate::oauth::http::proxy_route();
+    let route = crate::oauth::http::route_for(&workspace.config().network, workspace.secrets());
     let from = if workspace.config().network.proxy.is_some() { "the config" } else { "the environment" };
     match &route.proxy {
         Some(proxy) => {

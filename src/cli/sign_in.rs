@@ -20,7 +20,7 @@ pub(super) fn disconnect(workspace: &Workspace, id: &str, out: &mut dyn Write) -
         workspace.secrets(),
         id,
         provider.as_ref(),
-        options.tls,
+        (options.tls, &crate::oauth::http::route_for(&workspace.config().network, workspace.secrets())),
         options.connect_timeout,
     )
     .map_err(|e| Failure::check(e.to_string()))?;
@@ -180,11 +180,12 @@ fn check_app_access(workspace: &Workspace, id: &str, out: &mut dyn Write) -> Res
 fn connect_on_another_device(workspace: &Workspace, id: &str, out: &mut dyn Write) -> Result<(), Failure> {
     let setting = find(workspace.config(), id)?;
     let options = probe_options(workspace)?;
+    let route = crate::oauth::http::route_for(&workspace.config().network, workspace.secrets());
     let sign_in = crate::oauth::device::DeviceSignIn::start(
         setting,
         workspace.config(),
         workspace.secrets(),
-        options.tls.clone(),
+        (options.tls.clone(), &route),
     )
     .map_err(|e| Failure::check(format!("Connect failed: {e}")))?;
     let code = sign_in.code();
@@ -197,7 +198,7 @@ fn connect_on_another_device(workspace: &Workspace, id: &str, out: &mut dyn Writ
     )
     .map_err(Failure::from)?;
     out.flush().map_err(Failure::from)?;
-    let result = sign_in.finish(workspace.secrets(), options.tls.clone(), &interrupted());
+    let result = sign_in.finish(workspace.secrets(), (options.tls.clone(), &route), &interrupted());
     connected_or_failure(result, setting, workspace.config(), out)
 }
 
@@ -281,9 +282,10 @@ fn connect_in_browser(
     if !no_browser && let Err(reason) = flow.open_browser() {
         eprintln!("mailsettings: {reason}");
     }
+    let route = crate::oauth::http::route_for(&workspace.config().network, workspace.secrets());
     let result = flow.finish(
         workspace.secrets(),
-        options.tls.clone(),
+        (options.tls.clone(), &route),
         std::time::Duration::from_secs(timeout_secs),
         &interrupted(),
     );

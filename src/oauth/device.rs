@@ -55,10 +55,10 @@ impl DeviceSignIn {
         setting: &MailSetting,
         config: &Config,
         secrets: &Secrets,
-        tls: Arc<rustls::ClientConfig>,
+        (tls, route): (Arc<rustls::ClientConfig>, &super::http::ProxyRoute),
     ) -> Result<Self, ConnectError> {
         let provider = super::provider::with_stored_client_secret(super::provider::resolve(setting, config)?, secrets);
-        let http = TokenHttp::new(tls, Duration::from_secs(20));
+        let http = TokenHttp::new(tls, Duration::from_secs(20), route);
         let details = device_client(&provider)?
             .exchange_device_code()
             .add_scopes(provider.scopes.iter().map(|s| Scope::new(s.clone())))
@@ -101,10 +101,10 @@ impl DeviceSignIn {
     pub fn finish(
         self,
         secrets: &Secrets,
-        tls: Arc<rustls::ClientConfig>,
+        (tls, route): (Arc<rustls::ClientConfig>, &super::http::ProxyRoute),
         cancel: &CancelToken,
     ) -> Result<Connected, ConnectError> {
-        let http = TokenHttp::new(tls, Duration::from_secs(20)).cancelled_by(cancel);
+        let http = TokenHttp::new(tls, Duration::from_secs(20), route).cancelled_by(cancel);
         let left = self.expires_at().saturating_duration_since(Instant::now());
         let response = device_client(&self.provider)?
             .exchange_device_access_token(&self.details)

@@ -159,13 +159,13 @@ impl ConnectFlow {
     pub fn finish(
         mut self,
         secrets: &Secrets,
-        tls: Arc<rustls::ClientConfig>,
+        (tls, route): (Arc<rustls::ClientConfig>, &super::http::ProxyRoute),
         timeout: Duration,
         cancel: &CancelToken,
     ) -> Result<Connected, ConnectError> {
         let redirect = self.listener.wait(self.state.secret(), timeout, cancel)?;
         drop(self.listener); // the port closes as soon as the redirect is caught
-        let http = TokenHttp::new(tls, Duration::from_secs(20));
+        let http = TokenHttp::new(tls, Duration::from_secs(20), route);
         let provider = super::provider::with_stored_client_secret(self.provider.clone(), secrets);
         let client = tokens::client(&provider, Some(&self.redirect_uri))?;
         let response = client

@@ -14,8 +14,8 @@ use oauth2::{HttpClientError, HttpRequest, HttpResponse, SyncHttpClient};
 const MAX_BODY: u64 = 1024 * 1024;
 
 /// Which proxy sign-in and token requests take: the config's `[network]`, else the
-/// environment's (`https_proxy`, `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY`; `no_proxy`).
-/// Set once the config is read (`use_network`), for every request of the process.
+/// environment's (`https_proxy`, `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY`; `no_proxy`) —
+/// see [`route_for`]; no process-wide state, each request is given its route.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ProxyRoute {
     /// The proxy's address; the config's carries at most a user name.
@@ -36,24 +36,18 @@ impl std::fmt::Debug for ProxyRoute {
     }
 }
 
-static CONFIGURED: std::sync::RwLock<Option<ProxyRoute>> = std::sync::RwLock::new(None);
-
-/// Takes the config's `[network]` for the requests that follow (the front ends call it
-/// whenever the config is read).
-/// A proxy that asks for a password gets it from the OS credential store (`network
-/// set --proxy-password-stdin`, or the window's Network), never from the config.
-pub fn use_network(network: &crate::model::NetworkConfig, secrets: &crate::store::Secrets) {
-    let route = network.proxy.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(|proxy| {
-        let has_user = url::Url::parse(proxy).is_ok_and(|url| !url.username().is_empty());
-        let password = if has_user { proxy_password(secrets) } else { None };
-        ProxyRoute {
-            proxy: Some(proxy.to_owned()),
-            no_proxy: split_no_proxy(network.no_proxy.as_deref().unwrap_or("")),
-            password,
-        }
-    });
-    if let Ok(mut configured) = CONFIGURED.write() {
-        *configured = route;
+/// The proxy sign-in and token requests take for `network`: its proxy (a password it
+/// asks for read from the OS credential store — `network set --proxy-password-stdin`, or
+/// the window's Network — never from the config), else the environment's. Built by each
+/// command and job from the config it works with, and handed to every [`TokenHttp`].
+pub fn route_for(network: &crate::model::NetworkConfig, secrets: &crate::store::Secrets) -> ProxyRoute {
+    let configured = network.proxy.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    let Some(proxy) = configured else { return environment_route() };
+    let has_user = url::Url::parse(proxy).is_ok_and(|url| !url.username().is_empty());
+    ProxyRoute {
+        proxy: Some(proxy.to_owned()),
+        no_proxy: split_no_proxy(network.no_proxy.as_deref().unwrap_or("")),
+        password: if has_user { proxy_password(secrets) } else { None },
     }
 }
 
@@ -169,11 +163,8 @@ fn is_this_computer(host: &str) -> bool {
         || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The proxy in effect: the config's, else the environment's.
-pub fn proxy_route() -> ProxyRoute {
-    if let Some(route) = CONFIGURED.read().ok().and_then(|c| c.clone()) {
-        return route;
-    }
+/// The environment's proxy (`https_proxy`, `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY`; `no_proxy`).
+fn environment_route() -> ProxyRoute {
     let env = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok()).filter(|v| !v.trim().is_empty());
     ProxyRoute {
         proxy: env(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]),
@@ -263,7 +254,7 @@ impl std::fmt::Debug for TokenHttp {
 
 impl TokenHttp {
     #[allow(clippy::needless_pass_by_value, reason = "callers hand over their Arc, as ureq's tls_config takes one")]
-    pub fn new(tls: Arc<rustls::ClientConfig>, timeout: Duration) -> Self {
+    pub fn new(tls: Arc<rustls::ClientConfig>, timeout: Duration, route: &ProxyRoute) -> Self {
         let builder = || {
             ureq::AgentBuilder::new()
                 .tls_config(tls.clone())
@@ -272,7 +263,7 @@ impl TokenHttp {
                 .redirects(0)
                 .user_agent(concat!("mailsettings/", env!("CARGO_PKG_VERSION")))
         };
-        let route = proxy_route();
+        let route = route.clone();
         let mut unusable_proxy = None;
         let proxied = route.proxy.as_deref().and_then(|proxy| match ureq::Proxy::new(proxy_address(&route, proxy)) {
             Ok(proxy) => Some((builder().proxy(proxy).build(), route.clone())),
@@ -415,7 +406,7 @@ mod tests {
                 ..ProxyRoute::default()
             };
             let tls = crate::tls::client_config(&[]).unwrap();
-            let mut http = TokenHttp::new(tls, Duration::from_secs(1));
+            let mut http = TokenHttp::new(tls, Duration::from_secs(1), &ProxyRoute::default());
             let agent = ureq::AgentBuilder::new().proxy(ureq::Proxy::new(raw).unwrap()).build();
             http.proxied = Some((agent, route.clone()));
             let printed = format!("{http:?} {http:#?} {route:?}");
@@ -472,7 +463,7 @@ mod tests {
     #[test]
     fn an_unusable_proxy_is_an_error_not_a_direct_connection() {
         let tls = crate::tls::client_config(&[]).unwrap();
-        let mut http = TokenHttp::new(tls, Duration::from_secs(1));
+        let mut http = TokenHttp::new(tls, Duration::from_secs(1), &ProxyRoute::default());
         http.proxied = None;
         http.unusable_proxy = Some("the proxy https://proxy:3128 cannot be used".into());
         http.route = ProxyRoute { proxy: Some("https://proxy:3128".into()), ..ProxyRoute::default() };

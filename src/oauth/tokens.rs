@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use time::OffsetDateTime;
 
-use super::http::TokenHttp;
+use super::http::{ProxyRoute, TokenHttp};
 use super::provider::ResolvedProvider;
 use crate::diagnosis::Diagnosis;
 use crate::secret::Secret;
@@ -386,7 +386,7 @@ pub fn fresh_access_token(
     secrets: &Secrets,
     setting_id: &str,
     provider: &ResolvedProvider,
-    tls: &Arc<rustls::ClientConfig>,
+    (tls, route): (&Arc<rustls::ClientConfig>, &ProxyRoute),
     timeout: Duration,
 ) -> Result<Secret, TokenError> {
     let tokens = TokenSet::load(secrets, setting_id)?.ok_or(TokenError::NotConnected)?;
@@ -411,7 +411,7 @@ pub fn fresh_access_token(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match refresh_once(&tokens, &refresh_token, provider, tls, timeout) {
+        match refresh_once(&tokens, &refresh_token, provider, (tls, route), timeout) {
             Ok(refreshed) => {
                 refreshed.save(secrets, setting_id)?;
                 tracing::info!(setting = setting_id, "access token refreshed");
@@ -450,10 +450,10 @@ fn refresh_once(
     tokens: &TokenSet,
     refresh_token: &Secret,
     provider: &ResolvedProvider,
-    tls: &Arc<rustls::ClientConfig>,
+    (tls, route): (&Arc<rustls::ClientConfig>, &ProxyRoute),
     timeout: Duration,
 ) -> Result<TokenSet, TokenError> {
-    let http = TokenHttp::new(tls.clone(), timeout);
+    let http = TokenHttp::new(tls.clone(), timeout, route);
     let result = client(provider, None)?
         .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_owned()))
         .request(&http);
@@ -508,7 +508,7 @@ fn refresh_once(
 /// for on demand; nothing is stored.
 pub fn app_access_token(
     provider: &ResolvedProvider,
-    tls: Arc<rustls::ClientConfig>,
+    (tls, route): (Arc<rustls::ClientConfig>, &ProxyRoute),
     timeout: Duration,
 ) -> Result<Secret, TokenError> {
     if provider.app_scopes.is_empty() {
@@ -517,7 +517,7 @@ pub fn app_access_token(
             provider.label
         )));
     }
-    let http = TokenHttp::new(tls, timeout);
+    let http = TokenHttp::new(tls, timeout, route);
     let request = if let Some(certificate) = &provider.client_certificate {
         // The certificate proves the app; a client secret, if one is stored too, is not sent.
         let assertion = certificate
@@ -578,7 +578,7 @@ pub fn disconnect(
     secrets: &Secrets,
     setting_id: &str,
     provider: Option<&ResolvedProvider>,
-    tls: Arc<rustls::ClientConfig>,
+    (tls, route): (Arc<rustls::ClientConfig>, &ProxyRoute),
     timeout: Duration,
 ) -> Result<Revocation, TokenError> {
     let tokens = TokenSet::load(secrets, setting_id)?;
@@ -586,7 +586,7 @@ pub fn disconnect(
     if let (Some(tokens), Some(provider)) = (&tokens, provider)
         && provider.revoke_url.is_some()
     {
-        let http = TokenHttp::new(tls, timeout);
+        let http = TokenHttp::new(tls, timeout, route);
         let token = match &tokens.refresh_token {
             Some(refresh) => StandardRevocableToken::RefreshToken(RefreshToken::new(refresh.expose().to_owned())),
             None => {

@@ -331,9 +331,6 @@ impl Jobs {
                 let _ = sender.send(event);
                 thread_ctx.request_repaint();
             };
-            // Sign-in and token requests take the proxy the config names now (its password
-            // read here, off the UI thread: the credential store may wait).
-            oauth::http::use_network(&input.config.network, &input.secrets);
             // A job that panics still reports, and still finishes: the window never waits on it.
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 run(kind, &input, &thread_cancel, &notify);
@@ -432,7 +429,6 @@ impl Jobs {
     pub fn send_test_alert(&self, ctx: &egui::Context, config: Config, secrets: &Secrets, cancel: CancelToken) {
         let secrets = secrets.clone();
         self.background(Some(ctx), "test-alert", move || {
-            oauth::http::use_network(&config.network, &secrets);
             let told = crate::alerts::tell(&crate::alerts::test_change(), &config, &secrets, &cancel);
             Some(JobEvent::TestAlertSent { told })
         });
@@ -573,13 +569,15 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
         Ok(options) => options,
         Err(err) => return fail(err.to_string()),
     };
+    // The proxy the config names (its password read here, off the UI thread: the store may wait).
+    let route = oauth::http::route_for(&input.config.network, &input.secrets);
     if kind == JobKind::Disconnect {
         let provider = oauth::provider::resolve(&input.setting, &input.config).ok();
         let revoked = oauth::tokens::disconnect(
             &input.secrets,
             &setting_id,
             provider.as_ref(),
-            options.tls,
+            (options.tls, &route),
             options.connect_timeout,
         );
         let message = match revoked {
@@ -593,7 +591,7 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
             &input.setting,
             &input.config,
             &input.secrets,
-            options.tls.clone(),
+            (options.tls.clone(), &route),
         ) {
             Ok(sign_in) => sign_in,
             Err(err) => {
@@ -606,7 +604,8 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
             code: sign_in.code(),
             expires_at: sign_in.expires_at(),
         });
-        let result = sign_in.finish(&input.secrets, options.tls, cancel).map_err(|err| connect_failure(&err, input));
+        let result =
+            sign_in.finish(&input.secrets, (options.tls, &route), cancel).map_err(|err| connect_failure(&err, input));
         return notify(JobEvent::Connected { setting_id, result });
     }
     let flow = match ConnectFlow::start(&input.setting, &input.config) {
@@ -621,7 +620,7 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
         tracing::warn!("{reason}");
     }
     let result = flow
-        .finish(&input.secrets, options.tls, oauth::flow::DEFAULT_TIMEOUT, cancel)
+        .finish(&input.secrets, (options.tls, &route), oauth::flow::DEFAULT_TIMEOUT, cancel)
         .map_err(|err| connect_failure(&err, input));
     notify(JobEvent::Connected { setting_id, result });
 }

@@ -258,7 +258,14 @@ fn the_listener_survives_a_forged_redirect_in_process() {
     let flow = mailsettings::oauth::ConnectFlow::start(&setting, &sandbox.config).unwrap();
     let (redirect, url) = (flow.redirect_uri().to_owned(), flow.url().to_owned());
     let (secrets, tls) = (sandbox.secrets(), sandbox.options().tls.clone());
-    let waiting = std::thread::spawn(move || flow.finish(&secrets, tls, Duration::from_secs(30), &CancelToken::new()));
+    let waiting = std::thread::spawn(move || {
+        flow.finish(
+            &secrets,
+            (tls, &mailsettings::oauth::http::ProxyRoute::default()),
+            Duration::from_secs(30),
+            &CancelToken::new(),
+        )
+    });
     let forged = Command::new("curl").args(["-s", &format!("{redirect}?code=x&state=forged")]).output().unwrap();
     assert!(String::from_utf8_lossy(&forged.stdout).contains("not the one Mail Settings is waiting for"));
     let script = browser_script(sandbox.dir.path(), Browser::SignIn);
@@ -291,7 +298,14 @@ fn timeout_and_cancel_end_the_wait_and_close_the_port() {
     let canceller = cancel.clone();
     let (secrets, tls) = (sandbox.secrets(), sandbox.options().tls.clone());
     let started = Instant::now();
-    let job = std::thread::spawn(move || flow.finish(&secrets, tls, Duration::from_secs(60), &cancel));
+    let job = std::thread::spawn(move || {
+        flow.finish(
+            &secrets,
+            (tls, &mailsettings::oauth::http::ProxyRoute::default()),
+            Duration::from_secs(60),
+            &cancel,
+        )
+    });
     std::thread::sleep(Duration::from_millis(300));
     canceller.cancel();
     let result = job.join().unwrap();
@@ -520,7 +534,14 @@ fn a_flooding_never_reading_local_client_does_not_stall_connect() {
     let flow = mailsettings::oauth::ConnectFlow::start(&setting, &sandbox.config).unwrap();
     let (port, url) = (port_of(flow.redirect_uri()), flow.url().to_owned());
     let (secrets, tls) = (sandbox.secrets(), sandbox.options().tls.clone());
-    let waiting = std::thread::spawn(move || flow.finish(&secrets, tls, Duration::from_secs(40), &CancelToken::new()));
+    let waiting = std::thread::spawn(move || {
+        flow.finish(
+            &secrets,
+            (tls, &mailsettings::oauth::http::ProxyRoute::default()),
+            Duration::from_secs(40),
+            &CancelToken::new(),
+        )
+    });
     let idle: Vec<TcpStream> = (0..50).filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok()).collect();
     let flood = std::thread::spawn(move || {
         let Ok(mut socket) = TcpStream::connect(("127.0.0.1", port)) else { return 0 };
