@@ -5,7 +5,7 @@
 
 use egui::Ui;
 
-use super::commands::{Command, CommandQueue};
+use super::commands::{Command, CommandQueue, WatchCommand};
 use super::widgets::hinted_input_ui;
 use crate::alerts::WebhookChange;
 use crate::model::{AlertsConfig, Config};
@@ -131,13 +131,13 @@ impl AlertsPanel {
         ui.horizontal(|ui| {
             if ui.add_enabled(edited, egui::Button::new("Save alerts")).clicked() {
                 let (alerts, webhook) = draft.to_config(config.alerts.webhook.as_ref());
-                commands.send(Command::SaveAlerts(alerts, webhook));
+                commands.send(Command::Watch(WatchCommand::SaveAlerts(alerts, webhook)));
             }
             if sending {
                 ui.spinner();
                 ui.label("Sending a test alert…");
                 if ui.button("Cancel test alert").clicked() {
-                    commands.send(Command::CancelTestAlert);
+                    commands.send(Command::Watch(WatchCommand::CancelTestAlert));
                 }
             } else {
                 let why_not = if config.alerts.is_empty() {
@@ -151,7 +151,7 @@ impl AlertsPanel {
                 if let Some(why_not) = why_not {
                     button.on_disabled_hover_text(why_not);
                 } else if button.clicked() {
-                    commands.send(Command::SendTestAlert);
+                    commands.send(Command::Watch(WatchCommand::SendTestAlert));
                 }
             }
         });

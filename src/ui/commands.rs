@@ -86,11 +86,7 @@ pub enum Command {
     /// Cancel a running job.
     CancelJob(String, JobKind),
     /// Start the loopback bridge for these settings (a job; Stop is `CancelJob(jobs::BRIDGE, Bridge)`).
-    StartBridge {
-        ids: Vec<String>,
-        ports: crate::bridge::Ports,
-        local_tls: bool,
-    },
+    StartBridge { ids: Vec<String>, ports: crate::bridge::Ports, local_tls: bool },
     /// Put text on the clipboard (never a secret).
     CopyText(String),
     /// Copy the shown report (redacted) to the clipboard.
@@ -102,69 +98,21 @@ pub enum Command {
     /// Show (or stop showing) another setting beside the form.
     CompareWith(Option<String>),
     /// Make a setting a company's default.
-    SetDefault {
-        company: String,
-        setting: String,
-    },
+    SetDefault { company: String, setting: String },
     /// Add a company.
-    AddCompany {
-        id: String,
-        name: String,
-    },
+    AddCompany { id: String, name: String },
     /// Save the client id of a sign-in app (Sign-in apps).
     SaveSignInApp(SignInApp),
-    /// File → Import…
-    Import,
-    /// Apply an import whose changes of trust the admin has seen.
-    ImportConfirmed(std::path::PathBuf),
-    /// File → Export…
-    Export,
-    /// File → Add trusted CA certificate…
-    AddCaFile,
     /// Show the migration of this old setting.
     SelectMigration(String),
     /// A migration step for the old setting.
     Migration(String, MigrationAction),
     /// Re-read the audit log.
     RefreshLog,
-    /// Remove a trusted CA certificate file from the config.
-    RemoveCaFile(std::path::PathBuf),
-    /// Open an empty form ("+ Add new record"), of this credential type (default Microsoft 365).
-    NewRecord(Option<CredentialKind>),
     /// Check every Active setting now (sign-in health and Test Incoming).
     CheckAll,
-    /// Where a change of a mailbox's state is told (Health view > Alerts).
-    /// The channels, and what happens to the webhook's address (kept in the OS store).
-    SaveAlerts(crate::model::AlertsConfig, crate::alerts::WebhookChange),
-    /// A test alert to every saved channel, on a job thread.
-    SendTestAlert,
-    CancelTestAlert,
-    /// The proxy for sign-in and token requests, and its password when one was typed
-    /// (for the OS credential store, never the config).
-    SaveNetwork(crate::model::NetworkConfig, Option<crate::secret::Secret>),
-    /// The support contact typed in the About box (one line; empty clears it).
-    SaveSupportContact(String),
     /// Open Migration with this (Basic) setting chosen to replace.
     MigrateSetting(String),
-    /// A new Basic record for the old setting, typed as the old system shows it; the
-    /// migration assistant opens with it after Save (the welcome's migrate path).
-    NewOldSetting,
-    /// Open the form on an existing setting.
-    Edit(String),
-    /// Save the open form.
-    SaveForm,
-    /// Save the open form, then run this test on it.
-    SaveAndTest(JobKind),
-    /// Save the form after moving the companies that use the setting to this one (the setting goes Inactive).
-    SaveMovingDefaults(String),
-    /// Save the form that sets a migration's new setting Active untested (confirmed; audited).
-    SaveUntested,
-    /// Close the form; asks first when there are unsaved changes.
-    CancelForm,
-    /// Close the form and drop its changes (after the admin confirmed).
-    DiscardForm,
-    /// Keep editing (the admin backed out of discarding).
-    KeepEditing,
     /// Ask before deleting a setting.
     AskDelete(String),
     /// Close the open question.
@@ -177,6 +125,68 @@ pub enum Command {
     Reload,
     /// Close the message in the status bar.
     DismissNotice,
+    /// The edit form's own commands.
+    Form(FormCommand),
+    /// Files: import, export, trusted CA certificates.
+    File(FileCommand),
+    /// Watching the mailboxes and where the app reaches out: alerts, the proxy, support.
+    Watch(WatchCommand),
+}
+
+/// What the edit form asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormCommand {
+    /// Open an empty form ("+ Add new record"), of this credential type (default Microsoft 365).
+    NewRecord(Option<CredentialKind>),
+    /// A new Basic record for the old setting, typed as the old system shows it; the
+    /// migration assistant opens with it after Save (the welcome's migrate path).
+    NewOldSetting,
+    /// Open the form on an existing setting.
+    Edit(String),
+    /// Save the open form.
+    Save,
+    /// Save the open form, then run this test on it.
+    SaveAndTest(JobKind),
+    /// Save the form after moving the companies that use the setting to this one (the setting goes Inactive).
+    SaveMovingDefaults(String),
+    /// Save the form that sets a migration's new setting Active untested (confirmed; audited).
+    SaveUntested,
+    /// Close the form; asks first when there are unsaved changes.
+    Cancel,
+    /// Close the form and drop its changes (after the admin confirmed).
+    Discard,
+    /// Keep editing (the admin backed out of discarding).
+    KeepEditing,
+}
+
+/// File menu work.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileCommand {
+    /// File → Import…
+    Import,
+    /// Apply an import whose changes of trust the admin has seen.
+    ImportConfirmed(std::path::PathBuf),
+    /// File → Export…
+    Export,
+    /// File → Add trusted CA certificate…
+    AddCaFile,
+    /// Remove a trusted CA certificate file from the config.
+    RemoveCaFile(std::path::PathBuf),
+}
+
+/// Alerts, the proxy and the support contact.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchCommand {
+    /// The alert channels, and what happens to the webhook's address (kept in the OS store).
+    SaveAlerts(crate::model::AlertsConfig, crate::alerts::WebhookChange),
+    /// A test alert to every saved channel, on a job thread.
+    SendTestAlert,
+    CancelTestAlert,
+    /// The proxy for sign-in and token requests, and its password when one was typed
+    /// (for the OS credential store, never the config).
+    SaveNetwork(crate::model::NetworkConfig, Option<crate::secret::Secret>),
+    /// The support contact typed in the About box (one line; empty clears it).
+    SaveSupportContact(String),
 }
 
 /// The queue panels push to during a frame.

@@ -6,7 +6,7 @@
 
 use egui::{RichText, Ui};
 
-use super::commands::{Command, CommandQueue, View};
+use super::commands::{Command, CommandQueue, FormCommand, View};
 use super::theme;
 use crate::health::Health;
 use crate::model::Config;
@@ -95,7 +95,7 @@ pub fn health_ui(
                 ui.label(RichText::new(row.health.label()).strong().color(color(ui, row.health)));
                 let name = config.setting_name(&row.id);
                 if ui.link(&name).on_hover_text("Opens the setting").clicked() {
-                    commands.send(Command::Edit(row.id.clone()));
+                    commands.send(Command::Form(FormCommand::Edit(row.id.clone())));
                     commands.send(Command::ShowView(View::MailSettings));
                 }
                 ui.vertical(|ui| {

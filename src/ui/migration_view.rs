@@ -8,7 +8,7 @@
 use super::widgets::hinted_input_ui;
 use egui::{RichText, Ui};
 
-use super::commands::{Command, CommandQueue, MigrationAction, View};
+use super::commands::{Command, CommandQueue, FormCommand, MigrationAction, View};
 use super::jobs::JobKind;
 use super::theme;
 use crate::migration::{Checklist, Step, StepId, StepState};
@@ -337,7 +337,7 @@ impl MigrationView {
                 job_button(ui, new, JobKind::Outgoing, "Test Outgoing Settings", commands);
                 let open = ui.button("Open the new setting").on_hover_text("Edit the new setting in the form");
                 if open.clicked() {
-                    commands.send(Command::Edit(new.clone()));
+                    commands.send(Command::Form(FormCommand::Edit(new.clone())));
                     commands.send(Command::ShowView(View::MailSettings));
                 }
             }

@@ -6,7 +6,7 @@
 use super::widgets::hinted_input_ui;
 use egui::{RichText, Ui};
 
-use super::commands::{Command, CommandQueue, SignInApp};
+use super::commands::{Command, CommandQueue, SignInApp, WatchCommand};
 use super::theme;
 use crate::model::Config;
 use crate::model::providers::{self, Provider};
@@ -110,7 +110,7 @@ impl SignInAppsView {
                     proxy: Some(proxy.trim().to_owned()).filter(|p| !p.is_empty()),
                     no_proxy: Some(direct.trim().to_owned()).filter(|d| !d.is_empty()),
                 };
-                commands.send(Command::SaveNetwork(network, password));
+                commands.send(Command::Watch(WatchCommand::SaveNetwork(network, password)));
             }
         });
     }

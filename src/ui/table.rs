@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
-use super::commands::{Command, CommandQueue, MigrationAction, View};
+use super::commands::{Command, CommandQueue, FormCommand, MigrationAction, View};
 use super::jobs::JobKind;
 use super::theme;
 use crate::model::{Config, MailSetting};
@@ -605,14 +605,14 @@ fn row_ui(
     let response = row.response();
     response.context_menu(|ui| {
         if ui.button("Edit").clicked() {
-            commands.send(Command::Edit(setting.id.clone()));
+            commands.send(Command::Form(FormCommand::Edit(setting.id.clone())));
         }
         if ui.button("Check leftover mail").clicked() {
             commands.send(Command::StartJob(setting.id.clone(), JobKind::Leftover));
         }
     });
     if open || response.clicked() {
-        commands.send(Command::Edit(setting.id.clone()));
+        commands.send(Command::Form(FormCommand::Edit(setting.id.clone())));
     }
 }
 

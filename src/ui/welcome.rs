@@ -4,7 +4,7 @@
 
 use egui::{RichText, Ui};
 
-use super::commands::{Command, CommandQueue};
+use super::commands::{Command, CommandQueue, FileCommand, FormCommand};
 use crate::model::CredentialKind;
 
 pub fn welcome_ui(ui: &mut Ui, commands: &mut CommandQueue) {
@@ -28,7 +28,7 @@ pub fn welcome_ui(ui: &mut Ui, commands: &mut CommandQueue) {
             "Set up a Microsoft 365 mailbox",
             "A new record with Microsoft 365 (MSO365) sign-in and Microsoft's servers filled in; Connect signs in.",
         ) {
-            commands.send(Command::NewRecord(Some(CredentialKind::Microsoft365)));
+            commands.send(Command::Form(FormCommand::NewRecord(Some(CredentialKind::Microsoft365))));
         }
         // Before the first Connect: the organisation's IT administrator registers the sign-in
         // app once; the message for them is ready, so a screen-shared call need not stop.
@@ -45,7 +45,7 @@ pub fn welcome_ui(ui: &mut Ui, commands: &mut CommandQueue) {
             ui.add_space(10.0);
         }
         if choice(ui, "Set up a Gmail mailbox", "A new record with Gmail sign-in and Google's servers filled in.") {
-            commands.send(Command::NewRecord(Some(CredentialKind::Gmail)));
+            commands.send(Command::Form(FormCommand::NewRecord(Some(CredentialKind::Gmail))));
         }
         if choice(
             ui,
@@ -53,11 +53,11 @@ pub fn welcome_ui(ui: &mut Ui, commands: &mut CommandQueue) {
             "Type the old Basic setting as the old system shows it (a screenshot will do); the migration assistant \
              follows, in the setup guide's order.",
         ) {
-            commands.send(Command::NewOldSetting);
+            commands.send(Command::Form(FormCommand::NewOldSetting));
         }
         let import = ui.button("Or import a settings file…");
         if import.on_hover_text("A file exported from Mail Settings on another computer").clicked() {
-            commands.send(Command::Import);
+            commands.send(Command::File(FileCommand::Import));
         }
         ui.add_space(10.0);
         if choice(
@@ -65,7 +65,7 @@ pub fn welcome_ui(ui: &mut Ui, commands: &mut CommandQueue) {
             "Add any other server",
             "A new record that signs in with a user name and password (e.g. SendGrid, Postmark, your own server).",
         ) {
-            commands.send(Command::NewRecord(Some(CredentialKind::Basic)));
+            commands.send(Command::Form(FormCommand::NewRecord(Some(CredentialKind::Basic))));
         }
     });
 }

@@ -5,7 +5,7 @@
 use super::{AfterSave, Dialog, MailSettingsApp, Notice, PendingSave};
 use crate::migration;
 use crate::model::{CredentialKind, LeftoverRoute, MailSetting};
-use crate::ui::commands::{Command, MigrationAction, View};
+use crate::ui::commands::{Command, FileCommand, FormCommand, MigrationAction, View, WatchCommand};
 use crate::ui::form::{EditForm, FormOutput, summarize};
 use crate::ui::jobs::{AfterSecret, JobInput, JobKind};
 use crate::ui::theme;
@@ -27,29 +27,14 @@ impl MailSettingsApp {
             Command::Theme(choice) => self.prefs.theme = choice,
             Command::SelectMigration(old) => self.migration.select(old),
             Command::CheckAll => self.start_check_all(ctx),
-            Command::SaveAlerts(..)
-            | Command::SendTestAlert
-            | Command::CancelTestAlert
-            | Command::SaveNetwork(..)
-            | Command::SaveSupportContact(_) => {
-                self.run_watch_command(ctx, command);
-            }
+            Command::Watch(watch) => self.run_watch_command(ctx, watch),
             Command::MigrateSetting(id) => {
                 self.migration.choose_to_replace(&id);
                 self.prefs.view = View::Migration;
             }
             Command::Migration(old, action) => self.run_migration(ctx, &old, action),
             Command::RefreshLog => self.log_entries = crate::store::audit::read(&self.workspace.audit_path()),
-            Command::NewRecord(_)
-            | Command::NewOldSetting
-            | Command::Edit(_)
-            | Command::SaveForm
-            | Command::SaveMovingDefaults(_)
-            | Command::SaveUntested
-            | Command::SaveAndTest(_)
-            | Command::CancelForm
-            | Command::DiscardForm
-            | Command::KeepEditing => self.run_form_command(ctx, command),
+            Command::Form(form) => self.run_form_command(ctx, form),
             Command::AskDelete(id) => self.dialog = Some(Dialog::ConfirmDelete { id }),
             Command::CloseDialog => self.dialog = None,
             Command::Delete(id) => self.delete(&id),
@@ -109,13 +94,7 @@ impl MailSettingsApp {
                 }
                 None => self.save_sign_in_app(ctx, app.into_change()),
             },
-            Command::Import
-            | Command::ImportConfirmed(_)
-            | Command::Export
-            | Command::AddCaFile
-            | Command::RemoveCaFile(_) => {
-                self.run_file_command(ctx, command);
-            }
+            Command::File(file) => self.run_file_command(ctx, file),
         }
     }
 
@@ -151,9 +130,9 @@ impl MailSettingsApp {
         }
     }
 
-    fn run_form_command(&mut self, ctx: &egui::Context, command: Command) {
+    fn run_form_command(&mut self, ctx: &egui::Context, command: FormCommand) {
         match command {
-            Command::NewRecord(credential) => {
+            FormCommand::NewRecord(credential) => {
                 self.prefs.view = View::MailSettings;
                 if self.form.as_ref().is_some_and(EditForm::is_dirty) {
                     self.notice = Some(Notice::error("Save or cancel the open form first"));
@@ -163,8 +142,8 @@ impl MailSettingsApp {
                     self.table.selected = None;
                 }
             }
-            Command::NewOldSetting => {
-                self.run_form_command(ctx, Command::NewRecord(Some(CredentialKind::Basic)));
+            FormCommand::NewOldSetting => {
+                self.run_form_command(ctx, FormCommand::NewRecord(Some(CredentialKind::Basic)));
                 if let Some(form) = &mut self.form
                     && form.is_new()
                 {
@@ -179,7 +158,7 @@ impl MailSettingsApp {
                     self.after_save = AfterSave::Migrate;
                 }
             }
-            Command::Edit(id) => {
+            FormCommand::Edit(id) => {
                 self.prefs.view = View::MailSettings;
                 if self.form.as_ref().and_then(EditForm::editing_id) == Some(id.as_str()) {
                     return;
@@ -190,39 +169,38 @@ impl MailSettingsApp {
                 }
                 self.open_form(ctx, &id);
             }
-            Command::SaveForm => self.save_form(ctx),
-            Command::SaveAndTest(kind) => {
+            FormCommand::Save => self.save_form(ctx),
+            FormCommand::SaveAndTest(kind) => {
                 self.after_save = AfterSave::Test(kind);
                 self.save_form(ctx);
             }
-            Command::SaveMovingDefaults(to) => {
+            FormCommand::SaveMovingDefaults(to) => {
                 if let Some(Dialog::MoveDefaults { output, .. }) = self.dialog.take() {
                     self.commit_save(ctx, *output, Some(to));
                 }
             }
-            Command::SaveUntested => {
+            FormCommand::SaveUntested => {
                 if let Some(Dialog::ActivateUntested { output, .. }) = self.dialog.take() {
                     self.workspace.log_event("activate-untested", &output.setting.id);
                     self.commit_save(ctx, *output, None);
                 }
             }
-            Command::CancelForm => match &mut self.form {
+            FormCommand::Cancel => match &mut self.form {
                 Some(form) if form.is_dirty() => form.confirming_discard = true,
                 _ => {
                     self.form = None;
                     self.after_save = AfterSave::OpenForm;
                 }
             },
-            Command::DiscardForm => {
+            FormCommand::Discard => {
                 self.form = None;
                 self.after_save = AfterSave::OpenForm;
             }
-            Command::KeepEditing => {
+            FormCommand::KeepEditing => {
                 if let Some(form) = &mut self.form {
                     form.confirming_discard = false;
                 }
             }
-            _ => {}
         }
     }
 
@@ -258,9 +236,9 @@ impl MailSettingsApp {
         }
     }
 
-    fn run_file_command(&mut self, ctx: &egui::Context, command: Command) {
+    fn run_file_command(&mut self, ctx: &egui::Context, command: FileCommand) {
         match command {
-            Command::Import => {
+            FileCommand::Import => {
                 let picked = rfd::FileDialog::new()
                     .add_filter("Mail Settings", &["toml"])
                     .set_title("Import mail settings")
@@ -274,11 +252,11 @@ impl MailSettingsApp {
                     Err(err) => self.notice = Some(Notice::error(format!("Not imported: {err}"))),
                 }
             }
-            Command::ImportConfirmed(path) => {
+            FileCommand::ImportConfirmed(path) => {
                 self.dialog = None;
                 self.import(ctx, &path);
             }
-            Command::Export => {
+            FileCommand::Export => {
                 let picked = rfd::FileDialog::new()
                     .add_filter("Mail Settings", &["toml"])
                     .set_file_name("mail-settings.toml")
@@ -290,7 +268,7 @@ impl MailSettingsApp {
                     Err(err) => Notice::error(format!("Not exported: {err}")),
                 });
             }
-            Command::AddCaFile => {
+            FileCommand::AddCaFile => {
                 let picked = rfd::FileDialog::new()
                     .add_filter("PEM certificates", &["pem", "crt", "cer"])
                     .set_title("Trust a CA certificate")
@@ -305,12 +283,11 @@ impl MailSettingsApp {
                     Err(err) => Notice::error(err.to_string()),
                 });
             }
-            Command::RemoveCaFile(path) => {
+            FileCommand::RemoveCaFile(path) => {
                 if let Err(err) = self.workspace.remove_ca_file(&path) {
                     self.notice = Some(Notice::error(err.to_string()));
                 }
             }
-            _ => {}
         }
     }
 
@@ -463,18 +440,18 @@ impl MailSettingsApp {
     }
 
     /// Alerts and the network they (and sign-ins) go through.
-    fn run_watch_command(&mut self, ctx: &egui::Context, command: Command) {
+    fn run_watch_command(&mut self, ctx: &egui::Context, command: WatchCommand) {
         match command {
-            Command::SaveAlerts(alerts, webhook) => self.store_webhook_then_save(ctx, alerts, webhook),
-            Command::SendTestAlert => self.send_test_alert(ctx),
-            Command::CancelTestAlert => {
+            WatchCommand::SaveAlerts(alerts, webhook) => self.store_webhook_then_save(ctx, alerts, webhook),
+            WatchCommand::SendTestAlert => self.send_test_alert(ctx),
+            WatchCommand::CancelTestAlert => {
                 if let Some(cancel) = self.test_alert.take() {
                     cancel.cancel();
                     self.notice = Some(Notice::info("Test alert cancelled"));
                 }
             }
-            Command::SaveNetwork(network, None) => self.save_network(network, false),
-            Command::SaveSupportContact(contact) => {
+            WatchCommand::SaveNetwork(network, None) => self.save_network(network, false),
+            WatchCommand::SaveSupportContact(contact) => {
                 let kept = (!contact.is_empty()).then_some(contact);
                 let saved = self.workspace.apply("set-support-contact", |config| {
                     config.support.contact = kept;
@@ -486,12 +463,11 @@ impl MailSettingsApp {
                 });
             }
             // The password goes to the OS store on a job thread first; the network is saved after.
-            Command::SaveNetwork(network, Some(password)) => {
+            WatchCommand::SaveNetwork(network, Some(password)) => {
                 let owner = (crate::store::PROXY_OWNER.to_owned(), crate::store::SecretKind::ProxyPassword);
                 let then = AfterSecret::Network(network);
                 self.jobs.store_secret_then(ctx, self.workspace.secrets(), owner, Some(password), then);
             }
-            _ => {}
         }
     }
 

@@ -5,7 +5,7 @@ use egui::{RichText, Ui};
 
 use super::{EditForm, FormContext};
 use crate::oauth::ConnectionState;
-use crate::ui::commands::{Command, CommandQueue};
+use crate::ui::commands::{Command, CommandQueue, FormCommand};
 use crate::ui::jobs::JobKind;
 use crate::ui::widgets::hinted_input_ui;
 
@@ -158,7 +158,11 @@ impl EditForm {
             let label = if dirty { format!("Save and {}", kind.label()) } else { kind.label().to_owned() };
             let button = ui.add_enabled(enabled, egui::Button::new(label)).on_hover_text(test_hint(kind));
             if button.clicked() {
-                commands.send(if dirty { Command::SaveAndTest(kind) } else { Command::StartJob(id.to_owned(), kind) });
+                commands.send(if dirty {
+                    Command::Form(FormCommand::SaveAndTest(kind))
+                } else {
+                    Command::StartJob(id.to_owned(), kind)
+                });
                 ui.close();
             }
         };

@@ -14,7 +14,7 @@ mod sections;
 use crate::secret::SecretText;
 use egui::{RichText, Ui};
 
-use super::commands::{Command, CommandQueue, MigrationAction, View};
+use super::commands::{Command, CommandQueue, FormCommand, MigrationAction, View};
 use super::jobs::JobKind;
 use crate::model::validate::{Rule, Severity, has_errors};
 use crate::model::{Config, CredentialKind, Finding, MailSetting, Preset, StoredPasswords};
@@ -273,10 +273,10 @@ impl EditForm {
             let save = ui
                 .add_enabled(!context.read_only && !context.saving, egui::Button::new("Save").shortcut_text("Ctrl+S"));
             if save.clicked() {
-                commands.send(Command::SaveForm);
+                commands.send(Command::Form(FormCommand::Save));
             }
             if ui.add(egui::Button::new("Cancel").shortcut_text("Esc")).clicked() {
-                commands.send(Command::CancelForm);
+                commands.send(Command::Form(FormCommand::Cancel));
             }
             if context.saving {
                 ui.spinner();
