@@ -240,7 +240,7 @@ impl Default for Jobs {
     }
 }
 
-/// Everything a job needs, cloned so the thread owns it.
+/// What every job works with, cloned so the thread owns it.
 #[derive(Debug, Clone)]
 pub struct JobInput {
     /// The setting whose servers and sign-in the job uses.
@@ -250,18 +250,63 @@ pub struct JobInput {
     pub subject_id: String,
     pub config: Config,
     pub secrets: Secrets,
-    /// Test Outgoing's recipient.
-    pub recipient: String,
-    /// For SavePasswords: what the admin typed.
-    pub passwords: PasswordChanges,
-    /// For a migration's leftover check: the sign-in that opens the old folders.
-    pub leftover_route: Option<crate::model::LeftoverRoute>,
-    /// For the bridge: what to serve, and how.
-    pub bridge: Option<BridgeRequest>,
-    /// For a migration's finish: keep the old setting Inactive instead of deleting it.
-    pub keep_old: bool,
-    /// For "Check all now": the check history to append the outcomes to.
-    pub history_file: Option<std::path::PathBuf>,
+}
+
+/// A background job and exactly what it needs beyond its [`JobInput`]: a job that
+/// needs something cannot be started without it (a bridge without what to serve,
+/// Test Outgoing without its recipient).
+#[derive(Debug, Clone)]
+pub enum Job {
+    Outgoing {
+        recipient: String,
+    },
+    Incoming,
+    RoundTrip,
+    Detect,
+    Connect,
+    DeviceConnect,
+    Disconnect,
+    /// A leftover check, along this sign-in (else the one that works).
+    Leftover {
+        route: Option<crate::model::LeftoverRoute>,
+    },
+    /// A migration's guarded finish: the old folders along `route`, then delete or keep the old setting.
+    FinishMigration {
+        route: Option<crate::model::LeftoverRoute>,
+        keep_old: bool,
+    },
+    ReadStoredPasswords,
+    SavePasswords(PasswordChanges),
+    Bridge(BridgeRequest),
+    LocalPassword,
+    Readiness,
+    /// "Check all now", its outcomes appended to this check history.
+    CheckAll {
+        history_file: std::path::PathBuf,
+    },
+}
+
+impl Job {
+    /// Which kind of job this is (what the window shows running, and refuses twice).
+    pub fn kind(&self) -> JobKind {
+        match self {
+            Self::Outgoing { .. } => JobKind::Outgoing,
+            Self::Incoming => JobKind::Incoming,
+            Self::RoundTrip => JobKind::RoundTrip,
+            Self::Detect => JobKind::Detect,
+            Self::Connect => JobKind::Connect,
+            Self::DeviceConnect => JobKind::DeviceConnect,
+            Self::Disconnect => JobKind::Disconnect,
+            Self::Leftover { .. } => JobKind::Leftover,
+            Self::FinishMigration { .. } => JobKind::FinishMigration,
+            Self::ReadStoredPasswords => JobKind::ReadStoredPasswords,
+            Self::SavePasswords(_) => JobKind::SavePasswords,
+            Self::Bridge(_) => JobKind::Bridge,
+            Self::LocalPassword => JobKind::LocalPassword,
+            Self::Readiness => JobKind::Readiness,
+            Self::CheckAll { .. } => JobKind::CheckAll,
+        }
+    }
 }
 
 /// What the Bridge view asked the bridge to serve.
@@ -283,18 +328,14 @@ pub const ALL: &str = "all settings";
 
 impl JobInput {
     pub fn new(setting: MailSetting, config: Config, secrets: Secrets) -> Self {
-        Self {
-            subject_id: setting.id.clone(),
-            setting,
-            config,
-            secrets,
-            recipient: String::new(),
-            passwords: PasswordChanges::default(),
-            leftover_route: None,
-            bridge: None,
-            keep_old: false,
-            history_file: None,
-        }
+        Self { subject_id: setting.id.clone(), setting, config, secrets }
+    }
+
+    /// The same, its result reported under `subject_id`.
+    #[must_use]
+    pub fn for_subject(mut self, subject_id: &str) -> Self {
+        subject_id.clone_into(&mut self.subject_id);
+        self
     }
 }
 
@@ -315,7 +356,8 @@ impl Jobs {
 
     /// Starts a job on a named thread. A second job of the same kind for the
     /// same setting is refused (returns false).
-    pub fn start(&mut self, ctx: &egui::Context, kind: JobKind, input: JobInput) -> bool {
+    pub fn start(&mut self, ctx: &egui::Context, job: Job, input: JobInput) -> bool {
+        let kind = job.kind();
         if self.is_running(&input.subject_id, kind) {
             return false;
         }
@@ -325,7 +367,10 @@ impl Jobs {
         let sender = self.sender.clone();
         let (thread_cancel, thread_ctx) = (cancel.clone(), ctx.clone());
         let setting_id = input.subject_id.clone();
-        let sessions = input.bridge.as_ref().map(|b| b.sessions.clone());
+        let sessions = match &job {
+            Job::Bridge(request) => Some(request.sessions.clone()),
+            _ => None,
+        };
         let spawned = std::thread::Builder::new().name(kind.thread_name().to_owned()).spawn(move || {
             let notify = |event: JobEvent| {
                 let _ = sender.send(event);
@@ -333,7 +378,7 @@ impl Jobs {
             };
             // A job that panics still reports, and still finishes: the window never waits on it.
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run(kind, &input, &thread_cancel, &notify);
+                run(job, &input, &thread_cancel, &notify);
             }));
             if ran.is_err() {
                 let message = "it stopped on an internal error (see the log)".to_owned();
@@ -498,8 +543,7 @@ impl Jobs {
 
 /// Serves the bridge until cancelled; the local TLS key is read from (or made
 /// into) the secret store here, off the UI thread.
-fn run_bridge(input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
-    let Some(request) = &input.bridge else { return };
+fn run_bridge(request: &BridgeRequest, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
     let local_tls =
         request.local_tls.then(|| crate::bridge::local_tls::load_or_create(&input.secrets, &request.config_file));
     let local_tls = match local_tls.transpose() {
@@ -521,48 +565,47 @@ fn run_bridge(input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent))
     notify(JobEvent::BridgeEnded { result: result.map_err(|e| e.to_string()) });
 }
 
-fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
+fn run(job: Job, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
+    let kind = job.kind();
     let setting_id = input.subject_id.clone();
     let fail = |message: String| notify(JobEvent::Failed { setting_id: setting_id.clone(), kind, message });
     // Secret-store jobs need no trust store; checks resolve their own (crate::checks).
-    match kind {
-        JobKind::ReadStoredPasswords => {
+    match job {
+        Job::ReadStoredPasswords => {
             let result = input.secrets.stored_passwords(&input.setting.id).map_err(|e| e.to_string());
             return notify(JobEvent::StoredPasswords { setting_id: setting_id.clone(), result });
         }
-        JobKind::SavePasswords => {
-            let result = save_passwords(&input.secrets, &input.setting.id, &input.passwords);
+        Job::SavePasswords(passwords) => {
+            let result = save_passwords(&input.secrets, &input.setting.id, &passwords);
             return notify(JobEvent::PasswordsSaved { setting_id: setting_id.clone(), result });
         }
-        JobKind::LocalPassword => {
+        Job::LocalPassword => {
             let result = crate::bridge::new_local_password(&input.secrets, &input.setting.id)
                 .map(|p| crate::secret::SecretText::new(p.expose()))
                 .map_err(|e| e.to_string());
             return notify(JobEvent::LocalPassword { setting_id: setting_id.clone(), result });
         }
-        JobKind::Bridge => return run_bridge(input, cancel, notify),
-        JobKind::CheckAll => {
+        Job::Bridge(request) => return run_bridge(&request, input, cancel, notify),
+        Job::CheckAll { history_file } => {
             let options = crate::health::CheckAll { outgoing_to: None, at_once: 8 };
             let results = crate::health::check_all(&input.config, &input.secrets, &options, cancel);
-            if let Some(history) = &input.history_file {
-                crate::store::history::append(history, &crate::health::history_entries(&results));
-            }
+            crate::store::history::append(&history_file, &crate::health::history_entries(&results));
             return notify(JobEvent::CheckedAll(results));
         }
-        JobKind::Readiness => {
+        Job::Readiness => {
             let event = match crate::readiness::check(&input.setting, &input.config, &input.secrets, cancel) {
                 Ok(report) => JobEvent::Report { setting_id: setting_id.clone(), kind, report: Box::new(report) },
                 Err(err) => JobEvent::Failed { setting_id: setting_id.clone(), kind, message: err.to_string() },
             };
             return notify(event);
         }
-        JobKind::Leftover
-        | JobKind::FinishMigration
-        | JobKind::Detect
-        | JobKind::Outgoing
-        | JobKind::Incoming
-        | JobKind::RoundTrip => return run_check(kind, input, cancel, notify),
-        JobKind::Connect | JobKind::DeviceConnect | JobKind::Disconnect => {}
+        Job::Leftover { .. }
+        | Job::FinishMigration { .. }
+        | Job::Detect
+        | Job::Outgoing { .. }
+        | Job::Incoming
+        | Job::RoundTrip => return run_check(&job, input, cancel, notify),
+        Job::Connect | Job::DeviceConnect | Job::Disconnect => {}
     }
     // Connect and Disconnect talk to the authorization server.
     let options = match ProbeOptions::from_config(&input.config) {
@@ -571,7 +614,7 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
     };
     // The proxy the config names (its password read here, off the UI thread: the store may wait).
     let route = oauth::http::route_for(&input.config.network, &input.secrets);
-    if kind == JobKind::Disconnect {
+    if matches!(job, Job::Disconnect) {
         let provider = oauth::provider::resolve(&input.setting, &input.config).ok();
         let revoked = oauth::tokens::disconnect(
             &input.secrets,
@@ -586,7 +629,7 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
         };
         return notify(JobEvent::Disconnected { setting_id, message });
     }
-    if kind == JobKind::DeviceConnect {
+    if matches!(job, Job::DeviceConnect) {
         let sign_in = match oauth::device::DeviceSignIn::start(
             &input.setting,
             &input.config,
@@ -626,13 +669,14 @@ fn run(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(Jo
 }
 
 /// A connection check, run the one way the CLI runs it too ([`crate::checks`]).
-fn run_check(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
+fn run_check(job: &Job, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
+    let kind = job.kind();
     let setting_id = input.subject_id.clone();
-    let check = match kind {
-        JobKind::Outgoing => Check::Outgoing { to: input.recipient.clone() },
-        JobKind::Incoming => Check::Incoming,
-        JobKind::RoundTrip => Check::RoundTrip,
-        JobKind::Leftover | JobKind::FinishMigration => {
+    let check = match job {
+        Job::Outgoing { recipient } => Check::Outgoing { to: recipient.clone() },
+        Job::Incoming => Check::Incoming,
+        Job::RoundTrip => Check::RoundTrip,
+        Job::Leftover { .. } | Job::FinishMigration { .. } => {
             Check::Leftover { folders: crate::migration::leftover_folders(&input.config, &setting_id) }
         }
         _ => Check::Detect,
@@ -641,15 +685,16 @@ fn run_check(kind: JobKind, input: &JobInput, cancel: &CancelToken, notify: &dyn
         Ok(outcome) => outcome,
         Err(err) => return notify(JobEvent::Failed { setting_id, kind, message: err.to_string() }),
     };
-    let event = match (kind, outcome) {
-        (JobKind::FinishMigration, CheckResult::Leftover(recheck)) => {
+    let event = match (job, outcome) {
+        (Job::FinishMigration { route, keep_old }, CheckResult::Leftover(recheck)) => {
             let connection = crate::migration::connection_of(&input.config, &input.secrets, &setting_id);
-            let route = input.leftover_route.unwrap_or(crate::model::LeftoverRoute::OldSignIn);
-            JobEvent::ReadyToFinish { old: setting_id, connection, recheck, route, keep_old: input.keep_old }
+            let route = route.unwrap_or(crate::model::LeftoverRoute::OldSignIn);
+            JobEvent::ReadyToFinish { old: setting_id, connection, recheck, route, keep_old: *keep_old }
         }
-        (_, CheckResult::Leftover(leftover)) => {
-            JobEvent::Leftover { setting_id, leftover, route: input.leftover_route }
+        (Job::Leftover { route }, CheckResult::Leftover(leftover)) => {
+            JobEvent::Leftover { setting_id, leftover, route: *route }
         }
+        (_, CheckResult::Leftover(leftover)) => JobEvent::Leftover { setting_id, leftover, route: None },
         (_, CheckResult::Report(report)) => JobEvent::Report { setting_id, kind, report },
     };
     notify(event);

@@ -7,7 +7,7 @@ use crate::migration;
 use crate::model::{CredentialKind, LeftoverRoute, MailSetting};
 use crate::ui::commands::{Command, FileCommand, FormCommand, MigrationAction, View, WatchCommand};
 use crate::ui::form::{EditForm, FormOutput, summarize};
-use crate::ui::jobs::{AfterSecret, JobInput, JobKind};
+use crate::ui::jobs::{AfterSecret, Job, JobInput, JobKind};
 use crate::ui::theme;
 
 impl MailSettingsApp {
@@ -213,7 +213,7 @@ impl MailSettingsApp {
         self.table.selected = Some(id.to_owned());
         if needs_store {
             let input = JobInput::new(setting, self.workspace.config().clone(), self.workspace.secrets().clone());
-            self.jobs.start(ctx, JobKind::ReadStoredPasswords, input);
+            self.jobs.start(ctx, Job::ReadStoredPasswords, input);
         }
     }
 
@@ -430,13 +430,13 @@ impl MailSettingsApp {
     fn start_bridge(&mut self, ctx: &egui::Context, ids: Vec<String>, ports: crate::bridge::Ports, local_tls: bool) {
         let config = self.workspace.config();
         let Some(first) = ids.first().and_then(|id| config.setting(id)) else { return };
-        let mut input = JobInput::new(first.clone(), config.clone(), self.workspace.secrets().clone());
-        crate::ui::jobs::BRIDGE.clone_into(&mut input.subject_id);
+        let input = JobInput::new(first.clone(), config.clone(), self.workspace.secrets().clone())
+            .for_subject(crate::ui::jobs::BRIDGE);
         let sessions = std::sync::Arc::default();
         let config_file = self.workspace.path().to_owned();
-        input.bridge = Some(crate::ui::jobs::BridgeRequest { ids, ports, local_tls, config_file, sessions });
+        let request = crate::ui::jobs::BridgeRequest { ids, ports, local_tls, config_file, sessions };
         self.bridge.started();
-        self.jobs.start(ctx, JobKind::Bridge, input);
+        self.jobs.start(ctx, Job::Bridge(request), input);
     }
 
     /// Alerts and the network they (and sign-ins) go through.
@@ -565,21 +565,19 @@ impl MailSettingsApp {
             self.notice = Some(Notice::info("No Active mail setting to check"));
             return;
         };
-        let mut input = JobInput::new(first.clone(), config.clone(), self.workspace.secrets().clone());
-        crate::ui::jobs::ALL.clone_into(&mut input.subject_id);
-        input.history_file = Some(crate::store::history::history_path_for(self.workspace.path()));
-        self.jobs.start(ctx, JobKind::CheckAll, input);
+        let input = JobInput::new(first.clone(), config.clone(), self.workspace.secrets().clone())
+            .for_subject(crate::ui::jobs::ALL);
+        let history_file = crate::store::history::history_path_for(self.workspace.path());
+        self.jobs.start(ctx, Job::CheckAll { history_file }, input);
     }
 
     /// The finish that keeps the old setting Inactive: the same re-check of its folders first.
     fn start_finish_keeping_old(&mut self, ctx: &egui::Context, old: &str) {
         let config = self.workspace.config();
         let Some(sign_in) = migration::leftover_sign_in(config, old, None) else { return };
-        let mut input = JobInput::new(sign_in.setting, config.clone(), self.workspace.secrets().clone());
-        old.clone_into(&mut input.subject_id);
-        input.leftover_route = Some(sign_in.route);
-        input.keep_old = true;
-        if !self.jobs.start(ctx, JobKind::FinishMigration, input) {
+        let input = JobInput::new(sign_in.setting, config.clone(), self.workspace.secrets().clone()).for_subject(old);
+        let job = Job::FinishMigration { route: Some(sign_in.route), keep_old: true };
+        if !self.jobs.start(ctx, job, input) {
             self.notice = Some(Notice::error("The old folders are already being checked once more; wait for it"));
         }
     }
@@ -649,11 +647,27 @@ impl MailSettingsApp {
         }
         self.connect_messages.remove(id);
         self.consent_requests.remove(id);
-        let mut input = JobInput::new(setting, config.clone(), self.workspace.secrets().clone());
-        id.clone_into(&mut input.subject_id);
-        input.recipient = self.prefs.recipient.trim().to_owned();
-        input.leftover_route = route;
-        if !self.jobs.start(ctx, kind, input) {
+        let input = JobInput::new(setting, config.clone(), self.workspace.secrets().clone()).for_subject(id);
+        let job = match kind {
+            JobKind::Outgoing => Job::Outgoing { recipient: self.prefs.recipient.trim().to_owned() },
+            JobKind::Incoming => Job::Incoming,
+            JobKind::RoundTrip => Job::RoundTrip,
+            JobKind::Detect => Job::Detect,
+            JobKind::Connect => Job::Connect,
+            JobKind::DeviceConnect => Job::DeviceConnect,
+            JobKind::Disconnect => Job::Disconnect,
+            JobKind::Leftover => Job::Leftover { route },
+            JobKind::FinishMigration => Job::FinishMigration { route, keep_old: false },
+            JobKind::ReadStoredPasswords => Job::ReadStoredPasswords,
+            JobKind::LocalPassword => Job::LocalPassword,
+            JobKind::Readiness => Job::Readiness,
+            // These carry more than a setting: started by their own functions, never from a button's kind.
+            JobKind::SavePasswords | JobKind::Bridge | JobKind::CheckAll => {
+                tracing::warn!("{} cannot be started for one setting alone", kind.label());
+                return;
+            }
+        };
+        if !self.jobs.start(ctx, job, input) {
             let name = self.workspace.config().setting_name(id);
             self.notice = Some(Notice::error(format!("{} is already running for \"{name}\"", kind.label())));
         }
@@ -712,10 +726,8 @@ impl MailSettingsApp {
             self.save_config(setting, move_defaults_to.as_deref(), false, ctx);
             return;
         }
-        let mut input =
-            JobInput::new(setting.clone(), self.workspace.config().clone(), self.workspace.secrets().clone());
-        input.passwords = passwords;
-        if self.jobs.start(ctx, JobKind::SavePasswords, input) {
+        let input = JobInput::new(setting.clone(), self.workspace.config().clone(), self.workspace.secrets().clone());
+        if self.jobs.start(ctx, Job::SavePasswords(passwords), input) {
             self.pending_save = Some(PendingSave { setting, move_defaults_to });
         }
     }
