@@ -165,7 +165,7 @@ impl MailSettingsApp {
             {
                 self.commands.send(Command::CheckAll);
             }
-            let note = self.schedule_note.get_or_insert_with(|| schedule_note(self.workspace.path()));
+            let note = self.health.schedule_note.get_or_insert_with(|| schedule_note(self.workspace.path()));
             ui.label(note.as_str()).on_hover_text("Scheduled checks: mailsettings schedule install --every 1h");
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.add(egui::Label::new(self.workspace.path().display().to_string()).truncate())

@@ -174,8 +174,8 @@ impl MailSettingsApp {
     /// status bar sums it up, naming what fails.
     fn checked_all(&mut self, results: &[crate::health::SettingHealth]) {
         use crate::health::Health;
-        self.schedule_note = None;
-        self.health = results
+        self.health.schedule_note = None;
+        self.health.rows = results
             .iter()
             .map(|r| crate::ui::health_view::HealthRow {
                 id: r.id.clone(),
@@ -185,7 +185,7 @@ impl MailSettingsApp {
                 ends: r.ends.clone(),
             })
             .collect();
-        self.check_history =
+        self.health.history =
             crate::store::history::read(&crate::store::history::history_path_for(self.workspace.path()));
         for result in results {
             if let Some(report) = result.reports.first() {
@@ -240,7 +240,7 @@ impl MailSettingsApp {
     /// What each channel said to the test alert (a cancelled test says nothing more:
     /// Cancel already did).
     fn test_alert_sent(&mut self, told: &[crate::alerts::Told]) {
-        if self.test_alert.take().is_none_or(|cancel| cancel.is_cancelled()) {
+        if self.health.test_alert.take().is_none_or(|cancel| cancel.is_cancelled()) {
             return;
         }
         let said: Vec<String> = told.iter().map(crate::alerts::Told::words).collect();
@@ -252,7 +252,7 @@ impl MailSettingsApp {
     /// After a reload or import: forget what no longer exists and re-read the connections.
     pub(super) fn rescan(&mut self, ctx: &egui::Context) {
         self.extras_generation += 1;
-        self.alerts.reset();
+        self.health.alerts.reset();
         self.jobs.scan_connections(ctx, self.workspace.config(), self.workspace.secrets());
         if let Some(form) = &self.form
             && form.editing_id().is_some_and(|id| self.workspace.config().setting(id).is_none())

@@ -122,10 +122,10 @@ impl MailSettingsApp {
             self.log_entries = crate::store::audit::read(&self.workspace.audit_path());
         }
         if view == View::Health {
-            self.check_history =
+            self.health.history =
                 crate::store::history::read(&crate::store::history::history_path_for(self.workspace.path()));
-            if self.health.is_empty() {
-                self.health = crate::ui::health_view::HealthRow::from_history(&self.check_history);
+            if self.health.rows.is_empty() {
+                self.health.rows = crate::ui::health_view::HealthRow::from_history(&self.health.history);
             }
         }
     }
@@ -445,7 +445,7 @@ impl MailSettingsApp {
             WatchCommand::SaveAlerts(alerts, webhook) => self.store_webhook_then_save(ctx, alerts, webhook),
             WatchCommand::SendTestAlert => self.send_test_alert(ctx),
             WatchCommand::CancelTestAlert => {
-                if let Some(cancel) = self.test_alert.take() {
+                if let Some(cancel) = self.health.test_alert.take() {
                     cancel.cancel();
                     self.notice = Some(Notice::info("Test alert cancelled"));
                 }
@@ -472,11 +472,11 @@ impl MailSettingsApp {
     }
 
     fn send_test_alert(&mut self, ctx: &egui::Context) {
-        if self.test_alert.is_none() {
+        if self.health.test_alert.is_none() {
             let cancel = crate::cancel::CancelToken::new();
             let config = self.workspace.config().clone();
             self.jobs.send_test_alert(ctx, config, self.workspace.secrets(), cancel.clone());
-            self.test_alert = Some(cancel);
+            self.health.test_alert = Some(cancel);
         }
     }
 
@@ -532,7 +532,7 @@ impl MailSettingsApp {
             Ok(()) => Notice::info(format!("Alerts saved: {}", channels.join("; "))),
             Err(err) => Notice::error(format!("Alerts not saved: {err}")),
         });
-        self.alerts.reset();
+        self.health.alerts.reset();
     }
 
     /// The proxy typed in Sign-in apps: checked, saved (audited), in effect from the

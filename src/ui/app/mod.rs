@@ -110,6 +110,34 @@ impl AfterSave {
     }
 }
 
+/// What the window's frames have done so far.
+#[derive(Debug, Default)]
+struct FrameState {
+    /// The look in `prefs` has been applied to the context.
+    styled: Option<(ThemeChoice, f32)>,
+    connections_scanned: bool,
+    /// Whether this app has drawn its first frame (the connection scan and the
+    /// parse cache's writing wait for the next one).
+    drew_a_frame: bool,
+    /// When the process started; logged once with the first frame (start-up benchmark).
+    launched: Option<std::time::Instant>,
+    /// The window clears every frame to the panel colour, so panels need no fill of their own.
+    cleared_to_panel_colour: bool,
+}
+
+/// The Health view's state: its rows, the kept history, the alerts section.
+#[derive(Debug, Default)]
+struct HealthState {
+    /// The rows (the last Check all, else the kept history).
+    rows: Vec<crate::ui::health_view::HealthRow>,
+    history: Vec<crate::store::history::HistoryEntry>,
+    /// "Scheduled every 1 h · last check 19:10" (read once, again after Check all).
+    schedule_note: Option<String>,
+    alerts: crate::ui::alerts_panel::AlertsPanel,
+    /// A test alert on its way, and how to stop it.
+    test_alert: Option<crate::cancel::CancelToken>,
+}
+
 /// The About box's own state.
 #[derive(Debug, Default)]
 pub(crate) struct AboutBox {
@@ -121,15 +149,10 @@ pub(crate) struct AboutBox {
 pub struct MailSettingsApp {
     workspace: Workspace,
     prefs: Preferences,
-    /// The look in `prefs` has been applied to the context.
-    styled: Option<(ThemeChoice, f32)>,
     table: SettingsTable,
     form: Option<EditForm>,
     companies: CompaniesView,
     sign_in_apps: SignInAppsView,
-    alerts: crate::ui::alerts_panel::AlertsPanel,
-    /// A test alert on its way, and how to stop it.
-    test_alert: Option<crate::cancel::CancelToken>,
     bridge: crate::ui::bridge_view::BridgeView,
     notice: Option<Notice>,
     commands: CommandQueue,
@@ -146,21 +169,12 @@ pub struct MailSettingsApp {
     consent_requests: HashMap<String, String>,
     compare_with: Option<String>,
     show_trust: bool,
-    connections_scanned: bool,
-    /// Whether this app has drawn its first frame (the connection scan and the
-    /// parse cache's writing wait for the next one).
-    drew_a_frame: bool,
-    /// When the process started; logged once with the first frame (start-up benchmark).
-    launched: Option<std::time::Instant>,
-    /// The window clears every frame to the panel colour, so panels need no fill of their own.
-    cleared_to_panel_colour: bool,
+    /// What the window's frames have done so far (start-up work, the look applied).
+    frames: FrameState,
     migration: MigrationView,
     log_entries: Vec<crate::store::audit::AuditEntry>,
-    /// "Scheduled every 1 h · last check 19:10" (read once, again after Check all).
-    schedule_note: Option<String>,
-    /// The Health view's rows (the last Check all, else the kept history) and the history.
-    health: Vec<crate::ui::health_view::HealthRow>,
-    check_history: Vec<crate::store::history::HistoryEntry>,
+    /// The Health view's state.
+    health: HealthState,
     /// The About box, when open: what is typed in its Support contact field.
     about: Option<AboutBox>,
     dialog: Option<Dialog>,
@@ -186,13 +200,10 @@ impl MailSettingsApp {
         Self {
             workspace,
             prefs,
-            styled: None,
             table: SettingsTable::new(),
             form: None,
             companies: CompaniesView::default(),
             sign_in_apps: SignInAppsView::default(),
-            alerts: crate::ui::alerts_panel::AlertsPanel::default(),
-            test_alert: None,
             bridge: crate::ui::bridge_view::BridgeView::default(),
             notice: None,
             commands: CommandQueue::default(),
@@ -204,15 +215,10 @@ impl MailSettingsApp {
             consent_requests: HashMap::new(),
             compare_with: None,
             show_trust: false,
-            connections_scanned: false,
-            drew_a_frame: false,
-            launched: None,
-            cleared_to_panel_colour: false,
+            frames: FrameState::default(),
             migration: MigrationView::default(),
             log_entries: Vec::new(),
-            schedule_note: None,
-            health: Vec::new(),
-            check_history: Vec::new(),
+            health: HealthState::default(),
             about: None,
             dialog: None,
             pending_save: None,
@@ -224,7 +230,7 @@ impl MailSettingsApp {
     }
 
     pub fn with_launch_time(mut self, launched: std::time::Instant) -> Self {
-        self.launched = Some(launched);
+        self.frames.launched = Some(launched);
         self
     }
 
@@ -233,7 +239,7 @@ impl MailSettingsApp {
     /// draw no fill of their own. On software GL (remote desktops, VMs) a fill over
     /// the whole window costs about 3 ms of every frame, the first one included.
     pub fn on_cleared_background(mut self) -> Self {
-        self.cleared_to_panel_colour = true;
+        self.frames.cleared_to_panel_colour = true;
         self
     }
 
@@ -248,7 +254,7 @@ impl MailSettingsApp {
 
     /// A panel's frame: no fill where the window's clear colour already is it.
     fn panel_frame(&self, frame: egui::Frame) -> egui::Frame {
-        if self.cleared_to_panel_colour { frame.fill(egui::Color32::TRANSPARENT) } else { frame }
+        if self.frames.cleared_to_panel_colour { frame.fill(egui::Color32::TRANSPARENT) } else { frame }
     }
 
     fn central_panel(&self, ui: &Ui) -> egui::CentralPanel {
@@ -314,9 +320,9 @@ impl MailSettingsApp {
     /// Applies the theme and zoom when they changed (and on the first frame).
     fn apply_look(&mut self, ctx: &egui::Context) {
         let wanted = (self.prefs.theme, self.prefs.zoom);
-        if self.styled != Some(wanted) {
+        if self.frames.styled != Some(wanted) {
             theme::apply(ctx, wanted.0, wanted.1);
-            self.styled = Some(wanted);
+            self.frames.styled = Some(wanted);
         }
     }
 }
@@ -324,7 +330,7 @@ impl MailSettingsApp {
 impl eframe::App for MailSettingsApp {
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        let first_frame = self.launched.take().map(|launched| {
+        let first_frame = self.frames.launched.take().map(|launched| {
             tracing::info!("first frame after {} ms", launched.elapsed().as_millis());
             (launched, std::time::Instant::now())
         });
@@ -333,18 +339,18 @@ impl eframe::App for MailSettingsApp {
         // machine its thread (and the secret store) would compete with that paint.
         // (The app's first frame, not the window's: a window up before its config was
         // read drew "Reading the mail settings…" first.)
-        if !self.connections_scanned {
-            if !self.drew_a_frame {
-                self.drew_a_frame = true;
+        if !self.frames.connections_scanned {
+            if !self.frames.drew_a_frame {
+                self.frames.drew_a_frame = true;
                 ctx.request_repaint();
             } else {
-                self.connections_scanned = true;
+                self.frames.connections_scanned = true;
                 self.jobs.scan_connections(&ctx, self.workspace.config(), self.workspace.secrets());
             }
         }
         // A large config read the slow way, or just saved, is kept parsed for the next
         // start — once this app's first frame is on screen.
-        if self.connections_scanned
+        if self.frames.connections_scanned
             && let Some(keep_parsed) = self.workspace.parse_cache_writer()
         {
             let spawned = std::thread::Builder::new().name("config-cache".to_owned()).spawn(keep_parsed);
@@ -354,7 +360,7 @@ impl eframe::App for MailSettingsApp {
         }
         self.poll_jobs(&ctx);
         self.shortcuts(ui);
-        if self.cleared_to_panel_colour {
+        if self.frames.cleared_to_panel_colour {
             // The panels paint no fill, but what is drawn on them still asks for their
             // colour (a scroll area's fading edge blends into it): this scope says it.
             let behind = egui::UiStackInfo::default().with_frame(egui::Frame::NONE.fill(ui.visuals().panel_fill));

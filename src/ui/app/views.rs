@@ -72,19 +72,19 @@ impl MailSettingsApp {
             View::Health => {
                 self.report_panel_ui(ui);
                 let checking = self.jobs.job(crate::ui::jobs::ALL, JobKind::CheckAll).is_some();
-                let sending = self.test_alert.is_some();
+                let sending = self.health.test_alert.is_some();
                 self.central_panel(ui).show(ui, |ui| {
                     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
                         crate::ui::health_view::health_ui(
                             ui,
                             self.workspace.config(),
-                            &self.health,
-                            &self.check_history,
+                            &self.health.rows,
+                            &self.health.history,
                             checking,
                             &mut self.commands,
                         );
                         ui.add_space(24.0);
-                        self.alerts.ui(ui, self.workspace.config(), sending, &mut self.commands);
+                        self.health.alerts.ui(ui, self.workspace.config(), sending, &mut self.commands);
                     });
                 });
             }
