@@ -47,7 +47,7 @@ impl MailSettingsApp {
                 input.consume_shortcut(&ZOOM_RESET),
             )
         });
-        if save && self.form.is_some() {
+        if save && self.editing.form.is_some() {
             self.commands.send(Command::Form(FormCommand::Save));
         }
         if new {
@@ -60,7 +60,7 @@ impl MailSettingsApp {
         if escape {
             if self.dialog.is_some() {
                 self.commands.send(Command::CloseDialog);
-            } else if self.form.is_some() {
+            } else if self.editing.form.is_some() {
                 self.commands.send(Command::Form(FormCommand::Cancel));
             }
         }
@@ -303,7 +303,7 @@ impl MailSettingsApp {
     }
 
     pub(super) fn discard_question_ui(&mut self, ui: &Ui) {
-        let Some(form) = &self.form else { return };
+        let Some(form) = &self.editing.form else { return };
         if !form.confirming_discard {
             return;
         }

@@ -131,31 +131,31 @@ impl MailSettingsApp {
                 self.finish_migration(&old, &connection, *recheck, route, keep_old);
             }
             JobEvent::StoredPasswords { setting_id, result } => {
-                if let Some(form) = &mut self.form
+                if let Some(form) = &mut self.editing.form
                     && form.editing_id() == Some(setting_id.as_str())
                 {
                     form.set_stored(result);
                 }
             }
-            JobEvent::PasswordsSaved { setting_id, result } => match (result, self.pending_save.take()) {
+            JobEvent::PasswordsSaved { setting_id, result } => match (result, self.editing.pending_save.take()) {
                 (Ok(()), Some(pending)) if pending.setting.id == setting_id => {
                     self.save_config(pending.setting, pending.move_defaults_to.as_deref(), true, ctx);
                 }
                 (Err(err), _) => {
-                    self.after_save = self.after_save.after_failed_save();
+                    self.editing.after_save = self.editing.after_save.after_failed_save();
                     self.notice = Some(Notice::error(format!("Not saved: {err}")));
                 }
-                (_, other) => self.pending_save = other,
+                (_, other) => self.editing.pending_save = other,
             },
             JobEvent::Connected { setting_id, result } => self.connected(&setting_id, result),
             JobEvent::Disconnected { setting_id, message } => {
                 self.extras_mut(&setting_id).connection = Some(ConnectionState::NotConnected);
-                self.connect_messages.insert(setting_id, vec![message.clone()]);
+                self.sign_ins.messages.insert(setting_id, vec![message.clone()]);
                 self.notice = Some(Notice::info(message));
             }
             JobEvent::Failed { kind, message, .. } => {
                 if kind == JobKind::SavePasswords {
-                    self.pending_save = None;
+                    self.editing.pending_save = None;
                 }
                 self.notice = Some(Notice::error(format!("{} could not run: {message}", kind.label())));
             }
@@ -219,7 +219,7 @@ impl MailSettingsApp {
             }
             Err(failure) => {
                 if let Some(request) = &failure.consent_request {
-                    self.consent_requests.insert(setting_id.to_owned(), request.clone());
+                    self.sign_ins.consent_requests.insert(setting_id.to_owned(), request.clone());
                 }
                 let mut lines = vec![format!("Connect failed: {}", failure.message)];
                 if let Some(d) = failure.diagnosis {
@@ -234,7 +234,7 @@ impl MailSettingsApp {
                 lines
             }
         };
-        self.connect_messages.insert(setting_id.to_owned(), messages);
+        self.sign_ins.messages.insert(setting_id.to_owned(), messages);
     }
 
     /// What each channel said to the test alert (a cancelled test says nothing more:
@@ -254,10 +254,10 @@ impl MailSettingsApp {
         self.extras_generation += 1;
         self.health.alerts.reset();
         self.jobs.scan_connections(ctx, self.workspace.config(), self.workspace.secrets());
-        if let Some(form) = &self.form
+        if let Some(form) = &self.editing.form
             && form.editing_id().is_some_and(|id| self.workspace.config().setting(id).is_none())
         {
-            self.form = None;
+            self.editing.form = None;
         }
     }
 }

@@ -66,7 +66,7 @@ impl MailSettingsApp {
             }
             Command::CloseReport => self.report = None,
             Command::UseServerFolder(id, fix) => self.use_server_folder(ctx, &id, &fix),
-            Command::CompareWith(id) => self.compare_with = id,
+            Command::CompareWith(id) => self.editing.compare_with = id,
             Command::SetDefault { company, setting } => {
                 let config = self.workspace.config();
                 let (company_name, setting_name) = (config.company_name(&company), config.setting_name(&setting));
@@ -107,7 +107,7 @@ impl MailSettingsApp {
             Ok(()) => {
                 self.notice = Some(Notice::info(format!("Saved the {label} sign-in app{kept}")));
                 // Back to where Connect was pressed, and on with it.
-                if let Some((id, view)) = self.resume_connect.take() {
+                if let Some((id, view)) = self.sign_ins.resume_connect.take() {
                     self.prefs.view = view;
                     self.start_job(ctx, &id, JobKind::Connect);
                 }
@@ -134,17 +134,17 @@ impl MailSettingsApp {
         match command {
             FormCommand::NewRecord(credential) => {
                 self.prefs.view = View::MailSettings;
-                if self.form.as_ref().is_some_and(EditForm::is_dirty) {
+                if self.editing.form.as_ref().is_some_and(EditForm::is_dirty) {
                     self.notice = Some(Notice::error("Save or cancel the open form first"));
                 } else if !self.read_only() {
-                    self.form = Some(EditForm::new_record(credential.unwrap_or(CredentialKind::Microsoft365)));
-                    self.after_save = AfterSave::OpenForm;
+                    self.editing.form = Some(EditForm::new_record(credential.unwrap_or(CredentialKind::Microsoft365)));
+                    self.editing.after_save = AfterSave::OpenForm;
                     self.table.selected = None;
                 }
             }
             FormCommand::NewOldSetting => {
                 self.run_form_command(ctx, FormCommand::NewRecord(Some(CredentialKind::Basic)));
-                if let Some(form) = &mut self.form
+                if let Some(form) = &mut self.editing.form
                     && form.is_new()
                 {
                     form.as_old_system_record();
@@ -155,15 +155,15 @@ impl MailSettingsApp {
                          After Save, the migration assistant opens with it."
                             .to_owned(),
                     );
-                    self.after_save = AfterSave::Migrate;
+                    self.editing.after_save = AfterSave::Migrate;
                 }
             }
             FormCommand::Edit(id) => {
                 self.prefs.view = View::MailSettings;
-                if self.form.as_ref().and_then(EditForm::editing_id) == Some(id.as_str()) {
+                if self.editing.form.as_ref().and_then(EditForm::editing_id) == Some(id.as_str()) {
                     return;
                 }
-                if self.form.as_ref().is_some_and(EditForm::is_dirty) {
+                if self.editing.form.as_ref().is_some_and(EditForm::is_dirty) {
                     self.notice = Some(Notice::error("Save or cancel the open form first"));
                     return;
                 }
@@ -171,7 +171,7 @@ impl MailSettingsApp {
             }
             FormCommand::Save => self.save_form(ctx),
             FormCommand::SaveAndTest(kind) => {
-                self.after_save = AfterSave::Test(kind);
+                self.editing.after_save = AfterSave::Test(kind);
                 self.save_form(ctx);
             }
             FormCommand::SaveMovingDefaults(to) => {
@@ -185,19 +185,19 @@ impl MailSettingsApp {
                     self.commit_save(ctx, *output, None);
                 }
             }
-            FormCommand::Cancel => match &mut self.form {
+            FormCommand::Cancel => match &mut self.editing.form {
                 Some(form) if form.is_dirty() => form.confirming_discard = true,
                 _ => {
-                    self.form = None;
-                    self.after_save = AfterSave::OpenForm;
+                    self.editing.form = None;
+                    self.editing.after_save = AfterSave::OpenForm;
                 }
             },
             FormCommand::Discard => {
-                self.form = None;
-                self.after_save = AfterSave::OpenForm;
+                self.editing.form = None;
+                self.editing.after_save = AfterSave::OpenForm;
             }
             FormCommand::KeepEditing => {
-                if let Some(form) = &mut self.form {
+                if let Some(form) = &mut self.editing.form {
                     form.confirming_discard = false;
                 }
             }
@@ -209,7 +209,7 @@ impl MailSettingsApp {
         let Some(setting) = self.workspace.config().setting(id).cloned() else { return };
         let needs_store =
             setting.smtp_credential() == CredentialKind::Basic || setting.imap_credential() == CredentialKind::Basic;
-        self.form = Some(EditForm::edit(&setting, !needs_store));
+        self.editing.form = Some(EditForm::edit(&setting, !needs_store));
         self.table.selected = Some(id.to_owned());
         if needs_store {
             let input = JobInput::new(setting, self.workspace.config().clone(), self.workspace.secrets().clone());
@@ -224,7 +224,7 @@ impl MailSettingsApp {
                 self.jobs.remove_secrets(self.workspace.secrets(), move |secrets| {
                     crate::store::workspace::purge_secrets(secrets, &purged);
                 });
-                self.form = None;
+                self.editing.form = None;
                 self.table.selected = None;
                 self.notice = Some(Notice {
                     text: format!("Deleted \"{name}\""),
@@ -593,7 +593,7 @@ impl MailSettingsApp {
             self.notice = Some(Notice::error(format!("Could not change the folder: {err}")));
             return;
         }
-        if let Some(form) = &mut self.form
+        if let Some(form) = &mut self.editing.form
             && form.editing_id() == Some(id)
         {
             form.take_server_folder(fix);
@@ -626,7 +626,7 @@ impl MailSettingsApp {
             self.migration.forget_offered_route(id);
         }
         if kind == JobKind::Outgoing && !crate::model::validate::is_well_formed_address(self.prefs.recipient.trim()) {
-            self.ask_recipient = true;
+            self.editing.ask_recipient = true;
             self.notice =
                 Some(Notice::error("Type the address the two test emails go to, then Test Outgoing Settings"));
             return;
@@ -636,7 +636,7 @@ impl MailSettingsApp {
                 crate::oauth::provider::resolve(&setting, config)
         {
             self.sign_in_apps.focus(provider);
-            self.resume_connect = Some((id.to_owned(), self.prefs.view));
+            self.sign_ins.resume_connect = Some((id.to_owned(), self.prefs.view));
             self.prefs.view = View::SignInApps;
             self.notice = Some(Notice::error(
                 "Connect needs your organisation's sign-in app first: your IT administrator registers it once (\"Copy \
@@ -645,8 +645,8 @@ impl MailSettingsApp {
             ));
             return;
         }
-        self.connect_messages.remove(id);
-        self.consent_requests.remove(id);
+        self.sign_ins.messages.remove(id);
+        self.sign_ins.consent_requests.remove(id);
         let input = JobInput::new(setting, config.clone(), self.workspace.secrets().clone()).for_subject(id);
         let job = match kind {
             JobKind::Outgoing => Job::Outgoing { recipient: self.prefs.recipient.trim().to_owned() },
@@ -676,12 +676,12 @@ impl MailSettingsApp {
     /// Save: checks the form; a change that would leave companies with an
     /// inactive default asks where they move first.
     fn save_form(&mut self, ctx: &egui::Context) {
-        let Some(form) = &mut self.form else { return };
+        let Some(form) = &mut self.editing.form else { return };
         let config = self.workspace.config();
         let output = match form.prepare_save(config) {
             Ok(output) => output,
             Err(count) => {
-                self.after_save = self.after_save.after_failed_save();
+                self.editing.after_save = self.editing.after_save.after_failed_save();
                 self.notice = Some(Notice::error(summarize(count)));
                 return;
             }
@@ -728,7 +728,7 @@ impl MailSettingsApp {
         }
         let input = JobInput::new(setting.clone(), self.workspace.config().clone(), self.workspace.secrets().clone());
         if self.jobs.start(ctx, Job::SavePasswords(passwords), input) {
-            self.pending_save = Some(PendingSave { setting, move_defaults_to });
+            self.editing.pending_save = Some(PendingSave { setting, move_defaults_to });
         }
     }
 
@@ -744,10 +744,10 @@ impl MailSettingsApp {
         match self.workspace.save_setting_moving_defaults(setting, move_defaults_to, passwords_changed) {
             Ok(()) => {
                 self.notice = Some(Notice::info(format!("Saved \"{description}\"")));
-                match std::mem::take(&mut self.after_save) {
+                match std::mem::take(&mut self.editing.after_save) {
                     AfterSave::Migrate => {
                         // The welcome's migrate path: the old setting typed in, on to the assistant.
-                        self.form = None;
+                        self.editing.form = None;
                         self.migration.choose_to_replace(&id);
                         self.prefs.view = View::Migration;
                         self.notice = Some(Notice::info(format!(
@@ -756,7 +756,7 @@ impl MailSettingsApp {
                     }
                     then => {
                         // Stay on the saved setting, so Connect and the tests are one click away.
-                        self.form = None;
+                        self.editing.form = None;
                         self.open_form(ctx, &id);
                         if let AfterSave::Test(kind) = then {
                             self.start_job(ctx, &id, kind);
@@ -765,7 +765,7 @@ impl MailSettingsApp {
                 }
             }
             Err(err) => {
-                self.after_save = self.after_save.after_failed_save();
+                self.editing.after_save = self.editing.after_save.after_failed_save();
                 self.notice = Some(Notice::error(format!("Not saved: {err}")));
             }
         }

@@ -110,6 +110,32 @@ impl AfterSave {
     }
 }
 
+/// The edit form and what hangs on it.
+#[derive(Debug, Default)]
+struct Editing {
+    form: Option<EditForm>,
+    /// The setting shown beside the form ("Compare with").
+    compare_with: Option<String>,
+    /// A Save waiting for its passwords to be stored first.
+    pending_save: Option<PendingSave>,
+    /// What follows once the form's Save has landed.
+    after_save: AfterSave,
+    /// Set when Test Outgoing was pressed with no address: the field takes focus.
+    ask_recipient: bool,
+}
+
+/// What sign-ins said, per setting, and a Connect waiting for its sign-in app.
+#[derive(Debug, Default)]
+struct SignInState {
+    /// What the last Connect / Disconnect said.
+    messages: HashMap<String, Vec<String>>,
+    /// After a sign-in that needs the tenant administrator's approval, the request to forward.
+    consent_requests: HashMap<String, String>,
+    /// Connect was pressed with no sign-in app: once one is saved, go back to
+    /// this view and connect this setting, as the admin asked.
+    resume_connect: Option<(String, super::commands::View)>,
+}
+
 /// What the window's frames have done so far.
 #[derive(Debug, Default)]
 struct FrameState {
@@ -150,7 +176,8 @@ pub struct MailSettingsApp {
     workspace: Workspace,
     prefs: Preferences,
     table: SettingsTable,
-    form: Option<EditForm>,
+    /// The edit form and what hangs on it.
+    editing: Editing,
     companies: CompaniesView,
     sign_in_apps: SignInAppsView,
     bridge: crate::ui::bridge_view::BridgeView,
@@ -163,11 +190,8 @@ pub struct MailSettingsApp {
     extras: HashMap<String, RowExtras>,
     /// Goes up whenever `extras` changes (the table re-sorts on it and the workspace's generation).
     extras_generation: u64,
-    /// Per setting: what the last Connect / Disconnect said.
-    connect_messages: HashMap<String, Vec<String>>,
-    /// Per setting: after a sign-in that needs the tenant administrator's approval, the request to forward.
-    consent_requests: HashMap<String, String>,
-    compare_with: Option<String>,
+    /// What sign-ins said, and a Connect waiting for its sign-in app.
+    sign_ins: SignInState,
     show_trust: bool,
     /// What the window's frames have done so far (start-up work, the look applied).
     frames: FrameState,
@@ -178,14 +202,6 @@ pub struct MailSettingsApp {
     /// The About box, when open: what is typed in its Support contact field.
     about: Option<AboutBox>,
     dialog: Option<Dialog>,
-    pending_save: Option<PendingSave>,
-    /// What follows once the form's Save has landed.
-    after_save: AfterSave,
-    /// Set when Test Outgoing was pressed with no address: the field takes focus.
-    ask_recipient: bool,
-    /// Connect was pressed with no sign-in app: once one is saved, go back to
-    /// this view and connect this setting, as the admin asked.
-    resume_connect: Option<(String, super::commands::View)>,
     /// Companies without an active default, for the status bar, and the
     /// workspace generation they were computed at (not recomputed every frame).
     companies_without_default: Option<(u64, Vec<String>)>,
@@ -201,7 +217,7 @@ impl MailSettingsApp {
             workspace,
             prefs,
             table: SettingsTable::new(),
-            form: None,
+            editing: Editing::default(),
             companies: CompaniesView::default(),
             sign_in_apps: SignInAppsView::default(),
             bridge: crate::ui::bridge_view::BridgeView::default(),
@@ -211,9 +227,7 @@ impl MailSettingsApp {
             report: None,
             extras: HashMap::new(),
             extras_generation: 0,
-            connect_messages: HashMap::new(),
-            consent_requests: HashMap::new(),
-            compare_with: None,
+            sign_ins: SignInState::default(),
             show_trust: false,
             frames: FrameState::default(),
             migration: MigrationView::default(),
@@ -221,11 +235,7 @@ impl MailSettingsApp {
             health: HealthState::default(),
             about: None,
             dialog: None,
-            pending_save: None,
-            after_save: AfterSave::default(),
-            ask_recipient: false,
             companies_without_default: None,
-            resume_connect: None,
         }
     }
 

@@ -33,8 +33,9 @@ impl MailSettingsApp {
                 let new = self.migration.selected(config).and_then(|old| config.migration(&old).map(|m| m.new.clone()));
                 let connection = new.as_deref().map_or(ConnectionState::NotConnected, |new| self.connection(new));
                 let no_messages = Vec::new();
-                let messages = new.as_deref().and_then(|new| self.connect_messages.get(new)).unwrap_or(&no_messages);
-                let consent_request = new.as_deref().and_then(|new| self.consent_requests.get(new)).map(String::as_str);
+                let messages = new.as_deref().and_then(|new| self.sign_ins.messages.get(new)).unwrap_or(&no_messages);
+                let consent_request =
+                    new.as_deref().and_then(|new| self.sign_ins.consent_requests.get(new)).map(String::as_str);
                 self.central_panel(ui).show(ui, |ui| {
                     self.migration.ui(
                         ui,
@@ -123,14 +124,14 @@ impl MailSettingsApp {
 
     #[allow(clippy::too_many_lines, reason = "the form, the compare panel and the table laid out in one place")]
     fn settings_view_ui(&mut self, ui: &mut Ui) {
-        let editing = self.form.as_ref().and_then(EditForm::editing_id).map(str::to_owned);
+        let editing = self.editing.form.as_ref().and_then(EditForm::editing_id).map(str::to_owned);
         let connection = editing.as_deref().map_or(ConnectionState::NotConnected, |id| self.connection(id));
         let edge_frame = self.panel_frame(egui::Frame::side_top_panel(ui.style()));
         let testing_clock = editing.as_deref().and_then(|id| self.testing_clock(id));
-        let compare_replaces_table = self.compare_with.is_some()
-            && self.form.is_some()
+        let compare_replaces_table = self.editing.compare_with.is_some()
+            && self.editing.form.is_some()
             && ui.available_width() < theme::FORM_WIDTH + COMPARE_WIDTH + TABLE_AT_LEAST;
-        if let Some(form) = &mut self.form {
+        if let Some(form) = &mut self.editing.form {
             let connect_waiting = editing
                 .as_deref()
                 .and_then(|id| self.jobs.job(id, JobKind::Connect))
@@ -147,21 +148,24 @@ impl MailSettingsApp {
             let mut context = FormContext {
                 config: self.workspace.config(),
                 read_only: self.workspace.read_only_reason().is_some(),
-                compare_with: self.compare_with.as_deref(),
+                compare_with: self.editing.compare_with.as_deref(),
                 connection: &connection,
                 connect_waiting,
                 device_waiting,
                 connect_messages: editing
                     .as_deref()
-                    .and_then(|id| self.connect_messages.get(id))
+                    .and_then(|id| self.sign_ins.messages.get(id))
                     .unwrap_or(&no_messages),
-                consent_request: editing.as_deref().and_then(|id| self.consent_requests.get(id)).map(String::as_str),
+                consent_request: editing
+                    .as_deref()
+                    .and_then(|id| self.sign_ins.consent_requests.get(id))
+                    .map(String::as_str),
                 testing_clock,
                 busy: running.iter().any(|k| *k != JobKind::ReadStoredPasswords),
                 running,
                 recipient: &mut self.prefs.recipient,
-                ask_recipient: &mut self.ask_recipient,
-                saving: self.pending_save.is_some(),
+                ask_recipient: &mut self.editing.ask_recipient,
+                saving: self.editing.pending_save.is_some(),
             };
             egui::Panel::right("edit_form")
                 .frame(edge_frame)
@@ -173,7 +177,8 @@ impl MailSettingsApp {
             // (1024 px: form 540 + compare 360 would leave the table ~120) it takes the
             // table's place until "Compare with" is Nothing again.
             if !compare_replaces_table
-                && let Some(old) = self.compare_with.as_deref().and_then(|id| self.workspace.config().setting(id))
+                && let Some(old) =
+                    self.editing.compare_with.as_deref().and_then(|id| self.workspace.config().setting(id))
             {
                 let old = old.clone();
                 egui::Panel::right("compare")
@@ -187,10 +192,11 @@ impl MailSettingsApp {
             }
         }
         self.report_panel_ui(ui);
-        let show_welcome = self.workspace.config().mail_settings.is_empty() && self.form.is_none() && !self.read_only();
-        let compared = self.compare_with.as_deref().and_then(|id| self.workspace.config().setting(id)).cloned();
+        let show_welcome =
+            self.workspace.config().mail_settings.is_empty() && self.editing.form.is_none() && !self.read_only();
+        let compared = self.editing.compare_with.as_deref().and_then(|id| self.workspace.config().setting(id)).cloned();
         self.central_panel(ui).show(ui, |ui| {
-            if let (true, Some(old), Some(form)) = (compare_replaces_table, compared, self.form.as_mut()) {
+            if let (true, Some(old), Some(form)) = (compare_replaces_table, compared, self.editing.form.as_mut()) {
                 form.compare_ui(ui, &old);
             } else if show_welcome {
                 crate::ui::welcome::welcome_ui(ui, &mut self.commands);
