@@ -21,7 +21,7 @@ pub struct BridgeStatus {
 }
 
 /// A local password made in this session of the window (or why it could not be).
-type MadePassword = (String, Result<crate::secret::SecretText, String>);
+type MadePassword = (String, Result<crate::secret::SecretText, crate::store::SecretStoreError>);
 
 #[derive(Debug)]
 pub struct BridgeView {
@@ -67,13 +67,17 @@ impl BridgeView {
     }
 
     /// The bridge job ended (stopped, or could not start).
-    pub fn on_ended(&mut self, result: Result<(), String>) {
+    pub fn on_ended(&mut self, result: Result<(), crate::bridge::BridgeError>) {
         (self.listening, self.certificate) = (None, None);
-        self.last_error = result.err();
+        self.last_error = result.err().map(|err| err.to_string());
     }
 
     /// A local password job answered.
-    pub fn on_local_password(&mut self, setting_id: String, result: Result<crate::secret::SecretText, String>) {
+    pub fn on_local_password(
+        &mut self,
+        setting_id: String,
+        result: Result<crate::secret::SecretText, crate::store::SecretStoreError>,
+    ) {
         self.made.retain(|(known, _)| *known != setting_id);
         self.made.push((setting_id, result));
     }
@@ -209,7 +213,7 @@ impl BridgeView {
                 });
             }
             Err(error) => {
-                ui.colored_label(super::theme::error_color(ui.visuals()), error);
+                ui.colored_label(super::theme::error_color(ui.visuals()), error.to_string());
             }
         }
     }

@@ -14,7 +14,7 @@ use crate::diagnosis::Diagnosis;
 use crate::model::{Config, MailSetting, StoredPasswords};
 use crate::oauth::{self, ConnectFlow, Connected};
 use crate::probe::{self, ProbeOptions, Report};
-use crate::store::{PasswordChanges, SecretKind, Secrets};
+use crate::store::{PasswordChanges, SecretKind, SecretStoreError, Secrets};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobKind {
@@ -144,12 +144,12 @@ pub enum JobEvent {
     },
     StoredPasswords {
         setting_id: String,
-        result: Result<StoredPasswords, String>,
+        result: Result<StoredPasswords, SecretStoreError>,
     },
     /// The typed passwords are in the OS store (or could not be stored).
     PasswordsSaved {
         setting_id: String,
-        result: Result<(), String>,
+        result: Result<(), SecretStoreError>,
     },
     ConnectWaiting {
         setting_id: String,
@@ -182,7 +182,7 @@ pub enum JobEvent {
     },
     /// The bridge stopped (or could not start).
     BridgeEnded {
-        result: Result<(), String>,
+        result: Result<(), crate::bridge::BridgeError>,
     },
     /// What each alert channel said to the test alert.
     TestAlertSent {
@@ -191,12 +191,12 @@ pub enum JobEvent {
     /// A secret typed in a view is in the OS store (or could not be stored); what to save after it.
     SecretStored {
         then: AfterSecret,
-        result: Result<(), String>,
+        result: Result<(), SecretStoreError>,
     },
     /// A new local bridge password, to be shown once (or why it could not be made).
     LocalPassword {
         setting_id: String,
-        result: Result<crate::secret::SecretText, String>,
+        result: Result<crate::secret::SecretText, SecretStoreError>,
     },
     /// The connection state of every OAuth setting (read from the secret store).
     /// "Check all now" finished: each Active setting's health, worst first.
@@ -495,7 +495,7 @@ impl Jobs {
                 Some(secret) => secrets.set(&owner, kind, secret),
                 None => secrets.delete(&owner, kind),
             };
-            Some(JobEvent::SecretStored { then, result: result.map_err(|e| e.to_string()) })
+            Some(JobEvent::SecretStored { then, result })
         });
     }
 
@@ -548,7 +548,7 @@ fn run_bridge(request: &BridgeRequest, input: &JobInput, cancel: &CancelToken, n
         request.local_tls.then(|| crate::bridge::local_tls::load_or_create(&input.secrets, &request.config_file));
     let local_tls = match local_tls.transpose() {
         Ok(local_tls) => local_tls,
-        Err(err) => return notify(JobEvent::BridgeEnded { result: Err(err.to_string()) }),
+        Err(err) => return notify(JobEvent::BridgeEnded { result: Err(err) }),
     };
     let certificate = local_tls.as_ref().map(crate::bridge::LocalTls::pins);
     let listen = crate::bridge::Listen { ports: request.ports, local_tls };
@@ -562,7 +562,7 @@ fn run_bridge(request: &BridgeRequest, input: &JobInput, cancel: &CancelToken, n
         on_listening,
         &request.sessions,
     );
-    notify(JobEvent::BridgeEnded { result: result.map_err(|e| e.to_string()) });
+    notify(JobEvent::BridgeEnded { result });
 }
 
 fn run(job: Job, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
@@ -572,7 +572,7 @@ fn run(job: Job, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEven
     // Secret-store jobs need no trust store; checks resolve their own (crate::checks).
     match job {
         Job::ReadStoredPasswords => {
-            let result = input.secrets.stored_passwords(&input.setting.id).map_err(|e| e.to_string());
+            let result = input.secrets.stored_passwords(&input.setting.id);
             return notify(JobEvent::StoredPasswords { setting_id: setting_id.clone(), result });
         }
         Job::SavePasswords(passwords) => {
@@ -581,8 +581,7 @@ fn run(job: Job, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEven
         }
         Job::LocalPassword => {
             let result = crate::bridge::new_local_password(&input.secrets, &input.setting.id)
-                .map(|p| crate::secret::SecretText::new(p.expose()))
-                .map_err(|e| e.to_string());
+                .map(|p| crate::secret::SecretText::new(p.expose()));
             return notify(JobEvent::LocalPassword { setting_id: setting_id.clone(), result });
         }
         Job::Bridge(request) => return run_bridge(&request, input, cancel, notify),
@@ -702,10 +701,10 @@ fn run_check(job: &Job, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(
 
 /// Stores the typed passwords; the first failure is reported (the config is
 /// saved only after this succeeds, so it never names a password that is not there).
-fn save_passwords(secrets: &Secrets, setting_id: &str, passwords: &PasswordChanges) -> Result<(), String> {
+fn save_passwords(secrets: &Secrets, setting_id: &str, passwords: &PasswordChanges) -> Result<(), SecretStoreError> {
     for (kind, password) in [(SecretKind::SmtpPassword, &passwords.smtp), (SecretKind::ImapPassword, &passwords.imap)] {
         if let Some(password) = password {
-            secrets.set(setting_id, kind, password).map_err(|e| e.to_string())?;
+            secrets.set(setting_id, kind, password)?;
         }
     }
     Ok(())

@@ -107,12 +107,12 @@ impl EditForm {
     }
 
     /// What the secret store said (from a job thread).
-    pub fn set_stored(&mut self, stored: Result<StoredPasswords, String>) {
+    pub fn set_stored(&mut self, stored: Result<StoredPasswords, crate::store::SecretStoreError>) {
         match stored {
             Ok(stored) => self.stored = Some(stored),
             Err(problem) => {
                 self.stored = Some(StoredPasswords::default());
-                self.secret_store_problem = Some(problem);
+                self.secret_store_problem = Some(problem.to_string());
             }
         }
     }
