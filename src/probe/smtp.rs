@@ -335,7 +335,7 @@ impl Session {
             }
         };
         let greeting_text = reply_text(&greeting);
-        if greeting.code().to_string() != "220" {
+        if reply_code(&greeting) != 220 {
             run.failed(
                 StageName::Greeting,
                 started,
@@ -356,7 +356,7 @@ impl Session {
                 return None;
             }
             match session.command(&lettre::transport::smtp::commands::Starttls.to_string(), options) {
-                Ok(reply) if reply.code().to_string() == "220" => {
+                Ok(reply) if reply_code(&reply) == 220 => {
                     run.passed(StageName::Starttls, started, "the server agreed to encrypt", Some(&reply_text(&reply)));
                 }
                 Ok(reply) => {
@@ -490,7 +490,7 @@ impl Session {
             reply = self.command(&next.to_string(), options).map_err(|e| (e, None))?;
         }
         let text = reply_text(&reply);
-        if reply.code().to_string() == "235" {
+        if reply_code(&reply) == 235 {
             Ok(text)
         } else {
             Err((ProbeError::Refused { reply: text.clone() }, Some(text)))
@@ -543,7 +543,7 @@ impl Session {
         self.stream.write_all(&body).map_err(|e| (ProbeError::from_io(&e), None))?;
         self.stream.flush().map_err(|e| (ProbeError::from_io(&e), None))?;
         let reply = read_reply(&mut self.stream).map_err(|e| (e, None))?;
-        let reply = expect(reply, "250")?;
+        let reply = expect(reply, 250)?;
         Ok(reply_text(&reply))
     }
 
@@ -580,7 +580,7 @@ impl Session {
         self.stream.write_all(&wire).map_err(|e| (ProbeError::from_io(&e), None))?;
         self.stream.flush().map_err(|e| (ProbeError::from_io(&e), None))?;
         let reply = read_reply(&mut self.stream).map_err(|e| (e, None))?;
-        let reply = expect(reply, "250")?;
+        let reply = expect(reply, 250)?;
         Ok((reply_text(&reply), sent))
     }
 
@@ -592,9 +592,9 @@ impl Session {
         to: &[lettre::Address],
         options: &ProbeOptions,
     ) -> Result<(), (ProbeError, Option<String>)> {
-        let mut commands = vec![(Mail::new(from, vec![]).to_string(), "250")];
-        commands.extend(to.iter().map(|to| (Rcpt::new(to.clone(), vec![]).to_string(), "250")));
-        commands.push((Data.to_string(), "354"));
+        let mut commands = vec![(Mail::new(from, vec![]).to_string(), 250)];
+        commands.extend(to.iter().map(|to| (Rcpt::new(to.clone(), vec![]).to_string(), 250)));
+        commands.push((Data.to_string(), 354));
         if self.pipelining {
             // One write, one round trip; then every reply in order.
             let batch: String = commands.iter().map(|(command, _)| command.as_str()).collect();
@@ -605,10 +605,10 @@ impl Session {
             let mut data_accepted = false;
             for (_, code) in &commands {
                 let reply = read_reply(&mut self.stream).map_err(|e| (e, None))?;
-                if *code == "354" {
-                    data_accepted = reply.code().to_string() == "354";
+                if *code == 354 {
+                    data_accepted = reply_code(&reply) == 354;
                 }
-                if let Err(err) = expect(reply, code) {
+                if let Err(err) = expect(reply, *code) {
                     first_error.get_or_insert(err);
                 }
             }
@@ -621,7 +621,7 @@ impl Session {
             }
         } else {
             for (command, code) in &commands {
-                expect(self.command(command, options).map_err(|e| (e, None))?, code)?;
+                expect(self.command(command, options).map_err(|e| (e, None))?, *code)?;
             }
         }
         Ok(())
@@ -715,13 +715,19 @@ pub(crate) fn decode_base64(text: &str) -> String {
 }
 
 /// The reply, or the server's words as an error when its code is not `code`.
-fn expect(reply: Response, code: &str) -> Result<Response, (ProbeError, Option<String>)> {
-    if reply.code().to_string() == code {
+/// `reply` when its code is `code`, else the refusal in the server's words.
+fn expect(reply: Response, code: u16) -> Result<Response, (ProbeError, Option<String>)> {
+    if reply_code(&reply) == code {
         Ok(reply)
     } else {
         let text = reply_text(&reply);
         Err((ProbeError::Refused { reply: text.clone() }, Some(text)))
     }
+}
+
+/// A reply's code as the number it is (250), compared as a number — never as text.
+fn reply_code(reply: &Response) -> u16 {
+    u16::from(reply.code())
 }
 
 /// RFC 5321 transparency: a line starting with '.' gets another '.'.
