@@ -6,8 +6,10 @@
 
 mod chrome;
 mod events;
+mod form_flow;
 mod handle;
 mod views;
+mod watch;
 
 use std::collections::HashMap;
 
