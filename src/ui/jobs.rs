@@ -568,45 +568,51 @@ fn run_bridge(request: &BridgeRequest, input: &JobInput, cancel: &CancelToken, n
 fn run(job: Job, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
     let kind = job.kind();
     let setting_id = input.subject_id.clone();
-    let fail = |message: String| notify(JobEvent::Failed { setting_id: setting_id.clone(), kind, message });
     // Secret-store jobs need no trust store; checks resolve their own (crate::checks).
     match job {
         Job::ReadStoredPasswords => {
             let result = input.secrets.stored_passwords(&input.setting.id);
-            return notify(JobEvent::StoredPasswords { setting_id: setting_id.clone(), result });
+            notify(JobEvent::StoredPasswords { setting_id: setting_id.clone(), result });
         }
         Job::SavePasswords(passwords) => {
             let result = save_passwords(&input.secrets, &input.setting.id, &passwords);
-            return notify(JobEvent::PasswordsSaved { setting_id: setting_id.clone(), result });
+            notify(JobEvent::PasswordsSaved { setting_id: setting_id.clone(), result });
         }
         Job::LocalPassword => {
             let result = crate::bridge::new_local_password(&input.secrets, &input.setting.id)
                 .map(|p| crate::secret::SecretText::new(p.expose()));
-            return notify(JobEvent::LocalPassword { setting_id: setting_id.clone(), result });
+            notify(JobEvent::LocalPassword { setting_id: setting_id.clone(), result });
         }
-        Job::Bridge(request) => return run_bridge(&request, input, cancel, notify),
+        Job::Bridge(request) => run_bridge(&request, input, cancel, notify),
         Job::CheckAll { history_file } => {
             let options = crate::health::CheckAll { outgoing_to: None, at_once: 8 };
             let results = crate::health::check_all(&input.config, &input.secrets, &options, cancel);
             crate::store::history::append(&history_file, &crate::health::history_entries(&results));
-            return notify(JobEvent::CheckedAll(results));
+            notify(JobEvent::CheckedAll(results));
         }
         Job::Readiness => {
             let event = match crate::readiness::check(&input.setting, &input.config, &input.secrets, cancel) {
                 Ok(report) => JobEvent::Report { setting_id: setting_id.clone(), kind, report: Box::new(report) },
                 Err(err) => JobEvent::Failed { setting_id: setting_id.clone(), kind, message: err.to_string() },
             };
-            return notify(event);
+            notify(event);
         }
         Job::Leftover { .. }
         | Job::FinishMigration { .. }
         | Job::Detect
         | Job::Outgoing { .. }
         | Job::Incoming
-        | Job::RoundTrip => return run_check(&job, input, cancel, notify),
-        Job::Connect | Job::DeviceConnect | Job::Disconnect => {}
+        | Job::RoundTrip => run_check(&job, input, cancel, notify),
+        Job::Connect | Job::DeviceConnect | Job::Disconnect => run_sign_in(&job, input, cancel, notify),
     }
-    // Connect and Disconnect talk to the authorization server.
+}
+
+/// Connect (in the browser or on another device) and Disconnect: they talk to the
+/// authorization server.
+fn run_sign_in(job: &Job, input: &JobInput, cancel: &CancelToken, notify: &dyn Fn(JobEvent)) {
+    let kind = job.kind();
+    let setting_id = input.subject_id.clone();
+    let fail = |message: String| notify(JobEvent::Failed { setting_id: setting_id.clone(), kind, message });
     let options = match ProbeOptions::from_config(&input.config) {
         Ok(options) => options,
         Err(err) => return fail(err.to_string()),
