@@ -80,7 +80,7 @@ fn webhook_address(alerts: &AlertsConfig, secrets: &Secrets) -> Option<Result<cr
     if !alerts.webhook_is_shown_form() {
         return Some(Ok(crate::secret::Secret::new(shown.trim())));
     }
-    Some(match secrets.get(crate::store::ALERTS_OWNER, crate::store::SecretKind::WebhookUrl) {
+    Some(match secrets.get(crate::store::SecretOwner::Alerts, crate::store::SecretKind::WebhookUrl) {
         Ok(Some(address)) => Ok(address),
         Ok(None) => Err(AlertError::WebhookNotStored { shown: shown.to_owned() }),
         Err(err) => Err(err.into()),

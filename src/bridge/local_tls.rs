@@ -16,10 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::BridgeError;
 use crate::secret::Secret;
-use crate::store::{SecretKind, Secrets};
+use crate::store::{SecretKind, SecretOwner, Secrets};
 
-/// The secret-store owner of the key (it belongs to no mail setting).
-pub const OWNER: &str = "bridge-local-tls";
 /// The certificate's file, beside the config.
 pub const CERTIFICATE_FILE: &str = "bridge-localhost.pem";
 
@@ -70,7 +68,7 @@ impl std::fmt::Debug for LocalTls {
 /// The local certificate: the stored one, else a new one (stored at once).
 /// Writes the certificate beside the config file `config_file`.
 pub fn load_or_create(secrets: &Secrets, config_file: &Path) -> Result<LocalTls, BridgeError> {
-    let stored = match secrets.get(OWNER, SecretKind::BridgeTlsKey)? {
+    let stored = match secrets.get(SecretOwner::BridgeTls, SecretKind::BridgeTlsKey)? {
         Some(value) => serde_json::from_str::<Stored>(value.expose()).ok(),
         None => None,
     };
@@ -79,7 +77,7 @@ pub fn load_or_create(secrets: &Secrets, config_file: &Path) -> Result<LocalTls,
         None => {
             let made = make_certificate()?;
             let json = serde_json::to_string(&made).map_err(|e| BridgeError::LocalTls(e.to_string()))?;
-            secrets.set(OWNER, SecretKind::BridgeTlsKey, &Secret::new(json))?;
+            secrets.set(SecretOwner::BridgeTls, SecretKind::BridgeTlsKey, &Secret::new(json))?;
             made
         }
     };
@@ -148,7 +146,7 @@ mod tests {
         assert!(first.public_key_pin.starts_with("sha256//") && first.public_key_pin.len() == 8 + 44);
         assert_eq!(first.public_key_pin, again.public_key_pin);
         // A store that lost it gets a new one.
-        secrets.delete(OWNER, SecretKind::BridgeTlsKey).unwrap();
+        secrets.delete(SecretOwner::BridgeTls, SecretKind::BridgeTlsKey).unwrap();
         assert_ne!(load_or_create(&secrets, &config_file).unwrap().fingerprint, first.fingerprint);
     }
 }

@@ -425,11 +425,11 @@ pub(super) fn network(
         if *proxy_password_stdin {
             let password = super::support::read_password()?;
             secrets
-                .set(crate::store::PROXY_OWNER, crate::store::SecretKind::ProxyPassword, &password)
+                .set(crate::store::SecretOwner::Proxy, crate::store::SecretKind::ProxyPassword, &password)
                 .map_err(|e| Failure::check(format!("the proxy's password was not stored: {e}")))?;
         } else if *clear {
             secrets
-                .delete(crate::store::PROXY_OWNER, crate::store::SecretKind::ProxyPassword)
+                .delete(crate::store::SecretOwner::Proxy, crate::store::SecretKind::ProxyPassword)
                 .map_err(|e| Failure::check(format!("the proxy's password was not removed: {e}")))?;
         }
         workspace.apply("set-network", |config| {

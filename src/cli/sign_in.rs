@@ -138,7 +138,7 @@ pub(super) fn oauth_app_show(config: &Config, secrets: &Secrets, out: &mut dyn W
         if let Some(tenant) = config.oauth_provider(id).and_then(|p| p.tenant.as_deref()) {
             writeln!(out, "{:<14} tenant {tenant}", "")?;
         }
-        let owner = crate::store::client_secret_owner(id);
+        let owner = crate::store::SecretOwner::SignInApp(id.to_owned());
         if secrets.get(&owner, crate::store::SecretKind::ClientSecret).is_ok_and(|s| s.is_some()) {
             writeln!(out, "{:<14} client secret stored in the OS credential store", "")?;
         } else if config.oauth_provider(id).is_some_and(|p| p.client_secret.is_some()) {

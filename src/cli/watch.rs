@@ -107,7 +107,7 @@ pub(super) fn alerts(workspace: &mut Workspace, command: &AlertsCommand, out: &m
                 return Err(Failure::usage(problem));
             }
             // The address goes to the credential store before the config names it.
-            let (owner, kind) = (crate::store::ALERTS_OWNER, crate::store::SecretKind::WebhookUrl);
+            let (owner, kind) = (crate::store::SecretOwner::Alerts, crate::store::SecretKind::WebhookUrl);
             let stored = match &webhook {
                 Some(address) => workspace.secrets().set(owner, kind, &Secret::new(address.expose().trim())),
                 None if *clear => workspace.secrets().delete(owner, kind),

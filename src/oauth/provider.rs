@@ -254,7 +254,7 @@ pub fn app_credential_expiry(setting: &MailSetting, config: &Config, today: time
 /// provider then says what is missing.
 pub fn with_stored_client_secret(mut provider: ResolvedProvider, secrets: &crate::store::Secrets) -> ResolvedProvider {
     if provider.client_secret.is_none() {
-        let owner = crate::store::client_secret_owner(&provider.id);
+        let owner = crate::store::SecretOwner::SignInApp(provider.id.clone());
         match secrets.get(&owner, crate::store::SecretKind::ClientSecret) {
             Ok(secret) => provider.client_secret = secret.filter(|s| !s.is_empty()),
             Err(err) => tracing::warn!("the client secret of {} could not be read: {err}", provider.id),
@@ -270,7 +270,7 @@ pub fn with_stored_app_certificate(
     mut provider: ResolvedProvider,
     secrets: &crate::store::Secrets,
 ) -> ResolvedProvider {
-    let owner = crate::store::client_secret_owner(&provider.id);
+    let owner = crate::store::SecretOwner::SignInApp(provider.id.clone());
     match secrets.get(&owner, crate::store::SecretKind::ClientCertificate) {
         Ok(Some(stored)) => match super::assertion::ClientCertificate::from_stored(&stored) {
             Ok(certificate) => provider.client_certificate = Some(certificate),

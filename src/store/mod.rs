@@ -13,5 +13,5 @@ pub mod told;
 pub mod workspace;
 
 pub use file::{ConfigFile, FORMAT, StoreError, resolve_config_path};
-pub use secrets::{ALERTS_OWNER, PROXY_OWNER, SecretKind, SecretStoreError, Secrets, client_secret_owner};
+pub use secrets::{SecretKind, SecretOwner, SecretStoreError, Secrets};
 pub use workspace::{AppCertificate, PasswordChanges, SignInAppChange, Workspace, WorkspaceError};

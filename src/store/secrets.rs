@@ -37,33 +37,73 @@ pub enum SecretKind {
     /// The OAuth token set (refresh token, access token, expiry) as one JSON value.
     OAuthTokens,
     /// A sign-in app's client secret (Google desktop apps), kept under
-    /// [`client_secret_owner`] instead of a setting id.
+    /// [`SecretOwner::SignInApp`] instead of a setting id.
     ClientSecret,
     /// A sign-in app's certificate and private key (app-only access), kept
-    /// under [`client_secret_owner`] like its client secret.
+    /// under [`SecretOwner::SignInApp`] like its client secret.
     ClientCertificate,
     /// The local password programs use to sign in to `mailsettings bridge`.
     BridgePassword,
     /// The private key (and certificate) of the bridge's local STARTTLS, kept
-    /// under [`crate::bridge::local_tls::OWNER`] instead of a setting id.
+    /// under [`SecretOwner::BridgeTls`] instead of a setting id.
     BridgeTlsKey,
     /// The password of the proxy the config's `[network]` names, kept under
-    /// [`PROXY_OWNER`] (the proxy's user name is in the config, its password never).
+    /// [`SecretOwner::Proxy`] (the proxy's user name is in the config, its password never).
     ProxyPassword,
-    /// The alert webhook's address, kept under [`ALERTS_OWNER`]: Slack and Teams carry
+    /// The alert webhook's address, kept under [`SecretOwner::Alerts`]: Slack and Teams carry
     /// the webhook's key in its path, so whoever has the address can post as it.
     WebhookUrl,
 }
 
-/// The secret-store owner of the proxy's password.
-pub const PROXY_OWNER: &str = "network-proxy";
+/// Who a secret belongs to, named in one place: a mail setting (by its id), a sign-in
+/// app (its client secret or certificate), or one of the app's own — the proxy's
+/// password, the alert webhook's address, the bridge's local TLS key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretOwner {
+    Setting(String),
+    SignInApp(String),
+    Proxy,
+    Alerts,
+    BridgeTls,
+}
 
-/// The secret-store owner of the alert webhook's address.
-pub const ALERTS_OWNER: &str = "alerts";
+impl SecretOwner {
+    /// The owner's part of an entry's name (`SETTING-ID`, `oauth-app-PROVIDER`, …).
+    fn key(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Self::Setting(id) => std::borrow::Cow::Borrowed(id),
+            Self::SignInApp(provider) => std::borrow::Cow::Owned(format!("oauth-app-{provider}")),
+            Self::Proxy => std::borrow::Cow::Borrowed("network-proxy"),
+            Self::Alerts => std::borrow::Cow::Borrowed("alerts"),
+            Self::BridgeTls => std::borrow::Cow::Borrowed("bridge-local-tls"),
+        }
+    }
+}
 
-/// The secret-store owner of a sign-in app's client secret: `oauth-app-PROVIDER`.
-pub fn client_secret_owner(provider: &str) -> String {
-    format!("oauth-app-{provider}")
+/// The owner as the store names it (an audit entry names it so too).
+impl std::fmt::Display for SecretOwner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.key())
+    }
+}
+
+/// A setting id is the common owner: `secrets.get(&setting.id, kind)`.
+impl From<&str> for SecretOwner {
+    fn from(setting_id: &str) -> Self {
+        Self::Setting(setting_id.to_owned())
+    }
+}
+
+impl From<&String> for SecretOwner {
+    fn from(setting_id: &String) -> Self {
+        Self::Setting(setting_id.clone())
+    }
+}
+
+impl From<&SecretOwner> for SecretOwner {
+    fn from(owner: &SecretOwner) -> Self {
+        owner.clone()
+    }
 }
 
 impl SecretKind {
@@ -180,7 +220,9 @@ impl Secrets {
             .map_err(|e| self.error(e, "read", "availability probe", "-"))
     }
 
-    pub fn get(&self, setting_id: &str, kind: SecretKind) -> Result<Option<Secret>, SecretStoreError> {
+    pub fn get(&self, owner: impl Into<SecretOwner>, kind: SecretKind) -> Result<Option<Secret>, SecretStoreError> {
+        let owner = owner.into();
+        let setting_id: &str = &owner.key();
         let name = entry_name(setting_id, kind);
         let read = |name: &str| self.backend.get(name).map_err(|e| self.error(e, "read", what(kind), setting_id));
         let Some(head) = read(&name)? else {
@@ -211,7 +253,14 @@ impl Secrets {
     /// the new one, never a mix: a long value's parts go under names of a new
     /// generation, the header (one entry, replaced at once) switches to them, and
     /// only then are the old parts removed.
-    pub fn set(&self, setting_id: &str, kind: SecretKind, secret: &Secret) -> Result<(), SecretStoreError> {
+    pub fn set(
+        &self,
+        owner: impl Into<SecretOwner>,
+        kind: SecretKind,
+        secret: &Secret,
+    ) -> Result<(), SecretStoreError> {
+        let owner = owner.into();
+        let setting_id: &str = &owner.key();
         let name = entry_name(setting_id, kind);
         let fail = |e| self.error(e, "save", what(kind), setting_id);
         let old = self.backend.get(&name).map_err(fail)?.as_deref().and_then(Parts::of);
@@ -235,7 +284,9 @@ impl Secrets {
     }
 
     /// Removes the secret; removing one that does not exist is not an error.
-    pub fn delete(&self, setting_id: &str, kind: SecretKind) -> Result<(), SecretStoreError> {
+    pub fn delete(&self, owner: impl Into<SecretOwner>, kind: SecretKind) -> Result<(), SecretStoreError> {
+        let owner = owner.into();
+        let setting_id: &str = &owner.key();
         let name = entry_name(setting_id, kind);
         let fail = |e| self.error(e, "delete", what(kind), setting_id);
         let parts = self.backend.get(&name).map_err(fail)?.as_deref().and_then(Parts::of);

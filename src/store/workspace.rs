@@ -253,7 +253,7 @@ impl Workspace {
             return Err(WorkspaceError::Invalid(format!("\"{expires}\" is not a date like 2027-06-30")));
         }
         let tenant = app.tenant.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-        let owner = super::secrets::client_secret_owner(&app.provider);
+        let owner = super::SecretOwner::SignInApp(app.provider.clone());
         if let Some(secret) = client_secret {
             self.secrets.set(&owner, SecretKind::ClientSecret, secret)?;
         }
@@ -293,7 +293,7 @@ impl Workspace {
             Ok(())
         })?;
         if secret_stored {
-            self.log_event("set-client-secret", &owner);
+            self.log_event("set-client-secret", &owner.to_string());
         }
         Ok(())
     }
@@ -459,9 +459,16 @@ fn new_errors(before: &Config, after: &Config) -> Vec<String> {
 /// (and the secret is unusable anyway: the host or app it was for is gone).
 pub fn drop_after_import(secrets: &Secrets, summary: &crate::model::ImportSummary) {
     purge_secrets(secrets, &summary.secrets_dropped);
-    let owners = summary.tokens_dropped.iter().map(|id| (id.clone(), SecretKind::OAuthTokens)).chain(
-        summary.app_secrets_dropped.iter().map(|app| (super::client_secret_owner(app), SecretKind::ClientSecret)),
-    );
+    let owners = summary
+        .tokens_dropped
+        .iter()
+        .map(|id| (super::SecretOwner::Setting(id.clone()), SecretKind::OAuthTokens))
+        .chain(
+            summary
+                .app_secrets_dropped
+                .iter()
+                .map(|app| (super::SecretOwner::SignInApp(app.to_owned()), SecretKind::ClientSecret)),
+        );
     for (owner, kind) in owners {
         if let Err(err) = secrets.delete(&owner, kind) {
             tracing::warn!("could not remove the {kind:?} of {owner} after an import: {err}");

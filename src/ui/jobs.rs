@@ -485,7 +485,7 @@ impl Jobs {
         &self,
         ctx: &egui::Context,
         secrets: &Secrets,
-        (owner, kind): (String, SecretKind),
+        (owner, kind): (crate::store::SecretOwner, SecretKind),
         secret: Option<crate::secret::Secret>,
         then: AfterSecret,
     ) {

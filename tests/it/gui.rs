@@ -1710,7 +1710,7 @@ fn app_only_access_is_checked_not_connected() {
     config.oauth_providers.push(app);
     Secrets::file(sandbox.secrets_file())
         .set(
-            &mailsettings::store::client_secret_owner("rigapp"),
+            mailsettings::store::SecretOwner::SignInApp("rigapp".to_owned()),
             mailsettings::store::SecretKind::ClientSecret,
             &mailsettings::Secret::new("rig-app-only-client-secret"),
         )
@@ -2032,7 +2032,10 @@ fn gmails_client_secret_is_entered_in_the_window_and_kept_out_of_the_file() {
     assert!(config.contains("1234-abc.apps.googleusercontent.com"), "the client id is saved: {config}");
     assert!(!config.contains("canary-client-secret"), "the secret is not in the file: {config}");
     let stored = Secrets::file(sandbox.secrets_file())
-        .get(&mailsettings::store::client_secret_owner("gmail"), mailsettings::store::SecretKind::ClientSecret)
+        .get(
+            mailsettings::store::SecretOwner::SignInApp("gmail".to_owned()),
+            mailsettings::store::SecretKind::ClientSecret,
+        )
         .unwrap()
         .expect("stored");
     assert_eq!(stored.expose(), "GOCSPX-canary-client-secret");
@@ -2616,7 +2619,7 @@ fn the_proxy_is_set_in_the_window() {
     let text = std::fs::read_to_string(sandbox.config()).unwrap();
     assert!(text.contains("proxy = \"http://arteam@proxy.corp.example:3128\"") && !text.contains(CANARY), "{text}");
     let stored = Secrets::file(sandbox.secrets_file())
-        .get(mailsettings::store::PROXY_OWNER, mailsettings::store::SecretKind::ProxyPassword)
+        .get(mailsettings::store::SecretOwner::Proxy, mailsettings::store::SecretKind::ProxyPassword)
         .unwrap()
         .unwrap();
     assert_eq!(stored.expose(), CANARY);

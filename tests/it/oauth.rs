@@ -517,7 +517,7 @@ fn a_client_secret_from_stdin_is_kept_in_the_secret_store_and_used_by_connect() 
     assert!(std::fs::read_to_string(&log).unwrap().contains("set-client-secret"), "the change is audited");
     let stored = sandbox
         .secrets()
-        .get(&mailsettings::store::client_secret_owner("rigsecret"), SecretKind::ClientSecret)
+        .get(mailsettings::store::SecretOwner::SignInApp("rigsecret".to_owned()), SecretKind::ClientSecret)
         .unwrap()
         .unwrap();
     assert_eq!(stored.expose(), secret);

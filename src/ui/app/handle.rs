@@ -86,8 +86,10 @@ impl MailSettingsApp {
                 Some(secret) => {
                     let mut change = app.into_change();
                     change.client_secret_stored = true;
-                    let owner =
-                        (crate::store::client_secret_owner(&change.provider), crate::store::SecretKind::ClientSecret);
+                    let owner = (
+                        crate::store::SecretOwner::SignInApp(change.provider.clone()),
+                        crate::store::SecretKind::ClientSecret,
+                    );
                     let then = AfterSecret::SignInApp(change);
                     self.jobs.store_secret_then(ctx, self.workspace.secrets(), owner, Some(secret), then);
                 }

@@ -32,7 +32,7 @@ impl MailSettingsApp {
             }
             // The password goes to the OS store on a job thread first; the network is saved after.
             WatchCommand::SaveNetwork(network, Some(password)) => {
-                let owner = (crate::store::PROXY_OWNER.to_owned(), crate::store::SecretKind::ProxyPassword);
+                let owner = (crate::store::SecretOwner::Proxy, crate::store::SecretKind::ProxyPassword);
                 let then = AfterSecret::Network(network);
                 self.jobs.store_secret_then(ctx, self.workspace.secrets(), owner, Some(password), then);
             }
@@ -58,7 +58,7 @@ impl MailSettingsApp {
         webhook: crate::alerts::WebhookChange,
     ) {
         use crate::alerts::WebhookChange;
-        let owner = (crate::store::ALERTS_OWNER.to_owned(), crate::store::SecretKind::WebhookUrl);
+        let owner = (crate::store::SecretOwner::Alerts, crate::store::SecretKind::WebhookUrl);
         let address = match webhook {
             WebhookChange::Keep => return self.save_alerts(alerts),
             WebhookChange::Remove => None,
