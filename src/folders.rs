@@ -19,8 +19,8 @@ fn strategy() -> Option<impl etcetera::AppStrategy> {
 }
 
 /// The default config file: `config.toml` in the OS config folder (confy's choice).
-pub fn default_config_file() -> Result<PathBuf, String> {
-    confy::get_configuration_file_path(APP_NAME, "config").map_err(|e| e.to_string())
+pub fn default_config_file() -> Result<PathBuf, confy::ConfyError> {
+    confy::get_configuration_file_path(APP_NAME, "config")
 }
 
 /// The data folder (`~/.local/share/mailsettings` on Linux).

@@ -294,7 +294,9 @@ fn webhook(url: &str, change: &Change, config: &Config, secrets: &Secrets) -> Re
     match http.post_json(url.trim(), &body.to_string()) {
         Ok(status) if (200..300).contains(&status) => Ok(()),
         Ok(status) => Err(AlertError::WebhookStatus { shown, status }),
-        Err(reason) => Err(AlertError::WebhookUnreachable { reason: reason.replace(url.trim(), &shown), shown }),
+        Err(reason) => {
+            Err(AlertError::WebhookUnreachable { reason: reason.to_string().replace(url.trim(), &shown), shown })
+        }
     }
 }
 

@@ -98,11 +98,16 @@ pub fn has_errors(findings: &[Finding]) -> bool {
     findings.iter().any(|f| f.severity == Severity::Error)
 }
 
-/// Parses a port the admin typed, with the same message the model uses.
-pub fn parse_port(text: &str) -> Result<u16, String> {
+/// A typed port that is not one, said as the model says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}", port_message())]
+pub struct NotAPort;
+
+/// Parses a port the admin typed.
+pub fn parse_port(text: &str) -> Result<u16, NotAPort> {
     match text.trim().parse::<u32>() {
-        Ok(port @ 1..=65535) => u16::try_from(port).map_err(|_| port_message()),
-        _ => Err(port_message()),
+        Ok(port @ 1..=65535) => u16::try_from(port).map_err(|_| NotAPort),
+        _ => Err(NotAPort),
     }
 }
 
@@ -709,7 +714,7 @@ mod tests {
         assert_eq!(parse_port(" 587 "), Ok(587));
         assert_eq!(parse_port("65535"), Ok(65535));
         for bad in ["0", "65536", "99999999999", "-1", "smtp", ""] {
-            let err = parse_port(bad).unwrap_err();
+            let err = parse_port(bad).unwrap_err().to_string();
             assert!(err.contains("between 1 and 65535"), "{bad}: {err}");
         }
     }

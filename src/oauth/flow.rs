@@ -28,6 +28,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Google say 5 s); past it the sign-in on another device is refused before polling.
 pub const LONGEST_DEVICE_INTERVAL: Duration = Duration::from_secs(300);
 
+/// The system browser could not be opened: the link is there to copy.
+#[derive(Debug, Error)]
+#[error("the browser could not be opened ({0}); copy the link instead")]
+pub struct NoBrowser(#[source] std::io::Error);
+
 #[derive(Debug, Error)]
 pub enum ConnectError {
     #[error("{0}")]
@@ -151,8 +156,8 @@ impl ConnectFlow {
     }
 
     /// Opens the system browser (which honours `$BROWSER` on Linux).
-    pub fn open_browser(&self) -> Result<(), String> {
-        webbrowser::open(&self.url).map_err(|e| format!("the browser could not be opened ({e}); copy the link instead"))
+    pub fn open_browser(&self) -> Result<(), NoBrowser> {
+        webbrowser::open(&self.url).map_err(NoBrowser)
     }
 
     /// Waits for the redirect, exchanges the code and stores the tokens.

@@ -193,6 +193,19 @@ impl ProxyRoute {
     }
 }
 
+/// Why a request of the app's own (a webhook, userinfo) did not get an answer. The
+/// proxy is named by scheme, host and port only; its words carry no password.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// The proxy that should carry it cannot be used (an `https://` proxy).
+    #[error("{0}")]
+    UnusableProxy(String),
+    #[error("the proxy {proxy} failed: {reason}")]
+    Proxy { proxy: String, reason: String },
+    #[error("{0}")]
+    Transport(String),
+}
+
 #[derive(Clone)]
 pub struct TokenHttp {
     agent: ureq::Agent,
@@ -282,7 +295,7 @@ impl TokenHttp {
 
     /// The agent for `url`: through the proxy unless `no_proxy` names its host; an
     /// error when the proxy that should carry it cannot be used.
-    fn agent_for(&self, url: &str) -> Result<&ureq::Agent, String> {
+    fn agent_for(&self, url: &str) -> Result<&ureq::Agent, HttpError> {
         let parsed = url::Url::parse(url).ok();
         // Plain http (allowed only to this computer) never goes through a proxy: a
         // token in it would cross the proxy in clear.
@@ -292,14 +305,16 @@ impl TokenHttp {
         let host = parsed.and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
         match (&self.proxied, &self.unusable_proxy) {
             (Some((agent, route)), _) if route.for_host(&host).is_some() => Ok(agent),
-            (None, Some(unusable)) if self.route.for_host(&host).is_some() => Err(unusable.clone()),
+            (None, Some(unusable)) if self.route.for_host(&host).is_some() => {
+                Err(HttpError::UnusableProxy(unusable.clone()))
+            }
             _ => Ok(&self.agent),
         }
     }
 
     /// POST `body` as JSON (the alert webhook): the answer's status, or the transport's
     /// failure in words. The address is the caller's to keep out of those words.
-    pub fn post_json(&self, url: &str, body: &str) -> Result<u16, String> {
+    pub fn post_json(&self, url: &str, body: &str) -> Result<u16, HttpError> {
         let agent = self.agent_for(url)?;
         match agent.post(url).set("Content-Type", "application/json").send_string(body) {
             Ok(response) | Err(ureq::Error::Status(_, response)) => Ok(response.status()),
@@ -307,12 +322,11 @@ impl TokenHttp {
                 let through = self.proxied.as_ref().filter(|(proxied, _)| std::ptr::eq(proxied, agent));
                 let words = transport.message().map_or_else(|| transport.kind().to_string(), str::to_owned);
                 Err(match through.and_then(|(_, route)| route.proxy.as_deref()) {
-                    Some(proxy) => format!(
-                        "the proxy {} failed: {}",
-                        crate::secret::without_userinfo(proxy),
-                        without_secrets_of(&words, proxy, through.map(|(_, route)| route))
-                    ),
-                    None => words,
+                    Some(proxy) => HttpError::Proxy {
+                        proxy: crate::secret::without_userinfo(proxy),
+                        reason: without_secrets_of(&words, proxy, through.map(|(_, route)| route)),
+                    },
+                    None => HttpError::Transport(words),
                 })
             }
         }
@@ -330,15 +344,19 @@ impl TokenHttp {
     }
 
     /// GET with a bearer token (userinfo). Returns the status and body.
-    pub fn get_bearer(&self, url: &str, token: &str) -> Result<(u16, Vec<u8>), String> {
+    pub fn get_bearer(&self, url: &str, token: &str) -> Result<(u16, Vec<u8>), HttpError> {
         let result = self.agent_for(url)?.get(url).set("Authorization", &format!("Bearer {token}")).call();
         let response = match result {
             Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-            Err(ureq::Error::Transport(transport)) => return Err(transport.to_string()),
+            Err(ureq::Error::Transport(transport)) => return Err(HttpError::Transport(transport.to_string())),
         };
         let status = response.status();
         let mut body = Vec::new();
-        response.into_reader().take(MAX_BODY).read_to_end(&mut body).map_err(|e| e.to_string())?;
+        response
+            .into_reader()
+            .take(MAX_BODY)
+            .read_to_end(&mut body)
+            .map_err(|e| HttpError::Transport(e.to_string()))?;
         Ok((status, body))
     }
 }
@@ -351,7 +369,7 @@ impl SyncHttpClient for TokenHttp {
             return Err(HttpClientError::Other("cancelled".to_owned()));
         }
         let uri = request.uri().to_string();
-        let agent = self.agent_for(&uri).map_err(HttpClientError::Other)?;
+        let agent = self.agent_for(&uri).map_err(|err| HttpClientError::Other(err.to_string()))?;
         let mut call = if request.method() == oauth2::http::Method::POST { agent.post(&uri) } else { agent.get(&uri) };
         for (name, value) in request.headers() {
             let value = value.to_str().map_err(|_| HttpClientError::Other(format!("header {name} is not text")))?;
@@ -467,7 +485,7 @@ mod tests {
         http.proxied = None;
         http.unusable_proxy = Some("the proxy https://proxy:3128 cannot be used".into());
         http.route = ProxyRoute { proxy: Some("https://proxy:3128".into()), ..ProxyRoute::default() };
-        let refused = http.post_json("https://hooks.example.com/x", "{}").unwrap_err();
+        let refused = http.post_json("https://hooks.example.com/x", "{}").unwrap_err().to_string();
         assert!(refused.contains("cannot be used"), "{refused}");
         assert!(http.agent_for("http://127.0.0.1:9/token").is_ok(), "this computer is reached directly");
         assert!(ureq::Proxy::new("https://proxy:3128").is_err(), "ureq 2 speaks to proxies in plain http only");

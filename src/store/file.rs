@@ -67,7 +67,7 @@ impl StoreError {
 /// Where the config file is: `--config`, else `MAILSETTINGS_CONFIG`, else the OS config dir.
 pub fn resolve_config_path(explicit: Option<&Path>) -> Result<PathBuf, StoreError> {
     choose_config_path(explicit, std::env::var_os(CONFIG_ENV), || {
-        crate::folders::default_config_file().map_err(StoreError::NoConfigDir)
+        crate::folders::default_config_file().map_err(|err| StoreError::NoConfigDir(err.to_string()))
     })
 }
 
