@@ -64,9 +64,9 @@ fn config_is_large(config: Option<&Path>) -> bool {
 
 /// Opens the workspace for the window: a file that cannot be read opens
 /// read-only, with the reason on screen.
-pub fn open_workspace(config: Option<&Path>) -> Result<Workspace, String> {
-    let path = resolve_config_path(config).map_err(|e| e.to_string())?;
-    let secrets = Secrets::from_env().map_err(|e| e.to_string())?;
+pub fn open_workspace(config: Option<&Path>) -> Result<Workspace, crate::store::WorkspaceError> {
+    let path = resolve_config_path(config)?;
+    let secrets = Secrets::from_env()?;
     Ok(Workspace::open_or_read_only(&path, secrets))
 }
 

@@ -13,7 +13,7 @@ use super::app::{MailSettingsApp, Preferences};
 use crate::store::Workspace;
 
 /// The answer of the config-reading thread.
-pub type Loaded = Result<Workspace, String>;
+pub type Loaded = Result<Workspace, crate::store::WorkspaceError>;
 
 /// The window's app: reading, then the Mail Settings app.
 pub struct StartupApp {
@@ -46,7 +46,7 @@ impl StartupApp {
         prefs: Preferences,
         launched: std::time::Instant,
         config: Option<PathBuf>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, crate::store::WorkspaceError> {
         // Set before asking, so a reading that ends after the question wakes the window.
         let _ = woken.set(ctx.clone());
         let mut reading = Reading { loading, prefs, launched, config, failed: None };
@@ -95,7 +95,7 @@ impl eframe::App for StartupApp {
             }
             Some(Err(err)) => {
                 if let Some(reading) = &mut self.reading {
-                    reading.failed = Some(err);
+                    reading.failed = Some(err.to_string());
                 }
             }
             None => {}

@@ -1056,8 +1056,8 @@ fn the_window_says_it_is_reading_a_large_config_until_it_is_read() {
     assert!(harness.query_by_label("Reading the mail settings…").is_some());
     assert!(harness.query_by_label("Collections (Basic)").is_none());
     assert!(woken.get().is_some(), "the reading thread can wake the window");
-    let workspace =
-        Workspace::open(&sandbox.config(), Secrets::file(sandbox.secrets_file())).map_err(|e| e.to_string());
+    let workspace = Workspace::open(&sandbox.config(), Secrets::file(sandbox.secrets_file()))
+        .map_err(mailsettings::store::WorkspaceError::from);
     loaded.send(workspace).unwrap();
     for _ in 0..3 {
         harness.step();
