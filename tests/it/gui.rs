@@ -2102,31 +2102,7 @@ fn the_form_asks_before_saving_a_migrations_untested_setting_active() {
 #[test]
 #[allow(clippy::too_many_lines, reason = "the guide followed literally, step by step, in one test")]
 fn the_setup_guide_followed_literally_is_adopted_and_ends_in_congratulations() {
-    let rig = crate::rig::rig();
-    for folder in ["Mail Not Read", "Mail Not Filed"] {
-        rig.empty("literal", folder);
-    }
-    let sandbox = Sandbox::new();
-    let mut old = rig.basic_setting("literal-basic", "literal");
-    old.description = "Literal (BasicAuth)".to_owned();
-    let mut config = rig.config_with(vec![old]);
-    config.companies = vec![mailsettings::model::Company {
-        id: "acme".into(),
-        name: "Acme".into(),
-        default_mail_setting: Some("literal-basic".into()),
-    }];
-    // Microsoft's endpoints, pointed at the rig; the organisation's app is registered already.
-    let mut endpoints = crate::oauth::provider_entry(rig, "microsoft365");
-    endpoints.redirect_host = None;
-    endpoints.scopes = microsoft_scopes();
-    config.oauth_providers.push(endpoints);
-    let secrets = Secrets::file(sandbox.secrets_file());
-    for kind in [mailsettings::store::SecretKind::SmtpPassword, mailsettings::store::SecretKind::ImapPassword] {
-        secrets.set("literal-basic", kind, &mailsettings::Secret::new(rig.password.clone())).unwrap();
-    }
-    let mut harness = rig_harness(&sandbox, &config);
-    harness.set_size(egui::vec2(1024.0, 640.0));
-    settle(&mut harness);
+    let (sandbox, mut harness) = guide_start("literal", "Literal");
     let mut clicks = 0;
 
     // Steps 1–2: look at the Basic setting, then Cancel.
@@ -2195,30 +2171,7 @@ fn the_setup_guide_followed_literally_is_adopted_and_ends_in_congratulations() {
 /// retrieved before it deletes, ending in "Congratulations".
 #[test]
 fn the_guide_done_by_hand_keeps_every_guard_rail_to_congratulations() {
-    let rig = crate::rig::rig();
-    for folder in ["Mail Not Read", "Mail Not Filed"] {
-        rig.empty("byhand", folder);
-    }
-    let sandbox = Sandbox::new();
-    let mut old = rig.basic_setting("byhand-basic", "byhand");
-    old.description = "ByHand (BasicAuth)".to_owned();
-    let mut config = rig.config_with(vec![old]);
-    config.companies = vec![mailsettings::model::Company {
-        id: "acme".into(),
-        name: "Acme".into(),
-        default_mail_setting: Some("byhand-basic".into()),
-    }];
-    let mut endpoints = crate::oauth::provider_entry(rig, "microsoft365");
-    endpoints.redirect_host = None;
-    endpoints.scopes = microsoft_scopes();
-    config.oauth_providers.push(endpoints);
-    let secrets = Secrets::file(sandbox.secrets_file());
-    for kind in [mailsettings::store::SecretKind::SmtpPassword, mailsettings::store::SecretKind::ImapPassword] {
-        secrets.set("byhand-basic", kind, &mailsettings::Secret::new(rig.password.clone())).unwrap();
-    }
-    let mut harness = rig_harness(&sandbox, &config);
-    harness.set_size(egui::vec2(1024.0, 640.0));
-    settle(&mut harness);
+    let (sandbox, mut harness) = guide_start("byhand", "ByHand");
     let mut clicks = 0;
     let new = add_record_connect_and_test(&mut harness, &mut clicks, &sandbox, "byhand", "ByHand");
 
@@ -2259,6 +2212,39 @@ fn the_guide_done_by_hand_keeps_every_guard_rail_to_congratulations() {
         "the folders were checked: {migration:?}"
     );
     println!("the guide done by hand took {clicks} clicks (typing aside) and one sign-in");
+}
+
+/// The start of the guide on the rig's Microsoft-shaped `mailbox`: its Basic setting
+/// `{mailbox}-basic` ("NAME (BasicAuth)", passwords stored) the default of Acme, its old
+/// folders empty, Microsoft's endpoints pointed at the rig with the organisation's app
+/// registered already, the window at 1024×640.
+fn guide_start(mailbox: &str, name: &str) -> (Sandbox, Harness<'static, MailSettingsApp>) {
+    let rig = crate::rig::rig();
+    for folder in ["Mail Not Read", "Mail Not Filed"] {
+        rig.empty(mailbox, folder);
+    }
+    let sandbox = Sandbox::new();
+    let mut old = rig.basic_setting(&format!("{mailbox}-basic"), mailbox);
+    old.description = format!("{name} (BasicAuth)");
+    let mut config = rig.config_with(vec![old]);
+    config.companies = vec![mailsettings::model::Company {
+        id: "acme".into(),
+        name: "Acme".into(),
+        default_mail_setting: Some(format!("{mailbox}-basic")),
+    }];
+    // Microsoft's endpoints, pointed at the rig; the organisation's app is registered already.
+    let mut endpoints = crate::oauth::provider_entry(rig, "microsoft365");
+    endpoints.redirect_host = None;
+    endpoints.scopes = microsoft_scopes();
+    config.oauth_providers.push(endpoints);
+    let secrets = Secrets::file(sandbox.secrets_file());
+    for kind in [mailsettings::store::SecretKind::SmtpPassword, mailsettings::store::SecretKind::ImapPassword] {
+        secrets.set(&format!("{mailbox}-basic"), kind, &mailsettings::Secret::new(rig.password.clone())).unwrap();
+    }
+    let mut harness = rig_harness(&sandbox, &config);
+    harness.set_size(egui::vec2(1024.0, 640.0));
+    settle(&mut harness);
+    (sandbox, harness)
 }
 
 /// The guide's steps 3–9 as written, beside the Basic setting `{mailbox}-basic`: "+ Add

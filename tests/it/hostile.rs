@@ -172,47 +172,11 @@ fn serve(mut stream: TcpStream, behaviour: &Behaviour, received: &Mutex<Vec<u8>>
                 }
             }
         }
-        Behaviour::ImapEchoesLogin(config) => {
-            let Ok(connection) = rustls::ServerConnection::new(config.clone()) else {
-                return;
-            };
-            let mut tls = rustls::StreamOwned::new(connection, stream);
-            if tls.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] echo ready\r\n").is_err() {
-                return;
-            }
-            while let Some(line) = read_line(&mut tls, received) {
-                let line = line.trim_end();
-                let tag = line.split(' ').next().unwrap_or("*");
-                let reply = match line.split(' ').nth(1).map(str::to_ascii_uppercase).as_deref() {
-                    Some("CAPABILITY") => format!("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n"),
-                    Some("LOGOUT") => format!("* BYE\r\n{tag} OK bye\r\n"),
-                    _ => format!("{tag} NO [AUTHENTICATIONFAILED] Invalid credentials in: {line}\r\n"),
-                };
-                if tls.write_all(reply.as_bytes()).is_err() {
-                    return;
-                }
-            }
-        }
+        Behaviour::ImapEchoesLogin(config) => imap_refusing_every_sign_in(stream, config, received, |tag, line| {
+            format!("{tag} NO [AUTHENTICATIONFAILED] Invalid credentials in: {line}\r\n")
+        }),
         Behaviour::ImapRefuses { tls: config, untagged, refusal } => {
-            let Ok(connection) = rustls::ServerConnection::new(config.clone()) else {
-                return;
-            };
-            let mut tls = rustls::StreamOwned::new(connection, stream);
-            if tls.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n").is_err() {
-                return;
-            }
-            while let Some(line) = read_line(&mut tls, received) {
-                let line = line.trim_end();
-                let tag = line.split(' ').next().unwrap_or("*");
-                let reply = match line.split(' ').nth(1).map(str::to_ascii_uppercase).as_deref() {
-                    Some("CAPABILITY") => format!("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n"),
-                    Some("LOGOUT") => format!("* BYE\r\n{tag} OK bye\r\n"),
-                    _ => format!("{untagged}{tag} {refusal}\r\n"),
-                };
-                if tls.write_all(reply.as_bytes()).is_err() {
-                    return;
-                }
-            }
+            imap_refusing_every_sign_in(stream, config, received, |tag, _| format!("{untagged}{tag} {refusal}\r\n"));
         }
         Behaviour::Silent => {
             let mut buf = [0u8; 1024];
@@ -282,6 +246,35 @@ fn serve(mut stream: TcpStream, behaviour: &Behaviour, received: &Mutex<Vec<u8>>
 }
 
 /// A CA the probe is told to trust, and server certificates it signs.
+/// IMAP over TLS on connect (this certificate) that answers CAPABILITY and LOGOUT and
+/// refuses every other command — a sign-in above all — with `refusal(tag, line)`.
+fn imap_refusing_every_sign_in(
+    stream: TcpStream,
+    config: &Arc<rustls::ServerConfig>,
+    received: &Mutex<Vec<u8>>,
+    refusal: impl Fn(&str, &str) -> String,
+) {
+    let Ok(connection) = rustls::ServerConnection::new(config.clone()) else {
+        return;
+    };
+    let mut tls = rustls::StreamOwned::new(connection, stream);
+    if tls.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n").is_err() {
+        return;
+    }
+    while let Some(line) = read_line(&mut tls, received) {
+        let line = line.trim_end();
+        let tag = line.split(' ').next().unwrap_or("*");
+        let reply = match line.split(' ').nth(1).map(str::to_ascii_uppercase).as_deref() {
+            Some("CAPABILITY") => format!("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n"),
+            Some("LOGOUT") => format!("* BYE\r\n{tag} OK bye\r\n"),
+            _ => refusal(tag, line),
+        };
+        if tls.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
 pub struct TestCa {
     pub pem_file: PathBuf,
     issuer: Issuer<'static, KeyPair>,
