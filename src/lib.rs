@@ -4,7 +4,8 @@
 //! Parts, lowest first (ARCHITECTURE.md): `model` (data, validation, the
 //! provider catalogue, the field vocabulary) · `store` (config file, secrets, the
 //! workspace, audit) · `probe` (SMTP/IMAP sessions, reports, diagnosis) · `oauth`
-//! (sign-in flows, tokens) · `checks` (the one way from a setting to a working
+//! (sign-in flows, tokens) · `mailapi` (Microsoft Graph and the Gmail API as a side's
+//! road) · `checks` (the one way from a setting to a working
 //! connection) · `readiness`, `health` (with `alerts` and `schedule`), `migration`, `send`, `bridge` · front ends `cli` and `ui`, picked
 //! by `start`. No part imports one above it (tests/it/structure.rs); the core
 //! knows nothing of egui and `ui` opens no socket.
@@ -21,6 +22,7 @@ pub mod folders;
 mod fuzz;
 pub mod health;
 pub mod logging;
+pub mod mailapi;
 pub mod migration;
 pub mod model;
 pub mod oauth;

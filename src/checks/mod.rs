@@ -71,6 +71,19 @@ pub fn access_token(
     secrets: &Secrets,
     options: &ProbeOptions,
 ) -> Option<Result<Secret, probe::TokenFailure>> {
+    side_access_token(setting, config, secrets, options, None)
+}
+
+/// A side's access token: the one Connect's token is for (`None`), or one that carries
+/// what sending or reading needs — at Microsoft, whose tokens are per API, Graph's
+/// beside Outlook's when one side goes through Graph and the other by SMTP or IMAP.
+pub fn side_access_token(
+    setting: &MailSetting,
+    config: &Config,
+    secrets: &Secrets,
+    options: &ProbeOptions,
+    side: Option<crate::model::Protocol>,
+) -> Option<Result<Secret, probe::TokenFailure>> {
     if !setting.uses_oauth() {
         return None;
     }
@@ -82,23 +95,51 @@ pub fn access_token(
             .filter(|d| d.signature != "oauth-unrecognised")
             .map(|d| format!(" Next: {}", d.next_step))
             .unwrap_or_default();
-        probe::TokenFailure { temporary: err.is_temporary(), reason: format!("{err}{next}") }
+        // A refusal (not an ended sign-in, which says "Next:" above) is told by its own diagnosis.
+        let diagnosis = matches!(err, crate::oauth::tokens::TokenError::Refused(_))
+            .then(|| err.diagnosis())
+            .flatten()
+            .filter(|d| d.signature != "oauth-unrecognised");
+        probe::TokenFailure { temporary: err.is_temporary(), reason: format!("{err}{next}"), diagnosis }
     };
     let provider = match crate::oauth::provider::resolve(setting, config) {
         Ok(provider) => crate::oauth::provider::with_stored_client_secret(provider, secrets),
-        Err(err) => return Some(Err(probe::TokenFailure { reason: err.to_string(), temporary: false })),
+        Err(err) => {
+            return Some(Err(probe::TokenFailure { reason: err.to_string(), temporary: false, diagnosis: None }));
+        }
     };
     let timeout = options.connect_timeout.max(std::time::Duration::from_secs(10));
     let route = crate::oauth::http::route_for(&config.network, secrets);
+    let transport = match side {
+        Some(crate::model::Protocol::Smtp) => setting.smtp.sends_with,
+        Some(crate::model::Protocol::Imap) => setting.imap.reads_with,
+        None => crate::model::setting::Transport::Protocol,
+    };
     if setting.oauth_flow == crate::model::OAuthFlow::App {
-        let provider = crate::oauth::provider::with_stored_app_certificate(provider, secrets);
+        let mut provider = crate::oauth::provider::with_stored_app_certificate(provider, secrets);
+        // The API's own app-only scope (`https://graph.microsoft.com/.default`) for a side through it.
+        if let Some(api) = crate::model::providers::api_for(transport).filter(|api| !api.app_scopes.is_empty()) {
+            provider.app_scopes = api.app_scopes.iter().map(|s| (*s).to_owned()).collect();
+        }
         return Some(
             crate::oauth::tokens::app_access_token(&provider, (options.tls.clone(), &route), timeout).map_err(failure),
         );
     }
+    let scopes = match side {
+        Some(crate::model::Protocol::Smtp) => provider.sending_scopes.clone(),
+        Some(crate::model::Protocol::Imap) => provider.reading_scopes.clone(),
+        None => Vec::new(),
+    };
     Some(
-        crate::oauth::tokens::fresh_access_token(secrets, &setting.id, &provider, (&options.tls, &route), timeout)
-            .map_err(failure),
+        crate::oauth::tokens::fresh_access_token_for(
+            secrets,
+            &setting.id,
+            &provider,
+            &scopes,
+            (&options.tls, &route),
+            timeout,
+        )
+        .map_err(failure),
     )
 }
 
@@ -111,15 +152,39 @@ pub fn connection_inputs(
     secrets: &Secrets,
     options: &ProbeOptions,
 ) -> Result<(probe::OutgoingInput, probe::IncomingInput), SecretStoreError> {
-    let bearer = access_token(setting, config, secrets, options);
+    // One token for both sides, unless the provider issues one per API and the sides need two.
+    let separate = crate::oauth::provider::resolve(setting, config).is_ok_and(|p| {
+        p.token_per_resource
+            && setting.smtp.sends_with != setting.imap.reads_with
+            && setting.smtp_credential().uses_oauth()
+            && setting.imap_credential().uses_oauth()
+    });
+    let bearer = if separate {
+        None
+    } else {
+        side_access_token(setting, config, secrets, options, Some(side_of_token(setting)))
+    };
     // Each side as it signs in: a relay's password beside an OAuth mailbox, or one credential for both.
     let sign_in = |kind: SecretKind, what: &str| -> Result<probe::SignIn, SecretStoreError> {
         let credential =
             if kind == SecretKind::SmtpPassword { setting.smtp_credential() } else { setting.imap_credential() };
         if credential.uses_oauth() {
-            return Ok(match &bearer {
+            let own;
+            let bearer = if separate {
+                let side = if kind == SecretKind::SmtpPassword {
+                    crate::model::Protocol::Smtp
+                } else {
+                    crate::model::Protocol::Imap
+                };
+                own = side_access_token(setting, config, secrets, options, Some(side));
+                &own
+            } else {
+                &bearer
+            };
+            return Ok(match bearer {
                 Some(Ok(token)) => probe::SignIn::Bearer(token.clone()),
                 Some(Err(failure)) if failure.temporary => probe::SignIn::TokenUnavailable(failure.reason.clone()),
+                Some(Err(failure)) if failure.diagnosis.is_some() => probe::SignIn::Refused(failure.clone()),
                 Some(Err(failure)) => probe::SignIn::Missing(failure.reason.clone()),
                 None => probe::SignIn::Missing("this setting is not connected: press Connect to sign in".to_owned()),
             });
@@ -132,6 +197,12 @@ pub fn connection_inputs(
     let smtp = sign_in(SecretKind::SmtpPassword, "outgoing")?;
     let imap = sign_in(SecretKind::ImapPassword, "incoming")?;
     Ok(probe::inputs_for(setting, smtp, imap))
+}
+
+/// The side whose scopes one shared token is asked with: reading's when it signs in
+/// with OAuth (Connect's first), else sending's.
+fn side_of_token(setting: &MailSetting) -> crate::model::Protocol {
+    if setting.imap_credential().uses_oauth() { crate::model::Protocol::Imap } else { crate::model::Protocol::Smtp }
 }
 
 /// Runs `check` with `setting`'s servers and sign-in. `subject_id` is the
@@ -153,20 +224,36 @@ pub fn run(
         subject_id.clone_into(&mut incoming.setting_id);
         Ok((outgoing, incoming))
     };
+    let sending_api = api_road(setting, config, crate::model::Protocol::Smtp);
+    let reading_api = api_road(setting, config, crate::model::Protocol::Imap);
+    let route = || crate::oauth::http::route_for(&config.network, secrets);
     let report = match check {
         Check::Detect => {
             let (smtp, imap) = probe::inputs::endpoints(setting);
             probe::detect::detect(subject_id, &smtp, &imap, &options, cancel)
         }
-        Check::Outgoing { to } => probe::smtp::test_outgoing(&inputs()?.0, to, &options, cancel),
-        Check::Incoming => probe::imap::test_incoming(&inputs()?.1, &options, cancel),
-        Check::SendingSignIn => probe::smtp::test_sign_in(&inputs()?.0, &options, cancel),
+        Check::Outgoing { to } => match &sending_api {
+            Some(road) => crate::mailapi::test_outgoing(road, &inputs()?.0, to, &options, &route(), cancel),
+            None => probe::smtp::test_outgoing(&inputs()?.0, to, &options, cancel),
+        },
+        Check::Incoming => match &reading_api {
+            Some(road) => crate::mailapi::test_incoming(road, &inputs()?.1, &options, &route(), cancel),
+            None => probe::imap::test_incoming(&inputs()?.1, &options, cancel),
+        },
+        Check::SendingSignIn => match &sending_api {
+            Some(road) => crate::mailapi::test_sign_in(road, &inputs()?.0),
+            None => probe::smtp::test_sign_in(&inputs()?.0, &options, cancel),
+        },
         Check::RoundTrip => {
             let (outgoing, incoming) = inputs()?;
             probe::imap::roundtrip(&outgoing, &incoming, &options, cancel)
         }
         Check::Leftover { folders } => {
-            let mut leftover = probe::imap::leftover(&inputs()?.1, folders, &options, cancel);
+            let incoming = inputs()?.1;
+            let mut leftover = match &reading_api {
+                Some(road) => crate::mailapi::leftover(road, &incoming, folders, &options, &route(), cancel),
+                None => probe::imap::leftover(&incoming, folders, &options, cancel),
+            };
             leftover.report.name_support(&config.support_contact());
             return Ok(CheckResult::Leftover(Box::new(leftover)));
         }
@@ -174,6 +261,36 @@ pub fn run(
     let mut report = for_setting::diagnosis(report, setting);
     report.name_support(&config.support_contact());
     Ok(CheckResult::Report(Box::new(report)))
+}
+
+/// Where a side goes through a provider's API, which API, at what address and for
+/// which mailbox; `None` for a side by SMTP or IMAP. At Microsoft a person's own
+/// mailbox is `/me`; a shared mailbox (read by its delegate) and app-only access name it.
+pub fn api_road(
+    setting: &MailSetting,
+    config: &Config,
+    side: crate::model::Protocol,
+) -> Option<crate::mailapi::ApiRoad> {
+    use crate::model::Protocol;
+    use crate::model::setting::Transport;
+    let transport = match side {
+        Protocol::Smtp => setting.smtp.sends_with,
+        Protocol::Imap => setting.imap.reads_with,
+    };
+    let api = crate::model::providers::api_for(transport)?;
+    let base_url = crate::oauth::provider::resolve(setting, config)
+        .ok()
+        .and_then(|provider| provider.api_url)
+        .unwrap_or_else(|| api.base_url.to_owned());
+    let app_only = setting.oauth_flow == crate::model::OAuthFlow::App;
+    let mailbox = match (transport, side) {
+        (Transport::Graph, Protocol::Smtp) if app_only => Some(setting.smtp.user_name.trim().to_owned()),
+        (Transport::Graph, Protocol::Imap) if app_only || setting.shared_mailbox_delegate().is_some() => {
+            Some(setting.imap.user_name.trim().to_owned())
+        }
+        _ => None,
+    };
+    Some(crate::mailapi::ApiRoad { transport, base_url, mailbox })
 }
 
 /// Takes the server's own folder in place of a configured one it does not have

@@ -46,6 +46,10 @@ pub struct OAuthProvider {
     /// RFC 8628 device authorization endpoint (sign-in on another device).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_authorization_url: Option<String>,
+    /// The mail API's address (Microsoft Graph, the Gmail API) for settings that send or
+    /// read through it; built in for the providers that have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
     pub client_id: String,
     /// `microsoft365` only: the tenant (id or domain) of settings that name none
     /// (else "organizations").
@@ -96,6 +100,7 @@ impl std::fmt::Debug for OAuthProvider {
             .field("revoke_url", &self.revoke_url)
             .field("userinfo_url", &self.userinfo_url)
             .field("device_authorization_url", &self.device_authorization_url)
+            .field("api_url", &self.api_url)
             .field("client_id", &self.client_id)
             .field("tenant", &self.tenant)
             .field("client_secret", &self.client_secret.as_ref().map(|_| "(redacted)"))
@@ -630,6 +635,7 @@ impl OAuthProvider {
             ("revoke_url", provider.revoke_url.as_deref()),
             ("userinfo_url", provider.userinfo_url.as_deref()),
             ("device_authorization_url", provider.device_authorization_url.as_deref()),
+            ("api_url", provider.api_url.as_deref()),
             ("admin_consent_url", provider.admin_consent_url.as_deref()),
         ]
         .into_iter()

@@ -27,6 +27,7 @@ pub enum Field {
     SmtpUserDomain,
     SmtpPassword,
     SmtpCredential,
+    SmtpSendsWith,
     ImapServer,
     ImapPort,
     ImapSecurity,
@@ -36,6 +37,7 @@ pub enum Field {
     ImapUserDomain,
     ImapPassword,
     ImapCredential,
+    ImapReadsWith,
 }
 
 /// The form's two sections, in the guide's words.
@@ -44,7 +46,7 @@ pub const INCOMING: &str = "Incoming IMAP Settings";
 
 impl Field {
     /// Every field, in the form's order.
-    pub const ALL: [Self; 26] = [
+    pub const ALL: [Self; 28] = [
         Self::CredentialType,
         Self::Description,
         Self::SubjectTag,
@@ -54,6 +56,7 @@ impl Field {
         Self::Delegate,
         Self::Id,
         Self::SmtpCredential,
+        Self::SmtpSendsWith,
         Self::SmtpServer,
         Self::SmtpPort,
         Self::SmtpSecurity,
@@ -63,6 +66,7 @@ impl Field {
         Self::SmtpUserDomain,
         Self::SmtpPassword,
         Self::ImapCredential,
+        Self::ImapReadsWith,
         Self::ImapServer,
         Self::ImapPort,
         Self::ImapSecurity,
@@ -93,6 +97,8 @@ impl Field {
             Self::SmtpUserDomain => "(From) User Domain",
             Self::SmtpPassword | Self::ImapPassword => "Password",
             Self::SmtpCredential | Self::ImapCredential => "Signs in with",
+            Self::SmtpSendsWith => "Sends with",
+            Self::ImapReadsWith => "Reads with",
             Self::ImapInboxFolder => "Inbox Folder Name",
             Self::ImapSentFolder => "Sent Items Folder",
             Self::ImapUserName => "User Name",
@@ -142,6 +148,7 @@ impl Field {
             Self::SmtpUserDomain => "smtp.user_domain",
             Self::SmtpPassword => "smtp.password",
             Self::SmtpCredential => "smtp.credential",
+            Self::SmtpSendsWith => "smtp.sends_with",
             Self::ImapServer => "imap.server",
             Self::ImapPort => "imap.port",
             Self::ImapSecurity => "imap.security",
@@ -151,6 +158,7 @@ impl Field {
             Self::ImapUserDomain => "imap.user_domain",
             Self::ImapPassword => "imap.password",
             Self::ImapCredential => "imap.credential",
+            Self::ImapReadsWith => "imap.reads_with",
         }
     }
 }

@@ -59,6 +59,7 @@ fn redirects_tokens(current: Option<&OAuthProvider>, incoming: &OAuthProvider) -
             p.revoke_url.clone(),
             p.userinfo_url.clone(),
             p.device_authorization_url.clone(),
+            p.api_url.clone(),
             p.client_id.trim().to_owned(),
             p.tenant.clone(),
             p.redirect_host.clone(),

@@ -7,7 +7,7 @@
 //!
 //! Facts from the providers' documentation (see `../shared/reference`).
 
-use super::setting::{CredentialKind, MailSetting, Security};
+use super::setting::{CredentialKind, MailSetting, Security, Transport};
 
 /// A host, port and security.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,28 @@ pub struct Provider {
     pub sent_folder: Option<&'static str>,
     /// OAuth2 sign-in; `None` for providers that take a password (or API key).
     pub sign_in: Option<SignIn>,
+    /// Its own HTTP API for mail (Microsoft Graph, the Gmail API), with the sign-in above.
+    pub api: Option<MailApi>,
+}
+
+/// A provider's own HTTP API for sending and reading mail, for tenants where SMTP AUTH
+/// or IMAP is switched off. The same sign-in (Connect, or the app's own) asks for these
+/// scopes instead of the mail servers' when a side goes through the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailApi {
+    pub transport: Transport,
+    /// Its address (an `[[oauth_provider]]`'s `api_url` points it elsewhere, as the test rig does).
+    pub base_url: &'static str,
+    /// To send as the person who signs in (and as mailboxes they have Send As on).
+    pub send_scopes: &'static [&'static str],
+    /// To read the person's own mailbox's folders.
+    pub read_scopes: &'static [&'static str],
+    /// To read a mailbox the person was granted Full Access to (a shared mailbox's delegate).
+    pub shared_read_scopes: &'static [&'static str],
+    /// Scopes of an app-only token for the API; empty where there is none.
+    pub app_scopes: &'static [&'static str],
+    /// The app registration's permissions for the API, in the console's words.
+    pub permissions_step: &'static str,
 }
 
 /// How a provider's OAuth2 sign-in works. `{tenant}` in an address is replaced by
@@ -52,9 +74,15 @@ pub struct SignIn {
     pub userinfo_url: Option<&'static str>,
     /// RFC 8628 sign-in on another device; `None` where the provider has none for mail.
     pub device_authorization_url: Option<&'static str>,
-    pub scopes: &'static [&'static str],
-    /// The scopes the mail servers need; missing ones are warned about after Connect.
-    pub mail_scopes: &'static [&'static str],
+    /// What sending by SMTP and reading by IMAP need (a side through the provider's
+    /// API asks for [`MailApi`]'s scopes instead).
+    pub smtp_scopes: &'static [&'static str],
+    pub imap_scopes: &'static [&'static str],
+    /// Asked for beside the mail scopes: who signed in, and a refresh token.
+    pub identity_scopes: &'static [&'static str],
+    /// Microsoft issues one access token per API (resource): a setting sending through
+    /// Graph and reading by IMAP holds a token for each, from one refresh token.
+    pub token_per_resource: bool,
     /// Scopes of an app-only token; empty where the provider has no app-only access for mail.
     pub app_scopes: &'static [&'static str],
     /// `localhost` (Microsoft) or `127.0.0.1` (Google).
@@ -95,15 +123,10 @@ pub const MICROSOFT_365: Provider = Provider {
         revoke_url: None,
         userinfo_url: Some("https://graph.microsoft.com/oidc/userinfo"),
         device_authorization_url: Some("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode"),
-        scopes: &[
-            "https://outlook.office.com/IMAP.AccessAsUser.All",
-            "https://outlook.office.com/SMTP.Send",
-            "offline_access",
-            "openid",
-            "email",
-            "profile",
-        ],
-        mail_scopes: &["https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send"],
+        smtp_scopes: &["https://outlook.office.com/SMTP.Send"],
+        imap_scopes: &["https://outlook.office.com/IMAP.AccessAsUser.All"],
+        identity_scopes: &["offline_access", "openid", "email", "profile"],
+        token_per_resource: true,
         app_scopes: &["https://outlook.office365.com/.default"],
         redirect_host: "localhost",
         authorize_params: &[],
@@ -125,6 +148,19 @@ pub const MICROSOFT_365: Provider = Provider {
         needs_client_secret: false,
         admin_consent_url: Some("https://login.microsoftonline.com/{tenant}/adminconsent?client_id={client_id}"),
     }),
+    api: Some(MailApi {
+        transport: Transport::Graph,
+        base_url: "https://graph.microsoft.com/v1.0",
+        send_scopes: &["https://graph.microsoft.com/Mail.Send"],
+        // The automation files what it reads (moves replies to its folders): read and write.
+        read_scopes: &["https://graph.microsoft.com/Mail.ReadWrite"],
+        shared_read_scopes: &["https://graph.microsoft.com/Mail.ReadWrite.Shared"],
+        app_scopes: &["https://graph.microsoft.com/.default"],
+        permissions_step: "API permissions > Add a permission > Microsoft Graph > Delegated: Mail.Send and \
+                           Mail.ReadWrite (Mail.Send.Shared and Mail.ReadWrite.Shared for a shared mailbox); for \
+                           app-only access Application: Mail.Send and Mail.ReadWrite, limited to the mailbox with \
+                           RBAC for Applications. Grant admin consent.",
+    }),
 };
 
 pub const GMAIL: Provider = Provider {
@@ -144,8 +180,11 @@ pub const GMAIL: Provider = Provider {
         userinfo_url: Some("https://openidconnect.googleapis.com/v1/userinfo"),
         // Google's device flow does not allow the mail scope.
         device_authorization_url: None,
-        scopes: &["https://mail.google.com/", "openid", "email"],
-        mail_scopes: &["https://mail.google.com/"],
+        smtp_scopes: &["https://mail.google.com/"],
+        imap_scopes: &["https://mail.google.com/"],
+        identity_scopes: &["openid", "email"],
+        // One token carries every Google scope (https://mail.google.com/ covers the Gmail API too).
+        token_per_resource: false,
         app_scopes: &[],
         redirect_host: "127.0.0.1",
         // Google issues a refresh token only for offline access with consent.
@@ -168,6 +207,18 @@ pub const GMAIL: Provider = Provider {
         // A Workspace administrator trusts the app in the Admin console instead (no link).
         admin_consent_url: None,
     }),
+    api: Some(MailApi {
+        transport: Transport::GmailApi,
+        base_url: "https://gmail.googleapis.com/gmail/v1",
+        send_scopes: &["https://www.googleapis.com/auth/gmail.send"],
+        read_scopes: &["https://www.googleapis.com/auth/gmail.readonly"],
+        shared_read_scopes: &[],
+        app_scopes: &[],
+        permissions_step: "Enable the Gmail API for the project (APIs & Services > Library > Gmail API) and add the \
+                           scopes gmail.send and gmail.readonly to the consent screen (gmail.readonly is a restricted \
+                           scope: an Internal app needs no verification, a public one needs Google's verification \
+                           and a yearly security assessment).",
+    }),
 };
 
 pub const SENDGRID: Provider = Provider {
@@ -181,6 +232,7 @@ pub const SENDGRID: Provider = Provider {
     smtp_user_name: Some("apikey"),
     sent_folder: None,
     sign_in: None,
+    api: None,
 };
 
 pub const POSTMARK: Provider = Provider {
@@ -194,12 +246,22 @@ pub const POSTMARK: Provider = Provider {
     smtp_user_name: None,
     sent_folder: None,
     sign_in: None,
+    api: None,
 };
 
 /// Microsoft switches Basic (password) authentication for SMTP AUTH off by default in
 /// every tenant at the end of December 2026 (existing tenants may switch it back on for a
 /// while; new tenants start without it; the final removal is to be announced).
 pub const MICROSOFT_BASIC_SMTP_OFF: time::Date = time::macros::date!(2026 - 12 - 31);
+
+/// The API (resource) a scope belongs to — `https://graph.microsoft.com` for
+/// `https://graph.microsoft.com/Mail.Send` — or `None` for the sign-in's own
+/// (`openid`, `offline_access`).
+pub fn resource_of(scope: &str) -> Option<&str> {
+    let rest = scope.strip_prefix("https://")?;
+    let host_end = rest.find('/').map_or(scope.len(), |at| at + "https://".len());
+    Some(&scope[..host_end])
+}
 
 /// Whether a host is one of Microsoft's mail servers (Exchange Online, Outlook.com).
 pub fn is_microsoft_host(host: &str) -> bool {
@@ -263,6 +325,24 @@ pub fn by_id_or_alias(id: &str) -> Option<&'static Provider> {
 /// The built-in provider whose own credential type this is (none for Basic and custom OAuth2).
 pub fn for_credential(credential: CredentialKind) -> Option<&'static Provider> {
     CATALOGUE.iter().find(|p| p.credential == credential && p.sign_in.is_some())
+}
+
+impl SignIn {
+    /// What a setting sending by SMTP and reading by IMAP asks for at Connect.
+    pub fn protocol_scopes(&self) -> Vec<&'static str> {
+        let mut scopes: Vec<&'static str> = Vec::new();
+        for scope in self.imap_scopes.iter().chain(self.smtp_scopes).chain(self.identity_scopes) {
+            if !scopes.contains(scope) {
+                scopes.push(scope);
+            }
+        }
+        scopes
+    }
+}
+
+/// The built-in API a transport goes through (none for SMTP/IMAP).
+pub fn api_for(transport: Transport) -> Option<&'static MailApi> {
+    CATALOGUE.iter().filter_map(|p| p.api.as_ref()).find(|api| api.transport == transport)
 }
 
 /// The providers people sign in to with OAuth2 (Sign-in apps, migration targets).
@@ -345,7 +425,12 @@ mod tests {
                 assert_eq!(for_credential(provider.credential), Some(provider));
                 assert_eq!(provider.credential.config_name(), provider.id, "the config's word is the id");
                 assert_eq!(provider.credential.label(), provider.label, "one label");
-                assert!(sign_in.mail_scopes.iter().all(|s| sign_in.scopes.contains(s)));
+                assert!(!sign_in.smtp_scopes.is_empty() && !sign_in.imap_scopes.is_empty());
+                if let Some(api) = provider.api {
+                    assert_eq!(api.transport.provider_credential(), Some(provider.credential), "its own API");
+                    assert!(!api.send_scopes.is_empty() && !api.read_scopes.is_empty());
+                    assert_eq!(api_for(api.transport), Some(&api));
+                }
                 assert!(!sign_in.registration_steps.is_empty());
             }
         }

@@ -88,6 +88,47 @@ impl Security {
     }
 }
 
+/// The road mail takes on one side: the mail protocol (SMTP to send, IMAP to read), or
+/// the provider's own HTTP API — for tenants that switched SMTP AUTH (or IMAP) off,
+/// where the same sign-in sends and reads through Microsoft Graph or the Gmail API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transport {
+    /// SMTP on the outgoing side, IMAP on the incoming side (the config file may say either).
+    #[default]
+    #[serde(rename = "protocol", alias = "smtp", alias = "imap")]
+    Protocol,
+    /// Microsoft Graph (`sendMail`, `mailFolders`): Microsoft 365 only.
+    Graph,
+    /// The Gmail API (`users.messages.send`, labels): Gmail only.
+    GmailApi,
+}
+
+impl Transport {
+    pub fn is_protocol(&self) -> bool {
+        *self == Self::Protocol
+    }
+
+    /// Its name in the form and in reports ("SMTP", "Microsoft Graph").
+    pub fn label(self, side: Protocol) -> &'static str {
+        match (self, side) {
+            (Self::Protocol, Protocol::Smtp) => "SMTP",
+            (Self::Protocol, Protocol::Imap) => "IMAP",
+            (Self::Graph, _) => "Microsoft Graph",
+            (Self::GmailApi, _) => "Gmail API",
+        }
+    }
+
+    /// The credential type whose API this is; `None` for the mail protocols.
+    pub fn provider_credential(self) -> Option<CredentialKind> {
+        match self {
+            Self::Protocol => None,
+            Self::Graph => Some(CredentialKind::Microsoft365),
+            Self::GmailApi => Some(CredentialKind::Gmail),
+        }
+    }
+}
+
 /// The two mail protocols: SMTP to send, IMAP to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,6 +176,10 @@ pub struct SmtpSettings {
     /// SendGrid with a password, while replies arrive in an OAuth mailbox).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential: Option<CredentialKind>,
+    /// SMTP (the default, not written) or the provider's API (`graph`, `gmail-api`);
+    /// with an API, server, port and security are not used.
+    #[serde(skip_serializing_if = "Transport::is_protocol")]
+    pub sends_with: Transport,
 }
 
 impl Default for SmtpSettings {
@@ -148,6 +193,7 @@ impl Default for SmtpSettings {
             user_name: String::new(),
             user_domain: String::new(),
             credential: None,
+            sends_with: Transport::Protocol,
         }
     }
 }
@@ -168,6 +214,10 @@ pub struct ImapSettings {
     /// How this side signs in, when not as the setting's `credential`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential: Option<CredentialKind>,
+    /// IMAP (the default, not written) or the provider's API (`graph`, `gmail-api`);
+    /// with an API, server, port and security are not used.
+    #[serde(skip_serializing_if = "Transport::is_protocol")]
+    pub reads_with: Transport,
 }
 
 pub const DEFAULT_INBOX_FOLDER: &str = "Inbox";
@@ -184,6 +234,7 @@ impl Default for ImapSettings {
             user_name: String::new(),
             user_domain: String::new(),
             credential: None,
+            reads_with: Transport::Protocol,
         }
     }
 }
@@ -286,6 +337,11 @@ impl MailSetting {
             && !self.uses_oauth()
             && new.imap_credential().uses_oauth()
             && (same(&self.imap.user_name, &new.imap.user_name) || same(&self.smtp.send_as, &new.smtp.send_as))
+    }
+
+    /// Whether either side goes through a provider's API instead of SMTP/IMAP.
+    pub fn uses_mail_api(&self) -> bool {
+        !self.smtp.sends_with.is_protocol() || !self.imap.reads_with.is_protocol()
     }
 
     /// Whether any side signs in with OAuth (Connect is offered).

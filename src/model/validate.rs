@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::config::Config;
 pub use super::fields::Field;
 use super::presets::corrected_host;
-use super::setting::{CredentialKind, MailSetting, Protocol, Security, domain_of, is_valid_id};
+use super::setting::{CredentialKind, MailSetting, Protocol, Security, Transport, domain_of, is_valid_id};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -45,6 +45,7 @@ pub enum Rule {
     BasicImapRefused,
     DelegateNotUsed,
     SharedMailboxSendsItself,
+    ApiNotOffered,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -261,17 +262,40 @@ impl Checks {
         }
     }
 
+    /// A side through a provider's API needs that provider's sign-in on that side.
+    fn transport(&mut self, transport: Transport, signs_in_with: CredentialKind, field: Field, side: Protocol) {
+        let Some(needed) = transport.provider_credential() else { return };
+        if signs_in_with != needed {
+            self.error(
+                Rule::ApiNotOffered,
+                field,
+                format!(
+                    "{} needs {} as the Credential Type (this side signs in with {}); or choose {} for {}",
+                    transport.label(side),
+                    needed.label(),
+                    signs_in_with.label(),
+                    Transport::Protocol.label(side),
+                    field.label(),
+                ),
+            );
+        }
+    }
+
     fn smtp(&mut self, setting: &MailSetting, passwords: StoredPasswords) {
         let smtp = &setting.smtp;
-        self.host(&smtp.server, Field::SmtpServer, false);
-        let today = time::OffsetDateTime::now_utc().date();
-        let ending = super::providers::basic_smtp_ending(setting, today);
-        // A host the admin must correct first says so alone (one message per field).
-        if let Some((_, words)) = ending.filter(|_| corrected_host(&smtp.server, false).is_none()) {
-            let at = format!("(it sends with a password through Microsoft's {})", Field::SmtpServer.name());
-            self.warning(Rule::BasicSmtpRetiring, Field::SmtpServer, format!("{words} {at}"));
+        self.transport(smtp.sends_with, setting.smtp_credential(), Field::SmtpSendsWith, Protocol::Smtp);
+        // Through the provider's API, the server fields are not used.
+        if smtp.sends_with.is_protocol() {
+            self.host(&smtp.server, Field::SmtpServer, false);
+            let today = time::OffsetDateTime::now_utc().date();
+            let ending = super::providers::basic_smtp_ending(setting, today);
+            // A host the admin must correct first says so alone (one message per field).
+            if let Some((_, words)) = ending.filter(|_| corrected_host(&smtp.server, false).is_none()) {
+                let at = format!("(it sends with a password through Microsoft's {})", Field::SmtpServer.name());
+                self.warning(Rule::BasicSmtpRetiring, Field::SmtpServer, format!("{words} {at}"));
+            }
+            self.port_and_security(smtp.port, smtp.security, Field::SmtpPort, Field::SmtpSecurity, Protocol::Smtp);
         }
-        self.port_and_security(smtp.port, smtp.security, Field::SmtpPort, Field::SmtpSecurity, Protocol::Smtp);
         if self.required(&smtp.send_as, Field::SmtpSendAs) {
             self.address(&smtp.send_as, Field::SmtpSendAs);
         }
@@ -293,14 +317,17 @@ impl Checks {
 
     fn imap(&mut self, setting: &MailSetting, passwords: StoredPasswords) {
         let imap = &setting.imap;
-        self.host(&imap.server, Field::ImapServer, true);
-        if let Some(words) = super::providers::basic_imap_refused(setting)
-            && corrected_host(&imap.server, true).is_none()
-        {
-            let at = format!("(it receives with a password from Microsoft's {})", Field::ImapServer.name());
-            self.warning(Rule::BasicImapRefused, Field::ImapServer, format!("{words} {at}"));
+        self.transport(imap.reads_with, setting.imap_credential(), Field::ImapReadsWith, Protocol::Imap);
+        if imap.reads_with.is_protocol() {
+            self.host(&imap.server, Field::ImapServer, true);
+            if let Some(words) = super::providers::basic_imap_refused(setting)
+                && corrected_host(&imap.server, true).is_none()
+            {
+                let at = format!("(it receives with a password from Microsoft's {})", Field::ImapServer.name());
+                self.warning(Rule::BasicImapRefused, Field::ImapServer, format!("{words} {at}"));
+            }
+            self.port_and_security(imap.port, imap.security, Field::ImapPort, Field::ImapSecurity, Protocol::Imap);
         }
-        self.port_and_security(imap.port, imap.security, Field::ImapPort, Field::ImapSecurity, Protocol::Imap);
         self.required(&imap.inbox_folder, Field::ImapInboxFolder);
         self.required(&imap.sent_folder, Field::ImapSentFolder);
         if self.required(&imap.user_name, Field::ImapUserName) {

@@ -129,6 +129,7 @@ impl DeviceSignIn {
                 }
             })?;
         let mut token_set = TokenSet::from_response(&response, &self.provider.id, None);
+        token_set.resource = self.provider.first_resource();
         token_set.account = identity(&response, &self.provider, &http);
         let warnings = warnings(&token_set, &self.provider, &self.expected, response.refresh_token().is_some());
         {

@@ -36,6 +36,13 @@ const KNOWN: &[Known] = &[
         next_step: "Press Connect again. If it keeps happening, remove old sign-ins of the app at myaccount.google.com > Security > Third-party access.",
     },
     Known {
+        id: "scope-not-granted",
+        any: &["invalid_scope", "aadsts70011", "aadsts65005"],
+        cause: "The sign-in app was not granted the permission (scope) this side needs: for a side through Microsoft Graph, Graph's Mail.Send or Mail.ReadWrite; through the Gmail API, gmail.send or gmail.readonly.",
+        who: Actor::MailAdmin,
+        next_step: "An administrator adds that permission to the sign-in app and grants consent (Microsoft Entra admin center > App registrations > API permissions; Google Cloud console > OAuth consent screen > scopes); then press Connect again.",
+    },
+    Known {
         id: "aad-redirect-uri",
         any: &["aadsts50011", "aadsts500113", "aadsts900971"],
         cause: "The app registration does not list the loopback redirect address.",

@@ -179,6 +179,7 @@ impl ConnectFlow {
             .request(&http)
             .map_err(exchange_error)?;
         let mut token_set = TokenSet::from_response(&response, &self.provider.id, None);
+        token_set.resource = self.provider.first_resource();
         token_set.account = identity(&response, &self.provider, &http);
         let warnings = warnings(&token_set, &self.provider, &self.expected, response.refresh_token().is_some());
         {
@@ -370,6 +371,8 @@ mod tests {
             provider: "microsoft365".into(),
             needs_reconnect: None,
             refresh_issued_at: None,
+            resource: None,
+            other_resources: std::collections::BTreeMap::new(),
         }
     }
 

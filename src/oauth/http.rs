@@ -195,7 +195,7 @@ impl ProxyRoute {
 
 /// Why a request of the app's own (a webhook, userinfo) did not get an answer. The
 /// proxy is named by scheme, host and port only; its words carry no password.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum HttpError {
     /// The proxy that should carry it cannot be used (an `https://` proxy).
     #[error("{0}")]
@@ -345,20 +345,57 @@ impl TokenHttp {
 
     /// GET with a bearer token (userinfo). Returns the status and body.
     pub fn get_bearer(&self, url: &str, token: &str) -> Result<(u16, Vec<u8>), HttpError> {
-        let result = self.agent_for(url)?.get(url).set("Authorization", &format!("Bearer {token}")).call();
+        let answer = self.call_api(url, token, None)?;
+        Ok((answer.status, answer.body))
+    }
+
+    /// A request to a mail API with a bearer token: GET, or POST of `body` with its
+    /// content type. The answer's status, `Retry-After` and body (at most
+    /// [`MAX_BODY`]); the transport's failure in words, a proxy's named without secrets.
+    pub fn call_api(&self, url: &str, token: &str, body: Option<(&str, &[u8])>) -> Result<ApiAnswer, HttpError> {
+        if self.cancel.as_ref().is_some_and(crate::cancel::CancelToken::is_cancelled) {
+            return Err(HttpError::Transport("cancelled".to_owned()));
+        }
+        let agent = self.agent_for(url)?;
+        let bearer = format!("Bearer {token}");
+        let result = match body {
+            Some((content_type, bytes)) => {
+                agent.post(url).set("Authorization", &bearer).set("Content-Type", content_type).send_bytes(bytes)
+            }
+            None => agent.get(url).set("Authorization", &bearer).set("Accept", "application/json").call(),
+        };
         let response = match result {
             Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-            Err(ureq::Error::Transport(transport)) => return Err(HttpError::Transport(transport.to_string())),
+            Err(ureq::Error::Transport(transport)) => {
+                let through = self.proxied.as_ref().filter(|(proxied, _)| std::ptr::eq(proxied, agent));
+                let words = transport.to_string();
+                return Err(match through.and_then(|(_, route)| route.proxy.as_deref()) {
+                    Some(proxy) => HttpError::Proxy {
+                        proxy: crate::secret::without_userinfo(proxy),
+                        reason: without_secrets_of(&words, proxy, through.map(|(_, route)| route)),
+                    },
+                    None => HttpError::Transport(words),
+                });
+            }
         };
         let status = response.status();
+        let retry_after = retry_after(response.header("retry-after"));
         let mut body = Vec::new();
         response
             .into_reader()
             .take(MAX_BODY)
             .read_to_end(&mut body)
             .map_err(|e| HttpError::Transport(e.to_string()))?;
-        Ok((status, body))
+        Ok(ApiAnswer { status, retry_after, body })
     }
+}
+
+/// What a mail API answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiAnswer {
+    pub status: u16,
+    pub retry_after: Option<Duration>,
+    pub body: Vec<u8>,
 }
 
 impl SyncHttpClient for TokenHttp {

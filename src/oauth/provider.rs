@@ -33,6 +33,13 @@ pub struct ResolvedProvider {
     pub authorize_params: Vec<(String, String)>,
     /// Scopes the mail servers need; missing ones are warned about after Connect.
     pub mail_scopes: Vec<String>,
+    /// What each side's token needs: SMTP's or IMAP's scopes, or the mail API's.
+    pub sending_scopes: Vec<String>,
+    pub reading_scopes: Vec<String>,
+    /// Microsoft issues one access token per API (resource); see [`providers::SignIn`].
+    pub token_per_resource: bool,
+    /// The mail API's address (Graph, the Gmail API), for a provider that has one.
+    pub api_url: Option<String>,
     /// Where the tenant's administrator approves the app for everyone, filled in.
     pub admin_consent_url: Option<String>,
     /// A Google app that is (or may be) in Testing: its refresh tokens end 7 days after sign-in.
@@ -104,6 +111,10 @@ pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvide
                 redirect_host: entry.redirect_host.clone().unwrap_or_else(|| "127.0.0.1".to_owned()),
                 authorize_params: entry.authorize_params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 mail_scopes: Vec::new(),
+                sending_scopes: Vec::new(),
+                reading_scopes: Vec::new(),
+                token_per_resource: false,
+                api_url: None,
                 admin_consent_url: None,
                 may_be_testing: false,
                 google_lifetimes: false,
@@ -134,6 +145,7 @@ fn from_catalogue(
     }
     let address = |template: &str| template.replace("{tenant}", tenant);
     let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let scopes = SettingScopes::of(provider, &sign_in, setting);
     let defaults = ResolvedProvider {
         id: provider.id.to_owned(),
         label: provider.label.to_owned(),
@@ -145,11 +157,15 @@ fn from_catalogue(
         client_id: String::new(),
         client_secret: None,
         client_certificate: None,
-        scopes: owned(sign_in.scopes),
-        app_scopes: owned(sign_in.app_scopes),
+        scopes: scopes.connect,
+        app_scopes: owned(scopes.app),
         redirect_host: sign_in.redirect_host.to_owned(),
         authorize_params: sign_in.authorize_params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
-        mail_scopes: owned(sign_in.mail_scopes),
+        mail_scopes: scopes.granted_at_connect,
+        sending_scopes: scopes.sending,
+        reading_scopes: scopes.reading,
+        token_per_resource: sign_in.token_per_resource,
+        api_url: provider.api.map(|api| api.base_url.to_owned()),
         admin_consent_url: sign_in.admin_consent_url.map(str::to_owned),
         may_be_testing: false,
         google_lifetimes: provider.credential == CredentialKind::Gmail,
@@ -174,6 +190,71 @@ fn from_catalogue(
         .or(resolved.admin_consent_url)
         .map(|template| template.replace("{tenant}", &consent_tenant).replace("{client_id}", &client_id));
     Ok(resolved)
+}
+
+impl ResolvedProvider {
+    /// The API (resource) Connect's token is for, where the provider issues one per API.
+    pub fn first_resource(&self) -> Option<String> {
+        if !self.token_per_resource {
+            return None;
+        }
+        self.scopes.iter().find_map(|s| providers::resource_of(s)).map(str::to_owned)
+    }
+}
+
+/// The scopes a setting of a built-in provider asks for, from how each side goes:
+/// SMTP's and IMAP's, or the provider's API's where a side goes through it.
+struct SettingScopes {
+    /// Asked for at Connect: reading's, sending's, then the sign-in's own.
+    connect: Vec<String>,
+    /// Of those, the mail scopes the first token is granted: with a token per
+    /// resource, only the first resource's (the others come by refresh).
+    granted_at_connect: Vec<String>,
+    sending: Vec<String>,
+    reading: Vec<String>,
+    /// App-only: the API's `.default` where a side goes through it.
+    app: &'static [&'static str],
+}
+
+impl SettingScopes {
+    fn of(provider: &providers::Provider, sign_in: &providers::SignIn, setting: &MailSetting) -> Self {
+        let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let api = provider.api.as_ref();
+        let through_api = |transport: crate::model::setting::Transport| {
+            api.filter(|api| !transport.is_protocol() && api.transport == transport)
+        };
+        let sending = match through_api(setting.smtp.sends_with) {
+            Some(api) => owned(api.send_scopes),
+            None => owned(sign_in.smtp_scopes),
+        };
+        let reading = match through_api(setting.imap.reads_with) {
+            Some(api) if setting.shared_mailbox_delegate().is_some() => owned(api.shared_read_scopes),
+            Some(api) => owned(api.read_scopes),
+            None => owned(sign_in.imap_scopes),
+        };
+        let mut connect: Vec<String> = Vec::new();
+        for scope in reading.iter().chain(&sending).chain(&owned(sign_in.identity_scopes)) {
+            if !connect.contains(scope) {
+                connect.push(scope.clone());
+            }
+        }
+        let first_resource = connect.first().and_then(|s| providers::resource_of(s)).map(str::to_owned);
+        let granted_at_connect = reading
+            .iter()
+            .chain(&sending)
+            .filter(|s| !sign_in.token_per_resource || providers::resource_of(s) == first_resource.as_deref())
+            .fold(Vec::new(), |mut all: Vec<String>, s| {
+                if !all.contains(s) {
+                    all.push(s.clone());
+                }
+                all
+            });
+        let app = match api {
+            Some(api) if setting.uses_mail_api() && !api.app_scopes.is_empty() => api.app_scopes,
+            _ => sign_in.app_scopes,
+        };
+        Self { connect, granted_at_connect, sending, reading, app }
+    }
 }
 
 /// The request an admin forwards to the tenant's administrator when users may not
@@ -316,6 +397,9 @@ fn builtin(
     }
     if let Some(url) = entry.device_authorization_url.as_deref().filter(|u| !u.trim().is_empty()) {
         resolved.device_authorization_url = Some(url.trim().to_owned());
+    }
+    if let Some(url) = entry.api_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        resolved.api_url = Some(url.trim().trim_end_matches('/').to_owned());
     }
     if !entry.app_scopes.is_empty() {
         resolved.app_scopes = entry.app_scopes.clone();

@@ -151,6 +151,25 @@ pub struct TokenSet {
     /// When the refresh token in use was issued (at Connect, or when a refresh rotated
     /// it): Google ends a Testing app's refresh tokens 7 days after this.
     pub refresh_issued_at: Option<OffsetDateTime>,
+    /// The API (resource) `access_token` is for, where the provider issues a token per
+    /// resource (Microsoft: `https://outlook.office.com`); `None` for one token for all.
+    pub resource: Option<String>,
+    /// Access tokens for the other APIs a setting uses (Graph beside Outlook's IMAP),
+    /// each had by refreshing with that API's scopes.
+    pub other_resources: std::collections::BTreeMap<String, ResourceToken>,
+}
+
+/// An access token for another API than the one Connect's token is for.
+#[derive(Debug, Clone)]
+pub struct ResourceToken {
+    pub access_token: Secret,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredResourceToken {
+    access_token: String,
+    expires_at: Option<i64>,
 }
 
 /// The JSON shape in the secret store; exists only inside load/save.
@@ -168,6 +187,10 @@ struct Stored {
     needs_reconnect: Option<String>,
     #[serde(default)]
     refresh_issued_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resource: Option<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    other_resources: std::collections::BTreeMap<String, StoredResourceToken>,
 }
 
 fn from_unix(seconds: i64) -> OffsetDateTime {
@@ -190,6 +213,18 @@ impl TokenSet {
             provider: stored.provider,
             needs_reconnect: stored.needs_reconnect,
             refresh_issued_at: stored.refresh_issued_at.map(from_unix),
+            resource: stored.resource,
+            other_resources: stored
+                .other_resources
+                .into_iter()
+                .map(|(resource, token)| {
+                    let token = ResourceToken {
+                        access_token: Secret::new(token.access_token),
+                        expires_at: token.expires_at.map(from_unix),
+                    };
+                    (resource, token)
+                })
+                .collect(),
         }))
     }
 
@@ -205,6 +240,18 @@ impl TokenSet {
             provider: self.provider.clone(),
             needs_reconnect: self.needs_reconnect.clone(),
             refresh_issued_at: self.refresh_issued_at.map(OffsetDateTime::unix_timestamp),
+            resource: self.resource.clone(),
+            other_resources: self
+                .other_resources
+                .iter()
+                .map(|(resource, token)| {
+                    let token = StoredResourceToken {
+                        access_token: token.access_token.expose().to_owned(),
+                        expires_at: token.expires_at.map(OffsetDateTime::unix_timestamp),
+                    };
+                    (resource.clone(), token)
+                })
+                .collect(),
         };
         let json = zeroize::Zeroizing::new(serde_json::to_string(&stored).unwrap_or_default());
         secrets.set(setting_id, SecretKind::OAuthTokens, &Secret::new(json.as_str()))
@@ -245,6 +292,8 @@ impl TokenSet {
             provider: provider.to_owned(),
             needs_reconnect: None,
             refresh_issued_at,
+            resource: previous.and_then(|p| p.resource.clone()),
+            other_resources: previous.map(|p| p.other_resources.clone()).unwrap_or_default(),
         }
     }
 
@@ -259,12 +308,46 @@ impl TokenSet {
     }
 
     fn expires_soon(&self) -> bool {
-        match self.expires_at {
-            Some(expires) => {
-                expires - OffsetDateTime::now_utc() < time::Duration::try_from(REFRESH_MARGIN).unwrap_or_default()
-            }
-            None => false,
+        expires_soon(self.expires_at)
+    }
+
+    /// The access token for `resource` (`None`: the one Connect's token is for), while
+    /// it has more than [`REFRESH_MARGIN`] left and the sign-in holds.
+    fn usable(&self, resource: Option<&str>) -> Option<Secret> {
+        if self.needs_reconnect.is_some() {
+            return None;
         }
+        match resource {
+            None => (!self.expires_soon()).then(|| self.access_token.clone()),
+            Some(resource) => self
+                .other_resources
+                .get(resource)
+                .filter(|token| !expires_soon(token.expires_at))
+                .map(|token| token.access_token.clone()),
+        }
+    }
+
+    /// The other API `scopes` are for, when the provider issues a token per API and
+    /// it is not the one Connect's token is for; `None`: Connect's token serves.
+    fn other_resource(&self, provider: &ResolvedProvider, scopes: &[String]) -> Option<String> {
+        if !provider.token_per_resource {
+            return None;
+        }
+        let wanted = scopes.iter().find_map(|s| crate::model::providers::resource_of(s))?;
+        let own = self
+            .resource
+            .as_deref()
+            .or_else(|| self.scopes.iter().find_map(|s| crate::model::providers::resource_of(s)))?;
+        (!wanted.eq_ignore_ascii_case(own)).then(|| wanted.to_owned())
+    }
+}
+
+fn expires_soon(expires_at: Option<OffsetDateTime>) -> bool {
+    match expires_at {
+        Some(expires) => {
+            expires - OffsetDateTime::now_utc() < time::Duration::try_from(REFRESH_MARGIN).unwrap_or_default()
+        }
+        None => false,
     }
 }
 
@@ -386,12 +469,28 @@ pub fn fresh_access_token(
     secrets: &Secrets,
     setting_id: &str,
     provider: &ResolvedProvider,
+    http: (&Arc<rustls::ClientConfig>, &ProxyRoute),
+    timeout: Duration,
+) -> Result<Secret, TokenError> {
+    fresh_access_token_for(secrets, setting_id, provider, &[], http, timeout)
+}
+
+/// As [`fresh_access_token`], for a token that carries `scopes` (a side's: SMTP's,
+/// or Graph's). Where the provider issues a token per API and `scopes` are another
+/// API's than Connect's token, that API's token is had by refreshing with its scopes
+/// and kept beside the first; the rotated refresh token serves both.
+pub fn fresh_access_token_for(
+    secrets: &Secrets,
+    setting_id: &str,
+    provider: &ResolvedProvider,
+    scopes: &[String],
     (tls, route): (&Arc<rustls::ClientConfig>, &ProxyRoute),
     timeout: Duration,
 ) -> Result<Secret, TokenError> {
     let tokens = TokenSet::load(secrets, setting_id)?.ok_or(TokenError::NotConnected)?;
-    if tokens.needs_reconnect.is_none() && !tokens.expires_soon() {
-        return Ok(tokens.access_token.clone());
+    let resource = tokens.other_resource(provider, scopes);
+    if let Some(token) = tokens.usable(resource.as_deref()) {
+        return Ok(token);
     }
     // One refresh at a time per setting, across threads and processes: a rotated
     // refresh token must never be used twice, nor a newer token set overwritten by an older one.
@@ -401,21 +500,33 @@ pub fn fresh_access_token(
     if let Some(reason) = &tokens.needs_reconnect {
         return Err(TokenError::NeedsReconnect(reason.clone()));
     }
-    if !tokens.expires_soon() {
-        return Ok(tokens.access_token.clone());
+    if let Some(token) = tokens.usable(resource.as_deref()) {
+        return Ok(token);
     }
     let Some(refresh_token) = tokens.refresh_token.clone() else {
         return Err(TokenError::NeedsReconnect("the access token expired and there is no refresh token".to_owned()));
     };
+    let for_resource = resource.as_ref().map(|_| scopes);
     let deadline = std::time::Instant::now() + timeout;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match refresh_once(&tokens, &refresh_token, provider, (tls, route), timeout) {
-            Ok(refreshed) => {
+        match refresh_once(&tokens, &refresh_token, provider, for_resource, (tls, route), timeout) {
+            Ok(mut refreshed) => {
+                let access_token = refreshed.access_token.clone();
+                if let Some(resource) = &resource {
+                    // Connect's token stays as it was; this API's goes beside it.
+                    let expires_at = refreshed.expires_at;
+                    refreshed.access_token = tokens.access_token.clone();
+                    refreshed.expires_at = tokens.expires_at;
+                    refreshed.scopes = tokens.scopes.clone();
+                    refreshed
+                        .other_resources
+                        .insert(resource.clone(), ResourceToken { access_token: access_token.clone(), expires_at });
+                }
                 refreshed.save(secrets, setting_id)?;
-                tracing::info!(setting = setting_id, "access token refreshed");
-                return Ok(refreshed.access_token);
+                tracing::info!(setting = setting_id, resource = ?resource, "access token refreshed");
+                return Ok(access_token);
             }
             Err(TokenError::NeedsReconnect(reason)) => {
                 tokens.needs_reconnect = Some(reason.clone());
@@ -450,13 +561,19 @@ fn refresh_once(
     tokens: &TokenSet,
     refresh_token: &Secret,
     provider: &ResolvedProvider,
+    scopes: Option<&[String]>,
     (tls, route): (&Arc<rustls::ClientConfig>, &ProxyRoute),
     timeout: Duration,
 ) -> Result<TokenSet, TokenError> {
     let http = TokenHttp::new(tls.clone(), timeout, route);
-    let result = client(provider, None)?
-        .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_owned()))
-        .request(&http);
+    let client = client(provider, None)?;
+    let refresh_token = RefreshToken::new(refresh_token.expose().to_owned());
+    let mut request = client.exchange_refresh_token(&refresh_token);
+    // Another API's token: that API's scopes only (Microsoft refuses two APIs in one request).
+    if let Some(scopes) = scopes {
+        request = request.add_scopes(scopes.iter().map(|s| oauth2::Scope::new(s.clone())));
+    }
+    let result = request.request(&http);
     let busy = |reason: String| {
         http.last_status().filter(|seen| seen.status == 429 || seen.status >= 500).map(|seen| TokenError::Busy {
             status: seen.status,

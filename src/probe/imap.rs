@@ -300,13 +300,11 @@ fn xoauth2_on(
         );
         return Err((err, None));
     }
-    let token = match &input.sign_in {
-        SignIn::Bearer(token) => token,
-        SignIn::Missing(reason) => return Err((ProbeError::MissingCredentials(reason.clone()), None)),
-        SignIn::TokenUnavailable(reason) => return Err((ProbeError::TokenUnavailable(reason.clone()), None)),
-        SignIn::Password(_) => {
-            return Err((ProbeError::Protocol("only an OAuth sign-in is passed through".to_owned()), None));
-        }
+    if let Some((err, _)) = input.sign_in.unusable() {
+        return Err((err, None));
+    }
+    let SignIn::Bearer(token) = &input.sign_in else {
+        return Err((ProbeError::Protocol("only an OAuth sign-in is passed through".to_owned()), None));
     };
     if !capabilities.iter().any(|c| c.eq_ignore_ascii_case("AUTH=XOAUTH2")) {
         let offered: Vec<&str> = capabilities.iter().filter(|c| c.starts_with("AUTH=")).map(String::as_str).collect();
@@ -446,15 +444,12 @@ fn authenticate(
     capabilities: &[String],
     started: Instant,
 ) -> Option<Session> {
+    if let Some((err, diagnosis)) = input.sign_in.unusable() {
+        run.sign_in_unusable(started, &err, diagnosis);
+        return None;
+    }
     let result = match &input.sign_in {
-        SignIn::Missing(reason) => {
-            run.failed(StageName::Authentication, started, &ProbeError::MissingCredentials(reason.clone()), None);
-            return None;
-        }
-        SignIn::TokenUnavailable(reason) => {
-            run.failed(StageName::Authentication, started, &ProbeError::TokenUnavailable(reason.clone()), None);
-            return None;
-        }
+        SignIn::Missing(_) | SignIn::TokenUnavailable(_) | SignIn::Refused(_) => return None,
         SignIn::Password(password) => {
             if capabilities.iter().any(|c| c.eq_ignore_ascii_case("LOGINDISABLED")) {
                 let err = ProbeError::Refused {

@@ -27,6 +27,9 @@ pub enum SignIn {
     /// The sign-in is kept, but no fresh token could be had just now (the provider
     /// busy or out of reach): worth trying again, no reconnect needed.
     TokenUnavailable(String),
+    /// The provider refused a token for this side (a permission not granted, the
+    /// sign-in ended): why, and what it means.
+    Refused(TokenFailure),
 }
 
 /// Why no access token could be had: the words, and whether trying again later
@@ -35,6 +38,8 @@ pub enum SignIn {
 pub struct TokenFailure {
     pub reason: String,
     pub temporary: bool,
+    /// What the refusal means, where the sign-in's own diagnoses know it.
+    pub diagnosis: Option<crate::diagnosis::Diagnosis>,
 }
 
 impl std::fmt::Display for TokenFailure {
@@ -44,6 +49,19 @@ impl std::fmt::Display for TokenFailure {
 }
 
 impl SignIn {
+    /// Why this side cannot sign in at all, as the probe's error, with the refusal's
+    /// own diagnosis where there is one; `None` for a password or a token.
+    pub(crate) fn unusable(&self) -> Option<(super::ProbeError, Option<crate::diagnosis::Diagnosis>)> {
+        match self {
+            Self::Password(_) | Self::Bearer(_) => None,
+            Self::Missing(reason) => Some((super::ProbeError::MissingCredentials(reason.clone()), None)),
+            Self::TokenUnavailable(reason) => Some((super::ProbeError::TokenUnavailable(reason.clone()), None)),
+            Self::Refused(failure) => {
+                Some((super::ProbeError::MissingCredentials(failure.reason.clone()), failure.diagnosis.clone()))
+            }
+        }
+    }
+
     /// A redactor that removes this sign-in's secret (in all its wire forms) from report text.
     pub fn redactor(&self, user: &str) -> Redactor {
         let mut redactor = Redactor::new();

@@ -146,6 +146,21 @@ impl Run {
         }
     }
 
+    /// The sign-in stage failed before anything was sent: no credential, no token just
+    /// now, or a token refused — with the refusal's own diagnosis when it has one.
+    pub fn sign_in_unusable(
+        &mut self,
+        started: Instant,
+        err: &ProbeError,
+        diagnosis: Option<crate::diagnosis::Diagnosis>,
+    ) {
+        if let Some(diagnosis) = diagnosis {
+            self.report.failure = Some(err.failure_kind());
+            self.report.set_diagnosis(diagnosis);
+        }
+        self.failed(StageName::Authentication, started, err, None);
+    }
+
     pub fn finish(self) -> Report {
         self.report
     }

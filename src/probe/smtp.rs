@@ -416,15 +416,12 @@ impl Session {
             run.failed(StageName::Authentication, started, &err, None);
             return false;
         }
+        if let Some((err, diagnosis)) = input.sign_in.unusable() {
+            run.sign_in_unusable(started, &err, diagnosis);
+            return false;
+        }
         let (mechanism, secret) = match &input.sign_in {
-            SignIn::Missing(reason) => {
-                run.failed(StageName::Authentication, started, &ProbeError::MissingCredentials(reason.clone()), None);
-                return false;
-            }
-            SignIn::TokenUnavailable(reason) => {
-                run.failed(StageName::Authentication, started, &ProbeError::TokenUnavailable(reason.clone()), None);
-                return false;
-            }
+            SignIn::Missing(_) | SignIn::TokenUnavailable(_) | SignIn::Refused(_) => return false,
             SignIn::Bearer(token) => (Mechanism::Xoauth2, token),
             SignIn::Password(password) => {
                 let mechanism = if self.info.supports_auth_mechanism(Mechanism::Plain) {

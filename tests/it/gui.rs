@@ -996,6 +996,8 @@ fn a_refused_sign_in_to_the_old_folders_offers_the_other_way() {
         provider: "rigidp".to_owned(),
         needs_reconnect: None,
         refresh_issued_at: None,
+        resource: None,
+        other_resources: Default::default(),
     };
     tokens.save(&secrets, &new).unwrap();
     let mut harness = harness_at(workspace, egui::vec2(1024.0, 640.0));
@@ -1178,7 +1180,7 @@ fn screenshot(harness: &mut Harness<'_, MailSettingsApp>, name: &str) {
 /// Microsoft 365's own scopes, which the rig grants as a consenting tenant does.
 fn microsoft_scopes() -> Vec<String> {
     let sign_in = mailsettings::model::providers::MICROSOFT_365.sign_in.expect("Microsoft signs in with OAuth");
-    sign_in.scopes.iter().map(|s| (*s).to_owned()).collect()
+    sign_in.protocol_scopes().into_iter().map(str::to_owned).collect()
 }
 
 /// The form's field rows fully in view at the window's size: inputs, drop-downs and

@@ -10,6 +10,7 @@ mod gui; // the real app driven by egui_kittest through its accessible labels
 mod helpers; // other programs (curl, msmtp) using a connected mailbox through `mailsettings token`
 mod hostile; // small misbehaving servers for the failure paths
 mod keyring; // the real Secret Service (GNOME Keyring on a private session bus)
+mod mailapi; // Microsoft Graph and the Gmail API on the rig, where SMTP AUTH or IMAP is off
 mod microsoft; // Microsoft 365's shapes on the rig: a shared mailbox and its delegate, SMTP AUTH off per mailbox, Basic SMTP switched off
 mod migration; // a whole Basic → OAuth migration by CLI against the rig
 mod oauth; // Connect against the real authorization server with a scripted browser

@@ -1104,7 +1104,7 @@ fn a_tenant_that_needs_admin_approval_gets_the_link_to_forward() {
     let mut entry = provider_entry(rig, "microsoft365");
     entry.client_id = "0b7c3f6e-1a2b-4c5d-8e9f-0123456789ab".to_owned();
     let microsoft = mailsettings::model::providers::MICROSOFT_365.sign_in.unwrap();
-    entry.scopes = microsoft.scopes.iter().map(|s| (*s).to_owned()).collect();
+    entry.scopes = microsoft.protocol_scopes().into_iter().map(str::to_owned).collect();
     entry.admin_consent_url =
         Some(format!("https://127.0.0.1:{}/adminconsent?client_id={{client_id}}&tenant={{tenant}}", rig.oauth_port));
     config.oauth_providers.push(entry);

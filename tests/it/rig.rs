@@ -34,6 +34,9 @@ pub struct Rig {
     pub basic_smtp_off: PathBuf,
     /// The app password the Gmail-shaped mailbox takes (its account password is refused).
     pub gmail_app_password: String,
+    /// The rig's Microsoft Graph and Gmail API (tests/rig/mailapi).
+    pub graph_url: String,
+    pub gmail_api_url: String,
 }
 
 pub fn rig() -> &'static Rig {
@@ -60,6 +63,8 @@ pub fn rig() -> &'static Rig {
             app_key: PathBuf::from(env["RIG_APP_KEY"]),
             basic_smtp_off: PathBuf::from(env["RIG_BASIC_SMTP_OFF"]),
             gmail_app_password: env["RIG_GMAIL_APP_PASSWORD"].to_owned(),
+            graph_url: env["RIG_GRAPH_URL"].to_owned(),
+            gmail_api_url: env["RIG_GMAIL_API_URL"].to_owned(),
         }
     })
 }

@@ -25,6 +25,7 @@ const LAYERS: &[(&[&str], &str)] = &[
     (&["store"], "the config file, secrets, the Workspace every change goes through, audit, history"),
     (&["probe"], "sockets, deadlines, SMTP and IMAP sessions, staged reports"),
     (&["oauth"], "sign-in flows, tokens, refresh"),
+    (&["mailapi"], "mail through the providers' HTTP APIs: Microsoft Graph, the Gmail API"),
     (&["checks"], "the one way from a setting to a working connection"),
     (
         &["bridge", "health", "migration", "readiness", "schedule", "send"],

@@ -103,6 +103,11 @@ const configuration = {
     'openid', 'offline_access', 'email', 'profile', 'mail',
     'https://outlook.office.com/IMAP.AccessAsUser.All', 'https://outlook.office.com/SMTP.Send',
     'https://mail.google.com/',
+    // The mail APIs' own (tests/rig/mailapi checks them): Microsoft Graph, the Gmail API.
+    'https://graph.microsoft.com/Mail.Send', 'https://graph.microsoft.com/Mail.Send.Shared',
+    'https://graph.microsoft.com/Mail.Read', 'https://graph.microsoft.com/Mail.ReadWrite',
+    'https://graph.microsoft.com/Mail.Read.Shared', 'https://graph.microsoft.com/Mail.ReadWrite.Shared',
+    'https://www.googleapis.com/auth/gmail.send', 'https://www.googleapis.com/auth/gmail.readonly',
   ],
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   features: {
