@@ -69,8 +69,7 @@ impl Api for GmailApi {
         else {
             return Ok(None);
         };
-        let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
-        let label = client.get_json(&format!("users/me/labels/{id}"))?;
+        let label = client.get_json(&format!("users/me/labels/{}", super::urlencoding_path(id)))?;
         Ok(Some((count(&label["messagesTotal"]), count(&label["messagesUnread"]))))
     }
 }

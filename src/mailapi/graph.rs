@@ -9,11 +9,11 @@ use crate::probe::folders::Listed;
 
 pub(super) struct Graph;
 
-/// A `$filter` on a folder's display name, quoted as OData quotes (`'` doubled).
+/// A `$filter` on a folder's display name, quoted as OData quotes (`'` doubled) and
+/// percent-encoded as Graph's documentation writes it (a space is `%20`, never `+`).
 fn by_name(name: &str) -> String {
     let filter = format!("displayName eq '{}'", name.replace('\'', "''"));
-    let encoded: String = url::form_urlencoded::byte_serialize(filter.as_bytes()).collect();
-    format!("$filter={encoded}")
+    format!("$filter={}", super::urlencoding_path(&filter))
 }
 
 impl Graph {
@@ -30,8 +30,7 @@ impl Graph {
                 None => format!("{mailbox}/mailFolders?{}", by_name(name)),
                 Some(parent) => {
                     let id = parent["id"].as_str().unwrap_or_default();
-                    let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
-                    format!("{mailbox}/mailFolders/{id}/childFolders?{}", by_name(name))
+                    format!("{mailbox}/mailFolders/{}/childFolders?{}", super::urlencoding_path(id), by_name(name))
                 }
             };
             let answer = client.get_json(&list)?;
@@ -80,7 +79,7 @@ impl Api for Graph {
 mod tests {
     #[test]
     fn a_folder_name_is_quoted_as_odata_quotes_it() {
-        assert_eq!(super::by_name("Sent Items"), "$filter=displayName+eq+%27Sent+Items%27");
-        assert_eq!(super::by_name("Bob's"), "$filter=displayName+eq+%27Bob%27%27s%27");
+        assert_eq!(super::by_name("Sent Items"), "$filter=displayName%20eq%20%27Sent%20Items%27");
+        assert_eq!(super::by_name("Bob's & Co"), "$filter=displayName%20eq%20%27Bob%27%27s%20%26%20Co%27");
     }
 }

@@ -104,7 +104,8 @@ impl Client<'_> {
     }
 }
 
-/// A path segment as an URL wants it (an address's `@` kept, as the APIs accept it).
+/// A path segment or query value, percent-encoded (an address's `@` kept, as the APIs
+/// accept it; a space as `%20`).
 fn urlencoding_path(segment: &str) -> String {
     const SEGMENT: &percent_encoding::AsciiSet =
         &percent_encoding::NON_ALPHANUMERIC.remove(b'@').remove(b'.').remove(b'-').remove(b'_').remove(b'+');

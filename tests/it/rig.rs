@@ -37,6 +37,8 @@ pub struct Rig {
     /// The rig's Microsoft Graph and Gmail API (tests/rig/mailapi).
     pub graph_url: String,
     pub gmail_api_url: String,
+    /// The mail APIs' log of requests that passed the token check ("OWNER METHOD PATH").
+    pub api_log: PathBuf,
 }
 
 pub fn rig() -> &'static Rig {
@@ -65,6 +67,7 @@ pub fn rig() -> &'static Rig {
             gmail_app_password: env["RIG_GMAIL_APP_PASSWORD"].to_owned(),
             graph_url: env["RIG_GRAPH_URL"].to_owned(),
             gmail_api_url: env["RIG_GMAIL_API_URL"].to_owned(),
+            api_log: PathBuf::from(env["RIG_API_LOG"]),
         }
     })
 }
@@ -100,6 +103,16 @@ impl Rig {
         let kept: String =
             list.lines().filter(|line| !line.eq_ignore_ascii_case(&address)).map(|l| format!("{l}\n")).collect();
         std::fs::write(&self.basic_smtp_off, kept).expect("switch Basic SMTP on");
+    }
+
+    /// The mail API requests `user`'s tokens made, as the rig logged them ("METHOD PATH").
+    pub fn api_requests(&self, user: &str) -> Vec<String> {
+        let owner = format!("{} ", self.address(user));
+        std::fs::read_to_string(&self.api_log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.strip_prefix(&owner).map(str::to_owned))
+            .collect()
     }
 
     pub fn address(&self, user: &str) -> String {

@@ -8,8 +8,9 @@ use egui::{RichText, Ui};
 use super::{EditForm, LABEL_WIDTH};
 use crate::model::fields::{self, Field};
 use crate::model::providers;
+use crate::model::setting::Transport;
 use crate::model::validate::parse_port;
-use crate::model::{Config, CredentialKind, Finding, Preset, Security, presets};
+use crate::model::{Config, CredentialKind, Finding, Preset, Protocol, Security, presets};
 use crate::ui::widgets::{Need, findings_ui, password_row_ui, text_row_ui};
 
 impl EditForm {
@@ -212,14 +213,18 @@ impl EditForm {
             let setting_credential = self.draft.credential;
             side_credential_row_ui(ui, "smtp_credential", setting_credential, &mut self.draft.smtp.credential);
             row_findings_ui(ui, findings, Field::SmtpCredential);
+            let through_api = transport_row_ui(ui, Field::SmtpSendsWith, credential, &mut self.draft.smtp.sends_with);
+            row_findings_ui(ui, findings, Field::SmtpSendsWith);
             let smtp = &mut self.draft.smtp;
-            text_row_ui(ui, Field::SmtpServer.label(), Need::Required, &mut smtp.server, "e.g. smtp.office365.com");
-            ui.end_row();
-            row_findings_ui(ui, findings, Field::SmtpServer);
-            port_row_ui(ui, Field::SmtpPort.label(), &mut self.smtp_port_text, &mut smtp.port, "587");
-            row_findings_ui(ui, findings, Field::SmtpPort);
-            security_row_ui(ui, Field::SmtpSecurity.label(), "smtp_security", &mut smtp.security);
-            row_findings_ui(ui, findings, Field::SmtpSecurity);
+            if !through_api {
+                text_row_ui(ui, Field::SmtpServer.label(), Need::Required, &mut smtp.server, "e.g. smtp.office365.com");
+                ui.end_row();
+                row_findings_ui(ui, findings, Field::SmtpServer);
+                port_row_ui(ui, Field::SmtpPort.label(), &mut self.smtp_port_text, &mut smtp.port, "587");
+                row_findings_ui(ui, findings, Field::SmtpPort);
+                security_row_ui(ui, Field::SmtpSecurity.label(), "smtp_security", &mut smtp.security);
+                row_findings_ui(ui, findings, Field::SmtpSecurity);
+            }
             text_row_ui(
                 ui,
                 Field::SmtpSendAs.label(),
@@ -295,14 +300,24 @@ impl EditForm {
             let setting_credential = self.draft.credential;
             side_credential_row_ui(ui, "imap_credential", setting_credential, &mut self.draft.imap.credential);
             row_findings_ui(ui, findings, Field::ImapCredential);
+            let through_api = transport_row_ui(ui, Field::ImapReadsWith, credential, &mut self.draft.imap.reads_with);
+            row_findings_ui(ui, findings, Field::ImapReadsWith);
             let imap = &mut self.draft.imap;
-            text_row_ui(ui, Field::ImapServer.label(), Need::Required, &mut imap.server, "e.g. outlook.office365.com");
-            ui.end_row();
-            row_findings_ui(ui, findings, Field::ImapServer);
-            port_row_ui(ui, Field::ImapPort.label(), &mut self.imap_port_text, &mut imap.port, "993");
-            row_findings_ui(ui, findings, Field::ImapPort);
-            security_row_ui(ui, Field::ImapSecurity.label(), "imap_security", &mut imap.security);
-            row_findings_ui(ui, findings, Field::ImapSecurity);
+            if !through_api {
+                text_row_ui(
+                    ui,
+                    Field::ImapServer.label(),
+                    Need::Required,
+                    &mut imap.server,
+                    "e.g. outlook.office365.com",
+                );
+                ui.end_row();
+                row_findings_ui(ui, findings, Field::ImapServer);
+                port_row_ui(ui, Field::ImapPort.label(), &mut self.imap_port_text, &mut imap.port, "993");
+                row_findings_ui(ui, findings, Field::ImapPort);
+                security_row_ui(ui, Field::ImapSecurity.label(), "imap_security", &mut imap.security);
+                row_findings_ui(ui, findings, Field::ImapSecurity);
+            }
             text_row_ui(ui, Field::ImapInboxFolder.label(), Need::Required, &mut imap.inbox_folder, "Inbox")
                 .on_hover_text("\"Inbox\" is the general default");
             ui.end_row();
@@ -402,6 +417,48 @@ fn side_credential_row_ui(
         *side = choice;
     }
     ui.end_row();
+}
+
+/// "Sends with" / "Reads with": the mail protocol, or the provider's own API where the
+/// side's sign-in has one (Microsoft Graph, the Gmail API). Shown only where there is a
+/// choice, or a choice to undo; says whether the side goes through an API (its server,
+/// port and security rows are then not shown: the API has none to set — the values stay).
+fn transport_row_ui(ui: &mut Ui, field: Field, credential: CredentialKind, transport: &mut Transport) -> bool {
+    let side = if field == Field::SmtpSendsWith { Protocol::Smtp } else { Protocol::Imap };
+    let api = providers::for_credential(credential).and_then(|p| p.api).map(|api| api.transport);
+    if api.is_none() && transport.is_protocol() {
+        return false;
+    }
+    let label = crate::ui::widgets::field_label_ui(ui, field.label(), Need::Optional);
+    // The protocol, the sign-in's API, and a value from the file that is neither (to undo it).
+    let mut choices = vec![Transport::Protocol];
+    for choice in [api, Some(*transport)].into_iter().flatten() {
+        if !choices.contains(&choice) {
+            choices.push(choice);
+        }
+    }
+    egui::ComboBox::from_id_salt(field.config_name())
+        .selected_text(transport.label(side))
+        .width(240.0)
+        .show_ui(ui, |ui| {
+            for choice in choices {
+                ui.selectable_value(transport, choice, choice.label(side));
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(match side {
+            Protocol::Smtp => {
+                "Where the organisation switched SMTP AUTH off: send through the provider's API with \
+                              the same sign-in (if a test then names a permission missing, press Connect again)"
+            }
+            Protocol::Imap => {
+                "Where IMAP is switched off: read the folders through the provider's API with the \
+                              same sign-in (if a test then names a permission missing, press Connect again)"
+            }
+        });
+    ui.end_row();
+    !transport.is_protocol()
 }
 
 /// The guide's Password row: a masked field for Basic; for OAuth, where the
