@@ -329,8 +329,6 @@ fn email(
         .and_then(|id| config.setting(id))
         .or_else(|| config.mail_settings.iter().find(|s| s.active && s.id != change.setting))
         .ok_or(AlertError::NoSender)?;
-    let options = crate::probe::ProbeOptions::from_config(config)?;
-    let (outgoing, _) = crate::checks::connection_inputs(via, config, secrets, &options)?;
     let from = via.smtp.send_as.trim();
     let date =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
@@ -342,14 +340,12 @@ fn email(
          Content-Type: text/plain; charset=utf-8\r\nX-Mailsettings-Alert: {}\r\n\r\n{}\r\n\r\nReason: {}\r\n{next}",
         change.setting, change.text, change.reason
     );
-    let report = crate::probe::smtp::relay_message(
-        &outgoing,
-        from,
-        &[to.trim().to_owned()],
-        &mut message.as_bytes(),
-        &options,
-        cancel,
-    );
+    let report =
+        crate::checks::deliver(via, config, secrets, (from, &[to.trim().to_owned()]), &mut message.as_bytes(), cancel)
+            .map_err(|err| match err {
+                crate::checks::CheckError::Trust(err) => AlertError::Trust(err),
+                crate::checks::CheckError::Secrets(err) => AlertError::SecretStore(err),
+            })?;
     if report.passed { Ok(()) } else { Err(AlertError::EmailNotSent(report.failure_summary())) }
 }
 

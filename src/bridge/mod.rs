@@ -33,6 +33,7 @@ use crate::probe::ProbeOptions;
 use crate::secret::Secret;
 use crate::store::{SecretKind, SecretStoreError, Secrets};
 
+mod api_side;
 pub mod local_tls;
 mod peer;
 mod sessions;
@@ -353,6 +354,19 @@ fn smtp_session(shared: &Shared, session: Session, mut client: Local) -> io::Res
                     continue;
                 };
                 shared.registry.signed_in(session.id);
+                // Through the provider's API: the bridge answers the session itself.
+                if crate::checks::api_road(&served.setting, &shared.config, Protocol::Smtp).is_some() {
+                    return match api_sign_in(shared, &served.setting) {
+                        Ok(()) => {
+                            client.write_all(
+                                b"235 2.7.0 signed in through the bridge (sending through the mail API)\r\n",
+                            )?;
+                            api_side::serve(shared, &served.setting, &mut client)
+                        }
+                        Err(reason) => client
+                            .write_all(format!("454 4.7.0 the mailbox could not be reached: {reason}\r\n").as_bytes()),
+                    };
+                }
                 return match upstream_smtp(shared, &served.setting) {
                     Ok(upstream) => {
                         client.write_all(b"235 2.7.0 signed in through the bridge\r\n")?;
@@ -548,6 +562,20 @@ fn upstream_smtp(shared: &Shared, setting: &MailSetting) -> Result<End, String> 
     crate::probe::smtp::sign_in_to_pass_through(&outgoing, &shared.options, &CancelToken::new())
         .map(|signed_in| End::tls(signed_in.socket, rustls::Connection::Client(signed_in.tls)))
         .map_err(|report| refused(setting, &report))
+}
+
+/// For a setting that sends through its API: a token for sending can be had now (the
+/// program hears at once when it cannot, as with a refused upstream sign-in).
+fn api_sign_in(shared: &Shared, setting: &MailSetting) -> Result<(), String> {
+    let (outgoing, _) = upstream_inputs(shared, setting)?;
+    match outgoing.sign_in.unusable() {
+        None => Ok(()),
+        Some((err, diagnosis)) => {
+            let words = diagnosis.map_or_else(|| err.to_string(), |d| format!("{} {}", d.cause, d.next_step));
+            tracing::warn!("bridge: {} has no token for sending through its API: {words}", setting.id);
+            Err(crate::printable::printable(&words).replace(['\r', '\n'], " "))
+        }
+    }
 }
 
 /// Signs in upstream as Test Incoming does; the connection is then the program's.

@@ -18,6 +18,7 @@ use crate::model::{Config, MailSetting};
 use crate::probe::{self, ProbeOptions, Report};
 use crate::secret::Secret;
 use crate::store::{SecretKind, SecretStoreError, Secrets, Workspace};
+use std::io::Read as _;
 
 /// What to check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,6 +262,43 @@ pub fn run(
     let mut report = for_setting::diagnosis(report, setting);
     report.name_support(&config.support_contact());
     Ok(CheckResult::Report(Box::new(report)))
+}
+
+/// The largest message sent through a mail API (read whole, as the API takes it in one
+/// request): the size the providers' own limits allow at most (Gmail 35 MB; Graph less).
+pub const MAX_API_MESSAGE: u64 = 35 * 1024 * 1024;
+
+/// Sends one message through `setting` as it sends — SMTP (streamed) or its provider's
+/// API — for `mailsettings send`, alert emails and anything else that delivers: the one
+/// way, so a setting whose tenant switched SMTP AUTH off still delivers everywhere.
+pub fn deliver(
+    setting: &MailSetting,
+    config: &Config,
+    secrets: &Secrets,
+    (envelope_from, recipients): (&str, &[String]),
+    message: &mut dyn std::io::Read,
+    cancel: &CancelToken,
+) -> Result<Report, CheckError> {
+    let options = ProbeOptions::from_config(config)?;
+    let (outgoing, _) = connection_inputs(setting, config, secrets, &options)?;
+    let Some(road) = api_road(setting, config, crate::model::Protocol::Smtp) else {
+        return Ok(probe::smtp::relay_message(&outgoing, envelope_from, recipients, message, &options, cancel));
+    };
+    let mut mime = Vec::new();
+    let read = std::io::Read::take(message, MAX_API_MESSAGE + 1).read_to_end(&mut mime);
+    let route = crate::oauth::http::route_for(&config.network, secrets);
+    Ok(match read {
+        Ok(_) if mime.len() as u64 > MAX_API_MESSAGE => crate::mailapi::message_refused(
+            &road,
+            &outgoing,
+            &format!("the message is larger than {} MB, more than the API takes", MAX_API_MESSAGE / 1024 / 1024),
+        ),
+        Ok(_) => {
+            let mime = crate::mailapi::with_envelope(&mime, recipients);
+            crate::mailapi::send_message(&road, &outgoing, &mime, &options, &route, cancel)
+        }
+        Err(err) => crate::mailapi::message_refused(&road, &outgoing, &format!("the message could not be read: {err}")),
+    })
 }
 
 /// Where a side goes through a provider's API, which API, at what address and for

@@ -4,8 +4,7 @@
 use std::io::Write;
 
 use super::failure::Failure;
-use super::support::{find, interrupted, probe_options};
-use crate::probe;
+use super::support::{find, interrupted};
 use crate::store::Workspace;
 
 /// `send ID`: sendmail through a setting. Quiet on success, as sendmail is.
@@ -32,19 +31,21 @@ pub(super) fn send(
     let head = crate::send::read_head(input).map_err(|e| data_error(e.to_string()))?;
     let prepared = crate::send::prepare(&head, recipients, extract, &sender, time::OffsetDateTime::now_utc())
         .map_err(|e| data_error(e.to_string()))?;
-    let options = probe_options(workspace).map_err(|f| Failure { code: EX_UNAVAILABLE, message: f.message })?;
-    let (outgoing, _) = crate::checks::connection_inputs(setting, workspace.config(), workspace.secrets(), &options)
-        .map_err(|e| Failure { code: EX_NOPERM, message: e.to_string() })?;
     let envelope_from = envelope_from.map_or_else(|| send_as.to_string(), str::to_owned);
     let mut message = std::io::Read::chain(prepared.head.as_slice(), input);
-    let report = probe::smtp::relay_message(
-        &outgoing,
-        &envelope_from,
-        &prepared.recipients,
+    // SMTP, or the provider's API for a setting that sends through it.
+    let report = crate::checks::deliver(
+        setting,
+        workspace.config(),
+        workspace.secrets(),
+        (&envelope_from, &prepared.recipients),
         &mut message,
-        &options,
         &interrupted(),
-    );
+    )
+    .map_err(|e| match e {
+        crate::checks::CheckError::Trust(err) => Failure { code: EX_UNAVAILABLE, message: err.to_string() },
+        crate::checks::CheckError::Secrets(err) => Failure { code: EX_NOPERM, message: err.to_string() },
+    })?;
     let mut report = crate::checks::setting_diagnosis(report, setting);
     report.name_support(&workspace.config().support_contact());
     let code = crate::send::exit_code(&report);

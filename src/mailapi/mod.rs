@@ -243,6 +243,54 @@ pub fn send_message(
     run.finish()
 }
 
+/// A message that cannot go (too large, unreadable): a report that says so, nothing sent.
+pub fn message_refused(road: &ApiRoad, input: &OutgoingInput, reason: &str) -> Report {
+    let mut run = start(ProbeKind::Send, Protocol::Smtp, &input.setting_id, road, &input.user, input.redactor());
+    run.failed(StageName::Send, Instant::now(), &ProbeError::BadMessage(reason.to_owned()), None);
+    run.finish()
+}
+
+/// The message as an API sends it: the APIs take the recipients from the header, so
+/// envelope recipients it does not name (sendmail's arguments, a Bcc the caller took
+/// out) go in a `Bcc:` line, which the API delivers to and takes out of every copy.
+pub fn with_envelope(mime: &[u8], recipients: &[String]) -> Vec<u8> {
+    let head_end = mime
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|at| at + 2)
+        .or_else(|| mime.windows(2).position(|w| w == b"\n\n").map(|at| at + 1))
+        .unwrap_or(mime.len());
+    let head = String::from_utf8_lossy(&mime[..head_end]).replace("\r\n", "\n");
+    // Header fields unfolded; the addresses of To, Cc and Bcc.
+    let mut named: Vec<String> = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    for line in head.lines() {
+        match fields.last_mut() {
+            Some(field) if line.starts_with([' ', '\t']) => field.push_str(line),
+            _ => fields.push(line.to_owned()),
+        }
+    }
+    for field in &fields {
+        let Some((name, value)) = field.split_once(':') else { continue };
+        if ["to", "cc", "bcc"].contains(&name.trim().to_ascii_lowercase().as_str())
+            && let Ok(mailboxes) = value.trim().parse::<lettre::message::Mailboxes>()
+        {
+            named.extend(mailboxes.into_iter().map(|m| m.email.to_string().to_ascii_lowercase()));
+        }
+    }
+    let extra: Vec<&str> = recipients
+        .iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty() && !named.contains(&r.to_ascii_lowercase()))
+        .collect();
+    if extra.is_empty() {
+        return mime.to_vec();
+    }
+    let mut out = format!("Bcc: {}\r\n", extra.join(", ")).into_bytes();
+    out.extend_from_slice(mime);
+    out
+}
+
 /// Test Incoming through the API: the inbox and sent folders by name, with their counts.
 pub fn test_incoming(
     road: &ApiRoad,
@@ -369,4 +417,20 @@ pub fn test_sign_in(road: &ApiRoad, input: &OutgoingInput) -> Report {
         start(ProbeKind::SendingSignIn, Protocol::Smtp, &input.setting_id, road, &input.user, input.redactor());
     signed_in(&mut run, &input.sign_in, road, Protocol::Smtp);
     run.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn envelope_recipients_the_header_does_not_name_go_in_bcc() {
+        let mime = b"From: ar@example.com\r\nTo: One <one@example.org>,\r\n two@example.org\r\nSubject: s\r\n\r\nTo: body@example.org\r\n";
+        let same = super::with_envelope(mime, &["ONE@example.org".into(), "two@example.org".into()]);
+        assert_eq!(same, mime.to_vec(), "the header names them all");
+        let more = super::with_envelope(
+            mime,
+            &["one@example.org".into(), "hidden@example.org".into(), "body@example.org".into()],
+        );
+        let text = String::from_utf8(more).unwrap();
+        assert!(text.starts_with("Bcc: hidden@example.org, body@example.org\r\nFrom:"), "{text}");
+    }
 }

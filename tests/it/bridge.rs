@@ -560,3 +560,43 @@ fn another_users_connection_is_refused_before_it_can_sign_in() {
     );
     assert!(stop(bridge).success());
 }
+
+/// A password-only program speaking SMTP to the bridge, for a mailbox whose SMTP AUTH is
+/// off and that sends through Microsoft Graph: the bridge answers MAIL, RCPT and DATA
+/// itself and delivers each message through Graph — two in one session — and the
+/// program never learns SMTP AUTH is off.
+#[test]
+fn a_program_speaking_smtp_sends_through_graph_via_the_bridge() {
+    let rig = rig();
+    let sandbox =
+        crate::mailapi::sandbox(crate::mailapi::graph_setting(rig, "bridged-graph", "smtpoff"), "microsoft365");
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "bridged-graph"]), 0);
+    let password = local_password(&sandbox, "bridged-graph");
+    let (bridge, smtp, _) = start_bridge(&sandbox, "bridged-graph");
+    let run_id = format!("bridge-graph-{}", std::process::id());
+    let script = format!(
+        r#"
+import smtplib
+s = smtplib.SMTP("127.0.0.1", {smtp}, timeout=20)
+s.ehlo()
+s.login("smtpoff@rig.test", "{password}")
+for n in (1, 2):
+    refused = s.sendmail("smtpoff@rig.test", ["admin@example.org", "graphbridge@rig.test"], "From: smtpoff@rig.test\r\nTo: admin@example.org\r\nSubject: through the bridge and Graph %d\r\nX-Helper-Run: {run_id}\r\n\r\n.leading dot kept\r\n" % n)
+    assert refused == {{}}, refused
+s.quit()
+print("passed")
+"#
+    );
+    let output = python(&script);
+    assert!(stdout(&output).contains("passed"), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+    let started = Instant::now();
+    let arrived = |user| rig.count_with_header(user, "INBOX", "X-Helper-Run", &run_id);
+    while arrived("catchall") < 2 || arrived("graphbridge") < 2 {
+        assert!(started.elapsed() < Duration::from_secs(10), "two messages, two recipients each, through Graph");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(rig.api_requests("smtpoff").iter().filter(|r| *r == "POST /v1.0/me/sendMail").count() >= 2);
+    let text = rig.message_text("graphbridge", "INBOX", "Subject", "through the bridge and Graph 1");
+    assert!(text.contains("\n.leading dot kept"), "the program's dot-stuffing undone, once: {text}");
+    assert!(stop(bridge).success());
+}

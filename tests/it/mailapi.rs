@@ -14,7 +14,7 @@ use crate::support::{assert_exit, run_command, stdout};
 
 /// A sandbox whose `provider`'s sign-in and API are the rig's, asking for the scopes
 /// the setting's roads need (the catalogue's, not the test IdP's "mail").
-fn sandbox(setting: MailSetting, provider: &str) -> OAuthSandbox {
+pub(crate) fn sandbox(setting: MailSetting, provider: &str) -> OAuthSandbox {
     let rig = rig();
     let mut config = rig.config_with(vec![setting]);
     let mut entry = provider_entry(rig, provider);
@@ -26,7 +26,7 @@ fn sandbox(setting: MailSetting, provider: &str) -> OAuthSandbox {
     sandbox
 }
 
-fn graph_setting(rig: &Rig, id: &str, user: &str) -> MailSetting {
+pub(crate) fn graph_setting(rig: &Rig, id: &str, user: &str) -> MailSetting {
     let mut setting = rig.basic_setting(id, user);
     setting.credential = CredentialKind::Microsoft365;
     setting.smtp.sends_with = Transport::Graph;
@@ -210,4 +210,26 @@ fn a_gmail_mailbox_sends_and_reads_through_the_gmail_api() {
     let incoming = sandbox.run(Browser::Idle, &["test", "incoming", "gmail-api"]);
     assert_exit(&incoming, 0);
     assert!(stdout(&incoming).contains("[Gmail]/Sent Mail:"), "{}", stdout(&incoming));
+}
+
+/// `mailsettings send` through a setting that sends with Graph: a sendmail caller's
+/// message (To, and a Bcc taken out of the header as sendmail does) reaches every
+/// recipient, and no delivered copy shows the Bcc.
+#[test]
+fn send_delivers_through_graph_to_every_recipient_and_keeps_bcc_hidden() {
+    let rig = rig();
+    let sandbox = sandbox(graph_setting(rig, "graph-send", "smtpoff"), "microsoft365");
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "graph-send"]), 0);
+    let run = format!("graph-send-{}", std::process::id());
+    let message = format!(
+        "To: graphto@rig.test\nBcc: graphbcc@rig.test\nSubject: invoice through Graph\nX-Helper-Run: {run}\n\nPlease pay.\n"
+    );
+    let sent = run_command(sandbox.command(Browser::Idle, &["send", "graph-send", "-t"]), &message);
+    assert_exit(&sent, 0);
+    for user in ["graphto", "graphbcc"] {
+        assert_eq!(rig.count_with_header(user, "INBOX", "X-Helper-Run", &run), 1, "{user} has it");
+        let shown = rig.count_with_headers(user, "INBOX", &[("X-Helper-Run", &run), ("Bcc", "graphbcc")]);
+        assert_eq!(shown, 0, "no copy shows the Bcc");
+    }
+    assert!(rig.api_requests("smtpoff").iter().any(|r| r == "POST /v1.0/me/sendMail"), "it went through Graph");
 }
