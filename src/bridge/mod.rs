@@ -580,6 +580,14 @@ fn api_sign_in(shared: &Shared, setting: &MailSetting) -> Result<(), String> {
 
 /// Signs in upstream as Test Incoming does; the connection is then the program's.
 fn upstream_imap(shared: &Shared, setting: &MailSetting) -> Result<End, String> {
+    // No IMAP server behind a setting that reads through its provider's API.
+    if let Some(road) = crate::checks::api_road(setting, &shared.config, Protocol::Imap) {
+        return Err(format!(
+            "this setting reads through {} (Reads with), not IMAP: the bridge passes IMAP sessions only to an \
+             IMAP server",
+            road.transport.label(Protocol::Imap)
+        ));
+    }
     let (_, incoming) = upstream_inputs(shared, setting)?;
     crate::probe::imap::sign_in_to_pass_through(&incoming, &shared.options, &CancelToken::new())
         .map(|signed_in| End::tls(signed_in.socket, rustls::Connection::Client(signed_in.tls)))

@@ -72,7 +72,18 @@ pub fn access_token(
     secrets: &Secrets,
     options: &ProbeOptions,
 ) -> Option<Result<Secret, probe::TokenFailure>> {
-    side_access_token(setting, config, secrets, options, None)
+    side_access_token(setting, config, secrets, options, TokenFor::Connect)
+}
+
+/// Which scopes an access token must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFor {
+    /// Connect's own token, as the sign-in gave it (`mailsettings token`).
+    Connect,
+    /// One side's: SMTP's or IMAP's scopes, or its API's.
+    Side(crate::model::Protocol),
+    /// One token for both sides (they go to the same API).
+    BothSides,
 }
 
 /// A side's access token: the one Connect's token is for (`None`), or one that carries
@@ -83,7 +94,7 @@ pub fn side_access_token(
     config: &Config,
     secrets: &Secrets,
     options: &ProbeOptions,
-    side: Option<crate::model::Protocol>,
+    wanted: TokenFor,
 ) -> Option<Result<Secret, probe::TokenFailure>> {
     if !setting.uses_oauth() {
         return None;
@@ -111,10 +122,10 @@ pub fn side_access_token(
     };
     let timeout = options.connect_timeout.max(std::time::Duration::from_secs(10));
     let route = crate::oauth::http::route_for(&config.network, secrets);
-    let transport = match side {
-        Some(crate::model::Protocol::Smtp) => setting.smtp.sends_with,
-        Some(crate::model::Protocol::Imap) => setting.imap.reads_with,
-        None => crate::model::setting::Transport::Protocol,
+    let transport = match wanted {
+        TokenFor::Side(crate::model::Protocol::Smtp) => setting.smtp.sends_with,
+        TokenFor::Side(crate::model::Protocol::Imap) | TokenFor::BothSides => setting.imap.reads_with,
+        TokenFor::Connect => crate::model::setting::Transport::Protocol,
     };
     if setting.oauth_flow == crate::model::OAuthFlow::App {
         let mut provider = crate::oauth::provider::with_stored_app_certificate(provider, secrets);
@@ -126,10 +137,15 @@ pub fn side_access_token(
             crate::oauth::tokens::app_access_token(&provider, (options.tls.clone(), &route), timeout).map_err(failure),
         );
     }
-    let scopes = match side {
-        Some(crate::model::Protocol::Smtp) => provider.sending_scopes.clone(),
-        Some(crate::model::Protocol::Imap) => provider.reading_scopes.clone(),
-        None => Vec::new(),
+    let scopes = match wanted {
+        TokenFor::Side(crate::model::Protocol::Smtp) => provider.sending_scopes.clone(),
+        TokenFor::Side(crate::model::Protocol::Imap) => provider.reading_scopes.clone(),
+        TokenFor::BothSides => {
+            let mut both = provider.reading_scopes.clone();
+            both.extend(provider.sending_scopes.iter().filter(|s| !provider.reading_scopes.contains(s)).cloned());
+            both
+        }
+        TokenFor::Connect => Vec::new(),
     };
     Some(
         crate::oauth::tokens::fresh_access_token_for(
@@ -160,11 +176,12 @@ pub fn connection_inputs(
             && setting.smtp_credential().uses_oauth()
             && setting.imap_credential().uses_oauth()
     });
-    let bearer = if separate {
-        None
+    let shared = if setting.smtp_credential().uses_oauth() && setting.imap_credential().uses_oauth() {
+        TokenFor::BothSides
     } else {
-        side_access_token(setting, config, secrets, options, Some(side_of_token(setting)))
+        TokenFor::Side(side_of_token(setting))
     };
+    let bearer = if separate { None } else { side_access_token(setting, config, secrets, options, shared) };
     // Each side as it signs in: a relay's password beside an OAuth mailbox, or one credential for both.
     let sign_in = |kind: SecretKind, what: &str| -> Result<probe::SignIn, SecretStoreError> {
         let credential =
@@ -177,7 +194,7 @@ pub fn connection_inputs(
                 } else {
                     crate::model::Protocol::Imap
                 };
-                own = side_access_token(setting, config, secrets, options, Some(side));
+                own = side_access_token(setting, config, secrets, options, TokenFor::Side(side));
                 &own
             } else {
                 &bearer

@@ -65,6 +65,17 @@ pub enum Command {
     },
     /// Make a setting the default of a company (it must be active)
     SetDefault { company: String, id: String },
+    /// Choose how a setting sends and reads: SMTP and IMAP, or its provider's API (Microsoft
+    /// Graph, the Gmail API) where the organisation switched SMTP AUTH or IMAP off
+    SetTransport {
+        id: String,
+        /// How it sends
+        #[arg(long, value_enum, value_name = "ROAD")]
+        sends_with: Option<SendsWith>,
+        /// How it reads the folders
+        #[arg(long, value_enum, value_name = "ROAD")]
+        reads_with: Option<ReadsWith>,
+    },
     /// Add a company
     AddCompany {
         id: String,
@@ -447,6 +458,44 @@ pub struct SetAppArgs {
     /// refresh tokens 7 days after sign-in; until you say otherwise that clock is shown
     #[arg(long, value_enum, value_name = "STATUS")]
     pub publishing_status: Option<PublishingStatus>,
+}
+
+/// How a setting sends (`set-transport --sends-with`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SendsWith {
+    Smtp,
+    Graph,
+    GmailApi,
+}
+
+/// How a setting reads (`set-transport --reads-with`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReadsWith {
+    Imap,
+    Graph,
+    GmailApi,
+}
+
+impl SendsWith {
+    pub fn transport(self) -> crate::model::setting::Transport {
+        use crate::model::setting::Transport;
+        match self {
+            Self::Smtp => Transport::Protocol,
+            Self::Graph => Transport::Graph,
+            Self::GmailApi => Transport::GmailApi,
+        }
+    }
+}
+
+impl ReadsWith {
+    pub fn transport(self) -> crate::model::setting::Transport {
+        use crate::model::setting::Transport;
+        match self {
+            Self::Imap => Transport::Protocol,
+            Self::Graph => Transport::Graph,
+            Self::GmailApi => Transport::GmailApi,
+        }
+    }
 }
 
 /// A Google app's publishing status (its OAuth consent screen).

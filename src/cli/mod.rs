@@ -78,6 +78,12 @@ fn execute_in(workspace: &mut Workspace, command: &Command, out: &mut dyn Write)
         Command::Activate { id, untested } => settings::activate(ws, id, *untested, out),
         Command::Deactivate { id, switch_defaults_to: to } => settings::deactivate(ws, id, to.as_deref(), out),
         Command::SetDefault { company, id } => settings::set_default(ws, company, id, out),
+        Command::SetTransport { id, sends_with, reads_with } => settings::set_transport(
+            ws,
+            id,
+            (sends_with.map(args::SendsWith::transport), reads_with.map(args::ReadsWith::transport)),
+            out,
+        ),
         Command::AddCompany { id, name } => settings::add_company(ws, id, name, out),
         Command::Delete { id } => settings::delete(ws, id, out),
         Command::Restore { id } => settings::restore(ws, id, out),

@@ -357,6 +357,39 @@ pub(super) fn activate(
     Ok(writeln!(out, "\"{id}\" is active")?)
 }
 
+/// `set-transport ID`: how the setting sends and reads, saved (validated, audited) as the form saves.
+pub(super) fn set_transport(
+    workspace: &mut Workspace,
+    id: &str,
+    (sends_with, reads_with): (Option<crate::model::setting::Transport>, Option<crate::model::setting::Transport>),
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    use crate::model::Protocol;
+    let mut setting = find(workspace.config(), id)?.clone();
+    if sends_with.is_none() && reads_with.is_none() {
+        return Ok(writeln!(
+            out,
+            "\"{id}\" sends with {} and reads with {}",
+            setting.smtp.sends_with.label(Protocol::Smtp),
+            setting.imap.reads_with.label(Protocol::Imap)
+        )?);
+    }
+    if let Some(road) = sends_with {
+        setting.smtp.sends_with = road;
+    }
+    if let Some(road) = reads_with {
+        setting.imap.reads_with = road;
+    }
+    let (sends, reads) = (setting.smtp.sends_with, setting.imap.reads_with);
+    workspace.save_setting(setting, &crate::store::PasswordChanges::default())?;
+    Ok(writeln!(
+        out,
+        "\"{id}\" now sends with {} and reads with {} (if a test then names a permission missing, connect again)",
+        sends.label(Protocol::Smtp),
+        reads.label(Protocol::Imap)
+    )?)
+}
+
 pub(super) fn set_default(
     workspace: &mut Workspace,
     company: &str,

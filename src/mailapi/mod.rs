@@ -410,6 +410,67 @@ fn count(value: &serde_json::Value) -> u32 {
     value.as_u64().map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// Whether the API would send for this sign-in, without sending anything: a message
+/// with no recipient, which the API refuses only after the token, its permission and
+/// Send As were accepted ("ErrorInvalidRecipients" is the yes). Readiness asks it.
+pub fn would_send(
+    road: &ApiRoad,
+    input: &OutgoingInput,
+    options: &ProbeOptions,
+    route: &ProxyRoute,
+    cancel: &CancelToken,
+) -> Report {
+    let mut run = start(ProbeKind::Readiness, Protocol::Smtp, &input.setting_id, road, &input.user, input.redactor());
+    let Some(token) = signed_in(&mut run, &input.sign_in, road, Protocol::Smtp) else { return run.finish() };
+    let client = client(road, token, options, route, cancel);
+    let started = Instant::now();
+    let from = if input.send_as.is_empty() { input.user.clone() } else { input.send_as.clone() };
+    let mime = format!("From: <{from}>\r\nSubject: Mail Settings readiness (not sent)\r\n\r\nnot sent\r\n");
+    match api_for(road).send(&client, mime.as_bytes()) {
+        Err(ApiError::Answered { status: 400, code, .. })
+            if code == "ErrorInvalidRecipients" || code == "invalidArgument" =>
+        {
+            let detail = format!("{} would send (nothing was sent)", road.transport.label(Protocol::Smtp));
+            run.passed(StageName::Send, started, &detail, None);
+        }
+        Ok(status) => {
+            let detail = format!(
+                "{} accepted a message without recipients (HTTP {status})",
+                road.transport.label(Protocol::Smtp)
+            );
+            run.passed(StageName::Send, started, &detail, None);
+        }
+        Err(err) => refused(&mut run, StageName::Send, started, &err, road, Protocol::Smtp),
+    }
+    run.finish()
+}
+
+/// Whether the API opens the mailbox's inbox for this sign-in. Readiness asks it.
+pub fn would_read(
+    road: &ApiRoad,
+    input: &IncomingInput,
+    options: &ProbeOptions,
+    route: &ProxyRoute,
+    cancel: &CancelToken,
+) -> Report {
+    let mut run = start(ProbeKind::Readiness, Protocol::Imap, &input.setting_id, road, &input.user, input.redactor());
+    let Some(token) = signed_in(&mut run, &input.sign_in, road, Protocol::Imap) else { return run.finish() };
+    let client = client(road, token, options, route, cancel);
+    let started = Instant::now();
+    match api_for(road).counts(&client, "INBOX") {
+        Ok(Some((total, _))) => {
+            let detail = format!("{} opens the inbox ({total} messages)", road.transport.label(Protocol::Imap));
+            run.passed(StageName::Folders, started, &detail, None);
+        }
+        Ok(None) => {
+            let err = ProbeError::FolderMissing { folder: "Inbox".to_owned(), suggestion: String::new() };
+            run.failed(StageName::Folders, started, &err, None);
+        }
+        Err(err) => refused(&mut run, StageName::Folders, started, &err, road, Protocol::Imap),
+    }
+    run.finish()
+}
+
 /// The scheduled check's sign-in for sending through the API: the token is had (no
 /// message is sent, and Graph offers nothing cheaper that `Mail.Send` alone may call).
 pub fn test_sign_in(road: &ApiRoad, input: &OutgoingInput) -> Report {

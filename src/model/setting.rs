@@ -119,6 +119,16 @@ impl Transport {
         }
     }
 
+    /// Its word in the config file and on the command line (`smtp`/`imap`, `graph`, `gmail-api`).
+    pub fn config_name(self, side: Protocol) -> &'static str {
+        match (self, side) {
+            (Self::Protocol, Protocol::Smtp) => "smtp",
+            (Self::Protocol, Protocol::Imap) => "imap",
+            (Self::Graph, _) => "graph",
+            (Self::GmailApi, _) => "gmail-api",
+        }
+    }
+
     /// The credential type whose API this is; `None` for the mail protocols.
     pub fn provider_credential(self) -> Option<CredentialKind> {
         match self {

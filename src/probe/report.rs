@@ -38,6 +38,10 @@ pub enum StageName {
     ReceivingSignIn,
     /// Readiness: the mail permissions the sign-in was granted.
     Permissions,
+    /// Readiness: would the provider's API send (Microsoft Graph).
+    ApiSending,
+    /// Readiness: does the provider's API open the mailbox.
+    ApiReading,
 }
 
 impl StageName {
@@ -59,6 +63,8 @@ impl StageName {
             Self::SendingSignIn => "Sending",
             Self::ReceivingSignIn => "Receiving",
             Self::Permissions => "Permissions",
+            Self::ApiSending => "Sending (API)",
+            Self::ApiReading => "Receiving (API)",
         }
     }
 }

@@ -233,3 +233,55 @@ fn send_delivers_through_graph_to_every_recipient_and_keeps_bcc_hidden() {
     }
     assert!(rig.api_requests("smtpoff").iter().any(|r| r == "POST /v1.0/me/sendMail"), "it went through Graph");
 }
+
+/// Readiness of a Microsoft mailbox asks every road: with SMTP AUTH off for the mailbox
+/// (Microsoft's words) and Graph allowed, the answer is yes — through Graph — with the
+/// line that turns SMTP AUTH on for whoever prefers it, and the command that sets the
+/// recommended road; set-transport takes it and Test Outgoing then goes through Graph.
+#[test]
+fn readiness_recommends_graph_where_smtp_auth_is_off_and_set_transport_takes_it() {
+    let rig = rig();
+    let mut setting = graph_setting(rig, "ready-graph", "smtpoff");
+    setting.smtp.sends_with = Transport::Protocol;
+    setting.imap.reads_with = Transport::Protocol;
+    let sandbox = sandbox(setting, "microsoft365");
+    // Connect asks for Outlook's scopes (the setting's roads); Graph's come by refresh (the rig
+    // grants what the app asks, as a tenant whose admin consented to the app's permissions).
+    let mut both = sandbox.config.clone();
+    both.oauth_providers[0].scopes = [
+        "https://outlook.office.com/IMAP.AccessAsUser.All",
+        "https://outlook.office.com/SMTP.Send",
+        "https://graph.microsoft.com/Mail.Send",
+        "https://graph.microsoft.com/Mail.ReadWrite",
+        "offline_access",
+        "openid",
+        "email",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let sandbox = OAuthSandbox { dir: sandbox.dir, config: both };
+    sandbox.write_config();
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "ready-graph"]), 0);
+    let answer = sandbox.run(Browser::Idle, &["readiness", "ready-graph"]);
+    let said = stdout(&answer);
+    assert_exit(&answer, 0);
+    assert!(said.contains("SmtpClientAuthentication is disabled for the Mailbox"), "SMTP AUTH's no: {said}");
+    assert!(said.contains("Microsoft Graph would send (nothing was sent)"), "{said}");
+    assert!(said.contains("Microsoft Graph opens the inbox"), "{said}");
+    assert!(said.contains("IMAP sign-in works"), "{said}");
+    assert!(
+        said.contains("Sends with: Microsoft Graph; Reads with: IMAP")
+            && said.contains("mailsettings set-transport ready-graph --sends-with graph"),
+        "{said}"
+    );
+    assert!(said.contains("Set-CASMailbox smtpoff@rig.test -SmtpClientAuthenticationDisabled $false"), "{said}");
+
+    let set = sandbox.run(Browser::Idle, &["set-transport", "ready-graph", "--sends-with", "graph"]);
+    assert_exit(&set, 0);
+    assert!(stdout(&set).contains("now sends with Microsoft Graph and reads with IMAP"), "{}", stdout(&set));
+    let outgoing = sandbox.run(Browser::Idle, &["test", "outgoing", "ready-graph", "--to", "admin@example.org"]);
+    assert_exit(&outgoing, 0);
+    assert!(stdout(&outgoing).contains("(Microsoft Graph) as smtpoff@rig.test"), "{}", stdout(&outgoing));
+    let audit = sandbox.run(Browser::Idle, &["log"]);
+    assert!(stdout(&audit).contains("ready-graph"), "saved through the workspace, audited: {}", stdout(&audit));
+}
