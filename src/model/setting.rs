@@ -460,6 +460,30 @@ mod tests {
     }
 
     #[test]
+    fn the_roads_are_written_only_when_not_smtp_and_imap_and_read_either_way() {
+        let mut through = MailSetting { credential: CredentialKind::Microsoft365, ..MailSetting::example("graph") };
+        let plain = crate::model::Config { mail_settings: vec![through.clone()], ..Default::default() };
+        let text = crate::store::file::to_toml(&plain).unwrap();
+        assert!(!text.contains("sends_with") && !text.contains("reads_with"), "{text}");
+        through.smtp.sends_with = Transport::Graph;
+        through.imap.reads_with = Transport::GmailApi;
+        let config = crate::model::Config { mail_settings: vec![through], ..Default::default() };
+        let text = crate::store::file::to_toml(&config).unwrap();
+        assert!(text.contains("sends_with = \"graph\"") && text.contains("reads_with = \"gmail-api\""), "{text}");
+        let again = crate::store::file::parse_config(text.as_bytes(), std::path::Path::new("c.toml")).unwrap();
+        assert_eq!(again, config);
+        // A hand-written "smtp" / "imap" is the default.
+        let typed = text.replace("\"graph\"", "\"smtp\"").replace("\"gmail-api\"", "\"imap\"");
+        let read = crate::store::file::parse_config(typed.as_bytes(), std::path::Path::new("c.toml")).unwrap();
+        assert_eq!(
+            (read.mail_settings[0].smtp.sends_with, read.mail_settings[0].imap.reads_with),
+            (Transport::Protocol, Transport::Protocol)
+        );
+        assert_eq!(Transport::Graph.label(Protocol::Smtp), "Microsoft Graph");
+        assert_eq!(Transport::Protocol.config_name(Protocol::Imap), "imap");
+    }
+
+    #[test]
     fn domain_of_takes_the_part_after_the_last_at() {
         assert_eq!(domain_of("AR@Example.COM"), Some("example.com".into()));
         assert_eq!(domain_of("\"a@b\"@example.org"), Some("example.org".into()));

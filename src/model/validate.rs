@@ -558,6 +558,41 @@ mod tests {
         assert!(found.iter().any(|f| f.rule == Rule::TwoOauthSignIns && f.severity == Severity::Error), "{found:#?}");
     }
 
+    /// A side through an API needs that API's provider on that side, and no server:
+    /// the server rows are not used (an empty one is no error).
+    #[test]
+    fn a_side_through_an_api_needs_its_provider_and_no_server() {
+        use super::super::setting::Transport;
+        let mut graph = MailSetting { credential: CredentialKind::Microsoft365, ..good() };
+        graph.smtp.sends_with = Transport::Graph;
+        graph.imap.reads_with = Transport::Graph;
+        graph.smtp.server.clear();
+        graph.imap.server = "office365.com".into(); // a known wrong host, unused through Graph
+        graph.imap.port = 0;
+        assert!(findings(&graph).is_empty(), "{:#?}", findings(&graph));
+
+        let mut wrong = good(); // Basic
+        wrong.smtp.sends_with = Transport::Graph;
+        let (rule, severity, field) = only(&wrong);
+        assert_eq!((rule, severity, field), (Rule::ApiNotOffered, Severity::Error, Field::SmtpSendsWith));
+        let message = &findings(&wrong)[0].message;
+        assert!(
+            message.contains("Microsoft Graph needs Microsoft 365 (MSO365) as the Credential Type")
+                && message.contains("or choose SMTP for Sends with"),
+            "{message}"
+        );
+        let mut gmail_graph = MailSetting { credential: CredentialKind::Gmail, ..good() };
+        gmail_graph.imap.reads_with = Transport::Graph;
+        assert!(
+            findings(&gmail_graph).iter().any(|f| f.rule == Rule::ApiNotOffered && f.field == Field::ImapReadsWith)
+        );
+        // A relay's password beside Microsoft 365: its side cannot go through Graph.
+        let mut relay = MailSetting { credential: CredentialKind::Microsoft365, ..good() };
+        relay.smtp.credential = Some(CredentialKind::Basic);
+        relay.smtp.sends_with = Transport::Graph;
+        assert!(findings(&relay).iter().any(|f| f.rule == Rule::ApiNotOffered));
+    }
+
     #[test]
     fn app_only_access_needs_a_provider_that_offers_it() {
         for (credential, refused) in

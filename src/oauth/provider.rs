@@ -494,6 +494,69 @@ mod tests {
         assert!(matches!(refused, ProviderError::BadTenant(_)), "{refused}");
     }
 
+    /// Each road asks for its own scopes: the protocols' as before, an API's instead of
+    /// them, reading's first (Connect's token is for its API); with a token per API only
+    /// the first API's scopes are expected in Connect's grant.
+    #[test]
+    fn the_scopes_follow_the_roads_each_side_takes() {
+        use crate::model::setting::Transport;
+        let config = config_with(OAuthProvider {
+            id: "microsoft365".into(),
+            client_id: "abc".into(),
+            api_url: Some("https://127.0.0.1:9/v1.0/".into()),
+            ..OAuthProvider::default()
+        });
+        let mut s = setting(CredentialKind::Microsoft365);
+        let protocols = resolve(&s, &config).unwrap();
+        let classic = providers::MICROSOFT_365.sign_in.unwrap().protocol_scopes();
+        assert_eq!(protocols.scopes, classic, "SMTP and IMAP ask exactly as before");
+        assert_eq!(protocols.first_resource().as_deref(), Some("https://outlook.office.com"));
+        assert_eq!(protocols.api_url.as_deref(), Some("https://127.0.0.1:9/v1.0"), "the app's api_url, trimmed");
+
+        s.smtp.sends_with = Transport::Graph;
+        s.imap.reads_with = Transport::Graph;
+        let graph = resolve(&s, &config).unwrap();
+        assert_eq!(
+            graph.scopes[..3],
+            [
+                "https://graph.microsoft.com/Mail.ReadWrite".to_owned(),
+                "https://graph.microsoft.com/Mail.Send".to_owned(),
+                "offline_access".to_owned()
+            ]
+        );
+        assert!(!graph.scopes.iter().any(|scope| scope.contains("outlook")), "{:?}", graph.scopes);
+
+        // Reading by IMAP, sending through Graph: Connect's token is Outlook's; Graph's comes by refresh.
+        s.imap.reads_with = Transport::Protocol;
+        let mixed = resolve(&s, &config).unwrap();
+        assert_eq!(mixed.scopes[0], "https://outlook.office.com/IMAP.AccessAsUser.All");
+        assert_eq!(mixed.mail_scopes, ["https://outlook.office.com/IMAP.AccessAsUser.All"]);
+        assert_eq!(mixed.sending_scopes, ["https://graph.microsoft.com/Mail.Send"]);
+
+        // A shared mailbox read through Graph by its delegate.
+        s.imap.reads_with = Transport::Graph;
+        s.imap.user_name = "collections@contoso.com".into();
+        s.delegate = Some("pat@contoso.com".into());
+        assert_eq!(resolve(&s, &config).unwrap().reading_scopes, ["https://graph.microsoft.com/Mail.ReadWrite.Shared"]);
+
+        // Google: one token for every scope; the API's narrow scopes where both sides use it.
+        let mut g = setting(CredentialKind::Gmail);
+        g.smtp.sends_with = Transport::GmailApi;
+        g.imap.reads_with = Transport::GmailApi;
+        let google =
+            config_with(OAuthProvider { id: "gmail".into(), client_id: "1-a.apps".into(), ..Default::default() });
+        let gmail = resolve(&g, &google).unwrap();
+        assert_eq!(
+            gmail.scopes[..2],
+            [
+                "https://www.googleapis.com/auth/gmail.readonly".to_owned(),
+                "https://www.googleapis.com/auth/gmail.send".to_owned()
+            ]
+        );
+        assert!(!gmail.token_per_resource && gmail.first_resource().is_none());
+        assert_eq!(gmail.api_url.as_deref(), Some("https://gmail.googleapis.com/gmail/v1"));
+    }
+
     #[test]
     fn the_admin_consent_link_names_the_app_and_a_real_tenant() {
         let mut s = setting(CredentialKind::Microsoft365);

@@ -745,3 +745,77 @@ pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Config, CredentialKind, MailSetting, OAuthProvider};
+
+    fn microsoft() -> ResolvedProvider {
+        let setting = MailSetting { credential: CredentialKind::Microsoft365, ..MailSetting::default() };
+        let entry = OAuthProvider { id: "microsoft365".into(), client_id: "c".into(), ..Default::default() };
+        let config = Config { oauth_providers: vec![entry], ..Config::default() };
+        super::super::provider::resolve(&setting, &config).unwrap()
+    }
+
+    fn connected(resource: Option<&str>, scopes: &[&str]) -> TokenSet {
+        let now = OffsetDateTime::now_utc();
+        TokenSet {
+            access_token: Secret::new("outlook-token"),
+            refresh_token: Some(Secret::new("refresh")),
+            expires_at: Some(now + time::Duration::hours(1)),
+            connected_at: now,
+            last_refresh: None,
+            account: None,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            provider: "microsoft365".into(),
+            needs_reconnect: None,
+            refresh_issued_at: None,
+            resource: resource.map(str::to_owned),
+            other_resources: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// Microsoft's token is per API: Connect's serves its own API's scopes; another
+    /// API's is kept beside it and used while it lasts; Google's one token serves all.
+    #[test]
+    fn another_apis_token_is_kept_beside_connects_and_used_while_it_lasts() {
+        let provider = microsoft();
+        let graph = ["https://graph.microsoft.com/Mail.Send".to_owned()];
+        let outlook = ["https://outlook.office.com/SMTP.Send".to_owned()];
+        let mut tokens = connected(Some("https://outlook.office.com"), &[]);
+        assert_eq!(tokens.other_resource(&provider, &outlook), None, "Connect's own API");
+        assert_eq!(tokens.other_resource(&provider, &[]), None);
+        let resource = tokens.other_resource(&provider, &graph).expect("Graph is another API");
+        assert_eq!(resource, "https://graph.microsoft.com");
+        assert!(tokens.usable(Some(&resource)).is_none(), "none yet: a refresh is due");
+        let later = OffsetDateTime::now_utc() + time::Duration::hours(1);
+        tokens.other_resources.insert(
+            resource.clone(),
+            ResourceToken { access_token: Secret::new("graph-token"), expires_at: Some(later) },
+        );
+        assert_eq!(tokens.usable(Some(&resource)).unwrap().expose(), "graph-token");
+        assert_eq!(tokens.usable(None).unwrap().expose(), "outlook-token");
+        // Older token sets name no resource: their granted scopes say which it is.
+        let older = connected(None, &["openid", "https://outlook.office.com/IMAP.AccessAsUser.All"]);
+        assert_eq!(older.other_resource(&provider, &outlook), None);
+        assert!(older.other_resource(&provider, &graph).is_some());
+        // A sign-in that ended serves nothing; Google issues one token for everything.
+        tokens.needs_reconnect = Some("gone".into());
+        assert!(tokens.usable(Some(&resource)).is_none() && tokens.usable(None).is_none());
+        let google = ResolvedProvider { token_per_resource: false, ..provider };
+        assert_eq!(connected(None, &[]).other_resource(&google, &graph), None);
+        // Kept through the store's JSON.
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Secrets::file(dir.path().join("s.json"));
+        let mut kept = connected(Some("https://outlook.office.com"), &[]);
+        kept.other_resources.insert(
+            resource.clone(),
+            ResourceToken { access_token: Secret::new("graph-token"), expires_at: Some(later) },
+        );
+        kept.save(&secrets, "s").unwrap();
+        let loaded = TokenSet::load(&secrets, "s").unwrap().unwrap();
+        assert_eq!(loaded.resource.as_deref(), Some("https://outlook.office.com"));
+        assert_eq!(loaded.other_resources[&resource].access_token.expose(), "graph-token");
+    }
+}
