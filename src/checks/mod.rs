@@ -264,7 +264,15 @@ pub fn run(
         },
         Check::RoundTrip => {
             let (outgoing, incoming) = inputs()?;
-            probe::imap::roundtrip(&outgoing, &incoming, &options, cancel)
+            match (&sending_api, &reading_api) {
+                (_, Some(road)) => {
+                    crate::mailapi::roundtrip(road, (&outgoing, &incoming), true, &options, &route(), cancel)
+                }
+                (Some(road), None) => {
+                    crate::mailapi::roundtrip(road, (&outgoing, &incoming), false, &options, &route(), cancel)
+                }
+                (None, None) => probe::imap::roundtrip(&outgoing, &incoming, &options, cancel),
+            }
         }
         Check::Leftover { folders } => {
             let incoming = inputs()?.1;

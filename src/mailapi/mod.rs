@@ -243,6 +243,54 @@ pub fn send_message(
     run.finish()
 }
 
+/// The round trip with the message sent through the API and awaited by IMAP (a
+/// tenant with SMTP AUTH off and IMAP on); a setting that also reads through the API
+/// is told the round trip waits by IMAP only — Test Outgoing to its own address, then
+/// Test Incoming, shows the same.
+pub fn roundtrip(
+    road: &ApiRoad,
+    (outgoing, incoming): (&OutgoingInput, &IncomingInput),
+    reads_through_api: bool,
+    options: &ProbeOptions,
+    route: &ProxyRoute,
+    cancel: &CancelToken,
+) -> Report {
+    if reads_through_api {
+        let mut run = start(
+            ProbeKind::RoundTrip,
+            Protocol::Imap,
+            &incoming.setting_id,
+            road,
+            &incoming.user,
+            incoming.redactor(),
+        );
+        let err = ProbeError::Protocol(format!(
+            "the round trip waits for its message by IMAP, and this setting reads through {}: send Test Outgoing \
+             to its own address, then Test Incoming",
+            road.transport.label(Protocol::Imap)
+        ));
+        run.failed(StageName::Delivery, Instant::now(), &err, None);
+        return run.finish();
+    }
+    crate::probe::imap::roundtrip_sending_with(outgoing, incoming, options, cancel, |run, message| {
+        run.report.target = format!("{} ({}) as {}", road.host(), road.transport.label(Protocol::Smtp), outgoing.user);
+        let Some(token) = signed_in(run, &outgoing.sign_in, road, Protocol::Smtp) else { return false };
+        let client = client(road, token, options, route, cancel);
+        let started = Instant::now();
+        match api_for(road).send(&client, &message.message.formatted()) {
+            Ok(status) => {
+                let detail = format!("accepted by {}", road.transport.label(Protocol::Smtp));
+                run.passed(StageName::Send, started, &detail, Some(&format!("HTTP {status}")));
+                true
+            }
+            Err(err) => {
+                refused(run, StageName::Send, started, &err, road, Protocol::Smtp);
+                false
+            }
+        }
+    })
+}
+
 /// A message that cannot go (too large, unreadable): a report that says so, nothing sent.
 pub fn message_refused(road: &ApiRoad, input: &OutgoingInput, reason: &str) -> Report {
     let mut run = start(ProbeKind::Send, Protocol::Smtp, &input.setting_id, road, &input.user, input.redactor());

@@ -158,6 +158,20 @@ pub fn roundtrip(
     options: &ProbeOptions,
     cancel: &CancelToken,
 ) -> Report {
+    roundtrip_sending_with(outgoing, incoming, options, cancel, |run, message| {
+        super::smtp::send_in_one_session(run, outgoing, std::slice::from_ref(message), options, cancel)
+    })
+}
+
+/// The round trip with the message sent by `send` (SMTP, or a mail API), which records
+/// its stages in the run and says whether the message was accepted; the wait is by IMAP.
+pub(crate) fn roundtrip_sending_with(
+    outgoing: &OutgoingInput,
+    incoming: &IncomingInput,
+    options: &ProbeOptions,
+    cancel: &CancelToken,
+    send: impl FnOnce(&mut Run, &super::smtp::Outgoing) -> bool,
+) -> Report {
     let run_id = new_run_id();
     let mut redactor = outgoing.redactor();
     if let SignIn::Password(secret) | SignIn::Bearer(secret) = &incoming.sign_in {
@@ -179,7 +193,7 @@ pub fn roundtrip(
             return run.finish();
         }
     };
-    if !super::smtp::send_in_one_session(&mut run, outgoing, std::slice::from_ref(&message), options, cancel) {
+    if !send(&mut run, &message) {
         return run.finish();
     }
     let sent_at = Instant::now();

@@ -285,3 +285,26 @@ fn readiness_recommends_graph_where_smtp_auth_is_off_and_set_transport_takes_it(
     let audit = sandbox.run(Browser::Idle, &["log"]);
     assert!(stdout(&audit).contains("ready-graph"), "saved through the workspace, audited: {}", stdout(&audit));
 }
+
+/// The round trip where SMTP AUTH is off and IMAP on: the message goes through Graph and
+/// is awaited (and removed again) by IMAP; a setting reading through Graph too is told
+/// the round trip waits by IMAP only, and what shows the same.
+#[test]
+fn the_round_trip_sends_through_graph_and_waits_by_imap() {
+    let rig = rig();
+    let mut setting = graph_setting(rig, "graph-trip", "nosmtp");
+    setting.imap.reads_with = Transport::Protocol;
+    let mut sandbox = sandbox(setting, "microsoft365");
+    assert_exit(&sandbox.run(Browser::SignIn, &["connect", "graph-trip"]), 0);
+    let trip = sandbox.run(Browser::Idle, &["test", "roundtrip", "graph-trip"]);
+    assert_exit(&trip, 0);
+    let said = stdout(&trip);
+    assert!(said.contains("accepted by Microsoft Graph") && said.contains("arrived in Inbox"), "{said}");
+    assert!(said.contains("removed from the inbox again"), "{said}");
+
+    sandbox.config.mail_settings[0].imap.reads_with = Transport::Graph;
+    sandbox.write_config();
+    let told = sandbox.run(Browser::Idle, &["test", "roundtrip", "graph-trip"]);
+    assert_exit(&told, 1);
+    assert!(stdout(&told).contains("waits for its message by IMAP"), "{}", stdout(&told));
+}
