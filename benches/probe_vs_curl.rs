@@ -10,6 +10,9 @@
 //!   with MAIL/RCPT/DATA pipelined, QUIT. curl: one whole session per message
 //!   (curl sends one message per run), each with the same steps unpipelined.
 //!
+//! - Test Outgoing through Microsoft Graph against through SMTP (app-only XOAUTH2): the
+//!   same two messages; Graph: TLS, two POSTs on one kept-alive connection.
+//!
 //! - check --all at scale: `check --all --at-once 16` over 200 settings of one
 //!   server against the same over one (at most 16 at once on a server, so about
 //!   13 rounds of one check's time; one after another would be 200×).
@@ -105,6 +108,7 @@ fn main() {
     let (outgoing_ours, outgoing_curl) = interleaved_medians(rounds, outgoing_ours, outgoing_curl);
 
     let (bridge_direct, bridge_through) = bridge_overhead(&rig, dir.path(), smtp_proxy, rounds);
+    let (through_smtp, through_graph) = graph_against_smtp(&rig, dir.path(), smtp_proxy, rounds);
     let (check_one, check_many) =
         check_all_at_scale(&rig, dir.path(), (imap_proxy, smtp_proxy), if quick { 1 } else { 3 });
 
@@ -114,6 +118,7 @@ fn main() {
         ("Test Incoming vs curl IMAPS login + EXAMINE", incoming_ours, incoming_curl, 1.0),
         ("Test Outgoing (2 msgs, 1 session) vs curl x2", outgoing_ours, outgoing_curl, 0.6),
         ("smtplib through the bridge vs straight (XOAUTH2)", bridge_through, bridge_direct, 1.1),
+        ("Test Outgoing through Graph vs through SMTP", through_graph, through_smtp, 1.2),
         ("check --all: 200 settings on one server vs 1", check_many, check_one, 20.0),
     ] {
         let ratio = ours.as_secs_f64() / curl.as_secs_f64();
@@ -251,6 +256,60 @@ fn bridge_overhead(rig: &Rig, dir: &std::path::Path, smtp_proxy: u16, rounds: us
     result
 }
 
+/// Test Outgoing through Microsoft Graph against Test Outgoing through SMTP (XOAUTH2),
+/// the same two messages, the same app-only sign-in (an Entra daemon app with Outlook's
+/// and Graph's application permissions on the rig), the SMTP server and the rig's Graph
+/// each behind a 50 ms delay proxy; the token endpoint is not delayed for either.
+fn graph_against_smtp(rig: &Rig, dir: &std::path::Path, smtp_proxy: u16, rounds: usize) -> (Duration, Duration) {
+    let graph_proxy = start_delay_proxy(rig.api_port);
+    let setting = |id: &str, sends_with: &str| {
+        format!(
+            "[[mail_setting]]\nid = \"{id}\"\ndescription = \"{id}\"\nsubject_tag = \"[BENCH]\"\n\
+             credential = \"microsoft365\"\noauth_flow = \"app\"\nactive = true\n\n[mail_setting.smtp]\n\
+             server = \"localhost\"\nport = {smtp_proxy}\nsecurity = \"starttls\"\nsend_as = \"ar@rig.test\"\n\
+             from_name = \"Bench\"\nuser_name = \"ar@rig.test\"\nuser_domain = \"rig.test\"\nsends_with = \"{sends_with}\"\n\n\
+             [mail_setting.imap]\nserver = \"localhost\"\nport = {imap}\nsecurity = \"tls\"\n\
+             sent_folder = \"Sent\"\nuser_name = \"ar@rig.test\"\nuser_domain = \"rig.test\"\n\n",
+            imap = rig.imaps_port
+        )
+    };
+    let config = dir.join("graph.toml");
+    let secrets = dir.join("graph-secrets.json");
+    std::fs::write(
+        &config,
+        format!(
+            "format = \"mailsettings/1\"\n\n[tls]\nextra_ca_files = [\"{ca}\"]\n\n{smtp}{graph}[[oauth_provider]]\n\
+             id = \"microsoft365\"\nauthorize_url = \"https://127.0.0.1:{oauth}/auth\"\n\
+             token_url = \"https://127.0.0.1:{oauth}/token\"\napi_url = \"https://127.0.0.1:{graph_proxy}/v1.0\"\n\
+             client_id = \"5d3c2b1a-0f9e-4d8c-b7a6-112233445566\"\napp_scopes = [\"mail\"]\n",
+            ca = rig.ca_file,
+            smtp = setting("by-smtp", "smtp"),
+            graph = setting("by-graph", "graph"),
+            oauth = rig.oauth_port
+        ),
+    )
+    .expect("write the Graph config");
+    let cli = |args: &[&str], stdin: &str| mailsettings_cli(&config, &secrets, args, stdin);
+    cli(
+        &[
+            "oauth-app",
+            "set",
+            "microsoft365",
+            "--client-id",
+            "5d3c2b1a-0f9e-4d8c-b7a6-112233445566",
+            "--client-secret-stdin",
+        ],
+        "rig-app-only-client-secret\n",
+    );
+    let graph = || {
+        cli(&["test", "outgoing", "by-graph", "--to", "admin@example.org"], "");
+    };
+    let smtp = || {
+        cli(&["test", "outgoing", "by-smtp", "--to", "admin@example.org"], "");
+    };
+    interleaved_medians(rounds, smtp, graph)
+}
+
 /// Medians of `ours` and `theirs` run in alternating rounds (ours first in even
 /// rounds, theirs first in odd ones), so a slow moment of the machine or the rig
 /// lands on both sides rather than on one.
@@ -285,6 +344,8 @@ struct Rig {
     imaps_port: u16,
     smtp_port: u16,
     oauth_port: u16,
+    /// The rig's Graph- and Gmail-API-shaped service.
+    api_port: u16,
     ca_file: String,
 }
 
@@ -304,6 +365,12 @@ impl Rig {
             imaps_port: get("RIG_IMAPS_PORT").parse().expect("port"),
             smtp_port: get("RIG_SMTP_PORT").parse().expect("port"),
             oauth_port: get("RIG_OAUTH_PORT").parse().expect("port"),
+            api_port: get("RIG_GRAPH_URL")
+                .rsplit(':')
+                .next()
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|port| port.parse().ok())
+                .expect("the Graph port"),
             ca_file: get("RIG_CA_FILE"),
         }
     }

@@ -308,3 +308,33 @@ fn the_round_trip_sends_through_graph_and_waits_by_imap() {
     assert_exit(&told, 1);
     assert!(stdout(&told).contains("waits for its message by IMAP"), "{}", stdout(&told));
 }
+
+/// App-only access through Graph: an Entra daemon app (client credentials, its Graph
+/// token asked for with ".default") sends and reads the one mailbox it was granted, by
+/// name (`/users/{mailbox}`), with no person signing in.
+#[test]
+fn app_only_access_sends_and_reads_through_graph_by_the_mailboxs_name() {
+    let rig = rig();
+    let mut setting = graph_setting(rig, "graph-app", "ar");
+    setting.oauth_flow = mailsettings::model::OAuthFlow::App;
+    setting.imap.sent_folder = "Sent".to_owned();
+    let mut sandbox = sandbox(setting, "microsoft365");
+    sandbox.config.oauth_providers[0].client_id = "5d3c2b1a-0f9e-4d8c-b7a6-112233445566".to_owned();
+    sandbox.write_config();
+    let set = [
+        "oauth-app",
+        "set",
+        "microsoft365",
+        "--client-id",
+        "5d3c2b1a-0f9e-4d8c-b7a6-112233445566",
+        "--client-secret-stdin",
+    ];
+    assert_exit(&run_command(sandbox.command(Browser::Idle, &set), "rig-app-only-client-secret\n"), 0);
+    let outgoing = sandbox.run(Browser::Idle, &["test", "outgoing", "graph-app", "--to", "admin@example.org"]);
+    assert_exit(&outgoing, 0);
+    let incoming = sandbox.run(Browser::Idle, &["test", "incoming", "graph-app"]);
+    assert_exit(&incoming, 0);
+    let requests = rig.api_requests("ar");
+    assert!(requests.iter().any(|r| r == "POST /v1.0/users/ar@rig.test/sendMail"), "{requests:?}");
+    assert!(requests.iter().any(|r| r.starts_with("GET /v1.0/users/ar@rig.test/mailFolders")), "{requests:?}");
+}

@@ -75,6 +75,18 @@ const configuration = {
       scope: 'mail',
     },
     {
+      // An organisation's daemon app registered in Entra (a GUID client id) with application
+      // permissions for Outlook and for Microsoft Graph (Mail.Send, Mail.ReadWrite), limited to the
+      // mailbox ar@rig.test (RBAC for Applications): its Graph token asks for ".default".
+      client_id: '5d3c2b1a-0f9e-4d8c-b7a6-112233445566',
+      client_secret: 'rig-app-only-client-secret',
+      token_endpoint_auth_method: 'client_secret_post',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: 'mail https://graph.microsoft.com/.default',
+    },
+    {
       // The same app proving itself with a certificate (a signed client assertion,
       // RFC 7523) instead of a secret, as Microsoft recommends for daemons.
       client_id: 'mailsettings-app-cert',
@@ -108,6 +120,7 @@ const configuration = {
     'https://graph.microsoft.com/Mail.Read', 'https://graph.microsoft.com/Mail.ReadWrite',
     'https://graph.microsoft.com/Mail.Read.Shared', 'https://graph.microsoft.com/Mail.ReadWrite.Shared',
     'https://www.googleapis.com/auth/gmail.send', 'https://www.googleapis.com/auth/gmail.readonly',
+    'https://graph.microsoft.com/.default',
   ],
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   features: {
@@ -131,7 +144,7 @@ const configuration = {
   // Add-MailboxPermission does for a service principal).
   extraTokenClaims: async (ctx, token) => {
     if (token.accountId) return { email: token.accountId };
-    const apps = ['mailsettings-app', 'mailsettings-app-cert'];
+    const apps = ['mailsettings-app', 'mailsettings-app-cert', '5d3c2b1a-0f9e-4d8c-b7a6-112233445566'];
     if (token.kind === 'ClientCredentials' && apps.includes(token.clientId)) return { email: 'ar@rig.test' };
     return undefined;
   },
