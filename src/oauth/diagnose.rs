@@ -36,6 +36,13 @@ const KNOWN: &[Known] = &[
         next_step: "Press Connect again. If it keeps happening, remove old sign-ins of the app at myaccount.google.com > Security > Third-party access.",
     },
     Known {
+        id: "aad-conditional-access",
+        any: &["aadsts53003", "aadsts53000", "aadsts53001", "aadsts530033"],
+        cause: "A Conditional Access policy of the organisation blocked this sign-in (this device, this way of signing in — Microsoft's own policies block signing in on another device in tenants that have not used it — or this location).",
+        who: Actor::MailAdmin,
+        next_step: "In the Microsoft Entra admin center > Sign-in logs, open this failed sign-in: its Conditional Access tab names the policy. The administrator excludes this app or account from it, or you sign in the way it allows (in the browser on this computer instead of on another device).",
+    },
+    Known {
         id: "scope-not-granted",
         any: &["invalid_scope", "aadsts70011", "aadsts65005"],
         cause: "The sign-in app was not granted the permission (scope) this side needs: for a side through Microsoft Graph, Graph's Mail.Send or Mail.ReadWrite; through the Gmail API, gmail.send or gmail.readonly.",
@@ -291,6 +298,11 @@ mod tests {
                 "device-code-expired",
             ),
             ("admin_policy_enforced", "google-admin-policy"),
+            (
+                "access_denied: AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+                "aad-conditional-access",
+            ),
+            ("invalid_scope: refresh token missing requested scope", "scope-not-granted"),
             ("access_denied: The user declined", "access-denied"),
             ("invalid_grant: Token has been expired or revoked.", "invalid-grant"),
             ("the authorization server is unreachable: Connection refused", "token-endpoint-unreachable"),

@@ -338,3 +338,21 @@ fn app_only_access_sends_and_reads_through_graph_by_the_mailboxs_name() {
     assert!(requests.iter().any(|r| r == "POST /v1.0/users/ar@rig.test/sendMail"), "{requests:?}");
     assert!(requests.iter().any(|r| r.starts_with("GET /v1.0/users/ar@rig.test/mailFolders")), "{requests:?}");
 }
+
+/// A tenant whose Conditional Access policy blocks the sign-in (AADSTS53003): Connect
+/// ends with what blocked it and where the administrator finds the policy — nothing stored.
+#[test]
+fn a_sign_in_blocked_by_conditional_access_says_so_and_where_to_look() {
+    let rig = rig();
+    let mut setting = graph_setting(rig, "blocked", "smtpoff");
+    setting.imap.user_name = "blocked@rig.test".to_owned();
+    setting.smtp.send_as = "blocked@rig.test".to_owned();
+    setting.smtp.user_name = "blocked@rig.test".to_owned();
+    let sandbox = sandbox(setting, "microsoft365");
+    let refused = sandbox.run(Browser::SignIn, &["connect", "blocked"]);
+    assert_exit(&refused, 1);
+    let err = crate::support::stderr(&refused);
+    assert!(err.contains("AADSTS53003") && err.contains("Conditional Access"), "{err}");
+    assert!(err.contains("Sign-in logs") && err.contains("names the policy"), "{err}");
+    assert!(mailsettings::oauth::tokens::TokenSet::load(&sandbox.secrets(), "blocked").unwrap().is_none());
+}

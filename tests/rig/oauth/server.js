@@ -192,6 +192,13 @@ async function interaction(req, res) {
       error_description: `AADSTS65001: The user or administrator has not consented to use the application with ID '${params.client_id}'. Send an interactive authorization request for this user and resource.`,
     }, { mergeWithLastSubmission: false });
   }
+  // A tenant whose Conditional Access policy blocks the sign-in (Microsoft's words and code).
+  if (hint.startsWith('blocked')) {
+    return provider.interactionFinished(req, res, {
+      error: 'access_denied',
+      error_description: 'AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.',
+    }, { mergeWithLastSubmission: false });
+  }
   if (hint.startsWith('deny')) {
     return provider.interactionFinished(req, res, {
       error: 'access_denied',
