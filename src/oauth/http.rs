@@ -52,7 +52,8 @@ pub fn route_for(network: &crate::model::NetworkConfig, secrets: &crate::store::
 }
 
 fn proxy_password(secrets: &crate::store::Secrets) -> Option<crate::secret::Secret> {
-    match secrets.get(crate::store::SecretOwner::Proxy, crate::store::SecretKind::ProxyPassword) {
+    // Once per process: every check of `check --all` goes through the proxy.
+    match secrets.get_remembered(crate::store::SecretOwner::Proxy, crate::store::SecretKind::ProxyPassword) {
         Ok(password) => password.filter(|p| !p.is_empty()),
         Err(err) => {
             tracing::warn!("the proxy's password could not be read: {err}");

@@ -164,6 +164,9 @@ struct BackendError {
 #[derive(Clone)]
 pub struct Secrets {
     backend: Arc<dyn Backend>,
+    /// Values read with [`Secrets::get_remembered`], by entry name, shared by every clone;
+    /// a write or delete through this store forgets the entry.
+    remembered: Arc<Mutex<std::collections::HashMap<String, Option<Secret>>>>,
 }
 
 impl fmt::Debug for Secrets {
@@ -194,12 +197,12 @@ impl Secrets {
 
     /// The OS credential store.
     pub fn os() -> Self {
-        Self { backend: Arc::new(OsBackend) }
+        Self { backend: Arc::new(OsBackend), remembered: Arc::default() }
     }
 
     /// The explicit opt-in file store (created with mode 0600).
     pub fn file(path: PathBuf) -> Self {
-        Self { backend: Arc::new(FileBackend { path, lock: Mutex::new(()) }) }
+        Self { backend: Arc::new(FileBackend { path, lock: Mutex::new(()) }), remembered: Arc::default() }
     }
 
     /// Human words for the store in use (About box, error messages).
@@ -249,6 +252,34 @@ impl Secrets {
         Ok(Some(Secret::new(value)))
     }
 
+    /// [`Secrets::get`], read from the store once per process and then remembered: for a
+    /// value every connection needs and that changes rarely (the proxy's password, asked
+    /// for by each of `check --all`'s checks), so the OS store is not asked — or a locked
+    /// keyring does not prompt — once per check. A change through this store is seen at
+    /// once; one made by another process, at the next start.
+    pub fn get_remembered(
+        &self,
+        owner: impl Into<SecretOwner>,
+        kind: SecretKind,
+    ) -> Result<Option<Secret>, SecretStoreError> {
+        let owner = owner.into();
+        let name = entry_name(&owner.key(), kind);
+        if let Some(known) = self.remembered.lock().ok().and_then(|kept| kept.get(&name).cloned()) {
+            return Ok(known);
+        }
+        let value = self.get(owner, kind)?;
+        if let Ok(mut kept) = self.remembered.lock() {
+            kept.insert(name, value.clone());
+        }
+        Ok(value)
+    }
+
+    fn forget(&self, name: &str) {
+        if let Ok(mut kept) = self.remembered.lock() {
+            kept.remove(name);
+        }
+    }
+
     /// Stores the secret so that a failure at any step leaves the old value or
     /// the new one, never a mix: a long value's parts go under names of a new
     /// generation, the header (one entry, replaced at once) switches to them, and
@@ -262,6 +293,7 @@ impl Secrets {
         let owner = owner.into();
         let setting_id: &str = &owner.key();
         let name = entry_name(setting_id, kind);
+        self.forget(&name);
         let fail = |e| self.error(e, "save", what(kind), setting_id);
         let old = self.backend.get(&name).map_err(fail)?.as_deref().and_then(Parts::of);
         let value = secret.expose();
@@ -288,6 +320,7 @@ impl Secrets {
         let owner = owner.into();
         let setting_id: &str = &owner.key();
         let name = entry_name(setting_id, kind);
+        self.forget(&name);
         let fail = |e| self.error(e, "delete", what(kind), setting_id);
         let parts = self.backend.get(&name).map_err(fail)?.as_deref().and_then(Parts::of);
         self.backend.delete(&name).map_err(fail)?;
@@ -590,7 +623,7 @@ mod tests {
                 for writes_allowed in 0..12 {
                     let flaky =
                         Arc::new(Flaky { entries: Mutex::new(BTreeMap::new()), writes_allowed: usize::MAX.into() });
-                    let secrets = Secrets { backend: flaky.clone() };
+                    let secrets = Secrets { backend: flaky.clone(), remembered: Arc::default() };
                     secrets.set("s", SecretKind::OAuthTokens, &Secret::new(old.clone())).unwrap();
                     // Twice, so the parts of both generations have been in use.
                     secrets.set("s", SecretKind::OAuthTokens, &Secret::new(old.clone())).unwrap();
@@ -610,10 +643,34 @@ mod tests {
         }
     }
 
+    /// The proxy's password is read from the store once for every check of a run; a
+    /// change through this store (the window's field, `network set`) is seen at once.
+    #[test]
+    fn a_remembered_value_is_read_once_and_forgotten_when_this_store_changes_it() {
+        let flaky = Arc::new(Flaky { entries: Mutex::new(BTreeMap::new()), writes_allowed: usize::MAX.into() });
+        let secrets = Secrets { backend: flaky.clone(), remembered: Arc::default() };
+        let read = |s: &Secrets| s.get_remembered(SecretOwner::Proxy, SecretKind::ProxyPassword).unwrap();
+        assert!(read(&secrets).is_none(), "none stored, and that is remembered too");
+        secrets.set(SecretOwner::Proxy, SecretKind::ProxyPassword, &Secret::new("first")).unwrap();
+        assert_eq!(read(&secrets).unwrap().expose(), "first");
+        // Another process changing it underneath: not asked again in this one.
+        flaky
+            .entries
+            .lock()
+            .unwrap()
+            .insert(entry_name(&SecretOwner::Proxy.key(), SecretKind::ProxyPassword), "x".into());
+        let clone = secrets.clone();
+        assert_eq!(read(&clone).unwrap().expose(), "first", "clones share what was read");
+        secrets.set(SecretOwner::Proxy, SecretKind::ProxyPassword, &Secret::new("second")).unwrap();
+        assert_eq!(read(&clone).unwrap().expose(), "second");
+        secrets.delete(SecretOwner::Proxy, SecretKind::ProxyPassword).unwrap();
+        assert!(read(&secrets).is_none());
+    }
+
     #[test]
     fn parts_written_by_the_first_format_are_still_read() {
         let flaky = Arc::new(Flaky { entries: Mutex::new(BTreeMap::new()), writes_allowed: usize::MAX.into() });
-        let secrets = Secrets { backend: flaky.clone() };
+        let secrets = Secrets { backend: flaky.clone(), remembered: Arc::default() };
         {
             let mut entries = flaky.entries.lock().unwrap();
             entries.insert("s/oauth-tokens".to_owned(), format!("{CHUNK_HEADER}2"));
