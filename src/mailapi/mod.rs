@@ -164,6 +164,21 @@ fn refused(run: &mut Run, stage: StageName, started: Instant, err: &ApiError, ro
     run.failed(stage, started, &err.as_probe_error(), err.server_words().as_deref());
 }
 
+/// A run begun: its report, the "Sign in" stage recorded and the client to make its
+/// requests with — or, when there is no token, the finished report that says why.
+fn begin<'a>(
+    (kind, side): (ProbeKind, Protocol),
+    (road, setting_id, user): (&'a ApiRoad, &str, &str),
+    (sign_in, redactor): (&'a SignIn, crate::probe::report::Redactor),
+    (options, route, cancel): (&ProbeOptions, &ProxyRoute, &'a CancelToken),
+) -> Result<(Run, Client<'a>), Box<Report>> {
+    let mut run = start(kind, side, setting_id, road, user, redactor);
+    match signed_in(&mut run, sign_in, road, side) {
+        Some(token) => Ok((run, client(road, token, options, route, cancel))),
+        None => Err(Box::new(run.finish())),
+    }
+}
+
 fn client<'a>(
     road: &'a ApiRoad,
     token: &'a Secret,
@@ -229,9 +244,15 @@ pub fn send_message(
     route: &ProxyRoute,
     cancel: &CancelToken,
 ) -> Report {
-    let mut run = start(ProbeKind::Send, Protocol::Smtp, &input.setting_id, road, &input.user, input.redactor());
-    let Some(token) = signed_in(&mut run, &input.sign_in, road, Protocol::Smtp) else { return run.finish() };
-    let client = client(road, token, options, route, cancel);
+    let (mut run, client) = match begin(
+        (ProbeKind::Send, Protocol::Smtp),
+        (road, &input.setting_id, &input.user),
+        (&input.sign_in, input.redactor()),
+        (options, route, cancel),
+    ) {
+        Ok(begun) => begun,
+        Err(report) => return *report,
+    };
     let started = Instant::now();
     match api_for(road).send(&client, mime) {
         Ok(status) => {
@@ -347,9 +368,15 @@ pub fn test_incoming(
     route: &ProxyRoute,
     cancel: &CancelToken,
 ) -> Report {
-    let mut run = start(ProbeKind::Incoming, Protocol::Imap, &input.setting_id, road, &input.user, input.redactor());
-    let Some(token) = signed_in(&mut run, &input.sign_in, road, Protocol::Imap) else { return run.finish() };
-    let client = client(road, token, options, route, cancel);
+    let (mut run, client) = match begin(
+        (ProbeKind::Incoming, Protocol::Imap),
+        (road, &input.setting_id, &input.user),
+        (&input.sign_in, input.redactor()),
+        (options, route, cancel),
+    ) {
+        Ok(begun) => begun,
+        Err(report) => return *report,
+    };
     let api = api_for(road);
     let started = Instant::now();
     let mut details = Vec::new();
@@ -392,13 +419,8 @@ fn explain_missing_folder(
             return;
         }
     };
-    let fix = folders::fix_for(&listed, role, wanted);
-    let hint = fix.as_ref().map_or_else(String::new, |fix| {
-        format!("; the mailbox's {} folder is \"{}\"", role.as_str(), fix.server_folder)
-    });
-    let err = ProbeError::FolderMissing { folder: wanted.to_owned(), suggestion: hint };
-    let closest = folders::closest_first(&listed, wanted).join(", ");
-    run.failed(StageName::Folders, started, &err, Some(&format!("folders in the mailbox, closest first: {closest}")));
+    let (err, reply, fix) = folders::missing(&listed, role, wanted, ("mailbox", "in the mailbox"));
+    run.failed(StageName::Folders, started, &err, Some(&reply));
     run.report.folder_fix = fix;
 }
 
@@ -411,11 +433,15 @@ pub fn leftover(
     route: &ProxyRoute,
     cancel: &CancelToken,
 ) -> Leftover {
-    let mut run = start(ProbeKind::Leftover, Protocol::Imap, &input.setting_id, road, &input.user, input.redactor());
-    let Some(token) = signed_in(&mut run, &input.sign_in, road, Protocol::Imap) else {
-        return Leftover { report: run.finish(), counts: None };
+    let (mut run, client) = match begin(
+        (ProbeKind::Leftover, Protocol::Imap),
+        (road, &input.setting_id, &input.user),
+        (&input.sign_in, input.redactor()),
+        (options, route, cancel),
+    ) {
+        Ok(begun) => begun,
+        Err(report) => return Leftover { report: *report, counts: None },
     };
-    let client = client(road, token, options, route, cancel);
     let api = api_for(road);
     let started = Instant::now();
     let mut counts = Vec::new();
@@ -468,9 +494,15 @@ pub fn would_send(
     route: &ProxyRoute,
     cancel: &CancelToken,
 ) -> Report {
-    let mut run = start(ProbeKind::Readiness, Protocol::Smtp, &input.setting_id, road, &input.user, input.redactor());
-    let Some(token) = signed_in(&mut run, &input.sign_in, road, Protocol::Smtp) else { return run.finish() };
-    let client = client(road, token, options, route, cancel);
+    let (mut run, client) = match begin(
+        (ProbeKind::Readiness, Protocol::Smtp),
+        (road, &input.setting_id, &input.user),
+        (&input.sign_in, input.redactor()),
+        (options, route, cancel),
+    ) {
+        Ok(begun) => begun,
+        Err(report) => return *report,
+    };
     let started = Instant::now();
     let from = if input.send_as.is_empty() { input.user.clone() } else { input.send_as.clone() };
     let mime = format!("From: <{from}>\r\nSubject: Mail Settings readiness (not sent)\r\n\r\nnot sent\r\n");
@@ -501,9 +533,15 @@ pub fn would_read(
     route: &ProxyRoute,
     cancel: &CancelToken,
 ) -> Report {
-    let mut run = start(ProbeKind::Readiness, Protocol::Imap, &input.setting_id, road, &input.user, input.redactor());
-    let Some(token) = signed_in(&mut run, &input.sign_in, road, Protocol::Imap) else { return run.finish() };
-    let client = client(road, token, options, route, cancel);
+    let (mut run, client) = match begin(
+        (ProbeKind::Readiness, Protocol::Imap),
+        (road, &input.setting_id, &input.user),
+        (&input.sign_in, input.redactor()),
+        (options, route, cancel),
+    ) {
+        Ok(begun) => begun,
+        Err(report) => return *report,
+    };
     let started = Instant::now();
     match api_for(road).counts(&client, "INBOX") {
         Ok(Some((total, _))) => {

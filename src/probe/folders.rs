@@ -101,6 +101,25 @@ pub fn fix_for(listed: &[Listed], role: FolderRole, configured: &str) -> Option<
     (server_folder != configured).then(|| FolderFix { role, configured: configured.to_owned(), server_folder })
 }
 
+/// A configured folder the server does not have, as a failed Folders stage tells it:
+/// the error (naming the place's own folder for the role), the words listing its
+/// folders closest first, and the fix to offer. `place` names where the folders are
+/// ("server", "mailbox"); `within` how the list is placed ("on the server").
+pub(crate) fn missing(
+    listed: &[Listed],
+    role: FolderRole,
+    wanted: &str,
+    (place, within): (&str, &str),
+) -> (super::ProbeError, String, Option<FolderFix>) {
+    let fix = fix_for(listed, role, wanted);
+    let hint = fix.as_ref().map_or_else(String::new, |fix| {
+        format!("; the {place}'s {} folder is \"{}\"", role.as_str(), fix.server_folder)
+    });
+    let err = super::ProbeError::FolderMissing { folder: wanted.to_owned(), suggestion: hint };
+    let closest = closest_first(listed, wanted).join(", ");
+    (err, format!("folders {within}, closest first: {closest}"), fix)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -678,13 +678,8 @@ fn explain_missing_folder(
             return;
         }
     };
-    let fix = folders::fix_for(&listed, role, wanted);
-    let hint = fix.as_ref().map_or_else(String::new, |fix| {
-        format!("; the server's {} folder is \"{}\"", role.as_str(), fix.server_folder)
-    });
-    let err = ProbeError::FolderMissing { folder: wanted.to_owned(), suggestion: hint };
-    let closest = folders::closest_first(&listed, wanted).join(", ");
-    run.failed(StageName::Folders, started, &err, Some(&format!("folders on the server, closest first: {closest}")));
+    let (err, reply, fix) = folders::missing(&listed, role, wanted, ("server", "on the server"));
+    run.failed(StageName::Folders, started, &err, Some(&reply));
     run.report.folder_fix = fix;
 }
 
