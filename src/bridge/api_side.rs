@@ -61,7 +61,7 @@ pub(super) fn serve(shared: &Shared, setting: &MailSetting, client: &mut Local) 
                 None => client.write_all(b"501 5.5.4 MAIL FROM:<address> expected\r\n")?,
             },
             "RCPT" if from.is_none() => client.write_all(b"503 5.5.1 MAIL first\r\n")?,
-            "RCPT" => match address_of(&line).filter(|a| !a.is_empty()) {
+            "RCPT" => match address_of(&line).filter(|a| a.parse::<lettre::Address>().is_ok()) {
                 Some(address) => {
                     recipients.push(address);
                     client.write_all(b"250 2.1.5 OK\r\n")?;

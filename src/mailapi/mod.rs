@@ -350,7 +350,8 @@ pub fn with_envelope(mime: &[u8], recipients: &[String]) -> Vec<u8> {
     let extra: Vec<&str> = recipients
         .iter()
         .map(|r| r.trim())
-        .filter(|r| !r.is_empty() && !named.contains(&r.to_ascii_lowercase()))
+        // Only whole addresses: a recipient is never a way to write header lines.
+        .filter(|r| r.parse::<lettre::Address>().is_ok() && !named.contains(&r.to_ascii_lowercase()))
         .collect();
     if extra.is_empty() {
         return mime.to_vec();
@@ -579,5 +580,7 @@ mod tests {
         );
         let text = String::from_utf8(more).unwrap();
         assert!(text.starts_with("Bcc: hidden@example.org, body@example.org\r\nFrom:"), "{text}");
+        let smuggled = super::with_envelope(mime, &["x@example.org\rX-Injected: yes".into()]);
+        assert_eq!(smuggled, mime.to_vec(), "not an address: no header line written");
     }
 }
