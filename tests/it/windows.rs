@@ -565,3 +565,43 @@ fn the_macos_launch_agent_and_info_plist_are_property_lists() {
     let info = parse(&info);
     assert_eq!(info["CFBundleIdentifier"], "rs.mailsettings");
 }
+
+/// Microsoft Graph from the Windows program: an app-only setting (the daemon app's client
+/// secret in the Credential Manager) sends the guide's two messages and reads the folders
+/// through the rig's Graph — the same roads, HTTP client and trust store under Windows.
+#[test]
+fn windows_sends_and_reads_through_microsoft_graph() {
+    let rig = rig();
+    let id = "win-graph";
+    let sandbox = WinSandbox::new();
+    let mut setting = rig.basic_setting(id, "ar");
+    setting.credential = mailsettings::model::CredentialKind::Microsoft365;
+    setting.oauth_flow = mailsettings::model::OAuthFlow::App;
+    setting.smtp.sends_with = mailsettings::model::setting::Transport::Graph;
+    setting.imap.reads_with = mailsettings::model::setting::Transport::Graph;
+    let mut config = rig.config_with(vec![setting]);
+    config.tls.extra_ca_files = vec![PathBuf::from(win(&rig.ca_file))];
+    let mut entry = crate::oauth::provider_entry(rig, "microsoft365");
+    entry.scopes.clear();
+    entry.client_id = "5d3c2b1a-0f9e-4d8c-b7a6-112233445566".to_owned();
+    entry.api_url = Some(rig.graph_url.clone());
+    config.oauth_providers.push(entry);
+    std::fs::write(sandbox.config(), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
+    let set = [
+        "oauth-app",
+        "set",
+        "microsoft365",
+        "--client-id",
+        "5d3c2b1a-0f9e-4d8c-b7a6-112233445566",
+        "--client-secret-stdin",
+    ];
+    assert_exit(&sandbox.run_with_stdin(&set, "rig-app-only-client-secret\n"), 0);
+    let outgoing = sandbox.run(&["test", "outgoing", id, "--to", "admin@example.org"]);
+    assert_exit(&outgoing, 0);
+    let said = stdout(&outgoing);
+    assert!(said.contains("Test Outgoing — OK") && said.contains("(Microsoft Graph) as ar@rig.test"), "{said}");
+    let incoming = sandbox.run(&["test", "incoming", id]);
+    assert_exit(&incoming, 0);
+    assert!(stdout(&incoming).contains("Test Incoming — OK"), "{}", stdout(&incoming));
+    assert!(rig.api_requests("ar").iter().any(|r| r == "POST /v1.0/users/ar@rig.test/sendMail"));
+}
