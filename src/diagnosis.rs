@@ -8,7 +8,7 @@ use serde::Serialize;
 /// ends with a digit — a reply code, an enhanced status code, an error number — counts
 /// only as a whole number: "535" is not in the timestamp 1796358535 nor in a hex id,
 /// "5.7.3" is not in "5.7.30", AADSTS50011 is not in AADSTS500113.
-pub fn mentions(text: &str, needle: &str) -> bool {
+pub(crate) fn mentions(text: &str, needle: &str) -> bool {
     let bytes = text.as_bytes();
     let (first, last) = (needle.bytes().next(), needle.bytes().last());
     let is = |index: Option<usize>, what: fn(&u8) -> bool| index.and_then(|i| bytes.get(i)).is_some_and(what);
@@ -67,7 +67,7 @@ impl Diagnosis {
     /// Fills the mailbox into the next step's commands ("Set-CASMailbox <mailbox> …"),
     /// so the IT admin can run them as they stand.
     #[must_use]
-    pub fn for_mailbox(mut self, mailbox: &str) -> Self {
+    pub(crate) fn for_mailbox(mut self, mailbox: &str) -> Self {
         if !mailbox.trim().is_empty() {
             self.next_step = self.next_step.replace("<mailbox>", mailbox.trim());
         }
@@ -75,7 +75,7 @@ impl Diagnosis {
     }
 
     #[must_use]
-    pub fn naming_support(mut self, contact: &str) -> Self {
+    pub(crate) fn naming_support(mut self, contact: &str) -> Self {
         self.next_step = self.next_step.replace("send it to support", &format!("send it to {contact}"));
         self
     }

@@ -19,36 +19,36 @@ fn strategy() -> Option<impl etcetera::AppStrategy> {
 }
 
 /// The default config file: `config.toml` in the OS config folder (confy's choice).
-pub fn default_config_file() -> Result<PathBuf, confy::ConfyError> {
+pub(crate) fn default_config_file() -> Result<PathBuf, confy::ConfyError> {
     confy::get_configuration_file_path(APP_NAME, "config")
 }
 
 /// The data folder (`~/.local/share/mailsettings` on Linux).
-pub fn data_dir() -> Option<PathBuf> {
+pub(crate) fn data_dir() -> Option<PathBuf> {
     use etcetera::AppStrategy;
     Some(strategy()?.data_dir())
 }
 
 /// The cache folder (`~/.cache/mailsettings` on Linux): safe to delete.
-pub fn cache_dir() -> Option<PathBuf> {
+pub(crate) fn cache_dir() -> Option<PathBuf> {
     use etcetera::AppStrategy;
     Some(strategy()?.cache_dir())
 }
 
 /// The window's log file, in the data folder.
-pub fn log_file() -> Option<PathBuf> {
+pub(crate) fn log_file() -> Option<PathBuf> {
     Some(data_dir()?.join("mailsettings.log"))
 }
 
 /// The folder of the cross-process locks: the data folder's `locks`. Never a shared
 /// temporary folder — another user could hold (or pre-create) the lock files there.
-pub fn locks_dir() -> Option<PathBuf> {
+pub(crate) fn locks_dir() -> Option<PathBuf> {
     Some(data_dir()?.join("locks"))
 }
 
 /// Creates `dir` (and its parents) if missing, the folder itself readable by its owner
 /// only (0700 on Unix); an existing one of another user's, or a link, is refused.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -74,7 +74,7 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Opens `path` for appending, creating it readable by its owner only (0600 on
 /// Unix), like the config: the log and the audit log name mailboxes and people.
-pub fn open_private_append(path: &Path) -> std::io::Result<fs::File> {
+pub(crate) fn open_private_append(path: &Path) -> std::io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
     options.create(true).append(true);
     #[cfg(unix)]

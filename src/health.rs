@@ -87,7 +87,12 @@ pub struct CheckAll {
 
 /// Checks every Active setting — at most `options.at_once` (≤ [`MAX_AT_ONCE`]) at a
 /// time on any one server, settings on other servers alongside; worst first.
-pub fn check_all(config: &Config, secrets: &Secrets, options: &CheckAll, cancel: &CancelToken) -> Vec<SettingHealth> {
+pub(crate) fn check_all(
+    config: &Config,
+    secrets: &Secrets,
+    options: &CheckAll,
+    cancel: &CancelToken,
+) -> Vec<SettingHealth> {
     let per_server = options.at_once.clamp(1, MAX_AT_ONCE);
     let pending: Vec<&MailSetting> = config.mail_settings.iter().filter(|s| s.active).collect();
     let servers = pending.iter().flat_map(|s| servers_of(s)).collect::<std::collections::HashSet<_>>().len();
@@ -239,7 +244,7 @@ fn ends(setting: &MailSetting, config: &Config, secrets: &Secrets, today: time::
 }
 
 /// The outcomes as the check history keeps them.
-pub fn history_entries(results: &[SettingHealth]) -> Vec<HistoryEntry> {
+pub(crate) fn history_entries(results: &[SettingHealth]) -> Vec<HistoryEntry> {
     let time = crate::clock::now_rfc3339();
     results
         .iter()
@@ -256,7 +261,7 @@ pub fn history_entries(results: &[SettingHealth]) -> Vec<HistoryEntry> {
 
 /// The exit code of `check --all`: 0 all well (attention included), 75 only temporary
 /// failures, 1 something failed.
-pub fn exit_code(results: &[SettingHealth]) -> u8 {
+pub(crate) fn exit_code(results: &[SettingHealth]) -> u8 {
     match results.iter().map(|r| r.health).max() {
         Some(Health::Failing) => 1,
         Some(Health::Temporary) => crate::sysexits::EX_TEMPFAIL,

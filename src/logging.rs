@@ -16,7 +16,7 @@ fn filter(default: &str) -> EnvFilter {
 }
 
 /// Plain messages on stderr, warnings and errors by default.
-pub fn init_cli() {
+pub(crate) fn init_cli() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter("warn"))
         .with_writer(std::io::stderr)
@@ -29,7 +29,7 @@ pub fn init_cli() {
 
 /// Logs to `mailsettings.log` in the data folder; returns its path. Falls back
 /// to stderr when the folder cannot be written.
-pub fn init_gui() -> Option<PathBuf> {
+pub(crate) fn init_gui() -> Option<PathBuf> {
     let path = crate::folders::log_file()?;
     let file = open_log_file(&path);
     match file {

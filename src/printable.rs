@@ -21,7 +21,7 @@ pub fn printable(text: &str) -> String {
 
 /// A line a server sent, fit to quote in a report: printable, its line end dropped,
 /// at most 300 characters (then "…") — a hostile server cannot flood a report.
-pub fn server_line(text: &str) -> String {
+pub(crate) fn server_line(text: &str) -> String {
     let text = text.trim_end();
     let mut out = printable(&text.chars().take(300).collect::<String>());
     if text.chars().count() > 300 {
@@ -34,7 +34,7 @@ pub fn server_line(text: &str) -> String {
 /// serde_json leaves DEL, C1 controls, bidirectional marks and U+2028 as they are, and
 /// [`printable`]'s `\u{7f}` inside a JSON string would make the output invalid JSON.
 /// Outside strings JSON holds only ASCII, so every such character is in a string.
-pub fn json_text(value: &impl serde::Serialize) -> serde_json::Result<String> {
+pub(crate) fn json_text(value: &impl serde::Serialize) -> serde_json::Result<String> {
     let text = serde_json::to_string_pretty(value)?;
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -31,7 +31,7 @@ pub enum ScheduleError {
 }
 
 /// Parses `30m`, `1h`, `90m`, `6h`; between 5 minutes and a day.
-pub fn parse_interval(text: &str) -> Result<Duration, ScheduleError> {
+pub(crate) fn parse_interval(text: &str) -> Result<Duration, ScheduleError> {
     let bad = || ScheduleError::BadInterval(text.to_owned());
     let trimmed = text.trim().to_ascii_lowercase();
     let (number, unit) = trimmed.split_at(trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len()));
@@ -94,7 +94,7 @@ fn systemd_word(word: &str) -> String {
 /// Why `program` is no place for a schedule to run from — a temporary folder (a
 /// download run from where it was unpacked: cleaned away, often writable by others),
 /// an AppImage's or a disk image's mount, macOS's App Translocation — or `None`.
-pub fn ephemeral_location(program: &Path) -> Option<&'static str> {
+pub(crate) fn ephemeral_location(program: &Path) -> Option<&'static str> {
     let real = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
     let program = real(program);
     let text = program.to_string_lossy();
@@ -112,7 +112,7 @@ pub fn ephemeral_location(program: &Path) -> Option<&'static str> {
 }
 
 /// The systemd user service and timer (file name, contents).
-pub fn systemd_units(job: &Job) -> [(String, String); 2] {
+pub(crate) fn systemd_units(job: &Job) -> [(String, String); 2] {
     let mut exec = vec![systemd_word(&job.program.display().to_string())];
     exec.extend(job.arguments().iter().map(|a| systemd_word(a)));
     let service = format!(
@@ -207,7 +207,7 @@ fn declared_encoding(text: &str) -> Option<&str> {
 /// The program a scheduled check runs: on Windows the window binary (built as a GUI
 /// program, so no console window opens every interval) even when the console twin
 /// `mailsettings-cli.exe` installed the schedule; elsewhere this program.
-pub fn scheduled_program(current: &Path) -> PathBuf {
+pub(crate) fn scheduled_program(current: &Path) -> PathBuf {
     let is_console_twin =
         current.file_stem().is_some_and(|stem| stem.to_string_lossy().eq_ignore_ascii_case("mailsettings-cli"));
     let window = current.with_file_name(if cfg!(windows) { "mailsettings.exe" } else { "mailsettings" });
@@ -238,7 +238,7 @@ pub fn folder() -> Result<PathBuf, ScheduleError> {
 }
 
 /// This OS's definitions for `job`.
-pub fn definitions(job: &Job) -> Vec<(String, String)> {
+pub(crate) fn definitions(job: &Job) -> Vec<(String, String)> {
     if cfg!(target_os = "macos") {
         vec![launch_agent(job)]
     } else if cfg!(windows) {

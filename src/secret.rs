@@ -97,7 +97,7 @@ impl fmt::Debug for SecretText {
 /// can hold `user:password@` in forms a URL parser does not take apart (no scheme:
 /// `arteam:Winter2026@proxy:3128`; a `#` or `/` in the password) while an HTTP
 /// client still signs in with them.
-pub fn without_userinfo(address: &str) -> String {
+pub(crate) fn without_userinfo(address: &str) -> String {
     let address = address.trim();
     let (scheme, rest) = match address.split_once("://") {
         Some((scheme, rest))

@@ -40,7 +40,7 @@ pub struct Prepared {
 
 /// Reads the head: every line up to and including the first empty one (or the
 /// whole input when there is none).
-pub fn read_head(input: &mut dyn BufRead) -> Result<Vec<u8>, SendError> {
+pub(crate) fn read_head(input: &mut dyn BufRead) -> Result<Vec<u8>, SendError> {
     let mut head = Vec::new();
     loop {
         let before = head.len();
@@ -57,7 +57,7 @@ pub fn read_head(input: &mut dyn BufRead) -> Result<Vec<u8>, SendError> {
 
 /// Completes the head for sending. `from` is the setting's sender; `now` the
 /// Date to add; `extract` is sendmail's `-t`.
-pub fn prepare(
+pub(crate) fn prepare(
     head: &[u8],
     extra_recipients: &[String],
     extract: bool,
@@ -158,7 +158,7 @@ fn header_label(name: &str) -> String {
 }
 
 /// The sysexits code for a finished send.
-pub fn exit_code(report: &Report) -> u8 {
+pub(crate) fn exit_code(report: &Report) -> u8 {
     if report.passed {
         return EX_OK;
     }

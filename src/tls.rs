@@ -73,7 +73,7 @@ fn read_pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, Tr
     Ok(certs)
 }
 
-pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
+pub(crate) fn server_name(host: &str) -> Result<ServerName<'static>, String> {
     ServerName::try_from(host.to_owned()).map_err(|_| format!("\"{host}\" is not a valid server name for TLS"))
 }
 
@@ -88,7 +88,7 @@ pub struct TlsSummary {
 }
 
 impl TlsSummary {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "{}, certificate for {} issued by {}, valid until {} ({} days left)",
             self.version, self.subject, self.issuer, self.not_after, self.days_left
@@ -97,7 +97,7 @@ impl TlsSummary {
 }
 
 /// Reads version and certificate facts from an established session.
-pub fn summarize(connection: &rustls::ClientConnection) -> TlsSummary {
+pub(crate) fn summarize(connection: &rustls::ClientConnection) -> TlsSummary {
     let version = match connection.protocol_version() {
         Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3".to_owned(),
         Some(rustls::ProtocolVersion::TLSv1_2) => "TLS 1.2".to_owned(),

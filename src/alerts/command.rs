@@ -48,7 +48,7 @@ pub fn problem(command: &str) -> Option<String> {
 
 /// The Windows argument list: `command` split as Windows splits a command line, each
 /// `%NAME%` of `variables` replaced inside the argument it stands in.
-pub fn windows_arguments(command: &str, variables: &[(&str, &str)]) -> Vec<String> {
+pub(crate) fn windows_arguments(command: &str, variables: &[(&str, &str)]) -> Vec<String> {
     winsplit::split(command)
         .into_iter()
         .map(|word| variables.iter().fold(word, |word, (name, value)| word.replace(&format!("%{name}%"), value)))

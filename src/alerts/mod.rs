@@ -68,7 +68,7 @@ pub enum WebhookChange {
 }
 
 /// Why `address` cannot be the webhook, naming it only by scheme and host.
-pub fn webhook_problem(what: &str, address: &str) -> Option<String> {
+pub(crate) fn webhook_problem(what: &str, address: &str) -> Option<String> {
     let problem = crate::model::endpoints::endpoint_problem(what, address)?;
     Some(problem.replace(address.trim(), &AlertsConfig::webhook_shown(address)))
 }
@@ -160,7 +160,7 @@ pub fn changes(told: &ToldStates, results: &[SettingHealth]) -> Vec<Change> {
 /// one channel delivered (the rest are told again next time); a setting seen for
 /// the first time and well is recorded as well without telling. What each channel
 /// came to, per change.
-pub fn tell_changes(
+pub(crate) fn tell_changes(
     told: &mut ToldStates,
     results: &[SettingHealth],
     config: &Config,
@@ -204,7 +204,7 @@ impl Told {
 }
 
 /// Tells `change` on every channel `config` names.
-pub fn tell(change: &Change, config: &Config, secrets: &Secrets, cancel: &CancelToken) -> Vec<Told> {
+pub(crate) fn tell(change: &Change, config: &Config, secrets: &Secrets, cancel: &CancelToken) -> Vec<Told> {
     let alerts = &config.alerts;
     let mut told = Vec::new();
     if let Some(address) = webhook_address(alerts, secrets) {
@@ -224,7 +224,7 @@ pub fn tell(change: &Change, config: &Config, secrets: &Secrets, cancel: &Cancel
 }
 
 /// The alert "Send a test alert" and `alerts test` send: it says where alerts arrive.
-pub fn test_change() -> Change {
+pub(crate) fn test_change() -> Change {
     Change {
         setting: "test".to_owned(),
         name: "Test alert".to_owned(),
@@ -262,7 +262,7 @@ pub fn problem(alerts: &AlertsConfig, config: &Config, what: impl Fn(&str) -> St
 }
 
 /// Every channel `alerts` names, in words ("webhook https://…, email ar@…").
-pub fn describe(alerts: &AlertsConfig) -> Vec<String> {
+pub(crate) fn describe(alerts: &AlertsConfig) -> Vec<String> {
     let mut channels = Vec::new();
     if let Some(url) = &alerts.webhook {
         channels.push(format!("webhook {}", AlertsConfig::webhook_shown(url)));

@@ -50,7 +50,7 @@ pub struct Pins {
 }
 
 impl LocalTls {
-    pub fn pins(&self) -> Pins {
+    pub(crate) fn pins(&self) -> Pins {
         Pins {
             certificate_path: self.certificate_path.clone(),
             fingerprint: self.fingerprint.clone(),
@@ -67,7 +67,7 @@ impl std::fmt::Debug for LocalTls {
 
 /// The local certificate: the stored one, else a new one (stored at once).
 /// Writes the certificate beside the config file `config_file`.
-pub fn load_or_create(secrets: &Secrets, config_file: &Path) -> Result<LocalTls, BridgeError> {
+pub(crate) fn load_or_create(secrets: &Secrets, config_file: &Path) -> Result<LocalTls, BridgeError> {
     let stored = match secrets.get(SecretOwner::BridgeTls, SecretKind::BridgeTlsKey)? {
         Some(value) => serde_json::from_str::<Stored>(value.expose()).ok(),
         None => None,

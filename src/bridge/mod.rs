@@ -69,7 +69,7 @@ pub enum BridgeError {
 }
 
 /// Makes a new local password for `setting_id` (replacing the old one) and stores it.
-pub fn new_local_password(secrets: &Secrets, setting_id: &str) -> Result<Secret, SecretStoreError> {
+pub(crate) fn new_local_password(secrets: &Secrets, setting_id: &str) -> Result<Secret, SecretStoreError> {
     let password = Secret::new(format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()));
     secrets.set(setting_id, SecretKind::BridgePassword, &password)?;
     Ok(password)
@@ -136,7 +136,7 @@ pub fn run(
 }
 
 /// [`run`], keeping the number of sessions open in `sessions` (the window shows it).
-pub fn run_counting(
+pub(crate) fn run_counting(
     config: &Config,
     secrets: &Secrets,
     setting_ids: &[String],

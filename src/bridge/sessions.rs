@@ -41,7 +41,7 @@ impl Registry {
     /// Takes a new session in, closing the longest-waiting stranger (past its
     /// [`GRACE`]) when too many wait; its id, or `None` when there is no room now
     /// (the caller says "try again") or its socket cannot be watched.
-    pub fn admit(&self, socket: &TcpStream) -> Option<u64> {
+    pub(crate) fn admit(&self, socket: &TcpStream) -> Option<u64> {
         let watched = socket.try_clone().ok()?;
         let id = self.next.fetch_add(1, Ordering::SeqCst);
         let mut open = self.open.lock().ok()?;
@@ -71,14 +71,14 @@ impl Registry {
     }
 
     /// The session ended.
-    pub fn leave(&self, id: u64) {
+    pub(crate) fn leave(&self, id: u64) {
         if let Ok(mut open) = self.open.lock() {
             open.retain(|o| o.id != id);
         }
     }
 
     /// Closes every session still not signed in [`SIGN_IN_DEADLINE`] after it was accepted.
-    pub fn reap(&self) {
+    pub(crate) fn reap(&self) {
         if let Ok(mut open) = self.open.lock() {
             open.retain(|o| {
                 let late = !o.signed_in && o.accepted.elapsed() >= SIGN_IN_DEADLINE;
@@ -95,7 +95,7 @@ impl Registry {
     }
 
     /// Stop: every session ends, signed in or not.
-    pub fn close_all(&self) {
+    pub(crate) fn close_all(&self) {
         if let Ok(mut open) = self.open.lock() {
             for session in open.drain(..) {
                 close(&session);

@@ -23,12 +23,12 @@ pub enum Local {
 }
 
 impl Local {
-    pub fn is_tls(&self) -> bool {
+    pub(crate) fn is_tls(&self) -> bool {
         matches!(self, Self::Tls(_))
     }
 
     /// STARTTLS: the handshake with the client, held to [`HANDSHAKE`].
-    pub fn start_tls(self, config: &Arc<ServerConfig>) -> io::Result<Self> {
+    pub(crate) fn start_tls(self, config: &Arc<ServerConfig>) -> io::Result<Self> {
         let Self::Plain(mut socket) = self else { return Ok(self) };
         let mut connection = ServerConnection::new(config.clone()).map_err(io::Error::other)?;
         socket.set_read_timeout(Some(HANDSHAKE))?;
@@ -166,7 +166,7 @@ impl Activity {
 
 /// Passes bytes both ways until either side finishes or the session — both ways —
 /// is idle for [`IDLE`].
-pub fn splice(client: Local, upstream: End) -> io::Result<()> {
+pub(crate) fn splice(client: Local, upstream: End) -> io::Result<()> {
     splice_idle(client, upstream, IDLE)
 }
 

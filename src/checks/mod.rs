@@ -89,7 +89,7 @@ pub enum TokenFor {
 /// A side's access token: the one Connect's token is for (`None`), or one that carries
 /// what sending or reading needs — at Microsoft, whose tokens are per API, Graph's
 /// beside Outlook's when one side goes through Graph and the other by SMTP or IMAP.
-pub fn side_access_token(
+pub(crate) fn side_access_token(
     setting: &MailSetting,
     config: &Config,
     secrets: &Secrets,
@@ -163,7 +163,7 @@ pub fn side_access_token(
 /// Both sides of a setting, ready to connect: servers, user names, and the
 /// password or a fresh token each side signs in with (the one way, for the checks,
 /// `send` and the bridge).
-pub fn connection_inputs(
+pub(crate) fn connection_inputs(
     setting: &MailSetting,
     config: &Config,
     secrets: &Secrets,
@@ -296,7 +296,7 @@ pub const MAX_API_MESSAGE: u64 = 35 * 1024 * 1024;
 /// Sends one message through `setting` as it sends — SMTP (streamed) or its provider's
 /// API — for `mailsettings send`, alert emails and anything else that delivers: the one
 /// way, so a setting whose tenant switched SMTP AUTH off still delivers everywhere.
-pub fn deliver(
+pub(crate) fn deliver(
     setting: &MailSetting,
     config: &Config,
     secrets: &Secrets,
@@ -329,7 +329,7 @@ pub fn deliver(
 /// Where a side goes through a provider's API, which API, at what address and for
 /// which mailbox; `None` for a side by SMTP or IMAP. At Microsoft a person's own
 /// mailbox is `/me`; a shared mailbox (read by its delegate) and app-only access name it.
-pub fn api_road(
+pub(crate) fn api_road(
     setting: &MailSetting,
     config: &Config,
     side: crate::model::Protocol,
@@ -359,7 +359,7 @@ pub fn api_road(
 /// Takes the server's own folder in place of a configured one it does not have
 /// (Test Incoming's [`probe::folders::FolderFix`]: "Sent" → "Sent Items"), saved
 /// through the workspace so the audit log records it.
-pub fn use_server_folder(
+pub(crate) fn use_server_folder(
     workspace: &mut Workspace,
     setting_id: &str,
     fix: &probe::folders::FolderFix,

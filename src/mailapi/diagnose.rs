@@ -32,7 +32,7 @@ pub enum ApiError {
 impl ApiError {
     /// Reads Graph's `{"error": {"code", "message"}}` or Google's
     /// `{"error": {"code", "message", "errors": [{"reason"}], "status"}}`.
-    pub fn from_answer(status: u16, retry_after: Option<Duration>, body: &[u8]) -> Self {
+    pub(crate) fn from_answer(status: u16, retry_after: Option<Duration>, body: &[u8]) -> Self {
         let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
         let error = &json["error"];
         let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
@@ -48,7 +48,7 @@ impl ApiError {
     }
 
     /// The API's own words for the report's "server said".
-    pub fn server_words(&self) -> Option<String> {
+    pub(crate) fn server_words(&self) -> Option<String> {
         match self {
             Self::Answered { status, code, message, retry_after } => Some(match retry_after {
                 Some(wait) => format!("HTTP {status} {code}: {message} (Retry-After: {} s)", wait.as_secs()),
@@ -58,7 +58,7 @@ impl ApiError {
         }
     }
 
-    pub fn failure_kind(&self) -> FailureKind {
+    pub(crate) fn failure_kind(&self) -> FailureKind {
         match self {
             Self::Answered { status, .. } if *status == 401 || *status == 403 => FailureKind::Refused,
             Self::Answered { .. } | Self::Garbled(_) => FailureKind::Refused,
@@ -67,7 +67,7 @@ impl ApiError {
     }
 
     /// The same failure as the probes name theirs, for the stage's detail.
-    pub fn as_probe_error(&self) -> ProbeError {
+    pub(crate) fn as_probe_error(&self) -> ProbeError {
         match self {
             Self::Answered { .. } => ProbeError::Refused { reply: self.to_string() },
             Self::Transport(err) => ProbeError::Io(format!("no answer from the API: {err}")),
@@ -86,7 +86,7 @@ impl ApiError {
 
 /// A limit reached or a passing problem at the provider: worth trying again, the
 /// sign-in kept.
-pub fn is_temporary(err: &ApiError) -> bool {
+pub(crate) fn is_temporary(err: &ApiError) -> bool {
     match err {
         ApiError::Answered { status, code, .. } => {
             *status == 429
@@ -100,7 +100,7 @@ pub fn is_temporary(err: &ApiError) -> bool {
 
 /// The diagnosis of an API refusal; `None` for a failure the probes' own engine
 /// explains (no answer at all: the network, TLS, the proxy).
-pub fn diagnose(err: &ApiError, transport: Transport, side: Protocol, mailbox: &str) -> Option<Diagnosis> {
+pub(crate) fn diagnose(err: &ApiError, transport: Transport, side: Protocol, mailbox: &str) -> Option<Diagnosis> {
     let ApiError::Answered { status, message, retry_after, .. } = err else { return None };
     let api = transport.label(side);
     let permission = match (transport, side) {

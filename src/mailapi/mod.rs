@@ -236,7 +236,7 @@ pub fn test_outgoing(
 
 /// One message (`mailsettings send`, the bridge) through the API: `mime` as the
 /// program wrote it; the API takes its recipients from the headers.
-pub fn send_message(
+pub(crate) fn send_message(
     road: &ApiRoad,
     input: &OutgoingInput,
     mime: &[u8],
@@ -313,7 +313,7 @@ pub fn roundtrip(
 }
 
 /// A message that cannot go (too large, unreadable): a report that says so, nothing sent.
-pub fn message_refused(road: &ApiRoad, input: &OutgoingInput, reason: &str) -> Report {
+pub(crate) fn message_refused(road: &ApiRoad, input: &OutgoingInput, reason: &str) -> Report {
     let mut run = start(ProbeKind::Send, Protocol::Smtp, &input.setting_id, road, &input.user, input.redactor());
     run.failed(StageName::Send, Instant::now(), &ProbeError::BadMessage(reason.to_owned()), None);
     run.finish()
@@ -322,7 +322,7 @@ pub fn message_refused(road: &ApiRoad, input: &OutgoingInput, reason: &str) -> R
 /// The message as an API sends it: the APIs take the recipients from the header, so
 /// envelope recipients it does not name (sendmail's arguments, a Bcc the caller took
 /// out) go in a `Bcc:` line, which the API delivers to and takes out of every copy.
-pub fn with_envelope(mime: &[u8], recipients: &[String]) -> Vec<u8> {
+pub(crate) fn with_envelope(mime: &[u8], recipients: &[String]) -> Vec<u8> {
     let head_end = mime
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -488,7 +488,7 @@ fn count(value: &serde_json::Value) -> u32 {
 /// Whether the API would send for this sign-in, without sending anything: a message
 /// with no recipient, which the API refuses only after the token, its permission and
 /// Send As were accepted ("ErrorInvalidRecipients" is the yes). Readiness asks it.
-pub fn would_send(
+pub(crate) fn would_send(
     road: &ApiRoad,
     input: &OutgoingInput,
     options: &ProbeOptions,
@@ -527,7 +527,7 @@ pub fn would_send(
 }
 
 /// Whether the API opens the mailbox's inbox for this sign-in. Readiness asks it.
-pub fn would_read(
+pub(crate) fn would_read(
     road: &ApiRoad,
     input: &IncomingInput,
     options: &ProbeOptions,
@@ -560,7 +560,7 @@ pub fn would_read(
 
 /// The scheduled check's sign-in for sending through the API: the token is had (no
 /// message is sent, and Graph offers nothing cheaper that `Mail.Send` alone may call).
-pub fn test_sign_in(road: &ApiRoad, input: &OutgoingInput) -> Report {
+pub(crate) fn test_sign_in(road: &ApiRoad, input: &OutgoingInput) -> Report {
     let mut run =
         start(ProbeKind::SendingSignIn, Protocol::Smtp, &input.setting_id, road, &input.user, input.redactor());
     signed_in(&mut run, &input.sign_in, road, Protocol::Smtp);

@@ -84,7 +84,7 @@ impl Step {
         Self { id, name: id.label(), state }
     }
 
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         matches!(self.state, StepState::Done(_))
     }
 }
@@ -124,14 +124,14 @@ impl Checklist {
     }
 
     /// Every step done: the guide's "Congratulations! You are now set up!".
-    pub fn is_finished(&self) -> bool {
+    pub(crate) fn is_finished(&self) -> bool {
         self.current().is_none()
     }
 }
 
 /// The connection state of the new setting of `old_id`'s migration, read
 /// from the secret store (can be slow: the window calls it on a job thread).
-pub fn connection_of(config: &Config, secrets: &Secrets, old_id: &str) -> ConnectionState {
+pub(crate) fn connection_of(config: &Config, secrets: &Secrets, old_id: &str) -> ConnectionState {
     match config.migration(old_id).and_then(|m| config.setting(&m.new)) {
         Some(new) => crate::oauth::tokens::status(secrets, &new.id, true)
             .map(|s| s.state)
@@ -310,7 +310,7 @@ const LEFTOVER_BLOCKER: &str = "mail may be left in the old folders (check them 
 
 /// What blocks the delete apart from the old folders (which the delete checks
 /// itself): callers check this before spending a network round on the re-check.
-pub fn blockers_before_recheck(
+pub(crate) fn blockers_before_recheck(
     config: &Config,
     old_id: &str,
     connection: &ConnectionState,
@@ -327,14 +327,14 @@ const UNTESTED: &str = "connect it and pass Test Outgoing and Test Incoming firs
 /// connected, or a test has not passed. `None` when it may be, or when `id` is no
 /// running migration's new setting. The front ends refuse unless the admin says
 /// "untested" (audited).
-pub fn untested_activation(config: &Config, secrets: &Secrets, id: &str) -> Option<String> {
+pub(crate) fn untested_activation(config: &Config, secrets: &Secrets, id: &str) -> Option<String> {
     let migration = running_migration_to(config, id)?;
     untested_with(config, id, &connection_of(config, secrets, &migration.old))
 }
 
 /// [`untested_activation`] with the new setting's connection state as the caller
 /// knows it (the window's, read off its thread): no secret store read here.
-pub fn untested_with(config: &Config, id: &str, connection: &ConnectionState) -> Option<String> {
+pub(crate) fn untested_with(config: &Config, id: &str, connection: &ConnectionState) -> Option<String> {
     let migration = running_migration_to(config, id)?;
     let app_only = config.setting(id).is_some_and(|n| n.oauth_flow == crate::model::OAuthFlow::App);
     let connected = app_only || matches!(connection, ConnectionState::Connected { .. });
@@ -365,7 +365,7 @@ pub enum GuideTest {
 /// Notes a finished check of a setting for its migration: Test Outgoing and Test
 /// Incoming of a migration's new setting count (other checks record nothing). The CLI
 /// and the window both record through here.
-pub fn record_check(
+pub(crate) fn record_check(
     workspace: &mut Workspace,
     setting_id: &str,
     check: &crate::checks::Check,
@@ -380,7 +380,7 @@ pub fn record_check(
 }
 
 /// Records a test of a migrated-to setting (passed sets the time, failed clears it).
-pub fn record_test(workspace: &mut Workspace, setting_id: &str, test: GuideTest, passed: bool) {
+pub(crate) fn record_test(workspace: &mut Workspace, setting_id: &str, test: GuideTest, passed: bool) {
     let involved = workspace.config().migrations.iter().any(|m| m.new == setting_id && m.rolled_back_at.is_none());
     if !involved {
         return;
@@ -402,7 +402,7 @@ pub fn record_test(workspace: &mut Workspace, setting_id: &str, test: GuideTest,
 
 /// Switches the companies (all, or the chosen ones) whose default is the old
 /// setting to the new one, remembering the old defaults for rollback.
-pub fn switch_defaults(
+pub(crate) fn switch_defaults(
     workspace: &mut Workspace,
     old_id: &str,
     only: Option<&[String]>,
@@ -429,7 +429,7 @@ pub fn switch_defaults(
 /// The guide's step 10 for the old setting: Inactive, with the companies that
 /// still use it moved to the new setting in the same change (remembered for
 /// rollback). Returns the companies moved.
-pub fn deactivate_old(workspace: &mut Workspace, old_id: &str) -> Result<Vec<String>, MigrationError> {
+pub(crate) fn deactivate_old(workspace: &mut Workspace, old_id: &str) -> Result<Vec<String>, MigrationError> {
     let migration = migration_of(workspace.config(), old_id)?.clone();
     let moved = workspace.apply("migrate-deactivate-old", |config| {
         let moved = config.deactivate_moving_defaults(old_id, &migration.new)?;
@@ -477,7 +477,7 @@ pub fn finish(
 
 /// The guide's other ending: every guard of [`finish`] holds (the old folders
 /// checked once more), and the old setting stays, Inactive, instead of being deleted.
-pub fn finish_keeping_old(
+pub(crate) fn finish_keeping_old(
     workspace: &mut Workspace,
     old_id: &str,
     connection: &ConnectionState,

@@ -39,7 +39,7 @@ impl Target {
 
     /// Every target there is, as (id, words for a choice): the catalogue's sign-ins
     /// (and their app-only access), then the config's custom providers.
-    pub fn choices(config: &Config) -> Vec<(String, String)> {
+    pub(crate) fn choices(config: &Config) -> Vec<(String, String)> {
         let mut choices = Vec::new();
         for provider in providers::signing_in() {
             choices.push((provider.id.to_owned(), provider.label.to_owned()));
@@ -351,7 +351,7 @@ impl RelayCopy {
     }
 
     /// How replies are read now, e.g. "Microsoft 365 (MSO365)".
-    pub fn replies_via(&self) -> &'static str {
+    pub(crate) fn replies_via(&self) -> &'static str {
         self.new.imap_credential().label()
     }
 

@@ -129,7 +129,7 @@ impl Config {
     /// Who to send a failure to: the config's contact, else the one a vendor build
     /// embedded (`MAILSETTINGS_SUPPORT_CONTACT` at compile time), else the words
     /// "your support contact".
-    pub fn support_contact(&self) -> String {
+    pub(crate) fn support_contact(&self) -> String {
         let configured = self.support.contact.as_deref().map(str::trim).filter(|c| !c.is_empty());
         configured
             .or_else(|| option_env!("MAILSETTINGS_SUPPORT_CONTACT").map(str::trim).filter(|c| !c.is_empty()))
@@ -230,7 +230,7 @@ pub struct MissingFolder {
 
 impl MissingFolder {
     /// `"Mail Not Read" (the server has "Mail not read", "Archive")`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let closest: Vec<String> = self.closest.iter().map(|f| format!("\"{f}\"")).collect();
         if closest.is_empty() {
             format!("\"{}\"", self.folder)
@@ -387,7 +387,7 @@ impl Config {
     }
 
     /// How a company is named to people: its name, or its id when it has none.
-    pub fn company_name(&self, id: &str) -> String {
+    pub(crate) fn company_name(&self, id: &str) -> String {
         match self.company(id) {
             Some(c) if !c.name.trim().is_empty() => c.name.clone(),
             _ => id.to_owned(),
@@ -395,14 +395,18 @@ impl Config {
     }
 
     /// The names of the companies whose default is `setting_id`.
-    pub fn company_names_defaulting_to(&self, setting_id: &str) -> Vec<String> {
+    pub(crate) fn company_names_defaulting_to(&self, setting_id: &str) -> Vec<String> {
         self.companies_defaulting_to(setting_id).iter().map(|c| self.company_name(c)).collect()
     }
 
     /// Makes `id` inactive after moving every company that uses it as its
     /// default to `new_default` (the guide's order: step 10 before step 11),
     /// in one change. Returns the companies moved.
-    pub fn deactivate_moving_defaults(&mut self, id: &str, new_default: &str) -> Result<Vec<String>, GuardError> {
+    pub(crate) fn deactivate_moving_defaults(
+        &mut self,
+        id: &str,
+        new_default: &str,
+    ) -> Result<Vec<String>, GuardError> {
         if self.setting(id).is_none() {
             return Err(GuardError::UnknownSetting(id.to_owned()));
         }
@@ -416,7 +420,7 @@ impl Config {
 
     /// The names of the companies with no default, or an inactive or missing one
     /// (the guide: "recheck in case a Company still doesn't have a default").
-    pub fn companies_without_active_default(&self) -> Vec<String> {
+    pub(crate) fn companies_without_active_default(&self) -> Vec<String> {
         self.companies
             .iter()
             .filter(|c| c.default_mail_setting.as_deref().and_then(|id| self.setting(id)).is_none_or(|s| !s.active))
@@ -434,7 +438,7 @@ impl Config {
     }
 
     /// An id based on `description` that no setting (live or in the trash) uses yet.
-    pub fn unused_id(&self, description: &str) -> String {
+    pub(crate) fn unused_id(&self, description: &str) -> String {
         let base = super::setting::slugify(description);
         let taken = |id: &str| self.setting(id).is_some() || self.trash.iter().any(|d| d.setting.id == id);
         if !taken(&base) {
@@ -444,7 +448,7 @@ impl Config {
     }
 
     /// Adds a new setting, refusing an invalid or taken id.
-    pub fn add_setting(&mut self, setting: MailSetting) -> Result<(), GuardError> {
+    pub(crate) fn add_setting(&mut self, setting: MailSetting) -> Result<(), GuardError> {
         if !is_valid_id(&setting.id) {
             return Err(GuardError::InvalidId(setting.id));
         }
@@ -457,7 +461,7 @@ impl Config {
 
     /// Replaces the setting with the same id, keeping the guards: a company
     /// default cannot be made inactive this way either.
-    pub fn update_setting(&mut self, setting: MailSetting) -> Result<(), GuardError> {
+    pub(crate) fn update_setting(&mut self, setting: MailSetting) -> Result<(), GuardError> {
         let current = self.setting(&setting.id).ok_or_else(|| GuardError::UnknownSetting(setting.id.clone()))?;
         if current.active && !setting.active {
             self.check_not_default(&setting.id, GuardedAction::Deactivate)?;
@@ -486,7 +490,7 @@ impl Config {
     }
 
     /// Makes `setting_id` the one default of `company_id`.
-    pub fn set_default(&mut self, company_id: &str, setting_id: &str) -> Result<(), GuardError> {
+    pub(crate) fn set_default(&mut self, company_id: &str, setting_id: &str) -> Result<(), GuardError> {
         let setting = self.setting(setting_id).ok_or_else(|| GuardError::UnknownSetting(setting_id.to_owned()))?;
         if !setting.active {
             return Err(GuardError::DefaultMustBeActive {
@@ -506,7 +510,7 @@ impl Config {
     /// The OAuth setting that replaces `old_id`'s mailbox: the new side of its migration
     /// (not rolled back), else one made for the same mailbox — whatever the old
     /// setting's state, so doing a step of the guide by hand loses no guard.
-    pub fn replaced_by(&self, old_id: &str) -> Option<(&MailSetting, bool)> {
+    pub(crate) fn replaced_by(&self, old_id: &str) -> Option<(&MailSetting, bool)> {
         let old = self.setting(old_id)?;
         if let Some(migration) = self.migration(old_id) {
             return self.setting(&migration.new).map(|new| (new, true));
@@ -517,7 +521,7 @@ impl Config {
     /// Moves a setting to the trash. Returns the trash entry (for undo). The old setting
     /// of a replaced mailbox is refused ([`GuardError::ReplacedMailbox`]): its migration
     /// deletes it after checking its folders ([`Self::delete_after_recheck`]).
-    pub fn delete_setting(&mut self, id: &str, deleted_at: String) -> Result<DeletedSetting, GuardError> {
+    pub(crate) fn delete_setting(&mut self, id: &str, deleted_at: String) -> Result<DeletedSetting, GuardError> {
         if let Some((new, migrating)) = self.replaced_by(id) {
             return Err(GuardError::ReplacedMailbox {
                 old_id: id.to_owned(),
@@ -532,7 +536,7 @@ impl Config {
 
     /// [`Self::delete_setting`] for a migration's finish, which has just checked the
     /// old folders: every other guard still holds.
-    pub fn delete_after_recheck(&mut self, id: &str, deleted_at: String) -> Result<DeletedSetting, GuardError> {
+    pub(crate) fn delete_after_recheck(&mut self, id: &str, deleted_at: String) -> Result<DeletedSetting, GuardError> {
         let index = self
             .mail_settings
             .iter()
@@ -547,13 +551,13 @@ impl Config {
 
     /// Trash entries beyond [`TRASH_CAPACITY`], oldest first, removed from the
     /// trash. The caller deletes their secrets.
-    pub fn purge_old_trash(&mut self) -> Vec<DeletedSetting> {
+    pub(crate) fn purge_old_trash(&mut self) -> Vec<DeletedSetting> {
         let excess = self.trash.len().saturating_sub(TRASH_CAPACITY);
         self.trash.drain(..excess).collect()
     }
 
     /// Brings the most recently deleted setting with this id back.
-    pub fn restore_setting(&mut self, id: &str) -> Result<(), GuardError> {
+    pub(crate) fn restore_setting(&mut self, id: &str) -> Result<(), GuardError> {
         if self.setting(id).is_some() {
             return Err(GuardError::DuplicateId(id.to_owned()));
         }
@@ -569,13 +573,13 @@ impl Config {
         self.migrations.iter().rev().find(|m| m.old == old && m.rolled_back_at.is_none())
     }
 
-    pub fn migration_mut(&mut self, old: &str) -> Option<&mut Migration> {
+    pub(crate) fn migration_mut(&mut self, old: &str) -> Option<&mut Migration> {
         self.migrations.iter_mut().rev().find(|m| m.old == old && m.rolled_back_at.is_none())
     }
 
     /// Problems a hand-edited file can have that the guards otherwise prevent:
     /// duplicate ids, and company defaults that are missing or inactive.
-    pub fn consistency_problems(&self) -> Vec<String> {
+    pub(crate) fn consistency_problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for setting in &self.mail_settings {

@@ -4,7 +4,7 @@
 
 /// Why a sign-in endpoint may not be used: it must be https, except on this
 /// computer (127.0.0.0/8, ::1, localhost) where local test servers run.
-pub fn endpoint_problem(what: &str, address: &str) -> Option<String> {
+pub(crate) fn endpoint_problem(what: &str, address: &str) -> Option<String> {
     let Ok(url) = url::Url::parse(address.trim()) else {
         return Some(format!("{what} \"{address}\" is not a web address"));
     };
@@ -21,7 +21,7 @@ pub fn endpoint_problem(what: &str, address: &str) -> Option<String> {
 /// address (the proxy is spoken to in plain HTTP; requests go through it with
 /// CONNECT), with at most a user name — its password belongs in the OS credential
 /// store, and a config file is copied, exported and read by support.
-pub fn proxy_problem(address: &str) -> Option<String> {
+pub(crate) fn proxy_problem(address: &str) -> Option<String> {
     let shown = crate::secret::without_userinfo(address);
     let wrong = || {
         Some(format!(
@@ -46,7 +46,7 @@ pub fn proxy_problem(address: &str) -> Option<String> {
 /// segment of login.microsoftonline.com, so it is a directory (tenant) id — a GUID —,
 /// a domain name (`contoso.com`, `contoso.onmicrosoft.com`) or one of Microsoft's own
 /// words (`organizations`, `common`, `consumers`); `/`, `?`, `#`, `..` never.
-pub fn tenant_problem(what: &str, tenant: &str) -> Option<String> {
+pub(crate) fn tenant_problem(what: &str, tenant: &str) -> Option<String> {
     let tenant = tenant.trim();
     let words = ["organizations", "common", "consumers"];
     let ok = words.contains(&tenant.to_ascii_lowercase().as_str()) || is_guid(tenant) || is_domain_name(tenant);

@@ -129,7 +129,7 @@ impl Field {
     }
 
     /// The config file's dotted name.
-    pub fn config_name(self) -> &'static str {
+    pub(crate) fn config_name(self) -> &'static str {
         match self {
             Self::Id => "id",
             Self::CredentialType => "credential",

@@ -128,7 +128,7 @@ fn moved_sign_in(old: &MailSetting, new: &MailSetting) -> Option<String> {
 
 impl ImportSummary {
     /// One line per change of trust, for the CLI and the window's question.
-    pub fn trust_text(&self) -> String {
+    pub(crate) fn trust_text(&self) -> String {
         self.trust_changes.iter().map(|c| format!("  - {c}\n")).collect()
     }
 }
@@ -222,7 +222,7 @@ impl Config {
     /// Never a client secret either: it is a secret, even where the config still holds one.
     /// Nor this computer's own `[alerts]` and `[network]`: an older file's webhook address
     /// is a bearer secret, and a proxy is the network's, not the settings'.
-    pub fn for_export(&self) -> Config {
+    pub(crate) fn for_export(&self) -> Config {
         let mut oauth_providers = self.oauth_providers.clone();
         for provider in &mut oauth_providers {
             provider.client_secret = None;

@@ -66,7 +66,7 @@ impl AlertsConfig {
 
     /// The webhook address as the config and the screen show it: scheme and host, the
     /// path (which holds the key) left out.
-    pub fn webhook_shown(address: &str) -> String {
+    pub(crate) fn webhook_shown(address: &str) -> String {
         match url::Url::parse(address.trim()) {
             Ok(url) => format!("{}://{}/…", url.scheme(), url.host_str().unwrap_or_default()),
             Err(_) => "(an address that is not a web address)".to_owned(),
@@ -75,7 +75,7 @@ impl AlertsConfig {
 
     /// Whether the config's `webhook` is only the shown form (the address is in the
     /// credential store), not a whole address from an older file.
-    pub fn webhook_is_shown_form(&self) -> bool {
+    pub(crate) fn webhook_is_shown_form(&self) -> bool {
         self.webhook.as_deref().is_some_and(|w| w.ends_with("/…"))
     }
 }

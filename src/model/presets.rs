@@ -60,7 +60,7 @@ pub const ALL: [Preset; providers::CATALOGUE.len()] = {
 
 impl Preset {
     /// The preset that belongs to an OAuth credential type, if any.
-    pub fn for_credential(credential: CredentialKind) -> Option<Self> {
+    pub(crate) fn for_credential(credential: CredentialKind) -> Option<Self> {
         providers::for_credential(credential).map(Self::of)
     }
 
@@ -73,7 +73,7 @@ impl Preset {
     /// Fills the outgoing side. A relay takes a password (or API key) only, so on an
     /// OAuth setting the outgoing side gets its own Basic sign-in; any other provider
     /// signs in as the setting does.
-    pub fn apply_outgoing(&self, setting: &mut MailSetting) {
+    pub(crate) fn apply_outgoing(&self, setting: &mut MailSetting) {
         setting.smtp.server = self.smtp.server.to_owned();
         setting.smtp.port = self.smtp.port;
         setting.smtp.security = self.smtp.security;
@@ -104,7 +104,7 @@ impl Preset {
 impl MailSetting {
     /// The credential in a few words: "Microsoft 365 (MSO365)", or for mixed sides
     /// "Microsoft 365 (MSO365) in / SendGrid out" (a relay named by its preset).
-    pub fn credential_label(&self) -> String {
+    pub(crate) fn credential_label(&self) -> String {
         if !self.mixed_credentials() {
             return self.credential.label().to_owned();
         }
@@ -116,20 +116,20 @@ impl MailSetting {
 
 /// Whether a sent folder name is a default rather than the admin's choice: empty,
 /// the guide's "Sent", or a provider's own name from the catalogue.
-pub fn is_default_sent_folder(folder: &str) -> bool {
+pub(crate) fn is_default_sent_folder(folder: &str) -> bool {
     let folder = folder.trim();
     folder.is_empty() || folder == DEFAULT_SENT_FOLDER || ALL.iter().any(|p| p.sent_folder == Some(folder))
 }
 
 /// The name of the send-only relay (SendGrid, Postmark) whose server this is.
-pub fn relay_name(server: &str) -> Option<&'static str> {
+pub(crate) fn relay_name(server: &str) -> Option<&'static str> {
     let server = server.trim().trim_end_matches('.');
     ALL.iter().find(|p| p.imap.is_none() && p.smtp.server.eq_ignore_ascii_case(server)).map(|p| p.name)
 }
 
 /// Host names admins type that look right but are not (the setup guide itself
 /// says `office365.com`), with the host that was meant.
-pub fn corrected_host(host: &str, for_imap: bool) -> Option<&'static str> {
+pub(crate) fn corrected_host(host: &str, for_imap: bool) -> Option<&'static str> {
     let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
     let (smtp, imap) = match host.as_str() {
         "office365.com"

@@ -257,21 +257,21 @@ pub const MICROSOFT_BASIC_SMTP_OFF: time::Date = time::macros::date!(2026 - 12 -
 /// The API (resource) a scope belongs to — `https://graph.microsoft.com` for
 /// `https://graph.microsoft.com/Mail.Send` — or `None` for the sign-in's own
 /// (`openid`, `offline_access`).
-pub fn resource_of(scope: &str) -> Option<&str> {
+pub(crate) fn resource_of(scope: &str) -> Option<&str> {
     let rest = scope.strip_prefix("https://")?;
     let host_end = rest.find('/').map_or(scope.len(), |at| at + "https://".len());
     Some(&scope[..host_end])
 }
 
 /// Whether a host is one of Microsoft's mail servers (Exchange Online, Outlook.com).
-pub fn is_microsoft_host(host: &str) -> bool {
+pub(crate) fn is_microsoft_host(host: &str) -> bool {
     let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
     ["office365.com", "outlook.com"].iter().any(|domain| host == *domain || host.ends_with(&format!(".{domain}")))
 }
 
 /// For a setting that sends with a password through Microsoft's servers: the days
 /// until Basic SMTP AUTH goes off by default (negative after), and that in words.
-pub fn basic_smtp_ending(setting: &MailSetting, today: time::Date) -> Option<(i64, String)> {
+pub(crate) fn basic_smtp_ending(setting: &MailSetting, today: time::Date) -> Option<(i64, String)> {
     if setting.smtp_credential() != CredentialKind::Basic || !is_microsoft_host(&setting.smtp.server) {
         return None;
     }
@@ -302,7 +302,7 @@ pub fn basic_smtp_ending(setting: &MailSetting, today: time::Date) -> Option<(i6
 /// For a setting that receives with a password from Microsoft's servers: why that cannot
 /// work. Exchange Online switched Basic authentication for IMAP off in October 2022 and
 /// answers every password, right or wrong, with "LOGIN failed.".
-pub fn basic_imap_refused(setting: &MailSetting) -> Option<&'static str> {
+pub(crate) fn basic_imap_refused(setting: &MailSetting) -> Option<&'static str> {
     (setting.imap_credential() == CredentialKind::Basic && is_microsoft_host(&setting.imap.server)).then_some(
         "Microsoft has refused every password (Basic authentication) for IMAP since October 2022, so this \
          setting cannot receive mail whatever the password. Migrate it to Microsoft 365 OAuth.",
@@ -313,17 +313,17 @@ pub fn basic_imap_refused(setting: &MailSetting) -> Option<&'static str> {
 pub const CATALOGUE: [Provider; 4] = [MICROSOFT_365, GMAIL, SENDGRID, POSTMARK];
 
 /// The built-in provider with this id.
-pub fn by_id(id: &str) -> Option<&'static Provider> {
+pub(crate) fn by_id(id: &str) -> Option<&'static Provider> {
     CATALOGUE.iter().find(|p| p.id == id.trim())
 }
 
 /// The built-in provider with this id or one of its aliases.
-pub fn by_id_or_alias(id: &str) -> Option<&'static Provider> {
+pub(crate) fn by_id_or_alias(id: &str) -> Option<&'static Provider> {
     by_id(id).or_else(|| CATALOGUE.iter().find(|p| p.aliases.contains(&id.trim())))
 }
 
 /// The built-in provider whose own credential type this is (none for Basic and custom OAuth2).
-pub fn for_credential(credential: CredentialKind) -> Option<&'static Provider> {
+pub(crate) fn for_credential(credential: CredentialKind) -> Option<&'static Provider> {
     CATALOGUE.iter().find(|p| p.credential == credential && p.sign_in.is_some())
 }
 
@@ -341,24 +341,25 @@ impl SignIn {
 }
 
 /// The built-in API a transport goes through (none for SMTP/IMAP).
-pub fn api_for(transport: Transport) -> Option<&'static MailApi> {
+pub(crate) fn api_for(transport: Transport) -> Option<&'static MailApi> {
     CATALOGUE.iter().filter_map(|p| p.api.as_ref()).find(|api| api.transport == transport)
 }
 
 /// The providers people sign in to with OAuth2 (Sign-in apps, migration targets).
-pub fn signing_in() -> impl Iterator<Item = &'static Provider> {
+pub(crate) fn signing_in() -> impl Iterator<Item = &'static Provider> {
     CATALOGUE.iter().filter(|p| p.sign_in.is_some())
 }
 
 /// A client id built into this copy at compile time for a built-in provider; an
 /// `[[oauth_provider]]` in the config overrides it.
-pub fn embedded_client_id(id: &str) -> Option<&'static str> {
+pub(crate) fn embedded_client_id(id: &str) -> Option<&'static str> {
     by_id(id)?.sign_in?.embedded_client_id.map(str::trim).filter(|c| !c.is_empty())
 }
 
 impl Provider {
     /// Whether this provider only sends (a relay: no mailbox to read).
-    pub fn is_relay(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_relay(&self) -> bool {
         self.imap.is_none()
     }
 }
@@ -375,7 +376,7 @@ pub struct ClientIdNotGuid {
 }
 
 /// Checks a client id typed for a provider (Sign-in apps, `oauth-app set`); custom providers pass.
-pub fn check_client_id(provider: &str, client_id: &str) -> Result<(), ClientIdNotGuid> {
+pub(crate) fn check_client_id(provider: &str, client_id: &str) -> Result<(), ClientIdNotGuid> {
     match by_id(provider).and_then(|p| Some((p.label, p.sign_in?))) {
         Some((label, sign_in)) if sign_in.client_id_is_guid && !is_guid(client_id) => {
             Err(ClientIdNotGuid { label, client_id: client_id.trim().to_owned() })
@@ -385,7 +386,7 @@ pub fn check_client_id(provider: &str, client_id: &str) -> Result<(), ClientIdNo
 }
 
 /// Whether `text` is a GUID (8-4-4-4-12 hex digits), the form of every Microsoft client id.
-pub fn is_guid(text: &str) -> bool {
+pub(crate) fn is_guid(text: &str) -> bool {
     let groups: Vec<&str> = text.trim().split('-').collect();
     groups.len() == 5
         && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
@@ -394,7 +395,7 @@ pub fn is_guid(text: &str) -> bool {
 // The credential type's words live here: a provider's credential type is named as its provider.
 impl CredentialKind {
     /// The word the config file uses.
-    pub fn config_name(self) -> &'static str {
+    pub(crate) fn config_name(self) -> &'static str {
         match self {
             Self::Basic => "basic",
             Self::Oauth2 => "oauth2",

@@ -25,7 +25,7 @@ impl CredentialKind {
 
     // `config_name` and `label` are in the provider catalogue (providers.rs).
 
-    pub fn uses_oauth(self) -> bool {
+    pub(crate) fn uses_oauth(self) -> bool {
         self != Self::Basic
     }
 }
@@ -43,7 +43,7 @@ pub enum OAuthFlow {
 }
 
 impl OAuthFlow {
-    pub fn is_delegated(&self) -> bool {
+    pub(crate) fn is_delegated(&self) -> bool {
         *self == Self::Delegated
     }
 
@@ -71,14 +71,6 @@ pub enum Security {
 impl Security {
     pub const ALL: [Self; 3] = [Self::Starttls, Self::Tls, Self::None];
 
-    pub fn config_name(self) -> &'static str {
-        match self {
-            Self::Starttls => "starttls",
-            Self::Tls => "tls",
-            Self::None => "none",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Self::Starttls => "Start TLS",
@@ -105,7 +97,7 @@ pub enum Transport {
 }
 
 impl Transport {
-    pub fn is_protocol(&self) -> bool {
+    pub(crate) fn is_protocol(&self) -> bool {
         *self == Self::Protocol
     }
 
@@ -120,7 +112,7 @@ impl Transport {
     }
 
     /// Its word in the config file and on the command line (`smtp`/`imap`, `graph`, `gmail-api`).
-    pub fn config_name(self, side: Protocol) -> &'static str {
+    pub(crate) fn config_name(self, side: Protocol) -> &'static str {
         match (self, side) {
             (Self::Protocol, Protocol::Smtp) => "smtp",
             (Self::Protocol, Protocol::Imap) => "imap",
@@ -130,7 +122,7 @@ impl Transport {
     }
 
     /// The credential type whose API this is; `None` for the mail protocols.
-    pub fn provider_credential(self) -> Option<CredentialKind> {
+    pub(crate) fn provider_credential(self) -> Option<CredentialKind> {
         match self {
             Self::Protocol => None,
             Self::Graph => Some(CredentialKind::Microsoft365),
@@ -149,7 +141,7 @@ pub enum Protocol {
 
 impl Protocol {
     /// The standard port for this protocol with this security (465/587, 993/143).
-    pub fn port_for(self, security: Security) -> u16 {
+    pub(crate) fn port_for(self, security: Security) -> u16 {
         match (self, security) {
             (Self::Smtp, Security::Tls) => 465,
             (Self::Smtp, _) => 587,
@@ -159,7 +151,7 @@ impl Protocol {
     }
 
     /// The security a standard port speaks, if `port` is one.
-    pub fn security_of_port(self, port: u16) -> Option<Security> {
+    pub(crate) fn security_of_port(self, port: u16) -> Option<Security> {
         match (self, port) {
             (Self::Imap, 993) | (Self::Smtp, 465) => Some(Security::Tls),
             (Self::Imap, 143) | (Self::Smtp, 587) => Some(Security::Starttls),
@@ -311,27 +303,27 @@ impl MailSetting {
     /// The OAuth sign-in the setting connects with (Connect, its tokens): the
     /// incoming side's when it uses OAuth, else the outgoing side's. A setting has
     /// one connection, so both OAuth sides must be the same kind (validation says so).
-    pub fn oauth_credential(&self) -> Option<CredentialKind> {
+    pub(crate) fn oauth_credential(&self) -> Option<CredentialKind> {
         [self.imap_credential(), self.smtp_credential()].into_iter().find(|kind| kind.uses_oauth())
     }
 
     /// The person who signs in for a shared mailbox, when one is named and a person
     /// signs in (not with app-only access).
-    pub fn shared_mailbox_delegate(&self) -> Option<&str> {
+    pub(crate) fn shared_mailbox_delegate(&self) -> Option<&str> {
         let delegate = self.delegate.as_deref().map(str::trim).filter(|d| !d.is_empty())?;
         (self.uses_oauth() && self.oauth_flow.is_delegated()).then_some(delegate)
     }
 
     /// The account Connect expects to sign in: the shared mailbox's delegate, else
     /// the mailbox (the incoming user name).
-    pub fn expected_account(&self) -> &str {
+    pub(crate) fn expected_account(&self) -> &str {
         self.shared_mailbox_delegate().unwrap_or_else(|| self.imap.user_name.trim())
     }
 
     /// The sign-in app the setting's OAuth connection uses: the built-in provider's id
     /// (`microsoft365`, `gmail`, which an `[[oauth_provider]]` of that id adjusts) or the
     /// `[[oauth_provider]]` it names; `None` for Basic.
-    pub fn sign_in_app(&self) -> Option<&str> {
+    pub(crate) fn sign_in_app(&self) -> Option<&str> {
         match self.oauth_credential()? {
             CredentialKind::Oauth2 => self.oauth_provider.as_deref().map(str::trim).filter(|p| !p.is_empty()),
             builtin => Some(builtin.config_name()),
@@ -341,7 +333,7 @@ impl MailSetting {
     /// Whether `new` is an OAuth setting made for this one's mailbox (the guide's literal
     /// path: "+ Add new record" beside the Basic one): this signs in with a password,
     /// `new` with OAuth, and they share the IMAP user name or the send-as address.
-    pub fn could_be_replaced_by(&self, new: &MailSetting) -> bool {
+    pub(crate) fn could_be_replaced_by(&self, new: &MailSetting) -> bool {
         let same = |a: &str, b: &str| !a.trim().is_empty() && a.trim().eq_ignore_ascii_case(b.trim());
         self.id != new.id
             && !self.uses_oauth()
@@ -350,17 +342,17 @@ impl MailSetting {
     }
 
     /// Whether either side goes through a provider's API instead of SMTP/IMAP.
-    pub fn uses_mail_api(&self) -> bool {
+    pub(crate) fn uses_mail_api(&self) -> bool {
         !self.smtp.sends_with.is_protocol() || !self.imap.reads_with.is_protocol()
     }
 
     /// Whether any side signs in with OAuth (Connect is offered).
-    pub fn uses_oauth(&self) -> bool {
+    pub(crate) fn uses_oauth(&self) -> bool {
         self.oauth_credential().is_some()
     }
 
     /// The sides sign in differently.
-    pub fn mixed_credentials(&self) -> bool {
+    pub(crate) fn mixed_credentials(&self) -> bool {
         self.smtp_credential() != self.imap_credential()
     }
 
@@ -383,13 +375,13 @@ impl MailSetting {
 }
 
 /// The part of an e-mail address after the last `@`, lower-cased.
-pub fn domain_of(address: &str) -> Option<String> {
+pub(crate) fn domain_of(address: &str) -> Option<String> {
     let (_, domain) = address.trim().rsplit_once('@')?;
     (!domain.is_empty()).then(|| domain.to_ascii_lowercase())
 }
 
 /// Turns a description into an id: lower-case ASCII letters, digits and `-`.
-pub fn slugify(text: &str) -> String {
+pub(crate) fn slugify(text: &str) -> String {
     let mut slug = String::with_capacity(text.len());
     for ch in text.chars() {
         if ch.is_ascii_alphanumeric() {
@@ -405,7 +397,7 @@ pub fn slugify(text: &str) -> String {
 }
 
 /// Whether `id` is a valid slug (what [`slugify`] produces).
-pub fn is_valid_id(id: &str) -> bool {
+pub(crate) fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')

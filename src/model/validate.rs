@@ -95,7 +95,7 @@ pub fn validate_setting(setting: &MailSetting, config: &Config, passwords: Store
     checks.findings
 }
 
-pub fn has_errors(findings: &[Finding]) -> bool {
+pub(crate) fn has_errors(findings: &[Finding]) -> bool {
     findings.iter().any(|f| f.severity == Severity::Error)
 }
 
@@ -105,7 +105,7 @@ pub fn has_errors(findings: &[Finding]) -> bool {
 pub struct NotAPort;
 
 /// Parses a port the admin typed.
-pub fn parse_port(text: &str) -> Result<u16, NotAPort> {
+pub(crate) fn parse_port(text: &str) -> Result<u16, NotAPort> {
     match text.trim().parse::<u32>() {
         Ok(port @ 1..=65535) => u16::try_from(port).map_err(|_| NotAPort),
         _ => Err(NotAPort),
@@ -117,7 +117,7 @@ fn port_message() -> String {
 }
 
 /// Checks an e-mail address the way the sending code will parse it.
-pub fn is_well_formed_address(address: &str) -> bool {
+pub(crate) fn is_well_formed_address(address: &str) -> bool {
     let trimmed = address.trim();
     trimmed == address && address.parse::<lettre::Address>().is_ok()
 }
@@ -466,7 +466,7 @@ impl Checks {
 }
 
 /// A calendar date written `YYYY-MM-DD`.
-pub fn parse_date(text: &str) -> Option<time::Date> {
+pub(crate) fn parse_date(text: &str) -> Option<time::Date> {
     time::Date::parse(text.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 

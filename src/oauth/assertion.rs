@@ -59,20 +59,20 @@ struct Stored {
 
 impl ClientCertificate {
     /// The value kept in the OS store.
-    pub fn to_stored(&self) -> Secret {
+    pub(crate) fn to_stored(&self) -> Secret {
         let stored =
             Stored { certificate_pem: self.certificate_pem.clone(), key_pem: self.key_pem.expose().to_owned() };
         Secret::new(serde_json::to_string(&stored).unwrap_or_default())
     }
 
     /// Reads the value kept in the OS store, checking it as when it was stored.
-    pub fn from_stored(value: &Secret) -> Result<Self, CertificateError> {
+    pub(crate) fn from_stored(value: &Secret) -> Result<Self, CertificateError> {
         let stored: Stored =
             serde_json::from_str(value.expose()).map_err(|e| CertificateError::BadCertificate(e.to_string()))?;
         Self::from_pem(&stored.certificate_pem, &Secret::new(stored.key_pem))
     }
     /// Checks that `certificate_pem` is a certificate and `key_pem` its RSA private key.
-    pub fn from_pem(certificate_pem: &str, key_pem: &Secret) -> Result<Self, CertificateError> {
+    pub(crate) fn from_pem(certificate_pem: &str, key_pem: &Secret) -> Result<Self, CertificateError> {
         let der = first_certificate_der(certificate_pem)?;
         let (_, parsed) =
             x509_parser::parse_x509_certificate(&der).map_err(|e| CertificateError::BadCertificate(e.to_string()))?;

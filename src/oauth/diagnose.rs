@@ -202,7 +202,7 @@ const KNOWN: &[Known] = &[
 /// been expired or revoked.` The likely cause, from what this app recorded: a Testing
 /// app's 7 days, six months unused, else a revocation (password change, access
 /// removed, over 100 sign-ins for the app). Added to the reason the diagnosis reads.
-pub fn google_invalid_grant_cause(
+pub(crate) fn google_invalid_grant_cause(
     issued: time::OffsetDateTime,
     last_used: time::OffsetDateTime,
     now: time::OffsetDateTime,
@@ -227,12 +227,12 @@ pub fn google_invalid_grant_cause(
 }
 
 /// Whether a sign-in failed because the tenant's administrator must approve the app first.
-pub fn needs_admin_consent(diagnosis: &Diagnosis) -> bool {
+pub(crate) fn needs_admin_consent(diagnosis: &Diagnosis) -> bool {
     matches!(diagnosis.signature, "aad-admin-approval" | "aad-consent-required")
 }
 
 /// A diagnosis for an OAuth error text (error code and description together).
-pub fn diagnose(text: &str) -> Diagnosis {
+pub(crate) fn diagnose(text: &str) -> Diagnosis {
     let lower = text.to_lowercase();
     match KNOWN.iter().find(|k| k.any.iter().any(|needle| mentions(&lower, needle))) {
         Some(known) => Diagnosis {

@@ -151,12 +151,12 @@ impl ConnectFlow {
         &self.redirect_uri
     }
 
-    pub fn provider_label(&self) -> &str {
+    pub(crate) fn provider_label(&self) -> &str {
         &self.provider.label
     }
 
     /// Opens the system browser (which honours `$BROWSER` on Linux).
-    pub fn open_browser(&self) -> Result<(), NoBrowser> {
+    pub(crate) fn open_browser(&self) -> Result<(), NoBrowser> {
         webbrowser::open(&self.url).map_err(NoBrowser)
     }
 

@@ -40,7 +40,7 @@ impl std::fmt::Debug for ProxyRoute {
 /// asks for read from the OS credential store — `network set --proxy-password-stdin`, or
 /// the window's Network — never from the config), else the environment's. Built by each
 /// command and job from the config it works with, and handed to every [`TokenHttp`].
-pub fn route_for(network: &crate::model::NetworkConfig, secrets: &crate::store::Secrets) -> ProxyRoute {
+pub(crate) fn route_for(network: &crate::model::NetworkConfig, secrets: &crate::store::Secrets) -> ProxyRoute {
     let configured = network.proxy.as_deref().map(str::trim).filter(|p| !p.is_empty());
     let Some(proxy) = configured else { return environment_route() };
     let has_user = url::Url::parse(proxy).is_ok_and(|url| !url.username().is_empty());
@@ -178,7 +178,7 @@ impl ProxyRoute {
     /// The proxy for a request to `host`, unless `no_proxy` names it (as curl reads
     /// it) or the host is this computer and the proxy is not: a proxy elsewhere cannot
     /// reach this computer's servers, and would only see what is sent to them.
-    pub fn for_host(&self, host: &str) -> Option<&str> {
+    pub(crate) fn for_host(&self, host: &str) -> Option<&str> {
         let host = host.trim_matches(['[', ']']).to_ascii_lowercase();
         let local_only = is_this_computer(&host) && !self.proxy_is_this_computer();
         let bypass = local_only || self.no_proxy.iter().any(|entry| no_proxy_entry_names(entry, &host));
@@ -244,7 +244,7 @@ fn retry_after(header: Option<&str>) -> Option<Duration> {
 
 /// Microsoft's throttling text names a wait ("… Suggested Backoff Time: 30 seconds" or
 /// "SuggestedBackoffTime 00:00:30"): the seconds in it, when there are any.
-pub fn suggested_backoff(text: &str) -> Option<Duration> {
+pub(crate) fn suggested_backoff(text: &str) -> Option<Duration> {
     let lower = text.to_ascii_lowercase();
     let at = lower.find("suggested backoff time").or_else(|| lower.find("suggestedbackofftime"))?;
     let rest = &text[at..];
@@ -315,7 +315,7 @@ impl TokenHttp {
 
     /// POST `body` as JSON (the alert webhook): the answer's status, or the transport's
     /// failure in words. The address is the caller's to keep out of those words.
-    pub fn post_json(&self, url: &str, body: &str) -> Result<u16, HttpError> {
+    pub(crate) fn post_json(&self, url: &str, body: &str) -> Result<u16, HttpError> {
         let agent = self.agent_for(url)?;
         match agent.post(url).set("Content-Type", "application/json").send_string(body) {
             Ok(response) | Err(ureq::Error::Status(_, response)) => Ok(response.status()),
@@ -334,18 +334,18 @@ impl TokenHttp {
     }
 
     /// The status of the last answer (and its `Retry-After`), if one came.
-    pub fn last_status(&self) -> Option<StatusSeen> {
+    pub(crate) fn last_status(&self) -> Option<StatusSeen> {
         self.last.lock().ok().and_then(|last| *last)
     }
 
     /// The same client, refusing requests once `cancel` is cancelled.
-    pub fn cancelled_by(mut self, cancel: &crate::cancel::CancelToken) -> Self {
+    pub(crate) fn cancelled_by(mut self, cancel: &crate::cancel::CancelToken) -> Self {
         self.cancel = Some(cancel.clone());
         self
     }
 
     /// GET with a bearer token (userinfo). Returns the status and body.
-    pub fn get_bearer(&self, url: &str, token: &str) -> Result<(u16, Vec<u8>), HttpError> {
+    pub(crate) fn get_bearer(&self, url: &str, token: &str) -> Result<(u16, Vec<u8>), HttpError> {
         let answer = self.call_api(url, token, None)?;
         Ok((answer.status, answer.body))
     }
@@ -353,7 +353,7 @@ impl TokenHttp {
     /// A request to a mail API with a bearer token: GET, or POST of `body` with its
     /// content type. The answer's status, `Retry-After` and body (at most
     /// [`MAX_BODY`]); the transport's failure in words, a proxy's named without secrets.
-    pub fn call_api(&self, url: &str, token: &str, body: Option<(&str, &[u8])>) -> Result<ApiAnswer, HttpError> {
+    pub(crate) fn call_api(&self, url: &str, token: &str, body: Option<(&str, &[u8])>) -> Result<ApiAnswer, HttpError> {
         if self.cancel.as_ref().is_some_and(crate::cancel::CancelToken::is_cancelled) {
             return Err(HttpError::Transport("cancelled".to_owned()));
         }

@@ -217,7 +217,7 @@ impl Listener {
         Self::bind_with(Limits::default())
     }
 
-    pub fn bind_with(limits: Limits) -> Result<Self, ListenError> {
+    pub(crate) fn bind_with(limits: Limits) -> Result<Self, ListenError> {
         let (sockets, port) = bind_both(|port| TcpListener::bind(SocketAddr::from((Ipv6Addr::LOCALHOST, port))))?;
         for socket in &sockets {
             socket.set_nonblocking(true).map_err(|e| ListenError::Bind(e.to_string()))?;

@@ -194,7 +194,7 @@ fn from_catalogue(
 
 impl ResolvedProvider {
     /// The API (resource) Connect's token is for, where the provider issues one per API.
-    pub fn first_resource(&self) -> Option<String> {
+    pub(crate) fn first_resource(&self) -> Option<String> {
         if !self.token_per_resource {
             return None;
         }
@@ -259,7 +259,7 @@ impl SettingScopes {
 
 /// The request an admin forwards to the tenant's administrator when users may not
 /// consent to the app's mail permissions: the approval link, and what to do there.
-pub fn admin_consent_request(provider: &ResolvedProvider) -> Option<String> {
+pub(crate) fn admin_consent_request(provider: &ResolvedProvider) -> Option<String> {
     let link = provider.admin_consent_url.as_deref()?;
     Some(format!(
         "Please approve our mail app for the organisation: open {link} signed in as an administrator of our \
@@ -273,7 +273,7 @@ pub fn admin_consent_request(provider: &ResolvedProvider) -> Option<String> {
 /// Connect, when no sign-in app is registered yet: the registration steps for
 /// `provider`, written out, and what to send back — so a support call can send it
 /// and go on instead of stopping. `None` for providers that sign in without an app.
-pub fn registration_request(provider: &providers::Provider) -> Option<String> {
+pub(crate) fn registration_request(provider: &providers::Provider) -> Option<String> {
     let sign_in = provider.sign_in?;
     let mut text = format!(
         "Hello,\n\nTo connect our accounts-receivable mailbox to {} with OAuth (Basic passwords are being switched \
@@ -300,7 +300,7 @@ pub fn registration_request(provider: &providers::Provider) -> Option<String> {
 
 /// When the client secret of the app `setting` signs in with expires, as the admin
 /// entered it (or the last day of its certificate).
-pub fn app_secret_expires(setting: &MailSetting, config: &Config) -> Option<String> {
+pub(crate) fn app_secret_expires(setting: &MailSetting, config: &Config) -> Option<String> {
     app_entry(setting, config)?.client_secret_expires.clone()
 }
 
@@ -316,7 +316,11 @@ fn app_entry<'c>(setting: &MailSetting, config: &'c Config) -> Option<&'c OAuthP
 /// The app credential's expiry in a sentence ("The app's certificate expires on
 /// 2027-06-30 (in 212 days)."), and whether it is near (30 days or less) — for
 /// token-status and the form alike. `None` when no date is known.
-pub fn app_credential_expiry(setting: &MailSetting, config: &Config, today: time::Date) -> Option<(String, bool)> {
+pub(crate) fn app_credential_expiry(
+    setting: &MailSetting,
+    config: &Config,
+    today: time::Date,
+) -> Option<(String, bool)> {
     let entry = app_entry(setting, config)?;
     let expires = entry.client_secret_expires.as_deref()?;
     let date = crate::model::validate::parse_date(expires)?;
@@ -333,7 +337,10 @@ pub fn app_credential_expiry(setting: &MailSetting, config: &Config, today: time
 /// Fills in the client secret kept in the OS store (`oauth-app set … --client-secret-stdin`)
 /// when the config names none. A store that cannot be read leaves it out: the
 /// provider then says what is missing.
-pub fn with_stored_client_secret(mut provider: ResolvedProvider, secrets: &crate::store::Secrets) -> ResolvedProvider {
+pub(crate) fn with_stored_client_secret(
+    mut provider: ResolvedProvider,
+    secrets: &crate::store::Secrets,
+) -> ResolvedProvider {
     if provider.client_secret.is_none() {
         let owner = crate::store::SecretOwner::SignInApp(provider.id.clone());
         match secrets.get(&owner, crate::store::SecretKind::ClientSecret) {
@@ -347,7 +354,7 @@ pub fn with_stored_client_secret(mut provider: ResolvedProvider, secrets: &crate
 /// Fills in the app's certificate kept in the OS store (`oauth-app set …
 /// --certificate … --private-key …`), for app-only access. One that cannot be
 /// read is left out (and logged): the token request then says what is missing.
-pub fn with_stored_app_certificate(
+pub(crate) fn with_stored_app_certificate(
     mut provider: ResolvedProvider,
     secrets: &crate::store::Secrets,
 ) -> ResolvedProvider {
@@ -364,7 +371,7 @@ pub fn with_stored_app_certificate(
 }
 
 /// The client ids built into this copy (label, client id), for the About box.
-pub fn embedded_client_ids() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn embedded_client_ids() -> Vec<(&'static str, &'static str)> {
     providers::signing_in()
         .filter_map(|p| providers::embedded_client_id(p.id).map(|client| (p.label, client)))
         .collect()

@@ -33,7 +33,7 @@ pub struct RefreshLock {
 }
 
 /// Waits (up to `timeout`) for the refresh lock of `setting_id` in `secrets`.
-pub fn acquire(secrets: &Secrets, setting_id: &str, timeout: Duration) -> Result<RefreshLock, LockError> {
+pub(crate) fn acquire(secrets: &Secrets, setting_id: &str, timeout: Duration) -> Result<RefreshLock, LockError> {
     let path = lock_path(secrets, setting_id).ok_or(LockError::NoFolder)?;
     if let Some(dir) = path.parent() {
         crate::folders::create_private_dir(dir).map_err(|source| LockError::Open { path: dir.to_owned(), source })?;

@@ -94,7 +94,7 @@ impl TokenError {
     /// Whether trying again later can help — the provider out of reach, busy or
     /// failing — so the tokens are kept and nobody reconnects; only a refusal of the
     /// refresh token itself (invalid_grant) ends a sign-in.
-    pub fn is_temporary(&self) -> bool {
+    pub(crate) fn is_temporary(&self) -> bool {
         matches!(self, Self::Unreachable(_) | Self::Busy { .. })
     }
 }
@@ -258,7 +258,7 @@ impl TokenSet {
     }
 
     /// Builds a token set from a token response (connect or refresh).
-    pub fn from_response(response: &Tokens, provider: &str, previous: Option<&TokenSet>) -> Self {
+    pub(crate) fn from_response(response: &Tokens, provider: &str, previous: Option<&TokenSet>) -> Self {
         let now = OffsetDateTime::now_utc();
         let scopes = response
             .scopes()
@@ -298,12 +298,12 @@ impl TokenSet {
     }
 
     /// When the refresh token was issued (older token sets: when they connected).
-    pub fn refresh_issued(&self) -> OffsetDateTime {
+    pub(crate) fn refresh_issued(&self) -> OffsetDateTime {
         self.refresh_issued_at.unwrap_or(self.connected_at)
     }
 
     /// When the refresh token was last used (a refresh), else issued.
-    pub fn refresh_last_used(&self) -> OffsetDateTime {
+    pub(crate) fn refresh_last_used(&self) -> OffsetDateTime {
         self.last_refresh.unwrap_or_else(|| self.refresh_issued())
     }
 
@@ -405,7 +405,7 @@ pub struct TokenStatus {
 
 /// For a Google app that is (or may be) in Testing: the day a sign-in whose refresh
 /// token was issued at `issued` ends (7 days later), counting down, with the fix.
-pub fn testing_clock(issued: OffsetDateTime, provider: &ResolvedProvider, today: time::Date) -> Option<String> {
+pub(crate) fn testing_clock(issued: OffsetDateTime, provider: &ResolvedProvider, today: time::Date) -> Option<String> {
     if !provider.may_be_testing {
         return None;
     }
@@ -463,23 +463,13 @@ pub fn status(secrets: &Secrets, setting_id: &str, uses_oauth: bool) -> Result<T
 }
 
 /// An access token good for at least [`REFRESH_MARGIN`], refreshing (and
-/// saving the rotated refresh token) when needed. A refused refresh marks the
-/// setting "needs reconnect" with the server's reason.
-pub fn fresh_access_token(
-    secrets: &Secrets,
-    setting_id: &str,
-    provider: &ResolvedProvider,
-    http: (&Arc<rustls::ClientConfig>, &ProxyRoute),
-    timeout: Duration,
-) -> Result<Secret, TokenError> {
-    fresh_access_token_for(secrets, setting_id, provider, &[], http, timeout)
-}
-
-/// As [`fresh_access_token`], for a token that carries `scopes` (a side's: SMTP's,
-/// or Graph's). Where the provider issues a token per API and `scopes` are another
-/// API's than Connect's token, that API's token is had by refreshing with its scopes
-/// and kept beside the first; the rotated refresh token serves both.
-pub fn fresh_access_token_for(
+/// saving the rotated refresh token) when needed; a refused refresh marks the
+/// setting "needs reconnect" with the server's reason. `scopes` name a side's
+/// token (SMTP's, or Graph's; empty: Connect's). Where the provider issues a token
+/// per API and `scopes` are another API's than Connect's token, that API's token is
+/// had by refreshing with its scopes and kept beside the first; the rotated refresh
+/// token serves both.
+pub(crate) fn fresh_access_token_for(
     secrets: &Secrets,
     setting_id: &str,
     provider: &ResolvedProvider,
@@ -623,7 +613,7 @@ fn refresh_once(
 /// signs in as itself with its certificate (a signed client assertion) or its
 /// client secret — no person's refresh token, so nothing to reconnect. Asked
 /// for on demand; nothing is stored.
-pub fn app_access_token(
+pub(crate) fn app_access_token(
     provider: &ResolvedProvider,
     (tls, route): (Arc<rustls::ClientConfig>, &ProxyRoute),
     timeout: Duration,
@@ -681,7 +671,7 @@ pub enum Revocation {
 
 impl Revocation {
     /// What happened, for the window and the CLI alike.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         match self {
             Self::Revoked => "the sign-in was revoked at the provider and its tokens deleted".to_owned(),
             Self::NotSupported => "the tokens were deleted (the provider offers no revocation)".to_owned(),

@@ -17,7 +17,7 @@ use crate::tls;
 
 /// Whether `endpoint` completes (or gets as far as the certificate in) a TLS
 /// handshake on a fresh connection — proof that the port speaks TLS at once.
-pub fn answers_tls(endpoint: &Endpoint, options: &ProbeOptions, cancel: &CancelToken) -> bool {
+pub(crate) fn answers_tls(endpoint: &Endpoint, options: &ProbeOptions, cancel: &CancelToken) -> bool {
     matches!(try_tls(endpoint, options, cancel), PortMode::Tls(_) | PortMode::TlsUntrusted(_))
 }
 

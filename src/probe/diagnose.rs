@@ -85,12 +85,12 @@ impl Symptom {
 }
 
 /// Whether the diagnosis `signature` is a failure to try again later (see [`signatures::TEMPORARY`]).
-pub fn is_temporary(signature: &str) -> bool {
+pub(crate) fn is_temporary(signature: &str) -> bool {
     signatures::TEMPORARY.contains(&signature)
 }
 
 /// The diagnosis for a symptom; a generic one when no signature matches.
-pub fn diagnose(symptom: &Symptom) -> Diagnosis {
+pub(crate) fn diagnose(symptom: &Symptom) -> Diagnosis {
     let text = symptom.text.to_lowercase();
     let host = symptom.host.trim_end_matches('.').to_ascii_lowercase();
     let found = signatures::SIGNATURES.iter().find(|signature| {

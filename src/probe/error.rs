@@ -54,7 +54,7 @@ pub enum ProbeError {
 
 impl ProbeError {
     /// What kind of failure this is, for a caller that acts on it (`send`'s exit code).
-    pub fn failure_kind(&self) -> super::report::FailureKind {
+    pub(crate) fn failure_kind(&self) -> super::report::FailureKind {
         use super::report::FailureKind;
         match self {
             Self::BadMessage(_) => FailureKind::BadMessage,
@@ -111,7 +111,7 @@ impl From<String> for TlsFailure {
 
 impl TlsFailure {
     /// Classifies an io error from a TLS stream (rustls errors travel inside io errors).
-    pub fn from_io(err: &std::io::Error) -> Self {
+    pub(crate) fn from_io(err: &std::io::Error) -> Self {
         let rustls_error = err.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
         let kind = match rustls_error {
             Some(rustls::Error::InvalidCertificate(cert)) => match cert {
@@ -140,7 +140,7 @@ impl TlsFailure {
 
 impl ProbeError {
     /// Maps an io error from a guarded stream (cancel and deadline are marked by text).
-    pub fn from_io(err: &std::io::Error) -> Self {
+    pub(crate) fn from_io(err: &std::io::Error) -> Self {
         match err.kind() {
             std::io::ErrorKind::Interrupted => Self::Cancelled,
             std::io::ErrorKind::TimedOut => Self::TimedOut(err.to_string()),

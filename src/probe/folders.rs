@@ -54,7 +54,7 @@ pub struct FolderFix {
 const SENT_NAMES: [&str; 5] = ["Sent Items", "[Gmail]/Sent Mail", "Sent Mail", "Sent Messages", "Sent"];
 
 /// INBOX is case-insensitive (RFC 3501) and servers answer with "INBOX".
-pub fn imap_name(folder: &str) -> &str {
+pub(crate) fn imap_name(folder: &str) -> &str {
     if folder.eq_ignore_ascii_case("inbox") { "INBOX" } else { folder }
 }
 
@@ -70,7 +70,7 @@ pub fn find(listed: &[Listed], wanted: &str) -> Option<String> {
 
 /// The server's folders that can hold mail, those closest to `wanted` first
 /// (a case or spacing slip before a different word).
-pub fn closest_first(listed: &[Listed], wanted: &str) -> Vec<String> {
+pub(crate) fn closest_first(listed: &[Listed], wanted: &str) -> Vec<String> {
     let key = |name: &str| name.trim().to_lowercase();
     let wanted = key(wanted);
     let mut scored: Vec<(f64, &str)> = listed
@@ -84,7 +84,7 @@ pub fn closest_first(listed: &[Listed], wanted: &str) -> Vec<String> {
 
 /// The server's own sent folder: the one marked `\Sent`, else the first name
 /// providers use for it.
-pub fn server_sent_folder(listed: &[Listed]) -> Option<String> {
+pub(crate) fn server_sent_folder(listed: &[Listed]) -> Option<String> {
     let selectable = || listed.iter().filter(|l| !l.no_select);
     selectable()
         .find(|l| l.sent)
@@ -93,7 +93,7 @@ pub fn server_sent_folder(listed: &[Listed]) -> Option<String> {
 }
 
 /// The server's folder for `role` in place of a configured one it does not have.
-pub fn fix_for(listed: &[Listed], role: FolderRole, configured: &str) -> Option<FolderFix> {
+pub(crate) fn fix_for(listed: &[Listed], role: FolderRole, configured: &str) -> Option<FolderFix> {
     let server_folder = match role {
         FolderRole::Inbox => find(listed, "INBOX"),
         FolderRole::Sent => server_sent_folder(listed),

@@ -71,7 +71,7 @@ impl Leftover {
 }
 
 /// A sum of message counts that stops at `u32::MAX` instead of overflowing.
-pub fn saturating_sum(counts: impl Iterator<Item = u32>) -> u32 {
+pub(crate) fn saturating_sum(counts: impl Iterator<Item = u32>) -> u32 {
     counts.fold(0, u32::saturating_add)
 }
 
@@ -79,7 +79,7 @@ pub fn saturating_sum(counts: impl Iterator<Item = u32>) -> u32 {
 /// Not Read" and "Mail Not Filed", where the automation leaves what it has not processed.
 pub const DEFAULT_LEFTOVER_FOLDERS: [&str; 2] = ["Mail Not Read", "Mail Not Filed"];
 
-pub fn default_leftover_folders() -> Vec<String> {
+pub(crate) fn default_leftover_folders() -> Vec<String> {
     DEFAULT_LEFTOVER_FOLDERS.iter().map(|f| (*f).to_owned()).collect()
 }
 
@@ -263,7 +263,7 @@ pub(crate) fn roundtrip_sending_with(
 /// to be passed through (the bridge). The sign-in is XOAUTH2 written here rather
 /// than by the imap crate, whose session keeps its connection. On failure, the
 /// staged report.
-pub fn sign_in_to_pass_through(
+pub(crate) fn sign_in_to_pass_through(
     input: &IncomingInput,
     options: &ProbeOptions,
     cancel: &CancelToken,

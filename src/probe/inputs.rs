@@ -63,7 +63,7 @@ impl SignIn {
     }
 
     /// A redactor that removes this sign-in's secret (in all its wire forms) from report text.
-    pub fn redactor(&self, user: &str) -> Redactor {
+    pub(crate) fn redactor(&self, user: &str) -> Redactor {
         let mut redactor = Redactor::new();
         if let Self::Password(secret) | Self::Bearer(secret) = self {
             redactor.add(user, secret);
@@ -86,7 +86,7 @@ pub struct OutgoingInput {
 }
 
 impl OutgoingInput {
-    pub fn redactor(&self) -> Redactor {
+    pub(crate) fn redactor(&self) -> Redactor {
         self.sign_in.redactor(&self.user)
     }
 }
@@ -102,7 +102,7 @@ pub struct IncomingInput {
 }
 
 impl IncomingInput {
-    pub fn redactor(&self) -> Redactor {
+    pub(crate) fn redactor(&self) -> Redactor {
         self.sign_in.redactor(&self.user)
     }
 }

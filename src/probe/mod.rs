@@ -115,7 +115,7 @@ impl Run {
         self.report.stage(name, started.elapsed(), StageOutcome::Passed, detail, reply);
     }
 
-    pub fn warned(&mut self, name: StageName, started: Instant, detail: &str, reply: Option<&str>) {
+    pub(crate) fn warned(&mut self, name: StageName, started: Instant, detail: &str, reply: Option<&str>) {
         self.report.stage(name, started.elapsed(), StageOutcome::Warning, detail, reply);
     }
 
@@ -148,7 +148,7 @@ impl Run {
 
     /// The sign-in stage failed before anything was sent: no credential, no token just
     /// now, or a token refused — with the refusal's own diagnosis when it has one.
-    pub fn sign_in_unusable(
+    pub(crate) fn sign_in_unusable(
         &mut self,
         started: Instant,
         err: &ProbeError,
@@ -290,6 +290,6 @@ pub(crate) fn read_plain_greeting<T>(
 }
 
 /// A unique id for a test run, carried in every test message.
-pub fn new_run_id() -> String {
+pub(crate) fn new_run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }

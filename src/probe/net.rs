@@ -121,7 +121,7 @@ impl StepClock {
     }
 
     /// Starts a new step: `timeout` from now, a fresh byte budget.
-    pub fn begin(&self, timeout: Duration) {
+    pub(crate) fn begin(&self, timeout: Duration) {
         let deadline = self.inner.origin.elapsed().saturating_add(timeout);
         let micros = u64::try_from(deadline.as_micros()).unwrap_or(u64::MAX);
         self.inner.deadline_micros.store(micros, Ordering::SeqCst);
@@ -144,7 +144,7 @@ impl StepClock {
     }
 
     /// Whether the server has sent anything at all on this connection.
-    pub fn heard_anything(&self) -> bool {
+    pub(crate) fn heard_anything(&self) -> bool {
         self.inner.bytes_read.load(Ordering::SeqCst) > 0
     }
 }
@@ -239,17 +239,17 @@ impl GuardedStream {
     }
 
     /// Starts a new step: `timeout` from now, a fresh byte budget.
-    pub fn begin_step(&mut self, timeout: Duration) {
+    pub(crate) fn begin_step(&mut self, timeout: Duration) {
         self.clock.begin(timeout);
     }
 
     /// Whether the server has sent anything at all on this connection.
-    pub fn heard_anything(&self) -> bool {
+    pub(crate) fn heard_anything(&self) -> bool {
         self.clock.heard_anything()
     }
 
     /// The last bytes the server sent (see [`HEARD_KEPT`]).
-    pub fn heard(&self) -> &[u8] {
+    pub(crate) fn heard(&self) -> &[u8] {
         &self.heard
     }
 
@@ -258,7 +258,7 @@ impl GuardedStream {
         self.clock.clone()
     }
 
-    pub fn is_tls(&self) -> bool {
+    pub(crate) fn is_tls(&self) -> bool {
         matches!(self.transport, Transport::Tls(_))
     }
 
@@ -271,7 +271,7 @@ impl GuardedStream {
     }
 
     /// Replaces the plain socket with a TLS session over it (not yet handshaken).
-    pub fn start_tls(
+    pub(crate) fn start_tls(
         &mut self,
         config: Arc<rustls::ClientConfig>,
         server_name: rustls::pki_types::ServerName<'static>,
@@ -321,7 +321,7 @@ impl GuardedStream {
     /// The socket and the TLS session, once nothing more is to be checked: a
     /// signed-in connection handed on to be passed through (the bridge). `None`
     /// before TLS is up.
-    pub fn into_tls(self) -> Option<(TcpStream, ClientConnection)> {
+    pub(crate) fn into_tls(self) -> Option<(TcpStream, ClientConnection)> {
         match self.transport {
             Transport::Tls(tls) => {
                 let StreamOwned { conn, sock } = *tls;
@@ -331,7 +331,7 @@ impl GuardedStream {
         }
     }
 
-    pub fn tls_connection(&self) -> Option<&ClientConnection> {
+    pub(crate) fn tls_connection(&self) -> Option<&ClientConnection> {
         match &self.transport {
             Transport::Tls(tls) => Some(&tls.conn),
             _ => None,

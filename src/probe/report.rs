@@ -208,7 +208,7 @@ impl Report {
 
     /// A failed report names who support is, in its diagnosis and as a fact, so a
     /// copied report says where it goes.
-    pub fn name_support(&mut self, contact: &str) {
+    pub(crate) fn name_support(&mut self, contact: &str) {
         if self.passed {
             return;
         }
@@ -218,7 +218,7 @@ impl Report {
         self.fact("Support", contact);
     }
 
-    pub fn set_diagnosis(&mut self, diagnosis: Diagnosis) {
+    pub(crate) fn set_diagnosis(&mut self, diagnosis: Diagnosis) {
         self.passed = false;
         let mut diagnosis = diagnosis;
         diagnosis.cause = self.clean(&diagnosis.cause);
@@ -233,12 +233,12 @@ impl Report {
     }
 
     /// The server refused the sign-in (as opposed to never being reached).
-    pub fn sign_in_refused(&self) -> bool {
+    pub(crate) fn sign_in_refused(&self) -> bool {
         self.stages.iter().any(|s| s.name == StageName::Authentication && s.outcome == StageOutcome::Failed)
     }
 
     /// Why the probe failed, in one line: the diagnosis' cause, else the failed stage.
-    pub fn failure_summary(&self) -> String {
+    pub(crate) fn failure_summary(&self) -> String {
         if let Some(diagnosis) = &self.diagnosis {
             return diagnosis.cause.clone();
         }
@@ -356,7 +356,7 @@ impl Redactor {
         self.needles.sort_by_key(|needle| std::cmp::Reverse(needle.expose().len()));
     }
 
-    pub fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for needle in &self.needles {
             if !needle.is_empty() && out.contains(needle.expose()) {

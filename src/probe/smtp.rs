@@ -57,7 +57,7 @@ pub struct Outgoing {
 /// The two messages of Test Outgoing: a plain one from the send-as address,
 /// and one shaped like the automation's own mail (Subject Tag first,
 /// Reply-To the incoming mailbox, text and HTML parts).
-pub fn test_messages(input: &OutgoingInput, recipient: &str, run_id: &str) -> Result<Vec<Outgoing>, String> {
+pub(crate) fn test_messages(input: &OutgoingInput, recipient: &str, run_id: &str) -> Result<Vec<Outgoing>, String> {
     let from = sender(input)?;
     let to: Mailbox = recipient.trim().parse().map_err(|e| format!("\"{recipient}\" is not an e-mail address: {e}"))?;
     let plain = Message::builder()
@@ -94,7 +94,7 @@ pub fn test_messages(input: &OutgoingInput, recipient: &str, run_id: &str) -> Re
 }
 
 /// The round trip's message: to the incoming mailbox, tagged with the run id.
-pub fn roundtrip_message(input: &OutgoingInput, recipient: &str, run_id: &str) -> Result<Outgoing, String> {
+pub(crate) fn roundtrip_message(input: &OutgoingInput, recipient: &str, run_id: &str) -> Result<Outgoing, String> {
     let to: Mailbox = recipient.parse().map_err(|e| format!("\"{recipient}\" is not an e-mail address: {e}"))?;
     let message = Message::builder()
         .from(sender(input)?)
@@ -169,7 +169,7 @@ pub(crate) fn send_in_one_session(
 /// `envelope_from` to `recipients`, signing in as Test Outgoing does. The message
 /// is streamed — line ends made CRLF and lines starting with '.' escaped on the
 /// way — so a large one is never held whole.
-pub fn relay_message(
+pub(crate) fn relay_message(
     input: &OutgoingInput,
     envelope_from: &str,
     recipients: &[String],
@@ -228,7 +228,7 @@ pub fn relay_message(
 /// mailbox: the commonest way a working mailbox stops sending is a sign-in refused
 /// (SMTP AUTH switched off for it, Basic authentication retired), which a check of
 /// the incoming side alone never sees.
-pub fn test_sign_in(input: &OutgoingInput, options: &ProbeOptions, cancel: &CancelToken) -> Report {
+pub(crate) fn test_sign_in(input: &OutgoingInput, options: &ProbeOptions, cancel: &CancelToken) -> Report {
     let mut run = Run::new(
         ProbeKind::SendingSignIn,
         &input.setting_id,
@@ -247,7 +247,7 @@ pub fn test_sign_in(input: &OutgoingInput, options: &ProbeOptions, cancel: &Canc
 /// Connects and signs in as Test Outgoing does — the same stages, deadlines and
 /// diagnosis — and hands the signed-in connection over for a program's session
 /// to be passed through (the bridge). On failure, the staged report.
-pub fn sign_in_to_pass_through(
+pub(crate) fn sign_in_to_pass_through(
     input: &OutgoingInput,
     options: &ProbeOptions,
     cancel: &CancelToken,

@@ -37,7 +37,7 @@ pub fn audit_path_for(config_path: &Path) -> PathBuf {
 
 /// The OS user running the app (for "who changed it"), from the OS's own user
 /// database, not from environment variables anyone can set.
-pub fn os_user() -> String {
+pub(crate) fn os_user() -> String {
     whoami::fallible::username()
         .ok()
         .filter(|name| !name.is_empty())

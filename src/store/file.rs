@@ -59,7 +59,8 @@ impl StoreError {
     }
 
     /// True when the file exists but cannot be trusted to be rewritten.
-    pub fn makes_read_only(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn makes_read_only(&self) -> bool {
         matches!(self, Self::Malformed { .. } | Self::NewerFormat { .. } | Self::NotOurs { .. })
     }
 }
@@ -120,7 +121,7 @@ impl ConfigFile {
         &self.path
     }
 
-    pub fn backup_path(&self) -> PathBuf {
+    pub(crate) fn backup_path(&self) -> PathBuf {
         backup_path_for(&self.path)
     }
 
@@ -161,7 +162,7 @@ impl ConfigFile {
     /// `config` (what the file holds) in the parse cache, for the caller to run when it is not in the way —
     /// it takes tens of milliseconds of CPU (a hash, the JSON), which on a small
     /// machine would compete with the window's first frames.
-    pub fn parse_cache_writer(&mut self, config: &Config) -> Option<impl FnOnce() + Send + 'static> {
+    pub(crate) fn parse_cache_writer(&mut self, config: &Config) -> Option<impl FnOnce() + Send + 'static> {
         let (cache, bytes) = self.uncached.take()?;
         let config = config.clone();
         Some(move || cache.write(&bytes, &config))
@@ -222,7 +223,7 @@ pub(crate) fn hold_lock(path: &Path) -> Result<fs::File, StoreError> {
     Ok(file)
 }
 
-pub fn backup_path_for(path: &Path) -> PathBuf {
+pub(crate) fn backup_path_for(path: &Path) -> PathBuf {
     let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".bak");
     path.with_file_name(name)
@@ -320,7 +321,7 @@ const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
 /// Temp file in the same folder, fsync, rename over `path`, fsync the folder.
 /// A failure at any step leaves `path` as it was and removes the temp file; a
 /// process killed midway leaves the temp file, which a later write removes.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
         _ => PathBuf::from("."),

@@ -29,7 +29,7 @@ pub struct HistoryEntry {
     pub next_step: String,
 }
 
-pub fn history_path_for(config_path: &Path) -> PathBuf {
+pub(crate) fn history_path_for(config_path: &Path) -> PathBuf {
     config_path.with_file_name("checks.jsonl")
 }
 
@@ -79,7 +79,7 @@ pub fn read(path: &Path) -> Vec<HistoryEntry> {
 
 /// When the last `check` of any setting ran, read from the file's end only (the
 /// window asks this while drawing).
-pub fn last_time(path: &Path, check: &str) -> Option<String> {
+pub(crate) fn last_time(path: &Path, check: &str) -> Option<String> {
     use std::io::{Read, Seek, SeekFrom};
     let mut file = std::fs::File::open(path).ok()?;
     let length = file.metadata().ok()?.len();

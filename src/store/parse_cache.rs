@@ -42,7 +42,7 @@ impl ParseCache {
     }
 
     /// The entry for `config_path` inside `folder`, its key in `key_folder`.
-    pub fn in_folders(folder: &Path, key_folder: &Path, config_path: &Path) -> Self {
+    pub(crate) fn in_folders(folder: &Path, key_folder: &Path, config_path: &Path) -> Self {
         let name = hex::encode(&sha256(config_path.to_string_lossy().as_bytes())[..8]);
         Self { entry: folder.join(format!("parsed-{name}.json")), key_file: key_folder.join("parse-cache.key") }
     }

@@ -177,14 +177,14 @@ impl fmt::Debug for Secrets {
 
 impl Secrets {
     /// The store chosen by `MAILSETTINGS_SECRET_STORE` (the OS store by default).
-    pub fn from_env() -> Result<Self, SecretStoreError> {
+    pub(crate) fn from_env() -> Result<Self, SecretStoreError> {
         match std::env::var(SECRET_STORE_ENV) {
             Ok(choice) => Self::from_choice(&choice),
             Err(_) => Ok(Self::os()),
         }
     }
 
-    pub fn from_choice(choice: &str) -> Result<Self, SecretStoreError> {
+    pub(crate) fn from_choice(choice: &str) -> Result<Self, SecretStoreError> {
         let choice = choice.trim();
         if choice.is_empty() || choice == "os" {
             Ok(Self::os())
@@ -206,12 +206,12 @@ impl Secrets {
     }
 
     /// Human words for the store in use (About box, error messages).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         self.backend.describe()
     }
 
     /// The store's identity for locks: the same for every spelling of a secret file's path.
-    pub fn lock_identity(&self) -> String {
+    pub(crate) fn lock_identity(&self) -> String {
         self.backend.identity()
     }
 
@@ -257,7 +257,7 @@ impl Secrets {
     /// for by each of `check --all`'s checks), so the OS store is not asked — or a locked
     /// keyring does not prompt — once per check. A change through this store is seen at
     /// once; one made by another process, at the next start.
-    pub fn get_remembered(
+    pub(crate) fn get_remembered(
         &self,
         owner: impl Into<SecretOwner>,
         kind: SecretKind,

@@ -40,14 +40,14 @@ impl ToldStates {
     }
 }
 
-pub fn told_path_for(config_path: &Path) -> PathBuf {
+pub(crate) fn told_path_for(config_path: &Path) -> PathBuf {
     config_path.with_file_name("alerts-told.json")
 }
 
 /// Reads the told states, lets `change` tell and record, and writes them back — all
 /// under an OS lock, so two `check --all --alert` at once never tell one change twice.
 /// A file that does not parse counts as empty (the next run re-tells what is not well).
-pub fn update<T>(path: &Path, change: impl FnOnce(&mut ToldStates) -> T) -> Result<T, StoreError> {
+pub(crate) fn update<T>(path: &Path, change: impl FnOnce(&mut ToldStates) -> T) -> Result<T, StoreError> {
     let _lock = super::file::hold_lock(&path.with_extension("lock"))?;
     let mut states = read(path);
     let before = states.clone();

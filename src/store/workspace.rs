@@ -116,23 +116,23 @@ impl Workspace {
         self.file.path()
     }
 
-    pub fn read_only_reason(&self) -> Option<&str> {
+    pub(crate) fn read_only_reason(&self) -> Option<&str> {
         self.read_only_reason.as_deref()
     }
 
     /// Changes every time the config in memory changes (never goes back).
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation
     }
 
     /// After a slow read of a large config: the work that keeps it in the parse
     /// cache, so the next start reads it faster (see [`ConfigFile::parse_cache_writer`]).
-    pub fn parse_cache_writer(&mut self) -> Option<impl FnOnce() + Send + 'static> {
+    pub(crate) fn parse_cache_writer(&mut self) -> Option<impl FnOnce() + Send + 'static> {
         self.file.parse_cache_writer(&self.config)
     }
 
     /// Re-reads the file (after another program changed it).
-    pub fn reload(&mut self) -> Result<(), StoreError> {
+    pub(crate) fn reload(&mut self) -> Result<(), StoreError> {
         self.config = self.file.load()?;
         self.read_only_reason = None;
         self.generation += 1;
@@ -168,7 +168,7 @@ impl Workspace {
     }
 
     /// Records an event that is not a config change (a password set, a Connect).
-    pub fn log_event(&self, action: &str, setting_id: &str) {
+    pub(crate) fn log_event(&self, action: &str, setting_id: &str) {
         audit::append(&self.audit_path(), &[audit::event(action, setting_id)]);
     }
 
@@ -184,7 +184,11 @@ impl Workspace {
     /// Adds a new setting or replaces the one with the same id, then stores
     /// any typed passwords. Passwords go to the OS store first: if that fails,
     /// the config is not changed either.
-    pub fn save_setting(&mut self, setting: MailSetting, passwords: &PasswordChanges) -> Result<(), WorkspaceError> {
+    pub(crate) fn save_setting(
+        &mut self,
+        setting: MailSetting,
+        passwords: &PasswordChanges,
+    ) -> Result<(), WorkspaceError> {
         if let Some(reason) = &self.read_only_reason {
             return Err(WorkspaceError::ReadOnly(reason.clone()));
         }
@@ -203,7 +207,7 @@ impl Workspace {
     /// them on a job thread first). With `move_defaults_to`, the companies that
     /// use the setting move there first, in the same change (a setting being
     /// made Inactive). `passwords_changed` records the password change in the audit log.
-    pub fn save_setting_moving_defaults(
+    pub(crate) fn save_setting_moving_defaults(
         &mut self,
         setting: MailSetting,
         move_defaults_to: Option<&str>,
@@ -231,7 +235,7 @@ impl Workspace {
     /// Sets the client id of a sign-in app (creating its `[[oauth_provider]]`
     /// entry for a built-in provider); checked first, audited like every change.
     /// A `client_secret` goes to the OS store first (and out of the config).
-    pub fn set_sign_in_app(
+    pub(crate) fn set_sign_in_app(
         &mut self,
         app: SignInAppChange,
         client_secret: Option<&Secret>,
@@ -316,15 +320,19 @@ impl Workspace {
     }
 
     /// Deactivates `id` after moving the companies that use it to `new_default`, in one change.
-    pub fn deactivate_moving_defaults(&mut self, id: &str, new_default: &str) -> Result<Vec<String>, WorkspaceError> {
+    pub(crate) fn deactivate_moving_defaults(
+        &mut self,
+        id: &str,
+        new_default: &str,
+    ) -> Result<Vec<String>, WorkspaceError> {
         self.change("deactivate", |config| config.deactivate_moving_defaults(id, new_default))
     }
 
-    pub fn set_default(&mut self, company_id: &str, setting_id: &str) -> Result<(), WorkspaceError> {
+    pub(crate) fn set_default(&mut self, company_id: &str, setting_id: &str) -> Result<(), WorkspaceError> {
         self.change("set-default", |config| config.set_default(company_id, setting_id))
     }
 
-    pub fn add_company(&mut self, company: Company) -> Result<(), WorkspaceError> {
+    pub(crate) fn add_company(&mut self, company: Company) -> Result<(), WorkspaceError> {
         self.change("add-company", |config| {
             if config.company(&company.id).is_some() {
                 return Err(GuardError::DuplicateId(company.id));
@@ -338,7 +346,7 @@ impl Workspace {
     }
 
     /// Trusts the CA certificates in `path` (PEM) for every connection.
-    pub fn add_ca_file(&mut self, path: PathBuf) -> Result<(), WorkspaceError> {
+    pub(crate) fn add_ca_file(&mut self, path: PathBuf) -> Result<(), WorkspaceError> {
         self.change("trust-ca", |config| {
             if !config.tls.extra_ca_files.contains(&path) {
                 config.tls.extra_ca_files.push(path);
@@ -347,7 +355,7 @@ impl Workspace {
         })
     }
 
-    pub fn remove_ca_file(&mut self, path: &Path) -> Result<(), WorkspaceError> {
+    pub(crate) fn remove_ca_file(&mut self, path: &Path) -> Result<(), WorkspaceError> {
         self.change("untrust-ca", |config| {
             config.tls.extra_ca_files.retain(|p| p != path);
             Ok(())
@@ -365,7 +373,7 @@ impl Workspace {
     /// Like [`Self::delete`], but the secrets of settings pushed out of the trash
     /// are left for the caller to remove ([`purge_secrets`]) — the window does it
     /// on a job thread, as every secret-store call.
-    pub fn delete_leaving_secrets(&mut self, id: &str) -> Result<(DeletedSetting, Vec<String>), WorkspaceError> {
+    pub(crate) fn delete_leaving_secrets(&mut self, id: &str) -> Result<(DeletedSetting, Vec<String>), WorkspaceError> {
         let now = crate::clock::now_rfc3339();
         self.change("delete", |config| {
             let entry = config.delete_setting(id, now)?;
@@ -380,7 +388,7 @@ impl Workspace {
 
     /// What importing `path` would change (nothing is written): the window asks
     /// before applying changes of trust.
-    pub fn preview_import(&self, path: &Path) -> Result<ImportSummary, WorkspaceError> {
+    pub(crate) fn preview_import(&self, path: &Path) -> Result<ImportSummary, WorkspaceError> {
         let incoming = read_config(path)?;
         let mut copy = self.config.clone();
         let summary = copy.import(incoming)?;
@@ -457,7 +465,7 @@ fn new_errors(before: &Config, after: &Config) -> Vec<String> {
 /// settings whose servers or sign-in moved, the tokens of settings whose sign-in app
 /// now points elsewhere, and those apps' client secrets. A failure is only logged
 /// (and the secret is unusable anyway: the host or app it was for is gone).
-pub fn drop_after_import(secrets: &Secrets, summary: &crate::model::ImportSummary) {
+pub(crate) fn drop_after_import(secrets: &Secrets, summary: &crate::model::ImportSummary) {
     purge_secrets(secrets, &summary.secrets_dropped);
     let owners = summary
         .tokens_dropped
@@ -476,7 +484,7 @@ pub fn drop_after_import(secrets: &Secrets, summary: &crate::model::ImportSummar
     }
 }
 
-pub fn purge_secrets(secrets: &Secrets, setting_ids: &[String]) {
+pub(crate) fn purge_secrets(secrets: &Secrets, setting_ids: &[String]) {
     for id in setting_ids {
         if let Err(err) = secrets.delete_all(id) {
             tracing::warn!("could not remove the secrets of purged setting {id}: {err}");

@@ -67,7 +67,7 @@ impl Draft {
 
 impl AlertsPanel {
     /// Forgets what was typed (after a save, an import or a reload).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.draft = None;
     }
 

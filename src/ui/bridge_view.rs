@@ -62,18 +62,18 @@ impl BridgeView {
     }
 
     /// The bridge job listens.
-    pub fn on_listening(&mut self, ports: Ports, certificate: Option<crate::bridge::local_tls::Pins>) {
+    pub(crate) fn on_listening(&mut self, ports: Ports, certificate: Option<crate::bridge::local_tls::Pins>) {
         (self.listening, self.certificate) = (Some(ports), certificate);
     }
 
     /// The bridge job ended (stopped, or could not start).
-    pub fn on_ended(&mut self, result: Result<(), crate::bridge::BridgeError>) {
+    pub(crate) fn on_ended(&mut self, result: Result<(), crate::bridge::BridgeError>) {
         (self.listening, self.certificate) = (None, None);
         self.last_error = result.err().map(|err| err.to_string());
     }
 
     /// A local password job answered.
-    pub fn on_local_password(
+    pub(crate) fn on_local_password(
         &mut self,
         setting_id: String,
         result: Result<crate::secret::SecretText, crate::store::SecretStoreError>,

@@ -58,7 +58,7 @@ pub struct SignInApp {
 }
 
 impl SignInApp {
-    pub fn into_change(self) -> SignInAppChange {
+    pub(crate) fn into_change(self) -> SignInAppChange {
         SignInAppChange {
             publishing_status: None,
             provider: self.provider,

@@ -25,7 +25,7 @@ pub struct HealthRow {
 
 impl HealthRow {
     /// The rows the kept history gives (its last "all" entry per setting).
-    pub fn from_history(history: &[HistoryEntry]) -> Vec<Self> {
+    pub(crate) fn from_history(history: &[HistoryEntry]) -> Vec<Self> {
         let mut rows: Vec<Self> = Vec::new();
         for entry in history.iter().filter(|e| e.check == "all") {
             let health = match entry.outcome.as_str() {
@@ -59,7 +59,7 @@ fn color(ui: &Ui, health: Health) -> egui::Color32 {
 }
 
 /// The view; `rows` worst first, `history` for "since when".
-pub fn health_ui(
+pub(crate) fn health_ui(
     ui: &mut Ui,
     config: &Config,
     rows: &[HealthRow],

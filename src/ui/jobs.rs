@@ -333,14 +333,14 @@ impl JobInput {
 
     /// The same, its result reported under `subject_id`.
     #[must_use]
-    pub fn for_subject(mut self, subject_id: &str) -> Self {
+    pub(crate) fn for_subject(mut self, subject_id: &str) -> Self {
         subject_id.clone_into(&mut self.subject_id);
         self
     }
 }
 
 impl Jobs {
-    pub fn is_running(&self, setting_id: &str, kind: JobKind) -> bool {
+    pub(crate) fn is_running(&self, setting_id: &str, kind: JobKind) -> bool {
         self.running.iter().any(|j| j.setting_id == setting_id && j.kind == kind)
     }
 
@@ -437,7 +437,7 @@ impl Jobs {
 
     /// Reads the connection state of the OAuth settings on a background thread
     /// (the OS secret store can be slow, and there may be thousands of settings).
-    pub fn scan_connections(&mut self, ctx: &egui::Context, config: &Config, secrets: &Secrets) {
+    pub(crate) fn scan_connections(&mut self, ctx: &egui::Context, config: &Config, secrets: &Secrets) {
         let ids: Vec<String> = config.mail_settings.iter().filter(|s| s.uses_oauth()).map(|s| s.id.clone()).collect();
         if ids.is_empty() {
             return;
@@ -461,7 +461,7 @@ impl Jobs {
 
     /// Removes secrets off the UI thread (an OS store can be slow, or ask): those of
     /// settings pushed out of the trash, those an import must not carry over.
-    pub fn remove_secrets(&self, secrets: &Secrets, remove: impl FnOnce(&Secrets) + Send + 'static) {
+    pub(crate) fn remove_secrets(&self, secrets: &Secrets, remove: impl FnOnce(&Secrets) + Send + 'static) {
         let secrets = secrets.clone();
         self.background(None, "secret-store-purge", move || {
             remove(&secrets);
@@ -471,7 +471,7 @@ impl Jobs {
 
     /// Sends the test alert to every channel `config` saves, off the UI thread (a webhook
     /// or an email may take seconds); what each said comes back in [`JobEvent::TestAlertSent`].
-    pub fn send_test_alert(&self, ctx: &egui::Context, config: Config, secrets: &Secrets, cancel: CancelToken) {
+    pub(crate) fn send_test_alert(&self, ctx: &egui::Context, config: Config, secrets: &Secrets, cancel: CancelToken) {
         let secrets = secrets.clone();
         self.background(Some(ctx), "test-alert", move || {
             let told = crate::alerts::tell(&crate::alerts::test_change(), &config, &secrets, &cancel);
@@ -481,7 +481,7 @@ impl Jobs {
 
     /// Stores (or, with `None`, removes) a secret typed in a view in the OS store, off
     /// the UI thread; what to save after it comes back in [`JobEvent::SecretStored`].
-    pub fn store_secret_then(
+    pub(crate) fn store_secret_then(
         &self,
         ctx: &egui::Context,
         secrets: &Secrets,
@@ -500,7 +500,7 @@ impl Jobs {
     }
 
     /// Copies the old setting's relay password to a migration's new setting, off the UI thread.
-    pub fn copy_relay_password(&self, secrets: &Secrets, relay: crate::migration::RelayCopy) {
+    pub(crate) fn copy_relay_password(&self, secrets: &Secrets, relay: crate::migration::RelayCopy) {
         let secrets = secrets.clone();
         self.background(None, "secret-store-copy", move || {
             if let Err(err) = relay.copy(&secrets) {

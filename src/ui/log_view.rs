@@ -9,7 +9,7 @@ use super::theme;
 use crate::model::Config;
 use crate::store::audit::AuditEntry;
 
-pub fn log_ui(ui: &mut Ui, entries: &[AuditEntry], config: &Config, commands: &mut CommandQueue) {
+pub(crate) fn log_ui(ui: &mut Ui, entries: &[AuditEntry], config: &Config, commands: &mut CommandQueue) {
     ui.horizontal(|ui| {
         ui.heading("Audit log");
         if ui.button("Refresh").clicked() {

@@ -35,7 +35,7 @@ pub struct MigrationView {
 }
 
 /// The button that checks the old folders along `route`.
-pub fn route_button_label(route: LeftoverRoute) -> &'static str {
+pub(crate) fn route_button_label(route: LeftoverRoute) -> &'static str {
     match route {
         LeftoverRoute::OldSignIn => "Check with the old password",
         LeftoverRoute::NewSignIn => "Check with the new sign-in",
@@ -48,23 +48,23 @@ impl MigrationView {
     }
 
     /// Chooses `old` as the setting to replace in "Start migration".
-    pub fn choose_to_replace(&mut self, old: &str) {
+    pub(crate) fn choose_to_replace(&mut self, old: &str) {
         self.start_old = Some(old.to_owned());
     }
 
     /// Offers `route` (when some) beside "Check leftover mail" for `old`.
-    pub fn offer_route(&mut self, old: &str, route: Option<LeftoverRoute>) {
+    pub(crate) fn offer_route(&mut self, old: &str, route: Option<LeftoverRoute>) {
         self.offered_route = route.map(|route| (old.to_owned(), route));
     }
 
-    pub fn forget_offered_route(&mut self, old: &str) {
+    pub(crate) fn forget_offered_route(&mut self, old: &str) {
         if self.offered_route.as_ref().is_some_and(|(offered, _)| offered == old) {
             self.offered_route = None;
         }
     }
 
     /// The migration shown: the one chosen, else the latest still going on.
-    pub fn selected(&self, config: &Config) -> Option<String> {
+    pub(crate) fn selected(&self, config: &Config) -> Option<String> {
         self.selected
             .clone()
             .filter(|old| config.migration(old).is_some())

@@ -64,7 +64,7 @@ fn config_is_large(config: Option<&Path>) -> bool {
 
 /// Opens the workspace for the window: a file that cannot be read opens
 /// read-only, with the reason on screen.
-pub fn open_workspace(config: Option<&Path>) -> Result<Workspace, crate::store::WorkspaceError> {
+pub(crate) fn open_workspace(config: Option<&Path>) -> Result<Workspace, crate::store::WorkspaceError> {
     let path = resolve_config_path(config)?;
     let secrets = Secrets::from_env()?;
     Ok(Workspace::open_or_read_only(&path, secrets))
@@ -156,7 +156,7 @@ fn tell_the_window_could_not_start(reason: &str, log_file: Option<&Path>) {
 }
 
 /// When this start is only to show why the window could not open: shows it and says so.
-pub fn show_start_failure_if_asked() -> bool {
+pub(crate) fn show_start_failure_if_asked() -> bool {
     let Some(text) = std::env::var_os(START_FAILURE_ENV) else { return false };
     rfd::MessageDialog::new()
         .set_level(rfd::MessageLevel::Error)

@@ -11,7 +11,7 @@ use crate::probe::{Report, StageOutcome};
 
 /// The height the report needs in its panel (title row, stages, facts, diagnosis),
 /// estimated from its lines: the panel opens at this height, up to a third of the window.
-pub fn wanted_height(report: &Report) -> f32 {
+pub(crate) fn wanted_height(report: &Report) -> f32 {
     const LINE: f32 = 22.0;
     let stage_lines: usize =
         report.stages.iter().map(|s| 1 + usize::from(s.server_reply.is_some()) + s.detail.len() / 90).sum();
@@ -22,7 +22,7 @@ pub fn wanted_height(report: &Report) -> f32 {
 }
 
 /// `setting_name`: how the report's setting is named to people (its description).
-pub fn report_ui(ui: &mut Ui, report: &Report, setting_name: &str, commands: &mut CommandQueue) {
+pub(crate) fn report_ui(ui: &mut Ui, report: &Report, setting_name: &str, commands: &mut CommandQueue) {
     // The buttons are laid out first, from the right: the title takes what is left and
     // its setting name shortens ("…") before it could run under them.
     ui.horizontal(|ui| {

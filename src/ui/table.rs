@@ -144,7 +144,7 @@ impl SettingsTable {
         }
     }
 
-    pub fn visible_count(&self) -> usize {
+    pub(crate) fn visible_count(&self) -> usize {
         self.rows.len()
     }
 
@@ -420,7 +420,7 @@ fn natural_sort_key(text: &str) -> String {
 
 /// Sorts (id, name) pairs by name, in the order the table sorts text; for the lists
 /// that offer settings by name. Called when a list is opened, not on every frame.
-pub fn sort_by_name<Id, Name: AsRef<str>>(items: &mut [(Id, Name)]) {
+pub(crate) fn sort_by_name<Id, Name: AsRef<str>>(items: &mut [(Id, Name)]) {
     items.sort_by_cached_key(|(_, name)| natural_sort_key(name.as_ref()));
 }
 

@@ -77,7 +77,7 @@ pub fn apply(ctx: &egui::Context, theme: ThemeChoice, zoom: f32) {
 }
 
 /// The dark theme: egui's, with text colours raised to AA contrast.
-pub fn dark() -> Visuals {
+pub(crate) fn dark() -> Visuals {
     let mut v = Visuals::dark();
     v.panel_fill = Color32::from_gray(30);
     v.window_fill = Color32::from_gray(30);
@@ -99,7 +99,7 @@ pub fn dark() -> Visuals {
 }
 
 /// The light theme: egui's, with text colours darkened to AA contrast.
-pub fn light() -> Visuals {
+pub(crate) fn light() -> Visuals {
     let mut v = Visuals::light();
     v.panel_fill = Color32::from_gray(248);
     v.window_fill = Color32::from_gray(248);
@@ -127,44 +127,45 @@ pub fn panel_clear_colour(visuals: &Visuals) -> [f32; 4] {
     visuals.panel_fill.to_normalized_gamma_f32()
 }
 
-pub fn error_color(visuals: &Visuals) -> Color32 {
+pub(crate) fn error_color(visuals: &Visuals) -> Color32 {
     visuals.error_fg_color
 }
 
-pub fn warning_color(visuals: &Visuals) -> Color32 {
+pub(crate) fn warning_color(visuals: &Visuals) -> Color32 {
     visuals.warn_fg_color
 }
 
-pub fn pass_color(visuals: &Visuals) -> Color32 {
+pub(crate) fn pass_color(visuals: &Visuals) -> Color32 {
     if visuals.dark_mode { Color32::from_rgb(110, 215, 135) } else { Color32::from_rgb(0, 110, 40) }
 }
 
-pub fn inactive_color(visuals: &Visuals) -> Color32 {
+pub(crate) fn inactive_color(visuals: &Visuals) -> Color32 {
     visuals.weak_text_color()
 }
 
 /// Background of a side-by-side field that differs from the form.
-pub fn differs_fill(visuals: &Visuals) -> Color32 {
+pub(crate) fn differs_fill(visuals: &Visuals) -> Color32 {
     if visuals.dark_mode { Color32::from_rgb(70, 60, 15) } else { Color32::from_rgb(255, 245, 200) }
 }
 
 /// Background of an error or read-only banner.
-pub fn banner_fill(visuals: &Visuals) -> Color32 {
+pub(crate) fn banner_fill(visuals: &Visuals) -> Color32 {
     if visuals.dark_mode { Color32::from_rgb(75, 25, 25) } else { Color32::from_rgb(255, 232, 230) }
 }
 
 /// Background of the step to do next in the migration checklist.
-pub fn current_fill(visuals: &Visuals) -> Color32 {
+pub(crate) fn current_fill(visuals: &Visuals) -> Color32 {
     if visuals.dark_mode { Color32::from_rgb(25, 55, 90) } else { Color32::from_rgb(222, 236, 255) }
 }
 
 /// Background of a success message ("Congratulations").
-pub fn success_fill(visuals: &Visuals) -> Color32 {
+pub(crate) fn success_fill(visuals: &Visuals) -> Color32 {
     if visuals.dark_mode { Color32::from_rgb(20, 60, 35) } else { Color32::from_rgb(225, 245, 230) }
 }
 
 /// WCAG 2 relative luminance of an sRGB colour.
-pub fn relative_luminance(color: Color32) -> f64 {
+#[cfg(test)]
+pub(crate) fn relative_luminance(color: Color32) -> f64 {
     let channel = |c: u8| {
         let c = f64::from(c) / 255.0;
         if c <= 0.040_45 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
@@ -173,7 +174,8 @@ pub fn relative_luminance(color: Color32) -> f64 {
 }
 
 /// WCAG 2 contrast ratio (1–21) between two opaque colours.
-pub fn contrast_ratio(a: Color32, b: Color32) -> f64 {
+#[cfg(test)]
+pub(crate) fn contrast_ratio(a: Color32, b: Color32) -> f64 {
     let (la, lb) = (relative_luminance(a), relative_luminance(b));
     let (light, dark) = if la > lb { (la, lb) } else { (lb, la) };
     (light + 0.05) / (dark + 0.05)

@@ -7,7 +7,7 @@ use egui::{RichText, Ui};
 use super::commands::{Command, CommandQueue, FileCommand, FormCommand};
 use crate::model::CredentialKind;
 
-pub fn welcome_ui(ui: &mut Ui, commands: &mut CommandQueue) {
+pub(crate) fn welcome_ui(ui: &mut Ui, commands: &mut CommandQueue) {
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
         ui.add_space(16.0);
         ui.label(RichText::new("Welcome to Mail Settings").size(super::theme::LARGE_SIZE).strong());

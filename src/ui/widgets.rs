@@ -17,7 +17,7 @@ pub enum Need {
 /// The label cell of a form row. Required fields get a separate `*` so the
 /// accessible name stays the plain label. Returns the label's response so the
 /// input can be `labelled_by` it.
-pub fn field_label_ui(ui: &mut Ui, label: &str, need: Need) -> Response {
+pub(crate) fn field_label_ui(ui: &mut Ui, label: &str, need: Need) -> Response {
     ui.horizontal(|ui| match need {
         Need::Required => {
             let response = ui.label(label);
@@ -30,7 +30,7 @@ pub fn field_label_ui(ui: &mut Ui, label: &str, need: Need) -> Response {
 }
 
 /// The messages for `field`, under its input.
-pub fn findings_ui(ui: &mut Ui, findings: &[Finding], field: Field) {
+pub(crate) fn findings_ui(ui: &mut Ui, findings: &[Finding], field: Field) {
     for finding in findings.iter().filter(|f| f.field == field) {
         let color = match finding.severity {
             Severity::Error => theme::error_color(ui.visuals()),
@@ -41,14 +41,14 @@ pub fn findings_ui(ui: &mut Ui, findings: &[Finding], field: Field) {
 }
 
 /// A one-line text input labelled for screen readers and tests.
-pub fn text_row_ui(ui: &mut Ui, label: &str, need: Need, value: &mut String, hint: &str) -> Response {
+pub(crate) fn text_row_ui(ui: &mut Ui, label: &str, need: Need, value: &mut String, hint: &str) -> Response {
     let label_response = field_label_ui(ui, label, need);
     hinted_input_ui(ui, egui::TextEdit::singleline(value).desired_width(f32::INFINITY), hint, &label_response)
 }
 
 /// Adds a text input labelled by `label`, with `hint` shown while it is empty and
 /// also given to screen readers (egui draws a hint but does not expose it).
-pub fn hinted_input_ui(ui: &mut Ui, edit: egui::TextEdit<'_>, hint: &str, label: &Response) -> Response {
+pub(crate) fn hinted_input_ui(ui: &mut Ui, edit: egui::TextEdit<'_>, hint: &str, label: &Response) -> Response {
     let response = ui.add(edit.hint_text(hint.to_owned())).labelled_by(label.id);
     ui.ctx().accesskit_node_builder(response.id, |node| node.set_placeholder(hint.to_owned()));
     response
@@ -58,7 +58,13 @@ pub fn hinted_input_ui(ui: &mut Ui, edit: egui::TextEdit<'_>, hint: &str, label:
 /// down, so a screen-share never sees it by accident. Stored passwords are
 /// never loaded into it: `stored` only changes the hint (`None`: the secret
 /// store has not answered yet).
-pub fn password_row_ui(ui: &mut Ui, label: &str, need: Need, value: &mut SecretText, stored: Option<bool>) -> Response {
+pub(crate) fn password_row_ui(
+    ui: &mut Ui,
+    label: &str,
+    need: Need,
+    value: &mut SecretText,
+    stored: Option<bool>,
+) -> Response {
     let label_response = field_label_ui(ui, label, need);
     let hint = match stored {
         Some(true) => "Stored — type to replace",
@@ -95,7 +101,7 @@ pub fn password_row_ui(ui: &mut Ui, label: &str, need: Need, value: &mut SecretT
 /// on its own — 90 rectangles for a screen of the table, ~2 ms of every frame on
 /// software GL). Rows are placed as egui_extras places them: every
 /// `row_height` + item spacing from the top of the body, the first one striped.
-pub fn table_stripes_ui(body: &mut egui_extras::TableBody<'_>, row_height: f32, rows: usize) {
+pub(crate) fn table_stripes_ui(body: &mut egui_extras::TableBody<'_>, row_height: f32, rows: usize) {
     let width: f32 = body.widths().iter().sum::<f32>();
     let columns = body.widths().len();
     let ui = body.ui_mut();

@@ -340,6 +340,48 @@ fn provider_ids_are_written_only_in_the_catalogue() {
     assert!(found.is_empty(), "provider ids outside the catalogue:\n{}", found.join("\n"));
 }
 
+/// What the crate shows the world is what the world uses: a `pub fn` is named in the
+/// tests, benches, examples or binaries, or re-exported; everything else is
+/// `pub(crate)`, so the compiler finds a function nobody calls any more.
+#[test]
+fn a_public_function_is_used_outside_the_crate() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut outside = Vec::new();
+    for dir in ["tests", "benches", "examples", "src/bin"] {
+        source_files(&root.join(dir), &root.join(dir), &mut outside);
+    }
+    let mut words: BTreeSet<String> = BTreeSet::new();
+    let mut add_words = |text: &str| {
+        words.extend(text.split(|c: char| !(c.is_alphanumeric() || c == '_')).map(str::to_owned));
+    };
+    for file in &outside {
+        add_words(&std::fs::read_to_string(&file.path).unwrap());
+    }
+    add_words(&std::fs::read_to_string(root.join("src/main.rs")).unwrap());
+    let (files, _) = import_graph();
+    for file in &files {
+        for export in file.code.split("pub use ").skip(1) {
+            add_words(export.split(';').next().unwrap_or_default());
+        }
+    }
+    assert!(words.contains("MailSettingsApp") && words.len() > 1000, "the outside code was read");
+    let mut unused = Vec::new();
+    for file in files.iter().filter(|f| !f.path.ends_with("main.rs") && !f.path.to_string_lossy().contains("/bin/")) {
+        for (number, line) in without_comments(&file.code).lines().enumerate() {
+            let Some(rest) =
+                line.trim_start().strip_prefix("pub fn ").or_else(|| line.trim_start().strip_prefix("pub const fn "))
+            else {
+                continue;
+            };
+            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            if !words.contains(&name) {
+                unused.push(format!("{}:{}: {name}", file.path.display(), number + 1));
+            }
+        }
+    }
+    assert!(unused.is_empty(), "make these pub(crate) (nothing outside the crate uses them):\n{}", unused.join("\n"));
+}
+
 #[test]
 fn the_import_reader_expands_groups_and_climbs_super() {
     let paths =

@@ -241,7 +241,7 @@ impl MailSettingsApp {
         }
     }
 
-    pub fn with_launch_time(mut self, launched: std::time::Instant) -> Self {
+    pub(crate) fn with_launch_time(mut self, launched: std::time::Instant) -> Self {
         self.frames.launched = Some(launched);
         self
     }
@@ -324,7 +324,7 @@ impl MailSettingsApp {
 
     /// Applies the look before the first frame, so that frame is already drawn
     /// at the right sizes (a style change mid-frame costs a second pass).
-    pub fn styled_for(mut self, ctx: &egui::Context) -> Self {
+    pub(crate) fn styled_for(mut self, ctx: &egui::Context) -> Self {
         self.apply_look(ctx);
         self
     }

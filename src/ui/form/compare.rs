@@ -169,7 +169,7 @@ impl EditForm {
 
     /// The setting being replaced, read-only, with differing fields marked and
     /// a "Use" button per field that copies its value into the form.
-    pub fn compare_ui(&mut self, ui: &mut Ui, old: &MailSetting) {
+    pub(crate) fn compare_ui(&mut self, ui: &mut Ui, old: &MailSetting) {
         ui.heading(format!("Compare: \"{}\"", old.description));
         ui.add(
             egui::Label::new(

@@ -89,7 +89,7 @@ pub struct FormOutput {
 
 impl EditForm {
     /// An empty form of this credential type, its provider's servers filled in.
-    pub fn new_record(credential: CredentialKind) -> Self {
+    pub(crate) fn new_record(credential: CredentialKind) -> Self {
         let mut draft = MailSetting { credential, ..MailSetting::default() };
         if let Some(preset) = Preset::for_credential(credential) {
             preset.apply(&mut draft);
@@ -107,7 +107,7 @@ impl EditForm {
     }
 
     /// What the secret store said (from a job thread).
-    pub fn set_stored(&mut self, stored: Result<StoredPasswords, crate::store::SecretStoreError>) {
+    pub(crate) fn set_stored(&mut self, stored: Result<StoredPasswords, crate::store::SecretStoreError>) {
         match stored {
             Ok(stored) => self.stored = Some(stored),
             Err(problem) => {
@@ -136,7 +136,7 @@ impl EditForm {
     }
 
     /// The server's folder, saved elsewhere already: in the draft and its baseline alike.
-    pub fn take_server_folder(&mut self, fix: &crate::probe::folders::FolderFix) {
+    pub(crate) fn take_server_folder(&mut self, fix: &crate::probe::folders::FolderFix) {
         use crate::probe::folders::FolderRole;
         let settings = std::iter::once(&mut self.draft).chain(self.original.as_mut());
         for setting in settings {
@@ -148,23 +148,23 @@ impl EditForm {
         }
     }
 
-    pub fn is_new(&self) -> bool {
+    pub(crate) fn is_new(&self) -> bool {
         self.original.is_none()
     }
 
     /// A new record that stands for the old system's setting, typed as it shows it: kept
     /// Inactive (a record to migrate from, which never connects), so neither its
     /// passwords nor a host the guide itself misprints ("office365.com") stop its Save.
-    pub fn as_old_system_record(&mut self) {
+    pub(crate) fn as_old_system_record(&mut self) {
         self.draft.active = false;
     }
 
     /// The id of the setting being edited (`None` for a new record).
-    pub fn editing_id(&self) -> Option<&str> {
+    pub(crate) fn editing_id(&self) -> Option<&str> {
         self.original.as_ref().map(|s| s.id.as_str())
     }
 
-    pub fn is_dirty(&self) -> bool {
+    pub(crate) fn is_dirty(&self) -> bool {
         let baseline = self.original.clone().or_else(|| self.original_blank.clone()).unwrap_or_default();
         self.draft != baseline
             || !self.smtp_password.is_empty()
@@ -193,12 +193,12 @@ impl EditForm {
         setting
     }
 
-    pub fn findings(&self, config: &Config) -> Vec<Finding> {
+    pub(crate) fn findings(&self, config: &Config) -> Vec<Finding> {
         crate::model::validate_setting(&self.candidate(config), config, self.passwords_after_save())
     }
 
     /// Checks the form; on success, what to save. On failure every finding becomes visible.
-    pub fn prepare_save(&mut self, config: &Config) -> Result<FormOutput, usize> {
+    pub(crate) fn prepare_save(&mut self, config: &Config) -> Result<FormOutput, usize> {
         self.save_attempted = true;
         let findings = self.findings(config);
         if has_errors(&findings) {
@@ -332,7 +332,7 @@ fn basic_ending_ui(ui: &mut Ui, saved: Option<&MailSetting>, commands: &mut Comm
 }
 
 /// A one-line summary of the form's problems, for the status bar.
-pub fn summarize(count: usize) -> String {
+pub(crate) fn summarize(count: usize) -> String {
     format!("Not saved: {count} problem(s) to fix (marked in red)")
 }
 
