@@ -12,6 +12,7 @@ use super::commands::{Command, CommandQueue};
 use super::jobs::{BRIDGE, JobKind};
 use crate::bridge::Ports;
 use crate::model::Config;
+use crate::ui::commands::{JobCommand, WindowCommand};
 
 /// Whether the bridge job runs, and its open sessions (read by the app from its jobs).
 #[derive(Debug, Clone, Copy, Default)]
@@ -113,7 +114,7 @@ impl BridgeView {
                     }
                     if ui.button("New local password").on_hover_text("Replaces the old one; shown here once").clicked()
                     {
-                        commands.send(Command::StartJob(setting.id.clone(), JobKind::LocalPassword));
+                        commands.send(Command::Job(JobCommand::Start(setting.id.clone(), JobKind::LocalPassword)));
                     }
                 });
                 self.password_ui(ui, &setting.id, commands);
@@ -174,7 +175,7 @@ impl BridgeView {
             // The session count moves while it runs.
             ui.ctx().request_repaint_after(std::time::Duration::from_secs(1));
             if ui.button("Stop bridge").clicked() {
-                commands.send(Command::CancelJob(BRIDGE.to_owned(), JobKind::Bridge));
+                commands.send(Command::Job(JobCommand::Cancel(BRIDGE.to_owned(), JobKind::Bridge)));
             }
             return;
         }
@@ -189,7 +190,11 @@ impl BridgeView {
             && let Some((smtp, imap)) = ports
         {
             let ids = self.serve.iter().cloned().collect();
-            commands.send(Command::StartBridge { ids, ports: Ports { smtp, imap }, local_tls: self.local_tls });
+            commands.send(Command::Job(JobCommand::StartBridge {
+                ids,
+                ports: Ports { smtp, imap },
+                local_tls: self.local_tls,
+            }));
         }
     }
 
@@ -208,7 +213,7 @@ impl BridgeView {
                     .labelled_by(label.id);
                     shown.clear();
                     if ui.button("Copy password").clicked() {
-                        commands.send(Command::CopyText(password.to_string()));
+                        commands.send(Command::Window(WindowCommand::CopyText(password.to_string())));
                     }
                 });
             }

@@ -70,67 +70,109 @@ impl SignInApp {
     }
 }
 
-/// A request from a panel, run by the app at the end of the frame.
+/// A request from a panel, run by the app at the end of the frame: one variant per
+/// part of the window, each matched whole where it is run (no catch-all arm), so a
+/// new command the app does not handle does not compile.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    /// Show another top-level view.
-    ShowView(View),
-    /// View → zoom (1.0 = 100 %).
-    Zoom(f32),
-    /// View → theme.
-    Theme(ThemeChoice),
-    /// Start a background job (test, Connect, Disconnect, leftover check) for a setting.
-    StartJob(String, JobKind),
-    /// Check a migration's old folders for leftover mail along the given sign-in.
-    CheckLeftoverVia(String, crate::model::LeftoverRoute),
-    /// Cancel a running job.
-    CancelJob(String, JobKind),
-    /// Start the loopback bridge for these settings (a job; Stop is `CancelJob(jobs::BRIDGE, Bridge)`).
-    StartBridge { ids: Vec<String>, ports: crate::bridge::Ports, local_tls: bool },
-    /// Put text on the clipboard (never a secret).
-    CopyText(String),
-    /// Copy the shown report (redacted) to the clipboard.
-    CopyReport,
-    /// Take the server's own folder in place of a missing one (saved), then test again.
-    UseServerFolder(String, crate::probe::folders::FolderFix),
-    /// Close the report panel.
-    CloseReport,
-    /// Show (or stop showing) another setting beside the form.
-    CompareWith(Option<String>),
-    /// Make a setting a company's default.
-    SetDefault { company: String, setting: String },
-    /// Add a company.
-    AddCompany { id: String, name: String },
-    /// Save the client id of a sign-in app (Sign-in apps).
-    SaveSignInApp(SignInApp),
-    /// Show the migration of this old setting.
-    SelectMigration(String),
-    /// A migration step for the old setting.
-    Migration(String, MigrationAction),
-    /// Re-read the audit log.
-    RefreshLog,
-    /// Check every Active setting now (sign-in health and Test Incoming).
-    CheckAll,
-    /// Open Migration with this (Basic) setting chosen to replace.
-    MigrateSetting(String),
-    /// Ask before deleting a setting.
-    AskDelete(String),
-    /// Close the open question.
-    CloseDialog,
-    /// Move a setting to the trash (after the admin confirmed).
-    Delete(String),
-    /// Bring back the setting deleted last.
-    UndoDelete(String),
-    /// Re-read the config file from disk.
-    Reload,
-    /// Close the message in the status bar.
-    DismissNotice,
+    /// The window itself: views, zoom, theme, notices, the clipboard, re-reading files.
+    Window(WindowCommand),
+    /// Background work: tests, Connect, the leftover check, the bridge, checking all.
+    Job(JobCommand),
+    /// The report panel.
+    Report(ReportCommand),
+    /// A row of the Mail Settings table: deleting and bringing back.
+    Setting(SettingCommand),
+    /// Companies and their default settings.
+    Company(CompanyCommand),
+    /// The migration assistant.
+    Migration(MigrationCommand),
     /// The edit form's own commands.
     Form(FormCommand),
     /// Files: import, export, trusted CA certificates.
     File(FileCommand),
     /// Watching the mailboxes and where the app reaches out: alerts, the proxy, support.
     Watch(WatchCommand),
+    /// Save the client id of a sign-in app (Sign-in apps).
+    SaveSignInApp(SignInApp),
+}
+
+/// What the window's frame does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WindowCommand {
+    /// Show another top-level view.
+    Show(View),
+    /// View → zoom (1.0 = 100 %).
+    Zoom(f32),
+    /// View → theme.
+    Theme(ThemeChoice),
+    /// Close the message in the status bar.
+    DismissNotice,
+    /// Close the open question.
+    CloseDialog,
+    /// Put text on the clipboard (never a secret).
+    CopyText(String),
+    /// Re-read the config file from disk.
+    Reload,
+    /// Re-read the audit log.
+    RefreshLog,
+}
+
+/// Work started on (or stopped on) a background thread.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobCommand {
+    /// Start a job (test, Connect, Disconnect, leftover check) for a setting.
+    Start(String, JobKind),
+    /// Cancel a running job.
+    Cancel(String, JobKind),
+    /// Check a migration's old folders for leftover mail along the given sign-in.
+    CheckLeftoverVia(String, crate::model::LeftoverRoute),
+    /// Start the loopback bridge for these settings (Stop is `Cancel(jobs::BRIDGE, Bridge)`).
+    StartBridge { ids: Vec<String>, ports: crate::bridge::Ports, local_tls: bool },
+    /// Check every Active setting now (sign-in health and Test Incoming).
+    CheckAll,
+}
+
+/// The report panel's buttons.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReportCommand {
+    /// Copy the shown report (redacted) to the clipboard.
+    Copy,
+    /// Close the report panel.
+    Close,
+    /// Take the server's own folder in place of a missing one (saved), then test again.
+    UseServerFolder(String, crate::probe::folders::FolderFix),
+}
+
+/// What is done to one setting from the table or the form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SettingCommand {
+    /// Ask before deleting a setting.
+    AskDelete(String),
+    /// Move a setting to the trash (after the admin confirmed).
+    Delete(String),
+    /// Bring back the setting deleted last.
+    UndoDelete(String),
+}
+
+/// Companies and their defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CompanyCommand {
+    /// Make a setting a company's default.
+    SetDefault { company: String, setting: String },
+    /// Add a company.
+    Add { id: String, name: String },
+}
+
+/// The migration assistant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MigrationCommand {
+    /// Show the migration of this old setting.
+    Select(String),
+    /// Open Migration with this (Basic) setting chosen to replace.
+    Replace(String),
+    /// A migration step for the old setting.
+    Step(String, MigrationAction),
 }
 
 /// What the edit form asks for.
@@ -153,6 +195,8 @@ pub enum FormCommand {
     SaveUntested,
     /// Close the form; asks first when there are unsaved changes.
     Cancel,
+    /// Show (or stop showing) another setting beside the form.
+    CompareWith(Option<String>),
     /// Close the form and drop its changes (after the admin confirmed).
     Discard,
     /// Keep editing (the admin backed out of discarding).

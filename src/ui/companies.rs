@@ -8,6 +8,7 @@ use egui_extras::{Column, TableBuilder};
 use super::commands::{Command, CommandQueue};
 use super::theme;
 use crate::model::Config;
+use crate::ui::commands::CompanyCommand;
 
 #[derive(Debug, Default)]
 pub struct CompaniesView {
@@ -40,10 +41,10 @@ impl CompaniesView {
                 );
                 let ready = !self.new_id.trim().is_empty() && !self.new_name.trim().is_empty();
                 if ui.add_enabled(ready, egui::Button::new("Add company")).clicked() {
-                    commands.send(Command::AddCompany {
+                    commands.send(Command::Company(CompanyCommand::Add {
                         id: self.new_id.trim().to_owned(),
                         name: self.new_name.trim().to_owned(),
-                    });
+                    }));
                     self.new_id.clear();
                     self.new_name.clear();
                 }
@@ -98,10 +99,10 @@ impl CompaniesView {
                                         if ui.selectable_label(current == Some(*id), *description).clicked()
                                             && current != Some(*id)
                                         {
-                                            commands.send(Command::SetDefault {
+                                            commands.send(Command::Company(CompanyCommand::SetDefault {
                                                 company: company.id.clone(),
                                                 setting: (*id).to_owned(),
-                                            });
+                                            }));
                                         }
                                     }
                                 })

@@ -11,6 +11,7 @@ use super::theme;
 use crate::health::Health;
 use crate::model::Config;
 use crate::store::history::HistoryEntry;
+use crate::ui::commands::WindowCommand;
 
 /// One row: a setting's last known state.
 #[derive(Debug, Clone)]
@@ -96,7 +97,7 @@ pub(crate) fn health_ui(
                 let name = config.setting_name(&row.id);
                 if ui.link(&name).on_hover_text("Opens the setting").clicked() {
                     commands.send(Command::Form(FormCommand::Edit(row.id.clone())));
-                    commands.send(Command::ShowView(View::MailSettings));
+                    commands.send(Command::Window(WindowCommand::Show(View::MailSettings)));
                 }
                 ui.vertical(|ui| {
                     if !row.reason.is_empty() {

@@ -8,12 +8,13 @@ use super::commands::{Command, CommandQueue};
 use super::theme;
 use crate::model::Config;
 use crate::store::audit::AuditEntry;
+use crate::ui::commands::WindowCommand;
 
 pub(crate) fn log_ui(ui: &mut Ui, entries: &[AuditEntry], config: &Config, commands: &mut CommandQueue) {
     ui.horizontal(|ui| {
         ui.heading("Audit log");
         if ui.button("Refresh").clicked() {
-            commands.send(Command::RefreshLog);
+            commands.send(Command::Window(WindowCommand::RefreshLog));
         }
     });
     ui.label("Every change to mail settings and company defaults, also those made with the command line.");

@@ -14,6 +14,7 @@ use super::theme;
 use crate::migration::{Checklist, Step, StepId, StepState};
 use crate::model::{Config, LeftoverRoute};
 use crate::oauth::ConnectionState;
+use crate::ui::commands::{JobCommand, MigrationCommand, WindowCommand};
 
 /// Height of one checklist row: every row the same, so the list reads as a list.
 const STEP_ROW_HEIGHT: f32 = 34.0;
@@ -131,7 +132,7 @@ impl MigrationView {
             for m in ongoing {
                 let label = format!("{} to {}", config.setting_name(&m.old), config.setting_name(&m.new));
                 if ui.selectable_label(shown == m.old, label).clicked() {
-                    commands.send(Command::SelectMigration(m.old.clone()));
+                    commands.send(Command::Migration(MigrationCommand::Select(m.old.clone())));
                 }
             }
         });
@@ -259,7 +260,8 @@ impl MigrationView {
                     if button.clicked()
                         && let Some(old) = self.start_old.take()
                     {
-                        commands.send(Command::Migration(old, MigrationAction::Adopt(id.clone())));
+                        commands
+                            .send(Command::Migration(MigrationCommand::Step(old, MigrationAction::Adopt(id.clone()))));
                     }
                 }
             }
@@ -286,7 +288,7 @@ impl MigrationView {
             if start.clicked()
                 && let (Some(old), Some(target)) = (self.start_old.take(), self.start_target.clone())
             {
-                commands.send(Command::Migration(old, MigrationAction::Start(target)));
+                commands.send(Command::Migration(MigrationCommand::Step(old, MigrationAction::Start(target))));
             }
         });
     }
@@ -306,7 +308,7 @@ impl MigrationView {
             if busy(id, kind) {
                 ui.spinner();
             } else if ui.button(label).clicked() {
-                commands.send(Command::StartJob(id.to_owned(), kind));
+                commands.send(Command::Job(JobCommand::Start(id.to_owned(), kind)));
             }
         };
         match step.id {
@@ -318,10 +320,10 @@ impl MigrationView {
                 job_button(ui, new, JobKind::Connect, "Connect", commands);
                 if let Some(url) = link {
                     if ui.button("Copy link").on_hover_text("Waiting for sign-in in your browser…").clicked() {
-                        commands.send(Command::CopyText(url));
+                        commands.send(Command::Window(WindowCommand::CopyText(url)));
                     }
                     if ui.button("Cancel sign-in").clicked() {
-                        commands.send(Command::CancelJob(new.clone(), JobKind::Connect));
+                        commands.send(Command::Job(JobCommand::Cancel(new.clone(), JobKind::Connect)));
                     }
                 }
             }
@@ -338,7 +340,7 @@ impl MigrationView {
                 let open = ui.button("Open the new setting").on_hover_text("Edit the new setting in the form");
                 if open.clicked() {
                     commands.send(Command::Form(FormCommand::Edit(new.clone())));
-                    commands.send(Command::ShowView(View::MailSettings));
+                    commands.send(Command::Window(WindowCommand::Show(View::MailSettings)));
                 }
             }
             StepId::IncomingTested => job_button(ui, new, JobKind::Incoming, "Test Incoming Settings", commands),
@@ -361,7 +363,7 @@ impl MigrationView {
                         "The server refused the last sign-in to the old folders; this opens them the other way",
                     );
                     if button.clicked() {
-                        commands.send(Command::CheckLeftoverVia(old.to_owned(), route));
+                        commands.send(Command::Job(JobCommand::CheckLeftoverVia(old.to_owned(), route)));
                     }
                 }
                 self.leftover_folders_ui(ui, old, list, commands);
@@ -375,10 +377,10 @@ impl MigrationView {
                             .add_enabled(!self.acknowledgement.trim().is_empty(), egui::Button::new("Accept"))
                             .clicked()
                         {
-                            commands.send(Command::Migration(
+                            commands.send(Command::Migration(MigrationCommand::Step(
                                 old.clone(),
                                 MigrationAction::Acknowledge(std::mem::take(&mut self.acknowledgement)),
-                            ));
+                            )));
                             ui.close();
                         }
                     });
@@ -405,7 +407,10 @@ impl MigrationView {
             ui.label("The old inbox counts too when it is not the new setting's mailbox.");
             if ui.button("Save folders").clicked() {
                 let folders = editing.1.lines().map(str::to_owned).collect();
-                commands.send(Command::Migration(old.to_owned(), MigrationAction::SetLeftoverFolders(folders)));
+                commands.send(Command::Migration(MigrationCommand::Step(
+                    old.to_owned(),
+                    MigrationAction::SetLeftoverFolders(folders),
+                )));
                 self.leftover_folders = None;
                 ui.close();
             }
@@ -427,7 +432,7 @@ fn connect_messages_ui(ui: &mut Ui, messages: &[String], commands: &mut CommandQ
             let color = if failed { theme::error_color(ui.visuals()) } else { theme::warning_color(ui.visuals()) };
             ui.label(RichText::new(title).strong().color(color));
             if ui.button("Copy").on_hover_text("Copies these lines (they hold no password or token)").clicked() {
-                commands.send(Command::CopyText(messages.join("\n")));
+                commands.send(Command::Window(WindowCommand::CopyText(messages.join("\n"))));
             }
         });
         for line in messages.iter().skip(usize::from(failed && first == "Connect failed")) {
@@ -460,7 +465,7 @@ fn finish_buttons_ui(
             delete.on_disabled_hover_text(format!("Not yet: {}", list.delete_blockers.join("; ")))
         };
         if delete.clicked() {
-            commands.send(Command::Migration(list.old.clone(), MigrationAction::Finish));
+            commands.send(Command::Migration(MigrationCommand::Step(list.old.clone(), MigrationAction::Finish)));
         }
         // The guide allows keeping the old setting Inactive instead: the same guards, no delete.
         let keep = ui.add_enabled(
@@ -471,14 +476,15 @@ fn finish_buttons_ui(
             .on_hover_text("Checks the old folders once more, then finishes with the old setting kept Inactive")
             .clicked()
         {
-            commands.send(Command::Migration(list.old.clone(), MigrationAction::FinishKeepingOld));
+            commands
+                .send(Command::Migration(MigrationCommand::Step(list.old.clone(), MigrationAction::FinishKeepingOld)));
         }
         if ui
             .button("Roll back")
             .on_hover_text("Old setting Active again, previous company defaults restored")
             .clicked()
         {
-            commands.send(Command::Migration(list.old.clone(), MigrationAction::Rollback));
+            commands.send(Command::Migration(MigrationCommand::Step(list.old.clone(), MigrationAction::Rollback)));
         }
     });
     if !list.delete_blockers.is_empty() && config.setting(&list.old).is_some() {
@@ -495,7 +501,7 @@ fn finish_buttons_ui(
 /// A button that sends one migration action for the old setting `old`.
 fn action_button(ui: &mut Ui, label: &str, old: &str, action: MigrationAction, commands: &mut CommandQueue) {
     if ui.button(label).clicked() {
-        commands.send(Command::Migration(old.to_owned(), action));
+        commands.send(Command::Migration(MigrationCommand::Step(old.to_owned(), action)));
     }
 }
 

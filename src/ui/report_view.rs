@@ -8,6 +8,7 @@ use super::theme;
 use crate::model::fields::Field;
 use crate::probe::folders::FolderRole;
 use crate::probe::{Report, StageOutcome};
+use crate::ui::commands::ReportCommand;
 
 /// The height the report needs in its panel (title row, stages, facts, diagnosis),
 /// estimated from its lines: the panel opens at this height, up to a third of the window.
@@ -28,10 +29,10 @@ pub(crate) fn report_ui(ui: &mut Ui, report: &Report, setting_name: &str, comman
     ui.horizontal(|ui| {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui.button("Close").clicked() {
-                commands.send(Command::CloseReport);
+                commands.send(Command::Report(ReportCommand::Close));
             }
             if ui.button("Copy report").on_hover_text("Copies the report without any password or token").clicked() {
-                commands.send(Command::CopyReport);
+                commands.send(Command::Report(ReportCommand::Copy));
             }
             ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
                 // The guide promises "OK" for a passed test.
@@ -97,7 +98,10 @@ pub(crate) fn report_ui(ui: &mut Ui, report: &Report, setting_name: &str, comman
                             fix.configured
                         ));
                         if button.clicked() {
-                            commands.send(Command::UseServerFolder(report.setting_id.clone(), fix.clone()));
+                            commands.send(Command::Report(ReportCommand::UseServerFolder(
+                                report.setting_id.clone(),
+                                fix.clone(),
+                            )));
                         }
                     }
                 },

@@ -10,6 +10,7 @@ use super::commands::{Command, CommandQueue, SignInApp, WatchCommand};
 use super::theme;
 use crate::model::Config;
 use crate::model::providers::{self, Provider};
+use crate::ui::commands::WindowCommand;
 
 #[derive(Debug, Default)]
 pub struct SignInAppsView {
@@ -237,7 +238,7 @@ fn steps_ui(ui: &mut Ui, provider: &Provider, open: bool, commands: &mut Command
         if let Some(message) = crate::oauth::provider::registration_request(provider)
             && ui.button(format!("Copy message for your IT administrator ({})", provider.name)).clicked()
         {
-            commands.send(Command::CopyText(message));
+            commands.send(Command::Window(WindowCommand::CopyText(message)));
         }
     });
 }
@@ -277,7 +278,7 @@ fn app_only_steps_ui(ui: &mut Ui, client_id: &str, config: &Config, commands: &m
         );
         ui.add(egui::Label::new(RichText::new(&commands_text).strong()).wrap());
         if ui.button("Copy the PowerShell commands").clicked() {
-            commands.send(Command::CopyText(commands_text));
+            commands.send(Command::Window(WindowCommand::CopyText(commands_text)));
         }
     });
 }

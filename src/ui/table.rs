@@ -13,6 +13,7 @@ use super::jobs::JobKind;
 use super::theme;
 use crate::model::{Config, MailSetting};
 use crate::oauth::ConnectionState;
+use crate::ui::commands::{JobCommand, MigrationCommand, WindowCommand};
 
 /// What the table shows about a setting besides its config: the connection
 /// state and the last test results (pass/fail, time of day).
@@ -547,7 +548,7 @@ fn status_ui(ui: &mut Ui, setting: &MailSetting, note: Option<&RowNote>, command
                 "Kept Inactive after its migration: check its folders for mail not yet retrieved now and then",
             );
             if button.clicked() {
-                commands.send(Command::StartJob(setting.id.clone(), JobKind::Leftover));
+                commands.send(Command::Job(JobCommand::Start(setting.id.clone(), JobKind::Leftover)));
             }
         }
         Some(RowNote::Replaces { old, old_name }) => {
@@ -555,14 +556,17 @@ fn status_ui(ui: &mut Ui, setting: &MailSetting, note: Option<&RowNote>, command
                 "Made for the same mailbox as \"{old_name}\": opens the migration checklist with both"
             ));
             if button.clicked() {
-                commands.send(Command::Migration(old.clone(), MigrationAction::Adopt(setting.id.clone())));
-                commands.send(Command::ShowView(View::Migration));
+                commands.send(Command::Migration(MigrationCommand::Step(
+                    old.clone(),
+                    MigrationAction::Adopt(setting.id.clone()),
+                )));
+                commands.send(Command::Window(WindowCommand::Show(View::Migration)));
             }
         }
         Some(RowNote::BasicEnding { days, words })
             if ui.button(migrate_label(*days)).on_hover_text(words.as_str()).clicked() =>
         {
-            commands.send(Command::MigrateSetting(setting.id.clone()));
+            commands.send(Command::Migration(MigrationCommand::Replace(setting.id.clone())));
         }
         Some(RowNote::BasicEnding { .. }) | None => {}
     }
@@ -608,7 +612,7 @@ fn row_ui(
             commands.send(Command::Form(FormCommand::Edit(setting.id.clone())));
         }
         if ui.button("Check leftover mail").clicked() {
-            commands.send(Command::StartJob(setting.id.clone(), JobKind::Leftover));
+            commands.send(Command::Job(JobCommand::Start(setting.id.clone(), JobKind::Leftover)));
         }
     });
     if open || response.clicked() {

@@ -6,6 +6,7 @@ use egui::{RichText, Ui};
 
 use super::commands::{Command, CommandQueue, FileCommand, FormCommand};
 use crate::model::CredentialKind;
+use crate::ui::commands::WindowCommand;
 
 pub(crate) fn welcome_ui(ui: &mut Ui, commands: &mut CommandQueue) {
     egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
@@ -39,7 +40,7 @@ pub(crate) fn welcome_ui(ui: &mut Ui, commands: &mut CommandQueue) {
             ui.horizontal_wrapped(|ui| {
                 ui.label("Connect needs a sign-in app your IT administrator registers once.");
                 if ui.button(format!("Copy message for your IT administrator ({})", microsoft.name)).clicked() {
-                    commands.send(Command::CopyText(message));
+                    commands.send(Command::Window(WindowCommand::CopyText(message)));
                 }
             });
             ui.add_space(10.0);

@@ -50,6 +50,7 @@ impl MailSettingsApp {
                 self.open_form(ctx, &id);
             }
             FormCommand::Save => self.save_form(ctx),
+            FormCommand::CompareWith(id) => self.editing.compare_with = id,
             FormCommand::SaveAndTest(kind) => {
                 self.editing.after_save = AfterSave::Test(kind);
                 self.save_form(ctx);

@@ -5,7 +5,10 @@
 use super::{Dialog, MailSettingsApp, Notice};
 use crate::migration;
 use crate::model::LeftoverRoute;
-use crate::ui::commands::{Command, FileCommand, MigrationAction, View};
+use crate::ui::commands::{
+    Command, CompanyCommand, FileCommand, JobCommand, MigrationAction, MigrationCommand, ReportCommand, SettingCommand,
+    View, WindowCommand,
+};
 use crate::ui::jobs::{AfterSecret, Job, JobInput, JobKind};
 use crate::ui::theme;
 
@@ -19,68 +22,22 @@ impl MailSettingsApp {
 
     fn run_command(&mut self, ctx: &egui::Context, command: Command) {
         match command {
-            Command::ShowView(view) => self.show_view(view),
-            Command::Zoom(zoom) => {
-                self.prefs.zoom = ((zoom * 10.0).round() / 10.0).clamp(theme::ZOOM_MIN, theme::ZOOM_MAX);
-            }
-            Command::Theme(choice) => self.prefs.theme = choice,
-            Command::SelectMigration(old) => self.migration.select(old),
-            Command::CheckAll => self.start_check_all(ctx),
-            Command::Watch(watch) => self.run_watch_command(ctx, watch),
-            Command::MigrateSetting(id) => {
-                self.migration.choose_to_replace(&id);
-                self.prefs.view = View::Migration;
-            }
-            Command::Migration(old, action) => self.run_migration(ctx, &old, action),
-            Command::RefreshLog => self.log_entries = crate::store::audit::read(&self.workspace.audit_path()),
+            Command::Window(window) => self.run_window_command(ctx, window),
+            Command::Job(job) => self.run_job_command(ctx, job),
+            Command::Report(report) => self.run_report_command(ctx, report),
+            Command::Setting(setting) => self.run_setting_command(setting),
+            Command::Company(company) => self.run_company_command(company),
+            Command::Migration(migration) => match migration {
+                MigrationCommand::Select(old) => self.migration.select(old),
+                MigrationCommand::Replace(id) => {
+                    self.migration.choose_to_replace(&id);
+                    self.prefs.view = View::Migration;
+                }
+                MigrationCommand::Step(old, action) => self.run_migration(ctx, &old, action),
+            },
             Command::Form(form) => self.run_form_command(ctx, form),
-            Command::AskDelete(id) => self.dialog = Some(Dialog::ConfirmDelete { id }),
-            Command::CloseDialog => self.dialog = None,
-            Command::Delete(id) => self.delete(&id),
-            Command::UndoDelete(id) => match self.workspace.restore(&id) {
-                Ok(()) => {
-                    self.notice =
-                        Some(Notice::info(format!("Restored \"{}\"", self.workspace.config().setting_name(&id))));
-                }
-                Err(err) => self.notice = Some(Notice::error(format!("Could not restore: {err}"))),
-            },
-            Command::Reload => match self.workspace.reload() {
-                Ok(()) => {
-                    self.rescan(ctx);
-                    self.notice = Some(Notice::info("Reloaded the config file"));
-                }
-                Err(err) => self.notice = Some(Notice::error(err.to_string())),
-            },
-            Command::DismissNotice => self.notice = None,
-            Command::StartJob(id, kind) => self.start_job(ctx, &id, kind),
-            Command::CheckLeftoverVia(id, route) => self.start_job_via(ctx, &id, JobKind::Leftover, Some(route)),
-            Command::CancelJob(id, kind) => self.jobs.cancel(&id, kind),
-            Command::StartBridge { ids, ports, local_tls } => self.start_bridge(ctx, ids, ports, local_tls),
-            Command::CopyText(text) => ctx.copy_text(text),
-            Command::CopyReport => {
-                if let Some(report) = &self.report {
-                    ctx.copy_text(report.to_text());
-                    self.notice = Some(Notice::info("Report copied (it contains no passwords or tokens)"));
-                }
-            }
-            Command::CloseReport => self.report = None,
-            Command::UseServerFolder(id, fix) => self.use_server_folder(ctx, &id, &fix),
-            Command::CompareWith(id) => self.editing.compare_with = id,
-            Command::SetDefault { company, setting } => {
-                let config = self.workspace.config();
-                let (company_name, setting_name) = (config.company_name(&company), config.setting_name(&setting));
-                self.notice = Some(match self.workspace.set_default(&company, &setting) {
-                    Ok(()) => Notice::info(format!("{company_name} now uses \"{setting_name}\"")),
-                    Err(err) => Notice::error(format!("Not changed: {err}")),
-                });
-            }
-            Command::AddCompany { id, name } => {
-                let company = crate::model::Company { id, name: name.clone(), default_mail_setting: None };
-                self.notice = Some(match self.workspace.add_company(company) {
-                    Ok(()) => Notice::info(format!("Added {name}; choose its default mail setting below")),
-                    Err(err) => Notice::error(format!("Not added: {err}")),
-                });
-            }
+            Command::File(file) => self.run_file_command(ctx, file),
+            Command::Watch(watch) => self.run_watch_command(ctx, watch),
             Command::SaveSignInApp(mut app) => match app.client_secret.take() {
                 // The secret goes to the OS store on a job thread first; the app is saved after.
                 Some(secret) => {
@@ -95,7 +52,84 @@ impl MailSettingsApp {
                 }
                 None => self.save_sign_in_app(ctx, app.into_change()),
             },
-            Command::File(file) => self.run_file_command(ctx, file),
+        }
+    }
+
+    fn run_window_command(&mut self, ctx: &egui::Context, command: WindowCommand) {
+        match command {
+            WindowCommand::Show(view) => self.show_view(view),
+            WindowCommand::Zoom(zoom) => {
+                self.prefs.zoom = ((zoom * 10.0).round() / 10.0).clamp(theme::ZOOM_MIN, theme::ZOOM_MAX);
+            }
+            WindowCommand::Theme(choice) => self.prefs.theme = choice,
+            WindowCommand::DismissNotice => self.notice = None,
+            WindowCommand::CloseDialog => self.dialog = None,
+            WindowCommand::CopyText(text) => ctx.copy_text(text),
+            WindowCommand::Reload => match self.workspace.reload() {
+                Ok(()) => {
+                    self.rescan(ctx);
+                    self.notice = Some(Notice::info("Reloaded the config file"));
+                }
+                Err(err) => self.notice = Some(Notice::error(err.to_string())),
+            },
+            WindowCommand::RefreshLog => self.log_entries = crate::store::audit::read(&self.workspace.audit_path()),
+        }
+    }
+
+    fn run_job_command(&mut self, ctx: &egui::Context, command: JobCommand) {
+        match command {
+            JobCommand::Start(id, kind) => self.start_job(ctx, &id, kind),
+            JobCommand::Cancel(id, kind) => self.jobs.cancel(&id, kind),
+            JobCommand::CheckLeftoverVia(id, route) => self.start_job_via(ctx, &id, JobKind::Leftover, Some(route)),
+            JobCommand::StartBridge { ids, ports, local_tls } => self.start_bridge(ctx, ids, ports, local_tls),
+            JobCommand::CheckAll => self.start_check_all(ctx),
+        }
+    }
+
+    fn run_report_command(&mut self, ctx: &egui::Context, command: ReportCommand) {
+        match command {
+            ReportCommand::Copy => {
+                if let Some(report) = &self.report {
+                    ctx.copy_text(report.to_text());
+                    self.notice = Some(Notice::info("Report copied (it contains no passwords or tokens)"));
+                }
+            }
+            ReportCommand::Close => self.report = None,
+            ReportCommand::UseServerFolder(id, fix) => self.use_server_folder(ctx, &id, &fix),
+        }
+    }
+
+    fn run_setting_command(&mut self, command: SettingCommand) {
+        match command {
+            SettingCommand::AskDelete(id) => self.dialog = Some(Dialog::ConfirmDelete { id }),
+            SettingCommand::Delete(id) => self.delete(&id),
+            SettingCommand::UndoDelete(id) => match self.workspace.restore(&id) {
+                Ok(()) => {
+                    self.notice =
+                        Some(Notice::info(format!("Restored \"{}\"", self.workspace.config().setting_name(&id))));
+                }
+                Err(err) => self.notice = Some(Notice::error(format!("Could not restore: {err}"))),
+            },
+        }
+    }
+
+    fn run_company_command(&mut self, command: CompanyCommand) {
+        match command {
+            CompanyCommand::SetDefault { company, setting } => {
+                let config = self.workspace.config();
+                let (company_name, setting_name) = (config.company_name(&company), config.setting_name(&setting));
+                self.notice = Some(match self.workspace.set_default(&company, &setting) {
+                    Ok(()) => Notice::info(format!("{company_name} now uses \"{setting_name}\"")),
+                    Err(err) => Notice::error(format!("Not changed: {err}")),
+                });
+            }
+            CompanyCommand::Add { id, name } => {
+                let company = crate::model::Company { id, name: name.clone(), default_mail_setting: None };
+                self.notice = Some(match self.workspace.add_company(company) {
+                    Ok(()) => Notice::info(format!("Added {name}; choose its default mail setting below")),
+                    Err(err) => Notice::error(format!("Not added: {err}")),
+                });
+            }
         }
     }
 

@@ -7,6 +7,7 @@ use egui::{RichText, Ui};
 
 use super::EditForm;
 use crate::model::{Config, Field, MailSetting};
+use crate::ui::commands::FormCommand;
 use crate::ui::commands::{Command, CommandQueue};
 
 /// One row of the side-by-side comparison.
@@ -105,7 +106,7 @@ impl EditForm {
                 .selected_text(selected)
                 .show_ui(ui, |ui| {
                     if ui.selectable_label(current.is_none(), "Nothing").clicked() {
-                        commands.send(Command::CompareWith(None));
+                        commands.send(Command::Form(FormCommand::CompareWith(None)));
                     }
                     let mut others: Vec<(&str, &str)> = config
                         .mail_settings
@@ -116,7 +117,7 @@ impl EditForm {
                     crate::ui::table::sort_by_name(&mut others);
                     for (id, description) in others {
                         if ui.selectable_label(current == Some(id), description).clicked() {
-                            commands.send(Command::CompareWith(Some(id.to_owned())));
+                            commands.send(Command::Form(FormCommand::CompareWith(Some(id.to_owned()))));
                         }
                     }
                 })

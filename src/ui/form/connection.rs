@@ -6,6 +6,7 @@ use egui::{RichText, Ui};
 use super::{EditForm, FormContext};
 use crate::oauth::ConnectionState;
 use crate::ui::commands::{Command, CommandQueue, FormCommand};
+use crate::ui::commands::{JobCommand, WindowCommand};
 use crate::ui::jobs::JobKind;
 use crate::ui::widgets::hinted_input_ui;
 
@@ -46,13 +47,13 @@ impl EditForm {
             );
             if connected {
                 if ui.add_enabled(!context.busy, egui::Button::new("Disconnect")).clicked() {
-                    commands.send(Command::StartJob(id.to_owned(), JobKind::Disconnect));
+                    commands.send(Command::Job(JobCommand::Start(id.to_owned(), JobKind::Disconnect)));
                 }
             } else {
                 let button = ui.add_enabled(saved_oauth && !context.busy, egui::Button::new("Connect"));
                 let button = if saved_oauth { button } else { button.on_disabled_hover_text("Save the setting first") };
                 if button.clicked() {
-                    commands.send(Command::StartJob(id.to_owned(), JobKind::Connect));
+                    commands.send(Command::Job(JobCommand::Start(id.to_owned(), JobKind::Connect)));
                 }
                 // Only where the provider allows mail with a device code (Google does not).
                 let device_flow = self.draft.oauth_credential().and_then(crate::model::providers::for_credential);
@@ -65,7 +66,7 @@ impl EditForm {
                         )
                         .clicked()
                     {
-                        commands.send(Command::StartJob(id.to_owned(), JobKind::DeviceConnect));
+                        commands.send(Command::Job(JobCommand::Start(id.to_owned(), JobKind::DeviceConnect)));
                     }
                 }
             }
@@ -116,7 +117,7 @@ impl EditForm {
         }
         let check = ui.add_enabled(saved_oauth && !context.busy, egui::Button::new("Check app access"));
         if check.on_hover_text("Gets the app's token and opens the mailbox with it (Test Incoming)").clicked() {
-            commands.send(Command::StartJob(id.to_owned(), JobKind::Incoming));
+            commands.send(Command::Job(JobCommand::Start(id.to_owned(), JobKind::Incoming)));
         }
     }
 
@@ -151,7 +152,7 @@ impl EditForm {
             if context.running.contains(&kind) {
                 ui.spinner();
                 if ui.button(format!("Cancel {}", kind.label())).clicked() {
-                    commands.send(Command::CancelJob(id.to_owned(), kind));
+                    commands.send(Command::Job(JobCommand::Cancel(id.to_owned(), kind)));
                 }
                 return;
             }
@@ -161,7 +162,7 @@ impl EditForm {
                 commands.send(if dirty {
                     Command::Form(FormCommand::SaveAndTest(kind))
                 } else {
-                    Command::StartJob(id.to_owned(), kind)
+                    Command::Job(JobCommand::Start(id.to_owned(), kind))
                 });
                 ui.close();
             }
@@ -209,10 +210,10 @@ fn connect_waiting_ui(ui: &mut Ui, id: &str, url: &str, commands: &mut CommandQu
         if !url.is_empty()
             && ui.button("Copy link").on_hover_text("If no browser opened, paste this link into one").clicked()
         {
-            commands.send(Command::CopyText(url.to_owned()));
+            commands.send(Command::Window(WindowCommand::CopyText(url.to_owned())));
         }
         if ui.button("Cancel sign-in").clicked() {
-            commands.send(Command::CancelJob(id.to_owned(), JobKind::Connect));
+            commands.send(Command::Job(JobCommand::Cancel(id.to_owned(), JobKind::Connect)));
         }
     });
 }
@@ -227,7 +228,7 @@ fn device_code_ui(
 ) {
     let cancel = |ui: &mut Ui, commands: &mut CommandQueue| {
         if ui.button("Cancel sign-in").clicked() {
-            commands.send(Command::CancelJob(id.to_owned(), JobKind::DeviceConnect));
+            commands.send(Command::Job(JobCommand::Cancel(id.to_owned(), JobKind::DeviceConnect)));
         }
     };
     let Some((code, expires_at)) = device else {
@@ -242,14 +243,14 @@ fn device_code_ui(
     ui.horizontal(|ui| {
         ui.label(RichText::new(&code.verification_uri).strong());
         if ui.button("Copy address").clicked() {
-            commands.send(Command::CopyText(code.verification_uri.clone()));
+            commands.send(Command::Window(WindowCommand::CopyText(code.verification_uri.clone())));
         }
     });
     ui.label("and enter the code");
     ui.horizontal(|ui| {
         ui.label(RichText::new(&code.user_code).size(34.0).strong());
         if ui.button("Copy code").clicked() {
-            commands.send(Command::CopyText(code.user_code.clone()));
+            commands.send(Command::Window(WindowCommand::CopyText(code.user_code.clone())));
         }
     });
     let left = expires_at.saturating_duration_since(std::time::Instant::now()).as_secs();
@@ -289,6 +290,6 @@ fn messages_ui(ui: &mut Ui, open: &mut bool, messages: &[String]) {
 pub fn consent_request_ui(ui: &mut Ui, request: &str, commands: &mut CommandQueue) {
     let copy = ui.button("Copy request for your administrator").on_hover_text(request.to_owned());
     if copy.clicked() {
-        commands.send(Command::CopyText(request.to_owned()));
+        commands.send(Command::Window(WindowCommand::CopyText(request.to_owned())));
     }
 }

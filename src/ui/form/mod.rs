@@ -21,6 +21,7 @@ use crate::model::{Config, CredentialKind, Finding, MailSetting, Preset, StoredP
 use crate::oauth::ConnectionState;
 use crate::secret::Secret;
 use crate::store::PasswordChanges;
+use crate::ui::commands::{MigrationCommand, SettingCommand, WindowCommand};
 
 /// The form's state: a draft of the setting plus what the admin typed that is
 /// not part of the setting itself (port text, passwords).
@@ -285,7 +286,7 @@ impl EditForm {
             if let Some(id) = self.editing_id() {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui.add_enabled(!context.read_only, egui::Button::new("Delete")).clicked() {
-                        commands.send(Command::AskDelete(id.to_owned()));
+                        commands.send(Command::Setting(SettingCommand::AskDelete(id.to_owned())));
                     }
                 });
             }
@@ -311,8 +312,11 @@ fn replaces_ui(ui: &mut Ui, config: &Config, id: &str, commands: &mut CommandQue
             .button("Open the checklist")
             .on_hover_text("The migration checklist with both settings: test, Active, defaults, old folders");
         if open.clicked() {
-            commands.send(Command::Migration(old.id.clone(), MigrationAction::Adopt(id.to_owned())));
-            commands.send(Command::ShowView(View::Migration));
+            commands.send(Command::Migration(MigrationCommand::Step(
+                old.id.clone(),
+                MigrationAction::Adopt(id.to_owned()),
+            )));
+            commands.send(Command::Window(WindowCommand::Show(View::Migration)));
         }
     });
 }
@@ -326,7 +330,7 @@ fn basic_ending_ui(ui: &mut Ui, saved: Option<&MailSetting>, commands: &mut Comm
     ui.horizontal_wrapped(|ui| {
         ui.add(egui::Label::new(RichText::new(words).color(crate::ui::theme::warning_color(ui.visuals()))).wrap());
         if ui.button("Migrate this setting").clicked() {
-            commands.send(Command::MigrateSetting(saved.id.clone()));
+            commands.send(Command::Migration(MigrationCommand::Replace(saved.id.clone())));
         }
     });
 }
