@@ -39,7 +39,7 @@ proptest! {
     fn the_smtp_reply_reader_never_panics(bytes in wire_bytes()) {
         let mut stream = guarded(&bytes);
         for _ in 0..4 {
-            if crate::probe::smtp::read_reply(&mut stream).is_err() {
+            if crate::probe::smtp_dialogue::read_reply(&mut stream).is_err() {
                 break;
             }
         }
@@ -59,8 +59,8 @@ proptest! {
 
     #[test]
     fn the_xoauth2_challenge_decoder_never_panics(text in "[A-Za-z0-9+/=\\s]{0,400}", raw in any::<String>()) {
-        let _ = crate::probe::smtp::decode_base64(&text);
-        let _ = crate::probe::smtp::decode_base64(&raw);
+        let _ = crate::probe::smtp_dialogue::decode_base64(&text);
+        let _ = crate::probe::smtp_dialogue::decode_base64(&raw);
     }
 
     #[test]

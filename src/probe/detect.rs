@@ -111,7 +111,7 @@ fn try_plain(endpoint: &Endpoint, protocol: Protocol, options: &ProbeOptions, ca
     stream.begin_step(options.wrong_mode_after);
     let offers_starttls = match protocol {
         Protocol::Smtp => {
-            if super::smtp::read_reply(&mut stream).is_err() {
+            if super::smtp_dialogue::read_reply(&mut stream).is_err() {
                 return PortMode::Nothing("no plain greeting".to_owned());
             }
             stream.begin_step(limit);
@@ -119,7 +119,7 @@ fn try_plain(endpoint: &Endpoint, protocol: Protocol, options: &ProbeOptions, ca
             if stream.write_all(ehlo.as_bytes()).is_err() {
                 return PortMode::Nothing("closed after the greeting".to_owned());
             }
-            match super::smtp::read_reply(&mut stream) {
+            match super::smtp_dialogue::read_reply(&mut stream) {
                 Ok(reply) => reply.message().any(|line| line.eq_ignore_ascii_case("STARTTLS")),
                 Err(_) => false,
             }

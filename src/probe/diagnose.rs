@@ -227,10 +227,11 @@ mod tests {
             ("530 5.7.0 Must issue a STARTTLS command first\r\n", "smtp-starttls-required"),
         ];
         for (wire, expected) in smtp {
-            let reply =
-                crate::probe::smtp::read_reply(&mut crate::probe::net::GuardedStream::replaying(wire.as_bytes()))
-                    .unwrap_or_else(|e| panic!("{wire:?}: {e}"));
-            let text = crate::probe::smtp::reply_text(&reply);
+            let reply = crate::probe::smtp_dialogue::read_reply(&mut crate::probe::net::GuardedStream::replaying(
+                wire.as_bytes(),
+            ))
+            .unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+            let text = crate::probe::smtp_dialogue::reply_text(&reply);
             let symptom = Symptom::of(
                 &ProbeError::Refused { reply: text.clone() },
                 StageName::Authentication,

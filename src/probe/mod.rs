@@ -22,6 +22,7 @@ pub mod net;
 pub mod report;
 mod signatures;
 pub mod smtp;
+pub(crate) mod smtp_dialogue;
 
 use crate::cancel::CancelToken;
 use crate::tls;

@@ -1,32 +1,33 @@
 //! Test Outgoing, and sending a message for `mailsettings send`: one SMTP
-//! session, every step a stage.
+//! session, every step a stage — the messages built here, and the driver that
+//! holds the socket, its deadlines and the report's clock. What is said and what
+//! each reply means is [`super::smtp_dialogue`], which runs without a socket.
 //!
-//! lettre builds the messages and supplies the SMTP pieces (command
-//! formatting, the SASL encoders, the reply parser, the EHLO capability
-//! parser). The dialogue itself is driven here, because lettre's
-//! `SmtpConnection::connect` performs TCP, TLS, greeting and EHLO in one call
-//! and cannot be cancelled from another thread, which would make a staged
-//! diagnosis and the Cancel button impossible.
+//! The session is driven here rather than by lettre's transport because lettre's
+//! `SmtpConnection::connect` performs TCP, TLS, greeting and EHLO in one call and
+//! cannot be cancelled from another thread, which would make a staged diagnosis
+//! and the Cancel button impossible.
 
 use std::io::{Read, Write};
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message, MultiPart};
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::commands::{Auth, Data, Ehlo, Mail, Quit, Rcpt};
-use lettre::transport::smtp::extension::{ClientId, Extension, ServerInfo};
+use lettre::transport::smtp::authentication::Mechanism;
 use lettre::transport::smtp::response::Response;
 
 use super::diagnose::Protocol;
 use super::error::ProbeError;
-use super::inputs::{OutgoingInput, SignIn};
-use super::net::{self, GuardedStream};
+use super::inputs::OutgoingInput;
+use super::net::GuardedStream;
 use super::report::{ProbeKind, Report, StageName};
+use super::smtp_dialogue::{
+    self, Capabilities, NotSent, Refusal, Sasl, SaslStep, WireEncoder, expect, read_reply, reply_text,
+};
 use super::{ProbeOptions, Run, new_run_id, open, start_tls};
 use crate::cancel::CancelToken;
 use crate::model::Security;
+use crate::secret::Secret;
 
 /// The header that carries a test run's id, so the round trip can find its message.
 #[derive(Debug, Clone)]
@@ -264,233 +265,118 @@ pub(crate) fn sign_in_to_pass_through(
     super::SignedIn::from_stream(session.stream, run)
 }
 
-/// A message made fit for DATA as it streams: every line end CRLF — a bare LF and a
-/// bare CR alike (some servers end a line at a bare CR, so a "\r." left alone could end
-/// the data early: SMTP smuggling) — and a line starting with "." doubled.
-#[derive(Debug)]
-struct WireEncoder {
-    at_line_start: bool,
-    pending_cr: bool,
-}
-
-impl Default for WireEncoder {
-    fn default() -> Self {
-        Self { at_line_start: true, pending_cr: false }
-    }
-}
-
-impl WireEncoder {
-    fn encode(&mut self, input: &[u8], wire: &mut Vec<u8>) {
-        for &byte in input {
-            if std::mem::take(&mut self.pending_cr) {
-                wire.extend_from_slice(b"\r\n");
-                self.at_line_start = true;
-                if byte == b'\n' {
-                    continue;
-                }
-            }
-            match byte {
-                b'\r' => self.pending_cr = true,
-                b'\n' => {
-                    wire.extend_from_slice(b"\r\n");
-                    self.at_line_start = true;
-                }
-                _ => {
-                    if self.at_line_start && byte == b'.' {
-                        wire.push(b'.');
-                    }
-                    wire.push(byte);
-                    self.at_line_start = false;
-                }
-            }
-        }
-    }
-
-    /// The rest of a line, then the end-of-data marker.
-    fn finish(&mut self, wire: &mut Vec<u8>) {
-        if std::mem::take(&mut self.pending_cr) {
-            wire.extend_from_slice(b"\r\n");
-            self.at_line_start = true;
-        }
-        wire.extend_from_slice(if self.at_line_start { b".\r\n" } else { b"\r\n.\r\n" });
-    }
-}
-
+/// The driver: one SMTP connection, its deadlines and the report's stages, saying
+/// what [`smtp_dialogue`] says and handing it what the server replies.
 struct Session {
     stream: GuardedStream,
-    info: ServerInfo,
-    /// The server takes MAIL, RCPT and DATA in one write (RFC 2920).
-    pipelining: bool,
+    offered: Capabilities,
 }
 
 impl Session {
     fn establish(run: &mut Run, options: &ProbeOptions, cancel: &CancelToken) -> Option<Self> {
         let mut stream = open(run, options, cancel)?;
         let started = Instant::now();
-        let greeting = match read_greeting(&mut stream, run, options, cancel) {
-            Ok(reply) => reply,
-            Err(err) => {
-                run.failed(StageName::Greeting, started, &err, None);
+        let greeting = read_greeting(&mut stream, run, options, cancel).map_err(|err| (err, None));
+        match greeting.and_then(|reply| smtp_dialogue::judge_greeting(&reply)) {
+            Ok(words) => run.passed(StageName::Greeting, started, "the server is ready", Some(&words)),
+            Err((err, words)) => {
+                run.failed(StageName::Greeting, started, &err, words.as_deref());
                 return None;
             }
-        };
-        let greeting_text = reply_text(&greeting);
-        if reply_code(&greeting) != 220 {
-            run.failed(
-                StageName::Greeting,
-                started,
-                &ProbeError::Refused { reply: greeting_text.clone() },
-                Some(&greeting_text),
-            );
-            return None;
         }
-        run.passed(StageName::Greeting, started, "the server is ready", Some(&greeting_text));
-        let mut session = Self { stream, info: ServerInfo::default(), pipelining: false };
-        if !session.ehlo(run, options) {
-            return None;
-        }
+        let offered = Self::ehlo(&mut stream, run, options)?;
+        let mut session = Self { stream, offered };
         if run.endpoint.security == Security::Starttls {
             let started = Instant::now();
-            if !session.info.supports_feature(Extension::StartTls) {
+            if !session.offered.offers_starttls() {
                 run.failed(StageName::Starttls, started, &ProbeError::StarttlsNotOffered, None);
                 return None;
             }
-            match session.command(&lettre::transport::smtp::commands::Starttls.to_string(), options) {
-                Ok(reply) if reply_code(&reply) == 220 => {
-                    run.passed(StageName::Starttls, started, "the server agreed to encrypt", Some(&reply_text(&reply)));
-                }
-                Ok(reply) => {
-                    let text = reply_text(&reply);
-                    run.failed(StageName::Starttls, started, &ProbeError::Refused { reply: text.clone() }, Some(&text));
-                    return None;
-                }
-                Err(err) => {
-                    run.failed(StageName::Starttls, started, &err, None);
+            let reply = session.command(&smtp_dialogue::starttls(), options).map_err(|err| (err, None));
+            match reply.and_then(|reply| smtp_dialogue::judge_starttls(&reply)) {
+                Ok(words) => run.passed(StageName::Starttls, started, "the server agreed to encrypt", Some(&words)),
+                Err((err, words)) => {
+                    run.failed(StageName::Starttls, started, &err, words.as_deref());
                     return None;
                 }
             }
-            if !start_tls(run, &mut session.stream, options) || !session.ehlo(run, options) {
+            if !start_tls(run, &mut session.stream, options) {
                 return None;
             }
+            // What the server offered before TLS is forgotten (RFC 3207): ask again.
+            session.offered = Self::ehlo(&mut session.stream, run, options)?;
         }
         Some(session)
     }
 
-    fn ehlo(&mut self, run: &mut Run, options: &ProbeOptions) -> bool {
+    fn ehlo(stream: &mut GuardedStream, run: &mut Run, options: &ProbeOptions) -> Option<Capabilities> {
         let started = Instant::now();
-        let command = Ehlo::new(ClientId::Domain(options.client_name.clone())).to_string();
-        let result = self.command(&command, options).and_then(|reply| {
-            if reply.is_positive() {
-                ServerInfo::from_response(&reply)
-                    .map(|info| (info, reply_text(&reply)))
-                    .map_err(|e| ProbeError::Garbage { protocol: "SMTP", text: e.to_string() })
-            } else {
-                Err(ProbeError::Refused { reply: reply_text(&reply) })
-            }
-        });
-        match result {
-            Ok((info, text)) => {
-                let detail = format!("offers {}", describe_features(&text));
-                run.passed(StageName::Capabilities, started, &detail, None);
-                self.info = info;
-                self.pipelining = text
-                    .lines()
-                    .skip(1)
-                    .any(|line| line.get(4..).is_some_and(|f| f.trim().eq_ignore_ascii_case("PIPELINING")));
-                true
+        let offered = command(stream, &smtp_dialogue::ehlo(&options.client_name), options)
+            .and_then(|reply| Capabilities::from_ehlo(&reply));
+        match offered {
+            Ok(offered) => {
+                run.passed(StageName::Capabilities, started, &format!("offers {}", offered.described), None);
+                Some(offered)
             }
             Err(err) => {
                 run.failed(StageName::Capabilities, started, &err, None);
-                false
+                None
             }
         }
     }
 
     fn authenticate(&mut self, run: &mut Run, input: &OutgoingInput, options: &ProbeOptions) -> bool {
         let started = Instant::now();
-        if !self.stream.is_tls() {
-            let err = ProbeError::Protocol(
-                "the connection is not encrypted, so the credentials were not sent (choose Start TLS or TLS on connect)"
-                    .to_owned(),
-            );
-            run.failed(StageName::Authentication, started, &err, None);
-            return false;
-        }
-        if let Some((err, diagnosis)) = input.sign_in.unusable() {
-            run.sign_in_unusable(started, &err, diagnosis);
-            return false;
-        }
-        let (mechanism, secret) = match &input.sign_in {
-            SignIn::Missing(_) | SignIn::TokenUnavailable(_) | SignIn::Refused(_) => return false,
-            SignIn::Bearer(token) => (Mechanism::Xoauth2, token),
-            SignIn::Password(password) => {
-                let mechanism = if self.info.supports_auth_mechanism(Mechanism::Plain) {
-                    Mechanism::Plain
-                } else {
-                    Mechanism::Login
-                };
-                (mechanism, password)
+        let (mechanism, secret) = match smtp_dialogue::plan_sign_in(&self.offered, &input.sign_in, self.stream.is_tls())
+        {
+            Ok(plan) => plan,
+            Err(NotSent::NotEncrypted) => {
+                let err = ProbeError::Protocol(
+                    "the connection is not encrypted, so the credentials were not sent (choose Start TLS or TLS on \
+                     connect)"
+                        .to_owned(),
+                );
+                run.failed(StageName::Authentication, started, &err, None);
+                return false;
+            }
+            Err(NotSent::Unusable(err, diagnosis)) => {
+                run.sign_in_unusable(started, &err, diagnosis.map(|d| *d));
+                return false;
+            }
+            Err(NotSent::NoMechanism(err)) => {
+                run.failed(StageName::Authentication, started, &err, None);
+                return false;
             }
         };
-        if !self.info.supports_auth_mechanism(mechanism) {
-            let offered = [Mechanism::Plain, Mechanism::Login, Mechanism::Xoauth2]
-                .into_iter()
-                .filter(|m| self.info.supports_auth_mechanism(*m))
-                .map(|m| m.to_string())
-                .collect::<Vec<_>>();
-            let offered = if offered.is_empty() { "no sign-in at all".to_owned() } else { offered.join(", ") };
-            run.failed(StageName::Authentication, started, &ProbeError::NoUsableMechanism { offered }, None);
-            return false;
-        }
-        let credentials = Credentials::new(input.user.clone(), secret.expose().to_owned());
-        match self.sasl(mechanism, &credentials, options) {
-            Ok(reply) => {
-                run.passed(
-                    StageName::Authentication,
-                    started,
-                    &format!("signed in as {} with {mechanism}", input.user),
-                    Some(&reply),
-                );
+        match self.sasl(mechanism, &input.user, secret, options) {
+            Ok(words) => {
+                let detail = format!("signed in as {} with {mechanism}", input.user);
+                run.passed(StageName::Authentication, started, &detail, Some(&words));
                 true
             }
-            Err((err, reply)) => {
-                run.failed(StageName::Authentication, started, &err, reply.as_deref());
+            Err((err, words)) => {
+                run.failed(StageName::Authentication, started, &err, words.as_deref());
                 false
             }
         }
     }
 
-    /// The SASL exchange. On failure, the error and the server's words.
+    /// The SASL exchange, as the dialogue leads it. On failure, the error and the server's words.
     fn sasl(
         &mut self,
         mechanism: Mechanism,
-        credentials: &Credentials,
+        user: &str,
+        secret: &Secret,
         options: &ProbeOptions,
-    ) -> Result<String, (ProbeError, Option<String>)> {
-        let first =
-            Auth::new(mechanism, credentials.clone(), None).map_err(|e| (ProbeError::Protocol(e.to_string()), None))?;
-        let mut reply = self.command(&first.to_string(), options).map_err(|e| (e, None))?;
-        for _ in 0..3 {
-            if !reply.has_code(334) {
-                break;
+    ) -> Result<String, Refusal> {
+        let (mut exchange, mut say) = Sasl::start(mechanism, user, secret)?;
+        loop {
+            let reply = self.command(&say, options).map_err(|e| (e, None))?;
+            match exchange.hear(&reply) {
+                SaslStep::Say(next) => say = next,
+                SaslStep::SignedIn(words) => return Ok(words),
+                SaslStep::Refused(refusal) => return Err(refusal),
             }
-            if mechanism == Mechanism::Xoauth2 {
-                // A challenge after XOAUTH2 is the error report (JSON); the client must
-                // answer with an empty line to receive the final reply.
-                let challenge = reply.first_word().map(decode_base64).unwrap_or_default();
-                let last = self.command("\r\n", options).map_err(|e| (e, None))?;
-                let text = format!("{challenge}\n{}", reply_text(&last));
-                return Err((ProbeError::Refused { reply: format!("xoauth2 rejected: {text}") }, Some(text)));
-            }
-            let next = Auth::new_from_response(mechanism, credentials.clone(), &reply)
-                .map_err(|e| (ProbeError::Protocol(e.to_string()), Some(reply_text(&reply))))?;
-            reply = self.command(&next.to_string(), options).map_err(|e| (e, None))?;
-        }
-        let text = reply_text(&reply);
-        if reply_code(&reply) == 235 {
-            Ok(text)
-        } else {
-            Err((ProbeError::Refused { reply: text.clone() }, Some(text)))
         }
     }
 
@@ -501,15 +387,9 @@ impl Session {
             match self.send_one(outgoing, options) {
                 Ok(reply) => replies.push(reply),
                 Err((err, reply)) => {
-                    let mut all = replies.join("\n");
-                    if let Some(reply) = reply {
-                        if !all.is_empty() {
-                            all.push('\n');
-                        }
-                        all.push_str(&reply);
-                    }
-                    let reply = (!all.is_empty()).then_some(all);
-                    run.failed(StageName::Send, started, &err, reply.as_deref());
+                    replies.extend(reply);
+                    let all = replies.join("\n");
+                    run.failed(StageName::Send, started, &err, (!all.is_empty()).then_some(all.as_str()));
                     run.report.fact("Messages accepted", format!("{index} of {}", messages.len()));
                     return false;
                 }
@@ -524,34 +404,18 @@ impl Session {
         true
     }
 
-    fn send_one(
-        &mut self,
-        outgoing: &Outgoing,
-        options: &ProbeOptions,
-    ) -> Result<String, (ProbeError, Option<String>)> {
+    fn send_one(&mut self, outgoing: &Outgoing, options: &ProbeOptions) -> Result<String, Refusal> {
         let envelope = outgoing.message.envelope();
         self.open_data(envelope.from().cloned(), envelope.to(), options)?;
-        let mut body = dot_stuff(&outgoing.message.formatted());
-        if !body.ends_with(b"\r\n") {
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(b".\r\n");
-        self.stream.begin_step(options.step_timeout);
-        self.stream.write_all(&body).map_err(|e| (ProbeError::from_io(&e), None))?;
-        self.stream.flush().map_err(|e| (ProbeError::from_io(&e), None))?;
+        self.write(&smtp_dialogue::data_of(&outgoing.message.formatted()), options).map_err(|e| (e, None))?;
         let reply = read_reply(&mut self.stream).map_err(|e| (e, None))?;
-        let reply = expect(reply, 250)?;
-        Ok(reply_text(&reply))
+        Ok(reply_text(&expect(reply, 250)?))
     }
 
     /// Streams the message after DATA was accepted: CRLF line ends, dot-stuffed,
     /// a chunk at a time (each write its own step), then the end marker. Returns
     /// the server's acceptance and how many bytes went out.
-    fn stream_body(
-        &mut self,
-        message: &mut dyn Read,
-        options: &ProbeOptions,
-    ) -> Result<(String, u64), (ProbeError, Option<String>)> {
+    fn stream_body(&mut self, message: &mut dyn Read, options: &ProbeOptions) -> Result<(String, u64), Refusal> {
         let mut chunk = vec![0u8; 64 * 1024];
         let mut wire = Vec::with_capacity(chunk.len() * 2 + 8);
         let (mut encoder, mut sent) = (WireEncoder::default(), 0u64);
@@ -573,12 +437,9 @@ impl Session {
         }
         wire.clear();
         encoder.finish(&mut wire);
-        self.stream.begin_step(options.step_timeout);
-        self.stream.write_all(&wire).map_err(|e| (ProbeError::from_io(&e), None))?;
-        self.stream.flush().map_err(|e| (ProbeError::from_io(&e), None))?;
+        self.write(&wire, options).map_err(|e| (e, None))?;
         let reply = read_reply(&mut self.stream).map_err(|e| (e, None))?;
-        let reply = expect(reply, 250)?;
-        Ok((reply_text(&reply), sent))
+        Ok((reply_text(&expect(reply, 250)?), sent))
     }
 
     /// MAIL, RCPT for each recipient and DATA (pipelined where the server allows),
@@ -588,57 +449,55 @@ impl Session {
         from: Option<lettre::Address>,
         to: &[lettre::Address],
         options: &ProbeOptions,
-    ) -> Result<(), (ProbeError, Option<String>)> {
-        let mut commands = vec![(Mail::new(from, vec![]).to_string(), 250)];
-        commands.extend(to.iter().map(|to| (Rcpt::new(to.clone(), vec![]).to_string(), 250)));
-        commands.push((Data.to_string(), 354));
-        if self.pipelining {
-            // One write, one round trip; then every reply in order.
-            let batch: String = commands.iter().map(|(command, _)| command.as_str()).collect();
-            self.stream.begin_step(options.step_timeout);
-            self.stream.write_all(batch.as_bytes()).map_err(|e| (ProbeError::from_io(&e), None))?;
-            self.stream.flush().map_err(|e| (ProbeError::from_io(&e), None))?;
-            let mut first_error = None;
-            let mut data_accepted = false;
-            for (_, code) in &commands {
-                let reply = read_reply(&mut self.stream).map_err(|e| (e, None))?;
-                if *code == 354 {
-                    data_accepted = reply_code(&reply) == 354;
-                }
-                if let Err(err) = expect(reply, *code) {
-                    first_error.get_or_insert(err);
-                }
-            }
-            if let Some(err) = first_error {
-                if data_accepted {
-                    // DATA went through although an earlier command failed: end it empty.
-                    let _ = self.command(".\r\n", options);
-                }
-                return Err(err);
-            }
-        } else {
+    ) -> Result<(), Refusal> {
+        let commands = smtp_dialogue::envelope(from, to);
+        if !self.offered.pipelining {
             for (command, code) in &commands {
                 expect(self.command(command, options).map_err(|e| (e, None))?, *code)?;
             }
+            return Ok(());
         }
-        Ok(())
+        // One write, one round trip; then every reply in order.
+        let batch: String = commands.iter().map(|(command, _)| command.as_str()).collect();
+        self.write(batch.as_bytes(), options).map_err(|e| (e, None))?;
+        let replies = commands
+            .iter()
+            .map(|_| read_reply(&mut self.stream))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| (e, None))?;
+        smtp_dialogue::judge_pipelined(&commands, replies).map_err(|refused| {
+            if refused.data_open {
+                // DATA went through although an earlier command failed: end it empty.
+                let _ = self.command(smtp_dialogue::END_OF_DATA, options);
+            }
+            refused.refusal
+        })
     }
 
-    /// Sends QUIT without waiting for the goodbye: it says nothing the report
-    /// needs, and waiting would cost a round trip on every test.
+    /// Sends QUIT without waiting for the goodbye: waiting would cost a round trip on every test.
     fn quit(&mut self, options: &ProbeOptions) {
         self.stream.begin_step(options.step_timeout.min(Duration::from_secs(5)));
-        let _ = self.stream.write_all(Quit.to_string().as_bytes());
+        let _ = self.stream.write_all(smtp_dialogue::quit().as_bytes());
         let _ = self.stream.flush();
     }
 
-    /// Writes a command and reads the reply (positive or not) within the step timeout.
-    fn command(&mut self, command: &str, options: &ProbeOptions) -> Result<Response, ProbeError> {
+    fn write(&mut self, bytes: &[u8], options: &ProbeOptions) -> Result<(), ProbeError> {
         self.stream.begin_step(options.step_timeout);
-        self.stream.write_all(command.as_bytes()).map_err(|e| ProbeError::from_io(&e))?;
-        self.stream.flush().map_err(|e| ProbeError::from_io(&e))?;
-        read_reply(&mut self.stream)
+        self.stream.write_all(bytes).map_err(|e| ProbeError::from_io(&e))?;
+        self.stream.flush().map_err(|e| ProbeError::from_io(&e))
     }
+
+    fn command(&mut self, command: &str, options: &ProbeOptions) -> Result<Response, ProbeError> {
+        self::command(&mut self.stream, command, options)
+    }
+}
+
+/// Writes a command and reads the reply (positive or not) within the step timeout.
+fn command(stream: &mut GuardedStream, command: &str, options: &ProbeOptions) -> Result<Response, ProbeError> {
+    stream.begin_step(options.step_timeout);
+    stream.write_all(command.as_bytes()).map_err(|e| ProbeError::from_io(&e))?;
+    stream.flush().map_err(|e| ProbeError::from_io(&e))?;
+    read_reply(stream)
 }
 
 /// Reads the greeting (see [`super::read_plain_greeting`] for plain connections).
@@ -655,119 +514,11 @@ fn read_greeting(
     super::read_plain_greeting(stream, run, options, cancel, read_reply)
 }
 
-/// Longest reply line SMTP allows is 512 bytes; servers exceed it a little.
-const MAX_LINE: usize = 4096;
-const MAX_LINES: usize = 200;
-
-/// Reads one (possibly multi-line) reply.
-pub(crate) fn read_reply(stream: &mut GuardedStream) -> Result<Response, ProbeError> {
-    let mut text = String::new();
-    for _ in 0..MAX_LINES {
-        let line = net::read_line(stream, MAX_LINE).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::InvalidData {
-                ProbeError::Garbage { protocol: "SMTP", text: e.to_string() }
-            } else {
-                ProbeError::from_io(&e)
-            }
-        })?;
-        let line = String::from_utf8_lossy(&line).into_owned();
-        let bytes = line.as_bytes();
-        let well_formed = bytes.len() >= 4
-            && bytes[..3].iter().all(u8::is_ascii_digit)
-            && matches!(bytes[3], b' ' | b'-' | b'\r' | b'\n');
-        if !well_formed {
-            return Err(ProbeError::Garbage { protocol: "SMTP", text: crate::printable::server_line(&line) });
-        }
-        let last = bytes[3] != b'-';
-        text.push_str(&line);
-        if last {
-            return Response::from_str(&text).map_err(|e| ProbeError::Garbage {
-                protocol: "SMTP",
-                text: format!("{e}: {}", crate::printable::server_line(&text)),
-            });
-        }
-    }
-    Err(ProbeError::Garbage { protocol: "SMTP", text: "a reply of more than 200 lines".to_owned() })
-}
-
-/// The reply as the server wrote it: `code text` per line.
-pub(crate) fn reply_text(reply: &Response) -> String {
-    let code = reply.code().to_string();
-    let lines: Vec<String> = reply.message().map(|line| format!("{code} {line}")).collect();
-    if lines.is_empty() { code } else { lines.join("\n") }
-}
-
-fn describe_features(ehlo_text: &str) -> String {
-    let features: Vec<&str> =
-        ehlo_text.lines().skip(1).map(|l| l.get(4..).unwrap_or("").trim()).filter(|f| !f.is_empty()).collect();
-    if features.is_empty() { "no extensions".to_owned() } else { features.join(", ") }
-}
-
-pub(crate) fn decode_base64(text: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .unwrap_or_else(|_| text.to_owned())
-}
-
-/// The reply, or the server's words as an error when its code is not `code`.
-/// `reply` when its code is `code`, else the refusal in the server's words.
-fn expect(reply: Response, code: u16) -> Result<Response, (ProbeError, Option<String>)> {
-    if reply_code(&reply) == code {
-        Ok(reply)
-    } else {
-        let text = reply_text(&reply);
-        Err((ProbeError::Refused { reply: text.clone() }, Some(text)))
-    }
-}
-
-/// A reply's code as the number it is (250), compared as a number — never as text.
-fn reply_code(reply: &Response) -> u16 {
-    u16::from(reply.code())
-}
-
-/// RFC 5321 transparency: a line starting with '.' gets another '.'.
-fn dot_stuff(message: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(message.len() + 16);
-    let mut at_line_start = true;
-    for &byte in message {
-        if at_line_start && byte == b'.' {
-            out.push(b'.');
-        }
-        out.push(byte);
-        at_line_start = byte == b'\n';
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn on_the_wire(chunks: &[&[u8]]) -> Vec<u8> {
-        let (mut encoder, mut wire) = (WireEncoder::default(), Vec::new());
-        for chunk in chunks {
-            encoder.encode(chunk, &mut wire);
-        }
-        encoder.finish(&mut wire);
-        wire
-    }
-
-    #[test]
-    fn every_line_end_is_crlf_and_a_bare_cr_cannot_smuggle_an_end_of_data() {
-        assert_eq!(on_the_wire(&[b"a\nb\r\n"]), b"a\r\nb\r\n.\r\n");
-        // A bare CR before "." is a line end too: the dot is doubled, the data goes on.
-        assert_eq!(
-            on_the_wire(&[b"x\r.\r\nMAIL FROM:<evil@example.com>"]),
-            b"x\r\n..\r\nMAIL FROM:<evil@example.com>\r\n.\r\n"
-        );
-        // Split across reads: CR at the end of one, LF at the start of the next.
-        assert_eq!(on_the_wire(&[b"one\r", b"\n.two"]), b"one\r\n..two\r\n.\r\n");
-        assert_eq!(on_the_wire(&[b"end\r"]), b"end\r\n.\r\n");
-        assert_eq!(on_the_wire(&[b""]), b".\r\n");
-    }
-    use crate::probe::inputs::Endpoint;
+    use crate::probe::inputs::{Endpoint, SignIn};
     use crate::secret::Secret;
 
     fn input() -> OutgoingInput {
@@ -795,12 +546,6 @@ mod tests {
         assert!(second.contains("Reply-To: replies@example.com"));
         assert!(second.contains("multipart/alternative") && second.contains("text/html"));
         assert!(test_messages(&input(), "not an address", "x").is_err());
-    }
-
-    #[test]
-    fn dot_stuffing_protects_lines_starting_with_a_dot() {
-        assert_eq!(dot_stuff(b"a\r\n.b\r\n..c\r\n"), b"a\r\n..b\r\n...c\r\n".to_vec());
-        assert_eq!(dot_stuff(b".x"), b"..x".to_vec());
     }
 
     #[test]
