@@ -48,19 +48,19 @@ proptest! {
     #[test]
     fn the_imap_greeting_and_capability_readers_never_panic(bytes in wire_bytes()) {
         let mut stream = guarded(&bytes);
-        if let Ok(greeting) = crate::probe::imap::read_untagged_greeting(&mut stream) {
-            let _ = crate::probe::imap::capabilities_in_greeting(&greeting);
-            let _ = crate::probe::imap::greeting_refusal(&greeting);
+        if let Ok(greeting) = crate::probe::imap_dialogue::read_untagged_greeting(&mut stream) {
+            let _ = crate::probe::imap_dialogue::capabilities_in_greeting(&greeting);
+            let _ = crate::probe::imap_dialogue::greeting_refusal(&greeting);
         }
         let text = String::from_utf8_lossy(&bytes);
-        let _ = crate::probe::imap::capabilities_in_greeting(&text);
-        let _ = crate::probe::imap::greeting_refusal(&text);
+        let _ = crate::probe::imap_dialogue::capabilities_in_greeting(&text);
+        let _ = crate::probe::imap_dialogue::greeting_refusal(&text);
     }
 
     #[test]
     fn the_xoauth2_challenge_decoder_never_panics(text in "[A-Za-z0-9+/=\\s]{0,400}", raw in any::<String>()) {
-        let _ = crate::probe::smtp_dialogue::decode_base64(&text);
-        let _ = crate::probe::smtp_dialogue::decode_base64(&raw);
+        let _ = crate::probe::decode_base64(&text);
+        let _ = crate::probe::decode_base64(&raw);
     }
 
     #[test]

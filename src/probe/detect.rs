@@ -125,7 +125,7 @@ fn try_plain(endpoint: &Endpoint, protocol: Protocol, options: &ProbeOptions, ca
             }
         }
         Protocol::Imap => {
-            match super::imap::read_untagged_greeting(&mut stream) {
+            match super::imap_dialogue::read_untagged_greeting(&mut stream) {
                 Ok(_) => {}
                 Err(_) => return PortMode::Nothing("no plain greeting".to_owned()),
             }

@@ -10,9 +10,13 @@ use std::time::{Duration, Instant};
 use super::diagnose::Protocol;
 use super::error::ProbeError;
 use super::folders::{self, FolderRole, Listed};
+use super::imap_dialogue::{
+    self, NotSent, Refusal, SaslStep, SignInPlan, Xoauth2Exchange, capabilities_in_greeting, capability_name,
+    greeting_refusal,
+};
 use super::imap_replies::{XOAuth2, imap_error, with_server_notes};
 use super::inputs::{IncomingInput, OutgoingInput, SignIn};
-use super::net::{self, GuardedStream, StepClock};
+use super::net::{GuardedStream, StepClock};
 use super::report::{ProbeKind, Report, StageName};
 use super::{ProbeOptions, Run, new_run_id, open, start_tls};
 use crate::cancel::CancelToken;
@@ -300,66 +304,44 @@ pub(crate) fn sign_in_to_pass_through(
     }
 }
 
-/// AUTHENTICATE XOAUTH2 on the connection itself, never before TLS is up; a
-/// challenge is the server's error report, answered with an empty line.
-fn xoauth2_on(
-    stream: &mut GuardedStream,
-    input: &IncomingInput,
-    capabilities: &[String],
-) -> Result<(), (ProbeError, Option<String>)> {
-    if !stream.is_tls() {
-        let err = ProbeError::Protocol(
-            "the connection is not encrypted, so the credentials were not sent (choose Start TLS or TLS on connect)"
-                .to_owned(),
-        );
-        return Err((err, None));
-    }
-    if let Some((err, _)) = input.sign_in.unusable() {
-        return Err((err, None));
-    }
-    let SignIn::Bearer(token) = &input.sign_in else {
-        return Err((ProbeError::Protocol("only an OAuth sign-in is passed through".to_owned()), None));
+/// AUTHENTICATE XOAUTH2 on the connection itself, as [`Xoauth2Exchange`] leads
+/// it — never before TLS is up.
+fn xoauth2_on(stream: &mut GuardedStream, input: &IncomingInput, capabilities: &[String]) -> Result<(), Refusal> {
+    let token = match imap_dialogue::plan_sign_in(capabilities, &input.sign_in, stream.is_tls()) {
+        Ok(SignInPlan::Xoauth2(token)) => token,
+        Ok(SignInPlan::Login(_)) => {
+            return Err((ProbeError::Protocol("only an OAuth sign-in is passed through".to_owned()), None));
+        }
+        Err(not_sent) => return Err((not_sent_error(not_sent).0, None)),
     };
-    if !capabilities.iter().any(|c| c.eq_ignore_ascii_case("AUTH=XOAUTH2")) {
-        let offered: Vec<&str> = capabilities.iter().filter(|c| c.starts_with("AUTH=")).map(String::as_str).collect();
-        return Err((ProbeError::NoUsableMechanism { offered: offered.join(", ") }, None));
-    }
-    let authenticator = XOAuth2 { user: &input.user, token: token.expose(), challenge: RefCell::new(None) };
-    use base64::Engine;
-    let encoded = zeroize::Zeroizing::new(
-        base64::engine::general_purpose::STANDARD.encode(imap::Authenticator::process(&authenticator, b"").as_bytes()),
-    );
+    let (mut exchange, command) = Xoauth2Exchange::start(&input.user, token);
     let io = |e: std::io::Error| (ProbeError::from_io(&e), None);
-    stream.write_all(format!("a1 AUTHENTICATE XOAUTH2 {}\r\n", encoded.as_str()).as_bytes()).map_err(io)?;
-    stream.flush().map_err(io)?;
-    let mut challenge = None;
-    for _ in 0..3 {
-        let line = read_text_line(stream).map_err(|e| (e, None))?;
-        if let Some(rest) = line.strip_prefix('+') {
-            challenge = Some(decode_challenge(rest.trim()));
-            stream.write_all(b"\r\n").and_then(|()| stream.flush()).map_err(io)?;
-        } else if let Some(status) = line.strip_prefix("a1 ") {
-            if status.get(..2).is_some_and(|ok| ok.eq_ignore_ascii_case("OK")) {
-                return Ok(());
-            }
-            let base = ProbeError::Refused { reply: status.to_owned() };
-            return Err(match challenge {
-                Some(challenge) => {
-                    let text = format!("{challenge}\n{base}");
-                    (ProbeError::Refused { reply: format!("xoauth2 rejected: {text}") }, Some(text))
-                }
-                None => (base, Some(status.to_owned())),
-            });
+    stream.write_all(command.as_bytes()).and_then(|()| stream.flush()).map_err(io)?;
+    loop {
+        let line = imap_dialogue::read_text_line(stream).map_err(|e| (e, None))?;
+        match exchange.hear(&line) {
+            SaslStep::Say(answer) => stream.write_all(answer.as_bytes()).and_then(|()| stream.flush()).map_err(io)?,
+            SaslStep::ReadOn => {}
+            SaslStep::SignedIn => return Ok(()),
+            SaslStep::Refused(refusal) => return Err(refusal),
         }
     }
-    Err((ProbeError::Garbage { protocol: "IMAP", text: "no answer to AUTHENTICATE".to_owned() }, None))
 }
 
-fn decode_challenge(text: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .map_or_else(|_| text.to_owned(), |bytes| String::from_utf8_lossy(&bytes).into_owned())
+/// Why nothing was sent, as the report says it (and the sign-in's own diagnosis, if any).
+fn not_sent_error(not_sent: NotSent) -> (ProbeError, Option<crate::diagnosis::Diagnosis>) {
+    match not_sent {
+        NotSent::NotEncrypted => (
+            ProbeError::Protocol(
+                "the connection is not encrypted, so the credentials were not sent (choose Start TLS or TLS on \
+                 connect)"
+                    .to_owned(),
+            ),
+            None,
+        ),
+        NotSent::Unusable(err, diagnosis) => (err, diagnosis.map(|d| *d)),
+        NotSent::NotOffered(err) => (err, None),
+    }
 }
 
 /// Connect, greeting, capabilities, STARTTLS when asked, sign-in — each a stage.
@@ -379,16 +361,10 @@ fn sign_in(
     clock.begin(options.step_timeout);
     let capabilities = capabilities_step(run, &mut client, greeting_capabilities)?;
     let started = Instant::now();
-    if run.endpoint.security == Security::None {
-        let err = ProbeError::Protocol(
-            "the connection is not encrypted, so the credentials were not sent (choose Start TLS or TLS on connect)"
-                .to_owned(),
-        );
-        run.failed(StageName::Authentication, started, &err, None);
-        return None;
-    }
+    // Encrypted from the start, or upgraded by STARTTLS (greet ends the run where that failed).
+    let encrypted = run.endpoint.security != Security::None;
     clock.begin(options.step_timeout);
-    let session = authenticate(run, client, input, &capabilities, started)?;
+    let session = authenticate(run, client, input, &capabilities, encrypted, started)?;
     Some((session, clock))
 }
 
@@ -456,41 +432,32 @@ fn authenticate(
     client: Client,
     input: &IncomingInput,
     capabilities: &[String],
+    encrypted: bool,
     started: Instant,
 ) -> Option<Session> {
-    if let Some((err, diagnosis)) = input.sign_in.unusable() {
-        run.sign_in_unusable(started, &err, diagnosis);
-        return None;
-    }
-    let result = match &input.sign_in {
-        SignIn::Missing(_) | SignIn::TokenUnavailable(_) | SignIn::Refused(_) => return None,
-        SignIn::Password(password) => {
-            if capabilities.iter().any(|c| c.eq_ignore_ascii_case("LOGINDISABLED")) {
-                let err = ProbeError::Refused {
-                    reply: "LOGINDISABLED: the server does not accept passwords here".to_owned(),
-                };
-                run.failed(StageName::Authentication, started, &err, None);
-                return None;
-            }
-            client.login(&input.user, password.expose()).map_err(|(err, client)| with_server_notes(&err, client, None))
+    let plan = match imap_dialogue::plan_sign_in(capabilities, &input.sign_in, encrypted) {
+        Ok(plan) => plan,
+        Err(not_sent) => {
+            let (err, diagnosis) = not_sent_error(not_sent);
+            run.sign_in_unusable(started, &err, diagnosis);
+            return None;
         }
-        SignIn::Bearer(token) => {
-            if !capabilities.iter().any(|c| c.eq_ignore_ascii_case("AUTH=XOAUTH2")) {
-                let offered: Vec<&str> =
-                    capabilities.iter().filter(|c| c.starts_with("AUTH=")).map(String::as_str).collect();
-                let err = ProbeError::NoUsableMechanism { offered: offered.join(", ") };
-                run.failed(StageName::Authentication, started, &err, None);
-                return None;
-            }
+    };
+    let (method, result) = match plan {
+        SignInPlan::Login(password) => (
+            "LOGIN",
+            client.login(&input.user, password.expose()).map_err(|(err, client)| with_server_notes(&err, client, None)),
+        ),
+        SignInPlan::Xoauth2(token) => {
             let authenticator = XOAuth2 { user: &input.user, token: token.expose(), challenge: RefCell::new(None) };
-            client
+            let result = client
                 .authenticate("XOAUTH2", &authenticator)
-                .map_err(|(err, client)| with_server_notes(&err, client, authenticator.challenge.borrow().clone()))
+                .map_err(|(err, client)| with_server_notes(&err, client, authenticator.challenge.borrow().clone()));
+            ("XOAUTH2", result)
         }
     };
     match result {
         Ok(session) => {
-            let method = if matches!(input.sign_in, SignIn::Bearer(_)) { "XOAUTH2" } else { "LOGIN" };
             run.passed(StageName::Authentication, started, &format!("signed in as {} with {method}", input.user), None);
             Some(session)
         }
@@ -501,32 +468,6 @@ fn authenticate(
     }
 }
 
-/// imap-proto's Debug names for capabilities, back to the words servers use.
-fn capability_name(debug: &str) -> String {
-    if let Some(inner) = debug.strip_prefix("Atom(\"").and_then(|s| s.strip_suffix("\")")) {
-        inner.to_owned()
-    } else if let Some(inner) = debug.strip_prefix("Auth(\"").and_then(|s| s.strip_suffix("\")")) {
-        format!("AUTH={inner}")
-    } else if debug == "Imap4rev1" {
-        "IMAP4rev1".to_owned()
-    } else {
-        debug.to_owned()
-    }
-}
-
-/// `* OK [CAPABILITY IMAP4rev1 …] ready` → the capability words.
-pub(crate) fn capabilities_in_greeting(text: &str) -> Option<Vec<String>> {
-    let start = text.to_ascii_uppercase().find("[CAPABILITY ")? + "[CAPABILITY ".len();
-    let rest = text.get(start..)?;
-    let end = rest.find(']')?;
-    Some(rest[..end].split_whitespace().map(str::to_owned).collect())
-}
-
-pub(crate) fn greeting_refusal(text: &str) -> Option<ProbeError> {
-    let upper = text.to_ascii_uppercase();
-    (upper.starts_with("* BYE") || upper.starts_with("* NO")).then(|| ProbeError::Refused { reply: text.to_owned() })
-}
-
 /// Reads the greeting on a plain connection (see [`super::read_plain_greeting`]).
 fn plain_greeting(
     stream: &mut GuardedStream,
@@ -534,67 +475,25 @@ fn plain_greeting(
     options: &ProbeOptions,
     cancel: &CancelToken,
 ) -> Result<String, (ProbeError, Option<String>)> {
-    let text =
-        super::read_plain_greeting(stream, run, options, cancel, read_untagged_greeting).map_err(|e| (e, None))?;
+    let text = super::read_plain_greeting(stream, run, options, cancel, imap_dialogue::read_untagged_greeting)
+        .map_err(|e| (e, None))?;
     match greeting_refusal(&text) {
         Some(err) => Err((err, Some(text))),
         None => Ok(text),
     }
 }
 
-const MAX_LINE: usize = 16 * 1024;
-
-/// The `* OK …` greeting, as text.
-pub(crate) fn read_untagged_greeting(stream: &mut GuardedStream) -> Result<String, ProbeError> {
-    let line = read_text_line(stream)?;
-    if line.starts_with("* ") {
-        Ok(line)
-    } else {
-        Err(ProbeError::Garbage { protocol: "IMAP", text: crate::printable::server_line(&line) })
-    }
-}
-
-fn read_text_line(stream: &mut GuardedStream) -> Result<String, ProbeError> {
-    let line = net::read_line(stream, MAX_LINE).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::InvalidData {
-            ProbeError::Garbage { protocol: "IMAP", text: e.to_string() }
-        } else {
-            ProbeError::from_io(&e)
-        }
-    })?;
-    Ok(String::from_utf8_lossy(&line).trim_end().to_owned())
-}
-
-/// Sends a tagged command on the plain connection and collects the untagged
-/// lines until the tagged completion.
+/// Sends a tagged command on the plain connection and reads up to its tagged answer.
 fn raw_command(stream: &mut GuardedStream, tag: &str, command: &str) -> Result<(Vec<String>, String), ProbeError> {
-    stream.write_all(format!("{tag} {command}\r\n").as_bytes()).map_err(|e| ProbeError::from_io(&e))?;
+    stream.write_all(imap_dialogue::tagged(tag, command).as_bytes()).map_err(|e| ProbeError::from_io(&e))?;
     stream.flush().map_err(|e| ProbeError::from_io(&e))?;
-    let mut untagged = Vec::new();
-    for _ in 0..1000 {
-        let line = read_text_line(stream)?;
-        if let Some(rest) = line.strip_prefix(&format!("{tag} ")) {
-            return Ok((untagged, rest.to_owned()));
-        }
-        if !line.starts_with("* ") && !line.starts_with("+ ") {
-            return Err(ProbeError::Garbage { protocol: "IMAP", text: crate::printable::server_line(&line) });
-        }
-        untagged.push(line);
-    }
-    Err(ProbeError::Garbage { protocol: "IMAP", text: "an answer of more than 1000 lines".to_owned() })
+    imap_dialogue::read_tagged_answer(stream, tag)
 }
 
 /// CAPABILITY on the plain connection.
 pub(crate) fn raw_capabilities(stream: &mut GuardedStream) -> Result<Vec<String>, ProbeError> {
     let (untagged, status) = raw_command(stream, "c0", "CAPABILITY")?;
-    if !status.to_ascii_uppercase().starts_with("OK") {
-        return Err(ProbeError::Refused { reply: status });
-    }
-    Ok(untagged
-        .iter()
-        .filter_map(|line| line.strip_prefix("* CAPABILITY "))
-        .flat_map(|caps| caps.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-        .collect())
+    imap_dialogue::judge_capabilities(&untagged, status)
 }
 
 /// CAPABILITY, STARTTLS, TLS handshake — before anything secret is sent.
@@ -602,15 +501,9 @@ fn upgrade(run: &mut Run, stream: &mut GuardedStream, options: &ProbeOptions) ->
     let started = Instant::now();
     stream.begin_step(options.step_timeout);
     let result = raw_capabilities(stream).and_then(|caps| {
-        if !caps.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS")) {
-            return Err(ProbeError::StarttlsNotOffered);
-        }
+        imap_dialogue::starttls_offered(&caps)?;
         let (_, status) = raw_command(stream, "c1", "STARTTLS")?;
-        if status.to_ascii_uppercase().starts_with("OK") {
-            Ok(status)
-        } else {
-            Err(ProbeError::Refused { reply: status })
-        }
+        imap_dialogue::judge_starttls(status)
     });
     match result {
         Ok(status) => {

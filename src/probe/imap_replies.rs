@@ -20,7 +20,7 @@ impl imap::Authenticator for XOAuth2<'_> {
 
     fn process(&self, challenge: &[u8]) -> Self::Response {
         if challenge.is_empty() {
-            zeroize::Zeroizing::new(format!("user={}\x01auth=Bearer {}\x01\x01", self.user, self.token))
+            super::imap_dialogue::xoauth2_response(self.user, self.token)
         } else {
             *self.challenge.borrow_mut() = Some(String::from_utf8_lossy(challenge).into_owned());
             zeroize::Zeroizing::new(String::new())

@@ -16,6 +16,7 @@ pub mod diagnose;
 pub mod error;
 pub mod folders;
 pub mod imap;
+pub(crate) mod imap_dialogue;
 mod imap_replies;
 pub mod inputs;
 pub mod net;
@@ -288,6 +289,15 @@ pub(crate) fn read_plain_greeting<T>(
         }
         other => other,
     }
+}
+
+/// A SASL challenge or response as text (base64 decoded); what is not base64 as it came.
+pub(crate) fn decode_base64(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_else(|_| text.to_owned())
 }
 
 /// A unique id for a test run, carried in every test message.

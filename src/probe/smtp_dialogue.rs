@@ -16,6 +16,7 @@ use lettre::transport::smtp::commands::{Auth, Data, Ehlo, Mail, Quit, Rcpt, Star
 use lettre::transport::smtp::extension::{ClientId, Extension, ServerInfo};
 use lettre::transport::smtp::response::Response;
 
+use super::decode_base64;
 use super::error::ProbeError;
 use super::inputs::SignIn;
 use super::net;
@@ -81,14 +82,6 @@ pub(crate) fn expect(reply: Response, code: u16) -> Result<Response, Refusal> {
 fn refused(reply: &Response) -> Refusal {
     let text = reply_text(reply);
     (ProbeError::Refused { reply: text.clone() }, Some(text))
-}
-
-pub(crate) fn decode_base64(text: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .unwrap_or_else(|_| text.to_owned())
 }
 
 /// The greeting: 220 is "ready" (its words returned); anything else is a refusal.
