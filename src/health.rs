@@ -245,11 +245,11 @@ fn ends(setting: &MailSetting, config: &Config, secrets: &Secrets, today: time::
 
 /// The outcomes as the check history keeps them.
 pub(crate) fn history_entries(results: &[SettingHealth]) -> Vec<HistoryEntry> {
-    let time = crate::clock::now_rfc3339();
+    let time = crate::clock::Timestamp::now();
     results
         .iter()
         .map(|r| HistoryEntry {
-            time: time.clone(),
+            time,
             setting: r.id.clone(),
             check: "all".to_owned(),
             outcome: r.health.key().to_owned(),

@@ -101,7 +101,7 @@ pub struct Change {
     pub next_step: Option<String>,
     /// When the state before began (RFC 3339), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub since: Option<String>,
+    pub since: Option<crate::clock::Timestamp>,
     /// The alert in one line.
     pub text: String,
 }
@@ -128,7 +128,7 @@ pub fn changes(told: &ToldStates, results: &[SettingHealth]) -> Vec<Change> {
             if from.unwrap_or("ok") == to {
                 return None;
             }
-            let since = before.map(|t| t.since.clone());
+            let since = before.map(|t| t.since);
             let was = match (from, &since) {
                 (Some(from), Some(since)) => format!(" (was {from} since {since})"),
                 _ => String::new(),
@@ -408,7 +408,10 @@ mod tests {
         for (id, state) in states {
             told.settings.insert(
                 (*id).to_owned(),
-                crate::store::told::ToldState { state: (*state).to_owned(), since: "2026-12-03T08:00:00Z".into() },
+                crate::store::told::ToldState {
+                    state: (*state).to_owned(),
+                    since: "2026-12-03T08:00:00Z".parse().unwrap(),
+                },
             );
         }
         told

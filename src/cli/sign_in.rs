@@ -90,12 +90,13 @@ pub(super) fn token_status(workspace: &Workspace, id: &str, json: bool, out: &mu
     if let crate::oauth::ConnectionState::NeedsReconnect { reason } = &status.state {
         writeln!(out, "  reason:               {reason}")?;
     }
+    let time = |at: Option<crate::clock::Timestamp>| at.map(|at| at.to_string());
     for (label, value) in [
         ("provider", &status.provider),
-        ("connected at", &status.connected_at),
-        ("access token expires", &status.access_token_expires_at),
-        ("last refresh", &status.last_refresh),
-        ("refresh token issued", &status.refresh_token_issued_at),
+        ("connected at", &time(status.connected_at)),
+        ("access token expires", &time(status.access_token_expires_at)),
+        ("last refresh", &time(status.last_refresh)),
+        ("refresh token issued", &time(status.refresh_token_issued_at)),
     ] {
         if let Some(value) = value {
             writeln!(out, "  {label:<21} {value}")?;
@@ -104,7 +105,8 @@ pub(super) fn token_status(workspace: &Workspace, id: &str, json: bool, out: &mu
     let provider = crate::oauth::provider::resolve(setting, workspace.config()).ok();
     let today = time::OffsetDateTime::now_utc().date();
     let clock = status
-        .refresh_issued
+        .refresh_token_issued_at
+        .map(crate::clock::Timestamp::moment)
         .zip(provider)
         .and_then(|(issued, p)| crate::oauth::tokens::testing_clock(issued, &p, today));
     if let Some(clock) = clock {

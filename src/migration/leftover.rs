@@ -118,7 +118,7 @@ pub fn record_leftover(
     let Some(counts) = &leftover.counts else { return Ok(None) };
     let found = || counts.iter().filter(|c| c.exists);
     let check = LeftoverCheck {
-        checked_at: crate::clock::now_rfc3339(),
+        checked_at: crate::clock::Timestamp::now(),
         total: saturating_sum(found().map(|c| c.total)),
         unseen: saturating_sum(found().map(|c| c.unseen)),
         folders: found().map(|c| c.folder.clone()).collect(),

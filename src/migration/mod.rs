@@ -23,6 +23,7 @@ pub use start::{
     replacement_description, replacements, replaces, start, start_with_existing,
 };
 
+use crate::clock::Timestamp;
 use crate::model::{Config, LeftoverRoute, Migration, PreviousDefault};
 use crate::oauth::ConnectionState;
 use crate::probe::imap::Leftover;
@@ -170,8 +171,8 @@ pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) ->
             _ => StepState::ToDo(format!("press Connect on \"{new_name}\"")),
         },
     ));
-    let passed = |at: &Option<String>, what: &str| match at {
-        Some(at) => StepState::Done(format!("passed at {at}")),
+    let passed = |at: &Option<Timestamp>, what: &str| match at {
+        Some(at) => StepState::Done(format!("passed at {}", at.to_minute())),
         None if connected => StepState::ToDo(format!("run {what} on \"{new_name}\"")),
         None => StepState::Blocked("connect first".to_owned()),
     };
@@ -385,12 +386,12 @@ pub(crate) fn record_test(workspace: &mut Workspace, setting_id: &str, test: Gui
     if !involved {
         return;
     }
-    let at = passed.then(crate::clock::now_rfc3339);
+    let at = passed.then(crate::clock::Timestamp::now);
     let result = workspace.apply("migrate-record-test", |config| {
         for migration in config.migrations.iter_mut().filter(|m| m.new == setting_id && m.rolled_back_at.is_none()) {
             match test {
-                GuideTest::Outgoing => migration.outgoing_passed_at = at.clone(),
-                GuideTest::Incoming => migration.incoming_passed_at = at.clone(),
+                GuideTest::Outgoing => migration.outgoing_passed_at = at,
+                GuideTest::Incoming => migration.incoming_passed_at = at,
             }
         }
         Ok(())
@@ -464,9 +465,9 @@ pub fn finish(
         return Ok(());
     }
     ready_to_finish(workspace, old_id, connection, recheck, route)?;
-    let now = crate::clock::now_rfc3339();
+    let now = crate::clock::Timestamp::now();
     workspace.apply("migrate-finish", |config| {
-        config.delete_after_recheck(old_id, now.clone())?;
+        config.delete_after_recheck(old_id, now)?;
         if let Some(entry) = config.migration_mut(old_id) {
             entry.finished_at = Some(now);
         }
@@ -488,7 +489,7 @@ pub(crate) fn finish_keeping_old(
         return Err(MigrationError::UnknownSetting(old_id.to_owned()));
     }
     ready_to_finish(workspace, old_id, connection, recheck, route)?;
-    let now = crate::clock::now_rfc3339();
+    let now = crate::clock::Timestamp::now();
     workspace.apply("migrate-finish-keep-inactive", |config| {
         if let Some(entry) = config.migration_mut(old_id) {
             entry.finished_at = Some(now);
@@ -532,7 +533,7 @@ fn ready_to_finish(
 /// previous company defaults restored, the migration marked rolled back.
 pub fn rollback(workspace: &mut Workspace, old_id: &str) -> Result<Vec<String>, MigrationError> {
     let migration = migration_of(workspace.config(), old_id)?.clone();
-    let now = crate::clock::now_rfc3339();
+    let now = crate::clock::Timestamp::now();
     let restored: Vec<String> = migration.previous_defaults.iter().map(|p| p.company.clone()).collect();
     workspace.apply("migrate-rollback", |config| {
         if config.setting(old_id).is_none() {
@@ -806,7 +807,7 @@ mod tests {
     #[test]
     fn verified_needs_the_connection_and_both_tests() {
         let base = Migration { old: "o".into(), new: "n".into(), ..Migration::default() };
-        let passed = Some("2026-11-26T00:00:00Z".to_owned());
+        let passed = Some("2026-11-26T00:00:00Z".parse().unwrap());
         for (connected, outgoing, incoming) in [
             (false, false, false),
             (true, false, false),
@@ -817,13 +818,13 @@ mod tests {
             (false, true, true),
         ] {
             let m = Migration {
-                outgoing_passed_at: outgoing.then(|| passed.clone()).flatten(),
-                incoming_passed_at: incoming.then(|| passed.clone()).flatten(),
+                outgoing_passed_at: outgoing.then_some(passed).flatten(),
+                incoming_passed_at: incoming.then_some(passed).flatten(),
                 ..base.clone()
             };
             assert!(!is_verified(connected, &m), "{connected} {outgoing} {incoming}");
         }
-        let all = Migration { outgoing_passed_at: passed.clone(), incoming_passed_at: passed, ..base };
+        let all = Migration { outgoing_passed_at: passed, incoming_passed_at: passed, ..base };
         assert!(is_verified(true, &all));
     }
 

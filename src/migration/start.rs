@@ -3,6 +3,7 @@
 //! relay's password carried across when sending stays with the relay.
 
 use super::error::MigrationError;
+use crate::clock::Timestamp;
 use crate::model::providers::{self, Provider};
 use crate::model::{Config, CredentialKind, MailSetting, Migration, Preset};
 use crate::store::{Secrets, Workspace};
@@ -191,7 +192,7 @@ pub fn start(workspace: &mut Workspace, old_id: &str, target: &Target) -> Result
         old: old_id.to_owned(),
         new: new_id.clone(),
         target: target.id(),
-        started_at: crate::clock::now_rfc3339(),
+        started_at: crate::clock::Timestamp::now(),
         ..Migration::default()
     };
     let relay = keeps_relay(&new).then(|| RelayCopy { old_id: old_id.to_owned(), new: new.clone() });
@@ -278,10 +279,10 @@ pub fn replacements(config: &Config) -> std::collections::HashMap<String, String
 
 /// Tests of the adopted setting that already passed (the window remembers them
 /// from this session), carried into the checklist so they are not run twice.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AlreadyPassed {
-    pub outgoing_at: Option<String>,
-    pub incoming_at: Option<String>,
+    pub outgoing_at: Option<Timestamp>,
+    pub incoming_at: Option<Timestamp>,
 }
 
 /// Starts a migration of `old_id` to the OAuth setting `new_id` the admin made
@@ -315,7 +316,7 @@ pub fn start_with_existing(
         old: old_id.to_owned(),
         new: new_id.to_owned(),
         target,
-        started_at: crate::clock::now_rfc3339(),
+        started_at: crate::clock::Timestamp::now(),
         outgoing_passed_at: passed.outgoing_at,
         incoming_passed_at: passed.incoming_at,
         ..Migration::default()
@@ -464,7 +465,7 @@ mod tests {
         );
         assert_eq!(adoptable_for(config, "old-basic").iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["made-m365"]);
 
-        let passed = AlreadyPassed { outgoing_at: Some("2026-12-03T10:00:00Z".into()), incoming_at: None };
+        let passed = AlreadyPassed { outgoing_at: Some("2026-12-03T10:00:00Z".parse().unwrap()), incoming_at: None };
         let started = start_with_existing(&mut ws, "old-basic", "made-m365", passed).unwrap();
         assert_eq!(started.new, "made-m365");
         assert_eq!(ws.config().mail_settings.len(), 3, "nothing created");

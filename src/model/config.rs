@@ -6,6 +6,7 @@
 //! deleted. Deleting moves a setting to the trash, from which it can be
 //! restored.
 
+use crate::clock::Timestamp;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -166,14 +167,14 @@ pub struct Migration {
     pub new: String,
     /// `microsoft365`, `gmail` or an `[[oauth_provider]]` id.
     pub target: String,
-    pub started_at: String,
+    pub started_at: Timestamp,
     /// Company defaults before they were switched, for rollback.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub previous_defaults: Vec<PreviousDefault>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub outgoing_passed_at: Option<String>,
+    pub outgoing_passed_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub incoming_passed_at: Option<String>,
+    pub incoming_passed_at: Option<Timestamp>,
     /// The last check of the old folders for mail not yet retrieved. (`audit`
     /// in the file: the format never renames a field.)
     #[serde(rename = "audit", skip_serializing_if = "Option::is_none")]
@@ -186,13 +187,13 @@ pub struct Migration {
     #[serde(rename = "audit_acknowledged", skip_serializing_if = "Option::is_none")]
     pub leftover_acknowledged: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<String>,
+    pub finished_at: Option<Timestamp>,
     /// Finished by keeping the old setting Inactive instead of deleting it (the
     /// guide allows both; the kept one's folders are worth checking now and then).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub kept_old_inactive: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rolled_back_at: Option<String>,
+    pub rolled_back_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -206,7 +207,7 @@ pub struct PreviousDefault {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct LeftoverCheck {
-    pub checked_at: String,
+    pub checked_at: Timestamp,
     /// Messages still in the checked folders.
     pub total: u32,
     pub unseen: u32,
@@ -275,8 +276,7 @@ impl std::str::FromStr for LeftoverRoute {
 /// A deleted setting kept so it can be restored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeletedSetting {
-    /// RFC 3339 time of deletion.
-    pub deleted_at: String,
+    pub deleted_at: Timestamp,
     pub setting: MailSetting,
 }
 
@@ -521,7 +521,7 @@ impl Config {
     /// Moves a setting to the trash. Returns the trash entry (for undo). The old setting
     /// of a replaced mailbox is refused ([`GuardError::ReplacedMailbox`]): its migration
     /// deletes it after checking its folders ([`Self::delete_after_recheck`]).
-    pub(crate) fn delete_setting(&mut self, id: &str, deleted_at: String) -> Result<DeletedSetting, GuardError> {
+    pub(crate) fn delete_setting(&mut self, id: &str, deleted_at: Timestamp) -> Result<DeletedSetting, GuardError> {
         if let Some((new, migrating)) = self.replaced_by(id) {
             return Err(GuardError::ReplacedMailbox {
                 old_id: id.to_owned(),
@@ -536,7 +536,11 @@ impl Config {
 
     /// [`Self::delete_setting`] for a migration's finish, which has just checked the
     /// old folders: every other guard still holds.
-    pub(crate) fn delete_after_recheck(&mut self, id: &str, deleted_at: String) -> Result<DeletedSetting, GuardError> {
+    pub(crate) fn delete_after_recheck(
+        &mut self,
+        id: &str,
+        deleted_at: Timestamp,
+    ) -> Result<DeletedSetting, GuardError> {
         let index = self
             .mail_settings
             .iter()
@@ -759,19 +763,19 @@ mod tests {
         old.active = false; // step 10 done by hand
         config.mail_settings.retain(|s| s.id != "spare");
         config.mail_settings.extend([old, new]);
-        let refused = config.delete_setting("spare", "t".into()).unwrap_err();
+        let refused = config.delete_setting("spare", Timestamp::now()).unwrap_err();
         assert!(
             matches!(&refused, GuardError::ReplacedMailbox { new_id, migrating: false, .. } if new_id == "new-oauth"),
             "{refused}"
         );
-        assert!(config.delete_after_recheck("spare", "t".into()).is_ok(), "the migration's finish may");
+        assert!(config.delete_after_recheck("spare", Timestamp::now()).is_ok(), "the migration's finish may");
     }
 
     #[test]
     fn a_default_cannot_be_deleted() {
         let mut config = sample();
         config.set_default("globex", "new-m365").unwrap();
-        let err = config.delete_setting("old-basic", "t".into()).unwrap_err();
+        let err = config.delete_setting("old-basic", Timestamp::now()).unwrap_err();
         assert_eq!(
             err.to_string(),
             "\"Old Basic\" is the default mail setting for Acme; choose another default for it first"
@@ -804,7 +808,7 @@ mod tests {
         config.set_default("acme", "new-m365").unwrap();
         config.set_default("globex", "new-m365").unwrap();
         config.deactivate("old-basic").unwrap();
-        let entry = config.delete_setting("old-basic", "2026-11-26T00:00:00Z".into()).unwrap();
+        let entry = config.delete_setting("old-basic", "2026-11-26T00:00:00Z".parse().unwrap()).unwrap();
         assert_eq!(entry.setting.id, "old-basic");
         assert!(config.setting("old-basic").is_none());
         assert_eq!(config.trash.len(), 1);
@@ -820,7 +824,7 @@ mod tests {
         let mut config = Config::default();
         for n in 0..(TRASH_CAPACITY + 3) {
             config.add_setting(setting(&format!("s{n}"), true)).unwrap();
-            config.delete_setting(&format!("s{n}"), n.to_string()).unwrap();
+            config.delete_setting(&format!("s{n}"), Timestamp::now()).unwrap();
         }
         let purged = config.purge_old_trash();
         assert_eq!(purged.len(), 3);
@@ -841,7 +845,7 @@ mod tests {
         assert_eq!(config.unused_id("Old Basic"), "old-basic-2");
         config.set_default("acme", "new-m365").unwrap();
         config.set_default("globex", "new-m365").unwrap();
-        config.delete_setting("old-basic", "t".into()).unwrap();
+        config.delete_setting("old-basic", Timestamp::now()).unwrap();
         assert_eq!(config.unused_id("Old Basic"), "old-basic-2");
         assert_eq!(config.unused_id("Fresh"), "fresh");
     }
@@ -904,7 +908,7 @@ mod tests {
     fn export_leaves_the_trash_out() {
         let mut config = sample();
         config.add_setting(setting("gone", true)).unwrap();
-        config.delete_setting("gone", "t".into()).unwrap();
+        config.delete_setting("gone", Timestamp::now()).unwrap();
         assert!(config.for_export().trash.is_empty());
         assert_eq!(config.for_export().mail_settings, config.mail_settings);
     }

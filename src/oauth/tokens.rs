@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use time::OffsetDateTime;
 
+use crate::clock::Timestamp;
+
 use super::http::{ProxyRoute, TokenHttp};
 use super::provider::ResolvedProvider;
 use crate::diagnosis::Diagnosis;
@@ -389,16 +391,14 @@ pub struct TokenStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub connected_at: Option<String>,
+    pub connected_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_token_expires_at: Option<String>,
+    pub access_token_expires_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_refresh: Option<String>,
+    pub last_refresh: Option<Timestamp>,
     /// When the refresh token in use was issued (Google's Testing apps end it 7 days later).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token_issued_at: Option<String>,
-    #[serde(skip)]
-    pub refresh_issued: Option<OffsetDateTime>,
+    pub refresh_token_issued_at: Option<Timestamp>,
     pub has_refresh_token: bool,
     pub scopes: Vec<String>,
 }
@@ -424,10 +424,6 @@ pub(crate) fn testing_clock(issued: OffsetDateTime, provider: &ResolvedProvider,
     ))
 }
 
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
 /// Token health for a setting, read from the secret store.
 pub fn status(secrets: &Secrets, setting_id: &str, uses_oauth: bool) -> Result<TokenStatus, SecretStoreError> {
     let empty = |state| TokenStatus {
@@ -437,7 +433,6 @@ pub fn status(secrets: &Secrets, setting_id: &str, uses_oauth: bool) -> Result<T
         access_token_expires_at: None,
         last_refresh: None,
         refresh_token_issued_at: None,
-        refresh_issued: None,
         has_refresh_token: false,
         scopes: Vec::new(),
     };
@@ -452,11 +447,10 @@ pub fn status(secrets: &Secrets, setting_id: &str, uses_oauth: bool) -> Result<T
     Ok(TokenStatus {
         state,
         provider: Some(tokens.provider.clone()),
-        connected_at: Some(rfc3339(tokens.connected_at)),
-        access_token_expires_at: tokens.expires_at.map(rfc3339),
-        last_refresh: tokens.last_refresh.map(rfc3339),
-        refresh_token_issued_at: tokens.refresh_token.is_some().then(|| rfc3339(tokens.refresh_issued())),
-        refresh_issued: tokens.refresh_token.is_some().then(|| tokens.refresh_issued()),
+        connected_at: Some(Timestamp::at(tokens.connected_at)),
+        access_token_expires_at: tokens.expires_at.map(Timestamp::at),
+        last_refresh: tokens.last_refresh.map(Timestamp::at),
+        refresh_token_issued_at: tokens.refresh_token.is_some().then(|| Timestamp::at(tokens.refresh_issued())),
         has_refresh_token: tokens.refresh_token.is_some(),
         scopes: tokens.scopes.clone(),
     })

@@ -7,6 +7,7 @@
 //! report never holds a password, a token or an AUTH payload, even if a
 //! server echoes one back.
 
+use crate::clock::Timestamp;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -146,7 +147,7 @@ pub struct Report {
     pub setting_id: String,
     /// e.g. `smtp.office365.com:587 (STARTTLS) as collections@contoso.com`.
     pub target: String,
-    pub started_at: String,
+    pub started_at: Timestamp,
     pub stages: Vec<Stage>,
     /// Named results (folder counts, run id, delivery time), in order.
     pub facts: Vec<(String, String)>,
@@ -169,7 +170,7 @@ impl Report {
             kind,
             setting_id: setting_id.to_owned(),
             target: redactor.redact(target),
-            started_at: crate::clock::now_rfc3339(),
+            started_at: crate::clock::Timestamp::now(),
             stages: Vec::new(),
             facts: Vec::new(),
             passed: true,

@@ -3,6 +3,7 @@
 //! setting, before and after. Never a secret: the config holds none, and a
 //! password change is logged as "set-password" without its value.
 
+use crate::clock::Timestamp;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,7 @@ use crate::model::{Config, MailSetting};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
-    pub time: String,
+    pub time: Timestamp,
     pub user: String,
     pub action: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,7 +56,7 @@ fn entry(
     after: Option<serde_json::Value>,
 ) -> AuditEntry {
     AuditEntry {
-        time: crate::clock::now_rfc3339(),
+        time: crate::clock::Timestamp::now(),
         user: os_user(),
         action: action.to_owned(),
         setting: setting.map(str::to_owned),

@@ -4,6 +4,7 @@
 //! half goes (rewritten atomically). Never a secret — outcomes and reasons only, the
 //! reasons taken from already-redacted reports.
 
+use crate::clock::Timestamp;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -15,8 +16,7 @@ pub const MAX_LINES: usize = 4000;
 /// One check of one setting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
-    /// RFC 3339.
-    pub time: String,
+    pub time: Timestamp,
     pub setting: String,
     /// `incoming`, `outgoing`, `token`.
     pub check: String,
@@ -79,7 +79,7 @@ pub fn read(path: &Path) -> Vec<HistoryEntry> {
 
 /// When the last `check` of any setting ran, read from the file's end only (the
 /// window asks this while drawing).
-pub(crate) fn last_time(path: &Path, check: &str) -> Option<String> {
+pub(crate) fn last_time(path: &Path, check: &str) -> Option<Timestamp> {
     use std::io::{Read, Seek, SeekFrom};
     let mut file = std::fs::File::open(path).ok()?;
     let length = file.metadata().ok()?.len();
@@ -112,7 +112,7 @@ mod tests {
 
     fn entry(minute: u32, outcome: &str) -> HistoryEntry {
         HistoryEntry {
-            time: format!("2026-12-03T09:{minute:02}:00Z"),
+            time: format!("2026-12-03T09:{minute:02}:00Z").parse().unwrap(),
             setting: "ar".into(),
             check: "incoming".into(),
             outcome: outcome.into(),
@@ -128,8 +128,11 @@ mod tests {
         append(&path, &[entry(0, "ok"), entry(10, "failing"), entry(20, "failing")]);
         let history = read(&path);
         let (since, before) = since(&history, "ar", "incoming").unwrap();
-        assert_eq!((since.time.as_str(), before.map(|b| b.outcome.as_str())), ("2026-12-03T09:10:00Z", Some("ok")));
-        assert_eq!(last_time(&path, "incoming").as_deref(), Some("2026-12-03T09:20:00Z"));
+        assert_eq!(
+            (since.time.to_string().as_str(), before.map(|b| b.outcome.as_str())),
+            ("2026-12-03T09:10:00Z", Some("ok"))
+        );
+        assert_eq!(last_time(&path, "incoming").map(|t| t.to_string()).as_deref(), Some("2026-12-03T09:20:00Z"));
         assert_eq!(last_time(&path, "all"), None);
         let many: Vec<HistoryEntry> =
             (0..MAX_LINES + 10).map(|i| entry(u32::try_from(i % 60).unwrap(), "ok")).collect();

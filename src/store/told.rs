@@ -4,6 +4,7 @@
 //! and a change that reached nobody (every channel down) must be told on the next
 //! run. A state is recorded only once a channel delivered it.
 
+use crate::clock::Timestamp;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -24,8 +25,8 @@ pub struct ToldStates {
 pub struct ToldState {
     /// `ok`, `attention` or `failing`.
     pub state: String,
-    /// When it was told (RFC 3339): the state's start as far as alerts know.
-    pub since: String,
+    /// When it was told: the state's start as far as alerts know.
+    pub since: Timestamp,
 }
 
 impl ToldStates {
@@ -35,7 +36,7 @@ impl ToldStates {
 
     /// Records `state` for `setting` as told now.
     pub fn record(&mut self, setting: &str, state: &str) {
-        let told = ToldState { state: state.to_owned(), since: crate::clock::now_rfc3339() };
+        let told = ToldState { state: state.to_owned(), since: crate::clock::Timestamp::now() };
         self.settings.insert(setting.to_owned(), told);
     }
 }

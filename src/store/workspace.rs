@@ -374,7 +374,7 @@ impl Workspace {
     /// are left for the caller to remove ([`purge_secrets`]) — the window does it
     /// on a job thread, as every secret-store call.
     pub(crate) fn delete_leaving_secrets(&mut self, id: &str) -> Result<(DeletedSetting, Vec<String>), WorkspaceError> {
-        let now = crate::clock::now_rfc3339();
+        let now = crate::clock::Timestamp::now();
         self.change("delete", |config| {
             let entry = config.delete_setting(id, now)?;
             let purged = config.purge_old_trash().into_iter().map(|old| old.setting.id).collect();

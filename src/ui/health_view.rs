@@ -110,7 +110,7 @@ pub(crate) fn health_ui(
                         ui.add(egui::Label::new(RichText::new(end).color(theme::warning_color(ui.visuals()))).wrap());
                     }
                     if let Some((since, before)) = crate::store::history::since(history, &row.id, "all") {
-                        let when = since.time.replace('T', " ").chars().take(16).collect::<String>();
+                        let when = since.time.to_minute();
                         let was = before.map_or_else(String::new, |b| format!(" (was {} before)", b.outcome));
                         ui.label(format!("{} since {when}{was}", row.health.label()));
                     }

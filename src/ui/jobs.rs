@@ -450,7 +450,7 @@ impl Jobs {
                 .map(|id| {
                     let state = oauth::tokens::status(&secrets, &id, true).map_or_else(
                         |err| (oauth::ConnectionState::NeedsReconnect { reason: err.to_string() }, None),
-                        |s| (s.state, s.refresh_issued),
+                        |s| (s.state, s.refresh_token_issued_at.map(crate::clock::Timestamp::moment)),
                     );
                     (id, state)
                 })

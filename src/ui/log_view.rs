@@ -45,7 +45,7 @@ pub(crate) fn log_ui(ui: &mut Ui, entries: &[AuditEntry], config: &Config, comma
                     return;
                 };
                 row.col(|ui| {
-                    ui.label(&entry.time);
+                    ui.label(entry.time.to_minute());
                 });
                 row.col(|ui| {
                     ui.label(&entry.user);

@@ -2,6 +2,7 @@
 //! so that 10,000 rows scroll as smoothly as ten.
 
 use super::widgets::hinted_input_ui;
+use crate::clock::Timestamp;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -23,8 +24,8 @@ pub struct RowExtras {
     pub last_outgoing: Option<(bool, String)>,
     pub last_incoming: Option<(bool, String)>,
     /// When the last Test Outgoing / Incoming passed (RFC 3339), while it is the last one.
-    pub outgoing_passed_at: Option<String>,
-    pub incoming_passed_at: Option<String>,
+    pub outgoing_passed_at: Option<Timestamp>,
+    pub incoming_passed_at: Option<Timestamp>,
     /// When the OAuth sign-in's refresh token was issued (a Google Testing app's 7-day clock).
     pub refresh_issued: Option<time::OffsetDateTime>,
 }

@@ -639,8 +639,8 @@ fn at_1024_by_640_nothing_overlaps_and_no_button_is_cut_short() {
         old: "old-basic".into(),
         new: "new-m365".into(),
         target: "microsoft365".into(),
-        started_at: "2026-12-01T09:00:00Z".into(),
-        finished_at: Some("2026-12-02T09:00:00Z".into()),
+        started_at: "2026-12-01T09:00:00Z".parse().unwrap(),
+        finished_at: Some("2026-12-02T09:00:00Z".parse().unwrap()),
         kept_old_inactive: true,
         ..mailsettings::model::Migration::default()
     });

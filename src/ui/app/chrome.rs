@@ -517,7 +517,7 @@ fn schedule_note(config_path: &std::path::Path) -> String {
     };
     let history = crate::store::history::history_path_for(config_path);
     match crate::store::history::last_time(&history, "all") {
-        Some(last) => format!("{scheduled} · last check {}", last.replace('T', " ").get(..16).unwrap_or(&last)),
+        Some(last) => format!("{scheduled} · last check {}", last.to_minute()),
         None => scheduled,
     }
 }

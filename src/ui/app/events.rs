@@ -80,8 +80,8 @@ impl MailSettingsApp {
             | JobEvent::SecretStored { .. }
             | JobEvent::TestAlertSent { .. }) => self.handle_view_event(ctx, event),
             JobEvent::Report { setting_id, kind, report } => {
-                let outcome = (report.passed, time_of_day(&report.started_at));
-                let passed_at = report.passed.then(|| report.started_at.clone());
+                let outcome = (report.passed, report.started_at.time_of_day());
+                let passed_at = report.passed.then_some(report.started_at);
                 let extras = self.extras_mut(&setting_id);
                 match kind {
                     JobKind::Outgoing => (extras.last_outgoing, extras.outgoing_passed_at) = (Some(outcome), passed_at),
@@ -189,8 +189,8 @@ impl MailSettingsApp {
             crate::store::history::read(&crate::store::history::history_path_for(self.workspace.path()));
         for result in results {
             if let Some(report) = result.reports.first() {
-                let outcome = (result.incoming_passed, time_of_day(&report.started_at));
-                let passed_at = result.incoming_passed.then(|| report.started_at.clone());
+                let outcome = (result.incoming_passed, report.started_at.time_of_day());
+                let passed_at = result.incoming_passed.then_some(report.started_at);
                 let extras = self.extras_mut(&result.id);
                 (extras.last_incoming, extras.incoming_passed_at) = (Some(outcome), passed_at);
             }
@@ -213,7 +213,8 @@ impl MailSettingsApp {
             Ok(connected) => {
                 let state = connected.status.state.clone();
                 self.extras_mut(setting_id).connection = Some(state.clone());
-                self.extras_mut(setting_id).refresh_issued = connected.status.refresh_issued;
+                self.extras_mut(setting_id).refresh_issued =
+                    connected.status.refresh_token_issued_at.map(crate::clock::Timestamp::moment);
                 self.notice = Some(Notice::info(state.label()));
                 connected.warnings
             }
@@ -263,10 +264,6 @@ impl MailSettingsApp {
 }
 
 /// `2026-11-26T04:57:56.61Z` > `04:57`.
-fn time_of_day(rfc3339: &str) -> String {
-    rfc3339.split('T').nth(1).and_then(|t| t.get(..5)).unwrap_or(rfc3339).to_owned()
-}
-
 impl MailSettingsApp {
     /// The notice when a leftover check could not open the folders: for a
     /// migration's old setting, which sign-in was refused and the other way (offered

@@ -364,8 +364,8 @@ impl MailSettingsApp {
     fn tests_passed_this_session(&self, id: &str) -> migration::AlreadyPassed {
         let extras = self.extras.get(id);
         migration::AlreadyPassed {
-            outgoing_at: extras.and_then(|e| e.outgoing_passed_at.clone()),
-            incoming_at: extras.and_then(|e| e.incoming_passed_at.clone()),
+            outgoing_at: extras.and_then(|e| e.outgoing_passed_at),
+            incoming_at: extras.and_then(|e| e.incoming_passed_at),
         }
     }
 

@@ -104,7 +104,7 @@ impl MailSettingsApp {
             let name = self.workspace.config().setting_name(&report.setting_id);
             let most = (ui.ctx().content_rect().height() / 3.0).max(REPORT_MIN_HEIGHT);
             let wanted = crate::ui::report_view::wanted_height(report).clamp(REPORT_MIN_HEIGHT, most);
-            let panel = egui::Panel::bottom(("report", report.started_at.clone(), report.kind.label()));
+            let panel = egui::Panel::bottom(("report", report.started_at, report.kind.label()));
             self.edge_panel(panel, ui).resizable(true).default_size(wanted).min_size(REPORT_MIN_HEIGHT).show(
                 ui,
                 |ui| {
