@@ -531,6 +531,43 @@ mod tests {
         }
     }
 
+    /// Times are read as times and written back as they were; one that is not a time is
+    /// the file's error at its line, and the file is left as it was.
+    #[test]
+    fn times_read_and_write_back_exactly_and_a_bad_one_is_named_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut file = ConfigFile::new(path.clone());
+        let mut config = sample();
+        config.migrations.push(crate::model::Migration {
+            old: "ar".into(),
+            new: "ar-oauth".into(),
+            target: "microsoft365".into(),
+            started_at: "2026-12-01T09:00:00.123456789Z".parse().unwrap(),
+            finished_at: Some("2026-12-02T10:30:00Z".parse().unwrap()),
+            ..crate::model::Migration::default()
+        });
+        file.save(&config).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains("started_at = \"2026-12-01T09:00:00.123456789Z\""), "{text}");
+        assert!(text.contains("finished_at = \"2026-12-02T10:30:00Z\""), "{text}");
+        let loaded = ConfigFile::new(path.clone()).load().unwrap();
+        assert_eq!(loaded, config);
+        file.save(&loaded).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), text, "written back byte for byte");
+
+        let broken = text.replace("2026-12-02T10:30:00Z", "unknown time");
+        fs::write(&path, &broken).unwrap();
+        let line = broken.lines().position(|l| l.starts_with("finished_at")).unwrap() + 1;
+        let err = ConfigFile::new(path.clone()).load().unwrap_err();
+        match &err {
+            StoreError::Malformed { line: at, .. } => assert_eq!(*at, line, "{err}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("\"unknown time\" is not a time"), "{err}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), broken, "left alone");
+    }
+
     #[test]
     fn newer_and_foreign_formats_are_refused() {
         let dir = tempfile::tempdir().unwrap();
