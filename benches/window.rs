@@ -239,7 +239,7 @@ fn many_settings(count: usize) -> Config {
     let mut config = Config::default();
     for n in 0..count {
         let mut setting = MailSetting {
-            id: format!("s{n}"),
+            id: format!("s{n}").into(),
             description: format!("Mailbox {n} of company {}", n % 97),
             ..MailSetting::default()
         };

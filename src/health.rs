@@ -177,7 +177,7 @@ fn check_one(
 ) -> SettingHealth {
     let today = time::OffsetDateTime::now_utc().date();
     let mut result = SettingHealth {
-        id: setting.id.clone(),
+        id: setting.id.clone().into(),
         name: config.setting_name(&setting.id),
         health: Health::Ok,
         reason: String::new(),
@@ -278,7 +278,7 @@ mod tests {
         // Microsoft's mailboxes, and two IMAP servers whose mailboxes send through one relay.
         let settings: Vec<MailSetting> = (0..40)
             .map(|n| {
-                let mut s = MailSetting { id: format!("s{n}"), ..MailSetting::default() };
+                let mut s = MailSetting { id: format!("s{n}").into(), ..MailSetting::default() };
                 let (imap, smtp) = match n % 4 {
                     0 => ("imap.other.example", "smtp.sendgrid.net"),
                     1 => ("imap.third.example", "smtp.sendgrid.net"),

@@ -28,7 +28,7 @@ use base64::Engine as _;
 use thiserror::Error;
 
 use crate::cancel::CancelToken;
-use crate::model::{Config, MailSetting, Protocol};
+use crate::model::{Config, MailSetting, Protocol, SettingId};
 use crate::probe::ProbeOptions;
 use crate::secret::Secret;
 use crate::store::{SecretKind, SecretStoreError, Secrets};
@@ -127,7 +127,7 @@ pub struct Listen {
 pub fn run(
     config: &Config,
     secrets: &Secrets,
-    setting_ids: &[String],
+    setting_ids: &[SettingId],
     listen: &Listen,
     stop: &CancelToken,
     ready: impl FnOnce(Ports),
@@ -139,7 +139,7 @@ pub fn run(
 pub(crate) fn run_counting(
     config: &Config,
     secrets: &Secrets,
-    setting_ids: &[String],
+    setting_ids: &[SettingId],
     listen: &Listen,
     stop: &CancelToken,
     ready: impl FnOnce(Ports),
@@ -148,14 +148,14 @@ pub(crate) fn run_counting(
     let ports = listen.ports;
     let mut served = Vec::new();
     for id in setting_ids {
-        let setting = config.setting(id).ok_or_else(|| BridgeError::UnknownSetting(id.clone()))?;
+        let setting = config.setting(id).ok_or_else(|| BridgeError::UnknownSetting(id.to_string()))?;
         if !setting.uses_oauth() {
-            return Err(BridgeError::NotOAuth(id.clone()));
+            return Err(BridgeError::NotOAuth(id.to_string()));
         }
         let local_password = secrets
             .get(id, SecretKind::BridgePassword)?
             .filter(|p| !p.is_empty())
-            .ok_or_else(|| BridgeError::NoLocalPassword(id.clone()))?;
+            .ok_or_else(|| BridgeError::NoLocalPassword(id.to_string()))?;
         served.push(Served { setting: setting.clone(), local_password });
     }
     let options = ProbeOptions::from_config(config)?;

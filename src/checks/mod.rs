@@ -238,8 +238,8 @@ pub fn run(
     // Only what signs in needs a token refresh or a password: Detect never reads a credential.
     let inputs = || -> Result<(probe::OutgoingInput, probe::IncomingInput), CheckError> {
         let (mut outgoing, mut incoming) = connection_inputs(setting, config, secrets, &options)?;
-        subject_id.clone_into(&mut outgoing.setting_id);
-        subject_id.clone_into(&mut incoming.setting_id);
+        outgoing.setting_id = subject_id.into();
+        incoming.setting_id = subject_id.into();
         Ok((outgoing, incoming))
     };
     let sending_api = api_road(setting, config, crate::model::Protocol::Smtp);

@@ -113,7 +113,8 @@ pub(super) fn bridge_run(
     );
     let listen = crate::bridge::Listen { ports, local_tls };
     let mut announced: Result<(), Failure> = Ok(());
-    let result = crate::bridge::run(workspace.config(), workspace.secrets(), ids, &listen, &interrupted(), |ports| {
+    let ids: Vec<crate::model::SettingId> = ids.iter().map(crate::model::SettingId::from).collect();
+    let result = crate::bridge::run(workspace.config(), workspace.secrets(), &ids, &listen, &interrupted(), |ports| {
         announced = writeln!(
             out,
             "Bridge for {}: SMTP on 127.0.0.1:{}, IMAP on 127.0.0.1:{}.{tls_note} Ctrl+C stops it.",

@@ -84,7 +84,7 @@ pub(super) fn deactivate(
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     if let Some(new) = new {
-        let moved = workspace.deactivate_moving_defaults(id, new)?;
+        let moved = workspace.deactivate_moving_defaults(id, &new.into())?;
         let config = workspace.config();
         let names: Vec<String> = moved.iter().map(|c| config.company_name(c)).collect();
         if !names.is_empty() {
@@ -396,7 +396,7 @@ pub(super) fn set_default(
     id: &str,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    workspace.set_default(company, id)?;
+    workspace.set_default(company, &id.into())?;
     Ok(writeln!(out, "Company \"{company}\" now uses \"{id}\"")?)
 }
 

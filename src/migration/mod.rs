@@ -216,7 +216,7 @@ pub fn checklist(config: &Config, old_id: &str, connection: &ConnectionState) ->
     ));
     Ok(Checklist {
         old: old_id.to_owned(),
-        new: migration.new.clone(),
+        new: migration.new.clone().into(),
         steps,
         delete_blockers: blockers,
         leftover_folders: leftover_folders(config, old_id),
@@ -445,7 +445,9 @@ pub(crate) fn deactivate_old(workspace: &mut Workspace, old_id: &str) -> Result<
 fn remember_previous_defaults(entry: &mut Migration, companies: &[String], old_id: &str) {
     for company in companies {
         if !entry.previous_defaults.iter().any(|p| &p.company == company) {
-            entry.previous_defaults.push(PreviousDefault { company: company.clone(), setting: old_id.to_owned() });
+            entry
+                .previous_defaults
+                .push(PreviousDefault { company: company.clone(), setting: old_id.to_owned().into() });
         }
     }
 }
@@ -705,7 +707,7 @@ mod tests {
         let mut ws = Workspace::open(&dir.join("c.toml"), secrets).unwrap();
         ws.save_setting(basic(), &Default::default()).unwrap();
         ws.add_company(Company { id: "acme".into(), name: "Acme Ltd".into(), default_mail_setting: None }).unwrap();
-        ws.set_default("acme", "old-basic").unwrap();
+        ws.set_default("acme", &"old-basic".into()).unwrap();
         let new = start(&mut ws, "old-basic", &Target::GMAIL).unwrap().new;
         (ws, new)
     }

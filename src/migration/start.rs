@@ -5,7 +5,7 @@
 use super::error::MigrationError;
 use crate::clock::Timestamp;
 use crate::model::providers::{self, Provider};
-use crate::model::{Config, CredentialKind, MailSetting, Migration, Preset};
+use crate::model::{Config, CredentialKind, MailSetting, Migration, Preset, SettingId};
 use crate::store::{Secrets, Workspace};
 
 /// Where the new setting signs in: a provider of the catalogue (a person's sign-in,
@@ -184,12 +184,12 @@ pub fn start(workspace: &mut Workspace, old_id: &str, target: &Target) -> Result
         return Err(MigrationError::NotBasic(old_id.to_owned()));
     }
     if let Some(existing) = config.migration(old_id) {
-        return Err(MigrationError::AlreadyStarted(old_id.to_owned(), existing.new.clone()));
+        return Err(MigrationError::AlreadyStarted(old_id.to_owned(), existing.new.clone().into()));
     }
     let new = new_setting_from(old, target, config);
     let new_id = new.id.clone();
     let migration = Migration {
-        old: old_id.to_owned(),
+        old: old_id.to_owned().into(),
         new: new_id.clone(),
         target: target.id(),
         started_at: crate::clock::Timestamp::now(),
@@ -201,7 +201,7 @@ pub fn start(workspace: &mut Workspace, old_id: &str, target: &Target) -> Result
         config.migrations.push(migration);
         Ok(())
     })?;
-    Ok(Started { new: new_id, relay })
+    Ok(Started { new: new_id.into(), relay })
 }
 
 /// Whether `new` is an OAuth setting made for `old`'s mailbox (see
@@ -246,7 +246,7 @@ pub fn replaces<'c>(config: &'c Config, new_id: &str) -> Option<&'c MailSetting>
 /// Every OAuth setting made to replace a Basic one (Active or not) and not joined to it by a
 /// migration yet, as new id → old id ([`replaces`] for the whole table at once, in
 /// one pass: the table has thousands of rows).
-pub fn replacements(config: &Config) -> std::collections::HashMap<String, String> {
+pub fn replacements(config: &Config) -> std::collections::HashMap<SettingId, SettingId> {
     let key = |text: &str| text.trim().to_lowercase();
     let mut basic_by_address: std::collections::HashMap<String, &MailSetting> = std::collections::HashMap::new();
     // Active ones first: an address both an Active and an Inactive Basic setting use is the Active one's.
@@ -300,7 +300,7 @@ pub fn start_with_existing(
         return Err(MigrationError::NotBasic(old_id.to_owned()));
     }
     if let Some(existing) = config.migration(old_id) {
-        return Err(MigrationError::AlreadyStarted(old_id.to_owned(), existing.new.clone()));
+        return Err(MigrationError::AlreadyStarted(old_id.to_owned(), existing.new.clone().into()));
     }
     if !new.imap_credential().uses_oauth() || in_running_migration(config, new_id) {
         return Err(MigrationError::NotAdoptable(new_id.to_owned()));
@@ -313,8 +313,8 @@ pub fn start_with_existing(
         }
     };
     let migration = Migration {
-        old: old_id.to_owned(),
-        new: new_id.to_owned(),
+        old: old_id.to_owned().into(),
+        new: new_id.to_owned().into(),
         target,
         started_at: crate::clock::Timestamp::now(),
         outgoing_passed_at: passed.outgoing_at,
@@ -459,7 +459,7 @@ mod tests {
         let all = replacements(config);
         assert_eq!(all.len(), 1, "{all:?}");
         assert_eq!(
-            all.get("made-m365").map(String::as_str),
+            all.get("made-m365").map(SettingId::as_str),
             Some("old-basic"),
             "the table's pass agrees with the form's"
         );

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use super::options::{AlertsConfig, NetworkConfig, SupportConfig};
 use thiserror::Error;
 
+use super::ids::SettingId;
 use super::setting::{MailSetting, is_valid_id};
 
 /// How many deleted settings the trash keeps; older ones are purged.
@@ -26,7 +27,7 @@ pub struct Company {
     pub id: String,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_mail_setting: Option<String>,
+    pub default_mail_setting: Option<SettingId>,
 }
 
 /// An `[[oauth_provider]]` table: a custom OAuth2 provider, or (with id
@@ -163,8 +164,8 @@ impl Default for ProbeConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct Migration {
-    pub old: String,
-    pub new: String,
+    pub old: SettingId,
+    pub new: SettingId,
     /// `microsoft365`, `gmail` or an `[[oauth_provider]]` id.
     pub target: String,
     pub started_at: Timestamp,
@@ -200,7 +201,7 @@ pub struct Migration {
 #[serde(default)]
 pub struct PreviousDefault {
     pub company: String,
-    pub setting: String,
+    pub setting: SettingId,
 }
 
 /// The result of the last leftover check of the old setting (its folders checked for mail not yet retrieved).
@@ -405,7 +406,7 @@ impl Config {
     pub(crate) fn deactivate_moving_defaults(
         &mut self,
         id: &str,
-        new_default: &str,
+        new_default: &SettingId,
     ) -> Result<Vec<String>, GuardError> {
         if self.setting(id).is_none() {
             return Err(GuardError::UnknownSetting(id.to_owned()));
@@ -438,22 +439,22 @@ impl Config {
     }
 
     /// An id based on `description` that no setting (live or in the trash) uses yet.
-    pub(crate) fn unused_id(&self, description: &str) -> String {
+    pub(crate) fn unused_id(&self, description: &str) -> SettingId {
         let base = super::setting::slugify(description);
         let taken = |id: &str| self.setting(id).is_some() || self.trash.iter().any(|d| d.setting.id == id);
         if !taken(&base) {
-            return base;
+            return base.into();
         }
-        (2..).map(|n| format!("{base}-{n}")).find(|candidate| !taken(candidate)).unwrap_or(base)
+        (2..).map(|n| format!("{base}-{n}")).find(|candidate| !taken(candidate)).unwrap_or(base).into()
     }
 
     /// Adds a new setting, refusing an invalid or taken id.
     pub(crate) fn add_setting(&mut self, setting: MailSetting) -> Result<(), GuardError> {
         if !is_valid_id(&setting.id) {
-            return Err(GuardError::InvalidId(setting.id));
+            return Err(GuardError::InvalidId(setting.id.into()));
         }
         if self.setting(&setting.id).is_some() {
-            return Err(GuardError::DuplicateId(setting.id));
+            return Err(GuardError::DuplicateId(setting.id.into()));
         }
         self.mail_settings.push(setting);
         Ok(())
@@ -462,7 +463,7 @@ impl Config {
     /// Replaces the setting with the same id, keeping the guards: a company
     /// default cannot be made inactive this way either.
     pub(crate) fn update_setting(&mut self, setting: MailSetting) -> Result<(), GuardError> {
-        let current = self.setting(&setting.id).ok_or_else(|| GuardError::UnknownSetting(setting.id.clone()))?;
+        let current = self.setting(&setting.id).ok_or_else(|| GuardError::UnknownSetting(setting.id.clone().into()))?;
         if current.active && !setting.active {
             self.check_not_default(&setting.id, GuardedAction::Deactivate)?;
         }
@@ -490,8 +491,8 @@ impl Config {
     }
 
     /// Makes `setting_id` the one default of `company_id`.
-    pub(crate) fn set_default(&mut self, company_id: &str, setting_id: &str) -> Result<(), GuardError> {
-        let setting = self.setting(setting_id).ok_or_else(|| GuardError::UnknownSetting(setting_id.to_owned()))?;
+    pub(crate) fn set_default(&mut self, company_id: &str, setting_id: &SettingId) -> Result<(), GuardError> {
+        let setting = self.setting(setting_id).ok_or_else(|| GuardError::UnknownSetting(setting_id.to_string()))?;
         if !setting.active {
             return Err(GuardError::DefaultMustBeActive {
                 company: self.company_name(company_id),
@@ -526,7 +527,7 @@ impl Config {
             return Err(GuardError::ReplacedMailbox {
                 old_id: id.to_owned(),
                 old: self.setting_name(id),
-                new_id: new.id.clone(),
+                new_id: new.id.clone().into(),
                 new: self.setting_name(&new.id),
                 migrating,
             });
@@ -735,15 +736,18 @@ mod tests {
     fn deactivating_a_default_can_move_its_companies_first_in_one_change() {
         let mut config = sample();
         let before = config.clone();
-        let err = config.deactivate_moving_defaults("old-basic", "spare").unwrap_err();
+        let err = config.deactivate_moving_defaults("old-basic", &"spare".into()).unwrap_err();
         assert!(matches!(err, GuardError::DefaultMustBeActive { .. }), "an inactive target is refused");
         assert_eq!(err.to_string(), "\"spare\" is inactive, so it cannot be the default for Acme; activate it first");
-        let moved = config.deactivate_moving_defaults("old-basic", "new-m365").unwrap();
+        let moved = config.deactivate_moving_defaults("old-basic", &"new-m365".into()).unwrap();
         assert_eq!(moved, vec!["acme".to_owned(), "globex".to_owned()]);
         assert!(!config.setting("old-basic").unwrap().active);
         assert_eq!(config.companies_defaulting_to("new-m365"), vec!["acme".to_owned(), "globex".to_owned()]);
         assert_eq!(config.company("initech"), before.company("initech"), "other companies untouched");
-        assert!(matches!(config.deactivate_moving_defaults("nope", "new-m365"), Err(GuardError::UnknownSetting(_))));
+        assert!(matches!(
+            config.deactivate_moving_defaults("nope", &"new-m365".into()),
+            Err(GuardError::UnknownSetting(_))
+        ));
     }
 
     #[test]
@@ -774,7 +778,7 @@ mod tests {
     #[test]
     fn a_default_cannot_be_deleted() {
         let mut config = sample();
-        config.set_default("globex", "new-m365").unwrap();
+        config.set_default("globex", &"new-m365".into()).unwrap();
         let err = config.delete_setting("old-basic", Timestamp::now()).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -786,7 +790,7 @@ mod tests {
     #[test]
     fn only_an_active_setting_can_be_a_default() {
         let mut config = sample();
-        let err = config.set_default("initech", "spare").unwrap_err();
+        let err = config.set_default("initech", &"spare".into()).unwrap_err();
         assert!(matches!(err, GuardError::DefaultMustBeActive { .. }));
         assert!(err.to_string().contains("activate it first"));
         assert_eq!(config.company("initech").unwrap().default_mail_setting, None);
@@ -795,18 +799,18 @@ mod tests {
     #[test]
     fn set_default_replaces_the_one_default() {
         let mut config = sample();
-        config.set_default("acme", "new-m365").unwrap();
+        config.set_default("acme", &"new-m365".into()).unwrap();
         assert_eq!(config.company("acme").unwrap().default_mail_setting.as_deref(), Some("new-m365"));
         assert_eq!(config.companies_defaulting_to("old-basic"), vec!["globex".to_owned()]);
-        assert!(matches!(config.set_default("nope", "new-m365"), Err(GuardError::UnknownCompany(_))));
-        assert!(matches!(config.set_default("acme", "nope"), Err(GuardError::UnknownSetting(_))));
+        assert!(matches!(config.set_default("nope", &"new-m365".into()), Err(GuardError::UnknownCompany(_))));
+        assert!(matches!(config.set_default("acme", &"nope".into()), Err(GuardError::UnknownSetting(_))));
     }
 
     #[test]
     fn deactivate_then_delete_then_restore() {
         let mut config = sample();
-        config.set_default("acme", "new-m365").unwrap();
-        config.set_default("globex", "new-m365").unwrap();
+        config.set_default("acme", &"new-m365".into()).unwrap();
+        config.set_default("globex", &"new-m365".into()).unwrap();
         config.deactivate("old-basic").unwrap();
         let entry = config.delete_setting("old-basic", "2026-11-26T00:00:00Z".parse().unwrap()).unwrap();
         assert_eq!(entry.setting.id, "old-basic");
@@ -843,8 +847,8 @@ mod tests {
     fn unused_id_avoids_live_and_deleted_ids() {
         let mut config = sample();
         assert_eq!(config.unused_id("Old Basic"), "old-basic-2");
-        config.set_default("acme", "new-m365").unwrap();
-        config.set_default("globex", "new-m365").unwrap();
+        config.set_default("acme", &"new-m365".into()).unwrap();
+        config.set_default("globex", &"new-m365".into()).unwrap();
         config.delete_setting("old-basic", Timestamp::now()).unwrap();
         assert_eq!(config.unused_id("Old Basic"), "old-basic-2");
         assert_eq!(config.unused_id("Fresh"), "fresh");

@@ -5,6 +5,7 @@
 //! and network).
 
 use super::config::{AlertsConfig, Config, GuardError, OAuthProvider};
+use super::ids::SettingId;
 use super::setting::{MailSetting, is_valid_id};
 
 /// Every field of a sign-in app that an import changes, in words ("revoke_url
@@ -81,10 +82,10 @@ pub struct ImportSummary {
     pub trust_changes: Vec<String>,
     /// Replaced settings whose servers, security, user names or sign-in change: their
     /// stored passwords and tokens are not carried to the new host (the workspace drops them).
-    pub secrets_dropped: Vec<String>,
+    pub secrets_dropped: Vec<SettingId>,
     /// Settings whose sign-in app now sends its tokens elsewhere or is another app
     /// (endpoints, client id, tenant): their stored tokens are dropped (Connect again).
-    pub tokens_dropped: Vec<String>,
+    pub tokens_dropped: Vec<SettingId>,
     /// Sign-in apps whose endpoints or client id change: their stored client secret
     /// is dropped (it would be sent to the new token endpoint).
     pub app_secrets_dropped: Vec<String>,
@@ -141,7 +142,7 @@ impl Config {
         let mut summary = ImportSummary::default();
         for setting in incoming.mail_settings {
             if !is_valid_id(&setting.id) {
-                return Err(GuardError::InvalidId(setting.id));
+                return Err(GuardError::InvalidId(setting.id.into()));
             }
             if let Some(current) = next.setting(&setting.id) {
                 if let Some(moved) = moved_sign_in(current, &setting) {
@@ -151,10 +152,10 @@ impl Config {
                     ));
                     summary.secrets_dropped.push(setting.id.clone());
                 }
-                summary.replaced.push(setting.id.clone());
+                summary.replaced.push(setting.id.clone().into());
                 next.update_setting(setting)?;
             } else {
-                summary.added.push(setting.id.clone());
+                summary.added.push(setting.id.clone().into());
                 next.mail_settings.push(setting);
             }
         }

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod endpoints;
 pub mod fields;
+mod ids;
 mod import;
 mod options;
 pub mod presets;
@@ -16,6 +17,7 @@ pub use config::{
     AlertsConfig, Company, Config, DeletedSetting, GuardError, LeftoverCheck, LeftoverRoute, Migration, MissingFolder,
     NetworkConfig, OAuthProvider, PreviousDefault, SupportConfig, TlsConfig,
 };
+pub use ids::SettingId;
 pub use import::ImportSummary;
 pub use presets::Preset;
 pub use setting::{CredentialKind, ImapSettings, MailSetting, OAuthFlow, Protocol, Security, SmtpSettings};

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::SettingId;
+
 /// How the setting signs in to its servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -246,7 +248,7 @@ impl Default for ImapSettings {
 #[serde(default)]
 pub struct MailSetting {
     /// Stable slug; secrets in the OS store are keyed by it.
-    pub id: String,
+    pub id: SettingId,
     pub description: String,
     /// Put at the start of every subject the automation sends.
     pub subject_tag: String,
@@ -274,7 +276,7 @@ pub struct MailSetting {
 impl Default for MailSetting {
     fn default() -> Self {
         Self {
-            id: String::new(),
+            id: String::new().into(),
             description: String::new(),
             subject_tag: String::new(),
             credential: CredentialKind::Basic,
@@ -360,8 +362,12 @@ impl MailSetting {
     /// across the crate build on it: every write path validates).
     #[cfg(test)]
     pub(crate) fn example(id: &str) -> Self {
-        let mut setting =
-            Self { id: id.to_owned(), description: id.to_owned(), subject_tag: "[AR]".to_owned(), ..Self::default() };
+        let mut setting = Self {
+            id: id.to_owned().into(),
+            description: id.to_owned(),
+            subject_tag: "[AR]".to_owned(),
+            ..Self::default()
+        };
         setting.smtp.server = "smtp.example.com".to_owned();
         setting.smtp.send_as = "ar@example.com".to_owned();
         setting.smtp.from_name = "AR Team".to_owned();

@@ -73,7 +73,7 @@ impl DeviceSignIn {
             provider,
             details,
             started: Instant::now(),
-            setting_id: setting.id.clone(),
+            setting_id: setting.id.clone().into(),
             expected: super::flow::Expected::of(setting),
         })
     }

@@ -137,7 +137,7 @@ impl ConnectFlow {
             redirect_uri,
             state,
             verifier,
-            setting_id: setting.id.clone(),
+            setting_id: setting.id.clone().into(),
             expected,
         })
     }

@@ -75,7 +75,7 @@ pub enum ProviderError {
 /// The provider a setting connects with.
 pub fn resolve(setting: &MailSetting, config: &Config) -> Result<ResolvedProvider, ProviderError> {
     match setting.oauth_credential().unwrap_or(CredentialKind::Basic) {
-        CredentialKind::Basic => Err(ProviderError::NotOAuth(setting.id.clone())),
+        CredentialKind::Basic => Err(ProviderError::NotOAuth(setting.id.clone().into())),
         builtin @ (CredentialKind::Microsoft365 | CredentialKind::Gmail) => {
             let provider = providers::for_credential(builtin).ok_or(ProviderError::NoProvider)?;
             from_catalogue(provider, setting, config)
@@ -130,7 +130,7 @@ fn from_catalogue(
     setting: &MailSetting,
     config: &Config,
 ) -> Result<ResolvedProvider, ProviderError> {
-    let sign_in = provider.sign_in.ok_or_else(|| ProviderError::NotOAuth(setting.id.clone()))?;
+    let sign_in = provider.sign_in.ok_or_else(|| ProviderError::NotOAuth(setting.id.clone().into()))?;
     let entry = config.oauth_provider(provider.id);
     let app_tenant = entry.and_then(|p| p.tenant.as_deref());
     let tenant = [setting.tenant.as_deref(), app_tenant]

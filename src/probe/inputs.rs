@@ -74,7 +74,7 @@ impl SignIn {
 
 #[derive(Debug, Clone)]
 pub struct OutgoingInput {
-    pub setting_id: String,
+    pub setting_id: crate::model::SettingId,
     pub endpoint: Endpoint,
     pub user: String,
     pub sign_in: SignIn,
@@ -93,7 +93,7 @@ impl OutgoingInput {
 
 #[derive(Debug, Clone)]
 pub struct IncomingInput {
-    pub setting_id: String,
+    pub setting_id: crate::model::SettingId,
     pub endpoint: Endpoint,
     pub user: String,
     pub sign_in: SignIn,

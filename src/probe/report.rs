@@ -144,7 +144,7 @@ pub enum FailureKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     pub kind: ProbeKind,
-    pub setting_id: String,
+    pub setting_id: crate::model::SettingId,
     /// e.g. `smtp.office365.com:587 (STARTTLS) as collections@contoso.com`.
     pub target: String,
     pub started_at: Timestamp,
@@ -168,7 +168,7 @@ impl Report {
     pub fn new(kind: ProbeKind, setting_id: &str, target: &str, redactor: Redactor) -> Self {
         Self {
             kind,
-            setting_id: setting_id.to_owned(),
+            setting_id: setting_id.to_owned().into(),
             target: redactor.redact(target),
             started_at: crate::clock::Timestamp::now(),
             stages: Vec::new(),

@@ -104,8 +104,8 @@ pub fn diff(action: &str, before: &Config, after: &Config) -> Vec<AuditEntry> {
                 &format!("{action}: default changed"),
                 company.default_mail_setting.as_deref(),
                 Some(&company.id),
-                old_default.map(serde_json::Value::String),
-                company.default_mail_setting.clone().map(serde_json::Value::String),
+                old_default.map(|id| serde_json::Value::String(id.into())),
+                company.default_mail_setting.clone().map(|id| serde_json::Value::String(id.into())),
             ));
         }
     }

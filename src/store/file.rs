@@ -458,7 +458,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut file = ConfigFile::new(dir.path().join("config.toml"));
         let mut config = sample();
-        config.mail_settings.extend((0..4000).map(|n| MailSetting { id: format!("s{n}"), ..MailSetting::default() }));
+        config
+            .mail_settings
+            .extend((0..4000).map(|n| MailSetting { id: format!("s{n}").into(), ..MailSetting::default() }));
         file.load().unwrap();
         file.save(&Config::default()).unwrap();
         assert!(file.parse_cache_writer(&Config::default()).is_none(), "a small file is not kept");

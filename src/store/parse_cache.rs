@@ -183,7 +183,7 @@ mod tests {
         let mut config = Config::default();
         for n in 0..50 {
             config.mail_settings.push(MailSetting {
-                id: format!("s{n}"),
+                id: format!("s{n}").into(),
                 description: format!("Mailbox {n} — \"ü\""),
                 tenant: (n % 2 == 0).then(|| "contoso.onmicrosoft.com".to_owned()),
                 ..MailSetting::default()

@@ -60,7 +60,7 @@ pub enum SecretKind {
 /// password, the alert webhook's address, the bridge's local TLS key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretOwner {
-    Setting(String),
+    Setting(crate::model::SettingId),
     SignInApp(String),
     Proxy,
     Alerts,
@@ -90,13 +90,19 @@ impl std::fmt::Display for SecretOwner {
 /// A setting id is the common owner: `secrets.get(&setting.id, kind)`.
 impl From<&str> for SecretOwner {
     fn from(setting_id: &str) -> Self {
-        Self::Setting(setting_id.to_owned())
+        Self::Setting(setting_id.into())
+    }
+}
+
+impl From<&crate::model::SettingId> for SecretOwner {
+    fn from(setting_id: &crate::model::SettingId) -> Self {
+        Self::Setting(setting_id.clone())
     }
 }
 
 impl From<&String> for SecretOwner {
     fn from(setting_id: &String) -> Self {
-        Self::Setting(setting_id.clone())
+        Self::Setting(setting_id.into())
     }
 }
 

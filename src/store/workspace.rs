@@ -210,7 +210,7 @@ impl Workspace {
     pub(crate) fn save_setting_moving_defaults(
         &mut self,
         setting: MailSetting,
-        move_defaults_to: Option<&str>,
+        move_defaults_to: Option<&crate::model::SettingId>,
         passwords_changed: bool,
     ) -> Result<(), WorkspaceError> {
         let id = setting.id.clone();
@@ -323,12 +323,16 @@ impl Workspace {
     pub(crate) fn deactivate_moving_defaults(
         &mut self,
         id: &str,
-        new_default: &str,
+        new_default: &crate::model::SettingId,
     ) -> Result<Vec<String>, WorkspaceError> {
         self.change("deactivate", |config| config.deactivate_moving_defaults(id, new_default))
     }
 
-    pub(crate) fn set_default(&mut self, company_id: &str, setting_id: &str) -> Result<(), WorkspaceError> {
+    pub(crate) fn set_default(
+        &mut self,
+        company_id: &str,
+        setting_id: &crate::model::SettingId,
+    ) -> Result<(), WorkspaceError> {
         self.change("set-default", |config| config.set_default(company_id, setting_id))
     }
 
@@ -373,7 +377,10 @@ impl Workspace {
     /// Like [`Self::delete`], but the secrets of settings pushed out of the trash
     /// are left for the caller to remove ([`purge_secrets`]) — the window does it
     /// on a job thread, as every secret-store call.
-    pub(crate) fn delete_leaving_secrets(&mut self, id: &str) -> Result<(DeletedSetting, Vec<String>), WorkspaceError> {
+    pub(crate) fn delete_leaving_secrets(
+        &mut self,
+        id: &str,
+    ) -> Result<(DeletedSetting, Vec<crate::model::SettingId>), WorkspaceError> {
         let now = crate::clock::Timestamp::now();
         self.change("delete", |config| {
             let entry = config.delete_setting(id, now)?;
@@ -484,7 +491,7 @@ pub(crate) fn drop_after_import(secrets: &Secrets, summary: &crate::model::Impor
     }
 }
 
-pub(crate) fn purge_secrets(secrets: &Secrets, setting_ids: &[String]) {
+pub(crate) fn purge_secrets(secrets: &Secrets, setting_ids: &[crate::model::SettingId]) {
     for id in setting_ids {
         if let Err(err) = secrets.delete_all(id) {
             tracing::warn!("could not remove the secrets of purged setting {id}: {err}");
@@ -605,7 +612,7 @@ mod tests {
         let mut ws = workspace(dir.path());
         ws.save_setting(setting("a"), &PasswordChanges::default()).unwrap();
         ws.add_company(Company { id: "acme".into(), name: "Acme".into(), default_mail_setting: None }).unwrap();
-        ws.set_default("acme", "a").unwrap();
+        ws.set_default("acme", &"a".into()).unwrap();
         let on_disk = std::fs::read(ws.path()).unwrap();
         let in_memory = ws.config().clone();
         assert!(matches!(ws.deactivate("a"), Err(WorkspaceError::Guard(_))));

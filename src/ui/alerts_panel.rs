@@ -113,7 +113,11 @@ impl AlertsPanel {
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut draft.via, String::new(), "any working setting");
                     for setting in config.mail_settings.iter().filter(|s| s.active) {
-                        ui.selectable_value(&mut draft.via, setting.id.clone(), config.setting_name(&setting.id));
+                        ui.selectable_value(
+                            &mut draft.via,
+                            setting.id.clone().into(),
+                            config.setting_name(&setting.id),
+                        );
                     }
                 })
                 .response

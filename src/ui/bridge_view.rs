@@ -28,7 +28,7 @@ type MadePassword = (String, Result<crate::secret::SecretText, crate::store::Sec
 pub struct BridgeView {
     smtp_port: String,
     imap_port: String,
-    serve: BTreeSet<String>,
+    serve: BTreeSet<crate::model::SettingId>,
     /// STARTTLS for the programs, with the bridge's own certificate.
     local_tls: bool,
     /// Where the running bridge listens, once it does.
@@ -114,7 +114,8 @@ impl BridgeView {
                     }
                     if ui.button("New local password").on_hover_text("Replaces the old one; shown here once").clicked()
                     {
-                        commands.send(Command::Job(JobCommand::Start(setting.id.clone(), JobKind::LocalPassword)));
+                        commands
+                            .send(Command::Job(JobCommand::Start(setting.id.clone().into(), JobKind::LocalPassword)));
                     }
                 });
                 self.password_ui(ui, &setting.id, commands);

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::jobs::JobKind;
 use super::theme::ThemeChoice;
-use crate::model::CredentialKind;
+use crate::model::{CredentialKind, SettingId};
 use crate::store::SignInAppChange;
 
 /// Which top-level view is shown.
@@ -28,7 +28,7 @@ pub enum MigrationAction {
     /// Start, to this target (`microsoft365`, `gmail`, a provider id).
     Start(String),
     /// Start, with this OAuth setting made already as the new one (nothing created).
-    Adopt(String),
+    Adopt(SettingId),
     ActivateNew,
     /// Set the new setting Active before its tests passed (the admin confirmed; audited).
     ActivateNewUntested,
@@ -128,7 +128,7 @@ pub enum JobCommand {
     /// Check a migration's old folders for leftover mail along the given sign-in.
     CheckLeftoverVia(String, crate::model::LeftoverRoute),
     /// Start the loopback bridge for these settings (Stop is `Cancel(jobs::BRIDGE, Bridge)`).
-    StartBridge { ids: Vec<String>, ports: crate::bridge::Ports, local_tls: bool },
+    StartBridge { ids: Vec<crate::model::SettingId>, ports: crate::bridge::Ports, local_tls: bool },
     /// Check every Active setting now (sign-in health and Test Incoming).
     CheckAll,
 }
@@ -141,25 +141,25 @@ pub enum ReportCommand {
     /// Close the report panel.
     Close,
     /// Take the server's own folder in place of a missing one (saved), then test again.
-    UseServerFolder(String, crate::probe::folders::FolderFix),
+    UseServerFolder(SettingId, crate::probe::folders::FolderFix),
 }
 
 /// What is done to one setting from the table or the form.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SettingCommand {
     /// Ask before deleting a setting.
-    AskDelete(String),
+    AskDelete(SettingId),
     /// Move a setting to the trash (after the admin confirmed).
-    Delete(String),
+    Delete(SettingId),
     /// Bring back the setting deleted last.
-    UndoDelete(String),
+    UndoDelete(SettingId),
 }
 
 /// Companies and their defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CompanyCommand {
     /// Make a setting a company's default.
-    SetDefault { company: String, setting: String },
+    SetDefault { company: String, setting: SettingId },
     /// Add a company.
     Add { id: String, name: String },
 }
@@ -168,11 +168,11 @@ pub enum CompanyCommand {
 #[derive(Debug, Clone, PartialEq)]
 pub enum MigrationCommand {
     /// Show the migration of this old setting.
-    Select(String),
+    Select(SettingId),
     /// Open Migration with this (Basic) setting chosen to replace.
-    Replace(String),
+    Replace(SettingId),
     /// A migration step for the old setting.
-    Step(String, MigrationAction),
+    Step(SettingId, MigrationAction),
 }
 
 /// What the edit form asks for.
@@ -184,19 +184,19 @@ pub enum FormCommand {
     /// migration assistant opens with it after Save (the welcome's migrate path).
     NewOldSetting,
     /// Open the form on an existing setting.
-    Edit(String),
+    Edit(SettingId),
     /// Save the open form.
     Save,
     /// Save the open form, then run this test on it.
     SaveAndTest(JobKind),
     /// Save the form after moving the companies that use the setting to this one (the setting goes Inactive).
-    SaveMovingDefaults(String),
+    SaveMovingDefaults(SettingId),
     /// Save the form that sets a migration's new setting Active untested (confirmed; audited).
     SaveUntested,
     /// Close the form; asks first when there are unsaved changes.
     Cancel,
     /// Show (or stop showing) another setting beside the form.
-    CompareWith(Option<String>),
+    CompareWith(Option<SettingId>),
     /// Close the form and drop its changes (after the admin confirmed).
     Discard,
     /// Keep editing (the admin backed out of discarding).

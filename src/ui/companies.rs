@@ -101,7 +101,7 @@ impl CompaniesView {
                                         {
                                             commands.send(Command::Company(CompanyCommand::SetDefault {
                                                 company: company.id.clone(),
-                                                setting: (*id).to_owned(),
+                                                setting: (*id).into(),
                                             }));
                                         }
                                     }

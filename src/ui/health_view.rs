@@ -96,7 +96,7 @@ pub(crate) fn health_ui(
                 ui.label(RichText::new(row.health.label()).strong().color(color(ui, row.health)));
                 let name = config.setting_name(&row.id);
                 if ui.link(&name).on_hover_text("Opens the setting").clicked() {
-                    commands.send(Command::Form(FormCommand::Edit(row.id.clone())));
+                    commands.send(Command::Form(FormCommand::Edit(row.id.clone().into())));
                     commands.send(Command::Window(WindowCommand::Show(View::MailSettings)));
                 }
                 ui.vertical(|ui| {

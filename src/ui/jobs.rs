@@ -202,7 +202,9 @@ pub enum JobEvent {
     /// "Check all now" finished: each Active setting's health, worst first.
     CheckedAll(Vec<crate::health::SettingHealth>),
     /// Each OAuth setting's connection, and when its refresh token was issued.
-    Connections(std::collections::HashMap<String, (oauth::ConnectionState, Option<time::OffsetDateTime>)>),
+    Connections(
+        std::collections::HashMap<crate::model::SettingId, (oauth::ConnectionState, Option<time::OffsetDateTime>)>,
+    ),
     /// The job's thread ended (always sent last).
     Finished {
         job: u64,
@@ -312,7 +314,7 @@ impl Job {
 /// What the Bridge view asked the bridge to serve.
 #[derive(Debug, Clone)]
 pub struct BridgeRequest {
-    pub ids: Vec<String>,
+    pub ids: Vec<crate::model::SettingId>,
     pub ports: crate::bridge::Ports,
     /// STARTTLS for the programs, with the bridge's own certificate (written beside `config_file`).
     pub local_tls: bool,
@@ -328,7 +330,7 @@ pub const ALL: &str = "all settings";
 
 impl JobInput {
     pub fn new(setting: MailSetting, config: Config, secrets: Secrets) -> Self {
-        Self { subject_id: setting.id.clone(), setting, config, secrets }
+        Self { subject_id: setting.id.clone().into(), setting, config, secrets }
     }
 
     /// The same, its result reported under `subject_id`.
@@ -438,7 +440,8 @@ impl Jobs {
     /// Reads the connection state of the OAuth settings on a background thread
     /// (the OS secret store can be slow, and there may be thousands of settings).
     pub(crate) fn scan_connections(&mut self, ctx: &egui::Context, config: &Config, secrets: &Secrets) {
-        let ids: Vec<String> = config.mail_settings.iter().filter(|s| s.uses_oauth()).map(|s| s.id.clone()).collect();
+        let ids: Vec<crate::model::SettingId> =
+            config.mail_settings.iter().filter(|s| s.uses_oauth()).map(|s| s.id.clone()).collect();
         if ids.is_empty() {
             return;
         }

@@ -66,10 +66,9 @@ impl MigrationView {
 
     /// The migration shown: the one chosen, else the latest still going on.
     pub(crate) fn selected(&self, config: &Config) -> Option<String> {
-        self.selected
-            .clone()
-            .filter(|old| config.migration(old).is_some())
-            .or_else(|| config.migrations.iter().rev().find(|m| m.rolled_back_at.is_none()).map(|m| m.old.clone()))
+        self.selected.clone().filter(|old| config.migration(old).is_some()).or_else(|| {
+            (config.migrations.iter().rev().find(|m| m.rolled_back_at.is_none()).map(|m| m.old.clone())).map(Into::into)
+        })
     }
 
     /// `connect_messages`: what the last Connect of the new setting said (its failure and
@@ -224,7 +223,7 @@ impl MigrationView {
             ui.label("No Basic setting is waiting to be replaced.");
             return;
         }
-        let made: Vec<(String, String)> = self
+        let made: Vec<(crate::model::SettingId, String)> = self
             .start_old
             .as_deref()
             .map(|old| crate::migration::adoptable_for(config, old))
@@ -260,8 +259,10 @@ impl MigrationView {
                     if button.clicked()
                         && let Some(old) = self.start_old.take()
                     {
-                        commands
-                            .send(Command::Migration(MigrationCommand::Step(old, MigrationAction::Adopt(id.clone()))));
+                        commands.send(Command::Migration(MigrationCommand::Step(
+                            old.into(),
+                            MigrationAction::Adopt(id.clone()),
+                        )));
                     }
                 }
             }
@@ -288,7 +289,7 @@ impl MigrationView {
             if start.clicked()
                 && let (Some(old), Some(target)) = (self.start_old.take(), self.start_target.clone())
             {
-                commands.send(Command::Migration(MigrationCommand::Step(old, MigrationAction::Start(target))));
+                commands.send(Command::Migration(MigrationCommand::Step(old.into(), MigrationAction::Start(target))));
             }
         });
     }
@@ -339,7 +340,7 @@ impl MigrationView {
                 job_button(ui, new, JobKind::Outgoing, "Test Outgoing Settings", commands);
                 let open = ui.button("Open the new setting").on_hover_text("Edit the new setting in the form");
                 if open.clicked() {
-                    commands.send(Command::Form(FormCommand::Edit(new.clone())));
+                    commands.send(Command::Form(FormCommand::Edit(new.clone().into())));
                     commands.send(Command::Window(WindowCommand::Show(View::MailSettings)));
                 }
             }
@@ -378,7 +379,7 @@ impl MigrationView {
                             .clicked()
                         {
                             commands.send(Command::Migration(MigrationCommand::Step(
-                                old.clone(),
+                                old.clone().into(),
                                 MigrationAction::Acknowledge(std::mem::take(&mut self.acknowledgement)),
                             )));
                             ui.close();
@@ -408,7 +409,7 @@ impl MigrationView {
             if ui.button("Save folders").clicked() {
                 let folders = editing.1.lines().map(str::to_owned).collect();
                 commands.send(Command::Migration(MigrationCommand::Step(
-                    old.to_owned(),
+                    old.to_owned().into(),
                     MigrationAction::SetLeftoverFolders(folders),
                 )));
                 self.leftover_folders = None;
@@ -465,7 +466,7 @@ fn finish_buttons_ui(
             delete.on_disabled_hover_text(format!("Not yet: {}", list.delete_blockers.join("; ")))
         };
         if delete.clicked() {
-            commands.send(Command::Migration(MigrationCommand::Step(list.old.clone(), MigrationAction::Finish)));
+            commands.send(Command::Migration(MigrationCommand::Step(list.old.clone().into(), MigrationAction::Finish)));
         }
         // The guide allows keeping the old setting Inactive instead: the same guards, no delete.
         let keep = ui.add_enabled(
@@ -476,15 +477,18 @@ fn finish_buttons_ui(
             .on_hover_text("Checks the old folders once more, then finishes with the old setting kept Inactive")
             .clicked()
         {
-            commands
-                .send(Command::Migration(MigrationCommand::Step(list.old.clone(), MigrationAction::FinishKeepingOld)));
+            commands.send(Command::Migration(MigrationCommand::Step(
+                list.old.clone().into(),
+                MigrationAction::FinishKeepingOld,
+            )));
         }
         if ui
             .button("Roll back")
             .on_hover_text("Old setting Active again, previous company defaults restored")
             .clicked()
         {
-            commands.send(Command::Migration(MigrationCommand::Step(list.old.clone(), MigrationAction::Rollback)));
+            commands
+                .send(Command::Migration(MigrationCommand::Step(list.old.clone().into(), MigrationAction::Rollback)));
         }
     });
     if !list.delete_blockers.is_empty() && config.setting(&list.old).is_some() {
@@ -501,7 +505,7 @@ fn finish_buttons_ui(
 /// A button that sends one migration action for the old setting `old`.
 fn action_button(ui: &mut Ui, label: &str, old: &str, action: MigrationAction, commands: &mut CommandQueue) {
     if ui.button(label).clicked() {
-        commands.send(Command::Migration(MigrationCommand::Step(old.to_owned(), action)));
+        commands.send(Command::Migration(MigrationCommand::Step(old.to_owned().into(), action)));
     }
 }
 

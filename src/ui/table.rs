@@ -12,7 +12,7 @@ use egui_extras::{Column, TableBuilder};
 use super::commands::{Command, CommandQueue, FormCommand, MigrationAction, View};
 use super::jobs::JobKind;
 use super::theme;
-use crate::model::{Config, MailSetting};
+use crate::model::{Config, MailSetting, SettingId};
 use crate::oauth::ConnectionState;
 use crate::ui::commands::{JobCommand, MigrationCommand, WindowCommand};
 
@@ -100,7 +100,7 @@ pub struct SettingsTable {
     /// Setting id → "Acme, Globex".
     default_for: HashMap<String, String>,
     /// Setting id → what its migration asks of it (shown in the Active column).
-    notes: HashMap<String, RowNote>,
+    notes: HashMap<SettingId, RowNote>,
     /// Filter or sort changed since the rows were computed.
     stale: bool,
     /// The (workspace, extras) generations the rows were computed from.
@@ -153,7 +153,7 @@ impl SettingsTable {
     /// `config_moved`: the settings, their extras or the day changed, not only the
     /// filter or the sort — only then are the notes and company names worked out
     /// again (a keystroke does not change them).
-    fn refresh(&mut self, config: &Config, extras: &HashMap<String, RowExtras>, config_moved: bool) {
+    fn refresh(&mut self, config: &Config, extras: &HashMap<SettingId, RowExtras>, config_moved: bool) {
         if config_moved {
             self.notes = row_notes(config);
             self.default_for = default_for(config);
@@ -163,11 +163,18 @@ impl SettingsTable {
         let default_for = &self.default_for;
         let matches = |s: &MailSetting| {
             needle.is_empty()
-                || [&s.description, &s.id, &s.smtp.server, &s.imap.server, &s.smtp.send_as, &s.imap.user_name]
-                    .iter()
-                    .any(|field| field.to_lowercase().contains(&needle))
+                || [
+                    s.description.as_str(),
+                    s.id.as_str(),
+                    &s.smtp.server,
+                    &s.imap.server,
+                    &s.smtp.send_as,
+                    &s.imap.user_name,
+                ]
+                .iter()
+                .any(|field| field.to_lowercase().contains(&needle))
                 || s.credential_label().to_lowercase().contains(&needle)
-                || default_for.get(&s.id).is_some_and(|d| d.to_lowercase().contains(&needle))
+                || default_for.get(s.id.as_str()).is_some_and(|d| d.to_lowercase().contains(&needle))
         };
         self.rows = config.mail_settings.iter().enumerate().filter(|(_, s)| matches(s)).map(|(i, _)| i).collect();
         let key = |s: &MailSetting| -> String {
@@ -175,9 +182,9 @@ impl SettingsTable {
                 SortColumn::Description => natural_sort_key(&s.description),
                 SortColumn::Credential => s.credential_label(),
                 SortColumn::Active => if s.active { "0" } else { "1" }.to_owned(),
-                SortColumn::DefaultFor => {
-                    default_for.get(&s.id).map_or_else(|| "\u{10FFFF}".to_owned(), |names| natural_sort_key(names))
-                }
+                SortColumn::DefaultFor => default_for
+                    .get(s.id.as_str())
+                    .map_or_else(|| "\u{10FFFF}".to_owned(), |names| natural_sort_key(names)),
                 SortColumn::Connection => connection_label(s, extras),
                 SortColumn::LastTests => extras.get(&s.id).map(RowExtras::tests_summary).unwrap_or_default(),
                 SortColumn::SmtpServer => natural_sort_key(&s.smtp.server),
@@ -199,7 +206,7 @@ impl SettingsTable {
         ui: &mut Ui,
         config: &Config,
         generation: (u64, u64),
-        extras: &HashMap<String, RowExtras>,
+        extras: &HashMap<SettingId, RowExtras>,
         commands: &mut CommandQueue,
     ) {
         self.filter_ui(ui);
@@ -234,7 +241,7 @@ impl SettingsTable {
         &mut self,
         ui: &mut Ui,
         config: &Config,
-        extras: &HashMap<String, RowExtras>,
+        extras: &HashMap<SettingId, RowExtras>,
         commands: &mut CommandQueue,
     ) {
         let mut clicked_sort = None;
@@ -294,7 +301,7 @@ impl SettingsTable {
                         return;
                     };
                     let is_selected = selected.as_deref() == Some(setting.id.as_str());
-                    let default_for = self.default_for.get(&setting.id).map_or("", String::as_str);
+                    let default_for = self.default_for.get(setting.id.as_str()).map_or("", String::as_str);
                     let cells = RowCells { default_for, note: self.notes.get(&setting.id) };
                     row_ui(&mut row, setting, is_selected, &cells, extras, commands);
                 });
@@ -471,7 +478,7 @@ fn fit_column_widths(preferred: &[f32], minimums: &[f32], available: f32) -> Vec
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum RowNote {
     /// An OAuth setting made for this Basic setting's mailbox, not migrated to yet.
-    Replaces { old: String, old_name: String },
+    Replaces { old: SettingId, old_name: String },
     /// The old setting of a finished migration, kept Inactive: its folders are worth a look now and then.
     KeptInactive,
     /// Sends with a password through Microsoft, which switches that off by default on a
@@ -499,7 +506,7 @@ fn default_for(config: &Config) -> HashMap<String, String> {
     let mut names_by_setting: HashMap<String, String> = HashMap::new();
     for company in &config.companies {
         if let Some(id) = &company.default_mail_setting {
-            let names = names_by_setting.entry(id.clone()).or_default();
+            let names = names_by_setting.entry(id.clone().into()).or_default();
             if !names.is_empty() {
                 names.push_str(", ");
             }
@@ -509,8 +516,8 @@ fn default_for(config: &Config) -> HashMap<String, String> {
     names_by_setting
 }
 
-fn row_notes(config: &Config) -> HashMap<String, RowNote> {
-    let mut notes: HashMap<String, RowNote> = crate::migration::replacements(config)
+fn row_notes(config: &Config) -> HashMap<SettingId, RowNote> {
+    let mut notes: HashMap<SettingId, RowNote> = crate::migration::replacements(config)
         .into_iter()
         .map(|(new, old)| (new, RowNote::Replaces { old_name: config.setting_name(&old), old }))
         .collect();
@@ -549,7 +556,7 @@ fn status_ui(ui: &mut Ui, setting: &MailSetting, note: Option<&RowNote>, command
                 "Kept Inactive after its migration: check its folders for mail not yet retrieved now and then",
             );
             if button.clicked() {
-                commands.send(Command::Job(JobCommand::Start(setting.id.clone(), JobKind::Leftover)));
+                commands.send(Command::Job(JobCommand::Start(setting.id.clone().into(), JobKind::Leftover)));
             }
         }
         Some(RowNote::Replaces { old, old_name }) => {
@@ -578,7 +585,7 @@ fn row_ui(
     setting: &MailSetting,
     is_selected: bool,
     cells: &RowCells<'_>,
-    extras: &HashMap<String, RowExtras>,
+    extras: &HashMap<SettingId, RowExtras>,
     commands: &mut CommandQueue,
 ) {
     row.set_selected(is_selected);
@@ -588,7 +595,7 @@ fn row_ui(
         open |= ui.button("Edit").on_hover_text(format!("Edit \"{}\"", setting.description)).clicked();
     });
     row.col(|ui| {
-        let text = if setting.description.is_empty() { &setting.id } else { &setting.description };
+        let text = if setting.description.is_empty() { setting.id.as_str() } else { setting.description.as_str() };
         let mut rich = RichText::new(text);
         if !setting.active {
             rich = rich.color(theme::inactive_color(ui.visuals()));
@@ -613,7 +620,7 @@ fn row_ui(
             commands.send(Command::Form(FormCommand::Edit(setting.id.clone())));
         }
         if ui.button("Check leftover mail").clicked() {
-            commands.send(Command::Job(JobCommand::Start(setting.id.clone(), JobKind::Leftover)));
+            commands.send(Command::Job(JobCommand::Start(setting.id.clone().into(), JobKind::Leftover)));
         }
     });
     if open || response.clicked() {
@@ -647,7 +654,7 @@ fn sort_arrow_ui(ui: &mut Ui, descending: bool) {
     ui.painter().add(egui::Shape::convex_polygon(points, color, egui::Stroke::NONE));
 }
 
-fn connection_label(setting: &MailSetting, extras: &HashMap<String, RowExtras>) -> String {
+fn connection_label(setting: &MailSetting, extras: &HashMap<SettingId, RowExtras>) -> String {
     if !setting.uses_oauth() {
         return ConnectionState::Basic.label();
     }

@@ -686,7 +686,7 @@ fn a_large_config_is_read_from_the_parse_cache_while_it_is_unchanged() {
     let mut config = mailsettings::model::Config::default();
     for n in 0..4000 {
         let mut setting = mailsettings::model::MailSetting {
-            id: format!("s{n}"),
+            id: format!("s{n}").into(),
             description: format!("Mailbox {n}"),
             ..Default::default()
         };

@@ -731,7 +731,7 @@ fn crowded_sandbox(count: usize) -> (Sandbox, String) {
     let long = "Accounts receivable mailbox of the northern region, collections and disputes desk".to_owned();
     for n in 0..count {
         let mut setting = mailsettings::model::MailSetting {
-            id: format!("s{n}"),
+            id: format!("s{n}").into(),
             description: if n == 0 { long.clone() } else { format!("Mailbox {n}") },
             ..Default::default()
         };
@@ -2304,7 +2304,7 @@ fn guide_start(mailbox: &str, name: &str) -> (Sandbox, Harness<'static, MailSett
     config.companies = vec![mailsettings::model::Company {
         id: "acme".into(),
         name: "Acme".into(),
-        default_mail_setting: Some(format!("{mailbox}-basic")),
+        default_mail_setting: Some(format!("{mailbox}-basic").into()),
     }];
     // Microsoft's endpoints (sign-in and Graph), pointed at the rig; the organisation's app is
     // registered already and asks for what each setting's roads need (the catalogue's scopes).
@@ -2398,7 +2398,7 @@ fn add_record_connect_and_test_by(
         let report = harness.state().shown_report().unwrap();
         assert!(report.passed, "{}", report.to_text());
     }
-    new
+    new.into()
 }
 
 /// Errors where the action was: a Connect started from the Migration view that

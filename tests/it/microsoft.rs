@@ -146,7 +146,7 @@ fn the_day_basic_smtp_is_switched_off_the_scheduled_check_alerts_once_with_the_m
     basic.imap.sent_folder = "Sent Items".to_owned();
     basic.imap.credential = Some(CredentialKind::Microsoft365);
     let mut oauth = basic.clone();
-    oauth.id = "cutover-oauth".to_owned();
+    oauth.id = ("cutover-oauth".to_owned()).into();
     oauth.description = "Collections (OAuth)".to_owned();
     oauth.credential = CredentialKind::Microsoft365;
     oauth.imap.credential = None;

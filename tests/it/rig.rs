@@ -122,7 +122,7 @@ impl Rig {
     /// A Basic setting for `user` (STARTTLS SMTP, TLS IMAP) on the rig.
     pub fn basic_setting(&self, id: &str, user: &str) -> MailSetting {
         let mut setting = MailSetting {
-            id: id.to_owned(),
+            id: id.to_owned().into(),
             description: format!("Rig {user}"),
             subject_tag: "[RIG-AR]".to_owned(),
             credential: CredentialKind::Basic,

@@ -5,6 +5,7 @@
 use egui::{Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
 use super::{Dialog, MailSettingsApp};
+use crate::model::SettingId;
 use crate::ui::commands::{Command, CommandQueue, FileCommand, FormCommand, MigrationAction, View, WatchCommand};
 use crate::ui::commands::{JobCommand, MigrationCommand, SettingCommand, WindowCommand};
 use crate::ui::theme::{self, ThemeChoice};
@@ -226,7 +227,7 @@ impl MailSettingsApp {
                 if let Some(id) = &notice.undo_delete
                     && ui.button("Undo").clicked()
                 {
-                    self.commands.send(Command::Setting(SettingCommand::UndoDelete(id.clone())));
+                    self.commands.send(Command::Setting(SettingCommand::UndoDelete(id.clone().into())));
                 }
                 if ui.button("Dismiss").clicked() {
                     self.commands.send(Command::Window(WindowCommand::DismissNotice));
@@ -365,12 +366,13 @@ fn confirm_delete_ui(ui: &mut Ui, config: &crate::model::Config, id: &str, comma
             if ui.button("Check folders and delete").clicked() {
                 if !migrating {
                     commands.send(Command::Migration(MigrationCommand::Step(
-                        id.to_owned(),
+                        id.to_owned().into(),
                         MigrationAction::Adopt(new.id.clone()),
                     )));
                 }
-                commands.send(Command::Migration(MigrationCommand::Step(id.to_owned(), MigrationAction::Finish)));
-                commands.send(Command::Migration(MigrationCommand::Select(id.to_owned())));
+                commands
+                    .send(Command::Migration(MigrationCommand::Step(id.to_owned().into(), MigrationAction::Finish)));
+                commands.send(Command::Migration(MigrationCommand::Select(id.to_owned().into())));
                 commands.send(Command::Window(WindowCommand::Show(View::Migration)));
                 commands.send(Command::Window(WindowCommand::CloseDialog));
             }
@@ -387,7 +389,7 @@ fn confirm_delete_ui(ui: &mut Ui, config: &crate::model::Config, id: &str, comma
     );
     ui.horizontal(|ui| {
         if ui.button("Delete setting").clicked() {
-            commands.send(Command::Setting(SettingCommand::Delete(id.to_owned())));
+            commands.send(Command::Setting(SettingCommand::Delete(id.to_owned().into())));
             commands.send(Command::Window(WindowCommand::CloseDialog));
         }
         if ui.button("Cancel").clicked() {
@@ -467,7 +469,7 @@ fn move_defaults_ui(
              to the setting you choose, then it becomes Inactive.",
         companies.join(", ")
     ));
-    let choices: Vec<(String, String)> = config
+    let choices: Vec<(SettingId, String)> = config
         .mail_settings
         .iter()
         .filter(|s| s.active && s.id != setting_id)
@@ -482,7 +484,7 @@ fn move_defaults_ui(
                 let mut in_order = choices.clone();
                 crate::ui::table::sort_by_name(&mut in_order);
                 for (id, name) in &in_order {
-                    ui.selectable_value(to, Some(id.clone()), name);
+                    ui.selectable_value(to, Some(id.clone().into()), name);
                 }
             })
             .response
@@ -499,7 +501,7 @@ fn move_defaults_ui(
         if ui.add_enabled(ready, egui::Button::new("Move and set Inactive")).clicked()
             && let Some(to) = to.clone()
         {
-            commands.send(Command::Form(FormCommand::SaveMovingDefaults(to)));
+            commands.send(Command::Form(FormCommand::SaveMovingDefaults(to.into())));
         }
         if ui.button("Cancel").clicked() {
             commands.send(Command::Window(WindowCommand::CloseDialog));

@@ -139,7 +139,7 @@ impl MailSettingsApp {
             }
             JobEvent::PasswordsSaved { setting_id, result } => match (result, self.editing.pending_save.take()) {
                 (Ok(()), Some(pending)) if pending.setting.id == setting_id => {
-                    self.save_config(pending.setting, pending.move_defaults_to.as_deref(), true, ctx);
+                    self.save_config(pending.setting, pending.move_defaults_to.as_ref(), true, ctx);
                 }
                 (Err(err), _) => {
                     self.editing.after_save = self.editing.after_save.after_failed_save();

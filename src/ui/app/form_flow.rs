@@ -50,7 +50,7 @@ impl MailSettingsApp {
                 self.open_form(ctx, &id);
             }
             FormCommand::Save => self.save_form(ctx),
-            FormCommand::CompareWith(id) => self.editing.compare_with = id,
+            FormCommand::CompareWith(id) => self.editing.compare_with = id.map(Into::into),
             FormCommand::SaveAndTest(kind) => {
                 self.editing.after_save = AfterSave::Test(kind);
                 self.save_form(ctx);
@@ -129,7 +129,8 @@ impl MailSettingsApp {
                         _ => None,
                     }
                 });
-            self.dialog = Some(Dialog::MoveDefaults { output: Box::new(output), companies, to: proposal });
+            self.dialog =
+                Some(Dialog::MoveDefaults { output: Box::new(output), companies, to: proposal.map(Into::into) });
             return;
         }
         // The guide tests before Active: a migration's new setting goes Active untested only when confirmed.
@@ -145,10 +146,15 @@ impl MailSettingsApp {
 
     /// Passwords first (on a job thread), then the config: the config never
     /// names a password the store does not have.
-    pub(super) fn commit_save(&mut self, ctx: &egui::Context, output: FormOutput, move_defaults_to: Option<String>) {
+    pub(super) fn commit_save(
+        &mut self,
+        ctx: &egui::Context,
+        output: FormOutput,
+        move_defaults_to: Option<crate::model::SettingId>,
+    ) {
         let FormOutput { setting, passwords } = output;
         if passwords.smtp.is_none() && passwords.imap.is_none() {
-            self.save_config(setting, move_defaults_to.as_deref(), false, ctx);
+            self.save_config(setting, move_defaults_to.as_ref(), false, ctx);
             return;
         }
         let input = JobInput::new(setting.clone(), self.workspace.config().clone(), self.workspace.secrets().clone());
@@ -160,7 +166,7 @@ impl MailSettingsApp {
     pub(super) fn save_config(
         &mut self,
         setting: MailSetting,
-        move_defaults_to: Option<&str>,
+        move_defaults_to: Option<&crate::model::SettingId>,
         passwords_changed: bool,
         ctx: &egui::Context,
     ) {

@@ -28,7 +28,7 @@ impl MailSettingsApp {
             Command::Setting(setting) => self.run_setting_command(setting),
             Command::Company(company) => self.run_company_command(company),
             Command::Migration(migration) => match migration {
-                MigrationCommand::Select(old) => self.migration.select(old),
+                MigrationCommand::Select(old) => self.migration.select(old.into()),
                 MigrationCommand::Replace(id) => {
                     self.migration.choose_to_replace(&id);
                     self.prefs.view = View::Migration;
@@ -244,7 +244,7 @@ impl MailSettingsApp {
             Ok(summary) => {
                 // A password is never sent to a host it was not typed for: settings whose servers or
                 // sign-in changed lose their stored secrets (off this thread).
-                let again: Vec<String> =
+                let again: Vec<crate::model::SettingId> =
                     summary.secrets_dropped.iter().chain(&summary.tokens_dropped).cloned().collect();
                 let dropped_summary = summary.clone();
                 self.jobs.remove_secrets(self.workspace.secrets(), move |secrets| {
@@ -375,7 +375,13 @@ impl MailSettingsApp {
     }
 
     /// The bridge runs as a job like any other: named thread, events over the channel, Stop is its cancel.
-    fn start_bridge(&mut self, ctx: &egui::Context, ids: Vec<String>, ports: crate::bridge::Ports, local_tls: bool) {
+    fn start_bridge(
+        &mut self,
+        ctx: &egui::Context,
+        ids: Vec<crate::model::SettingId>,
+        ports: crate::bridge::Ports,
+        local_tls: bool,
+    ) {
         let config = self.workspace.config();
         let Some(first) = ids.first().and_then(|id| config.setting(id)) else { return };
         let input = JobInput::new(first.clone(), config.clone(), self.workspace.secrets().clone())

@@ -75,7 +75,7 @@ impl Default for Preferences {
 #[derive(Debug)]
 pub enum Dialog {
     /// "Delete this setting?" (with what happens).
-    ConfirmDelete { id: String },
+    ConfirmDelete { id: crate::model::SettingId },
     /// Saving makes a company default Inactive: move its companies to `to` first.
     /// Holds what Save would write (the typed passwords too) until the answer.
     MoveDefaults { output: Box<FormOutput>, companies: Vec<String>, to: Option<String> },
@@ -89,7 +89,7 @@ pub enum Dialog {
 #[derive(Debug)]
 struct PendingSave {
     setting: MailSetting,
-    move_defaults_to: Option<String>,
+    move_defaults_to: Option<crate::model::SettingId>,
 }
 
 /// What the window does once the form's Save has landed: one of these, never two.
@@ -189,7 +189,7 @@ pub struct MailSettingsApp {
     /// The report shown in the result panel.
     report: Option<Report>,
     /// Per setting: connection state, last test results (for the table).
-    extras: HashMap<String, RowExtras>,
+    extras: HashMap<crate::model::SettingId, RowExtras>,
     /// Goes up whenever `extras` changes (the table re-sorts on it and the workspace's generation).
     extras_generation: u64,
     /// What sign-ins said, and a Connect waiting for its sign-in app.
@@ -302,7 +302,7 @@ impl MailSettingsApp {
     /// The table's extras for `id`, marked changed.
     fn extras_mut(&mut self, id: &str) -> &mut RowExtras {
         self.extras_generation += 1;
-        self.extras.entry(id.to_owned()).or_default()
+        self.extras.entry(id.into()).or_default()
     }
 
     fn connection(&self, id: &str) -> ConnectionState {
