@@ -1745,7 +1745,7 @@ fn app_only_access_is_checked_not_connected() {
         .set(
             mailsettings::store::SecretOwner::SignInApp("rigapp".to_owned()),
             mailsettings::store::SecretKind::ClientSecret,
-            &mailsettings::Secret::new("rig-app-only-client-secret"),
+            &mailsettings::Secret::new(crate::rig::APP_ONLY_SECRET),
         )
         .unwrap();
     let mut harness = rig_harness(&sandbox, &config);
@@ -1756,7 +1756,7 @@ fn app_only_access_is_checked_not_connected() {
     wait_until(&mut harness, "the report", |h| !h.state().is_busy() && h.state().shown_report().is_some());
     let report = harness.state().shown_report().unwrap();
     assert!(report.passed, "{}", report.to_text());
-    assert!(harness.query_by_label_contains("rig-app-only-client-secret").is_none());
+    assert!(harness.query_by_label_contains(crate::rig::APP_ONLY_SECRET).is_none());
 }
 
 #[test]

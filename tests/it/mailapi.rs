@@ -319,17 +319,10 @@ fn app_only_access_sends_and_reads_through_graph_by_the_mailboxs_name() {
     setting.oauth_flow = mailsettings::model::OAuthFlow::App;
     setting.imap.sent_folder = "Sent".to_owned();
     let mut sandbox = sandbox(setting, "microsoft365");
-    sandbox.config.oauth_providers[0].client_id = "5d3c2b1a-0f9e-4d8c-b7a6-112233445566".to_owned();
+    sandbox.config.oauth_providers[0].client_id = crate::rig::DAEMON_APP_ID.to_owned();
     sandbox.write_config();
-    let set = [
-        "oauth-app",
-        "set",
-        "microsoft365",
-        "--client-id",
-        "5d3c2b1a-0f9e-4d8c-b7a6-112233445566",
-        "--client-secret-stdin",
-    ];
-    assert_exit(&run_command(sandbox.command(Browser::Idle, &set), "rig-app-only-client-secret\n"), 0);
+    let set = ["oauth-app", "set", "microsoft365", "--client-id", crate::rig::DAEMON_APP_ID, "--client-secret-stdin"];
+    assert_exit(&run_command(sandbox.command(Browser::Idle, &set), &format!("{}\n", crate::rig::APP_ONLY_SECRET)), 0);
     let outgoing = sandbox.run(Browser::Idle, &["test", "outgoing", "graph-app", "--to", "admin@example.org"]);
     assert_exit(&outgoing, 0);
     let incoming = sandbox.run(Browser::Idle, &["test", "incoming", "graph-app"]);

@@ -783,7 +783,7 @@ fn store_app_secret(sandbox: &OAuthSandbox, secret: &str) {
 #[test]
 fn app_only_access_opens_and_sends_from_the_granted_mailbox_with_no_persons_token() {
     let sandbox = app_only_sandbox("app-only", "ar");
-    store_app_secret(&sandbox, "rig-app-only-client-secret");
+    store_app_secret(&sandbox, crate::rig::APP_ONLY_SECRET);
     let check = sandbox.run(Browser::Idle, &["connect", "app-only"]);
     assert_exit(&check, 0);
     assert!(stdout(&check).contains("App access works: the app opened ar@rig.test"), "{}", stdout(&check));
@@ -812,7 +812,7 @@ fn app_only_access_opens_and_sends_from_the_granted_mailbox_with_no_persons_toke
     assert_exit(&sandbox.run(Browser::Idle, &["export", export.to_str().unwrap()]), 0);
     for (path, text) in all_files_text(sandbox.dir.path()) {
         if !path.ends_with("secrets.json") {
-            assert!(!text.contains("rig-app-only-client-secret"), "the client secret in {}", path.display());
+            assert!(!text.contains(crate::rig::APP_ONLY_SECRET), "the client secret in {}", path.display());
         }
     }
 }
@@ -820,7 +820,7 @@ fn app_only_access_opens_and_sends_from_the_granted_mailbox_with_no_persons_toke
 #[test]
 fn app_only_access_to_a_mailbox_not_granted_or_with_a_wrong_secret_is_diagnosed() {
     let other = app_only_sandbox("app-other", "old");
-    store_app_secret(&other, "rig-app-only-client-secret");
+    store_app_secret(&other, crate::rig::APP_ONLY_SECRET);
     let refused = other.run(Browser::Idle, &["connect", "app-other"]);
     assert_exit(&refused, 1);
     assert!(stdout(&refused).contains("FAILED"), "the mailbox refuses the app's token: {}", stdout(&refused));

@@ -7,6 +7,11 @@
 //! Signing in (most tests, as "ar") needs no claim. "catchall" is shared: tests
 //! count in it only by their own run id.
 
+/// The rig's Entra-style daemon app (tests/rig/oauth/server.js): a GUID client id and
+/// its client secret, for app-only access.
+pub const DAEMON_APP_ID: &str = "5d3c2b1a-0f9e-4d8c-b7a6-112233445566";
+pub const APP_ONLY_SECRET: &str = "rig-app-only-client-secret";
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;

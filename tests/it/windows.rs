@@ -583,19 +583,12 @@ fn windows_sends_and_reads_through_microsoft_graph() {
     config.tls.extra_ca_files = vec![PathBuf::from(win(&rig.ca_file))];
     let mut entry = crate::oauth::provider_entry(rig, "microsoft365");
     entry.scopes.clear();
-    entry.client_id = "5d3c2b1a-0f9e-4d8c-b7a6-112233445566".to_owned();
+    entry.client_id = crate::rig::DAEMON_APP_ID.to_owned();
     entry.api_url = Some(rig.graph_url.clone());
     config.oauth_providers.push(entry);
     std::fs::write(sandbox.config(), mailsettings::store::file::to_toml(&config).unwrap()).unwrap();
-    let set = [
-        "oauth-app",
-        "set",
-        "microsoft365",
-        "--client-id",
-        "5d3c2b1a-0f9e-4d8c-b7a6-112233445566",
-        "--client-secret-stdin",
-    ];
-    assert_exit(&sandbox.run_with_stdin(&set, "rig-app-only-client-secret\n"), 0);
+    let set = ["oauth-app", "set", "microsoft365", "--client-id", crate::rig::DAEMON_APP_ID, "--client-secret-stdin"];
+    assert_exit(&sandbox.run_with_stdin(&set, &format!("{}\n", crate::rig::APP_ONLY_SECRET)), 0);
     let outgoing = sandbox.run(&["test", "outgoing", id, "--to", "admin@example.org"]);
     assert_exit(&outgoing, 0);
     let said = stdout(&outgoing);
