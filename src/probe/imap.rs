@@ -11,8 +11,7 @@ use super::diagnose::Protocol;
 use super::error::ProbeError;
 use super::folders::{self, FolderRole, Listed};
 use super::imap_dialogue::{
-    self, NotSent, Refusal, SaslStep, SignInPlan, Xoauth2Exchange, capabilities_in_greeting, capability_name,
-    greeting_refusal,
+    self, Refusal, SaslStep, SignInPlan, Xoauth2Exchange, capabilities_in_greeting, capability_name, greeting_refusal,
 };
 use super::imap_replies::{XOAuth2, imap_error, with_server_notes};
 use super::inputs::{IncomingInput, OutgoingInput, SignIn};
@@ -312,7 +311,7 @@ fn xoauth2_on(stream: &mut GuardedStream, input: &IncomingInput, capabilities: &
         Ok(SignInPlan::Login(_)) => {
             return Err((ProbeError::Protocol("only an OAuth sign-in is passed through".to_owned()), None));
         }
-        Err(not_sent) => return Err((not_sent_error(not_sent).0, None)),
+        Err(not_sent) => return Err((not_sent.into_failure().0, None)),
     };
     let (mut exchange, command) = Xoauth2Exchange::start(&input.user, token);
     let io = |e: std::io::Error| (ProbeError::from_io(&e), None);
@@ -325,22 +324,6 @@ fn xoauth2_on(stream: &mut GuardedStream, input: &IncomingInput, capabilities: &
             SaslStep::SignedIn => return Ok(()),
             SaslStep::Refused(refusal) => return Err(refusal),
         }
-    }
-}
-
-/// Why nothing was sent, as the report says it (and the sign-in's own diagnosis, if any).
-fn not_sent_error(not_sent: NotSent) -> (ProbeError, Option<crate::diagnosis::Diagnosis>) {
-    match not_sent {
-        NotSent::NotEncrypted => (
-            ProbeError::Protocol(
-                "the connection is not encrypted, so the credentials were not sent (choose Start TLS or TLS on \
-                 connect)"
-                    .to_owned(),
-            ),
-            None,
-        ),
-        NotSent::Unusable(err, diagnosis) => (err, diagnosis.map(|d| *d)),
-        NotSent::NotOffered(err) => (err, None),
     }
 }
 
@@ -438,7 +421,7 @@ fn authenticate(
     let plan = match imap_dialogue::plan_sign_in(capabilities, &input.sign_in, encrypted) {
         Ok(plan) => plan,
         Err(not_sent) => {
-            let (err, diagnosis) = not_sent_error(not_sent);
+            let (err, diagnosis) = not_sent.into_failure();
             run.sign_in_unusable(started, &err, diagnosis);
             return None;
         }

@@ -6,7 +6,7 @@
 use std::io::Read;
 
 use super::error::ProbeError;
-use super::inputs::SignIn;
+use super::inputs::{NotSent, SignIn};
 use super::net;
 use crate::secret::Secret;
 
@@ -128,17 +128,6 @@ pub(crate) enum SignInPlan<'a> {
     Xoauth2(&'a Secret),
 }
 
-/// Why no credentials were sent.
-#[derive(Debug)]
-pub(crate) enum NotSent {
-    /// The connection is plain text: credentials are never written to it.
-    NotEncrypted,
-    /// There is nothing usable to sign in with (no password, no token, a refused one).
-    Unusable(ProbeError, Option<Box<crate::diagnosis::Diagnosis>>),
-    /// The server takes no password here (LOGINDISABLED), or no XOAUTH2.
-    NotOffered(ProbeError),
-}
-
 /// LOGIN with a password or AUTHENTICATE XOAUTH2 with a token — only on an encrypted
 /// connection, only what the server offers.
 pub(crate) fn plan_sign_in<'a>(
@@ -146,11 +135,8 @@ pub(crate) fn plan_sign_in<'a>(
     sign_in: &'a SignIn,
     encrypted: bool,
 ) -> Result<SignInPlan<'a>, NotSent> {
-    if !encrypted {
-        return Err(NotSent::NotEncrypted);
-    }
-    if let Some((err, diagnosis)) = sign_in.unusable() {
-        return Err(NotSent::Unusable(err, diagnosis.map(Box::new)));
+    if let Some(withheld) = sign_in.withheld(encrypted) {
+        return Err(withheld);
     }
     match sign_in {
         SignIn::Password(_) if offers(capabilities, "LOGINDISABLED") => Err(NotSent::NotOffered(ProbeError::Refused {

@@ -48,7 +48,45 @@ impl std::fmt::Display for TokenFailure {
     }
 }
 
+/// Why no credentials were sent — what SMTP's and IMAP's sign-in plans share.
+#[derive(Debug)]
+pub(crate) enum NotSent {
+    /// The connection is plain text: credentials are never written to it.
+    NotEncrypted,
+    /// There is nothing usable to sign in with (no password, no token, a refused one).
+    Unusable(super::ProbeError, Option<Box<crate::diagnosis::Diagnosis>>),
+    /// The server takes no sign-in this one can use (no shared mechanism, LOGINDISABLED).
+    NotOffered(super::ProbeError),
+}
+
+impl NotSent {
+    /// The error the report shows, and the sign-in's own diagnosis where it has one.
+    pub(crate) fn into_failure(self) -> (super::ProbeError, Option<crate::diagnosis::Diagnosis>) {
+        match self {
+            Self::NotEncrypted => (
+                super::ProbeError::Protocol(
+                    "the connection is not encrypted, so the credentials were not sent (choose Start TLS or TLS \
+                     on connect)"
+                        .to_owned(),
+                ),
+                None,
+            ),
+            Self::Unusable(err, diagnosis) => (err, diagnosis.map(|d| *d)),
+            Self::NotOffered(err) => (err, None),
+        }
+    }
+}
+
 impl SignIn {
+    /// What stops any credential being sent, before a mechanism is chosen: a plain
+    /// connection, or nothing usable to send.
+    pub(crate) fn withheld(&self, encrypted: bool) -> Option<NotSent> {
+        if !encrypted {
+            return Some(NotSent::NotEncrypted);
+        }
+        self.unusable().map(|(err, diagnosis)| NotSent::Unusable(err, diagnosis.map(Box::new)))
+    }
+
     /// Why this side cannot sign in at all, as the probe's error, with the refusal's
     /// own diagnosis where there is one; `None` for a password or a token.
     pub(crate) fn unusable(&self) -> Option<(super::ProbeError, Option<crate::diagnosis::Diagnosis>)> {

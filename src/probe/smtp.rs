@@ -21,9 +21,7 @@ use super::error::ProbeError;
 use super::inputs::OutgoingInput;
 use super::net::GuardedStream;
 use super::report::{ProbeKind, Report, StageName};
-use super::smtp_dialogue::{
-    self, Capabilities, NotSent, Refusal, Sasl, SaslStep, WireEncoder, expect, read_reply, reply_text,
-};
+use super::smtp_dialogue::{self, Capabilities, Refusal, Sasl, SaslStep, WireEncoder, expect, read_reply, reply_text};
 use super::{ProbeOptions, Run, new_run_id, open, start_tls};
 use crate::cancel::CancelToken;
 use crate::model::Security;
@@ -330,21 +328,9 @@ impl Session {
         let (mechanism, secret) = match smtp_dialogue::plan_sign_in(&self.offered, &input.sign_in, self.stream.is_tls())
         {
             Ok(plan) => plan,
-            Err(NotSent::NotEncrypted) => {
-                let err = ProbeError::Protocol(
-                    "the connection is not encrypted, so the credentials were not sent (choose Start TLS or TLS on \
-                     connect)"
-                        .to_owned(),
-                );
-                run.failed(StageName::Authentication, started, &err, None);
-                return false;
-            }
-            Err(NotSent::Unusable(err, diagnosis)) => {
-                run.sign_in_unusable(started, &err, diagnosis.map(|d| *d));
-                return false;
-            }
-            Err(NotSent::NoMechanism(err)) => {
-                run.failed(StageName::Authentication, started, &err, None);
+            Err(not_sent) => {
+                let (err, diagnosis) = not_sent.into_failure();
+                run.sign_in_unusable(started, &err, diagnosis);
                 return false;
             }
         };

@@ -18,7 +18,7 @@ use lettre::transport::smtp::response::Response;
 
 use super::decode_base64;
 use super::error::ProbeError;
-use super::inputs::SignIn;
+use super::inputs::{NotSent, SignIn};
 use super::net;
 use crate::secret::Secret;
 
@@ -144,17 +144,6 @@ impl Capabilities {
     }
 }
 
-/// Why no credentials were sent.
-#[derive(Debug)]
-pub(crate) enum NotSent {
-    /// The connection is plain text: credentials are never written to it.
-    NotEncrypted,
-    /// There is nothing usable to sign in with (no password, no token, a refused one).
-    Unusable(ProbeError, Option<Box<crate::diagnosis::Diagnosis>>),
-    /// The server offers no mechanism this sign-in can use.
-    NoMechanism(ProbeError),
-}
-
 /// The mechanism and secret to sign in with: only on an encrypted connection, only
 /// a mechanism the server offers (PLAIN before LOGIN for a password, XOAUTH2 for a token).
 pub(crate) fn plan_sign_in<'a>(
@@ -162,11 +151,8 @@ pub(crate) fn plan_sign_in<'a>(
     sign_in: &'a SignIn,
     encrypted: bool,
 ) -> Result<(Mechanism, &'a Secret), NotSent> {
-    if !encrypted {
-        return Err(NotSent::NotEncrypted);
-    }
-    if let Some((err, diagnosis)) = sign_in.unusable() {
-        return Err(NotSent::Unusable(err, diagnosis.map(Box::new)));
+    if let Some(withheld) = sign_in.withheld(encrypted) {
+        return Err(withheld);
     }
     let (mechanism, secret) = match sign_in {
         SignIn::Bearer(token) => (Mechanism::Xoauth2, token),
@@ -184,7 +170,7 @@ pub(crate) fn plan_sign_in<'a>(
             .map(|m| m.to_string())
             .collect();
         let offered = if names.is_empty() { "no sign-in at all".to_owned() } else { names.join(", ") };
-        return Err(NotSent::NoMechanism(ProbeError::NoUsableMechanism { offered }));
+        return Err(NotSent::NotOffered(ProbeError::NoUsableMechanism { offered }));
     }
     Ok((mechanism, secret))
 }
@@ -507,7 +493,7 @@ mod tests {
     fn a_sign_in_with_nothing_to_send_or_no_shared_mechanism_sends_nothing() {
         let plain_only = Capabilities::from_ehlo(&one("250-mx.example.com\r\n250 AUTH PLAIN\r\n")).unwrap();
         let token = SignIn::Bearer(Secret::new("t"));
-        let Err(NotSent::NoMechanism(ProbeError::NoUsableMechanism { offered })) =
+        let Err(NotSent::NotOffered(ProbeError::NoUsableMechanism { offered })) =
             plan_sign_in(&plain_only, &token, true)
         else {
             panic!("XOAUTH2 is not offered");
@@ -516,7 +502,7 @@ mod tests {
         let missing = SignIn::Missing("no password is stored".to_owned());
         assert!(matches!(plan_sign_in(&plain_only, &missing, true), Err(NotSent::Unusable(..))));
         let none = Capabilities::from_ehlo(&one("250 mx.example.com\r\n")).unwrap();
-        let Err(NotSent::NoMechanism(err)) = plan_sign_in(&none, &SignIn::Password(Secret::new("p")), true) else {
+        let Err(NotSent::NotOffered(err)) = plan_sign_in(&none, &SignIn::Password(Secret::new("p")), true) else {
             panic!("no AUTH at all");
         };
         assert!(err.to_string().contains("no sign-in at all"), "{err}");
