@@ -445,9 +445,7 @@ pub(crate) fn deactivate_old(workspace: &mut Workspace, old_id: &str) -> Result<
 fn remember_previous_defaults(entry: &mut Migration, companies: &[String], old_id: &str) {
     for company in companies {
         if !entry.previous_defaults.iter().any(|p| &p.company == company) {
-            entry
-                .previous_defaults
-                .push(PreviousDefault { company: company.clone(), setting: old_id.to_owned().into() });
+            entry.previous_defaults.push(PreviousDefault { company: company.clone(), setting: old_id.into() });
         }
     }
 }

@@ -189,7 +189,7 @@ pub fn start(workspace: &mut Workspace, old_id: &str, target: &Target) -> Result
     let new = new_setting_from(old, target, config);
     let new_id = new.id.clone();
     let migration = Migration {
-        old: old_id.to_owned().into(),
+        old: old_id.into(),
         new: new_id.clone(),
         target: target.id(),
         started_at: crate::clock::Timestamp::now(),
@@ -313,8 +313,8 @@ pub fn start_with_existing(
         }
     };
     let migration = Migration {
-        old: old_id.to_owned().into(),
-        new: new_id.to_owned().into(),
+        old: old_id.into(),
+        new: new_id.into(),
         target,
         started_at: crate::clock::Timestamp::now(),
         outgoing_passed_at: passed.outgoing_at,

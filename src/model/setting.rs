@@ -362,12 +362,8 @@ impl MailSetting {
     /// across the crate build on it: every write path validates).
     #[cfg(test)]
     pub(crate) fn example(id: &str) -> Self {
-        let mut setting = Self {
-            id: id.to_owned().into(),
-            description: id.to_owned(),
-            subject_tag: "[AR]".to_owned(),
-            ..Self::default()
-        };
+        let mut setting =
+            Self { id: id.into(), description: id.to_owned(), subject_tag: "[AR]".to_owned(), ..Self::default() };
         setting.smtp.server = "smtp.example.com".to_owned();
         setting.smtp.send_as = "ar@example.com".to_owned();
         setting.smtp.from_name = "AR Team".to_owned();

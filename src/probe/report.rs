@@ -168,7 +168,7 @@ impl Report {
     pub fn new(kind: ProbeKind, setting_id: &str, target: &str, redactor: Redactor) -> Self {
         Self {
             kind,
-            setting_id: setting_id.to_owned().into(),
+            setting_id: setting_id.into(),
             target: redactor.redact(target),
             started_at: crate::clock::Timestamp::now(),
             stages: Vec::new(),

@@ -409,7 +409,7 @@ impl MigrationView {
             if ui.button("Save folders").clicked() {
                 let folders = editing.1.lines().map(str::to_owned).collect();
                 commands.send(Command::Migration(MigrationCommand::Step(
-                    old.to_owned().into(),
+                    old.into(),
                     MigrationAction::SetLeftoverFolders(folders),
                 )));
                 self.leftover_folders = None;
@@ -505,7 +505,7 @@ fn finish_buttons_ui(
 /// A button that sends one migration action for the old setting `old`.
 fn action_button(ui: &mut Ui, label: &str, old: &str, action: MigrationAction, commands: &mut CommandQueue) {
     if ui.button(label).clicked() {
-        commands.send(Command::Migration(MigrationCommand::Step(old.to_owned().into(), action)));
+        commands.send(Command::Migration(MigrationCommand::Step(old.into(), action)));
     }
 }
 

@@ -366,13 +366,12 @@ fn confirm_delete_ui(ui: &mut Ui, config: &crate::model::Config, id: &str, comma
             if ui.button("Check folders and delete").clicked() {
                 if !migrating {
                     commands.send(Command::Migration(MigrationCommand::Step(
-                        id.to_owned().into(),
+                        id.into(),
                         MigrationAction::Adopt(new.id.clone()),
                     )));
                 }
-                commands
-                    .send(Command::Migration(MigrationCommand::Step(id.to_owned().into(), MigrationAction::Finish)));
-                commands.send(Command::Migration(MigrationCommand::Select(id.to_owned().into())));
+                commands.send(Command::Migration(MigrationCommand::Step(id.into(), MigrationAction::Finish)));
+                commands.send(Command::Migration(MigrationCommand::Select(id.into())));
                 commands.send(Command::Window(WindowCommand::Show(View::Migration)));
                 commands.send(Command::Window(WindowCommand::CloseDialog));
             }
@@ -389,7 +388,7 @@ fn confirm_delete_ui(ui: &mut Ui, config: &crate::model::Config, id: &str, comma
     );
     ui.horizontal(|ui| {
         if ui.button("Delete setting").clicked() {
-            commands.send(Command::Setting(SettingCommand::Delete(id.to_owned().into())));
+            commands.send(Command::Setting(SettingCommand::Delete(id.into())));
             commands.send(Command::Window(WindowCommand::CloseDialog));
         }
         if ui.button("Cancel").clicked() {

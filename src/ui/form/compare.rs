@@ -117,7 +117,7 @@ impl EditForm {
                     crate::ui::table::sort_by_name(&mut others);
                     for (id, description) in others {
                         if ui.selectable_label(current == Some(id), description).clicked() {
-                            commands.send(Command::Form(FormCommand::CompareWith(Some(id.to_owned().into()))));
+                            commands.send(Command::Form(FormCommand::CompareWith(Some(id.into()))));
                         }
                     }
                 })

@@ -286,7 +286,7 @@ impl EditForm {
             if let Some(id) = self.editing_id() {
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui.add_enabled(!context.read_only, egui::Button::new("Delete")).clicked() {
-                        commands.send(Command::Setting(SettingCommand::AskDelete(id.to_owned().into())));
+                        commands.send(Command::Setting(SettingCommand::AskDelete(id.into())));
                     }
                 });
             }
@@ -312,10 +312,8 @@ fn replaces_ui(ui: &mut Ui, config: &Config, id: &str, commands: &mut CommandQue
             .button("Open the checklist")
             .on_hover_text("The migration checklist with both settings: test, Active, defaults, old folders");
         if open.clicked() {
-            commands.send(Command::Migration(MigrationCommand::Step(
-                old.id.clone(),
-                MigrationAction::Adopt(id.to_owned().into()),
-            )));
+            commands
+                .send(Command::Migration(MigrationCommand::Step(old.id.clone(), MigrationAction::Adopt(id.into()))));
             commands.send(Command::Window(WindowCommand::Show(View::Migration)));
         }
     });
